@@ -1,0 +1,461 @@
+// Package backendtest is the conformance suite every state-vector backend
+// must pass, run once per loaded backend (and per CPU kernel variant). The
+// oracle is circuit.ApplyToVector, a plain complex128 host loop, and the
+// host reference functions of package backend.
+//
+// Tolerances: Tol128 for complex128 states, Tol64 for complex64 states,
+// absolute on amplitudes of normalised states after at most a few hundred
+// gates.
+package backendtest
+
+import (
+	"context"
+	"math"
+	"math/cmplx"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/sim"
+)
+
+// Tolerances on amplitudes and derived quantities.
+const (
+	Tol128 = 1e-10
+	Tol64  = 2e-5
+)
+
+// Tol returns the tolerance for a precision.
+func Tol(p backend.Precision) float64 {
+	if p == backend.Complex64 {
+		return Tol64
+	}
+	return Tol128
+}
+
+// Run runs the whole suite against sv in both precisions.
+func Run(t *testing.T, sv backend.StateVector) {
+	for _, p := range []backend.Precision{backend.Complex128, backend.Complex64} {
+		t.Run(p.String(), func(t *testing.T) {
+			t.Run("LoadRead", func(t *testing.T) { testLoadRead(t, sv, p) })
+			t.Run("Gates", func(t *testing.T) { testGates(t, sv, p) })
+			t.Run("Reductions", func(t *testing.T) { testReductions(t, sv, p) })
+			t.Run("Sampling", func(t *testing.T) { testSampling(t, sv, p) })
+			t.Run("Measure", func(t *testing.T) { testMeasure(t, sv, p) })
+			t.Run("Circuits", func(t *testing.T) { testCircuits(t, sv, p) })
+			t.Run("BadInput", func(t *testing.T) { testBadInput(t, sv, p) })
+		})
+	}
+}
+
+// RandomState returns a normalised random vector of 2^n amplitudes.
+func RandomState(rng *rand.Rand, n int) []complex128 {
+	v := make([]complex128, 1<<uint(n))
+	var s float64
+	for i := range v {
+		v[i] = complex(rng.NormFloat64(), rng.NormFloat64())
+		s += real(v[i])*real(v[i]) + imag(v[i])*imag(v[i])
+	}
+	for i := range v {
+		v[i] /= complex(math.Sqrt(s), 0)
+	}
+	return v
+}
+
+// RandomUnitary returns a Haar-ish random d×d unitary (Gram–Schmidt of a
+// Gaussian matrix).
+func RandomUnitary(rng *rand.Rand, d int) []complex128 {
+	m := make([]complex128, d*d)
+	for i := range m {
+		m[i] = complex(rng.NormFloat64(), rng.NormFloat64())
+	}
+	for c := 0; c < d; c++ {
+		for p := 0; p < c; p++ {
+			var dot complex128
+			for r := 0; r < d; r++ {
+				dot += cmplx.Conj(m[r*d+p]) * m[r*d+c]
+			}
+			for r := 0; r < d; r++ {
+				m[r*d+c] -= dot * m[r*d+p]
+			}
+		}
+		var nrm float64
+		for r := 0; r < d; r++ {
+			nrm += real(m[r*d+c])*real(m[r*d+c]) + imag(m[r*d+c])*imag(m[r*d+c])
+		}
+		for r := 0; r < d; r++ {
+			m[r*d+c] /= complex(math.Sqrt(nrm), 0)
+		}
+	}
+	return m
+}
+
+// RandomGate returns a random lowered gate on an n-qubit state: k targets
+// (dense or diagonal), some controls and negative controls.
+func RandomGate(rng *rand.Rand, n int) circuit.Gate {
+	perm := rng.Perm(n)
+	k := 1 + rng.IntN(min(n, circuit.MaxDenseQubits))
+	if rng.IntN(3) > 0 {
+		k = 1 + rng.IntN(min(n, 2))
+	}
+	rest := n - k
+	nc := 0
+	if rest > 0 && rng.IntN(2) == 0 {
+		nc = rng.IntN(min(rest, 3) + 1)
+	}
+	nn := 0
+	if rest-nc > 0 && rng.IntN(3) == 0 {
+		nn = 1 + rng.IntN(min(rest-nc, 2))
+	}
+	g := circuit.Gate{Targets: perm[:k], Controls: perm[k : k+nc], NegControls: perm[k+nc : k+nc+nn]}
+	d := 1 << uint(k)
+	if rng.IntN(4) == 0 {
+		g.Diagonal = true
+		g.Matrix = make([]complex128, d)
+		for i := range g.Matrix {
+			g.Matrix[i] = cmplx.Exp(complex(0, rng.Float64()*2*math.Pi))
+		}
+	} else {
+		g.Matrix = RandomUnitary(rng, d)
+	}
+	return g
+}
+
+func newState(t *testing.T, sv backend.StateVector, n int, p backend.Precision) backend.State {
+	t.Helper()
+	st, err := sv.NewState(n, p)
+	if err != nil {
+		t.Fatalf("NewState(%d, %v): %v", n, p, err)
+	}
+	t.Cleanup(func() { st.Free() })
+	return st
+}
+
+func read(t *testing.T, st backend.State) []complex128 {
+	t.Helper()
+	out := make([]complex128, 1<<uint(st.Qubits()))
+	if err := st.Read(out); err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	return out
+}
+
+// MaxDiff returns max_i |a_i − b_i|.
+func MaxDiff(a, b []complex128) float64 {
+	var m float64
+	for i := range a {
+		m = math.Max(m, cmplx.Abs(a[i]-b[i]))
+	}
+	return m
+}
+
+func testLoadRead(t *testing.T, sv backend.StateVector, p backend.Precision) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, n := range []int{0, 1, 3, 10} {
+		st := newState(t, sv, n, p)
+		got := read(t, st)
+		want := make([]complex128, len(got))
+		want[0] = 1
+		if d := MaxDiff(got, want); d != 0 {
+			t.Errorf("n=%d: new state is not |0…0⟩ (diff %g)", n, d)
+		}
+		v := RandomState(rng, n)
+		if err := st.Load(v); err != nil {
+			t.Fatal(err)
+		}
+		if d := MaxDiff(read(t, st), v); d > Tol(p) {
+			t.Errorf("n=%d: Load/Read round trip differs by %g", n, d)
+		}
+	}
+}
+
+func testGates(t *testing.T, sv backend.StateVector, p backend.Precision) {
+	rng := rand.New(rand.NewPCG(2, uint64(p)))
+	for _, n := range []int{1, 2, 3, 5, 8, 11, 15} {
+		st := newState(t, sv, n, p)
+		ref := RandomState(rng, n)
+		if err := st.Load(ref); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 60; i++ {
+			g := RandomGate(rng, n)
+			if err := st.Apply(&g); err != nil {
+				t.Fatalf("n=%d gate %d (%+v): %v", n, i, g, err)
+			}
+			circuit.ApplyToVector(ref, &g)
+		}
+		if d := MaxDiff(read(t, st), ref); d > 10*Tol(p) {
+			t.Errorf("n=%d: after 60 random gates the state differs from the reference by %g", n, d)
+		}
+	}
+	// Every target position of 1-qubit gates, the hot path, on a larger state.
+	n := 16
+	st := newState(t, sv, n, p)
+	ref := RandomState(rng, n)
+	if err := st.Load(ref); err != nil {
+		t.Fatal(err)
+	}
+	for q := 0; q < n; q++ {
+		g := circuit.Gate{Targets: []int{q}, Matrix: RandomUnitary(rng, 2)}
+		if err := st.Apply(&g); err != nil {
+			t.Fatal(err)
+		}
+		circuit.ApplyToVector(ref, &g)
+	}
+	if d := MaxDiff(read(t, st), ref); d > 10*Tol(p) {
+		t.Errorf("1-qubit gates on every target of %d qubits: diff %g", n, d)
+	}
+}
+
+func testReductions(t *testing.T, sv backend.StateVector, p backend.Precision) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, n := range []int{1, 4, 13} {
+		v := RandomState(rng, n)
+		for i := range v {
+			v[i] *= 1.5 // not normalised: norm² = 2.25
+		}
+		st := newState(t, sv, n, p)
+		if err := st.Load(v); err != nil {
+			t.Fatal(err)
+		}
+		nrm, err := backend.Norm(st)
+		if err != nil || math.Abs(nrm-2.25) > 10*Tol(p) {
+			t.Errorf("n=%d: Norm = %v, %v; want 2.25", n, nrm, err)
+		}
+		for trial := 0; trial < 5; trial++ {
+			k := 1 + rng.IntN(n)
+			qs := rng.Perm(n)[:k]
+			got, err := backend.Probabilities(st, qs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]float64, len(got))
+			backend.MarginalProbabilities(v, qs, want)
+			for i := range want {
+				if math.Abs(got[i]-want[i]) > 10*Tol(p) {
+					t.Errorf("n=%d marginal %v [%d] = %v, want %v", n, qs, i, got[i], want[i])
+					break
+				}
+			}
+			ps := make([]byte, n)
+			for i := range ps {
+				ps[i] = "IXYZ"[rng.IntN(4)]
+			}
+			m, _ := circuit.PauliTerm{Coeff: 1, Pauli: string(ps)}.Masks(n)
+			e, err := backend.ExpectPauli(st, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := backend.ExpectPauliHost(v, m); math.Abs(e-w) > 10*Tol(p) {
+				t.Errorf("n=%d ⟨%s⟩ = %v, want %v", n, ps, e, w)
+			}
+		}
+		other := newState(t, sv, n, p)
+		w := RandomState(rng, n)
+		if err := other.Load(w); err != nil {
+			t.Fatal(err)
+		}
+		ip, err := backend.Inner(st, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want complex128
+		for i := range v {
+			want += cmplx.Conj(v[i]) * w[i]
+		}
+		if cmplx.Abs(ip-want) > 10*Tol(p) {
+			t.Errorf("n=%d ⟨a|b⟩ = %v, want %v", n, ip, want)
+		}
+	}
+}
+
+func testSampling(t *testing.T, sv backend.StateVector, p backend.Precision) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	n := 14
+	v := RandomState(rng, n)
+	st := newState(t, sv, n, p)
+	if err := st.Load(v); err != nil {
+		t.Fatal(err)
+	}
+	u := make([]float64, 2000)
+	for i := range u {
+		u[i] = rng.Float64()
+	}
+	out := make([]uint64, len(u))
+	if err := backend.SampleUniform(st, u, out); err != nil {
+		t.Fatal(err)
+	}
+	// Each outcome's cumulative interval must contain u (up to rounding).
+	cum := make([]float64, len(v)+1)
+	for i, a := range v {
+		cum[i+1] = cum[i] + real(a)*real(a) + imag(a)*imag(a)
+	}
+	for i, o := range out {
+		x := u[i] * cum[len(v)]
+		if o >= uint64(len(v)) || x < cum[o]-10*Tol(p) || x > cum[o+1]+10*Tol(p) {
+			t.Fatalf("u=%v → outcome %d whose interval is [%v,%v)", u[i], o, cum[o], cum[o+1])
+		}
+	}
+	// Same seed, same shots.
+	a, err := sim.Sample(st, 500, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := sim.Sample(st, 500, 7)
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("shots differ between two runs with the same seed at %d", i)
+		}
+	}
+}
+
+func testMeasure(t *testing.T, sv backend.StateVector, p backend.Precision) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	n := 6
+	for trial := 0; trial < 10; trial++ {
+		v := RandomState(rng, n)
+		st := newState(t, sv, n, p)
+		if err := st.Load(v); err != nil {
+			t.Fatal(err)
+		}
+		q := rng.IntN(n)
+		u := rng.Float64()
+		bit, err := sim.Measure(st, q, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p1 float64
+		for i, a := range v {
+			if i>>uint(q)&1 == 1 {
+				p1 += real(a)*real(a) + imag(a)*imag(a)
+			}
+		}
+		if want := map[bool]int{true: 1, false: 0}[u < p1]; bit != want {
+			t.Errorf("measure q%d u=%v p1=%v: got %d", q, u, p1, bit)
+		}
+		got := read(t, st)
+		pb := p1
+		if bit == 0 {
+			pb = 1 - p1
+		}
+		for i, a := range v {
+			want := complex128(0)
+			if i>>uint(q)&1 == bit {
+				want = a / complex(math.Sqrt(pb), 0)
+			}
+			if cmplx.Abs(got[i]-want) > 100*Tol(p) {
+				t.Fatalf("post-measurement amplitude %d = %v, want %v", i, got[i], want)
+			}
+		}
+	}
+}
+
+func testCircuits(t *testing.T, sv backend.StateVector, p backend.Precision) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	ctx := context.Background()
+	for trial := 0; trial < 8; trial++ {
+		n := 2 + rng.IntN(9)
+		c := RandomCircuit(rng, n, 80)
+		ref := make([]complex128, 1<<uint(n))
+		ref[0] = 1
+		for i := range c.Ops {
+			g, err := c.Ops[i].Lower()
+			if err != nil {
+				t.Fatal(err)
+			}
+			circuit.ApplyToVector(ref, &g)
+		}
+		for _, f := range []int{0, 2, 3, 4, 5} {
+			s := sim.NewWith(sv, sim.Options{Precision: p, Fuse: f})
+			res, err := s.Run(ctx, c)
+			if err != nil {
+				t.Fatalf("fuse=%d: %v", f, err)
+			}
+			got := read(t, res.State)
+			res.State.Free()
+			if d := MaxDiff(got, ref); d > 20*Tol(p) {
+				t.Errorf("n=%d fuse=%d: circuit result differs by %g", n, f, d)
+			}
+		}
+	}
+}
+
+// RandomCircuit returns a random circuit of standard gates with modifiers.
+func RandomCircuit(rng *rand.Rand, n, gates int) *circuit.Circuit {
+	names := circuit.StdGateNames()
+	c := circuit.New(n)
+	for len(c.Ops) < gates {
+		def, _ := circuit.LookupGate(names[rng.IntN(len(names))])
+		if def.NQubits > n {
+			continue
+		}
+		perm := rng.Perm(n)
+		op := circuit.Op{Kind: circuit.KindGate, Name: def.Name, Qubits: perm[:def.NQubits]}
+		for i := 0; i < def.NParams; i++ {
+			op.Params = append(op.Params, (rng.Float64()*2-1)*2*math.Pi)
+		}
+		free := perm[def.NQubits:]
+		if len(free) > 0 && rng.IntN(4) == 0 {
+			k := 1 + rng.IntN(min(len(free), 2))
+			op.Controls, free = free[:k], free[k:]
+		}
+		if len(free) > 0 && rng.IntN(6) == 0 {
+			op.NegControls = free[:1]
+		}
+		switch rng.IntN(6) {
+		case 0:
+			op.Pow = -1
+		case 1:
+			op.Pow = float64(rng.IntN(5) - 2)
+			if op.Pow == 0 {
+				op.Pow = 3
+			}
+		case 2:
+			if def.BaseQubits() == 1 {
+				op.Pow = rng.Float64()*4 - 2
+			}
+		}
+		c.Ops = append(c.Ops, op)
+	}
+	return c
+}
+
+func testBadInput(t *testing.T, sv backend.StateVector, p backend.Precision) {
+	st := newState(t, sv, 3, p)
+	bad := []circuit.Gate{
+		{Targets: []int{3}, Matrix: []complex128{1, 0, 0, 1}},
+		{Targets: []int{-1}, Matrix: []complex128{1, 0, 0, 1}},
+		{Targets: []int{0, 0}, Matrix: circuit.Identity(4)},
+		{Targets: []int{0}, Controls: []int{0}, Matrix: []complex128{1, 0, 0, 1}},
+		{Targets: []int{0}, Matrix: []complex128{1, 0, 0}},
+		{Targets: []int{0}, Matrix: []complex128{complex(math.NaN(), 0), 0, 0, 1}},
+		{Targets: []int{0}, Matrix: []complex128{1, 0}, Diagonal: true, Controls: []int{7}},
+	}
+	for i := range bad {
+		if err := st.Apply(&bad[i]); err == nil {
+			t.Errorf("bad gate %d (%+v) accepted", i, bad[i])
+		}
+	}
+	if err := st.Load(make([]complex128, 5)); err == nil {
+		t.Error("Load of the wrong length accepted")
+	}
+	nan := make([]complex128, 8)
+	nan[3] = complex(math.NaN(), 0)
+	if err := st.Load(nan); err == nil {
+		t.Error("Load of a NaN amplitude accepted")
+	}
+	if err := st.Read(make([]complex128, 2)); err == nil {
+		t.Error("Read into the wrong length accepted")
+	}
+	if _, err := sv.NewState(60, p); err == nil {
+		t.Error("NewState(60 qubits) accepted")
+	}
+	zero := make([]complex128, 8)
+	if err := st.Load(zero); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sim.Measure(st, 0, 0.5); err == nil {
+		t.Error("measuring the zero vector succeeded")
+	}
+}

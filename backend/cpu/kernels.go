@@ -1,0 +1,164 @@
+package cpu
+
+import (
+	"math/bits"
+	"slices"
+)
+
+// amp is the element type of a CPU state.
+type amp interface{ complex64 | complex128 }
+
+// expander maps a compressed index r (the bits of an amplitude index that
+// are neither targets nor controls) to the full index with zeros at the
+// sorted positions pos.
+type expander struct {
+	pos []uint // ascending
+}
+
+func (e expander) expand(r uint64) uint64 {
+	for _, p := range e.pos {
+		low := r & (1<<p - 1)
+		r = (r-low)<<1 | low
+	}
+	return r
+}
+
+// gateShape is the precomputed index structure of a gate on an n-qubit state.
+type gateShape struct {
+	ex      expander
+	val     uint64   // required control values
+	offsets []uint64 // offset of matrix index j from the group base
+	groups  int      // number of groups (compressed indices)
+	run     int      // consecutive compressed indices map to consecutive bases for this many steps
+}
+
+func newShape(n int, targets []int, mask, val uint64) gateShape {
+	all := make([]uint, 0, len(targets)+bits.OnesCount64(mask))
+	for _, t := range targets {
+		all = append(all, uint(t))
+	}
+	for m := mask; m != 0; m &= m - 1 {
+		all = append(all, uint(bits.TrailingZeros64(m)))
+	}
+	slices.Sort(all)
+	k := len(targets)
+	offs := make([]uint64, 1<<uint(k))
+	for j := range offs {
+		var o uint64
+		for b, t := range targets {
+			if j>>uint(b)&1 == 1 {
+				o |= 1 << uint(t)
+			}
+		}
+		offs[j] = o
+	}
+	run := 1 << 62
+	if len(all) > 0 {
+		run = 1 << all[0]
+	}
+	return gateShape{ex: expander{all}, val: val, offsets: offs, groups: 1 << uint(n-len(all)), run: run}
+}
+
+// applyDense applies a dense 2^k×2^k matrix (k = len(offsets) bits) to every
+// group of the shape in the compressed range [lo,hi).
+func applyDense[T amp](a []T, s *gateShape, m []T, lo, hi int) {
+	d := len(s.offsets)
+	var in, out [1 << 6]T
+	base := uint64(0)
+	for r := lo; r < hi; r++ {
+		if r == lo || r&(s.run-1) == 0 {
+			base = s.ex.expand(uint64(r)) | s.val
+		} else {
+			base++
+		}
+		for j := 0; j < d; j++ {
+			in[j] = a[base+s.offsets[j]]
+		}
+		for i := 0; i < d; i++ {
+			row := m[i*d : i*d+d]
+			var acc T
+			for j, v := range in[:d] {
+				acc += row[j] * v
+			}
+			out[i] = acc
+		}
+		for j := 0; j < d; j++ {
+			a[base+s.offsets[j]] = out[j]
+		}
+	}
+}
+
+// apply1 applies a 2×2 matrix to target q of groups [lo,hi) with no controls:
+// the hot path of unfused circuits, with contiguous inner runs.
+func apply1[T amp](a []T, q uint, m *[4]T, lo, hi int) {
+	if q == 0 {
+		apply1Low(a[2*lo:2*hi], m)
+		return
+	}
+	s := 1 << q
+	for r := lo; r < hi; {
+		i0 := (r>>q)<<(q+1) | r&(s-1)
+		n := min(hi-r, s-r&(s-1))
+		apply1Run(a[i0:i0+n], a[i0+s:i0+s+n], m)
+		r += n
+	}
+}
+
+// apply1RunGeneric is the pure-Go loop of a 1-qubit gate over two runs of
+// amplitudes: (x, y) ← (m0·x + m1·y, m2·x + m3·y).
+func apply1RunGeneric[T amp](x, y []T, m *[4]T) {
+	m0, m1, m2, m3 := m[0], m[1], m[2], m[3]
+	y = y[:len(x)]
+	for i, u := range x {
+		v := y[i]
+		x[i] = m0*u + m1*v
+		y[i] = m2*u + m3*v
+	}
+}
+
+// apply1LowGeneric is the pure-Go loop of a 1-qubit gate on qubit 0:
+// consecutive pairs (a[2i], a[2i+1]).
+func apply1LowGeneric[T amp](a []T, m *[4]T) {
+	m0, m1, m2, m3 := m[0], m[1], m[2], m[3]
+	for i := 0; i+1 < len(a); i += 2 {
+		u, v := a[i], a[i+1]
+		a[i] = m0*u + m1*v
+		a[i+1] = m2*u + m3*v
+	}
+}
+
+// applyDiag multiplies amplitude i by d[target bits of i] where the controls
+// match, for i in [lo,hi).
+func applyDiag[T amp](a []T, targets []int, mask, val uint64, d []T, lo, hi int) {
+	switch {
+	case len(targets) == 0:
+		z := d[0]
+		for i := lo; i < hi; i++ {
+			if uint64(i)&mask == val {
+				a[i] *= z
+			}
+		}
+	case len(targets) == 1 && mask == 0:
+		q := uint(targets[0])
+		d0, d1 := d[0], d[1]
+		for i := lo; i < hi; i++ {
+			if uint64(i)>>q&1 == 0 {
+				a[i] *= d0
+			} else {
+				a[i] *= d1
+			}
+		}
+	default:
+		for i := lo; i < hi; i++ {
+			u := uint64(i)
+			if u&mask != val {
+				continue
+			}
+			var j int
+			for b, t := range targets {
+				j |= int(u>>uint(t)&1) << uint(b)
+			}
+			a[i] *= d[j]
+		}
+	}
+}

@@ -1,0 +1,12 @@
+package cpu
+
+import "sort"
+
+func sortedIdx(u []float64) []int {
+	idx := make([]int, len(u))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return u[idx[a]] < u[idx[b]] })
+	return idx
+}

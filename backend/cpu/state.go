@@ -1,0 +1,335 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/circuit"
+)
+
+// State is a CPU state vector of element type T (complex64 or complex128).
+type State[T amp] struct {
+	b    *Backend
+	n    int
+	amps []T
+}
+
+func newState[T amp](b *Backend, n int) *State[T] {
+	s := &State[T]{b: b, n: n, amps: make([]T, 1<<uint(n))}
+	s.amps[0] = 1
+	return s
+}
+
+// Qubits returns the number of qubits.
+func (s *State[T]) Qubits() int { return s.n }
+
+// Precision returns c64 or c128.
+func (s *State[T]) Precision() backend.Precision {
+	var z T
+	if _, ok := any(z).(complex64); ok {
+		return backend.Complex64
+	}
+	return backend.Complex128
+}
+
+// Amplitudes exposes the state's memory (for the conformance suite and
+// benchmarks; other code should use Read).
+func (s *State[T]) Amplitudes() []T { return s.amps }
+
+func (s *State[T]) alive() error {
+	if s.amps == nil {
+		return fmt.Errorf("cpu: state used after Free")
+	}
+	return nil
+}
+
+// Load replaces the amplitudes.
+func (s *State[T]) Load(a []complex128) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	if len(a) != len(s.amps) {
+		return fmt.Errorf("cpu: Load of %d amplitudes into a %d-qubit state (%d)", len(a), s.n, len(s.amps))
+	}
+	if err := backend.CheckAmplitudes(a); err != nil {
+		return fmt.Errorf("cpu: Load: %w", err)
+	}
+	parallelFor(s.b.workers(), len(a), 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s.amps[i] = T(a[i])
+		}
+	})
+	return nil
+}
+
+// Read copies the amplitudes into dst.
+func (s *State[T]) Read(dst []complex128) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	if len(dst) != len(s.amps) {
+		return fmt.Errorf("cpu: Read of a %d-qubit state into %d amplitudes", s.n, len(dst))
+	}
+	parallelFor(s.b.workers(), len(dst), 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			dst[i] = complex128(s.amps[i])
+		}
+	})
+	return nil
+}
+
+// Free drops the amplitudes.
+func (s *State[T]) Free() error { s.amps = nil; return nil }
+
+// Clone copies the state.
+func (s *State[T]) Clone() (backend.State, error) {
+	if err := s.alive(); err != nil {
+		return nil, err
+	}
+	c := &State[T]{b: s.b, n: s.n, amps: make([]T, len(s.amps))}
+	parallelFor(s.b.workers(), len(s.amps), 1, func(lo, hi int) { copy(c.amps[lo:hi], s.amps[lo:hi]) })
+	return c, nil
+}
+
+// Apply applies a lowered gate.
+func (s *State[T]) Apply(g *circuit.Gate) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	if err := CheckGate(s.n, g); err != nil {
+		return err
+	}
+	mask, val := g.CtrlMasks()
+	w := s.b.workers()
+	if g.Diagonal {
+		d := convert[T](g.Matrix)
+		parallelFor(w, len(s.amps), 1, func(lo, hi int) { applyDiag(s.amps, g.Targets, mask, val, d, lo, hi) })
+		return nil
+	}
+	m := convert[T](g.Matrix)
+	if len(g.Targets) == 1 && mask == 0 {
+		var m4 [4]T
+		copy(m4[:], m)
+		q := uint(g.Targets[0])
+		parallelFor(w, len(s.amps)/2, 1<<min(q, 20), func(lo, hi int) { apply1(s.amps, q, &m4, lo, hi) })
+		return nil
+	}
+	sh := newShape(s.n, g.Targets, mask, val)
+	parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDense(s.amps, &sh, m, lo, hi) })
+	return nil
+}
+
+// CheckGate validates a lowered gate against an n-qubit state: qubits in
+// range and distinct, matrix of the right size and finite.
+func CheckGate(n int, g *circuit.Gate) error {
+	k := len(g.Targets)
+	if k > circuit.MaxDenseQubits {
+		return fmt.Errorf("gate on %d targets: at most %d", k, circuit.MaxDenseQubits)
+	}
+	var seen uint64
+	for _, q := range append(append(append([]int(nil), g.Targets...), g.Controls...), g.NegControls...) {
+		if q < 0 || q >= n {
+			return fmt.Errorf("gate qubit %d out of range [0,%d)", q, n)
+		}
+		if seen>>uint(q)&1 == 1 {
+			return fmt.Errorf("gate uses qubit %d twice", q)
+		}
+		seen |= 1 << uint(q)
+	}
+	want := 1 << uint(2*k)
+	if g.Diagonal {
+		want = 1 << uint(k)
+	}
+	if len(g.Matrix) != want {
+		return fmt.Errorf("gate on %d targets needs %d matrix entries, has %d", k, want, len(g.Matrix))
+	}
+	for _, v := range g.Matrix {
+		if math.IsNaN(real(v)) || math.IsNaN(imag(v)) || math.IsInf(real(v), 0) || math.IsInf(imag(v), 0) {
+			return fmt.Errorf("gate matrix has a non-finite entry %v", v)
+		}
+	}
+	return nil
+}
+
+func convert[T amp](m []complex128) []T {
+	out := make([]T, len(m))
+	for i, v := range m {
+		out[i] = T(v)
+	}
+	return out
+}
+
+func abs2[T amp](v T) float64 {
+	c := complex128(v)
+	return real(c)*real(c) + imag(c)*imag(c)
+}
+
+// Norm returns Σ|a|² (deterministic block order).
+func (s *State[T]) Norm() (float64, error) {
+	if err := s.alive(); err != nil {
+		return 0, err
+	}
+	return deterministicSum(s.b.workers(), len(s.amps), func(lo, hi int) float64 {
+		var t float64
+		for _, v := range s.amps[lo:hi] {
+			t += abs2(v)
+		}
+		return t
+	}), nil
+}
+
+// Probabilities writes the marginal distribution of qubits into dst.
+func (s *State[T]) Probabilities(qubits []int, dst []float64) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	k := len(qubits)
+	if len(dst) != 1<<uint(k) {
+		return fmt.Errorf("cpu: Probabilities of %d qubits into %d entries", k, len(dst))
+	}
+	if k == 1 {
+		q := uint(qubits[0])
+		one := deterministicSum(s.b.workers(), len(s.amps), func(lo, hi int) float64 {
+			var t float64
+			for i := lo; i < hi; i++ {
+				if uint64(i)>>q&1 == 1 {
+					t += abs2(s.amps[i])
+				}
+			}
+			return t
+		})
+		all, _ := s.Norm()
+		dst[0], dst[1] = all-one, one
+		return nil
+	}
+	// Per-block partial histograms, added in block order (deterministic).
+	nb := (len(s.amps) + reduceBlock - 1) / reduceBlock
+	if k > 10 || nb == 1 {
+		backend.MarginalProbabilities(s.amps, qubits, dst)
+		return nil
+	}
+	parts := make([][]float64, nb)
+	parallelFor(s.b.workers(), nb, 1, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			h := make([]float64, len(dst))
+			for i := b * reduceBlock; i < min((b+1)*reduceBlock, len(s.amps)); i++ {
+				var o int
+				for j, q := range qubits {
+					o |= (i >> uint(q) & 1) << uint(j)
+				}
+				h[o] += abs2(s.amps[i])
+			}
+			parts[b] = h
+		}
+	})
+	clear(dst)
+	for _, h := range parts {
+		for i, v := range h {
+			dst[i] += v
+		}
+	}
+	return nil
+}
+
+// ExpectPauli returns ⟨ψ|P|ψ⟩ for one Pauli string.
+func (s *State[T]) ExpectPauli(m circuit.PauliMasks) (float64, error) {
+	if err := s.alive(); err != nil {
+		return 0, err
+	}
+	v := deterministicSum(s.b.workers(), len(s.amps), func(lo, hi int) float64 {
+		var re, im float64
+		for i := lo; i < hi; i++ {
+			a := complex128(s.amps[i])
+			w := complex128(s.amps[uint64(i)^m.X])
+			t := complex(real(w), -imag(w)) * a
+			if bits.OnesCount64(uint64(i)&m.Z)&1 == 1 {
+				t = -t
+			}
+			re += real(t)
+			im += imag(t)
+		}
+		return real(complex(re, im) * m.Phase)
+	})
+	return v, nil
+}
+
+// Inner returns ⟨s|other⟩ when other is a CPU state of the same precision.
+func (s *State[T]) Inner(other backend.State) (complex128, bool, error) {
+	o, ok := other.(*State[T])
+	if !ok {
+		return 0, false, nil
+	}
+	if err := s.alive(); err != nil {
+		return 0, true, err
+	}
+	if err := o.alive(); err != nil {
+		return 0, true, err
+	}
+	re := deterministicSum(s.b.workers(), len(s.amps), func(lo, hi int) float64 {
+		var t float64
+		for i := lo; i < hi; i++ {
+			a, b := complex128(s.amps[i]), complex128(o.amps[i])
+			t += real(a)*real(b) + imag(a)*imag(b)
+		}
+		return t
+	})
+	im := deterministicSum(s.b.workers(), len(s.amps), func(lo, hi int) float64 {
+		var t float64
+		for i := lo; i < hi; i++ {
+			a, b := complex128(s.amps[i]), complex128(o.amps[i])
+			t += real(a)*imag(b) - imag(a)*real(b)
+		}
+		return t
+	})
+	return complex(re, im), true, nil
+}
+
+// SampleUniform maps each u to the outcome whose cumulative probability
+// interval contains u·Σ|a|². Block sums make it parallel and deterministic.
+func (s *State[T]) SampleUniform(u []float64, out []uint64) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	if len(u) != len(out) {
+		return fmt.Errorf("cpu: %d variates but %d outputs", len(u), len(out))
+	}
+	sums := blockSums(s.b.workers(), len(s.amps), func(lo, hi int) float64 {
+		var t float64
+		for _, v := range s.amps[lo:hi] {
+			t += abs2(v)
+		}
+		return t
+	})
+	var total float64
+	for _, v := range sums {
+		total += v
+	}
+	if !(total > 0) || math.IsInf(total, 0) {
+		return fmt.Errorf("cpu: cannot sample a state of norm² %v", total)
+	}
+	order := sortedIdx(u)
+	blk, cum := 0, 0.0
+	for _, k := range order {
+		if u[k] < 0 || u[k] >= 1 || math.IsNaN(u[k]) {
+			return fmt.Errorf("cpu: variate %v outside [0,1)", u[k])
+		}
+		target := u[k] * total
+		for blk < len(sums)-1 && cum+sums[blk] <= target {
+			cum += sums[blk]
+			blk++
+		}
+		lo, hi := blk*reduceBlock, min((blk+1)*reduceBlock, len(s.amps))
+		c, i := cum, lo
+		for ; i < hi-1; i++ {
+			p := abs2(s.amps[i])
+			if c+p > target {
+				break
+			}
+			c += p
+		}
+		out[k] = uint64(i)
+	}
+	return nil
+}

@@ -1,0 +1,313 @@
+// Package circuit is mec's quantum-circuit representation: named gates of the
+// OpenQASM 3 standard library with modifiers, measurements and resets; the
+// lowered form engines execute (Gate: a matrix on target qubits with
+// controls); gate fusion; Pauli strings and sums; and Trotter–Suzuki
+// product formulas.
+//
+// Conventions, shared with every backend and with the peers:
+//   - qubit k is bit k of an amplitude index (little-endian);
+//   - a k-qubit matrix is row-major 2^k×2^k with its operand j as bit j of
+//     the matrix index;
+//   - gate matrices are exactly those of OpenQASM 3's stdgates.inc, global
+//     phases included (so u3 differs from OpenQASM 2's u3 by e^{-i(φ+λ)/2}).
+package circuit
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Kind says what an Op does.
+type Kind uint8
+
+// The kinds of operation.
+const (
+	KindGate    Kind = iota // a unitary gate
+	KindMeasure             // measure Qubits[0] into Clbit (collapses the state)
+	KindReset               // reset Qubits[0] to |0⟩
+	KindBarrier             // no effect on the state; blocks gate fusion across it
+)
+
+// String returns the kind's name.
+func (k Kind) String() string {
+	switch k {
+	case KindGate:
+		return "gate"
+	case KindMeasure:
+		return "measure"
+	case KindReset:
+		return "reset"
+	case KindBarrier:
+		return "barrier"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// UnitaryName is the Name of a gate given by an explicit matrix.
+const UnitaryName = "unitary"
+
+// Op is one operation of a circuit.
+type Op struct {
+	Kind Kind
+	// Name is a standard gate or builtin (see LookupGate), or UnitaryName.
+	Name   string
+	Params []float64
+	// Qubits are the gate's operands in order (cx: control, target); for
+	// measure and reset the one qubit; for barrier the qubits it spans.
+	Qubits []int
+	// Controls and NegControls are extra controls added by ctrl @ and
+	// negctrl @: the gate acts where Controls are |1⟩ and NegControls |0⟩.
+	Controls    []int
+	NegControls []int
+	// Pow is the exponent from inv @ and pow(r) @ modifiers (inv is −1);
+	// 0 means no modifier (exponent 1).
+	Pow float64
+	// Matrix is the 2^k×2^k matrix over Qubits when Name is UnitaryName.
+	Matrix []complex128
+	// Clbit is the classical bit a measurement writes.
+	Clbit int
+}
+
+// Exponent returns the power the gate is raised to (1 when Pow is 0).
+func (op *Op) Exponent() float64 {
+	if op.Pow == 0 {
+		return 1
+	}
+	return op.Pow
+}
+
+// AllQubits returns every qubit the op touches: operands, then controls.
+func (op *Op) AllQubits() []int {
+	out := make([]int, 0, len(op.Qubits)+len(op.Controls)+len(op.NegControls))
+	out = append(out, op.Qubits...)
+	out = append(out, op.Controls...)
+	return append(out, op.NegControls...)
+}
+
+// Circuit is a sequence of operations on Qubits qubits and Clbits classical bits.
+type Circuit struct {
+	Qubits int
+	Clbits int
+	Ops    []Op
+}
+
+// New returns an empty circuit on n qubits and n classical bits.
+func New(n int) *Circuit { return &Circuit{Qubits: n, Clbits: n} }
+
+// Append adds a standard gate by name. It does not validate; Validate does.
+func (c *Circuit) Append(name string, params []float64, qubits ...int) *Circuit {
+	c.Ops = append(c.Ops, Op{Kind: KindGate, Name: name, Params: params, Qubits: qubits})
+	return c
+}
+
+// Measure adds a measurement of qubit q into classical bit b.
+func (c *Circuit) Measure(q, b int) *Circuit {
+	c.Ops = append(c.Ops, Op{Kind: KindMeasure, Qubits: []int{q}, Clbit: b})
+	return c
+}
+
+// Reset adds a reset of qubit q.
+func (c *Circuit) Reset(q int) *Circuit {
+	c.Ops = append(c.Ops, Op{Kind: KindReset, Qubits: []int{q}})
+	return c
+}
+
+// GateCount returns the number of gate ops.
+func (c *Circuit) GateCount() int {
+	n := 0
+	for i := range c.Ops {
+		if c.Ops[i].Kind == KindGate {
+			n++
+		}
+	}
+	return n
+}
+
+// Validate checks every op: known gate names, parameter and operand counts,
+// qubit and bit indices in range, no qubit used twice in one op, finite
+// parameters and matrices of the right size.
+func (c *Circuit) Validate() error {
+	if c.Qubits < 0 || c.Clbits < 0 {
+		return fmt.Errorf("circuit: negative register size (%d qubits, %d bits)", c.Qubits, c.Clbits)
+	}
+	for i := range c.Ops {
+		if err := c.Ops[i].validate(c.Qubits, c.Clbits); err != nil {
+			return fmt.Errorf("circuit: op %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (op *Op) validate(nq, nc int) error {
+	seen := map[int]bool{}
+	for _, q := range op.AllQubits() {
+		if q < 0 || q >= nq {
+			return fmt.Errorf("%s: qubit %d out of range [0,%d)", op.label(), q, nq)
+		}
+		if seen[q] && op.Kind != KindBarrier {
+			return fmt.Errorf("%s: qubit %d used twice", op.label(), q)
+		}
+		seen[q] = true
+	}
+	switch op.Kind {
+	case KindMeasure, KindReset:
+		if len(op.Qubits) != 1 || len(op.Controls)+len(op.NegControls) != 0 {
+			return fmt.Errorf("%s takes exactly one qubit and no controls", op.Kind)
+		}
+		if op.Kind == KindMeasure && (op.Clbit < 0 || op.Clbit >= nc) {
+			return fmt.Errorf("measure: bit %d out of range [0,%d)", op.Clbit, nc)
+		}
+		return nil
+	case KindBarrier:
+		return nil
+	case KindGate:
+	default:
+		return fmt.Errorf("unknown op kind %d", op.Kind)
+	}
+	if math.IsNaN(op.Pow) || math.IsInf(op.Pow, 0) {
+		return fmt.Errorf("%s: power %v is not finite", op.label(), op.Pow)
+	}
+	for _, p := range op.Params {
+		if math.IsNaN(p) || math.IsInf(p, 0) {
+			return fmt.Errorf("%s: parameter %v is not finite", op.label(), p)
+		}
+	}
+	if op.Name == UnitaryName {
+		k := len(op.Qubits)
+		if k > MaxDenseQubits {
+			return fmt.Errorf("unitary on %d qubits: at most %d", k, MaxDenseQubits)
+		}
+		if len(op.Matrix) != 1<<(2*k) {
+			return fmt.Errorf("unitary on %d qubits needs %d matrix entries, has %d", k, 1<<(2*k), len(op.Matrix))
+		}
+		if err := checkUnitary(op.Matrix, 1e-8); err != nil {
+			return fmt.Errorf("unitary: %w", err)
+		}
+		return nil
+	}
+	def, ok := LookupGate(op.Name)
+	if !ok {
+		return fmt.Errorf("unknown gate %q", op.Name)
+	}
+	if len(op.Params) != def.NParams {
+		return fmt.Errorf("%s takes %d parameters, got %d", op.Name, def.NParams, len(op.Params))
+	}
+	if len(op.Qubits) != def.NQubits {
+		return fmt.Errorf("%s takes %d qubits, got %d", op.Name, def.NQubits, len(op.Qubits))
+	}
+	return nil
+}
+
+func (op *Op) label() string {
+	if op.Kind == KindGate {
+		return op.Name
+	}
+	return op.Kind.String()
+}
+
+// MaxDenseQubits is the largest number of target qubits of a dense gate.
+const MaxDenseQubits = 6
+
+// Gate is a gate in the form engines execute: Matrix acts on Targets
+// (operand j is bit j of the matrix index) on the amplitudes where every
+// qubit of Controls is |1⟩ and every qubit of NegControls is |0⟩. When
+// Diagonal is set, Matrix holds only the 2^k diagonal entries.
+type Gate struct {
+	Targets     []int
+	Controls    []int
+	NegControls []int
+	Matrix      []complex128
+	Diagonal    bool
+}
+
+// CtrlMasks returns (mask, value): an amplitude index i is acted on when
+// i&mask == value.
+func (g *Gate) CtrlMasks() (mask, value uint64) {
+	for _, c := range g.Controls {
+		mask |= 1 << uint(c)
+		value |= 1 << uint(c)
+	}
+	for _, c := range g.NegControls {
+		mask |= 1 << uint(c)
+	}
+	return mask, value
+}
+
+// Dense returns the full 2^k×2^k matrix of g's targets (expanding a diagonal).
+func (g *Gate) Dense() []complex128 {
+	if !g.Diagonal {
+		return g.Matrix
+	}
+	d := len(g.Matrix)
+	m := make([]complex128, d*d)
+	for i, v := range g.Matrix {
+		m[i*d+i] = v
+	}
+	return m
+}
+
+// Lower turns a gate op into the executable Gate: the standard gate's own
+// controls join the modifier controls, and inv/pow modifiers are applied to
+// the base matrix (C(U)^p = C(U^p), so powers commute with controls).
+func (op *Op) Lower() (Gate, error) {
+	if op.Kind != KindGate {
+		return Gate{}, fmt.Errorf("circuit: %s is not a gate", op.Kind)
+	}
+	var (
+		m       []complex128
+		targets []int
+		ctrls   = slices.Clone(op.Controls)
+		diag    bool
+	)
+	if op.Name == UnitaryName {
+		m, targets = op.Matrix, op.Qubits
+		diag = isDiag(m, 1<<len(targets))
+	} else {
+		def, ok := LookupGate(op.Name)
+		if !ok {
+			return Gate{}, fmt.Errorf("circuit: unknown gate %q", op.Name)
+		}
+		if len(op.Params) != def.NParams || len(op.Qubits) != def.NQubits {
+			return Gate{}, fmt.Errorf("circuit: %s needs %d params and %d qubits, got %d and %d",
+				op.Name, def.NParams, def.NQubits, len(op.Params), len(op.Qubits))
+		}
+		m = def.Base(op.Params)
+		ctrls = append(ctrls, op.Qubits[:def.NCtrl]...)
+		targets = op.Qubits[def.NCtrl:]
+		diag = def.Diagonal
+	}
+	if e := op.Exponent(); e != 1 {
+		var err error
+		if m, err = MatPow(m, e); err != nil {
+			return Gate{}, fmt.Errorf("circuit: %s: %w", op.Name, err)
+		}
+	}
+	g := Gate{Targets: slices.Clone(targets), Controls: ctrls, NegControls: slices.Clone(op.NegControls), Matrix: m}
+	if diag {
+		d := 1 << len(targets)
+		dm := make([]complex128, d)
+		for i := 0; i < d; i++ {
+			dm[i] = m[i*d+i]
+		}
+		g.Matrix, g.Diagonal = dm, true
+	}
+	return g, nil
+}
+
+func checkUnitary(m []complex128, tol float64) error {
+	p := MatMul(m, Dagger(m))
+	d := dimOf(len(m))
+	for i := 0; i < d; i++ {
+		for j := 0; j < d; j++ {
+			want := complex128(0)
+			if i == j {
+				want = 1
+			}
+			if v := p[i*d+j] - want; math.Hypot(real(v), imag(v)) > tol {
+				return fmt.Errorf("matrix is not unitary: (M M†)[%d][%d] = %v", i, j, p[i*d+j])
+			}
+		}
+	}
+	return nil
+}

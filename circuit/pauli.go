@@ -1,0 +1,185 @@
+package circuit
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+	"strings"
+)
+
+// PauliTerm is Coeff · P with P a Pauli string: character k ('I','X','Y','Z')
+// acts on qubit k, as in the peers' JSON ("XZI" = X on qubit 0, Z on qubit 1).
+type PauliTerm struct {
+	Coeff float64 `json:"coeff"`
+	Pauli string  `json:"pauli"`
+}
+
+// PauliSum is the Hermitian operator Σ_k Coeff_k · P_k.
+type PauliSum []PauliTerm
+
+// PauliMasks is a Pauli string in bit form: P|i⟩ = Phase · (−1)^{popcount(i & Z)} |i ⊕ X⟩,
+// where X marks the X and Y positions, Z marks the Z and Y positions and
+// Phase = i^{#Y}.
+type PauliMasks struct {
+	X, Z  uint64
+	Phase complex128
+}
+
+// Masks parses the Pauli string of t for n qubits.
+func (t PauliTerm) Masks(n int) (PauliMasks, error) {
+	if len(t.Pauli) != n {
+		return PauliMasks{}, fmt.Errorf("circuit: pauli string %q has %d characters, want %d", t.Pauli, len(t.Pauli), n)
+	}
+	if n > 63 {
+		return PauliMasks{}, fmt.Errorf("circuit: pauli string on %d qubits: at most 63", n)
+	}
+	var m PauliMasks
+	ny := 0
+	for k, c := range strings.ToUpper(t.Pauli) {
+		switch c {
+		case 'I':
+		case 'X':
+			m.X |= 1 << uint(k)
+		case 'Z':
+			m.Z |= 1 << uint(k)
+		case 'Y':
+			m.X |= 1 << uint(k)
+			m.Z |= 1 << uint(k)
+			ny++
+		default:
+			return PauliMasks{}, fmt.Errorf("circuit: pauli string %q: character %q at %d is not I, X, Y or Z", t.Pauli, c, k)
+		}
+	}
+	m.Phase = [4]complex128{1, 1i, -1, -1i}[ny%4]
+	return m, nil
+}
+
+// Validate checks that every term has n characters of IXYZ and a finite coefficient.
+func (h PauliSum) Validate(n int) error {
+	for i, t := range h {
+		if math.IsNaN(t.Coeff) || math.IsInf(t.Coeff, 0) {
+			return fmt.Errorf("circuit: term %d: coefficient %v is not finite", i, t.Coeff)
+		}
+		if _, err := t.Masks(n); err != nil {
+			return fmt.Errorf("term %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// Norm1 returns Σ|coeff|, an upper bound on the spectral norm of h.
+func (h PauliSum) Norm1() float64 {
+	var s float64
+	for _, t := range h {
+		s += math.Abs(t.Coeff)
+	}
+	return s
+}
+
+// ApplyPauliSum sets dst = h·src for host vectors of 2^n amplitudes.
+// dst and src must not overlap.
+func ApplyPauliSum(dst, src []complex128, masks []PauliMasks, coeffs []float64) {
+	clear(dst)
+	for k, m := range masks {
+		c := complex(coeffs[k], 0) * m.Phase
+		for i := range src {
+			v := src[i] * c
+			if bits.OnesCount64(uint64(i)&m.Z)&1 == 1 {
+				v = -v
+			}
+			dst[uint64(i)^m.X] += v
+		}
+	}
+}
+
+// Trotter returns a circuit of standard gates approximating exp(−i·h·t)
+// with a Trotter–Suzuki product formula of the given order (1, 2 or 4) and
+// number of steps. Each factor exp(−iθP) becomes a basis change (h for X,
+// sdg·h for Y), a cx ladder onto the highest non-identity qubit, rz(2θ)
+// there, and the ladder and basis change undone; an all-identity term
+// becomes gphase(−θ). The error of order p is O(t^{p+1}/steps^p).
+func Trotter(h PauliSum, n int, t float64, steps, order int) (*Circuit, error) {
+	if err := h.Validate(n); err != nil {
+		return nil, err
+	}
+	if steps < 1 {
+		return nil, fmt.Errorf("circuit: trotter needs at least one step, got %d", steps)
+	}
+	if math.IsNaN(t) || math.IsInf(t, 0) {
+		return nil, fmt.Errorf("circuit: time %v is not finite", t)
+	}
+	c := New(n)
+	c.Clbits = 0
+	dt := t / float64(steps)
+	var factor func(dt float64)
+	first := func(dt float64, reverse bool) {
+		for i := range h {
+			k := i
+			if reverse {
+				k = len(h) - 1 - i
+			}
+			appendPauliRotation(c, h[k], dt*h[k].Coeff)
+		}
+	}
+	second := func(dt float64) { first(dt/2, false); first(dt/2, true) }
+	switch order {
+	case 1:
+		factor = func(dt float64) { first(dt, false) }
+	case 2:
+		factor = second
+	case 4:
+		p := 1 / (4 - math.Cbrt(4))
+		factor = func(dt float64) {
+			second(p * dt)
+			second(p * dt)
+			second((1 - 4*p) * dt)
+			second(p * dt)
+			second(p * dt)
+		}
+	default:
+		return nil, fmt.Errorf("circuit: trotter order %d: want 1, 2 or 4", order)
+	}
+	for s := 0; s < steps; s++ {
+		factor(dt)
+	}
+	return c, nil
+}
+
+// appendPauliRotation appends exp(−iθP) for the Pauli string of t.
+func appendPauliRotation(c *Circuit, t PauliTerm, theta float64) {
+	var qs []int
+	for k, ch := range strings.ToUpper(t.Pauli) {
+		if ch != 'I' {
+			qs = append(qs, k)
+		}
+	}
+	if len(qs) == 0 {
+		c.Append("gphase", []float64{-theta})
+		return
+	}
+	basis := func(undo bool) {
+		for _, q := range qs {
+			switch t.Pauli[q] {
+			case 'X', 'x':
+				c.Append("h", nil, q)
+			case 'Y', 'y':
+				if undo {
+					c.Append("h", nil, q)
+					c.Append("s", nil, q)
+				} else {
+					c.Append("sdg", nil, q)
+					c.Append("h", nil, q)
+				}
+			}
+		}
+	}
+	basis(false)
+	for i := 0; i+1 < len(qs); i++ {
+		c.Append("cx", nil, qs[i], qs[i+1])
+	}
+	c.Append("rz", []float64{2 * theta}, qs[len(qs)-1])
+	for i := len(qs) - 2; i >= 0; i-- {
+		c.Append("cx", nil, qs[i], qs[i+1])
+	}
+	basis(true)
+}

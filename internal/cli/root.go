@@ -1,0 +1,48 @@
+// Package cli implements the mec command line. cmd/mec is a thin main that
+// calls Execute; every subcommand lives in its own file here and is added to
+// the root in NewRoot.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// NewRoot builds the mec command tree.
+func NewRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "mec",
+		Short:         "mec — the compute runtime of the Prism MEC platform",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().String("backend", "", "backend to use (default: $MEC_BACKEND, else the highest-priority loaded backend)")
+	for _, add := range subcommands {
+		root.AddCommand(add())
+	}
+	return root
+}
+
+// subcommands lists the constructors of the top-level subcommands. Each file
+// of this package that defines a subcommand appends to it from an init
+// function, so adding a command touches only its own file.
+var subcommands []func() *cobra.Command
+
+// Execute runs the command line with args and returns the error to report.
+func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	root := NewRoot()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	return root.ExecuteContext(ctx)
+}
+
+// writeJSON prints v as indented JSON followed by a newline.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
