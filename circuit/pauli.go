@@ -3,7 +3,6 @@ package circuit
 import (
 	"fmt"
 	"math"
-	"math/bits"
 	"strings"
 )
 
@@ -74,22 +73,6 @@ func (h PauliSum) Norm1() float64 {
 		s += math.Abs(t.Coeff)
 	}
 	return s
-}
-
-// ApplyPauliSum sets dst = h·src for host vectors of 2^n amplitudes.
-// dst and src must not overlap.
-func ApplyPauliSum(dst, src []complex128, masks []PauliMasks, coeffs []float64) {
-	clear(dst)
-	for k, m := range masks {
-		c := complex(coeffs[k], 0) * m.Phase
-		for i := range src {
-			v := src[i] * c
-			if bits.OnesCount64(uint64(i)&m.Z)&1 == 1 {
-				v = -v
-			}
-			dst[uint64(i)^m.X] += v
-		}
-	}
 }
 
 // Trotter returns a circuit of standard gates approximating exp(−i·h·t)

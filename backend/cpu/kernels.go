@@ -62,6 +62,9 @@ func newShape(n int, targets []int, mask, val uint64) gateShape {
 // applyDense applies a dense 2^k×2^k matrix (k = len(offsets) bits) to every
 // group of the shape in the compressed range [lo,hi).
 func applyDense[T amp](a []T, s *gateShape, m []T, lo, hi int) {
+	if applyDenseSIMD(a, s, m, lo, hi) { // simd.go: vectorised across groups
+		return
+	}
 	d := len(s.offsets)
 	var in, out [1 << 6]T
 	base := uint64(0)
@@ -93,6 +96,9 @@ func applyDense[T amp](a []T, s *gateShape, m []T, lo, hi int) {
 func apply1[T amp](a []T, q uint, m *[4]T, lo, hi int) {
 	if q == 0 {
 		apply1Low(a[2*lo:2*hi], m)
+		return
+	}
+	if apply1Blocks(a, q, m, lo, hi) { // simd.go: whole blocks per call
 		return
 	}
 	s := 1 << q
@@ -127,38 +133,71 @@ func apply1LowGeneric[T amp](a []T, m *[4]T) {
 	}
 }
 
-// applyDiag multiplies amplitude i by d[target bits of i] where the controls
-// match, for i in [lo,hi).
-func applyDiag[T amp](a []T, targets []int, mask, val uint64, d []T, lo, hi int) {
-	switch {
-	case len(targets) == 0:
-		z := d[0]
-		for i := lo; i < hi; i++ {
-			if uint64(i)&mask == val {
-				a[i] *= z
+// applyDense1 is applyDense for one target with controls, over runs of
+// consecutive groups through the 1-qubit run kernel.
+func applyDense1[T amp](a []T, s *gateShape, m *[4]T, lo, hi int) {
+	o1 := s.offsets[1]
+	for r := lo; r < hi; {
+		base := s.ex.expand(uint64(r)) | s.val
+		n := uint64(min(hi-r, s.run-r&(s.run-1)))
+		apply1Run(a[base:base+n], a[base+o1:base+o1+n], m)
+		r += int(n)
+	}
+}
+
+// applyDense2 is applyDense for two targets, over runs of consecutive
+// groups with the matrix held in locals.
+func applyDense2[T amp](a []T, s *gateShape, m []T, lo, hi int) {
+	o1, o2, o3 := s.offsets[1], s.offsets[2], s.offsets[3]
+	m0, m1, m2, m3 := m[0], m[1], m[2], m[3]
+	m4, m5, m6, m7 := m[4], m[5], m[6], m[7]
+	m8, m9, m10, m11 := m[8], m[9], m[10], m[11]
+	m12, m13, m14, m15 := m[12], m[13], m[14], m[15]
+	for r := lo; r < hi; {
+		base := s.ex.expand(uint64(r)) | s.val
+		n := min(hi-r, s.run-r&(s.run-1))
+		x0 := a[base : base+uint64(n)]
+		x1 := a[base+o1 : base+o1+uint64(n)]
+		x2 := a[base+o2 : base+o2+uint64(n)]
+		x3 := a[base+o3 : base+o3+uint64(n)]
+		x1, x2, x3 = x1[:len(x0)], x2[:len(x0)], x3[:len(x0)]
+		for j := range x0 {
+			v0, v1, v2, v3 := x0[j], x1[j], x2[j], x3[j]
+			x0[j] = m0*v0 + m1*v1 + m2*v2 + m3*v3
+			x1[j] = m4*v0 + m5*v1 + m6*v2 + m7*v3
+			x2[j] = m8*v0 + m9*v1 + m10*v2 + m11*v3
+			x3[j] = m12*v0 + m13*v1 + m14*v2 + m15*v3
+		}
+		r += n
+	}
+}
+
+// applyDiagGroups multiplies the amplitudes of each group of the shape by the
+// diagonal d, skipping entries equal to 1 (so a cz touches a quarter of the
+// state), for groups [lo,hi).
+func applyDiagGroups[T amp](a []T, s *gateShape, d []T, lo, hi int) {
+	var offs [1 << 6]uint64
+	var fac [1 << 6]T
+	k := 0
+	for j, v := range d {
+		if v != 1 {
+			offs[k], fac[k] = s.offsets[j], v
+			k++
+		}
+	}
+	if k == 0 {
+		return
+	}
+	for r := lo; r < hi; {
+		base := s.ex.expand(uint64(r)) | s.val
+		n := uint64(min(hi-r, s.run-r&(s.run-1)))
+		for j := 0; j < k; j++ {
+			x := a[base+offs[j] : base+offs[j]+n]
+			f := fac[j]
+			for i := range x {
+				x[i] *= f
 			}
 		}
-	case len(targets) == 1 && mask == 0:
-		q := uint(targets[0])
-		d0, d1 := d[0], d[1]
-		for i := lo; i < hi; i++ {
-			if uint64(i)>>q&1 == 0 {
-				a[i] *= d0
-			} else {
-				a[i] *= d1
-			}
-		}
-	default:
-		for i := lo; i < hi; i++ {
-			u := uint64(i)
-			if u&mask != val {
-				continue
-			}
-			var j int
-			for b, t := range targets {
-				j |= int(u>>uint(t)&1) << uint(b)
-			}
-			a[i] *= d[j]
-		}
+		r += int(n)
 	}
 }

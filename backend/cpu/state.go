@@ -105,7 +105,8 @@ func (s *State[T]) Apply(g *circuit.Gate) error {
 	w := s.b.workers()
 	if g.Diagonal {
 		d := convert[T](g.Matrix)
-		parallelFor(w, len(s.amps), 1, func(lo, hi int) { applyDiag(s.amps, g.Targets, mask, val, d, lo, hi) })
+		sh := newShape(s.n, g.Targets, mask, val)
+		parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDiagGroups(s.amps, &sh, d, lo, hi) })
 		return nil
 	}
 	m := convert[T](g.Matrix)
@@ -117,6 +118,16 @@ func (s *State[T]) Apply(g *circuit.Gate) error {
 		return nil
 	}
 	sh := newShape(s.n, g.Targets, mask, val)
+	if len(g.Targets) == 1 {
+		var m4 [4]T
+		copy(m4[:], m)
+		parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDense1(s.amps, &sh, &m4, lo, hi) })
+		return nil
+	}
+	if len(g.Targets) == 2 {
+		parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDense2(s.amps, &sh, m, lo, hi) })
+		return nil
+	}
 	parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDense(s.amps, &sh, m, lo, hi) })
 	return nil
 }

@@ -1,0 +1,50 @@
+# mec — see README.md. Every target works on a fresh clone with Go installed.
+GO      ?= go
+BIN     := bin/mec
+PKGS    := ./...
+
+.PHONY: all build run test test-short vet fmt-check bench fuzz peers clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/mec
+
+# The main job on the CPU default: list the backends, then run the demo circuits.
+run: build
+	./$(BIN) devices
+	./$(BIN) circuit run examples/ghz.qasm --shots 1000 --seed 7
+	./$(BIN) circuit run examples/qft3.qasm --state
+
+# Everything CI checks: formatting, vet, the whole test suite, and the
+# pure-Go twins of the assembly kernels (build tag purego).
+test: fmt-check vet
+	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -tags purego ./backend/... ./internal/fft/...
+	CGO_ENABLED=0 $(GO) build ./...
+
+test-short: vet
+	$(GO) test -short $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+	$(GO) vet -tags purego $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+# Benchmarks of the quantum suite (long: minutes on 2 cores).
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./bench/
+
+# Short fuzzing sessions of every parser and decoder.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./qasm/
+
+# Install the peer tools (root; idempotent).
+peers:
+	bash ../shared/peers/install.sh
+
+clean:
+	rm -rf bin

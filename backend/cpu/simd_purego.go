@@ -1,0 +1,25 @@
+//go:build purego || !amd64
+
+package cpu
+
+// hasAVX2FMA reports whether this build has the assembly kernels and the
+// CPU can run them: never, in this build.
+const hasAVX2FMA = false
+
+// useAVX2 selects the assembly kernels; always false in this build.
+var useAVX2 = false
+
+// The pure-Go twins of the assembly entry points of simd_amd64.go.
+
+func apply1RunC128(x, y []complex128, m *[4]complex128) { apply1RunGeneric(x, y, m) }
+func apply1RunC64(x, y []complex64, m *[4]complex64)    { apply1RunGeneric(x, y, m) }
+func apply1LowC128(a []complex128, m *[4]complex128)    { apply1LowGeneric(a, m) }
+func apply1LowC64(a []complex64, m *[4]complex64)       { apply1LowGeneric(a, m) }
+
+func apply1BlocksC128(a []complex128, half int, m *[4]complex128) { apply1BlocksGeneric(a, half, m) }
+func apply1BlocksC64(a []complex64, half int, m *[4]complex64)    { apply1BlocksGeneric(a, half, m) }
+
+// No dense assembly kernels in this build: applyDense runs its own loop.
+
+func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bool { return false }
+func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool    { return false }

@@ -1,0 +1,553 @@
+// The complex64 engine (engine64.go) is generated from this file by gen.go:
+// edit this file only, then run `go generate` in this folder.
+
+//go:generate go run gen.go
+
+package fft
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// pool128 hands out scratch buffers of one fixed length.
+type pool128 struct {
+	size int
+	p    sync.Pool
+}
+
+func (b *pool128) get() *[]complex128 {
+	if v := b.p.Get(); v != nil {
+		return v.(*[]complex128)
+	}
+	s := make([]complex128, b.size)
+	return &s
+}
+
+func (b *pool128) put(s *[]complex128) { b.p.Put(s) }
+
+// stage128 is one radix-r pass of a Stockham autosort transform of length
+// n = s·r·m: for k < m, q < s it reads x[q+s(k+jm)], j < r, and writes the
+// twiddled radix-r DFT to y[q+s(rk+t)], t < r.
+type stage128 struct {
+	r, m, s int
+	tw, twi []complex128 // tw[k(r-1)+t-1] = w_{rm}^{kt}; twi = conj(tw)
+	om, omi []complex128 // ω_r^t and its conjugate (generic radix only)
+}
+
+// stockham128 is a mixed-radix Stockham autosort transform of length n.
+type stockham128 struct {
+	n      int
+	stages []stage128
+}
+
+func newStockham128(n int, radices []int) *stockham128 {
+	p := &stockham128{n: n}
+	s := 1
+	for _, r := range radices {
+		m := n / (s * r)
+		st := stage128{r: r, m: m, s: s}
+		if m > 1 {
+			st.tw = make([]complex128, m*(r-1))
+			st.twi = make([]complex128, m*(r-1))
+			for k := 0; k < m; k++ {
+				for t := 1; t < r; t++ {
+					w := cis(k*t, r*m)
+					st.tw[k*(r-1)+t-1] = complex128(w)
+					st.twi[k*(r-1)+t-1] = complex128(complex(real(w), -imag(w)))
+				}
+			}
+		}
+		if r != 2 && r != 4 {
+			st.om = make([]complex128, r)
+			st.omi = make([]complex128, r)
+			for t := range r {
+				w := cis(t, r)
+				st.om[t] = complex128(w)
+				st.omi[t] = complex128(complex(real(w), -imag(w)))
+			}
+		}
+		p.stages = append(p.stages, st)
+		s *= r
+	}
+	return p
+}
+
+// run transforms src into dst (which may be the same slice) using work
+// (length n, disjoint from both). The inverse is not normalised here.
+func (p *stockham128) run(dst, src, work []complex128, inv bool) {
+	p.runThreads(dst, src, work, inv, 1)
+}
+
+// runThreads is run with each stage split over up to threads goroutines
+// (only for n ≥ parallelMin; a barrier separates the stages).
+func (p *stockham128) runThreads(dst, src, work []complex128, inv bool, threads int) {
+	if p.n < parallelMin {
+		threads = 1
+	}
+	ns := len(p.stages)
+	if ns == 0 {
+		dst[0] = src[0]
+		return
+	}
+	// Stages ping-pong between dst and work so that the last one writes dst.
+	// In place with an odd number of stages, the first stage would overwrite
+	// its own input; then the last stage (m = 1, whose butterflies read and
+	// write the same indices) runs in place on dst instead.
+	last := ns - 1
+	if ns%2 == 1 && &dst[0] == &src[0] {
+		last = ns - 2
+	}
+	in := src
+	for i := range p.stages {
+		out := work
+		if i > last || (last-i)%2 == 0 {
+			out = dst
+		}
+		st := &p.stages[i]
+		y, x := out[:p.n], in[:p.n]
+		if threads <= 1 {
+			st.exec(y, x, inv, 0, st.units())
+		} else {
+			parallel(threads, st.units(), func(lo, hi int) { st.exec(y, x, inv, lo, hi) })
+		}
+		in = out
+	}
+}
+
+// units is the number of independent work items of the stage: the k index
+// when m > 1, else the q index.
+func (st *stage128) units() int {
+	if st.m > 1 {
+		return st.m
+	}
+	return st.s
+}
+
+// exec runs work items [lo, hi) of the stage (see units).
+func (st *stage128) exec(y, x []complex128, inv bool, lo, hi int) {
+	tw, om := st.tw, st.om
+	if inv {
+		tw, om = st.twi, st.omi
+	}
+	switch st.r {
+	case 4:
+		switch {
+		case st.m == 1:
+			r4notw128(y, x, st.s, inv, lo, hi)
+		case st.s == 1 && !inv:
+			r4fS1_128(y, x, tw, st.m, lo, hi)
+		case st.s == 1:
+			r4iS1_128(y, x, tw, st.m, lo, hi)
+		case !inv:
+			r4f128(y, x, tw, st.s, st.m, lo, hi)
+		default:
+			r4i128(y, x, tw, st.s, st.m, lo, hi)
+		}
+	case 2:
+		switch {
+		case st.m == 1:
+			r2notw128(y, x, st.s, lo, hi)
+		case st.s == 1:
+			r2S1_128(y, x, tw, st.m, lo, hi)
+		default:
+			r2_128(y, x, tw, st.s, st.m, lo, hi)
+		}
+	default:
+		rgen128(y, x, tw, om, st.r, st.s, st.m, lo, hi)
+	}
+}
+
+// unitTw128 is the twiddle triple of a stage without twiddles.
+var unitTw128 = [3]complex128{1, 1, 1}
+
+// mulNegI128 returns -i·z; mulPosI128 returns +i·z.
+func mulNegI128(z complex128) complex128 { return complex(imag(z), -real(z)) }
+func mulPosI128(z complex128) complex128 { return complex(-imag(z), real(z)) }
+
+func r4notw128(y, x []complex128, s int, inv bool, q0, q1 int) {
+	x0 := x[q0:q1]
+	x1, x2, x3 := x[s+q0 : s+q1][:len(x0)], x[2*s+q0 : 2*s+q1][:len(x0)], x[3*s+q0 : 3*s+q1][:len(x0)]
+	y0, y1, y2, y3 := y[q0:q1][:len(x0)], y[s+q0 : s+q1][:len(x0)], y[2*s+q0 : 2*s+q1][:len(x0)], y[3*s+q0 : 3*s+q1][:len(x0)]
+	done := r4inner128(y0, y1, y2, y3, x0, x1, x2, x3, &unitTw128, inv)
+	x0, x1, x2, x3 = x0[done:], x1[done:], x2[done:], x3[done:]
+	y0, y1, y2, y3 = y0[done:], y1[done:], y2[done:], y3[done:]
+	if !inv {
+		for q := range x0 {
+			a0, a1, a2, a3 := x0[q], x1[q], x2[q], x3[q]
+			t0, t1, t2, t3 := a0+a2, a0-a2, a1+a3, mulNegI128(a1-a3)
+			y0[q] = t0 + t2
+			y1[q] = t1 + t3
+			y2[q] = t0 - t2
+			y3[q] = t1 - t3
+		}
+		return
+	}
+	for q := range x0 {
+		a0, a1, a2, a3 := x0[q], x1[q], x2[q], x3[q]
+		t0, t1, t2, t3 := a0+a2, a0-a2, a1+a3, mulPosI128(a1-a3)
+		y0[q] = t0 + t2
+		y1[q] = t1 + t3
+		y2[q] = t0 - t2
+		y3[q] = t1 - t3
+	}
+}
+
+func r4fS1_128(y, x, tw []complex128, m int, k0, k1 int) {
+	x0, x1, x2, x3 := x[k0:k1], x[m+k0:m+k1], x[2*m+k0:2*m+k1], x[3*m+k0:3*m+k1]
+	x1, x2, x3 = x1[:len(x0)], x2[:len(x0)], x3[:len(x0)]
+	y = y[4*k0 : 4*k1]
+	tw = tw[3*k0 : 3*k1]
+	for k := r4s1inner128(y, x0, x1, x2, x3, tw, false); k < len(x0); k++ {
+		a0, a1, a2, a3 := x0[k], x1[k], x2[k], x3[k]
+		t0, t1, t2, t3 := a0+a2, a0-a2, a1+a3, mulNegI128(a1-a3)
+		w := tw[3*k : 3*k+3 : 3*k+3]
+		o := y[4*k : 4*k+4 : 4*k+4]
+		o[0] = t0 + t2
+		o[1] = (t1 + t3) * w[0]
+		o[2] = (t0 - t2) * w[1]
+		o[3] = (t1 - t3) * w[2]
+	}
+}
+
+func r4iS1_128(y, x, tw []complex128, m int, k0, k1 int) {
+	x0, x1, x2, x3 := x[k0:k1], x[m+k0:m+k1], x[2*m+k0:2*m+k1], x[3*m+k0:3*m+k1]
+	x1, x2, x3 = x1[:len(x0)], x2[:len(x0)], x3[:len(x0)]
+	y = y[4*k0 : 4*k1]
+	tw = tw[3*k0 : 3*k1]
+	for k := r4s1inner128(y, x0, x1, x2, x3, tw, true); k < len(x0); k++ {
+		a0, a1, a2, a3 := x0[k], x1[k], x2[k], x3[k]
+		t0, t1, t2, t3 := a0+a2, a0-a2, a1+a3, mulPosI128(a1-a3)
+		w := tw[3*k : 3*k+3 : 3*k+3]
+		o := y[4*k : 4*k+4 : 4*k+4]
+		o[0] = t0 + t2
+		o[1] = (t1 + t3) * w[0]
+		o[2] = (t0 - t2) * w[1]
+		o[3] = (t1 - t3) * w[2]
+	}
+}
+
+func r4f128(y, x, tw []complex128, s, m int, k0, k1 int) {
+	for k := k0; k < k1; k++ {
+		w := tw[3*k : 3*k+3 : 3*k+3]
+		w1, w2, w3 := w[0], w[1], w[2]
+		x0 := x[s*k : s*k+s]
+		x1 := x[s*(k+m) : s*(k+m)+s][:len(x0)]
+		x2 := x[s*(k+2*m) : s*(k+2*m)+s][:len(x0)]
+		x3 := x[s*(k+3*m) : s*(k+3*m)+s][:len(x0)]
+		b := 4 * s * k
+		y0, y1, y2, y3 := y[b : b+s][:len(x0)], y[b+s : b+2*s][:len(x0)], y[b+2*s : b+3*s][:len(x0)], y[b+3*s : b+4*s][:len(x0)]
+		for q := r4inner128(y0, y1, y2, y3, x0, x1, x2, x3, (*[3]complex128)(w), false); q < len(x0); q++ {
+			a0, a1, a2, a3 := x0[q], x1[q], x2[q], x3[q]
+			t0, t1, t2, t3 := a0+a2, a0-a2, a1+a3, mulNegI128(a1-a3)
+			y0[q] = t0 + t2
+			y1[q] = (t1 + t3) * w1
+			y2[q] = (t0 - t2) * w2
+			y3[q] = (t1 - t3) * w3
+		}
+	}
+}
+
+func r4i128(y, x, tw []complex128, s, m int, k0, k1 int) {
+	for k := k0; k < k1; k++ {
+		w := tw[3*k : 3*k+3 : 3*k+3]
+		w1, w2, w3 := w[0], w[1], w[2]
+		x0 := x[s*k : s*k+s]
+		x1 := x[s*(k+m) : s*(k+m)+s][:len(x0)]
+		x2 := x[s*(k+2*m) : s*(k+2*m)+s][:len(x0)]
+		x3 := x[s*(k+3*m) : s*(k+3*m)+s][:len(x0)]
+		b := 4 * s * k
+		y0, y1, y2, y3 := y[b : b+s][:len(x0)], y[b+s : b+2*s][:len(x0)], y[b+2*s : b+3*s][:len(x0)], y[b+3*s : b+4*s][:len(x0)]
+		for q := r4inner128(y0, y1, y2, y3, x0, x1, x2, x3, (*[3]complex128)(w), true); q < len(x0); q++ {
+			a0, a1, a2, a3 := x0[q], x1[q], x2[q], x3[q]
+			t0, t1, t2, t3 := a0+a2, a0-a2, a1+a3, mulPosI128(a1-a3)
+			y0[q] = t0 + t2
+			y1[q] = (t1 + t3) * w1
+			y2[q] = (t0 - t2) * w2
+			y3[q] = (t1 - t3) * w3
+		}
+	}
+}
+
+func r2notw128(y, x []complex128, s int, q0, q1 int) {
+	x0 := x[q0:q1]
+	x1 := x[s+q0 : s+q1][:len(x0)]
+	y0, y1 := y[q0:q1][:len(x0)], y[s+q0 : s+q1][:len(x0)]
+	for q := range x0 {
+		a0, a1 := x0[q], x1[q]
+		y0[q] = a0 + a1
+		y1[q] = a0 - a1
+	}
+}
+
+func r2S1_128(y, x, tw []complex128, m int, k0, k1 int) {
+	x0 := x[k0:k1]
+	x1 := x[m+k0 : m+k1][:len(x0)]
+	y = y[2*k0 : 2*k1]
+	tw = tw[k0:k1]
+	for k := range x0 {
+		a0, a1 := x0[k], x1[k]
+		o := y[2*k : 2*k+2 : 2*k+2]
+		o[0] = a0 + a1
+		o[1] = (a0 - a1) * tw[k]
+	}
+}
+
+func r2_128(y, x, tw []complex128, s, m int, k0, k1 int) {
+	for k := k0; k < k1; k++ {
+		w := tw[k]
+		x0 := x[s*k : s*k+s]
+		x1 := x[s*(k+m) : s*(k+m)+s][:len(x0)]
+		b := 2 * s * k
+		y0, y1 := y[b : b+s][:len(x0)], y[b+s : b+2*s][:len(x0)]
+		for q := range x0 {
+			a0, a1 := x0[q], x1[q]
+			y0[q] = a0 + a1
+			y1[q] = (a0 - a1) * w
+		}
+	}
+}
+
+// rgen128 is the direct O(r²) butterfly for an odd prime radix r ≤ maxRadix.
+func rgen128(y, x, tw, om []complex128, r, s, m int, lo, hi int) {
+	var a [maxRadix]complex128
+	k0, k1, q0, q1 := lo, hi, 0, s
+	if m == 1 {
+		k0, k1, q0, q1 = 0, 1, lo, hi
+	}
+	for k := k0; k < k1; k++ {
+		for q := q0; q < q1; q++ {
+			for j := 0; j < r; j++ {
+				a[j] = x[q+s*(k+j*m)]
+			}
+			for t := 0; t < r; t++ {
+				sum := a[0]
+				idx := 0
+				for j := 1; j < r; j++ {
+					idx += t
+					if idx >= r {
+						idx -= r
+					}
+					sum += a[j] * om[idx]
+				}
+				if t > 0 && m > 1 {
+					sum *= tw[k*(r-1)+t-1]
+				}
+				y[q+s*(r*k+t)] = sum
+			}
+		}
+	}
+}
+
+// scale128 multiplies x by the real factor f.
+func scale128(x []complex128, f float64) {
+	for i, v := range x {
+		x[i] = complex(real(v)*f, imag(v)*f)
+	}
+}
+
+// blue128 is Bluestein's chirp-z algorithm: a length-n DFT as a cyclic
+// convolution of length m (a power of two ≥ 2n-1).
+type blue128 struct {
+	n, m  int
+	sub   *cplan128
+	chirp []complex128 // exp(-πi j²/n)
+	bhat  []complex128 // FFT_m of conj(chirp), wrapped
+	buf   pool128      // length-m convolution buffers
+}
+
+func newBlue128(n int) *blue128 {
+	m := nextPow2(2*n - 1)
+	p := &blue128{n: n, m: m, sub: newCplan128(m)}
+	p.buf.size = m
+	p.chirp = make([]complex128, n)
+	b := make([]complex128, m)
+	for j := range n {
+		c := chirp(j, n)
+		p.chirp[j] = complex128(c)
+		cc := complex128(complex(real(c), -imag(c)))
+		b[j] = cc
+		if j > 0 {
+			b[m-j] = cc
+		}
+	}
+	p.sub.transform(b, b, false, 1)
+	p.bhat = b
+	return p
+}
+
+// run computes the (normalised, when inv) transform of src into dst.
+func (p *blue128) run(dst, src []complex128, inv bool, threads int) {
+	ap := p.buf.get()
+	defer p.buf.put(ap)
+	a := (*ap)[:p.m]
+	n := p.n
+	for j, c := range p.chirp {
+		x := src[j]
+		if inv {
+			x = complex(real(x), -imag(x))
+		}
+		a[j] = x * c
+	}
+	clear(a[n:])
+	p.sub.transform(a, a, false, threads)
+	for i, b := range p.bhat {
+		a[i] *= b
+	}
+	p.sub.transform(a, a, true, threads)
+	if inv {
+		sc := 1 / float64(n)
+		for k, c := range p.chirp {
+			v := a[k] * c
+			dst[k] = complex(real(v)*sc, -imag(v)*sc)
+		}
+		return
+	}
+	for k, c := range p.chirp {
+		dst[k] = a[k] * c
+	}
+}
+
+// cplan128 is the complex128 engine behind Plan[complex128].
+type cplan128 struct {
+	n    int
+	st   *stockham128
+	bl   *blue128
+	work pool128 // length-n Stockham work buffers
+}
+
+func newCplan128(n int) *cplan128 {
+	p := &cplan128{n: n}
+	p.work.size = n
+	radices, ok := factorize(n)
+	switch {
+	case !ok:
+		p.bl = newBlue128(n)
+	default:
+		p.st = newStockham128(n, radices)
+	}
+	return p
+}
+
+// transform computes the forward or (normalised) inverse transform of src
+// into dst; dst and src are both length n and either identical or disjoint.
+func (p *cplan128) transform(dst, src []complex128, inv bool, threads int) {
+	switch {
+	case p.bl != nil:
+		p.bl.run(dst, src, inv, threads)
+	default:
+		wp := p.work.get()
+		p.st.runThreads(dst, src, *wp, inv, threads)
+		p.work.put(wp)
+		if inv && p.n > 1 {
+			scale128(dst[:p.n], 1/float64(p.n))
+		}
+	}
+}
+
+// real128 is the engine behind RealPlan[float64, complex128].
+type real128 struct {
+	n    int
+	half *cplan128    // even n: length n/2
+	full *cplan128    // odd n: length n
+	w    []complex128 // even n: w_n^k, k ≤ n/4
+	buf  pool128      // scratch: n/2 (even) or 2n (odd)
+}
+
+func newReal128(n int) *real128 {
+	p := &real128{n: n}
+	if n%2 == 0 {
+		h := n / 2
+		p.half = newCplan128(h)
+		p.w = make([]complex128, h/2+1)
+		for k := range p.w {
+			p.w[k] = complex128(cis(k, n))
+		}
+		p.buf.size = h
+	} else {
+		p.full = newCplan128(n)
+		p.buf.size = 2 * n
+	}
+	return p
+}
+
+// twid returns w_n^k for 0 ≤ k ≤ n/2 using the quarter table.
+func (p *real128) twid(k int) complex128 {
+	h := p.n / 2
+	if k <= h/2 {
+		return p.w[k]
+	}
+	// w_n^k = -conj(w_n^{h-k})
+	w := p.w[h-k]
+	return complex(-real(w), imag(w))
+}
+
+func (p *real128) forward(dst []complex128, src []float64, threads int) {
+	n := p.n
+	if p.full != nil {
+		bp := p.buf.get()
+		defer p.buf.put(bp)
+		z, y := (*bp)[:n], (*bp)[n:2*n]
+		for i, v := range src[:n] {
+			z[i] = complex(v, 0)
+		}
+		p.full.transform(y, z, false, threads)
+		copy(dst, y[:n/2+1])
+		return
+	}
+	h := n / 2
+	z := unsafe.Slice((*complex128)(unsafe.Pointer(&src[0])), h)
+	p.half.transform(dst[:h], z, false, threads)
+	z0 := dst[0]
+	dst[0] = complex(real(z0)+imag(z0), 0)
+	dst[h] = complex(real(z0)-imag(z0), 0)
+	for k := 1; k <= h/2; k++ {
+		zk, zh := dst[k], dst[h-k]
+		zhc := complex(real(zh), -imag(zh))
+		e := (zk + zhc) * 0.5
+		o := mulNegI128((zk - zhc) * 0.5)
+		ow := p.twid(k) * o
+		dst[k] = e + ow
+		// X_{h-k} = conj(e) + w^{h-k}·conj(o) = conj(e - w^k·o)
+		d := e - ow
+		dst[h-k] = complex(real(d), -imag(d))
+	}
+}
+
+func (p *real128) inverse(dst []float64, src []complex128, threads int) {
+	n := p.n
+	if p.full != nil {
+		bp := p.buf.get()
+		defer p.buf.put(bp)
+		y := (*bp)[:n]
+		y[0] = complex(real(src[0]), 0)
+		for k := 1; k <= n/2; k++ {
+			v := src[k]
+			y[k] = v
+			y[n-k] = complex(real(v), -imag(v))
+		}
+		p.full.transform(y, y, true, threads)
+		for i, v := range y {
+			dst[i] = real(v)
+		}
+		return
+	}
+	h := n / 2
+	bp := p.buf.get()
+	defer p.buf.put(bp)
+	z := (*bp)[:h]
+	x0 := complex(real(src[0]), 0)
+	xh := complex(real(src[h]), 0)
+	// k = 0: E = (X0+Xh)/2, O = (X0-Xh)/2, Z0 = E + iO.
+	z[0] = (x0+xh)*0.5 + mulPosI128((x0-xh)*0.5)
+	for k := 1; k < h; k++ {
+		xk, xm := src[k], src[h-k]
+		xmc := complex(real(xm), -imag(xm))
+		e := (xk + xmc) * 0.5
+		w := p.twid(k)
+		o := (xk - xmc) * 0.5 * complex(real(w), -imag(w))
+		z[k] = e + mulPosI128(o)
+	}
+	out := unsafe.Slice((*complex128)(unsafe.Pointer(&dst[0])), h)
+	p.half.transform(out, z, true, threads)
+}

@@ -1,0 +1,65 @@
+//go:build amd64 && !purego
+
+package fft
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 selects the AVX2 radix-4 kernel (r4_amd64.s) at run time.
+var useAVX2 = cpu.X86.HasAVX2
+
+//go:noescape
+func r4avx2(y0, y1, y2, y3, x0, x1, x2, x3 *complex128, n int, w *[3]complex128, mask *[4]uint64)
+
+// Sign masks for t3 = -i·d (forward: negate the imaginary slot after the
+// swap) and +i·d (inverse: negate the real slot).
+var (
+	maskFwd = [4]uint64{0, 1 << 63, 0, 1 << 63}
+	maskInv = [4]uint64{1 << 63, 0, 1 << 63, 0}
+)
+
+// avx2Min is the shortest inner loop handed to the assembly kernel.
+const avx2Min = 4
+
+// r4inner128 runs the radix-4 butterflies q < len(x0) &^ 1 with AVX2 when
+// available and the loop is long enough; it returns how many it did (the
+// caller finishes the rest in Go).
+func r4inner128(y0, y1, y2, y3, x0, x1, x2, x3 []complex128, w *[3]complex128, inv bool) int {
+	n := len(x0) &^ 1
+	if !useAVX2 || n < avx2Min {
+		return 0
+	}
+	_, _, _, _, _, _, _ = x1[n-1], x2[n-1], x3[n-1], y0[n-1], y1[n-1], y2[n-1], y3[n-1]
+	m := &maskFwd
+	if inv {
+		m = &maskInv
+	}
+	r4avx2(&y0[0], &y1[0], &y2[0], &y3[0], &x0[0], &x1[0], &x2[0], &x3[0], n, w, m)
+	return n
+}
+
+// setAVX2 switches the assembly kernel on or off (tests); it returns
+// whether it was on. It cannot enable AVX2 on a CPU without it.
+func setAVX2(on bool) bool {
+	old := useAVX2
+	useAVX2 = on && cpu.X86.HasAVX2
+	return old
+}
+
+//go:noescape
+func r4s1avx2(y, x0, x1, x2, x3, tw *complex128, n int, mask *[4]uint64)
+
+// r4s1inner128 runs the first-stage butterflies k < len(x0) &^ 1 with AVX2
+// when available and returns how many it did.
+func r4s1inner128(y, x0, x1, x2, x3, tw []complex128, inv bool) int {
+	n := len(x0) &^ 1
+	if !useAVX2 || n < 2 {
+		return 0
+	}
+	_, _, _, _, _ = x1[n-1], x2[n-1], x3[n-1], y[4*n-1], tw[3*n-1]
+	m := &maskFwd
+	if inv {
+		m = &maskInv
+	}
+	r4s1avx2(&y[0], &x0[0], &x1[0], &x2[0], &x3[0], &tw[0], n, m)
+	return n
+}

@@ -1,0 +1,157 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func r4avx2(y0, y1, y2, y3, x0, x1, x2, x3 *complex128, n int, w *[3]complex128, mask *[4]uint64)
+//
+// For q < n (n even): t0=x0+x2, t1=x0-x2, t2=x1+x3, t3=∓i(x1-x3) (the sign
+// comes from mask, which negates one half of each complex after the swap);
+// y0=t0+t2, y1=(t1+t3)·w[0], y2=(t0-t2)·w[1], y3=(t1-t3)·w[2].
+// Two complex128 per YMM register.
+TEXT ·r4avx2(SB), NOSPLIT, $0-88
+	MOVQ y0+0(FP), R8
+	MOVQ y1+8(FP), R9
+	MOVQ y2+16(FP), R10
+	MOVQ y3+24(FP), R11
+	MOVQ x0+32(FP), R12
+	MOVQ x1+40(FP), R13
+	MOVQ x2+48(FP), R14
+	MOVQ x3+56(FP), R15
+	MOVQ n+64(FP), CX
+	MOVQ w+72(FP), AX
+	MOVQ mask+80(FP), BX
+	VBROADCASTSD 0(AX), Y8
+	VBROADCASTSD 8(AX), Y9
+	VBROADCASTSD 16(AX), Y10
+	VBROADCASTSD 24(AX), Y11
+	VBROADCASTSD 32(AX), Y12
+	VBROADCASTSD 40(AX), Y13
+	VMOVUPD (BX), Y15
+	XORQ DX, DX
+	SHRQ $1, CX
+	JZ done
+
+loop:
+	VMOVUPD (R12)(DX*1), Y0
+	VMOVUPD (R13)(DX*1), Y1
+	VMOVUPD (R14)(DX*1), Y2
+	VMOVUPD (R15)(DX*1), Y3
+	VADDPD Y2, Y0, Y4 // t0
+	VSUBPD Y2, Y0, Y5 // t1
+	VADDPD Y3, Y1, Y6 // t2
+	VSUBPD Y3, Y1, Y7
+	VPERMILPD $5, Y7, Y7
+	VXORPD Y15, Y7, Y7 // t3 = ∓i(x1-x3)
+	VADDPD Y6, Y4, Y0
+	VMOVUPD Y0, (R8)(DX*1)
+	VSUBPD Y6, Y4, Y1 // u2
+	VADDPD Y7, Y5, Y2 // u1
+	VSUBPD Y7, Y5, Y3 // u3
+
+	VPERMILPD $5, Y2, Y14
+	VMULPD Y9, Y14, Y14
+	VMULPD Y8, Y2, Y2
+	VADDSUBPD Y14, Y2, Y2
+	VMOVUPD Y2, (R9)(DX*1)
+
+	VPERMILPD $5, Y1, Y14
+	VMULPD Y11, Y14, Y14
+	VMULPD Y10, Y1, Y1
+	VADDSUBPD Y14, Y1, Y1
+	VMOVUPD Y1, (R10)(DX*1)
+
+	VPERMILPD $5, Y3, Y14
+	VMULPD Y13, Y14, Y14
+	VMULPD Y12, Y3, Y3
+	VADDSUBPD Y14, Y3, Y3
+	VMOVUPD Y3, (R11)(DX*1)
+
+	ADDQ $32, DX
+	DECQ CX
+	JNZ loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func r4s1avx2(y, x0, x1, x2, x3, tw *complex128, n int, mask *[4]uint64)
+//
+// First-stage (s = 1) radix-4 butterflies for k < n (n even): inputs
+// x_j[k], twiddles tw[3k..3k+2], outputs y[4k..4k+3]. Two k per register;
+// the outputs are regrouped with VPERM2F128.
+TEXT ·r4s1avx2(SB), NOSPLIT, $0-64
+	MOVQ y+0(FP), R8
+	MOVQ x0+8(FP), R12
+	MOVQ x1+16(FP), R13
+	MOVQ x2+24(FP), R14
+	MOVQ x3+32(FP), R15
+	MOVQ tw+40(FP), AX
+	MOVQ n+48(FP), CX
+	MOVQ mask+56(FP), BX
+	VMOVUPD (BX), Y15
+	XORQ DX, DX
+	SHRQ $1, CX
+	JZ s1done
+
+s1loop:
+	VMOVUPD (R12)(DX*1), Y0
+	VMOVUPD (R13)(DX*1), Y1
+	VMOVUPD (R14)(DX*1), Y2
+	VMOVUPD (R15)(DX*1), Y3
+	VADDPD Y2, Y0, Y4 // t0
+	VSUBPD Y2, Y0, Y5 // t1
+	VADDPD Y3, Y1, Y6 // t2
+	VSUBPD Y3, Y1, Y7
+	VPERMILPD $5, Y7, Y7
+	VXORPD Y15, Y7, Y7 // t3
+	VADDPD Y6, Y4, Y0 // b0
+	VSUBPD Y6, Y4, Y1 // b2 (before twiddle)
+	VADDPD Y7, Y5, Y2 // b1
+	VSUBPD Y7, Y5, Y3 // b3
+
+	// twiddles: lane 0 from tw[3k+t-1], lane 1 from tw[3k+3+t-1]
+	VMOVUPD 0(AX), X8
+	VINSERTF128 $1, 48(AX), Y8, Y8
+	VMOVDDUP Y8, Y9
+	VPERMILPD $15, Y8, Y8
+	VPERMILPD $5, Y2, Y14
+	VMULPD Y8, Y14, Y14
+	VMULPD Y9, Y2, Y2
+	VADDSUBPD Y14, Y2, Y2
+
+	VMOVUPD 16(AX), X8
+	VINSERTF128 $1, 64(AX), Y8, Y8
+	VMOVDDUP Y8, Y9
+	VPERMILPD $15, Y8, Y8
+	VPERMILPD $5, Y1, Y14
+	VMULPD Y8, Y14, Y14
+	VMULPD Y9, Y1, Y1
+	VADDSUBPD Y14, Y1, Y1
+
+	VMOVUPD 32(AX), X8
+	VINSERTF128 $1, 80(AX), Y8, Y8
+	VMOVDDUP Y8, Y9
+	VPERMILPD $15, Y8, Y8
+	VPERMILPD $5, Y3, Y14
+	VMULPD Y8, Y14, Y14
+	VMULPD Y9, Y3, Y3
+	VADDSUBPD Y14, Y3, Y3
+
+	VPERM2F128 $0x20, Y2, Y0, Y4 // (b0_k, b1_k)
+	VPERM2F128 $0x20, Y3, Y1, Y5 // (b2_k, b3_k)
+	VPERM2F128 $0x31, Y2, Y0, Y6 // (b0_k+1, b1_k+1)
+	VPERM2F128 $0x31, Y3, Y1, Y7 // (b2_k+1, b3_k+1)
+	VMOVUPD Y4, 0(R8)
+	VMOVUPD Y5, 32(R8)
+	VMOVUPD Y6, 64(R8)
+	VMOVUPD Y7, 96(R8)
+
+	ADDQ $32, DX
+	ADDQ $96, AX
+	ADDQ $128, R8
+	DECQ CX
+	JNZ s1loop
+
+s1done:
+	VZEROUPPER
+	RET

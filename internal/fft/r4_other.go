@@ -1,0 +1,19 @@
+//go:build !amd64 || purego
+
+package fft
+
+// useAVX2 is false: this build has no assembly kernels (purego or not amd64).
+const useAVX2 = false
+
+// r4inner128 is the pure-Go build's stand-in for the AVX2 kernel: it does
+// nothing and the caller's Go loop does all the butterflies.
+func r4inner128(y0, y1, y2, y3, x0, x1, x2, x3 []complex128, w *[3]complex128, inv bool) int {
+	return 0
+}
+
+// setAVX2 is a no-op in builds without assembly.
+func setAVX2(on bool) bool { return false }
+
+// r4s1inner128 is the pure-Go build's stand-in for the first-stage AVX2
+// kernel: the caller's Go loop does all the butterflies.
+func r4s1inner128(y, x0, x1, x2, x3, tw []complex128, inv bool) int { return 0 }

@@ -1,0 +1,114 @@
+package fft
+
+import (
+	"math"
+	"math/bits"
+	"sync"
+)
+
+// cis returns exp(-2πi·k/n) computed in float64 from the exact fraction k/n:
+// the angle is reduced to the first half-quadrant with integer arithmetic
+// before math.Sincos is called, so the error is about one ulp whatever k is.
+func cis(k, n int) complex128 {
+	k %= n
+	if k < 0 {
+		k += n
+	}
+	// θ = 2πk/n = (π/2)·(q + r/n) with 4k = q·n + r, 0 ≤ r < n.
+	hi, lo := bits.Mul64(uint64(k), 4)
+	q64, r64 := bits.Div64(hi, lo, uint64(n))
+	q, r := int(q64), int(r64)
+	var c, s float64
+	if 2*r <= n {
+		s, c = math.Sincos(math.Pi / 2 * (float64(r) / float64(n)))
+	} else {
+		c, s = math.Sincos(math.Pi / 2 * (float64(n-r) / float64(n)))
+	}
+	switch q & 3 {
+	case 1:
+		c, s = -s, c
+	case 2:
+		c, s = -c, -s
+	case 3:
+		c, s = s, -c
+	}
+	return complex(c, -s)
+}
+
+// chirp returns exp(-πi·j²/n), with j² reduced modulo 2n exactly.
+func chirp(j, n int) complex128 {
+	hi, lo := bits.Mul64(uint64(j), uint64(j))
+	r := bits.Rem64(hi, lo, 2*uint64(n))
+	return cis(int(r), 2*n)
+}
+
+// maxRadix is the largest prime handled by a direct O(r²) butterfly; sizes
+// with a larger prime factor go through Bluestein's algorithm.
+const maxRadix = 31
+
+// factorize splits n into Stockham radices (4s first, then 2, then odd primes
+// in increasing order). ok is false when a prime factor exceeds maxRadix.
+func factorize(n int) (radices []int, ok bool) {
+	for n%4 == 0 {
+		radices = append(radices, 4)
+		n /= 4
+	}
+	if n%2 == 0 {
+		radices = append(radices, 2)
+		n /= 2
+	}
+	for p := 3; p*p <= n; p += 2 {
+		for n%p == 0 {
+			if p > maxRadix {
+				return nil, false
+			}
+			radices = append(radices, p)
+			n /= p
+		}
+	}
+	if n > 1 {
+		if n > maxRadix {
+			return nil, false
+		}
+		radices = append(radices, n)
+	}
+	return radices, true
+}
+
+// parallelMin is the smallest Stockham length whose stages are split over
+// several threads.
+const parallelMin = 1 << 17
+
+func isPow2(n int) bool { return n > 0 && n&(n-1) == 0 }
+
+// nextPow2 returns the smallest power of two ≥ n.
+func nextPow2(n int) int {
+	if n <= 1 {
+		return 1
+	}
+	return 1 << bits.Len(uint(n-1))
+}
+
+// parallel splits [0, count) into at most threads contiguous chunks and runs
+// fn on each, the last one on the calling goroutine.
+func parallel(threads, count int, fn func(lo, hi int)) {
+	if threads > count {
+		threads = count
+	}
+	if threads <= 1 {
+		fn(0, count)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (count + threads - 1) / threads
+	for lo := chunk; lo < count; lo += chunk {
+		hi := min(lo+chunk, count)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	fn(0, min(chunk, count))
+	wg.Wait()
+}

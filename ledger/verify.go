@@ -1,0 +1,222 @@
+package ledger
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/prismai/mec/telemetry"
+)
+
+// VerifyOptions configure Verify.
+type VerifyOptions struct {
+	// Verifier is the trusted public key. When nil the directory's
+	// ledger.pub is trusted (trust on first use); when set, ledger.pub, if
+	// present, must hold the same key.
+	Verifier *Verifier
+}
+
+// Report summarises a successful verification.
+type Report struct {
+	// Origin is the checkpoint origin (the key name).
+	Origin string `json:"origin"`
+	// KeyID is the verifier key text's key ID, 8 hex digits.
+	KeyID string `json:"key_id"`
+	// Records is the number of records.
+	Records uint64 `json:"records"`
+	// ChainHash is the chain hash algorithm.
+	ChainHash HashAlg `json:"chain_hash"`
+	// Chain is the chain hash of the last record (H_Records).
+	Chain Hash `json:"chain"`
+	// Root is the RFC 6962 root of all records.
+	Root Hash `json:"root"`
+	// Checkpoints is the number of signed checkpoints verified in
+	// checkpoints.log (the checkpoint file is verified too).
+	Checkpoints int `json:"checkpoints"`
+	// Latest is the latest signed checkpoint, or nil when there is none.
+	Latest *Checkpoint `json:"latest,omitempty"`
+	// Unsigned counts the records after the newest signed checkpoint. It
+	// is 0 after a clean Close or an Open; otherwise the ledger was not
+	// reopened after a crash. Such records are CRC- and chain-checked but
+	// no signature vouches for them.
+	Unsigned uint64 `json:"unsigned"`
+}
+
+// Verify checks the ledger in dir without modifying any file: the key
+// files, every frame's CRC, every event's canonical encoding, the hash
+// chain, the Merkle tree, and every checkpoint (checkpoints.log and the
+// checkpoint file): its signature, canonical form, and that its root and
+// chain hash equal those recomputed from the records at its size. Any
+// damage, including a torn tail that Open would truncate, is an error;
+// errors about file contents are *CorruptError naming the file and the
+// record (or checkpoint entry) and byte offset.
+func Verify(dir string, opts VerifyOptions) (*Report, error) {
+	v, err := verifyKeys(dir, opts.Verifier)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Origin: v.Name(), KeyID: fmt.Sprintf("%08x", v.KeyHash())}
+
+	// Checkpoints: history entries, then the checkpoint file.
+	type ck struct {
+		c     *Checkpoint
+		file  string
+		index int64
+		off   int64
+	}
+	var cks []ck
+	bySize := map[uint64][]byte{}
+	hf, err := os.Open(filepath.Join(dir, HistoryFile))
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer hf.Close()
+	hst, err := hf.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	var prev *Checkpoint
+	_, _, err = scanHistory(hf, hst.Size(), func(i, off int64, msg []byte) error {
+		c, err := OpenCheckpoint(msg, v)
+		if err != nil {
+			return &CorruptError{File: HistoryFile, Offset: off, Index: i, Err: err}
+		}
+		if prev != nil && c.Size <= prev.Size {
+			return &CorruptError{File: HistoryFile, Offset: off, Index: i, Err: fmt.Errorf("tree size %d not after previous checkpoint's %d", c.Size, prev.Size)}
+		}
+		prev = c
+		cks = append(cks, ck{c, HistoryFile, i, off})
+		bySize[c.Size] = slices.Clone(msg)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.Checkpoints = len(cks)
+	if msg, err := readSmallFile(filepath.Join(dir, CheckpointFile), maxNotePayload); err == nil {
+		c, err := OpenCheckpoint(msg, v)
+		if err != nil {
+			return nil, &CorruptError{File: CheckpointFile, Offset: -1, Index: -1, Err: err}
+		}
+		if h, ok := bySize[c.Size]; !ok || !bytes.Equal(h, msg) {
+			return nil, &CorruptError{File: CheckpointFile, Offset: -1, Index: -1, Err: fmt.Errorf("checkpoint (size %d) is not in %s", c.Size, HistoryFile)}
+		}
+		cks = append(cks, ck{c, CheckpointFile, -1, -1})
+		rep.Latest = c
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("ledger: %w", err)
+	} else if len(cks) > 0 {
+		return nil, &CorruptError{File: CheckpointFile, Offset: -1, Index: -1, Err: errors.New("missing, but checkpoints.log has entries")}
+	}
+	if prev != nil && (rep.Latest == nil || rep.Latest.Size < prev.Size) {
+		rep.Latest = prev
+	}
+	slices.SortStableFunc(cks, func(a, b ck) int { return cmpU64(a.c.Size, b.c.Size) })
+
+	// Records.
+	rng := rangeFactory.NewEmptyRange(0)
+	next := 0
+	check := func(size uint64, chain [32]byte) error {
+		for ; next < len(cks) && cks[next].c.Size == size; next++ {
+			k := cks[next]
+			root := Hash(hasher.EmptyRoot())
+			if size > 0 {
+				r, _ := rng.GetRootHash(nil)
+				root = Hash(r)
+			}
+			if k.c.Root != root || k.c.Chain != Hash(chain) {
+				return &CorruptError{File: k.file, Offset: k.off, Index: k.index,
+					Err: fmt.Errorf("signed checkpoint at size %d does not match records 0..%d (root or chain hash differs)", size, int64(size)-1)}
+			}
+		}
+		return nil
+	}
+	if err := check(0, [32]byte{}); err != nil {
+		return nil, err
+	}
+	scan, err := scanLog(filepath.Join(dir, LogFile), func(r *record) error {
+		if ev, _ := telemetry.Unmarshal(r.event); ev != nil {
+			if b, err := telemetry.Marshal(ev); err != nil || !bytes.Equal(b, r.event) {
+				return &CorruptError{File: LogFile, Offset: r.offset, Index: int64(r.index), Err: errors.New("event encoding is not canonical")}
+			}
+		}
+		if err := rng.Append(slices.Clone(r.leaf[:]), nil); err != nil {
+			return err
+		}
+		return check(r.index+1, r.chain)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range cks {
+		if k.c.ChainAlg != scan.alg {
+			return nil, &CorruptError{File: k.file, Offset: k.off, Index: k.index, Err: fmt.Errorf("chain hash %v, log uses %v", k.c.ChainAlg, scan.alg)}
+		}
+	}
+	if next < len(cks) {
+		k := cks[next]
+		return nil, &CorruptError{File: k.file, Offset: k.off, Index: k.index,
+			Err: fmt.Errorf("signed checkpoint covers %d records but %s holds only %d: records are missing", k.c.Size, LogFile, scan.size)}
+	}
+	rep.Records, rep.ChainHash, rep.Chain = scan.size, scan.alg, Hash(scan.chain)
+	rep.Root = Hash(hasher.EmptyRoot())
+	if scan.size > 0 {
+		r, _ := rng.GetRootHash(nil)
+		rep.Root = Hash(r)
+	}
+	if rep.Latest != nil {
+		rep.Unsigned = scan.size - rep.Latest.Size
+	} else {
+		rep.Unsigned = scan.size
+	}
+	return rep, nil
+}
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// verifyKeys returns the trusted verifier and checks the key files.
+func verifyKeys(dir string, trusted *Verifier) (*Verifier, error) {
+	var pub *Verifier
+	if b, err := readSmallFile(filepath.Join(dir, PublicKeyFile), 64<<10); err == nil {
+		if pub, err = ParseVerifier(string(b)); err != nil {
+			return nil, &CorruptError{File: PublicKeyFile, Offset: -1, Index: -1, Err: err}
+		}
+		if !bytes.Equal(b, []byte(pub.String()+"\n")) {
+			return nil, &CorruptError{File: PublicKeyFile, Offset: -1, Index: -1, Err: errors.New("not in canonical form")}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) || trusted == nil {
+		return nil, fmt.Errorf("ledger: reading public key: %w", err)
+	}
+	v := trusted
+	if v == nil {
+		v = pub
+	} else if pub != nil && !pub.Equal(v) {
+		return nil, &CorruptError{File: PublicKeyFile, Offset: -1, Index: -1, Err: fmt.Errorf("holds %s, not the trusted key %s", pub, v)}
+	}
+	if b, err := readSmallFile(filepath.Join(dir, PrivateKeyFile), 64<<10); err == nil {
+		s, err := ParseSigner(string(b))
+		if err != nil {
+			return nil, &CorruptError{File: PrivateKeyFile, Offset: -1, Index: -1, Err: err}
+		}
+		if !bytes.Equal(b, []byte(s.PrivateKeyText()+"\n")) {
+			return nil, &CorruptError{File: PrivateKeyFile, Offset: -1, Index: -1, Err: errors.New("not in canonical form")}
+		}
+		if !s.Verifier().Equal(v) {
+			return nil, &CorruptError{File: PrivateKeyFile, Offset: -1, Index: -1, Err: errors.New("does not match the public key")}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	return v, nil
+}

@@ -1,0 +1,349 @@
+package snn
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sort"
+)
+
+// Method selects the membrane integrator.
+type Method int
+
+const (
+	// MethodExact uses exponential propagators (exact for the linear
+	// subthreshold dynamics with piecewise-constant external current).
+	MethodExact Method = iota
+	// MethodEuler uses forward Euler for V and for the synaptic currents.
+	MethodEuler
+)
+
+// String returns "exact" or "euler".
+func (m Method) String() string {
+	switch m {
+	case MethodExact:
+		return "exact"
+	case MethodEuler:
+		return "euler"
+	}
+	return fmt.Sprintf("Method(%d)", int(m))
+}
+
+// ParseMethod converts "exact" or "euler" into a Method.
+func ParseMethod(s string) (Method, error) {
+	switch s {
+	case "exact", "":
+		return MethodExact, nil
+	case "euler":
+		return MethodEuler, nil
+	}
+	return 0, fmt.Errorf("snn: unknown method %q (want exact or euler)", s)
+}
+
+// Options control how a Network is simulated.
+type Options struct {
+	// Threads is the number of goroutines updating neurons; 0 picks one per
+	// CPU for large networks and 1 for small ones. Results do not depend on it.
+	Threads int
+	// Method is the integrator (default MethodExact).
+	Method Method
+}
+
+// autoThreadMin is the network size from which Threads = 0 uses every CPU:
+// below it the per-step synchronisation costs more than it saves.
+const autoThreadMin = 32768
+
+// Build validates the network, draws its connectivity and initial state, and
+// returns a simulator at t = 0.
+func (n *Network) Build(opt Options) (*Sim, error) {
+	if err := n.Validate(); err != nil {
+		return nil, fmt.Errorf("snn: network: %w", err)
+	}
+	if opt.Method != MethodExact && opt.Method != MethodEuler {
+		return nil, fmt.Errorf("snn: options: unknown method %d", int(opt.Method))
+	}
+	if opt.Threads < 0 {
+		return nil, fmt.Errorf("snn: options: threads must be ≥ 0, got %d", opt.Threads)
+	}
+	dt := n.dt()
+	e := &engine{dt: dt, method: opt.Method}
+	names, _ := n.lookup()
+
+	// Populations and their global index ranges.
+	for i, p := range n.Populations {
+		lo := e.n
+		e.n += p.Size
+		if e.n > math.MaxInt32 {
+			return nil, fmt.Errorf("snn: network: more than %d neurons", math.MaxInt32)
+		}
+		nu := p.Neuron
+		r := nu.RMOhm
+		if r == 0 {
+			r = 1
+		}
+		ref, _ := steps(nu.TRefMs, dt)
+		pp := &pop{name: p.Name, lo: lo, hi: e.n, vrest: nu.VRestMV, vth: nu.VThMV, vreset: nu.VResetMV,
+			r: r, ref: int64(ref), index: i}
+		if opt.Method == MethodExact {
+			pp.em = math.Exp(-dt / nu.TauMMs)
+			pp.oneMinusEm = -math.Expm1(-dt / nu.TauMMs)
+		} else {
+			pp.em = 1 - dt/nu.TauMMs
+			pp.oneMinusEm = dt / nu.TauMMs
+		}
+		pp.tauM = nu.TauMMs
+		e.pops = append(e.pops, pp)
+	}
+	e.v = make([]float64, e.n)
+	e.last = make([]int64, e.n)
+	e.count = make([]int64, e.n)
+	e.ext = make([]float64, e.n)
+	e.cst = make([]float64, e.n)
+	e.injAt = make([]int32, e.n)
+	for i := range e.injAt {
+		e.injAt[i] = -1
+	}
+	e.acc = make([]float64, e.n)
+	for i, p := range n.Populations {
+		pp := e.pops[i]
+		rs := newStream(n.Seed, streamVInit, uint64(i), 0)
+		for g := pp.lo; g < pp.hi; g++ {
+			e.last[g] = math.MinInt64 / 2
+			e.setExt(g, pp.r*p.Neuron.IBiasNA)
+			switch {
+			case p.VInit.MV != nil:
+				e.v[g] = *p.VInit.MV
+			case p.VInit.UniformMV != nil:
+				lo, hi := p.VInit.UniformMV[0], p.VInit.UniformMV[1]
+				v := lo + uniform01(rs)*(hi-lo)
+				if v >= p.Neuron.VThMV { // hi == v_th and rounding: keep the cap
+					v = math.Nextafter(p.Neuron.VThMV, math.Inf(-1))
+				}
+				e.v[g] = v
+			default:
+				e.v[g] = p.Neuron.VResetMV
+			}
+		}
+	}
+
+	// Poisson groups.
+	for i, g := range n.Poisson {
+		prob := g.RateHz * dt / 1000
+		gg := &gen{name: g.Name, size: g.Size, next: make([]int64, g.Size), count: make([]int64, g.Size)}
+		gg.log1mp = math.Log1p(-prob)
+		gg.off = prob == 0
+		gg.rng = make([]pcg, g.Size)
+		for k := range gg.rng {
+			gg.rng[k] = *newStream(n.Seed, streamPoisson, uint64(i), uint64(k))
+			if !gg.off {
+				gg.next[k] = geometric(&gg.rng[k], gg.log1mp)
+			}
+		}
+		e.gens = append(e.gens, gg)
+	}
+
+	// Projections.
+	e.out = make([][]*edgeSet, len(e.pops))
+	for i, p := range n.Projections {
+		src := names[p.From]
+		tgt := e.pops[names[p.To].index]
+		tau := p.TauSynMs
+		if tau == 0 {
+			tau = src.tauSyn
+		}
+		es, err := e.buildProjection(n.Seed, i, &p, src.size, tgt, tau)
+		if err != nil {
+			return nil, fmt.Errorf("snn: projections[%d]: %w", i, err)
+		}
+		if src.poisson {
+			g := e.gens[src.index]
+			g.out = append(g.out, es)
+		} else {
+			e.out[src.index] = append(e.out[src.index], es)
+		}
+		e.synapses += es.count()
+	}
+	for _, pp := range e.pops {
+		for _, c := range pp.chans {
+			if c.depth > 1 {
+				c.ring = make([]float64, c.depth*(pp.hi-pp.lo))
+				c.used = make([]bool, c.depth)
+			}
+		}
+	}
+
+	threads := opt.Threads
+	if threads == 0 {
+		threads = 1
+		if e.n >= autoThreadMin {
+			threads = runtime.GOMAXPROCS(0)
+		}
+	}
+	if threads > e.n {
+		threads = e.n
+	}
+	e.setThreads(threads)
+	s := &Sim{engine: e}
+	if e.pool != nil {
+		runtime.AddCleanup(s, func(p *pool) { p.close() }, e.pool)
+	}
+	return s, nil
+}
+
+// channel returns the synaptic channel of p with time constant tau (ms),
+// creating it.
+func (e *engine) channel(p *pop, tau float64) *channel {
+	for _, c := range p.chans {
+		if c.tau == tau {
+			return c
+		}
+	}
+	c := &channel{tau: tau, j: make([]float64, p.hi-p.lo), depth: 1}
+	h := e.dt
+	if e.method == MethodExact {
+		c.decay = math.Exp(-h / tau)
+		// ∫ of the drive's effect on V over one step:
+		// τs/(τs−τm)·(e^{−h/τs} − e^{−h/τm}), written stably for τs ≈ τm.
+		a := (tau - p.tauM) / (p.tauM * tau)
+		x := h * a
+		f := 1.0
+		if x != 0 {
+			f = math.Expm1(x) / x
+		}
+		c.prop = math.Exp(-h/p.tauM) * h / p.tauM * f
+	} else {
+		c.decay = 1 - h/tau
+		c.prop = h / p.tauM
+	}
+	p.chans = append(p.chans, c)
+	return c
+}
+
+func (e *engine) buildProjection(seed uint64, idx int, p *Projection, nSrc int, tgt *pop, tau float64) (*edgeSet, error) {
+	nTgt := tgt.hi - tgt.lo
+	d0, _ := steps(p.DelayMs, e.dt)
+	es := &edgeSet{ch: e.channel(tgt, tau), delay: d0, nTgt: nTgt, nSrc: nSrc}
+	maxD := d0
+	self := p.From == p.To
+	if p.Dense {
+		es.dense = make([]float64, nSrc*nTgt)
+		rs := newStream(seed, streamConnect, uint64(idx), 0)
+		for s := 0; s < nSrc; s++ {
+			row := es.dense[s*nTgt : (s+1)*nTgt]
+			switch p.Rule {
+			case RuleAllToAll:
+				for t := range row {
+					row[t] = p.WeightMV
+				}
+			case RuleOneToOne:
+				row[s] = p.WeightMV
+			case RuleFixedProbability:
+				forEachBernoulli(rs, p.P, nTgt, func(t int) { row[t] += p.WeightMV })
+			}
+			if self && p.NoAutapses {
+				row[s] = 0
+			}
+		}
+	} else {
+		rowPtr := make([]int32, nSrc+1)
+		var col []int32
+		var w []float64
+		var dl []uint16
+		switch p.Rule {
+		case RuleAllToAll, RuleOneToOne, RuleFixedProbability:
+			rs := newStream(seed, streamConnect, uint64(idx), 0)
+			for s := 0; s < nSrc; s++ {
+				add := func(t int) {
+					if self && p.NoAutapses && t == s {
+						return
+					}
+					col = append(col, int32(t))
+				}
+				switch p.Rule {
+				case RuleAllToAll:
+					for t := 0; t < nTgt; t++ {
+						add(t)
+					}
+				case RuleOneToOne:
+					add(s)
+				default:
+					forEachBernoulli(rs, p.P, nTgt, add)
+				}
+				if len(col) > math.MaxInt32 {
+					return nil, fmt.Errorf("more than %d synapses", math.MaxInt32)
+				}
+				rowPtr[s+1] = int32(len(col))
+			}
+			w = make([]float64, len(col))
+			for k := range w {
+				w[k] = p.WeightMV
+			}
+		case RuleList:
+			order := make([]int, 0, len(p.Pairs))
+			for k, pr := range p.Pairs {
+				if self && p.NoAutapses && pr[0] == pr[1] {
+					continue
+				}
+				order = append(order, k)
+			}
+			sort.SliceStable(order, func(a, b int) bool {
+				pa, pb := p.Pairs[order[a]], p.Pairs[order[b]]
+				if pa[0] != pb[0] {
+					return pa[0] < pb[0]
+				}
+				return pa[1] < pb[1]
+			})
+			col = make([]int32, len(order))
+			w = make([]float64, len(order))
+			if p.DelaysMs != nil {
+				dl = make([]uint16, len(order))
+			}
+			for k, o := range order {
+				pr := p.Pairs[o]
+				rowPtr[pr[0]+1]++
+				col[k] = int32(pr[1])
+				w[k] = p.WeightMV
+				if p.WeightsMV != nil {
+					w[k] = p.WeightsMV[o]
+				}
+				if dl != nil {
+					d, _ := steps(p.DelaysMs[o], e.dt)
+					dl[k] = uint16(d)
+					maxD = max(maxD, d)
+				}
+			}
+			for s := 0; s < nSrc; s++ {
+				rowPtr[s+1] += rowPtr[s]
+			}
+		}
+		es.rowPtr, es.col, es.w, es.dl = rowPtr, col, w, dl
+	}
+	if maxD+1 > es.ch.depth {
+		es.ch.depth = maxD + 1
+	}
+	return es, nil
+}
+
+// forEachBernoulli calls f(t) for each t in [0, n) selected independently
+// with probability p, in increasing order, drawing one geometric gap per
+// selected index (cost ∝ selected count, not n).
+func forEachBernoulli(rs *pcg, p float64, n int, f func(int)) {
+	switch {
+	case p <= 0:
+		return
+	case p >= 1:
+		for t := 0; t < n; t++ {
+			f(t)
+		}
+		return
+	}
+	l := math.Log1p(-p)
+	t := int64(-1)
+	for {
+		t += 1 + geometric(rs, l)
+		if t >= int64(n) {
+			return
+		}
+		f(int(t))
+	}
+}

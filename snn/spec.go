@@ -1,0 +1,404 @@
+package snn
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Network is the declarative description of a spiking network. It is both
+// the builder (AddPopulation, AddPoisson, Connect, then Build) and the schema
+// of network files (JSON or YAML, same field names; see LoadFile).
+type Network struct {
+	// DtMs is the time step in ms (default 0.1).
+	DtMs float64 `json:"dt_ms,omitempty" yaml:"dt_ms,omitempty"`
+	// Seed selects the random streams of connectivity, initial voltages and
+	// Poisson generators.
+	Seed uint64 `json:"seed,omitempty" yaml:"seed,omitempty"`
+	// Populations are the LIF populations; global neuron indices follow
+	// their order (the first population has indices 0..Size-1, and so on).
+	Populations []Population `json:"populations" yaml:"populations"`
+	// Poisson are the Poisson generator groups (spike sources only).
+	Poisson []PoissonGroup `json:"poisson,omitempty" yaml:"poisson,omitempty"`
+	// Projections connect populations and Poisson groups to populations.
+	Projections []Projection `json:"projections,omitempty" yaml:"projections,omitempty"`
+}
+
+// LIF holds the parameters of a leaky integrate-and-fire neuron.
+type LIF struct {
+	// TauMMs is the membrane time constant τ_m in ms (> 0).
+	TauMMs float64 `json:"tau_m_ms" yaml:"tau_m_ms"`
+	// VRestMV is the resting (leak reversal) potential in mV.
+	VRestMV float64 `json:"v_rest_mv" yaml:"v_rest_mv"`
+	// VThMV is the spike threshold in mV.
+	VThMV float64 `json:"v_th_mv" yaml:"v_th_mv"`
+	// VResetMV is the reset potential in mV (< VThMV).
+	VResetMV float64 `json:"v_reset_mv" yaml:"v_reset_mv"`
+	// TRefMs is the absolute refractory period in ms (≥ 0, rounded to steps).
+	TRefMs float64 `json:"t_ref_ms" yaml:"t_ref_ms"`
+	// RMOhm is the membrane resistance in MΩ used for external currents
+	// (R·I in mV for I in nA); 0 means 1 MΩ.
+	RMOhm float64 `json:"r_mohm,omitempty" yaml:"r_mohm,omitempty"`
+	// IBiasNA is a constant external current in nA applied to every neuron.
+	IBiasNA float64 `json:"i_bias_na,omitempty" yaml:"i_bias_na,omitempty"`
+}
+
+// VInit sets the initial membrane potentials of a population. With neither
+// field set, V starts at V_reset.
+type VInit struct {
+	// MV is a single initial value in mV.
+	MV *float64 `json:"mv,omitempty" yaml:"mv,omitempty"`
+	// UniformMV [lo, hi] draws each V uniformly from [lo, hi) in mV.
+	UniformMV []float64 `json:"uniform_mv,omitempty" yaml:"uniform_mv,omitempty"`
+}
+
+// Population is a group of identical LIF neurons.
+type Population struct {
+	// Name identifies the population in projections and monitors.
+	Name string `json:"name" yaml:"name"`
+	// Size is the number of neurons (> 0).
+	Size int `json:"size" yaml:"size"`
+	// Neuron holds the LIF parameters.
+	Neuron LIF `json:"neuron" yaml:"neuron"`
+	// TauSynMs is the decay time constant in ms of the synaptic current that
+	// this population's spikes cause in their targets (the default of its
+	// outgoing projections, which may override it).
+	TauSynMs float64 `json:"tau_syn_ms,omitempty" yaml:"tau_syn_ms,omitempty"`
+	// VInit sets the initial membrane potentials.
+	VInit VInit `json:"v_init,omitempty" yaml:"v_init,omitempty"`
+}
+
+// PoissonGroup is a group of independent Poisson spike sources: in each step
+// every source spikes with probability rate·dt (Brian2's PoissonGroup).
+type PoissonGroup struct {
+	// Name identifies the group as a projection source.
+	Name string `json:"name" yaml:"name"`
+	// Size is the number of sources (> 0).
+	Size int `json:"size" yaml:"size"`
+	// RateHz is the firing rate of each source in Hz (0 ≤ rate·dt ≤ 1).
+	RateHz float64 `json:"rate_hz" yaml:"rate_hz"`
+	// TauSynMs is the default synaptic time constant (ms) of the group's
+	// outgoing projections.
+	TauSynMs float64 `json:"tau_syn_ms,omitempty" yaml:"tau_syn_ms,omitempty"`
+}
+
+// Connection rules of a Projection.
+const (
+	RuleFixedProbability = "fixed_probability" // each (source, target) pair with probability P
+	RuleAllToAll         = "all_to_all"        // every (source, target) pair
+	RuleOneToOne         = "one_to_one"        // source k to target k (equal sizes)
+	RuleList             = "list"              // explicit Pairs
+)
+
+// Projection connects a source (population or Poisson group) to a target
+// population.
+type Projection struct {
+	// From names the source population or Poisson group.
+	From string `json:"from" yaml:"from"`
+	// To names the target population.
+	To string `json:"to" yaml:"to"`
+	// Rule is one of fixed_probability, all_to_all, one_to_one, list.
+	Rule string `json:"rule" yaml:"rule"`
+	// P is the connection probability of fixed_probability.
+	P float64 `json:"p,omitempty" yaml:"p,omitempty"`
+	// NoAutapses drops i→i synapses when From == To (they are allowed by
+	// default, as in Brian2's connect(p=...)).
+	NoAutapses bool `json:"no_autapses,omitempty" yaml:"no_autapses,omitempty"`
+	// WeightMV is the jump of the target's synaptic drive R·I_syn per spike,
+	// in mV (negative: inhibitory).
+	WeightMV float64 `json:"weight_mv" yaml:"weight_mv"`
+	// DelayMs is the synaptic delay in ms; it must be a whole number of steps.
+	DelayMs float64 `json:"delay_ms,omitempty" yaml:"delay_ms,omitempty"`
+	// TauSynMs overrides the source's synaptic time constant (ms).
+	TauSynMs float64 `json:"tau_syn_ms,omitempty" yaml:"tau_syn_ms,omitempty"`
+	// Pairs lists the (source, target) local indices of rule "list";
+	// repeated pairs make multiple synapses.
+	Pairs [][2]int `json:"pairs,omitempty" yaml:"pairs,omitempty"`
+	// WeightsMV optionally gives one weight per pair (rule "list").
+	WeightsMV []float64 `json:"weights_mv,omitempty" yaml:"weights_mv,omitempty"`
+	// DelaysMs optionally gives one delay per pair (rule "list").
+	DelaysMs []float64 `json:"delays_ms,omitempty" yaml:"delays_ms,omitempty"`
+	// Dense stores the projection as a dense source×target weight matrix
+	// (one delay for the whole projection); spikes add whole matrix rows.
+	Dense bool `json:"dense,omitempty" yaml:"dense,omitempty"`
+}
+
+// AddPopulation appends a LIF population and returns n for chaining.
+func (n *Network) AddPopulation(p Population) *Network {
+	n.Populations = append(n.Populations, p)
+	return n
+}
+
+// AddPoisson appends a Poisson generator group and returns n for chaining.
+func (n *Network) AddPoisson(g PoissonGroup) *Network {
+	n.Poisson = append(n.Poisson, g)
+	return n
+}
+
+// Connect appends a projection and returns n for chaining.
+func (n *Network) Connect(p Projection) *Network {
+	n.Projections = append(n.Projections, p)
+	return n
+}
+
+// dt returns the time step in ms.
+func (n *Network) dt() float64 {
+	if n.DtMs == 0 {
+		return 0.1
+	}
+	return n.DtMs
+}
+
+// source describes a projection source during validation and build.
+type source struct {
+	poisson bool
+	index   int // into Populations or Poisson
+	size    int
+	tauSyn  float64
+}
+
+func (n *Network) lookup() (map[string]source, error) {
+	m := make(map[string]source)
+	for i, p := range n.Populations {
+		if _, dup := m[p.Name]; dup {
+			return nil, fmt.Errorf("populations[%d].name: duplicate name %q", i, p.Name)
+		}
+		m[p.Name] = source{index: i, size: p.Size, tauSyn: p.TauSynMs}
+	}
+	for i, g := range n.Poisson {
+		if _, dup := m[g.Name]; dup {
+			return nil, fmt.Errorf("poisson[%d].name: duplicate name %q", i, g.Name)
+		}
+		m[g.Name] = source{poisson: true, index: i, size: g.Size, tauSyn: g.TauSynMs}
+	}
+	return m, nil
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// steps converts a duration in ms into a whole number of steps, or fails.
+func steps(ms, dt float64) (int, error) {
+	if !finite(ms) || ms < 0 {
+		return 0, fmt.Errorf("must be a finite number ≥ 0, got %v", ms)
+	}
+	k := math.Round(ms / dt)
+	if math.Abs(k*dt-ms) > 1e-6*dt {
+		return 0, fmt.Errorf("%v ms is not a whole number of %v ms steps", ms, dt)
+	}
+	if k > math.MaxUint16 {
+		return 0, fmt.Errorf("%v ms is more than %d steps", ms, math.MaxUint16)
+	}
+	return int(k), nil
+}
+
+// Validate checks the network and returns an error naming the first bad
+// field (e.g. "populations[1].neuron.tau_m_ms: must be > 0").
+func (n *Network) Validate() error {
+	dt := n.dt()
+	if !finite(dt) || dt <= 0 {
+		return fmt.Errorf("dt_ms: must be > 0, got %v", n.DtMs)
+	}
+	if len(n.Populations) == 0 {
+		return errors.New("populations: at least one population is required")
+	}
+	for i, p := range n.Populations {
+		f := fmt.Sprintf("populations[%d]", i)
+		if p.Name == "" {
+			return fmt.Errorf("%s.name: must not be empty", f)
+		}
+		if p.Size <= 0 || p.Size > math.MaxInt32 {
+			return fmt.Errorf("%s.size: must be in 1..%d, got %d", f, math.MaxInt32, p.Size)
+		}
+		if err := p.Neuron.validate(f+".neuron", dt); err != nil {
+			return err
+		}
+		if p.TauSynMs < 0 || !finite(p.TauSynMs) {
+			return fmt.Errorf("%s.tau_syn_ms: must be > 0, got %v", f, p.TauSynMs)
+		}
+		if p.VInit.MV != nil && p.VInit.UniformMV != nil {
+			return fmt.Errorf("%s.v_init: set mv or uniform_mv, not both", f)
+		}
+		if v := p.VInit.MV; v != nil && (!finite(*v) || *v >= p.Neuron.VThMV) {
+			return fmt.Errorf("%s.v_init.mv: must be < v_th_mv (%v), got %v", f, p.Neuron.VThMV, *v)
+		}
+		if u := p.VInit.UniformMV; u != nil {
+			if len(u) != 2 || !finite(u[0]) || !finite(u[1]) || u[0] > u[1] || u[1] > p.Neuron.VThMV {
+				return fmt.Errorf("%s.v_init.uniform_mv: need [lo, hi] with lo ≤ hi ≤ v_th_mv (%v), got %v", f, p.Neuron.VThMV, u)
+			}
+		}
+	}
+	for i, g := range n.Poisson {
+		f := fmt.Sprintf("poisson[%d]", i)
+		if g.Name == "" {
+			return fmt.Errorf("%s.name: must not be empty", f)
+		}
+		if g.Size <= 0 || g.Size > math.MaxInt32 {
+			return fmt.Errorf("%s.size: must be in 1..%d, got %d", f, math.MaxInt32, g.Size)
+		}
+		if !finite(g.RateHz) || g.RateHz < 0 || g.RateHz*dt/1000 > 1 {
+			return fmt.Errorf("%s.rate_hz: need 0 ≤ rate·dt ≤ 1, got %v Hz", f, g.RateHz)
+		}
+		if g.TauSynMs < 0 || !finite(g.TauSynMs) {
+			return fmt.Errorf("%s.tau_syn_ms: must be > 0, got %v", f, g.TauSynMs)
+		}
+	}
+	names, err := n.lookup()
+	if err != nil {
+		return err
+	}
+	for i, p := range n.Projections {
+		if err := p.validate(fmt.Sprintf("projections[%d]", i), names, dt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *LIF) validate(f string, dt float64) error {
+	for _, c := range []struct {
+		name string
+		v    float64
+	}{{"tau_m_ms", l.TauMMs}, {"v_rest_mv", l.VRestMV}, {"v_th_mv", l.VThMV}, {"v_reset_mv", l.VResetMV},
+		{"t_ref_ms", l.TRefMs}, {"r_mohm", l.RMOhm}, {"i_bias_na", l.IBiasNA}} {
+		if !finite(c.v) {
+			return fmt.Errorf("%s.%s: must be finite, got %v", f, c.name, c.v)
+		}
+	}
+	if l.TauMMs <= 0 {
+		return fmt.Errorf("%s.tau_m_ms: must be > 0, got %v", f, l.TauMMs)
+	}
+	if l.VResetMV >= l.VThMV {
+		return fmt.Errorf("%s.v_reset_mv: must be < v_th_mv (%v), got %v", f, l.VThMV, l.VResetMV)
+	}
+	if l.RMOhm < 0 {
+		return fmt.Errorf("%s.r_mohm: must be ≥ 0, got %v", f, l.RMOhm)
+	}
+	if _, err := steps(l.TRefMs, dt); err != nil {
+		return fmt.Errorf("%s.t_ref_ms: %w", f, err)
+	}
+	return nil
+}
+
+func (p *Projection) validate(f string, names map[string]source, dt float64) error {
+	src, ok := names[p.From]
+	if !ok {
+		return fmt.Errorf("%s.from: unknown population or poisson group %q", f, p.From)
+	}
+	tgt, ok := names[p.To]
+	if !ok || tgt.poisson {
+		return fmt.Errorf("%s.to: unknown population %q", f, p.To)
+	}
+	tau := p.TauSynMs
+	if tau == 0 {
+		tau = src.tauSyn
+	}
+	if !finite(tau) || tau <= 0 {
+		return fmt.Errorf("%s.tau_syn_ms: must be > 0 (here or on source %q), got %v", f, p.From, tau)
+	}
+	if !finite(p.WeightMV) {
+		return fmt.Errorf("%s.weight_mv: must be finite, got %v", f, p.WeightMV)
+	}
+	if _, err := steps(p.DelayMs, dt); err != nil {
+		return fmt.Errorf("%s.delay_ms: %w", f, err)
+	}
+	if p.Rule != RuleList && (p.Pairs != nil || p.WeightsMV != nil || p.DelaysMs != nil) {
+		return fmt.Errorf("%s.pairs: pairs, weights_mv and delays_ms need rule %q", f, RuleList)
+	}
+	switch p.Rule {
+	case RuleFixedProbability:
+		if !(p.P >= 0 && p.P <= 1) {
+			return fmt.Errorf("%s.p: must be in [0, 1], got %v", f, p.P)
+		}
+	case RuleAllToAll:
+	case RuleOneToOne:
+		if src.size != tgt.size {
+			return fmt.Errorf("%s.rule: one_to_one needs equal sizes, %q has %d and %q has %d", f, p.From, src.size, p.To, tgt.size)
+		}
+	case RuleList:
+		if p.Dense {
+			return fmt.Errorf("%s.dense: not supported with rule %q", f, RuleList)
+		}
+		for k, pr := range p.Pairs {
+			if pr[0] < 0 || pr[0] >= src.size || pr[1] < 0 || pr[1] >= tgt.size {
+				return fmt.Errorf("%s.pairs[%d]: (%d, %d) out of range (%d sources, %d targets)", f, k, pr[0], pr[1], src.size, tgt.size)
+			}
+		}
+		if p.WeightsMV != nil && len(p.WeightsMV) != len(p.Pairs) {
+			return fmt.Errorf("%s.weights_mv: %d weights for %d pairs", f, len(p.WeightsMV), len(p.Pairs))
+		}
+		for k, w := range p.WeightsMV {
+			if !finite(w) {
+				return fmt.Errorf("%s.weights_mv[%d]: must be finite, got %v", f, k, w)
+			}
+		}
+		if p.DelaysMs != nil && len(p.DelaysMs) != len(p.Pairs) {
+			return fmt.Errorf("%s.delays_ms: %d delays for %d pairs", f, len(p.DelaysMs), len(p.Pairs))
+		}
+		for k, d := range p.DelaysMs {
+			if _, err := steps(d, dt); err != nil {
+				return fmt.Errorf("%s.delays_ms[%d]: %w", f, k, err)
+			}
+		}
+	default:
+		return fmt.Errorf("%s.rule: want %s, %s, %s or %s, got %q", f, RuleFixedProbability, RuleAllToAll, RuleOneToOne, RuleList, p.Rule)
+	}
+	if p.Dense && int64(src.size)*int64(tgt.size) > 1<<28 {
+		return fmt.Errorf("%s.dense: %d×%d matrix is too large", f, src.size, tgt.size)
+	}
+	return nil
+}
+
+// ParseJSON decodes a network file in JSON; unknown fields are errors.
+func ParseJSON(data []byte) (*Network, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var n Network
+	if err := dec.Decode(&n); err != nil {
+		return nil, fmt.Errorf("snn: network JSON: %w", err)
+	}
+	if err := n.Validate(); err != nil {
+		return nil, fmt.Errorf("snn: network: %w", err)
+	}
+	return &n, nil
+}
+
+// ParseYAML decodes a network file in YAML (same schema as JSON); unknown
+// fields are errors.
+func ParseYAML(data []byte) (*Network, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var n Network
+	if err := dec.Decode(&n); err != nil {
+		return nil, fmt.Errorf("snn: network YAML: %w", err)
+	}
+	if err := n.Validate(); err != nil {
+		return nil, fmt.Errorf("snn: network: %w", err)
+	}
+	return &n, nil
+}
+
+// LoadFile reads a network file: YAML for .yaml/.yml, JSON otherwise.
+func LoadFile(path string) (*Network, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("snn: %w", err)
+	}
+	var n *Network
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml":
+		n, err = ParseYAML(data)
+	default:
+		n, err = ParseJSON(data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return n, nil
+}
