@@ -1,0 +1,175 @@
+package qasm
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// expr is a parsed classical expression (gate parameters, indices, sizes).
+type expr interface {
+	pos() Pos
+	eval(env map[string]float64) (float64, error)
+}
+
+type numExpr struct {
+	p Pos
+	v float64
+}
+
+type identExpr struct {
+	p    Pos
+	name string
+}
+
+type unaryExpr struct {
+	p  Pos
+	op string
+	x  expr
+}
+
+type binaryExpr struct {
+	p    Pos
+	op   string
+	x, y expr
+}
+
+type callExpr struct {
+	p    Pos
+	name string
+	args []expr
+}
+
+func (e *numExpr) pos() Pos    { return e.p }
+func (e *identExpr) pos() Pos  { return e.p }
+func (e *unaryExpr) pos() Pos  { return e.p }
+func (e *binaryExpr) pos() Pos { return e.p }
+func (e *callExpr) pos() Pos   { return e.p }
+
+func (e *numExpr) eval(map[string]float64) (float64, error) { return e.v, nil }
+
+func (e *identExpr) eval(env map[string]float64) (float64, error) {
+	if v, ok := env[e.name]; ok {
+		return v, nil
+	}
+	return 0, &Error{Pos: e.p, Msg: fmt.Sprintf("undefined identifier %q in expression", e.name)}
+}
+
+func (e *unaryExpr) eval(env map[string]float64) (float64, error) {
+	x, err := e.x.eval(env)
+	if err != nil {
+		return 0, err
+	}
+	if e.op == "-" {
+		return -x, nil
+	}
+	return x, nil
+}
+
+func (e *binaryExpr) eval(env map[string]float64) (float64, error) {
+	x, err := e.x.eval(env)
+	if err != nil {
+		return 0, err
+	}
+	y, err := e.y.eval(env)
+	if err != nil {
+		return 0, err
+	}
+	var v float64
+	switch e.op {
+	case "+":
+		v = x + y
+	case "-":
+		v = x - y
+	case "*":
+		v = x * y
+	case "/":
+		if y == 0 {
+			return 0, &Error{Pos: e.p, Msg: "division by zero"}
+		}
+		v = x / y
+	case "%":
+		if y == 0 {
+			return 0, &Error{Pos: e.p, Msg: "modulo by zero"}
+		}
+		v = math.Mod(x, y)
+	case "**", "^":
+		v = math.Pow(x, y)
+	default:
+		return 0, &Error{Pos: e.p, Msg: fmt.Sprintf("unsupported operator %q", e.op)}
+	}
+	return finite(e.p, v)
+}
+
+func finite(p Pos, v float64) (float64, error) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, &Error{Pos: p, Msg: fmt.Sprintf("expression evaluates to %v", v)}
+	}
+	return v, nil
+}
+
+// functions callable in expressions, all of one argument.
+var functions = map[string]func(float64) float64{
+	"sin": math.Sin, "cos": math.Cos, "tan": math.Tan,
+	"arcsin": math.Asin, "arccos": math.Acos, "arctan": math.Atan,
+	"asin": math.Asin, "acos": math.Acos, "atan": math.Atan,
+	"exp": math.Exp, "ln": math.Log, "log": math.Log, "sqrt": math.Sqrt,
+}
+
+func (e *callExpr) eval(env map[string]float64) (float64, error) {
+	f, ok := functions[e.name]
+	if !ok {
+		return 0, &Error{Pos: e.p, Msg: fmt.Sprintf("unknown function %q", e.name)}
+	}
+	if len(e.args) != 1 {
+		return 0, &Error{Pos: e.p, Msg: fmt.Sprintf("%s takes 1 argument, got %d", e.name, len(e.args))}
+	}
+	x, err := e.args[0].eval(env)
+	if err != nil {
+		return 0, err
+	}
+	return finite(e.p, f(x))
+}
+
+// constants3 are the built-in constants of OpenQASM 3; OpenQASM 2 has only pi.
+var constants3 = map[string]float64{
+	"pi": math.Pi, "π": math.Pi, "tau": 2 * math.Pi, "τ": 2 * math.Pi, "euler": math.E, "ℇ": math.E,
+}
+
+var constants2 = map[string]float64{"pi": math.Pi}
+
+// checkIdents reports the first identifier in e that is not in names.
+func checkIdents(e expr, names map[string]bool) error {
+	switch e := e.(type) {
+	case *identExpr:
+		if !names[e.name] {
+			return &Error{Pos: e.p, Msg: fmt.Sprintf("undefined identifier %q in expression", e.name)}
+		}
+	case *unaryExpr:
+		return checkIdents(e.x, names)
+	case *binaryExpr:
+		if err := checkIdents(e.x, names); err != nil {
+			return err
+		}
+		return checkIdents(e.y, names)
+	case *callExpr:
+		if _, ok := functions[e.name]; !ok {
+			return &Error{Pos: e.p, Msg: fmt.Sprintf("unknown function %q", e.name)}
+		}
+		for _, a := range e.args {
+			if err := checkIdents(a, names); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// parseNumber converts a number token.
+func parseNumber(t token) (float64, error) {
+	v, err := strconv.ParseFloat(t.text, 64)
+	if err != nil || math.IsInf(v, 0) {
+		return 0, &Error{Pos: t.pos, Msg: fmt.Sprintf("number %s out of range", t.text)}
+	}
+	return v, nil
+}
