@@ -148,6 +148,9 @@ func applyDense1[T amp](a []T, s *gateShape, m *[4]T, lo, hi int) {
 // applyDense2 is applyDense for two targets, over runs of consecutive
 // groups with the matrix held in locals.
 func applyDense2[T amp](a []T, s *gateShape, m []T, lo, hi int) {
+	if applyDenseSIMD(a, s, m, lo, hi) { // simd.go: vectorised across groups
+		return
+	}
 	o1, o2, o3 := s.offsets[1], s.offsets[2], s.offsets[3]
 	m0, m1, m2, m3 := m[0], m[1], m[2], m[3]
 	m4, m5, m6, m7 := m[4], m[5], m[6], m[7]

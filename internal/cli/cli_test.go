@@ -1,0 +1,244 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"math/cmplx"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prismai/mec/internal/peers"
+	"github.com/prismai/mec/qasm"
+	"github.com/prismai/mec/sim"
+)
+
+// run executes the command line and returns stdout.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := Execute(context.Background(), args, &out, &errb)
+	return out.String(), err
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := run(t, args...)
+	if err != nil {
+		t.Fatalf("mec %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+func TestDevices(t *testing.T) {
+	var got struct {
+		Backends []struct {
+			Name   string `json:"Name"`
+			Status string `json:"Status"`
+		} `json:"backends"`
+		Default string `json:"default"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "devices", "--json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, b := range got.Backends {
+		if b.Name == "cpu" {
+			found = b.Status == "loaded"
+		}
+	}
+	if !found || got.Default == "" {
+		t.Errorf("devices --json: cpu not loaded or no default: %+v", got)
+	}
+	text := mustRun(t, "devices")
+	if !strings.Contains(text, "cpu") || !strings.Contains(text, "loaded") || !strings.Contains(text, "default:") {
+		t.Errorf("devices output lacks the cpu line:\n%s", text)
+	}
+}
+
+func readState(t *testing.T, s string) []complex128 {
+	t.Helper()
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &raw); err != nil {
+		t.Fatalf("state JSON: %v\n%s", err, s)
+	}
+	if len(raw) != 2 || raw["qubits"] == nil || raw["amplitudes"] == nil {
+		t.Fatalf("state JSON must have exactly the keys qubits and amplitudes: %s", s)
+	}
+	var st StateJSON
+	if err := json.Unmarshal([]byte(s), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Amplitudes) != 1<<st.Qubits {
+		t.Fatalf("%d amplitudes for %d qubits", len(st.Amplitudes), st.Qubits)
+	}
+	v := make([]complex128, len(st.Amplitudes))
+	for i, a := range st.Amplitudes {
+		v[i] = complex(a[0], a[1])
+	}
+	return v
+}
+
+// TestCircuitRunState checks the QFT example against the analytic
+// QFT|5⟩ = Σ_k e^{2πi·5k/8}|k⟩/√8 (tolerance 1e-12).
+func TestCircuitRunState(t *testing.T) {
+	for _, prec := range []string{"c128", "c64"} {
+		v := readState(t, mustRun(t, "circuit", "run", "../../examples/qft3.qasm", "--state", "--json", "--precision", prec))
+		tol := 1e-12
+		if prec == "c64" {
+			tol = 1e-6
+		}
+		for k, a := range v {
+			want := cmplx.Exp(complex(0, 2*math.Pi*5*float64(k)/8)) / complex(math.Sqrt(8), 0)
+			if cmplx.Abs(a-want) > tol {
+				t.Errorf("%s: amplitude %d = %v, want %v", prec, k, a, want)
+			}
+		}
+	}
+	text := mustRun(t, "circuit", "run", "../../examples/qft3.qasm", "--state")
+	if !strings.Contains(text, "backend cpu") || strings.Count(text, "⟩") != 8 {
+		t.Errorf("text state output:\n%s", text)
+	}
+}
+
+func TestCircuitRunShots(t *testing.T) {
+	args := []string{"circuit", "run", "../../examples/ghz.qasm", "--shots", "2000", "--seed", "7", "--json"}
+	a, b := mustRun(t, args...), mustRun(t, args...)
+	if a != b {
+		t.Fatalf("same seed gave different output:\n%s\n%s", a, b)
+	}
+	var got struct {
+		Shots  int            `json:"shots"`
+		Counts map[string]int `json:"counts"`
+	}
+	if err := json.Unmarshal([]byte(a), &got); err != nil {
+		t.Fatal(err)
+	}
+	n0, n1 := got.Counts["00000"], got.Counts["11111"]
+	if len(got.Counts) != 2 || n0+n1 != 2000 || math.Abs(float64(n0)-1000) > 5*math.Sqrt(500) {
+		t.Errorf("GHZ counts %v (want only 00000/11111, each 1000 ± 5σ)", got.Counts)
+	}
+	other := mustRun(t, "circuit", "run", "../../examples/ghz.qasm", "--shots", "2000", "--seed", "8", "--json")
+	if other == a {
+		t.Error("different seeds gave identical counts")
+	}
+}
+
+func TestCircuitConvert(t *testing.T) {
+	src, err := qasm.ParseFile("../../examples/qft3.qasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := sim.StateVector(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []string{"qasm3", "qasm2"} {
+		out := mustRun(t, "circuit", "convert", "../../examples/qft3.qasm", "--to", to)
+		c, err := qasm.Parse(out)
+		if err != nil {
+			t.Fatalf("--to %s output does not parse: %v\n%s", to, err, out)
+		}
+		got, err := sim.StateVector(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The QFT example has no global phase, so both exports are exact.
+		for i := range want {
+			if cmplx.Abs(want[i]-got[i]) > 1e-12 {
+				t.Fatalf("--to %s: amplitude %d = %v, want %v", to, i, got[i], want[i])
+			}
+		}
+	}
+	if _, err := run(t, "circuit", "convert", "../../examples/qft3.qasm", "--to", "qasm4"); err == nil {
+		t.Error("--to qasm4 accepted")
+	}
+}
+
+func TestCircuitErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.qasm")
+	if err := os.WriteFile(bad, []byte("OPENQASM 3.0;\ninclude \"stdgates.inc\";\nqubit[2] q;\ncx q[0], q[5];\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := [][]string{
+		{"circuit", "run", bad},
+		{"circuit", "run", filepath.Join(dir, "missing.qasm")},
+		{"circuit", "run", "../../examples/ghz.qasm", "--precision", "c32"},
+		{"circuit", "run", "../../examples/ghz.qasm", "--backend", "nosuch"},
+		{"circuit", "convert", bad},
+	}
+	wants := []string{"bad.qasm:4:12: index 5 out of range", "missing.qasm", "c32", "nosuch", "index 5 out of range"}
+	for i, args := range cases {
+		_, err := run(t, args...)
+		if err == nil || !strings.Contains(err.Error(), wants[i]) {
+			t.Errorf("mec %s: error %v, want it to contain %q", strings.Join(args, " "), err, wants[i])
+		}
+	}
+}
+
+// TestEvolveCommand runs a two-qubit spec through the command: H = X⊗I
+// rotates qubit 0 so that amplitude |01⟩ is −i·sin t.
+func TestEvolveCommand(t *testing.T) {
+	spec := filepath.Join(t.TempDir(), "spec.json")
+	if err := os.WriteFile(spec, []byte(`{"qubits":2,"terms":[{"coeff":1,"pauli":"XI"}],"t":0.7,"keep":[0]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, method := range []string{"exact", "trotter"} {
+		out := mustRun(t, "evolve", spec, "--method", method, "--steps", "10")
+		var got struct {
+			Amplitudes [][2]float64   `json:"amplitudes"`
+			Rho        [][][2]float64 `json:"rho"`
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Amplitudes) != 4 || math.Abs(got.Amplitudes[0][0]-math.Cos(0.7)) > 1e-12 || math.Abs(got.Amplitudes[1][1]+math.Sin(0.7)) > 1e-12 {
+			t.Errorf("%s: amplitudes %v", method, got.Amplitudes)
+		}
+		if len(got.Rho) != 2 || math.Abs(got.Rho[1][1][0]-math.Pow(math.Sin(0.7), 2)) > 1e-12 {
+			t.Errorf("%s: rho %v", method, got.Rho)
+		}
+	}
+	if _, err := run(t, "evolve", spec, "--method", "magic"); err == nil {
+		t.Error("--method magic accepted")
+	}
+}
+
+// TestCircuitRunMatchesPeer runs the Bell example (OpenQASM 2) through
+// `mec circuit run --state --json` and qasm_sim.js and compares the two
+// state JSONs amplitude by amplitude (1e-9).
+func TestCircuitRunMatchesPeer(t *testing.T) {
+	script, err := peers.Script("qasm_sim.js")
+	peers.Require(t, err)
+	peers.Require(t, peers.NodeModule("quantum-circuit"))
+	dir := t.TempDir()
+	file := filepath.Join(dir, "circ.qasm")
+	src := "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[3];\nh q[0];\ncx q[0],q[1];\nu3(0.3,0.2,0.1) q[2];\ncu1(0.7) q[2],q[0];\nry(1.1) q[1];\nccx q[0],q[1],q[2];\n"
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mine := readState(t, mustRun(t, "circuit", "run", file, "--state", "--json"))
+	cmd := exec.Command("node", script, file)
+	cmd.Env = peers.NodeEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("qasm_sim.js: %v", err)
+	}
+	var peer StateJSON
+	if err := json.Unmarshal(out, &peer); err != nil {
+		t.Fatal(err)
+	}
+	if peer.Qubits != 3 || len(peer.Amplitudes) != len(mine) {
+		t.Fatalf("peer state has %d qubits, %d amplitudes", peer.Qubits, len(peer.Amplitudes))
+	}
+	for i, a := range peer.Amplitudes {
+		if cmplx.Abs(complex(a[0], a[1])-mine[i]) > 1e-9 {
+			t.Errorf("amplitude %d: mec %v, quantum-circuit %v", i, mine[i], a)
+		}
+	}
+}
