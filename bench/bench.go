@@ -82,12 +82,12 @@ func RandomCircuit(n, depth, gates int, seed uint64) *circuit.Circuit {
 
 // Stream is a memory-bandwidth measurement in GB/s (10^9 bytes/s).
 type Stream struct {
-	Threads    int     `json:"threads"`
-	InPlaceRW  float64 `json:"inplace_rw_gbs"`
-	Triad      float64 `json:"triad_gbs,omitempty"`
-	Copy       float64 `json:"copy_gbs,omitempty"`
-	Source     string  `json:"source"` // "stream peer (C, OpenMP)" or "go"
-	BufferMiB  int     `json:"buffer_mib"`
+	Threads   int     `json:"threads"`
+	InPlaceRW float64 `json:"inplace_rw_gbs"`
+	Triad     float64 `json:"triad_gbs,omitempty"`
+	Copy      float64 `json:"copy_gbs,omitempty"`
+	Source    string  `json:"source"` // "stream peer (C, OpenMP)" or "go"
+	BufferMiB int     `json:"buffer_mib"`
 }
 
 var (

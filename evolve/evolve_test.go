@@ -12,8 +12,8 @@ import (
 	"sync"
 	"testing"
 
-	_ "github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/backend/backendtest"
+	_ "github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/internal/peers"
 )
