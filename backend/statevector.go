@@ -95,6 +95,15 @@ type InnerProducter interface {
 	Inner(other State) (complex128, bool, error)
 }
 
+// LowQubitHinter is implemented by backends whose dense gates on several
+// targets run fastest when the lowest qubits are neither targets nor
+// controls (vector units that span the lowest qubits' amplitudes).
+// Circuit runners may relabel qubits with swaps to honour it (see
+// circuit.AvoidLow); it is a performance hint, never needed for correctness.
+type LowQubitHinter interface {
+	FreeLowQubits(p Precision) int
+}
+
 // Cloner copies a state on the device.
 type Cloner interface {
 	Clone() (State, error)

@@ -116,6 +116,9 @@ func (s *Simulator) exec(ctx context.Context, st backend.State, ops []circuit.Op
 		if err != nil {
 			return err
 		}
+		if h, ok := s.sv.(backend.LowQubitHinter); ok {
+			gs = circuit.AvoidLow(gs, st.Qubits(), h.FreeLowQubits(s.opts.Precision))
+		}
 		for i := range gs {
 			if i&63 == 0 {
 				if err := ctx.Err(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/prismai/mec/backend"
@@ -205,6 +206,18 @@ func testGates(t *testing.T, sv backend.StateVector, p backend.Precision) {
 	}
 	if d := MaxDiff(read(t, st), ref); d > 10*Tol(p) {
 		t.Errorf("1-qubit gates on every target of %d qubits: diff %g", n, d)
+	}
+	// SWAPs (engines may move memory instead of multiplying) on every
+	// pair shape: low/low, low/high, high/high, both orders.
+	for _, pr := range [][2]int{{0, 1}, {1, 0}, {0, 15}, {14, 1}, {3, 9}, {12, 2}, {15, 14}} {
+		g := circuit.Gate{Targets: pr[:], Matrix: slices.Clone(circuit.SwapMatrix)}
+		if err := st.Apply(&g); err != nil {
+			t.Fatal(err)
+		}
+		circuit.ApplyToVector(ref, &g)
+	}
+	if d := MaxDiff(read(t, st), ref); d > 10*Tol(p) {
+		t.Errorf("SWAP gates on %d qubits: diff %g", n, d)
 	}
 }
 

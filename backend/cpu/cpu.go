@@ -160,3 +160,16 @@ func cpuModel() string {
 	}
 	return runtime.GOARCH
 }
+
+// FreeLowQubits reports how many of the lowest qubits the assembly dense
+// kernels need free of targets and controls: one complex128 or two
+// complex64 qubits span a vector register. Zero without the kernels.
+func (b *Backend) FreeLowQubits(p backend.Precision) int {
+	if !useAVX2 {
+		return 0
+	}
+	if p == backend.Complex64 {
+		return 2
+	}
+	return 1
+}

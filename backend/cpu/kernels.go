@@ -204,3 +204,17 @@ func applyDiagGroups[T amp](a []T, s *gateShape, d []T, lo, hi int) {
 		r += int(n)
 	}
 }
+
+// applySwap exchanges the amplitudes at offsets o1 and o2 of each group
+// [lo,hi) of a 2-target shape: a SWAP moves memory and does no arithmetic.
+func applySwap[T amp](a []T, s *gateShape, o1, o2 uint64, lo, hi int) {
+	for r := lo; r < hi; {
+		base := s.ex.expand(uint64(r)) | s.val
+		n := uint64(min(hi-r, s.run-r&(s.run-1)))
+		x, y := a[base+o1:base+o1+n], a[base+o2:base+o2+n]
+		for i := range x {
+			x[i], y[i] = y[i], x[i]
+		}
+		r += int(n)
+	}
+}

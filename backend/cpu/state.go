@@ -109,6 +109,12 @@ func (s *State[T]) Apply(g *circuit.Gate) error {
 		parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDiagGroups(s.amps, &sh, d, lo, hi) })
 		return nil
 	}
+	if circuit.IsSwap(g) {
+		sh := newShape(s.n, g.Targets, 0, 0)
+		o1, o2 := sh.offsets[1], sh.offsets[2]
+		parallelFor(w, sh.groups, 1, func(lo, hi int) { applySwap(s.amps, &sh, o1, o2, lo, hi) })
+		return nil
+	}
 	m := convert[T](g.Matrix)
 	if len(g.Targets) == 1 && mask == 0 {
 		var m4 [4]T
