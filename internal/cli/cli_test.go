@@ -204,6 +204,13 @@ func TestEvolveCommand(t *testing.T) {
 			t.Errorf("%s: rho %v", method, got.Rho)
 		}
 	}
+	// The emitted Trotter circuit, run as a circuit, gives the trotter state.
+	qf := filepath.Join(t.TempDir(), "trotter.qasm")
+	mustRun(t, "evolve", spec, "--method", "trotter", "--steps", "3", "--emit-qasm", qf)
+	v := readState(t, mustRun(t, "circuit", "run", qf, "--state", "--json"))
+	if math.Abs(real(v[0])-math.Cos(0.7)) > 1e-12 || math.Abs(imag(v[1])+math.Sin(0.7)) > 1e-12 {
+		t.Errorf("emitted Trotter circuit gives %v", v)
+	}
 	if _, err := run(t, "evolve", spec, "--method", "magic"); err == nil {
 		t.Error("--method magic accepted")
 	}

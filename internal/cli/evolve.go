@@ -8,7 +8,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/evolve"
+	"github.com/prismai/mec/qasm"
 	"github.com/prismai/mec/sim"
 )
 
@@ -21,6 +23,7 @@ func newEvolveCmd() *cobra.Command {
 		order     int
 		tol       float64
 		precision string
+		emitQASM  string
 	)
 	cmd := &cobra.Command{
 		Use:   "evolve SPEC.json",
@@ -35,7 +38,8 @@ shared/peers/qutip_evolve.py:
 steps, error_bound and terms_used. --method exact (default) uses a
 Chebyshev expansion with a rigorous truncation bound; --method trotter runs
 a Trotter–Suzuki circuit (--order 1, 2 or 4, --steps N) on the selected
-backend.`,
+backend. --emit-qasm FILE also writes that Trotter circuit (whatever the
+method) as OpenQASM 3.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			raw, err := os.ReadFile(args[0])
@@ -49,6 +53,22 @@ backend.`,
 			p, err := backend.ParsePrecision(precision)
 			if err != nil {
 				return err
+			}
+			if emitQASM != "" {
+				if err := spec.Validate(); err != nil {
+					return err
+				}
+				c, err := circuit.Trotter(spec.Terms, spec.Qubits, spec.T, steps, order)
+				if err != nil {
+					return err
+				}
+				src, err := qasm.Export3(c)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(emitQASM, []byte(src), 0o644); err != nil {
+					return err
+				}
 			}
 			out, err := evolve.Run(cmd.Context(), &spec, evolve.Options{
 				Method: method, Steps: steps, Order: order, Tol: tol,
@@ -66,5 +86,6 @@ backend.`,
 	f.IntVar(&order, "order", 2, "Trotter order: 1, 2 or 4")
 	f.Float64Var(&tol, "tol", 1e-12, "exact method's truncation tolerance")
 	f.StringVar(&precision, "precision", "c128", "Trotter amplitude precision: c64 or c128")
+	f.StringVar(&emitQASM, "emit-qasm", "", "write the Trotter circuit (--steps, --order) as OpenQASM 3 to this file")
 	return cmd
 }
