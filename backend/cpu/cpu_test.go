@@ -42,6 +42,9 @@ func TestThirtyQubits(t *testing.T) {
 	if os.Getenv("MEC_TEST_BIG") != "1" {
 		t.Skip("set MEC_TEST_BIG=1 to run the 16 GiB test")
 	}
+	if avail := cpu.AvailableMemory(); avail < 17<<30 {
+		t.Skipf("only %d MiB available: the 30-qubit test needs a 24 GiB machine", avail>>20)
+	}
 	b := cpu.New(cpu.Options{})
 	st, err := b.NewState(30, backend.Complex128)
 	if err != nil {
