@@ -90,33 +90,25 @@ type Stream struct {
 	BufferMiB int     `json:"buffer_mib"`
 }
 
-var (
-	streamOnce sync.Once
-	streamRes  Stream
-)
-
-// MeasureStream measures in-place read+write bandwidth once per process:
-// with the C stream peer (shared/peers/stream.c, built by install.sh) on
-// GOMAXPROCS threads when it is installed, else with a Go loop of the same
-// pattern (b[i] = b[i]·c + d over 256 MiB, best of 5).
+// MeasureStream measures in-place read+write bandwidth: with the C stream
+// peer (shared/peers/stream.c, built by install.sh) on GOMAXPROCS threads
+// when it is installed, else with a Go loop of the same pattern
+// (b[i] = b[i]·c + d over 256 MiB, best of 5). Call it once per run and
+// keep the result: it takes a second or two.
 func MeasureStream() Stream {
-	streamOnce.Do(func() {
-		threads := runtime.GOMAXPROCS(0)
-		if tool, err := peers.Tool("stream"); err == nil {
-			cmd := exec.Command(tool, "25")
-			cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+strconv.Itoa(threads))
-			if out, err := cmd.Output(); err == nil {
-				var s Stream
-				if json.Unmarshal(out, &s) == nil && s.InPlaceRW > 0 {
-					s.Source, s.BufferMiB = "stream peer (C, OpenMP)", 256
-					streamRes = s
-					return
-				}
+	threads := runtime.GOMAXPROCS(0)
+	if tool, err := peers.Tool("stream"); err == nil {
+		cmd := exec.Command(tool, "25")
+		cmd.Env = append(os.Environ(), "OMP_NUM_THREADS="+strconv.Itoa(threads))
+		if out, err := cmd.Output(); err == nil {
+			var s Stream
+			if json.Unmarshal(out, &s) == nil && s.InPlaceRW > 0 {
+				s.Source, s.BufferMiB = "stream peer (C, OpenMP)", 256
+				return s
 			}
 		}
-		streamRes = Stream{Threads: threads, InPlaceRW: goStream(threads, 1<<25), Source: "go", BufferMiB: 256}
-	})
-	return streamRes
+	}
+	return Stream{Threads: threads, InPlaceRW: goStream(threads, 1<<25), Source: "go", BufferMiB: 256}
 }
 
 func goStream(threads, n int) float64 {

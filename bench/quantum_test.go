@@ -14,10 +14,6 @@ import (
 	"github.com/prismai/mec/sim"
 )
 
-// qsimSeconds is qsim's time for its 1257-gate, 24-qubit, depth-100 random
-// circuit on this machine (c64, AVX2, fusion, 2 threads): the goal to beat.
-const qsimSeconds = 3.2
-
 func TestRandomCircuitShape(t *testing.T) {
 	c := RandomCircuit(24, 100, 1257, 1)
 	if got := c.GateCount(); got != 1257 {

@@ -249,3 +249,43 @@ func TestCircuitRunMatchesPeer(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchCommand runs the quick CUBA workload through `mec bench` and
+// checks the table, the JSON report and the Go benchmark file.
+func TestBenchCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures memory bandwidth and runs CUBA (seconds)")
+	}
+	dir := t.TempDir()
+	jf, gf := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.txt")
+	out := mustRun(t, "bench", "--suite", "snn", "--quick", "--json", jf, "--go-bench", gf)
+	if !strings.Contains(out, "memory bandwidth:") || !strings.Contains(out, "cuba/duration=0.25s") {
+		t.Errorf("table:\n%s", out)
+	}
+	var rep struct {
+		Figures []struct {
+			Suite string  `json:"suite"`
+			Value float64 `json:"value"`
+		} `json:"figures"`
+	}
+	b, err := os.ReadFile(jf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Figures) != 1 || rep.Figures[0].Suite != "snn" || !(rep.Figures[0].Value > 0) {
+		t.Errorf("JSON report %s (%v)", b, err)
+	}
+	g, err := os.ReadFile(gf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(g), "BenchmarkSnn/cuba/duration=0.25s/backend=cpu\t1\t") || !strings.Contains(string(g), "Unit s/loop better=lower") {
+		t.Errorf("Go benchmark file:\n%s", g)
+	}
+	if _, err := run(t, "bench", "--suite", "snn", "--quick", "--svg", filepath.Join(dir, "x.svg")); err == nil || !strings.Contains(err.Error(), "no gate sweep") {
+		t.Errorf("--svg without a sweep: %v", err)
+	}
+	if _, err := run(t, "bench", "--suite", "nope"); err == nil {
+		t.Error("unknown suite accepted")
+	}
+}

@@ -1,0 +1,409 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/backendtest"
+	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/internal/fft"
+	"github.com/prismai/mec/internal/peers"
+	"github.com/prismai/mec/sim"
+	"github.com/prismai/mec/snn"
+)
+
+// Suites are the names of the benchmark suites, in run order.
+var Suites = []string{"quantum", "fft", "snn"}
+
+// Figure is one measured result: the headline value of a workload on a
+// backend, every metric reported for it, and its ratio to a reference (a
+// physical limit such as the memory bandwidth, or a peer's time).
+type Figure struct {
+	Suite    string `json:"suite"`
+	Workload string `json:"workload"`
+	Backend  string `json:"backend"`
+	// Value in Unit is the headline figure; Better says whether higher or
+	// lower values are better.
+	Value  float64 `json:"value"`
+	Unit   string  `json:"unit"`
+	Better string  `json:"better"`
+	// Metrics holds every reported metric by unit (GB/s, ms/gate, ...).
+	Metrics map[string]float64 `json:"metrics"`
+	// Ref names the reference and Ratio is the figure against it, oriented
+	// so that 1 means "at the reference" and above 1 means better than it
+	// for throughput-style ratios (x_stream) and slower than it for
+	// time-style ratios (x_fftw, x_qsim, x_brian2); RatioUnit says which.
+	Ref       string  `json:"ref,omitempty"`
+	Ratio     float64 `json:"ratio,omitempty"`
+	RatioUnit string  `json:"ratio_unit,omitempty"`
+}
+
+// Config selects what Run measures.
+type Config struct {
+	// Backends are the backends to run on; workloads a backend lacks the
+	// capability for are skipped.
+	Backends []backend.Backend
+	// Suites to run (nil: all).
+	Suites []string
+	// Quick runs smaller sizes (under two minutes in all on 2 cores).
+	Quick bool
+	// Peers also runs the slow peers (Brian2's C++ standalone CUBA); the
+	// fast ones (stream, fftw_bench) run whenever they are installed.
+	Peers bool
+	// Progress, if set, is called before each workload with the index,
+	// the total and a label.
+	Progress func(i, total int, label string)
+}
+
+// Report is the outcome of Run.
+type Report struct {
+	Time    time.Time `json:"time"`
+	GOOS    string    `json:"goos"`
+	GOARCH  string    `json:"goarch"`
+	CPUs    int       `json:"cpus"`
+	Stream  Stream    `json:"stream"`
+	Quick   bool      `json:"quick"`
+	Figures []Figure  `json:"figures"`
+	// Skipped lists workloads not run, with the reason.
+	Skipped []string `json:"skipped,omitempty"`
+}
+
+type workload struct {
+	suite, name string
+	be          backend.Backend
+	run         func(ctx context.Context) ([]Figure, error)
+}
+
+// Run measures the selected suites on the selected backends. The memory
+// bandwidth reference is measured first, in the same run.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	suites := cfg.Suites
+	if len(suites) == 0 {
+		suites = Suites
+	}
+	for _, s := range suites {
+		if !slices.Contains(Suites, s) {
+			return nil, fmt.Errorf("bench: unknown suite %q (have %v)", s, Suites)
+		}
+	}
+	if len(cfg.Backends) == 0 {
+		return nil, errors.New("bench: no backend to run on")
+	}
+	rep := &Report{Time: time.Now().UTC(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), Quick: cfg.Quick}
+	if cfg.Progress != nil {
+		cfg.Progress(0, 0, "memory bandwidth")
+	}
+	rep.Stream = MeasureStream()
+	var ws []workload
+	for _, s := range suites {
+		for _, be := range cfg.Backends {
+			switch s {
+			case "quantum":
+				if sv, ok := be.(backend.StateVector); ok {
+					ws = append(ws, quantumWorkloads(be, sv, rep.Stream, cfg.Quick)...)
+				} else {
+					rep.Skipped = append(rep.Skipped, fmt.Sprintf("quantum on %s: no state-vector capability", be.Name()))
+				}
+			case "fft":
+				if be.Name() == "cpu" {
+					ws = append(ws, fftWorkloads(be, cfg.Quick)...)
+				} else {
+					rep.Skipped = append(rep.Skipped, fmt.Sprintf("fft on %s: no spectral capability", be.Name()))
+				}
+			case "snn":
+				if be.Name() == "cpu" {
+					ws = append(ws, snnWorkloads(be, cfg.Quick, cfg.Peers)...)
+				} else {
+					rep.Skipped = append(rep.Skipped, fmt.Sprintf("snn on %s: no spiking capability", be.Name()))
+				}
+			}
+		}
+	}
+	for i, w := range ws {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(i+1, len(ws), w.suite+"/"+w.name+" on "+w.be.Name())
+		}
+		figs, err := w.run(ctx)
+		if err != nil {
+			return rep, fmt.Errorf("bench: %s/%s on %s: %w", w.suite, w.name, w.be.Name(), err)
+		}
+		rep.Figures = append(rep.Figures, figs...)
+	}
+	return rep, nil
+}
+
+// timeIt returns the best seconds per call of f: one call, kept as the
+// figure when it took over half a second, else a warm-up followed by
+// repeated calls for at least minDur (at least three, at most fifty).
+func timeIt(ctx context.Context, minDur time.Duration, f func() error) (float64, error) {
+	t0 := time.Now()
+	if err := f(); err != nil {
+		return 0, err
+	}
+	if first := time.Since(t0).Seconds(); first > 0.5 {
+		return first, nil
+	}
+	best := math.Inf(1)
+	start := time.Now()
+	for n := 0; n < 3 || time.Since(start) < minDur; n++ {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		t := time.Now()
+		if err := f(); err != nil {
+			return 0, err
+		}
+		best = min(best, time.Since(t).Seconds())
+		if n >= 50 {
+			break
+		}
+	}
+	return best, nil
+}
+
+// quantumWorkloads: the 1-qubit gate sweep over targets, a QFT and the
+// random circuit with and without fusion.
+func quantumWorkloads(be backend.Backend, sv backend.StateVector, stream Stream, quick bool) []workload {
+	name := be.Name()
+	n := 24
+	targets := make([]int, n)
+	for q := range targets {
+		targets[q] = q
+	}
+	if quick {
+		targets = []int{0, 1, 5, 12, 23}
+	}
+	var ws []workload
+	for _, p := range []backend.Precision{backend.Complex128, backend.Complex64} {
+		ws = append(ws, workload{"quantum", fmt.Sprintf("gate1q/%s/qubits=%d", p, n), be, func(ctx context.Context) ([]Figure, error) {
+			return gateSweep(ctx, sv, name, n, p, targets, stream)
+		}})
+	}
+	qn := 24
+	if quick {
+		qn = 22
+	}
+	ws = append(ws, workload{"quantum", fmt.Sprintf("qft/c128/qubits=%d", qn), be, func(ctx context.Context) ([]Figure, error) {
+		return circuitFigure(ctx, sv, name, fmt.Sprintf("qft/c128/qubits=%d", qn), QFT(qn), backend.Complex128, sim.DefaultFuse, stream, 0)
+	}})
+	rn, depth, gates := 24, 100, 1257
+	fuses := []int{0, sim.DefaultFuse, 4}
+	if quick {
+		fuses = fuses[1:]
+	}
+	c := RandomCircuit(rn, depth, gates, 1)
+	for _, f := range fuses {
+		wname := fmt.Sprintf("random/c64/qubits=%d/gates=%d/fuse=%d", rn, gates, f)
+		qsim := 0.0
+		if rn == 24 && gates == 1257 {
+			qsim = qsimSeconds
+		}
+		ws = append(ws, workload{"quantum", wname, be, func(ctx context.Context) ([]Figure, error) {
+			return circuitFigure(ctx, sv, name, wname, c, backend.Complex64, f, stream, qsim)
+		}})
+	}
+	return ws
+}
+
+// qsimSeconds is qsim's time for its 1257-gate, 24-qubit, depth-100 random
+// circuit on the reference 2-core machine (complex64, AVX2, fusion).
+const qsimSeconds = 3.2
+
+func gateSweep(ctx context.Context, sv backend.StateVector, name string, n int, p backend.Precision, targets []int, stream Stream) ([]Figure, error) {
+	st, err := sv.NewState(n, p)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Free()
+	g := circuit.Gate{Matrix: backendtest.RandomUnitary(rand.New(rand.NewPCG(1, 2)), 2)}
+	bytes := 2 * float64(p.AmpBytes()) * float64(int64(1)<<n)
+	var figs []Figure
+	for _, q := range targets {
+		g.Targets = []int{q}
+		sec, err := timeIt(ctx, 200*time.Millisecond, func() error { return st.Apply(&g) })
+		if err != nil {
+			return nil, err
+		}
+		gbs := bytes / sec / 1e9
+		figs = append(figs, Figure{
+			Suite: "quantum", Workload: fmt.Sprintf("gate1q/%s/qubits=%d/target=%d", p, n, q), Backend: name,
+			Value: gbs, Unit: "GB/s", Better: "higher",
+			Metrics: map[string]float64{"GB/s": gbs, "ms/gate": sec * 1e3, "ns/amp": sec * 1e9 / float64(int64(1)<<n)},
+			Ref:     "stream in-place read+write", Ratio: gbs / stream.InPlaceRW, RatioUnit: "x_stream",
+		})
+	}
+	return figs, nil
+}
+
+// circuitFigure times a circuit from |0…0⟩. The reference is the memory
+// bandwidth bound of the passes actually applied (each pass reads and
+// writes the state once), or qsim's time when qsim > 0.
+func circuitFigure(ctx context.Context, sv backend.StateVector, name, wname string, c *circuit.Circuit, p backend.Precision, fuse int, stream Stream, qsim float64) ([]Figure, error) {
+	s := sim.NewWith(sv, sim.Options{Precision: p, Fuse: fuse})
+	applied := 0
+	sec, err := timeIt(ctx, 0, func() error {
+		res, err := s.Run(ctx, c)
+		if err != nil {
+			return err
+		}
+		applied = res.Applied
+		return res.State.Free()
+	})
+	if err != nil {
+		return nil, err
+	}
+	f := Figure{
+		Suite: "quantum", Workload: wname, Backend: name, Value: sec, Unit: "s/circuit", Better: "lower",
+		Metrics: map[string]float64{"s/circuit": sec, "gates/s": float64(c.GateCount()) / sec, "applied": float64(applied)},
+	}
+	if qsim > 0 {
+		f.Ref, f.Ratio, f.RatioUnit = "qsim 3.2 s (same circuit size, 2 cores)", sec/qsim, "x_qsim"
+	} else {
+		bound := float64(applied) * 2 * float64(p.AmpBytes()) * float64(int64(1)<<c.Qubits) / (stream.InPlaceRW * 1e9)
+		f.Ref, f.Ratio, f.RatioUnit = "bandwidth bound of the applied passes", bound/sec, "x_stream"
+	}
+	return []Figure{f}, nil
+}
+
+// QFT returns the n-qubit quantum Fourier transform (Hadamards, controlled
+// phases and the final swaps).
+func QFT(n int) *circuit.Circuit {
+	c := circuit.New(n)
+	c.Clbits = 0
+	for q := n - 1; q >= 0; q-- {
+		c.Append("h", nil, q)
+		for k := q - 1; k >= 0; k-- {
+			c.Append("cp", []float64{math.Pi / float64(int64(1)<<(q-k))}, k, q)
+		}
+	}
+	for q := 0; q < n/2; q++ {
+		c.Append("swap", nil, q, n-1-q)
+	}
+	return c
+}
+
+// FFTW runs the fftw_bench peer for 2^lo..2^hi points on threads threads
+// and returns ns per forward complex128 FFT by length.
+func FFTW(threads, lo, hi int) (map[int]float64, error) {
+	tool, err := peers.Tool("fftw_bench")
+	if err != nil {
+		return nil, err
+	}
+	out, err := exec.Command(tool, strconv.Itoa(threads), strconv.Itoa(lo), strconv.Itoa(hi)).Output()
+	if err != nil {
+		return nil, fmt.Errorf("fftw_bench: %w", err)
+	}
+	m := map[int]float64{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var rec struct {
+			N        int     `json:"n"`
+			NsPerFFT float64 `json:"ns_per_fft"`
+		}
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.N > 0 {
+			m[rec.N] = rec.NsPerFFT
+		}
+	}
+	return m, nil
+}
+
+func fftWorkloads(be backend.Backend, quick bool) []workload {
+	logs := []int{10, 12, 16, 20, 22}
+	if quick {
+		logs = []int{10, 16, 20}
+	}
+	threads := runtime.GOMAXPROCS(0)
+	return []workload{{"fft", fmt.Sprintf("c2c/c128/threads=%d", threads), be, func(ctx context.Context) ([]Figure, error) {
+		ref, _ := FFTW(threads, logs[0], logs[len(logs)-1]) // nil when the peer is absent
+		var figs []Figure
+		for _, lg := range logs {
+			n := 1 << lg
+			plan, err := fft.NewPlan[complex128](n, fft.WithThreads(threads))
+			if err != nil {
+				return nil, err
+			}
+			x := make([]complex128, n)
+			for i := range x {
+				x[i] = complex(math.Sin(float64(i)), 0)
+			}
+			sec, err := timeIt(ctx, 200*time.Millisecond, func() error { return plan.Forward(x, x) })
+			if err != nil {
+				return nil, err
+			}
+			ns := sec * 1e9
+			f := Figure{
+				Suite: "fft", Workload: fmt.Sprintf("c2c/c128/n=2^%d/threads=%d", lg, threads), Backend: "cpu",
+				Value: ns, Unit: "ns/fft", Better: "lower",
+				Metrics: map[string]float64{"ns/fft": ns, "mflops": 5 * float64(n) * float64(lg) / ns * 1e3},
+			}
+			if r, ok := ref[n]; ok {
+				f.Ref, f.Ratio, f.RatioUnit = "FFTW 3 (FFTW_MEASURE, same threads)", ns/r, "x_fftw"
+			}
+			figs = append(figs, f)
+		}
+		return figs, nil
+	}}}
+}
+
+func snnWorkloads(be backend.Backend, quick, withPeers bool) []workload {
+	dur := 1.0
+	if quick {
+		dur = 0.25
+	}
+	return []workload{{"snn", fmt.Sprintf("cuba/duration=%gs", dur), be, func(ctx context.Context) ([]Figure, error) {
+		res, err := snn.RunCUBA(dur, 1, snn.Options{}, nil)
+		if err != nil {
+			return nil, err
+		}
+		f := Figure{
+			Suite: "snn", Workload: fmt.Sprintf("cuba/duration=%gs", dur), Backend: "cpu",
+			Value: res.SimLoopS, Unit: "s/loop", Better: "lower",
+			Metrics: map[string]float64{"s/loop": res.SimLoopS, "wall_s": res.WallS},
+		}
+		if withPeers {
+			if loop, err := brian2Loop(dur); err == nil {
+				f.Ref, f.Ratio, f.RatioUnit = "Brian2 C++ standalone simulation loop", res.SimLoopS/loop, "x_brian2"
+			}
+		}
+		return []Figure{f}, nil
+	}}}
+}
+
+// brian2Loop runs the Brian2 peer (C++ standalone) and returns its
+// simulation-loop seconds.
+func brian2Loop(durationS float64) (float64, error) {
+	script, err := peers.Script("brian2_cuba.py")
+	if err != nil {
+		return 0, err
+	}
+	py, err := peers.Python()
+	if err != nil {
+		return 0, err
+	}
+	out, err := exec.Command(py, script, "--target", "cpp_standalone", "--duration", strconv.FormatFloat(durationS, 'g', -1, 64)).Output()
+	if err != nil {
+		return 0, fmt.Errorf("brian2_cuba.py: %w", err)
+	}
+	var r struct {
+		SimLoopS float64 `json:"sim_loop_s"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil || r.SimLoopS <= 0 {
+		return 0, fmt.Errorf("brian2_cuba.py output %q: %v", out, err)
+	}
+	return r.SimLoopS, nil
+}
