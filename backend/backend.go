@@ -89,12 +89,43 @@ func (s Status) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // Result records what happened when a driver was initialised.
 type Result struct {
-	Name     string  `json:"name"`
-	Priority int     `json:"priority"`
-	Status   Status  `json:"status"`
-	Device   string  `json:"device,omitempty"`
-	Reason   string  `json:"reason,omitempty"`
-	Backend  Backend `json:"-"`
+	Name     string `json:"name"`
+	Priority int    `json:"priority"`
+	Status   Status `json:"status"`
+	Device   string `json:"device,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	// Capabilities of a loaded backend (see Capabilities).
+	Capabilities []string `json:"capabilities,omitempty"`
+	Backend      Backend  `json:"-"`
+}
+
+// Capabilities names the capability interfaces b implements:
+// "statevector", "spectral", "spiking", "phase", and any others a backend
+// reports through a CapabilityNamer.
+func Capabilities(b Backend) []string {
+	var out []string
+	if _, ok := b.(StateVector); ok {
+		out = append(out, "statevector")
+	}
+	if _, ok := b.(Spectral); ok {
+		out = append(out, "spectral")
+	}
+	if _, ok := b.(Spiking); ok {
+		out = append(out, "spiking")
+	}
+	if _, ok := b.(Phase); ok {
+		out = append(out, "phase")
+	}
+	if n, ok := b.(CapabilityNamer); ok {
+		out = append(out, n.ExtraCapabilities()...)
+	}
+	return out
+}
+
+// CapabilityNamer lets a backend with capabilities defined outside this
+// package (a QPU's circuit sampler, say) name them in listings.
+type CapabilityNamer interface {
+	ExtraCapabilities() []string
 }
 
 type registry struct {
@@ -148,7 +179,7 @@ func Init() []Result {
 		b, err := initDriver(d)
 		switch {
 		case err == nil && b != nil:
-			r.Status, r.Backend, r.Device = Loaded, b, b.Device()
+			r.Status, r.Backend, r.Device, r.Capabilities = Loaded, b, b.Device(), Capabilities(b)
 		case errors.Is(err, ErrSkip):
 			r.Status, r.Reason = Skipped, strings.TrimPrefix(err.Error(), ErrSkip.Error()+": ")
 		case err == nil:

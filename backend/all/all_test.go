@@ -49,3 +49,19 @@ func TestConformanceAllLoaded(t *testing.T) {
 		t.Run(b.Name(), func(t *testing.T) { backendtest.Run(t, sv) })
 	}
 }
+
+// TestEngineConformanceAllLoaded runs the spectral, spiking and phase
+// suites against every loaded backend with those capabilities.
+func TestEngineConformanceAllLoaded(t *testing.T) {
+	for _, b := range backend.LoadedBackends() {
+		if sp, ok := b.(backend.Spectral); ok {
+			t.Run(b.Name()+"/spectral", func(t *testing.T) { backendtest.RunSpectral(t, sp) })
+		}
+		if sp, ok := b.(backend.Spiking); ok {
+			t.Run(b.Name()+"/spiking", func(t *testing.T) { backendtest.RunSpiking(t, sp) })
+		}
+		if ph, ok := b.(backend.Phase); ok {
+			t.Run(b.Name()+"/phase", func(t *testing.T) { backendtest.RunPhase(t, ph) })
+		}
+	}
+}

@@ -67,3 +67,7 @@ func TestThirtyQubits(t *testing.T) {
 		t.Errorf("Bell marginals on qubits 0,29 = %v", p)
 	}
 }
+
+func TestSpectralConformance(t *testing.T) { backendtest.RunSpectral(t, cpu.New(cpu.Options{})) }
+func TestSpikingConformance(t *testing.T)  { backendtest.RunSpiking(t, cpu.New(cpu.Options{})) }
+func TestPhaseConformance(t *testing.T)    { backendtest.RunPhase(t, cpu.New(cpu.Options{})) }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -24,13 +25,17 @@ func newDevicesCmd() *cobra.Command {
 				return writeJSON(cmd.OutOrStdout(), map[string]any{"backends": res, "default": defaultName(res)})
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "BACKEND\tPRIORITY\tSTATUS\tDEVICE / REASON")
+			fmt.Fprintln(w, "BACKEND\tPRIORITY\tSTATUS\tCAPABILITIES\tDEVICE / REASON")
 			for _, r := range res {
 				detail := r.Device
 				if r.Status != backend.Loaded {
 					detail = r.Reason
 				}
-				fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", r.Name, r.Priority, r.Status, detail)
+				caps := strings.Join(r.Capabilities, ",")
+				if caps == "" {
+					caps = "-"
+				}
+				fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\n", r.Name, r.Priority, r.Status, caps, detail)
 			}
 			if err := w.Flush(); err != nil {
 				return err

@@ -1,0 +1,257 @@
+package cpu
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/internal/fft"
+	"github.com/prismai/mec/kuramoto"
+	"github.com/prismai/mec/snn"
+)
+
+var (
+	_ backend.Spectral = (*Backend)(nil)
+	_ backend.Spiking  = (*Backend)(nil)
+	_ backend.Phase    = (*Backend)(nil)
+)
+
+var errFreed = errors.New("cpu: use after Free")
+
+// NewFFT plans batch complex transforms of length n (any n ≥ 1) with the
+// package internal/fft engine on the backend's threads.
+func (b *Backend) NewFFT(n, batch int, p backend.Precision) (backend.FFT, error) {
+	if n < 1 || batch < 1 {
+		return nil, fmt.Errorf("cpu: fft of length %d, batch %d", n, batch)
+	}
+	if int64(n)*int64(batch) > 1<<32 {
+		return nil, fmt.Errorf("cpu: fft buffer of %d×%d values is too large", n, batch)
+	}
+	switch p {
+	case backend.Complex128:
+		plan, err := fft.NewPlan[complex128](n, fft.WithThreads(b.workers()))
+		if err != nil {
+			return nil, fmt.Errorf("cpu: %w", err)
+		}
+		return &fftBuf[complex128]{plan: plan, n: n, batch: batch, p: p, data: make([]complex128, n*batch)}, nil
+	case backend.Complex64:
+		plan, err := fft.NewPlan[complex64](n, fft.WithThreads(b.workers()))
+		if err != nil {
+			return nil, fmt.Errorf("cpu: %w", err)
+		}
+		return &fftBuf[complex64]{plan: plan, n: n, batch: batch, p: p, data: make([]complex64, n*batch)}, nil
+	}
+	return nil, fmt.Errorf("cpu: unknown precision %v", p)
+}
+
+type fftBuf[T complex64 | complex128] struct {
+	plan     *fft.Plan[T]
+	n, batch int
+	p        backend.Precision
+	data     []T
+}
+
+func (f *fftBuf[T]) Len() int                     { return f.n }
+func (f *fftBuf[T]) Batch() int                   { return f.batch }
+func (f *fftBuf[T]) Precision() backend.Precision { return f.p }
+func (f *fftBuf[T]) Free() error                  { f.data = nil; return nil }
+
+func (f *fftBuf[T]) Load(x []complex128) error {
+	if f.data == nil {
+		return errFreed
+	}
+	if len(x) != len(f.data) {
+		return fmt.Errorf("cpu: fft Load of %d values into a %d×%d buffer", len(x), f.batch, f.n)
+	}
+	for i, v := range x {
+		if math.IsNaN(real(v)) || math.IsNaN(imag(v)) || math.IsInf(real(v), 0) || math.IsInf(imag(v), 0) {
+			return fmt.Errorf("cpu: fft Load: value %d is %v", i, v)
+		}
+		f.data[i] = T(v)
+	}
+	return nil
+}
+
+func (f *fftBuf[T]) Read(dst []complex128) error {
+	if f.data == nil {
+		return errFreed
+	}
+	if len(dst) != len(f.data) {
+		return fmt.Errorf("cpu: fft Read of a %d×%d buffer into %d values", f.batch, f.n, len(dst))
+	}
+	for i, v := range f.data {
+		dst[i] = complex128(v)
+	}
+	return nil
+}
+
+func (f *fftBuf[T]) Forward() error { return f.do(false) }
+func (f *fftBuf[T]) Inverse() error { return f.do(true) }
+
+func (f *fftBuf[T]) do(inv bool) error {
+	if f.data == nil {
+		return errFreed
+	}
+	var err error
+	if inv {
+		err = f.plan.InverseBatch(f.data, f.batch)
+	} else {
+		err = f.plan.ForwardBatch(f.data, f.batch)
+	}
+	if err != nil {
+		return fmt.Errorf("cpu: %w", err)
+	}
+	return nil
+}
+
+// NewNetwork builds an snn simulation; Options.Threads 0 uses the backend's.
+func (b *Backend) NewNetwork(net *snn.Network, opt snn.Options) (backend.Network, error) {
+	if net == nil {
+		return nil, errors.New("cpu: nil network")
+	}
+	if opt.Threads == 0 && b.opts.Threads > 0 {
+		opt.Threads = b.opts.Threads
+	}
+	s, err := net.Build(opt)
+	if err != nil {
+		return nil, err
+	}
+	return &network{s: s}, nil
+}
+
+type network struct{ s *snn.Sim }
+
+func (n *network) alive() error {
+	if n.s == nil {
+		return errFreed
+	}
+	return nil
+}
+
+func (n *network) N() int {
+	if n.s == nil {
+		return 0
+	}
+	return n.s.N()
+}
+
+func (n *network) DtMs() float64 {
+	if n.s == nil {
+		return 0
+	}
+	return n.s.Dt()
+}
+
+func (n *network) Step() ([]int, error) {
+	if err := n.alive(); err != nil {
+		return nil, err
+	}
+	return slices.Clone(n.s.Step()), nil
+}
+
+func (n *network) Run(steps int) error {
+	if err := n.alive(); err != nil {
+		return err
+	}
+	if steps < 0 {
+		return fmt.Errorf("cpu: Run(%d)", steps)
+	}
+	n.s.Run(steps)
+	return nil
+}
+
+func (n *network) Voltages(dst []float64) error {
+	if err := n.alive(); err != nil {
+		return err
+	}
+	if len(dst) != n.s.N() {
+		return fmt.Errorf("cpu: Voltages into %d values for %d neurons", len(dst), n.s.N())
+	}
+	copy(dst, n.s.V())
+	return nil
+}
+
+func (n *network) SpikeCounts(dst []int64) error {
+	if err := n.alive(); err != nil {
+		return err
+	}
+	if len(dst) != n.s.N() {
+		return fmt.Errorf("cpu: SpikeCounts into %d values for %d neurons", len(dst), n.s.N())
+	}
+	copy(dst, n.s.SpikeCounts())
+	return nil
+}
+
+func (n *network) AddVoltages(dv []float64) error {
+	if err := n.alive(); err != nil {
+		return err
+	}
+	if len(dv) != n.s.N() {
+		return fmt.Errorf("cpu: AddVoltages of %d values for %d neurons", len(dv), n.s.N())
+	}
+	for i, x := range dv {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("cpu: AddVoltages: value %d is %v", i, x)
+		}
+	}
+	for i, x := range dv {
+		if x != 0 {
+			if err := n.s.AddVoltage(i, x); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (n *network) Free() error {
+	if n.s != nil {
+		n.s.Close()
+		n.s = nil
+	}
+	return nil
+}
+
+// NewOscillators returns a kuramoto simulation.
+func (b *Backend) NewOscillators(net kuramoto.Network, phase0 []float64, method kuramoto.Method) (backend.Oscillators, error) {
+	s, err := kuramoto.New(net, phase0, method)
+	if err != nil {
+		return nil, err
+	}
+	return &oscillators{s: s}, nil
+}
+
+type oscillators struct{ s *kuramoto.Sim }
+
+func (o *oscillators) N() int {
+	if o.s == nil {
+		return 0
+	}
+	return o.s.N()
+}
+
+func (o *oscillators) Step(dt float64) (float64, float64, error) {
+	if o.s == nil {
+		return 0, 0, errFreed
+	}
+	if math.IsNaN(dt) || math.IsInf(dt, 0) || dt <= 0 {
+		return 0, 0, fmt.Errorf("cpu: kuramoto step dt = %v, want finite and > 0", dt)
+	}
+	r, psi := o.s.Step(dt)
+	return r, psi, nil
+}
+
+func (o *oscillators) Phases(dst []float64) error {
+	if o.s == nil {
+		return errFreed
+	}
+	if len(dst) != o.s.N() {
+		return fmt.Errorf("cpu: Phases into %d values for %d oscillators", len(dst), o.s.N())
+	}
+	copy(dst, o.s.Phases())
+	return nil
+}
+
+func (o *oscillators) Free() error { o.s = nil; return nil }

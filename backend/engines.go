@@ -1,0 +1,82 @@
+package backend
+
+import (
+	"github.com/prismai/mec/kuramoto"
+	"github.com/prismai/mec/snn"
+)
+
+// Spectral is the FFT capability: planned complex transforms whose data
+// lives on the backend between operations.
+type Spectral interface {
+	// NewFFT plans batch transforms of length n in precision p, with a
+	// resident buffer of batch·n values, zeroed.
+	NewFFT(n, batch int, p Precision) (FFT, error)
+}
+
+// FFT is a planned transform with its buffer on the backend. The forward
+// transform is X[k] = Σ_j x[j]·e^{−2πi·jk/n}; the inverse is normalised by
+// 1/n, so Inverse(Forward(x)) = x.
+type FFT interface {
+	// Len is the transform length n and Batch the number of vectors.
+	Len() int
+	Batch() int
+	Precision() Precision
+	// Load copies batch·n host values (vector b at [b·n, (b+1)·n)) into
+	// the buffer; Read copies the buffer out.
+	Load(x []complex128) error
+	Read(dst []complex128) error
+	// Forward and Inverse transform every vector of the buffer in place.
+	Forward() error
+	Inverse() error
+	// Free releases the buffer and plan.
+	Free() error
+}
+
+// Spiking is the leaky integrate-and-fire capability: a network described
+// by snn.Network, simulated where the backend keeps it.
+type Spiking interface {
+	// NewNetwork builds the network (connectivity and initial state drawn
+	// from its seed exactly as snn does, so every backend starts from the
+	// same network) and returns it at t = 0.
+	NewNetwork(net *snn.Network, opt snn.Options) (Network, error)
+}
+
+// Network is a spiking network resident on a backend.
+type Network interface {
+	// N is the number of LIF neurons; DtMs the time step in ms.
+	N() int
+	DtMs() float64
+	// Step advances one time step and returns the indices of the neurons
+	// that spiked in it, ascending (a host copy).
+	Step() ([]int, error)
+	// Run advances steps time steps without reading spikes out.
+	Run(steps int) error
+	// Voltages copies the membrane potentials (mV) into dst (len N).
+	Voltages(dst []float64) error
+	// SpikeCounts copies each neuron's spike count so far into dst (len N).
+	SpikeCounts(dst []int64) error
+	// AddVoltages adds dv[i] mV to neuron i (len N) now; refractory
+	// neurons are unaffected and a neuron pushed to threshold spikes in
+	// the next step. Non-finite values are an error.
+	AddVoltages(dv []float64) error
+	// Free releases the network.
+	Free() error
+}
+
+// Phase is the Kuramoto capability:
+// dφ_i/dt = ω_i + K·Σ_j W_ij·sin(φ_j − φ_i), with W_ij = 1/N all-to-all
+// (computed in O(N) through the order parameter) or a sparse matrix.
+type Phase interface {
+	NewOscillators(net kuramoto.Network, phase0 []float64, method kuramoto.Method) (Oscillators, error)
+}
+
+// Oscillators is a phase network resident on a backend.
+type Oscillators interface {
+	N() int
+	// Step advances by dt and returns the order parameter r·e^{iψ} after it.
+	Step(dt float64) (r, psi float64, err error)
+	// Phases copies the phases (radians; backends may wrap them into
+	// [0, 2π)) into dst (len N).
+	Phases(dst []float64) error
+	Free() error
+}
