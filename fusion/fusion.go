@@ -1,0 +1,707 @@
+// Package fusion is the Quantum–Neuromorphic Fusion (QNF) layer: a quantum
+// register (a state on any state-vector backend, evolving under a Pauli-sum
+// Hamiltonian) coupled both ways to a spiking network (any backend with the
+// spiking capability) through an FFT (any backend with the spectral
+// capability), plus the Adaptive Coherence Engine that watches and
+// recalibrates the coupling.
+//
+// # One fusion step
+//
+// With D = 2^n amplitudes ψ_a and N neurons:
+//
+//  1. Evolve: ψ ← exp(−iH·dt)ψ, one second-order Trotter step on the
+//     state-vector backend.
+//  2. Quantum → neurons: V_i += α·Re u_i + β·Im u_i (mV), where u = M(ψ)
+//     is the amplitude-to-neuron map: with D ≥ N ("fold") u_i = Σ_{a ≡ i
+//     (mod N)} ψ_a, with D < N ("tile") u_i = ψ_{i mod D}.
+//  3. Spiking: the network runs Config.SpikeSteps steps; S is the spike
+//     count of each neuron in them (Feedback "counts") or its mean voltage
+//     above V_rest over them (Feedback "voltage").
+//  4. Neurons → quantum: s = Mᵀ(S) (the same map backwards: s_a = S_{a mod N}
+//     with D ≥ N, s_a = Σ_{i ≡ a (mod D)} S_i with D < N), F[S] = FFT(s)/‖FFT(s)‖
+//     (a unit vector; zero when s = 0), and ψ ← ψ + γ·F[S].
+//  5. The norm drift ‖ψ‖ − 1 is reported, then ψ is renormalised.
+//
+// # Metrics
+//
+//   - Coherence entropy H_coh = −Σ_a p_a ln p_a / ln D with p = |ψ|²: the
+//     Shannon entropy of the measurement distribution normalised to [0, 1]
+//     (0: a basis state, 1: uniform).
+//   - Phase difference: φ_ψ − φ_S is the phase of the overlap
+//     z = ⟨F[S], ψ⟩ = Σ_a conj(F_a)·ψ_a, i.e. the relative phase by which
+//     the spike spectrum best aligns with the state; AvgPhaseDiff is |arg z|.
+//     The resonance check requires it below Limits.Resonance (π/4).
+//   - Coherence functional E_coh = ‖ψ − F[S]‖² + λ_c·(1 − cos(φ_ψ − φ_S)),
+//     with analytic gradient (Gradient) and optional phase locking: ψ ←
+//     ψ − η·∇E_coh before renormalising.
+//   - Order parameter r = |Σ_a p_a·e^{i·arg ψ_a}|: the Kuramoto order
+//     parameter of the amplitudes' phases weighted by probability.
+//   - Firing rate: spikes / (N · SpikeSteps · dt_ms) in Hz.
+//
+// # Adaptive Coherence Engine
+//
+// When H_coh > ACE.HMax after a step, γ ← max(γ·0.9, ACE.GammaMin) and
+// α ← min(α·1.1, ACE.AlphaMax): less feedback noise into the state, more
+// drive from it into the network.
+package fusion
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/cmplx"
+	"time"
+
+	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/evolve"
+	"github.com/prismai/mec/snn"
+)
+
+// Config describes a fusion simulation. Zero fields take the defaults of
+// DefaultConfig.
+type Config struct {
+	// Qubits is the register size n.
+	Qubits int `json:"qubits" yaml:"qubits"`
+	// Hamiltonian H (Pauli strings of Qubits characters); default: the
+	// transverse-field Ising chain −Σ Z_k Z_{k+1} − 0.7·Σ X_k.
+	Hamiltonian circuit.PauliSum `json:"hamiltonian,omitempty" yaml:"hamiltonian,omitempty"`
+	// Dt is the evolution time per step.
+	Dt float64 `json:"dt" yaml:"dt"`
+	// Network is the spiking network; default: DefaultNetwork(64).
+	Network *snn.Network `json:"network,omitempty" yaml:"network,omitempty"`
+	// SpikeSteps is the number of network steps per fusion step.
+	SpikeSteps int `json:"spike_steps" yaml:"spike_steps"`
+	// Alpha and Beta (mV) weigh Re ψ and Im ψ into the voltages; Gamma
+	// weighs the spike spectrum into ψ.
+	Alpha float64 `json:"alpha" yaml:"alpha"`
+	Beta  float64 `json:"beta" yaml:"beta"`
+	Gamma float64 `json:"gamma" yaml:"gamma"`
+	// Feedback is "counts" (default) or "voltage".
+	Feedback string `json:"feedback,omitempty" yaml:"feedback,omitempty"`
+	// LambdaC weighs the phase term of E_coh.
+	LambdaC float64 `json:"lambda_c" yaml:"lambda_c"`
+	// PhaseLock enables gradient descent on E_coh with step PhaseLockRate.
+	PhaseLock     bool    `json:"phase_lock,omitempty" yaml:"phase_lock,omitempty"`
+	PhaseLockRate float64 `json:"phase_lock_rate,omitempty" yaml:"phase_lock_rate,omitempty"`
+	// ACE bounds the recalibration.
+	ACE ACE `json:"ace" yaml:"ace"`
+	// Limits are the safety limits.
+	Limits Limits `json:"limits" yaml:"limits"`
+	// Precision of the state: "c128" (default) or "c64".
+	Precision string `json:"precision,omitempty" yaml:"precision,omitempty"`
+}
+
+// ACE configures the Adaptive Coherence Engine.
+type ACE struct {
+	// HMax is the coherence-entropy threshold that triggers recalibration.
+	HMax float64 `json:"h_max" yaml:"h_max"`
+	// AlphaMax and GammaMin bound the recalibrated α and γ.
+	AlphaMax float64 `json:"alpha_max" yaml:"alpha_max"`
+	GammaMin float64 `json:"gamma_min" yaml:"gamma_min"`
+	// Disabled turns recalibration off.
+	Disabled bool `json:"disabled,omitempty" yaml:"disabled,omitempty"`
+}
+
+// Limits are the safety limits; violations are returned as typed errors.
+type Limits struct {
+	// MaxQubits caps the register (the spec's qubit cap).
+	MaxQubits int `json:"max_qubits" yaml:"max_qubits"`
+	// VCapMV: no voltage may reach it after a step (mV).
+	VCapMV float64 `json:"v_cap_mv" yaml:"v_cap_mv"`
+	// Resonance bounds |φ_ψ − φ_S| (radians).
+	Resonance float64 `json:"resonance" yaml:"resonance"`
+}
+
+// DefaultConfig is the built-in scenario of `mec fuse`.
+func DefaultConfig() Config {
+	return Config{
+		Qubits: 6, Dt: 0.05, SpikeSteps: 10, Alpha: 40, Beta: 20, Gamma: 0.05, Feedback: "counts",
+		LambdaC: 0.5, PhaseLockRate: 0.05,
+		ACE:    ACE{HMax: 0.9, AlphaMax: 200, GammaMin: 0.005},
+		Limits: Limits{MaxQubits: 28, VCapMV: -40, Resonance: math.Pi / 4},
+	}
+}
+
+// DefaultNetwork is the built-in spiking network: n LIF neurons (τ_m 20 ms,
+// threshold −50 mV, bias just below threshold), 10% recurrent excitation,
+// and Poisson input.
+func DefaultNetwork(n int) *snn.Network {
+	lif := snn.LIF{TauMMs: 20, VRestMV: -60, VThMV: -50, VResetMV: -60, TRefMs: 2, IBiasNA: 9}
+	net := &snn.Network{DtMs: 0.1, Seed: 1}
+	net.AddPopulation(snn.Population{Name: "N", Size: n, Neuron: lif, TauSynMs: 5, VInit: snn.VInit{UniformMV: []float64{-60, -50}}})
+	net.AddPoisson(snn.PoissonGroup{Name: "P", Size: n, RateHz: 50, TauSynMs: 5})
+	net.Connect(snn.Projection{From: "N", To: "N", Rule: snn.RuleFixedProbability, P: 0.1, WeightMV: 0.5, NoAutapses: true})
+	net.Connect(snn.Projection{From: "P", To: "N", Rule: snn.RuleOneToOne, WeightMV: 1.5})
+	return net
+}
+
+// DefaultHamiltonian is the transverse-field Ising chain on n qubits.
+func DefaultHamiltonian(n int) circuit.PauliSum {
+	var h circuit.PauliSum
+	for k := 0; k < n; k++ {
+		if k+1 < n {
+			p := []byte(rep('I', n))
+			p[k], p[k+1] = 'Z', 'Z'
+			h = append(h, circuit.PauliTerm{Coeff: -1, Pauli: string(p)})
+		}
+		p := []byte(rep('I', n))
+		p[k] = 'X'
+		h = append(h, circuit.PauliTerm{Coeff: -0.7, Pauli: string(p)})
+	}
+	return h
+}
+
+func rep(c byte, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = c
+	}
+	return string(b)
+}
+
+// withDefaults fills zero fields from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Qubits == 0 {
+		c.Qubits = d.Qubits
+	}
+	if c.Dt == 0 {
+		c.Dt = d.Dt
+	}
+	if c.SpikeSteps == 0 {
+		c.SpikeSteps = d.SpikeSteps
+	}
+	if c.Feedback == "" {
+		c.Feedback = d.Feedback
+	}
+	if c.PhaseLockRate == 0 {
+		c.PhaseLockRate = d.PhaseLockRate
+	}
+	if c.ACE == (ACE{}) {
+		c.ACE = d.ACE
+	}
+	if c.Limits == (Limits{}) {
+		c.Limits = d.Limits
+	}
+	if c.Precision == "" {
+		c.Precision = "c128"
+	}
+	if c.Hamiltonian == nil {
+		c.Hamiltonian = DefaultHamiltonian(c.Qubits)
+	}
+	if c.Network == nil {
+		c.Network = DefaultNetwork(64)
+	}
+	return c
+}
+
+// QubitCapError reports a register above Limits.MaxQubits.
+type QubitCapError struct{ Qubits, Max int }
+
+func (e *QubitCapError) Error() string {
+	return fmt.Sprintf("fusion: safety limit: %d qubits exceeds the cap of %d", e.Qubits, e.Max)
+}
+
+// VoltageCapError reports a membrane potential at or above Limits.VCapMV.
+type VoltageCapError struct {
+	Neuron int
+	V, Cap float64
+}
+
+func (e *VoltageCapError) Error() string {
+	return fmt.Sprintf("fusion: safety limit: neuron %d at %.3f mV, cap %.3f mV", e.Neuron, e.V, e.Cap)
+}
+
+// ResonanceError reports |φ_ψ − φ_S| at or above Limits.Resonance.
+type ResonanceError struct{ PhaseDiff, Limit float64 }
+
+func (e *ResonanceError) Error() string {
+	return fmt.Sprintf("fusion: safety limit: phase difference %.4f rad ≥ %.4f", e.PhaseDiff, e.Limit)
+}
+
+// NonFiniteError reports NaN or Inf in the state.
+type NonFiniteError struct{ What string }
+
+func (e *NonFiniteError) Error() string { return "fusion: non-finite value in " + e.What }
+
+// Event is the FusionEvent emitted every step (the ledger records it).
+type Event struct {
+	Timestamp        time.Time `json:"timestamp"`
+	Step             int       `json:"step"`
+	CoherenceEntropy float64   `json:"coherence_entropy"`
+	AvgPhaseDiff     float64   `json:"avg_phase_diff"`
+	FusionEnergy     float64   `json:"fusion_energy"`
+	ParentBlock      string    `json:"parent_block,omitempty"`
+}
+
+// Metrics are the per-step figures.
+type Metrics struct {
+	Step      int     `json:"step"`
+	Time      float64 `json:"t"`
+	HCoh      float64 `json:"h_coh"`
+	DHCohDt   float64 `json:"dh_coh_dt"`
+	PhaseDiff float64 `json:"phase_diff"`
+	ECoh      float64 `json:"e_coh"`
+	R         float64 `json:"r"`
+	RateHz    float64 `json:"rate_hz"`
+	NormDrift float64 `json:"norm_drift"`
+	Alpha     float64 `json:"alpha"`
+	Gamma     float64 `json:"gamma"`
+	// Recalibrated is set when the ACE changed α and γ after this step.
+	Recalibrated bool `json:"recalibrated,omitempty"`
+	// Violations lists safety-limit violations of this step.
+	Violations []string `json:"violations,omitempty"`
+}
+
+// Engines are the backends the fusion layer runs on.
+type Engines struct {
+	State    backend.StateVector
+	Spiking  backend.Spiking
+	Spectral backend.Spectral
+}
+
+// System is a running fusion simulation. It is not safe for concurrent use.
+type System struct {
+	cfg   Config
+	eng   Engines
+	prec  backend.Precision
+	st    backend.State
+	net   backend.Network
+	fft   backend.FFT
+	step  *circuit.Circuit
+	dim   int
+	n     int // neurons
+	psi   []complex128
+	lastF []complex128
+	work  []complex128
+	steps int
+	lastH float64
+	vrest float64
+	alpha float64
+	gamma float64
+}
+
+// New builds a system: the register in |+…+⟩ (uniform superposition), the
+// network at t = 0. It refuses registers above the qubit cap with a
+// *QubitCapError.
+func New(cfg Config, eng Engines) (*System, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Qubits < 1 {
+		return nil, fmt.Errorf("fusion: %d qubits", cfg.Qubits)
+	}
+	if cfg.Qubits > cfg.Limits.MaxQubits {
+		return nil, &QubitCapError{Qubits: cfg.Qubits, Max: cfg.Limits.MaxQubits}
+	}
+	for _, x := range []float64{cfg.Dt, cfg.Alpha, cfg.Beta, cfg.Gamma, cfg.LambdaC, cfg.PhaseLockRate} {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, &NonFiniteError{What: "configuration"}
+		}
+	}
+	if cfg.SpikeSteps < 1 {
+		return nil, fmt.Errorf("fusion: spike_steps %d", cfg.SpikeSteps)
+	}
+	if cfg.Feedback != "counts" && cfg.Feedback != "voltage" {
+		return nil, fmt.Errorf("fusion: feedback %q: want counts or voltage", cfg.Feedback)
+	}
+	if eng.State == nil || eng.Spiking == nil || eng.Spectral == nil {
+		return nil, errors.New("fusion: state-vector, spiking and spectral engines are all required")
+	}
+	prec, err := backend.ParsePrecision(cfg.Precision)
+	if err != nil {
+		return nil, fmt.Errorf("fusion: %w", err)
+	}
+	step, err := circuit.Trotter(cfg.Hamiltonian, cfg.Qubits, cfg.Dt, 1, 2)
+	if err != nil {
+		return nil, fmt.Errorf("fusion: hamiltonian: %w", err)
+	}
+	if len(cfg.Network.Populations) == 0 {
+		return nil, errors.New("fusion: the network has no populations")
+	}
+	s := &System{cfg: cfg, eng: eng, prec: prec, step: step, dim: 1 << cfg.Qubits,
+		alpha: cfg.Alpha, gamma: cfg.Gamma, vrest: cfg.Network.Populations[0].Neuron.VRestMV}
+	if s.st, err = eng.State.NewState(cfg.Qubits, prec); err != nil {
+		return nil, fmt.Errorf("fusion: %w", err)
+	}
+	s.psi = make([]complex128, s.dim)
+	amp := complex(1/math.Sqrt(float64(s.dim)), 0)
+	for i := range s.psi {
+		s.psi[i] = amp
+	}
+	if err := s.st.Load(s.psi); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("fusion: %w", err)
+	}
+	if s.net, err = eng.Spiking.NewNetwork(cfg.Network, snn.Options{}); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("fusion: %w", err)
+	}
+	s.n = s.net.N()
+	if s.fft, err = eng.Spectral.NewFFT(s.dim, 1, backend.Complex128); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("fusion: %w", err)
+	}
+	s.work = make([]complex128, s.dim)
+	s.lastH = 1 // the uniform start state has H_coh = 1
+	return s, nil
+}
+
+// Close frees the backend resources.
+func (s *System) Close() {
+	if s.st != nil {
+		s.st.Free()
+	}
+	if s.net != nil {
+		s.net.Free()
+	}
+	if s.fft != nil {
+		s.fft.Free()
+	}
+}
+
+// State returns the backend state (valid until Close).
+func (s *System) State() backend.State { return s.st }
+
+// Coupling returns the current α and γ (the ACE changes them).
+func (s *System) Coupling() (alpha, gamma float64) { return s.alpha, s.gamma }
+
+// SetCoupling sets α, β and γ (the meta-evolution changes them).
+func (s *System) SetCoupling(alpha, beta, gamma float64) {
+	s.alpha, s.cfg.Beta, s.gamma = alpha, beta, gamma
+}
+
+// Step runs one fusion step and returns its metrics and event. Safety
+// violations are reported in Metrics.Violations and returned joined as the
+// error (typed: errors.As finds *VoltageCapError, *ResonanceError,
+// *NonFiniteError); non-finite state stops the step before it is used.
+func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
+	if err := ctx.Err(); err != nil {
+		return Metrics{}, Event{}, err
+	}
+	// 1. Evolve on the backend.
+	for i := range s.step.Ops {
+		g, err := s.step.Ops[i].Lower()
+		if err != nil {
+			return Metrics{}, Event{}, err
+		}
+		if err := s.st.Apply(&g); err != nil {
+			return Metrics{}, Event{}, fmt.Errorf("fusion: evolve: %w", err)
+		}
+	}
+	if err := s.st.Read(s.psi); err != nil {
+		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
+	}
+	if !finiteVec(s.psi) {
+		return Metrics{}, Event{}, &NonFiniteError{What: "quantum state"}
+	}
+	// 2. Quantum → neurons.
+	u := Map(s.psi, s.n)
+	dv := make([]float64, s.n)
+	for i, z := range u {
+		dv[i] = s.alpha*real(z) + s.cfg.Beta*imag(z)
+	}
+	if err := s.net.AddVoltages(dv); err != nil {
+		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
+	}
+	// 3. Spiking.
+	sig := make([]float64, s.n)
+	v := make([]float64, s.n)
+	spikes := 0
+	for k := 0; k < s.cfg.SpikeSteps; k++ {
+		sp, err := s.net.Step()
+		if err != nil {
+			return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
+		}
+		spikes += len(sp)
+		if s.cfg.Feedback == "counts" {
+			for _, i := range sp {
+				sig[i]++
+			}
+		} else {
+			if err := s.net.Voltages(v); err != nil {
+				return Metrics{}, Event{}, err
+			}
+			for i, x := range v {
+				sig[i] += (x - s.vrest) / float64(s.cfg.SpikeSteps)
+			}
+		}
+	}
+	if err := s.net.Voltages(v); err != nil {
+		return Metrics{}, Event{}, err
+	}
+	var viol []error
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return Metrics{}, Event{}, &NonFiniteError{What: "membrane voltages"}
+		}
+		if x >= s.cfg.Limits.VCapMV {
+			viol = append(viol, &VoltageCapError{Neuron: i, V: x, Cap: s.cfg.Limits.VCapMV})
+			break
+		}
+	}
+	// 4. Neurons → quantum.
+	f, err := s.spectrum(sig)
+	if err != nil {
+		return Metrics{}, Event{}, err
+	}
+	s.lastF = f
+	for a := range s.psi {
+		s.psi[a] += complex(s.gamma, 0) * f[a]
+	}
+	if s.cfg.PhaseLock {
+		g := Gradient(s.psi, f, s.cfg.LambdaC)
+		for a := range s.psi {
+			s.psi[a] -= complex(s.cfg.PhaseLockRate, 0) * g[a]
+		}
+	}
+	// 5. Norm drift, renormalise.
+	norm := 0.0
+	for _, z := range s.psi {
+		norm += real(z)*real(z) + imag(z)*imag(z)
+	}
+	norm = math.Sqrt(norm)
+	if norm == 0 || math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return Metrics{}, Event{}, &NonFiniteError{What: "state norm"}
+	}
+	for a := range s.psi {
+		s.psi[a] /= complex(norm, 0)
+	}
+	if err := s.st.Load(s.psi); err != nil {
+		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
+	}
+	s.steps++
+	m := Metrics{Step: s.steps, Time: float64(s.steps) * s.cfg.Dt, NormDrift: norm - 1}
+	m.HCoh = CoherenceEntropy(s.psi)
+	m.DHCohDt = (m.HCoh - s.lastH) / s.cfg.Dt
+	s.lastH = m.HCoh
+	m.PhaseDiff = math.Abs(PhaseDiff(s.psi, f))
+	m.ECoh = CoherenceEnergy(s.psi, f, s.cfg.LambdaC)
+	m.R = OrderParameter(s.psi)
+	m.RateHz = float64(spikes) / (float64(s.n) * float64(s.cfg.SpikeSteps) * s.net.DtMs() / 1000)
+	if m.PhaseDiff >= s.cfg.Limits.Resonance && !isZero(f) {
+		viol = append(viol, &ResonanceError{PhaseDiff: m.PhaseDiff, Limit: s.cfg.Limits.Resonance})
+	}
+	if !s.cfg.ACE.Disabled && m.HCoh > s.cfg.ACE.HMax {
+		s.gamma = max(s.gamma*0.9, s.cfg.ACE.GammaMin)
+		s.alpha = min(s.alpha*1.1, s.cfg.ACE.AlphaMax)
+		m.Recalibrated = true
+	}
+	m.Alpha, m.Gamma = s.alpha, s.gamma
+	for _, e := range viol {
+		m.Violations = append(m.Violations, e.Error())
+	}
+	ev := Event{Timestamp: time.Now().UTC(), Step: s.steps, CoherenceEntropy: m.HCoh, AvgPhaseDiff: m.PhaseDiff, FusionEnergy: m.ECoh}
+	return m, ev, errors.Join(viol...)
+}
+
+// spectrum returns F[S] = FFT(Mᵀ S)/‖FFT(Mᵀ S)‖ computed on the spectral backend.
+func (s *System) spectrum(sig []float64) ([]complex128, error) {
+	x := MapBack(sig, s.dim)
+	for a, v := range x {
+		s.work[a] = complex(v, 0)
+	}
+	if err := s.fft.Load(s.work); err != nil {
+		return nil, fmt.Errorf("fusion: %w", err)
+	}
+	if err := s.fft.Forward(); err != nil {
+		return nil, fmt.Errorf("fusion: %w", err)
+	}
+	f := make([]complex128, s.dim)
+	if err := s.fft.Read(f); err != nil {
+		return nil, fmt.Errorf("fusion: %w", err)
+	}
+	nrm := 0.0
+	for _, z := range f {
+		nrm += real(z)*real(z) + imag(z)*imag(z)
+	}
+	if nrm > 0 {
+		k := complex(1/math.Sqrt(nrm), 0)
+		for a := range f {
+			f[a] *= k
+		}
+	}
+	return f, nil
+}
+
+// Map is the amplitude-to-neuron map M: with len(psi) ≥ n, neuron i gets
+// Σ_{a ≡ i (mod n)} ψ_a; with len(psi) < n, neuron i gets ψ_{i mod len(psi)}.
+func Map(psi []complex128, n int) []complex128 {
+	u := make([]complex128, n)
+	if len(psi) >= n {
+		for a, z := range psi {
+			u[a%n] += z
+		}
+		return u
+	}
+	for i := range u {
+		u[i] = psi[i%len(psi)]
+	}
+	return u
+}
+
+// MapBack is the transpose map Mᵀ from neurons to d amplitudes: with d ≥
+// len(sig), s_a = sig_{a mod len(sig)}; with d < len(sig), s_a =
+// Σ_{i ≡ a (mod d)} sig_i.
+func MapBack(sig []float64, d int) []float64 {
+	out := make([]float64, d)
+	n := len(sig)
+	if d >= n {
+		for a := range out {
+			out[a] = sig[a%n]
+		}
+		return out
+	}
+	for i, v := range sig {
+		out[i%d] += v
+	}
+	return out
+}
+
+// CoherenceEntropy is −Σ p ln p / ln D for p = |ψ|²/‖ψ‖² (0 for D = 1).
+func CoherenceEntropy(psi []complex128) float64 {
+	if len(psi) < 2 {
+		return 0
+	}
+	tot := 0.0
+	for _, z := range psi {
+		tot += real(z)*real(z) + imag(z)*imag(z)
+	}
+	h := 0.0
+	for _, z := range psi {
+		p := (real(z)*real(z) + imag(z)*imag(z)) / tot
+		if p > 0 {
+			h -= p * math.Log(p)
+		}
+	}
+	return h / math.Log(float64(len(psi)))
+}
+
+// PhaseDiff is φ_ψ − φ_S = arg ⟨f, ψ⟩ in (−π, π] (0 when the overlap vanishes).
+func PhaseDiff(psi, f []complex128) float64 {
+	z := overlap(f, psi)
+	if z == 0 {
+		return 0
+	}
+	return cmplx.Phase(z)
+}
+
+func overlap(f, psi []complex128) complex128 {
+	var z complex128
+	for a := range psi {
+		z += cmplx.Conj(f[a]) * psi[a]
+	}
+	return z
+}
+
+// CoherenceEnergy is E_coh = ‖ψ − f‖² + λ_c·(1 − cos(φ_ψ − φ_S)).
+func CoherenceEnergy(psi, f []complex128, lambdaC float64) float64 {
+	e := 0.0
+	for a := range psi {
+		d := psi[a] - f[a]
+		e += real(d)*real(d) + imag(d)*imag(d)
+	}
+	z := overlap(f, psi)
+	c := 1.0
+	if z != 0 {
+		c = real(z) / cmplx.Abs(z)
+	}
+	return e + lambdaC*(1-c)
+}
+
+// Gradient is the gradient of E_coh with respect to ψ with f held fixed,
+// as a complex vector g = ∂E/∂Re ψ + i·∂E/∂Im ψ (= 2·∂E/∂ψ*):
+// g = 2(ψ − f) − λ_c·f·(1 − Re(z)·z/|z|²)/|z| with z = ⟨f, ψ⟩.
+func Gradient(psi, f []complex128, lambdaC float64) []complex128 {
+	g := make([]complex128, len(psi))
+	for a := range psi {
+		g[a] = 2 * (psi[a] - f[a])
+	}
+	z := overlap(f, psi)
+	if az := cmplx.Abs(z); az > 0 && lambdaC != 0 {
+		k := complex(lambdaC/az, 0) * (1 - complex(real(z)/(az*az), 0)*z)
+		for a := range g {
+			g[a] -= k * f[a]
+		}
+	}
+	return g
+}
+
+// OrderParameter is |Σ_a p_a·e^{i·arg ψ_a}| with p = |ψ|²/‖ψ‖².
+func OrderParameter(psi []complex128) float64 {
+	var z complex128
+	tot := 0.0
+	for _, a := range psi {
+		m := cmplx.Abs(a)
+		z += complex(m, 0) * a // |ψ|² e^{i arg ψ}
+		tot += m * m
+	}
+	if tot == 0 {
+		return 0
+	}
+	return cmplx.Abs(z) / tot
+}
+
+// SpikePattern is the basis index |S⟩ of a spike pattern: bit k set when
+// neuron k (k < qubits) spiked.
+func SpikePattern(spikes []int, qubits int) uint64 {
+	var s uint64
+	for _, i := range spikes {
+		if i >= 0 && i < qubits {
+			s |= 1 << uint(i)
+		}
+	}
+	return s
+}
+
+// Project applies the memory projector P_S = |S⟩⟨S| to ψ: it returns the
+// probability ⟨ψ|P_S|ψ⟩ and P_S ψ (not renormalised).
+func Project(psi []complex128, s uint64) (float64, []complex128) {
+	out := make([]complex128, len(psi))
+	if s >= uint64(len(psi)) {
+		return 0, out
+	}
+	out[s] = psi[s]
+	return real(psi[s])*real(psi[s]) + imag(psi[s])*imag(psi[s]), out
+}
+
+// ReducedDensity returns Tr_env(|ψ⟩⟨ψ|) over the qubits not in keep, for
+// the state st (a host readout): ρ as a row-major 2^k×2^k matrix with
+// keep's qubits in ascending order as bits 0..k−1. Applied after a
+// unitary U this is the memory encoding Tr_env(UρU†).
+func ReducedDensity(st backend.State, keep []int) ([]complex128, error) {
+	n := st.Qubits()
+	for i, k := range keep {
+		if k < 0 || k >= n {
+			return nil, fmt.Errorf("fusion: keep qubit %d out of range [0,%d)", k, n)
+		}
+		for _, j := range keep[:i] {
+			if j == k {
+				return nil, fmt.Errorf("fusion: keep qubit %d repeated", k)
+			}
+		}
+	}
+	psi := make([]complex128, 1<<uint(n))
+	if err := st.Read(psi); err != nil {
+		return nil, err
+	}
+	return evolve.ReducedDensityMatrix(psi, n, keep), nil
+}
+
+func finiteVec(v []complex128) bool {
+	for _, z := range v {
+		if math.IsNaN(real(z)) || math.IsNaN(imag(z)) || math.IsInf(real(z), 0) || math.IsInf(imag(z), 0) {
+			return false
+		}
+	}
+	return true
+}
+
+func isZero(v []complex128) bool {
+	for _, z := range v {
+		if z != 0 {
+			return false
+		}
+	}
+	return true
+}

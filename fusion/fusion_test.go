@@ -1,0 +1,371 @@
+package fusion_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"math/cmplx"
+	"math/rand/v2"
+	"os/exec"
+	"testing"
+
+	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/backendtest"
+	"github.com/prismai/mec/backend/cpu"
+	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/evolve"
+	"github.com/prismai/mec/fusion"
+	"github.com/prismai/mec/internal/peers"
+)
+
+func engines() fusion.Engines {
+	b := cpu.New(cpu.Options{})
+	return fusion.Engines{State: b, Spiking: b, Spectral: b}
+}
+
+func randVec(rng *rand.Rand, d int) []complex128 {
+	v := make([]complex128, d)
+	for i := range v {
+		v[i] = complex(rng.NormFloat64(), rng.NormFloat64())
+	}
+	return v
+}
+
+// TestGradientMatchesFiniteDifferences checks ∇E_coh against central
+// differences of E_coh in every real and imaginary direction (1e-6).
+func TestGradientMatchesFiniteDifferences(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := 0; trial < 5; trial++ {
+		psi, f := randVec(rng, 16), randVec(rng, 16)
+		lc := 0.3 + rng.Float64()
+		g := fusion.Gradient(psi, f, lc)
+		const h = 1e-6
+		for a := range psi {
+			for _, dir := range []complex128{1, 1i} {
+				p, m := append([]complex128(nil), psi...), append([]complex128(nil), psi...)
+				p[a] += dir * h
+				m[a] -= dir * h
+				fd := (fusion.CoherenceEnergy(p, f, lc) - fusion.CoherenceEnergy(m, f, lc)) / (2 * h)
+				an := real(g[a])
+				if dir == 1i {
+					an = imag(g[a])
+				}
+				if math.Abs(fd-an) > 1e-6*math.Max(1, math.Abs(fd)) {
+					t.Fatalf("trial %d a=%d dir %v: gradient %v, finite difference %v", trial, a, dir, an, fd)
+				}
+			}
+		}
+	}
+}
+
+// TestMapAdjoint: MapBack is the transpose of Map (Re⟨M ψ, x⟩ = Re⟨ψ, Mᵀx⟩)
+// for folding (D ≥ N) and tiling (D < N).
+func TestMapAdjoint(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, dn := range [][2]int{{64, 10}, {64, 64}, {8, 20}} {
+		psi := randVec(rng, dn[0])
+		x := make([]float64, dn[1])
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		u := fusion.Map(psi, dn[1])
+		lhs := 0.0
+		for i := range u {
+			lhs += real(u[i]) * x[i]
+		}
+		back := fusion.MapBack(x, dn[0])
+		rhs := 0.0
+		for a := range psi {
+			rhs += real(psi[a]) * back[a]
+		}
+		if math.Abs(lhs-rhs) > 1e-12 {
+			t.Errorf("D=%d N=%d: %v vs %v", dn[0], dn[1], lhs, rhs)
+		}
+	}
+}
+
+func TestMetricFunctions(t *testing.T) {
+	basis := make([]complex128, 8)
+	basis[3] = 1
+	if h := fusion.CoherenceEntropy(basis); h != 0 {
+		t.Errorf("entropy of a basis state = %v", h)
+	}
+	uni := make([]complex128, 8)
+	for i := range uni {
+		uni[i] = complex(1/math.Sqrt(8), 0)
+	}
+	if h := fusion.CoherenceEntropy(uni); math.Abs(h-1) > 1e-15 {
+		t.Errorf("entropy of the uniform state = %v", h)
+	}
+	if r := fusion.OrderParameter(uni); math.Abs(r-1) > 1e-15 {
+		t.Errorf("order parameter of equal phases = %v", r)
+	}
+	f := make([]complex128, 8)
+	for i := range f {
+		f[i] = uni[i] * cmplx.Exp(-0.3i)
+	}
+	if d := fusion.PhaseDiff(uni, f); math.Abs(d-0.3) > 1e-14 {
+		t.Errorf("phase difference = %v, want 0.3", d)
+	}
+	if e := fusion.CoherenceEnergy(uni, uni, 0.7); math.Abs(e) > 1e-15 {
+		t.Errorf("E_coh(ψ, ψ) = %v", e)
+	}
+	s := fusion.SpikePattern([]int{0, 2, 7}, 3)
+	if s != 5 {
+		t.Errorf("spike pattern = %b", s)
+	}
+	p, proj := fusion.Project(uni, s)
+	if math.Abs(p-1.0/8) > 1e-15 || proj[5] != uni[5] || proj[4] != 0 {
+		t.Errorf("projector: p = %v, %v", p, proj)
+	}
+}
+
+// TestStepRuns runs the default scenario: every metric finite, the state on
+// the backend normalised (1e-12), events mirror the metrics, the network
+// fires, the Jacobian of a unitary step (γ = 0) has determinant 1.
+func TestStepRuns(t *testing.T) {
+	sys, err := fusion.New(fusion.DefaultConfig(), engines())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	spikes := 0.0
+	for i := 0; i < 30; i++ {
+		m, ev, err := sys.Step(context.Background())
+		var re *fusion.ResonanceError
+		if err != nil && !errors.As(err, &re) {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		for _, x := range []float64{m.HCoh, m.ECoh, m.R, m.RateHz, m.NormDrift, m.PhaseDiff, m.DHCohDt} {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				t.Fatalf("step %d: non-finite metric in %+v", i, m)
+			}
+		}
+		if m.HCoh < 0 || m.HCoh > 1 || m.R < 0 || m.R > 1+1e-12 {
+			t.Fatalf("step %d: metrics out of range %+v", i, m)
+		}
+		if ev.CoherenceEntropy != m.HCoh || ev.FusionEnergy != m.ECoh || ev.Step != m.Step {
+			t.Fatalf("event %+v does not mirror metrics %+v", ev, m)
+		}
+		nrm, err := backend.Norm(sys.State())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(nrm-1) > 1e-12 {
+			t.Fatalf("step %d: state norm %v after renormalising", i, nrm)
+		}
+		spikes += m.RateHz
+	}
+	if spikes == 0 {
+		t.Error("the network never fired")
+	}
+	st, err := sys.Stability()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("stability at the end: %+v", st)
+	rng := rand.New(rand.NewPCG(5, 6))
+	psi := backendtest.RandomState(rng, 3)
+	f := randVec(rng, 8)
+	_, unit, err := fusion.Jacobian(fusion.DefaultHamiltonian(3), 3, 0.1, 0, f, psi, 1e-6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(unit.Det-1) > 1e-6 || !unit.Positive || math.Abs(unit.SpectralRadius-1) > 1e-5 {
+		t.Errorf("unitary step: %+v, want det 1", unit)
+	}
+}
+
+// TestACERecalibration: with H_max = 0 every step recalibrates, so
+// γ_k = max(γ_0·0.9^k, γ_min) and α_k = min(α_0·1.1^k, α_max).
+func TestACERecalibration(t *testing.T) {
+	cfg := fusion.DefaultConfig()
+	cfg.ACE = fusion.ACE{HMax: 1e-300, AlphaMax: 50, GammaMin: 0.02}
+	cfg.Limits.Resonance = 10
+	sys, err := fusion.New(cfg, engines())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	a, g := cfg.Alpha, cfg.Gamma
+	for k := 1; k <= 12; k++ {
+		m, _, err := sys.Step(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, g = math.Min(a*1.1, 50), math.Max(g*0.9, 0.02)
+		if !m.Recalibrated || math.Abs(m.Alpha-a) > 1e-12 || math.Abs(m.Gamma-g) > 1e-12 {
+			t.Fatalf("step %d: α=%v γ=%v recal=%v, want α=%v γ=%v", k, m.Alpha, m.Gamma, m.Recalibrated, a, g)
+		}
+	}
+	cfg.ACE.Disabled = true
+	sys2, _ := fusion.New(cfg, engines())
+	defer sys2.Close()
+	if m, _, _ := sys2.Step(context.Background()); m.Recalibrated || m.Alpha != cfg.Alpha {
+		t.Errorf("disabled ACE recalibrated: %+v", m)
+	}
+}
+
+// TestSafetyLimits: each limit is a typed error.
+func TestSafetyLimits(t *testing.T) {
+	cfg := fusion.DefaultConfig()
+	cfg.Qubits = 29
+	if _, err := fusion.New(cfg, engines()); !errors.As(err, new(*fusion.QubitCapError)) {
+		t.Errorf("29 qubits: %v, want a QubitCapError", err)
+	}
+	cfg = fusion.DefaultConfig()
+	cfg.Alpha = math.NaN()
+	if _, err := fusion.New(cfg, engines()); !errors.As(err, new(*fusion.NonFiniteError)) {
+		t.Errorf("NaN α: %v, want a NonFiniteError", err)
+	}
+	cfg = fusion.DefaultConfig()
+	cfg.Limits.VCapMV = -75 // below rest: every neuron violates it
+	sys, err := fusion.New(cfg, engines())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = sys.Step(context.Background())
+	var vc *fusion.VoltageCapError
+	if !errors.As(err, &vc) || vc.Cap != -75 {
+		t.Errorf("voltage cap: %v", err)
+	}
+	sys.Close()
+	cfg = fusion.DefaultConfig()
+	cfg.Limits.Resonance = 1e-9
+	sys, err = fusion.New(cfg, engines())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	var re *fusion.ResonanceError
+	for i := 0; i < 5 && re == nil; i++ {
+		_, _, err = sys.Step(context.Background())
+		errors.As(err, &re)
+	}
+	if re == nil {
+		t.Error("a resonance limit of 1e-9 rad was never violated")
+	}
+	if _, err := fusion.New(fusion.Config{Feedback: "smell"}, engines()); err == nil {
+		t.Error("feedback smell accepted")
+	}
+	if _, err := fusion.New(fusion.DefaultConfig(), fusion.Engines{}); err == nil {
+		t.Error("missing engines accepted")
+	}
+}
+
+// TestMetaEvolution: pure gradient steps (η_Q = 0) reduce L_N; the same
+// seed reproduces the noisy run; the fused gradient with only λ_N equals ∇L_N.
+func TestMetaEvolution(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	h := fusion.DefaultHamiltonian(3)
+	paulis := make([]string, len(h))
+	coeffs := make([]float64, len(h))
+	for k := range h {
+		paulis[k], coeffs[k] = h[k].Pauli, h[k].Coeff
+	}
+	obj := &fusion.Objective{Paulis: paulis, Qubits: 3, Dt: 0.1, Psi: backendtest.RandomState(rng, 3), F: randVec(rng, 8),
+		Neurons: 5, TargetDriveMV: 2, LambdaC: 0.5}
+	f := obj.F
+	nrm := 0.0
+	for _, z := range f {
+		nrm += real(z)*real(z) + imag(z)*imag(z)
+	}
+	for i := range f {
+		f[i] /= complex(math.Sqrt(nrm), 0)
+	}
+	p0 := fusion.Params{H: coeffs, Alpha: 10, Beta: 3, Gamma: 0.1}
+	_, ln0, _, err := obj.Losses(p0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, hist, err := obj.MetaEvolve(p0, 0, 0.05, 30, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(hist[len(hist)-1] < 0.5*ln0) {
+		t.Errorf("L_N %v → %v: gradient descent did not halve it", ln0, hist[len(hist)-1])
+	}
+	a, ha, _ := obj.MetaEvolve(p0, 0.01, 1e-3, 5, 42)
+	b, hb, _ := obj.MetaEvolve(p0, 0.01, 1e-3, 5, 42)
+	if a.Alpha != b.Alpha || hb[4] != ha[4] {
+		t.Error("same seed, different meta-evolution")
+	}
+	c, _, _ := obj.MetaEvolve(p0, 0.01, 1e-3, 5, 43)
+	if c.Alpha == a.Alpha {
+		t.Error("different seeds, same meta-evolution")
+	}
+	fused, gn, err := obj.FusedGradient(p0, fusion.Weights{N: 1}, 1e-6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range fused {
+		if fused[k] != gn[k] {
+			t.Fatalf("fused gradient with λ_N only differs from ∇L_N at %d", k)
+		}
+	}
+	if _, _, _, err := obj.Losses(fusion.Params{H: coeffs[:1]}); err == nil {
+		t.Error("wrong number of coefficients accepted")
+	}
+}
+
+// TestReducedDensityMatchesQuTiP evolves |0000⟩ under a random Pauli sum
+// exactly (Chebyshev), loads it on the CPU backend and compares the memory
+// encoding Tr_env(UρU†) for several kept subsets with qutip_evolve.py's
+// "keep" output (1e-8).
+func TestReducedDensityMatchesQuTiP(t *testing.T) {
+	script, err := peers.Script("qutip_evolve.py")
+	peers.Require(t, err)
+	py, err := peers.Python()
+	peers.Require(t, err)
+	h := circuit.PauliSum{{Coeff: 0.8, Pauli: "XZIY"}, {Coeff: -0.5, Pauli: "ZZXI"}, {Coeff: 0.3, Pauli: "IYIZ"}, {Coeff: 0.6, Pauli: "XIIX"}}
+	const n, tt = 4, 0.9
+	psi0 := make([]complex128, 16)
+	psi0[0] = 1
+	res, err := evolve.Chebyshev(context.Background(), h, n, tt, psi0, 1e-13)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := cpu.New(cpu.Options{}).NewState(n, backend.Complex128)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Free()
+	if err := st.Load(res.Psi); err != nil {
+		t.Fatal(err)
+	}
+	for _, keep := range [][]int{{0}, {2, 0}, {1, 3}, {0, 1, 3}} {
+		spec, _ := json.Marshal(map[string]any{"qubits": n, "terms": h, "t": tt, "keep": keep})
+		cmd := exec.Command(py, script, "/dev/stdin")
+		cmd.Stdin = bytes.NewReader(spec)
+		out, err := cmd.Output()
+		if err != nil {
+			peers.Require(t, err)
+		}
+		var q struct {
+			Rho [][][2]float64 `json:"rho"`
+		}
+		if err := json.Unmarshal(out, &q); err != nil {
+			t.Fatalf("qutip output: %v", err)
+		}
+		rho, err := fusion.ReducedDensity(st, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := len(q.Rho)
+		if d*d != len(rho) {
+			t.Fatalf("keep %v: QuTiP ρ is %d×%d, mec has %d entries", keep, d, d, len(rho))
+		}
+		for i := 0; i < d; i++ {
+			for j := 0; j < d; j++ {
+				if cmplx.Abs(rho[i*d+j]-complex(q.Rho[i][j][0], q.Rho[i][j][1])) > 1e-8 {
+					t.Fatalf("keep %v: ρ[%d][%d] = %v, QuTiP %v", keep, i, j, rho[i*d+j], q.Rho[i][j])
+				}
+			}
+		}
+	}
+	if _, err := fusion.ReducedDensity(st, []int{4}); err == nil {
+		t.Error("keep qubit 4 of 4 accepted")
+	}
+}
