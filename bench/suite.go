@@ -18,6 +18,7 @@ import (
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/backendtest"
 	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/internal/fft"
 	"github.com/prismai/mec/internal/peers"
 	"github.com/prismai/mec/sim"
@@ -25,7 +26,7 @@ import (
 )
 
 // Suites are the names of the benchmark suites, in run order.
-var Suites = []string{"quantum", "fft", "snn"}
+var Suites = []string{"quantum", "fft", "snn", "fusion"}
 
 // Figure is one measured result: the headline value of a workload on a
 // backend, every metric reported for it, and its ratio to a reference (a
@@ -121,6 +122,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					ws = append(ws, fftWorkloads(be, cfg.Quick)...)
 				} else {
 					rep.Skipped = append(rep.Skipped, fmt.Sprintf("fft on %s: no spectral capability", be.Name()))
+				}
+			case "fusion":
+				sv, ok1 := be.(backend.StateVector)
+				sp, ok2 := be.(backend.Spiking)
+				ft, ok3 := be.(backend.Spectral)
+				if ok1 && ok2 && ok3 {
+					ws = append(ws, fusionWorkloads(be, fusion.Engines{State: sv, Spiking: sp, Spectral: ft}, cfg.Quick)...)
+				} else {
+					rep.Skipped = append(rep.Skipped, fmt.Sprintf("fusion on %s: needs state-vector, spiking and spectral capabilities", be.Name()))
 				}
 			case "snn":
 				if be.Name() == "cpu" {
@@ -406,4 +416,37 @@ func brian2Loop(durationS float64) (float64, error) {
 		return 0, fmt.Errorf("brian2_cuba.py output %q: %v", out, err)
 	}
 	return r.SimLoopS, nil
+}
+
+// fusionWorkloads measures fusion steps per second of the default scenario
+// at 16, 20 and 24 qubits (quick: 16 and 20).
+func fusionWorkloads(be backend.Backend, eng fusion.Engines, quick bool) []workload {
+	sizes := []int{16, 20, 24}
+	if quick {
+		sizes = sizes[:2]
+	}
+	var ws []workload
+	for _, n := range sizes {
+		name := fmt.Sprintf("steps/qubits=%d", n)
+		ws = append(ws, workload{"fusion", name, be, func(ctx context.Context) ([]Figure, error) {
+			cfg := fusion.DefaultConfig()
+			cfg.Qubits, cfg.Hamiltonian = n, fusion.DefaultHamiltonian(n)
+			cfg.Limits.Resonance, cfg.Limits.VCapMV = 10, 1e9 // measure speed, not limits
+			sys, err := fusion.New(cfg, eng)
+			if err != nil {
+				return nil, err
+			}
+			defer sys.Close()
+			sec, err := timeIt(ctx, 300*time.Millisecond, func() error {
+				_, _, err := sys.Step(ctx)
+				return err
+			})
+			if err != nil {
+				return nil, err
+			}
+			return []Figure{{Suite: "fusion", Workload: name, Backend: be.Name(), Value: 1 / sec, Unit: "steps/s", Better: "higher",
+				Metrics: map[string]float64{"steps/s": 1 / sec, "ms/step": sec * 1e3}}}, nil
+		}})
+	}
+	return ws
 }

@@ -10,7 +10,7 @@
 // With D = 2^n amplitudes ψ_a and N neurons:
 //
 //  1. Evolve: ψ ← exp(−iH·dt)ψ, one second-order Trotter step on the
-//     state-vector backend.
+//     state-vector backend (gates fused as package sim does).
 //  2. Quantum → neurons: V_i += α·Re u_i + β·Im u_i (mV), where u = M(ψ)
 //     is the amplitude-to-neuron map: with D ≥ N ("fold") u_i = Σ_{a ≡ i
 //     (mod N)} ψ_a, with D < N ("tile") u_i = ψ_{i mod D}.
@@ -56,6 +56,7 @@ import (
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/evolve"
+	"github.com/prismai/mec/sim"
 	"github.com/prismai/mec/snn"
 )
 
@@ -264,23 +265,25 @@ type Engines struct {
 
 // System is a running fusion simulation. It is not safe for concurrent use.
 type System struct {
-	cfg   Config
-	eng   Engines
-	prec  backend.Precision
-	st    backend.State
-	net   backend.Network
-	fft   backend.FFT
-	step  *circuit.Circuit
-	dim   int
-	n     int // neurons
-	psi   []complex128
-	lastF []complex128
-	work  []complex128
-	steps int
-	lastH float64
-	vrest float64
-	alpha float64
-	gamma float64
+	cfg    Config
+	eng    Engines
+	prec   backend.Precision
+	st     backend.State
+	net    backend.Network
+	fft    backend.FFT
+	step   *circuit.Circuit
+	runner *sim.Simulator
+	dim    int
+	n      int // neurons
+	psi    []complex128
+	lastF  []complex128
+	spec   [2][]complex128 // spectrum buffers, alternating so lastF survives a step
+	work   []complex128
+	steps  int
+	lastH  float64
+	vrest  float64
+	alpha  float64
+	gamma  float64
 }
 
 // New builds a system: the register in |+…+⟩ (uniform superposition), the
@@ -320,7 +323,8 @@ func New(cfg Config, eng Engines) (*System, error) {
 		return nil, errors.New("fusion: the network has no populations")
 	}
 	s := &System{cfg: cfg, eng: eng, prec: prec, step: step, dim: 1 << cfg.Qubits,
-		alpha: cfg.Alpha, gamma: cfg.Gamma, vrest: cfg.Network.Populations[0].Neuron.VRestMV}
+		runner: sim.NewWith(eng.State, sim.Options{Precision: prec, Fuse: sim.DefaultFuse}),
+		alpha:  cfg.Alpha, gamma: cfg.Gamma, vrest: cfg.Network.Populations[0].Neuron.VRestMV}
 	if s.st, err = eng.State.NewState(cfg.Qubits, prec); err != nil {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}
@@ -343,6 +347,7 @@ func New(cfg Config, eng Engines) (*System, error) {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}
 	s.work = make([]complex128, s.dim)
+	s.spec = [2][]complex128{make([]complex128, s.dim), make([]complex128, s.dim)}
 	s.lastH = 1 // the uniform start state has H_coh = 1
 	return s, nil
 }
@@ -379,15 +384,9 @@ func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
 	if err := ctx.Err(); err != nil {
 		return Metrics{}, Event{}, err
 	}
-	// 1. Evolve on the backend.
-	for i := range s.step.Ops {
-		g, err := s.step.Ops[i].Lower()
-		if err != nil {
-			return Metrics{}, Event{}, err
-		}
-		if err := s.st.Apply(&g); err != nil {
-			return Metrics{}, Event{}, fmt.Errorf("fusion: evolve: %w", err)
-		}
+	// 1. Evolve on the backend (fused gates).
+	if _, err := s.runner.Apply(ctx, s.st, s.step, 0); err != nil {
+		return Metrics{}, Event{}, fmt.Errorf("fusion: evolve: %w", err)
 	}
 	if err := s.st.Read(s.psi); err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
@@ -495,11 +494,19 @@ func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
 	return m, ev, errors.Join(viol...)
 }
 
-// spectrum returns F[S] = FFT(Mᵀ S)/‖FFT(Mᵀ S)‖ computed on the spectral backend.
+// spectrum returns F[S] = FFT(Mᵀ S)/‖FFT(Mᵀ S)‖ computed on the spectral
+// backend, in one of two buffers that alternate between steps.
 func (s *System) spectrum(sig []float64) ([]complex128, error) {
-	x := MapBack(sig, s.dim)
-	for a, v := range x {
-		s.work[a] = complex(v, 0)
+	n := len(sig)
+	if s.dim >= n {
+		for a := range s.work {
+			s.work[a] = complex(sig[a%n], 0)
+		}
+	} else {
+		clear(s.work)
+		for i, v := range sig {
+			s.work[i%s.dim] += complex(v, 0)
+		}
 	}
 	if err := s.fft.Load(s.work); err != nil {
 		return nil, fmt.Errorf("fusion: %w", err)
@@ -507,7 +514,7 @@ func (s *System) spectrum(sig []float64) ([]complex128, error) {
 	if err := s.fft.Forward(); err != nil {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}
-	f := make([]complex128, s.dim)
+	f := s.spec[s.steps%2]
 	if err := s.fft.Read(f); err != nil {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}

@@ -37,7 +37,7 @@ func newBenchCmd() *cobra.Command {
 		Short: "Run the standard workloads on every loaded backend, with ratios to physical limits and peers",
 		Long: `Run mec's standard workloads — the 1-qubit gate sweep over target qubits,
 a QFT and the 24-qubit random circuit with and without fusion (quantum), FFT
-sizes (fft), the CUBA network (snn) — on every loaded backend (--backend all,
+sizes (fft), the CUBA network (snn), fusion steps at 16–24 qubits (fusion) — on every loaded backend (--backend all,
 the default) or one (--backend NAME), and print a table with each figure's
 ratio to its reference: the memory bandwidth measured in the same run
 (x_stream, higher is better), FFTW (x_fftw), qsim (x_qsim) or Brian2
@@ -111,7 +111,7 @@ on 2 cores).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&suite, "suite", "all", "suites to run: quantum, fft, snn (comma-separated) or all")
+	f.StringVar(&suite, "suite", "all", "suites to run: quantum, fft, snn, fusion (comma-separated) or all")
 	f.BoolVar(&quick, "quick", false, "smaller sizes: under two minutes on 2 cores")
 	f.BoolVar(&withPeer, "peers", false, "also run the slow peers (Brian2 C++ standalone) for ratios")
 	f.StringVar(&jsonFile, "json", "", "write the report as JSON to this file")
@@ -197,7 +197,7 @@ func writeGoBench(w io.Writer, rep *bench.Report) {
 
 func unitBetter(u string) string {
 	switch u {
-	case "GB/s", "gates/s", "mflops", "x_stream":
+	case "GB/s", "gates/s", "mflops", "x_stream", "steps/s":
 		return "higher"
 	}
 	return "lower"

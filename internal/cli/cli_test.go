@@ -289,3 +289,44 @@ func TestBenchCommand(t *testing.T) {
 		t.Error("unknown suite accepted")
 	}
 }
+
+// TestFuseCommand runs a short fusion simulation: JSON has a metrics row
+// and an event per step, the SVG is written, a YAML config is honoured
+// and a bad one is rejected.
+func TestFuseCommand(t *testing.T) {
+	dir := t.TempDir()
+	svgFile := filepath.Join(dir, "f.svg")
+	out := mustRun(t, "fuse", "--steps", "6", "--json", "--svg", svgFile)
+	var got struct {
+		Steps []struct {
+			Step int     `json:"step"`
+			HCoh float64 `json:"h_coh"`
+		} `json:"steps"`
+		Events []struct {
+			CoherenceEntropy float64 `json:"coherence_entropy"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Steps) != 6 || len(got.Events) != 6 || got.Steps[5].Step != 6 || got.Events[2].CoherenceEntropy != got.Steps[2].HCoh {
+		t.Errorf("fuse JSON: %s", out)
+	}
+	if b, err := os.ReadFile(svgFile); err != nil || !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "coherence entropy") {
+		t.Errorf("SVG not written (%v)", err)
+	}
+	cfg := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(cfg, []byte("qubits: 3\ndt: 0.1\nspike_steps: 5\nalpha: 10\ngamma: 0.01\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	text := mustRun(t, "fuse", "--config", cfg, "--steps", "3")
+	if !strings.Contains(text, "H_coh") || strings.Count(text, "\n") != 4 {
+		t.Errorf("table:\n%s", text)
+	}
+	if err := os.WriteFile(cfg, []byte("qubits: 40\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "fuse", "--config", cfg); err == nil || !strings.Contains(err.Error(), "cap") {
+		t.Errorf("40 qubits: %v", err)
+	}
+}
