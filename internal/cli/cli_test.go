@@ -320,7 +320,7 @@ func TestFuseCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := mustRun(t, "fuse", "--config", cfg, "--steps", "3")
-	if !strings.Contains(text, "H_coh") || strings.Count(text, "\n") != 4 {
+	if !strings.Contains(text, "H_coh") || !strings.Contains(text, "det(J)") || strings.Count(text, "\n") != 5 {
 		t.Errorf("table:\n%s", text)
 	}
 	if err := os.WriteFile(cfg, []byte("qubits: 40\n"), 0o644); err != nil {

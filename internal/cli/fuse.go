@@ -110,9 +110,18 @@ instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.`,
 				}
 			}
 			out := cmd.OutOrStdout()
-			if asJSON {
-				return writeJSON(out, map[string]any{"config": cfg, "steps": ms, "events": evs})
+			var stab *fusion.Stability
+			if st, err := sys.Stability(); err == nil {
+				stab = &st // registers of at most fusion.MaxJacobianQubits qubits
 			}
+			if asJSON {
+				return writeJSON(out, map[string]any{"config": cfg, "steps": ms, "events": evs, "stability": stab})
+			}
+			defer func() {
+				if stab != nil {
+					fmt.Fprintf(out, "stability of the last step map: det(J) = %.6g (positive: %v), spectral radius %.6g\n", stab.Det, stab.Positive, stab.SpectralRadius)
+				}
+			}()
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintln(tw, "step\tH_coh\t|Δφ|\tE_coh\tr\trate Hz\tnorm drift\tα\tγ\t")
 			for _, m := range ms {
