@@ -63,6 +63,13 @@ type Network interface {
 	Free() error
 }
 
+// NetworkSnapshotter is implemented by networks whose complete dynamic
+// state can be saved and restored bit for bit (for rollback).
+type NetworkSnapshotter interface {
+	Snapshot() ([]byte, error)
+	Restore(snap []byte) error
+}
+
 // Phase is the Kuramoto capability:
 // dφ_i/dt = ω_i + K·Σ_j W_ij·sin(φ_j − φ_i), with W_ij = 1/N all-to-all
 // (computed in O(N) through the order parameter) or a sparse matrix.

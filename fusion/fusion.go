@@ -58,6 +58,7 @@ import (
 	"github.com/prismai/mec/evolve"
 	"github.com/prismai/mec/sim"
 	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/telemetry"
 )
 
 // Config describes a fusion simulation. Zero fields take the defaults of
@@ -234,7 +235,15 @@ type Event struct {
 	CoherenceEntropy float64   `json:"coherence_entropy"`
 	AvgPhaseDiff     float64   `json:"avg_phase_diff"`
 	FusionEnergy     float64   `json:"fusion_energy"`
-	ParentBlock      string    `json:"parent_block,omitempty"`
+	// ParentBlock is the ledger index of the record this step builds on
+	// (telemetry.NoParent when none); the caller that appends events sets it.
+	ParentBlock uint64 `json:"parent_block"`
+}
+
+// Telemetry returns the event in the ledger's encoding.
+func (e Event) Telemetry() telemetry.FusionEvent {
+	return telemetry.FusionEvent{Timestamp: e.Timestamp, CoherenceEntropy: e.CoherenceEntropy,
+		AvgPhaseDiff: e.AvgPhaseDiff, FusionEnergy: e.FusionEnergy, ParentBlock: e.ParentBlock}
 }
 
 // Metrics are the per-step figures.
@@ -490,9 +499,75 @@ func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
 	for _, e := range viol {
 		m.Violations = append(m.Violations, e.Error())
 	}
-	ev := Event{Timestamp: time.Now().UTC(), Step: s.steps, CoherenceEntropy: m.HCoh, AvgPhaseDiff: m.PhaseDiff, FusionEnergy: m.ECoh}
+	ev := Event{Timestamp: time.Now().UTC(), Step: s.steps, CoherenceEntropy: m.HCoh, AvgPhaseDiff: m.PhaseDiff, FusionEnergy: m.ECoh,
+		ParentBlock: telemetry.NoParent}
 	return m, ev, errors.Join(viol...)
 }
+
+// Snapshot is the complete dynamic state of a System, for rollback.
+type Snapshot struct {
+	Psi                []complex128
+	LastF              []complex128
+	Network            []byte
+	Alpha, Beta, Gamma float64
+	Steps              int
+	LastH              float64
+}
+
+// Snapshot saves the state: ψ (read from the backend), the network (its
+// backend must implement backend.NetworkSnapshotter), the coupling and
+// the step counter.
+func (s *System) Snapshot() (*Snapshot, error) {
+	ns, ok := s.net.(backend.NetworkSnapshotter)
+	if !ok {
+		return nil, errors.New("fusion: the spiking backend cannot snapshot its network")
+	}
+	net, err := ns.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("fusion: %w", err)
+	}
+	psi := make([]complex128, s.dim)
+	if err := s.st.Read(psi); err != nil {
+		return nil, fmt.Errorf("fusion: %w", err)
+	}
+	var lastF []complex128
+	if s.lastF != nil {
+		lastF = append([]complex128(nil), s.lastF...)
+	}
+	return &Snapshot{Psi: psi, LastF: lastF, Network: net, Alpha: s.alpha, Beta: s.cfg.Beta, Gamma: s.gamma, Steps: s.steps, LastH: s.lastH}, nil
+}
+
+// Restore returns the system to a Snapshot taken from it; the run then
+// continues bit for bit as it did after the snapshot.
+func (s *System) Restore(snap *Snapshot) error {
+	if snap == nil || len(snap.Psi) != s.dim {
+		return errors.New("fusion: restore: snapshot of another register")
+	}
+	ns, ok := s.net.(backend.NetworkSnapshotter)
+	if !ok {
+		return errors.New("fusion: the spiking backend cannot restore its network")
+	}
+	if err := ns.Restore(snap.Network); err != nil {
+		return fmt.Errorf("fusion: %w", err)
+	}
+	if err := s.st.Load(snap.Psi); err != nil {
+		return fmt.Errorf("fusion: %w", err)
+	}
+	copy(s.psi, snap.Psi)
+	s.lastF = nil
+	if snap.LastF != nil {
+		s.lastF = s.spec[(snap.Steps+1)%2]
+		copy(s.lastF, snap.LastF)
+	}
+	s.alpha, s.cfg.Beta, s.gamma, s.steps, s.lastH = snap.Alpha, snap.Beta, snap.Gamma, snap.Steps, snap.LastH
+	return nil
+}
+
+// Psi returns the host copy of ψ as of the end of the last step (read-only).
+func (s *System) Psi() []complex128 { return s.psi }
+
+// Config returns the configuration in use (defaults filled in).
+func (s *System) Config() Config { return s.cfg }
 
 // spectrum returns F[S] = FFT(Mᵀ S)/‖FFT(Mᵀ S)‖ computed on the spectral
 // backend, in one of two buffers that alternate between steps.

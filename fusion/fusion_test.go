@@ -369,3 +369,40 @@ func TestReducedDensityMatchesQuTiP(t *testing.T) {
 		t.Error("keep qubit 4 of 4 accepted")
 	}
 }
+
+// TestSnapshotRestore: after Restore the system repeats its metrics and
+// state bit for bit.
+func TestSnapshotRestore(t *testing.T) {
+	sys, err := fusion.New(fusion.DefaultConfig(), engines())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	for i := 0; i < 5; i++ {
+		sys.Step(context.Background())
+	}
+	snap, err := sys.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []fusion.Metrics
+	for i := 0; i < 8; i++ {
+		m, _, _ := sys.Step(context.Background())
+		want = append(want, m)
+	}
+	wantPsi := append([]complex128(nil), sys.Psi()...)
+	if err := sys.Restore(snap); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 8; i++ {
+		m, _, _ := sys.Step(context.Background())
+		if m.HCoh != want[i].HCoh || m.ECoh != want[i].ECoh || m.RateHz != want[i].RateHz || m.Alpha != want[i].Alpha || m.Step != want[i].Step {
+			t.Fatalf("step %d after restore: %+v, want %+v", i, m, want[i])
+		}
+	}
+	for a, z := range sys.Psi() {
+		if z != wantPsi[a] {
+			t.Fatalf("ψ[%d] = %v after restore, want %v bit for bit", a, z, wantPsi[a])
+		}
+	}
+}

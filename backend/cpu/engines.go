@@ -206,6 +206,22 @@ func (n *network) AddVoltages(dv []float64) error {
 	return nil
 }
 
+// Snapshot saves the network's dynamic state (snn.Sim.Snapshot).
+func (n *network) Snapshot() ([]byte, error) {
+	if err := n.alive(); err != nil {
+		return nil, err
+	}
+	return n.s.Snapshot()
+}
+
+// Restore restores a Snapshot of the same network.
+func (n *network) Restore(snap []byte) error {
+	if err := n.alive(); err != nil {
+		return err
+	}
+	return n.s.Restore(snap)
+}
+
 func (n *network) Free() error {
 	if n.s != nil {
 		n.s.Close()
