@@ -34,8 +34,12 @@ func appendHead(b []byte, major byte, n uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, m|27), n)
 }
 
-func appendBytes(b []byte, p []byte) []byte { return append(appendHead(b, majBytes, uint64(len(p))), p...) }
-func appendText(b []byte, s string) []byte  { return append(appendHead(b, majText, uint64(len(s))), s...) }
+func appendBytes(b []byte, p []byte) []byte {
+	return append(appendHead(b, majBytes, uint64(len(p))), p...)
+}
+func appendText(b []byte, s string) []byte {
+	return append(appendHead(b, majText, uint64(len(s))), s...)
+}
 
 func appendInt(b []byte, v int64) []byte {
 	if v >= 0 {

@@ -15,7 +15,7 @@
 //	                       body: bstr],
 //	  signature: bstr ]                    ; ML-DSA-65, 3309 bytes
 //
-// The signature is over the Sig_structure ["Signature1", protected, h'',
+// The signature is over the Sig_structure ["Signature1", protected, h”,
 // payload] (RFC 9052 §4.4) with an empty ML-DSA context. −49 is the COSE
 // algorithm value for ML-DSA-65 in the IETF COSE ML-DSA draft. All CBOR is
 // deterministically encoded, and the decoder rejects anything else.
