@@ -93,6 +93,9 @@ type Config struct {
 	Limits Limits `json:"limits" yaml:"limits"`
 	// Precision of the state: "c128" (default) or "c64".
 	Precision string `json:"precision,omitempty" yaml:"precision,omitempty"`
+	// Initial is the initial register state: "plus" (|+…+⟩, the uniform
+	// superposition; default) or "zero" (|0…0⟩).
+	Initial string `json:"initial,omitempty" yaml:"initial,omitempty"`
 }
 
 // ACE configures the Adaptive Coherence Engine.
@@ -190,6 +193,9 @@ func (c Config) withDefaults() Config {
 	if c.Precision == "" {
 		c.Precision = "c128"
 	}
+	if c.Initial == "" {
+		c.Initial = "plus"
+	}
 	if c.Hamiltonian == nil {
 		c.Hamiltonian = DefaultHamiltonian(c.Qubits)
 	}
@@ -257,8 +263,10 @@ type Metrics struct {
 	R         float64 `json:"r"`
 	RateHz    float64 `json:"rate_hz"`
 	NormDrift float64 `json:"norm_drift"`
-	Alpha     float64 `json:"alpha"`
-	Gamma     float64 `json:"gamma"`
+	// VMaxMV is the highest membrane potential after the step.
+	VMaxMV float64 `json:"v_max_mv"`
+	Alpha  float64 `json:"alpha"`
+	Gamma  float64 `json:"gamma"`
 	// Recalibrated is set when the ACE changed α and γ after this step.
 	Recalibrated bool `json:"recalibrated,omitempty"`
 	// Violations lists safety-limit violations of this step.
@@ -295,8 +303,7 @@ type System struct {
 	gamma  float64
 }
 
-// New builds a system: the register in |+…+⟩ (uniform superposition), the
-// network at t = 0. It refuses registers above the qubit cap with a
+// New builds a system: the register in Config.Initial, the network at t = 0. It refuses registers above the qubit cap with a
 // *QubitCapError.
 func New(cfg Config, eng Engines) (*System, error) {
 	cfg = cfg.withDefaults()
@@ -313,6 +320,9 @@ func New(cfg Config, eng Engines) (*System, error) {
 	}
 	if cfg.SpikeSteps < 1 {
 		return nil, fmt.Errorf("fusion: spike_steps %d", cfg.SpikeSteps)
+	}
+	if cfg.Initial != "plus" && cfg.Initial != "zero" {
+		return nil, fmt.Errorf("fusion: initial %q: want plus or zero", cfg.Initial)
 	}
 	if cfg.Feedback != "counts" && cfg.Feedback != "voltage" {
 		return nil, fmt.Errorf("fusion: feedback %q: want counts or voltage", cfg.Feedback)
@@ -338,9 +348,13 @@ func New(cfg Config, eng Engines) (*System, error) {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}
 	s.psi = make([]complex128, s.dim)
-	amp := complex(1/math.Sqrt(float64(s.dim)), 0)
-	for i := range s.psi {
-		s.psi[i] = amp
+	if cfg.Initial == "zero" {
+		s.psi[0] = 1
+	} else {
+		amp := complex(1/math.Sqrt(float64(s.dim)), 0)
+		for i := range s.psi {
+			s.psi[i] = amp
+		}
 	}
 	if err := s.st.Load(s.psi); err != nil {
 		s.Close()
@@ -357,7 +371,7 @@ func New(cfg Config, eng Engines) (*System, error) {
 	}
 	s.work = make([]complex128, s.dim)
 	s.spec = [2][]complex128{make([]complex128, s.dim), make([]complex128, s.dim)}
-	s.lastH = 1 // the uniform start state has H_coh = 1
+	s.lastH = CoherenceEntropy(s.psi)
 	return s, nil
 }
 
@@ -379,6 +393,24 @@ func (s *System) State() backend.State { return s.st }
 
 // Coupling returns the current α and γ (the ACE changes them).
 func (s *System) Coupling() (alpha, gamma float64) { return s.alpha, s.gamma }
+
+// Params returns the current α, β, γ and time step.
+func (s *System) Params() (alpha, beta, gamma, dt float64) {
+	return s.alpha, s.cfg.Beta, s.gamma, s.cfg.Dt
+}
+
+// SetDt changes the evolution time per step (adaptive Δt).
+func (s *System) SetDt(dt float64) error {
+	if math.IsNaN(dt) || math.IsInf(dt, 0) || dt <= 0 {
+		return fmt.Errorf("fusion: dt %v", dt)
+	}
+	step, err := circuit.Trotter(s.cfg.Hamiltonian, s.cfg.Qubits, dt, 1, 2)
+	if err != nil {
+		return fmt.Errorf("fusion: %w", err)
+	}
+	s.step, s.cfg.Dt = step, dt
+	return nil
+}
 
 // SetCoupling sets α, β and γ (the meta-evolution changes them).
 func (s *System) SetCoupling(alpha, beta, gamma float64) {
@@ -439,6 +471,10 @@ func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
 		return Metrics{}, Event{}, err
 	}
 	var viol []error
+	vmax := math.Inf(-1)
+	for _, x := range v {
+		vmax = math.Max(vmax, x)
+	}
 	for i, x := range v {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return Metrics{}, Event{}, &NonFiniteError{What: "membrane voltages"}
@@ -479,7 +515,7 @@ func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
 	}
 	s.steps++
-	m := Metrics{Step: s.steps, Time: float64(s.steps) * s.cfg.Dt, NormDrift: norm - 1}
+	m := Metrics{Step: s.steps, Time: float64(s.steps) * s.cfg.Dt, NormDrift: norm - 1, VMaxMV: vmax}
 	m.HCoh = CoherenceEntropy(s.psi)
 	m.DHCohDt = (m.HCoh - s.lastH) / s.cfg.Dt
 	s.lastH = m.HCoh
@@ -511,7 +547,7 @@ type Snapshot struct {
 	Network            []byte
 	Alpha, Beta, Gamma float64
 	Steps              int
-	LastH              float64
+	LastH, Dt          float64
 }
 
 // Snapshot saves the state: ψ (read from the backend), the network (its
@@ -534,7 +570,7 @@ func (s *System) Snapshot() (*Snapshot, error) {
 	if s.lastF != nil {
 		lastF = append([]complex128(nil), s.lastF...)
 	}
-	return &Snapshot{Psi: psi, LastF: lastF, Network: net, Alpha: s.alpha, Beta: s.cfg.Beta, Gamma: s.gamma, Steps: s.steps, LastH: s.lastH}, nil
+	return &Snapshot{Psi: psi, LastF: lastF, Network: net, Alpha: s.alpha, Beta: s.cfg.Beta, Gamma: s.gamma, Steps: s.steps, LastH: s.lastH, Dt: s.cfg.Dt}, nil
 }
 
 // Restore returns the system to a Snapshot taken from it; the run then
@@ -546,6 +582,11 @@ func (s *System) Restore(snap *Snapshot) error {
 	ns, ok := s.net.(backend.NetworkSnapshotter)
 	if !ok {
 		return errors.New("fusion: the spiking backend cannot restore its network")
+	}
+	if snap.Dt != s.cfg.Dt {
+		if err := s.SetDt(snap.Dt); err != nil {
+			return err
+		}
 	}
 	if err := ns.Restore(snap.Network); err != nil {
 		return fmt.Errorf("fusion: %w", err)
@@ -562,6 +603,9 @@ func (s *System) Restore(snap *Snapshot) error {
 	s.alpha, s.cfg.Beta, s.gamma, s.steps, s.lastH = snap.Alpha, snap.Beta, snap.Gamma, snap.Steps, snap.LastH
 	return nil
 }
+
+// LastSpectrum returns F[S] of the last step (nil before the first; read-only).
+func (s *System) LastSpectrum() []complex128 { return s.lastF }
 
 // Psi returns the host copy of ψ as of the end of the last step (read-only).
 func (s *System) Psi() []complex128 { return s.psi }
