@@ -10,11 +10,14 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/mec
 
-# The main job on the CPU default: list the backends, then run the demo circuits.
+# The main job on the CPU default: list the backends, run the demo circuits,
+# then the integrated runtime (orchestrator, signed bus, ledger, governance)
+# with its verification table.
 run: build
 	./$(BIN) devices
 	./$(BIN) circuit run examples/ghz.qasm --shots 1000 --seed 7
 	./$(BIN) circuit run examples/qft3.qasm --state
+	./$(BIN) run
 
 # Everything CI checks: formatting, vet, the whole test suite, and the
 # pure-Go twins of the assembly kernels (build tag purego).
@@ -39,8 +42,16 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./bench/
 
 # Short fuzzing sessions of every parser and decoder.
+# FUZZTIME=5m make fuzz runs each longer.
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./qasm/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./qasm/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./mipp/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./telemetry/
+	$(GO) test -run '^$$' -fuzz '^FuzzFlip$$' -fuzztime $(FUZZTIME) ./ledger/
+	$(GO) test -run '^$$' -fuzz '^FuzzScanLog$$' -fuzztime $(FUZZTIME) ./ledger/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalUpdate$$' -fuzztime $(FUZZTIME) ./orchestrator/
+	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME) ./internal/fft/
 
 # Install the peer tools (root; idempotent).
 peers:

@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/fusion"
+	"github.com/prismai/mec/ledger"
+	"github.com/prismai/mec/orchestrator"
+)
+
+func init() { subcommands = append(subcommands, newRunCmd) }
+
+// runLedgerOptions returns the ledger settings of `mec run`: checkpoints are
+// signed often so that runtime checkpoints are sealed quickly.
+func runLedgerOptions() ledger.Options {
+	return ledger.Options{Origin: "mec.local/run", CheckpointEvery: 256, CheckpointInterval: 50 * time.Millisecond}
+}
+
+func newRunCmd() *cobra.Command {
+	var (
+		config    string
+		ticks     int
+		ledgerDir string
+		asJSON    bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the integrated MEC system (the main job) and print its verification table",
+		Long: `Run the MEC runtime (package orchestrator): eight modules — QuantumFusion,
+ContextualGrounding, SemanticPlasticity, FederatedNodeLearning,
+MetaCausality, ReflexiveFeedback, Governance, BlockchainTelemetry — ticked
+over the shared state Ξ = [ψ, S, Θ, Φ, Γ]; every message signed with
+ML-DSA-65 and verified on the MIPP bus; every tick appended to a signed
+telemetry ledger; constitutional rules evaluated each tick, with rollback to
+the last checkpoint sealed by a signed ledger checkpoint on a violation.
+
+Without --config the built-in scenario runs (6 qubits, 64 neurons, 200 ticks,
+one deliberate decoherence fault at tick 120 that governance rolls back).
+--config FILE (YAML or JSON, the fields of orchestrator.Config) overlays it;
+--ticks N overrides its length. The register lives on the backend chosen by
+--backend (spiking and FFT work fall back to the best backend that has them).
+--ledger DIR keeps the ledger there (default: a new temporary directory,
+printed); it is verified (mec ledger verify) at the end.
+
+The run ends with the verification table — coherence entropy (< 0.2),
+constitutional compliance (> 0.99), federated drift (0 on one node),
+reflexive latency (< 1 s), ledger commit lag (p99 < 50 ms) — each measured
+in this run; the command fails when a row fails. --json prints the summary
+as JSON instead.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := orchestrator.DefaultConfig()
+			if config != "" {
+				cfg, err = orchestrator.LoadConfig(config)
+			}
+			if err != nil {
+				return err
+			}
+			if cmd.Flags().Changed("ticks") {
+				if ticks < 1 {
+					return fmt.Errorf("run: --ticks %d: want at least 1", ticks)
+				}
+				cfg.Ticks = ticks
+			}
+			engines, err := orchestrator.Engines(backendFlag(cmd))
+			if err != nil {
+				return err
+			}
+			eng, err := orchestrator.NewFusionEngine(cfg.FusionConfig(), engines)
+			if err != nil {
+				return err
+			}
+			if ledgerDir == "" {
+				if ledgerDir, err = os.MkdirTemp("", "mec-run-"); err != nil {
+					eng.Close()
+					return fmt.Errorf("run: %w", err)
+				}
+			}
+			led, err := ledger.Open(ledgerDir, runLedgerOptions())
+			if err != nil {
+				eng.Close()
+				return fmt.Errorf("run: %w", err)
+			}
+			o, err := orchestrator.New(cmd.Context(), cfg, eng, orchestrator.NewRecorder(led), 0)
+			if err != nil {
+				eng.Close()
+				return errors.Join(err, led.Close())
+			}
+			stderr := cmd.ErrOrStderr()
+			var bar *progressbar.ProgressBar
+			if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !asJSON {
+				bar = progressbar.NewOptions(cfg.Ticks, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("meta-epochs"),
+					progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+			}
+			var notes []string
+			runErr := o.Run(cmd.Context(), cfg.Ticks, func(r *orchestrator.TickReport) {
+				if bar != nil {
+					_ = bar.Set(int(o.State().Tick))
+				}
+				if rb := r.Rollback; rb != nil {
+					notes = append(notes, fmt.Sprintf("tick %d rolled back to the checkpoint of tick %d (signed tree size %d); isolated %s; ACE α=%.3g γ=%.3g\n    because: %s",
+						rb.At, rb.To, rb.Sealed, orNone(rb.Isolated), rb.Alpha, rb.Gamma, strings.Join(rb.Reasons, "; ")))
+				}
+			})
+			if bar != nil {
+				_ = bar.Finish()
+			}
+			sum, sumErr := o.Summary()
+			o.Close()
+			closeErr := led.Close()
+			if err := errors.Join(runErr, sumErr, closeErr); err != nil {
+				return fmt.Errorf("run: %w (ledger: %s)", err, ledgerDir)
+			}
+			rep, verr := ledger.Verify(ledgerDir, ledger.VerifyOptions{})
+			out := cmd.OutOrStdout()
+			if asJSON {
+				res := map[string]any{"backend": backendNames(engines), "summary": sum, "ledger_verify": rep}
+				if verr != nil {
+					res["ledger_verify_error"] = verr.Error()
+				}
+				if err := writeJSON(out, res); err != nil {
+					return err
+				}
+			} else {
+				printRun(out, cfg, engines, sum, notes, rep, verr)
+			}
+			switch {
+			case verr != nil:
+				return fmt.Errorf("run: the ledger does not verify: %w", verr)
+			case !sum.Pass:
+				return errors.New("run: verification failed")
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&config, "config", "", "scenario file (YAML or JSON) overlaid on the built-in scenario")
+	f.IntVar(&ticks, "ticks", 0, "number of meta-epochs (default: the scenario's, 200 built in)")
+	f.StringVar(&ledgerDir, "ledger", "", "ledger directory (default: a new temporary directory)")
+	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	return cmd
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// backendNames names the backend behind each engine.
+func backendNames(e fusion.Engines) map[string]string {
+	name := func(v any) string {
+		if b, ok := v.(backend.Backend); ok {
+			return b.Name()
+		}
+		return fmt.Sprintf("%T", v)
+	}
+	return map[string]string{"state_vector": name(e.State), "spiking": name(e.Spiking), "spectral": name(e.Spectral)}
+}
+
+func printRun(w io.Writer, cfg orchestrator.Config, engines fusion.Engines, s *orchestrator.Summary, notes []string, rep *ledger.Report, verr error) {
+	bn := backendNames(engines)
+	fmt.Fprintf(w, "mec run: %d meta-epochs (%d executed) in %.2f s on %s (spiking: %s, FFT: %s); %d qubits, %d features, seed %d\n",
+		s.Ticks, s.Executed, s.WallSeconds, bn["state_vector"], bn["spiking"], bn["spectral"], cfg.FusionConfig().Qubits, cfg.Features, cfg.Seed)
+	fmt.Fprintf(w, "bus: %d messages verified and delivered, %d rejected (forged %d, replayed %d, out of order %d, stale %d, malformed %d)\n",
+		s.Bus.Delivered, s.Bus.Rejected(), s.Bus.Forged, s.Bus.Replayed, s.Bus.OutOfOrder, s.Bus.Stale, s.Bus.Malformed)
+	if len(s.Rollbacks) == 0 {
+		fmt.Fprintln(w, "governance: no rollback")
+	}
+	for _, n := range notes {
+		fmt.Fprintln(w, "governance: "+n)
+	}
+	for _, rb := range s.Rollbacks {
+		fmt.Fprintf(w, "  restored state %s… bit-exact: %v\n", rb.Restored[:16], rb.BitExact)
+	}
+	if k := len(s.MetaRuns); k > 0 {
+		last := s.MetaRuns[k-1]
+		fmt.Fprintf(w, "meta-optimisation: %d CMA-ES runs; %v now %.4g (objective %.3g → %.3g in the last run)\n",
+			k, last.Params, last.After, last.ObjectiveBefore, last.ObjectiveAfter)
+	}
+	fmt.Fprintf(w, "final: H_coh %.4f, C %.3f, health %.3f, S(t) %.4f, dS/dt %+.3g, L_int %.4f, Δt %.4f\n\n",
+		s.Final["h_coh"], s.Final["c"], s.Final["health"], s.Final["stability"], s.Final["dstability_dt"], s.Final["l_int"], s.Final["dt"])
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "check\tmeasured\ttarget\t\thow")
+	for _, c := range s.Checks {
+		mark := "PASS"
+		if !c.Pass {
+			mark = "FAIL"
+		}
+		v := fmt.Sprintf("%.4g", c.Value)
+		if c.Unit != "" {
+			v += " " + c.Unit
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, v, c.Target, mark, c.Measured)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	if verr != nil {
+		fmt.Fprintf(w, "ledger: %s — verification FAILED: %v\n", s.LedgerDir, verr)
+		return
+	}
+	fmt.Fprintf(w, "ledger: %s — %d records, %d signed checkpoints, verified (chain, Merkle tree, ML-DSA-65 signatures)\n",
+		s.LedgerDir, rep.Records, rep.Checkpoints)
+}

@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRun runs the integrated system for a short while with --json and a
+// fault, and checks the verification table, the rollback and the ledger.
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "scenario.yaml")
+	if err := os.WriteFile(cfg, []byte("faults: [{tick: 25, kind: decohere}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	led := filepath.Join(dir, "ledger")
+	out := mustRun(t, "run", "--config", cfg, "--ticks", "40", "--ledger", led, "--json")
+	var got struct {
+		Backend map[string]string `json:"backend"`
+		Summary struct {
+			Ticks     int  `json:"ticks"`
+			Executed  int  `json:"executed"`
+			Pass      bool `json:"pass"`
+			LedgerDir string
+			Rollbacks []struct {
+				At       int  `json:"failed_tick"`
+				To       int  `json:"restored_tick"`
+				BitExact bool `json:"bit_exact"`
+			} `json:"rollbacks"`
+			Checks []struct {
+				Name  string  `json:"name"`
+				Value float64 `json:"value"`
+				Pass  bool    `json:"pass"`
+			} `json:"verification"`
+		} `json:"summary"`
+		Verify struct {
+			Records     int `json:"records"`
+			Checkpoints int `json:"checkpoints"`
+		} `json:"ledger_verify"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	s := got.Summary
+	if s.Ticks != 40 || s.Executed != 45 || !s.Pass || len(s.Checks) != 5 || got.Backend["state_vector"] == "" {
+		t.Errorf("summary: %+v", s)
+	}
+	if len(s.Rollbacks) != 1 || s.Rollbacks[0].At != 25 || s.Rollbacks[0].To != 20 || !s.Rollbacks[0].BitExact {
+		t.Errorf("rollbacks: %+v", s.Rollbacks)
+	}
+	if got.Verify.Records < 80 || got.Verify.Checkpoints < 1 {
+		t.Errorf("ledger: %+v", got.Verify)
+	}
+	if v := mustRun(t, "ledger", "verify", led); !strings.HasPrefix(v, "OK ") {
+		t.Errorf("ledger verify: %s", v)
+	}
+	text := mustRun(t, "run", "--ticks", "12", "--ledger", filepath.Join(dir, "ledger2"))
+	for _, want := range []string{"coherence entropy", "constitutional compliance", "federated drift", "reflexive latency", "ledger commit lag", "ledger: ", "PASS"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("ticks: -3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"run", "--ticks", "0"},
+		{"run", "--config", filepath.Join(dir, "missing.yaml")},
+		{"run", "--config", bad},
+		{"run", "--backend", "no-such-backend", "--ticks", "2"},
+		{"run", "extra"},
+	} {
+		if _, err := run(t, args...); err == nil {
+			t.Errorf("mec %s: no error", strings.Join(args, " "))
+		}
+	}
+}
