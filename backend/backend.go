@@ -34,6 +34,7 @@ type Driver interface {
 	// Name is the backend's short name ("cpu", "opencl", "cuda", "qpu", ...).
 	Name() string
 	// Priority orders loaded backends for default selection: highest wins.
+	// It is read again after Init, so it may depend on what Init found.
 	Priority() int
 	// Init probes the machine and opens the backend. It returns an error
 	// wrapping ErrSkip when the backend does not apply here (no library, no
@@ -175,8 +176,11 @@ func Init() []Result {
 	})
 	res := make([]Result, 0, len(ds))
 	for _, d := range ds {
-		r := Result{Name: d.Name(), Priority: d.Priority()}
+		r := Result{Name: d.Name()}
 		b, err := initDriver(d)
+		// A driver's priority may depend on what Init found (an OpenCL
+		// CPU device ranks below the native CPU backend).
+		r.Priority = d.Priority()
 		switch {
 		case err == nil && b != nil:
 			r.Status, r.Backend, r.Device, r.Capabilities = Loaded, b, b.Device(), Capabilities(b)
@@ -189,6 +193,12 @@ func Init() []Result {
 		}
 		res = append(res, r)
 	}
+	sort.SliceStable(res, func(i, j int) bool {
+		if res[i].Priority != res[j].Priority {
+			return res[i].Priority > res[j].Priority
+		}
+		return res[i].Name < res[j].Name
+	})
 	reg.results = res
 	return append([]Result(nil), res...)
 }

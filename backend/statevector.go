@@ -337,3 +337,35 @@ func CheckAmplitudes(a []complex128) error {
 	}
 	return nil
 }
+
+// CheckGate validates a lowered gate (for every backend's Apply) against an n-qubit state: qubits in
+// range and distinct, matrix of the right size and finite.
+func CheckGate(n int, g *circuit.Gate) error {
+	k := len(g.Targets)
+	if k > circuit.MaxDenseQubits {
+		return fmt.Errorf("gate on %d targets: at most %d", k, circuit.MaxDenseQubits)
+	}
+	var seen uint64
+	for _, q := range append(append(append([]int(nil), g.Targets...), g.Controls...), g.NegControls...) {
+		if q < 0 || q >= n {
+			return fmt.Errorf("gate qubit %d out of range [0,%d)", q, n)
+		}
+		if seen>>uint(q)&1 == 1 {
+			return fmt.Errorf("gate uses qubit %d twice", q)
+		}
+		seen |= 1 << uint(q)
+	}
+	want := 1 << uint(2*k)
+	if g.Diagonal {
+		want = 1 << uint(k)
+	}
+	if len(g.Matrix) != want {
+		return fmt.Errorf("gate on %d targets needs %d matrix entries, has %d", k, want, len(g.Matrix))
+	}
+	for _, v := range g.Matrix {
+		if math.IsNaN(real(v)) || math.IsNaN(imag(v)) || math.IsInf(real(v), 0) || math.IsInf(imag(v), 0) {
+			return fmt.Errorf("gate matrix has a non-finite entry %v", v)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,518 @@
+package opencl
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"unsafe"
+
+	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/circuit"
+)
+
+// NewState allocates |0…0⟩ on n qubits in device memory, refusing before
+// allocating what exceeds the device's memory or its largest allocation.
+func (b *Backend) NewState(n int, p backend.Precision) (backend.State, error) {
+	if n < 0 || n > 40 {
+		return nil, fmt.Errorf("opencl: %d qubits: want 0..40", n)
+	}
+	if p == backend.Complex128 && !b.dev.FP64 {
+		return nil, fmt.Errorf("opencl: %s: %w", b.dev.Name, errNoFP64)
+	}
+	size := backend.StateBytes(n, p)
+	if uint64(size) > b.dev.MaxAlloc || uint64(size) > b.dev.GlobalMem {
+		return nil, fmt.Errorf("opencl: a %d-qubit %s state needs %.3g GiB; %s allows %.3g GiB per buffer (%.3g GiB in all)",
+			n, p, float64(size)/(1<<30), b.dev.Name, float64(b.dev.MaxAlloc)/(1<<30), float64(b.dev.GlobalMem)/(1<<30))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.program("statevector", p); err != nil {
+		return nil, err
+	}
+	m, err := b.alloc(uintptr(size))
+	if err != nil {
+		return nil, err
+	}
+	s := &State{b: b, n: n, p: p, buf: m}
+	zero := [16]byte{}
+	if err := check("clEnqueueFillBuffer", b.l.EnqueueFillBuffer(b.queue, m, unsafe.Pointer(&zero[0]), uintptr(p.AmpBytes()), 0, uintptr(size), 0, nil, nil)); err != nil {
+		b.l.ReleaseMemObject(m)
+		return nil, err
+	}
+	one := s.hostAmps([]complex128{1})
+	if err := b.write(m, 0, one, uintptr(p.AmpBytes())); err != nil {
+		b.l.ReleaseMemObject(m)
+		return nil, err
+	}
+	return s, nil
+}
+
+// State is a state vector in an OpenCL device buffer.
+type State struct {
+	b   *Backend
+	n   int
+	p   backend.Precision
+	buf uintptr
+}
+
+// Qubits returns the number of qubits.
+func (s *State) Qubits() int { return s.n }
+
+// Precision returns c64 or c128.
+func (s *State) Precision() backend.Precision { return s.p }
+
+func (s *State) len() int { return 1 << uint(s.n) }
+
+func (s *State) bytes() uintptr { return uintptr(backend.StateBytes(s.n, s.p)) }
+
+func (s *State) alive() error {
+	if s.buf == 0 {
+		return fmt.Errorf("opencl: state used after Free")
+	}
+	return nil
+}
+
+// hostAmps converts a to the state's precision and returns a pointer to it.
+func (s *State) hostAmps(a []complex128) unsafe.Pointer {
+	if s.p == backend.Complex128 {
+		return unsafe.Pointer(&a[0])
+	}
+	c := make([]complex64, len(a))
+	for i, v := range a {
+		c[i] = complex64(v)
+	}
+	return unsafe.Pointer(&c[0])
+}
+
+// Load replaces the amplitudes with host values.
+func (s *State) Load(a []complex128) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	if len(a) != s.len() {
+		return fmt.Errorf("opencl: Load of %d amplitudes into a %d-qubit state (%d)", len(a), s.n, s.len())
+	}
+	if err := backend.CheckAmplitudes(a); err != nil {
+		return fmt.Errorf("opencl: Load: %w", err)
+	}
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	return s.b.write(s.buf, 0, s.hostAmps(a), s.bytes())
+}
+
+// Read copies the amplitudes to the host.
+func (s *State) Read(dst []complex128) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	if len(dst) != s.len() {
+		return fmt.Errorf("opencl: Read of a %d-qubit state into %d amplitudes", s.n, len(dst))
+	}
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	return s.readRange(0, dst)
+}
+
+// readRange reads amplitudes [off, off+len(dst)) (b.mu held).
+func (s *State) readRange(off int, dst []complex128) error {
+	ab := uintptr(s.p.AmpBytes())
+	if s.p == backend.Complex128 {
+		return s.b.read(s.buf, uintptr(off)*ab, unsafe.Pointer(&dst[0]), uintptr(len(dst))*ab)
+	}
+	c := make([]complex64, len(dst))
+	if err := s.b.read(s.buf, uintptr(off)*ab, unsafe.Pointer(&c[0]), uintptr(len(c))*ab); err != nil {
+		return err
+	}
+	for i, v := range c {
+		dst[i] = complex128(v)
+	}
+	return nil
+}
+
+// Free releases the device buffer.
+func (s *State) Free() error {
+	if s.buf == 0 {
+		return nil
+	}
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	err := check("clReleaseMemObject", s.b.l.ReleaseMemObject(s.buf))
+	s.buf = 0
+	return err
+}
+
+// Clone copies the state on the device.
+func (s *State) Clone() (backend.State, error) {
+	if err := s.alive(); err != nil {
+		return nil, err
+	}
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	m, err := s.b.alloc(s.bytes())
+	if err != nil {
+		return nil, err
+	}
+	if err := check("clEnqueueCopyBuffer", s.b.l.EnqueueCopyBuffer(s.b.queue, s.buf, m, 0, 0, s.bytes(), 0, nil, nil)); err != nil {
+		s.b.l.ReleaseMemObject(m)
+		return nil, err
+	}
+	return &State{b: s.b, n: s.n, p: s.p, buf: m}, nil
+}
+
+// kname is a kernel's name in the state's precision.
+func (s *State) kname(base string) string {
+	if s.p == backend.Complex128 {
+		return base + "_f64"
+	}
+	return base + "_f32"
+}
+
+// kernel returns the statevector kernel base in the state's precision (b.mu held).
+func (s *State) kernel(base string) (uintptr, *program, error) {
+	pr, err := s.b.program("statevector", s.p)
+	if err != nil {
+		return 0, nil, err
+	}
+	k, err := s.b.kernel(pr, s.kname(base))
+	return k, pr, err
+}
+
+// real returns x as the kernel's real type.
+func (s *State) real(x float64) any {
+	if s.p == backend.Complex128 {
+		return x
+	}
+	return float32(x)
+}
+
+func pack(qs []int) uint64 {
+	var p uint64
+	for j, q := range qs {
+		p |= uint64(q) << (6 * uint(j))
+	}
+	return p
+}
+
+// Apply applies a lowered gate on the device.
+func (s *State) Apply(g *circuit.Gate) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	if err := backend.CheckGate(s.n, g); err != nil {
+		return fmt.Errorf("opencl: %w", err)
+	}
+	mask, val := g.CtrlMasks()
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	k := len(g.Targets)
+	n := uint64(s.len())
+	switch {
+	case g.Diagonal:
+		kern, _, err := s.kernel("sv_diag")
+		if err != nil {
+			return err
+		}
+		m, err := s.matrix(g.Matrix)
+		if err != nil {
+			return err
+		}
+		return s.b.launch(kern, uintptr(n), 0, mem(s.buf), mem(m), n, int32(k), pack(g.Targets), mask, val)
+	case k == 2 && mask == 0 && circuit.IsSwap(g):
+		kern, _, err := s.kernel("sv_swap")
+		if err != nil {
+			return err
+		}
+		q1, q2 := min(g.Targets[0], g.Targets[1]), max(g.Targets[0], g.Targets[1])
+		return s.b.launch(kern, uintptr(n/4), 0, mem(s.buf), n/4, int32(q1), int32(q2))
+	case k == 1:
+		kern, _, err := s.kernel("sv_apply1")
+		if err != nil {
+			return err
+		}
+		m := g.Matrix
+		return s.b.launch(kern, uintptr(n/2), 0, mem(s.buf), n/2, int32(g.Targets[0]),
+			s.real(real(m[0])), s.real(imag(m[0])), s.real(real(m[1])), s.real(imag(m[1])),
+			s.real(real(m[2])), s.real(imag(m[2])), s.real(real(m[3])), s.real(imag(m[3])), mask, val)
+	default:
+		kern, _, err := s.kernel("sv_applyk")
+		if err != nil {
+			return err
+		}
+		m, err := s.matrix(g.Matrix)
+		if err != nil {
+			return err
+		}
+		sorted := slices.Clone(g.Targets)
+		slices.Sort(sorted)
+		groups := n >> uint(k)
+		return s.b.launch(kern, uintptr(groups), 0, mem(s.buf), mem(m), groups, int32(k), pack(g.Targets), pack(sorted), mask, val)
+	}
+}
+
+// matrix uploads a gate matrix into the scratch buffer (b.mu held). The
+// write is blocking, so the next upload cannot overtake a queued kernel's
+// read of the previous one: the queue is in order.
+func (s *State) matrix(m []complex128) (uintptr, error) {
+	ab := uintptr(s.p.AmpBytes())
+	buf, err := s.b.scratchBuf(uintptr(len(m)) * ab)
+	if err != nil {
+		return 0, err
+	}
+	return buf, s.b.write(buf, 0, s.hostAmps(m), uintptr(len(m))*ab)
+}
+
+// reduceGroups is the number of work-groups of a grid-stride reduction.
+func reduceGroups(n int) int { return max(1, min(n/(wg*8), 512)) }
+
+// wg is MEC_WG in kernels/compat.h.
+const wg = 256
+
+// partials reads count accumulator values from the scratch buffer (b.mu held).
+func (s *State) partials(pr *program, buf uintptr, count int) ([]float64, error) {
+	out := make([]float64, count)
+	if pr.acc64 {
+		return out, s.b.read(buf, 0, unsafe.Pointer(&out[0]), uintptr(count)*8)
+	}
+	f := make([]float32, count)
+	if err := s.b.read(buf, 0, unsafe.Pointer(&f[0]), uintptr(count)*4); err != nil {
+		return nil, err
+	}
+	for i, v := range f {
+		out[i] = float64(v)
+	}
+	return out, nil
+}
+
+func accBytes(pr *program) uintptr {
+	if pr.acc64 {
+		return 8
+	}
+	return 4
+}
+
+// reduce runs a grid-stride reduction kernel writing per entries values per
+// group and returns the per-entry sums, added in group order (b.mu held).
+func (s *State) reduce(name string, per int, args ...any) ([]float64, error) {
+	kern, pr, err := s.kernel(name)
+	if err != nil {
+		return nil, err
+	}
+	groups := reduceGroups(s.len())
+	buf, err := s.b.scratchBuf(uintptr(groups*per) * accBytes(pr))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.b.launch(kern, uintptr(groups*wg), wg, append(args, mem(buf))...); err != nil {
+		return nil, err
+	}
+	p, err := s.partials(pr, buf, groups*per)
+	if err != nil {
+		return nil, err
+	}
+	sums := make([]float64, per)
+	for g := 0; g < groups; g++ {
+		for j := range sums {
+			sums[j] += p[g*per+j]
+		}
+	}
+	return sums, nil
+}
+
+// Norm returns Σ|a_i|², reduced on the device.
+func (s *State) Norm() (float64, error) {
+	if err := s.alive(); err != nil {
+		return 0, err
+	}
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	r, err := s.reduce("sv_norm", 1, mem(s.buf), uint64(s.len()))
+	if err != nil {
+		return 0, err
+	}
+	return r[0], nil
+}
+
+// ExpectPauli returns ⟨ψ|P|ψ⟩ for one Pauli string, reduced on the device.
+func (s *State) ExpectPauli(m circuit.PauliMasks) (float64, error) {
+	if err := s.alive(); err != nil {
+		return 0, err
+	}
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	r, err := s.reduce("sv_pauli", 2, mem(s.buf), uint64(s.len()), m.X, m.Z)
+	if err != nil {
+		return 0, err
+	}
+	return real(complex(r[0], r[1]) * m.Phase), nil
+}
+
+// Inner returns ⟨s|other⟩ when other is a state of the same backend and
+// precision (handled = false otherwise, for the host fallback).
+func (s *State) Inner(other backend.State) (complex128, bool, error) {
+	o, ok := other.(*State)
+	if !ok || o.b != s.b || o.p != s.p || o.n != s.n {
+		return 0, false, nil
+	}
+	if err := s.alive(); err != nil {
+		return 0, true, err
+	}
+	if err := o.alive(); err != nil {
+		return 0, true, err
+	}
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	r, err := s.reduce("sv_inner", 2, mem(s.buf), mem(o.buf), uint64(s.len()))
+	if err != nil {
+		return 0, true, err
+	}
+	return complex(r[0], r[1]), true, nil
+}
+
+// Probabilities computes the marginal distribution of qubits on the
+// device: one work item per (outcome, chunk), partials added on the host in
+// chunk order.
+func (s *State) Probabilities(qubits []int, dst []float64) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	k := len(qubits)
+	if len(dst) != 1<<uint(k) {
+		return fmt.Errorf("opencl: %d probabilities for %d qubits", len(dst), k)
+	}
+	if k > 10 {
+		// Wide marginals: one readout is cheaper than 2^k outcome items.
+		a := make([]complex128, s.len())
+		if err := s.Read(a); err != nil {
+			return err
+		}
+		backend.MarginalProbabilities(a, qubits, dst)
+		return nil
+	}
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	kern, pr, err := s.kernel("sv_marginal")
+	if err != nil {
+		return err
+	}
+	outcomes := 1 << uint(k)
+	rest := uint64(s.len()) >> uint(k)
+	chunks := uint64(max(1, min(int(rest), 8192/outcomes)))
+	clen := (rest + chunks - 1) / chunks
+	buf, err := s.b.scratchBuf(uintptr(uint64(outcomes)*chunks) * accBytes(pr))
+	if err != nil {
+		return err
+	}
+	sorted := slices.Clone(qubits)
+	slices.Sort(sorted)
+	total := uint64(outcomes) * chunks
+	if err := s.b.launch(kern, uintptr(total), 0, mem(s.buf), rest, int32(k), pack(qubits), pack(sorted), chunks, clen, mem(buf)); err != nil {
+		return err
+	}
+	p, err := s.partials(pr, buf, int(total))
+	if err != nil {
+		return err
+	}
+	for o := range dst {
+		var t float64
+		for c := uint64(0); c < chunks; c++ {
+			t += p[uint64(o)*chunks+c]
+		}
+		dst[o] = t
+	}
+	return nil
+}
+
+// sampleBlock is the block length of the sampling reduction.
+const sampleBlock = 1024
+
+// SampleUniform maps each variate u to an outcome by inverse CDF over |ψ|²:
+// block sums on the device, the variate's block found on the host, and
+// only the blocks variates fall in read back.
+func (s *State) SampleUniform(u []float64, out []uint64) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	if len(u) != len(out) {
+		return fmt.Errorf("opencl: %d variates but %d outputs", len(u), len(out))
+	}
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	kern, pr, err := s.kernel("sv_blocksum")
+	if err != nil {
+		return err
+	}
+	blen := min(s.len(), sampleBlock)
+	blocks := s.len() / blen
+	buf, err := s.b.scratchBuf(uintptr(blocks) * accBytes(pr))
+	if err != nil {
+		return err
+	}
+	if err := s.b.launch(kern, uintptr(blocks), 0, mem(s.buf), uint64(blocks), uint64(blen), mem(buf)); err != nil {
+		return err
+	}
+	bs, err := s.partials(pr, buf, blocks)
+	if err != nil {
+		return err
+	}
+	cum := make([]float64, blocks+1)
+	for i, v := range bs {
+		cum[i+1] = cum[i] + v
+	}
+	total := cum[blocks]
+	if !(total > 0) || math.IsInf(total, 0) {
+		return fmt.Errorf("opencl: cannot sample a state of norm² %v", total)
+	}
+	lastBlock := blocks - 1
+	for lastBlock > 0 && bs[lastBlock] == 0 {
+		lastBlock--
+	}
+	cache := map[int][]complex128{}
+	for i, x := range u {
+		if !(x >= 0 && x < 1) {
+			return fmt.Errorf("opencl: variate %v outside [0,1)", x)
+		}
+		t := x * total
+		blk, _ := slices.BinarySearchFunc(cum[1:], t, func(c, t float64) int {
+			if c <= t {
+				return -1
+			}
+			return 1
+		})
+		blk = min(blk, lastBlock)
+		for blk > 0 && bs[blk] == 0 {
+			blk--
+		}
+		amps, ok := cache[blk]
+		if !ok {
+			amps = make([]complex128, blen)
+			if err := s.readRange(blk*blen, amps); err != nil {
+				return err
+			}
+			cache[blk] = amps
+		}
+		run, pick := cum[blk], -1
+		for j, a := range amps {
+			p := real(a)*real(a) + imag(a)*imag(a)
+			if p == 0 {
+				continue
+			}
+			pick = j
+			run += p
+			if run > t {
+				break
+			}
+		}
+		out[i] = uint64(blk*blen + max(pick, 0))
+	}
+	return nil
+}
+
+var (
+	_ backend.StateVector       = (*Backend)(nil)
+	_ backend.Normer            = (*State)(nil)
+	_ backend.PauliExpecter     = (*State)(nil)
+	_ backend.InnerProducter    = (*State)(nil)
+	_ backend.ProbabilityReader = (*State)(nil)
+	_ backend.Sampler           = (*State)(nil)
+	_ backend.Cloner            = (*State)(nil)
+)

@@ -1,0 +1,233 @@
+/*
+ * statevector.cl — state-vector kernels (one body for OpenCL C and CUDA;
+ * see compat.h). Amplitude i holds basis state |i⟩, qubit q is bit q of i.
+ *
+ * Gate kernels take the controls as (cmask, cval): amplitude i is acted on
+ * when (i & cmask) == cval. Target lists are packed 6 bits per qubit into a
+ * u64: tpack holds the targets in matrix-bit order (target b is bit b of a
+ * matrix index), spack the same qubits sorted ascending.
+ *
+ * Reductions use a grid of whole work-groups of MEC_WG items; each group
+ * writes one partial (or one re/im pair) and the host adds the partials in
+ * group order, so results do not depend on scheduling.
+ */
+
+#define TQ(pack, b) ((i32)(((pack) >> (6 * (b))) & 63))
+
+/* insert0 inserts a zero bit at position p of i. */
+FUNC u64 insert0(u64 i, i32 p)
+{
+	u64 lo = i & ((((u64)1) << p) - 1);
+	return ((i >> p) << (p + 1)) | lo;
+}
+
+/* scatter spreads the k low bits of c onto the target positions of tpack. */
+FUNC u64 scatter(u64 c, u64 tpack, i32 k)
+{
+	u64 r = 0;
+	for (i32 b = 0; b < k; b++)
+		r |= ((c >> b) & 1) << TQ(tpack, b);
+	return r;
+}
+
+/* sv_apply1: a dense one-qubit gate [[m00 m01] [m10 m11]] on target t, for
+ * the pairs = 2^(n-1) index pairs; the controls exclude t. */
+KERNEL void KNAME(sv_apply1)(GLOBAL cplx *a, u64 pairs, i32 t,
+	real m00r, real m00i, real m01r, real m01i,
+	real m10r, real m10i, real m11r, real m11i, u64 cmask, u64 cval)
+{
+	u64 i = GID;
+	if (i >= pairs)
+		return;
+	u64 i0 = insert0(i, t);
+	if ((i0 & cmask) != cval)
+		return;
+	u64 i1 = i0 | (((u64)1) << t);
+	cplx x = a[i0], y = a[i1];
+	a[i0] = CPLX(m00r * x.x - m00i * x.y + m01r * y.x - m01i * y.y,
+		     m00r * x.y + m00i * x.x + m01r * y.y + m01i * y.x);
+	a[i1] = CPLX(m10r * x.x - m10i * x.y + m11r * y.x - m11i * y.y,
+		     m10r * x.y + m10i * x.x + m11r * y.y + m11i * y.x);
+}
+
+/* sv_applyk: a dense gate on k <= 6 targets, matrix m (2^k x 2^k, row
+ * major), over groups = 2^(n-k) groups of 2^k amplitudes. */
+KERNEL void KNAME(sv_applyk)(GLOBAL cplx *a, GLOBAL const cplx *m, u64 groups,
+	i32 k, u64 tpack, u64 spack, u64 cmask, u64 cval)
+{
+	u64 g = GID;
+	if (g >= groups)
+		return;
+	u64 base = g;
+	for (i32 b = 0; b < k; b++)
+		base = insert0(base, TQ(spack, b));
+	if ((base & cmask) != cval)
+		return;
+	i32 d = 1 << k;
+	cplx v[64];
+	for (i32 c = 0; c < d; c++)
+		v[c] = a[base | scatter((u64)c, tpack, k)];
+	for (i32 r = 0; r < d; r++) {
+		real sr = 0, si = 0;
+		for (i32 c = 0; c < d; c++) {
+			cplx w = m[r * d + c];
+			sr += w.x * v[c].x - w.y * v[c].y;
+			si += w.x * v[c].y + w.y * v[c].x;
+		}
+		a[base | scatter((u64)r, tpack, k)] = CPLX(sr, si);
+	}
+}
+
+/* sv_diag: a diagonal gate d (2^k entries) on the targets of tpack, one
+ * work item per amplitude (n = 2^qubits). k = 0 scales the state. */
+KERNEL void KNAME(sv_diag)(GLOBAL cplx *a, GLOBAL const cplx *dg, u64 n, i32 k,
+	u64 tpack, u64 cmask, u64 cval)
+{
+	u64 i = GID;
+	if (i >= n || (i & cmask) != cval)
+		return;
+	u64 j = 0;
+	for (i32 b = 0; b < k; b++)
+		j |= ((i >> TQ(tpack, b)) & 1) << b;
+	cplx w = dg[j], v = a[i];
+	a[i] = CMUL(w, v);
+}
+
+/* sv_swap: exchanges amplitudes of qubits q1 < q2 (no controls), over
+ * quarter = 2^(n-2) index groups. */
+KERNEL void KNAME(sv_swap)(GLOBAL cplx *a, u64 quarter, i32 q1, i32 q2)
+{
+	u64 g = GID;
+	if (g >= quarter)
+		return;
+	u64 base = insert0(insert0(g, q1), q2);
+	u64 i01 = base | (((u64)1) << q1), i10 = base | (((u64)1) << q2);
+	cplx t = a[i01];
+	a[i01] = a[i10];
+	a[i10] = t;
+}
+
+/* sv_norm: per-group partial sums of |a_i|^2. */
+KERNEL void KNAME(sv_norm)(GLOBAL const cplx *a, u64 n, GLOBAL acc *out)
+{
+	LOCAL acc s[MEC_WG];
+	acc t = 0;
+	for (u64 i = GID; i < n; i += GSIZE) {
+		cplx v = a[i];
+		t += (acc)v.x * (acc)v.x + (acc)v.y * (acc)v.y;
+	}
+	s[LID] = t;
+	BARRIER;
+	for (u64 w = MEC_WG / 2; w > 0; w >>= 1) {
+		if (LID < w)
+			s[LID] += s[LID + w];
+		BARRIER;
+	}
+	if (LID == 0)
+		out[GROUP] = s[0];
+}
+
+/* sv_pauli: per-group partial sums (re, im) of
+ * conj(a[i ^ xmask]) * a[i] * (-1)^popcount(i & zmask); the host applies
+ * the string's phase. */
+KERNEL void KNAME(sv_pauli)(GLOBAL const cplx *a, u64 n, u64 xmask, u64 zmask, GLOBAL acc *out)
+{
+	LOCAL acc sr[MEC_WG];
+	LOCAL acc si[MEC_WG];
+	acc tr = 0, ti = 0;
+	for (u64 i = GID; i < n; i += GSIZE) {
+		cplx w = a[i ^ xmask], v = a[i];
+		acc pr = (acc)w.x * v.x + (acc)w.y * v.y;
+		acc pi = (acc)w.x * v.y - (acc)w.y * v.x;
+		if (POPC64(i & zmask) & 1) {
+			pr = -pr;
+			pi = -pi;
+		}
+		tr += pr;
+		ti += pi;
+	}
+	sr[LID] = tr;
+	si[LID] = ti;
+	BARRIER;
+	for (u64 w = MEC_WG / 2; w > 0; w >>= 1) {
+		if (LID < w) {
+			sr[LID] += sr[LID + w];
+			si[LID] += si[LID + w];
+		}
+		BARRIER;
+	}
+	if (LID == 0) {
+		out[2 * GROUP] = sr[0];
+		out[2 * GROUP + 1] = si[0];
+	}
+}
+
+/* sv_inner: per-group partial sums (re, im) of conj(a_i) * b_i. */
+KERNEL void KNAME(sv_inner)(GLOBAL const cplx *a, GLOBAL const cplx *b, u64 n, GLOBAL acc *out)
+{
+	LOCAL acc sr[MEC_WG];
+	LOCAL acc si[MEC_WG];
+	acc tr = 0, ti = 0;
+	for (u64 i = GID; i < n; i += GSIZE) {
+		cplx x = a[i], y = b[i];
+		tr += (acc)x.x * y.x + (acc)x.y * y.y;
+		ti += (acc)x.x * y.y - (acc)x.y * y.x;
+	}
+	sr[LID] = tr;
+	si[LID] = ti;
+	BARRIER;
+	for (u64 w = MEC_WG / 2; w > 0; w >>= 1) {
+		if (LID < w) {
+			sr[LID] += sr[LID + w];
+			si[LID] += si[LID + w];
+		}
+		BARRIER;
+	}
+	if (LID == 0) {
+		out[2 * GROUP] = sr[0];
+		out[2 * GROUP + 1] = si[0];
+	}
+}
+
+/* sv_marginal: work item w = o * chunks + c sums |a_i|^2 over the indices
+ * i whose bits at the k measured qubits (qpack, outcome bit j = qubit
+ * qpack[j]; spack sorted) spell o, taking the c-th chunk of length clen of
+ * the rest = 2^(n-k) such indices. */
+KERNEL void KNAME(sv_marginal)(GLOBAL const cplx *a, u64 rest, i32 k, u64 qpack, u64 spack,
+	u64 chunks, u64 clen, GLOBAL acc *out)
+{
+	u64 w = GID;
+	u64 outcomes = ((u64)1) << k;
+	if (w >= outcomes * chunks)
+		return;
+	u64 o = w / chunks, c = w % chunks;
+	u64 bits = scatter(o, qpack, k);
+	u64 lo = c * clen, hi = lo + clen;
+	if (hi > rest)
+		hi = rest;
+	acc t = 0;
+	for (u64 j = lo; j < hi; j++) {
+		u64 i = j;
+		for (i32 b = 0; b < k; b++)
+			i = insert0(i, TQ(spack, b));
+		cplx v = a[i | bits];
+		t += (acc)v.x * v.x + (acc)v.y * v.y;
+	}
+	out[w] = t;
+}
+
+/* sv_blocksum: item b sums |a_i|^2 over [b*blen, (b+1)*blen), in index
+ * order (the sampling reduction: the host finds each variate's block from
+ * the cumulative block sums and reads only that block). */
+KERNEL void KNAME(sv_blocksum)(GLOBAL const cplx *a, u64 blocks, u64 blen, GLOBAL acc *out)
+{
+	u64 b = GID;
+	if (b >= blocks)
+		return;
+	acc t = 0;
+	for (u64 i = b * blen; i < (b + 1) * blen; i++) {
+		cplx v = a[i];
+		t += (acc)v.x * v.x + (acc)v.y * v.y;
+	}
+	out[b] = t;
+}
