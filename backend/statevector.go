@@ -104,6 +104,22 @@ type LowQubitHinter interface {
 	FreeLowQubits(p Precision) int
 }
 
+// Syncer is implemented by states whose operations run asynchronously
+// (device queues): Sync returns once every operation issued so far has
+// completed, with the first error any of them hit.
+type Syncer interface {
+	Sync() error
+}
+
+// Sync waits for the operations queued on s (a no-op for synchronous
+// backends). Benchmarks call it before stopping the clock.
+func Sync(s State) error {
+	if y, ok := s.(Syncer); ok {
+		return y.Sync()
+	}
+	return nil
+}
+
 // Cloner copies a state on the device.
 type Cloner interface {
 	Clone() (State, error)

@@ -245,7 +245,12 @@ func gateSweep(ctx context.Context, sv backend.StateVector, name string, n int, 
 	var figs []Figure
 	for _, q := range targets {
 		g.Targets = []int{q}
-		sec, err := timeIt(ctx, 200*time.Millisecond, func() error { return st.Apply(&g) })
+		sec, err := timeIt(ctx, 200*time.Millisecond, func() error {
+			if err := st.Apply(&g); err != nil {
+				return err
+			}
+			return backend.Sync(st)
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -272,6 +277,9 @@ func circuitFigure(ctx context.Context, sv backend.StateVector, name, wname stri
 			return err
 		}
 		applied = res.Applied
+		if err := backend.Sync(res.State); err != nil {
+			return err
+		}
 		return res.State.Free()
 	})
 	if err != nil {

@@ -21,7 +21,7 @@ FUNC u64 insert0(u64 i, i32 p)
 	return ((i >> p) << (p + 1)) | lo;
 }
 
-/* scatter spreads the k low bits of c onto the target positions of tpack. */
+/* scatter spreads the k low bits of c onto the qubit positions of tpack. */
 FUNC u64 scatter(u64 c, u64 tpack, i32 k)
 {
 	u64 r = 0;
@@ -30,53 +30,87 @@ FUNC u64 scatter(u64 c, u64 tpack, i32 k)
 	return r;
 }
 
-/* sv_apply1: a dense one-qubit gate [[m00 m01] [m10 m11]] on target t, for
- * the pairs = 2^(n-1) index pairs; the controls exclude t. */
-KERNEL void KNAME(sv_apply1)(GLOBAL cplx *a, u64 pairs, i32 t,
+/* sv_apply1: a dense one-qubit gate [[m00 m01] [m10 m11]] on target t;
+ * the controls exclude t. Work item w handles the SV_RUN consecutive pair
+ * indices [w*SV_RUN, (w+1)*SV_RUN) of the 2^(n-1) pairs (the launch covers
+ * them exactly); with t >= log2(SV_RUN) their first amplitudes are
+ * contiguous, so the inner loop vectorises. */
+#define SV_RUN 16
+KERNEL void KNAME(sv_apply1)(GLOBAL cplx *a, i32 t,
 	real m00r, real m00i, real m01r, real m01i,
 	real m10r, real m10i, real m11r, real m11i, u64 cmask, u64 cval)
 {
-	u64 i = GID;
-	if (i >= pairs)
-		return;
-	u64 i0 = insert0(i, t);
-	if ((i0 & cmask) != cval)
-		return;
-	u64 i1 = i0 | (((u64)1) << t);
-	cplx x = a[i0], y = a[i1];
-	a[i0] = CPLX(m00r * x.x - m00i * x.y + m01r * y.x - m01i * y.y,
-		     m00r * x.y + m00i * x.x + m01r * y.y + m01i * y.x);
-	a[i1] = CPLX(m10r * x.x - m10i * x.y + m11r * y.x - m11i * y.y,
-		     m10r * x.y + m10i * x.x + m11r * y.y + m11i * y.x);
-}
-
-/* sv_applyk: a dense gate on k <= 6 targets, matrix m (2^k x 2^k, row
- * major), over groups = 2^(n-k) groups of 2^k amplitudes. */
-KERNEL void KNAME(sv_applyk)(GLOBAL cplx *a, GLOBAL const cplx *m, u64 groups,
-	i32 k, u64 tpack, u64 spack, u64 cmask, u64 cval)
-{
-	u64 g = GID;
-	if (g >= groups)
-		return;
-	u64 base = g;
-	for (i32 b = 0; b < k; b++)
-		base = insert0(base, TQ(spack, b));
-	if ((base & cmask) != cval)
-		return;
-	i32 d = 1 << k;
-	cplx v[64];
-	for (i32 c = 0; c < d; c++)
-		v[c] = a[base | scatter((u64)c, tpack, k)];
-	for (i32 r = 0; r < d; r++) {
-		real sr = 0, si = 0;
-		for (i32 c = 0; c < d; c++) {
-			cplx w = m[r * d + c];
-			sr += w.x * v[c].x - w.y * v[c].y;
-			si += w.x * v[c].y + w.y * v[c].x;
+	u64 first = GID * SV_RUN;
+	u64 bit = ((u64)1) << t;
+	if (bit >= SV_RUN) {
+		GLOBAL cplx *p0 = a + insert0(first, t);
+		GLOBAL cplx *p1 = p0 + bit;
+		u64 i0 = insert0(first, t);
+		if (cmask != 0 && (i0 & cmask & ~(u64)(SV_RUN - 1)) != (cval & ~(u64)(SV_RUN - 1)))
+			return;
+		for (i32 j = 0; j < SV_RUN; j++) {
+			if (((i0 + j) & cmask) != cval)
+				continue;
+			cplx x = p0[j], y = p1[j];
+			p0[j] = CPLX(m00r * x.x - m00i * x.y + m01r * y.x - m01i * y.y,
+				     m00r * x.y + m00i * x.x + m01r * y.y + m01i * y.x);
+			p1[j] = CPLX(m10r * x.x - m10i * x.y + m11r * y.x - m11i * y.y,
+				     m10r * x.y + m10i * x.x + m11r * y.y + m11i * y.x);
 		}
-		a[base | scatter((u64)r, tpack, k)] = CPLX(sr, si);
+		return;
+	}
+	for (i32 j = 0; j < SV_RUN; j++) {
+		u64 i0 = insert0(first + j, t);
+		if ((i0 & cmask) != cval)
+			continue;
+		u64 i1 = i0 | bit;
+		cplx x = a[i0], y = a[i1];
+		a[i0] = CPLX(m00r * x.x - m00i * x.y + m01r * y.x - m01i * y.y,
+			     m00r * x.y + m00i * x.x + m01r * y.y + m01i * y.x);
+		a[i1] = CPLX(m10r * x.x - m10i * x.y + m11r * y.x - m11i * y.y,
+			     m10r * x.y + m10i * x.x + m11r * y.y + m11i * y.x);
 	}
 }
+
+/* sv_applyK (K = 2..6): a dense gate on K targets, matrix m (2^K x 2^K,
+ * row major), over groups = 2^(n-K) groups of 2^K amplitudes. K is a
+ * compile-time constant so the loops unroll and v stays in registers. */
+#define SV_APPLYK(K)                                                           \
+	KERNEL void KNAME(sv_apply##K)(GLOBAL cplx *a, GLOBAL const cplx *m,   \
+		u64 groups, u64 tpack, u64 spack, u64 cmask, u64 cval)         \
+	{                                                                      \
+		u64 g = GID;                                                   \
+		if (g >= groups)                                               \
+			return;                                                \
+		u64 base = g;                                                  \
+		for (i32 b = 0; b < K; b++)                                    \
+			base = insert0(base, TQ(spack, b));                    \
+		if ((base & cmask) != cval)                                    \
+			return;                                                \
+		u64 off[1 << K];                                               \
+		cplx v[1 << K];                                                \
+		off[0] = base;                                                 \
+		for (i32 b = 0; b < K; b++)                                    \
+			for (i32 c = 0; c < (1 << b); c++)                     \
+				off[c | (1 << b)] = off[c] | (((u64)1) << TQ(tpack, b)); \
+		for (i32 c = 0; c < (1 << K); c++)                             \
+			v[c] = a[off[c]];                                      \
+		for (i32 r = 0; r < (1 << K); r++) {                           \
+			real sr = 0, si = 0;                                   \
+			for (i32 c = 0; c < (1 << K); c++) {                   \
+				cplx w = m[r * (1 << K) + c];                  \
+				sr += w.x * v[c].x - w.y * v[c].y;             \
+				si += w.x * v[c].y + w.y * v[c].x;             \
+			}                                                      \
+			a[off[r]] = CPLX(sr, si);                              \
+		}                                                              \
+	}
+
+SV_APPLYK(2)
+SV_APPLYK(3)
+SV_APPLYK(4)
+SV_APPLYK(5)
+SV_APPLYK(6)
 
 /* sv_diag: a diagonal gate d (2^k entries) on the targets of tpack, one
  * work item per amplitude (n = 2^qubits). k = 0 scales the state. */

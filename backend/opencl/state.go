@@ -3,6 +3,8 @@ package opencl
 import (
 	"fmt"
 	"math"
+	"os"
+	"strconv"
 	"slices"
 	"unsafe"
 
@@ -129,6 +131,13 @@ func (s *State) readRange(off int, dst []complex128) error {
 	return nil
 }
 
+// Sync waits until every operation queued on the device has finished.
+func (s *State) Sync() error {
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	return check("clFinish", s.b.l.Finish(s.b.queue))
+}
+
 // Free releases the device buffer.
 func (s *State) Free() error {
 	if s.buf == 0 {
@@ -216,25 +225,30 @@ func (s *State) Apply(g *circuit.Gate) error {
 		if err != nil {
 			return err
 		}
-		return s.b.launch(kern, uintptr(n), 0, mem(s.buf), mem(m), n, int32(k), pack(g.Targets), mask, val)
+		return s.b.launch(kern, uintptr(n), s.gateLocal(n), mem(s.buf), mem(m), n, int32(k), pack(g.Targets), mask, val)
 	case k == 2 && mask == 0 && circuit.IsSwap(g):
 		kern, _, err := s.kernel("sv_swap")
 		if err != nil {
 			return err
 		}
 		q1, q2 := min(g.Targets[0], g.Targets[1]), max(g.Targets[0], g.Targets[1])
-		return s.b.launch(kern, uintptr(n/4), 0, mem(s.buf), n/4, int32(q1), int32(q2))
+		return s.b.launch(kern, uintptr(n/4), s.gateLocal(n/4), mem(s.buf), n/4, int32(q1), int32(q2))
 	case k == 1:
 		kern, _, err := s.kernel("sv_apply1")
 		if err != nil {
 			return err
 		}
 		m := g.Matrix
-		return s.b.launch(kern, uintptr(n/2), 0, mem(s.buf), n/2, int32(g.Targets[0]),
+		if n/2 < svRun {
+			// Too few pairs for one run: the host does it on a readout.
+			return s.applyHost(g)
+		}
+		items := n / 2 / svRun
+		return s.b.launch(kern, uintptr(items), s.gateLocal(items), mem(s.buf), int32(g.Targets[0]),
 			s.real(real(m[0])), s.real(imag(m[0])), s.real(real(m[1])), s.real(imag(m[1])),
 			s.real(real(m[2])), s.real(imag(m[2])), s.real(real(m[3])), s.real(imag(m[3])), mask, val)
 	default:
-		kern, _, err := s.kernel("sv_applyk")
+		kern, _, err := s.kernel(fmt.Sprintf("sv_apply%d", k))
 		if err != nil {
 			return err
 		}
@@ -245,8 +259,22 @@ func (s *State) Apply(g *circuit.Gate) error {
 		sorted := slices.Clone(g.Targets)
 		slices.Sort(sorted)
 		groups := n >> uint(k)
-		return s.b.launch(kern, uintptr(groups), 0, mem(s.buf), mem(m), groups, int32(k), pack(g.Targets), pack(sorted), mask, val)
+		return s.b.launch(kern, uintptr(groups), s.denseLocal(groups), mem(s.buf), mem(m), groups, pack(g.Targets), pack(sorted), mask, val)
 	}
+}
+
+// svRun is SV_RUN in kernels/statevector.cl: the pairs per work item of sv_apply1.
+const svRun = 16
+
+// applyHost applies g to a state too small for the device kernels'
+// granularity (b.mu held): a readout, the host reference, an upload.
+func (s *State) applyHost(g *circuit.Gate) error {
+	a := make([]complex128, s.len())
+	if err := s.readRange(0, a); err != nil {
+		return err
+	}
+	circuit.ApplyToVector(a, g)
+	return s.b.write(s.buf, 0, s.hostAmps(a), s.bytes())
 }
 
 // matrix uploads a gate matrix into the scratch buffer (b.mu held). The
@@ -515,4 +543,31 @@ var (
 	_ backend.ProbabilityReader = (*State)(nil)
 	_ backend.Sampler           = (*State)(nil)
 	_ backend.Cloner            = (*State)(nil)
+	_ backend.Syncer            = (*State)(nil)
 )
+
+// gateLocal is the work-group size of gate kernels over items work items:
+// the largest the device allows (up to 4096) on CPU devices, where PoCL
+// runs a work-group as one vectorised loop, and 256 elsewhere; halved until
+// it divides items, since launches cover items exactly.
+func (s *State) gateLocal(items uint64) uintptr {
+	l := uint64(256)
+	if s.b.dev.Kind() == "cpu" {
+		l = min(4096, uint64(s.b.dev.MaxWorkGroupSize))
+	}
+	for l > 1 && items%l != 0 {
+		l /= 2
+	}
+	return uintptr(l)
+}
+
+func (s *State) denseLocal(items uint64) uintptr {
+	l := uint64(256)
+	if v, err := strconv.Atoi(os.Getenv("MEC_CL_WG")); err == nil {
+		l = uint64(v)
+	}
+	for l > 1 && items%l != 0 {
+		l /= 2
+	}
+	return uintptr(l)
+}
