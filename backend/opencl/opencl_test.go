@@ -30,3 +30,8 @@ func TestConformance(t *testing.T) {
 	b := openCL(t)
 	backendtest.Run(t, b.(backend.StateVector))
 }
+
+func TestSpectralConformance(t *testing.T) {
+	b := openCL(t)
+	backendtest.RunSpectral(t, b.(backend.Spectral))
+}
