@@ -31,6 +31,9 @@ func newFuseCmd() *cobra.Command {
 		steps  int
 		asJSON bool
 		svg    string
+		// QPU check of ψ (see qpuChecker in serve.go)
+		quantumBackend     string
+		qpuShots, qpuEvery int
 	)
 	cmd := &cobra.Command{
 		Use:   "fuse",
@@ -42,7 +45,12 @@ step). --config FILE (JSON or YAML, the fields of fusion.Config; omitted
 fields take the built-in scenario's values) replaces the built-in scenario.
 Prints per-step H_coh, phase difference, E_coh, r, firing rate, norm drift
 and the coupling; --json prints {"config", "steps": [...], "events": [...]}
-instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.`,
+instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.
+--quantum-backend qpu (configured by MEC_QPU_URL etc., see mec serve qpu)
+keeps the state-vector evolution local and, at the end (and every
+--qpu-every steps), prepares ψ on the QPU (circuit.PrepareState, transpiled
+to the device), samples --qpu-shots shots and reports Pearson's χ² and its
+p-value against |ψ|² (table lines, JSON "qpu").`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := fusion.DefaultConfig()
@@ -81,6 +89,10 @@ instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.`,
 				return err
 			}
 			defer sys.Close()
+			qc, err := newQPUChecker(quantumBackend, qpuShots)
+			if err != nil {
+				return err
+			}
 			var bar *progressbar.ProgressBar
 			if f, ok := cmd.ErrOrStderr().(*os.File); ok && term.IsTerminal(int(f.Fd())) && steps >= 50 {
 				bar = progressbar.NewOptions(steps, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("fusion steps"),
@@ -97,6 +109,11 @@ instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.`,
 					return err // violations are reported in the metrics; others stop the run
 				}
 				ms, evs = append(ms, m), append(evs, ev)
+				if qc != nil && ((qpuEvery > 0 && (i+1)%qpuEvery == 0) || i+1 == steps) {
+					if err := qc.check(cmd.Context(), i+1, sys.Psi()); err != nil {
+						return err
+					}
+				}
 				if bar != nil {
 					_ = bar.Add(1)
 				}
@@ -115,7 +132,11 @@ instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.`,
 				stab = &st // registers of at most fusion.MaxJacobianQubits qubits
 			}
 			if asJSON {
-				return writeJSON(out, map[string]any{"config": cfg, "steps": ms, "events": evs, "stability": stab})
+				doc := map[string]any{"config": cfg, "steps": ms, "events": evs, "stability": stab}
+				if qc != nil {
+					doc["qpu"] = qc.checks
+				}
+				return writeJSON(out, doc)
 			}
 			defer func() {
 				if stab != nil {
@@ -135,7 +156,11 @@ instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.`,
 				fmt.Fprintf(tw, "%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.1f\t%+.2e\t%.2f\t%.4f\t%s\n",
 					m.Step, m.HCoh, m.PhaseDiff, m.ECoh, m.R, m.RateHz, m.NormDrift, m.Alpha, m.Gamma, mark)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			qc.print(out)
+			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -143,6 +168,9 @@ instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.`,
 	f.IntVar(&steps, "steps", 100, "number of fusion steps")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.StringVar(&svg, "svg", "", "plot H_coh, r, E_coh and firing rate over time to this SVG file")
+	f.StringVar(&quantumBackend, "quantum-backend", "local", "local, or qpu: also sample ψ on the QPU and χ²-test it against |ψ|² (the evolution itself stays local)")
+	f.IntVar(&qpuShots, "qpu-shots", 8192, "shots per QPU check")
+	f.IntVar(&qpuEvery, "qpu-every", 0, "also check ψ on the QPU every K steps (0: only after the last step)")
 	return cmd
 }
 

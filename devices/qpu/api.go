@@ -1,0 +1,330 @@
+// Package qpu is mec's quantum-processing-unit backend: a partial device
+// that can only sample circuits. Circuits go out as OpenQASM 3 (qasm.Export3;
+// ExportBasis once transpiled) through the job API of the IBM Qiskit Runtime sampler (POST /api/v1/jobs,
+// GET /api/v1/jobs/{id}, GET /api/v1/jobs/{id}/results, POST
+// /api/v1/jobs/{id}/cancel), spoken either by IBM Quantum or by mec's own
+// endpoint (`mec serve qpu`, see Server), which lets a second machine act as
+// the QPU. The backend has no StateVector capability: everything but circuit
+// sampling falls back to the CPU per operation.
+//
+// Configuration comes only from the environment (see Config and FromEnv) or
+// from a token file readable by its owner alone; credentials never appear in
+// errors or logs.
+//
+// Transpile rewrites a circuit into a device basis ({rz, sx, x, cx} or
+// {rz, sx, x, ecr}) and routes it on a coupling map with SWAPs.
+package qpu
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"strings"
+)
+
+// Job states of the IBM Qiskit Runtime job API.
+const (
+	StatusQueued    = "Queued"
+	StatusRunning   = "Running"
+	StatusCompleted = "Completed"
+	StatusFailed    = "Failed"
+	StatusCancelled = "Cancelled"
+)
+
+// Pub is one primitive unified bloc of a sampler job: an OpenQASM 3 circuit,
+// optional parameter values and optional shots. It marshals as the JSON
+// array [circuit, params, shots].
+type Pub struct {
+	Circuit string
+	Params  []float64
+	Shots   int
+}
+
+// MarshalJSON writes the pub as [circuit, params|null, shots].
+func (p Pub) MarshalJSON() ([]byte, error) {
+	arr := []any{p.Circuit, p.Params}
+	if p.Params == nil {
+		arr[1] = nil
+	}
+	if p.Shots > 0 {
+		arr = append(arr, p.Shots)
+	}
+	return json.Marshal(arr)
+}
+
+// UnmarshalJSON reads [circuit], [circuit, params] or [circuit, params, shots].
+func (p *Pub) UnmarshalJSON(b []byte) error {
+	var arr []json.RawMessage
+	if err := json.Unmarshal(b, &arr); err != nil {
+		return fmt.Errorf("pub: %w", err)
+	}
+	if len(arr) < 1 || len(arr) > 3 {
+		return fmt.Errorf("pub: %d elements, want 1 to 3", len(arr))
+	}
+	*p = Pub{}
+	if err := json.Unmarshal(arr[0], &p.Circuit); err != nil {
+		return fmt.Errorf("pub circuit: %w", err)
+	}
+	if len(arr) > 1 && string(bytes.TrimSpace(arr[1])) != "null" {
+		if err := json.Unmarshal(arr[1], &p.Params); err != nil {
+			return fmt.Errorf("pub parameter values: %w", err)
+		}
+	}
+	if len(arr) > 2 && string(bytes.TrimSpace(arr[2])) != "null" {
+		if err := json.Unmarshal(arr[2], &p.Shots); err != nil {
+			return fmt.Errorf("pub shots: %w", err)
+		}
+	}
+	return nil
+}
+
+// JobRequest is the body of POST /api/v1/jobs for the sampler program.
+type JobRequest struct {
+	ProgramID string    `json:"program_id"`
+	Backend   string    `json:"backend,omitempty"`
+	Params    JobParams `json:"params"`
+}
+
+// JobParams are the sampler's parameters (version 2).
+type JobParams struct {
+	Pubs    []Pub       `json:"pubs"`
+	Version int         `json:"version"`
+	Shots   int         `json:"shots,omitempty"`
+	Options *JobOptions `json:"options,omitempty"`
+}
+
+// JobOptions holds the sampler options mec uses.
+type JobOptions struct {
+	// DefaultShots applies to pubs without their own shots.
+	DefaultShots int `json:"default_shots,omitempty"`
+	// Simulator options: the seed for simulator-backed endpoints.
+	Simulator *SimulatorOptions `json:"simulator,omitempty"`
+}
+
+// SimulatorOptions are the sampler's options for simulated devices.
+type SimulatorOptions struct {
+	SeedSimulator *uint64 `json:"seed_simulator,omitempty"`
+}
+
+// JobCreated is the answer to POST /api/v1/jobs.
+type JobCreated struct {
+	ID      string `json:"id"`
+	Backend string `json:"backend,omitempty"`
+}
+
+// JobState is the nested state object of a job.
+type JobState struct {
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// JobStatus is the answer to GET /api/v1/jobs/{id}.
+type JobStatus struct {
+	ID      string   `json:"id"`
+	Backend string   `json:"backend,omitempty"`
+	Status  string   `json:"status"`
+	State   JobState `json:"state"`
+	Created string   `json:"created,omitempty"`
+}
+
+// Phase returns the job's status, from the state object when present.
+func (s JobStatus) Phase() string {
+	if s.State.Status != "" {
+		return canonicalStatus(s.State.Status)
+	}
+	return canonicalStatus(s.Status)
+}
+
+func canonicalStatus(s string) string {
+	switch strings.ToLower(s) {
+	case "queued":
+		return StatusQueued
+	case "running":
+		return StatusRunning
+	case "completed", "done":
+		return StatusCompleted
+	case "failed", "error":
+		return StatusFailed
+	case "cancelled", "canceled":
+		return StatusCancelled
+	}
+	return s
+}
+
+// Register is one classical register of a pub result: a sample per shot,
+// each an integer in hexadecimal ("0x5"), bit j of it classical bit j.
+type Register struct {
+	Name    string
+	Samples []string
+	NumBits int
+}
+
+// PubResult is the result of one pub: its registers in declaration order.
+type PubResult struct {
+	Registers []Register
+	Metadata  map[string]any
+}
+
+// Result is the answer to GET /api/v1/jobs/{id}/results.
+type Result struct {
+	Pubs     []PubResult
+	Metadata map[string]any
+}
+
+// maxResultBits bounds the width of one register in a decoded result.
+const maxResultBits = 4096
+
+// DecodeResult parses a sampler (version 2) result document:
+// {"results": [{"data": {"c": {"samples": ["0x0", ...], "num_bits": 2}}, "metadata": {...}}], "metadata": {...}}.
+// The registers of each pub keep their order in the document. It never
+// panics, whatever the input.
+func DecodeResult(r io.Reader) (*Result, error) {
+	var raw struct {
+		Results []struct {
+			Data     json.RawMessage `json:"data"`
+			Metadata map[string]any  `json:"metadata"`
+		} `json:"results"`
+		Metadata map[string]any `json:"metadata"`
+	}
+	if err := json.NewDecoder(r).Decode(&raw); err != nil {
+		return nil, fmt.Errorf("qpu: decoding result: %w", err)
+	}
+	if raw.Results == nil {
+		return nil, fmt.Errorf("qpu: decoding result: no \"results\"")
+	}
+	out := &Result{Metadata: raw.Metadata}
+	for i, pr := range raw.Results {
+		regs, err := decodeRegisters(pr.Data)
+		if err != nil {
+			return nil, fmt.Errorf("qpu: decoding result of pub %d: %w", i, err)
+		}
+		out.Pubs = append(out.Pubs, PubResult{Registers: regs, Metadata: pr.Metadata})
+	}
+	return out, nil
+}
+
+// decodeRegisters reads the "data" object keeping its keys' order.
+func decodeRegisters(data json.RawMessage) ([]Register, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("no \"data\"")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, fmt.Errorf("\"data\" is not an object")
+	}
+	var regs []Register
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		name, _ := tok.(string)
+		var reg struct {
+			Samples []string `json:"samples"`
+			NumBits int      `json:"num_bits"`
+		}
+		if err := dec.Decode(&reg); err != nil {
+			return nil, fmt.Errorf("register %q: %w", name, err)
+		}
+		if reg.NumBits < 0 || reg.NumBits > maxResultBits {
+			return nil, fmt.Errorf("register %q: num_bits %d", name, reg.NumBits)
+		}
+		for _, s := range reg.Samples {
+			if _, err := parseSample(s, reg.NumBits); err != nil {
+				return nil, fmt.Errorf("register %q: %w", name, err)
+			}
+		}
+		regs = append(regs, Register{Name: name, Samples: reg.Samples, NumBits: reg.NumBits})
+	}
+	if len(regs) == 0 {
+		return nil, fmt.Errorf("no classical registers in \"data\"")
+	}
+	return regs, nil
+}
+
+// parseSample reads a hexadecimal sample and checks it fits in bits bits.
+func parseSample(s string, bits int) (*big.Int, error) {
+	h, ok := strings.CutPrefix(s, "0x")
+	if !ok || h == "" {
+		return nil, fmt.Errorf("sample %q is not 0x-prefixed hexadecimal", truncate(s, 40))
+	}
+	v, ok := new(big.Int).SetString(h, 16)
+	if !ok {
+		return nil, fmt.Errorf("sample %q is not 0x-prefixed hexadecimal", truncate(s, 40))
+	}
+	if v.BitLen() > bits {
+		return nil, fmt.Errorf("sample %q has more than num_bits=%d bits", truncate(s, 40), bits)
+	}
+	return v, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// Counts returns the pub's shot counts as bit strings over all its registers,
+// the first register's bit 0 rightmost (registers concatenated in declaration
+// order, later registers to the left), as sim.Simulator.Counts does.
+func (p PubResult) Counts() (map[string]int, error) {
+	if len(p.Registers) == 0 {
+		return nil, fmt.Errorf("qpu: result has no registers")
+	}
+	shots := len(p.Registers[0].Samples)
+	for _, r := range p.Registers[1:] {
+		if len(r.Samples) != shots {
+			return nil, fmt.Errorf("qpu: register %q has %d samples, %q has %d", r.Name, len(r.Samples), p.Registers[0].Name, shots)
+		}
+	}
+	counts := map[string]int{}
+	var b strings.Builder
+	for i := 0; i < shots; i++ {
+		b.Reset()
+		for k := len(p.Registers) - 1; k >= 0; k-- {
+			r := p.Registers[k]
+			v, err := parseSample(r.Samples[i], r.NumBits)
+			if err != nil {
+				return nil, fmt.Errorf("qpu: register %q: %w", r.Name, err)
+			}
+			s := v.Text(2)
+			if v.Sign() == 0 {
+				s = ""
+			}
+			b.WriteString(strings.Repeat("0", r.NumBits-len(s)))
+			b.WriteString(s)
+		}
+		counts[b.String()]++
+	}
+	return counts, nil
+}
+
+// sampleHex formats a bit string (bit 0 rightmost) as a 0x sample.
+func sampleHex(bits string) (string, error) {
+	if bits == "" {
+		return "0x0", nil
+	}
+	v, ok := new(big.Int).SetString(bits, 2)
+	if !ok {
+		return "", fmt.Errorf("bad bit string %q", truncate(bits, 40))
+	}
+	return "0x" + v.Text(16), nil
+}
+
+// apiError is the JSON error body of the job API.
+type apiError struct {
+	Errors []apiErrorItem `json:"errors"`
+	Trace  string         `json:"trace,omitempty"`
+}
+
+type apiErrorItem struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
