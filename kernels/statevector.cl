@@ -112,6 +112,44 @@ SV_APPLYK(4)
 SV_APPLYK(5)
 SV_APPLYK(6)
 
+/* sv_applyK_run (K = 2..4): the same gate when every target is at least
+ * log2(SV_RUN): work item w handles the SV_RUN consecutive groups
+ * [w*SV_RUN, (w+1)*SV_RUN), whose amplitudes are contiguous for each
+ * matrix index, so the j loop vectorises. */
+#define SV_APPLYK_RUN(K)                                                       \
+	KERNEL void KNAME(sv_apply##K##_run)(GLOBAL cplx *a, GLOBAL const cplx *m, \
+		u64 tpack, u64 spack, u64 cmask, u64 cval)                     \
+	{                                                                      \
+		u64 base = GID * SV_RUN;                                       \
+		for (i32 b = 0; b < K; b++)                                    \
+			base = insert0(base, TQ(spack, b));                    \
+		u64 off[1 << K];                                               \
+		off[0] = base;                                                 \
+		for (i32 b = 0; b < K; b++)                                    \
+			for (i32 c = 0; c < (1 << b); c++)                     \
+				off[c | (1 << b)] = off[c] | (((u64)1) << TQ(tpack, b)); \
+		for (i32 j = 0; j < SV_RUN; j++) {                             \
+			if (((base + j) & cmask) != cval)                      \
+				continue;                                      \
+			cplx v[1 << K];                                        \
+			for (i32 c = 0; c < (1 << K); c++)                     \
+				v[c] = a[off[c] + j];                          \
+			for (i32 r = 0; r < (1 << K); r++) {                   \
+				real sr = 0, si = 0;                           \
+				for (i32 c = 0; c < (1 << K); c++) {           \
+					cplx w = m[r * (1 << K) + c];          \
+					sr += w.x * v[c].x - w.y * v[c].y;     \
+					si += w.x * v[c].y + w.y * v[c].x;     \
+				}                                              \
+				a[off[r] + j] = CPLX(sr, si);                  \
+			}                                                      \
+		}                                                              \
+	}
+
+SV_APPLYK_RUN(2)
+SV_APPLYK_RUN(3)
+SV_APPLYK_RUN(4)
+
 /* sv_diag: a diagonal gate d (2^k entries) on the targets of tpack, one
  * work item per amplitude (n = 2^qubits). k = 0 scales the state. */
 KERNEL void KNAME(sv_diag)(GLOBAL cplx *a, GLOBAL const cplx *dg, u64 n, i32 k,

@@ -3,8 +3,6 @@ package opencl
 import (
 	"fmt"
 	"math"
-	"os"
-	"strconv"
 	"slices"
 	"unsafe"
 
@@ -259,12 +257,28 @@ func (s *State) Apply(g *circuit.Gate) error {
 		sorted := slices.Clone(g.Targets)
 		slices.Sort(sorted)
 		groups := n >> uint(k)
+		if k <= 4 && sorted[0] >= svRunBits && groups%svRun == 0 {
+			kern, _, err := s.kernel(fmt.Sprintf("sv_apply%d_run", k))
+			if err != nil {
+				return err
+			}
+			items := groups / svRun
+			return s.b.launch(kern, uintptr(items), s.gateLocal(items), mem(s.buf), mem(m), pack(g.Targets), pack(sorted), mask, val)
+		}
 		return s.b.launch(kern, uintptr(groups), s.denseLocal(groups), mem(s.buf), mem(m), groups, pack(g.Targets), pack(sorted), mask, val)
 	}
 }
 
 // svRun is SV_RUN in kernels/statevector.cl: the pairs per work item of sv_apply1.
-const svRun = 16
+const (
+	svRun     = 16
+	svRunBits = 4 // log2(svRun)
+)
+
+// FreeLowQubits implements backend.LowQubitHinter: dense gates whose
+// targets all lie at or above qubit log2(SV_RUN) run as contiguous runs
+// that the device vectorises.
+func (b *Backend) FreeLowQubits(backend.Precision) int { return svRunBits }
 
 // applyHost applies g to a state too small for the device kernels'
 // granularity (b.mu held): a readout, the host reference, an upload.
@@ -561,11 +575,10 @@ func (s *State) gateLocal(items uint64) uintptr {
 	return uintptr(l)
 }
 
+// denseLocal is the work-group size of the one-group-per-item dense
+// kernels, whose private arrays make large work-groups spill.
 func (s *State) denseLocal(items uint64) uintptr {
-	l := uint64(256)
-	if v, err := strconv.Atoi(os.Getenv("MEC_CL_WG")); err == nil {
-		l = uint64(v)
-	}
+	l := uint64(128)
 	for l > 1 && items%l != 0 {
 		l /= 2
 	}

@@ -1,0 +1,836 @@
+package opencl
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"unsafe"
+
+	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/snn"
+)
+
+var (
+	_ backend.Spiking            = (*Backend)(nil)
+	_ backend.NetworkSnapshotter = (*network)(nil)
+)
+
+// snapMagic starts an snn snapshot (package snn's format version 1, which
+// Snapshot and Restore here read and write, so snapshots move between
+// this backend and the CPU one).
+const snapMagic = "MECSNN\x00\x01"
+
+// NewNetwork builds the network with package snn on the host (so the
+// synapses and initial state are exactly the CPU backend's), uploads the
+// neuron state, the synapses (as per-target incoming lists, ordered as snn
+// adds them), the drives and the delay rings, and simulates it on the
+// device in double precision, bit for bit as package snn does.
+//
+// Per step the device runs five kernels (update, scan, compaction,
+// delivery; one more and a recount when AddVoltages pushed neurons to
+// threshold). The Poisson inputs are drawn on the host by snn's own
+// generators (a host network holding only the Poisson groups, stepped in
+// lockstep), and this step's Poisson spikes, a short index list, are the
+// one host→device transfer per step. Step reads the spike count and the
+// spike list back; Run reads nothing.
+//
+// Double precision is required (cl_khr_fp64): without it the spike trains
+// could not match the CPU engine's, and NewNetwork refuses.
+func (b *Backend) NewNetwork(net *snn.Network, opt snn.Options) (backend.Network, error) {
+	if net == nil {
+		return nil, errors.New("opencl: nil network")
+	}
+	if !b.dev.FP64 {
+		return nil, fmt.Errorf("opencl: %s: spiking networks need double precision to match package snn: %w", b.dev.Name, errNoFP64)
+	}
+	if opt.Threads < 0 {
+		return nil, fmt.Errorf("opencl: snn options: threads must be ≥ 0, got %d", opt.Threads)
+	}
+	host, err := net.Build(snn.Options{Threads: 1, Method: opt.Method})
+	if err != nil {
+		return nil, fmt.Errorf("opencl: %w", err)
+	}
+	defer host.Close()
+	nw := &network{b: b, n: host.N(), dt: host.Dt(), lay: host.Layout()}
+	if err := nw.tables(); err != nil {
+		return nil, err
+	}
+	if len(net.Poisson) > 0 {
+		if err := nw.newGenerator(net); err != nil {
+			return nil, err
+		}
+	}
+	snap, err := host.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("opencl: %w", err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, err := b.program("lif", backend.Complex128); err != nil {
+		nw.close()
+		return nil, err
+	}
+	if err := nw.upload(); err != nil {
+		nw.close()
+		return nil, err
+	}
+	if err := nw.restore(snap); err != nil {
+		nw.close()
+		return nil, fmt.Errorf("opencl: initial state: %w", err)
+	}
+	return nw, nil
+}
+
+// network is a spiking network resident on the device.
+type network struct {
+	b   *Backend
+	n   int
+	dt  float64
+	lay *snn.Layout
+
+	// Host tables (also uploaded).
+	pid      []int32 // population of each neuron
+	pint     []int32 // per population: lo, size, first channel, channels
+	preal    []float64
+	pref     []uint64
+	cint     []int32 // per channel: depth, drive, ring and stamp offsets
+	creal    []float64
+	nJ       int // drive values
+	nRing    int // ring values
+	nStamp   int // ring slots
+	inptr    []int32
+	src      []int32
+	code     []int32
+	win      []float64
+	groups   int
+	nSources int // neurons + Poisson sources
+
+	// Host state.
+	step  int64
+	force []int
+	ext   []float64 // R·I_ext (for snapshots; constant here)
+	cst   []float64 // host copy of the loop constant
+
+	// Poisson generators: snn's own, in a host network of the Poisson
+	// groups only, stepped in lockstep.
+	gen   *snn.Sim
+	gname []string
+	gprev [][]int64 // counts after the previous step
+	goff  []int     // global source index of each group's first source
+	pbuf  []int32
+
+	// Device buffers.
+	dv, dlast, dcount, dcst, dpid, dpint, dpreal, dpref, dcint, dcreal  uintptr
+	dJ, dring, dstamp, dflag, dgcount, dgoff, dnspk, dspk, dpspk, dfidx uintptr
+	dinptr, dsrc, dcode, dwin                                           uintptr
+	owned                                                               []uintptr
+	freed                                                               bool
+}
+
+// genPopName names the host generator network's one (idle) population.
+const genPopName = "opencl-poisson-host"
+
+// tables lays the network out for the device.
+func (nw *network) tables() error {
+	lay := nw.lay
+	n := nw.n
+	if n > math.MaxInt32-1 {
+		return fmt.Errorf("opencl: %d neurons is too many", n)
+	}
+	nw.pid = make([]int32, n)
+	chanStart := make([]int, len(lay.Populations))
+	nc := 0
+	for p, pl := range lay.Populations {
+		for i := pl.Lo; i < pl.Hi; i++ {
+			nw.pid[i] = int32(p)
+		}
+		size := pl.Hi - pl.Lo
+		chanStart[p] = nc
+		nw.pint = append(nw.pint, int32(pl.Lo), int32(size), int32(nc), int32(len(pl.Channels)))
+		nw.preal = append(nw.preal, pl.Em, pl.VTh, pl.VReset)
+		nw.pref = append(nw.pref, uint64(pl.RefSteps))
+		for _, c := range pl.Channels {
+			depth := c.Depth
+			ringOff, stampOff := nw.nRing, nw.nStamp
+			if depth > 1 {
+				nw.nRing += depth * size
+				nw.nStamp += depth
+			}
+			nw.cint = append(nw.cint, int32(depth), int32(nw.nJ), int32(ringOff), int32(stampOff))
+			nw.creal = append(nw.creal, c.Prop, c.Decay)
+			nw.nJ += size
+			nc++
+			if nw.nJ > math.MaxInt32 || nw.nRing > math.MaxInt32 {
+				return fmt.Errorf("opencl: the synaptic drives and delay rings exceed %d values", math.MaxInt32)
+			}
+		}
+	}
+	if nc > 1<<15 {
+		return fmt.Errorf("opencl: %d synaptic channels is more than %d", nc, 1<<15)
+	}
+	nw.goff = make([]int, len(lay.PoissonSizes))
+	nw.nSources = n
+	for g, size := range lay.PoissonSizes {
+		nw.goff[g] = nw.nSources
+		nw.nSources += size
+	}
+	if nw.nSources > math.MaxInt32 {
+		return fmt.Errorf("opencl: %d spike sources is too many", nw.nSources)
+	}
+
+	// Incoming synapses per target, in the order snn adds them: sources
+	// ascending (neurons, then Poisson sources), then projection, then
+	// CSR position. Two passes in that order: count, then fill.
+	type class struct {
+		poisson bool
+		index   int
+		size    int
+		first   int // global source index of source 0
+		edges   []snn.EdgeLayout
+	}
+	var classes []class
+	for p, pl := range lay.Populations {
+		classes = append(classes, class{index: p, size: pl.Hi - pl.Lo, first: pl.Lo})
+	}
+	for g, size := range lay.PoissonSizes {
+		classes = append(classes, class{poisson: true, index: g, size: size, first: nw.goff[g]})
+	}
+	for _, e := range lay.Edges {
+		for k := range classes {
+			if classes[k].poisson == e.FromPoisson && classes[k].index == e.From {
+				classes[k].edges = append(classes[k].edges, e)
+			}
+		}
+	}
+	visit := func(f func(src, tgt int, w float64, code int32)) {
+		for _, c := range classes {
+			for s := 0; s < c.size; s++ {
+				for _, e := range c.edges {
+					tp := lay.Populations[e.To]
+					ch := int32(chanStart[e.To]+e.Channel) << 16
+					if e.Dense != nil {
+						nt := tp.Hi - tp.Lo
+						for t, w := range e.Dense[s*nt : (s+1)*nt] {
+							f(c.first+s, tp.Lo+t, w, ch|int32(e.Delay))
+						}
+						continue
+					}
+					for q := e.RowPtr[s]; q < e.RowPtr[s+1]; q++ {
+						d := e.Delay
+						if e.Delays != nil {
+							d = int(e.Delays[q])
+						}
+						f(c.first+s, tp.Lo+int(e.Col[q]), e.W[q], ch|int32(d))
+					}
+				}
+			}
+		}
+	}
+	cnt := make([]int, n+1)
+	total := 0
+	visit(func(_, t int, _ float64, _ int32) { cnt[t+1]++; total++ })
+	if total > math.MaxInt32 {
+		return fmt.Errorf("opencl: %d synapses is more than %d", total, math.MaxInt32)
+	}
+	nw.inptr = make([]int32, n+1)
+	for i := 0; i < n; i++ {
+		cnt[i+1] += cnt[i]
+		nw.inptr[i+1] = int32(cnt[i+1])
+	}
+	nw.src = make([]int32, total)
+	nw.code = make([]int32, total)
+	nw.win = make([]float64, total)
+	visit(func(s, t int, w float64, code int32) {
+		q := cnt[t]
+		cnt[t]++
+		nw.src[q], nw.code[q], nw.win[q] = int32(s), code, w
+	})
+	nw.groups = (n + kuWG - 1) / kuWG
+	return nil
+}
+
+// newGenerator builds the host network of the Poisson groups alone: same
+// seed and groups, so the same random streams as snn's full network.
+func (nw *network) newGenerator(net *snn.Network) error {
+	name := genPopName
+	for taken := true; taken; {
+		taken = false
+		for _, g := range net.Poisson {
+			if g.Name == name {
+				name += "_"
+				taken = true
+			}
+		}
+	}
+	gn := &snn.Network{DtMs: net.DtMs, Seed: net.Seed, Poisson: slices.Clone(net.Poisson)}
+	gn.AddPopulation(snn.Population{Name: name, Size: 1, Neuron: snn.LIF{TauMMs: 10, VRestMV: -70, VThMV: -50, VResetMV: -70}})
+	gen, err := gn.Build(snn.Options{Threads: 1})
+	if err != nil {
+		return fmt.Errorf("opencl: Poisson generators: %w", err)
+	}
+	nw.gen = gen
+	for _, g := range net.Poisson {
+		nw.gname = append(nw.gname, g.Name)
+		nw.gprev = append(nw.gprev, slices.Clone(gen.PoissonCounts(g.Name)))
+	}
+	return nil
+}
+
+// genSnapPrefix is the length of the generator network's snapshot before
+// its Poisson part: magic, step, n, then for its one neuron v, last,
+// count, ext, cst, the (empty) kick list, injAt and the (empty) injection
+// list; its population has no synaptic channels.
+const genSnapPrefix = 8 + 8 + 8 + 5*8 + 8 + 4 + 8
+
+// pending reports whether the generator network has a Poisson part.
+func (nw *network) hasGen() bool { return nw.gen != nil }
+
+// poissonStep advances the host generators by one step and returns the
+// global source indices of the Poisson spikes of that step, ascending.
+func (nw *network) poissonStep() []int32 {
+	nw.pbuf = nw.pbuf[:0]
+	if nw.gen == nil {
+		return nw.pbuf
+	}
+	nw.gen.Step()
+	for g, name := range nw.gname {
+		cur := nw.gen.PoissonCounts(name)
+		prev := nw.gprev[g]
+		for k, c := range cur {
+			if c != prev[k] {
+				nw.pbuf = append(nw.pbuf, int32(nw.goff[g]+k))
+				prev[k] = c
+			}
+		}
+	}
+	return nw.pbuf
+}
+
+// upload allocates the device buffers and writes the static tables (b.mu held).
+func (nw *network) upload() error {
+	b := nw.b
+	n := uintptr(nw.n)
+	alloc := func(dst *uintptr, size uintptr) error {
+		m, err := b.alloc(max(size, 8))
+		if err != nil {
+			return err
+		}
+		*dst = m
+		nw.owned = append(nw.owned, m)
+		return nil
+	}
+	put := func(dst *uintptr, p unsafe.Pointer, size uintptr) error {
+		if err := alloc(dst, size); err != nil {
+			return err
+		}
+		if size == 0 {
+			return nil
+		}
+		return b.write(*dst, 0, p, size)
+	}
+	g := uintptr(nw.groups)
+	for _, x := range []struct {
+		dst  *uintptr
+		size uintptr
+	}{
+		{&nw.dv, 8 * n}, {&nw.dlast, 8 * n}, {&nw.dcount, 8 * n}, {&nw.dcst, 8 * n},
+		{&nw.dJ, 8 * uintptr(nw.nJ)}, {&nw.dring, 8 * uintptr(nw.nRing)}, {&nw.dstamp, 8 * uintptr(nw.nStamp)},
+		{&nw.dflag, 4 * n}, {&nw.dgcount, 4 * g}, {&nw.dgoff, 4 * g}, {&nw.dnspk, 4},
+		{&nw.dspk, 4 * n}, {&nw.dpspk, 4 * uintptr(nw.nSources-nw.n)}, {&nw.dfidx, 4 * n},
+	} {
+		if err := alloc(x.dst, x.size); err != nil {
+			return err
+		}
+	}
+	i32s := func(dst *uintptr, x []int32) error {
+		if len(x) == 0 {
+			return alloc(dst, 0)
+		}
+		return put(dst, unsafe.Pointer(&x[0]), 4*uintptr(len(x)))
+	}
+	f64s := func(dst *uintptr, x []float64) error {
+		if len(x) == 0 {
+			return alloc(dst, 0)
+		}
+		return put(dst, unsafe.Pointer(&x[0]), 8*uintptr(len(x)))
+	}
+	for _, err := range []func() error{
+		func() error { return i32s(&nw.dpid, nw.pid) },
+		func() error { return i32s(&nw.dpint, nw.pint) },
+		func() error { return f64s(&nw.dpreal, nw.preal) },
+		func() error { return put(&nw.dpref, unsafe.Pointer(&nw.pref[0]), 8*uintptr(len(nw.pref))) },
+		func() error { return i32s(&nw.dcint, nw.cint) },
+		func() error { return f64s(&nw.dcreal, nw.creal) },
+		func() error { return i32s(&nw.dinptr, nw.inptr) },
+		func() error { return i32s(&nw.dsrc, nw.src) },
+		func() error { return i32s(&nw.dcode, nw.code) },
+		func() error { return f64s(&nw.dwin, nw.win) },
+	} {
+		if err := err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// close releases the device buffers and the host generators (b.mu held
+// or the network not yet shared).
+func (nw *network) close() {
+	for _, m := range nw.owned {
+		nw.b.l.ReleaseMemObject(m)
+	}
+	nw.owned = nil
+	if nw.gen != nil {
+		nw.gen.Close()
+		nw.gen = nil
+	}
+}
+
+func (nw *network) alive() error {
+	if nw.freed {
+		return errors.New("opencl: network used after Free")
+	}
+	return nil
+}
+
+// N returns the number of LIF neurons.
+func (nw *network) N() int { return nw.n }
+
+// DtMs returns the time step in ms.
+func (nw *network) DtMs() float64 { return nw.dt }
+
+// lifKernel returns a lif kernel (b.mu held).
+func (nw *network) lifKernel(base string) (uintptr, error) {
+	pr, err := nw.b.program("lif", backend.Complex128)
+	if err != nil {
+		return 0, err
+	}
+	return nw.b.kernel(pr, base+"_f64")
+}
+
+// advance enqueues one step (b.mu held).
+func (nw *network) advance() error {
+	b := nw.b
+	var ks [6]uintptr
+	for i, name := range []string{"lif_update", "lif_force", "lif_count", "lif_scan", "lif_compact", "lif_deliver"} {
+		k, err := nw.lifKernel(name)
+		if err != nil {
+			return err
+		}
+		ks[i] = k
+	}
+	kUpdate, kForce, kCount, kScan, kCompact, kDeliver := ks[0], ks[1], ks[2], ks[3], ks[4], ks[5]
+	step := uint64(nw.step)
+	n32 := int32(nw.n)
+	pois := nw.poissonStep()
+	if len(pois) > 0 {
+		if err := b.write(nw.dpspk, 0, unsafe.Pointer(&pois[0]), 4*uintptr(len(pois))); err != nil {
+			return err
+		}
+	}
+	global := uintptr(nw.groups * kuWG)
+	if err := b.launch(kUpdate, global, kuWG, mem(nw.dv), mem(nw.dlast), mem(nw.dcount), mem(nw.dcst), mem(nw.dpid),
+		mem(nw.dpint), mem(nw.dpreal), mem(nw.dpref), mem(nw.dcint), mem(nw.dcreal),
+		mem(nw.dJ), mem(nw.dflag), mem(nw.dgcount), step, n32); err != nil {
+		return err
+	}
+	if len(nw.force) > 0 {
+		slices.Sort(nw.force)
+		f := slices.Compact(nw.force)
+		idx := make([]int32, len(f))
+		for k, i := range f {
+			idx[k] = int32(i)
+		}
+		nw.force = nw.force[:0]
+		if err := b.write(nw.dfidx, 0, unsafe.Pointer(&idx[0]), 4*uintptr(len(idx))); err != nil {
+			return err
+		}
+		if err := b.launch(kForce, uintptr(len(idx)), 0, mem(nw.dv), mem(nw.dlast), mem(nw.dcount), mem(nw.dflag),
+			mem(nw.dpid), mem(nw.dpreal), mem(nw.dfidx), int32(len(idx)), step); err != nil {
+			return err
+		}
+		if err := b.launch(kCount, global, kuWG, mem(nw.dflag), n32, mem(nw.dgcount)); err != nil {
+			return err
+		}
+	}
+	if err := b.launch(kScan, kuWG, kuWG, mem(nw.dgcount), int32(nw.groups), mem(nw.dgoff), mem(nw.dnspk)); err != nil {
+		return err
+	}
+	if err := b.launch(kCompact, global, kuWG, mem(nw.dflag), n32, mem(nw.dgoff), mem(nw.dspk)); err != nil {
+		return err
+	}
+	if err := b.launch(kDeliver, uintptr(nw.n), 0, mem(nw.dpid), mem(nw.dpint), mem(nw.dcint),
+		mem(nw.dinptr), mem(nw.dsrc), mem(nw.dcode), mem(nw.dwin),
+		mem(nw.dspk), mem(nw.dnspk), mem(nw.dpspk), int32(len(pois)),
+		mem(nw.dflag), mem(nw.dJ), mem(nw.dring), mem(nw.dstamp), step, n32); err != nil {
+		return err
+	}
+	nw.step++
+	return nil
+}
+
+// Step advances one time step and returns the neurons that spiked, ascending.
+func (nw *network) Step() ([]int, error) {
+	if err := nw.alive(); err != nil {
+		return nil, err
+	}
+	b := nw.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := nw.advance(); err != nil {
+		return nil, fmt.Errorf("opencl: snn step %d: %w", nw.step, err)
+	}
+	var ns int32
+	if err := b.read(nw.dnspk, 0, unsafe.Pointer(&ns), 4); err != nil {
+		return nil, fmt.Errorf("opencl: snn spikes: %w", err)
+	}
+	out := make([]int, ns)
+	if ns > 0 {
+		idx := make([]int32, ns)
+		if err := b.read(nw.dspk, 0, unsafe.Pointer(&idx[0]), 4*uintptr(ns)); err != nil {
+			return nil, fmt.Errorf("opencl: snn spikes: %w", err)
+		}
+		for k, i := range idx {
+			out[k] = int(i)
+		}
+	}
+	return out, nil
+}
+
+// Run advances steps time steps without reading spikes out; it returns
+// when the device has finished them.
+func (nw *network) Run(steps int) error {
+	if err := nw.alive(); err != nil {
+		return err
+	}
+	if steps < 0 {
+		return fmt.Errorf("opencl: Run(%d)", steps)
+	}
+	b := nw.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k := 0; k < steps; k++ {
+		if err := nw.advance(); err != nil {
+			return fmt.Errorf("opencl: snn step %d: %w", nw.step, err)
+		}
+	}
+	return check("clFinish", b.l.Finish(b.queue))
+}
+
+// Voltages copies the membrane potentials (mV) into dst.
+func (nw *network) Voltages(dst []float64) error {
+	if err := nw.alive(); err != nil {
+		return err
+	}
+	if len(dst) != nw.n {
+		return fmt.Errorf("opencl: Voltages into %d values for %d neurons", len(dst), nw.n)
+	}
+	nw.b.mu.Lock()
+	defer nw.b.mu.Unlock()
+	return nw.b.read(nw.dv, 0, unsafe.Pointer(&dst[0]), 8*uintptr(nw.n))
+}
+
+// SpikeCounts copies each neuron's spike count so far into dst.
+func (nw *network) SpikeCounts(dst []int64) error {
+	if err := nw.alive(); err != nil {
+		return err
+	}
+	if len(dst) != nw.n {
+		return fmt.Errorf("opencl: SpikeCounts into %d values for %d neurons", len(dst), nw.n)
+	}
+	nw.b.mu.Lock()
+	defer nw.b.mu.Unlock()
+	return nw.b.read(nw.dcount, 0, unsafe.Pointer(&dst[0]), 8*uintptr(nw.n))
+}
+
+// AddVoltages adds dv[i] mV to every non-refractory neuron i now (as
+// snn.Sim.AddVoltage); a neuron pushed to V_th spikes in the next step.
+func (nw *network) AddVoltages(dv []float64) error {
+	if err := nw.alive(); err != nil {
+		return err
+	}
+	if len(dv) != nw.n {
+		return fmt.Errorf("opencl: AddVoltages of %d values for %d neurons", len(dv), nw.n)
+	}
+	for i, x := range dv {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("opencl: AddVoltages: value %d is %v", i, x)
+		}
+	}
+	b := nw.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v := make([]float64, nw.n)
+	last := make([]int64, nw.n)
+	if err := b.read(nw.dv, 0, unsafe.Pointer(&v[0]), 8*uintptr(nw.n)); err != nil {
+		return fmt.Errorf("opencl: AddVoltages: %w", err)
+	}
+	if err := b.read(nw.dlast, 0, unsafe.Pointer(&last[0]), 8*uintptr(nw.n)); err != nil {
+		return fmt.Errorf("opencl: AddVoltages: %w", err)
+	}
+	for i, x := range dv {
+		if x == 0 {
+			continue
+		}
+		p := nw.pid[i]
+		if nw.step-last[i] <= int64(nw.pref[p]) { // refractory: clamped
+			continue
+		}
+		v[i] += x
+		if v[i] >= nw.preal[3*p+1] {
+			nw.force = append(nw.force, i)
+		}
+	}
+	if err := b.write(nw.dv, 0, unsafe.Pointer(&v[0]), 8*uintptr(nw.n)); err != nil {
+		return fmt.Errorf("opencl: AddVoltages: %w", err)
+	}
+	return nil
+}
+
+// Free releases the device buffers; later calls fail.
+func (nw *network) Free() error {
+	if nw.freed {
+		return nil
+	}
+	nw.b.mu.Lock()
+	defer nw.b.mu.Unlock()
+	nw.close()
+	nw.freed = true
+	return nil
+}
+
+// Snapshot returns the complete dynamic state in package snn's snapshot
+// format: a CPU-backend network of the same description restores it, and
+// so does this one.
+func (nw *network) Snapshot() ([]byte, error) {
+	if err := nw.alive(); err != nil {
+		return nil, err
+	}
+	b := nw.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := nw.n
+	v := make([]float64, n)
+	last := make([]int64, n)
+	count := make([]int64, n)
+	J := make([]float64, max(nw.nJ, 1))
+	ring := make([]float64, max(nw.nRing, 1))
+	stamp := make([]uint64, max(nw.nStamp, 1))
+	for _, r := range []struct {
+		m    uintptr
+		p    unsafe.Pointer
+		size int
+	}{
+		{nw.dv, unsafe.Pointer(&v[0]), 8 * n}, {nw.dlast, unsafe.Pointer(&last[0]), 8 * n},
+		{nw.dcount, unsafe.Pointer(&count[0]), 8 * n}, {nw.dJ, unsafe.Pointer(&J[0]), 8 * nw.nJ},
+		{nw.dring, unsafe.Pointer(&ring[0]), 8 * nw.nRing}, {nw.dstamp, unsafe.Pointer(&stamp[0]), 8 * nw.nStamp},
+	} {
+		if r.size == 0 {
+			continue
+		}
+		if err := b.read(r.m, 0, r.p, uintptr(r.size)); err != nil {
+			return nil, fmt.Errorf("opencl: snapshot: %w", err)
+		}
+	}
+	var buf bytes.Buffer
+	buf.WriteString(snapMagic)
+	w := func(x any) { _ = binary.Write(&buf, binary.LittleEndian, x) }
+	w(nw.step)
+	w(int64(n))
+	w(v)
+	w(last)
+	w(count)
+	w(nw.ext)
+	w(nw.cst)
+	w(int64(len(nw.force)))
+	for _, i := range nw.force {
+		w(int64(i))
+	}
+	injAt := make([]int32, n)
+	for i := range injAt {
+		injAt[i] = -1
+	}
+	w(injAt)
+	w(int64(0))
+	for c := 0; c < len(nw.cint)/4; c++ {
+		depth, jo, ro, so := int(nw.cint[4*c]), int(nw.cint[4*c+1]), int(nw.cint[4*c+2]), int(nw.cint[4*c+3])
+		size := nw.chanSize(c)
+		w(J[jo : jo+size])
+		if depth <= 1 {
+			w(int64(0))
+			continue
+		}
+		w(int64(depth * size))
+		w(ring[ro : ro+depth*size])
+		used := make([]bool, depth)
+		for s := range used {
+			used[s] = stamp[so+s] > uint64(nw.step) // due at a step ≥ now
+		}
+		w(used)
+	}
+	if nw.gen != nil {
+		gs, err := nw.gen.Snapshot()
+		if err != nil {
+			return nil, fmt.Errorf("opencl: snapshot: %w", err)
+		}
+		buf.Write(gs[genSnapPrefix:])
+	}
+	return buf.Bytes(), nil
+}
+
+// chanSize is the size of the population of channel c.
+func (nw *network) chanSize(c int) int {
+	for p := 0; p < len(nw.pint)/4; p++ {
+		c0, nc := int(nw.pint[4*p+2]), int(nw.pint[4*p+3])
+		if c >= c0 && c < c0+nc {
+			return int(nw.pint[4*p+1])
+		}
+	}
+	return 0
+}
+
+// Restore sets the network to a snapshot of the same network (from this
+// backend or the CPU one). Snapshots with pending InjectCurrent
+// injections (which this backend's interface cannot make) are refused.
+func (nw *network) Restore(snap []byte) error {
+	if err := nw.alive(); err != nil {
+		return err
+	}
+	nw.b.mu.Lock()
+	defer nw.b.mu.Unlock()
+	if err := nw.restore(snap); err != nil {
+		return fmt.Errorf("opencl: restore: %w", err)
+	}
+	return nil
+}
+
+// restore parses an snn snapshot and writes it to the device (b.mu held).
+// Nothing changes unless the whole snapshot is valid.
+func (nw *network) restore(snap []byte) error {
+	r := bytes.NewReader(snap)
+	magic := make([]byte, len(snapMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != snapMagic {
+		return errors.New("not a snapshot")
+	}
+	var err error
+	rd := func(x any) {
+		if err == nil {
+			err = binary.Read(r, binary.LittleEndian, x)
+		}
+	}
+	count := func(limit int64) int {
+		var k int64
+		rd(&k)
+		if err == nil && (k < 0 || k > limit) {
+			err = fmt.Errorf("length %d out of range", k)
+		}
+		return int(k)
+	}
+	n := nw.n
+	var step, nn int64
+	rd(&step)
+	rd(&nn)
+	if err == nil && nn != int64(n) {
+		return fmt.Errorf("snapshot of %d neurons into a network of %d", nn, n)
+	}
+	if err == nil && step < 0 {
+		err = fmt.Errorf("step %d", step)
+	}
+	v, last, cnt := make([]float64, n), make([]int64, n), make([]int64, n)
+	ext, cst := make([]float64, n), make([]float64, n)
+	rd(v)
+	rd(last)
+	rd(cnt)
+	rd(ext)
+	rd(cst)
+	force := make([]int, count(int64(n)))
+	for i := range force {
+		var x int64
+		rd(&x)
+		if err == nil && (x < 0 || x >= int64(n)) {
+			err = fmt.Errorf("kicked neuron %d out of range", x)
+		}
+		force[i] = int(x)
+	}
+	injAt := make([]int32, n)
+	rd(injAt)
+	if ninj := count(int64(n)); err == nil && ninj != 0 {
+		return errors.New("pending current injections are not supported by this backend")
+	}
+	J := make([]float64, max(nw.nJ, 1))
+	ring := make([]float64, max(nw.nRing, 1))
+	stamp := make([]uint64, max(nw.nStamp, 1))
+	for c := 0; c < len(nw.cint)/4 && err == nil; c++ {
+		depth, jo, ro, so := int(nw.cint[4*c]), int(nw.cint[4*c+1]), int(nw.cint[4*c+2]), int(nw.cint[4*c+3])
+		size := nw.chanSize(c)
+		rd(J[jo : jo+size])
+		want := 0
+		if depth > 1 {
+			want = depth * size
+		}
+		if nr := count(int64(want)); err == nil && nr != want {
+			err = errors.New("delay ring size differs")
+		}
+		if depth <= 1 {
+			continue
+		}
+		rd(ring[ro : ro+want])
+		used := make([]bool, depth)
+		rd(used)
+		for s, u := range used {
+			if u { // due at the step ≥ now that maps to slot s
+				due := step + int64((s-int(step%int64(depth))+depth)%depth)
+				stamp[so+s] = uint64(due) + 1
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	// The Poisson part goes to the host generators, through their own
+	// Restore (which validates it).
+	if nw.gen != nil {
+		gs, gerr := nw.gen.Snapshot()
+		if gerr != nil {
+			return gerr
+		}
+		tail := snap[len(snap)-r.Len():]
+		gsnap := append([]byte{}, gs[:genSnapPrefix]...)
+		binary.LittleEndian.PutUint64(gsnap[len(snapMagic):], uint64(step))
+		gsnap = append(gsnap, tail...)
+		if err := nw.gen.Restore(gsnap); err != nil {
+			return err
+		}
+		for g, name := range nw.gname {
+			copy(nw.gprev[g], nw.gen.PoissonCounts(name))
+		}
+	} else if r.Len() != 0 {
+		return fmt.Errorf("%d trailing bytes", r.Len())
+	}
+	b := nw.b
+	for _, x := range []struct {
+		m    uintptr
+		p    unsafe.Pointer
+		size int
+	}{
+		{nw.dv, unsafe.Pointer(&v[0]), 8 * n}, {nw.dlast, unsafe.Pointer(&last[0]), 8 * n},
+		{nw.dcount, unsafe.Pointer(&cnt[0]), 8 * n}, {nw.dcst, unsafe.Pointer(&cst[0]), 8 * n},
+		{nw.dJ, unsafe.Pointer(&J[0]), 8 * nw.nJ}, {nw.dring, unsafe.Pointer(&ring[0]), 8 * nw.nRing},
+		{nw.dstamp, unsafe.Pointer(&stamp[0]), 8 * nw.nStamp},
+	} {
+		if x.size == 0 {
+			continue
+		}
+		if err := b.write(x.m, 0, x.p, uintptr(x.size)); err != nil {
+			return err
+		}
+	}
+	nw.step = step
+	nw.force = force
+	nw.ext, nw.cst = ext, cst
+	return nil
+}
