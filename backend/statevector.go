@@ -111,10 +111,11 @@ type Syncer interface {
 	Sync() error
 }
 
-// Sync waits for the operations queued on s (a no-op for synchronous
-// backends). Benchmarks call it before stopping the clock.
-func Sync(s State) error {
-	if y, ok := s.(Syncer); ok {
+// Sync waits for the operations queued on x — a State, an FFT, a Network
+// or Oscillators — (a no-op for synchronous backends). Benchmarks call it
+// before stopping the clock.
+func Sync(x any) error {
+	if y, ok := x.(Syncer); ok {
 		return y.Sync()
 	}
 	return nil

@@ -19,7 +19,6 @@ import (
 	"github.com/prismai/mec/backend/backendtest"
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/internal/fft"
 	"github.com/prismai/mec/internal/peers"
 	"github.com/prismai/mec/sim"
 	"github.com/prismai/mec/snn"
@@ -118,8 +117,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					rep.Skipped = append(rep.Skipped, fmt.Sprintf("quantum on %s: no state-vector capability", be.Name()))
 				}
 			case "fft":
-				if be.Name() == "cpu" {
-					ws = append(ws, fftWorkloads(be, cfg.Quick)...)
+				if sp, ok := be.(backend.Spectral); ok {
+					ws = append(ws, fftWorkloads(be, sp, cfg.Quick)...)
 				} else {
 					rep.Skipped = append(rep.Skipped, fmt.Sprintf("fft on %s: no spectral capability", be.Name()))
 				}
@@ -133,8 +132,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					rep.Skipped = append(rep.Skipped, fmt.Sprintf("fusion on %s: needs state-vector, spiking and spectral capabilities", be.Name()))
 				}
 			case "snn":
-				if be.Name() == "cpu" {
-					ws = append(ws, snnWorkloads(be, cfg.Quick, cfg.Peers)...)
+				if sp, ok := be.(backend.Spiking); ok {
+					ws = append(ws, snnWorkloads(be, sp, cfg.Quick, cfg.Peers)...)
 				} else {
 					rep.Skipped = append(rep.Skipped, fmt.Sprintf("snn on %s: no spiking capability", be.Name()))
 				}
@@ -190,13 +189,17 @@ func timeIt(ctx context.Context, minDur time.Duration, f func() error) (float64,
 // random circuit with and without fusion.
 func quantumWorkloads(be backend.Backend, sv backend.StateVector, stream Stream, quick bool) []workload {
 	name := be.Name()
-	n := 24
+	n, qn, rn := 24, 24, 24
 	targets := make([]int, n)
 	for q := range targets {
 		targets[q] = q
 	}
+	fuses := []int{0, sim.DefaultFuse, 4}
 	if quick {
-		targets = []int{0, 1, 5, 12, 23}
+		// Quick: smaller states, every figure against the bandwidth bound.
+		n, qn, rn = 22, 20, 20
+		targets = []int{0, 1, 5, 12, 21}
+		fuses = []int{sim.DefaultFuse}
 	}
 	var ws []workload
 	for _, p := range []backend.Precision{backend.Complex128, backend.Complex64} {
@@ -204,23 +207,15 @@ func quantumWorkloads(be backend.Backend, sv backend.StateVector, stream Stream,
 			return gateSweep(ctx, sv, name, n, p, targets, stream)
 		}})
 	}
-	qn := 24
-	if quick {
-		qn = 22
-	}
 	ws = append(ws, workload{"quantum", fmt.Sprintf("qft/c128/qubits=%d", qn), be, func(ctx context.Context) ([]Figure, error) {
 		return circuitFigure(ctx, sv, name, fmt.Sprintf("qft/c128/qubits=%d", qn), QFT(qn), backend.Complex128, sim.DefaultFuse, stream, 0)
 	}})
-	rn, depth, gates := 24, 100, 1257
-	fuses := []int{0, sim.DefaultFuse, 4}
-	if quick {
-		fuses = fuses[1:]
-	}
+	depth, gates := 100, 1257
 	c := RandomCircuit(rn, depth, gates, 1)
 	for _, f := range fuses {
 		wname := fmt.Sprintf("random/c64/qubits=%d/gates=%d/fuse=%d", rn, gates, f)
 		qsim := 0.0
-		if rn == 24 && gates == 1257 {
+		if rn == 24 {
 			qsim = qsimSeconds
 		}
 		ws = append(ws, workload{"quantum", wname, be, func(ctx context.Context) ([]Figure, error) {
@@ -340,7 +335,7 @@ func FFTW(threads, lo, hi int) (map[int]float64, error) {
 	return m, nil
 }
 
-func fftWorkloads(be backend.Backend, quick bool) []workload {
+func fftWorkloads(be backend.Backend, sp backend.Spectral, quick bool) []workload {
 	logs := []int{10, 12, 16, 20, 22}
 	if quick {
 		logs = []int{10, 16, 20}
@@ -351,7 +346,7 @@ func fftWorkloads(be backend.Backend, quick bool) []workload {
 		var figs []Figure
 		for _, lg := range logs {
 			n := 1 << lg
-			plan, err := fft.NewPlan[complex128](n, fft.WithThreads(threads))
+			plan, err := sp.NewFFT(n, 1, backend.Complex128)
 			if err != nil {
 				return nil, err
 			}
@@ -359,13 +354,23 @@ func fftWorkloads(be backend.Backend, quick bool) []workload {
 			for i := range x {
 				x[i] = complex(math.Sin(float64(i)), 0)
 			}
-			sec, err := timeIt(ctx, 200*time.Millisecond, func() error { return plan.Forward(x, x) })
+			if err := plan.Load(x); err != nil {
+				plan.Free()
+				return nil, err
+			}
+			sec, err := timeIt(ctx, 200*time.Millisecond, func() error {
+				if err := plan.Forward(); err != nil {
+					return err
+				}
+				return backend.Sync(plan)
+			})
+			plan.Free()
 			if err != nil {
 				return nil, err
 			}
 			ns := sec * 1e9
 			f := Figure{
-				Suite: "fft", Workload: fmt.Sprintf("c2c/c128/n=2^%d/threads=%d", lg, threads), Backend: "cpu",
+				Suite: "fft", Workload: fmt.Sprintf("c2c/c128/n=2^%d/threads=%d", lg, threads), Backend: be.Name(),
 				Value: ns, Unit: "ns/fft", Better: "lower",
 				Metrics: map[string]float64{"ns/fft": ns, "mflops": 5 * float64(n) * float64(lg) / ns * 1e3},
 			}
@@ -378,24 +383,34 @@ func fftWorkloads(be backend.Backend, quick bool) []workload {
 	}}}
 }
 
-func snnWorkloads(be backend.Backend, quick, withPeers bool) []workload {
+func snnWorkloads(be backend.Backend, sp backend.Spiking, quick, withPeers bool) []workload {
 	dur := 1.0
 	if quick {
 		dur = 0.25
 	}
 	return []workload{{"snn", fmt.Sprintf("cuba/duration=%gs", dur), be, func(ctx context.Context) ([]Figure, error) {
-		res, err := snn.RunCUBA(dur, 1, snn.Options{}, nil)
+		net, err := sp.NewNetwork(snn.CUBA(1), snn.Options{})
 		if err != nil {
 			return nil, err
 		}
+		defer net.Free()
+		steps := int(math.Round(dur * 1000 / net.DtMs()))
+		t0 := time.Now()
+		if err := net.Run(steps); err != nil {
+			return nil, err
+		}
+		if err := backend.Sync(net); err != nil {
+			return nil, err
+		}
+		loop := time.Since(t0).Seconds()
 		f := Figure{
-			Suite: "snn", Workload: fmt.Sprintf("cuba/duration=%gs", dur), Backend: "cpu",
-			Value: res.SimLoopS, Unit: "s/loop", Better: "lower",
-			Metrics: map[string]float64{"s/loop": res.SimLoopS, "wall_s": res.WallS},
+			Suite: "snn", Workload: fmt.Sprintf("cuba/duration=%gs", dur), Backend: be.Name(),
+			Value: loop, Unit: "s/loop", Better: "lower",
+			Metrics: map[string]float64{"s/loop": loop, "neuron-steps/s": float64(net.N()) * float64(steps) / loop},
 		}
 		if withPeers {
-			if loop, err := brian2Loop(dur); err == nil {
-				f.Ref, f.Ratio, f.RatioUnit = "Brian2 C++ standalone simulation loop", res.SimLoopS/loop, "x_brian2"
+			if ref, err := brian2Loop(dur); err == nil {
+				f.Ref, f.Ratio, f.RatioUnit = "Brian2 C++ standalone simulation loop", loop/ref, "x_brian2"
 			}
 		}
 		return []Figure{f}, nil

@@ -13,7 +13,7 @@
  *   LOCAL           work-group (CUDA: block) shared memory, fixed-size arrays
  *   GID, LID, GSIZE, LSIZE, GROUP   1-D indices (size_t-sized)
  *   BARRIER         work-group barrier on local memory
- *   u64, i32        64-bit unsigned and 32-bit signed integers
+ *   u64, u32, i32   64- and 32-bit unsigned, 32-bit signed integers
  *   real, cplx      the amplitude scalar and its complex pair (.x, .y)
  *   acc             the accumulator of reductions: double when MEC_FP64 or
  *                   MEC_ACC64 is defined (every CUDA device, OpenCL devices
@@ -40,6 +40,7 @@
 #define GROUP ((u64)get_group_id(0))
 #define BARRIER barrier(CLK_LOCAL_MEM_FENCE)
 typedef ulong u64;
+typedef uint u32;
 typedef int i32;
 #define POPC64(x) ((i32)popcount(x))
 #ifdef MEC_FP64
@@ -68,6 +69,7 @@ typedef float2 cplx;
 #define GROUP ((u64)blockIdx.x)
 #define BARRIER __syncthreads()
 typedef unsigned long long u64;
+typedef unsigned int u32;
 typedef int i32;
 #define POPC64(x) (__popcll(x))
 #ifdef MEC_FP64

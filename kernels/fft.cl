@@ -14,7 +14,7 @@
 
 #define FFT_MAXR 16
 
-FUNC cplx fft_tw(GLOBAL const cplx *tw, u64 t, i32 inverse)
+FUNC cplx fft_tw(GLOBAL const cplx *tw, u32 t, i32 inverse)
 {
 	cplx w = tw[t];
 	if (inverse)
@@ -25,26 +25,29 @@ FUNC cplx fft_tw(GLOBAL const cplx *tw, u64 t, i32 inverse)
 /* fft_stage: one radix-R Stockham stage. Work item g = b*(n/R) + j reads
  * in[b*n + j + r*n/R] (r < R), applies the twiddles of its sub-transform,
  * does an R-point DFT and writes out[b*n + (j/Ns)*Ns*R + j%Ns + k*Ns],
- * scaled by scale. Ns is the product of the radices of earlier stages. */
+ * scaled by scale. Ns is the product of the radices of earlier stages.
+ * Indices are 32-bit: plans keep batch*n below 2^32. */
 KERNEL void KNAME(fft_stage)(GLOBAL const cplx *in, GLOBAL cplx *out, GLOBAL const cplx *tw,
-	u64 n, u64 total, i32 R, u64 Ns, i32 inverse, real scale)
+	u32 n, u32 total, i32 R, u32 Ns, i32 inverse, real scale)
 {
-	u64 g = GID;
+	u32 g = (u32)GID;
 	if (g >= total)
 		return;
-	u64 nr = n / (u64)R;
-	u64 b = g / nr, j = g % nr;
-	GLOBAL const cplx *x = in + b * n;
-	GLOBAL cplx *y = out + b * n;
-	u64 jm = j % Ns;
-	u64 step = n / (Ns * (u64)R);
+	u32 nr = n / (u32)R;
+	u32 b = g / nr, j = g - b * nr;
+	GLOBAL const cplx *x = in + (u64)b * n;
+	GLOBAL cplx *y = out + (u64)b * n;
+	u32 q = j / Ns;
+	u32 jm = j - q * Ns;
+	/* r*jm*step < n: jm < Ns and step = n/(Ns*R). */
+	u32 tstep = jm * (n / (Ns * (u32)R));
 	cplx v[FFT_MAXR];
 	for (i32 r = 0; r < R; r++) {
-		cplx a = x[j + (u64)r * nr];
-		cplx w = fft_tw(tw, ((u64)r * jm * step) % n, inverse);
+		cplx a = x[j + (u32)r * nr];
+		cplx w = fft_tw(tw, (u32)r * tstep, inverse);
 		v[r] = CMUL(a, w);
 	}
-	u64 idx = (j / Ns) * Ns * (u64)R + jm;
+	u32 idx = q * Ns * (u32)R + jm;
 	if (R == 2) {
 		y[idx] = CPLX((v[0].x + v[1].x) * scale, (v[0].y + v[1].y) * scale);
 		y[idx + Ns] = CPLX((v[0].x - v[1].x) * scale, (v[0].y - v[1].y) * scale);
@@ -67,11 +70,11 @@ KERNEL void KNAME(fft_stage)(GLOBAL const cplx *in, GLOBAL cplx *out, GLOBAL con
 	for (i32 k = 0; k < R; k++) {
 		real sr = 0, si = 0;
 		for (i32 r = 0; r < R; r++) {
-			cplx w = fft_tw(tw, (u64)((r * k) % R) * nr, inverse);
+			cplx w = fft_tw(tw, (u32)((r * k) % R) * nr, inverse);
 			sr += v[r].x * w.x - v[r].y * w.y;
 			si += v[r].x * w.y + v[r].y * w.x;
 		}
-		y[idx + (u64)k * Ns] = CPLX(sr * scale, si * scale);
+		y[idx + (u32)k * Ns] = CPLX(sr * scale, si * scale);
 	}
 }
 

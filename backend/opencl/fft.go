@@ -24,6 +24,9 @@ func (b *Backend) NewFFT(n, batch int, p backend.Precision) (backend.FFT, error)
 	if p == backend.Complex128 && !b.dev.FP64 {
 		return nil, fmt.Errorf("opencl: %s: %w", b.dev.Name, errNoFP64)
 	}
+	if m := uint64(1) << bits.Len(uint(2*n)); uint64(batch)*m >= 1<<32 {
+		return nil, fmt.Errorf("opencl: FFT of %d×%d values: the kernels index below 2^32", batch, n)
+	}
 	if uint64(n)*uint64(batch)*uint64(p.AmpBytes())*3 > b.dev.MaxAlloc {
 		return nil, fmt.Errorf("opencl: FFT of %d×%d %s values does not fit %s's %d-byte buffers", batch, n, p, b.dev.Name, b.dev.MaxAlloc)
 	}
@@ -290,9 +293,9 @@ func (f *fftPlan) transform(inverse bool, scale float64) error {
 			if i == len(f.radices)-1 {
 				sc = scale
 			}
-			total := uint64(f.n / r * f.batch)
+			total := uint32(f.n / r * f.batch)
 			if err := f.b.launch(k, uintptr(total), 0, mem(f.buf[f.cur]), mem(f.buf[1-f.cur]), mem(f.tw),
-				uint64(f.n), total, int32(r), uint64(ns), flag(inverse), f.real(sc)); err != nil {
+				uint32(f.n), total, int32(r), uint32(ns), flag(inverse), f.real(sc)); err != nil {
 				return err
 			}
 			f.cur = 1 - f.cur
@@ -331,6 +334,13 @@ func (f *fftPlan) transform(inverse bool, scale float64) error {
 	}
 	return f.b.launch(out, uintptr(totalN), 0, mem(f.inner.buf[f.inner.cur]), mem(f.buf[f.cur]), mem(f.chirp),
 		uint64(f.n), uint64(m), totalN, f.real(scale/float64(m)), flag(inverse))
+}
+
+// Sync waits until the queued transforms have finished.
+func (f *fftPlan) Sync() error {
+	f.b.mu.Lock()
+	defer f.b.mu.Unlock()
+	return check("clFinish", f.b.l.Finish(f.b.queue))
 }
 
 // Free releases the plan's device buffers.

@@ -410,7 +410,8 @@ func saveBinary(l *lib, prog uintptr, file string) {
 type mem uintptr
 
 // launch sets the arguments of k and enqueues it over global work items
-// (local = 0 lets the runtime choose the work-group size). b.mu held.
+// in work-groups of local items (0: defaultLocal), rounding global up to a
+// multiple of local; kernels ignore items past their count. b.mu held.
 func (b *Backend) launch(k uintptr, global, local uintptr, args ...any) error {
 	for i, a := range args {
 		var code int32
@@ -420,6 +421,8 @@ func (b *Backend) launch(k uintptr, global, local uintptr, args ...any) error {
 		case uint64:
 			code = b.l.SetKernelArg(k, uint32(i), 8, unsafe.Pointer(&v))
 		case int32:
+			code = b.l.SetKernelArg(k, uint32(i), 4, unsafe.Pointer(&v))
+		case uint32:
 			code = b.l.SetKernelArg(k, uint32(i), 4, unsafe.Pointer(&v))
 		case float64:
 			code = b.l.SetKernelArg(k, uint32(i), 8, unsafe.Pointer(&v))
@@ -435,12 +438,30 @@ func (b *Backend) launch(k uintptr, global, local uintptr, args ...any) error {
 	if global == 0 {
 		return nil
 	}
+	if local == 0 {
+		local = b.defaultLocal(global)
+	}
 	var lp unsafe.Pointer
 	if local != 0 {
 		global = (global + local - 1) / local * local
 		lp = unsafe.Pointer(&local)
 	}
 	return check("clEnqueueNDRangeKernel", b.l.EnqueueNDRangeKernel(b.queue, k, 1, nil, unsafe.Pointer(&global), lp, 0, nil, nil))
+}
+
+// defaultLocal is the work-group size for global items: on CPU devices
+// PoCL runs a work-group as one vectorised loop, so large groups (up to
+// 4096 or the device limit) amortise its scheduling; elsewhere 256.
+func (b *Backend) defaultLocal(global uintptr) uintptr {
+	l := uintptr(256)
+	if b.dev.Kind() == "cpu" {
+		l = min(4096, b.dev.MaxWorkGroupSize)
+	}
+	l = min(l, b.dev.MaxWorkGroupSize)
+	for l > 1 && l/2 >= global {
+		l /= 2
+	}
+	return max(l, 1)
 }
 
 // alloc creates a device buffer of size bytes.
