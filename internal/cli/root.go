@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 )
@@ -20,6 +21,19 @@ func NewRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().String("backend", "", "backend to use (default: $MEC_BACKEND, else the highest-priority loaded backend)")
+	root.PersistentFlags().String("device", "", "accelerator device: OpenCL \"P:D\", a device index or a name substring; CUDA a device index (sets $MEC_OPENCL_DEVICE and $MEC_CUDA_DEVICE)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		// Backends read their device choice when the registry first
+		// initialises them, which happens after flag parsing.
+		if d, _ := cmd.Flags().GetString("device"); d != "" {
+			for _, env := range []string{"MEC_OPENCL_DEVICE", "MEC_CUDA_DEVICE"} {
+				if err := os.Setenv(env, d); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
 	for _, add := range subcommands {
 		root.AddCommand(add())
 	}
