@@ -104,6 +104,7 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 		e.injAt[i] = -1
 	}
 	e.acc = make([]float64, e.n)
+	e.flags = make([]uint8, e.n)
 	for i, p := range n.Populations {
 		pp := e.pops[i]
 		rs := newStream(n.Seed, streamVInit, uint64(i), 0)

@@ -3,6 +3,7 @@ package snn
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 )
@@ -98,6 +99,7 @@ type engine struct {
 	injAt []int32     // per neuron: index into injected, or -1
 	injd  []injection // this step's InjectCurrent calls
 	acc   []float64   // scratch: Σ_c prop_c·J_c
+	flags []uint8     // scratch: threshold bits of the SIMD LIF kernels, per 4 neurons
 
 	threads int
 	chunks  [][2]int // global neuron range per thread
@@ -431,7 +433,29 @@ func (e *engine) fire(p *pop, g int, sp []int) []int {
 	return append(sp, g)
 }
 
-// update1 is updatePop for one synaptic channel.
+// lifParams are the per-population constants of the AVX2 LIF kernels
+// (field order and layout are read by lif_amd64.s).
+type lifParams struct {
+	em, p0, d0, p1, d1, vth float64
+	step, ref               int64
+}
+
+// fireFlags fires the neurons whose threshold bits the SIMD kernel set:
+// flags[k] holds neurons a+4k..a+4k+3, in ascending order.
+func (e *engine) fireFlags(p *pop, a int, flags []uint8, sp []int) []int {
+	for k, f := range flags {
+		for f != 0 {
+			bit := bits.TrailingZeros8(f)
+			sp = e.fire(p, a+4*k+bit, sp)
+			f &= f - 1
+		}
+	}
+	return sp
+}
+
+// update1 is updatePop for one synaptic channel. The first len&^3 neurons
+// go through the AVX2 kernel where available (bit-identical), the rest
+// through the loop.
 func (e *engine) update1(p *pop, a, b int, sp []int) []int {
 	v := e.v[a:b]
 	last := e.last[a:b]
@@ -441,7 +465,12 @@ func (e *engine) update1(p *pop, a, b int, sp []int) []int {
 	p0, d0 := p.chans[0].prop, p.chans[0].decay
 	step, ref := e.step, p.ref
 	em, vth := p.em, p.vth
-	for i, x := range v {
+	par := lifParams{em: em, p0: p0, d0: d0, vth: vth, step: step, ref: ref}
+	flags := e.flags[a:b]
+	done := lifBlocks(v, j0, nil, cst, last, &par, flags)
+	sp = e.fireFlags(p, a, flags[:done/4], sp)
+	for i := done; i < len(v); i++ {
+		x := v[i]
 		g0 := j0[i]
 		j0[i] = g0 * d0
 		y := x*em + cst[i] + p0*g0
@@ -457,7 +486,7 @@ func (e *engine) update1(p *pop, a, b int, sp []int) []int {
 	return sp
 }
 
-// update2 is updatePop for two synaptic channels.
+// update2 is updatePop for two synaptic channels (AVX2 as update1).
 func (e *engine) update2(p *pop, a, b int, sp []int) []int {
 	v := e.v[a:b]
 	last := e.last[a:b]
@@ -469,7 +498,12 @@ func (e *engine) update2(p *pop, a, b int, sp []int) []int {
 	p1, d1 := p.chans[1].prop, p.chans[1].decay
 	step, ref := e.step, p.ref
 	em, vth := p.em, p.vth
-	for i, x := range v {
+	par := lifParams{em: em, p0: p0, d0: d0, p1: p1, d1: d1, vth: vth, step: step, ref: ref}
+	flags := e.flags[a:b]
+	done := lifBlocks(v, j0, j1, cst, last, &par, flags)
+	sp = e.fireFlags(p, a, flags[:done/4], sp)
+	for i := done; i < len(v); i++ {
+		x := v[i]
 		g0, g1 := j0[i], j1[i]
 		j0[i], j1[i] = g0*d0, g1*d1
 		y := x*em + cst[i] + (p0*g0 + p1*g1)
