@@ -13,8 +13,10 @@ import (
 var _ backend.Phase = (*Backend)(nil)
 
 // kuGroupsMax bounds the work-groups of the phasor reduction (grid-stride
-// beyond it), so ku_sum sums at most this many partials.
-const kuGroupsMax = 1024
+// beyond it): one work-item of every ku_deriv group sums that many
+// partials in group order, so it stays small, while 256×256 work-items
+// still fill a large GPU for the phasor pass.
+const kuGroupsMax = 256
 
 // NewOscillators puts a Kuramoto network on the device: phases,
 // frequencies and the sparse coupling (if any) live in device buffers and
@@ -60,7 +62,7 @@ func (b *Backend) NewOscillators(net kuramoto.Network, phase0 []float64, method 
 	}
 	bufs := []sized{
 		{&o.phi, nb}, {&o.omega, nb}, {&o.cs, nb}, {&o.sn, nb}, {&o.tmp, nb}, {&o.k1, nb},
-		{&o.part, 2 * uintptr(o.groups) * accBytes}, {&o.z, 2 * accBytes},
+		{&o.part, 2 * uintptr(o.groups) * accBytes},
 	}
 	if method == kuramoto.RK4 {
 		bufs = append(bufs, sized{&o.k2, nb}, sized{&o.k3, nb})
@@ -150,10 +152,11 @@ type oscillators struct {
 
 	phi, omega, cs, sn, tmp, k1, k2, k3 uintptr
 	rowptr, col, val                    uintptr
-	part, z                             uintptr
+	part                                uintptr
 	owned                               []uintptr
-	// fresh: cs, sn and z hold the phasors of phi (computed by the last
-	// Step's order parameter), so the next step's first stage reuses them.
+	// fresh: cs, sn and part hold the phasors of phi (computed by the
+	// last Step's order parameter), so the next step's first stage reuses
+	// them.
 	fresh bool
 	freed bool
 }
@@ -206,20 +209,17 @@ func (o *oscillators) release() {
 // N returns the number of oscillators.
 func (o *oscillators) N() int { return o.n }
 
-// kernels returns the three kernels of the family (b.mu held).
-func (o *oscillators) kernels() (phasor, sum, deriv uintptr, err error) {
+// kernels returns the two kernels of the family (b.mu held).
+func (o *oscillators) kernels() (phasor, deriv uintptr, err error) {
 	pr, err := o.b.program("kuramoto", o.p)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
 	if phasor, err = o.b.kernel(pr, o.kname("ku_phasor")); err != nil {
-		return
-	}
-	if sum, err = o.b.kernel(pr, o.kname("ku_sum")); err != nil {
-		return
+		return 0, 0, err
 	}
 	deriv, err = o.b.kernel(pr, o.kname("ku_deriv"))
-	return
+	return phasor, deriv, err
 }
 
 // Step advances the phases by dt (RK4 or Euler, as package kuramoto) and
@@ -235,7 +235,7 @@ func (o *oscillators) Step(dt float64) (float64, float64, error) {
 	b := o.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	kp, ks, kd, err := o.kernels()
+	kp, kd, err := o.kernels()
 	if err != nil {
 		return 0, 0, err
 	}
@@ -245,20 +245,14 @@ func (o *oscillators) Step(dt float64) (float64, float64, error) {
 		sparse = 1
 	}
 	phasor := func(x uintptr) error {
-		if err := b.launch(kp, uintptr(o.groups*kuWG), kuWG, mem(x), n32, mem(o.cs), mem(o.sn), mem(o.part)); err != nil {
-			return err
-		}
-		if o.sparse {
-			return nil
-		}
-		return b.launch(ks, kuWG, kuWG, mem(o.part), int32(o.groups), mem(o.z))
+		return b.launch(kp, uintptr(o.groups*kuWG), kuWG, mem(x), n32, mem(o.cs), mem(o.sn), mem(o.part))
 	}
 	deriv := func(mode int32, h float64, kout uintptr) error {
 		k2, k3 := o.k1, o.k1
 		if o.method == kuramoto.RK4 {
 			k2, k3 = o.k2, o.k3
 		}
-		return b.launch(kd, uintptr(o.n), 0, mem(o.phi), mem(o.cs), mem(o.sn), mem(o.omega), mem(o.z),
+		return b.launch(kd, uintptr(o.n), kuWG, mem(o.phi), mem(o.cs), mem(o.sn), mem(o.omega), mem(o.part), int32(o.groups),
 			mem(o.rowptr), mem(o.col), mem(o.val), o.real(o.k), n32, sparse, mode, o.real(h),
 			mem(kout), mem(o.tmp), mem(o.k1), mem(k2), mem(k3))
 	}
@@ -298,28 +292,21 @@ func (o *oscillators) Step(dt float64) (float64, float64, error) {
 		}
 		// The order parameter of the new phases; its phasors serve the
 		// next step's first stage.
-		if err := b.launch(kp, uintptr(o.groups*kuWG), kuWG, mem(o.phi), n32, mem(o.cs), mem(o.sn), mem(o.part)); err != nil {
+		if err := phasor(o.phi); err != nil {
 			return err
 		}
-		o.fresh = !o.sparse
+		o.fresh = true
 		return nil
 	}
 	if err := run(); err != nil {
 		o.fresh = false
 		return 0, 0, fmt.Errorf("opencl: kuramoto step: %w", err)
 	}
-	// Partials summed on the host in group order (and, for all-to-all,
-	// on the device for the next step's first stage).
+	// The partials summed on the host in group order.
 	part := make([]float64, 2*o.groups)
 	if err := o.readAcc(o.part, part); err != nil {
 		o.fresh = false
 		return 0, 0, fmt.Errorf("opencl: kuramoto order parameter: %w", err)
-	}
-	if o.fresh {
-		if err := b.launch(ks, kuWG, kuWG, mem(o.part), int32(o.groups), mem(o.z)); err != nil {
-			o.fresh = false
-			return 0, 0, fmt.Errorf("opencl: kuramoto step: %w", err)
-		}
 	}
 	re, im := 0.0, 0.0
 	for g := 0; g < o.groups; g++ {

@@ -30,13 +30,14 @@ const snapMagic = "MECSNN\x00\x01"
 // adds them), the drives and the delay rings, and simulates it on the
 // device in double precision, bit for bit as package snn does.
 //
-// Per step the device runs five kernels (update, scan, compaction,
-// delivery; one more and a recount when AddVoltages pushed neurons to
-// threshold). The Poisson inputs are drawn on the host by snn's own
-// generators (a host network holding only the Poisson groups, stepped in
-// lockstep), and this step's Poisson spikes, a short index list, are the
-// one host→device transfer per step. Step reads the spike count and the
-// spike list back; Run reads nothing.
+// Per step the device runs three kernels (update, compaction, delivery;
+// two more when AddVoltages pushed neurons to threshold). The Poisson
+// inputs are drawn on the host by snn's own generators (a host network
+// holding only the Poisson groups, stepped in lockstep; they do not depend
+// on the network's state), and their spikes, short index lists, are the
+// one host→device transfer: per step in Step, once per 1024 steps in Run.
+// Step reads the spike count and the spike list back; Run reads nothing.
+// AddVoltages reads and writes V (and reads the last spike steps): O(N).
 //
 // Double precision is required (cl_khr_fp64): without it the spike trains
 // could not match the CPU engine's, and NewNetwork refuses.
@@ -66,6 +67,7 @@ func (b *Backend) NewNetwork(net *snn.Network, opt snn.Options) (backend.Network
 	}
 	snap, err := host.Snapshot()
 	if err != nil {
+		nw.close()
 		return nil, fmt.Errorf("opencl: %w", err)
 	}
 	b.mu.Lock()
@@ -121,14 +123,15 @@ type network struct {
 	gname []string
 	gprev [][]int64 // counts after the previous step
 	goff  []int     // global source index of each group's first source
-	pbuf  []int32
+	pbuf  []int32   // Poisson spikes of the steps of one chunk
+	pcap  int       // capacity of dpspk in values
 
 	// Device buffers.
-	dv, dlast, dcount, dcst, dpid, dpint, dpreal, dpref, dcint, dcreal  uintptr
-	dJ, dring, dstamp, dflag, dgcount, dgoff, dnspk, dspk, dpspk, dfidx uintptr
-	dinptr, dsrc, dcode, dwin                                           uintptr
-	owned                                                               []uintptr
-	freed                                                               bool
+	dv, dlast, dcount, dcst, dpid, dpint, dpreal, dpref, dcint, dcreal uintptr
+	dJ, dring, dstamp, dflag, dgcount, dnspk, dspk, dpspk, dfidx       uintptr
+	dinptr, dsrc, dcode, dwin                                          uintptr
+	owned                                                              []uintptr
+	freed                                                              bool
 }
 
 // genPopName names the host generator network's one (idle) population.
@@ -286,15 +289,12 @@ func (nw *network) newGenerator(net *snn.Network) error {
 // list; its population has no synaptic channels.
 const genSnapPrefix = 8 + 8 + 8 + 5*8 + 8 + 4 + 8
 
-// pending reports whether the generator network has a Poisson part.
-func (nw *network) hasGen() bool { return nw.gen != nil }
-
-// poissonStep advances the host generators by one step and returns the
-// global source indices of the Poisson spikes of that step, ascending.
-func (nw *network) poissonStep() []int32 {
-	nw.pbuf = nw.pbuf[:0]
+// poissonStep advances the host generators by one step and appends the
+// global source indices of the Poisson spikes of that step, ascending, to
+// nw.pbuf.
+func (nw *network) poissonStep() {
 	if nw.gen == nil {
-		return nw.pbuf
+		return
 	}
 	nw.gen.Step()
 	for g, name := range nw.gname {
@@ -307,7 +307,6 @@ func (nw *network) poissonStep() []int32 {
 			}
 		}
 	}
-	return nw.pbuf
 }
 
 // upload allocates the device buffers and writes the static tables (b.mu held).
@@ -333,14 +332,15 @@ func (nw *network) upload() error {
 		return b.write(*dst, 0, p, size)
 	}
 	g := uintptr(nw.groups)
+	nw.pcap = max(nw.nSources-nw.n, 1)
 	for _, x := range []struct {
 		dst  *uintptr
 		size uintptr
 	}{
 		{&nw.dv, 8 * n}, {&nw.dlast, 8 * n}, {&nw.dcount, 8 * n}, {&nw.dcst, 8 * n},
 		{&nw.dJ, 8 * uintptr(nw.nJ)}, {&nw.dring, 8 * uintptr(nw.nRing)}, {&nw.dstamp, 8 * uintptr(nw.nStamp)},
-		{&nw.dflag, 4 * n}, {&nw.dgcount, 4 * g}, {&nw.dgoff, 4 * g}, {&nw.dnspk, 4},
-		{&nw.dspk, 4 * n}, {&nw.dpspk, 4 * uintptr(nw.nSources-nw.n)}, {&nw.dfidx, 4 * n},
+		{&nw.dflag, 4 * n}, {&nw.dgcount, 4 * g}, {&nw.dnspk, 4},
+		{&nw.dspk, 4 * n}, {&nw.dpspk, 4 * uintptr(nw.pcap)}, {&nw.dfidx, 4 * n},
 	} {
 		if err := alloc(x.dst, x.size); err != nil {
 			return err
@@ -358,7 +358,7 @@ func (nw *network) upload() error {
 		}
 		return put(dst, unsafe.Pointer(&x[0]), 8*uintptr(len(x)))
 	}
-	for _, err := range []func() error{
+	for _, f := range []func() error{
 		func() error { return i32s(&nw.dpid, nw.pid) },
 		func() error { return i32s(&nw.dpint, nw.pint) },
 		func() error { return f64s(&nw.dpreal, nw.preal) },
@@ -370,7 +370,7 @@ func (nw *network) upload() error {
 		func() error { return i32s(&nw.dcode, nw.code) },
 		func() error { return f64s(&nw.dwin, nw.win) },
 	} {
-		if err := err(); err != nil {
+		if err := f(); err != nil {
 			return err
 		}
 	}
@@ -412,26 +412,77 @@ func (nw *network) lifKernel(base string) (uintptr, error) {
 	return nw.b.kernel(pr, base+"_f64")
 }
 
-// advance enqueues one step (b.mu held).
-func (nw *network) advance() error {
+// chunkSteps is the most steps whose Poisson spikes go to the device in
+// one transfer.
+const chunkSteps = 1024
+
+// run enqueues steps steps (b.mu held): the Poisson spikes of up to
+// chunkSteps steps are drawn on the host and written to the device in one
+// transfer, then those steps' kernels are enqueued.
+func (nw *network) run(steps int) error {
+	for steps > 0 {
+		c := min(steps, chunkSteps)
+		off := make([]int32, c+1)
+		nw.pbuf = nw.pbuf[:0]
+		for s := 0; s < c; s++ {
+			nw.poissonStep()
+			off[s+1] = int32(len(nw.pbuf))
+		}
+		if err := nw.putPoisson(); err != nil {
+			return err
+		}
+		for s := 0; s < c; s++ {
+			if err := nw.advance(off[s], off[s+1]-off[s]); err != nil {
+				return err
+			}
+		}
+		steps -= c
+	}
+	return nil
+}
+
+// putPoisson writes nw.pbuf to the device, growing the buffer (b.mu held).
+func (nw *network) putPoisson() error {
 	b := nw.b
-	var ks [6]uintptr
-	for i, name := range []string{"lif_update", "lif_force", "lif_count", "lif_scan", "lif_compact", "lif_deliver"} {
+	if len(nw.pbuf) == 0 {
+		return nil
+	}
+	if len(nw.pbuf) > nw.pcap {
+		size := max(len(nw.pbuf), 2*nw.pcap)
+		m, err := b.alloc(4 * uintptr(size))
+		if err != nil {
+			return err
+		}
+		if err := check("clFinish", b.l.Finish(b.queue)); err != nil {
+			b.l.ReleaseMemObject(m)
+			return err
+		}
+		for k, x := range nw.owned {
+			if x == nw.dpspk {
+				nw.owned[k] = m
+			}
+		}
+		b.l.ReleaseMemObject(nw.dpspk)
+		nw.dpspk, nw.pcap = m, size
+	}
+	return b.write(nw.dpspk, 0, unsafe.Pointer(&nw.pbuf[0]), 4*uintptr(len(nw.pbuf)))
+}
+
+// advance enqueues one step whose Poisson spikes are dpspk[poff,
+// poff+npois) (b.mu held).
+func (nw *network) advance(poff, npois int32) error {
+	b := nw.b
+	var ks [5]uintptr
+	for i, name := range []string{"lif_update", "lif_force", "lif_count", "lif_compact", "lif_deliver"} {
 		k, err := nw.lifKernel(name)
 		if err != nil {
 			return err
 		}
 		ks[i] = k
 	}
-	kUpdate, kForce, kCount, kScan, kCompact, kDeliver := ks[0], ks[1], ks[2], ks[3], ks[4], ks[5]
+	kUpdate, kForce, kCount, kCompact, kDeliver := ks[0], ks[1], ks[2], ks[3], ks[4]
 	step := uint64(nw.step)
 	n32 := int32(nw.n)
-	pois := nw.poissonStep()
-	if len(pois) > 0 {
-		if err := b.write(nw.dpspk, 0, unsafe.Pointer(&pois[0]), 4*uintptr(len(pois))); err != nil {
-			return err
-		}
-	}
 	global := uintptr(nw.groups * kuWG)
 	if err := b.launch(kUpdate, global, kuWG, mem(nw.dv), mem(nw.dlast), mem(nw.dcount), mem(nw.dcst), mem(nw.dpid),
 		mem(nw.dpint), mem(nw.dpreal), mem(nw.dpref), mem(nw.dcint), mem(nw.dcreal),
@@ -457,15 +508,12 @@ func (nw *network) advance() error {
 			return err
 		}
 	}
-	if err := b.launch(kScan, kuWG, kuWG, mem(nw.dgcount), int32(nw.groups), mem(nw.dgoff), mem(nw.dnspk)); err != nil {
-		return err
-	}
-	if err := b.launch(kCompact, global, kuWG, mem(nw.dflag), n32, mem(nw.dgoff), mem(nw.dspk)); err != nil {
+	if err := b.launch(kCompact, global, kuWG, mem(nw.dflag), n32, mem(nw.dgcount), int32(nw.groups), mem(nw.dspk), mem(nw.dnspk)); err != nil {
 		return err
 	}
 	if err := b.launch(kDeliver, uintptr(nw.n), 0, mem(nw.dpid), mem(nw.dpint), mem(nw.dcint),
 		mem(nw.dinptr), mem(nw.dsrc), mem(nw.dcode), mem(nw.dwin),
-		mem(nw.dspk), mem(nw.dnspk), mem(nw.dpspk), int32(len(pois)),
+		mem(nw.dspk), mem(nw.dnspk), mem(nw.dpspk), poff, npois,
 		mem(nw.dflag), mem(nw.dJ), mem(nw.dring), mem(nw.dstamp), step, n32); err != nil {
 		return err
 	}
@@ -481,7 +529,7 @@ func (nw *network) Step() ([]int, error) {
 	b := nw.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if err := nw.advance(); err != nil {
+	if err := nw.run(1); err != nil {
 		return nil, fmt.Errorf("opencl: snn step %d: %w", nw.step, err)
 	}
 	var ns int32
@@ -513,10 +561,8 @@ func (nw *network) Run(steps int) error {
 	b := nw.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for k := 0; k < steps; k++ {
-		if err := nw.advance(); err != nil {
-			return fmt.Errorf("opencl: snn step %d: %w", nw.step, err)
-		}
+	if err := nw.run(steps); err != nil {
+		return fmt.Errorf("opencl: snn step %d: %w", nw.step, err)
 	}
 	return check("clFinish", b.l.Finish(b.queue))
 }
@@ -747,6 +793,11 @@ func (nw *network) restore(snap []byte) error {
 	rd(cnt)
 	rd(ext)
 	rd(cst)
+	for i, x := range last {
+		if err == nil && x > step {
+			err = fmt.Errorf("neuron %d spiked at step %d, after the snapshot's step %d", i, x, step)
+		}
+	}
 	force := make([]int, count(int64(n)))
 	for i := range force {
 		var x int64
