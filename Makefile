@@ -59,3 +59,13 @@ peers:
 
 clean:
 	rm -rf bin
+
+# Regenerate the committed PTX of every kernel family (kernels/ptx/, for the
+# CUDA backend) with nvcc, and check it with ptxas.
+.PHONY: kernels kernels-check
+kernels:
+	bash kernels/gen-ptx.sh
+
+# Fail, naming the files, when kernels/ptx/ is not what the sources give.
+kernels-check:
+	bash kernels/gen-ptx.sh --check

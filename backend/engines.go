@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"fmt"
+
 	"github.com/prismai/mec/kuramoto"
 	"github.com/prismai/mec/snn"
 )
@@ -86,4 +88,36 @@ type Oscillators interface {
 	// [0, 2π)) into dst (len N).
 	Phases(dst []float64) error
 	Free() error
+}
+
+// FusionCoupler is implemented by states that run the fusion layer's
+// coupling where the state lives, so a fusion step moves only
+// neuron-sized vectors and a few scalars between host and device (package
+// fusion uses it when present and falls back to a readout otherwise).
+type FusionCoupler interface {
+	// FoldN returns u_i = Σ_{a ≡ i (mod n)} ψ_a for i < n; n must divide
+	// the number of amplitudes.
+	FoldN(n int) ([]complex128, error)
+	// KickStrided adds v[k] to ψ_{k·stride} for k < len(v) (all indices in
+	// range) and returns those amplitudes after the addition.
+	KickStrided(stride int, v []complex128) ([]complex128, error)
+	// FusionStats returns Σ_a p_a, Σ_a p_a·ln p_a (0·ln 0 = 0) and
+	// Σ_a |ψ_a|·ψ_a, with p_a = |ψ_a|², in one pass.
+	FusionStats() (norm2, plnp float64, r complex128, err error)
+}
+
+// CheckFold validates FoldN's n for a state of dim amplitudes.
+func CheckFold(dim, n int) error {
+	if n < 1 || n > dim || dim%n != 0 {
+		return fmt.Errorf("backend: fold of %d amplitudes onto %d neurons: n must divide the amplitudes", dim, n)
+	}
+	return nil
+}
+
+// CheckKick validates KickStrided's arguments for a state of dim amplitudes.
+func CheckKick(dim, stride int, v []complex128) error {
+	if stride < 1 || len(v) == 0 || (len(v)-1)*stride >= dim {
+		return fmt.Errorf("backend: kick of %d values at stride %d outside %d amplitudes", len(v), stride, dim)
+	}
+	return CheckAmplitudes(v)
 }

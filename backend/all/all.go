@@ -4,6 +4,7 @@ package all
 
 import (
 	_ "github.com/prismai/mec/backend/cpu"       // the CPU backend, always present
+	_ "github.com/prismai/mec/backend/cuda"      // CUDA through libcuda.so.1 (driver API, embedded PTX), on GPUs of compute capability 8.0+
 	_ "github.com/prismai/mec/backend/opencl"    // OpenCL through libOpenCL.so.1, when a device is present
 	_ "github.com/prismai/mec/devices/lava"      // Loihi through the Lava sidecar; needs MEC_LAVA_SIDECAR
 	_ "github.com/prismai/mec/devices/qpu"       // a QPU (IBM Qiskit Runtime or `mec serve qpu`); needs MEC_QPU_URL

@@ -47,6 +47,7 @@ func TestConformanceAllLoaded(t *testing.T) {
 			continue
 		}
 		t.Run(b.Name(), func(t *testing.T) { backendtest.Run(t, sv) })
+		t.Run(b.Name()+"/fusion-coupler", func(t *testing.T) { backendtest.RunFusionCoupler(t, sv) })
 	}
 }
 
