@@ -296,7 +296,13 @@ type System struct {
 	lastF  []complex128
 	spec   [2][]complex128 // spectrum buffers, alternating so lastF survives a step
 	work   []complex128
-	steps  int
+	// fftN is the n-point transform of the coupled path (see stepCoupled),
+	// created on first use; psiStale marks psi as older than the state.
+	fftN     backend.FFT
+	psiStale bool
+	// hostPath forces the readout path (tests compare the two paths).
+	hostPath bool
+	steps    int
 	lastH  float64
 	vrest  float64
 	alpha  float64
@@ -386,6 +392,9 @@ func (s *System) Close() {
 	if s.fft != nil {
 		s.fft.Free()
 	}
+	if s.fftN != nil {
+		s.fftN.Free()
+	}
 }
 
 // State returns the backend state (valid until Close).
@@ -429,60 +438,21 @@ func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
 	if _, err := s.runner.Apply(ctx, s.st, s.step, 0); err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: evolve: %w", err)
 	}
+	if fc, ok := s.coupler(); ok {
+		return s.stepCoupled(fc)
+	}
 	if err := s.st.Read(s.psi); err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
 	}
+	s.psiStale = false
 	if !finiteVec(s.psi) {
 		return Metrics{}, Event{}, &NonFiniteError{What: "quantum state"}
 	}
 	// 2. Quantum → neurons.
 	u := Map(s.psi, s.n)
-	dv := make([]float64, s.n)
-	for i, z := range u {
-		dv[i] = s.alpha*real(z) + s.cfg.Beta*imag(z)
-	}
-	if err := s.net.AddVoltages(dv); err != nil {
-		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
-	}
-	// 3. Spiking.
-	sig := make([]float64, s.n)
-	v := make([]float64, s.n)
-	spikes := 0
-	for k := 0; k < s.cfg.SpikeSteps; k++ {
-		sp, err := s.net.Step()
-		if err != nil {
-			return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
-		}
-		spikes += len(sp)
-		if s.cfg.Feedback == "counts" {
-			for _, i := range sp {
-				sig[i]++
-			}
-		} else {
-			if err := s.net.Voltages(v); err != nil {
-				return Metrics{}, Event{}, err
-			}
-			for i, x := range v {
-				sig[i] += (x - s.vrest) / float64(s.cfg.SpikeSteps)
-			}
-		}
-	}
-	if err := s.net.Voltages(v); err != nil {
+	sig, spikes, vmax, viol, err := s.couple(u)
+	if err != nil {
 		return Metrics{}, Event{}, err
-	}
-	var viol []error
-	vmax := math.Inf(-1)
-	for _, x := range v {
-		vmax = math.Max(vmax, x)
-	}
-	for i, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return Metrics{}, Event{}, &NonFiniteError{What: "membrane voltages"}
-		}
-		if x >= s.cfg.Limits.VCapMV {
-			viol = append(viol, &VoltageCapError{Neuron: i, V: x, Cap: s.cfg.Limits.VCapMV})
-			break
-		}
 	}
 	// 4. Neurons → quantum.
 	f, err := s.spectrum(sig)
@@ -514,14 +484,73 @@ func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
 	if err := s.st.Load(s.psi); err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
 	}
-	s.steps++
-	m := Metrics{Step: s.steps, Time: float64(s.steps) * s.cfg.Dt, NormDrift: norm - 1, VMaxMV: vmax}
+	m := Metrics{NormDrift: norm - 1, VMaxMV: vmax}
 	m.HCoh = CoherenceEntropy(s.psi)
-	m.DHCohDt = (m.HCoh - s.lastH) / s.cfg.Dt
-	s.lastH = m.HCoh
 	m.PhaseDiff = math.Abs(PhaseDiff(s.psi, f))
 	m.ECoh = CoherenceEnergy(s.psi, f, s.cfg.LambdaC)
 	m.R = OrderParameter(s.psi)
+	return s.finish(m, f, spikes, viol)
+}
+
+// couple runs steps 2 and 3 of a fusion step from u = Mψ: the voltage
+// kick, the spiking steps and the voltage checks. It returns the signal S,
+// the spike count, the largest voltage and any voltage-cap violation.
+func (s *System) couple(u []complex128) (sig []float64, spikes int, vmax float64, viol []error, err error) {
+	dv := make([]float64, s.n)
+	for i, z := range u {
+		dv[i] = s.alpha*real(z) + s.cfg.Beta*imag(z)
+	}
+	if err := s.net.AddVoltages(dv); err != nil {
+		return nil, 0, 0, nil, fmt.Errorf("fusion: %w", err)
+	}
+	sig = make([]float64, s.n)
+	v := make([]float64, s.n)
+	for k := 0; k < s.cfg.SpikeSteps; k++ {
+		sp, err := s.net.Step()
+		if err != nil {
+			return nil, 0, 0, nil, fmt.Errorf("fusion: %w", err)
+		}
+		spikes += len(sp)
+		if s.cfg.Feedback == "counts" {
+			for _, i := range sp {
+				sig[i]++
+			}
+		} else {
+			if err := s.net.Voltages(v); err != nil {
+				return nil, 0, 0, nil, err
+			}
+			for i, x := range v {
+				sig[i] += (x - s.vrest) / float64(s.cfg.SpikeSteps)
+			}
+		}
+	}
+	if err := s.net.Voltages(v); err != nil {
+		return nil, 0, 0, nil, err
+	}
+	vmax = math.Inf(-1)
+	for _, x := range v {
+		vmax = math.Max(vmax, x)
+	}
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, 0, 0, nil, &NonFiniteError{What: "membrane voltages"}
+		}
+		if x >= s.cfg.Limits.VCapMV {
+			viol = append(viol, &VoltageCapError{Neuron: i, V: x, Cap: s.cfg.Limits.VCapMV})
+			break
+		}
+	}
+	return sig, spikes, vmax, viol, nil
+}
+
+// finish completes a step's metrics (m holds the norm drift, V_max and the
+// state metrics), applies the resonance check and the ACE, and builds the
+// event.
+func (s *System) finish(m Metrics, f []complex128, spikes int, viol []error) (Metrics, Event, error) {
+	s.steps++
+	m.Step, m.Time = s.steps, float64(s.steps)*s.cfg.Dt
+	m.DHCohDt = (m.HCoh - s.lastH) / s.cfg.Dt
+	s.lastH = m.HCoh
 	m.RateHz = float64(spikes) / (float64(s.n) * float64(s.cfg.SpikeSteps) * s.net.DtMs() / 1000)
 	if m.PhaseDiff >= s.cfg.Limits.Resonance && !isZero(f) {
 		viol = append(viol, &ResonanceError{PhaseDiff: m.PhaseDiff, Limit: s.cfg.Limits.Resonance})
@@ -538,6 +567,125 @@ func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
 	ev := Event{Timestamp: time.Now().UTC(), Step: s.steps, CoherenceEntropy: m.HCoh, AvgPhaseDiff: m.PhaseDiff, FusionEnergy: m.ECoh,
 		ParentBlock: telemetry.NoParent}
 	return m, ev, errors.Join(viol...)
+}
+
+// coupler returns the state's FusionCoupler when the coupled path applies:
+// the fold map (at least as many amplitudes as neurons, n dividing them)
+// and no phase lock (whose gradient needs all of ψ on the host).
+func (s *System) coupler() (backend.FusionCoupler, bool) {
+	fc, ok := s.st.(backend.FusionCoupler)
+	if !ok || s.hostPath || s.cfg.PhaseLock || s.dim < s.n || s.dim%s.n != 0 {
+		return nil, false
+	}
+	return fc, true
+}
+
+// stepCoupled runs steps 2–5 where the state lives (backend.FusionCoupler):
+// u = Mψ is a fold; with S n-periodic after Mᵀ, FFT_D(Mᵀ S) is non-zero
+// only at the multiples k·D/n, where it is (D/n)·FFT_n(S)_k, so F[S] is the
+// normalised n-point spectrum placed at stride D/n and the kick touches n
+// amplitudes. The norm, entropy and order parameter come from one
+// reduction, and the overlap ⟨F, ψ⟩ from the n kicked amplitudes; only
+// n-sized vectors and a few scalars cross to the host.
+func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
+	s.psiStale = true
+	u, err := fc.FoldN(s.n)
+	if err != nil {
+		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
+	}
+	if !finiteVec(u) {
+		return Metrics{}, Event{}, &NonFiniteError{What: "quantum state"}
+	}
+	sig, spikes, vmax, viol, err := s.couple(u)
+	if err != nil {
+		return Metrics{}, Event{}, err
+	}
+	// 4. Neurons → quantum: the n-point spectrum at stride D/n.
+	fn, err := s.spectrumN(sig)
+	if err != nil {
+		return Metrics{}, Event{}, err
+	}
+	stride := s.dim / s.n
+	f := s.spec[s.steps%2]
+	clear(f)
+	kick := make([]complex128, s.n)
+	fnorm2 := 0.0
+	for k, z := range fn {
+		f[k*stride] = z
+		kick[k] = complex(s.gamma, 0) * z
+		fnorm2 += real(z)*real(z) + imag(z)*imag(z)
+	}
+	s.lastF = f
+	kicked, err := fc.KickStrided(stride, kick)
+	if err != nil {
+		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
+	}
+	// 5. Norm drift, renormalise, metrics.
+	n2, plnp, r, err := fc.FusionStats()
+	if err != nil {
+		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
+	}
+	norm := math.Sqrt(n2)
+	if norm == 0 || math.IsNaN(norm) || math.IsInf(norm, 0) || math.IsNaN(plnp) || cmplx.IsNaN(r) {
+		return Metrics{}, Event{}, &NonFiniteError{What: "state norm"}
+	}
+	scale := circuit.Gate{Matrix: []complex128{complex(1/norm, 0)}, Diagonal: true}
+	if err := s.st.Apply(&scale); err != nil {
+		return Metrics{}, Event{}, fmt.Errorf("fusion: renormalise: %w", err)
+	}
+	var z complex128
+	for k, a := range kicked {
+		z += cmplx.Conj(fn[k]) * a
+	}
+	z /= complex(norm, 0)
+	m := Metrics{NormDrift: norm - 1, VMaxMV: vmax}
+	if s.dim >= 2 {
+		m.HCoh = (math.Log(n2) - plnp/n2) / math.Log(float64(s.dim))
+	}
+	c := 1.0
+	if z != 0 {
+		m.PhaseDiff = math.Abs(cmplx.Phase(z))
+		c = real(z) / cmplx.Abs(z)
+	}
+	m.ECoh = 1 + fnorm2 - 2*real(z) + s.cfg.LambdaC*(1-c)
+	m.R = cmplx.Abs(r) / n2
+	return s.finish(m, f, spikes, viol)
+}
+
+// spectrumN is the unit-norm n-point spectrum of sig on the spectral
+// backend (zero when sig is).
+func (s *System) spectrumN(sig []float64) ([]complex128, error) {
+	if s.fftN == nil {
+		f, err := s.eng.Spectral.NewFFT(s.n, 1, backend.Complex128)
+		if err != nil {
+			return nil, fmt.Errorf("fusion: %w", err)
+		}
+		s.fftN = f
+	}
+	x := make([]complex128, s.n)
+	for i, v := range sig {
+		x[i] = complex(v, 0)
+	}
+	if err := s.fftN.Load(x); err != nil {
+		return nil, fmt.Errorf("fusion: %w", err)
+	}
+	if err := s.fftN.Forward(); err != nil {
+		return nil, fmt.Errorf("fusion: %w", err)
+	}
+	if err := s.fftN.Read(x); err != nil {
+		return nil, fmt.Errorf("fusion: %w", err)
+	}
+	nrm := 0.0
+	for _, z := range x {
+		nrm += real(z)*real(z) + imag(z)*imag(z)
+	}
+	if nrm > 0 {
+		k := complex(1/math.Sqrt(nrm), 0)
+		for i := range x {
+			x[i] *= k
+		}
+	}
+	return x, nil
 }
 
 // Snapshot is the complete dynamic state of a System, for rollback.
@@ -595,6 +743,7 @@ func (s *System) Restore(snap *Snapshot) error {
 		return fmt.Errorf("fusion: %w", err)
 	}
 	copy(s.psi, snap.Psi)
+	s.psiStale = false
 	s.lastF = nil
 	if snap.LastF != nil {
 		s.lastF = s.spec[(snap.Steps+1)%2]
@@ -607,8 +756,18 @@ func (s *System) Restore(snap *Snapshot) error {
 // LastSpectrum returns F[S] of the last step (nil before the first; read-only).
 func (s *System) LastSpectrum() []complex128 { return s.lastF }
 
-// Psi returns the host copy of ψ as of the end of the last step (read-only).
-func (s *System) Psi() []complex128 { return s.psi }
+// Psi returns a host copy of ψ as of the end of the last step (read-only;
+// valid until the next step). After a coupled step it is read from the
+// backend on first use; it is nil if that readout fails.
+func (s *System) Psi() []complex128 {
+	if s.psiStale {
+		if err := s.st.Read(s.psi); err != nil {
+			return nil
+		}
+		s.psiStale = false
+	}
+	return s.psi
+}
 
 // Config returns the configuration in use (defaults filled in).
 func (s *System) Config() Config { return s.cfg }

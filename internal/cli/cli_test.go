@@ -258,7 +258,7 @@ func TestBenchCommand(t *testing.T) {
 	}
 	dir := t.TempDir()
 	jf, gf := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.txt")
-	out := mustRun(t, "bench", "--suite", "snn", "--quick", "--json", jf, "--go-bench", gf)
+	out := mustRun(t, "bench", "--backend", "cpu", "--suite", "snn", "--quick", "--json", jf, "--go-bench", gf)
 	if !strings.Contains(out, "memory bandwidth:") || !strings.Contains(out, "cuba/duration=0.25s") {
 		t.Errorf("table:\n%s", out)
 	}
@@ -282,7 +282,7 @@ func TestBenchCommand(t *testing.T) {
 	if !strings.Contains(string(g), "BenchmarkSnn/cuba/duration=0.25s/backend=cpu\t1\t") || !strings.Contains(string(g), "Unit s/loop better=lower") {
 		t.Errorf("Go benchmark file:\n%s", g)
 	}
-	if _, err := run(t, "bench", "--suite", "snn", "--quick", "--svg", filepath.Join(dir, "x.svg")); err == nil || !strings.Contains(err.Error(), "no gate sweep") {
+	if _, err := run(t, "bench", "--backend", "cpu", "--suite", "snn", "--quick", "--svg", filepath.Join(dir, "x.svg")); err == nil || !strings.Contains(err.Error(), "no gate sweep") {
 		t.Errorf("--svg without a sweep: %v", err)
 	}
 	if _, err := run(t, "bench", "--suite", "nope"); err == nil {

@@ -1,0 +1,83 @@
+package fusion
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/prismai/mec/backend"
+	_ "github.com/prismai/mec/backend/all"
+)
+
+// TestCoupledPathMatchesHost runs the default scenario (and the same at 10
+// qubits, where the fold and the kick have stride 16) twice on every
+// loaded backend whose states implement backend.FusionCoupler: through the
+// coupled path (fold, strided kick and statistics where the state lives)
+// and through the readout path, which computes everything from a host copy
+// of ψ. Metrics and the final state must agree to 1e-9 over 30 steps
+// (spike trains identical: both paths feed the network the same voltages up
+// to rounding far below its thresholds' resolution).
+func TestCoupledPathMatchesHost(t *testing.T) {
+	for _, b := range backend.LoadedBackends() {
+		sv, ok1 := b.(backend.StateVector)
+		sp, ok2 := b.(backend.Spiking)
+		ft, ok3 := b.(backend.Spectral)
+		if !ok1 || !ok2 || !ok3 {
+			continue
+		}
+		for _, qubits := range []int{0, 10} {
+			t.Run(fmt.Sprintf("%s/qubits=%d", b.Name(), qubits), func(t *testing.T) {
+				eng := Engines{State: sv, Spiking: sp, Spectral: ft}
+				var ms [2][]Metrics
+				var psis [2][]complex128
+				for k, host := range []bool{false, true} {
+					cfg := DefaultConfig()
+					if qubits > 0 { // 2^10 amplitudes onto 64 neurons: stride 16
+						cfg.Qubits, cfg.Hamiltonian = qubits, DefaultHamiltonian(qubits)
+					}
+					sys, err := New(cfg, eng)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sys.hostPath = host
+					if _, ok := sys.coupler(); !ok && !host {
+						sys.Close()
+						t.Skipf("%s: coupled path not available", b.Name())
+					}
+					for i := 0; i < 30; i++ {
+						m, _, err := sys.Step(context.Background())
+						if err != nil && m.Step == 0 {
+							t.Fatal(err)
+						}
+						ms[k] = append(ms[k], m)
+					}
+					psis[k] = append([]complex128(nil), sys.Psi()...)
+					sys.Close()
+				}
+				spikes := 0.0
+				for i := range ms[0] {
+					a, h := ms[0][i], ms[1][i]
+					spikes += a.RateHz
+					for _, d := range []struct {
+						name string
+						x, y float64
+					}{{"H_coh", a.HCoh, h.HCoh}, {"|Δφ|", a.PhaseDiff, h.PhaseDiff}, {"E_coh", a.ECoh, h.ECoh}, {"r", a.R, h.R},
+						{"norm drift", a.NormDrift, h.NormDrift}, {"rate", a.RateHz, h.RateHz}, {"α", a.Alpha, h.Alpha}, {"γ", a.Gamma, h.Gamma}} {
+						if math.Abs(d.x-d.y) > 1e-9 {
+							t.Fatalf("step %d %s: coupled %v, host %v", i+1, d.name, d.x, d.y)
+						}
+					}
+				}
+				if spikes == 0 {
+					t.Fatal("no spikes in 30 steps: the comparison would not exercise the kick")
+				}
+				for a := range psis[0] {
+					if d := psis[0][a] - psis[1][a]; math.Hypot(real(d), imag(d)) > 1e-9 {
+						t.Fatalf("ψ[%d]: coupled %v, host %v", a, psis[0][a], psis[1][a])
+					}
+				}
+			})
+		}
+	}
+}
