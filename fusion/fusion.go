@@ -303,10 +303,10 @@ type System struct {
 	// hostPath forces the readout path (tests compare the two paths).
 	hostPath bool
 	steps    int
-	lastH  float64
-	vrest  float64
-	alpha  float64
-	gamma  float64
+	lastH    float64
+	vrest    float64
+	alpha    float64
+	gamma    float64
 }
 
 // New builds a system: the register in Config.Initial, the network at t = 0. It refuses registers above the qubit cap with a
