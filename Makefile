@@ -23,7 +23,7 @@ run: build
 # pure-Go twins of the assembly kernels (build tag purego).
 test: fmt-check vet
 	$(GO) test -count=1 $(PKGS)
-	$(GO) test -count=1 -tags purego ./backend/... ./internal/fft/...
+	$(GO) test -count=1 -tags purego ./backend/... ./internal/fft/... ./snn/...
 	CGO_ENABLED=0 $(GO) build ./...
 
 test-short: vet
@@ -52,6 +52,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzScanLog$$' -fuzztime $(FUZZTIME) ./ledger/
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalUpdate$$' -fuzztime $(FUZZTIME) ./orchestrator/
 	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME) ./internal/fft/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEIEIO$$' -fuzztime $(FUZZTIME) ./devices/spinnaker/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSDP$$' -fuzztime $(FUZZTIME) ./devices/spinnaker/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) ./devices/lava/
+	$(GO) test -run '^$$' -fuzz '^FuzzImportNIR$$' -fuzztime $(FUZZTIME) ./devices/lava/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeResult$$' -fuzztime $(FUZZTIME) ./devices/qpu/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStatus$$' -fuzztime $(FUZZTIME) ./devices/qpu/
 
 # Install the peer tools (root; idempotent).
 peers:
