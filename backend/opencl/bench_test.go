@@ -30,7 +30,7 @@ func BenchmarkGate(b *testing.B) {
 					g.Matrix, g.Diagonal = []complex128{1, 1i}, true
 				}
 				for j := 0; j < k; j++ {
-					g.Targets = append(g.Targets, 4+5*j)
+					g.Targets = append(g.Targets, 6+4*j)
 				}
 				b.Run(name, func(b *testing.B) {
 					st, err := sv.NewState(n, p)
