@@ -54,8 +54,52 @@ func signature(base string) (string, bool) {
 		return "puiuuuup", true
 	case kBlockSum:
 		return "puup", true
+	// fft (kernels/fft.cl); its .u32 parameters are passed as int32 bits.
+	case kFFTStage:
+		return "pppiiiiir", true
+	case kFFTChirpIn:
+		return "pppuuui", true
+	case kFFTPointwise:
+		return "ppuu", true
+	case kFFTChirpOut:
+		return "pppuuuri", true
+	// kuramoto (kernels/kuramoto.cl).
+	case kKuPhasor:
+		return "pippp", true
+	case kKuDeriv:
+		return "pppppipppriiirppppp", true
+	// lif (kernels/lif.cl), launched in f64 only.
+	case kLIFUpdate:
+		return "pppppppppppppui", true
+	case kLIFForce:
+		return "pppppppiu", true
+	case kLIFCount:
+		return "pip", true
+	case kLIFCompact:
+		return "pipipp", true
+	case kLIFDeliver:
+		return "ppppppppppiippppui", true
+	// fusion (kernels/fusion.cl).
+	case kFold:
+		return "puuuup", true
+	case kKick:
+		return "ppuup", true
+	case kStats:
+		return "pup", true
 	}
 	return "", false
+}
+
+// familyKernels lists, per kernel family, every kernel the backend
+// launches (base names; each has a signature).
+func familyKernels() map[string][]string {
+	return map[string][]string{
+		family:         {kApply1, applyK(2), applyK(3), applyK(4), applyK(5), applyK(6), kDiag, kSwap, kNorm, kPauli, kInner, kMarginal, kBlockSum},
+		fftFamily:      {kFFTStage, kFFTChirpIn, kFFTPointwise, kFFTChirpOut},
+		kuramotoFamily: {kKuPhasor, kKuDeriv},
+		lifFamily:      {kLIFUpdate, kLIFForce, kLIFCount, kLIFCompact, kLIFDeliver},
+		fusionFamily:   {kFold, kKick, kStats},
+	}
 }
 
 // kernelSignatures lists every kernel the backend launches with its

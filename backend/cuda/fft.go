@@ -1,0 +1,360 @@
+package cuda
+
+import (
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/prismai/mec/backend"
+)
+
+// fftMaxR is FFT_MAXR in kernels/fft.cl: the largest radix of one stage.
+const fftMaxR = 16
+
+// NewFFT plans batch transforms of length n on the device (package
+// kernels' fft family): Stockham stages of radix 4, 2 and the small primes
+// up to 13, Bluestein's algorithm over a power-of-two length when n has a
+// larger prime factor. The buffer, its ping-pong twin and the twiddle
+// tables stay on the device.
+func (b *Backend) NewFFT(n, batch int, p backend.Precision) (backend.FFT, error) {
+	if n < 1 || batch < 1 {
+		return nil, fmt.Errorf("cuda: FFT of length %d, batch %d: both must be ≥ 1", n, batch)
+	}
+	if p != backend.Complex128 && p != backend.Complex64 {
+		return nil, fmt.Errorf("cuda: unknown precision %v", p)
+	}
+	m := uint64(1) << bits.Len(uint(2*n))
+	if uint64(batch)*m >= 1<<32 {
+		return nil, fmt.Errorf("cuda: FFT of %d×%d values: the kernels index below 2^32", batch, n)
+	}
+	// Device values of the plan: the buffer and its twin, the twiddles or
+	// the chirp and its spectrum, and a Bluestein plan's own buffers.
+	need := 2*uint64(n)*uint64(batch) + 2*uint64(n)
+	if n > 1 && radices(n) == nil {
+		need += 2*m*uint64(batch) + m
+	}
+	if need*uint64(p.AmpBytes()) > b.dev.TotalMem {
+		return nil, fmt.Errorf("cuda: FFT of %d×%d %s values needs %.3g GiB; %s has %.3g GiB",
+			batch, n, p, float64(need*uint64(p.AmpBytes()))/(1<<30), b.dev.Name, float64(b.dev.TotalMem)/(1<<30))
+	}
+	f := &fftPlan{b: b, n: n, batch: batch, p: p}
+	err := b.do(func() error {
+		// Load the module first: its JIT errors are clearer here than at
+		// the first transform.
+		if _, err := b.function(fftFamily, p, kFFTStage); err != nil {
+			return err
+		}
+		if err := f.init(); err != nil {
+			if rerr := f.release(); rerr != nil {
+				return fmt.Errorf("%w (and releasing the plan: %v)", err, rerr)
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// fftPlan is a planned transform whose buffers live in device memory. Its
+// device fields belong to the backend's worker: only functions run
+// through do touch them.
+type fftPlan struct {
+	b        *Backend
+	n, batch int
+	p        backend.Precision
+
+	buf     [2]uint64 // data and its ping-pong twin; cur holds the data
+	cur     int
+	tw      uint64 // exp(-2πi t/n), t < n
+	radices []int
+
+	// Bluestein: inner is the length-m plan whose buffer holds the chirped
+	// data; chirp holds exp(-πi k²/n), spec the spectrum of its conjugate.
+	inner       *fftPlan
+	chirp, spec uint64
+}
+
+// radices factors n into Stockham stages, or returns nil when a prime
+// factor exceeds fftMaxR.
+func radices(n int) []int {
+	var rs []int
+	for n%4 == 0 {
+		rs = append(rs, 4)
+		n /= 4
+	}
+	if n%2 == 0 {
+		rs = append(rs, 2)
+		n /= 2
+	}
+	for _, p := range []int{3, 5, 7, 11, 13} {
+		for n%p == 0 {
+			rs = append(rs, p)
+			n /= p
+		}
+	}
+	if n != 1 {
+		return nil
+	}
+	return rs
+}
+
+func (f *fftPlan) bytes(count int) uintptr { return uintptr(count) * uintptr(f.p.AmpBytes()) }
+
+// upload allocates a device buffer holding v in the plan's precision.
+// Worker only.
+func (f *fftPlan) upload(v []complex128) (uint64, error) {
+	m, err := f.b.alloc(f.bytes(len(v)))
+	if err != nil {
+		return 0, err
+	}
+	s := &State{p: f.p}
+	if err := f.b.write(m, 0, s.hostAmps(v), f.bytes(len(v))); err != nil {
+		f.b.l.MemFree(m)
+		return 0, fmt.Errorf("cuda: FFT tables: %w", err)
+	}
+	return m, nil
+}
+
+// init allocates the plan's buffers and tables. Worker only.
+func (f *fftPlan) init() error {
+	size := f.n * f.batch
+	for i := range f.buf {
+		m, err := f.b.alloc(f.bytes(size))
+		if err != nil {
+			return err
+		}
+		f.buf[i] = m
+	}
+	if err := f.b.l.check("cuMemsetD8", f.b.l.MemsetD8(f.buf[0], 0, f.bytes(size))); err != nil {
+		return fmt.Errorf("cuda: %w", err)
+	}
+	if f.radices = radices(f.n); f.radices != nil || f.n == 1 {
+		tw := make([]complex128, f.n)
+		for t := range tw {
+			s, c := math.Sincos(-2 * math.Pi * float64(t) / float64(f.n))
+			tw[t] = complex(c, s)
+		}
+		var err error
+		f.tw, err = f.upload(tw)
+		return err
+	}
+	// Bluestein: X_k = c_k Σ_j (x_j c_j) conj(c_{k-j}), c_k = exp(-πi k²/n),
+	// a circular convolution of length m ≥ 2n-1.
+	m := 1 << bits.Len(uint(2*f.n-2))
+	chirp := make([]complex128, f.n)
+	for k := range chirp {
+		// k² mod 2n keeps the angle exact for large k.
+		e := (uint64(k) * uint64(k)) % uint64(2*f.n)
+		s, c := math.Sincos(-math.Pi * float64(e) / float64(f.n))
+		chirp[k] = complex(c, s)
+	}
+	conv := make([]complex128, m)
+	for k := 0; k < f.n; k++ {
+		c := complex(real(chirp[k]), -imag(chirp[k]))
+		conv[k] = c
+		if k > 0 {
+			conv[m-k] = c
+		}
+	}
+	spec := hostFFT(conv)
+	var err error
+	if f.chirp, err = f.upload(chirp); err != nil {
+		return err
+	}
+	if f.spec, err = f.upload(spec); err != nil {
+		return err
+	}
+	f.inner = &fftPlan{b: f.b, n: m, batch: f.batch, p: f.p}
+	return f.inner.init()
+}
+
+// hostFFT is a radix-2 forward transform in complex128 (len a power of
+// two), used once per Bluestein plan for the chirp's spectrum.
+func hostFFT(a []complex128) []complex128 {
+	n := len(a)
+	x := make([]complex128, n)
+	shift := bits.LeadingZeros(uint(n)) + 1
+	for i := range a {
+		x[bits.Reverse(uint(i))>>uint(shift)] = a[i]
+	}
+	for size := 2; size <= n; size <<= 1 {
+		half := size / 2
+		for k := 0; k < half; k++ {
+			s, c := math.Sincos(-2 * math.Pi * float64(k) / float64(size))
+			w := complex(c, s)
+			for start := 0; start < n; start += size {
+				u, v := x[start+k], w*x[start+k+half]
+				x[start+k], x[start+k+half] = u+v, u-v
+			}
+		}
+	}
+	return x
+}
+
+// release frees the plan's device buffers, after the work queued on them,
+// and those of its Bluestein plan. Worker only.
+func (f *fftPlan) release() error {
+	err := f.b.freeAll(append(f.buf[:], f.tw, f.chirp, f.spec))
+	f.buf, f.tw, f.chirp, f.spec = [2]uint64{}, 0, 0, 0
+	if f.inner != nil {
+		if ierr := f.inner.release(); err == nil {
+			err = ierr
+		}
+		f.inner = nil
+	}
+	if err != nil {
+		return fmt.Errorf("cuda: freeing an FFT plan: %w", err)
+	}
+	return nil
+}
+
+// alive reports use after Free. Worker only.
+func (f *fftPlan) alive() error {
+	if f.buf[0] == 0 {
+		return fmt.Errorf("cuda: FFT used after Free")
+	}
+	return nil
+}
+
+// Len is the transform length.
+func (f *fftPlan) Len() int { return f.n }
+
+// Batch is the number of vectors.
+func (f *fftPlan) Batch() int { return f.batch }
+
+// Precision is the element precision.
+func (f *fftPlan) Precision() backend.Precision { return f.p }
+
+// Load copies batch·n host values into the device buffer.
+func (f *fftPlan) Load(x []complex128) error {
+	if len(x) != f.n*f.batch {
+		return fmt.Errorf("cuda: FFT Load of %d values into %d×%d", len(x), f.batch, f.n)
+	}
+	if err := backend.CheckAmplitudes(x); err != nil {
+		return fmt.Errorf("cuda: FFT Load: %w", err)
+	}
+	host := (&State{p: f.p}).hostAmps(x)
+	return f.b.do(func() error {
+		if err := f.alive(); err != nil {
+			return err
+		}
+		if err := f.b.write(f.buf[f.cur], 0, host, f.bytes(len(x))); err != nil {
+			return fmt.Errorf("cuda: FFT Load: %w", err)
+		}
+		return nil
+	})
+}
+
+// Read copies the device buffer to the host.
+func (f *fftPlan) Read(dst []complex128) error {
+	if len(dst) != f.n*f.batch {
+		return fmt.Errorf("cuda: FFT Read of %d×%d values into %d", f.batch, f.n, len(dst))
+	}
+	return f.b.do(func() error {
+		if err := f.alive(); err != nil {
+			return err
+		}
+		s := &State{b: f.b, p: f.p, buf: f.buf[f.cur]}
+		return s.readRange(0, dst)
+	})
+}
+
+// Forward transforms every vector in place.
+func (f *fftPlan) Forward() error { return f.run(false) }
+
+// Inverse applies the inverse transform (normalised by 1/n).
+func (f *fftPlan) Inverse() error { return f.run(true) }
+
+func (f *fftPlan) run(inverse bool) error {
+	scale := 1.0
+	if inverse {
+		scale = 1 / float64(f.n)
+	}
+	return f.b.do(func() error {
+		if err := f.alive(); err != nil {
+			return err
+		}
+		if err := f.transform(inverse, scale); err != nil {
+			return fmt.Errorf("cuda: FFT of length %d: %w", f.n, err)
+		}
+		return nil
+	})
+}
+
+// launch runs fft kernel base over items threads (whole blocks; the fft
+// kernels return early past their total). Worker only.
+func (f *fftPlan) launch(base string, items uint64, args ...any) error {
+	return f.b.runItems(fftFamily, base, f.p, items, args...)
+}
+
+func (f *fftPlan) real(x float64) any {
+	if f.p == backend.Complex128 {
+		return x
+	}
+	return float32(x)
+}
+
+// transform runs the stages (or Bluestein's steps) and scales the result
+// by scale. Worker only.
+func (f *fftPlan) transform(inverse bool, scale float64) error {
+	if f.inner == nil {
+		if f.n == 1 { // the identity, and 1/n = 1
+			return nil
+		}
+		ns := 1
+		for i, r := range f.radices {
+			sc := 1.0
+			if i == len(f.radices)-1 {
+				sc = scale
+			}
+			total := uint32(f.n / r * f.batch)
+			if err := f.launch(kFFTStage, uint64(total), dptr(f.buf[f.cur]), dptr(f.buf[1-f.cur]), dptr(f.tw),
+				u32(uint32(f.n)), u32(total), int32(r), u32(uint32(ns)), flag(inverse), f.real(sc)); err != nil {
+				return err
+			}
+			f.cur = 1 - f.cur
+			ns *= r
+		}
+		return nil
+	}
+	// Bluestein: the inverse is conj(forward(conj(x))), scaled.
+	m := f.inner.n
+	totalM := uint64(m * f.batch)
+	totalN := uint64(f.n * f.batch)
+	if err := f.launch(kFFTChirpIn, totalM, dptr(f.buf[f.cur]), dptr(f.inner.buf[f.inner.cur]), dptr(f.chirp),
+		uint64(f.n), uint64(m), totalM, flag(inverse)); err != nil {
+		return err
+	}
+	if err := f.inner.transform(false, 1); err != nil {
+		return err
+	}
+	if err := f.launch(kFFTPointwise, totalM, dptr(f.inner.buf[f.inner.cur]), dptr(f.spec), uint64(m), totalM); err != nil {
+		return err
+	}
+	if err := f.inner.transform(true, 1); err != nil {
+		return err
+	}
+	return f.launch(kFFTChirpOut, totalN, dptr(f.inner.buf[f.inner.cur]), dptr(f.buf[f.cur]), dptr(f.chirp),
+		uint64(f.n), uint64(m), totalN, f.real(scale/float64(m)), flag(inverse))
+}
+
+// Sync waits until the queued transforms have finished.
+func (f *fftPlan) Sync() error {
+	return f.b.do(f.b.sync)
+}
+
+// Free releases the plan's device buffers (after the work queued on
+// them); later calls fail.
+func (f *fftPlan) Free() error {
+	return f.b.do(func() error {
+		if f.buf[0] == 0 {
+			return nil
+		}
+		return f.release()
+	})
+}
+
+var _ backend.Spectral = (*Backend)(nil)
