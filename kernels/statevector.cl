@@ -36,6 +36,24 @@ FUNC u64 scatter(u64 c, u64 tpack, i32 k)
  * them exactly); with t >= log2(SV_RUN) their first amplitudes are
  * contiguous, so the inner loop vectorises. */
 #define SV_RUN 16
+#define ROW(x, y, ar, ai, br, bi) \
+	CPLX(ar * x.x - ai * x.y + br * y.x - bi * y.y, ar * x.y + ai * x.x + br * y.y + bi * y.x)
+/* SV_LOW(T): the run of a target T < log2(SV_RUN): its 2*SV_RUN amplitudes
+ * are contiguous from p, pair j at offsets insert0(j, T) and that + 2^T;
+ * T is a constant so the offsets fold. */
+#define SV_LOW(T)                                                              \
+	for (i32 j = 0; j < SV_RUN; j++) {                                     \
+		i32 o = ((j >> T) << (T + 1)) | (j & ((1 << T) - 1));          \
+		cplx x = p[o], y = p[o + (1 << T)];                            \
+		cplx nx = ROW(x, y, m00r, m00i, m01r, m01i);                   \
+		cplx ny = ROW(x, y, m10r, m10i, m11r, m11i);                   \
+		if (cmask != 0 && ((base + (u64)o) & cmask) != cval) {         \
+			nx = x;                                                \
+			ny = y;                                                \
+		}                                                              \
+		p[o] = nx;                                                     \
+		p[o + (1 << T)] = ny;                                          \
+	}
 KERNEL void KNAME(sv_apply1)(GLOBAL cplx *a, i32 t,
 	real m00r, real m00i, real m01r, real m01i,
 	real m10r, real m10i, real m11r, real m11i, u64 cmask, u64 cval)
@@ -43,32 +61,47 @@ KERNEL void KNAME(sv_apply1)(GLOBAL cplx *a, i32 t,
 	u64 first = GID * SV_RUN;
 	u64 bit = ((u64)1) << t;
 	if (bit >= SV_RUN) {
-		GLOBAL cplx *p0 = a + insert0(first, t);
-		GLOBAL cplx *p1 = p0 + bit;
 		u64 i0 = insert0(first, t);
-		if (cmask != 0 && (i0 & cmask & ~(u64)(SV_RUN - 1)) != (cval & ~(u64)(SV_RUN - 1)))
+		GLOBAL cplx *p0 = a + i0;
+		GLOBAL cplx *p1 = p0 + bit;
+		if (cmask == 0) {
+			for (i32 j = 0; j < SV_RUN; j++) {
+				cplx x = p0[j], y = p1[j];
+				p0[j] = ROW(x, y, m00r, m00i, m01r, m01i);
+				p1[j] = ROW(x, y, m10r, m10i, m11r, m11i);
+			}
+			return;
+		}
+		if ((i0 & cmask & ~(u64)(SV_RUN - 1)) != (cval & ~(u64)(SV_RUN - 1)))
 			return;
 		for (i32 j = 0; j < SV_RUN; j++) {
-			if (((i0 + j) & cmask) != cval)
-				continue;
 			cplx x = p0[j], y = p1[j];
-			p0[j] = CPLX(m00r * x.x - m00i * x.y + m01r * y.x - m01i * y.y,
-				     m00r * x.y + m00i * x.x + m01r * y.y + m01i * y.x);
-			p1[j] = CPLX(m10r * x.x - m10i * x.y + m11r * y.x - m11i * y.y,
-				     m10r * x.y + m10i * x.x + m11r * y.y + m11i * y.x);
+			cplx nx = ROW(x, y, m00r, m00i, m01r, m01i);
+			cplx ny = ROW(x, y, m10r, m10i, m11r, m11i);
+			if (((i0 + j) & cmask) != cval) {
+				nx = x;
+				ny = y;
+			}
+			p0[j] = nx;
+			p1[j] = ny;
 		}
 		return;
 	}
-	for (i32 j = 0; j < SV_RUN; j++) {
-		u64 i0 = insert0(first + j, t);
-		if ((i0 & cmask) != cval)
-			continue;
-		u64 i1 = i0 | bit;
-		cplx x = a[i0], y = a[i1];
-		a[i0] = CPLX(m00r * x.x - m00i * x.y + m01r * y.x - m01i * y.y,
-			     m00r * x.y + m00i * x.x + m01r * y.y + m01i * y.x);
-		a[i1] = CPLX(m10r * x.x - m10i * x.y + m11r * y.x - m11i * y.y,
-			     m10r * x.y + m10i * x.x + m11r * y.y + m11i * y.x);
+	u64 base = 2 * first;
+	GLOBAL cplx *p = a + base;
+	switch (t) {
+	case 0:
+		SV_LOW(0)
+		break;
+	case 1:
+		SV_LOW(1)
+		break;
+	case 2:
+		SV_LOW(2)
+		break;
+	default:
+		SV_LOW(3)
+		break;
 	}
 }
 
