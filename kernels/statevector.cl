@@ -36,23 +36,31 @@ FUNC u64 scatter(u64 c, u64 tpack, i32 k)
  * them exactly); with t >= log2(SV_RUN) their first amplitudes are
  * contiguous, so the inner loop vectorises. */
 #define SV_RUN 16
-#define ROW(x, y, ar, ai, br, bi) \
-	CPLX(ar * x.x - ai * x.y + br * y.x - bi * y.y, ar * x.y + ai * x.x + br * y.y + bi * y.x)
+/* The run loops work on the amplitudes as interleaved scalars (re at 2i,
+ * im at 2i+1): loop vectorisers (PoCL's among them) do not vectorise loops
+ * whose instructions return vector types such as double2. */
+#define ROW_RE(xr, xi, yr, yi, ar, ai, br, bi) (ar * xr - ai * xi + br * yr - bi * yi)
+#define ROW_IM(xr, xi, yr, yi, ar, ai, br, bi) (ar * xi + ai * xr + br * yi + bi * yr)
+#define SV_PAIR(q0, q1, ok)                                                     \
+	{                                                                      \
+		real xr = (q0)[0], xi = (q0)[1], yr = (q1)[0], yi = (q1)[1];   \
+		real nxr = ROW_RE(xr, xi, yr, yi, m00r, m00i, m01r, m01i);     \
+		real nxi = ROW_IM(xr, xi, yr, yi, m00r, m00i, m01r, m01i);     \
+		real nyr = ROW_RE(xr, xi, yr, yi, m10r, m10i, m11r, m11i);     \
+		real nyi = ROW_IM(xr, xi, yr, yi, m10r, m10i, m11r, m11i);     \
+		(q0)[0] = (ok) ? nxr : xr;                                     \
+		(q0)[1] = (ok) ? nxi : xi;                                     \
+		(q1)[0] = (ok) ? nyr : yr;                                     \
+		(q1)[1] = (ok) ? nyi : yi;                                     \
+	}
 /* SV_LOW(T): the run of a target T < log2(SV_RUN): its 2*SV_RUN amplitudes
  * are contiguous from p, pair j at offsets insert0(j, T) and that + 2^T;
  * T is a constant so the offsets fold. */
 #define SV_LOW(T)                                                              \
 	for (i32 j = 0; j < SV_RUN; j++) {                                     \
 		i32 o = ((j >> T) << (T + 1)) | (j & ((1 << T) - 1));          \
-		cplx x = p[o], y = p[o + (1 << T)];                            \
-		cplx nx = ROW(x, y, m00r, m00i, m01r, m01i);                   \
-		cplx ny = ROW(x, y, m10r, m10i, m11r, m11i);                   \
-		if (cmask != 0 && ((base + (u64)o) & cmask) != cval) {         \
-			nx = x;                                                \
-			ny = y;                                                \
-		}                                                              \
-		p[o] = nx;                                                     \
-		p[o + (1 << T)] = ny;                                          \
+		SV_PAIR(p + 2 * o, p + 2 * (o + (1 << T)),                      \
+			cmask == 0 || ((base + (u64)o) & cmask) == cval)      \
 	}
 KERNEL void KNAME(sv_apply1)(GLOBAL cplx *a, i32 t,
 	real m00r, real m00i, real m01r, real m01i,
@@ -62,33 +70,21 @@ KERNEL void KNAME(sv_apply1)(GLOBAL cplx *a, i32 t,
 	u64 bit = ((u64)1) << t;
 	if (bit >= SV_RUN) {
 		u64 i0 = insert0(first, t);
-		GLOBAL cplx *p0 = a + i0;
-		GLOBAL cplx *p1 = p0 + bit;
+		GLOBAL real *p0 = (GLOBAL real *)(a + i0);
+		GLOBAL real *p1 = (GLOBAL real *)(a + i0 + bit);
 		if (cmask == 0) {
-			for (i32 j = 0; j < SV_RUN; j++) {
-				cplx x = p0[j], y = p1[j];
-				p0[j] = ROW(x, y, m00r, m00i, m01r, m01i);
-				p1[j] = ROW(x, y, m10r, m10i, m11r, m11i);
-			}
+			for (i32 j = 0; j < SV_RUN; j++)
+				SV_PAIR(p0 + 2 * j, p1 + 2 * j, 1)
 			return;
 		}
 		if ((i0 & cmask & ~(u64)(SV_RUN - 1)) != (cval & ~(u64)(SV_RUN - 1)))
 			return;
-		for (i32 j = 0; j < SV_RUN; j++) {
-			cplx x = p0[j], y = p1[j];
-			cplx nx = ROW(x, y, m00r, m00i, m01r, m01i);
-			cplx ny = ROW(x, y, m10r, m10i, m11r, m11i);
-			if (((i0 + j) & cmask) != cval) {
-				nx = x;
-				ny = y;
-			}
-			p0[j] = nx;
-			p1[j] = ny;
-		}
+		for (i32 j = 0; j < SV_RUN; j++)
+			SV_PAIR(p0 + 2 * j, p1 + 2 * j, ((i0 + j) & cmask) == cval)
 		return;
 	}
 	u64 base = 2 * first;
-	GLOBAL cplx *p = a + base;
+	GLOBAL real *p = (GLOBAL real *)(a + base);
 	switch (t) {
 	case 0:
 		SV_LOW(0)
@@ -148,11 +144,14 @@ SV_APPLYK(6)
 /* sv_applyK_run (K = 2..4): the same gate when every target is at least
  * log2(SV_RUN): work item w handles the SV_RUN consecutive groups
  * [w*SV_RUN, (w+1)*SV_RUN), whose amplitudes are contiguous for each
- * matrix index, so the j loop vectorises. */
+ * matrix index, so the j loop vectorises (scalar re/im accesses, as in
+ * sv_apply1). */
 #define SV_APPLYK_RUN(K)                                                       \
 	KERNEL void KNAME(sv_apply##K##_run)(GLOBAL cplx *a, GLOBAL const cplx *m, \
 		u64 tpack, u64 spack, u64 cmask, u64 cval)                     \
 	{                                                                      \
+		GLOBAL real *ar = (GLOBAL real *)a;                            \
+		GLOBAL const real *mr = (GLOBAL const real *)m;                \
 		u64 base = GID * SV_RUN;                                       \
 		for (i32 b = 0; b < K; b++)                                    \
 			base = insert0(base, TQ(spack, b));                    \
@@ -162,19 +161,22 @@ SV_APPLYK(6)
 			for (i32 c = 0; c < (1 << b); c++)                     \
 				off[c | (1 << b)] = off[c] | (((u64)1) << TQ(tpack, b)); \
 		for (i32 j = 0; j < SV_RUN; j++) {                             \
-			if (((base + j) & cmask) != cval)                      \
-				continue;                                      \
-			cplx v[1 << K];                                        \
-			for (i32 c = 0; c < (1 << K); c++)                     \
-				v[c] = a[off[c] + j];                          \
+			i32 ok = cmask == 0 || ((base + j) & cmask) == cval;   \
+			real vr[1 << K], vi[1 << K];                           \
+			for (i32 c = 0; c < (1 << K); c++) {                   \
+				vr[c] = ar[2 * (off[c] + j)];                  \
+				vi[c] = ar[2 * (off[c] + j) + 1];              \
+			}                                                      \
 			for (i32 r = 0; r < (1 << K); r++) {                   \
 				real sr = 0, si = 0;                           \
 				for (i32 c = 0; c < (1 << K); c++) {           \
-					cplx w = m[r * (1 << K) + c];          \
-					sr += w.x * v[c].x - w.y * v[c].y;     \
-					si += w.x * v[c].y + w.y * v[c].x;     \
+					real wr = mr[2 * (r * (1 << K) + c)];  \
+					real wi = mr[2 * (r * (1 << K) + c) + 1]; \
+					sr += wr * vr[c] - wi * vi[c];         \
+					si += wr * vi[c] + wi * vr[c];         \
 				}                                              \
-				a[off[r] + j] = CPLX(sr, si);                  \
+				ar[2 * (off[r] + j)] = ok ? sr : vr[r];        \
+				ar[2 * (off[r] + j) + 1] = ok ? si : vi[r];    \
 			}                                                      \
 		}                                                              \
 	}
