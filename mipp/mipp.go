@@ -37,6 +37,8 @@ import (
 	"time"
 
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
+
+	"github.com/prismai/mec/internal/cbor"
 )
 
 // AlgMLDSA65 is the COSE algorithm identifier of ML-DSA-65.
@@ -82,23 +84,23 @@ func (id *Identity) Seal(target string, body []byte, now time.Time) ([]byte, err
 }
 
 // protected is the encoded protected header {1: -49}: a1 01 38 30.
-var protected = appendInt(appendInt(appendHead(nil, majMap, 1), 1), AlgMLDSA65)
+var protected = cbor.AppendInt(cbor.AppendInt(cbor.AppendHead(nil, cbor.Map, 1), 1), AlgMLDSA65)
 
 func encodePayload(m Message) []byte {
-	b := appendHead(nil, majArray, 5)
-	b = appendText(b, m.Origin)
-	b = appendText(b, m.Target)
-	b = appendInt(b, m.Timestamp.UnixNano())
-	b = appendHead(b, majUint, m.Sequence)
-	return appendBytes(b, m.Body)
+	b := cbor.AppendHead(nil, cbor.Array, 5)
+	b = cbor.AppendText(b, m.Origin)
+	b = cbor.AppendText(b, m.Target)
+	b = cbor.AppendInt(b, m.Timestamp.UnixNano())
+	b = cbor.AppendHead(b, cbor.Uint, m.Sequence)
+	return cbor.AppendBytes(b, m.Body)
 }
 
 func sigStructure(payload []byte) []byte {
-	b := appendHead(nil, majArray, 4)
-	b = appendText(b, "Signature1")
-	b = appendBytes(b, protected)
-	b = appendBytes(b, nil)
-	return appendBytes(b, payload)
+	b := cbor.AppendHead(nil, cbor.Array, 4)
+	b = cbor.AppendText(b, "Signature1")
+	b = cbor.AppendBytes(b, protected)
+	b = cbor.AppendBytes(b, nil)
+	return cbor.AppendBytes(b, payload)
 }
 
 // SealMessage signs m as a COSE_Sign1 envelope with sk (m is taken as is:
@@ -109,12 +111,12 @@ func SealMessage(sk *mldsa65.PrivateKey, m Message) ([]byte, error) {
 	if err := mldsa65.SignTo(sk, sigStructure(payload), nil, true, sig); err != nil {
 		return nil, fmt.Errorf("mipp: signing: %w", err)
 	}
-	b := appendHead(nil, majTag, cborTagSign1)
-	b = appendHead(b, majArray, 4)
-	b = appendBytes(b, protected)
-	b = appendHead(b, majMap, 0)
-	b = appendBytes(b, payload)
-	return appendBytes(b, sig), nil
+	b := cbor.AppendHead(nil, cbor.Tag, cborTagSign1)
+	b = cbor.AppendHead(b, cbor.Array, 4)
+	b = cbor.AppendBytes(b, protected)
+	b = cbor.AppendHead(b, cbor.Map, 0)
+	b = cbor.AppendBytes(b, payload)
+	return cbor.AppendBytes(b, sig), nil
 }
 
 // ErrMalformed, ErrUnknownOrigin and ErrForged classify Open's failures.
@@ -127,63 +129,63 @@ var (
 // Parse decodes an envelope without verifying it, returning the message,
 // the signed bytes (Sig_structure) and the signature.
 func Parse(env []byte) (Message, []byte, []byte, error) {
-	d := &decoder{b: env}
+	d := cbor.NewDecoder(env)
 	fail := func(err error) (Message, []byte, []byte, error) {
 		return Message{}, nil, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	if tag, err := d.expect(majTag); err != nil || tag != cborTagSign1 {
+	if tag, err := d.Expect(cbor.Tag); err != nil || tag != cborTagSign1 {
 		return fail(fmt.Errorf("not a COSE_Sign1 (tag 18) item: %v", err))
 	}
-	if n, err := d.expect(majArray); err != nil || n != 4 {
+	if n, err := d.Expect(cbor.Array); err != nil || n != 4 {
 		return fail(fmt.Errorf("COSE_Sign1 is not a 4-array: %v", err))
 	}
-	prot, err := d.bytes(majBytes)
+	prot, err := d.Raw(cbor.Bytes)
 	if err != nil || !bytes.Equal(prot, protected) {
 		return fail(fmt.Errorf("protected header is not {1: %d}", AlgMLDSA65))
 	}
-	if n, err := d.expect(majMap); err != nil || n != 0 {
+	if n, err := d.Expect(cbor.Map); err != nil || n != 0 {
 		return fail(errors.New("unprotected header is not empty"))
 	}
-	payload, err := d.bytes(majBytes)
+	payload, err := d.Raw(cbor.Bytes)
 	if err != nil {
 		return fail(err)
 	}
-	sig, err := d.bytes(majBytes)
+	sig, err := d.Raw(cbor.Bytes)
 	if err != nil {
 		return fail(err)
 	}
-	if d.off != len(env) {
-		return fail(fmt.Errorf("%d trailing bytes", len(env)-d.off))
+	if d.Remaining() != 0 {
+		return fail(fmt.Errorf("%d trailing bytes", d.Remaining()))
 	}
 	if len(sig) != mldsa65.SignatureSize {
 		return fail(fmt.Errorf("signature of %d bytes", len(sig)))
 	}
-	p := &decoder{b: payload}
-	if n, err := p.expect(majArray); err != nil || n != 5 {
+	p := cbor.NewDecoder(payload)
+	if n, err := p.Expect(cbor.Array); err != nil || n != 5 {
 		return fail(errors.New("payload is not a 5-array"))
 	}
 	var m Message
-	o, err := p.bytes(majText)
+	o, err := p.Raw(cbor.Text)
 	if err != nil {
 		return fail(err)
 	}
-	t, err := p.bytes(majText)
+	t, err := p.Raw(cbor.Text)
 	if err != nil {
 		return fail(err)
 	}
-	ts, err := p.int()
+	ts, err := p.Int()
 	if err != nil {
 		return fail(err)
 	}
-	seq, err := p.expect(majUint)
+	seq, err := p.Expect(cbor.Uint)
 	if err != nil {
 		return fail(err)
 	}
-	body, err := p.bytes(majBytes)
+	body, err := p.Raw(cbor.Bytes)
 	if err != nil {
 		return fail(err)
 	}
-	if p.off != len(payload) {
+	if p.Remaining() != 0 {
 		return fail(errors.New("trailing bytes in the payload"))
 	}
 	m.Origin, m.Target, m.Timestamp, m.Sequence, m.Body = string(o), string(t), time.Unix(0, ts).UTC(), seq, append([]byte(nil), body...)

@@ -16,6 +16,7 @@ import (
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/governance"
+	"github.com/prismai/mec/internal/cbor"
 )
 
 //go:embed scenario.yaml
@@ -270,7 +271,7 @@ func (c *Config) Validate() error {
 		"reflexive.gamma_min": c.Reflexive.GammaMin, "reflexive.gamma_max": c.Reflexive.GammaMax,
 		"meta.step": c.Meta.Step, "meta.trust": c.Meta.Trust, "meta.min": c.Meta.Min, "meta.max": c.Meta.Max,
 	}
-	for _, k := range sortedKeys(nums) {
+	for _, k := range cbor.SortedKeys(nums) {
 		if v := nums[k]; math.IsNaN(v) || math.IsInf(v, 0) {
 			bad("%s is not finite", k)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prismai/mec/governance"
+	"github.com/prismai/mec/internal/cbor"
 	"github.com/prismai/mec/ledger"
 	"github.com/prismai/mec/telemetry"
 )
@@ -103,7 +104,7 @@ func step(t *testing.T, m Module, s *State, tick uint64, metrics map[string]floa
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range sortedKeys(u.Writes) {
+	for _, p := range cbor.SortedKeys(u.Writes) {
 		if err := s.apply(m.Name(), p, u.Writes[p], len(s.Prob), 1+len(s.Gov.Peers)/max(1, len(s.Prob)*len(s.Prob)), 32); err != nil {
 			t.Fatalf("%s: %v", m.Name(), err)
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/governance"
+	"github.com/prismai/mec/internal/cbor"
 	"github.com/prismai/mec/ledger"
 	"github.com/prismai/mec/mipp"
 	"github.com/prismai/mec/telemetry"
@@ -315,7 +316,7 @@ func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
 			continue
 		}
 		ran = append(ran, name)
-		for _, path := range sortedKeys(upd.Writes) {
+		for _, path := range cbor.SortedKeys(upd.Writes) {
 			v := upd.Writes[path]
 			if err := st.apply(name, path, v, o.cfg.Features, o.cfg.Federation.Nodes, o.cfg.Causality.Window); err != nil {
 				fails = append(fails, failure{name, err})
