@@ -2,14 +2,11 @@ package cuda
 
 import (
 	"fmt"
-	"math"
 	"math/bits"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/internal/accel"
 )
-
-// fftMaxR is FFT_MAXR in kernels/fft.cl: the largest radix of one stage.
-const fftMaxR = 16
 
 // NewFFT plans batch transforms of length n on the device (package
 // kernels' fft family): Stockham stages of radix 4, 2 and the small primes
@@ -30,7 +27,7 @@ func (b *Backend) NewFFT(n, batch int, p backend.Precision) (backend.FFT, error)
 	// Device values of the plan: the buffer and its twin, the twiddles or
 	// the chirp and its spectrum, and a Bluestein plan's own buffers.
 	need := 2*uint64(n)*uint64(batch) + 2*uint64(n)
-	if n > 1 && radices(n) == nil {
+	if n > 1 && accel.Radices(n) == nil {
 		need += 2*m*uint64(batch) + m
 	}
 	if need*uint64(p.AmpBytes()) > b.dev.TotalMem {
@@ -77,30 +74,6 @@ type fftPlan struct {
 	chirp, spec uint64
 }
 
-// radices factors n into Stockham stages, or returns nil when a prime
-// factor exceeds fftMaxR.
-func radices(n int) []int {
-	var rs []int
-	for n%4 == 0 {
-		rs = append(rs, 4)
-		n /= 4
-	}
-	if n%2 == 0 {
-		rs = append(rs, 2)
-		n /= 2
-	}
-	for _, p := range []int{3, 5, 7, 11, 13} {
-		for n%p == 0 {
-			rs = append(rs, p)
-			n /= p
-		}
-	}
-	if n != 1 {
-		return nil
-	}
-	return rs
-}
-
 func (f *fftPlan) bytes(count int) uintptr { return uintptr(count) * uintptr(f.p.AmpBytes()) }
 
 // upload allocates a device buffer holding v in the plan's precision.
@@ -131,35 +104,13 @@ func (f *fftPlan) init() error {
 	if err := f.b.l.check("cuMemsetD8", f.b.l.MemsetD8(f.buf[0], 0, f.bytes(size))); err != nil {
 		return fmt.Errorf("cuda: %w", err)
 	}
-	if f.radices = radices(f.n); f.radices != nil || f.n == 1 {
-		tw := make([]complex128, f.n)
-		for t := range tw {
-			s, c := math.Sincos(-2 * math.Pi * float64(t) / float64(f.n))
-			tw[t] = complex(c, s)
-		}
+	if f.radices = accel.Radices(f.n); f.radices != nil || f.n == 1 {
 		var err error
-		f.tw, err = f.upload(tw)
+		f.tw, err = f.upload(accel.Twiddles(f.n))
 		return err
 	}
-	// Bluestein: X_k = c_k Σ_j (x_j c_j) conj(c_{k-j}), c_k = exp(-πi k²/n),
-	// a circular convolution of length m ≥ 2n-1.
-	m := 1 << bits.Len(uint(2*f.n-2))
-	chirp := make([]complex128, f.n)
-	for k := range chirp {
-		// k² mod 2n keeps the angle exact for large k.
-		e := (uint64(k) * uint64(k)) % uint64(2*f.n)
-		s, c := math.Sincos(-math.Pi * float64(e) / float64(f.n))
-		chirp[k] = complex(c, s)
-	}
-	conv := make([]complex128, m)
-	for k := 0; k < f.n; k++ {
-		c := complex(real(chirp[k]), -imag(chirp[k]))
-		conv[k] = c
-		if k > 0 {
-			conv[m-k] = c
-		}
-	}
-	spec := hostFFT(conv)
+	// Bluestein: a circular convolution of length m ≥ 2n-1 (see accel.Bluestein).
+	m, chirp, spec := accel.Bluestein(f.n)
 	var err error
 	if f.chirp, err = f.upload(chirp); err != nil {
 		return err
@@ -169,29 +120,6 @@ func (f *fftPlan) init() error {
 	}
 	f.inner = &fftPlan{b: f.b, n: m, batch: f.batch, p: f.p}
 	return f.inner.init()
-}
-
-// hostFFT is a radix-2 forward transform in complex128 (len a power of
-// two), used once per Bluestein plan for the chirp's spectrum.
-func hostFFT(a []complex128) []complex128 {
-	n := len(a)
-	x := make([]complex128, n)
-	shift := bits.LeadingZeros(uint(n)) + 1
-	for i := range a {
-		x[bits.Reverse(uint(i))>>uint(shift)] = a[i]
-	}
-	for size := 2; size <= n; size <<= 1 {
-		half := size / 2
-		for k := 0; k < half; k++ {
-			s, c := math.Sincos(-2 * math.Pi * float64(k) / float64(size))
-			w := complex(c, s)
-			for start := 0; start < n; start += size {
-				u, v := x[start+k], w*x[start+k+half]
-				x[start+k], x[start+k+half] = u+v, u-v
-			}
-		}
-	}
-	return x
 }
 
 // release frees the plan's device buffers, after the work queued on them,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/internal/accel"
 )
 
 // FoldN returns u_i = Σ_{a ≡ i (mod n)} ψ_a, reduced on the device in
@@ -12,39 +13,26 @@ func (s *State) FoldN(n int) ([]complex128, error) {
 	if err := backend.CheckFold(s.len(), n); err != nil {
 		return nil, fmt.Errorf("cuda: %w", err)
 	}
-	per := uint64(s.len() / n)
-	chunks := uint64(max(1, min(int(per), 8192/n)))
-	clen := (per + chunks - 1) / chunks
-	items := uint64(n) * chunks
+	fd := accel.NewFold(s.len(), n)
 	var p []float64
 	err := s.b.do(func() error {
 		if err := s.alive(); err != nil {
 			return err
 		}
-		buf, err := s.b.scratchBuf(uintptr(2*items) * 8)
+		buf, err := s.b.scratchBuf(uintptr(2*fd.Items) * 8)
 		if err != nil {
 			return err
 		}
-		if err := s.b.runItems(fusionFamily, kFold, s.p, items, dptr(s.buf), uint64(n), per, chunks, clen, dptr(buf)); err != nil {
+		if err := s.b.runItems(fusionFamily, kFold, s.p, fd.Items, dptr(s.buf), uint64(n), fd.Per, fd.Chunks, fd.Clen, dptr(buf)); err != nil {
 			return err
 		}
-		p, err = s.partials(buf, int(2*items))
+		p, err = s.partials(buf, int(2*fd.Items))
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	u := make([]complex128, n)
-	for i := range u {
-		var re, im float64
-		for c := uint64(0); c < chunks; c++ {
-			w := uint64(i)*chunks + c
-			re += p[2*w]
-			im += p[2*w+1]
-		}
-		u[i] = complex(re, im)
-	}
-	return u, nil
+	return fd.Sum(p), nil
 }
 
 // KickStrided adds v[k] to ψ_{k·stride} on the device and returns those
@@ -106,11 +94,7 @@ func (s *State) FusionStats() (norm2, plnp float64, r complex128, err error) {
 		if err != nil {
 			return err
 		}
-		for g := 0; g < groups; g++ {
-			for j := range t {
-				t[j] += p[4*g+j]
-			}
-		}
+		copy(t[:], accel.SumPartials(p, groups, 4))
 		return nil
 	})
 	if err != nil {

@@ -3,20 +3,14 @@ package cuda
 import (
 	"errors"
 	"fmt"
-	"math"
 	"unsafe"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/internal/accel"
 	"github.com/prismai/mec/kuramoto"
 )
 
 var _ backend.Phase = (*Backend)(nil)
-
-// kuGroupsMax bounds the blocks of the phasor reduction (grid-stride
-// beyond it): one thread of every ku_deriv block sums that many partials
-// in block order, so it stays small, while 256×256 threads still fill a
-// large GPU for the phasor pass.
-const kuGroupsMax = 256
 
 // kuWG is the block size of the kuramoto kernels (MEC_WG in compat.h).
 const kuWG = wg
@@ -29,18 +23,12 @@ const kuWG = wg
 // kuramoto to rounding, ~1e-13 after hundreds of steps.
 func (b *Backend) NewOscillators(net kuramoto.Network, phase0 []float64, method kuramoto.Method) (backend.Oscillators, error) {
 	// The CPU engine's constructor is the validator: same rules, same errors.
-	if _, err := kuramoto.New(net, phase0, method); err != nil {
+	if err := accel.CheckOscillators(net, phase0, method); err != nil {
 		return nil, fmt.Errorf("cuda: %w", err)
 	}
 	n := len(net.Omega)
-	if n > math.MaxInt32/2 {
-		return nil, fmt.Errorf("cuda: kuramoto: %d oscillators is more than %d", n, math.MaxInt32/2)
-	}
-	if c := net.Coupling; c != nil && len(c.Col) > math.MaxInt32 {
-		return nil, fmt.Errorf("cuda: kuramoto: %d couplings is more than %d", len(c.Col), math.MaxInt32)
-	}
 	o := &oscillators{b: b, n: n, p: backend.Complex128, method: method, k: net.K, sparse: net.Coupling != nil}
-	o.groups = min((n+kuWG-1)/kuWG, kuGroupsMax)
+	o.groups = accel.KuGroups(n)
 	ph := make([]float64, n)
 	copy(ph, phase0)
 	err := b.do(func() error {
@@ -99,16 +87,7 @@ func (o *oscillators) init(net kuramoto.Network, ph []float64) error {
 		o.rowptr, o.col, o.val = o.omega, o.omega, o.omega
 		return nil
 	}
-	rp := make([]int32, len(c.RowPtr))
-	for i, x := range c.RowPtr {
-		rp[i] = int32(x)
-	}
-	col := make([]int32, max(len(c.Col), 1))
-	for i, x := range c.Col {
-		col[i] = int32(x)
-	}
-	val := make([]float64, max(len(c.Val), 1))
-	copy(val, c.Val)
+	rp, col, val := accel.CouplingCSR(c)
 	for _, x := range []struct {
 		dst  *uint64
 		data unsafe.Pointer
@@ -188,8 +167,8 @@ func (o *oscillators) N() int { return o.n }
 // returns the order parameter of the new phases; phases are wrapped into
 // [−π, π] like the CPU engine's.
 func (o *oscillators) Step(dt float64) (float64, float64, error) {
-	if math.IsNaN(dt) || math.IsInf(dt, 0) || dt <= 0 {
-		return 0, 0, fmt.Errorf("cuda: kuramoto step dt = %v, want finite and > 0", dt)
+	if err := accel.CheckDt(dt); err != nil {
+		return 0, 0, fmt.Errorf("cuda: %w", err)
 	}
 	part := make([]float64, 2*o.groups)
 	err := o.b.do(func() error {
@@ -210,13 +189,8 @@ func (o *oscillators) Step(dt float64) (float64, float64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	re, im := 0.0, 0.0
-	for g := 0; g < o.groups; g++ {
-		re += part[2*g]
-		im += part[2*g+1]
-	}
-	re, im = re/float64(o.n), im/float64(o.n)
-	return math.Hypot(re, im), math.Atan2(im, re), nil
+	r, psi := accel.OrderParameter(part, o.groups, o.n)
+	return r, psi, nil
 }
 
 // run launches one step's kernels. Worker only.
@@ -237,46 +211,12 @@ func (o *oscillators) run(dt float64) error {
 			dptr(o.rowptr), dptr(o.col), dptr(o.val), o.real(o.k), n32, sparse, mode, o.real(h),
 			dptr(kout), dptr(o.tmp), dptr(o.k1), dptr(k2), dptr(k3))
 	}
-	if !o.fresh {
-		if err := phasor(o.phi); err != nil {
-			return err
-		}
-	}
-	o.fresh = false
-	if o.method == kuramoto.Euler {
-		if err := deriv(1, dt, o.k1); err != nil {
-			return err
-		}
-	} else {
-		if err := deriv(0, 0.5*dt, o.k1); err != nil {
-			return err
-		}
-		if err := phasor(o.tmp); err != nil {
-			return err
-		}
-		if err := deriv(0, 0.5*dt, o.k2); err != nil {
-			return err
-		}
-		if err := phasor(o.tmp); err != nil {
-			return err
-		}
-		if err := deriv(0, dt, o.k3); err != nil {
-			return err
-		}
-		if err := phasor(o.tmp); err != nil {
-			return err
-		}
-		if err := deriv(2, dt/6, o.k1); err != nil {
-			return err
-		}
-	}
-	// The order parameter of the new phases; its phasors serve the next
-	// step's first stage.
-	if err := phasor(o.phi); err != nil {
-		return err
-	}
-	o.fresh = true
-	return nil
+	bufs := [...]uint64{accel.KuPhi: o.phi, accel.KuTmp: o.tmp, accel.KuK1: o.k1, accel.KuK2: o.k2, accel.KuK3: o.k3}
+	err := accel.KuStep(o.method, dt, o.fresh,
+		func(x accel.KuBuf) error { return phasor(bufs[x]) },
+		func(mode int32, h float64, kout accel.KuBuf) error { return deriv(mode, h, bufs[kout]) })
+	o.fresh = err == nil
+	return err
 }
 
 // Phases copies the phases (radians, in [−π, π] after a step) into dst.

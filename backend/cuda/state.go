@@ -2,12 +2,12 @@ package cuda
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"unsafe"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/internal/accel"
 	"github.com/prismai/mec/circuit"
 )
 
@@ -223,16 +223,7 @@ func (s *State) alive() error {
 }
 
 // hostAmps converts a to the state's precision and returns a pointer to it.
-func (s *State) hostAmps(a []complex128) unsafe.Pointer {
-	if s.p == backend.Complex128 {
-		return unsafe.Pointer(&a[0])
-	}
-	c := make([]complex64, len(a))
-	for i, v := range a {
-		c[i] = complex64(v)
-	}
-	return unsafe.Pointer(&c[0])
-}
+func (s *State) hostAmps(a []complex128) unsafe.Pointer { return accel.HostAmps(s.p, a) }
 
 // Load replaces the amplitudes with host values.
 func (s *State) Load(a []complex128) error {
@@ -280,9 +271,7 @@ func (s *State) readRange(off int, dst []complex128) error {
 	if err := s.b.read(s.buf, uintptr(off)*ab, unsafe.Pointer(&c[0]), uintptr(len(c))*ab); err != nil {
 		return fmt.Errorf("cuda: reading the state: %w", err)
 	}
-	for i, v := range c {
-		dst[i] = complex128(v)
-	}
+	accel.Widen(dst, c)
 	return nil
 }
 
@@ -406,14 +395,6 @@ func (s *State) real(x float64) any {
 	return float32(x)
 }
 
-func pack(qs []int) uint64 {
-	var p uint64
-	for j, q := range qs {
-		p |= uint64(q) << (6 * uint(j))
-	}
-	return p
-}
-
 // Apply applies a lowered gate on the device.
 func (s *State) Apply(g *circuit.Gate) error {
 	if err := backend.CheckGate(s.n, g); err != nil {
@@ -436,7 +417,7 @@ func (s *State) Apply(g *circuit.Gate) error {
 			if err != nil {
 				return err
 			}
-			return s.runExact(kDiag, n, dptr(s.buf), dptr(m), n, int32(k), pack(g.Targets), mask, val)
+			return s.runExact(kDiag, n, dptr(s.buf), dptr(m), n, int32(k), accel.Pack(g.Targets), mask, val)
 		case k == 2 && mask == 0 && circuit.IsSwap(g):
 			q1, q2 := min(g.Targets[0], g.Targets[1]), max(g.Targets[0], g.Targets[1])
 			return s.runExact(kSwap, n/4, dptr(s.buf), n/4, int32(q1), int32(q2))
@@ -458,7 +439,7 @@ func (s *State) Apply(g *circuit.Gate) error {
 			sorted := slices.Clone(g.Targets)
 			slices.Sort(sorted)
 			groups := n >> uint(k)
-			return s.runExact(applyK(k), groups, dptr(s.buf), dptr(m), groups, pack(g.Targets), pack(sorted), mask, val)
+			return s.runExact(applyK(k), groups, dptr(s.buf), dptr(m), groups, accel.Pack(g.Targets), accel.Pack(sorted), mask, val)
 		}
 	})
 }
@@ -497,10 +478,10 @@ func (s *State) matrix(host unsafe.Pointer, count int) (uint64, error) {
 }
 
 // wg is MEC_WG in kernels/compat.h: the block size of reductions.
-const wg = 256
+const wg = accel.WG
 
 // reduceGroups is the number of blocks of a grid-stride reduction.
-func reduceGroups(n int) int { return max(1, min(n/(wg*8), 512)) }
+func reduceGroups(n int) int { return accel.ReduceGroups(n) }
 
 // partials reads count double partials from the scratch buffer (every CUDA
 // build accumulates in double). Worker only.
@@ -535,13 +516,7 @@ func (s *State) reduce(name string, per int, args ...any) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	sums := make([]float64, per)
-	for g := 0; g < groups; g++ {
-		for j := range sums {
-			sums[j] += p[g*per+j]
-		}
-	}
-	return sums, nil
+	return accel.SumPartials(p, groups, per), nil
 }
 
 // Norm returns Σ|a_i|², reduced on the device.
@@ -620,43 +595,28 @@ func (s *State) Probabilities(qubits []int, dst []float64) error {
 		backend.MarginalProbabilities(a, qubits, dst)
 		return nil
 	}
-	outcomes := 1 << uint(k)
-	rest := uint64(s.len()) >> uint(k)
-	chunks := uint64(max(1, min(int(rest), 8192/outcomes)))
-	clen := (rest + chunks - 1) / chunks
-	sorted := slices.Clone(qubits)
-	slices.Sort(sorted)
-	total := uint64(outcomes) * chunks
+	mg := accel.NewMarginal(s.len(), qubits)
 	var p []float64
 	err := s.b.do(func() error {
 		if err := s.alive(); err != nil {
 			return err
 		}
-		buf, err := s.b.scratchBuf(uintptr(total) * 8)
+		buf, err := s.b.scratchBuf(uintptr(mg.Total) * 8)
 		if err != nil {
 			return err
 		}
-		if err := s.runCover(kMarginal, total, dptr(s.buf), rest, int32(k), pack(qubits), pack(sorted), chunks, clen, dptr(buf)); err != nil {
+		if err := s.runCover(kMarginal, mg.Total, dptr(s.buf), mg.Rest, int32(k), accel.Pack(qubits), accel.Pack(mg.Sorted), mg.Chunks, mg.Clen, dptr(buf)); err != nil {
 			return err
 		}
-		p, err = s.partials(buf, int(total))
+		p, err = s.partials(buf, int(mg.Total))
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	for o := range dst {
-		var t float64
-		for c := uint64(0); c < chunks; c++ {
-			t += p[uint64(o)*chunks+c]
-		}
-		dst[o] = t
-	}
+	mg.Sum(p, dst)
 	return nil
 }
-
-// sampleBlock is the block length of the sampling reduction.
-const sampleBlock = 1024
 
 // SampleUniform maps each variate u to an outcome by inverse CDF over |ψ|²:
 // block sums on the device, the variate's block found on the host, and
@@ -666,8 +626,8 @@ func (s *State) SampleUniform(u []float64, out []uint64) error {
 		return fmt.Errorf("cuda: %d variates but %d outputs", len(u), len(out))
 	}
 	for _, x := range u {
-		if !(x >= 0 && x < 1) {
-			return fmt.Errorf("cuda: variate %v outside [0,1)", x)
+		if err := accel.CheckVariate(x); err != nil {
+			return fmt.Errorf("cuda: %w", err)
 		}
 	}
 	return s.b.do(func() error {
@@ -680,8 +640,7 @@ func (s *State) SampleUniform(u []float64, out []uint64) error {
 
 // sample is SampleUniform on the worker.
 func (s *State) sample(u []float64, out []uint64) error {
-	blen := min(s.len(), sampleBlock)
-	blocks := s.len() / blen
+	blen, blocks := accel.SampleBlocks(s.len())
 	buf, err := s.b.scratchBuf(uintptr(blocks) * 8)
 	if err != nil {
 		return err
@@ -693,31 +652,13 @@ func (s *State) sample(u []float64, out []uint64) error {
 	if err != nil {
 		return err
 	}
-	cum := make([]float64, blocks+1)
-	for i, v := range bs {
-		cum[i+1] = cum[i] + v
-	}
-	total := cum[blocks]
-	if !(total > 0) || math.IsInf(total, 0) {
-		return fmt.Errorf("cuda: cannot sample a state of norm² %v", total)
-	}
-	lastBlock := blocks - 1
-	for lastBlock > 0 && bs[lastBlock] == 0 {
-		lastBlock--
+	sm, err := accel.NewBlockSampler(bs, blen)
+	if err != nil {
+		return fmt.Errorf("cuda: %w", err)
 	}
 	cache := map[int][]complex128{}
 	for i, x := range u {
-		t := x * total
-		blk, _ := slices.BinarySearchFunc(cum[1:], t, func(c, t float64) int {
-			if c <= t {
-				return -1
-			}
-			return 1
-		})
-		blk = min(blk, lastBlock)
-		for blk > 0 && bs[blk] == 0 {
-			blk--
-		}
+		blk, t := sm.Block(x)
 		amps, ok := cache[blk]
 		if !ok {
 			amps = make([]complex128, blen)
@@ -726,19 +667,7 @@ func (s *State) sample(u []float64, out []uint64) error {
 			}
 			cache[blk] = amps
 		}
-		run, pick := cum[blk], -1
-		for j, a := range amps {
-			p := real(a)*real(a) + imag(a)*imag(a)
-			if p == 0 {
-				continue
-			}
-			pick = j
-			run += p
-			if run > t {
-				break
-			}
-		}
-		out[i] = uint64(blk*blen + max(pick, 0))
+		out[i] = sm.Pick(blk, t, amps)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/internal/accel"
 )
 
 // fusionKernel returns a kernel of the fusion family in the state's
@@ -32,32 +33,19 @@ func (s *State) FoldN(n int) ([]complex128, error) {
 	if err != nil {
 		return nil, err
 	}
-	per := uint64(s.len() / n)
-	chunks := uint64(max(1, min(int(per), 8192/n)))
-	clen := (per + chunks - 1) / chunks
-	items := uint64(n) * chunks
-	buf, err := s.b.scratchBuf(uintptr(2*items) * accBytes(pr))
+	fd := accel.NewFold(s.len(), n)
+	buf, err := s.b.scratchBuf(uintptr(2*fd.Items) * accBytes(pr))
 	if err != nil {
 		return nil, err
 	}
-	if err := s.b.launch(k, uintptr(items), 0, mem(s.buf), uint64(n), per, chunks, clen, mem(buf)); err != nil {
+	if err := s.b.launch(k, uintptr(fd.Items), 0, mem(s.buf), uint64(n), fd.Per, fd.Chunks, fd.Clen, mem(buf)); err != nil {
 		return nil, err
 	}
-	p, err := s.partials(pr, buf, int(2*items))
+	p, err := s.partials(pr, buf, int(2*fd.Items))
 	if err != nil {
 		return nil, err
 	}
-	u := make([]complex128, n)
-	for i := range u {
-		var re, im float64
-		for c := uint64(0); c < chunks; c++ {
-			w := uint64(i)*chunks + c
-			re += p[2*w]
-			im += p[2*w+1]
-		}
-		u[i] = complex(re, im)
-	}
-	return u, nil
+	return fd.Sum(p), nil
 }
 
 // KickStrided adds v[k] to ψ_{k·stride} on the device and returns those
@@ -123,12 +111,7 @@ func (s *State) FusionStats() (norm2, plnp float64, r complex128, err error) {
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	var t [4]float64
-	for g := 0; g < groups; g++ {
-		for j := range t {
-			t[j] += p[4*g+j]
-		}
-	}
+	t := accel.SumPartials(p, groups, 4)
 	return t[0], t[1], complex(t[2], t[3]), nil
 }
 

@@ -3,20 +3,14 @@ package opencl
 import (
 	"errors"
 	"fmt"
-	"math"
 	"unsafe"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/internal/accel"
 	"github.com/prismai/mec/kuramoto"
 )
 
 var _ backend.Phase = (*Backend)(nil)
-
-// kuGroupsMax bounds the work-groups of the phasor reduction (grid-stride
-// beyond it): one work-item of every ku_deriv group sums that many
-// partials in group order, so it stays small, while 256×256 work-items
-// still fill a large GPU for the phasor pass.
-const kuGroupsMax = 256
 
 // NewOscillators puts a Kuramoto network on the device: phases,
 // frequencies and the sparse coupling (if any) live in device buffers and
@@ -27,22 +21,16 @@ const kuGroupsMax = 256
 // needs fp64).
 func (b *Backend) NewOscillators(net kuramoto.Network, phase0 []float64, method kuramoto.Method) (backend.Oscillators, error) {
 	// The CPU engine's constructor is the validator: same rules, same errors.
-	if _, err := kuramoto.New(net, phase0, method); err != nil {
+	if err := accel.CheckOscillators(net, phase0, method); err != nil {
 		return nil, fmt.Errorf("opencl: %w", err)
 	}
 	n := len(net.Omega)
-	if n > math.MaxInt32/2 {
-		return nil, fmt.Errorf("opencl: kuramoto: %d oscillators is more than %d", n, math.MaxInt32/2)
-	}
-	if c := net.Coupling; c != nil && len(c.Col) > math.MaxInt32 {
-		return nil, fmt.Errorf("opencl: kuramoto: %d couplings is more than %d", len(c.Col), math.MaxInt32)
-	}
 	p := backend.Complex64
 	if b.dev.FP64 {
 		p = backend.Complex128
 	}
 	o := &oscillators{b: b, n: n, p: p, method: method, k: net.K, sparse: net.Coupling != nil}
-	o.groups = min((n+kuWG-1)/kuWG, kuGroupsMax)
+	o.groups = accel.KuGroups(n)
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -88,14 +76,7 @@ func (b *Backend) NewOscillators(net kuramoto.Network, phase0 []float64, method 
 		return nil, err
 	}
 	if c := net.Coupling; c != nil {
-		rp := make([]int32, len(c.RowPtr))
-		for i, x := range c.RowPtr {
-			rp[i] = int32(x)
-		}
-		col := make([]int32, max(len(c.Col), 1))
-		for i, x := range c.Col {
-			col[i] = int32(x)
-		}
+		rp, col, val := accel.CouplingCSR(c)
 		for _, x := range []struct {
 			dst  *uintptr
 			data unsafe.Pointer
@@ -116,8 +97,6 @@ func (b *Backend) NewOscillators(net kuramoto.Network, phase0 []float64, method 
 				return nil, err
 			}
 		}
-		val := make([]float64, max(len(c.Val), 1))
-		copy(val, c.Val)
 		m, err := b.alloc(uintptr(len(val)) * rb)
 		if err != nil {
 			o.release()
@@ -137,7 +116,7 @@ func (b *Backend) NewOscillators(net kuramoto.Network, phase0 []float64, method 
 }
 
 // kuWG is the work-group size of the reduction kernels (MEC_WG in compat.h).
-const kuWG = 256
+const kuWG = accel.WG
 
 // oscillators is a Kuramoto network in device buffers.
 type oscillators struct {
@@ -229,8 +208,8 @@ func (o *oscillators) Step(dt float64) (float64, float64, error) {
 	if o.freed {
 		return 0, 0, errors.New("opencl: oscillators used after Free")
 	}
-	if math.IsNaN(dt) || math.IsInf(dt, 0) || dt <= 0 {
-		return 0, 0, fmt.Errorf("opencl: kuramoto step dt = %v, want finite and > 0", dt)
+	if err := accel.CheckDt(dt); err != nil {
+		return 0, 0, fmt.Errorf("opencl: %w", err)
 	}
 	b := o.b
 	b.mu.Lock()
@@ -257,46 +236,12 @@ func (o *oscillators) Step(dt float64) (float64, float64, error) {
 			mem(kout), mem(o.tmp), mem(o.k1), mem(k2), mem(k3))
 	}
 	run := func() error {
-		if !o.fresh {
-			if err := phasor(o.phi); err != nil {
-				return err
-			}
-		}
-		o.fresh = false
-		if o.method == kuramoto.Euler {
-			if err := deriv(1, dt, o.k1); err != nil {
-				return err
-			}
-		} else {
-			if err := deriv(0, 0.5*dt, o.k1); err != nil {
-				return err
-			}
-			if err := phasor(o.tmp); err != nil {
-				return err
-			}
-			if err := deriv(0, 0.5*dt, o.k2); err != nil {
-				return err
-			}
-			if err := phasor(o.tmp); err != nil {
-				return err
-			}
-			if err := deriv(0, dt, o.k3); err != nil {
-				return err
-			}
-			if err := phasor(o.tmp); err != nil {
-				return err
-			}
-			if err := deriv(2, dt/6, o.k1); err != nil {
-				return err
-			}
-		}
-		// The order parameter of the new phases; its phasors serve the
-		// next step's first stage.
-		if err := phasor(o.phi); err != nil {
-			return err
-		}
-		o.fresh = true
-		return nil
+		bufs := [...]uintptr{accel.KuPhi: o.phi, accel.KuTmp: o.tmp, accel.KuK1: o.k1, accel.KuK2: o.k2, accel.KuK3: o.k3}
+		err := accel.KuStep(o.method, dt, o.fresh,
+			func(x accel.KuBuf) error { return phasor(bufs[x]) },
+			func(mode int32, h float64, kout accel.KuBuf) error { return deriv(mode, h, bufs[kout]) })
+		o.fresh = err == nil
+		return err
 	}
 	if err := run(); err != nil {
 		o.fresh = false
@@ -308,13 +253,8 @@ func (o *oscillators) Step(dt float64) (float64, float64, error) {
 		o.fresh = false
 		return 0, 0, fmt.Errorf("opencl: kuramoto order parameter: %w", err)
 	}
-	re, im := 0.0, 0.0
-	for g := 0; g < o.groups; g++ {
-		re += part[2*g]
-		im += part[2*g+1]
-	}
-	re, im = re/float64(o.n), im/float64(o.n)
-	return math.Hypot(re, im), math.Atan2(im, re), nil
+	r, psi := accel.OrderParameter(part, o.groups, o.n)
+	return r, psi, nil
 }
 
 // readAcc reads accumulator values (float or double) into dst (b.mu held).

@@ -2,11 +2,11 @@ package opencl
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"unsafe"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/internal/accel"
 	"github.com/prismai/mec/circuit"
 )
 
@@ -73,16 +73,7 @@ func (s *State) alive() error {
 }
 
 // hostAmps converts a to the state's precision and returns a pointer to it.
-func (s *State) hostAmps(a []complex128) unsafe.Pointer {
-	if s.p == backend.Complex128 {
-		return unsafe.Pointer(&a[0])
-	}
-	c := make([]complex64, len(a))
-	for i, v := range a {
-		c[i] = complex64(v)
-	}
-	return unsafe.Pointer(&c[0])
-}
+func (s *State) hostAmps(a []complex128) unsafe.Pointer { return accel.HostAmps(s.p, a) }
 
 // Load replaces the amplitudes with host values.
 func (s *State) Load(a []complex128) error {
@@ -123,9 +114,7 @@ func (s *State) readRange(off int, dst []complex128) error {
 	if err := s.b.read(s.buf, uintptr(off)*ab, unsafe.Pointer(&c[0]), uintptr(len(c))*ab); err != nil {
 		return err
 	}
-	for i, v := range c {
-		dst[i] = complex128(v)
-	}
+	accel.Widen(dst, c)
 	return nil
 }
 
@@ -192,14 +181,6 @@ func (s *State) real(x float64) any {
 	return float32(x)
 }
 
-func pack(qs []int) uint64 {
-	var p uint64
-	for j, q := range qs {
-		p |= uint64(q) << (6 * uint(j))
-	}
-	return p
-}
-
 // Apply applies a lowered gate on the device.
 func (s *State) Apply(g *circuit.Gate) error {
 	if err := s.alive(); err != nil {
@@ -223,7 +204,7 @@ func (s *State) Apply(g *circuit.Gate) error {
 		if err != nil {
 			return err
 		}
-		return s.b.launch(kern, uintptr(n), s.gateLocal(n), mem(s.buf), mem(m), n, int32(k), pack(g.Targets), mask, val)
+		return s.b.launch(kern, uintptr(n), s.gateLocal(n), mem(s.buf), mem(m), n, int32(k), accel.Pack(g.Targets), mask, val)
 	case k == 2 && mask == 0 && circuit.IsSwap(g):
 		kern, _, err := s.kernel("sv_swap")
 		if err != nil {
@@ -263,9 +244,9 @@ func (s *State) Apply(g *circuit.Gate) error {
 				return err
 			}
 			items := groups / svRun
-			return s.b.launch(kern, uintptr(items), s.gateLocal(items), mem(s.buf), mem(m), pack(g.Targets), pack(sorted), mask, val)
+			return s.b.launch(kern, uintptr(items), s.gateLocal(items), mem(s.buf), mem(m), accel.Pack(g.Targets), accel.Pack(sorted), mask, val)
 		}
-		return s.b.launch(kern, uintptr(groups), s.denseLocal(groups), mem(s.buf), mem(m), groups, pack(g.Targets), pack(sorted), mask, val)
+		return s.b.launch(kern, uintptr(groups), s.denseLocal(groups), mem(s.buf), mem(m), groups, accel.Pack(g.Targets), accel.Pack(sorted), mask, val)
 	}
 }
 
@@ -304,10 +285,10 @@ func (s *State) matrix(m []complex128) (uintptr, error) {
 }
 
 // reduceGroups is the number of work-groups of a grid-stride reduction.
-func reduceGroups(n int) int { return max(1, min(n/(wg*8), 512)) }
+func reduceGroups(n int) int { return accel.ReduceGroups(n) }
 
 // wg is MEC_WG in kernels/compat.h.
-const wg = 256
+const wg = accel.WG
 
 // partials reads count accumulator values from the scratch buffer (b.mu held).
 func (s *State) partials(pr *program, buf uintptr, count int) ([]float64, error) {
@@ -351,13 +332,7 @@ func (s *State) reduce(name string, per int, args ...any) ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	sums := make([]float64, per)
-	for g := 0; g < groups; g++ {
-		for j := range sums {
-			sums[j] += p[g*per+j]
-		}
-	}
-	return sums, nil
+	return accel.SumPartials(p, groups, per), nil
 }
 
 // Norm returns Σ|a_i|², reduced on the device.
@@ -436,36 +411,21 @@ func (s *State) Probabilities(qubits []int, dst []float64) error {
 	if err != nil {
 		return err
 	}
-	outcomes := 1 << uint(k)
-	rest := uint64(s.len()) >> uint(k)
-	chunks := uint64(max(1, min(int(rest), 8192/outcomes)))
-	clen := (rest + chunks - 1) / chunks
-	buf, err := s.b.scratchBuf(uintptr(uint64(outcomes)*chunks) * accBytes(pr))
+	mg := accel.NewMarginal(s.len(), qubits)
+	buf, err := s.b.scratchBuf(uintptr(mg.Total) * accBytes(pr))
 	if err != nil {
 		return err
 	}
-	sorted := slices.Clone(qubits)
-	slices.Sort(sorted)
-	total := uint64(outcomes) * chunks
-	if err := s.b.launch(kern, uintptr(total), 0, mem(s.buf), rest, int32(k), pack(qubits), pack(sorted), chunks, clen, mem(buf)); err != nil {
+	if err := s.b.launch(kern, uintptr(mg.Total), 0, mem(s.buf), mg.Rest, int32(k), accel.Pack(qubits), accel.Pack(mg.Sorted), mg.Chunks, mg.Clen, mem(buf)); err != nil {
 		return err
 	}
-	p, err := s.partials(pr, buf, int(total))
+	p, err := s.partials(pr, buf, int(mg.Total))
 	if err != nil {
 		return err
 	}
-	for o := range dst {
-		var t float64
-		for c := uint64(0); c < chunks; c++ {
-			t += p[uint64(o)*chunks+c]
-		}
-		dst[o] = t
-	}
+	mg.Sum(p, dst)
 	return nil
 }
-
-// sampleBlock is the block length of the sampling reduction.
-const sampleBlock = 1024
 
 // SampleUniform maps each variate u to an outcome by inverse CDF over |ψ|²:
 // block sums on the device, the variate's block found on the host, and
@@ -483,8 +443,7 @@ func (s *State) SampleUniform(u []float64, out []uint64) error {
 	if err != nil {
 		return err
 	}
-	blen := min(s.len(), sampleBlock)
-	blocks := s.len() / blen
+	blen, blocks := accel.SampleBlocks(s.len())
 	buf, err := s.b.scratchBuf(uintptr(blocks) * accBytes(pr))
 	if err != nil {
 		return err
@@ -496,34 +455,16 @@ func (s *State) SampleUniform(u []float64, out []uint64) error {
 	if err != nil {
 		return err
 	}
-	cum := make([]float64, blocks+1)
-	for i, v := range bs {
-		cum[i+1] = cum[i] + v
-	}
-	total := cum[blocks]
-	if !(total > 0) || math.IsInf(total, 0) {
-		return fmt.Errorf("opencl: cannot sample a state of norm² %v", total)
-	}
-	lastBlock := blocks - 1
-	for lastBlock > 0 && bs[lastBlock] == 0 {
-		lastBlock--
+	sm, err := accel.NewBlockSampler(bs, blen)
+	if err != nil {
+		return fmt.Errorf("opencl: %w", err)
 	}
 	cache := map[int][]complex128{}
 	for i, x := range u {
-		if !(x >= 0 && x < 1) {
-			return fmt.Errorf("opencl: variate %v outside [0,1)", x)
+		if err := accel.CheckVariate(x); err != nil {
+			return fmt.Errorf("opencl: %w", err)
 		}
-		t := x * total
-		blk, _ := slices.BinarySearchFunc(cum[1:], t, func(c, t float64) int {
-			if c <= t {
-				return -1
-			}
-			return 1
-		})
-		blk = min(blk, lastBlock)
-		for blk > 0 && bs[blk] == 0 {
-			blk--
-		}
+		blk, t := sm.Block(x)
 		amps, ok := cache[blk]
 		if !ok {
 			amps = make([]complex128, blen)
@@ -532,19 +473,7 @@ func (s *State) SampleUniform(u []float64, out []uint64) error {
 			}
 			cache[blk] = amps
 		}
-		run, pick := cum[blk], -1
-		for j, a := range amps {
-			p := real(a)*real(a) + imag(a)*imag(a)
-			if p == 0 {
-				continue
-			}
-			pick = j
-			run += p
-			if run > t {
-				break
-			}
-		}
-		out[i] = uint64(blk*blen + max(pick, 0))
+		out[i] = sm.Pick(blk, t, amps)
 	}
 	return nil
 }

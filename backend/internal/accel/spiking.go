@@ -1,0 +1,524 @@
+package accel
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+
+	"github.com/prismai/mec/snn"
+)
+
+// SnapMagic starts an snn snapshot (package snn's format version 1, which
+// Net's EncodeSnapshot and DecodeSnapshot read and write, so snapshots move
+// between the accelerator backends and the CPU one).
+const SnapMagic = "MECSNN\x00\x01"
+
+// Net is a spiking network's host side: the tables uploaded to the device
+// (populations, channels, per-target incoming synapses built from
+// snn.Layout), the host state (step, pending forced spikes, the constants
+// kept for snapshots) and the Poisson generators, snn's own, stepped on
+// the host in lockstep with the device.
+type Net struct {
+	N  int
+	Dt float64
+
+	// Host tables (also uploaded).
+	Pid      []int32 // population of each neuron
+	Pint     []int32 // per population: lo, size, first channel, channels
+	Preal    []float64
+	Pref     []uint64
+	Cint     []int32 // per channel: depth, drive, ring and stamp offsets
+	Creal    []float64
+	NJ       int // drive values
+	NRing    int // ring values
+	NStamp   int // ring slots
+	Inptr    []int32
+	Src      []int32
+	Code     []int32
+	Win      []float64
+	Groups   int
+	NSources int // neurons + Poisson sources
+
+	// Host state.
+	Now   int64 // the current step
+	Force []int
+	Ext   []float64 // R·I_ext (for snapshots; constant here)
+	Cst   []float64 // host copy of the loop constant
+
+	// Poisson generators: snn's own, in a host network of the Poisson
+	// groups only, stepped in lockstep.
+	gen   *snn.Sim
+	gname []string
+	gprev [][]int64 // counts after the previous step
+	Goff  []int     // global source index of each group's first source
+	Pbuf  []int32   // Poisson spikes of the steps of one chunk
+}
+
+// BuildNet builds net with package snn on the host (so the synapses and
+// initial state are exactly the CPU backend's) and returns its host side
+// for a device whose update kernels run in work groups of wg neurons,
+// with the Poisson generators (their idle population named popName) when
+// net has Poisson groups, and the initial state as an snn snapshot.
+func BuildNet(net *snn.Network, opt snn.Options, popName string, wg int) (*Net, []byte, error) {
+	if opt.Threads < 0 {
+		return nil, nil, fmt.Errorf("snn options: threads must be ≥ 0, got %d", opt.Threads)
+	}
+	host, err := net.Build(snn.Options{Threads: 1, Method: opt.Method})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer host.Close()
+	nw, err := NewNet(host.Layout(), host.N(), host.Dt(), wg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(net.Poisson) > 0 {
+		if err := nw.NewGenerator(net, popName); err != nil {
+			return nil, nil, err
+		}
+	}
+	snap, err := host.Snapshot()
+	if err != nil {
+		nw.CloseGen()
+		return nil, nil, err
+	}
+	return nw, snap, nil
+}
+
+// NewNet lays the network out for a device whose update kernels run in
+// work groups of wg neurons.
+func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
+	nw := &Net{N: n, Dt: dt}
+	if n > math.MaxInt32-1 {
+		return nil, fmt.Errorf("%d neurons is too many", n)
+	}
+	nw.Pid = make([]int32, n)
+	chanStart := make([]int, len(lay.Populations))
+	nc := 0
+	for p, pl := range lay.Populations {
+		for i := pl.Lo; i < pl.Hi; i++ {
+			nw.Pid[i] = int32(p)
+		}
+		size := pl.Hi - pl.Lo
+		chanStart[p] = nc
+		nw.Pint = append(nw.Pint, int32(pl.Lo), int32(size), int32(nc), int32(len(pl.Channels)))
+		nw.Preal = append(nw.Preal, pl.Em, pl.VTh, pl.VReset)
+		nw.Pref = append(nw.Pref, uint64(pl.RefSteps))
+		for _, c := range pl.Channels {
+			depth := c.Depth
+			ringOff, stampOff := nw.NRing, nw.NStamp
+			if depth > 1 {
+				nw.NRing += depth * size
+				nw.NStamp += depth
+			}
+			nw.Cint = append(nw.Cint, int32(depth), int32(nw.NJ), int32(ringOff), int32(stampOff))
+			nw.Creal = append(nw.Creal, c.Prop, c.Decay)
+			nw.NJ += size
+			nc++
+			if nw.NJ > math.MaxInt32 || nw.NRing > math.MaxInt32 {
+				return nil, fmt.Errorf("the synaptic drives and delay rings exceed %d values", math.MaxInt32)
+			}
+		}
+	}
+	if nc > 1<<15 {
+		return nil, fmt.Errorf("%d synaptic channels is more than %d", nc, 1<<15)
+	}
+	nw.Goff = make([]int, len(lay.PoissonSizes))
+	nw.NSources = n
+	for g, size := range lay.PoissonSizes {
+		nw.Goff[g] = nw.NSources
+		nw.NSources += size
+	}
+	if nw.NSources > math.MaxInt32 {
+		return nil, fmt.Errorf("%d spike sources is too many", nw.NSources)
+	}
+
+	// Incoming synapses per target, in the order snn adds them: sources
+	// ascending (neurons, then Poisson sources), then projection, then
+	// CSR position. Two passes in that order: count, then fill.
+	type class struct {
+		poisson bool
+		index   int
+		size    int
+		first   int // global source index of source 0
+		edges   []snn.EdgeLayout
+	}
+	var classes []class
+	for p, pl := range lay.Populations {
+		classes = append(classes, class{index: p, size: pl.Hi - pl.Lo, first: pl.Lo})
+	}
+	for g, size := range lay.PoissonSizes {
+		classes = append(classes, class{poisson: true, index: g, size: size, first: nw.Goff[g]})
+	}
+	for _, e := range lay.Edges {
+		for k := range classes {
+			if classes[k].poisson == e.FromPoisson && classes[k].index == e.From {
+				classes[k].edges = append(classes[k].edges, e)
+			}
+		}
+	}
+	visit := func(f func(src, tgt int, w float64, code int32)) {
+		for _, c := range classes {
+			for s := 0; s < c.size; s++ {
+				for _, e := range c.edges {
+					tp := lay.Populations[e.To]
+					ch := int32(chanStart[e.To]+e.Channel) << 16
+					if e.Dense != nil {
+						nt := tp.Hi - tp.Lo
+						for t, w := range e.Dense[s*nt : (s+1)*nt] {
+							f(c.first+s, tp.Lo+t, w, ch|int32(e.Delay))
+						}
+						continue
+					}
+					for q := e.RowPtr[s]; q < e.RowPtr[s+1]; q++ {
+						d := e.Delay
+						if e.Delays != nil {
+							d = int(e.Delays[q])
+						}
+						f(c.first+s, tp.Lo+int(e.Col[q]), e.W[q], ch|int32(d))
+					}
+				}
+			}
+		}
+	}
+	cnt := make([]int, n+1)
+	total := 0
+	visit(func(_, t int, _ float64, _ int32) { cnt[t+1]++; total++ })
+	if total > math.MaxInt32 {
+		return nil, fmt.Errorf("%d synapses is more than %d", total, math.MaxInt32)
+	}
+	nw.Inptr = make([]int32, n+1)
+	for i := 0; i < n; i++ {
+		cnt[i+1] += cnt[i]
+		nw.Inptr[i+1] = int32(cnt[i+1])
+	}
+	nw.Src = make([]int32, total)
+	nw.Code = make([]int32, total)
+	nw.Win = make([]float64, total)
+	visit(func(s, t int, w float64, code int32) {
+		q := cnt[t]
+		cnt[t]++
+		nw.Src[q], nw.Code[q], nw.Win[q] = int32(s), code, w
+	})
+	nw.Groups = (n + wg - 1) / wg
+	return nw, nil
+}
+
+// NewGenerator builds the host network of the Poisson groups alone: same
+// seed and groups, so the same random streams as snn's full network. Its
+// one idle population is named popName (made unique against the groups).
+func (nw *Net) NewGenerator(net *snn.Network, popName string) error {
+	name := popName
+	for taken := true; taken; {
+		taken = false
+		for _, g := range net.Poisson {
+			if g.Name == name {
+				name += "_"
+				taken = true
+			}
+		}
+	}
+	gn := &snn.Network{DtMs: net.DtMs, Seed: net.Seed, Poisson: slices.Clone(net.Poisson)}
+	gn.AddPopulation(snn.Population{Name: name, Size: 1, Neuron: snn.LIF{TauMMs: 10, VRestMV: -70, VThMV: -50, VResetMV: -70}})
+	gen, err := gn.Build(snn.Options{Threads: 1})
+	if err != nil {
+		return fmt.Errorf("Poisson generators: %w", err)
+	}
+	nw.gen = gen
+	for _, g := range net.Poisson {
+		nw.gname = append(nw.gname, g.Name)
+		nw.gprev = append(nw.gprev, slices.Clone(gen.PoissonCounts(g.Name)))
+	}
+	return nil
+}
+
+// CloseGen releases the host generators.
+func (nw *Net) CloseGen() {
+	if nw.gen != nil {
+		nw.gen.Close()
+		nw.gen = nil
+	}
+}
+
+// genSnapPrefix is the length of the generator network's snapshot before
+// its Poisson part: magic, step, n, then for its one neuron v, last,
+// count, ext, cst, the (empty) kick list, injAt and the (empty) injection
+// list; its population has no synaptic channels.
+const genSnapPrefix = 8 + 8 + 8 + 5*8 + 8 + 4 + 8
+
+// PoissonStep advances the host generators by one step and appends the
+// global source indices of the Poisson spikes of that step, ascending, to
+// nw.Pbuf.
+func (nw *Net) PoissonStep() {
+	if nw.gen == nil {
+		return
+	}
+	nw.gen.Step()
+	for g, name := range nw.gname {
+		cur := nw.gen.PoissonCounts(name)
+		prev := nw.gprev[g]
+		for k, c := range cur {
+			if c != prev[k] {
+				nw.Pbuf = append(nw.Pbuf, int32(nw.Goff[g]+k))
+				prev[k] = c
+			}
+		}
+	}
+}
+
+// PoissonChunk draws the Poisson spikes of the next c steps into nw.Pbuf
+// (reset first) and returns the offsets of each step's spikes in it:
+// step s's are Pbuf[off[s]:off[s+1]].
+func (nw *Net) PoissonChunk(c int) []int32 {
+	off := make([]int32, c+1)
+	nw.Pbuf = nw.Pbuf[:0]
+	for s := 0; s < c; s++ {
+		nw.PoissonStep()
+		off[s+1] = int32(len(nw.Pbuf))
+	}
+	return off
+}
+
+// TakeForced returns the neurons AddVoltages pushed to threshold, sorted
+// and without repeats, and clears the list; nil when there are none.
+func (nw *Net) TakeForced() []int32 {
+	if len(nw.Force) == 0 {
+		return nil
+	}
+	slices.Sort(nw.Force)
+	f := slices.Compact(nw.Force)
+	idx := make([]int32, len(f))
+	for k, i := range f {
+		idx[k] = int32(i)
+	}
+	nw.Force = nw.Force[:0]
+	return idx
+}
+
+// AddVoltages adds dv[i] to v[i] for every neuron i not refractory (its
+// last spike step in last) and records the neurons pushed to V_th, as
+// snn.Sim.AddVoltage.
+func (nw *Net) AddVoltages(v []float64, last []int64, dv []float64) {
+	for i, x := range dv {
+		if x == 0 {
+			continue
+		}
+		p := nw.Pid[i]
+		if nw.Now-last[i] <= int64(nw.Pref[p]) { // refractory: clamped
+			continue
+		}
+		v[i] += x
+		if v[i] >= nw.Preal[3*p+1] {
+			nw.Force = append(nw.Force, i)
+		}
+	}
+}
+
+// ChanSize is the size of the population of channel c.
+func (nw *Net) ChanSize(c int) int {
+	for p := 0; p < len(nw.Pint)/4; p++ {
+		c0, nc := int(nw.Pint[4*p+2]), int(nw.Pint[4*p+3])
+		if c >= c0 && c < c0+nc {
+			return int(nw.Pint[4*p+1])
+		}
+	}
+	return 0
+}
+
+// State is the device-resident dynamic state of a network as read back
+// (or to be written): J, Ring and Stamp hold at least one value each.
+type State struct {
+	V, Cst      []float64
+	Last, Count []int64
+	J, Ring     []float64
+	Stamp       []uint64
+	Step        int64
+	Force       []int
+	Ext         []float64
+}
+
+// NewState allocates a State sized for nw (J, Ring and Stamp at least one
+// value each, so their first element can be addressed).
+func (nw *Net) NewState() *State {
+	n := nw.N
+	return &State{
+		V: make([]float64, n), Last: make([]int64, n), Count: make([]int64, n),
+		J: make([]float64, max(nw.NJ, 1)), Ring: make([]float64, max(nw.NRing, 1)),
+		Stamp: make([]uint64, max(nw.NStamp, 1)),
+	}
+}
+
+// EncodeSnapshot encodes the state read back from the device (V, Last,
+// Count, J, Ring, Stamp of st) with the host state in package snn's
+// snapshot format. Its only error is the generators' snapshot failing.
+func (nw *Net) EncodeSnapshot(st *State) ([]byte, error) {
+	n := nw.N
+	var buf bytes.Buffer
+	buf.WriteString(SnapMagic)
+	w := func(x any) { _ = binary.Write(&buf, binary.LittleEndian, x) }
+	w(nw.Now)
+	w(int64(n))
+	w(st.V)
+	w(st.Last)
+	w(st.Count)
+	w(nw.Ext)
+	w(nw.Cst)
+	w(int64(len(nw.Force)))
+	for _, i := range nw.Force {
+		w(int64(i))
+	}
+	injAt := make([]int32, n)
+	for i := range injAt {
+		injAt[i] = -1
+	}
+	w(injAt)
+	w(int64(0))
+	for c := 0; c < len(nw.Cint)/4; c++ {
+		depth, jo, ro, so := int(nw.Cint[4*c]), int(nw.Cint[4*c+1]), int(nw.Cint[4*c+2]), int(nw.Cint[4*c+3])
+		size := nw.ChanSize(c)
+		w(st.J[jo : jo+size])
+		if depth <= 1 {
+			w(int64(0))
+			continue
+		}
+		w(int64(depth * size))
+		w(st.Ring[ro : ro+depth*size])
+		used := make([]bool, depth)
+		for s := range used {
+			used[s] = st.Stamp[so+s] > uint64(nw.Now) // due at a step ≥ now
+		}
+		w(used)
+	}
+	if nw.gen != nil {
+		gs, err := nw.gen.Snapshot()
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(gs[genSnapPrefix:])
+	}
+	return buf.Bytes(), nil
+}
+
+// DecodeSnapshot parses an snn snapshot of this network and restores the
+// host generators from its Poisson part; the returned state is to be
+// written to the device (V, Last, Count, Cst, J, Ring, Stamp) and then
+// committed with Commit. On error nothing has changed (the generators
+// validate their part before taking it).
+func (nw *Net) DecodeSnapshot(snap []byte) (*State, error) {
+	r := bytes.NewReader(snap)
+	magic := make([]byte, len(SnapMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != SnapMagic {
+		return nil, errors.New("not a snapshot")
+	}
+	var err error
+	rd := func(x any) {
+		if err == nil {
+			err = binary.Read(r, binary.LittleEndian, x)
+		}
+	}
+	count := func(limit int64) int {
+		var k int64
+		rd(&k)
+		if err == nil && (k < 0 || k > limit) {
+			err = fmt.Errorf("length %d out of range", k)
+		}
+		return int(k)
+	}
+	n := nw.N
+	var step, nn int64
+	rd(&step)
+	rd(&nn)
+	if err == nil && nn != int64(n) {
+		return nil, fmt.Errorf("snapshot of %d neurons into a network of %d", nn, n)
+	}
+	if err == nil && step < 0 {
+		err = fmt.Errorf("step %d", step)
+	}
+	st := nw.NewState()
+	st.Ext, st.Cst = make([]float64, n), make([]float64, n)
+	rd(st.V)
+	rd(st.Last)
+	rd(st.Count)
+	rd(st.Ext)
+	rd(st.Cst)
+	for i, x := range st.Last {
+		if err == nil && x > step {
+			err = fmt.Errorf("neuron %d spiked at step %d, after the snapshot's step %d", i, x, step)
+		}
+	}
+	force := make([]int, count(int64(n)))
+	for i := range force {
+		var x int64
+		rd(&x)
+		if err == nil && (x < 0 || x >= int64(n)) {
+			err = fmt.Errorf("kicked neuron %d out of range", x)
+		}
+		force[i] = int(x)
+	}
+	injAt := make([]int32, n)
+	rd(injAt)
+	if ninj := count(int64(n)); err == nil && ninj != 0 {
+		return nil, errors.New("pending current injections are not supported by this backend")
+	}
+	for c := 0; c < len(nw.Cint)/4 && err == nil; c++ {
+		depth, jo, ro, so := int(nw.Cint[4*c]), int(nw.Cint[4*c+1]), int(nw.Cint[4*c+2]), int(nw.Cint[4*c+3])
+		size := nw.ChanSize(c)
+		rd(st.J[jo : jo+size])
+		want := 0
+		if depth > 1 {
+			want = depth * size
+		}
+		if nr := count(int64(want)); err == nil && nr != want {
+			err = errors.New("delay ring size differs")
+		}
+		if depth <= 1 {
+			continue
+		}
+		rd(st.Ring[ro : ro+want])
+		used := make([]bool, depth)
+		rd(used)
+		for s, u := range used {
+			if u { // due at the step ≥ now that maps to slot s
+				due := step + int64((s-int(step%int64(depth))+depth)%depth)
+				st.Stamp[so+s] = uint64(due) + 1
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The Poisson part goes to the host generators, through their own
+	// Restore (which validates it).
+	if nw.gen != nil {
+		gs, gerr := nw.gen.Snapshot()
+		if gerr != nil {
+			return nil, gerr
+		}
+		tail := snap[len(snap)-r.Len():]
+		gsnap := append([]byte{}, gs[:genSnapPrefix]...)
+		binary.LittleEndian.PutUint64(gsnap[len(SnapMagic):], uint64(step))
+		gsnap = append(gsnap, tail...)
+		if err := nw.gen.Restore(gsnap); err != nil {
+			return nil, err
+		}
+		for g, name := range nw.gname {
+			copy(nw.gprev[g], nw.gen.PoissonCounts(name))
+		}
+	} else if r.Len() != 0 {
+		return nil, fmt.Errorf("%d trailing bytes", r.Len())
+	}
+	st.Step, st.Force = step, force
+	return st, nil
+}
+
+// Commit takes the host state of a decoded snapshot once its device part
+// is written.
+func (nw *Net) Commit(st *State) {
+	nw.Now = st.Step
+	nw.Force = st.Force
+	nw.Ext, nw.Cst = st.Ext, st.Cst
+}
