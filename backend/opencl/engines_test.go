@@ -26,7 +26,7 @@ func TestPhaseConformance(t *testing.T) {
 // row) networks on the device and, as the reference on the same machine,
 // on package kuramoto (the CPU backend's engine); oscillator·steps/s.
 func BenchmarkKuramoto(b *testing.B) {
-	be := openCLB(b)
+	be := backendtest.Loaded(b, "opencl")
 	ph := be.(backend.Phase)
 	for _, n := range []int{1 << 10, 1 << 16} {
 		omega := kuramoto.LorentzianQuantiles(n, 0, 0.5)
@@ -180,7 +180,7 @@ func TestSpikingBitExact(t *testing.T) {
 // the reference on the same machine, on package snn (the CPU backend's
 // engine, one thread).
 func BenchmarkSpiking(b *testing.B) {
-	be := openCLB(b)
+	be := backendtest.Loaded(b, "opencl")
 	sp := be.(backend.Spiking)
 	const steps = 1000
 	report := func(b *testing.B, n int) {
