@@ -34,8 +34,15 @@ FUNC u64 scatter(u64 c, u64 tpack, i32 k)
  * the controls exclude t. Work item w handles the SV_RUN consecutive pair
  * indices [w*SV_RUN, (w+1)*SV_RUN) of the 2^(n-1) pairs (the launch covers
  * them exactly); with t >= log2(SV_RUN) their first amplitudes are
- * contiguous, so the inner loop vectorises. */
+ * contiguous, so the inner loop vectorises. SV_RUN is 16 for complex128 and
+ * 32 for complex64 (accel.SVRun on the host must agree). Without controls
+ * each half of a run is read whole before the other, which keeps targets
+ * whose halves lie 0.5–2 KiB apart at full bandwidth on CPU devices. */
+#ifdef MEC_FP64
 #define SV_RUN 16
+#else
+#define SV_RUN 32
+#endif
 /* The run loops work on the amplitudes as interleaved scalars (re at 2i,
  * im at 2i+1): loop vectorisers (PoCL's among them) do not vectorise loops
  * whose instructions return vector types such as double2. */
@@ -73,8 +80,23 @@ KERNEL void KNAME(sv_apply1)(GLOBAL cplx *a, i32 t,
 		GLOBAL real *p0 = (GLOBAL real *)(a + i0);
 		GLOBAL real *p1 = (GLOBAL real *)(a + i0 + bit);
 		if (cmask == 0) {
-			for (i32 j = 0; j < SV_RUN; j++)
-				SV_PAIR(p0 + 2 * j, p1 + 2 * j, 1)
+			real xr[SV_RUN], xi[SV_RUN], yr[SV_RUN], yi[SV_RUN];
+			for (i32 j = 0; j < SV_RUN; j++) {
+				xr[j] = p0[2 * j];
+				xi[j] = p0[2 * j + 1];
+			}
+			for (i32 j = 0; j < SV_RUN; j++) {
+				yr[j] = p1[2 * j];
+				yi[j] = p1[2 * j + 1];
+			}
+			for (i32 j = 0; j < SV_RUN; j++) {
+				p0[2 * j] = ROW_RE(xr[j], xi[j], yr[j], yi[j], m00r, m00i, m01r, m01i);
+				p0[2 * j + 1] = ROW_IM(xr[j], xi[j], yr[j], yi[j], m00r, m00i, m01r, m01i);
+			}
+			for (i32 j = 0; j < SV_RUN; j++) {
+				p1[2 * j] = ROW_RE(xr[j], xi[j], yr[j], yi[j], m10r, m10i, m11r, m11i);
+				p1[2 * j + 1] = ROW_IM(xr[j], xi[j], yr[j], yi[j], m10r, m10i, m11r, m11i);
+			}
 			return;
 		}
 		if ((i0 & cmask & ~(u64)(SV_RUN - 1)) != (cval & ~(u64)(SV_RUN - 1)))
@@ -95,9 +117,14 @@ KERNEL void KNAME(sv_apply1)(GLOBAL cplx *a, i32 t,
 	case 2:
 		SV_LOW(2)
 		break;
-	default:
+	case 3:
 		SV_LOW(3)
 		break;
+#if SV_RUN > 16
+	default:
+		SV_LOW(4)
+		break;
+#endif
 	}
 }
 

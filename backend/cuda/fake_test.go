@@ -12,6 +12,7 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/backendtest"
+	"github.com/prismai/mec/backend/internal/accel"
 )
 
 // fakeGPU is a CUDA driver emulated in Go, behind the same lib function
@@ -274,21 +275,26 @@ func emulate[T amp](g *fakeGPU, base string, grid, block uint64, args []any) (er
 			x, y := complex128(a[i0]), complex128(a[i1])
 			a[i0], a[i1] = T(m00*x+m01*y), T(m10*x+m11*y)
 		}
+		var z T
+		run := uint64(accel.SVRun(backend.Complex128))
+		if _, ok := any(z).(complex64); ok {
+			run = uint64(accel.SVRun(backend.Complex64))
+		}
 		for gid := uint64(0); gid < threads; gid++ {
-			first := gid * 16
-			if bit >= 16 {
+			first := gid * run
+			if bit >= run {
 				i0 := insert0(first, t)
-				if cmask != 0 && i0&cmask&^15 != cval&^15 {
+				if cmask != 0 && i0&cmask&^(run-1) != cval&^(run-1) {
 					continue
 				}
-				for j := uint64(0); j < 16; j++ {
+				for j := uint64(0); j < run; j++ {
 					if (i0+j)&cmask == cval {
 						upd(i0+j, i0+j+bit)
 					}
 				}
 				continue
 			}
-			for j := uint64(0); j < 16; j++ {
+			for j := uint64(0); j < run; j++ {
 				i0 := insert0(first+j, t)
 				if i0&cmask == cval {
 					upd(i0, i0|bit)

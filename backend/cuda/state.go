@@ -422,13 +422,14 @@ func (s *State) Apply(g *circuit.Gate) error {
 			q1, q2 := min(g.Targets[0], g.Targets[1]), max(g.Targets[0], g.Targets[1])
 			return s.runExact(kSwap, n/4, dptr(s.buf), n/4, int32(q1), int32(q2))
 		case k == 1:
-			if n/2 < svRun {
+			run := uint64(accel.SVRun(s.p))
+			if n/2 < run {
 				// Too few pairs for one run: the host does it on a readout.
 				return s.applyHost(g)
 			}
 			m := g.Matrix
 			// sv_apply1 must cover the 2^(n-1)/SV_RUN runs exactly.
-			return s.runExact(kApply1, n/2/svRun, dptr(s.buf), int32(g.Targets[0]),
+			return s.runExact(kApply1, n/2/run, dptr(s.buf), int32(g.Targets[0]),
 				s.real(real(m[0])), s.real(imag(m[0])), s.real(real(m[1])), s.real(imag(m[1])),
 				s.real(real(m[2])), s.real(imag(m[2])), s.real(real(m[3])), s.real(imag(m[3])), mask, val)
 		default:
@@ -443,9 +444,6 @@ func (s *State) Apply(g *circuit.Gate) error {
 		}
 	})
 }
-
-// svRun is SV_RUN in kernels/statevector.cl: the pairs per thread of sv_apply1.
-const svRun = 16
 
 // applyHost applies g to a state too small for the device kernels'
 // granularity: a readout, the host reference, an upload. Worker only.

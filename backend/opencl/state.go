@@ -2,6 +2,7 @@ package opencl
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 	"unsafe"
 
@@ -218,11 +219,12 @@ func (s *State) Apply(g *circuit.Gate) error {
 			return err
 		}
 		m := g.Matrix
-		if n/2 < svRun {
+		run := uint64(accel.SVRun(s.p))
+		if n/2 < run {
 			// Too few pairs for one run: the host does it on a readout.
 			return s.applyHost(g)
 		}
-		items := n / 2 / svRun
+		items := n / 2 / run
 		return s.b.launch(kern, uintptr(items), s.gateLocal(items), mem(s.buf), int32(g.Targets[0]),
 			s.real(real(m[0])), s.real(imag(m[0])), s.real(real(m[1])), s.real(imag(m[1])),
 			s.real(real(m[2])), s.real(imag(m[2])), s.real(real(m[3])), s.real(imag(m[3])), mask, val)
@@ -238,28 +240,24 @@ func (s *State) Apply(g *circuit.Gate) error {
 		sorted := slices.Clone(g.Targets)
 		slices.Sort(sorted)
 		groups := n >> uint(k)
-		if k <= 4 && sorted[0] >= svRunBits && groups%svRun == 0 {
+		if run := uint64(accel.SVRun(s.p)); k <= 4 && 1<<sorted[0] >= run && groups%run == 0 {
 			kern, _, err := s.kernel(fmt.Sprintf("sv_apply%d_run", k))
 			if err != nil {
 				return err
 			}
-			items := groups / svRun
+			items := groups / run
 			return s.b.launch(kern, uintptr(items), s.gateLocal(items), mem(s.buf), mem(m), accel.Pack(g.Targets), accel.Pack(sorted), mask, val)
 		}
 		return s.b.launch(kern, uintptr(groups), s.denseLocal(groups), mem(s.buf), mem(m), groups, accel.Pack(g.Targets), accel.Pack(sorted), mask, val)
 	}
 }
 
-// svRun is SV_RUN in kernels/statevector.cl: the pairs per work item of sv_apply1.
-const (
-	svRun     = 16
-	svRunBits = 4 // log2(svRun)
-)
-
 // FreeLowQubits implements backend.LowQubitHinter: dense gates whose
 // targets all lie at or above qubit log2(SV_RUN) run as contiguous runs
 // that the device vectorises.
-func (b *Backend) FreeLowQubits(backend.Precision) int { return svRunBits }
+func (b *Backend) FreeLowQubits(p backend.Precision) int {
+	return bits.TrailingZeros(uint(accel.SVRun(p)))
+}
 
 // applyHost applies g to a state too small for the device kernels'
 // granularity (b.mu held): a readout, the host reference, an upload.

@@ -178,3 +178,15 @@ func Widen(dst []complex128, c []complex64) {
 		dst[i] = complex128(v)
 	}
 }
+
+// SVRun is SV_RUN of kernels/statevector.cl for a precision: the pairs one
+// work item of sv_apply1 handles (and the groups of sv_applyK_run), 16 for
+// complex128 and 32 for complex64, where the lighter arithmetic per byte
+// needs longer runs to keep up with memory. Launches cover 2^(n-1)/SVRun
+// items exactly.
+func SVRun(p backend.Precision) int {
+	if p == backend.Complex64 {
+		return 32
+	}
+	return 16
+}
