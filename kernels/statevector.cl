@@ -36,8 +36,8 @@ FUNC u64 scatter(u64 c, u64 tpack, i32 k)
  * them exactly); with t >= log2(SV_RUN) their first amplitudes are
  * contiguous, so the inner loop vectorises. SV_RUN is 16 for complex128 and
  * 32 for complex64 (accel.SVRun on the host must agree). Without controls
- * each half of a run is read whole before the other, which keeps targets
- * whose halves lie 0.5–2 KiB apart at full bandwidth on CPU devices. */
+ * each half of a run is read whole before the other, which restores full
+ * bandwidth on CPU devices when the halves lie 512 bytes apart. */
 #ifdef MEC_FP64
 #define SV_RUN 16
 #else
