@@ -75,15 +75,10 @@ type network struct {
 	n  int
 	dt float64
 
-	h    *accel.Net // host tables, host state and Poisson generators
-	pcap int        // capacity of dpspk in values
+	h *accel.Net // host tables, host state and Poisson generators
 
-	// Device buffers.
-	dv, dlast, dcount, dcst, dpid, dpint, dpreal, dpref, dcint, dcreal uint64
-	dJ, dring, dstamp, dflag, dgcount, dnspk, dspk, dpspk, dfidx       uint64
-	dinptr, dsrc, dcode, dwin                                          uint64
-	owned                                                              []uint64
-	freed                                                              bool
+	accel.NetBuffers[uint64] // device buffers
+	freed                    bool
 }
 
 // genPopName names the host generator network's one (idle) population.
@@ -93,79 +88,19 @@ const genPopName = "cuda-poisson-host"
 // Worker only.
 func (nw *network) upload() error {
 	b := nw.b
-	n := uintptr(nw.n)
-	alloc := func(dst *uint64, size uintptr) error {
-		m, err := b.alloc(max(size, 8))
-		if err != nil {
-			return err
-		}
-		*dst = m
-		nw.owned = append(nw.owned, m)
-		return nil
-	}
-	put := func(dst *uint64, p unsafe.Pointer, size uintptr) error {
-		if err := alloc(dst, size); err != nil {
-			return err
-		}
-		if size == 0 {
-			return nil
-		}
-		if err := b.write(*dst, 0, p, size); err != nil {
+	return nw.Upload(nw.h, b.alloc, func(m uint64, p unsafe.Pointer, size uintptr) error {
+		if err := b.write(m, 0, p, size); err != nil {
 			return fmt.Errorf("cuda: uploading the network: %w", err)
 		}
 		return nil
-	}
-	g := uintptr(nw.h.Groups)
-	nw.pcap = max(nw.h.NSources-nw.n, 1)
-	for _, x := range []struct {
-		dst  *uint64
-		size uintptr
-	}{
-		{&nw.dv, 8 * n}, {&nw.dlast, 8 * n}, {&nw.dcount, 8 * n}, {&nw.dcst, 8 * n},
-		{&nw.dJ, 8 * uintptr(nw.h.NJ)}, {&nw.dring, 8 * uintptr(nw.h.NRing)}, {&nw.dstamp, 8 * uintptr(nw.h.NStamp)},
-		{&nw.dflag, 4 * n}, {&nw.dgcount, 4 * g}, {&nw.dnspk, 4},
-		{&nw.dspk, 4 * n}, {&nw.dpspk, 4 * uintptr(nw.pcap)}, {&nw.dfidx, 4 * n},
-	} {
-		if err := alloc(x.dst, x.size); err != nil {
-			return err
-		}
-	}
-	i32s := func(dst *uint64, x []int32) error {
-		if len(x) == 0 {
-			return alloc(dst, 0)
-		}
-		return put(dst, unsafe.Pointer(&x[0]), 4*uintptr(len(x)))
-	}
-	f64s := func(dst *uint64, x []float64) error {
-		if len(x) == 0 {
-			return alloc(dst, 0)
-		}
-		return put(dst, unsafe.Pointer(&x[0]), 8*uintptr(len(x)))
-	}
-	for _, f := range []func() error{
-		func() error { return i32s(&nw.dpid, nw.h.Pid) },
-		func() error { return i32s(&nw.dpint, nw.h.Pint) },
-		func() error { return f64s(&nw.dpreal, nw.h.Preal) },
-		func() error { return put(&nw.dpref, unsafe.Pointer(&nw.h.Pref[0]), 8*uintptr(len(nw.h.Pref))) },
-		func() error { return i32s(&nw.dcint, nw.h.Cint) },
-		func() error { return f64s(&nw.dcreal, nw.h.Creal) },
-		func() error { return i32s(&nw.dinptr, nw.h.Inptr) },
-		func() error { return i32s(&nw.dsrc, nw.h.Src) },
-		func() error { return i32s(&nw.dcode, nw.h.Code) },
-		func() error { return f64s(&nw.dwin, nw.h.Win) },
-	} {
-		if err := f(); err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 // close releases the device buffers (after the work queued on them) and
 // the host generators. Worker only.
 func (nw *network) close() error {
-	err := nw.b.freeAll(nw.owned)
-	nw.owned = nil
+	err := nw.b.freeAll(nw.Owned)
+	nw.Owned = nil
 	nw.closeGen()
 	if err != nil {
 		return fmt.Errorf("cuda: freeing a network: %w", err)
@@ -238,24 +173,19 @@ func (nw *network) putPoisson() error {
 	if len(nw.h.Pbuf) == 0 {
 		return nil
 	}
-	if len(nw.h.Pbuf) > nw.pcap {
-		size := max(len(nw.h.Pbuf), 2*nw.pcap)
+	if len(nw.h.Pbuf) > nw.PCap {
+		size := max(len(nw.h.Pbuf), 2*nw.PCap)
 		m, err := b.alloc(4 * uintptr(size))
 		if err != nil {
 			return err
 		}
-		old := nw.dpspk
-		for k, x := range nw.owned {
-			if x == old {
-				nw.owned[k] = m
-			}
-		}
-		nw.dpspk, nw.pcap = m, size
+		old := nw.PSpk
+		nw.ReplacePSpk(m, size)
 		if err := b.free(old); err != nil { // after the steps that read it
 			return fmt.Errorf("cuda: growing the Poisson spike buffer: %w", err)
 		}
 	}
-	if err := b.write(nw.dpspk, 0, unsafe.Pointer(&nw.h.Pbuf[0]), 4*uintptr(len(nw.h.Pbuf))); err != nil {
+	if err := b.write(nw.PSpk, 0, unsafe.Pointer(&nw.h.Pbuf[0]), 4*uintptr(len(nw.h.Pbuf))); err != nil {
 		return fmt.Errorf("cuda: Poisson spikes: %w", err)
 	}
 	return nil
@@ -267,30 +197,30 @@ func (nw *network) advance(poff, npois int32) error {
 	b := nw.b
 	step := uint64(nw.h.Now)
 	n32 := int32(nw.n)
-	if err := nw.groupsLaunch(kLIFUpdate, dptr(nw.dv), dptr(nw.dlast), dptr(nw.dcount), dptr(nw.dcst), dptr(nw.dpid),
-		dptr(nw.dpint), dptr(nw.dpreal), dptr(nw.dpref), dptr(nw.dcint), dptr(nw.dcreal),
-		dptr(nw.dJ), dptr(nw.dflag), dptr(nw.dgcount), step, n32); err != nil {
+	if err := nw.groupsLaunch(kLIFUpdate, dptr(nw.V), dptr(nw.Last), dptr(nw.Count), dptr(nw.Cst), dptr(nw.Pid),
+		dptr(nw.Pint), dptr(nw.Preal), dptr(nw.Pref), dptr(nw.Cint), dptr(nw.Creal),
+		dptr(nw.J), dptr(nw.Flag), dptr(nw.GCount), step, n32); err != nil {
 		return err
 	}
 	if idx := nw.h.TakeForced(); len(idx) > 0 {
-		if err := b.write(nw.dfidx, 0, unsafe.Pointer(&idx[0]), 4*uintptr(len(idx))); err != nil {
+		if err := b.write(nw.FIdx, 0, unsafe.Pointer(&idx[0]), 4*uintptr(len(idx))); err != nil {
 			return fmt.Errorf("cuda: forced spikes: %w", err)
 		}
-		if err := nw.itemsLaunch(kLIFForce, len(idx), dptr(nw.dv), dptr(nw.dlast), dptr(nw.dcount), dptr(nw.dflag),
-			dptr(nw.dpid), dptr(nw.dpreal), dptr(nw.dfidx), int32(len(idx)), step); err != nil {
+		if err := nw.itemsLaunch(kLIFForce, len(idx), dptr(nw.V), dptr(nw.Last), dptr(nw.Count), dptr(nw.Flag),
+			dptr(nw.Pid), dptr(nw.Preal), dptr(nw.FIdx), int32(len(idx)), step); err != nil {
 			return err
 		}
-		if err := nw.groupsLaunch(kLIFCount, dptr(nw.dflag), n32, dptr(nw.dgcount)); err != nil {
+		if err := nw.groupsLaunch(kLIFCount, dptr(nw.Flag), n32, dptr(nw.GCount)); err != nil {
 			return err
 		}
 	}
-	if err := nw.groupsLaunch(kLIFCompact, dptr(nw.dflag), n32, dptr(nw.dgcount), int32(nw.h.Groups), dptr(nw.dspk), dptr(nw.dnspk)); err != nil {
+	if err := nw.groupsLaunch(kLIFCompact, dptr(nw.Flag), n32, dptr(nw.GCount), int32(nw.h.Groups), dptr(nw.Spk), dptr(nw.NSpk)); err != nil {
 		return err
 	}
-	if err := nw.itemsLaunch(kLIFDeliver, nw.n, dptr(nw.dpid), dptr(nw.dpint), dptr(nw.dcint),
-		dptr(nw.dinptr), dptr(nw.dsrc), dptr(nw.dcode), dptr(nw.dwin),
-		dptr(nw.dspk), dptr(nw.dnspk), dptr(nw.dpspk), poff, npois,
-		dptr(nw.dflag), dptr(nw.dJ), dptr(nw.dring), dptr(nw.dstamp), step, n32); err != nil {
+	if err := nw.itemsLaunch(kLIFDeliver, nw.n, dptr(nw.Pid), dptr(nw.Pint), dptr(nw.Cint),
+		dptr(nw.Inptr), dptr(nw.Src), dptr(nw.Code), dptr(nw.Win),
+		dptr(nw.Spk), dptr(nw.NSpk), dptr(nw.PSpk), poff, npois,
+		dptr(nw.Flag), dptr(nw.J), dptr(nw.Ring), dptr(nw.Stamp), step, n32); err != nil {
 		return err
 	}
 	nw.h.Now++
@@ -309,7 +239,7 @@ func (nw *network) Step() ([]int, error) {
 			return fmt.Errorf("cuda: snn step %d: %w", nw.h.Now, err)
 		}
 		var ns int32
-		if err := b.read(nw.dnspk, 0, unsafe.Pointer(&ns), 4); err != nil {
+		if err := b.read(nw.NSpk, 0, unsafe.Pointer(&ns), 4); err != nil {
 			return fmt.Errorf("cuda: snn spikes: %w", err)
 		}
 		if ns < 0 || int(ns) > nw.n {
@@ -318,7 +248,7 @@ func (nw *network) Step() ([]int, error) {
 		out = make([]int, ns)
 		if ns > 0 {
 			idx := make([]int32, ns)
-			if err := b.read(nw.dspk, 0, unsafe.Pointer(&idx[0]), 4*uintptr(ns)); err != nil {
+			if err := b.read(nw.Spk, 0, unsafe.Pointer(&idx[0]), 4*uintptr(ns)); err != nil {
 				return fmt.Errorf("cuda: snn spikes: %w", err)
 			}
 			for k, i := range idx {
@@ -359,7 +289,7 @@ func (nw *network) Voltages(dst []float64) error {
 		if err := nw.alive(); err != nil {
 			return err
 		}
-		if err := nw.b.readF64(nw.dv, dst); err != nil {
+		if err := nw.b.readF64(nw.V, dst); err != nil {
 			return fmt.Errorf("cuda: Voltages: %w", err)
 		}
 		return nil
@@ -378,7 +308,7 @@ func (nw *network) SpikeCounts(dst []int64) error {
 		if nw.n == 0 {
 			return nil
 		}
-		if err := nw.b.read(nw.dcount, 0, unsafe.Pointer(&dst[0]), 8*uintptr(nw.n)); err != nil {
+		if err := nw.b.read(nw.Count, 0, unsafe.Pointer(&dst[0]), 8*uintptr(nw.n)); err != nil {
 			return fmt.Errorf("cuda: SpikeCounts: %w", err)
 		}
 		return nil
@@ -406,14 +336,14 @@ func (nw *network) AddVoltages(dv []float64) error {
 		b := nw.b
 		v := make([]float64, nw.n)
 		last := make([]int64, nw.n)
-		if err := b.readF64(nw.dv, v); err != nil {
+		if err := b.readF64(nw.V, v); err != nil {
 			return fmt.Errorf("cuda: AddVoltages: %w", err)
 		}
-		if err := b.read(nw.dlast, 0, unsafe.Pointer(&last[0]), 8*uintptr(nw.n)); err != nil {
+		if err := b.read(nw.Last, 0, unsafe.Pointer(&last[0]), 8*uintptr(nw.n)); err != nil {
 			return fmt.Errorf("cuda: AddVoltages: %w", err)
 		}
 		nw.h.AddVoltages(v, last, dv)
-		if err := b.writeF64(nw.dv, v); err != nil {
+		if err := b.writeF64(nw.V, v); err != nil {
 			return fmt.Errorf("cuda: AddVoltages: %w", err)
 		}
 		return nil
@@ -464,9 +394,9 @@ func (nw *network) snapshot() ([]byte, error) {
 		p    unsafe.Pointer
 		size int
 	}{
-		{nw.dv, unsafe.Pointer(&st.V[0]), 8 * n}, {nw.dlast, unsafe.Pointer(&st.Last[0]), 8 * n},
-		{nw.dcount, unsafe.Pointer(&st.Count[0]), 8 * n}, {nw.dJ, unsafe.Pointer(&st.J[0]), 8 * nw.h.NJ},
-		{nw.dring, unsafe.Pointer(&st.Ring[0]), 8 * nw.h.NRing}, {nw.dstamp, unsafe.Pointer(&st.Stamp[0]), 8 * nw.h.NStamp},
+		{nw.V, unsafe.Pointer(&st.V[0]), 8 * n}, {nw.Last, unsafe.Pointer(&st.Last[0]), 8 * n},
+		{nw.Count, unsafe.Pointer(&st.Count[0]), 8 * n}, {nw.J, unsafe.Pointer(&st.J[0]), 8 * nw.h.NJ},
+		{nw.Ring, unsafe.Pointer(&st.Ring[0]), 8 * nw.h.NRing}, {nw.Stamp, unsafe.Pointer(&st.Stamp[0]), 8 * nw.h.NStamp},
 	} {
 		if r.size == 0 {
 			continue
@@ -512,10 +442,10 @@ func (nw *network) restore(snap []byte) error {
 		p    unsafe.Pointer
 		size int
 	}{
-		{nw.dv, unsafe.Pointer(&st.V[0]), 8 * n}, {nw.dlast, unsafe.Pointer(&st.Last[0]), 8 * n},
-		{nw.dcount, unsafe.Pointer(&st.Count[0]), 8 * n}, {nw.dcst, unsafe.Pointer(&st.Cst[0]), 8 * n},
-		{nw.dJ, unsafe.Pointer(&st.J[0]), 8 * nw.h.NJ}, {nw.dring, unsafe.Pointer(&st.Ring[0]), 8 * nw.h.NRing},
-		{nw.dstamp, unsafe.Pointer(&st.Stamp[0]), 8 * nw.h.NStamp},
+		{nw.V, unsafe.Pointer(&st.V[0]), 8 * n}, {nw.Last, unsafe.Pointer(&st.Last[0]), 8 * n},
+		{nw.Count, unsafe.Pointer(&st.Count[0]), 8 * n}, {nw.Cst, unsafe.Pointer(&st.Cst[0]), 8 * n},
+		{nw.J, unsafe.Pointer(&st.J[0]), 8 * nw.h.NJ}, {nw.Ring, unsafe.Pointer(&st.Ring[0]), 8 * nw.h.NRing},
+		{nw.Stamp, unsafe.Pointer(&st.Stamp[0]), 8 * nw.h.NStamp},
 	} {
 		if x.size == 0 {
 			continue

@@ -68,15 +68,10 @@ type network struct {
 	n  int
 	dt float64
 
-	h    *accel.Net // host tables, host state and Poisson generators
-	pcap int        // capacity of dpspk in values
+	h *accel.Net // host tables, host state and Poisson generators
 
-	// Device buffers.
-	dv, dlast, dcount, dcst, dpid, dpint, dpreal, dpref, dcint, dcreal uintptr
-	dJ, dring, dstamp, dflag, dgcount, dnspk, dspk, dpspk, dfidx       uintptr
-	dinptr, dsrc, dcode, dwin                                          uintptr
-	owned                                                              []uintptr
-	freed                                                              bool
+	accel.NetBuffers[uintptr] // device buffers
+	freed                     bool
 }
 
 // genPopName names the host generator network's one (idle) population.
@@ -85,78 +80,16 @@ const genPopName = "opencl-poisson-host"
 // upload allocates the device buffers and writes the static tables (b.mu held).
 func (nw *network) upload() error {
 	b := nw.b
-	n := uintptr(nw.n)
-	alloc := func(dst *uintptr, size uintptr) error {
-		m, err := b.alloc(max(size, 8))
-		if err != nil {
-			return err
-		}
-		*dst = m
-		nw.owned = append(nw.owned, m)
-		return nil
-	}
-	put := func(dst *uintptr, p unsafe.Pointer, size uintptr) error {
-		if err := alloc(dst, size); err != nil {
-			return err
-		}
-		if size == 0 {
-			return nil
-		}
-		return b.write(*dst, 0, p, size)
-	}
-	g := uintptr(nw.h.Groups)
-	nw.pcap = max(nw.h.NSources-nw.n, 1)
-	for _, x := range []struct {
-		dst  *uintptr
-		size uintptr
-	}{
-		{&nw.dv, 8 * n}, {&nw.dlast, 8 * n}, {&nw.dcount, 8 * n}, {&nw.dcst, 8 * n},
-		{&nw.dJ, 8 * uintptr(nw.h.NJ)}, {&nw.dring, 8 * uintptr(nw.h.NRing)}, {&nw.dstamp, 8 * uintptr(nw.h.NStamp)},
-		{&nw.dflag, 4 * n}, {&nw.dgcount, 4 * g}, {&nw.dnspk, 4},
-		{&nw.dspk, 4 * n}, {&nw.dpspk, 4 * uintptr(nw.pcap)}, {&nw.dfidx, 4 * n},
-	} {
-		if err := alloc(x.dst, x.size); err != nil {
-			return err
-		}
-	}
-	i32s := func(dst *uintptr, x []int32) error {
-		if len(x) == 0 {
-			return alloc(dst, 0)
-		}
-		return put(dst, unsafe.Pointer(&x[0]), 4*uintptr(len(x)))
-	}
-	f64s := func(dst *uintptr, x []float64) error {
-		if len(x) == 0 {
-			return alloc(dst, 0)
-		}
-		return put(dst, unsafe.Pointer(&x[0]), 8*uintptr(len(x)))
-	}
-	for _, f := range []func() error{
-		func() error { return i32s(&nw.dpid, nw.h.Pid) },
-		func() error { return i32s(&nw.dpint, nw.h.Pint) },
-		func() error { return f64s(&nw.dpreal, nw.h.Preal) },
-		func() error { return put(&nw.dpref, unsafe.Pointer(&nw.h.Pref[0]), 8*uintptr(len(nw.h.Pref))) },
-		func() error { return i32s(&nw.dcint, nw.h.Cint) },
-		func() error { return f64s(&nw.dcreal, nw.h.Creal) },
-		func() error { return i32s(&nw.dinptr, nw.h.Inptr) },
-		func() error { return i32s(&nw.dsrc, nw.h.Src) },
-		func() error { return i32s(&nw.dcode, nw.h.Code) },
-		func() error { return f64s(&nw.dwin, nw.h.Win) },
-	} {
-		if err := f(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return nw.Upload(nw.h, b.alloc, func(m uintptr, p unsafe.Pointer, size uintptr) error { return b.write(m, 0, p, size) })
 }
 
 // close releases the device buffers and the host generators (b.mu held
 // or the network not yet shared).
 func (nw *network) close() {
-	for _, m := range nw.owned {
+	for _, m := range nw.Owned {
 		nw.b.l.ReleaseMemObject(m)
 	}
-	nw.owned = nil
+	nw.Owned = nil
 	nw.h.CloseGen()
 }
 
@@ -212,8 +145,8 @@ func (nw *network) putPoisson() error {
 	if len(nw.h.Pbuf) == 0 {
 		return nil
 	}
-	if len(nw.h.Pbuf) > nw.pcap {
-		size := max(len(nw.h.Pbuf), 2*nw.pcap)
+	if len(nw.h.Pbuf) > nw.PCap {
+		size := max(len(nw.h.Pbuf), 2*nw.PCap)
 		m, err := b.alloc(4 * uintptr(size))
 		if err != nil {
 			return err
@@ -222,15 +155,11 @@ func (nw *network) putPoisson() error {
 			b.l.ReleaseMemObject(m)
 			return err
 		}
-		for k, x := range nw.owned {
-			if x == nw.dpspk {
-				nw.owned[k] = m
-			}
-		}
-		b.l.ReleaseMemObject(nw.dpspk)
-		nw.dpspk, nw.pcap = m, size
+		old := nw.PSpk
+		nw.ReplacePSpk(m, size)
+		b.l.ReleaseMemObject(old)
 	}
-	return b.write(nw.dpspk, 0, unsafe.Pointer(&nw.h.Pbuf[0]), 4*uintptr(len(nw.h.Pbuf)))
+	return b.write(nw.PSpk, 0, unsafe.Pointer(&nw.h.Pbuf[0]), 4*uintptr(len(nw.h.Pbuf)))
 }
 
 // advance enqueues one step whose Poisson spikes are dpspk[poff,
@@ -249,30 +178,30 @@ func (nw *network) advance(poff, npois int32) error {
 	step := uint64(nw.h.Now)
 	n32 := int32(nw.n)
 	global := uintptr(nw.h.Groups * kuWG)
-	if err := b.launch(kUpdate, global, kuWG, mem(nw.dv), mem(nw.dlast), mem(nw.dcount), mem(nw.dcst), mem(nw.dpid),
-		mem(nw.dpint), mem(nw.dpreal), mem(nw.dpref), mem(nw.dcint), mem(nw.dcreal),
-		mem(nw.dJ), mem(nw.dflag), mem(nw.dgcount), step, n32); err != nil {
+	if err := b.launch(kUpdate, global, kuWG, mem(nw.V), mem(nw.Last), mem(nw.Count), mem(nw.Cst), mem(nw.Pid),
+		mem(nw.Pint), mem(nw.Preal), mem(nw.Pref), mem(nw.Cint), mem(nw.Creal),
+		mem(nw.J), mem(nw.Flag), mem(nw.GCount), step, n32); err != nil {
 		return err
 	}
 	if idx := nw.h.TakeForced(); len(idx) > 0 {
-		if err := b.write(nw.dfidx, 0, unsafe.Pointer(&idx[0]), 4*uintptr(len(idx))); err != nil {
+		if err := b.write(nw.FIdx, 0, unsafe.Pointer(&idx[0]), 4*uintptr(len(idx))); err != nil {
 			return err
 		}
-		if err := b.launch(kForce, uintptr(len(idx)), 0, mem(nw.dv), mem(nw.dlast), mem(nw.dcount), mem(nw.dflag),
-			mem(nw.dpid), mem(nw.dpreal), mem(nw.dfidx), int32(len(idx)), step); err != nil {
+		if err := b.launch(kForce, uintptr(len(idx)), 0, mem(nw.V), mem(nw.Last), mem(nw.Count), mem(nw.Flag),
+			mem(nw.Pid), mem(nw.Preal), mem(nw.FIdx), int32(len(idx)), step); err != nil {
 			return err
 		}
-		if err := b.launch(kCount, global, kuWG, mem(nw.dflag), n32, mem(nw.dgcount)); err != nil {
+		if err := b.launch(kCount, global, kuWG, mem(nw.Flag), n32, mem(nw.GCount)); err != nil {
 			return err
 		}
 	}
-	if err := b.launch(kCompact, global, kuWG, mem(nw.dflag), n32, mem(nw.dgcount), int32(nw.h.Groups), mem(nw.dspk), mem(nw.dnspk)); err != nil {
+	if err := b.launch(kCompact, global, kuWG, mem(nw.Flag), n32, mem(nw.GCount), int32(nw.h.Groups), mem(nw.Spk), mem(nw.NSpk)); err != nil {
 		return err
 	}
-	if err := b.launch(kDeliver, uintptr(nw.n), 0, mem(nw.dpid), mem(nw.dpint), mem(nw.dcint),
-		mem(nw.dinptr), mem(nw.dsrc), mem(nw.dcode), mem(nw.dwin),
-		mem(nw.dspk), mem(nw.dnspk), mem(nw.dpspk), poff, npois,
-		mem(nw.dflag), mem(nw.dJ), mem(nw.dring), mem(nw.dstamp), step, n32); err != nil {
+	if err := b.launch(kDeliver, uintptr(nw.n), 0, mem(nw.Pid), mem(nw.Pint), mem(nw.Cint),
+		mem(nw.Inptr), mem(nw.Src), mem(nw.Code), mem(nw.Win),
+		mem(nw.Spk), mem(nw.NSpk), mem(nw.PSpk), poff, npois,
+		mem(nw.Flag), mem(nw.J), mem(nw.Ring), mem(nw.Stamp), step, n32); err != nil {
 		return err
 	}
 	nw.h.Now++
@@ -291,13 +220,13 @@ func (nw *network) Step() ([]int, error) {
 		return nil, fmt.Errorf("opencl: snn step %d: %w", nw.h.Now, err)
 	}
 	var ns int32
-	if err := b.read(nw.dnspk, 0, unsafe.Pointer(&ns), 4); err != nil {
+	if err := b.read(nw.NSpk, 0, unsafe.Pointer(&ns), 4); err != nil {
 		return nil, fmt.Errorf("opencl: snn spikes: %w", err)
 	}
 	out := make([]int, ns)
 	if ns > 0 {
 		idx := make([]int32, ns)
-		if err := b.read(nw.dspk, 0, unsafe.Pointer(&idx[0]), 4*uintptr(ns)); err != nil {
+		if err := b.read(nw.Spk, 0, unsafe.Pointer(&idx[0]), 4*uintptr(ns)); err != nil {
 			return nil, fmt.Errorf("opencl: snn spikes: %w", err)
 		}
 		for k, i := range idx {
@@ -335,7 +264,7 @@ func (nw *network) Voltages(dst []float64) error {
 	}
 	nw.b.mu.Lock()
 	defer nw.b.mu.Unlock()
-	return nw.b.read(nw.dv, 0, unsafe.Pointer(&dst[0]), 8*uintptr(nw.n))
+	return nw.b.read(nw.V, 0, unsafe.Pointer(&dst[0]), 8*uintptr(nw.n))
 }
 
 // SpikeCounts copies each neuron's spike count so far into dst.
@@ -348,7 +277,7 @@ func (nw *network) SpikeCounts(dst []int64) error {
 	}
 	nw.b.mu.Lock()
 	defer nw.b.mu.Unlock()
-	return nw.b.read(nw.dcount, 0, unsafe.Pointer(&dst[0]), 8*uintptr(nw.n))
+	return nw.b.read(nw.Count, 0, unsafe.Pointer(&dst[0]), 8*uintptr(nw.n))
 }
 
 // AddVoltages adds dv[i] mV to every non-refractory neuron i now (as
@@ -370,14 +299,14 @@ func (nw *network) AddVoltages(dv []float64) error {
 	defer b.mu.Unlock()
 	v := make([]float64, nw.n)
 	last := make([]int64, nw.n)
-	if err := b.read(nw.dv, 0, unsafe.Pointer(&v[0]), 8*uintptr(nw.n)); err != nil {
+	if err := b.read(nw.V, 0, unsafe.Pointer(&v[0]), 8*uintptr(nw.n)); err != nil {
 		return fmt.Errorf("opencl: AddVoltages: %w", err)
 	}
-	if err := b.read(nw.dlast, 0, unsafe.Pointer(&last[0]), 8*uintptr(nw.n)); err != nil {
+	if err := b.read(nw.Last, 0, unsafe.Pointer(&last[0]), 8*uintptr(nw.n)); err != nil {
 		return fmt.Errorf("opencl: AddVoltages: %w", err)
 	}
 	nw.h.AddVoltages(v, last, dv)
-	if err := b.write(nw.dv, 0, unsafe.Pointer(&v[0]), 8*uintptr(nw.n)); err != nil {
+	if err := b.write(nw.V, 0, unsafe.Pointer(&v[0]), 8*uintptr(nw.n)); err != nil {
 		return fmt.Errorf("opencl: AddVoltages: %w", err)
 	}
 	return nil
@@ -412,9 +341,9 @@ func (nw *network) Snapshot() ([]byte, error) {
 		p    unsafe.Pointer
 		size int
 	}{
-		{nw.dv, unsafe.Pointer(&st.V[0]), 8 * n}, {nw.dlast, unsafe.Pointer(&st.Last[0]), 8 * n},
-		{nw.dcount, unsafe.Pointer(&st.Count[0]), 8 * n}, {nw.dJ, unsafe.Pointer(&st.J[0]), 8 * nw.h.NJ},
-		{nw.dring, unsafe.Pointer(&st.Ring[0]), 8 * nw.h.NRing}, {nw.dstamp, unsafe.Pointer(&st.Stamp[0]), 8 * nw.h.NStamp},
+		{nw.V, unsafe.Pointer(&st.V[0]), 8 * n}, {nw.Last, unsafe.Pointer(&st.Last[0]), 8 * n},
+		{nw.Count, unsafe.Pointer(&st.Count[0]), 8 * n}, {nw.J, unsafe.Pointer(&st.J[0]), 8 * nw.h.NJ},
+		{nw.Ring, unsafe.Pointer(&st.Ring[0]), 8 * nw.h.NRing}, {nw.Stamp, unsafe.Pointer(&st.Stamp[0]), 8 * nw.h.NStamp},
 	} {
 		if r.size == 0 {
 			continue
@@ -459,10 +388,10 @@ func (nw *network) restore(snap []byte) error {
 		p    unsafe.Pointer
 		size int
 	}{
-		{nw.dv, unsafe.Pointer(&st.V[0]), 8 * n}, {nw.dlast, unsafe.Pointer(&st.Last[0]), 8 * n},
-		{nw.dcount, unsafe.Pointer(&st.Count[0]), 8 * n}, {nw.dcst, unsafe.Pointer(&st.Cst[0]), 8 * n},
-		{nw.dJ, unsafe.Pointer(&st.J[0]), 8 * nw.h.NJ}, {nw.dring, unsafe.Pointer(&st.Ring[0]), 8 * nw.h.NRing},
-		{nw.dstamp, unsafe.Pointer(&st.Stamp[0]), 8 * nw.h.NStamp},
+		{nw.V, unsafe.Pointer(&st.V[0]), 8 * n}, {nw.Last, unsafe.Pointer(&st.Last[0]), 8 * n},
+		{nw.Count, unsafe.Pointer(&st.Count[0]), 8 * n}, {nw.Cst, unsafe.Pointer(&st.Cst[0]), 8 * n},
+		{nw.J, unsafe.Pointer(&st.J[0]), 8 * nw.h.NJ}, {nw.Ring, unsafe.Pointer(&st.Ring[0]), 8 * nw.h.NRing},
+		{nw.Stamp, unsafe.Pointer(&st.Stamp[0]), 8 * nw.h.NStamp},
 	} {
 		if x.size == 0 {
 			continue
