@@ -654,20 +654,7 @@ func (s *State) sample(u []float64, out []uint64) error {
 	if err != nil {
 		return fmt.Errorf("cuda: %w", err)
 	}
-	cache := map[int][]complex128{}
-	for i, x := range u {
-		blk, t := sm.Block(x)
-		amps, ok := cache[blk]
-		if !ok {
-			amps = make([]complex128, blen)
-			if err := s.readRange(blk*blen, amps); err != nil {
-				return err
-			}
-			cache[blk] = amps
-		}
-		out[i] = sm.Pick(blk, t, amps)
-	}
-	return nil
+	return sm.Sample(u, out, s.readRange)
 }
 
 var (

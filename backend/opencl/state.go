@@ -457,21 +457,8 @@ func (s *State) SampleUniform(u []float64, out []uint64) error {
 	if err != nil {
 		return fmt.Errorf("opencl: %w", err)
 	}
-	cache := map[int][]complex128{}
-	for i, x := range u {
-		if err := accel.CheckVariate(x); err != nil {
-			return fmt.Errorf("opencl: %w", err)
-		}
-		blk, t := sm.Block(x)
-		amps, ok := cache[blk]
-		if !ok {
-			amps = make([]complex128, blen)
-			if err := s.readRange(blk*blen, amps); err != nil {
-				return err
-			}
-			cache[blk] = amps
-		}
-		out[i] = sm.Pick(blk, t, amps)
+	if err := sm.Sample(u, out, s.readRange); err != nil {
+		return fmt.Errorf("opencl: %w", err)
 	}
 	return nil
 }

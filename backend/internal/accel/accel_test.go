@@ -181,12 +181,19 @@ func sample(t *testing.T, a []complex128, u []float64) []uint64 {
 		t.Fatal(err)
 	}
 	out := make([]uint64, len(u))
-	for i, x := range u {
-		if err := CheckVariate(x); err != nil {
-			t.Fatal(err)
+	reads := map[int]int{}
+	err = sm.Sample(u, out, func(off int, dst []complex128) error {
+		reads[off]++
+		copy(dst, a[off:off+len(dst)])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for off, k := range reads {
+		if k != 1 {
+			t.Fatalf("block at %d read %d times", off, k)
 		}
-		blk, tt := sm.Block(x)
-		out[i] = sm.Pick(blk, tt, a[blk*blen:(blk+1)*blen])
 	}
 	return out
 }

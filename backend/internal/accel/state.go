@@ -190,3 +190,28 @@ func SVRun(p backend.Precision) int {
 	}
 	return 16
 }
+
+// Sample maps every variate of u to its outcome in out, reading each block
+// the variates fall in once through read (amplitudes [off, off+len(dst))).
+// Variates outside [0,1) are an error before anything is read.
+func (s *BlockSampler) Sample(u []float64, out []uint64, read func(off int, dst []complex128) error) error {
+	for _, x := range u {
+		if err := CheckVariate(x); err != nil {
+			return err
+		}
+	}
+	cache := map[int][]complex128{}
+	for i, x := range u {
+		blk, t := s.Block(x)
+		amps, ok := cache[blk]
+		if !ok {
+			amps = make([]complex128, s.blen)
+			if err := read(blk*s.blen, amps); err != nil {
+				return err
+			}
+			cache[blk] = amps
+		}
+		out[i] = s.Pick(blk, t, amps)
+	}
+	return nil
+}
