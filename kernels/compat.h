@@ -20,6 +20,7 @@
  *                   with cl_khr_fp64), float otherwise
  *   CPLX(a, b)      builds a cplx
  *   POPC64(x)       population count of a u64
+ *   WG_SUM(s)       work-group tree sum of a LOCAL array into s[0]
  */
 #ifndef MEC_COMPAT_H
 #define MEC_COMPAT_H
@@ -105,5 +106,18 @@ typedef float acc;
 
 /* Work-group size every reduction kernel is launched with. */
 #define MEC_WG 256
+
+/* WG_SUM(s): tree-sums the LOCAL array s[0..MEC_WG), which every item of
+ * the group has filled at s[LID], into s[0] (in a fixed order, so results
+ * do not depend on scheduling). Every item of the group must reach it. */
+#define WG_SUM(s)                                                              \
+	do {                                                                   \
+		BARRIER;                                                       \
+		for (u64 wg_w = MEC_WG / 2; wg_w > 0; wg_w >>= 1) {           \
+			if (LID < wg_w)                                        \
+				(s)[LID] += (s)[LID + wg_w];                   \
+			BARRIER;                                               \
+		}                                                              \
+	} while (0)
 
 #endif

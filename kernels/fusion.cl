@@ -62,16 +62,10 @@ KERNEL void KNAME(fu_stats)(GLOBAL const cplx *a, u64 n, GLOBAL acc *out)
 	s1[LID] = t1;
 	s2[LID] = t2;
 	s3[LID] = t3;
-	BARRIER;
-	for (u64 w = MEC_WG / 2; w > 0; w >>= 1) {
-		if (LID < w) {
-			s0[LID] += s0[LID + w];
-			s1[LID] += s1[LID + w];
-			s2[LID] += s2[LID + w];
-			s3[LID] += s3[LID + w];
-		}
-		BARRIER;
-	}
+	WG_SUM(s0);
+	WG_SUM(s1);
+	WG_SUM(s2);
+	WG_SUM(s3);
 	if (LID == 0) {
 		out[4 * GROUP] = s0[0];
 		out[4 * GROUP + 1] = s1[0];

@@ -37,14 +37,8 @@ KERNEL void KNAME(ku_phasor)(GLOBAL const real *x, i32 n, GLOBAL real *cs, GLOBA
 	}
 	sr[LID] = tr;
 	si[LID] = ti;
-	BARRIER;
-	for (u64 w = MEC_WG / 2; w > 0; w >>= 1) {
-		if (LID < w) {
-			sr[LID] += sr[LID + w];
-			si[LID] += si[LID + w];
-		}
-		BARRIER;
-	}
+	WG_SUM(sr);
+	WG_SUM(si);
 	if (LID == 0) {
 		part[2 * GROUP] = sr[0];
 		part[2 * GROUP + 1] = si[0];

@@ -81,12 +81,7 @@ KERNEL void KNAME(lif_update)(GLOBAL real *v, GLOBAL u64 *last, GLOBAL u64 *coun
 		flag[i] = f;
 	}
 	s[LID] = f;
-	BARRIER;
-	for (u64 w = MEC_WG / 2; w > 0; w >>= 1) {
-		if (LID < w)
-			s[LID] += s[LID + w];
-		BARRIER;
-	}
+	WG_SUM(s);
 	if (LID == 0)
 		gcount[GROUP] = s[0];
 }
@@ -115,12 +110,7 @@ KERNEL void KNAME(lif_count)(GLOBAL const i32 *flag, i32 n, GLOBAL i32 *gcount)
 	LOCAL i32 s[MEC_WG];
 	u64 i = GID;
 	s[LID] = i < (u64)n ? flag[i] : 0;
-	BARRIER;
-	for (u64 w = MEC_WG / 2; w > 0; w >>= 1) {
-		if (LID < w)
-			s[LID] += s[LID + w];
-		BARRIER;
-	}
+	WG_SUM(s);
 	if (LID == 0)
 		gcount[GROUP] = s[0];
 }
@@ -136,12 +126,7 @@ KERNEL void KNAME(lif_compact)(GLOBAL const i32 *flag, i32 n, GLOBAL const i32 *
 	for (u64 h = LID; h < GROUP; h += MEC_WG)
 		t += gcount[h];
 	s[LID] = t;
-	BARRIER;
-	for (u64 w = MEC_WG / 2; w > 0; w >>= 1) {
-		if (LID < w)
-			s[LID] += s[LID + w];
-		BARRIER;
-	}
+	WG_SUM(s);
 	i32 off = s[0];
 	BARRIER;
 	u64 i = GID;

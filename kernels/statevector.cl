@@ -251,12 +251,7 @@ KERNEL void KNAME(sv_norm)(GLOBAL const cplx *a, u64 n, GLOBAL acc *out)
 		t += (acc)v.x * (acc)v.x + (acc)v.y * (acc)v.y;
 	}
 	s[LID] = t;
-	BARRIER;
-	for (u64 w = MEC_WG / 2; w > 0; w >>= 1) {
-		if (LID < w)
-			s[LID] += s[LID + w];
-		BARRIER;
-	}
+	WG_SUM(s);
 	if (LID == 0)
 		out[GROUP] = s[0];
 }
@@ -282,14 +277,8 @@ KERNEL void KNAME(sv_pauli)(GLOBAL const cplx *a, u64 n, u64 xmask, u64 zmask, G
 	}
 	sr[LID] = tr;
 	si[LID] = ti;
-	BARRIER;
-	for (u64 w = MEC_WG / 2; w > 0; w >>= 1) {
-		if (LID < w) {
-			sr[LID] += sr[LID + w];
-			si[LID] += si[LID + w];
-		}
-		BARRIER;
-	}
+	WG_SUM(sr);
+	WG_SUM(si);
 	if (LID == 0) {
 		out[2 * GROUP] = sr[0];
 		out[2 * GROUP + 1] = si[0];
@@ -309,14 +298,8 @@ KERNEL void KNAME(sv_inner)(GLOBAL const cplx *a, GLOBAL const cplx *b, u64 n, G
 	}
 	sr[LID] = tr;
 	si[LID] = ti;
-	BARRIER;
-	for (u64 w = MEC_WG / 2; w > 0; w >>= 1) {
-		if (LID < w) {
-			sr[LID] += sr[LID + w];
-			si[LID] += si[LID + w];
-		}
-		BARRIER;
-	}
+	WG_SUM(sr);
+	WG_SUM(si);
 	if (LID == 0) {
 		out[2 * GROUP] = sr[0];
 		out[2 * GROUP + 1] = si[0];
