@@ -232,19 +232,12 @@ func (f *fftPlan) transform(inverse bool, scale float64) error {
 		if f.n == 1 { // the identity, and 1/n = 1
 			return nil
 		}
-		ns := 1
-		for i, r := range f.radices {
-			sc := 1.0
-			if i == len(f.radices)-1 {
-				sc = scale
-			}
-			total := uint32(f.n / r * f.batch)
-			if err := f.launch(kFFTStage, uint64(total), dptr(f.buf[f.cur]), dptr(f.buf[1-f.cur]), dptr(f.tw),
-				u32(uint32(f.n)), u32(total), int32(r), u32(uint32(ns)), flag(inverse), f.real(sc)); err != nil {
+		for _, st := range accel.FFTStages(f.n, f.batch, f.radices, scale) {
+			if err := f.launch(kFFTStage, uint64(st.Total), dptr(f.buf[f.cur]), dptr(f.buf[1-f.cur]), dptr(f.tw),
+				u32(uint32(f.n)), u32(st.Total), int32(st.R), u32(uint32(st.Ns)), flag(inverse), f.real(st.Scale)); err != nil {
 				return err
 			}
 			f.cur = 1 - f.cur
-			ns *= r
 		}
 		return nil
 	}

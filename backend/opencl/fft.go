@@ -215,19 +215,12 @@ func (f *fftPlan) transform(inverse bool, scale float64) error {
 		if err != nil {
 			return err
 		}
-		ns := 1
-		for i, r := range f.radices {
-			sc := 1.0
-			if i == len(f.radices)-1 {
-				sc = scale
-			}
-			total := uint32(f.n / r * f.batch)
-			if err := f.b.launch(k, uintptr(total), 0, mem(f.buf[f.cur]), mem(f.buf[1-f.cur]), mem(f.tw),
-				uint32(f.n), total, int32(r), uint32(ns), flag(inverse), f.real(sc)); err != nil {
+		for _, st := range accel.FFTStages(f.n, f.batch, f.radices, scale) {
+			if err := f.b.launch(k, uintptr(st.Total), 0, mem(f.buf[f.cur]), mem(f.buf[1-f.cur]), mem(f.tw),
+				uint32(f.n), st.Total, int32(st.R), uint32(st.Ns), flag(inverse), f.real(st.Scale)); err != nil {
 				return err
 			}
 			f.cur = 1 - f.cur
-			ns *= r
 		}
 		return nil
 	}

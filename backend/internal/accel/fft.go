@@ -104,3 +104,29 @@ func HostFFT(a []complex128) []complex128 {
 	}
 	return x
 }
+
+// FFTStage is one launch of the fft_stage kernel: radix R after earlier
+// stages whose radices multiply to Ns, over Total work items, its outputs
+// scaled by Scale.
+type FFTStage struct {
+	R, Ns int
+	Total uint32
+	Scale float64
+}
+
+// FFTStages is the stage schedule of a Stockham plan of length n with the
+// given radices over batch vectors; only the last stage carries scale.
+// Stage k reads the buffer stage k-1 wrote (ping-pong).
+func FFTStages(n, batch int, radices []int, scale float64) []FFTStage {
+	st := make([]FFTStage, len(radices))
+	ns := 1
+	for i, r := range radices {
+		sc := 1.0
+		if i == len(radices)-1 {
+			sc = scale
+		}
+		st[i] = FFTStage{R: r, Ns: ns, Total: uint32(n / r * batch), Scale: sc}
+		ns *= r
+	}
+	return st
+}
