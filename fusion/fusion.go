@@ -675,16 +675,7 @@ func (s *System) spectrumN(sig []float64) ([]complex128, error) {
 	if err := s.fftN.Read(x); err != nil {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}
-	nrm := 0.0
-	for _, z := range x {
-		nrm += real(z)*real(z) + imag(z)*imag(z)
-	}
-	if nrm > 0 {
-		k := complex(1/math.Sqrt(nrm), 0)
-		for i := range x {
-			x[i] *= k
-		}
-	}
+	normalize(x)
 	return x, nil
 }
 
@@ -796,17 +787,22 @@ func (s *System) spectrum(sig []float64) ([]complex128, error) {
 	if err := s.fft.Read(f); err != nil {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}
+	normalize(f)
+	return f, nil
+}
+
+// normalize scales x to unit norm (leaving a zero vector zero).
+func normalize(x []complex128) {
 	nrm := 0.0
-	for _, z := range f {
+	for _, z := range x {
 		nrm += real(z)*real(z) + imag(z)*imag(z)
 	}
 	if nrm > 0 {
 		k := complex(1/math.Sqrt(nrm), 0)
-		for a := range f {
-			f[a] *= k
+		for i := range x {
+			x[i] *= k
 		}
 	}
-	return f, nil
 }
 
 // Map is the amplitude-to-neuron map M: with len(psi) ≥ n, neuron i gets

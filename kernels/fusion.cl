@@ -27,7 +27,8 @@ KERNEL void KNAME(fu_fold)(GLOBAL const cplx *a, u64 n, u64 per, u64 chunks, u64
 	out[2 * w + 1] = im;
 }
 
-/* fu_kick: ψ_{k*stride} += v[k] for k < count; out[k] receives the sum. */
+/* fu_kick: ψ_{k*stride} += v[k] for k < count; out[k] receives the sum
+ * (out may be v: item k reads v[k] before writing out[k]). */
 KERNEL void KNAME(fu_kick)(GLOBAL cplx *a, GLOBAL const cplx *v, u64 stride, u64 count, GLOBAL cplx *out)
 {
 	u64 k = GID;

@@ -72,16 +72,13 @@ func (s *State) KickStrided(stride int, v []complex128) ([]complex128, error) {
 	if err := s.b.write(buf, 0, s.hostAmps(v), size); err != nil {
 		return nil, err
 	}
-	out, err := s.b.alloc(size)
-	if err != nil {
-		return nil, err
-	}
-	defer s.b.l.ReleaseMemObject(out)
-	if err := s.b.launch(k, uintptr(len(v)), 0, mem(s.buf), mem(buf), uint64(stride), uint64(len(v)), mem(out)); err != nil {
+	// Each item reads v[k] before writing out[k], so the results can
+	// replace the values in the scratch buffer.
+	if err := s.b.launch(k, uintptr(len(v)), 0, mem(s.buf), mem(buf), uint64(stride), uint64(len(v)), mem(buf)); err != nil {
 		return nil, err
 	}
 	res := make([]complex128, len(v))
-	o := &State{b: s.b, p: s.p, buf: out}
+	o := &State{b: s.b, p: s.p, buf: buf}
 	if err := o.readRange(0, res); err != nil {
 		return nil, fmt.Errorf("opencl: kick readback: %w", err)
 	}
