@@ -1,6 +1,8 @@
 package qasm
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -95,31 +97,38 @@ func (p *parser) lookupStd(name string) (libGate, bool) {
 // power unrolls into before the power is taken of its matrix instead.
 const maxPowRepeat = 4096
 
-// expand elaborates one gate call on concrete qubits into circuit ops:
-// library gates become one op, user gates their expanded bodies; power
-// modifiers apply right to left, then control modifiers add controls.
-func (p *parser) expand(c *callStmt, env map[string]float64, qubits []int, depth int) ([]circuit.Op, error) {
-	if depth > 64 {
-		return nil, p.errf(c.pos, "gate definitions nested deeper than 64")
-	}
-	params := make([]float64, len(c.params))
+type ctrlMod struct {
+	neg bool
+	n   int
+}
+
+type powMod struct {
+	e   float64
+	pos Pos // the modifier (inv or pow) in the source
+}
+
+// callInfo is a gate call with its parameters and modifiers evaluated.
+type callInfo struct {
+	params []float64
+	ctrls  []ctrlMod
+	nctrl  int
+	pows   []powMod // in source order; applied right to left
+	user   *gateDef // the user gate, or nil for a library gate
+	lib    libGate
+	nq     int // operands of the gate itself
+}
+
+// evalCall evaluates a call's parameters and modifiers in env and looks up
+// its gate.
+func (p *parser) evalCall(c *callStmt, env map[string]float64) (*callInfo, error) {
+	ci := &callInfo{params: make([]float64, len(c.params))}
 	for i, e := range c.params {
 		v, err := e.eval(env)
 		if err != nil {
 			return nil, err
 		}
-		params[i] = v
+		ci.params[i] = v
 	}
-	// Modifiers: control counts and exponents.
-	type ctrlMod struct {
-		neg bool
-		n   int
-	}
-	var (
-		ctrls []ctrlMod
-		nctrl int
-		pows  []float64
-	)
 	for _, m := range c.mods {
 		switch m.kind {
 		case "ctrl", "negctrl":
@@ -134,34 +143,184 @@ func (p *parser) expand(c *callStmt, env map[string]float64, qubits []int, depth
 				}
 				n = int(v)
 			}
-			ctrls = append(ctrls, ctrlMod{neg: m.kind == "negctrl", n: n})
-			nctrl += n
+			ci.ctrls = append(ci.ctrls, ctrlMod{neg: m.kind == "negctrl", n: n})
+			ci.nctrl += n
 		case "inv":
-			pows = append(pows, -1)
+			ci.pows = append(ci.pows, powMod{e: -1, pos: m.pos})
 		case "pow":
 			v, err := m.arg.eval(env)
 			if err != nil {
 				return nil, err
 			}
-			pows = append(pows, v)
+			ci.pows = append(ci.pows, powMod{e: v, pos: m.pos})
 		}
 	}
-	// The operand count of the gate itself.
-	var (
-		nq, np int
-		lib    libGate
-		user   *gateDef
-	)
+	var np int
 	if g := p.st.gates[c.name]; g != nil {
-		user, nq, np = g, len(g.qargs), len(g.params)
+		ci.user, ci.nq, np = g, len(g.qargs), len(g.params)
 	} else if g, ok := p.lookupStd(c.name); ok {
-		lib, nq, np = g, g.nqubits, g.nparams
+		ci.lib, ci.nq, np = g, g.nqubits, g.nparams
 	} else {
 		return nil, p.errf(c.pos, "undefined gate %q%s", c.name, p.includeHint(c.name))
 	}
-	if len(params) != np {
-		return nil, p.errf(c.pos, "gate %q takes %d parameters, got %d", c.name, np, len(params))
+	if len(ci.params) != np {
+		return nil, p.errf(c.pos, "gate %q takes %d parameters, got %d", c.name, np, len(ci.params))
 	}
+	return ci, nil
+}
+
+// bodyEnv is the environment of a user gate's body.
+func (p *parser) bodyEnv(g *gateDef, params []float64) map[string]float64 {
+	benv := maps.Clone(p.constEnv())
+	for i, name := range g.params {
+		benv[name] = params[i]
+	}
+	return benv
+}
+
+// opCount is what expanding a call gives: final ops, and peak, the most
+// ops held at once on the way (a power of a multi-op body holds the body
+// and its copies, or expands the body before taking its matrix).
+type opCount struct{ final, peak int64 }
+
+const countCap = 1 << 62
+
+func addSat(a, b int64) int64 {
+	if a > countCap-b {
+		return countCap
+	}
+	return a + b
+}
+
+// countString prints a count, saturated counts as "more than 2^62".
+func countString(n int64) string {
+	if n >= countCap {
+		return "more than 2^62"
+	}
+	return fmt.Sprint(n)
+}
+
+// count returns the ops expanding c in env would give, without expanding
+// it: it follows expand's rules (one op per library gate, bodies in
+// sequence, integer powers of multi-op bodies unrolled up to maxPowRepeat
+// ops, other powers one dense op), memoising the count of each user gate
+// body (by its parameter values when a power in it depends on them), so
+// the nested-definition bomb is counted in time linear in its depth.
+// Errors that expand would also report may be returned first.
+func (p *parser) count(c *callStmt, env map[string]float64, depth int) (opCount, error) {
+	if depth > 64 {
+		return opCount{}, p.errf(c.pos, "gate definitions nested deeper than 64")
+	}
+	p.st.visits++
+	if p.st.visits > int64(p.st.lim.MaxOps) {
+		return opCount{}, errTooManyCalls
+	}
+	if p.st.visits&1023 == 0 {
+		if err := p.st.stopped(p.file, c.pos); err != nil {
+			return opCount{}, err
+		}
+	}
+	ci, err := p.evalCall(c, env)
+	if err != nil {
+		return opCount{}, err
+	}
+	cnt := opCount{final: 1, peak: 1}
+	if g := ci.user; g != nil {
+		key := append(p.st.key[:0], g.name...)
+		if g.countByParams {
+			for _, v := range ci.params {
+				key = binary.LittleEndian.AppendUint64(append(key, 0), math.Float64bits(v))
+			}
+		}
+		p.st.key = key
+		var ok bool
+		if cnt, ok = p.st.counts[string(key)]; !ok {
+			k := string(key) // the scratch is reused below
+			cnt = opCount{}
+			// One environment per depth, reused: counting allocates
+			// little even when it visits many calls.
+			for len(p.st.countEnvs) <= depth {
+				p.st.countEnvs = append(p.st.countEnvs, map[string]float64{})
+			}
+			benv := p.st.countEnvs[depth]
+			clear(benv)
+			maps.Copy(benv, p.constEnv())
+			for i, name := range g.params {
+				benv[name] = ci.params[i]
+			}
+			for _, b := range g.body {
+				sub, err := p.count(b, benv, depth+1)
+				if err != nil {
+					return opCount{}, err
+				}
+				cnt.peak = max(cnt.peak, addSat(cnt.final, sub.peak))
+				cnt.final = addSat(cnt.final, sub.final)
+			}
+			if len(p.st.counts) < maxCountMemo {
+				p.st.counts[k] = cnt
+			}
+		}
+	}
+	for i := len(ci.pows) - 1; i >= 0; i-- {
+		e, n := ci.pows[i].e, cnt.final
+		switch {
+		case math.IsNaN(e) || math.IsInf(e, 0), e == 1, n <= 1:
+			// expand reports the non-finite power; one op stays one op
+		case e == 0:
+			cnt.final = 0
+		case e == math.Trunc(e) && math.Abs(e)*float64(n) <= maxPowRepeat:
+			// the body, its inverse when e < 0, and the copies
+			m := int64(math.Abs(e)) * n
+			if e < 0 {
+				cnt.peak = max(cnt.peak, 2*n+m)
+			} else {
+				cnt.peak = max(cnt.peak, n+m)
+			}
+			cnt.final = m
+		default:
+			cnt.peak = max(cnt.peak, n+1)
+			cnt.final = 1
+		}
+	}
+	return cnt, nil
+}
+
+// maxCountMemo bounds the entries of count's memo (a few MiB).
+const maxCountMemo = 1 << 16
+
+// errTooManyCalls stops count after Limits.MaxOps calls; execCall reports
+// it at the statement.
+var errTooManyCalls = errors.New("too many gate calls")
+
+// leaf records that expansion created k ops: the safety net behind count,
+// which expansion never reaches unless count is wrong. One statement may
+// create 4·Limits.MaxOps ops in all (ops it creates and drops, such as the
+// bodies of powers, count too).
+func (p *parser) leaf(pos Pos, k int) error {
+	p.st.leaves += int64(k)
+	if p.st.leaves > 4*int64(p.st.lim.MaxOps) {
+		return p.limitErr(pos, opsLimitError("this statement's expansion", p.st.lim.MaxOps))
+	}
+	return nil
+}
+
+// expand elaborates one gate call on concrete qubits into circuit ops:
+// library gates become one op, user gates their expanded bodies; power
+// modifiers apply right to left, then control modifiers add controls.
+func (p *parser) expand(c *callStmt, env map[string]float64, qubits []int, depth int) ([]circuit.Op, error) {
+	if depth > 64 {
+		return nil, p.errf(c.pos, "gate definitions nested deeper than 64")
+	}
+	if p.st.calls++; p.st.calls&1023 == 0 {
+		if err := p.st.stopped(p.file, c.pos); err != nil {
+			return nil, err
+		}
+	}
+	ci, err := p.evalCall(c, env)
+	if err != nil {
+		return nil, err
+	}
+	nq, nctrl := ci.nq, ci.nctrl
 	if len(qubits) != nq+nctrl {
 		if nctrl > 0 {
 			return nil, p.errf(c.pos, "gate %q with %d controls takes %d qubits, got %d", c.name, nctrl, nq+nctrl, len(qubits))
@@ -175,11 +334,8 @@ func (p *parser) expand(c *callStmt, env map[string]float64, qubits []int, depth
 	}
 	targets := qubits[nctrl:]
 	var ops []circuit.Op
-	if user != nil {
-		benv := maps.Clone(p.constEnv())
-		for i, name := range user.params {
-			benv[name] = params[i]
-		}
+	if user := ci.user; user != nil {
+		benv := p.bodyEnv(user, ci.params)
 		for _, b := range user.body {
 			bq := make([]int, len(b.args))
 			for i, a := range b.args {
@@ -189,23 +345,23 @@ func (p *parser) expand(c *callStmt, env map[string]float64, qubits []int, depth
 			if err != nil {
 				return nil, err
 			}
-			if len(ops)+len(sub) > MaxOps {
-				return nil, p.errf(c.pos, "gate %q expands to more than %d operations", c.name, MaxOps)
-			}
 			ops = append(ops, sub...)
 		}
 	} else {
-		ops = []circuit.Op{lib.op(params, slices.Clone(targets))}
+		if err := p.leaf(c.pos, 1); err != nil {
+			return nil, err
+		}
+		ops = []circuit.Op{ci.lib.op(ci.params, slices.Clone(targets))}
 	}
-	for i := len(pows) - 1; i >= 0; i-- {
-		var err error
-		if ops, err = power(ops, pows[i], targets); err != nil {
-			return nil, p.errf(c.pos, "%s: %v", c.name, err)
+	for i := len(ci.pows) - 1; i >= 0; i-- {
+		pm := ci.pows[i]
+		if ops, err = p.powerOps(ops, pm.e, targets, pm.pos); err != nil {
+			return nil, p.errf(pm.pos, "%s: %v", c.name, err)
 		}
 	}
 	var pos, neg []int
 	k := 0
-	for _, m := range ctrls {
+	for _, m := range ci.ctrls {
 		if m.neg {
 			neg = append(neg, qubits[k:k+m.n]...)
 		} else {
@@ -222,8 +378,9 @@ func (p *parser) expand(c *callStmt, env map[string]float64, qubits []int, depth
 	return ops, nil
 }
 
-// power raises the sequence ops (acting on qubits) to the power e.
-func power(ops []circuit.Op, e float64, qubits []int) ([]circuit.Op, error) {
+// powerOps raises the sequence ops (acting on qubits) to the power e; pos is
+// the modifier's position, for the limit error of an unrolled power.
+func (p *parser) powerOps(ops []circuit.Op, e float64, qubits []int, pos Pos) ([]circuit.Op, error) {
 	if math.IsNaN(e) || math.IsInf(e, 0) {
 		return nil, fmt.Errorf("power %v is not finite", e)
 	}
@@ -250,6 +407,9 @@ func power(ops []circuit.Op, e float64, qubits []int) ([]circuit.Op, error) {
 		if n < 0 {
 			body, n = invert(ops), -n
 		}
+		if err := p.leaf(pos, n*len(body)); err != nil {
+			return nil, err
+		}
 		out := make([]circuit.Op, 0, n*len(body))
 		for range n {
 			for _, op := range body {
@@ -263,6 +423,9 @@ func power(ops []circuit.Op, e float64, qubits []int) ([]circuit.Op, error) {
 		return nil, err
 	}
 	if m, err = circuit.MatPow(m, e); err != nil {
+		return nil, err
+	}
+	if err := p.leaf(pos, 1); err != nil {
 		return nil, err
 	}
 	return []circuit.Op{{Kind: circuit.KindGate, Name: circuit.UnitaryName, Qubits: slices.Clone(qubits), Matrix: m}}, nil

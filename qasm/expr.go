@@ -3,6 +3,7 @@ package qasm
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -172,4 +173,23 @@ func parseNumber(t token) (float64, error) {
 		return 0, &Error{Pos: t.pos, Msg: fmt.Sprintf("number %s out of range", t.text)}
 	}
 	return v, nil
+}
+
+// usesAny reports whether e refers to one of names.
+func usesAny(e expr, names []string) bool {
+	switch e := e.(type) {
+	case *identExpr:
+		return slices.Contains(names, e.name)
+	case *unaryExpr:
+		return usesAny(e.x, names)
+	case *binaryExpr:
+		return usesAny(e.x, names) || usesAny(e.y, names)
+	case *callExpr:
+		for _, a := range e.args {
+			if usesAny(a, names) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -19,7 +19,13 @@ type Error struct {
 	File string // empty for sources parsed from memory
 	Pos  Pos
 	Msg  string
+	// Err is the cause, when there is one: a *LimitError, or the
+	// context's error when parsing was cancelled.
+	Err error
 }
+
+// Unwrap returns the cause (nil for plain syntax and semantic errors).
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	if e.File != "" {

@@ -17,10 +17,10 @@
 package qasm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -28,11 +28,11 @@ import (
 	"github.com/prismai/mec/circuit"
 )
 
-// Limits that keep hostile input from exhausting memory or stack.
+// Fixed limits that keep hostile input from exhausting memory or stack
+// (the adjustable ones are in Limits).
 const (
-	MaxQubits       = 64       // qubits in all registers together
-	MaxClbits       = 1 << 20  // classical bits in all registers together
-	MaxOps          = 10000000 // operations after expanding user gates
+	MaxQubits       = 64      // qubits in all registers together
+	MaxClbits       = 1 << 20 // classical bits in all registers together
 	maxExprDepth    = 200
 	maxIncludeDepth = 16
 )
@@ -42,38 +42,98 @@ type Options struct {
 	// File names the source in error messages.
 	File string
 	// ReadFile resolves include "name"; nil rejects every include other
-	// than stdgates.inc and qelib1.inc.
+	// than stdgates.inc and qelib1.inc (ParseFile and ParseFileContext
+	// resolve includes relative to the file and read them bounded by
+	// Limits.MaxIncludeBytes). A custom ReadFile should bound its own
+	// reads: what it returns counts against Limits.MaxIncludeBytes only
+	// once it has been read.
 	ReadFile func(name string) ([]byte, error)
+	// Limits bound the input size, the expanded operations and the time
+	// (zero fields: environment variable or default; see Limits).
+	Limits Limits
+
+	// open is ParseFile's include resolver: it reads at most max+1 bytes.
+	open func(name string, max int64) ([]byte, error)
 }
 
-// Parse reads an OpenQASM 2 or 3 program from src. Includes other than the
-// standard libraries are rejected; use ParseFile or ParseWith to resolve them.
+// Parse reads an OpenQASM 2 or 3 program from src with the default limits.
+// Includes other than the standard libraries are rejected; use ParseFile or
+// ParseWith to resolve them.
 func Parse(src string) (*circuit.Circuit, error) { return ParseWith(src, Options{}) }
 
 // ParseFile reads an OpenQASM program from a file, resolving includes
-// relative to the file's directory.
+// relative to the file's directory, with the default limits.
 func ParseFile(path string) (*circuit.Circuit, error) {
-	b, err := os.ReadFile(path)
+	return ParseFileContext(context.Background(), path, Options{})
+}
+
+// ParseFileContext reads an OpenQASM program from a file under ctx and
+// opts.Limits: it reads at most Limits.MaxFileBytes+1 bytes of the file
+// (so an endless file such as /dev/zero fails at once), resolves includes
+// relative to the file's directory unless opts.ReadFile is set, and names
+// the file in errors unless opts.File is set.
+func ParseFileContext(ctx context.Context, path string, opts Options) (*circuit.Circuit, error) {
+	lim, err := opts.Limits.Effective()
+	if err != nil {
+		return nil, err
+	}
+	opts.Limits = lim
+	b, err := readAtMost(path, lim.MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("qasm: %w", err)
 	}
-	dir := filepath.Dir(path)
-	return ParseWith(string(b), Options{File: path, ReadFile: func(name string) ([]byte, error) {
-		if !filepath.IsAbs(name) {
-			name = filepath.Join(dir, name)
+	if int64(len(b)) > lim.MaxFileBytes {
+		return nil, fmt.Errorf("qasm: %w", fileLimitError(path, lim.MaxFileBytes))
+	}
+	if opts.File == "" {
+		opts.File = path
+	}
+	if opts.ReadFile == nil {
+		dir := filepath.Dir(path)
+		opts.open = func(name string, max int64) ([]byte, error) {
+			if !filepath.IsAbs(name) {
+				name = filepath.Join(dir, name)
+			}
+			return readAtMost(name, max)
 		}
-		return os.ReadFile(name)
-	}})
+	}
+	return ParseContext(ctx, string(b), opts)
 }
 
 // ParseWith reads an OpenQASM program with options.
 func ParseWith(src string, opts Options) (*circuit.Circuit, error) {
+	return ParseContext(context.Background(), src, opts)
+}
+
+// ParseContext reads an OpenQASM program with options under ctx: parsing
+// and gate expansion stop, with an error that wraps the context's cause,
+// when ctx is done or opts.Limits.MaxExpandDuration has passed, and input
+// beyond opts.Limits fails with a *LimitError (errors.Is(err, ErrLimit))
+// at the position of the statement that crossed it.
+func ParseContext(ctx context.Context, src string, opts Options) (*circuit.Circuit, error) {
+	lim, err := opts.Limits.Effective()
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(src)) > lim.MaxFileBytes {
+		name := opts.File
+		if name == "" {
+			name = "source"
+		}
+		return nil, fmt.Errorf("qasm: %w", fileLimitError(name, lim.MaxFileBytes))
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, lim.MaxExpandDuration, durationLimitError(lim.MaxExpandDuration))
+	defer cancel()
+	opts.Limits = lim
 	st := &state{
+		ctx:     ctx,
 		opts:    opts,
+		lim:     lim,
 		version: 3,
 		qregs:   map[string]*register{},
 		cregs:   map[string]*register{},
 		gates:   map[string]*gateDef{},
+		counts:  map[string]opCount{},
 		c:       &circuit.Circuit{},
 	}
 	if err := st.parseSource(src, opts.File, 0); err != nil {
@@ -98,6 +158,10 @@ type gateDef struct {
 	params []string
 	qargs  []string
 	body   []*callStmt
+	// countByParams is set when the number of ops the body expands to may
+	// depend on the parameter values: a power in the body (or in a gate it
+	// calls) uses a parameter. Otherwise count memoises it by name alone.
+	countByParams bool
 }
 
 type modifier struct {
@@ -121,7 +185,9 @@ type callStmt struct {
 }
 
 type state struct {
+	ctx      context.Context
 	opts     Options
+	lim      Limits
 	version  int // 2 or 3
 	sawStmt  bool
 	stdlib   bool // stdgates.inc or qelib1.inc included
@@ -131,50 +197,101 @@ type state struct {
 	gates    map[string]*gateDef
 	c        *circuit.Circuit
 	included int
+	// includeBytes is the size of every included file so far.
+	includeBytes int64
+	// counts memoises the op counts of user gate bodies by gate and
+	// parameter values (see count); visits counts count's calls.
+	counts map[string]opCount
+	key    []byte // scratch for count's memo keys
+	// countEnvs are count's body environments, one per depth.
+	countEnvs []map[string]float64
+	visits    int64
+	// leaves counts the ops one top-level statement has created so far
+	// and calls its expand calls (the context is checked every 1024).
+	leaves int64
+	calls  int64
+	stmts  int
 }
 
-// parser walks the tokens of one source file.
+// stopped returns an error at pos when the context is done: the limit
+// error when MaxExpandDuration passed, else the context's cause.
+func (st *state) stopped(file string, pos Pos) error {
+	if st.ctx.Err() == nil {
+		return nil
+	}
+	cause := context.Cause(st.ctx)
+	msg := "parsing stopped: " + cause.Error()
+	var le *LimitError
+	if errors.As(cause, &le) {
+		msg = le.Error()
+	}
+	return &Error{File: file, Pos: pos, Msg: msg, Err: cause}
+}
+
+// parser walks the tokens of one source file, reading them from the lexer
+// as it goes (at most three tokens of lookahead are held).
 type parser struct {
 	st   *state
 	file string
-	toks []token
-	i    int
+	lx   *lexer
+	buf  [3]token
+	n    int
+	// lexErr is the lexer's error; the tokens after it read as end of
+	// file, and parseSource reports it in preference to what follows.
+	lexErr error
 }
 
 func (st *state) parseSource(src, file string, depth int) error {
-	lx := newLexer(src, file)
-	var toks []token
-	for {
-		t, err := lx.next()
-		if err != nil {
-			return err
-		}
-		toks = append(toks, t)
-		if t.kind == tEOF {
-			break
-		}
-	}
-	p := &parser{st: st, file: file, toks: toks}
+	p := &parser{st: st, file: file, lx: newLexer(src, file)}
 	for p.peek().kind != tEOF {
+		if st.stmts++; st.stmts&255 == 0 {
+			if err := st.stopped(file, p.peek().pos); err != nil {
+				return err
+			}
+		}
 		if err := p.statement(depth); err != nil {
+			if p.lexErr != nil {
+				return p.lexErr
+			}
 			return err
 		}
 	}
-	return nil
+	return p.lexErr
 }
 
-func (p *parser) peek() token { return p.toks[p.i] }
-func (p *parser) peekAt(k int) token {
-	if p.i+k < len(p.toks) {
-		return p.toks[p.i+k]
+// fill makes sure the lookahead holds at least k+1 tokens.
+func (p *parser) fill(k int) {
+	for p.n <= k {
+		var t token
+		switch {
+		case p.n > 0 && p.buf[p.n-1].kind == tEOF:
+			t = p.buf[p.n-1]
+		case p.lexErr != nil:
+			t = token{kind: tEOF, pos: Pos{p.lx.line, p.lx.col}}
+		default:
+			var err error
+			if t, err = p.lx.next(); err != nil {
+				p.lexErr = err
+				t = token{kind: tEOF, pos: Pos{p.lx.line, p.lx.col}}
+			}
+		}
+		p.buf[p.n] = t
+		p.n++
 	}
-	return p.toks[len(p.toks)-1]
+}
+
+func (p *parser) peek() token { p.fill(0); return p.buf[0] }
+func (p *parser) peekAt(k int) token {
+	p.fill(k)
+	return p.buf[k]
 }
 
 func (p *parser) next() token {
-	t := p.toks[p.i]
+	p.fill(0)
+	t := p.buf[0]
 	if t.kind != tEOF {
-		p.i++
+		copy(p.buf[:], p.buf[1:p.n])
+		p.n--
 	}
 	return t
 }
@@ -309,16 +426,30 @@ func (p *parser) include(depth int) error {
 		p.st.stdlib = true
 		return nil
 	}
-	if p.st.opts.ReadFile == nil {
+	if p.st.opts.ReadFile == nil && p.st.opts.open == nil {
 		return p.errf(name.pos, "cannot include %q: no include resolver (parse a file instead of a string)", name.text)
 	}
 	if depth+1 > maxIncludeDepth {
 		return p.errf(t.pos, "includes nested deeper than %d", maxIncludeDepth)
 	}
-	b, err := p.st.opts.ReadFile(name.text)
+	remaining := p.st.lim.MaxIncludeBytes - p.st.includeBytes
+	var (
+		b   []byte
+		err error
+	)
+	if p.st.opts.open != nil {
+		b, err = p.st.opts.open(name.text, remaining)
+	} else {
+		b, err = p.st.opts.ReadFile(name.text)
+	}
 	if err != nil {
 		return p.errf(name.pos, "include %q: %v", name.text, err)
 	}
+	if int64(len(b)) > remaining {
+		le := includeLimitError(fmt.Sprintf("include %q: the included files", name.text), p.st.lim.MaxIncludeBytes)
+		return &Error{File: p.file, Pos: name.pos, Msg: le.Error(), Err: le}
+	}
+	p.st.includeBytes += int64(len(b))
 	file := name.text
 	if p.file != "" && !filepath.IsAbs(file) {
 		file = filepath.Join(filepath.Dir(p.file), file)
@@ -546,9 +677,15 @@ func pick(idx []int, k int) int {
 	return idx[k]
 }
 
-func (p *parser) emit(ops ...circuit.Op) error {
-	if len(p.st.c.Ops)+len(ops) > MaxOps {
-		return fmt.Errorf("qasm: circuit expands to more than %d operations", MaxOps)
+// limitErr reports a limit error at pos.
+func (p *parser) limitErr(pos Pos, le *LimitError) error {
+	return &Error{File: p.file, Pos: pos, Msg: le.Error(), Err: le}
+}
+
+// emit appends ops to the circuit for the statement at pos.
+func (p *parser) emit(pos Pos, ops ...circuit.Op) error {
+	if len(p.st.c.Ops)+len(ops) > p.st.lim.MaxOps {
+		return p.limitErr(pos, opsLimitError("the circuit", p.st.lim.MaxOps))
 	}
 	p.st.c.Ops = append(p.st.c.Ops, ops...)
 	return nil
@@ -615,7 +752,7 @@ func (p *parser) doMeasure(q, c argRef) error {
 		return p.errf(q.pos, "measure of %d qubits into %d bits", len(qi[0]), len(ci[0]))
 	}
 	for k := range qi[0] {
-		if err := p.emit(circuit.Op{Kind: circuit.KindMeasure, Qubits: []int{qi[0][k]}, Clbit: ci[0][k]}); err != nil {
+		if err := p.emit(q.pos, circuit.Op{Kind: circuit.KindMeasure, Qubits: []int{qi[0][k]}, Clbit: ci[0][k]}); err != nil {
 			return err
 		}
 	}
@@ -623,7 +760,7 @@ func (p *parser) doMeasure(q, c argRef) error {
 }
 
 func (p *parser) reset() error {
-	p.next()
+	kw := p.next()
 	args, err := p.argList(";")
 	if err != nil {
 		return err
@@ -637,7 +774,7 @@ func (p *parser) reset() error {
 	}
 	for _, l := range idx {
 		for _, q := range l {
-			if err := p.emit(circuit.Op{Kind: circuit.KindReset, Qubits: []int{q}}); err != nil {
+			if err := p.emit(kw.pos, circuit.Op{Kind: circuit.KindReset, Qubits: []int{q}}); err != nil {
 				return err
 			}
 		}
@@ -646,7 +783,7 @@ func (p *parser) reset() error {
 }
 
 func (p *parser) barrier() error {
-	p.next()
+	kw := p.next()
 	args, err := p.argList(";")
 	if err != nil {
 		return err
@@ -671,7 +808,7 @@ func (p *parser) barrier() error {
 			qs = append(qs, q)
 		}
 	}
-	return p.emit(circuit.Op{Kind: circuit.KindBarrier, Qubits: qs})
+	return p.emit(kw.pos, circuit.Op{Kind: circuit.KindBarrier, Qubits: qs})
 }
 
 // call parses [modifiers @]* name[(params)] args ;. Inside a gate body
@@ -865,6 +1002,14 @@ func (p *parser) gateDef() error {
 			}
 		}
 		g.body = append(g.body, c)
+		if callee := p.st.gates[c.name]; callee != nil && callee.countByParams {
+			g.countByParams = true
+		}
+		for _, m := range c.mods {
+			if m.kind == "pow" && usesAny(m.arg, g.params) {
+				g.countByParams = true
+			}
+		}
 	}
 	p.next()
 	if len(g.qargs) == 0 {
@@ -874,7 +1019,9 @@ func (p *parser) gateDef() error {
 	return nil
 }
 
-// execCall runs a top-level gate call, broadcasting over registers.
+// execCall runs a top-level gate call, broadcasting over registers. It
+// counts the operations the call creates before expanding it, so that a
+// call beyond Limits.MaxOps fails without being expanded.
 func (p *parser) execCall(c *callStmt) error {
 	idx, err := p.resolve(c.args, p.st.qregs, "qubit")
 	if err != nil {
@@ -884,16 +1031,35 @@ func (p *parser) execCall(c *callStmt) error {
 	if err != nil {
 		return err
 	}
+	p.st.visits = 0
+	cnt, err := p.count(c, p.constEnv(), 0)
+	if errors.Is(err, errTooManyCalls) {
+		return p.limitErr(c.pos, opsLimitError(fmt.Sprintf("gate %q expands through as many nested gate calls", c.name), p.st.lim.MaxOps))
+	}
+	if err != nil {
+		return p.wrap(err)
+	}
+	lim := int64(p.st.lim.MaxOps)
+	if cnt.final > lim {
+		return p.limitErr(c.pos, opsLimitError(fmt.Sprintf("gate %q expands to %s operations", c.name, countString(cnt.final)), p.st.lim.MaxOps))
+	}
+	if cnt.peak > lim {
+		return p.limitErr(c.pos, opsLimitError(fmt.Sprintf("expanding gate %q holds %s operations at once", c.name, countString(cnt.peak)), p.st.lim.MaxOps))
+	}
+	if total := int64(len(p.st.c.Ops)) + int64(n)*cnt.final; total > lim {
+		return p.limitErr(c.pos, opsLimitError(fmt.Sprintf("this statement brings the circuit to %s operations", countString(total)), p.st.lim.MaxOps))
+	}
 	for k := 0; k < n; k++ {
 		qs := make([]int, len(idx))
 		for i := range idx {
 			qs[i] = pick(idx[i], k)
 		}
+		p.st.leaves = 0
 		ops, err := p.expand(c, p.constEnv(), qs, 0)
 		if err != nil {
 			return p.wrap(err)
 		}
-		if err := p.emit(ops...); err != nil {
+		if err := p.emit(c.pos, ops...); err != nil {
 			return err
 		}
 	}
