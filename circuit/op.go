@@ -69,6 +69,18 @@ type Op struct {
 	Clbit int
 }
 
+// Period returns the period of the op's gate (GateDef.Period; 0 for
+// unitaries, parametrised gates and non-gates).
+func (op *Op) Period() float64 {
+	if op.Kind != KindGate || op.Name == UnitaryName {
+		return 0
+	}
+	if d, ok := LookupGate(op.Name); ok {
+		return d.Period
+	}
+	return 0
+}
+
 // Exponent returns the power the gate is raised to (1 when Pow is 0).
 func (op *Op) Exponent() float64 {
 	if op.Pow == 0 {
@@ -249,7 +261,10 @@ func (g *Gate) Dense() []complex128 {
 
 // Lower turns a gate op into the executable Gate: the standard gate's own
 // controls join the modifier controls, and inv/pow modifiers are applied to
-// the base matrix (C(U)^p = C(U^p), so powers commute with controls).
+// the base matrix (C(U)^p = C(U^p), so powers commute with controls). The
+// power of a gate with a period (GateDef.Period) is first reduced modulo
+// it, exactly, so pow(1e9+0.5) @ x is x^0.5; other powers go to MatPow
+// (a *PowerError above MaxPowExponent).
 func (op *Op) Lower() (Gate, error) {
 	if op.Kind != KindGate {
 		return Gate{}, fmt.Errorf("circuit: %s is not a gate", op.Kind)
@@ -259,6 +274,7 @@ func (op *Op) Lower() (Gate, error) {
 		targets []int
 		ctrls   = slices.Clone(op.Controls)
 		diag    bool
+		period  float64
 	)
 	if op.Name == UnitaryName {
 		m, targets = op.Matrix, op.Qubits
@@ -276,8 +292,13 @@ func (op *Op) Lower() (Gate, error) {
 		ctrls = append(ctrls, op.Qubits[:def.NCtrl]...)
 		targets = op.Qubits[def.NCtrl:]
 		diag = def.Diagonal
+		period = def.Period
 	}
-	if e := op.Exponent(); e != 1 {
+	e := op.Exponent()
+	if period > 0 {
+		e = math.Mod(e, period) // exact: g^e = g^(e mod P)
+	}
+	if e != 1 {
 		var err error
 		if m, err = MatPow(m, e); err != nil {
 			return Gate{}, fmt.Errorf("circuit: %s: %w", op.Name, err)

@@ -393,11 +393,24 @@ func (p *parser) powerOps(ops []circuit.Op, e float64, qubits []int, pos Pos) ([
 	}
 	if len(ops) == 1 {
 		// (g^a)^e = g^(a·e) for integer e; for a = 1 it is the definition.
+		// A gate with a period gets a·e reduced modulo it exactly
+		// (pow(1e9+0.5) @ x is x^0.5); the power is taken here, so that
+		// one that cannot be (circuit.PowerError) is reported at the
+		// modifier.
 		if x := ops[0].Exponent(); integer || x == 1 {
 			op := ops[0]
-			op.Pow = x * e
+			op.Pow = circuit.MulExponent(x, e, op.Period())
 			if op.Pow == 1 {
 				op.Pow = 0
+			}
+			if op.Pow != 0 && op.Kind == circuit.KindGate {
+				if _, err := op.Lower(); err != nil {
+					var pe *circuit.PowerError
+					if errors.As(err, &pe) {
+						return nil, pe
+					}
+					return nil, err
+				}
 			}
 			return []circuit.Op{op}, nil
 		}
