@@ -17,9 +17,11 @@ const mixChunk = 512
 // with Θ_j = states[j]. Only states[i] and the states of i's neighbours
 // (w_ij > 0) are read; the others may be nil, so a node needs only what
 // its neighbours sent. All read states and out must have the same length.
-// out may be states[i] itself (an in-place update) but must not overlap
-// any neighbour's state. NaN and ±Inf propagate; they are not checked, as
-// that would cost a pass over the data.
+// out may be any of the states itself (e.g. states[i], an in-place
+// update): every chunk of coordinates is read in full before the same
+// chunk of out is written. It must not overlap a state at a different
+// offset. NaN and ±Inf propagate; they are not checked, as that would
+// cost a pass over the data.
 //
 // Mix does not allocate. It works through the vectors in chunks of
 // mixChunk coordinates, accumulating Σ_j η w_ij (Θ_j − Θ_i) for the chunk
@@ -49,9 +51,6 @@ func Mix(i int, w *Weights, eta float64, states [][]float64, out []float64) erro
 	for _, j := range nbr {
 		if len(states[j]) != d {
 			return fmt.Errorf("consensus: mix: node %d: neighbour %d's state has length %d, want %d", i, j, len(states[j]), d)
-		}
-		if d > 0 && &states[j][0] == &out[0] {
-			return fmt.Errorf("consensus: mix: node %d: output aliases neighbour %d's state", i, j)
 		}
 	}
 	if len(nbr) == 0 || eta == 0 {

@@ -18,9 +18,10 @@ const maxOrders = 4096
 // DefaultOrders returns the RDP orders a new [Accountant] tracks (a fresh
 // slice): α = 1 + 10^{k/20} for k = −40 … 80, 121 orders log-spaced from
 // 1.01 to 10001. Consecutive orders differ by 12% in α − 1, which costs at
-// most about 0.2% of ε against the continuous optimum; the small orders
-// serve large privacy losses (many rounds, small σ), the large ones small
-// losses (α* ≈ 1 + sqrt(log(1/δ)/ρ) for ρ = Σ 1/(2σ_t²)).
+// most 0.2% of ε against the continuous optimum over σ ∈ [0.3, 200],
+// T ≤ 10⁴ (TestOrderGrid); the small orders serve large privacy losses
+// (many rounds, small σ), the large ones small losses
+// (α* ≈ 1 + sqrt(log(1/δ)/ρ) for ρ = Σ 1/(2σ_t²)).
 func DefaultOrders() []float64 {
 	o := make([]float64, 0, 121)
 	for k := -40; k <= 80; k++ {

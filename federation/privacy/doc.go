@@ -45,7 +45,8 @@
 //	δ(ε) = Φ(−ε/μ + μ/2) − e^ε Φ(−ε/μ − μ/2);
 //
 // [GDPEpsilon] inverts it by bisection. The RDP value is an upper bound on
-// the exact one; the package tests measure the gap.
+// the exact one: over σ ∈ [0.5, 10], T ∈ [1, 10⁴], δ ∈ {1e-5, 1e-6} it is
+// 0.5% (σ = 0.5, T = 10⁴) to 10% (σ = 10, T = 1) above it.
 //
 // # Randomness and floating point
 //
