@@ -7,7 +7,8 @@ import (
 
 // Aggregator is the relay's state machine for one round:
 //
-//	NewAggregator → AddShareSet… → Deliveries → AddMasked… → Announce → AddReveal… → Result
+//	NewAggregator → AddShareSet… → Deliveries → AddMasked… → Announce
+//	  → AddAcceptance… → Confirm → AddReveal… → Result
 //
 // It never sees a pair secret, self-mask seed or unmasked input; it keeps
 // only the running sum of the masked vectors (O(dim) memory whatever the
@@ -27,7 +28,8 @@ type Aggregator struct {
 	delivers map[string]*Delivery
 	sum      []uint64
 	arrived  []bool
-	tags     [][][TagSize]byte // by group index
+	accepts  []*Acceptance // by group index
+	conf     *Confirmation
 	ann      *Announcement
 	annDig   [32]byte
 	survive  []int     // U
@@ -40,6 +42,7 @@ type Aggregator struct {
 const (
 	aggShares = iota
 	aggMasked
+	aggAccepts
 	aggReveals
 	aggDone
 )
@@ -61,7 +64,7 @@ func NewAggregator(g *Group, round uint64, clip float64, dim int) (*Aggregator, 
 	return &Aggregator{
 		g: g, round: round, clip: clip, scale: scale, dim: dim,
 		sets: make([]*ShareSet, m), inPart: make([]bool, m), arrived: make([]bool, m),
-		tags: make([][][TagSize]byte, m), reveals: make([]*Reveal, m),
+		accepts: make([]*Acceptance, m), reveals: make([]*Reveal, m),
 	}, nil
 }
 
@@ -203,7 +206,7 @@ func (a *Aggregator) AddMasked(v *MaskedVector) error {
 	switch a.phase {
 	case aggShares:
 		return fmt.Errorf("%w: masked vector from %q before Deliveries", ErrPhase, v.Sender)
-	case aggReveals, aggDone:
+	case aggAccepts, aggReveals, aggDone:
 		return fmt.Errorf("%w: masked vector from %q after the announcement", ErrPhase, v.Sender)
 	}
 	if err := v.validate(); err != nil {
@@ -225,8 +228,6 @@ func (a *Aggregator) AddMasked(v *MaskedVector) error {
 		return fmt.Errorf("%w: masked vector from %q clipped to %v, the round uses %v", ErrMismatch, v.Sender, v.Clip, a.clip)
 	case len(v.Data) != a.dim:
 		return fmt.Errorf("%w: masked vector from %q of %d elements, the round has %d", ErrMismatch, v.Sender, len(v.Data), a.dim)
-	case len(v.Tags) != len(a.part)-1:
-		return fmt.Errorf("%w: masked vector from %q with %d tags, want %d", ErrMismatch, v.Sender, len(v.Tags), len(a.part)-1)
 	}
 	p, err := a.g.indicesOf(v.Participants, "masked vector participants")
 	if err != nil {
@@ -244,22 +245,21 @@ func (a *Aggregator) AddMasked(v *MaskedVector) error {
 		a.sum[i] += y
 	}
 	a.arrived[k] = true
-	a.tags[k] = v.Tags
 	return nil
 }
 
 // Announce closes the masking phase: U = the participants whose masked
 // vector arrived, D = the other participants. It fails with
 // ErrTooFewSurvivors if |U| < t (more vectors may still be added and
-// Announce retried). The announcement goes to every member of U; later
-// calls return the same one.
+// Announce retried). The announcement goes to every member of U, which
+// answer with an Acceptance; later calls return the same announcement.
 func (a *Aggregator) Announce() (*Announcement, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch a.phase {
 	case aggShares:
 		return nil, fmt.Errorf("%w: Announce before Deliveries", ErrPhase)
-	case aggReveals, aggDone:
+	case aggAccepts, aggReveals, aggDone:
 		return a.ann, nil
 	}
 	var u, d []int
@@ -274,16 +274,77 @@ func (a *Aggregator) Announce() (*Announcement, error) {
 		return nil, fmt.Errorf("%w: %d of %d participants' masked vectors arrived, threshold %d", ErrTooFewSurvivors, len(u), len(a.part), a.g.threshold)
 	}
 	ann := &Announcement{Epoch: a.g.epoch, Round: a.round, Survivors: a.g.namesOf(u), Dropped: a.g.namesOf(d)}
-	for _, k := range u {
-		ann.Tags = append(ann.Tags, a.tags[k])
-	}
 	dig, err := ann.Digest()
 	if err != nil {
 		return nil, err
 	}
 	a.ann, a.annDig, a.survive, a.dropped = ann, dig, u, d
-	a.phase = aggReveals
+	a.phase = aggAccepts
 	return ann, nil
+}
+
+// AddAcceptance accepts a survivor's Acceptance of the announcement. The
+// relay cannot check its tags (they are for the other survivors); it only
+// forwards them.
+func (a *Aggregator) AddAcceptance(x *Acceptance) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if x == nil {
+		return fmt.Errorf("%w: nil acceptance", ErrInput)
+	}
+	if a.phase != aggAccepts {
+		return fmt.Errorf("%w: acceptance from %q outside the acceptance phase", ErrPhase, x.Sender)
+	}
+	if err := x.validate(); err != nil {
+		return err
+	}
+	k, err := a.member(x.Sender, "acceptance")
+	if err != nil {
+		return err
+	}
+	if err := a.checkRound(x.Epoch, x.Round, "acceptance", x.Sender); err != nil {
+		return err
+	}
+	switch {
+	case !a.arrived[k]:
+		return fmt.Errorf("%w: acceptance from %q, which is not a survivor", ErrMismatch, x.Sender)
+	case a.accepts[k] != nil:
+		return fmt.Errorf("%w: second acceptance from %q", ErrMismatch, x.Sender)
+	case x.Announcement != a.annDig:
+		return fmt.Errorf("%w: acceptance from %q is for a different announcement", ErrMismatch, x.Sender)
+	case len(x.Tags) != len(a.survive)-1:
+		return fmt.Errorf("%w: acceptance from %q with %d tags, want %d", ErrMismatch, x.Sender, len(x.Tags), len(a.survive)-1)
+	}
+	a.accepts[k] = x
+	return nil
+}
+
+// Confirm closes the acceptance phase. It needs at least t acceptances
+// (else ErrTooFewAccepts; more may be added and Confirm retried) and
+// returns the Confirmation to send to every acceptor, which answer with
+// their Reveal. Later calls return the same confirmation.
+func (a *Aggregator) Confirm() (*Confirmation, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch a.phase {
+	case aggShares, aggMasked:
+		return nil, fmt.Errorf("%w: Confirm before Announce", ErrPhase)
+	case aggReveals, aggDone:
+		return a.conf, nil
+	}
+	conf := &Confirmation{Epoch: a.g.epoch, Round: a.round, Announcement: a.annDig}
+	for _, k := range a.survive {
+		if x := a.accepts[k]; x != nil {
+			conf.Acceptors = append(conf.Acceptors, a.g.members[k])
+			conf.Tags = append(conf.Tags, x.Tags)
+		}
+	}
+	if len(conf.Acceptors) < a.g.threshold {
+		return nil, fmt.Errorf("%w: %d of %d survivors accepted, threshold %d", ErrTooFewAccepts, len(conf.Acceptors), len(a.survive), a.g.threshold)
+	}
+	a.conf = conf
+	a.phase = aggReveals
+	return conf, nil
 }
 
 // AddReveal accepts a survivor's answer to the announcement.
@@ -307,8 +368,8 @@ func (a *Aggregator) AddReveal(r *Reveal) error {
 		return err
 	}
 	switch {
-	case !a.arrived[k]:
-		return fmt.Errorf("%w: reveal from %q, which is not a survivor", ErrMismatch, r.Sender)
+	case a.accepts[k] == nil:
+		return fmt.Errorf("%w: reveal from %q, which did not accept", ErrMismatch, r.Sender)
 	case a.reveals[k] != nil:
 		return fmt.Errorf("%w: second reveal from %q", ErrMismatch, r.Sender)
 	case r.Announcement != a.annDig:
@@ -335,8 +396,8 @@ func (a *Aggregator) Result() ([]float64, int, error) {
 	switch a.phase {
 	case aggDone:
 		return a.result, len(a.survive), nil
-	case aggShares, aggMasked:
-		return nil, 0, fmt.Errorf("%w: Result before Announce", ErrPhase)
+	case aggShares, aggMasked, aggAccepts:
+		return nil, 0, fmt.Errorf("%w: Result before Confirm", ErrPhase)
 	}
 	if a.failed != nil {
 		return nil, 0, a.failed

@@ -6,17 +6,20 @@ import (
 	"crypto/hmac"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 )
 
 // Client is one edge's state machine for one round:
 //
-//	NewClient → ShareSet → Mask → Reveal
+//	NewClient → ShareSet → Mask → Accept → Reveal
 //
 // It holds the round's secrets: the self-mask seed b_a, the round seeds
 // s_ab^r with every other member, its own shares and the shares it received.
-// It answers at most one announcement (repeating the same one returns the
-// same Reveal). A Client is safe for concurrent use.
+// It accepts at most one announcement per round and reveals only for that
+// one, once at least t survivors (itself included) provably accepted it.
+// Repeating a step with the same message returns the same answer. A Client
+// is safe for concurrent use.
 type Client struct {
 	n     *Node
 	g     *Group
@@ -31,15 +34,17 @@ type Client struct {
 	own      [][32]byte   // own[k]: own share of secret k (k = idx: b_self)
 	recv     [][][32]byte // recv[j][k]: share from j of j's secret k; nil if no bundle from j
 	part     []int        // P, the participants masked with (group indices)
-	partName []string
+	ann      *Announcement
+	annDig   [32]byte // digest of the one announcement accepted
+	accept   *Acceptance
 	reveal   *Reveal
-	answered [32]byte // digest of the announcement answered
 }
 
 const (
 	phaseNew = iota
 	phaseShared
 	phaseMasked
+	phaseAccepted
 	phaseRevealed
 )
 
@@ -196,12 +201,7 @@ func (c *Client) Mask(x []float64, clip float64, d *Delivery) (*MaskedVector, er
 		Epoch: g.epoch, Round: c.round, Sender: self, Clip: clip,
 		Participants: g.namesOf(part), Data: y,
 	}
-	for _, k := range part {
-		if k != idx {
-			mv.Tags = append(mv.Tags, consistencyTag(g, &c.n.secrets[k], c.round, self, g.members[k], mv.Participants))
-		}
-	}
-	c.part, c.partName, c.recv = part, mv.Participants, recv
+	c.part, c.recv = part, recv
 	c.phase = phaseMasked
 	return mv, nil
 }
@@ -266,41 +266,124 @@ func (c *Client) openDelivery(d *Delivery) ([]int, [][][32]byte, error) {
 	return part, recv, nil
 }
 
-// Reveal answers the relay's announcement (U = Survivors, D = Dropped)
-// with this client's share of b_u for every u in U and of s_{d,u} for every
-// d in D and u in U. It refuses (ErrRefused) unless: U and D are disjoint
-// (revealing both kinds for one member would unmask it), U ∪ D is exactly
-// the participant set this client masked with, the client itself is in U,
-// |U| >= t, and every other survivor's consistency tag shows it masked with
-// the same participant set. After one successful Reveal the client answers
-// no different announcement in this round; the same announcement again
-// gets the same Reveal.
-func (c *Client) Reveal(a *Announcement) (*Reveal, error) {
+// Accept is the client's answer to the relay's announcement (U =
+// Survivors, D = Dropped). It refuses (ErrRefused) unless U and D are
+// disjoint (a member in both would have its self mask and its pair masks
+// revealed), the client itself is in U, |U| >= t, and U ∪ D is exactly the
+// participant set this client masked with. The client accepts at most one
+// announcement per round (the same one again gets the same Acceptance): the
+// double-reveal attack needs two. The Acceptance carries, for every other
+// survivor, a tag only this client and that survivor can compute.
+func (c *Client) Accept(a *Announcement) (*Acceptance, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if a == nil {
 		return nil, fmt.Errorf("%w: nil announcement", ErrInput)
 	}
 	if c.phase < phaseMasked {
-		return nil, fmt.Errorf("%w: Reveal before Mask", ErrPhase)
+		return nil, fmt.Errorf("%w: Accept before Mask", ErrPhase)
 	}
 	dig, err := a.Digest()
 	if err != nil {
 		return nil, err
 	}
-	if c.phase == phaseRevealed {
-		if dig == c.answered {
-			return c.reveal, nil
+	if c.phase >= phaseAccepted {
+		if dig == c.annDig {
+			return c.accept, nil
 		}
-		return nil, fmt.Errorf("%w: %q already revealed for another announcement in round %d", ErrRefused, c.n.self, c.round)
+		return nil, fmt.Errorf("%w: %q already accepted another announcement in round %d", ErrRefused, c.n.self, c.round)
 	}
 	if err := c.checkAnnouncement(a); err != nil {
 		return nil, err
 	}
+	g, self, idx := c.g, c.n.self, c.n.idx
+	u, _ := g.indicesOf(a.Survivors, "survivors") // checked
+	acc := &Acceptance{Epoch: g.epoch, Round: c.round, Sender: self, Announcement: dig}
+	for _, k := range u {
+		if k != idx {
+			acc.Tags = append(acc.Tags, acceptTag(g, &c.n.secrets[k], c.round, self, g.members[k], &dig))
+		}
+	}
+	c.ann, c.annDig, c.accept, c.phase = a, dig, acc, phaseAccepted
+	return acc, nil
+}
+
+// Reveal answers the relay's confirmation of the accepted announcement with
+// this client's share of b_u for every u in U and of s_{d,u} for every d in
+// D and u in U. It refuses (ErrRefused) unless the confirmation is for the
+// announcement this client accepted, lists at least t acceptors (this
+// client included) and carries a valid acceptance tag from every other
+// acceptor to this client. Since no honest edge accepts two announcements
+// in a round and 2t > m, at most one announcement of a round can ever be
+// confirmed to an honest edge, so the relay never holds shares for two
+// different (U, D).
+func (c *Client) Reveal(conf *Confirmation) (*Reveal, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if conf == nil {
+		return nil, fmt.Errorf("%w: nil confirmation", ErrInput)
+	}
+	if c.phase < phaseAccepted {
+		return nil, fmt.Errorf("%w: Reveal before Accept", ErrPhase)
+	}
+	g, self, idx := c.g, c.n.self, c.n.idx
+	if conf.Epoch != g.epoch || conf.Round != c.round {
+		return nil, fmt.Errorf("%w: confirmation for epoch %d round %d, this is epoch %d round %d", ErrRefused, conf.Epoch, conf.Round, g.epoch, c.round)
+	}
+	if conf.Announcement != c.annDig {
+		return nil, fmt.Errorf("%w: the confirmation is for an announcement %q did not accept", ErrRefused, self)
+	}
+	if c.phase == phaseRevealed {
+		return c.reveal, nil
+	}
+	if err := conf.validate(); err != nil {
+		return nil, err
+	}
+	u, _ := g.indicesOf(c.ann.Survivors, "survivors")
+	inU := make(map[int]bool, len(u))
+	for _, k := range u {
+		inU[k] = true
+	}
+	acc, err := g.indicesOf(conf.Acceptors, "acceptors")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	count := 0
+	for i, k := range acc {
+		if !inU[k] {
+			return nil, fmt.Errorf("%w: acceptor %q is not a survivor", ErrRefused, g.members[k])
+		}
+		count++
+		if k == idx {
+			continue
+		}
+		if len(conf.Tags[i]) != len(u)-1 {
+			return nil, fmt.Errorf("%w: %d acceptance tags from %q, want %d", ErrRefused, len(conf.Tags[i]), g.members[k], len(u)-1)
+		}
+		want := acceptTag(g, &c.n.secrets[k], c.round, g.members[k], self, &c.annDig)
+		if !hmac.Equal(want[:], conf.Tags[i][positionIn(u, idx, k)][:]) {
+			return nil, fmt.Errorf("%w: the acceptance tag of %q is not valid (the relay forged it, or %q accepted another announcement)", ErrRefused, g.members[k], g.members[k])
+		}
+	}
+	if !slices.Contains(acc, idx) {
+		count++ // this client accepted, even if the relay did not list it
+	}
+	if count < g.threshold {
+		return nil, fmt.Errorf("%w: %d survivors accepted the announcement, threshold %d", ErrRefused, count, g.threshold)
+	}
+	r := c.shares(c.ann)
+	r.Announcement = c.annDig
+	c.reveal, c.phase = r, phaseRevealed
+	return r, nil
+}
+
+// shares builds the Reveal for an announcement that passed the checks
+// (without its digest).
+func (c *Client) shares(a *Announcement) *Reveal {
 	g, idx := c.g, c.n.idx
-	u, _ := g.indicesOf(a.Survivors, "survivors") // checked above
+	u, _ := g.indicesOf(a.Survivors, "survivors") // checked by checkAnnouncement
 	dr, _ := g.indicesOf(a.Dropped, "dropped")
-	r := &Reveal{Epoch: g.epoch, Round: c.round, Sender: c.n.self, Announcement: dig}
+	r := &Reveal{Epoch: g.epoch, Round: c.round, Sender: c.n.self}
 	for _, k := range u {
 		if k == idx {
 			r.SelfShares = append(r.SelfShares, c.own[idx])
@@ -313,10 +396,11 @@ func (c *Client) Reveal(a *Announcement) (*Reveal, error) {
 			r.PairShares = append(r.PairShares, c.recv[d][k])
 		}
 	}
-	c.reveal, c.answered, c.phase = r, dig, phaseRevealed
-	return r, nil
+	return r
 }
 
+// checkAnnouncement checks an announcement's structure against what the
+// client masked with: round, U ∩ D = ∅, self ∈ U, |U| >= t, U ∪ D = P.
 func (c *Client) checkAnnouncement(a *Announcement) error {
 	g, self, idx := c.g, c.n.self, c.n.idx
 	if a.Epoch != g.epoch || a.Round != c.round {
@@ -347,22 +431,11 @@ func (c *Client) checkAnnouncement(a *Announcement) error {
 		return fmt.Errorf("%w: %d survivors, threshold %d", ErrRefused, len(u), g.threshold)
 	}
 	if len(role) != len(c.part) {
-		return fmt.Errorf("%w: announcement covers %d members, %q masked with %d", ErrRefused, len(role), self, len(c.part))
+		return fmt.Errorf("%w: the announcement covers %d members, %q masked with %d", ErrRefused, len(role), self, len(c.part))
 	}
 	for _, k := range c.part {
 		if role[k] == 0 {
 			return fmt.Errorf("%w: participant %q is neither surviving nor dropped in the announcement", ErrRefused, g.members[k])
-		}
-	}
-	// Every other survivor must have masked with the same participant set.
-	for i, k := range u {
-		if k == idx {
-			continue
-		}
-		pos := positionIn(c.part, idx, k) // self's place in P \ {k}
-		want := consistencyTag(g, &c.n.secrets[k], c.round, g.members[k], self, c.partName)
-		if !hmac.Equal(want[:], a.Tags[i][pos][:]) {
-			return fmt.Errorf("%w: the consistency tag of %q does not match: it masked with a different participant set (or the relay forged it)", ErrRefused, g.members[k])
 		}
 	}
 	return nil

@@ -47,11 +47,15 @@ var (
 	ErrTooFewParticipants = errors.New("secagg: not enough participants")
 	// ErrTooFewSurvivors: fewer than t members' masked vectors arrived.
 	ErrTooFewSurvivors = errors.New("secagg: not enough survivors")
-	// ErrTooFewReveals: fewer than t survivors answered the announcement.
+	// ErrTooFewAccepts: fewer than t survivors accepted the announcement.
+	ErrTooFewAccepts = errors.New("secagg: not enough acceptances")
+	// ErrTooFewReveals: fewer than t survivors answered the confirmation.
 	ErrTooFewReveals = errors.New("secagg: not enough reveals")
-	// ErrRefused: an edge refuses to reveal for an announcement (the
-	// double-reveal attack, an announcement inconsistent with what it
-	// masked, fewer than t survivors, a forged consistency tag).
+	// ErrRefused: an edge refuses to accept an announcement or to reveal
+	// for a confirmation (a second announcement in the round, a member
+	// both surviving and dropped, an announcement inconsistent with what
+	// it masked, fewer than t survivors or acceptors, a forged acceptance
+	// tag).
 	ErrRefused = errors.New("secagg: refusing to reveal")
 	// ErrCorruptShare: revealed shares are inconsistent with each other or
 	// reconstruct a seed that does not match its commitment, or the

@@ -104,7 +104,8 @@ type roundSpec struct {
 	inputs     map[string][]float64
 	noShares   map[string]bool // never send a ShareSet
 	noMasked   map[string]bool // send shares, then drop before y
-	noReveal   map[string]bool // send y, then drop before revealing
+	noAccept   map[string]bool // send y, then drop before accepting
+	noReveal   map[string]bool // accept, then drop before revealing
 	seed       uint64
 	wire       bool                                     // pass every message through Marshal/Unmarshal
 	tamperRev  func(sender string, r *Reveal)           // corrupt a reveal before the relay sees it
@@ -115,6 +116,7 @@ type roundOut struct {
 	sum     []float64
 	n       int
 	ann     *Announcement
+	conf    *Confirmation
 	clients map[string]*Client
 	agg     *Aggregator
 }
@@ -142,7 +144,8 @@ func roundTrip[T any](t testing.TB, wire bool, msg T, marshal func(T) ([]byte, e
 }
 
 // runRound runs one round; it fails the test on unexpected errors before
-// the step whose error it returns (Deliveries, Announce or Result).
+// the step whose error it returns (Deliveries, Announce, Confirm or
+// Result).
 func runRound(t testing.TB, f *fixture, spec roundSpec) (*roundOut, error) {
 	t.Helper()
 	r := rng(spec.seed)
@@ -208,10 +211,29 @@ func runRound(t testing.TB, f *fixture, spec roundSpec) (*roundOut, error) {
 	out.ann = ann
 	ann = roundTrip(t, spec.wire, ann, (*Announcement).Marshal, UnmarshalAnnouncement, obs("announcement", ""))
 	for _, s := range ann.Survivors {
+		if spec.noAccept[s] {
+			continue
+		}
+		acc, err := out.clients[s].Accept(ann)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc = roundTrip(t, spec.wire, acc, (*Acceptance).Marshal, UnmarshalAcceptance, obs("acceptance", s))
+		if err := agg.AddAcceptance(acc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf, err := agg.Confirm()
+	if err != nil {
+		return out, err
+	}
+	out.conf = conf
+	conf = roundTrip(t, spec.wire, conf, (*Confirmation).Marshal, UnmarshalConfirmation, obs("confirmation", ""))
+	for _, s := range conf.Acceptors {
 		if spec.noReveal[s] {
 			continue
 		}
-		rv, err := out.clients[s].Reveal(ann)
+		rv, err := out.clients[s].Reveal(conf)
 		if err != nil {
 			t.Fatal(err)
 		}

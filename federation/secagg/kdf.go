@@ -60,10 +60,10 @@ func bundleKey(pair *[32]byte, epoch, round uint64, sender, recipient string) [3
 	return expand(pair, newTranscript("bundle-key").u64(epoch).u64(round).name(sender).name(recipient))
 }
 
-// tagKey is the HMAC-SHA256 key for the consistency tag from sender to
+// acceptKey is the HMAC-SHA256 key for acceptance tags from sender to
 // recipient in one round (directional).
-func tagKey(pair *[32]byte, epoch, round uint64, sender, recipient string) [32]byte {
-	return expand(pair, newTranscript("consistency-key").u64(epoch).u64(round).name(sender).name(recipient))
+func acceptKey(pair *[32]byte, epoch, round uint64, sender, recipient string) [32]byte {
+	return expand(pair, newTranscript("accept-key").u64(epoch).u64(round).name(sender).name(recipient))
 }
 
 // bundleAD is the authenticated data of a share bundle.
@@ -72,17 +72,14 @@ func bundleAD(g *Group, round uint64, sender, recipient string) []byte {
 	return newTranscript("bundle").raw(d[:]).u64(g.epoch).u64(round).name(sender).name(recipient)
 }
 
-// consistencyTag authenticates, from sender to recipient, the participant
-// set the sender masked with (HMAC-SHA256 truncated to 16 bytes).
-func consistencyTag(g *Group, pair *[32]byte, round uint64, sender, recipient string, participants []string) [TagSize]byte {
-	key := tagKey(pair, g.epoch, round, sender, recipient)
+// acceptTag proves to recipient that sender accepted the announcement with
+// the given digest (HMAC-SHA256 under the pair's accept key, truncated to
+// 16 bytes). Only the two members of the pair can compute it.
+func acceptTag(g *Group, pair *[32]byte, round uint64, sender, recipient string, ann *[32]byte) [TagSize]byte {
+	key := acceptKey(pair, g.epoch, round, sender, recipient)
 	d := g.Digest()
-	t := newTranscript("consistency").raw(d[:]).u64(g.epoch).u64(round).name(sender).name(recipient).u64(uint64(len(participants)))
-	for _, p := range participants {
-		t = t.name(p)
-	}
 	m := hmac.New(sha256.New, key[:])
-	m.Write(t)
+	m.Write(newTranscript("accept").raw(d[:]).u64(g.epoch).u64(round).name(sender).name(recipient).raw(ann[:]))
 	var tag [TagSize]byte
 	copy(tag[:], m.Sum(nil))
 	return tag

@@ -103,10 +103,11 @@ func TestDropoutAfterShares(t *testing.T) {
 	}
 	checkSum(t, f, spec, out)
 
-	// Five survivors, one of them silent in the reveal phase.
+	// Five survivors, one silent in the acceptance phase, one more in the
+	// reveal phase: four reveals, t = 4.
 	spec = roundSpec{
 		round: 6, clip: 2, inputs: inputs(f, r, 1000, 2), seed: 10, wire: true,
-		noMasked: set(mem[0], mem[3]), noReveal: set(mem[6]),
+		noMasked: set(mem[0]), noAccept: set(mem[6]), noReveal: set(mem[5]),
 	}
 	out, err = runRound(t, f, spec)
 	if err != nil {
@@ -134,11 +135,16 @@ func TestTooFewErrors(t *testing.T) {
 	if out.sum != nil {
 		t.Fatal("a sum despite too few survivors")
 	}
-	_, err = runRound(t, f, roundSpec{round: 3, clip: 1, inputs: in, noMasked: set(mem[1]), noReveal: set(mem[0], mem[2])})
+	_, err = runRound(t, f, roundSpec{round: 3, clip: 1, inputs: in, noMasked: set(mem[1]), noAccept: set(mem[0], mem[2])})
+	if !errors.Is(err, ErrTooFewAccepts) {
+		t.Fatalf("2 of 4 survivors accepted: %v, want ErrTooFewAccepts", err)
+	}
+	t.Logf("reads: %v", err)
+	_, err = runRound(t, f, roundSpec{round: 4, clip: 1, inputs: in, noMasked: set(mem[1]), noReveal: set(mem[0], mem[2])})
 	if !errors.Is(err, ErrTooFewReveals) {
 		t.Fatalf("2 of 4 survivors revealed: %v, want ErrTooFewReveals", err)
 	}
-	t.Logf("errors read: %v", err)
+	t.Logf("reads: %v", err)
 }
 
 // TestLargeVector masks and aggregates MaxDim elements and rejects MaxDim+1.
@@ -212,8 +218,11 @@ func TestInputValidation(t *testing.T) {
 	if _, err := cs[1].Mask([]float64{0, 0, 0, 0}, 1, d); !errors.Is(err, ErrMismatch) {
 		t.Fatalf("Mask with another member's delivery: %v, want ErrMismatch", err)
 	}
-	if _, err := cs[1].Reveal(&Announcement{}); !errors.Is(err, ErrPhase) {
-		t.Fatalf("Reveal before Mask: %v, want ErrPhase", err)
+	if _, err := cs[1].Accept(&Announcement{}); !errors.Is(err, ErrPhase) {
+		t.Fatalf("Accept before Mask: %v, want ErrPhase", err)
+	}
+	if _, err := cs[1].Reveal(&Confirmation{}); !errors.Is(err, ErrPhase) {
+		t.Fatalf("Reveal before Accept: %v, want ErrPhase", err)
 	}
 }
 
@@ -351,8 +360,11 @@ func TestMessageChecks(t *testing.T) {
 	if _, err := agg.Announce(); !errors.Is(err, ErrPhase) {
 		t.Fatalf("Announce before Deliveries: %v", err)
 	}
+	if _, err := agg.Confirm(); !errors.Is(err, ErrPhase) {
+		t.Fatalf("Confirm before Announce: %v", err)
+	}
 	if _, _, err := agg.Result(); !errors.Is(err, ErrPhase) {
-		t.Fatalf("Result before Announce: %v", err)
+		t.Fatalf("Result before Confirm: %v", err)
 	}
 	bad := *ss0
 	bad.Sender = "stranger"

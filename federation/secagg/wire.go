@@ -28,7 +28,9 @@ const (
 	KindDelivery       = 3
 	KindMaskedVector   = 4
 	KindAnnouncement   = 5
-	KindReveal         = 6
+	KindAcceptance     = 6
+	KindConfirmation   = 7
+	KindReveal         = 8
 )
 
 // Encoded size limits; decoders reject longer input before parsing it.
@@ -37,7 +39,9 @@ const (
 	MaxShareSetSize       = 4 << 20
 	MaxDeliverySize       = 4 << 20
 	MaxMaskedVectorSize   = 8*MaxDim + 64<<10
-	MaxAnnouncementSize   = 2 << 20
+	MaxAnnouncementSize   = 64 << 10
+	MaxAcceptanceSize     = 8 << 10
+	MaxConfirmationSize   = 2 << 20
 	MaxRevealSize         = 1 << 20
 )
 
@@ -104,40 +108,58 @@ type Delivery struct {
 }
 
 // MaskedVector is an edge's masked input y: Data[i] is element i in
-// Z_{2^64}. Participants is the set P the sender masked with; Tags[k] is
-// the sender's consistency tag over P for the k-th member of P other than
-// the sender.
+// Z_{2^64}. Participants is the set P the sender masked with.
 //
-//	0x01 0x04 [epoch, round, sender, clip(float64), [participant…], [tag(16)…], data(8·n bytes, little-endian uint64s)]
+//	0x01 0x04 [epoch, round, sender, clip(float64), [participant…], data(8·n bytes, little-endian uint64s)]
 type MaskedVector struct {
 	Epoch, Round uint64
 	Sender       string
 	Clip         float64
 	Participants []string
-	Tags         [][TagSize]byte
 	Data         []uint64
 }
 
 // Announcement is the relay's statement of the survivors U (masked vector
-// arrived) and the dropped D = P \ U, both in group order, with the
-// survivors' consistency tags: Tags[i] are the tags of Survivors[i], one
-// for each other member of U ∪ D in group order.
+// arrived) and the dropped D = P \ U, both in group order.
 //
-//	0x01 0x05 [epoch, round, [survivor…], [dropped…], [[tag(16)…]…]]
+//	0x01 0x05 [epoch, round, [survivor…], [dropped…]]
 type Announcement struct {
 	Epoch, Round uint64
 	Survivors    []string
 	Dropped      []string
+}
+
+// Acceptance is a survivor's statement that it accepts the announcement
+// with digest Announcement and no other in this round. Tags[k] proves it to
+// the k-th other survivor (group order, skipping the sender).
+//
+//	0x01 0x06 [epoch, round, sender, announcementDigest(32), [tag(16)…]]
+type Acceptance struct {
+	Epoch, Round uint64
+	Sender       string
+	Announcement [SeedSize]byte
+	Tags         [][TagSize]byte
+}
+
+// Confirmation is what the relay forwards to the survivors once at least t
+// of them accepted: the acceptors (group order) and each one's tags
+// (Tags[i] from Acceptors[i], as in its Acceptance).
+//
+//	0x01 0x07 [epoch, round, announcementDigest(32), [acceptor…], [[tag(16)…]…]]
+type Confirmation struct {
+	Epoch, Round uint64
+	Announcement [SeedSize]byte
+	Acceptors    []string
 	Tags         [][][TagSize]byte
 }
 
-// Reveal is a survivor's answer to an announcement: its share of the
-// self-mask seed of each survivor (SelfShares[i] for Survivors[i]), and its
-// share of each dropped member's round seed with each survivor
+// Reveal is a survivor's answer to a confirmed announcement: its share of
+// the self-mask seed of each survivor (SelfShares[i] for Survivors[i]), and
+// its share of each dropped member's round seed with each survivor
 // (PairShares[i·|U|+j] for Dropped[i] and Survivors[j]). Announcement is the
-// digest of the encoded announcement it answers.
+// digest of the announcement it answers.
 //
-//	0x01 0x06 [epoch, round, sender, announcementDigest(32), [share(32)…], [share(32)…]]
+//	0x01 0x08 [epoch, round, sender, announcementDigest(32), [share(32)…], [share(32)…]]
 type Reveal struct {
 	Epoch, Round uint64
 	Sender       string
@@ -547,14 +569,13 @@ func (m *MaskedVector) Marshal() ([]byte, error) {
 	if err := m.validate(); err != nil {
 		return nil, err
 	}
-	b := make([]byte, 0, 64+len(m.Participants)*(MaxNameLen+2)+len(m.Tags)*(TagSize+1)+8*len(m.Data)+9)
-	b = append(b, header(KindMaskedVector, 7)...)
+	b := make([]byte, 0, 64+len(m.Participants)*(MaxNameLen+2)+8*len(m.Data)+9)
+	b = append(b, header(KindMaskedVector, 6)...)
 	b = appendUint(b, m.Epoch)
 	b = appendUint(b, m.Round)
 	b = cbor.AppendText(b, m.Sender)
 	b = cbor.AppendFloat64(b, m.Clip)
 	b = appendNames(b, m.Participants)
-	b = appendTags(b, m.Tags)
 	b = cbor.AppendHead(b, cbor.Bytes, uint64(8*len(m.Data)))
 	for _, v := range m.Data {
 		b = binary.LittleEndian.AppendUint64(b, v)
@@ -569,9 +590,6 @@ func (m *MaskedVector) validate() error {
 	if err := validNames(m.Participants, "masked vector participants"); err != nil {
 		return err
 	}
-	if len(m.Tags) > MaxMembers-1 {
-		return fmt.Errorf("%w: masked vector: %d tags", ErrMalformed, len(m.Tags))
-	}
 	if len(m.Data) < 1 || len(m.Data) > MaxDim {
 		return fmt.Errorf("%w: masked vector of %d elements, want 1..%d", ErrMalformed, len(m.Data), MaxDim)
 	}
@@ -581,14 +599,13 @@ func (m *MaskedVector) validate() error {
 // UnmarshalMaskedVector decodes a MaskedVector (at most
 // MaxMaskedVectorSize bytes: MaxDim elements).
 func UnmarshalMaskedVector(b []byte) (*MaskedVector, error) {
-	r := open(b, KindMaskedVector, 7, MaxMaskedVectorSize, "masked vector")
+	r := open(b, KindMaskedVector, 6, MaxMaskedVectorSize, "masked vector")
 	m := &MaskedVector{}
 	m.Epoch = r.uint("epoch")
 	m.Round = r.uint("round")
 	m.Sender = r.name("sender")
 	m.Clip = r.float("clip")
 	m.Participants = r.names("participants")
-	m.Tags = r.tags("tags", MaxMembers-1)
 	if r.err == nil {
 		p, err := r.d.Raw(cbor.Bytes)
 		switch {
@@ -617,16 +634,11 @@ func (m *Announcement) Marshal() ([]byte, error) {
 	if err := m.validate(); err != nil {
 		return nil, err
 	}
-	b := header(KindAnnouncement, 5)
+	b := header(KindAnnouncement, 4)
 	b = appendUint(b, m.Epoch)
 	b = appendUint(b, m.Round)
 	b = appendNames(b, m.Survivors)
-	b = appendNames(b, m.Dropped)
-	b = cbor.AppendHead(b, cbor.Array, uint64(len(m.Tags)))
-	for _, row := range m.Tags {
-		b = appendTags(b, row)
-	}
-	return b, nil
+	return appendNames(b, m.Dropped), nil
 }
 
 func (m *Announcement) validate() error {
@@ -636,17 +648,8 @@ func (m *Announcement) validate() error {
 	if err := validNames(m.Dropped, "announcement dropped"); err != nil {
 		return err
 	}
-	n := len(m.Survivors) + len(m.Dropped)
-	if n > MaxMembers {
+	if n := len(m.Survivors) + len(m.Dropped); n > MaxMembers {
 		return fmt.Errorf("%w: announcement of %d members, over %d", ErrMalformed, n, MaxMembers)
-	}
-	if len(m.Tags) != len(m.Survivors) {
-		return fmt.Errorf("%w: announcement: %d tag rows for %d survivors", ErrMalformed, len(m.Tags), len(m.Survivors))
-	}
-	for i, row := range m.Tags {
-		if len(row) != n-1 {
-			return fmt.Errorf("%w: announcement: %d tags for survivor %d, want %d", ErrMalformed, len(row), i, n-1)
-		}
 	}
 	return nil
 }
@@ -654,12 +657,118 @@ func (m *Announcement) validate() error {
 // UnmarshalAnnouncement decodes an Announcement (at most
 // MaxAnnouncementSize bytes).
 func UnmarshalAnnouncement(b []byte) (*Announcement, error) {
-	r := open(b, KindAnnouncement, 5, MaxAnnouncementSize, "announcement")
+	r := open(b, KindAnnouncement, 4, MaxAnnouncementSize, "announcement")
 	m := &Announcement{}
 	m.Epoch = r.uint("epoch")
 	m.Round = r.uint("round")
 	m.Survivors = r.names("survivors")
 	m.Dropped = r.names("dropped")
+	if err := r.done(); err != nil {
+		return nil, err
+	}
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Digest is the value Acceptance, Confirmation and Reveal messages carry to
+// bind themselves to this announcement: SHA-256 over a label and the
+// encoding.
+func (m *Announcement) Digest() ([32]byte, error) {
+	b, err := m.Marshal()
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return announcementDigest(b), nil
+}
+
+// Marshal encodes the message.
+func (m *Acceptance) Marshal() ([]byte, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	b := header(KindAcceptance, 5)
+	b = appendUint(b, m.Epoch)
+	b = appendUint(b, m.Round)
+	b = cbor.AppendText(b, m.Sender)
+	b = cbor.AppendBytes(b, m.Announcement[:])
+	return appendTags(b, m.Tags), nil
+}
+
+func (m *Acceptance) validate() error {
+	if p := nameProblem(m.Sender); p != "" {
+		return fmt.Errorf("%w: acceptance: %s", ErrMalformed, p)
+	}
+	if len(m.Tags) < 1 || len(m.Tags) > MaxMembers-1 {
+		return fmt.Errorf("%w: acceptance with %d tags, want 1..%d", ErrMalformed, len(m.Tags), MaxMembers-1)
+	}
+	return nil
+}
+
+// UnmarshalAcceptance decodes an Acceptance (at most MaxAcceptanceSize
+// bytes).
+func UnmarshalAcceptance(b []byte) (*Acceptance, error) {
+	r := open(b, KindAcceptance, 5, MaxAcceptanceSize, "acceptance")
+	m := &Acceptance{}
+	m.Epoch = r.uint("epoch")
+	m.Round = r.uint("round")
+	m.Sender = r.name("sender")
+	m.Announcement = r.seed("announcement digest")
+	m.Tags = r.tags("tags", MaxMembers-1)
+	if err := r.done(); err != nil {
+		return nil, err
+	}
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Marshal encodes the message.
+func (m *Confirmation) Marshal() ([]byte, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	b := header(KindConfirmation, 5)
+	b = appendUint(b, m.Epoch)
+	b = appendUint(b, m.Round)
+	b = cbor.AppendBytes(b, m.Announcement[:])
+	b = appendNames(b, m.Acceptors)
+	b = cbor.AppendHead(b, cbor.Array, uint64(len(m.Tags)))
+	for _, row := range m.Tags {
+		b = appendTags(b, row)
+	}
+	return b, nil
+}
+
+func (m *Confirmation) validate() error {
+	if err := validNames(m.Acceptors, "confirmation acceptors"); err != nil {
+		return err
+	}
+	if len(m.Acceptors) < 1 {
+		return fmt.Errorf("%w: confirmation without acceptors", ErrMalformed)
+	}
+	if len(m.Tags) != len(m.Acceptors) {
+		return fmt.Errorf("%w: confirmation: %d tag rows for %d acceptors", ErrMalformed, len(m.Tags), len(m.Acceptors))
+	}
+	for i, row := range m.Tags {
+		if len(row) != len(m.Tags[0]) || len(row) < 1 || len(row) > MaxMembers-1 {
+			return fmt.Errorf("%w: confirmation: tag row %d of %d tags, want %d in every row", ErrMalformed, i, len(row), len(m.Tags[0]))
+		}
+	}
+	return nil
+}
+
+// UnmarshalConfirmation decodes a Confirmation (at most
+// MaxConfirmationSize bytes).
+func UnmarshalConfirmation(b []byte) (*Confirmation, error) {
+	r := open(b, KindConfirmation, 5, MaxConfirmationSize, "confirmation")
+	m := &Confirmation{}
+	m.Epoch = r.uint("epoch")
+	m.Round = r.uint("round")
+	m.Announcement = r.seed("announcement digest")
+	m.Acceptors = r.names("acceptors")
 	rows := r.array("tags", MaxMembers)
 	m.Tags = make([][][TagSize]byte, 0, rows)
 	for range rows {
@@ -672,15 +781,6 @@ func UnmarshalAnnouncement(b []byte) (*Announcement, error) {
 		return nil, err
 	}
 	return m, nil
-}
-
-// Digest is the value a Reveal for this announcement carries.
-func (m *Announcement) Digest() ([32]byte, error) {
-	b, err := m.Marshal()
-	if err != nil {
-		return [32]byte{}, err
-	}
-	return announcementDigest(b), nil
 }
 
 // maxPairShares is the most pair shares a reveal can need: |D|·|U| with
