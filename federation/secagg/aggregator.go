@@ -347,7 +347,7 @@ func (a *Aggregator) Confirm() (*Confirmation, error) {
 	return conf, nil
 }
 
-// AddReveal accepts a survivor's answer to the announcement.
+// AddReveal accepts an acceptor's Reveal, its answer to the confirmation.
 func (a *Aggregator) AddReveal(r *Reveal) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()

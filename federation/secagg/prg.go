@@ -24,7 +24,7 @@ type maskTerm struct {
 }
 
 const (
-	chunkElems = 4096    // elements per keystream step (32 KiB)
+	chunkElems = 1024    // elements per keystream step (8 KiB: chunk and keystream stay in L1)
 	minSegment = 1 << 16 // fewest elements worth a goroutine
 )
 
@@ -79,11 +79,11 @@ func maskSegment(dst []uint64, x []float64, scale float64, terms []maskTerm, blo
 			s.XORKeyStream(ks, zero[:len(ks)])
 			if terms[t].neg {
 				for i := range d {
-					d[i] -= binary.LittleEndian.Uint64(ks[8*i:])
+					d[i] -= binary.LittleEndian.Uint64(ks[8*i : 8*i+8])
 				}
 			} else {
 				for i := range d {
-					d[i] += binary.LittleEndian.Uint64(ks[8*i:])
+					d[i] += binary.LittleEndian.Uint64(ks[8*i : 8*i+8])
 				}
 			}
 		}

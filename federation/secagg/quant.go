@@ -46,6 +46,7 @@ func checkInput(x []float64, clip float64) error {
 		return fmt.Errorf("%w: vector of %d elements, want 1..%d", ErrInput, len(x), MaxDim)
 	}
 	var ss float64
+	inv := 1 / clip
 	for i, v := range x {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("%w: element %d is %v", ErrInput, i, v)
@@ -53,7 +54,7 @@ func checkInput(x []float64, clip float64) error {
 		if math.Abs(v) > clip {
 			return fmt.Errorf("%w: element %d = %v exceeds the clip bound %v", ErrInput, i, v, clip)
 		}
-		r := v / clip
+		r := v * inv
 		ss += r * r
 	}
 	if ss > (1+1e-9)*(1+1e-9) {
