@@ -12,7 +12,10 @@ import (
 //
 // It never sees a pair secret, self-mask seed or unmasked input; it keeps
 // only the running sum of the masked vectors (O(dim) memory whatever the
-// group size). An Aggregator is safe for concurrent use.
+// group size). It keeps references to the share sets, acceptances and
+// reveals passed to it (do not modify them afterwards) and returns cached
+// messages on repeated calls (treat them as read-only). An Aggregator is
+// safe for concurrent use.
 type Aggregator struct {
 	g     *Group
 	round uint64

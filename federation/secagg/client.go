@@ -18,8 +18,9 @@ import (
 // s_ab^r with every other member, its own shares and the shares it received.
 // It accepts at most one announcement per round and reveals only for that
 // one, once at least t survivors (itself included) provably accepted it.
-// Repeating a step with the same message returns the same answer. A Client
-// is safe for concurrent use.
+// Repeating a step with the same message returns the same answer (the same
+// pointer: treat returned messages as read-only). A Client is safe for
+// concurrent use.
 type Client struct {
 	n     *Node
 	g     *Group
@@ -283,6 +284,9 @@ func (c *Client) Accept(a *Announcement) (*Acceptance, error) {
 	if c.phase < phaseMasked {
 		return nil, fmt.Errorf("%w: Accept before Mask", ErrPhase)
 	}
+	// Work on a copy: what is checked, digested and later revealed for
+	// must not change if the caller reuses its struct.
+	a = &Announcement{Epoch: a.Epoch, Round: a.Round, Survivors: slices.Clone(a.Survivors), Dropped: slices.Clone(a.Dropped)}
 	dig, err := a.Digest()
 	if err != nil {
 		return nil, err

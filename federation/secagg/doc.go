@@ -118,10 +118,11 @@
 //  5. Rounds never reuse seeds: b_a is fresh, s_ab^r is bound to r, and a
 //     Node refuses a round number twice; a Client masks once.
 //
-// A relay colluding with edges is outside this claim (with k colluding
-// edges Bonawitz et al. need t larger than about (2m+k)/3; this package does
-// not enforce that). Integrity of the sum against a malicious edge (a
-// wrong y) is not provided: any edge can shift the sum.
+// A relay colluding with edges is outside this claim: colluding edges hold
+// shares and pair secrets and may answer several announcements, which
+// needs a larger threshold (Bonawitz et al. analyse that case); this
+// package does not enforce one. Integrity of the sum against a malicious
+// edge (a wrong y) is not provided: any edge can shift the sum.
 //
 // # Caller duties
 //
