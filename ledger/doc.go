@@ -12,6 +12,16 @@
 //	ledger.pub       the checkpoint verifier key
 //	ledger.key       the signing key, mode 0600 (only when the ledger
 //	                 generated its own key; see Options.Signer)
+//	lock             the writer lock: Open holds an exclusive flock(2) on
+//	                 it until Close and writes its PID into it
+//
+// One writer at a time: Open takes the lock without waiting, and a second
+// Open (in any process) fails with a *LockedError, "ledger DIR is in use
+// by PID N" (errors.Is(err, ErrLocked)). The kernel releases the lock when
+// the holder exits, however it exits. Readers (Verify, Scan, Tail,
+// ReadTree, ReadCheckpoint and the proofs) never take it and work while a
+// writer is appending, and on a read-only file system, where Open reports
+// the read-only file system.
 //
 // # events.log
 //
@@ -60,7 +70,13 @@
 // single write and a single fdatasync (group commit) and then acknowledges
 // them all. If a write or sync fails the ledger stops accepting appends
 // (the page cache cannot be trusted after a failed fsync); reopening
-// recovers. Stats reports the append-to-durable latency ("commit lag").
+// recovers. A failed checkpoint write (ENOSPC, say) stops the ledger the
+// same way — appends would otherwise go on being acknowledged with no
+// signed checkpoint ever covering them: Append and Close return the
+// error and Stats.Err holds it. The part of the frame that reached
+// checkpoints.log is truncated away (and Open truncates a torn tail
+// there in any case). Stats reports the append-to-durable latency
+// ("commit lag").
 //
 // # Recovery
 //

@@ -11,6 +11,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/prismai/mec/telemetry"
 )
@@ -317,22 +318,25 @@ type logScan struct {
 }
 
 func scanLog(path string, fn func(*record) error) (*logScan, error) {
-	f, err := os.Open(path)
+	f, st, err := openRegular(filepath.Dir(path), filepath.Base(path), os.O_RDONLY)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+	scan, err := scanLogFile(f, st.Size(), fn)
+	var ce *CorruptError
+	if errors.As(err, &ce) && ce.Torn && writerActive(filepath.Dir(path)) {
+		// A writer holds the lock: the tail is an append in flight, not
+		// damage. The records before it are what is durable so far.
+		return scan, nil
 	}
-	return scanLogFile(f, st.Size(), fn)
+	return scan, err
 }
 
 func scanLogFile(f io.ReaderAt, size int64, fn func(*record) error) (*logScan, error) {
 	h := make([]byte, headerSize)
 	if n, err := f.ReadAt(h, 0); err != nil && n < headerSize {
-		return nil, &CorruptError{File: LogFile, Offset: 0, Index: -1, Err: fmt.Errorf("file header: %d of %d bytes", n, headerSize)}
+		return nil, &CorruptError{File: LogFile, Offset: 0, Index: -1, Err: headerReadErr(n, err)}
 	}
 	param, err := checkHeader(h, logMagic)
 	if err != nil {
@@ -384,7 +388,7 @@ func scanLogFile(f io.ReaderAt, size int64, fn func(*record) error) (*logScan, e
 func scanHistory(f io.ReaderAt, size int64, fn func(index int64, offset int64, note []byte) error) (end int64, count int64, err error) {
 	h := make([]byte, headerSize)
 	if n, err := f.ReadAt(h, 0); err != nil && n < headerSize {
-		return 0, 0, &CorruptError{File: HistoryFile, Offset: 0, Index: -1, Err: fmt.Errorf("file header: %d of %d bytes", n, headerSize)}
+		return 0, 0, &CorruptError{File: HistoryFile, Offset: 0, Index: -1, Err: headerReadErr(n, err)}
 	}
 	if param, err := checkHeader(h, historyMagic); err != nil || param != 0 {
 		if err == nil {
@@ -408,4 +412,13 @@ func scanHistory(f io.ReaderAt, size int64, fn func(index int64, offset int64, n
 		}
 		end = sc.off
 	}
+}
+
+// headerReadErr describes a failed read of a file header: a short file
+// says how many bytes it had, any other failure says what it was.
+func headerReadErr(n int, err error) error {
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("file header: %d of %d bytes", n, headerSize)
+	}
+	return fmt.Errorf("file header: %w", err)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,6 +63,10 @@ type Ledger struct {
 	ival   time.Duration
 	logF   *os.File
 	histF  *os.File
+	lockF  *os.File // holds the directory's flock until Close
+	// staleNote is, during Open, the newest checkpoints.log note when the
+	// checkpoint file lags behind it.
+	staleNote []byte
 
 	mu     sync.Mutex // guards queue, closed, failed
 	queue  []*pending
@@ -151,16 +156,18 @@ func Open(dir string, opts Options) (*Ledger, error) {
 		return nil, fmt.Errorf("ledger: unknown chain hash %v", opts.ChainHash)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+		return nil, fmt.Errorf("ledger: creating the ledger directory: %w", explainWriteErr(dir, err))
 	}
-	if err := os.Remove(filepath.Join(dir, checkpointTmp)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("ledger: removing stale temporary checkpoint: %w", err)
+	lockF, err := lockDir(dir)
+	if err != nil {
+		return nil, err
 	}
 	l := &Ledger{
 		dir: dir, every: opts.CheckpointEvery, ival: opts.CheckpointInterval,
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
 		ckWake: make(chan struct{}, 1), ckDone: make(chan struct{}),
-		rng: rangeFactory.NewEmptyRange(0),
+		rng:   rangeFactory.NewEmptyRange(0),
+		lockF: lockF,
 	}
 	ok := false
 	defer func() {
@@ -168,6 +175,15 @@ func Open(dir string, opts Options) (*Ledger, error) {
 			l.closeFiles()
 		}
 	}()
+	// Only a file that is there is removed: on a read-only file system
+	// remove(2) fails even for a missing name, and that must not be
+	// reported as a stale checkpoint.
+	tmp := filepath.Join(dir, checkpointTmp)
+	if _, err := os.Lstat(tmp); err == nil {
+		if err := os.Remove(tmp); err != nil {
+			return nil, fmt.Errorf("ledger: removing stale temporary checkpoint: %w", explainWriteErr(dir, err))
+		}
+	}
 	if err := l.setupKeys(opts); err != nil {
 		return nil, err
 	}
@@ -183,9 +199,14 @@ func Open(dir string, opts Options) (*Ledger, error) {
 	}
 	if l.size > l.ckSize {
 		if err := l.writeCheckpoint(l.currentCheckpoint()); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("ledger: signing a checkpoint over the recovered records: %w", explainWriteErr(dir, err))
+		}
+	} else if l.staleNote != nil {
+		if err := writeFileAtomic(dir, CheckpointFile, l.staleNote, 0o644); err != nil {
+			return nil, fmt.Errorf("ledger: restoring %s from %s: %w", CheckpointFile, HistoryFile, explainWriteErr(dir, err))
 		}
 	}
+	l.staleNote = nil
 	l.lastReqSize, l.lastReqTime = l.size, time.Now()
 	l.st.Size = l.size
 	l.st.CheckpointSize = l.ckSize
@@ -201,6 +222,9 @@ func (l *Ledger) closeFiles() {
 	}
 	if l.histF != nil {
 		l.histF.Close()
+	}
+	if l.lockF != nil {
+		l.lockF.Close() // releases the flock
 	}
 }
 
@@ -240,7 +264,7 @@ func (l *Ledger) setupKeys(opts Options) error {
 				return err
 			}
 			if err := writeFileAtomic(l.dir, PrivateKeyFile, []byte(s.PrivateKeyText()+"\n"), 0o600); err != nil {
-				return fmt.Errorf("ledger: writing %s: %w", PrivateKeyFile, err)
+				return fmt.Errorf("ledger: writing %s: %w", PrivateKeyFile, explainWriteErr(l.dir, err))
 			}
 		}
 	}
@@ -252,7 +276,7 @@ func (l *Ledger) setupKeys(opts Options) error {
 	}
 	if pub == nil {
 		if err := writeFileAtomic(l.dir, PublicKeyFile, []byte(s.Verifier().String()+"\n"), 0o644); err != nil {
-			return fmt.Errorf("ledger: writing %s: %w", PublicKeyFile, err)
+			return fmt.Errorf("ledger: writing %s: %w", PublicKeyFile, explainWriteErr(l.dir, err))
 		}
 	}
 	l.signer = s
@@ -261,8 +285,7 @@ func (l *Ledger) setupKeys(opts Options) error {
 
 // openLog opens or creates events.log and reads its header.
 func (l *Ledger) openLog(opts Options) error {
-	path := filepath.Join(l.dir, LogFile)
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, _, err := openRegular(l.dir, LogFile, os.O_RDWR)
 	if errors.Is(err, os.ErrNotExist) {
 		if _, err := os.Stat(filepath.Join(l.dir, CheckpointFile)); err == nil {
 			return fmt.Errorf("ledger: %s is missing but a checkpoint exists", LogFile)
@@ -272,16 +295,19 @@ func (l *Ledger) openLog(opts Options) error {
 			alg = SHA256
 		}
 		if err := writeFileAtomic(l.dir, LogFile, makeHeader(logMagic, byte(alg)), 0o644); err != nil {
-			return fmt.Errorf("ledger: creating %s: %w", LogFile, err)
+			return fmt.Errorf("ledger: creating %s: %w", LogFile, explainWriteErr(l.dir, err))
 		}
-		f, err = os.OpenFile(path, os.O_RDWR, 0)
+		f, _, err = openRegular(l.dir, LogFile, os.O_RDWR)
 	}
 	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
+		return fmt.Errorf("ledger: opening %s: %w", LogFile, explainWriteErr(l.dir, err))
 	}
 	l.logF = f
 	h := make([]byte, headerSize)
-	if _, err := f.ReadAt(h, 0); err != nil {
+	if n, err := f.ReadAt(h, 0); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = fmt.Errorf("%d of %d bytes", n, headerSize)
+		}
 		return &CorruptError{File: LogFile, Offset: 0, Index: -1, Err: fmt.Errorf("file header: %w", err)}
 	}
 	param, err := checkHeader(h, logMagic)
@@ -299,22 +325,17 @@ func (l *Ledger) openLog(opts Options) error {
 // and returns the newest verified checkpoint among its last entry and the
 // checkpoint file (nil if none).
 func (l *Ledger) openHistory() (*Checkpoint, error) {
-	path := filepath.Join(l.dir, HistoryFile)
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, st, err := openRegular(l.dir, HistoryFile, os.O_RDWR)
 	if errors.Is(err, os.ErrNotExist) {
 		if err := writeFileAtomic(l.dir, HistoryFile, makeHeader(historyMagic, 0), 0o644); err != nil {
-			return nil, fmt.Errorf("ledger: creating %s: %w", HistoryFile, err)
+			return nil, fmt.Errorf("ledger: creating %s: %w", HistoryFile, explainWriteErr(l.dir, err))
 		}
-		f, err = os.OpenFile(path, os.O_RDWR, 0)
+		f, st, err = openRegular(l.dir, HistoryFile, os.O_RDWR)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+		return nil, fmt.Errorf("ledger: opening %s: %w", HistoryFile, explainWriteErr(l.dir, err))
 	}
 	l.histF = f
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
 	v := l.signer.Verifier()
 	var last []byte
 	var lastIdx, lastOff int64
@@ -342,16 +363,23 @@ func (l *Ledger) openHistory() (*Checkpoint, error) {
 		}
 		latest = c
 	}
+	fileCurrent := latest == nil
 	if b, err := readSmallFile(filepath.Join(l.dir, CheckpointFile), maxNotePayload); err == nil {
 		c, err := OpenCheckpoint(b, v)
 		if err != nil {
 			return nil, &CorruptError{File: CheckpointFile, Offset: -1, Index: -1, Err: err}
 		}
-		if latest == nil || c.Size > latest.Size {
-			latest = c
+		if latest == nil || c.Size >= latest.Size {
+			latest, fileCurrent = c, true
 		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	if !fileCurrent {
+		// A crash came between appending the newest checkpoint to
+		// checkpoints.log and replacing the checkpoint file: Open
+		// finishes the replacement once recovery has checked the note.
+		l.staleNote = last
 	}
 	return latest, nil
 }
@@ -516,7 +544,9 @@ func (l *Ledger) Close() error {
 	if failed != nil {
 		errs = append(errs, failed)
 	} else if l.size > l.ckSize {
-		errs = append(errs, l.writeCheckpoint(l.currentCheckpoint()))
+		if err := l.writeCheckpoint(l.currentCheckpoint()); err != nil {
+			errs = append(errs, fmt.Errorf("ledger: final checkpoint failed (reopen to recover): %w", err))
+		}
 	}
 	l.statsMu.Lock()
 	if l.st.Err != "" && failed == nil {
@@ -527,6 +557,9 @@ func (l *Ledger) Close() error {
 		errs = append(errs, err)
 	}
 	if err := l.histF.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := l.lockF.Close(); err != nil { // releases the directory's lock
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -681,13 +714,27 @@ func (l *Ledger) checkpointLoop() {
 			continue
 		}
 		if err := l.writeCheckpoint(c); err != nil {
-			l.statsMu.Lock()
-			if l.st.Err == "" {
-				l.st.Err = err.Error()
-			}
-			l.statsMu.Unlock()
+			// Records committed after this point would be acknowledged
+			// with no signed checkpoint ever covering them: stop, as a
+			// failed commit does; reopening recovers.
+			l.stop(fmt.Errorf("ledger: checkpoint failed, ledger stopped (reopen to recover): %w", err))
 		}
 	}
+}
+
+// stop makes err the sticky error that fails every later Append (and
+// Close), unless an earlier one is already set, and reports it in Stats.
+func (l *Ledger) stop(err error) {
+	l.mu.Lock()
+	if l.failed == nil {
+		l.failed = err
+	}
+	l.mu.Unlock()
+	l.statsMu.Lock()
+	if l.st.Err == "" {
+		l.st.Err = err.Error()
+	}
+	l.statsMu.Unlock()
 }
 
 // writeCheckpoint signs c, appends it to checkpoints.log (fdatasync) and
@@ -704,14 +751,17 @@ func (l *Ledger) writeCheckpoint(c *Checkpoint) error {
 	}
 	frame := appendFrame(nil, msg)
 	if _, err := l.histF.WriteAt(frame, l.histOff); err != nil {
-		return fmt.Errorf("ledger: writing %s: %w", HistoryFile, err)
+		// Drop what part of the frame did reach the file (best effort:
+		// Open truncates a torn tail of checkpoints.log anyway).
+		_ = l.histF.Truncate(l.histOff)
+		return fmt.Errorf("writing %s: %w", HistoryFile, err)
 	}
 	if err := datasync(l.histF); err != nil {
-		return fmt.Errorf("ledger: syncing %s: %w", HistoryFile, err)
+		return fmt.Errorf("syncing %s: %w", HistoryFile, err)
 	}
 	l.histOff += int64(len(frame))
 	if err := writeFileAtomic(l.dir, CheckpointFile, msg, 0o644); err != nil {
-		return fmt.Errorf("ledger: writing %s: %w", CheckpointFile, err)
+		return fmt.Errorf("writing %s: %w", CheckpointFile, err)
 	}
 	l.ckSize = c.Size
 	l.statsMu.Lock()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/prismai/mec/telemetry"
 )
@@ -53,7 +54,24 @@ type Report struct {
 // damage, including a torn tail that Open would truncate, is an error;
 // errors about file contents are *CorruptError naming the file and the
 // record (or checkpoint entry) and byte offset.
+//
+// Verify needs no lock and works while a writer appends: a torn tail of
+// events.log is then an append in flight and ends the records verified,
+// and a check that a checkpoint being written explains (checkpoints.log
+// ahead of the checkpoint file) is retried a few times.
 func Verify(dir string, opts VerifyOptions) (*Report, error) {
+	for attempt := 1; ; attempt++ {
+		rep, err := verifyOnce(dir, opts)
+		var ce *CorruptError
+		if err == nil || attempt == 5 || !errors.As(err, &ce) || !writerActive(dir) {
+			return rep, err
+		}
+		time.Sleep(time.Duration(attempt) * 10 * time.Millisecond)
+	}
+}
+
+// verifyOnce is one pass of Verify.
+func verifyOnce(dir string, opts VerifyOptions) (*Report, error) {
 	v, err := verifyKeys(dir, opts.Verifier)
 	if err != nil {
 		return nil, err
@@ -69,15 +87,15 @@ func Verify(dir string, opts VerifyOptions) (*Report, error) {
 	}
 	var cks []ck
 	bySize := map[uint64][]byte{}
-	hf, err := os.Open(filepath.Join(dir, HistoryFile))
+	// The checkpoint file before checkpoints.log: a writer appends to the
+	// history before it replaces the file, so a history read afterwards
+	// holds whatever the file held.
+	ckMsg, ckErr := readSmallFile(filepath.Join(dir, CheckpointFile), maxNotePayload)
+	hf, hst, err := openRegular(dir, HistoryFile, os.O_RDONLY)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	defer hf.Close()
-	hst, err := hf.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
-	}
 	var prev *Checkpoint
 	_, _, err = scanHistory(hf, hst.Size(), func(i, off int64, msg []byte) error {
 		c, err := OpenCheckpoint(msg, v)
@@ -96,7 +114,7 @@ func Verify(dir string, opts VerifyOptions) (*Report, error) {
 		return nil, err
 	}
 	rep.Checkpoints = len(cks)
-	if msg, err := readSmallFile(filepath.Join(dir, CheckpointFile), maxNotePayload); err == nil {
+	if msg, err := ckMsg, ckErr; err == nil {
 		c, err := OpenCheckpoint(msg, v)
 		if err != nil {
 			return nil, &CorruptError{File: CheckpointFile, Offset: -1, Index: -1, Err: err}
