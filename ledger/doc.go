@@ -9,6 +9,9 @@
 //	events.log       the records (append-only)
 //	checkpoints.log  every signed checkpoint ever written (append-only)
 //	checkpoint       the latest signed checkpoint (atomically replaced)
+//	checkpoint.witnessed
+//	                 the newest checkpoint co-signed by a quorum of
+//	                 witnesses (optional; see Witnesses below)
 //	ledger.pub       the checkpoint verifier key
 //	ledger.key       the signing key, mode 0600 (only when the ledger
 //	                 generated its own key; see Options.Signer)
@@ -109,9 +112,45 @@
 // and truncating exactly those records is undetectable without an
 // external copy of a later checkpoint.
 //
+// # Witnesses
+//
+// Federated nodes witness one another's ledgers in the way C2SP
+// tlog-witness witnesses watch logs (package ledger/witness holds the
+// witness side). Options.OnCheckpoint hands the node every new signed
+// checkpoint note; the node sends it to its witnesses together with a
+// consistency proof from the size each witness co-signed last
+// ((*Ledger).ConsistencyProof, served from the tree the open Ledger keeps
+// in memory, up to the latest signed checkpoint). A witness checks the
+// log's signature and the proof, refuses and raises fork evidence on a
+// conflict, and otherwise co-signs: it adds its own signed-note signature
+// line, by its own ML-DSA-65 key with the same signature type, over the
+// same checkpoint body (Cosign). A co-signed note is thus the checkpoint
+// note with further signature lines, the log's first and the others
+// sorted by key name and key ID (MergeCosignatures unites them);
+// OpenWitnessed verifies the log's signature and counts valid
+// co-signatures by given witness keys. Witness keys must not be named like
+// the log's origin, so a co-signature can never pass for the log's own
+// signature.
+//
+// The node keeps the newest checkpoint that reached its quorum in
+// checkpoint.witnessed (SaveWitnessed: the note must match the entry of
+// that size in checkpoints.log; the file is atomically replaced and never
+// goes back to a smaller size; it holds only the log's signature and one
+// co-signature per witness key). Open ignores the file. Verify checks it
+// only when given witness keys (VerifyOptions.Witnesses, `mec ledger
+// verify --witness`): it must carry at least MinWitnesses valid
+// co-signatures and its root and chain hash must equal those recomputed
+// from the records at its size, so a ledger rewritten — even re-signed
+// with its own key — after it was witnessed fails. A file rolled back to
+// an older witnessed checkpoint, before the rewritten records, still
+// passes: that is caught by asking the witnesses for their latest
+// co-signed checkpoint, which the local directory cannot replace.
+//
 // # Limits
 //
 // Proofs and Verify rebuild the tree from events.log (O(n) time, and
 // ReadTree about 64 bytes of memory per record); there is no stored
-// hash index. The log is a single file (no segment rotation).
+// hash index. An open Ledger keeps every leaf hash and the tree nodes
+// from level 4 up in memory for its proofs (about 36 bytes per record).
+// The log is a single file (no segment rotation).
 package ledger

@@ -51,6 +51,16 @@ type Options struct {
 	// directory, or for a new ledger generates a key into ledger.key
 	// (mode 0600). When set, no private key is written to disk.
 	Signer *Signer
+	// OnCheckpoint, when set, is called with the signed note (and its
+	// parsed form) of every checkpoint the ledger writes, once it is
+	// durable: appended to checkpoints.log and in the checkpoint file. It
+	// is called from the checkpointer goroutine — and from Open and Close
+	// for the checkpoints they sign — one call at a time, in increasing
+	// size order. It must not block for long (it delays the next
+	// checkpoint, not appends) and must not call Close; it may call
+	// LatestCheckpoint, ConsistencyProof, InclusionProof and Append. The
+	// arguments are the callee's to keep.
+	OnCheckpoint func(note []byte, c *Checkpoint)
 }
 
 // Ledger is an open, appendable ledger. Its methods are safe for
@@ -96,6 +106,14 @@ type Ledger struct {
 	ckWriteMu sync.Mutex // serialises checkpoint writes; guards histOff, ckSize
 	histOff   int64
 	ckSize    uint64
+
+	onCheckpoint func(note []byte, c *Checkpoint)
+
+	nodes nodeStore // the tree for proofs; written by the committer
+
+	noteMu     sync.Mutex // guards latestNote, latestCk
+	latestNote []byte
+	latestCk   *Checkpoint
 
 	statsMu sync.Mutex
 	st      Stats
@@ -167,7 +185,7 @@ func Open(dir string, opts Options) (*Ledger, error) {
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
 		ckWake: make(chan struct{}, 1), ckDone: make(chan struct{}),
 		rng:   rangeFactory.NewEmptyRange(0),
-		lockF: lockF,
+		lockF: lockF, onCheckpoint: opts.OnCheckpoint,
 	}
 	ok := false
 	defer func() {
@@ -207,6 +225,7 @@ func Open(dir string, opts Options) (*Ledger, error) {
 		}
 	}
 	l.staleNote = nil
+	l.loadLatestNote()
 	l.lastReqSize, l.lastReqTime = l.size, time.Now()
 	l.st.Size = l.size
 	l.st.CheckpointSize = l.ckSize
@@ -405,7 +424,7 @@ func (l *Ledger) recover(latest *Checkpoint) error {
 	}
 	rootAt(0, [32]byte{})
 	scan, err := scanLogFile(l.logF, st.Size(), func(r *record) error {
-		if err := l.rng.Append(slices.Clone(r.leaf[:]), nil); err != nil {
+		if err := l.rng.Append(slices.Clone(r.leaf[:]), l.nodes.add); err != nil {
 			return err
 		}
 		rootAt(r.index+1, r.chain)
@@ -647,11 +666,13 @@ func (l *Ledger) commit(batch []*pending) {
 		}
 		return
 	}
+	l.nodes.mu.Lock()
 	for i := range leaves {
-		if err := l.rng.Append(slices.Clone(leaves[i][:]), nil); err != nil {
+		if err := l.rng.Append(slices.Clone(leaves[i][:]), l.nodes.add); err != nil {
 			panic(err) // unreachable: appending one leaf to a range cannot fail
 		}
 	}
+	l.nodes.mu.Unlock()
 	base := l.size
 	l.size += uint64(len(batch))
 	l.off += int64(len(buf))
@@ -769,5 +790,6 @@ func (l *Ledger) writeCheckpoint(c *Checkpoint) error {
 	l.st.CheckpointTime = time.Now()
 	l.st.Checkpoints++
 	l.statsMu.Unlock()
+	l.published(msg, c)
 	return nil
 }

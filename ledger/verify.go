@@ -18,6 +18,28 @@ type VerifyOptions struct {
 	// ledger.pub is trusted (trust on first use); when set, ledger.pub, if
 	// present, must hold the same key.
 	Verifier *Verifier
+	// Witnesses, when set, are the trusted witness keys: Verify then also
+	// requires the checkpoint.witnessed file to verify with the log key
+	// and carry valid co-signatures by at least MinWitnesses of them, and
+	// its root and chain hash to equal those recomputed from the records
+	// at its size (so a ledger rewritten after it was witnessed fails).
+	// Witness keys must have distinct names. Without Witnesses that file
+	// is not read.
+	Witnesses []*Verifier
+	// MinWitnesses is the number of co-signatures required; 0 means all
+	// of Witnesses. It must not exceed len(Witnesses).
+	MinWitnesses int
+}
+
+// WitnessedReport describes the witnessed checkpoint that Verify checked.
+type WitnessedReport struct {
+	// Checkpoint is the witnessed checkpoint.
+	Checkpoint *Checkpoint `json:"checkpoint"`
+	// Cosigners are the names of the given witnesses whose co-signature
+	// on it is valid, sorted.
+	Cosigners []string `json:"cosigners"`
+	// Required is the number of co-signatures that was required.
+	Required int `json:"required"`
 }
 
 // Report summarises a successful verification.
@@ -44,6 +66,9 @@ type Report struct {
 	// reopened after a crash. Such records are CRC- and chain-checked but
 	// no signature vouches for them.
 	Unsigned uint64 `json:"unsigned"`
+	// Witnessed is the checkpoint.witnessed checkpoint and its
+	// co-signers, when VerifyOptions.Witnesses is set.
+	Witnessed *WitnessedReport `json:"witnessed,omitempty"`
 }
 
 // Verify checks the ledger in dir without modifying any file: the key
@@ -53,7 +78,8 @@ type Report struct {
 // chain hash equal those recomputed from the records at its size. Any
 // damage, including a torn tail that Open would truncate, is an error;
 // errors about file contents are *CorruptError naming the file and the
-// record (or checkpoint entry) and byte offset.
+// record (or checkpoint entry) and byte offset. With
+// VerifyOptions.Witnesses it also checks checkpoint.witnessed (see there).
 //
 // Verify needs no lock and works while a writer appends: a torn tail of
 // events.log is then an append in flight and ends the records verified,
@@ -72,6 +98,13 @@ func Verify(dir string, opts VerifyOptions) (*Report, error) {
 
 // verifyOnce is one pass of Verify.
 func verifyOnce(dir string, opts VerifyOptions) (*Report, error) {
+	minW := opts.MinWitnesses
+	if minW == 0 {
+		minW = len(opts.Witnesses)
+	}
+	if minW < 0 || minW > len(opts.Witnesses) {
+		return nil, fmt.Errorf("ledger: verify: MinWitnesses %d with %d witness keys", opts.MinWitnesses, len(opts.Witnesses))
+	}
 	v, err := verifyKeys(dir, opts.Verifier)
 	if err != nil {
 		return nil, err
@@ -131,6 +164,20 @@ func verifyOnce(dir string, opts VerifyOptions) (*Report, error) {
 	}
 	if prev != nil && (rep.Latest == nil || rep.Latest.Size < prev.Size) {
 		rep.Latest = prev
+	}
+	if len(opts.Witnesses) > 0 {
+		msg, err := readSmallFile(filepath.Join(dir, WitnessedFile), MaxNoteSize)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("ledger: %s is missing: the ledger has no witnessed checkpoint", WitnessedFile)
+		} else if err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+		c, signed, err := OpenWitnessed(msg, v, opts.Witnesses, minW)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: %s: %w", WitnessedFile, err)
+		}
+		cks = append(cks, ck{c, WitnessedFile, -1, -1})
+		rep.Witnessed = &WitnessedReport{Checkpoint: c, Cosigners: signed, Required: minW}
 	}
 	slices.SortStableFunc(cks, func(a, b ck) int { return cmpU64(a.c.Size, b.c.Size) })
 

@@ -32,13 +32,20 @@ func newLedgerCmd() *cobra.Command {
 func newLedgerVerifyCmd() *cobra.Command {
 	var asJSON bool
 	var pubFile string
+	var witnessFiles []string
+	var minWitnesses int
 	cmd := &cobra.Command{
-		Use:   "verify DIR",
+		Use:   "verify DIR [--witness FILE...] [--min-witnesses K]",
 		Short: "Verify the whole ledger: frames, chain, tree and every checkpoint signature",
 		Long: "Verify recomputes the hash chain and the Merkle tree from every record and checks\n" +
 			"every signed checkpoint against them. It never modifies files; a torn tail left by a\n" +
 			"crash is reported (opening the ledger for appends repairs it). By default the key in\n" +
-			"DIR/ledger.pub is trusted; --pub names an independently held verifier key file.",
+			"DIR/ledger.pub is trusted; --pub names an independently held verifier key file.\n\n" +
+			"With --witness (repeatable: witness verifier key files, the ledger.pub format) it\n" +
+			"also checks DIR/checkpoint.witnessed, the newest checkpoint the node saw co-signed by\n" +
+			"its witnesses: it must carry valid co-signatures by at least --min-witnesses of them\n" +
+			"(default: all) and match the records at its size, so a ledger rewritten after it was\n" +
+			"witnessed fails.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var opts ledger.VerifyOptions
@@ -51,6 +58,27 @@ func newLedgerVerifyCmd() *cobra.Command {
 					return fmt.Errorf("ledger verify: --pub %s: %w", pubFile, err)
 				}
 			}
+			if minWitnesses < 0 {
+				return fmt.Errorf("ledger verify: --min-witnesses %d: must be >= 0", minWitnesses)
+			}
+			if minWitnesses > 0 && len(witnessFiles) == 0 {
+				return errors.New("ledger verify: --min-witnesses needs --witness key files")
+			}
+			if minWitnesses > len(witnessFiles) {
+				return fmt.Errorf("ledger verify: --min-witnesses %d exceeds the %d --witness keys given", minWitnesses, len(witnessFiles))
+			}
+			for _, f := range witnessFiles {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					return fmt.Errorf("ledger verify: --witness: %w", err)
+				}
+				w, err := ledger.ParseVerifier(string(b))
+				if err != nil {
+					return fmt.Errorf("ledger verify: --witness %s: %w", f, err)
+				}
+				opts.Witnesses = append(opts.Witnesses, w)
+			}
+			opts.MinWitnesses = minWitnesses
 			rep, err := ledger.Verify(args[0], opts)
 			if err != nil {
 				if asJSON {
@@ -72,6 +100,10 @@ func newLedgerVerifyCmd() *cobra.Command {
 				fmt.Fprintf(w, ", latest at size %d", rep.Latest.Size)
 			}
 			fmt.Fprintln(w)
+			if wr := rep.Witnessed; wr != nil {
+				fmt.Fprintf(w, "witnessed:   size %d, co-signed by %s (%d of %d keys given, %d required)\n",
+					wr.Checkpoint.Size, strings.Join(wr.Cosigners, ", "), len(wr.Cosigners), len(opts.Witnesses), wr.Required)
+			}
 			if rep.Unsigned > 0 {
 				fmt.Fprintf(w, "warning:     %d records after the latest signed checkpoint (not reopened since a crash?)\n", rep.Unsigned)
 			}
@@ -79,6 +111,8 @@ func newLedgerVerifyCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&pubFile, "pub", "", "trusted verifier key file (default: DIR/ledger.pub)")
+	cmd.Flags().StringArrayVar(&witnessFiles, "witness", nil, "trusted witness verifier key file (repeatable)")
+	cmd.Flags().IntVar(&minWitnesses, "min-witnesses", 0, "witness co-signatures required (default: all --witness keys)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
