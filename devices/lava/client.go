@@ -52,18 +52,35 @@ func ParseAddress(s string) (network, address string, err error) {
 }
 
 // Dial connects to a sidecar at "unix:PATH" or "tcp:HOST:PORT" and
-// exchanges HELLO frames.
+// exchanges HELLO frames; ctx bounds both (a sidecar that accepts but
+// never answers fails when ctx ends).
 func Dial(ctx context.Context, address string) (*Client, error) {
 	network, addr, err := ParseAddress(address)
 	if err != nil {
 		return nil, err
 	}
+	start := time.Now()
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, fmt.Errorf("lava: dial sidecar: %w", err)
 	}
-	return NewClient(conn)
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	c, err := NewClient(conn)
+	if !stop() || err != nil {
+		if err == nil {
+			c.conn.Close()
+		}
+		if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, fmt.Errorf("lava: the sidecar at %s did not answer HELLO %s (raise %s for a slow start)", address, within(ctx, start), EnvTimeout)
+		}
+		return nil, err
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return c, nil
 }
 
 // NewClient runs the HELLO exchange over an open connection.
@@ -222,6 +239,8 @@ type Sidecar struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	dir    string
+	waited chan struct{} // closed once cmd.Wait has returned
+	werr   error         // cmd.Wait's error, once waited is closed
 }
 
 // SpawnOptions control Spawn.
@@ -242,9 +261,41 @@ type SpawnOptions struct {
 // ErrNoPython is returned by Spawn when no Python interpreter is found.
 var ErrNoPython = errors.New("lava: python3 not found")
 
+// EnvTimeout bounds how long Open (and so the driver, and `mec devices`)
+// waits for a spawned sidecar to start and for any sidecar to answer
+// HELLO: a Go duration such as "10s". Default DefaultTimeout.
+const EnvTimeout = "MEC_LAVA_TIMEOUT"
+
+// DefaultTimeout is the default of EnvTimeout. Real Lava imports slowly;
+// raise it (MEC_LAVA_TIMEOUT=30s) on a machine where it does.
+const DefaultTimeout = 5 * time.Second
+
+// Timeout returns the start-up timeout: $MEC_LAVA_TIMEOUT or
+// DefaultTimeout. A value that is not a positive duration is an error
+// naming the variable.
+func Timeout() (time.Duration, error) {
+	v := os.Getenv(EnvTimeout)
+	if v == "" {
+		return DefaultTimeout, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("lava: %s=%q: want a positive duration such as 10s", EnvTimeout, v)
+	}
+	return d, nil
+}
+
+// closeGrace is how long Close waits for a sidecar to exit after its
+// stdin is closed before it kills the sidecar's process group.
+const closeGrace = 2 * time.Second
+
 // Spawn starts a sidecar listening on a Unix socket in a new temporary
-// directory (or on loopback TCP) and waits until it is ready. It exits when Close closes its
-// stdin.
+// directory (or on loopback TCP) and waits, until ctx ends, for it to say
+// it is listening. The sidecar runs in a process group of its own; it
+// exits when Close closes its stdin (or when this process dies), removing
+// its socket and the temporary directory. When Spawn fails it kills the
+// whole process group, reaps the sidecar and removes the directory
+// before it returns.
 func Spawn(ctx context.Context, opt SpawnOptions) (*Sidecar, error) {
 	py := opt.Python
 	if py == "" {
@@ -257,13 +308,14 @@ func Spawn(ctx context.Context, opt SpawnOptions) (*Sidecar, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (%s): %v", ErrNoPython, py, err)
 	}
+	start := time.Now()
 	dir, err := os.MkdirTemp("", "mec-lava-")
 	if err != nil {
 		return nil, fmt.Errorf("lava: spawn: %w", err)
 	}
-	script := opt.Script
+	script, ownScript := opt.Script, false
 	if script == "" {
-		script = filepath.Join(dir, "mec_lava_sidecar.py")
+		script, ownScript = filepath.Join(dir, "mec_lava_sidecar.py"), true
 		if err := os.WriteFile(script, []byte(sidecarScript), 0o600); err != nil {
 			os.RemoveAll(dir)
 			return nil, fmt.Errorf("lava: spawn: %w", err)
@@ -273,12 +325,13 @@ func Spawn(ctx context.Context, opt SpawnOptions) (*Sidecar, error) {
 	if opt.TCP {
 		listen = "tcp:127.0.0.1:0"
 	}
-	args := []string{"-B", script, "--listen", listen, "--exit-on-stdin-eof"}
+	args := []string{"-B", script, "--listen", listen, "--exit-on-stdin-eof", "--remove-dir", dir}
 	if opt.Fake {
 		args = append(args, "--fake")
 	}
 	cmd := exec.Command(pyPath, args...)
 	cmd.Stderr = os.Stderr
+	ownProcessGroup(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		os.RemoveAll(dir)
@@ -293,19 +346,24 @@ func Spawn(ctx context.Context, opt SpawnOptions) (*Sidecar, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("lava: spawn %s: %w", py, err)
 	}
-	sc := &Sidecar{cmd: cmd, stdin: stdin, dir: dir}
+	sc := &Sidecar{cmd: cmd, stdin: stdin, dir: dir, waited: make(chan struct{})}
 	line := make(chan string, 1)
 	go func() {
-		l, _ := bufio.NewReader(stdout).ReadString('\n')
+		l, _ := bufio.NewReader(io.LimitReader(stdout, 4096)).ReadString('\n')
 		line <- l
 		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	go func() {
+		// Wait closes stdout, which ends the reader above.
+		sc.werr = cmd.Wait()
+		close(sc.waited)
 	}()
 	select {
 	case l := <-line:
 		f := strings.Fields(l)
 		if len(f) < 2 || f[0] != "LISTENING" {
-			sc.Close()
-			return nil, fmt.Errorf("lava: sidecar did not start (first line %q)", strings.TrimSpace(l))
+			sc.kill()
+			return nil, fmt.Errorf("lava: the sidecar did not start (first line %q)", strings.TrimSpace(l))
 		}
 		sc.Address = f[1]
 		for _, x := range f[2:] {
@@ -314,30 +372,57 @@ func Spawn(ctx context.Context, opt SpawnOptions) (*Sidecar, error) {
 			}
 		}
 	case <-ctx.Done():
-		sc.Close()
-		return nil, fmt.Errorf("lava: waiting for the sidecar: %w", ctx.Err())
+		sc.kill()
+		err := ctx.Err()
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("lava: the sidecar (%s) did not say it was listening %s (raise %s for a slow start); killed it", py, within(ctx, start), EnvTimeout)
+		}
+		return nil, fmt.Errorf("lava: waiting for the sidecar: %w", err)
+	}
+	if ownScript {
+		// The interpreter has compiled it; nothing needs the file now.
+		_ = os.Remove(script)
 	}
 	return sc, nil
+}
+
+// within describes, for an error message, the time ctx allowed from
+// start: "within 5s", or "in time" without a deadline.
+func within(ctx context.Context, start time.Time) string {
+	if d, ok := ctx.Deadline(); ok {
+		return "within " + d.Sub(start).Round(time.Millisecond).String()
+	}
+	return "in time"
+}
+
+// kill ends the sidecar's whole process group at once, reaps the sidecar
+// and removes its directory.
+func (s *Sidecar) kill() {
+	_ = s.stdin.Close()
+	killProcessGroup(s.cmd)
+	<-s.waited
+	s.cmd = nil
+	_ = os.RemoveAll(s.dir)
 }
 
 // Dial opens a new client connection to the spawned sidecar.
 func (s *Sidecar) Dial(ctx context.Context) (*Client, error) { return Dial(ctx, s.Address) }
 
-// Close stops the sidecar (closing its stdin, then killing it if it has not
-// exited within 5 s) and removes its temporary directory.
+// Close stops the sidecar (closing its stdin, then killing its process
+// group if it has not exited within 2 s), reaps it and removes its
+// temporary directory.
 func (s *Sidecar) Close() error {
 	if s.cmd == nil {
 		return nil
 	}
 	_ = s.stdin.Close()
-	done := make(chan error, 1)
-	go func() { done <- s.cmd.Wait() }()
 	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-done
+	case <-s.waited:
+	case <-time.After(closeGrace):
 	}
+	// Whatever the sidecar started goes with it.
+	killProcessGroup(s.cmd)
+	<-s.waited
 	s.cmd = nil
 	if err := os.RemoveAll(s.dir); err != nil {
 		return fmt.Errorf("lava: remove sidecar directory: %w", err)

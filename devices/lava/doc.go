@@ -30,7 +30,14 @@
 // MEC_LAVA_SIDECAR is set: "unix:PATH" or "tcp:HOST:PORT" of a running
 // sidecar, "spawn" to start the bundled one (embedded in the binary;
 // interpreter from MEC_LAVA_PYTHON, default python3), or "spawn-fake" to
-// force its fake. It reports the extra capability "spike-io", not
+// force its fake. A spawned sidecar runs in its own process group; Open
+// waits MEC_LAVA_TIMEOUT (a Go duration, default 5s) for it to listen and
+// for any sidecar to answer HELLO, and on failure kills the group, reaps
+// the sidecar and removes its temporary directory. A sidecar left running
+// (the spawning process exits without Close) exits when its stdin closes
+// and removes its socket and directory.
+//
+// The backend reports the extra capability "spike-io", not
 // backend.Spiking: Spiking promises spikes bit-identical to snn's float
 // simulation, and Lava's fixed-point forward-Euler dynamics (strict
 // threshold, no refractory period, no delays) cannot match it. Use

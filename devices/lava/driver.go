@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/snn"
@@ -36,7 +35,11 @@ func (driver) Init() (backend.Backend, error) {
 	if cfg == "" {
 		return nil, backend.Skip("%s not set (unix:PATH, tcp:HOST:PORT, or spawn)", EnvSidecar)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	timeout, err := Timeout()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return Open(ctx, cfg)
 }
@@ -56,7 +59,9 @@ type Backend struct {
 }
 
 // Open connects to the sidecar named by cfg (as EnvSidecar) and checks it
-// with a HELLO exchange.
+// with a HELLO exchange; ctx bounds the whole of it (the driver uses
+// Timeout). A spawned sidecar that fails to start or answer in time is
+// killed, with its process group, and its directory removed.
 func Open(ctx context.Context, cfg string) (*Backend, error) {
 	b := &Backend{}
 	switch cfg {
@@ -66,7 +71,7 @@ func Open(ctx context.Context, cfg string) (*Backend, error) {
 			if errors.Is(err, ErrNoPython) {
 				return nil, backend.Skip("%s=%s but %v", EnvSidecar, cfg, err)
 			}
-			return nil, fmt.Errorf("lava: %w", err)
+			return nil, err // Spawn's errors say "lava:" already
 		}
 		b.sidecar, b.addr = sc, sc.Address
 	default:
@@ -77,7 +82,11 @@ func Open(ctx context.Context, cfg string) (*Backend, error) {
 	}
 	c, err := Dial(ctx, b.addr)
 	if err != nil {
-		b.Close()
+		if b.sidecar != nil {
+			// It does not answer: no grace period.
+			b.sidecar.kill()
+			b.sidecar = nil
+		}
 		return nil, err
 	}
 	b.peer = c.Peer()

@@ -9,7 +9,8 @@
 //
 // Configuration comes only from the environment (see Config and FromEnv) or
 // from a token file readable by its owner alone; credentials never appear in
-// errors or logs.
+// errors or logs. The endpoint URL must be http:// or https:// with a host
+// (CheckURL); anything else skips the backend with the reason.
 //
 // Transpile rewrites a circuit into a device basis ({rz, sx, x, cx} or
 // {rz, sx, x, ecr}) and routes it on a coupling map with SWAPs.

@@ -52,8 +52,8 @@ func NewClient(cfg Config) (*HTTPClient, error) {
 	if cfg.URL == "" {
 		return nil, fmt.Errorf("%w: no URL", ErrNotConfigured)
 	}
-	if _, err := url.Parse(cfg.URL); err != nil {
-		return nil, fmt.Errorf("qpu: endpoint URL: %w", err)
+	if err := CheckURL(cfg.URL); err != nil {
+		return nil, err
 	}
 	cfg.URL = strings.TrimRight(cfg.URL, "/")
 	if cfg.Kind == "" {

@@ -1,7 +1,9 @@
 package qpu
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -89,6 +91,9 @@ func FromEnv() (Config, error) {
 	if c.URL == "" {
 		return c, fmt.Errorf("%w: set %s (and %s=ibm|mec, %s or %s)", ErrNotConfigured, EnvURL, EnvKind, EnvToken, EnvTokenFile)
 	}
+	if shown, why := urlProblem(c.URL); why != "" {
+		return c, fmt.Errorf("%w: %s=%s %s", ErrBadURL, EnvURL, shown, why)
+	}
 	if c.Kind == "" {
 		c.Kind = KindMec
 	}
@@ -165,4 +170,49 @@ func ReadTokenFile(path string) (string, error) {
 		return "", fmt.Errorf("qpu: token file %s is empty", path)
 	}
 	return t, nil
+}
+
+// ErrBadURL is matched (errors.Is) by the error for an endpoint URL that
+// is not an absolute http:// or https:// URL with a host.
+var ErrBadURL = errors.New("qpu: the endpoint URL must be http:// or https://")
+
+// CheckURL checks that u is an absolute http:// or https:// URL with a
+// host and no query or fragment (requests go to u + "/api/v1/jobs..."). The
+// error never shows a password in u.
+func CheckURL(u string) error {
+	if shown, why := urlProblem(u); why != "" {
+		return fmt.Errorf("%w: %s %s", ErrBadURL, shown, why)
+	}
+	return nil
+}
+
+// urlProblem returns u as it may be shown and what is wrong with it ("" if
+// nothing is).
+func urlProblem(u string) (shown, why string) {
+	p, err := url.Parse(u)
+	if err != nil {
+		return redactURL(u), "does not parse"
+	}
+	shown = p.Redacted()
+	switch {
+	case p.Scheme == "":
+		return shown, "has no scheme"
+	case p.Scheme != "http" && p.Scheme != "https":
+		return shown, fmt.Sprintf("has scheme %q", p.Scheme)
+	case p.Hostname() == "":
+		return shown, "has no host"
+	case p.RawQuery != "" || p.Fragment != "":
+		return shown, "has a query or fragment"
+	}
+	return shown, ""
+}
+
+// redactURL hides anything between "//" and "@" of an unparsable URL.
+func redactURL(u string) string {
+	if i := strings.Index(u, "//"); i >= 0 {
+		if j := strings.LastIndex(u[i+2:], "@"); j >= 0 {
+			return u[:i+2] + "[redacted]@" + u[i+2+j+1:]
+		}
+	}
+	return u
 }

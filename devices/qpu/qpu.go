@@ -115,6 +115,9 @@ func (driver) Init() (backend.Backend, error) {
 	if errors.Is(err, ErrNotConfigured) {
 		return nil, backend.Skip("not configured: set %s (and %s=ibm|mec, %s or %s; see go doc ./devices/qpu)", EnvURL, EnvKind, EnvToken, EnvTokenFile)
 	}
+	if errors.Is(err, ErrBadURL) {
+		return nil, backend.Skip("%v", err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ The HELLO reply names the engine ("mec-lava-sidecar/1 engine=fake" or
 "... engine=lava").
 
 Usage:
-  mec_lava_sidecar.py [--fake] --listen unix:PATH | tcp:HOST:PORT [--exit-on-stdin-eof]
+  mec_lava_sidecar.py [--fake] --listen unix:PATH | tcp:HOST:PORT [--exit-on-stdin-eof [--remove-dir DIR]]
   mec_lava_sidecar.py --nir-write GRAPH.json OUT.nir   (needs the nir package)
 
 Standard library only (numpy only on the real-Lava path, which needs it anyway).
@@ -33,6 +33,7 @@ Standard library only (numpy only on the real-Lava path, which needs it anyway).
 import argparse
 import json
 import os
+import shutil
 import socket
 import struct
 import sys
@@ -613,6 +614,8 @@ def main(argv=None):
     ap.add_argument("--fake", action="store_true", help="use the pure-Python fake even if Lava is importable")
     ap.add_argument("--listen", help="unix:PATH or tcp:HOST:PORT (port 0: any)")
     ap.add_argument("--exit-on-stdin-eof", action="store_true", help="exit when stdin closes (spawned by Go)")
+    ap.add_argument("--remove-dir", metavar="DIR",
+                    help="with --exit-on-stdin-eof: remove DIR (the spawner's temporary directory) on exit")
     ap.add_argument("--nir-write", nargs=2, metavar=("JSON", "NIR"))
     args = ap.parse_args(argv)
     if args.nir_write:
@@ -633,6 +636,8 @@ def main(argv=None):
                         os.unlink(args.listen[5:])
                     except OSError:
                         pass
+                if args.remove_dir:
+                    shutil.rmtree(args.remove_dir, ignore_errors=True)
                 os._exit(0)
         threading.Thread(target=watch, daemon=True).start()
     while True:
