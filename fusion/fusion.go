@@ -117,7 +117,15 @@ type Limits struct {
 	VCapMV float64 `json:"v_cap_mv" yaml:"v_cap_mv"`
 	// Resonance bounds |φ_ψ − φ_S| (radians).
 	Resonance float64 `json:"resonance" yaml:"resonance"`
+	// MaxSpikeSteps caps Config.SpikeSteps, the network steps of one
+	// fusion step (0: DefaultMaxSpikeSteps).
+	MaxSpikeSteps int `json:"max_spike_steps,omitempty" yaml:"max_spike_steps,omitempty"`
 }
+
+// DefaultMaxSpikeSteps is the cap on Config.SpikeSteps when
+// Limits.MaxSpikeSteps is 0: 10^5 network steps (10 s of biological time
+// at dt = 0.1 ms) per fusion step.
+const DefaultMaxSpikeSteps = 100_000
 
 // DefaultConfig is the built-in scenario of `mec fuse`.
 func DefaultConfig() Config {
@@ -259,6 +267,9 @@ type Metrics struct {
 	HCoh      float64 `json:"h_coh"`
 	DHCohDt   float64 `json:"dh_coh_dt"`
 	PhaseDiff float64 `json:"phase_diff"`
+	// Phase is the signed φ_ψ − φ_S = arg ⟨F[S], ψ⟩ in (−π, π] (PhaseDiff
+	// is its magnitude): what federated phase consensus compares.
+	Phase     float64 `json:"phase"`
 	ECoh      float64 `json:"e_coh"`
 	R         float64 `json:"r"`
 	RateHz    float64 `json:"rate_hz"`
@@ -313,25 +324,8 @@ type System struct {
 // *QubitCapError.
 func New(cfg Config, eng Engines) (*System, error) {
 	cfg = cfg.withDefaults()
-	if cfg.Qubits < 1 {
-		return nil, fmt.Errorf("fusion: %d qubits", cfg.Qubits)
-	}
-	if cfg.Qubits > cfg.Limits.MaxQubits {
-		return nil, &QubitCapError{Qubits: cfg.Qubits, Max: cfg.Limits.MaxQubits}
-	}
-	for _, x := range []float64{cfg.Dt, cfg.Alpha, cfg.Beta, cfg.Gamma, cfg.LambdaC, cfg.PhaseLockRate} {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, &NonFiniteError{What: "configuration"}
-		}
-	}
-	if cfg.SpikeSteps < 1 {
-		return nil, fmt.Errorf("fusion: spike_steps %d", cfg.SpikeSteps)
-	}
-	if cfg.Initial != "plus" && cfg.Initial != "zero" {
-		return nil, fmt.Errorf("fusion: initial %q: want plus or zero", cfg.Initial)
-	}
-	if cfg.Feedback != "counts" && cfg.Feedback != "voltage" {
-		return nil, fmt.Errorf("fusion: feedback %q: want counts or voltage", cfg.Feedback)
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	if eng.State == nil || eng.Spiking == nil || eng.Spectral == nil {
 		return nil, errors.New("fusion: state-vector, spiking and spectral engines are all required")
@@ -379,6 +373,66 @@ func New(cfg Config, eng Engines) (*System, error) {
 	s.spec = [2][]complex128{make([]complex128, s.dim), make([]complex128, s.dim)}
 	s.lastH = CoherenceEntropy(s.psi)
 	return s, nil
+}
+
+// Validate checks a configuration as New does, without engines: zero
+// fields take their defaults, and the register must be within
+// Limits.MaxQubits (a *QubitCapError), every number finite (a
+// *NonFiniteError), dt positive, spike_steps in 1..Limits.MaxSpikeSteps,
+// the Hamiltonian and network well formed.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if err := c.Hamiltonian.Validate(c.Qubits); err != nil {
+		return fmt.Errorf("fusion: hamiltonian: %w", err)
+	}
+	if len(c.Network.Populations) == 0 {
+		return errors.New("fusion: the network has no populations")
+	}
+	if err := c.Network.Validate(); err != nil {
+		return fmt.Errorf("fusion: network: %w", err)
+	}
+	if _, err := backend.ParsePrecision(c.Precision); err != nil {
+		return fmt.Errorf("fusion: %w", err)
+	}
+	return nil
+}
+
+// validate checks the scalar fields of a configuration with defaults.
+func (c *Config) validate() error {
+	if c.Qubits < 1 {
+		return fmt.Errorf("fusion: %d qubits", c.Qubits)
+	}
+	if c.Qubits > c.Limits.MaxQubits {
+		return &QubitCapError{Qubits: c.Qubits, Max: c.Limits.MaxQubits}
+	}
+	for _, x := range []float64{c.Dt, c.Alpha, c.Beta, c.Gamma, c.LambdaC, c.PhaseLockRate} {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return &NonFiniteError{What: "configuration"}
+		}
+	}
+	if c.Dt < 0 {
+		return fmt.Errorf("fusion: dt %v: want a positive time step (0 takes the default, %v)", c.Dt, DefaultConfig().Dt)
+	}
+	if c.SpikeSteps < 1 {
+		return fmt.Errorf("fusion: spike_steps %d: want at least 1", c.SpikeSteps)
+	}
+	maxSpike := c.Limits.MaxSpikeSteps
+	if maxSpike <= 0 {
+		maxSpike = DefaultMaxSpikeSteps
+	}
+	if c.SpikeSteps > maxSpike {
+		return fmt.Errorf("fusion: spike_steps %d: more than the limit of %d network steps per fusion step (raise it with limits.max_spike_steps in the configuration)", c.SpikeSteps, maxSpike)
+	}
+	if c.Initial != "plus" && c.Initial != "zero" {
+		return fmt.Errorf("fusion: initial %q: want plus or zero", c.Initial)
+	}
+	if c.Feedback != "counts" && c.Feedback != "voltage" {
+		return fmt.Errorf("fusion: feedback %q: want counts or voltage", c.Feedback)
+	}
+	return nil
 }
 
 // Close frees the backend resources.
@@ -486,7 +540,8 @@ func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
 	}
 	m := Metrics{NormDrift: norm - 1, VMaxMV: vmax}
 	m.HCoh = CoherenceEntropy(s.psi)
-	m.PhaseDiff = math.Abs(PhaseDiff(s.psi, f))
+	m.Phase = PhaseDiff(s.psi, f)
+	m.PhaseDiff = math.Abs(m.Phase)
 	m.ECoh = CoherenceEnergy(s.psi, f, s.cfg.LambdaC)
 	m.R = OrderParameter(s.psi)
 	return s.finish(m, f, spikes, viol)
@@ -644,7 +699,8 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	}
 	c := 1.0
 	if z != 0 {
-		m.PhaseDiff = math.Abs(cmplx.Phase(z))
+		m.Phase = cmplx.Phase(z)
+		m.PhaseDiff = math.Abs(m.Phase)
 		c = real(z) / cmplx.Abs(z)
 	}
 	m.ECoh = 1 + fnorm2 - 2*real(z) + s.cfg.LambdaC*(1-c)

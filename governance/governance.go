@@ -287,15 +287,20 @@ type Outcome struct {
 	Value float64
 	// OK reports whether the rule is satisfied.
 	OK bool
+	// Suspended is set when the rule's module is isolated: the rule was
+	// not evaluated (its module reports nothing while isolated, and a
+	// missing metric must not read as a violation that rolls back again).
+	Suspended bool
 }
 
 // Result is the evaluation of a constitution at one tick.
 type Result struct {
 	// Outcomes holds one entry per rule, in rule order.
 	Outcomes []Outcome
-	// Satisfied counts the satisfied rules.
-	Satisfied int
-	// C is the compliance C(t) = Satisfied / len(Outcomes).
+	// Satisfied counts the satisfied rules, Suspended those not evaluated.
+	Satisfied, Suspended int
+	// C is the compliance C(t) = Satisfied / (len(Outcomes) − Suspended)
+	// (1 when every rule is suspended).
 	C float64
 	// Rollback is set when a violated rule has the rollback action.
 	Rollback bool
@@ -305,18 +310,24 @@ type Result struct {
 func (r *Result) Violations() []Outcome {
 	var v []Outcome
 	for _, o := range r.Outcomes {
-		if !o.OK {
+		if !o.OK && !o.Suspended {
 			v = append(v, o)
 		}
 	}
 	return v
 }
 
-// Evaluate evaluates every rule on metrics.
-func (c *Constitution) Evaluate(metrics map[string]float64) Result {
+// Evaluate evaluates every rule on metrics, except the rules of the
+// suspended modules (isolated ones), which are reported as suspended.
+func (c *Constitution) Evaluate(metrics map[string]float64, suspended ...string) Result {
 	res := Result{Outcomes: make([]Outcome, len(c.Rules))}
 	for i := range c.Rules {
 		r := &c.Rules[i]
+		if r.Module != "" && r.Module != "*" && slices.Contains(suspended, r.Module) {
+			res.Outcomes[i] = Outcome{Rule: r, Value: math.NaN(), Suspended: true}
+			res.Suspended++
+			continue
+		}
 		x, ok := metrics[r.Metric]
 		if !ok {
 			x = math.NaN()
@@ -329,8 +340,9 @@ func (c *Constitution) Evaluate(metrics map[string]float64) Result {
 			res.Rollback = true
 		}
 	}
-	if len(c.Rules) > 0 {
-		res.C = float64(res.Satisfied) / float64(len(c.Rules))
+	res.C = 1
+	if n := len(c.Rules) - res.Suspended; n > 0 {
+		res.C = float64(res.Satisfied) / float64(n)
 	}
 	return res
 }

@@ -44,6 +44,29 @@ func TestParseEvaluate(t *testing.T) {
 	}
 }
 
+// TestSuspended: the rules of an isolated module are not evaluated —
+// its missing metric does not read as a violation — and the compliance
+// is taken over the rules that were.
+func TestSuspended(t *testing.T) {
+	c, err := Parse([]byte(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]float64{"phase_diff": 0, "lag_ms": 1} // h_coh missing: QuantumFusion is isolated
+	if r := c.Evaluate(m); !r.Rollback {
+		t.Fatal("a missing metric of a running module must fail its rule")
+	}
+	r := c.Evaluate(m, "QuantumFusion")
+	if r.Rollback || r.Suspended != 1 || r.Satisfied != 2 || r.C != 1 || !r.Outcomes[0].Suspended || len(r.Violations()) != 0 {
+		t.Errorf("suspended evaluation %+v", r)
+	}
+	// Module-less rules ("*" or none) are never suspended.
+	m["phase_diff"] = 1
+	if r := c.Evaluate(m, "QuantumFusion", "*", ""); !r.Rollback || r.Suspended != 1 {
+		t.Errorf("a rule without a module was suspended: %+v", r)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	for _, bad := range []string{
 		`rules: []`,

@@ -192,44 +192,189 @@ func Parse(env []byte) (Message, []byte, []byte, error) {
 	return m, sigStructure(payload), sig, nil
 }
 
-// Stats counts what the bus did with the envelopes it was given.
+// Stats counts what a Verifier (and the Bus built on one) did with the
+// envelopes it was given.
 type Stats struct {
-	Delivered, Malformed, UnknownOrigin, Forged, Replayed, OutOfOrder, Stale, NoTarget uint64
+	Delivered, Malformed, UnknownOrigin, Forged, Replayed, OutOfOrder, Stale, NoTarget, Misrouted uint64
 }
 
 // Rejected is the number of envelopes refused.
 func (s Stats) Rejected() uint64 {
-	return s.Malformed + s.UnknownOrigin + s.Forged + s.Replayed + s.OutOfOrder + s.Stale + s.NoTarget
+	return s.Malformed + s.UnknownOrigin + s.Forged + s.Replayed + s.OutOfOrder + s.Stale + s.NoTarget + s.Misrouted
+}
+
+// Add returns the sum of two sets of counters.
+func (s Stats) Add(o Stats) Stats {
+	return Stats{Delivered: s.Delivered + o.Delivered, Malformed: s.Malformed + o.Malformed, UnknownOrigin: s.UnknownOrigin + o.UnknownOrigin,
+		Forged: s.Forged + o.Forged, Replayed: s.Replayed + o.Replayed, OutOfOrder: s.OutOfOrder + o.OutOfOrder, Stale: s.Stale + o.Stale,
+		NoTarget: s.NoTarget + o.NoTarget, Misrouted: s.Misrouted + o.Misrouted}
+}
+
+// Order is the sequence-number policy of a channel (one origin sending
+// to one target).
+type Order int
+
+const (
+	// Strict accepts only the next number (last + 1): for lossless,
+	// ordered channels such as the local bus or a JetStream stream. A
+	// lower or equal number is a replay, a higher one a gap (out of order).
+	Strict Order = iota
+	// Monotonic accepts any number above the last accepted one: for lossy
+	// channels (plain publish–subscribe) and for senders that number
+	// their messages by clock, where numbers may be skipped but a message
+	// is never accepted twice or backwards. A number below the last one
+	// is a replay when it was accepted before (remembered for the last
+	// 64 numbers; older ones count as replays) and out of order otherwise.
+	Monotonic
+)
+
+// ErrMisrouted marks an envelope whose signed target is not where it was
+// delivered (a valid message replayed onto another channel); a
+// deliverable check that returns it has the envelope counted as Misrouted.
+var ErrMisrouted = errors.New("mipp: misrouted envelope")
+
+// Verifier checks envelopes from trusted origins: the COSE_Sign1
+// structure, the ML-DSA-65 signature, the timestamp window and the
+// sequence order of each channel (origin, target). Every refusal is
+// counted. It is safe for concurrent use.
+type Verifier struct {
+	// Window bounds |timestamp − reference time| of an accepted message.
+	Window time.Duration
+
+	mu    sync.Mutex
+	keys  map[string]*mldsa65.PublicKey
+	last  map[[2]string]uint64
+	seen  map[[2]string]uint64 // bit k: number last−k was accepted (Monotonic)
+	stats Stats
+}
+
+// NewVerifier returns a Verifier that trusts no origin yet.
+func NewVerifier(window time.Duration) *Verifier {
+	return &Verifier{Window: window, keys: map[string]*mldsa65.PublicKey{}, last: map[[2]string]uint64{}, seen: map[[2]string]uint64{}}
+}
+
+// Trust adds an origin and its verification key.
+func (v *Verifier) Trust(origin string, pk *mldsa65.PublicKey) error {
+	if pk == nil {
+		return fmt.Errorf("mipp: nil key for %q", origin)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if _, dup := v.keys[origin]; dup {
+		return fmt.Errorf("mipp: origin %q trusted twice", origin)
+	}
+	v.keys[origin] = pk
+	return nil
+}
+
+// Trusted reports whether origin has a key.
+func (v *Verifier) Trusted(origin string) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	_, ok := v.keys[origin]
+	return ok
+}
+
+// Last returns the last sequence number accepted on a channel.
+func (v *Verifier) Last(origin, target string) uint64 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.last[[2]string{origin, target}]
+}
+
+// Stats returns the counters.
+func (v *Verifier) Stats() Stats {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.stats
+}
+
+// Open verifies an envelope: structure, origin key, signature, timestamp
+// within Window of ref, and the channel's order; then, when deliverable
+// is not nil, that the message can be delivered (an error there counts
+// as Misrouted when it wraps ErrMisrouted, as NoTarget otherwise, and
+// does not consume the sequence number). An accepted message consumes its
+// sequence number and counts as delivered. A rejected envelope is
+// counted and returned as an error wrapping ErrMalformed,
+// ErrUnknownOrigin, ErrForged, ErrMisrouted or describing the replay,
+// gap, staleness or missing target.
+func (v *Verifier) Open(env []byte, ref time.Time, order Order, deliverable func(Message) error) (Message, error) {
+	m, signed, sig, err := Parse(env)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if err != nil {
+		v.stats.Malformed++
+		return Message{}, err
+	}
+	pk, ok := v.keys[m.Origin]
+	if !ok {
+		v.stats.UnknownOrigin++
+		return Message{}, fmt.Errorf("%w %q", ErrUnknownOrigin, m.Origin)
+	}
+	if !mldsa65.Verify(pk, signed, nil, sig) {
+		v.stats.Forged++
+		return Message{}, fmt.Errorf("%w: message %d from %q", ErrForged, m.Sequence, m.Origin)
+	}
+	if d := m.Timestamp.Sub(ref); d > v.Window || d < -v.Window {
+		v.stats.Stale++
+		return Message{}, fmt.Errorf("mipp: message %d from %q is stale (%v from the reference time)", m.Sequence, m.Origin, d)
+	}
+	ch := [2]string{m.Origin, m.Target}
+	switch last := v.last[ch]; {
+	case order == Monotonic && m.Sequence < last && last-m.Sequence < 64 && v.seen[ch]&(1<<(last-m.Sequence)) == 0:
+		v.stats.OutOfOrder++
+		return Message{}, fmt.Errorf("mipp: out of order: message %d from %q to %q after %d", m.Sequence, m.Origin, m.Target, last)
+	case m.Sequence <= last:
+		v.stats.Replayed++
+		return Message{}, fmt.Errorf("mipp: replay: message %d from %q to %q (last accepted %d)", m.Sequence, m.Origin, m.Target, last)
+	case order == Strict && m.Sequence > last+1:
+		v.stats.OutOfOrder++
+		return Message{}, fmt.Errorf("mipp: out of order: message %d from %q to %q after %d", m.Sequence, m.Origin, m.Target, last)
+	}
+	if deliverable != nil {
+		if err := deliverable(m); err != nil {
+			if errors.Is(err, ErrMisrouted) {
+				v.stats.Misrouted++
+			} else {
+				v.stats.NoTarget++
+			}
+			return Message{}, err
+		}
+	}
+	if shift := m.Sequence - v.last[ch]; shift >= 64 {
+		v.seen[ch] = 1
+	} else {
+		v.seen[ch] = v.seen[ch]<<shift | 1
+	}
+	v.last[ch] = m.Sequence
+	v.stats.Delivered++
+	return m, nil
 }
 
 // Bus delivers verified messages to per-module inboxes (buffered channels).
 // It is safe for concurrent use.
 type Bus struct {
-	// Window bounds |timestamp − now| of an accepted message.
-	Window time.Duration
 	// Now is the bus clock (time.Now when nil).
 	Now func() time.Time
 
+	v     *Verifier
 	mu    sync.Mutex
-	keys  map[string]*mldsa65.PublicKey
-	last  map[string]uint64
 	inbox map[string]chan Message
-	stats Stats
 }
 
 // NewBus returns an empty bus with a one-minute timestamp window.
 func NewBus() *Bus {
-	return &Bus{Window: time.Minute, keys: map[string]*mldsa65.PublicKey{}, last: map[string]uint64{}, inbox: map[string]chan Message{}}
+	return &Bus{v: NewVerifier(time.Minute), inbox: map[string]chan Message{}}
 }
 
 // Register adds a module: its verification key and an inbox of depth messages.
 func (b *Bus) Register(name string, pk *mldsa65.PublicKey, depth int) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, dup := b.keys[name]; dup {
+	if err := b.v.Trust(name, pk); err != nil {
 		return fmt.Errorf("mipp: module %q registered twice", name)
 	}
-	b.keys[name], b.inbox[name] = pk, make(chan Message, depth)
+	b.inbox[name] = make(chan Message, depth)
 	return nil
 }
 
@@ -241,66 +386,32 @@ func (b *Bus) Inbox(name string) <-chan Message {
 }
 
 // Stats returns the counters.
-func (b *Bus) Stats() Stats {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.stats
-}
+func (b *Bus) Stats() Stats { return b.v.Stats() }
 
-// Send verifies an envelope and delivers it to its target's inbox,
-// blocking while the inbox is full (until ctx ends). A rejected envelope
-// is counted and returned as an error wrapping ErrMalformed,
-// ErrUnknownOrigin, ErrForged or describing the replay, gap, staleness or
-// missing target.
+// Send verifies an envelope (strict order per origin and target, a
+// one-minute window around the bus clock) and delivers it to its target's
+// inbox, blocking while the inbox is full (until ctx ends). A rejected
+// envelope is counted and returned as an error (see Verifier.Open).
 func (b *Bus) Send(ctx context.Context, env []byte) error {
-	m, signed, sig, err := Parse(env)
-	b.mu.Lock()
-	if err != nil {
-		b.stats.Malformed++
-		b.mu.Unlock()
-		return err
-	}
-	pk, ok := b.keys[m.Origin]
-	if !ok {
-		b.stats.UnknownOrigin++
-		b.mu.Unlock()
-		return fmt.Errorf("%w %q", ErrUnknownOrigin, m.Origin)
-	}
-	if !mldsa65.Verify(pk, signed, nil, sig) {
-		b.stats.Forged++
-		b.mu.Unlock()
-		return fmt.Errorf("%w: message %d from %q", ErrForged, m.Sequence, m.Origin)
-	}
 	now := time.Now()
 	if b.Now != nil {
 		now = b.Now()
 	}
-	if d := m.Timestamp.Sub(now); d > b.Window || d < -b.Window {
-		b.stats.Stale++
-		b.mu.Unlock()
-		return fmt.Errorf("mipp: message %d from %q is stale (%v from now)", m.Sequence, m.Origin, d)
-	}
-	switch last := b.last[m.Origin]; {
-	case m.Sequence <= last:
-		b.stats.Replayed++
-		b.mu.Unlock()
-		return fmt.Errorf("mipp: replay: message %d from %q (last accepted %d)", m.Sequence, m.Origin, last)
-	case m.Sequence > last+1:
-		b.stats.OutOfOrder++
-		b.mu.Unlock()
-		return fmt.Errorf("mipp: out of order: message %d from %q after %d", m.Sequence, m.Origin, last)
-	}
-	in, ok := b.inbox[m.Target]
-	if !ok {
-		b.stats.NoTarget++
-		b.mu.Unlock()
-		return fmt.Errorf("mipp: no module %q", m.Target)
+	var in chan Message
+	m, err := b.v.Open(env, now, Strict, func(m Message) error {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		var ok bool
+		if in, ok = b.inbox[m.Target]; !ok {
+			return fmt.Errorf("mipp: no module %q", m.Target)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	// The sequence is consumed here, so a message whose delivery is
 	// cancelled below cannot be replayed later.
-	b.last[m.Origin] = m.Sequence
-	b.stats.Delivered++
-	b.mu.Unlock()
 	select {
 	case in <- m:
 		return nil

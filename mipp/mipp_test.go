@@ -143,3 +143,60 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestMonotonic: a lossy channel accepts gaps, refuses replays and
+// classifies a late number as out of order.
+func TestMonotonic(t *testing.T) {
+	a := NewIdentity("node-a", seed(4))
+	v := NewVerifier(time.Minute)
+	if err := v.Trust("node-a", a.PublicKey()); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	env := func(seq uint64) []byte {
+		e, err := SealMessage(a.sk, Message{Origin: "node-a", Target: "hb", Timestamp: now, Sequence: seq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	open := func(seq uint64) error { _, err := v.Open(env(seq), now, Monotonic, nil); return err }
+	for _, s := range []uint64{5, 9, 200} {
+		if err := open(s); err != nil {
+			t.Fatalf("seq %d: %v", s, err)
+		}
+	}
+	if err := open(200); err == nil {
+		t.Error("replay of 200 accepted")
+	}
+	if err := open(150); err == nil {
+		t.Error("late 150 accepted")
+	}
+	if err := open(9); err == nil {
+		t.Error("replay of 9 accepted")
+	}
+	if err := open(201); err != nil {
+		t.Fatal(err)
+	}
+	if err := open(200); err == nil {
+		t.Error("replay of 200 after 201 accepted")
+	}
+	if err := open(199); err == nil {
+		t.Error("late 199 accepted")
+	}
+	st := v.Stats()
+	if st.Delivered != 4 || st.Replayed != 3 || st.OutOfOrder != 2 {
+		// Replays: 200, 9 (older than the 64-number window) and 200 again;
+		// out of order: 150 and 199 (unseen numbers within the window).
+		t.Errorf("stats %+v: want 4 delivered, 3 replayed, 2 out of order", st)
+	}
+	if _, err := v.Open(env(202), now.Add(2*time.Minute), Monotonic, nil); err == nil {
+		t.Error("message two minutes before the reference time accepted")
+	}
+	if _, err := v.Open(env(203), now, Monotonic, func(Message) error { return ErrMisrouted }); !errors.Is(err, ErrMisrouted) || v.Stats().Misrouted != 1 {
+		t.Errorf("misrouted: %v %+v", err, v.Stats())
+	}
+	if err := open(203); err != nil {
+		t.Errorf("a misrouted copy must not consume the number: %v", err)
+	}
+}

@@ -112,12 +112,13 @@ type PlasticityConfig struct {
 
 // FederationConfig configures FederatedNodeLearning.
 type FederationConfig struct {
-	// Nodes is the federation size, this node included (1: alone).
+	// Nodes is the number of nodes `mec run` starts (1: this process
+	// alone; N > 1: N `mec node` processes federated through an embedded
+	// NATS server, see package federation). A `mec node` takes its
+	// federation from its roster and ignores it.
 	Nodes int `yaml:"nodes" json:"nodes"`
 	// Round is the number of ticks between federated averages.
 	Round int `yaml:"round" json:"round"`
-	// Noise is the standard deviation of the peers' observation noise.
-	Noise float64 `yaml:"noise" json:"noise"`
 }
 
 // CausalityConfig configures MetaCausality.
@@ -242,6 +243,18 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
+// InitialW returns the initial semantic weights W: w_init on the
+// diagonal of the d×d matrix (the public starting point every node of a
+// federation shares).
+func (c *Config) InitialW() []float64 {
+	d := c.Features
+	w := make([]float64, d*d)
+	for k := 0; k < d; k++ {
+		w[k*d+k] = c.Plasticity.WInit
+	}
+	return w
+}
+
 // FusionConfig returns the fusion configuration with the Ising
 // Hamiltonian filled in when set.
 func (c *Config) FusionConfig() fusion.Config {
@@ -266,7 +279,7 @@ func (c *Config) Validate() error {
 		"step.min": c.Step.Min, "step.max": c.Step.Max, "step.exponent": c.Step.Exponent,
 		"grounding.mu": c.Grounding.Mu, "grounding.omega": c.Grounding.Omega, "grounding.h": c.Grounding.H,
 		"grounding.kappa": c.Grounding.Kappa, "plasticity.tau": c.Plasticity.Tau, "plasticity.w_max": c.Plasticity.WMax,
-		"plasticity.eta": c.Plasticity.Eta, "plasticity.w_init": c.Plasticity.WInit, "federation.noise": c.Federation.Noise,
+		"plasticity.eta": c.Plasticity.Eta, "plasticity.w_init": c.Plasticity.WInit,
 		"reflexive.h_target": c.Reflexive.HTarget, "reflexive.gain": c.Reflexive.Gain,
 		"reflexive.gamma_min": c.Reflexive.GammaMin, "reflexive.gamma_max": c.Reflexive.GammaMax,
 		"meta.step": c.Meta.Step, "meta.trust": c.Meta.Trust, "meta.min": c.Meta.Min, "meta.max": c.Meta.Max,
@@ -298,8 +311,8 @@ func (c *Config) Validate() error {
 	if !(c.Plasticity.Tau > 0) || !(c.Plasticity.WMax > 0) || c.Plasticity.Eta < 0 || math.Abs(c.Plasticity.WInit) > c.Plasticity.WMax {
 		bad("plasticity: want tau > 0, w_max > 0, eta ≥ 0 and |w_init| ≤ w_max")
 	}
-	if c.Federation.Nodes < 1 || c.Federation.Nodes > 64 || c.Federation.Round < 1 || c.Federation.Noise < 0 {
-		bad("federation: want 1 ≤ nodes ≤ 64, round ≥ 1, noise ≥ 0")
+	if c.Federation.Nodes < 1 || c.Federation.Nodes > 64 || c.Federation.Round < 1 {
+		bad("federation: want 1 ≤ nodes ≤ 64 and round ≥ 1")
 	}
 	if c.Causality.Window < 6 || c.Causality.Window > 4096 {
 		bad("causality.window %d: want 6..4096", c.Causality.Window)
@@ -315,6 +328,27 @@ func (c *Config) Validate() error {
 		if p != "kappa" && p != "eta" {
 			bad("meta.params: %q: want kappa or eta", p)
 		}
+	}
+	// Caps on the CMA-ES work of one meta-optimisation (it runs on the
+	// tick path): population × dimension vectors per generation, and
+	// iterations generations. Each cap is raised by its environment
+	// variable (a positive integer).
+	metaCap := func(env string, def int) int {
+		var v int
+		if s := os.Getenv(env); s != "" {
+			if _, err := fmt.Sscan(s, &v); err != nil || v < 1 {
+				bad("%s=%q: want a positive integer", env, s)
+				return def
+			}
+			return v
+		}
+		return def
+	}
+	if m := metaCap("MEC_META_MAX_POPULATION", 1000); c.Meta.Population > m {
+		bad("meta.population %d: more than the limit of %d (raise it with MEC_META_MAX_POPULATION)", c.Meta.Population, m)
+	}
+	if m := metaCap("MEC_META_MAX_ITERATIONS", 10000); c.Meta.Iterations > m {
+		bad("meta.iterations %d: more than the limit of %d (raise it with MEC_META_MAX_ITERATIONS)", c.Meta.Iterations, m)
 	}
 	if c.Checkpoint.Every < 1 || c.Checkpoint.Keep < 1 {
 		bad("checkpoint: want every ≥ 1 and keep ≥ 1")

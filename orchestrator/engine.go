@@ -45,8 +45,8 @@ type Engine interface {
 type EngineStep struct {
 	// HCoh is the coherence entropy, DHCohDt its rate of change.
 	HCoh, DHCohDt float64
-	// PhaseDiff is |φ_ψ − φ_S|.
-	PhaseDiff float64
+	// PhaseDiff is |φ_ψ − φ_S|; Phase the signed φ_ψ − φ_S in (−π, π].
+	PhaseDiff, Phase float64
 	// ECoh is the coherence functional, R the order parameter.
 	ECoh, R float64
 	// RateHz is the spiking network's firing rate over the step.
@@ -112,7 +112,7 @@ func (f *FusionEngine) Step(ctx context.Context) (EngineStep, error) {
 	if err != nil && len(m.Violations) == 0 {
 		return EngineStep{}, err
 	}
-	st := EngineStep{HCoh: m.HCoh, DHCohDt: m.DHCohDt, PhaseDiff: m.PhaseDiff, ECoh: m.ECoh, R: m.R,
+	st := EngineStep{HCoh: m.HCoh, DHCohDt: m.DHCohDt, PhaseDiff: m.PhaseDiff, Phase: m.Phase, ECoh: m.ECoh, R: m.R,
 		RateHz: m.RateHz, NormDrift: m.NormDrift, VMaxMV: m.VMaxMV, Recalibrated: m.Recalibrated}
 	if err != nil {
 		if j, ok := err.(interface{ Unwrap() []error }); ok {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"math/rand/v2"
+	"math/cmplx"
 	"slices"
 	"strings"
 	"time"
@@ -79,7 +79,6 @@ var owners = map[string][]string{
 	"phi.z":          {ContextualGrounding},
 	"s.field":        {SemanticPlasticity},
 	"theta.w":        {SemanticPlasticity, FederatedNodeLearning},
-	"fed.peers":      {FederatedNodeLearning},
 	"fed.drift":      {FederatedNodeLearning},
 	"theta.causal":   {MetaCausality},
 	"gov.history":    {MetaCausality},
@@ -87,12 +86,12 @@ var owners = map[string][]string{
 }
 
 // apply writes v at path in s after checking ownership and size.
-func (s *State) apply(origin, path string, v []float64, d, nodes, window int) error {
+func (s *State) apply(origin, path string, v []float64, d, window int) error {
 	if !slices.Contains(owners[path], origin) {
 		return fmt.Errorf("%s may not write %q", origin, path)
 	}
 	want := map[string]int{"psi.prob": d, "psi.bins": 2 * d, "s.rate": 1, "theta.coupling": 3, "phi.z": 2 * d,
-		"s.field": d, "theta.w": d * d, "fed.peers": (nodes - 1) * d * d, "fed.drift": 1,
+		"s.field": d, "theta.w": d * d, "fed.drift": 1,
 		"theta.causal": len(causalSeries) * len(causalSeries), "gov.governance": 8}[path]
 	m := len(causalSeries)
 	if path == "gov.history" {
@@ -117,8 +116,6 @@ func (s *State) apply(origin, path string, v []float64, d, nodes, window int) er
 		s.Field = slices.Clone(v)
 	case "theta.w":
 		s.Theta.W = slices.Clone(v)
-	case "fed.peers":
-		s.Gov.Peers = slices.Clone(v)
 	case "fed.drift":
 		s.Gov.FedDrift = v[0]
 	case "theta.causal":
@@ -160,6 +157,7 @@ var metricDocs = map[string]string{
 	"h_coh":                "QuantumFusion: coherence entropy H_coh of ψ (0: basis state, 1: uniform)",
 	"dh_coh_dt":            "QuantumFusion: dH_coh/dt over the fusion step",
 	"phase_diff":           "QuantumFusion: |φ_ψ − φ_S|, the phase of ⟨F[S], ψ⟩",
+	"phase":                "QuantumFusion: φ_ψ − φ_S (signed)",
 	"e_coh":                "QuantumFusion: coherence functional E_coh",
 	"r":                    "QuantumFusion: order parameter r of ψ",
 	"rate_hz":              "QuantumFusion: firing rate of the spiking network (Hz)",
@@ -172,8 +170,15 @@ var metricDocs = map[string]string{
 	"phase_order":          "ContextualGrounding: Kuramoto order parameter of Φ",
 	"plasticity_error":     "SemanticPlasticity: ‖f_Q − f_S‖²",
 	"w_norm":               "SemanticPlasticity: Frobenius norm of W",
-	"federated_drift":      "FederatedNodeLearning: max over nodes of ‖W_node − W̄‖_F",
-	"federated_nodes":      "FederatedNodeLearning: federation size",
+	"federated_drift":      "FederatedNodeLearning: max_j ‖W_j − W̄‖_F over the public parameters of the nodes averaged in the last round (0 alone)",
+	"federated_nodes":      "FederatedNodeLearning: nodes averaged in the last round (this one included)",
+	"federated_eta":        "FederatedNodeLearning: consensus step η of the last round (clamped to the graph's stability bound)",
+	"federated_rate":       "FederatedNodeLearning: predicted contraction of the disagreement per round, max_{k≥2} |1 − ηλ_k|",
+	"dp_epsilon":           "FederatedNodeLearning: this node's running differential-privacy ε (0 without DP)",
+	"phase_consensus":      "QuantumFusion: the federation's consensus phase φ̄ (federated nodes)",
+	"phase_offset":         "QuantumFusion: φ_i − φ̄, this node's phase offset from the consensus",
+	"phase_outlier":        "QuantumFusion: 1 while this node is farther than ε_φ from φ̄ (decoupled)",
+	"phase_resync":         "QuantumFusion: 1 on the tick the ACE resynchronised ψ's phase to φ̄",
 	"causal_n_to_q":        "MetaCausality: Granger influence of the firing rate on H_coh",
 	"causal_q_to_n":        "MetaCausality: Granger influence of H_coh on the firing rate",
 	"causal_max":           "MetaCausality: largest off-diagonal Granger influence",
@@ -186,6 +191,7 @@ var metricDocs = map[string]string{
 	"l_int":                "Governance: L_int = E_div + λ_H·H_coh + λ_G·(1 − C)",
 	"e_div":                "Governance: E_div = Σ_{i<j} ‖f_i − f_j‖²",
 	"decision_rollback":    "Governance: 1 when the tick is rolled back",
+	"rules_suspended":      "Governance: rules not evaluated because their module is isolated",
 	"ledger_commit_lag_ms": "BlockchainTelemetry: longest append-to-durable time of the previous tick (ms)",
 	"ledger_size":          "BlockchainTelemetry: records in the ledger",
 	"compliance":           "orchestrator: satisfied / evaluated rules over the committed ticks before this one",
@@ -201,10 +207,13 @@ func knownMetric(name string) bool {
 	return ok || strings.HasPrefix(name, "rule.")
 }
 
-// quantumFusion steps the fusion engine.
+// quantumFusion steps the fusion engine and, in a federation, takes part
+// in the phase consensus.
 type quantumFusion struct {
-	eng Engine
-	d   int
+	eng   Engine
+	d     int
+	fed   Federation
+	every uint64 // publish the phase every this many ticks
 }
 
 func (m *quantumFusion) Name() string { return QuantumFusion }
@@ -223,8 +232,36 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (mipp.Message,
 	if err != nil {
 		return mipp.Message{}, err
 	}
-	prob, bins := Fold(m.eng.Psi(), m.d)
 	var u Update
+	if m.fed != nil {
+		pr, err := m.fed.Phase(tel.Tick, r.Phase, tel.Tick%max(m.every, 1) == 0)
+		if err != nil {
+			return mipp.Message{}, err
+		}
+		u.Metric("phase_consensus", pr.Mean)
+		u.Metric("phase_offset", pr.Offset)
+		u.Metric("phase_outlier", float64(boolU64(pr.Outlier)))
+		resync := 0.0
+		if pr.Outlier {
+			// The node's ACE resynchronises it: ψ turns by −(φ_i − φ̄), a
+			// global phase (|ψ|² is unchanged), which moves arg⟨F[S], ψ⟩
+			// onto the consensus; on decoupling the ACE also recalibrates.
+			psi := slices.Clone(m.eng.Psi())
+			rot := cmplx.Rect(1, -pr.Offset)
+			for i := range psi {
+				psi[i] *= rot
+			}
+			if err := m.eng.Load(psi); err != nil {
+				return mipp.Message{}, fmt.Errorf("phase resynchronisation: %w", err)
+			}
+			if pr.Decoupled {
+				m.eng.Recalibrate()
+			}
+			resync = 1
+		}
+		u.Metric("phase_resync", resync)
+	}
+	prob, bins := Fold(m.eng.Psi(), m.d)
 	u.Write("psi.prob", prob)
 	u.Write("psi.bins", packC(bins))
 	u.Write("s.rate", []float64{r.RateHz})
@@ -232,7 +269,7 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (mipp.Message,
 		u.Write("theta.coupling", []float64{a, b, g})
 	}
 	volt, res := float64(r.VoltageViolations), float64(r.ResonanceViolations)
-	for k, v := range map[string]float64{"h_coh": r.HCoh, "dh_coh_dt": r.DHCohDt, "phase_diff": r.PhaseDiff, "e_coh": r.ECoh,
+	for k, v := range map[string]float64{"h_coh": r.HCoh, "dh_coh_dt": r.DHCohDt, "phase_diff": r.PhaseDiff, "phase": r.Phase, "e_coh": r.ECoh,
 		"r": r.R, "rate_hz": r.RateHz, "norm_drift": r.NormDrift, "v_max_mv": r.VMaxMV,
 		"voltage_violations": volt, "resonance_violations": res, "ace_recalibrated": float64(boolU64(r.Recalibrated))} {
 		u.Metric(k, v)
@@ -284,57 +321,39 @@ func (m *semanticPlasticity) Step(_ context.Context, tel *Telemetry) (mipp.Messa
 	return reply(&u), nil
 }
 
-// federatedNodeLearning runs federated averaging of W.
+// federatedNodeLearning averages W with the other nodes of the
+// federation (package federation) every Round ticks; alone it measures a
+// drift of 0.
 type federatedNodeLearning struct {
-	cfg  FederationConfig
-	p    Plasticity
-	seed uint64
+	cfg FederationConfig
+	fed Federation
 }
 
 func (m *federatedNodeLearning) Name() string { return FederatedNodeLearning }
 
-func (m *federatedNodeLearning) Step(_ context.Context, tel *Telemetry) (mipp.Message, error) {
-	s := tel.State
-	d := len(s.Prob)
-	dd := d * d
-	n := m.cfg.Nodes
-	x := normalise(s.Prob)
-	peers := slices.Clone(s.Gov.Peers)
-	for j := 0; j < n-1; j++ {
-		rng := rand.New(rand.NewPCG(m.seed, tel.Tick*uint64(n)+uint64(j)))
-		xj := make([]float64, d)
-		for k := range xj {
-			xj[k] = math.Max(0, x[k]+m.cfg.Noise*rng.NormFloat64())
-		}
-		m.p.Learn(peers[j*dd:(j+1)*dd], normalise(xj), s.Theta.Eta, tel.Dt)
-	}
-	// W̄ over every node (this one first); drift = max ‖W_node − W̄‖_F.
-	mean := slices.Clone(s.Theta.W)
-	for j := 0; j < n-1; j++ {
-		for i := range mean {
-			mean[i] += peers[j*dd+i]
-		}
-	}
-	for i := range mean {
-		mean[i] /= float64(n)
-	}
-	drift := math.Sqrt(sqdist(s.Theta.W, mean))
-	for j := 0; j < n-1; j++ {
-		drift = math.Max(drift, math.Sqrt(sqdist(peers[j*dd:(j+1)*dd], mean)))
-	}
+func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.Message, error) {
 	var u Update
-	if n > 1 {
-		if tel.Tick%uint64(m.cfg.Round) == 0 {
-			u.Write("theta.w", mean)
-			for j := 0; j < n-1; j++ {
-				copy(peers[j*dd:(j+1)*dd], mean)
-			}
-		}
-		u.Write("fed.peers", peers)
+	if m.fed == nil {
+		u.Write("fed.drift", []float64{0})
+		u.Metric("federated_drift", 0)
+		u.Metric("federated_nodes", 1)
+		return reply(&u), nil
 	}
-	u.Write("fed.drift", []float64{drift})
-	u.Metric("federated_drift", drift)
-	u.Metric("federated_nodes", float64(n))
+	if tel.Tick%uint64(m.cfg.Round) != 0 {
+		u.Metric("federated_drift", tel.State.Gov.FedDrift) // the last round's
+		return reply(&u), nil
+	}
+	res, err := m.fed.Round(ctx, tel.Tick/uint64(m.cfg.Round), tel.State.Theta.W)
+	if err != nil {
+		return mipp.Message{}, err
+	}
+	u.Write("theta.w", res.Theta)
+	u.Write("fed.drift", []float64{res.Drift})
+	u.Metric("federated_drift", res.Drift)
+	u.Metric("federated_nodes", float64(len(res.Members)))
+	u.Metric("federated_eta", res.Eta)
+	u.Metric("federated_rate", res.Rate)
+	u.Metric("dp_epsilon", res.Epsilon)
 	return reply(&u), nil
 }
 
@@ -417,7 +436,13 @@ func (m *governanceModule) Name() string { return Governance }
 
 func (m *governanceModule) Step(_ context.Context, tel *Telemetry) (mipp.Message, error) {
 	s := tel.State
-	res := m.cons.Evaluate(tel.Metrics)
+	var isolated []string
+	for _, iso := range s.Gov.Isolated {
+		if s.IsIsolated(iso.Module) {
+			isolated = append(isolated, iso.Module)
+		}
+	}
+	res := m.cons.Evaluate(tel.Metrics, isolated...)
 	fq, fs, fp := Features(s.Prob, s.Field, s.Z)
 	ediv := Divergence(fq, fs, fp)
 	h := tel.Metrics["h_coh"]
@@ -431,14 +456,19 @@ func (m *governanceModule) Step(_ context.Context, tel *Telemetry) (mipp.Message
 	rollback := res.Rollback || health < m.cons.TauSafe
 	var u Update
 	u.Write("gov.governance", []float64{res.C, health, st, ds, l, ediv,
-		float64(s.Gov.Satisfied + uint64(res.Satisfied)), float64(s.Gov.Evaluated + uint64(len(res.Outcomes)))})
+		float64(s.Gov.Satisfied + uint64(res.Satisfied)), float64(s.Gov.Evaluated + uint64(len(res.Outcomes)-res.Suspended))})
 	for k, v := range map[string]float64{"c": res.C, "health": health, "stability": st, "dstability_dt": ds,
 		"l_int": l, "e_div": ediv, "decision_rollback": float64(boolU64(rollback))} {
 		u.Metric(k, v)
 	}
 	for _, o := range res.Outcomes {
+		if o.Suspended {
+			u.Metric("rule."+o.Rule.Name, -1) // suspended: its module is isolated
+			continue
+		}
 		u.Metric("rule."+o.Rule.Name, float64(boolU64(o.OK)))
 	}
+	u.Metric("rules_suspended", float64(res.Suspended))
 	return reply(&u), nil
 }
 

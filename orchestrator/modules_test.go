@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/governance"
 	"github.com/prismai/mec/internal/cbor"
 	"github.com/prismai/mec/ledger"
@@ -105,7 +106,7 @@ func step(t *testing.T, m Module, s *State, tick uint64, metrics map[string]floa
 		t.Fatal(err)
 	}
 	for _, p := range cbor.SortedKeys(u.Writes) {
-		if err := s.apply(m.Name(), p, u.Writes[p], len(s.Prob), 1+len(s.Gov.Peers)/max(1, len(s.Prob)*len(s.Prob)), 32); err != nil {
+		if err := s.apply(m.Name(), p, u.Writes[p], len(s.Prob), 32); err != nil {
 			t.Fatalf("%s: %v", m.Name(), err)
 		}
 	}
@@ -162,38 +163,121 @@ func TestGroundingAndPlasticityModules(t *testing.T) {
 		t.Errorf("plasticity error %v → %v: f_S does not learn f_Q", pe[0], pe[59])
 	}
 	// Modules write only their own parts of Ξ.
-	if err := s.apply(ContextualGrounding, "theta.w", make([]float64, 16), 4, 1, 32); err == nil {
+	if err := s.apply(ContextualGrounding, "theta.w", make([]float64, 16), 4, 32); err == nil {
 		t.Error("ContextualGrounding wrote Θ.W")
 	}
-	if err := s.apply(SemanticPlasticity, "s.field", make([]float64, 3), 4, 1, 32); err == nil {
+	if err := s.apply(SemanticPlasticity, "s.field", make([]float64, 3), 4, 32); err == nil {
 		t.Error("wrong-sized write accepted")
 	}
+}
+
+// fakeFederation stands for package federation: it averages W with one
+// peer that holds W + peer, and reports a fixed phase consensus.
+type fakeFederation struct {
+	peer         []float64
+	rounds       []uint64
+	consensus    float64
+	eps          float64
+	out          bool
+	ticks, marks []uint64
+	rolledTo     []uint64
+	published    int
+}
+
+func (f *fakeFederation) Round(_ context.Context, r uint64, w []float64) (*federation.RoundResult, error) {
+	f.rounds = append(f.rounds, r)
+	out := make([]float64, len(w))
+	d := 0.0
+	for i := range w {
+		out[i] = w[i] + f.peer[i]/2
+		d += (w[i] - out[i]) * (w[i] - out[i])
+	}
+	return &federation.RoundResult{Round: r, Theta: out, Members: []string{"a", "b"}, Eta: 1, Drift: math.Sqrt(d), Epsilon: 0.5}, nil
+}
+
+func (f *fakeFederation) Phase(_ uint64, phi float64, publish bool) (*federation.PhaseResult, error) {
+	if publish {
+		f.published++
+	}
+	off := federationAngle(phi - f.consensus)
+	out := math.Abs(off) > f.eps
+	res := &federation.PhaseResult{Mean: f.consensus, Nodes: 2, Offset: off, Outlier: out, Decoupled: out && !f.out, Rejoined: !out && f.out}
+	f.out = out
+	return res, nil
+}
+
+func federationAngle(x float64) float64 { return math.Remainder(x, 2*math.Pi) }
+
+func (f *fakeFederation) Tick(t uint64) { f.ticks = append(f.ticks, t) }
+func (f *fakeFederation) Mark(t uint64) { f.marks = append(f.marks, t) }
+func (f *fakeFederation) RolledBack(_ context.Context, at, to, toRound uint64, _ string) error {
+	f.rolledTo = append(f.rolledTo, to)
+	return nil
 }
 
 func TestFederatedNodeLearning(t *testing.T) {
 	s := testState(4)
 	s.Theta.W[0] = 0.5
-	one := &federatedNodeLearning{cfg: FederationConfig{Nodes: 1, Round: 5}, p: Plasticity{Tau: 0.1, WMax: 4}, seed: 1}
+	one := &federatedNodeLearning{cfg: FederationConfig{Nodes: 1, Round: 5}}
 	for tick := uint64(1); tick <= 10; tick++ {
 		u := step(t, one, s, tick, nil)
-		if u.Metrics["federated_drift"] != 0 || u.Writes["fed.peers"] != nil {
-			t.Fatalf("single node: drift %v, peers %v", u.Metrics["federated_drift"], u.Writes["fed.peers"])
+		if u.Metrics["federated_drift"] != 0 || u.Metrics["federated_nodes"] != 1 || u.Writes["theta.w"] != nil {
+			t.Fatalf("single node: %+v", u)
 		}
 	}
-	// Three nodes: peers learn from noisy inputs and drift apart; every
-	// round they are replaced by the mean.
-	s.Gov.Peers = append(slices.Clone(s.Theta.W), s.Theta.W...)
-	three := &federatedNodeLearning{cfg: FederationConfig{Nodes: 3, Round: 4, Noise: 0.05}, p: Plasticity{Tau: 0.1, WMax: 4}, seed: 1}
-	for tick := uint64(1); tick <= 4; tick++ {
-		u := step(t, three, s, tick, nil)
-		if d := u.Metrics["federated_drift"]; !(d > 0) {
-			t.Fatalf("tick %d: drift %v with noisy peers", tick, d)
-		}
-		if tick == 4 {
-			if !slices.Equal(s.Gov.Peers[:16], s.Theta.W) || !slices.Equal(s.Gov.Peers[16:], s.Theta.W) {
-				t.Fatal("after a round the nodes do not share W̄")
+	// With a federation, every Round ticks W is averaged (here with one
+	// peer 1 above on W[0]) and the drift is what the round measured.
+	fed := &fakeFederation{peer: make([]float64, 16)}
+	fed.peer[0] = 1
+	two := &federatedNodeLearning{cfg: FederationConfig{Round: 4}, fed: fed}
+	for tick := uint64(1); tick <= 8; tick++ {
+		u := step(t, two, s, tick, nil)
+		if tick%4 != 0 {
+			if len(u.Writes) != 0 {
+				t.Fatalf("tick %d is not a round tick but wrote %v", tick, u.Writes)
 			}
+			continue
 		}
+		if u.Metrics["federated_nodes"] != 2 || u.Metrics["dp_epsilon"] != 0.5 || !(u.Metrics["federated_drift"] > 0) {
+			t.Fatalf("tick %d: metrics %v", tick, u.Metrics)
+		}
+	}
+	if !slices.Equal(fed.rounds, []uint64{1, 2}) {
+		t.Errorf("rounds %v, want [1 2] (tick/round)", fed.rounds)
+	}
+	if s.Theta.W[0] != 1.5 { // 0.5 → 1 → 1.5
+		t.Errorf("W[0] = %v after two rounds, want 1.5", s.Theta.W[0])
+	}
+	if s.Gov.FedDrift != 0.5 {
+		t.Errorf("Γ's fed drift %v, want 0.5", s.Gov.FedDrift)
+	}
+}
+
+// TestPhaseResync: a node whose phase leaves the consensus by more than
+// ε_φ is decoupled and its ACE turns ψ back onto φ̄ (a global phase:
+// |ψ|² unchanged), then it rejoins.
+func TestPhaseResync(t *testing.T) {
+	eng := newFakeEngine(3)
+	for k := range eng.psi {
+		eng.psi[k] = complex(1/math.Sqrt(8), 0)
+	}
+	fed := &fakeFederation{consensus: -1, eps: 0.5}
+	m := &quantumFusion{eng: eng, d: 4, fed: fed, every: 2}
+	s := testState(4)
+	s.Dt, s.Theta.Gamma = 0, 0 // the fake engine leaves ψ as it is
+	u := step(t, m, s, 1, nil) // the fake engine reports phase 0: 1 rad from the consensus
+	if u.Metrics["phase_outlier"] != 1 || u.Metrics["phase_resync"] != 1 || u.Metrics["phase_offset"] != 1 {
+		t.Fatalf("metrics %v", u.Metrics)
+	}
+	for k, z := range eng.Psi() {
+		if math.Abs(cmplx.Phase(z)-(-1)) > 1e-12 || math.Abs(cmplx.Abs(z)-1/math.Sqrt(8)) > 1e-15 {
+			t.Fatalf("ψ[%d] = %v after the resync, want phase −1 and modulus unchanged", k, z)
+		}
+	}
+	fed.consensus = 0.1
+	u = step(t, m, s, 2, nil)
+	if u.Metrics["phase_outlier"] != 0 || u.Metrics["phase_resync"] != 0 || fed.published != 1 {
+		t.Fatalf("after rejoining: metrics %v, published %d (want once, on tick 2)", u.Metrics, fed.published)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 
+	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/governance"
 	"github.com/prismai/mec/internal/cbor"
@@ -37,6 +38,24 @@ var builtinRules = []governance.Rule{
 // nonIsolable modules keep running whatever happens: the ledger must keep
 // recording and governance must keep deciding.
 var nonIsolable = []string{Governance, BlockchainTelemetry}
+
+// Federation connects the runtime to the other nodes of a federation;
+// *federation.Node implements it. Without one the runtime is a single
+// node (federated drift 0).
+type Federation interface {
+	// Round runs learning round r on this node's parameters W.
+	Round(ctx context.Context, r uint64, w []float64) (*federation.RoundResult, error)
+	// Phase reports this node's fusion phase at a tick (publishing it
+	// when publish is set) and returns the consensus.
+	Phase(tick uint64, phi float64, publish bool) (*federation.PhaseResult, error)
+	// Tick tells the federation the committed tick.
+	Tick(tick uint64)
+	// Mark remembers the public state at a checkpointed tick.
+	Mark(tick uint64)
+	// RolledBack tells the federation that the node rolled back from tick
+	// at to the checkpoint of tick to (learning round toRound).
+	RolledBack(ctx context.Context, at, to, toRound uint64, reason string) error
+}
 
 // Checkpoint is a snapshot of the full runtime state.
 type Checkpoint struct {
@@ -72,6 +91,13 @@ type Rollback struct {
 	Sealed uint64
 	// Index is the ledger index of the "rollback" record.
 	Index uint64
+	// Escalation is 0 for a first violation and grows by one each time the
+	// same rule breaks again right after a restore — before the run is
+	// past the tick that failed before by more than that rollback's
+	// isolation: the isolation lasts isolate_ticks·2^level ticks and the
+	// coupling α, γ is halved per level after the ACE recalibration,
+	// instead of looping through the same rollback.
+	Escalation int
 }
 
 // TickReport is what Tick returns.
@@ -112,17 +138,21 @@ type Orchestrator struct {
 	inbox   <-chan mipp.Message
 	prev    map[string]float64
 
-	checkpoints []*Checkpoint
-	fired       []bool
-	rollbacks   []Rollback
-	metaRuns    []MetaRun
-	committed   []committedTick
-	executed    uint64
-	evalSat     uint64
-	evalTotal   uint64
-	reflex      []time.Duration
-	started     time.Time
-	sealWait    time.Duration
+	checkpoints   []*Checkpoint
+	fired         []bool
+	rollbacks     []Rollback
+	metaRuns      []MetaRun
+	committed     []committedTick
+	executed      uint64
+	evalSat       uint64
+	evalTotal     uint64
+	evalSuspended uint64
+	maxMembers    int
+	reflex        []time.Duration
+	started       time.Time
+	sealWait      time.Duration
+
+	fed Federation
 
 	// Test hooks.
 	seal      func(name, target string, body []byte) ([]byte, error)
@@ -158,10 +188,10 @@ func New(ctx context.Context, cfg Config, eng Engine, rec *Recorder, sealWait ti
 	d := cfg.Features
 	pl := cfg.Plasticity.Plasticity
 	o.modules = []Module{
-		&quantumFusion{eng: eng, d: d},
+		&quantumFusion{eng: eng, d: d, every: uint64(cfg.Federation.Round)},
 		&contextualGrounding{osc: cfg.Grounding.Oscillators},
 		&semanticPlasticity{p: pl},
-		&federatedNodeLearning{cfg: cfg.Federation, p: pl, seed: cfg.Seed},
+		&federatedNodeLearning{cfg: cfg.Federation},
 		&metaCausality{window: cfg.Causality.Window},
 		&reflexiveFeedback{cfg: cfg.Reflexive},
 		&governanceModule{cons: o.cons, w: cfg.Dynamics},
@@ -194,16 +224,10 @@ func (o *Orchestrator) initialState() *State {
 	a, b, g := o.eng.Coupling()
 	s := &State{Dt: o.cfg.Step.Dt(fusion.CoherenceEntropy(psi)), Prob: prob, Bins: bins, Field: make([]float64, d)}
 	s.Theta = Theta{Alpha: a, Beta: b, Gamma: g, Kappa: o.cfg.Grounding.Kappa, Eta: o.cfg.Plasticity.Eta,
-		W: make([]float64, d*d), Causal: make([]float64, len(causalSeries)*len(causalSeries))}
-	for k := 0; k < d; k++ {
-		s.Theta.W[k*d+k] = o.cfg.Plasticity.WInit
-	}
+		W: o.cfg.InitialW(), Causal: make([]float64, len(causalSeries)*len(causalSeries))}
 	s.Z = make([]complex128, d)
 	for k := range s.Z {
 		s.Z[k] = cmplx.Rect(0.1, 2*math.Pi*float64(k)/float64(d))
-	}
-	for j := 1; j < o.cfg.Federation.Nodes; j++ {
-		s.Gov.Peers = append(s.Gov.Peers, s.Theta.W...)
 	}
 	s.Gov.C, s.Gov.Health = 1, 1
 	return s
@@ -228,6 +252,27 @@ func (o *Orchestrator) Checkpoints() []*Checkpoint { return slices.Clone(o.check
 
 // Rollbacks returns every rollback so far.
 func (o *Orchestrator) Rollbacks() []Rollback { return slices.Clone(o.rollbacks) }
+
+// SetFederation joins the runtime to a federation (before the first
+// tick): FederatedNodeLearning averages W with the other nodes every
+// federation.round ticks, QuantumFusion takes part in the phase
+// consensus, and checkpoints and rollbacks are reported to it.
+func (o *Orchestrator) SetFederation(f Federation) {
+	o.fed = f
+	for _, m := range o.modules {
+		switch m := m.(type) {
+		case *quantumFusion:
+			m.fed = f
+		case *federatedNodeLearning:
+			m.fed = f
+		}
+	}
+	if f != nil {
+		for _, cp := range o.checkpoints {
+			f.Mark(cp.Tick)
+		}
+	}
+}
 
 // Bus returns the message bus.
 func (o *Orchestrator) Bus() *mipp.Bus { return o.bus }
@@ -318,7 +363,7 @@ func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
 		ran = append(ran, name)
 		for _, path := range cbor.SortedKeys(upd.Writes) {
 			v := upd.Writes[path]
-			if err := st.apply(name, path, v, o.cfg.Features, o.cfg.Federation.Nodes, o.cfg.Causality.Window); err != nil {
+			if err := st.apply(name, path, v, o.cfg.Features, o.cfg.Causality.Window); err != nil {
 				fails = append(fails, failure{name, err})
 				continue
 			}
@@ -349,9 +394,14 @@ func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
 		rep.Failures = append(rep.Failures, f.err.Error())
 	}
 	for _, r := range o.cons.Rules {
-		o.evalTotal++
-		if decision.Metrics["rule."+r.Name] == 1 {
+		switch decision.Metrics["rule."+r.Name] {
+		case 1:
 			o.evalSat++
+			o.evalTotal++
+		case -1: // suspended: its module is isolated
+			o.evalSuspended++
+		default:
+			o.evalTotal++
 		}
 	}
 	if decision.Metrics["decision_rollback"] == 1 {
@@ -364,6 +414,9 @@ func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
 		return rep, nil
 	}
 	st.Tick = n
+	if o.fed != nil {
+		o.fed.Tick(n)
+	}
 	st.Time += st.Dt
 	st.Dt = o.cfg.Step.Dt(metrics["h_coh"])
 	d := o.cfg.Features
@@ -372,6 +425,7 @@ func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
 		st.Gov.Probs = slices.Clone(st.Gov.Probs[len(st.Gov.Probs)-w:])
 	}
 	o.prev = metrics
+	o.maxMembers = max(o.maxMembers, int(metrics["federated_nodes"]))
 	o.committed = append(o.committed, committedTick{tick: n, hcoh: metrics["h_coh"], drift: metrics["federated_drift"],
 		c: metrics["c"], dt: metrics["dt"], lint: metrics["l_int"], stability: metrics["stability"], ediv: metrics["e_div"]})
 	if k := o.cfg.Meta.Every; k > 0 && n%uint64(k) == 0 {
@@ -446,8 +500,8 @@ func (o *Orchestrator) diagnose(decision Update, metrics map[string]float64, fai
 	}
 	for i := range o.cons.Rules {
 		r := &o.cons.Rules[i]
-		if decision.Metrics["rule."+r.Name] == 1 {
-			continue
+		if v := decision.Metrics["rule."+r.Name]; v == 1 || v == -1 {
+			continue // satisfied, or suspended
 		}
 		x, ok := metrics[r.Metric]
 		if !ok {
@@ -515,6 +569,9 @@ func (o *Orchestrator) checkpoint(ctx context.Context) error {
 		return fmt.Errorf("orchestrator: checkpoint: %w", err)
 	}
 	o.checkpoints = append(o.checkpoints, &Checkpoint{Tick: o.st.Tick, Bytes: b, Digest: dg, Index: idx, metrics: maps.Clone(o.prev)})
+	if o.fed != nil {
+		o.fed.Mark(o.st.Tick)
+	}
 	if k := o.cfg.Checkpoint.Keep; len(o.checkpoints) > k {
 		o.checkpoints = slices.Clone(o.checkpoints[len(o.checkpoints)-k:])
 	}
@@ -606,26 +663,73 @@ func (o *Orchestrator) rollback(ctx context.Context, at uint64, reasons, culprit
 		return nil, err
 	}
 	rb := Rollback{At: at, To: cp.Tick, Reasons: reasons, Checkpoint: cp.Digest, Restored: restored, Sealed: cp.Sealed}
+	if k := len(o.rollbacks); k > 0 {
+		if prev := o.rollbacks[k-1]; at <= prev.At+uint64(o.cons.IsolateTicks)<<min(prev.Escalation, 16) &&
+			overlaps(reasonRules(reasons), reasonRules(prev.Reasons)) {
+			rb.Escalation = prev.Escalation + 1
+		}
+	}
+	isolate := uint64(o.cons.IsolateTicks) << min(rb.Escalation, 16)
 	for _, m := range culprits {
 		if slices.Contains(nonIsolable, m) || o.cons.IsolateTicks == 0 {
 			continue
 		}
-		o.st.isolate(m, o.st.Tick+uint64(o.cons.IsolateTicks))
+		o.st.isolate(m, o.st.Tick+isolate)
 		rb.Isolated = append(rb.Isolated, m)
 	}
 	rb.Alpha, rb.Gamma = o.eng.Recalibrate()
+	if rb.Escalation > 0 {
+		f := math.Ldexp(1, -min(rb.Escalation, 16))
+		rb.Alpha, rb.Gamma = rb.Alpha*f, rb.Gamma*f
+		_, beta, _ := o.eng.Coupling()
+		o.eng.SetCoupling(rb.Alpha, beta, rb.Gamma)
+	}
 	o.st.Theta.Alpha, o.st.Theta.Gamma = rb.Alpha, rb.Gamma
 	ev := telemetry.SystemEvent{Timestamp: time.Now(), Source: Governance, Kind: "rollback", Fields: map[string]telemetry.Value{
 		"failed_tick": telemetry.Num(float64(at)), "restored_tick": telemetry.Num(float64(cp.Tick)),
 		"reasons": telemetry.Str(strings.Join(reasons, "; ")), "isolated": telemetry.Str(strings.Join(rb.Isolated, ",")),
 		"isolate_ticks": telemetry.Num(float64(o.cons.IsolateTicks)),
 		"state_sha256":  telemetry.Str(hex.EncodeToString(cp.Digest[:])), "checkpoint_record": telemetry.Num(float64(cp.Index)),
-		"signed_tree_size": telemetry.Num(float64(cp.Sealed)), "ace_alpha": telemetry.Num(rb.Alpha), "ace_gamma": telemetry.Num(rb.Gamma)}}
+		"signed_tree_size": telemetry.Num(float64(cp.Sealed)), "ace_alpha": telemetry.Num(rb.Alpha), "ace_gamma": telemetry.Num(rb.Gamma),
+		"escalation": telemetry.Num(float64(rb.Escalation)), "isolated_ticks": telemetry.Num(float64(isolate))}}
 	idx, _, err := o.rec.Append(ctx, ev)
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: logging the rollback: %w", err)
 	}
 	rb.Index = idx
 	o.rollbacks = append(o.rollbacks, rb)
+	if o.fed != nil {
+		why := strings.Join(reasons, "; ")
+		if rb.Escalation > 0 {
+			why = fmt.Sprintf("escalation level %d (the violation recurred right after a restore): %s", rb.Escalation, why)
+		}
+		if err := o.fed.RolledBack(ctx, at, cp.Tick, cp.Tick/uint64(o.cfg.Federation.Round), why); err != nil {
+			return &rb, fmt.Errorf("orchestrator: telling the federation about the rollback: %w", err)
+		}
+	}
 	return &rb, nil
+}
+
+// reasonRules extracts the rule names from rollback reasons ("rule NAME:
+// ..."), and keeps the other reasons whole.
+func reasonRules(reasons []string) []string {
+	var out []string
+	for _, r := range reasons {
+		if rest, ok := strings.CutPrefix(r, "rule "); ok {
+			name, _, _ := strings.Cut(rest, ":")
+			out = append(out, name)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func overlaps(a, b []string) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
 }

@@ -81,10 +81,8 @@ type Gov struct {
 	// Probs is the window of f_Q the meta-optimiser replays, d per tick,
 	// oldest first.
 	Probs []float64
-	// Peers holds the weight matrices of the simulated federation peers,
-	// (nodes−1)·d² values.
-	Peers []float64
-	// FedDrift is the federated drift of the last tick.
+	// FedDrift is the federated drift of the last round: max_j ‖P_j − P̄‖
+	// over the public parameters of the live nodes it averaged (0 alone).
 	FedDrift float64
 	// Isolated lists the isolated modules, sorted by name.
 	Isolated []Isolation
@@ -118,7 +116,6 @@ func (s *State) Clone() *State {
 	c.Z = slices.Clone(s.Z)
 	c.Gov.History = slices.Clone(s.Gov.History)
 	c.Gov.Probs = slices.Clone(s.Gov.Probs)
-	c.Gov.Peers = slices.Clone(s.Gov.Peers)
 	c.Gov.Isolated = slices.Clone(s.Gov.Isolated)
 	return &c
 }
@@ -182,7 +179,7 @@ func (s *State) NonFinite() string {
 		v    []float64
 	}{
 		{"psi.prob", s.Prob}, {"s.field", s.Field}, {"theta.w", s.Theta.W}, {"theta.causal", s.Theta.Causal},
-		{"gov.history", s.Gov.History}, {"gov.probs", s.Gov.Probs}, {"fed.peers", s.Gov.Peers},
+		{"gov.history", s.Gov.History}, {"gov.probs", s.Gov.Probs},
 	}
 	for _, x := range vecs {
 		if !finiteVec(x.v) {
@@ -221,15 +218,15 @@ func finiteCVec(v []complex128) bool {
 }
 
 // stateMagic starts every encoded State; the last byte is the version.
-var stateMagic = []byte("MECXI\x00\x00\x01")
+var stateMagic = []byte("MECXI\x00\x00\x02")
 
 // MarshalBinary encodes the state. The encoding is canonical: equal
 // states (bit for bit, float bit patterns included) have equal encodings.
 //
-//	magic "MECXI\0\0\1", then big-endian: tick u64, time, dt, ψ, engine,
+//	magic "MECXI\0\0\2", then big-endian: tick u64, time, dt, ψ, engine,
 //	prob, bins, rate, field, α, β, γ, κ, η, W, causal, Z, C, health,
 //	S, dS/dt, L_int, E_div, satisfied u64, evaluated u64, history,
-//	probs, peers, fed drift, isolated {name, until u64}*
+//	probs, fed drift, isolated {name, until u64}*
 //
 // where floats are IEEE-754 bit patterns (u64), vectors are a u64 count
 // and the elements (complex numbers as re, im) and byte strings a u64
@@ -260,7 +257,6 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	e.u64(g.Evaluated)
 	e.f64s(g.History)
 	e.f64s(g.Probs)
-	e.f64s(g.Peers)
 	e.f64(g.FedDrift)
 	e.u64(uint64(len(g.Isolated)))
 	for _, iso := range g.Isolated {
@@ -298,7 +294,6 @@ func (s *State) UnmarshalBinary(b []byte) error {
 	g.Evaluated = d.u64()
 	g.History = d.f64s()
 	g.Probs = d.f64s()
-	g.Peers = d.f64s()
 	g.FedDrift = d.f64()
 	k := d.count(16)
 	for i := 0; i < k && d.err == nil; i++ {

@@ -28,7 +28,7 @@ func randState(rng *rand.Rand, d int) *State {
 		Prob: f(d), Bins: c(d), Rate: 31.25, Field: f(d), Z: c(d)}
 	s.Theta = Theta{Alpha: 40, Beta: 20, Gamma: 0.03, Kappa: 2, Eta: 4, W: f(d * d), Causal: f(16)}
 	s.Gov = Gov{C: 1, Health: 0.98, Stability: 0.8, DStability: -0.1, LInt: 0.2, EDiv: 0.01, Satisfied: 99, Evaluated: 100,
-		History: f(32), Probs: f(8 * d), Peers: f(2 * d * d), FedDrift: 0.01,
+		History: f(32), Probs: f(8 * d), FedDrift: 0.01,
 		Isolated: []Isolation{{"ContextualGrounding", 9}, {"QuantumFusion", 12}}}
 	return s
 }
@@ -58,7 +58,7 @@ func TestStateCodecBitExact(t *testing.T) {
 	if r.NonFinite() != "s.field" || s.Clone().NonFinite() != "s.field" {
 		t.Errorf("NonFinite = %q", r.NonFinite())
 	}
-	for _, bad := range [][]byte{nil, b[:7], b[:len(b)-1], append(append([]byte(nil), b...), 0), append([]byte("MECXI\x00\x00\x02"), b[8:]...)} {
+	for _, bad := range [][]byte{nil, b[:7], b[:len(b)-1], append(append([]byte(nil), b...), 0), append([]byte("MECXI\x00\x00\x01"), b[8:]...)} {
 		if err := new(State).UnmarshalBinary(bad); err == nil {
 			t.Errorf("accepted a corrupt snapshot of %d bytes", len(bad))
 		}
@@ -77,7 +77,7 @@ func TestUpdateCodec(t *testing.T) {
 	u.Metric("a", math.Inf(-1))
 	u.Write("theta.w", []float64{1, 2, 3})
 	u.Write("s.rate", []float64{31})
-	u.Write("fed.peers", nil)
+	u.Write("fed.drift", nil)
 	b := u.Marshal()
 	got, err := UnmarshalUpdate(b)
 	if err != nil {
