@@ -72,9 +72,9 @@ type groupState struct {
 	ownMax   uint64            // highest secagg round this node sent shares in
 	joined   uint64            // highest secagg round this process joined
 
-	sec      *secagg.Node
-	kexSent  bool
-	base     []float64
+	sec           *secagg.Node
+	kexSent       bool
+	base          []float64
 	model         []float64 // relay: M', the group model after the last round
 	lastDone      uint64    // relay: last learning round served
 	lastSurvivors []string  // relay: U of the last aggregation

@@ -31,7 +31,9 @@ import (
 func LedgerOrigin(federation, node string) string { return "mec/" + federation + "/" + node }
 
 // WitnessKeyName is the key name of a node's witness co-signatures.
-func WitnessKeyName(federation, node string) string { return LedgerOrigin(federation, node) + "/witness" }
+func WitnessKeyName(federation, node string) string {
+	return LedgerOrigin(federation, node) + "/witness"
+}
 
 // WitnessInterval is how often a node publishes a checkpoint at most.
 const WitnessInterval = time.Second
