@@ -2,7 +2,6 @@ package circuit
 
 import (
 	"fmt"
-	"slices"
 )
 
 // Fuse merges lowered gates into blocks of at most maxQubits qubits each
@@ -14,7 +13,11 @@ import (
 // diagonal gates stays diagonal. maxQubits < 2 returns the gates unchanged.
 //
 // The result applies the same unitary as the input, gate order respected on
-// every qubit.
+// every qubit. Fusion takes time and memory linear in len(gates): a gate
+// that joins one block is appended to it, and when a gate joins several
+// blocks their (sorted) gate lists are merged; the merged block spans more
+// qubits than each of its parts, so a gate takes part in at most maxQubits
+// merges.
 func Fuse(gates []Gate, maxQubits int) ([]Gate, error) {
 	if maxQubits < 2 {
 		return gates, nil
@@ -22,12 +25,13 @@ func Fuse(gates []Gate, maxQubits int) ([]Gate, error) {
 	if maxQubits > MaxDenseQubits {
 		return nil, fmt.Errorf("circuit: fusion block size %d: at most %d", maxQubits, MaxDenseQubits)
 	}
-	type block struct {
-		qubits uint64
-		gates  []int
-	}
+	type block = pendingBlock
 	var (
+		// pending blocks are pairwise disjoint (at most 64 of them), in
+		// the order in which they were last extended; that order decides
+		// the order in which commuting blocks are emitted.
 		pending []*block
+		hit     []*block
 		out     = make([]Gate, 0, len(gates))
 	)
 	emit := func(b *block) error {
@@ -42,61 +46,75 @@ func Fuse(gates []Gate, maxQubits int) ([]Gate, error) {
 		out = append(out, g)
 		return nil
 	}
+	// flush emits the pending blocks that overlap q, keeping the others
+	// in order.
+	flush := func(q uint64) error {
+		keep := pending[:0]
+		for _, b := range pending {
+			if b.qubits&q != 0 {
+				if err := emit(b); err != nil {
+					return err
+				}
+			} else {
+				keep = append(keep, b)
+			}
+		}
+		clear(pending[len(keep):])
+		pending = keep
+		return nil
+	}
 	for i := range gates {
 		q := gateQubits(&gates[i])
 		if popcount(q) > maxQubits {
 			// Too wide to fuse: flush what it touches, emit it alone.
-			keep := pending[:0]
-			for _, b := range pending {
-				if b.qubits&q != 0 {
-					if err := emit(b); err != nil {
-						return nil, err
-					}
-				} else {
-					keep = append(keep, b)
-				}
+			if err := flush(q); err != nil {
+				return nil, err
 			}
-			pending = keep
 			out = append(out, gates[i])
 			continue
 		}
 		union := q
-		var hit []*block
+		hit = hit[:0]
 		for _, b := range pending {
 			if b.qubits&q != 0 {
 				hit = append(hit, b)
 				union |= b.qubits
 			}
 		}
-		if popcount(union) <= maxQubits {
-			nb := &block{qubits: union}
-			for _, b := range hit {
-				nb.gates = append(nb.gates, b.gates...)
+		if popcount(union) > maxQubits {
+			if err := flush(q); err != nil {
+				return nil, err
 			}
-			// Blocks in hit are pairwise disjoint, so concatenating them keeps
-			// the order on every qubit; sorting restores program order.
-			slices.Sort(nb.gates)
-			nb.gates = append(nb.gates, i)
-			keep := pending[:0]
-			for _, b := range pending {
-				if b.qubits&q == 0 {
-					keep = append(keep, b)
-				}
-			}
-			pending = append(keep, nb)
+			pending = append(pending, &block{qubits: q, gates: []int{i}})
 			continue
 		}
+		// The gate joins the blocks it overlaps: one block is extended in
+		// place; several (pairwise disjoint, so interleaving them in
+		// program order keeps the order on every qubit) are merged.
+		var nb *block
+		switch len(hit) {
+		case 0:
+			nb = &block{gates: []int{i}}
+		case 1:
+			nb = hit[0]
+			nb.gates = append(nb.gates, i)
+		default:
+			n := 1
+			for _, b := range hit {
+				n += len(b.gates)
+			}
+			nb = &block{gates: mergeSorted(make([]int, 0, n), hit)}
+			nb.gates = append(nb.gates, i)
+		}
+		nb.qubits = union
 		keep := pending[:0]
 		for _, b := range pending {
-			if b.qubits&q != 0 {
-				if err := emit(b); err != nil {
-					return nil, err
-				}
-			} else {
+			if b.qubits&q == 0 {
 				keep = append(keep, b)
 			}
 		}
-		pending = append(keep, &block{qubits: q, gates: []int{i}})
+		clear(pending[len(keep):])
+		pending = append(keep, nb)
 	}
 	for _, b := range pending {
 		if err := emit(b); err != nil {
@@ -104,6 +122,31 @@ func Fuse(gates []Gate, maxQubits int) ([]Gate, error) {
 		}
 	}
 	return out, nil
+}
+
+// pendingBlock is a block Fuse is still extending.
+type pendingBlock struct {
+	qubits uint64
+	gates  []int // indices into the gates, ascending (program order)
+}
+
+// mergeSorted appends to dst the union of the ascending, pairwise disjoint
+// gate lists of blocks, ascending (a k-way merge; k ≤ MaxDenseQubits).
+func mergeSorted(dst []int, blocks []*pendingBlock) []int {
+	var heads [MaxDenseQubits]int
+	for {
+		best := -1
+		for j, b := range blocks {
+			if heads[j] < len(b.gates) && (best < 0 || b.gates[heads[j]] < blocks[best].gates[heads[best]]) {
+				best = j
+			}
+		}
+		if best < 0 {
+			return dst
+		}
+		dst = append(dst, blocks[best].gates[heads[best]])
+		heads[best]++
+	}
 }
 
 func popcount(x uint64) int {

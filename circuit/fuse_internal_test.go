@@ -1,0 +1,248 @@
+package circuit
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"testing"
+)
+
+// fuseQuadratic is Fuse as it was before issue 17 item 10 (each gate that
+// joined a block copied and re-sorted the block's gate list, quadratic in
+// the length of a block): the reference that the linear Fuse must match
+// gate for gate and bit for bit.
+func fuseQuadratic(gates []Gate, maxQubits int) ([]Gate, error) {
+	if maxQubits < 2 {
+		return gates, nil
+	}
+	type block struct {
+		qubits uint64
+		gates  []int
+	}
+	var (
+		pending []*block
+		out     = make([]Gate, 0, len(gates))
+	)
+	emit := func(b *block) error {
+		if len(b.gates) == 1 {
+			out = append(out, gates[b.gates[0]])
+			return nil
+		}
+		g, err := fuseBlock(gates, b.gates, b.qubits)
+		if err != nil {
+			return err
+		}
+		out = append(out, g)
+		return nil
+	}
+	for i := range gates {
+		q := gateQubits(&gates[i])
+		if popcount(q) > maxQubits {
+			keep := pending[:0]
+			for _, b := range pending {
+				if b.qubits&q != 0 {
+					if err := emit(b); err != nil {
+						return nil, err
+					}
+				} else {
+					keep = append(keep, b)
+				}
+			}
+			pending = keep
+			out = append(out, gates[i])
+			continue
+		}
+		union := q
+		var hit []*block
+		for _, b := range pending {
+			if b.qubits&q != 0 {
+				hit = append(hit, b)
+				union |= b.qubits
+			}
+		}
+		if popcount(union) <= maxQubits {
+			nb := &block{qubits: union}
+			for _, b := range hit {
+				nb.gates = append(nb.gates, b.gates...)
+			}
+			slices.Sort(nb.gates)
+			nb.gates = append(nb.gates, i)
+			keep := pending[:0]
+			for _, b := range pending {
+				if b.qubits&q == 0 {
+					keep = append(keep, b)
+				}
+			}
+			pending = append(keep, nb)
+			continue
+		}
+		keep := pending[:0]
+		for _, b := range pending {
+			if b.qubits&q != 0 {
+				if err := emit(b); err != nil {
+					return nil, err
+				}
+			} else {
+				keep = append(keep, b)
+			}
+		}
+		pending = append(keep, &block{qubits: q, gates: []int{i}})
+	}
+	for _, b := range pending {
+		if err := emit(b); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// randomGates returns count lowered gates on n qubits: dense and diagonal
+// one-qubit gates, cx/cz/swap/cp, ccx and cswap, some with extra positive
+// and negative controls.
+func randomGates(rng *rand.Rand, n, count int) []Gate {
+	names := []string{"h", "rx", "rz", "t", "sx", "cx", "cz", "cp", "swap", "crx", "ccx", "cswap", "U"}
+	out := make([]Gate, 0, count)
+	for len(out) < count {
+		name := names[rng.IntN(len(names))]
+		def, _ := LookupGate(name)
+		if def.NQubits > n {
+			continue
+		}
+		perm := rng.Perm(n)
+		op := Op{Kind: KindGate, Name: name, Qubits: perm[:def.NQubits]}
+		for range def.NParams {
+			op.Params = append(op.Params, rng.Float64()*6)
+		}
+		if extra := n - def.NQubits; extra > 0 && rng.IntN(8) == 0 {
+			op.Controls = perm[def.NQubits : def.NQubits+1]
+			if extra > 1 && rng.IntN(2) == 0 {
+				op.NegControls = perm[def.NQubits+1 : def.NQubits+2]
+			}
+		}
+		g, err := op.Lower()
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+func sameGates(t *testing.T, what string, got, want []Gate) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d gates, reference %d", what, len(got), len(want))
+	}
+	for i := range got {
+		g, w := &got[i], &want[i]
+		if !slices.Equal(g.Targets, w.Targets) || !slices.Equal(g.Controls, w.Controls) ||
+			!slices.Equal(g.NegControls, w.NegControls) || g.Diagonal != w.Diagonal || !slices.Equal(g.Matrix, w.Matrix) {
+			t.Fatalf("%s: gate %d differs from the reference:\n got %+v\nwant %+v", what, i, *g, *w)
+		}
+	}
+}
+
+// TestFuseMatchesReference: the linear Fuse gives exactly (bit for bit,
+// gate for gate) what the quadratic one did, on random circuits of 2–12
+// qubits at every block size, so fused results are unchanged.
+func TestFuseMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 17))
+	for _, n := range []int{2, 3, 4, 5, 7, 12} {
+		gates := randomGates(rng, n, 3000)
+		for f := 0; f <= MaxDenseQubits; f++ {
+			got, err := Fuse(gates, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := fuseQuadratic(gates, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameGates(t, fmt.Sprintf("%d qubits, fuse %d", n, f), got, want)
+		}
+	}
+}
+
+func heapAllocated() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// fuseWork returns the bytes allocated by fuse on gates: fusion's work
+// (copies of block lists, block matrices, the output) without timing it.
+func fuseWork(t *testing.T, fuse func([]Gate, int) ([]Gate, error), gates []Gate, f int) uint64 {
+	t.Helper()
+	runtime.GC()
+	before := heapAllocated()
+	if _, err := fuse(gates, f); err != nil {
+		t.Fatal(err)
+	}
+	return heapAllocated() - before
+}
+
+// TestFuseLinear is issue 17 item 10: fusing 4n gates does about 4 times
+// the work of fusing n (measured as bytes allocated, not as time), on 4
+// qubits, where one block can absorb the whole circuit (fuse 4), and on
+// random circuits at fuse 3 and 5. The quadratic reference does 10–16
+// times the work at 4n, which the test checks it can tell apart.
+func TestFuseLinear(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	const n = 5000
+	for _, c := range []struct{ qubits, fuse int }{{4, 4}, {4, 3}, {8, 5}, {12, 3}} {
+		long := randomGates(rng, c.qubits, 4*n)
+		short := long[:n]
+		ratio := float64(fuseWork(t, Fuse, long, c.fuse)) / float64(fuseWork(t, Fuse, short, c.fuse))
+		if ratio > 5 {
+			t.Errorf("%d qubits, fuse %d: %d gates take %.1f× the work of %d (linear: 4×)", c.qubits, c.fuse, 4*n, ratio, n)
+		}
+		if c.fuse == 4 && c.qubits == 4 {
+			old := float64(fuseWork(t, fuseQuadratic, long, c.fuse)) / float64(fuseWork(t, fuseQuadratic, short, c.fuse))
+			if old < 8 {
+				t.Errorf("the quadratic reference takes only %.1f× the work at 4n: the test cannot tell", old)
+			}
+			t.Logf("%d qubits, fuse %d: work ratio 4n/n = %.2f (quadratic reference %.2f)", c.qubits, c.fuse, ratio, old)
+		}
+	}
+}
+
+// BenchmarkFuse fuses the shapes of BenchmarkRandomCircuit (24 qubits,
+// 1257 gates) and a long 4-qubit circuit (100000 gates, one block can take
+// it all), with the linear Fuse and, as impl=quadratic, the reference.
+func BenchmarkFuse(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	cases := []struct {
+		name   string
+		gates  []Gate
+		fuses  []int
+		refToo bool
+	}{
+		{"random24", randomGates(rng, 24, 1257), []int{3, 4}, true},
+		{"long4", randomGates(rng, 4, 100000), []int{3, 4}, false},
+	}
+	for _, c := range cases {
+		for _, f := range c.fuses {
+			impls := []struct {
+				name string
+				fuse func([]Gate, int) ([]Gate, error)
+			}{{"linear", Fuse}}
+			if c.refToo {
+				impls = append(impls, struct {
+					name string
+					fuse func([]Gate, int) ([]Gate, error)
+				}{"quadratic", fuseQuadratic})
+			}
+			for _, im := range impls {
+				b.Run(fmt.Sprintf("%s/fuse=%d/impl=%s", c.name, f, im.name), func(b *testing.B) {
+					for b.Loop() {
+						if _, err := im.fuse(c.gates, f); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package sim_test
+
+import (
+	"context"
+	"math/cmplx"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/cpu"
+	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/sim"
+)
+
+// longCircuit is a random circuit of count gates on n qubits: the gates
+// of qasm-generated stress files (h, x, t, s, rz, cx, cz, ccx).
+func longCircuit(rng *rand.Rand, n, count int) *circuit.Circuit {
+	c := circuit.New(n)
+	c.Clbits = 0
+	for range count {
+		p := rng.Perm(n)
+		switch rng.IntN(8) {
+		case 0:
+			c.Append("h", nil, p[0])
+		case 1:
+			c.Append("x", nil, p[0])
+		case 2:
+			c.Append("t", nil, p[0])
+		case 3:
+			c.Append("s", nil, p[0])
+		case 4:
+			c.Append("rz", []float64{rng.Float64() * 6}, p[0])
+		case 5:
+			c.Append("cx", nil, p[0], p[1])
+		case 6:
+			c.Append("cz", nil, p[0], p[1])
+		default:
+			c.Append("ccx", nil, p[0], p[1], p[2])
+		}
+	}
+	return c
+}
+
+// TestFuseLongCircuit is issue 17 item 10: fusing a long circuit (5·10^4
+// gates on 4 qubits, where one block can absorb everything, and 2·10^4 on
+// 10 qubits) gives the state of the unfused run to 1e-9 at every block
+// size, in both precisions' engines (complex128 here).
+func TestFuseLongCircuit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 100))
+	be := cpu.New(cpu.Options{})
+	for _, sh := range []struct{ n, count int }{{4, 50000}, {10, 20000}} {
+		c := longCircuit(rng, sh.n, sh.count)
+		run := func(fuse int) []complex128 {
+			s := sim.NewWith(be, sim.Options{Precision: backend.Complex128, Fuse: fuse})
+			res, err := s.Run(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.State.Free()
+			v := make([]complex128, 1<<sh.n)
+			if err := res.State.Read(v); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		want := run(0)
+		for f := 2; f <= circuit.MaxDenseQubits; f++ {
+			got := run(f)
+			worst := 0.0
+			for i := range got {
+				worst = max(worst, cmplx.Abs(got[i]-want[i]))
+			}
+			if worst > 1e-9 {
+				t.Errorf("%d qubits, %d gates, fuse %d: state differs from the unfused run by %.3g", sh.n, sh.count, f, worst)
+			}
+		}
+	}
+}
