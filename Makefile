@@ -59,6 +59,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzImportNIR$$' -fuzztime $(FUZZTIME) ./devices/lava/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeResult$$' -fuzztime $(FUZZTIME) ./devices/qpu/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStatus$$' -fuzztime $(FUZZTIME) ./devices/qpu/
+	$(GO) test -run '^$$' -fuzz '^FuzzNodeConfig$$' -fuzztime $(FUZZTIME) ./ops/
 
 # Install the peer tools (root; idempotent).
 peers:
