@@ -59,7 +59,15 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzImportNIR$$' -fuzztime $(FUZZTIME) ./devices/lava/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeResult$$' -fuzztime $(FUZZTIME) ./devices/qpu/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStatus$$' -fuzztime $(FUZZTIME) ./devices/qpu/
+	$(GO) test -run '^$$' -fuzz '^FuzzServerRequest$$' -fuzztime $(FUZZTIME) ./devices/qpu/
 	$(GO) test -run '^$$' -fuzz '^FuzzNodeConfig$$' -fuzztime $(FUZZTIME) ./ops/
+
+# The race detector over the concurrent packages: the ledger (committer,
+# checkpointer, lock, readers beside a writer), the QPU server and client,
+# the Lava sidecar spawn path and the simulator's cancellation. CI runs it.
+.PHONY: test-race
+test-race:
+	$(GO) test -race -short -count=1 ./ledger/ ./devices/qpu/ ./devices/lava/ ./sim/
 
 # Install the peer tools (root; idempotent).
 peers:

@@ -106,6 +106,15 @@ func (s *Simulator) Apply(ctx context.Context, st backend.State, c *circuit.Circ
 
 func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x6d6563)) }
 
+// fuseChunk is the most lowered gates exec fuses and applies at once; a
+// longer run between measurements is fused in pieces of this many gates
+// (blocks do not span a piece boundary).
+const fuseChunk = 1 << 12
+
+// ctxEveryGateQubits is the state size from which exec checks its context
+// before every gate it applies.
+const ctxEveryGateQubits = 16
+
 func (s *Simulator) exec(ctx context.Context, st backend.State, ops []circuit.Op, rng *rand.Rand, res *Result) error {
 	var run []circuit.Gate
 	flush := func() error {
@@ -120,7 +129,9 @@ func (s *Simulator) exec(ctx context.Context, st backend.State, ops []circuit.Op
 			gs = circuit.AvoidLow(gs, st.Qubits(), h.FreeLowQubits(s.opts.Precision))
 		}
 		for i := range gs {
-			if i&63 == 0 {
+			// On large states one gate takes milliseconds: check before
+			// every one there, every 64th on small states.
+			if i&63 == 0 || st.Qubits() >= ctxEveryGateQubits {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
@@ -134,6 +145,11 @@ func (s *Simulator) exec(ctx context.Context, st backend.State, ops []circuit.Op
 		return nil
 	}
 	for i := range ops {
+		if i&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		op := &ops[i]
 		switch op.Kind {
 		case circuit.KindGate:
@@ -143,6 +159,14 @@ func (s *Simulator) exec(ctx context.Context, st backend.State, ops []circuit.Op
 			}
 			run = append(run, g)
 			res.Gates++
+			if len(run) >= fuseChunk {
+				// Fuse and apply long runs in pieces: the lowered gates
+				// held at once stay bounded and the context is checked
+				// between pieces.
+				if err := flush(); err != nil {
+					return err
+				}
+			}
 		case circuit.KindBarrier:
 			if err := flush(); err != nil {
 				return err
@@ -228,19 +252,25 @@ func TerminalMeasurements(c *circuit.Circuit) (body *circuit.Circuit, meas [][2]
 	for i := range last {
 		last[i] = -1
 	}
-	for i, op := range c.Ops {
+	// One pass over the ops and one copy, without allocating per op: the
+	// circuit may hold millions of them.
+	for i := range c.Ops {
+		op := &c.Ops[i]
 		if op.Kind == circuit.KindReset {
 			return nil, nil, false
 		}
 		if op.Kind == circuit.KindGate || op.Kind == circuit.KindMeasure {
-			for _, q := range op.AllQubits() {
-				last[q] = i
+			for _, qs := range [3][]int{op.Qubits, op.Controls, op.NegControls} {
+				for _, q := range qs {
+					last[q] = i
+				}
 			}
 		}
 	}
-	body = &circuit.Circuit{Qubits: c.Qubits, Clbits: c.Clbits}
+	body = &circuit.Circuit{Qubits: c.Qubits, Clbits: c.Clbits, Ops: make([]circuit.Op, 0, len(c.Ops))}
 	measured := make([]bool, c.Qubits)
-	for i, op := range c.Ops {
+	for i := range c.Ops {
+		op := &c.Ops[i]
 		if op.Kind == circuit.KindMeasure {
 			q := op.Qubits[0]
 			if measured[q] {
@@ -248,15 +278,18 @@ func TerminalMeasurements(c *circuit.Circuit) (body *circuit.Circuit, meas [][2]
 			}
 			measured[q] = true
 			meas = append(meas, [2]int{q, op.Clbit})
-			_ = i
 			continue
 		}
-		for _, q := range op.AllQubits() {
-			if measured[q] && op.Kind == circuit.KindGate {
-				return nil, nil, false
+		if op.Kind == circuit.KindGate {
+			for _, qs := range [3][]int{op.Qubits, op.Controls, op.NegControls} {
+				for _, q := range qs {
+					if measured[q] {
+						return nil, nil, false
+					}
+				}
 			}
 		}
-		body.Ops = append(body.Ops, op)
+		body.Ops = append(body.Ops, *op)
 	}
 	return body, meas, true
 }

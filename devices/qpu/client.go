@@ -3,6 +3,8 @@ package qpu
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,7 +83,24 @@ func NewClient(cfg Config) (*HTTPClient, error) {
 	if cfg.Kind == KindIBM && cfg.APIVersion == "" {
 		cfg.APIVersion = DefaultIBMAPIVersion
 	}
-	c := &HTTPClient{cfg: cfg, http: &http.Client{Timeout: cfg.Timeout}}
+	hc := &http.Client{Timeout: cfg.Timeout}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("qpu: CA file: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("qpu: CA file %s holds no PEM certificate", cfg.CAFile)
+		}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		hc.Transport = tr
+	}
+	c := &HTTPClient{cfg: cfg, http: hc}
 	for _, s := range []string{cfg.Token, cfg.APIKey, cfg.Instance} {
 		if s != "" {
 			c.secrets = append(c.secrets, s)

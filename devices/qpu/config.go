@@ -24,6 +24,7 @@ const (
 	EnvBasis      = "MEC_QPU_BASIS"    // comma-separated basis, e.g. "rz,sx,x,cx" or "rz,sx,x,ecr"
 	EnvCoupling   = "MEC_QPU_COUPLING" // coupling map edges "0-1,1-2,..." (A>B: native in that direction only); empty: all-to-all
 	EnvAPIVersion = "MEC_QPU_API_VERSION"
+	EnvCAFile     = "MEC_QPU_CA_FILE" // PEM certificates to trust for an https endpoint (e.g. `mec serve qpu`'s own)
 )
 
 // Kinds of endpoint.
@@ -55,6 +56,9 @@ type Config struct {
 	// Target is the basis and coupling map circuits are transpiled to; a
 	// nil Target sends circuits as they are (mec endpoints accept any).
 	Target *Target
+	// CAFile names PEM certificates to trust for an https:// URL, in
+	// addition to the system's (a self-signed `mec serve qpu --tls-cert`).
+	CAFile string
 	// Timeout bounds each HTTP request (default 30 s); PollInterval is the
 	// first wait between status polls (default 50 ms, doubling to 2 s).
 	Timeout      time.Duration
@@ -87,6 +91,7 @@ func FromEnv() (Config, error) {
 		Instance:   os.Getenv(EnvInstance),
 		Device:     os.Getenv(EnvDevice),
 		APIVersion: os.Getenv(EnvAPIVersion),
+		CAFile:     os.Getenv(EnvCAFile),
 	}
 	if c.URL == "" {
 		return c, fmt.Errorf("%w: set %s (and %s=ibm|mec, %s or %s)", ErrNotConfigured, EnvURL, EnvKind, EnvToken, EnvTokenFile)

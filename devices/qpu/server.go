@@ -1,16 +1,20 @@
 package qpu
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,12 +24,40 @@ import (
 	"github.com/prismai/mec/sim"
 )
 
-// ServerOptions configures a Server.
+// Defaults of ServerOptions.
+const (
+	DefaultQueueSize         = 16
+	DefaultMaxShots          = 1_000_000
+	DefaultMaxQubits         = 26
+	DefaultMaxPubs           = 16
+	DefaultMaxOps            = 1_000_000
+	DefaultMaxShotQubits     = 64 << 20
+	DefaultMaxResultBytes    = 64 << 20
+	DefaultMaxRequestBytes   = 4 << 20
+	DefaultMaxJobs           = 256
+	DefaultMaxRetainedBytes  = 256 << 20
+	DefaultMaxJobTime        = 10 * time.Minute
+	DefaultReadHeaderTimeout = 5 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultWriteTimeout      = 2 * time.Minute
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultMaxConns          = 64
+)
+
+// ServerOptions configures a Server. Zero fields take the defaults above;
+// each limit's error names the `mec serve qpu` flag that raises it.
 type ServerOptions struct {
 	// Backend is the local state-vector backend that samples ("" = default).
 	Backend string
-	// Token, when set, is the bearer token every request must carry.
+	// Token, when set, is a bearer token that authenticates as the client
+	// "default" (one shared token).
 	Token string
+	// Clients maps client names to their bearer tokens (see
+	// ReadClientsFile). A job belongs to the client that created it: only
+	// that client can read, cancel or delete it; other clients get 404.
+	// With neither Token nor Clients every request is anonymous and every
+	// job everybody's.
+	Clients map[string]string
 	// Device is the name reported as the job's backend (default "mec-<backend>").
 	Device string
 	// QueueSize bounds the jobs waiting to run (default 16); Workers is the
@@ -33,36 +65,121 @@ type ServerOptions struct {
 	QueueSize, Workers int
 	// MaxShots and MaxQubits bound one pub (defaults 1,000,000 and 26).
 	MaxShots, MaxQubits int
-	// MaxJobs bounds the jobs remembered; the oldest finished ones are
-	// forgotten first (default 1024).
-	MaxJobs int
+	// MaxPubs bounds the pubs of one job (default 16).
+	MaxPubs int
+	// MaxOps bounds the operations the job's circuits expand to, all pubs
+	// together (default 1,000,000); expansion stops at the limit.
+	MaxOps int
+	// MaxShotQubits bounds the sum over a job's pubs of shots × qubits
+	// (default 64 Mi).
+	MaxShotQubits int64
+	// MaxResultBytes bounds one job's result document (default 64 MiB).
+	MaxResultBytes int64
+	// MaxRequestBytes bounds a request body (default 4 MiB).
+	MaxRequestBytes int64
+	// MaxJobs bounds the jobs remembered, and MaxRetainedBytes the result
+	// bytes they hold together; the oldest finished jobs are forgotten
+	// first (defaults 256 and 256 MiB).
+	MaxJobs          int
+	MaxRetainedBytes int64
+	// MaxJobTime bounds one job's wall time, parsing and simulation
+	// together, once it runs (default 10 minutes).
+	MaxJobTime time.Duration
 	// Fuse is the simulator's gate-fusion size (default sim.DefaultFuse).
 	Fuse int
+
+	// ReadHeaderTimeout, ReadTimeout (the whole request, body included),
+	// WriteTimeout and IdleTimeout bound each connection of
+	// ListenAndServe (defaults 5 s, 30 s, 2 min, 2 min).
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// MaxConns bounds the connections ListenAndServe holds open at once
+	// (default 64); further connections are closed at once.
+	MaxConns int
+	// TLS, when set, makes ListenAndServe serve HTTPS with it (TLS 1.3
+	// at least; Go then offers the hybrid post-quantum key exchange
+	// X25519MLKEM768 first). It needs a certificate.
+	TLS *tls.Config
+	// Insecure lets ListenAndServe serve on an address that is not
+	// loopback without TLS or without a token. Without it that is refused.
+	Insecure bool
+}
+
+func (o *ServerOptions) setDefaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def64 := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.QueueSize, DefaultQueueSize)
+	def(&o.Workers, 1)
+	def(&o.MaxShots, DefaultMaxShots)
+	def(&o.MaxQubits, DefaultMaxQubits)
+	def(&o.MaxPubs, DefaultMaxPubs)
+	def(&o.MaxOps, DefaultMaxOps)
+	def64(&o.MaxShotQubits, DefaultMaxShotQubits)
+	def64(&o.MaxResultBytes, DefaultMaxResultBytes)
+	def64(&o.MaxRequestBytes, DefaultMaxRequestBytes)
+	def(&o.MaxJobs, DefaultMaxJobs)
+	def64(&o.MaxRetainedBytes, DefaultMaxRetainedBytes)
+	defDur(&o.MaxJobTime, DefaultMaxJobTime)
+	defDur(&o.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	defDur(&o.ReadTimeout, DefaultReadTimeout)
+	defDur(&o.WriteTimeout, DefaultWriteTimeout)
+	defDur(&o.IdleTimeout, DefaultIdleTimeout)
+	def(&o.MaxConns, DefaultMaxConns)
+	if o.Fuse == 0 {
+		o.Fuse = sim.DefaultFuse
+	}
 }
 
 // Server is mec's own QPU endpoint: the IBM Qiskit Runtime job API shape
 // (sampler program, version 2) in front of a local state-vector backend.
-// Jobs run asynchronously from a bounded queue and can be cancelled.
+//
+// The HTTP handler only authenticates, decodes the request (at most
+// MaxRequestBytes) and checks what needs no parsing (pubs, shots); the
+// OpenQASM is parsed, expanded (at most MaxOps operations) and simulated
+// by a worker, under the job's context (cancel, delete, MaxJobTime,
+// shutdown) and limits. A limit crossed while running fails the job with
+// a reason that names the limit. Jobs run asynchronously from a bounded
+// queue.
 type Server struct {
-	opts  ServerOptions
-	queue chan *job
+	opts   ServerOptions
+	queue  chan *job
+	tokens []clientToken
 
-	mu    sync.Mutex
-	jobs  map[string]*job
-	order []string
+	mu       sync.Mutex
+	jobs     map[string]*job
+	order    []string
+	retained int64 // result bytes of the remembered jobs
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
+type clientToken struct {
+	name  string
+	token []byte
+}
+
 type job struct {
 	id      string
+	owner   string
 	created time.Time
-	req     JobRequest
-	circs   []*circuit.Circuit
+	pubs    []Pub
 	shots   []int
 	seed    uint64
+	done    chan struct{} // closed when a worker is done with the job
 
 	mu     sync.Mutex
 	status string
@@ -77,36 +194,32 @@ func (j *job) snapshot() (status, reason string) {
 	return j.status, j.reason
 }
 
+func finished(status string) bool {
+	return status == StatusCancelled || status == StatusCompleted || status == StatusFailed
+}
+
 func (j *job) finish(status, reason string, result []byte) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.status == StatusCancelled || j.status == StatusCompleted || j.status == StatusFailed {
+	if finished(j.status) {
 		return
 	}
 	j.status, j.reason, j.result = status, reason, result
 }
 
+// progress sets the reason shown while the job runs.
+func (j *job) progress(reason string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.status == StatusRunning {
+		j.reason = reason
+	}
+}
+
 // NewServer starts the workers of a Server; Close (or cancelling ctx) stops
 // them, cancelling running jobs.
 func NewServer(ctx context.Context, opts ServerOptions) (*Server, error) {
-	if opts.QueueSize <= 0 {
-		opts.QueueSize = 16
-	}
-	if opts.Workers <= 0 {
-		opts.Workers = 1
-	}
-	if opts.MaxShots <= 0 {
-		opts.MaxShots = 1_000_000
-	}
-	if opts.MaxQubits <= 0 {
-		opts.MaxQubits = 26
-	}
-	if opts.MaxJobs <= 0 {
-		opts.MaxJobs = 1024
-	}
-	if opts.Fuse == 0 {
-		opts.Fuse = sim.DefaultFuse
-	}
+	opts.setDefaults()
 	// Check that the backend exists before taking jobs.
 	s0, err := sim.New(sim.Options{Backend: opts.Backend, Fuse: opts.Fuse})
 	if err != nil {
@@ -116,6 +229,23 @@ func NewServer(ctx context.Context, opts ServerOptions) (*Server, error) {
 		opts.Device = "mec-" + s0.Backend().Name()
 	}
 	s := &Server{opts: opts, queue: make(chan *job, opts.QueueSize), jobs: map[string]*job{}}
+	if opts.Token != "" {
+		s.tokens = append(s.tokens, clientToken{"default", []byte(opts.Token)})
+	}
+	names := make([]string, 0, len(opts.Clients))
+	for name := range opts.Clients {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := checkClient(name, opts.Clients[name]); err != nil {
+			return nil, fmt.Errorf("qpu server: %w", err)
+		}
+		if opts.Token != "" && name == "default" {
+			return nil, errors.New(`qpu server: client name "default" is taken by the shared token`)
+		}
+		s.tokens = append(s.tokens, clientToken{name, []byte(opts.Clients[name])})
+	}
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	for i := 0; i < opts.Workers; i++ {
 		s.wg.Add(1)
@@ -134,6 +264,9 @@ func (s *Server) Close() error {
 // Device is the device name the server reports.
 func (s *Server) Device() string { return s.opts.Device }
 
+// Authenticated reports whether requests must carry a token.
+func (s *Server) Authenticated() bool { return len(s.tokens) > 0 }
+
 func (s *Server) worker() {
 	defer s.wg.Done()
 	for {
@@ -143,18 +276,20 @@ func (s *Server) worker() {
 				select {
 				case j := <-s.queue:
 					j.finish(StatusCancelled, "server shutting down", nil)
+					close(j.done)
 				default:
 					return
 				}
 			}
 		case j := <-s.queue:
 			s.run(j)
+			close(j.done)
 		}
 	}
 }
 
 func (s *Server) run(j *job) {
-	ctx, cancel := context.WithCancel(s.ctx)
+	ctx, cancel := context.WithTimeoutCause(s.ctx, s.opts.MaxJobTime, errJobTime(s.opts.MaxJobTime))
 	defer cancel()
 	j.mu.Lock()
 	if j.status != StatusQueued {
@@ -163,56 +298,225 @@ func (s *Server) run(j *job) {
 	}
 	j.status, j.cancel = StatusRunning, cancel
 	j.mu.Unlock()
-	res, err := s.sample(ctx, j)
+	res, err := s.execute(ctx, j)
 	switch {
+	case err != nil && ctx.Err() != nil && context.Cause(ctx) != ctx.Err() && s.ctx.Err() == nil:
+		j.finish(StatusFailed, context.Cause(ctx).Error(), nil) // the job's time limit
 	case err != nil && ctx.Err() != nil:
 		j.finish(StatusCancelled, "cancelled", nil)
 	case err != nil:
 		j.finish(StatusFailed, err.Error(), nil)
 	default:
 		j.finish(StatusCompleted, "", res)
+		s.mu.Lock()
+		if s.jobs[j.id] == j {
+			s.retained += int64(len(res))
+			s.forgetOld()
+		}
+		s.mu.Unlock()
+	}
+	// A job deleted while it ran keeps no result.
+	s.mu.Lock()
+	gone := s.jobs[j.id] != j
+	s.mu.Unlock()
+	if gone {
+		j.mu.Lock()
+		j.result = nil
+		j.mu.Unlock()
 	}
 }
 
-// sample runs every pub and encodes the result document.
-func (s *Server) sample(ctx context.Context, j *job) ([]byte, error) {
-	type reg struct {
-		Samples []string `json:"samples"`
-		NumBits int      `json:"num_bits"`
+func errJobTime(d time.Duration) error {
+	return fmt.Errorf("the job ran longer than this server's limit of %v per job (mec serve qpu --max-job-time)", d)
+}
+
+// parsedPub is one pub ready to sample.
+type parsedPub struct {
+	c     *circuit.Circuit
+	shots int
+}
+
+// execute parses every pub under ctx and the job's limits, checks the
+// job's totals, samples every pub and encodes the result document.
+func (s *Server) execute(ctx context.Context, j *job) ([]byte, error) {
+	n := len(j.pubs)
+	pubs := make([]parsedPub, n)
+	opsLeft := s.opts.MaxOps
+	var shotQubits, resultBytes int64
+	for i, p := range j.pubs {
+		j.progress(fmt.Sprintf("parsing pub %d of %d", i+1, n))
+		c, err := qasm.ParseContext(ctx, p.Circuit, qasm.Options{Limits: qasm.Limits{
+			MaxFileBytes: s.opts.MaxRequestBytes, MaxIncludeBytes: 1, MaxOps: opsLeft,
+			MaxExpandDuration: s.opts.MaxJobTime}})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("pub %d: %s", i, s.describeParseError(err))
+		}
+		if c.Qubits > s.opts.MaxQubits {
+			return nil, fmt.Errorf("pub %d: %d qubits; this server takes at most %d (mec serve qpu --max-qubits)", i, c.Qubits, s.opts.MaxQubits)
+		}
+		if c.Clbits == 0 || !hasMeasure(c) {
+			return nil, fmt.Errorf("pub %d: the circuit has no measurements", i)
+		}
+		if c.Clbits > 64 {
+			return nil, fmt.Errorf("pub %d: %d classical bits; at most 64", i, c.Clbits)
+		}
+		opsLeft -= len(c.Ops)
+		shotQubits += int64(j.shots[i]) * int64(max(c.Qubits, 1))
+		if shotQubits > s.opts.MaxShotQubits {
+			return nil, fmt.Errorf("pubs 0 to %d: %d shots × qubits; this server takes at most %d per job (mec serve qpu --max-shot-qubits)", i, shotQubits, s.opts.MaxShotQubits)
+		}
+		resultBytes += int64(j.shots[i]) * int64(6+(c.Clbits+3)/4)
+		if resultBytes > s.opts.MaxResultBytes {
+			return nil, fmt.Errorf("pubs 0 to %d: the samples would take about %d bytes; this server returns at most %d per job (mec serve qpu --max-result-bytes)", i, resultBytes, s.opts.MaxResultBytes)
+		}
+		pubs[i] = parsedPub{c: c, shots: j.shots[i]}
 	}
-	type pubOut struct {
-		Data     map[string]reg `json:"data"`
-		Metadata map[string]any `json:"metadata"`
-	}
-	var outs []pubOut
-	for i, c := range j.circs {
+	out := &cappedBuffer{max: s.opts.MaxResultBytes}
+	out.WriteString(`{"results":[`)
+	for i, p := range pubs {
+		j.progress(fmt.Sprintf("simulating pub %d of %d", i+1, n))
 		sm, err := sim.New(sim.Options{Backend: s.opts.Backend, Fuse: s.opts.Fuse, Seed: j.seed + uint64(i)})
 		if err != nil {
 			return nil, err
 		}
-		counts, err := sm.Counts(ctx, c, j.shots[i])
+		values, err := shotValues(ctx, sm, p.c, p.shots, j.seed+uint64(i))
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return nil, fmt.Errorf("pub %d: %w", i, err)
 		}
-		samples := make([]string, 0, j.shots[i])
-		for _, k := range sim.SortedKeys(counts) {
-			h, err := sampleHex(k)
-			if err != nil {
-				return nil, err
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.WriteString(`{"data":{"c":{"samples":[`)
+		var h []byte
+		for k, v := range values {
+			if k&0xffff == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
 			}
-			for n := counts[k]; n > 0; n-- {
-				samples = append(samples, h)
+			if k == 0 || v != values[k-1] {
+				h = strconv.AppendUint(append(h[:0], `"0x`...), v, 16)
+				h = append(h, '"')
+			}
+			if k > 0 {
+				out.WriteByte(',')
+			}
+			out.Write(h)
+			if out.err != nil {
+				return nil, out.err
 			}
 		}
-		outs = append(outs, pubOut{
-			Data:     map[string]reg{"c": {Samples: samples, NumBits: c.Clbits}},
-			Metadata: map[string]any{"shots": j.shots[i], "circuit_metadata": map[string]any{}},
-		})
+		fmt.Fprintf(out, `],"num_bits":%d}},"metadata":{"shots":%d,"circuit_metadata":{}}}`, p.c.Clbits, p.shots)
 	}
-	return json.Marshal(map[string]any{
-		"results":  outs,
-		"metadata": map[string]any{"execution": map[string]any{"backend": s.opts.Device, "seed_simulator": j.seed}, "version": 2},
-	})
+	dev, _ := json.Marshal(s.opts.Device)
+	fmt.Fprintf(out, `],"metadata":{"execution":{"backend":%s,"seed_simulator":%d},"version":2}}`, dev, j.seed)
+	if out.err != nil {
+		return nil, out.err
+	}
+	return out.Bytes(), nil
+}
+
+// shotValues samples c shots times and returns each shot's classical
+// register as a number (clbit j is bit j), in ascending order: the
+// samples sim.Simulator.Counts gives for the same seed, without a map of
+// bit strings. Circuits whose measurements are all terminal are simulated
+// once and sampled (8 bytes a shot besides the state); others run one
+// trajectory per shot through Counts.
+func shotValues(ctx context.Context, sm *sim.Simulator, c *circuit.Circuit, shots int, seed uint64) ([]uint64, error) {
+	var values []uint64
+	if body, meas, ok := sim.TerminalMeasurements(c); ok {
+		res, err := sm.Run(ctx, body)
+		if err != nil {
+			return nil, err
+		}
+		outs, err := sim.Sample(res.State, shots, seed)
+		res.State.Free()
+		if err != nil {
+			return nil, err
+		}
+		for k, o := range outs {
+			var v uint64
+			for _, m := range meas {
+				v |= (o >> uint(m[0]) & 1) << uint(m[1])
+			}
+			outs[k] = v
+		}
+		values = outs
+	} else {
+		counts, err := sm.Counts(ctx, c, shots)
+		if err != nil {
+			return nil, err
+		}
+		values = make([]uint64, 0, shots)
+		for k, n := range counts {
+			v, err := strconv.ParseUint(k, 2, 64)
+			if err != nil {
+				return nil, fmt.Errorf("bad outcome %q", truncate(k, 70))
+			}
+			for ; n > 0; n-- {
+				values = append(values, v)
+			}
+		}
+	}
+	slices.Sort(values)
+	return values, nil
+}
+
+// describeParseError names the server's own limit when qasm stopped at
+// the operations budget (the job's limit, not qasm's environment).
+func (s *Server) describeParseError(err error) string {
+	var le *qasm.LimitError
+	if errors.As(err, &le) && le.Limit == "MaxOps" {
+		at := ""
+		var qe *qasm.Error
+		if errors.As(err, &qe) {
+			at = " at " + qe.Pos.String()
+		}
+		return fmt.Sprintf("%s%s: more than the %s left of this server's limit of %d operations per job (mec serve qpu --max-ops)", le.What, at, le.Max, s.opts.MaxOps)
+	}
+	return err.Error()
+}
+
+// cappedBuffer is a bytes.Buffer that stops growing at max bytes and
+// then reports the result limit.
+type cappedBuffer struct {
+	bytes.Buffer
+	max int64
+	err error
+}
+
+func (b *cappedBuffer) room(n int) bool {
+	if b.err == nil && int64(b.Len()+n) > b.max {
+		b.err = fmt.Errorf("the result is larger than this server's limit of %d bytes per job (mec serve qpu --max-result-bytes)", b.max)
+	}
+	return b.err == nil
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if !b.room(len(p)) {
+		return 0, b.err
+	}
+	return b.Buffer.Write(p)
+}
+
+func (b *cappedBuffer) WriteString(s string) (int, error) {
+	if !b.room(len(s)) {
+		return 0, b.err
+	}
+	return b.Buffer.WriteString(s)
+}
+
+func (b *cappedBuffer) WriteByte(c byte) error {
+	if !b.room(1) {
+		return b.err
+	}
+	return b.Buffer.WriteByte(c)
 }
 
 // ServeHTTP implements the job API:
@@ -223,14 +527,14 @@ func (s *Server) sample(ctx context.Context, j *job) ([]byte, error) {
 //	POST   /api/v1/jobs/{id}/cancel   cancel it (204)
 //	DELETE /api/v1/jobs/{id}          cancel and forget it (204)
 //
-// Errors are {"errors": [{"code": HTTP status, "message": ...}]}.
+// Errors are {"errors": [{"code": HTTP status, "message": ...}]}. A job of
+// another client is answered as a job that does not exist (404).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.opts.Token != "" {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) != 1 {
-			writeError(w, http.StatusUnauthorized, "missing or invalid bearer token")
-			return
-		}
+	client, ok := s.authenticate(r)
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="mec-qpu"`)
+		writeError(w, http.StatusUnauthorized, "missing or invalid bearer token")
+		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/api/v1/jobs")
 	if !ok {
@@ -244,18 +548,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusMethodNotAllowed, "use POST to create a job")
 			return
 		}
-		s.create(w, r)
+		s.create(w, r, client)
 	case len(parts) == 1 && r.Method == http.MethodGet:
-		s.status(w, parts[0])
+		s.status(w, parts[0], client)
 	case len(parts) == 1 && r.Method == http.MethodDelete:
-		s.cancelJob(w, parts[0], true)
+		s.cancelJob(w, parts[0], client, true)
 	case len(parts) == 2 && parts[1] == "results" && r.Method == http.MethodGet:
-		s.results(w, parts[0])
+		s.results(w, parts[0], client)
 	case len(parts) == 2 && parts[1] == "cancel" && r.Method == http.MethodPost:
-		s.cancelJob(w, parts[0], false)
+		s.cancelJob(w, parts[0], client, false)
 	default:
 		writeError(w, http.StatusNotFound, "no such endpoint")
 	}
+}
+
+// authenticate returns the client a request's bearer token names. Every
+// token is compared, in constant time, whatever matches.
+func (s *Server) authenticate(r *http.Request) (string, bool) {
+	if len(s.tokens) == 0 {
+		return "", true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || got == "" {
+		return "", false
+	}
+	name, found := "", 0
+	for _, t := range s.tokens {
+		if subtle.ConstantTimeCompare([]byte(got), t.token) == 1 {
+			name, found = t.name, 1
+		}
+	}
+	return name, found == 1
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {
@@ -270,26 +593,27 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func (s *Server) create(w http.ResponseWriter, r *http.Request) {
+// create checks what needs no parsing and queues the job.
+func (s *Server) create(w http.ResponseWriter, r *http.Request, client string) {
 	var req JobRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<20))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes))
 	if err := dec.Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than this server's limit of %d bytes (mec serve qpu --max-request-bytes)", s.opts.MaxRequestBytes))
+			return
+		}
 		writeError(w, http.StatusBadRequest, "invalid job request: "+err.Error())
 		return
 	}
-	if req.ProgramID != "sampler" {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("program_id %q: only \"sampler\" is available", req.ProgramID))
+	if msg := s.checkRequest(&req); msg != "" {
+		writeError(w, http.StatusBadRequest, msg)
 		return
 	}
-	if req.Params.Version != 0 && req.Params.Version != 2 {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("sampler version %d: only version 2 is available", req.Params.Version))
-		return
+	j := &job{id: newID(), owner: client, created: time.Now().UTC(), pubs: req.Params.Pubs, status: StatusQueued, done: make(chan struct{})}
+	for _, p := range req.Params.Pubs {
+		j.shots = append(j.shots, pubShots(&req, p))
 	}
-	if len(req.Params.Pubs) == 0 {
-		writeError(w, http.StatusBadRequest, "params.pubs is empty")
-		return
-	}
-	j := &job{id: newID(), created: time.Now().UTC(), req: req, status: StatusQueued}
 	if o := req.Params.Options; o != nil && o.Simulator != nil && o.Simulator.SeedSimulator != nil {
 		j.seed = *o.Simulator.SeedSimulator
 	} else {
@@ -298,44 +622,6 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		for _, x := range b {
 			j.seed = j.seed<<8 | uint64(x)
 		}
-	}
-	for i, p := range req.Params.Pubs {
-		if len(p.Params) > 0 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("pub %d: parameter values are not supported (bind them before sending)", i))
-			return
-		}
-		c, err := qasm.Parse(p.Circuit)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("pub %d: %v", i, err))
-			return
-		}
-		if c.Qubits > s.opts.MaxQubits {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("pub %d: %d qubits; this endpoint takes at most %d", i, c.Qubits, s.opts.MaxQubits))
-			return
-		}
-		if c.Clbits == 0 || !hasMeasure(c) {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("pub %d: the circuit has no measurements", i))
-			return
-		}
-		if c.Clbits > 64 {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("pub %d: %d classical bits; at most 64", i, c.Clbits))
-			return
-		}
-		shots := p.Shots
-		if shots == 0 && req.Params.Options != nil {
-			shots = req.Params.Options.DefaultShots
-		}
-		if shots == 0 {
-			shots = req.Params.Shots
-		}
-		if shots == 0 {
-			shots = 4096
-		}
-		if shots < 0 || shots > s.opts.MaxShots {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("pub %d: %d shots; allowed 1 to %d", i, shots, s.opts.MaxShots))
-			return
-		}
-		j.circs, j.shots = append(j.circs, c), append(j.shots, shots)
 	}
 	if s.ctx.Err() != nil {
 		writeError(w, http.StatusServiceUnavailable, "server shutting down")
@@ -347,7 +633,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.mu.Unlock()
 		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("job queue full (%d jobs waiting)", s.opts.QueueSize))
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("job queue full (%d jobs waiting; mec serve qpu --queue)", s.opts.QueueSize))
 		return
 	}
 	s.jobs[j.id] = j
@@ -357,15 +643,55 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, JobCreated{ID: j.id, Backend: s.opts.Device})
 }
 
-// forgetOld drops the oldest finished jobs beyond MaxJobs; s.mu is held.
+// checkRequest returns what is wrong with a request before any parsing
+// ("" if nothing is).
+func (s *Server) checkRequest(req *JobRequest) string {
+	switch {
+	case req.ProgramID != "sampler":
+		return fmt.Sprintf("program_id %q: only \"sampler\" is available", truncate(req.ProgramID, 64))
+	case req.Params.Version != 0 && req.Params.Version != 2:
+		return fmt.Sprintf("sampler version %d: only version 2 is available", req.Params.Version)
+	case len(req.Params.Pubs) == 0:
+		return "params.pubs is empty"
+	case len(req.Params.Pubs) > s.opts.MaxPubs:
+		return fmt.Sprintf("%d pubs; this server takes at most %d per job (mec serve qpu --max-pubs)", len(req.Params.Pubs), s.opts.MaxPubs)
+	}
+	for i, p := range req.Params.Pubs {
+		if len(p.Params) > 0 {
+			return fmt.Sprintf("pub %d: parameter values are not supported (bind them before sending)", i)
+		}
+		if shots := pubShots(req, p); shots < 1 || shots > s.opts.MaxShots {
+			return fmt.Sprintf("pub %d: %d shots; this server takes 1 to %d per pub (mec serve qpu --max-shots)", i, shots, s.opts.MaxShots)
+		}
+	}
+	return ""
+}
+
+// pubShots is a pub's shots: its own, else the options' default, else the
+// request's, else 4096.
+func pubShots(req *JobRequest, p Pub) int {
+	shots := p.Shots
+	if shots == 0 && req.Params.Options != nil {
+		shots = req.Params.Options.DefaultShots
+	}
+	if shots == 0 {
+		shots = req.Params.Shots
+	}
+	if shots == 0 {
+		shots = 4096
+	}
+	return shots
+}
+
+// forgetOld drops the oldest finished jobs beyond MaxJobs or
+// MaxRetainedBytes; s.mu is held.
 func (s *Server) forgetOld() {
-	for len(s.order) > s.opts.MaxJobs {
+	for len(s.order) > s.opts.MaxJobs || s.retained > s.opts.MaxRetainedBytes {
 		dropped := false
 		for i, id := range s.order {
-			st, _ := s.jobs[id].snapshot()
-			if st != StatusQueued && st != StatusRunning {
-				delete(s.jobs, id)
-				s.order = append(s.order[:i], s.order[i+1:]...)
+			j := s.jobs[id]
+			if st, _ := j.snapshot(); finished(st) {
+				s.drop(i, j)
 				dropped = true
 				break
 			}
@@ -374,6 +700,16 @@ func (s *Server) forgetOld() {
 			return
 		}
 	}
+}
+
+// drop forgets s.order[i], which is j; s.mu is held.
+func (s *Server) drop(i int, j *job) {
+	delete(s.jobs, j.id)
+	s.order = append(s.order[:i], s.order[i+1:]...)
+	j.mu.Lock()
+	s.retained -= int64(len(j.result))
+	j.result = nil
+	j.mu.Unlock()
 }
 
 func hasMeasure(c *circuit.Circuit) bool {
@@ -385,18 +721,21 @@ func hasMeasure(c *circuit.Circuit) bool {
 	return false
 }
 
-func (s *Server) lookup(w http.ResponseWriter, id string) *job {
+// lookup returns the client's job id, or answers 404: for a job of
+// another client too, so that job ids cannot be probed.
+func (s *Server) lookup(w http.ResponseWriter, id, client string) *job {
 	s.mu.Lock()
 	j := s.jobs[id]
 	s.mu.Unlock()
-	if j == nil {
+	if j == nil || j.owner != client {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("job %q not found", truncate(id, 64)))
+		return nil
 	}
 	return j
 }
 
-func (s *Server) status(w http.ResponseWriter, id string) {
-	j := s.lookup(w, id)
+func (s *Server) status(w http.ResponseWriter, id, client string) {
+	j := s.lookup(w, id, client)
 	if j == nil {
 		return
 	}
@@ -405,8 +744,8 @@ func (s *Server) status(w http.ResponseWriter, id string) {
 		State: JobState{Status: st, Reason: reason}, Created: j.created.Format(time.RFC3339Nano)})
 }
 
-func (s *Server) results(w http.ResponseWriter, id string) {
-	j := s.lookup(w, id)
+func (s *Server) results(w http.ResponseWriter, id, client string) {
+	j := s.lookup(w, id, client)
 	if j == nil {
 		return
 	}
@@ -418,12 +757,13 @@ func (s *Server) results(w http.ResponseWriter, id string) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(res)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(res)
 }
 
-func (s *Server) cancelJob(w http.ResponseWriter, id string, forget bool) {
-	j := s.lookup(w, id)
+func (s *Server) cancelJob(w http.ResponseWriter, id, client string, forget bool) {
+	j := s.lookup(w, id, client)
 	if j == nil {
 		return
 	}
@@ -442,10 +782,9 @@ func (s *Server) cancelJob(w http.ResponseWriter, id string, forget bool) {
 	}
 	if forget {
 		s.mu.Lock()
-		delete(s.jobs, j.id)
 		for i, x := range s.order {
 			if x == j.id {
-				s.order = append(s.order[:i], s.order[i+1:]...)
+				s.drop(i, j)
 				break
 			}
 		}
@@ -460,20 +799,79 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
+// ErrInsecureListen is matched (errors.Is) by ListenAndServe's error for
+// an address that is not loopback, when TLS or a token is missing and
+// ServerOptions.Insecure is not set.
+var ErrInsecureListen = errors.New("qpu server: refusing to serve beyond loopback without TLS and a token")
+
 // ListenAndServe serves the job API on addr until ctx is cancelled, then
 // shuts down gracefully (in-flight requests get up to 5 s) and cancels the
 // remaining jobs. ready, when not nil, receives the bound address.
+//
+// An address that is not loopback (0.0.0.0, a LAN address) is refused
+// unless the server has both TLS (ServerOptions.TLS) and tokens, or
+// ServerOptions.Insecure is set. Connections are bounded by MaxConns and
+// the read, write, header and idle timeouts of ServerOptions.
 func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("qpu server: %w", err)
 	}
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	if err := s.checkExposure(ln.Addr()); err != nil {
+		ln.Close()
+		return err
+	}
+	return s.Serve(ctx, ln, ready)
+}
+
+// checkExposure applies ListenAndServe's rule for addresses that are not
+// loopback.
+func (s *Server) checkExposure(a net.Addr) error {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok || ta.IP.IsLoopback() || s.opts.Insecure {
+		return nil
+	}
+	var missing []string
+	if s.opts.TLS == nil {
+		missing = append(missing, "TLS (--tls-cert, --tls-key)")
+	}
+	if len(s.tokens) == 0 {
+		missing = append(missing, "tokens (--clients or --token-file)")
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is not a loopback address and the server has no %s; add them, or pass --insecure to serve anyway",
+		ErrInsecureListen, a, strings.Join(missing, " and no "))
+}
+
+// Serve is ListenAndServe on a listener the caller opened (no address
+// check): TLS when ServerOptions.TLS is set, at most MaxConns connections,
+// the timeouts of ServerOptions.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(net.Addr)) error {
+	lim := &limitListener{Listener: ln, sem: make(chan struct{}, s.opts.MaxConns)}
+	var l net.Listener = lim
+	if s.opts.TLS != nil {
+		cfg := s.opts.TLS.Clone()
+		if cfg.MinVersion < tls.VersionTLS13 {
+			cfg.MinVersion = tls.VersionTLS13
+		}
+		l = tls.NewListener(lim, cfg)
+	}
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: s.opts.ReadHeaderTimeout,
+		ReadTimeout:       s.opts.ReadTimeout,
+		WriteTimeout:      s.opts.WriteTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
 	if ready != nil {
 		ready(ln.Addr())
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(l) }()
 	select {
 	case err := <-errc:
 		s.Close()
@@ -482,12 +880,49 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err = hs.Shutdown(sctx)
+	err := hs.Shutdown(sctx)
+	if err != nil {
+		hs.Close()
+	}
 	s.Close()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("qpu server: shutdown: %w", err)
 	}
 	return nil
+}
+
+// limitListener accepts at most cap(sem) connections at once; one more is
+// closed as soon as it is accepted.
+type limitListener struct {
+	net.Listener
+	sem chan struct{}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.sem <- struct{}{}:
+			return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
+		default:
+			c.Close()
+		}
+	}
+}
+
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
 }
 
 // JobIDs lists the remembered jobs, oldest first (for tests and listings).

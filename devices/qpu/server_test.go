@@ -119,6 +119,7 @@ func TestServerErrors(t *testing.T) {
 	srv, b := loopback(t, ServerOptions{MaxQubits: 8}, nil)
 	cl := b.Client().(*HTTPClient)
 	ctx := t.Context()
+	// Refused before any parsing: HTTP 400, no job.
 	bad := []struct {
 		name string
 		req  JobRequest
@@ -126,9 +127,6 @@ func TestServerErrors(t *testing.T) {
 	}{
 		{"program", JobRequest{ProgramID: "estimator", Params: JobParams{Pubs: []Pub{{Circuit: "OPENQASM 3.0;"}}, Version: 2}}, 400},
 		{"no pubs", JobRequest{ProgramID: "sampler", Params: JobParams{Version: 2}}, 400},
-		{"syntax", JobRequest{ProgramID: "sampler", Params: JobParams{Pubs: []Pub{{Circuit: "OPENQASM 3.0; qubit[2] q; frob q[0];"}}, Version: 2}}, 400},
-		{"no measure", JobRequest{ProgramID: "sampler", Params: JobParams{Pubs: []Pub{{Circuit: "OPENQASM 3.0; include \"stdgates.inc\"; qubit[2] q; h q[0];"}}, Version: 2}}, 400},
-		{"too big", JobRequest{ProgramID: "sampler", Params: JobParams{Pubs: []Pub{{Circuit: "OPENQASM 3.0; qubit[9] q; bit[1] c; c[0] = measure q[0];"}}, Version: 2}}, 400},
 		{"shots", JobRequest{ProgramID: "sampler", Params: JobParams{Pubs: []Pub{{Circuit: "OPENQASM 3.0; qubit[1] q; bit[1] c; c[0] = measure q[0];", Shots: 1 << 30}}, Version: 2}}, 400},
 	}
 	for _, tc := range bad {
@@ -136,6 +134,22 @@ func TestServerErrors(t *testing.T) {
 		var he *HTTPError
 		if !errors.As(err, &he) || he.StatusCode != tc.code {
 			t.Errorf("%s: got %v, want HTTP %d", tc.name, err, tc.code)
+		}
+	}
+	if len(srv.JobIDs()) != 0 {
+		t.Fatalf("rejected requests created jobs: %v", srv.JobIDs())
+	}
+	// Found by the worker, which parses: the job fails with the reason.
+	failing := []struct{ name, src, reason string }{
+		{"syntax", "OPENQASM 3.0; qubit[2] q; frob q[0];", "1:27"},
+		{"no measure", "OPENQASM 3.0; include \"stdgates.inc\"; qubit[2] q; h q[0];", "no measurements"},
+		{"too big", "OPENQASM 3.0; qubit[9] q; bit[1] c; c[0] = measure q[0];", "--max-qubits"},
+	}
+	for _, tc := range failing {
+		_, err := Run(ctx, cl, tc.src, 10, nil, time.Millisecond)
+		var je *JobError
+		if !errors.As(err, &je) || !errors.Is(err, ErrJobFailed) || !strings.Contains(je.Reason, tc.reason) {
+			t.Errorf("%s: got %v, want a failed job saying %q", tc.name, err, tc.reason)
 		}
 	}
 	if _, err := cl.Status(ctx, "nope"); err == nil || !strings.Contains(err.Error(), "404") {
@@ -151,9 +165,6 @@ func TestServerErrors(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "wrong-token-abcdef") || strings.Contains(err.Error(), testToken) {
 		t.Fatalf("credential in error: %v", err)
-	}
-	if len(srv.JobIDs()) != 0 {
-		t.Fatalf("rejected requests created jobs: %v", srv.JobIDs())
 	}
 }
 
@@ -216,13 +227,20 @@ func TestServerQueueFullAndCancel(t *testing.T) {
 	if !errors.As(err, &he) || he.StatusCode != http.StatusConflict {
 		t.Fatalf("result of cancelled job: %v", err)
 	}
+	// The worker drops the cancelled jobs (the queue has room again).
+	for _, id := range ids {
+		select {
+		case <-jobDone(t, srv, id):
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the worker still holds job %s", id)
+		}
+	}
 	// Run reports a cancelled job with a typed error.
 	fake := &cancellingClient{Client: cl}
 	_, err = Run(ctx, fake, slowCircuit(), 10, nil, time.Millisecond)
 	if !errors.Is(err, ErrJobCancelled) {
 		t.Fatalf("Run on a cancelled job: %v", err)
 	}
-	_ = srv
 }
 
 // cancellingClient cancels every job right after submitting it.
