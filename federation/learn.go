@@ -104,6 +104,7 @@ type learner struct {
 	started            bool
 	pending            <-chan error
 	pendingSince       time.Time
+	offset             uint64 // added to the runtime's round numbers (a node that joined late)
 	marks              []mark
 	dp                 *dpState
 }
@@ -232,14 +233,13 @@ func (n *Node) Tick(tick uint64) {
 }
 
 // liveMeanLocked averages the synced public states of the live
-// participants other than this node that are past round r (nil when there
-// is none: the federation is not ahead of this node).
-func (l *learner) liveMeanLocked(dim int, r uint64) []float64 {
+// participants other than this node (nil when there is none).
+func (l *learner) liveMeanLocked(dim int) []float64 {
 	var sum []float64
 	k := 0
 	for _, p := range l.n.roster.Participants() {
 		m := l.peers[p]
-		if p == l.n.self.Name || m == nil || !m.synced || len(m.state) != dim || !l.n.isLive(p) || m.round <= r {
+		if p == l.n.self.Name || m == nil || !m.synced || len(m.state) != dim || !l.n.isLive(p) {
 			continue
 		}
 		if sum == nil {
@@ -256,24 +256,33 @@ func (l *learner) liveMeanLocked(dim int, r uint64) []float64 {
 	return sum
 }
 
+// maxPeerRoundLocked is the latest round of the live participants.
+func (l *learner) maxPeerRoundLocked() uint64 {
+	var r uint64
+	for _, p := range l.n.roster.Participants() {
+		if m := l.peers[p]; p != l.n.self.Name && m != nil && m.synced && l.n.isLive(p) {
+			r = max(r, m.round)
+		}
+	}
+	return r
+}
+
 // startLocked publishes this node's first state (a reset, under an epoch
 // above any of its own found in the stream): a node that joins — or, after
-// a crash, rejoins — a federation whose live participants are past its
-// round catches up to the mean of their public states; otherwise it
-// starts from theta.
-func (l *learner) startLocked(theta []float64) ([]float64, error) {
+// a crash, rejoins — a running federation (catchUp) takes the mean of the
+// live participants' public states; otherwise it starts from theta.
+func (l *learner) startLocked(theta []float64, catchUp bool) ([]float64, error) {
 	own := l.peers[l.n.self.Name]
-	catchUp := l.liveMeanLocked(len(theta), l.round)
 	reason := "start"
 	if own != nil {
 		l.epoch = own.epoch + 1
 	} else {
 		l.epoch = 1
 	}
-	if catchUp != nil {
-		theta = catchUp
+	if mean := l.liveMeanLocked(len(theta)); catchUp && mean != nil {
+		theta = mean
 		reason = "caught up with the federation's live mean"
-		l.n.log.Info("caught up from the stream", "epoch", l.epoch, "participants", len(l.n.Live()))
+		l.n.log.Info("caught up from the stream", "epoch", l.epoch, "round", l.round, "participants", len(l.n.Live()))
 	}
 	l.public = slices.Clone(theta)
 	l.started = true
@@ -321,12 +330,21 @@ func (n *Node) participantRound(ctx context.Context, r uint64, theta []float64) 
 		l.mu.Unlock()
 		return nil, fmt.Errorf("federation: round %d: %d parameters, the federation state has %d", r, len(theta), len(l.public))
 	}
+	// A node that joins a running federation takes up its round numbers
+	// (a restarted runtime counts its ticks from 0 again).
+	catchUp := false
+	if !l.started {
+		if m := l.maxPeerRoundLocked(); m > r {
+			l.offset, catchUp = m-r, true
+		}
+	}
+	r += l.offset
 	l.round = r
 	res := &RoundResult{Round: r, Decoupled: n.phase.decoupled()}
 	theta = slices.Clone(theta)
 	if !l.started {
 		var err error
-		if theta, err = l.startLocked(theta); err != nil {
+		if theta, err = l.startLocked(theta, catchUp); err != nil {
 			l.mu.Unlock()
 			return nil, err
 		}
@@ -558,7 +576,7 @@ func (n *Node) RolledBack(ctx context.Context, at, to, toRound uint64, reason st
 		l.marks = l.marks[:i+1]
 	}
 	l.epoch++
-	l.round = toRound
+	l.round = toRound + l.offset
 	if l.pending != nil {
 		// The abandoned update may or may not reach the stream: the reset
 		// (a newer epoch) supersedes it either way.

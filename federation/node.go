@@ -13,7 +13,9 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 
+	"github.com/prismai/mec/federation/consensus"
 	"github.com/prismai/mec/ledger"
 	"github.com/prismai/mec/mipp"
 	"github.com/prismai/mec/telemetry"
@@ -89,10 +91,12 @@ type Node struct {
 	log    *slog.Logger
 	links  linkLog
 
-	srv *server.Server
-	nc  *nats.Conn
-	js  jetstream.JetStream
-	ver *mipp.Verifier
+	srv      *server.Server
+	natsLog  *natsLog
+	localKey nkeys.KeyPair
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	ver      *mipp.Verifier
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -206,6 +210,12 @@ func (n *Node) connect(ctx context.Context) error {
 		opts = append(opts, nats.InProcessServer(s))
 		if n.self.Role == Core {
 			opts = append(opts, nats.Nkey(n.self.NKey, n.id.nkey.Sign))
+		} else {
+			pub, err := n.localKey.PublicKey()
+			if err != nil {
+				return err
+			}
+			opts = append(opts, nats.Nkey(pub, n.localKey.Sign))
 		}
 		nc, err := nats.Connect("", opts...)
 		if err != nil {
@@ -287,6 +297,17 @@ func (n *Node) streamConfigs() []jetstream.StreamConfig {
 func (n *Node) join(ctx context.Context) error {
 	jctx, cancel := context.WithTimeout(ctx, n.cfg.JoinTimeout)
 	defer cancel()
+	if n.srv != nil && n.self.Role != Core {
+		// A leaf node: its link to the cores (or its relay) comes first.
+		for n.srv.NumLeafNodes() == 0 {
+			select {
+			case <-jctx.Done():
+				return fmt.Errorf("federation: no leaf node link to the cores within %v: are they up, and is this node's entry in their roster? (last NATS event: %s)",
+					n.cfg.JoinTimeout, n.natsLog.lastProblem())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
 	var last error
 	for _, sc := range n.streamConfigs() {
 		for {
@@ -373,9 +394,13 @@ func (n *Node) join(ctx context.Context) error {
 	go n.publisher()
 	go n.heartbeats()
 	go n.recorder()
-	if n.self.Role == Relay {
+	switch n.self.Role {
+	case Relay:
 		n.wg.Add(1)
 		go n.relayLoop()
+	case Observer:
+		n.wg.Add(1)
+		go n.observerLoop()
 	}
 	if n.self.Relay != "" {
 		// Publish this edge's key exchange now, so the group's first round
@@ -618,6 +643,50 @@ func (n *Node) dispatch(m mipp.Message, kind string) error {
 		return err
 	}
 	return fmt.Errorf("%w: unknown kind %q", ErrBadMessage, kind)
+}
+
+// ReportInterval is how often an observer publishes its report.
+const ReportInterval = 5 * time.Second
+
+// observerLoop publishes the observer's report every ReportInterval.
+func (n *Node) observerLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(ReportInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		rep := n.Observe()
+		if _, err := n.publishJS(KindReport, rep.Marshal()); err != nil {
+			n.log.Warn("report not queued", "err", err)
+		}
+	}
+}
+
+// Observe summarises what this node verified: messages, rejections,
+// forks and checkpoints, and the federated drift over the public states
+// of the live participants it holds.
+func (n *Node) Observe() *Report {
+	st := n.Stats()
+	rep := &Report{Verified: st.Bus.Delivered, Rejected: st.Rejected(), Forks: st.Forks, Checkpoints: st.CheckpointsVerified}
+	var states [][]float64
+	n.learn.mu.Lock()
+	for name, m := range n.learn.peers {
+		if m.synced && n.isLive(name) && (len(states) == 0 || len(m.state) == len(states[0])) {
+			states = append(states, slices.Clone(m.state))
+		}
+	}
+	n.learn.mu.Unlock()
+	rep.Nodes = uint64(len(states))
+	if len(states) > 1 {
+		if d, err := consensus.Drift(states); err == nil {
+			rep.Drift = d
+		}
+	}
+	return rep
 }
 
 // Live returns the members heard from within the liveness window (this

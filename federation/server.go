@@ -1,10 +1,8 @@
 package federation
 
 import (
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,9 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nkeys"
 )
 
 // Account is the NATS account that carries the federation's traffic.
@@ -191,20 +191,27 @@ func leafURL(u string) (*url.URL, error) {
 // startServer starts the node's embedded NATS server for its role.
 func (n *Node) startServer() (*server.Server, error) {
 	r, me := n.roster, n.self
-	var local [16]byte
-	if _, err := rand.Read(local[:]); err != nil {
+	// The node's own in-process client on a leaf server is a local user
+	// with a fresh NKEY that never leaves the process.
+	local, err := nkeys.CreateUser()
+	if err != nil {
 		return nil, err
 	}
-	localUser := fmt.Sprintf("      {user: local, password: %q}\n", hex.EncodeToString(local[:]))
+	localPub, err := local.PublicKey()
+	if err != nil {
+		return nil, err
+	}
+	n.localKey = local
+	localUser := fmt.Sprintf("      {nkey: %s}\n", localPub)
 	o := &server.Options{}
 	var cfg string
 	switch me.Role {
 	case Core:
 		cfg = r.NATSConfig(nil, true, "")
 	case Relay:
-		cfg = r.NATSConfig(r.Group(me.Name), false, localUser) + "no_auth_user: local\n"
+		cfg = r.NATSConfig(r.Group(me.Name), false, localUser)
 	default:
-		cfg = r.NATSConfig([]string{}, false, localUser) + "no_auth_user: local\n"
+		cfg = r.NATSConfig([]string{}, false, localUser)
 	}
 	if err := o.ProcessConfigString(cfg); err != nil {
 		return nil, fmt.Errorf("federation: embedded NATS configuration: %w", err)
@@ -312,7 +319,8 @@ func (n *Node) startServer() (*server.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("federation: embedded NATS server: %w", err)
 	}
-	s.SetLoggerV2(&natsLog{l: n.log.With("component", "nats")}, false, false, false)
+	n.natsLog = &natsLog{l: n.log.With("component", "nats")}
+	s.SetLoggerV2(n.natsLog, false, false, false)
 	go s.Start()
 	if !s.ReadyForConnections(15 * time.Second) {
 		s.Shutdown()
@@ -327,11 +335,32 @@ func (n *Node) pool(roles ...Role) *x509.CertPool { return n.roster.CertPool(rol
 // natsLog sends the embedded server's log to slog: notices at debug
 // level (the server is chatty), warnings and errors as warnings (a route
 // that is not up yet is not an error of this node).
-type natsLog struct{ l *slog.Logger }
+// The last warning or error is kept for the node's own error messages.
+type natsLog struct {
+	l    *slog.Logger
+	last atomic.Value // string
+}
 
-func (g *natsLog) Noticef(format string, v ...any) { g.l.Debug(fmt.Sprintf(format, v...)) }
-func (g *natsLog) Warnf(format string, v ...any)   { g.l.Warn(fmt.Sprintf(format, v...)) }
-func (g *natsLog) Fatalf(format string, v ...any)  { g.l.Error(fmt.Sprintf(format, v...)) }
-func (g *natsLog) Errorf(format string, v ...any)  { g.l.Warn(fmt.Sprintf(format, v...)) }
-func (g *natsLog) Debugf(format string, v ...any)  {}
-func (g *natsLog) Tracef(format string, v ...any)  {}
+func (g *natsLog) Noticef(format string, v ...any) {
+	m := fmt.Sprintf(format, v...)
+	if strings.Contains(m, "closed: ") || strings.Contains(m, "rror") {
+		g.last.Store(m) // a connection that ended: kept for error messages
+	}
+	g.l.Debug(m)
+}
+func (g *natsLog) Warnf(format string, v ...any)   { g.keep(fmt.Sprintf(format, v...)) }
+func (g *natsLog) Fatalf(format string, v ...any)  { g.keep(fmt.Sprintf(format, v...)) }
+func (g *natsLog) Errorf(format string, v ...any)  { g.keep(fmt.Sprintf(format, v...)) }
+
+func (g *natsLog) keep(s string) {
+	g.last.Store(s)
+	g.l.Warn(s)
+}
+
+// lastProblem is the server's last warning or error ("" if none).
+func (g *natsLog) lastProblem() string {
+	s, _ := g.last.Load().(string)
+	return s
+}
+func (g *natsLog) Debugf(format string, v ...any) {}
+func (g *natsLog) Tracef(format string, v ...any) {}

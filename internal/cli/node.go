@@ -374,15 +374,16 @@ func runNode(cmd *cobra.Command, o *nodeOptions) error {
 	return runErr
 }
 
-// waitPeers waits until every other member of the roster is live (or the
-// wait ends), so that a federation starting together learns together.
+// waitPeers waits until every other member of the roster but the
+// observers is live (or the wait ends), so that a federation starting
+// together learns together.
 func waitPeers(ctx context.Context, n *federation.Node, r *federation.Roster, wait time.Duration, stopping *atomic.Bool, log *slog.Logger) {
 	deadline := time.Now().Add(wait)
 	for !stopping.Load() && ctx.Err() == nil {
 		live := n.Live()
 		var missing []string
 		for _, m := range r.Members {
-			if !slices.Contains(live, m.Name) {
+			if m.Role != federation.Observer && !slices.Contains(live, m.Name) {
 				missing = append(missing, m.Name)
 			}
 		}
