@@ -348,9 +348,9 @@ func (g *natsLog) Noticef(format string, v ...any) {
 	}
 	g.l.Debug(m)
 }
-func (g *natsLog) Warnf(format string, v ...any)   { g.keep(fmt.Sprintf(format, v...)) }
-func (g *natsLog) Fatalf(format string, v ...any)  { g.keep(fmt.Sprintf(format, v...)) }
-func (g *natsLog) Errorf(format string, v ...any)  { g.keep(fmt.Sprintf(format, v...)) }
+func (g *natsLog) Warnf(format string, v ...any)  { g.keep(fmt.Sprintf(format, v...)) }
+func (g *natsLog) Fatalf(format string, v ...any) { g.keep(fmt.Sprintf(format, v...)) }
+func (g *natsLog) Errorf(format string, v ...any) { g.keep(fmt.Sprintf(format, v...)) }
 
 func (g *natsLog) keep(s string) {
 	g.last.Store(s)
