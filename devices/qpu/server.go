@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"slices"
@@ -102,6 +103,10 @@ type ServerOptions struct {
 	// Insecure lets ListenAndServe serve on an address that is not
 	// loopback without TLS or without a token. Without it that is refused.
 	Insecure bool
+	// ErrorLog receives the HTTP server's connection errors (failed TLS
+	// handshakes and the like); nil means the log package's standard
+	// logger.
+	ErrorLog *log.Logger
 }
 
 func (o *ServerOptions) setDefaults() {
@@ -865,6 +870,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, ready func(net.Addr
 		WriteTimeout:      s.opts.WriteTimeout,
 		IdleTimeout:       s.opts.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          s.opts.ErrorLog,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	if ready != nil {
