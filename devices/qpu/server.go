@@ -203,13 +203,16 @@ func finished(status string) bool {
 	return status == StatusCancelled || status == StatusCompleted || status == StatusFailed
 }
 
-func (j *job) finish(status, reason string, result []byte) {
+// finish records the job's end unless it has one already (a cancel by
+// request); it reports whether it did.
+func (j *job) finish(status, reason string, result []byte) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if finished(j.status) {
-		return
+		return false
 	}
 	j.status, j.reason, j.result = status, reason, result
+	return true
 }
 
 // progress sets the reason shown while the job runs.
@@ -312,22 +315,16 @@ func (s *Server) run(j *job) {
 	case err != nil:
 		j.finish(StatusFailed, err.Error(), nil)
 	default:
-		j.finish(StatusCompleted, "", res)
+		// Under s.mu, so that a concurrent delete either comes first
+		// (the result is not kept) or finds the result counted.
 		s.mu.Lock()
-		if s.jobs[j.id] == j {
+		if s.jobs[j.id] != j {
+			j.finish(StatusCompleted, "", nil) // deleted while it ran
+		} else if j.finish(StatusCompleted, "", res) {
 			s.retained += int64(len(res))
 			s.forgetOld()
 		}
 		s.mu.Unlock()
-	}
-	// A job deleted while it ran keeps no result.
-	s.mu.Lock()
-	gone := s.jobs[j.id] != j
-	s.mu.Unlock()
-	if gone {
-		j.mu.Lock()
-		j.result = nil
-		j.mu.Unlock()
 	}
 }
 

@@ -190,10 +190,15 @@ func TestServerPubAndResultLimits(t *testing.T) {
 		ids = append(ids, id)
 	}
 	srv.mu.Lock()
-	n, retained := len(srv.jobs), srv.retained
+	n, retained, sum := len(srv.jobs), srv.retained, 0
+	for _, j := range srv.jobs {
+		j.mu.Lock()
+		sum += len(j.result)
+		j.mu.Unlock()
+	}
 	srv.mu.Unlock()
-	if n > 4 || retained > 4000 {
-		t.Fatalf("%d jobs remembered holding %d result bytes", n, retained)
+	if n > 4 || retained > 4000 || retained != int64(sum) {
+		t.Fatalf("%d jobs remembered holding %d result bytes (counted %d)", n, sum, retained)
 	}
 	if _, err := cl.Result(t.Context(), ids[5]); err != nil {
 		t.Fatalf("the newest job's result: %v", err)
