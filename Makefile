@@ -85,3 +85,16 @@ kernels:
 # Fail, naming the files, when kernels/ptx/ is not what the sources give.
 kernels-check:
 	bash kernels/gen-ptx.sh --check
+
+# The container image localhost/mec:latest, from this repository with
+# podman (or buildah) and runc, no registry: a Debian base made by
+# debootstrap, the binary built with this machine's Go toolchain, a
+# minimal glibc runtime (deploy/container/, deploy/README.md). Root.
+.PHONY: image image-smoke
+image:
+	bash deploy/container/build.sh
+
+# mec devices and a short mec run in a container of the image (or, where
+# no container can start, in its filesystem through chroot, saying why).
+image-smoke:
+	bash deploy/container/smoke.sh

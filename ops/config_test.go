@@ -24,6 +24,7 @@ http:
   tls: true
 ticks: 0
 tick_interval: 250ms
+wait_peers: 30s
 seed: 7
 report: /var/lib/mec/report.json
 status: /var/lib/mec/status.json
@@ -39,12 +40,12 @@ func TestNodeConfigFromFile(t *testing.T) {
 	}
 	want := NodeConfig{Data: "/var/lib/mec", Roster: "/etc/mec/federation.yaml", Role: "core", Scenario: "/etc/mec/scenario.yaml",
 		NATS: []string{"tls://nats-0.nats:4222", "tls://nats-1.nats:4222"}, Join: []string{"tls://mec-core-1.mec-core:6222"},
-		ListenHost: "0.0.0.0", HTTP: HTTPConfig{Listen: ":8443", TLS: true}, TickInterval: 250 * time.Millisecond, Seed: 7,
+		ListenHost: "0.0.0.0", HTTP: HTTPConfig{Listen: ":8443", TLS: true}, TickInterval: 250 * time.Millisecond, WaitPeers: 30 * time.Second, Seed: 7,
 		Report: "/var/lib/mec/report.json", Status: "/var/lib/mec/status.json", Log: LogConfig{Format: "json", Level: "debug"}}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("got  %+v\nwant %+v", c, want)
 	}
-	for key, line := range map[string]int{"data": 2, "nats": 6, "join": 8, "http.listen": 11, "http.tls": 12, "seed": 15, "log.level": 20} {
+	for key, line := range map[string]int{"data": 2, "nats": 6, "join": 8, "http.listen": 11, "http.tls": 12, "wait_peers": 15, "seed": 16, "log.level": 21} {
 		o := origins.Of(key)
 		if o.Kind != OriginFile || o.File != "node.yaml" || o.Line != line {
 			t.Errorf("origin of %s: %v, want node.yaml:%d", key, o, line)
@@ -229,7 +230,7 @@ func TestFieldsMatchTheNodeSurface(t *testing.T) {
 	// The flags and variables of the `mec node` surface.
 	for flag, env := range map[string]string{"data": "MEC_NODE_DATA", "roster": "MEC_ROSTER", "role": "PRISM_NODE_ROLE", "scenario": "MEC_NODE_SCENARIO",
 		"nats": "MEC_NATS_URL", "join": "MEC_NODE_JOIN", "listen-host": "MEC_NODE_LISTEN_HOST", "http": "MEC_NODE_HTTP", "ticks": "MEC_NODE_TICKS",
-		"seed": "MEC_NODE_SEED", "report": "MEC_NODE_REPORT", "log-format": "MEC_NODE_LOG_FORMAT", "log-level": "MEC_NODE_LOG_LEVEL"} {
+		"seed": "MEC_NODE_SEED", "report": "MEC_NODE_REPORT", "wait-peers": "MEC_NODE_WAIT_PEERS", "tick-interval": "MEC_NODE_TICK_INTERVAL", "status": "MEC_NODE_STATUS", "log-format": "MEC_NODE_LOG_FORMAT", "log-level": "MEC_NODE_LOG_LEVEL"} {
 		if got[flag] != env {
 			t.Errorf("--%s: env %q, want %q", flag, got[flag], env)
 		}

@@ -31,6 +31,7 @@ const ConfigEnv = "MEC_NODE_CONFIG"
 //	http: {listen: ":8443", tls: true}  # MEC_NODE_HTTP --http; MEC_NODE_HTTP_TLS
 //	ticks: 0                    # MEC_NODE_TICKS      --ticks
 //	tick_interval: 0s           # MEC_NODE_TICK_INTERVAL --tick-interval
+//	wait_peers: 1m              # MEC_NODE_WAIT_PEERS --wait-peers
 //	seed: 7                     # MEC_NODE_SEED       --seed
 //	report: /var/lib/mec/report.json  # MEC_NODE_REPORT --report
 //	status: ""                  # MEC_NODE_STATUS     --status
@@ -61,6 +62,9 @@ type NodeConfig struct {
 	Ticks int `yaml:"ticks" env:"MEC_NODE_TICKS" flag:"ticks"`
 	// TickInterval is a pause between meta-epochs (0: none).
 	TickInterval time.Duration `yaml:"tick_interval" env:"MEC_NODE_TICK_INTERVAL" flag:"tick-interval"`
+	// WaitPeers bounds how long the node waits, before its first tick,
+	// for every other node of the roster to be live (default 1m).
+	WaitPeers time.Duration `yaml:"wait_peers" env:"MEC_NODE_WAIT_PEERS" flag:"wait-peers"`
 	// Seed seeds the node's randomness (unset: derived from the scenario
 	// and the node's name; Origins.Set("seed") tells).
 	Seed uint64 `yaml:"seed" env:"MEC_NODE_SEED" flag:"seed"`
@@ -91,12 +95,13 @@ type LogConfig struct {
 	Level string `yaml:"level" env:"MEC_NODE_LOG_LEVEL" flag:"log-level"`
 }
 
-// DefaultNodeConfig returns the defaults: HTTPS on :8443, logs "auto"
-// at info.
+// DefaultNodeConfig returns the defaults: HTTPS on :8443, wait 1m for
+// the peers, logs "auto" at info.
 func DefaultNodeConfig() NodeConfig {
 	return NodeConfig{
-		HTTP: HTTPConfig{Listen: fmt.Sprintf(":%d", HTTPSPort), TLS: true},
-		Log:  LogConfig{Format: "auto", Level: "info"},
+		HTTP:      HTTPConfig{Listen: fmt.Sprintf(":%d", HTTPSPort), TLS: true},
+		WaitPeers: time.Minute,
+		Log:       LogConfig{Format: "auto", Level: "info"},
 	}
 }
 
@@ -160,6 +165,9 @@ func (c *NodeConfig) Validate(origins Origins) error {
 	}
 	if c.TickInterval < 0 {
 		bad("tick_interval", "want ≥ 0, not %v", c.TickInterval)
+	}
+	if c.WaitPeers < 0 {
+		bad("wait_peers", "want ≥ 0, not %v", c.WaitPeers)
 	}
 	if !slices.Contains(LogFormats(), c.Log.Format) {
 		bad("log.format", "want auto, json or text, not %q", c.Log.Format)

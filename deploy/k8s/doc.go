@@ -1,0 +1,9 @@
+// Package k8s holds the Kubernetes manifests of a mec federation (plain
+// YAML with a kustomization.yaml: kubectl apply -k deploy/k8s) and, in its
+// tests, their offline validation: every object decodes strictly into its
+// Kubernetes API type, labels and selectors match, probes point at the
+// endpoints and port of package ops, the NetworkPolicies allow exactly the
+// links each role needs, and the rendered node configuration and scenario
+// pass mec's own checks. It has no code of its own: nothing here is in
+// the mec binary.
+package k8s
