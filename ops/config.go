@@ -78,6 +78,8 @@ type FieldError struct {
 	Err    error
 }
 
+// Error writes "ORIGIN: KEY: problem" ("KEY (default): problem" for a
+// default value).
 func (e *FieldError) Error() string {
 	if e.Origin.Kind == OriginDefault {
 		return fmt.Sprintf("%s (default): %v", e.Key, e.Err)
@@ -85,6 +87,7 @@ func (e *FieldError) Error() string {
 	return fmt.Sprintf("%s: %s: %v", e.Origin, e.Key, e.Err)
 }
 
+// Unwrap returns the problem.
 func (e *FieldError) Unwrap() error { return e.Err }
 
 // Layers are the sources Load reads, in increasing precedence: a YAML

@@ -4,16 +4,21 @@
 // layered configuration (YAML file, then environment, then flags) with
 // strict checks whose errors name the key and where its value came from.
 //
-// A node wires it up in this order:
+// A node wires it up in this order (errors elided):
 //
-//	cfg, origins, err := ops.LoadNodeConfig(configPath, os.LookupEnv, ops.ChangedFlags(cmd.Flags()))
+//	cfg, origins, err := ops.LoadNodeConfig(ops.Layers{File: configPath, LookupEnv: os.LookupEnv, Flags: ops.ChangedFlags(cmd.Flags())})
 //	log, err := ops.NewLogger(os.Stderr, cfg.Log.Format, cfg.Log.Level)
-//	ready := ops.NewReadiness(log, ops.NodeSteps()...)
+//	ready, err := ops.NewReadiness(log, ops.NodeSteps()...)
 //	metrics := ops.NewMetrics()
-//	srv, err := ops.NewServer(ops.ServerConfig{Addr: cfg.HTTP.Listen, Certificate: &cert, Readiness: ready, Metrics: metrics, Logger: log})
+//	cert, err := tls.LoadX509KeyPair(filepath.Join(cfg.Data, "tls.crt"), filepath.Join(cfg.Data, "tls.key"))
+//	srv, err := ops.NewServer(ops.ServerConfig{Addr: cfg.HTTP.Listen, Certificate: &cert, Plain: !cfg.HTTP.TLS,
+//		Readiness: ready, Metrics: metrics, Logger: log, DrainDelay: 2 * time.Second})
 //	err = srv.Start()
-//	ready.Pass(ops.StepConfig) // … then StepFederationJoin, StepPhaseLock
-//	defer srv.Shutdown(ctx)
+//	ready.Pass(ops.StepConfig) // then StepFederationJoin, then StepPhaseLock
+//	…
+//	srv.Shutdown(ctx) // first thing on SIGTERM: /healthz and /readyz turn 503
+//
+// (with Plain set, leave Certificate nil).
 //
 // Nothing here uses global mutable state: the metrics live on their own
 // registry, not Prometheus's default one.

@@ -65,6 +65,7 @@ type OrderError struct {
 	Step, Waiting string
 }
 
+// Error names both steps.
 func (e *OrderError) Error() string {
 	return fmt.Sprintf("readiness: step %q passed before step %q: it does not count until it passes again after %q", e.Step, e.Waiting, e.Waiting)
 }
