@@ -347,7 +347,16 @@ func (n *Node) groupRound(ctx context.Context, r uint64, theta []float64) (*Roun
 	}
 	base := slices.Clone(g.base)
 	g.mu.Unlock()
+	g.mu.Lock()
+	var opened uint64
+	for _, lr := range g.opened {
+		opened = max(opened, lr)
+	}
+	g.mu.Unlock()
 	n.learn.mu.Lock()
+	// Numbered by the federation (see participantRound): the next round,
+	// and never behind the relay's (a restarted edge catches up).
+	r = max(n.learn.round+1, opened)
 	n.learn.round = r
 	n.learn.mu.Unlock()
 	if err := g.send(GroupMsg{Step: GroupReady, Learning: r}, groupDimBody(len(theta))); err != nil {
@@ -476,7 +485,10 @@ func (n *Node) groupRound(ctx context.Context, r uint64, theta []float64) (*Roun
 	g.mu.Lock()
 	g.base = slices.Clone(gr.Model)
 	g.mu.Unlock()
-	res.Theta, res.Alone, res.Members, res.Drift, res.Hash, res.Eta = out, false, gr.Members, gr.Drift, gr.Hash, gr.Eta
+	res.Round, res.Theta, res.Alone, res.Members, res.Drift, res.Hash, res.Eta = gr.Round, out, false, gr.Members, gr.Drift, gr.Hash, gr.Eta
+	n.learn.mu.Lock()
+	n.learn.round = max(n.learn.round, gr.Round)
+	n.learn.mu.Unlock()
 	res.Published = gr.Aggregated && slices.Contains(gr.Survivors, n.self.Name)
 	res.Epsilon = n.learn.dp.epsilon()
 	n.count(func(s *Stats) { s.Rounds++ })
@@ -574,7 +586,7 @@ func (n *Node) relayRound(ctx context.Context, r uint64, dim int) error {
 	g.mu.Lock()
 	g.model = slices.Clone(res.Theta)
 	g.mu.Unlock()
-	gr.Members, gr.Drift, gr.Hash, gr.Eta, gr.Model = res.Members, res.Drift, res.Hash, res.Eta, res.Theta
+	gr.Round, gr.Members, gr.Drift, gr.Hash, gr.Eta, gr.Model = res.Round, res.Members, res.Drift, res.Hash, res.Eta, res.Theta
 	return g.send(GroupMsg{Step: GroupResult, Round: s, Learning: r}, gr.Marshal())
 }
 

@@ -104,9 +104,9 @@ type learner struct {
 	started            bool
 	pending            <-chan error
 	pendingSince       time.Time
-	offset             uint64 // added to the runtime's round numbers (a node that joined late)
-	marks              []mark
-	dp                 *dpState
+
+	marks []mark
+	dp    *dpState
 }
 
 func newLearner(n *Node) *learner {
@@ -289,7 +289,8 @@ func (l *learner) startLocked(theta []float64, catchUp bool) ([]float64, error) 
 	return theta, l.publishLocked(DeltaReset, l.public, reason)
 }
 
-// Round runs learning round r: publish this node's update (Θ_i − P_i,
+// Round runs this node's next learning round (r, the caller's count, is
+// a hint only: see participantRound): publish this node's update (Θ_i − P_i,
 // clipped and noised with differential privacy when configured), wait up
 // to the round timeout for the live participants' round-r states, and
 // move Θ_i toward its neighbours: Θ_i + η Σ_j w_ij (P_j − P_i) with
@@ -330,15 +331,13 @@ func (n *Node) participantRound(ctx context.Context, r uint64, theta []float64) 
 		l.mu.Unlock()
 		return nil, fmt.Errorf("federation: round %d: %d parameters, the federation state has %d", r, len(theta), len(l.public))
 	}
-	// A node that joins a running federation takes up its round numbers
-	// (a restarted runtime counts its ticks from 0 again).
-	catchUp := false
-	if !l.started {
-		if m := l.maxPeerRoundLocked(); m > r {
-			l.offset, catchUp = m-r, true
-		}
-	}
-	r += l.offset
+	// Rounds are numbered by the federation, not by the caller: the next
+	// is this node's last plus one, or the latest round of a live peer if
+	// that is ahead — so nodes that run at different speeds meet at every
+	// round, and one that fell behind (a stall, a partition) or joins a
+	// running federation (a restart included) takes up the current round.
+	r = max(l.round+1, l.maxPeerRoundLocked())
+	catchUp := !l.started && r > 1
 	l.round = r
 	res := &RoundResult{Round: r, Decoupled: n.phase.decoupled()}
 	theta = slices.Clone(theta)
@@ -559,10 +558,11 @@ func (n *Node) Mark(tick uint64) {
 }
 
 // RolledBack tells the federation that this node rolled back from tick
-// at to the checkpoint of tick to (learning round toRound): its public
-// state returns to what it was at that checkpoint, under a new epoch (a
-// reset), so that its peers stop averaging in the state it abandoned; and
-// an alert says so.
+// at to the checkpoint of tick to: its public state returns to what it
+// was at that checkpoint, under a new epoch (a reset), so that its peers
+// stop averaging in the state it abandoned; and an alert says so. Round
+// numbers go on (toRound, the runtime's round of that tick, is only
+// recorded): the federation's rounds do not go back.
 func (n *Node) RolledBack(ctx context.Context, at, to, toRound uint64, reason string) error {
 	l := n.learn
 	l.mu.Lock()
@@ -576,7 +576,6 @@ func (n *Node) RolledBack(ctx context.Context, at, to, toRound uint64, reason st
 		l.marks = l.marks[:i+1]
 	}
 	l.epoch++
-	l.round = toRound + l.offset
 	if l.pending != nil {
 		// The abandoned update may or may not reach the stream: the reset
 		// (a newer epoch) supersedes it either way.
@@ -585,7 +584,7 @@ func (n *Node) RolledBack(ctx context.Context, at, to, toRound uint64, reason st
 	err := l.publishLocked(DeltaReset, l.public, fmt.Sprintf("rollback from tick %d to tick %d", at, to))
 	l.mu.Unlock()
 	n.count(func(s *Stats) { s.Rollbacks++ })
-	a := &Alert{Kind: AlertRollback, Node: n.self.Name, Tick: at, To: to, Text: reason}
+	a := &Alert{Kind: AlertRollback, Node: n.self.Name, Tick: at, To: to, Text: fmt.Sprintf("%s (the runtime's round %d)", reason, toRound)}
 	if _, aerr := n.publishJS(KindAlert, a.Marshal()); aerr != nil {
 		err = errors.Join(err, aerr)
 	}

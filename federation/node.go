@@ -75,6 +75,9 @@ type Stats struct {
 	Rollbacks           uint64     `json:"rollbacks"`
 	Decoupled           uint64     `json:"decoupled"`
 	Rejoined            uint64     `json:"rejoined"`
+	// UnackedAtExit counts the messages still waiting for the streams'
+	// acknowledgement when the node left.
+	UnackedAtExit uint64 `json:"unacked_at_exit"`
 }
 
 // Rejected is the number of messages refused for any reason.
@@ -115,6 +118,7 @@ type Node struct {
 
 	caughtUp atomic.Bool
 	closed   atomic.Bool
+	unacked  atomic.Int64 // queued or in flight, not yet acknowledged
 
 	learn   *learner
 	group   *groupState
@@ -308,27 +312,30 @@ func (n *Node) join(ctx context.Context) error {
 			}
 		}
 	}
-	var last error
+	// Every JetStream request is retried with a short timeout until the
+	// join timeout: a leaf link may flap while the cores form their
+	// cluster, and a request lost then must not hold the node for good.
+	var targets []uint64
 	for _, sc := range n.streamConfigs() {
-		for {
+		var info *jetstream.StreamInfo
+		err := retry(jctx, func(ctx context.Context) error {
+			var st jetstream.Stream
 			var err error
-			actx, acancel := context.WithTimeout(jctx, 5*time.Second)
 			if n.self.Role == Core {
-				_, err = n.js.CreateOrUpdateStream(actx, sc)
+				st, err = n.js.CreateOrUpdateStream(ctx, sc)
 			} else {
-				_, err = n.js.Stream(actx, sc.Name)
+				st, err = n.js.Stream(ctx, sc.Name)
 			}
-			acancel()
-			if err == nil {
-				break
+			if err != nil {
+				return err
 			}
-			last = err
-			select {
-			case <-jctx.Done():
-				return fmt.Errorf("federation: stream %s not available within %v (cores up? JetStream quorum?): %w", sc.Name, n.cfg.JoinTimeout, last)
-			case <-time.After(250 * time.Millisecond):
-			}
+			info, err = st.Info(ctx)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("federation: stream %s not available within %v (cores up? JetStream quorum?): %w", sc.Name, n.cfg.JoinTimeout, err)
 		}
+		targets = append(targets, info.State.LastSeq)
 	}
 	for _, k := range []string{KindHeartbeat, KindPhase} {
 		kind := k
@@ -339,22 +346,14 @@ func (n *Node) join(ctx context.Context) error {
 	if err := n.nc.Flush(); err != nil {
 		return fmt.Errorf("federation: %w", err)
 	}
-	var targets []uint64
-	for _, s := range []string{StreamFed, StreamLedger} {
-		st, err := n.js.Stream(jctx, s)
-		if err != nil {
-			return fmt.Errorf("federation: stream %s: %w", s, err)
-		}
-		info, err := st.Info(jctx)
-		if err != nil {
-			return fmt.Errorf("federation: stream %s: %w", s, err)
-		}
-		targets = append(targets, info.State.LastSeq)
-	}
 	var replayed [2]atomic.Uint64
 	for i, s := range []string{StreamFed, StreamLedger} {
 		i := i
-		cons, err := n.js.OrderedConsumer(jctx, s, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
+		var cons jetstream.Consumer
+		err := retry(jctx, func(ctx context.Context) (err error) {
+			cons, err = n.js.OrderedConsumer(ctx, s, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("federation: consumer on %s: %w", s, err)
 		}
@@ -410,6 +409,24 @@ func (n *Node) join(ctx context.Context) error {
 		}
 	}
 	return n.witness.start()
+}
+
+// retry runs f with a 5 s timeout until it succeeds or ctx ends, and
+// returns its last error.
+func retry(ctx context.Context, f func(context.Context) error) error {
+	for {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := f(actx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // count updates the statistics.
@@ -481,6 +498,7 @@ func (n *Node) publishJS(kind string, body []byte) (<-chan error, error) {
 	it := &outItem{subject: subject, env: env, id: fmt.Sprintf("%s.%d", subject, seq), done: make(chan error, 1)}
 	select {
 	case n.outbox <- it:
+		n.unacked.Add(1)
 		return it.done, nil
 	default:
 		return nil, fmt.Errorf("federation: outbox full (%d messages waiting for the streams)", cap(n.outbox))
@@ -505,6 +523,7 @@ func (n *Node) publisher() {
 			cancel()
 			if err == nil {
 				n.count(func(s *Stats) { s.Published++ })
+				n.unacked.Add(-1)
 				it.done <- nil
 				break
 			}
@@ -719,6 +738,9 @@ func (n *Node) isLive(name string) bool {
 // heartbeats publishes this node's heartbeat three times per liveness window.
 func (n *Node) heartbeats() {
 	defer n.wg.Done()
+	if n.self.Role == Observer {
+		return // an observer publishes nothing but its reports
+	}
 	every := time.Duration(n.roster.Learning.Liveness) / 3
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -807,20 +829,25 @@ func (n *Node) Close(ctx context.Context) error {
 	if n.closed.Swap(true) {
 		return nil
 	}
-	var err error
 	if n.nc != nil && n.nc.IsConnected() {
-		for len(n.outbox) > 0 && ctx.Err() == nil {
+		for n.unacked.Load() > 0 && ctx.Err() == nil {
 			time.Sleep(10 * time.Millisecond)
 		}
-		if len(n.outbox) > 0 {
-			err = fmt.Errorf("federation: %d messages not acknowledged before shutdown", len(n.outbox))
+		if k := n.unacked.Load(); k > 0 {
+			// Never acknowledged, so nothing acknowledged is lost; when the
+			// whole federation stops at once the last cores lose their
+			// streams' quorum.
+			n.count(func(s *Stats) { s.UnackedAtExit = uint64(k) })
+			n.log.Warn("leaving with messages the streams never acknowledged", "messages", k)
 		}
-		n.sendHeartbeat(true)
+		if n.self.Role != Observer {
+			n.sendHeartbeat(true)
+		}
 		_ = n.nc.Flush()
 	}
 	n.shutdown()
 	n.log.Info("left the federation")
-	return err
+	return nil
 }
 
 func (n *Node) shutdown() {

@@ -523,8 +523,9 @@ type GroupResultBody struct {
 	Survivors  []string
 	// Why says why not, when it failed.
 	Why string
-	// Members, Drift, Hash and Eta are the relay's learning round (see
-	// RoundResult).
+	// Round, Members, Drift, Hash and Eta are the relay's learning round
+	// (see RoundResult).
+	Round   uint64
 	Members []string
 	Drift   float64
 	Hash    string
@@ -535,10 +536,11 @@ type GroupResultBody struct {
 
 // Marshal encodes the result.
 func (g *GroupResultBody) Marshal() []byte {
-	w := newBody(typeGroupResult, 8)
+	w := newBody(typeGroupResult, 9)
 	w.flag(g.Aggregated)
 	w.texts(g.Survivors)
 	w.text(g.Why)
+	w.uint(g.Round)
 	w.texts(g.Members)
 	w.f64(g.Drift)
 	w.text(g.Hash)
@@ -552,10 +554,10 @@ func UnmarshalGroupResult(b []byte) (*GroupResultBody, error) {
 	if len(b) > MaxGroupPayload {
 		return nil, fmt.Errorf("%w: group result of %d bytes", ErrBadMessage, len(b))
 	}
-	r := openBody(b, typeGroupResult, 8)
+	r := openBody(b, typeGroupResult, 9)
 	r.max = MaxGroupPayload
 	g := &GroupResultBody{Aggregated: r.flag("aggregated"), Survivors: r.texts("survivors", 256, 63), Why: r.text("why", 4096),
-		Members: r.texts("members", 4096, 63), Drift: r.f64("drift"), Hash: r.text("hash", 64), Eta: r.f64("eta"),
+		Round: r.uint("round"), Members: r.texts("members", 4096, 63), Drift: r.f64("drift"), Hash: r.text("hash", 64), Eta: r.f64("eta"),
 		Model: r.floats("model", MaxDim)}
 	if err := r.done(); err != nil {
 		return nil, err

@@ -145,7 +145,7 @@ func (w *witnessState) start() error {
 			go w.witnessLoop()
 		}
 	}
-	if n.cfg.Ledger != nil {
+	if n.cfg.Ledger != nil && n.self.Role != Observer { // an observer publishes nothing but its reports
 		if note, c := n.cfg.Ledger.LatestCheckpoint(); c != nil {
 			n.OnCheckpoint(note, c)
 		}

@@ -363,6 +363,14 @@ func (c *Config) Validate() error {
 			bad("faults[%d]: value is not finite", i)
 		}
 	}
+	// The fusion section as fusion.New checks it (dt > 0, spike_steps
+	// within limits.max_spike_steps, the network and Hamiltonian), so
+	// that a bad scenario fails before anything runs.
+	if q >= 1 && q <= 30 {
+		if err := c.FusionConfig().Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := c.Governance.Validate(knownMetric); err != nil {
 		errs = append(errs, err)
 	}

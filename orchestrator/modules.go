@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/governance"
 	"github.com/prismai/mec/mipp"
 	"github.com/prismai/mec/telemetry"
@@ -154,52 +155,53 @@ func unpackC(v []float64) []complex128 {
 func MetricNames() map[string]string { return maps.Clone(metricDocs) }
 
 var metricDocs = map[string]string{
-	"h_coh":                "QuantumFusion: coherence entropy H_coh of ψ (0: basis state, 1: uniform)",
-	"dh_coh_dt":            "QuantumFusion: dH_coh/dt over the fusion step",
-	"phase_diff":           "QuantumFusion: |φ_ψ − φ_S|, the phase of ⟨F[S], ψ⟩",
-	"phase":                "QuantumFusion: φ_ψ − φ_S (signed)",
-	"e_coh":                "QuantumFusion: coherence functional E_coh",
-	"r":                    "QuantumFusion: order parameter r of ψ",
-	"rate_hz":              "QuantumFusion: firing rate of the spiking network (Hz)",
-	"norm_drift":           "QuantumFusion: ‖ψ‖ − 1 before renormalisation",
-	"v_max_mv":             "QuantumFusion: highest membrane potential after the step (mV)",
-	"voltage_violations":   "QuantumFusion: voltage-cap violations reported by the fusion layer",
-	"resonance_violations": "QuantumFusion: resonance violations reported by the fusion layer",
-	"ace_recalibrated":     "QuantumFusion: 1 when the fusion layer's ACE recalibrated in the step",
-	"grounding_error":      "ContextualGrounding: Σ_k |Z_k − u_k|²",
-	"phase_order":          "ContextualGrounding: Kuramoto order parameter of Φ",
-	"plasticity_error":     "SemanticPlasticity: ‖f_Q − f_S‖²",
-	"w_norm":               "SemanticPlasticity: Frobenius norm of W",
-	"federated_drift":      "FederatedNodeLearning: max_j ‖W_j − W̄‖_F over the public parameters of the nodes averaged in the last round (0 alone)",
-	"federated_nodes":      "FederatedNodeLearning: nodes averaged in the last round (this one included)",
-	"federated_eta":        "FederatedNodeLearning: consensus step η of the last round (clamped to the graph's stability bound)",
-	"federated_rate":       "FederatedNodeLearning: predicted contraction of the disagreement per round, max_{k≥2} |1 − ηλ_k|",
-	"dp_epsilon":           "FederatedNodeLearning: this node's running differential-privacy ε (0 without DP)",
-	"phase_consensus":      "QuantumFusion: the federation's consensus phase φ̄ (federated nodes)",
-	"phase_offset":         "QuantumFusion: φ_i − φ̄, this node's phase offset from the consensus",
-	"phase_outlier":        "QuantumFusion: 1 while this node is farther than ε_φ from φ̄ (decoupled)",
-	"phase_resync":         "QuantumFusion: 1 on the tick the ACE resynchronised ψ's phase to φ̄",
-	"causal_n_to_q":        "MetaCausality: Granger influence of the firing rate on H_coh",
-	"causal_q_to_n":        "MetaCausality: Granger influence of H_coh on the firing rate",
-	"causal_max":           "MetaCausality: largest off-diagonal Granger influence",
-	"reflex_error":         "ReflexiveFeedback: H_coh − H_target",
-	"reflex_gamma":         "ReflexiveFeedback: the γ it set",
-	"c":                    "Governance: compliance C(t) of the tick",
-	"health":               "Governance: health score",
-	"stability":            "Governance: S(t) = αC − βH_coh − γE_div",
-	"dstability_dt":        "Governance: dS/dt",
-	"l_int":                "Governance: L_int = E_div + λ_H·H_coh + λ_G·(1 − C)",
-	"e_div":                "Governance: E_div = Σ_{i<j} ‖f_i − f_j‖²",
-	"decision_rollback":    "Governance: 1 when the tick is rolled back",
-	"rules_suspended":      "Governance: rules not evaluated because their module is isolated",
-	"ledger_commit_lag_ms": "BlockchainTelemetry: longest append-to-durable time of the previous tick (ms)",
-	"ledger_size":          "BlockchainTelemetry: records in the ledger",
-	"compliance":           "orchestrator: satisfied / evaluated rules over the committed ticks before this one",
-	"reflex_latency_s":     "orchestrator: wall time from QuantumFusion's message to ReflexiveFeedback's update being applied (s)",
-	"state_finite":         "orchestrator: 1 when every value of Ξ is finite",
-	"module_errors":        "orchestrator: modules that failed in the tick (error, rejected message, forbidden write)",
-	"bus_rejected":         "orchestrator: messages the bus has rejected so far",
-	"dt":                   "orchestrator: the tick's time step Δt",
+	"h_coh":                    "QuantumFusion: coherence entropy H_coh of ψ (0: basis state, 1: uniform)",
+	"dh_coh_dt":                "QuantumFusion: dH_coh/dt over the fusion step",
+	"phase_diff":               "QuantumFusion: |φ_ψ − φ_S|, the phase of ⟨F[S], ψ⟩",
+	"phase":                    "QuantumFusion: φ_ψ − φ_S (signed)",
+	"e_coh":                    "QuantumFusion: coherence functional E_coh",
+	"r":                        "QuantumFusion: order parameter r of ψ",
+	"rate_hz":                  "QuantumFusion: firing rate of the spiking network (Hz)",
+	"norm_drift":               "QuantumFusion: ‖ψ‖ − 1 before renormalisation",
+	"v_max_mv":                 "QuantumFusion: highest membrane potential after the step (mV)",
+	"voltage_violations":       "QuantumFusion: voltage-cap violations reported by the fusion layer",
+	"resonance_violations":     "QuantumFusion: resonance violations reported by the fusion layer",
+	"ace_recalibrated":         "QuantumFusion: 1 when the fusion layer's ACE recalibrated in the step",
+	"grounding_error":          "ContextualGrounding: Σ_k |Z_k − u_k|²",
+	"phase_order":              "ContextualGrounding: Kuramoto order parameter of Φ",
+	"plasticity_error":         "SemanticPlasticity: ‖f_Q − f_S‖²",
+	"w_norm":                   "SemanticPlasticity: Frobenius norm of W",
+	"federated_drift":          "FederatedNodeLearning: max_j ‖W_j − W̄‖_F over the public parameters of the nodes averaged in the last round (0 alone)",
+	"federated_nodes":          "FederatedNodeLearning: nodes averaged in the last round (this one included)",
+	"federated_rounds_skipped": "FederatedNodeLearning: round ticks skipped because the previous round was still out",
+	"federated_eta":            "FederatedNodeLearning: consensus step η of the last round (clamped to the graph's stability bound)",
+	"federated_rate":           "FederatedNodeLearning: predicted contraction of the disagreement per round, max_{k≥2} |1 − ηλ_k|",
+	"dp_epsilon":               "FederatedNodeLearning: this node's running differential-privacy ε (0 without DP)",
+	"phase_consensus":          "QuantumFusion: the federation's consensus phase φ̄ (federated nodes)",
+	"phase_offset":             "QuantumFusion: φ_i − φ̄, this node's phase offset from the consensus",
+	"phase_outlier":            "QuantumFusion: 1 while this node is farther than ε_φ from φ̄ (decoupled)",
+	"phase_resync":             "QuantumFusion: 1 on the tick the ACE resynchronised ψ's phase to φ̄",
+	"causal_n_to_q":            "MetaCausality: Granger influence of the firing rate on H_coh",
+	"causal_q_to_n":            "MetaCausality: Granger influence of H_coh on the firing rate",
+	"causal_max":               "MetaCausality: largest off-diagonal Granger influence",
+	"reflex_error":             "ReflexiveFeedback: H_coh − H_target",
+	"reflex_gamma":             "ReflexiveFeedback: the γ it set",
+	"c":                        "Governance: compliance C(t) of the tick",
+	"health":                   "Governance: health score",
+	"stability":                "Governance: S(t) = αC − βH_coh − γE_div",
+	"dstability_dt":            "Governance: dS/dt",
+	"l_int":                    "Governance: L_int = E_div + λ_H·H_coh + λ_G·(1 − C)",
+	"e_div":                    "Governance: E_div = Σ_{i<j} ‖f_i − f_j‖²",
+	"decision_rollback":        "Governance: 1 when the tick is rolled back",
+	"rules_suspended":          "Governance: rules not evaluated because their module is isolated",
+	"ledger_commit_lag_ms":     "BlockchainTelemetry: longest append-to-durable time of the previous tick (ms)",
+	"ledger_size":              "BlockchainTelemetry: records in the ledger",
+	"compliance":               "orchestrator: satisfied / evaluated rules over the committed ticks before this one",
+	"reflex_latency_s":         "orchestrator: wall time from QuantumFusion's message to ReflexiveFeedback's update being applied (s)",
+	"state_finite":             "orchestrator: 1 when every value of Ξ is finite",
+	"module_errors":            "orchestrator: modules that failed in the tick (error, rejected message, forbidden write)",
+	"bus_rejected":             "orchestrator: messages the bus has rejected so far",
+	"dt":                       "orchestrator: the tick's time step Δt",
 }
 
 func knownMetric(name string) bool {
@@ -321,15 +323,41 @@ func (m *semanticPlasticity) Step(_ context.Context, tel *Telemetry) (mipp.Messa
 	return reply(&u), nil
 }
 
+// RoundWait is how long a round tick waits for its federated round to
+// complete; a round that takes longer (slow or missing peers) completes in
+// the background and is applied at a later tick, so that the network never
+// holds up the runtime's reflexes.
+const RoundWait = 250 * time.Millisecond
+
 // federatedNodeLearning averages W with the other nodes of the
 // federation (package federation) every Round ticks; alone it measures a
 // drift of 0.
+//
+// A round starts at a round tick with the current W and runs in the
+// background; when it completes (within RoundWait of the same tick, or at
+// a later tick) its consensus step — the round's result minus the W it
+// started from — is added to the W of that tick, so local learning in
+// between is kept. A round tick while the previous round is still out is
+// skipped (federated_rounds_skipped); a rollback abandons a round in
+// flight.
 type federatedNodeLearning struct {
-	cfg FederationConfig
-	fed Federation
+	cfg      FederationConfig
+	fed      Federation
+	inflight *roundCall
+	skipped  uint64
+}
+
+type roundCall struct {
+	sent []float64
+	done chan struct{}
+	res  *federation.RoundResult
+	err  error
 }
 
 func (m *federatedNodeLearning) Name() string { return FederatedNodeLearning }
+
+// reset abandons the round in flight (after a rollback).
+func (m *federatedNodeLearning) reset() { m.inflight = nil }
 
 func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.Message, error) {
 	var u Update
@@ -339,15 +367,47 @@ func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.
 		u.Metric("federated_nodes", 1)
 		return reply(&u), nil
 	}
-	if tel.Tick%uint64(m.cfg.Round) != 0 {
-		u.Metric("federated_drift", tel.State.Gov.FedDrift) // the last round's
+	w := tel.State.Theta.W
+	u.Metric("federated_drift", tel.State.Gov.FedDrift) // the last round's, until a round completes
+	if tel.Tick%uint64(m.cfg.Round) == 0 {
+		if m.inflight == nil {
+			c := &roundCall{sent: slices.Clone(w), done: make(chan struct{})}
+			r := tel.Tick / uint64(m.cfg.Round)
+			go func() {
+				defer close(c.done)
+				c.res, c.err = m.fed.Round(ctx, r, c.sent)
+			}()
+			m.inflight = c
+			select {
+			case <-c.done:
+			case <-time.After(RoundWait):
+			case <-ctx.Done():
+				return mipp.Message{}, ctx.Err()
+			}
+		} else {
+			m.skipped++
+		}
+	}
+	u.Metric("federated_rounds_skipped", float64(m.skipped))
+	c := m.inflight
+	if c == nil {
 		return reply(&u), nil
 	}
-	res, err := m.fed.Round(ctx, tel.Tick/uint64(m.cfg.Round), tel.State.Theta.W)
-	if err != nil {
-		return mipp.Message{}, err
+	select {
+	case <-c.done:
+	default:
+		return reply(&u), nil // still out: applied at a later tick
 	}
-	u.Write("theta.w", res.Theta)
+	m.inflight = nil
+	if c.err != nil {
+		return mipp.Message{}, c.err
+	}
+	res := c.res
+	nw := slices.Clone(w)
+	for i := range nw {
+		nw[i] += res.Theta[i] - c.sent[i]
+	}
+	u.Write("theta.w", nw)
 	u.Write("fed.drift", []float64{res.Drift})
 	u.Metric("federated_drift", res.Drift)
 	u.Metric("federated_nodes", float64(len(res.Members)))

@@ -662,6 +662,11 @@ func (o *Orchestrator) rollback(ctx context.Context, at uint64, reasons, culprit
 	if err != nil {
 		return nil, err
 	}
+	for _, m := range o.modules {
+		if f, ok := m.(*federatedNodeLearning); ok {
+			f.reset() // its round in flight started from the abandoned state
+		}
+	}
 	rb := Rollback{At: at, To: cp.Tick, Reasons: reasons, Checkpoint: cp.Digest, Restored: restored, Sealed: cp.Sealed}
 	if k := len(o.rollbacks); k > 0 {
 		if prev := o.rollbacks[k-1]; at <= prev.At+uint64(o.cons.IsolateTicks)<<min(prev.Escalation, 16) &&

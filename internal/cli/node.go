@@ -202,7 +202,7 @@ func (f *nodeFed) Round(ctx context.Context, r uint64, w []float64) (*federation
 	if len(f.rounds) >= 5000 {
 		f.rounds = slices.Delete(f.rounds, 0, 1)
 	}
-	f.rounds = append(f.rounds, RoundRecord{Round: r, Tick: f.tick, Members: res.Members, Drift: res.Drift, Rate: res.Rate, Gap: res.Gap,
+	f.rounds = append(f.rounds, RoundRecord{Round: res.Round, Tick: f.tick, Members: res.Members, Drift: res.Drift, Rate: res.Rate, Gap: res.Gap,
 		Eta: res.Eta, Epsilon: res.Epsilon, Hash: res.Hash, Theta: slices.Clone(res.Theta)})
 	return res, nil
 }
