@@ -160,6 +160,7 @@ const MaxPowExponent = 1 << 20
 // MaxPowExponent for a matrix without a known period.
 type PowerError struct{ Power float64 }
 
+// Error explains the limit and why it exists.
 func (e *PowerError) Error() string {
 	return fmt.Sprintf("power %v of a gate without a known period: |power| may be at most 2^20 = %d, "+
 		"because the gate's eigenphases are known to about 1e-15 rad and the power multiplies that error (here to about %.0e rad); "+

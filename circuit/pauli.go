@@ -3,6 +3,7 @@ package circuit
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -82,18 +83,40 @@ func (h PauliSum) Norm1() float64 {
 // there, and the ladder and basis change undone; an all-identity term
 // becomes gphase(−θ). The error of order p is O(t^{p+1}/steps^p).
 func Trotter(h PauliSum, n int, t float64, steps, order int) (*Circuit, error) {
-	if err := h.Validate(n); err != nil {
-		return nil, err
-	}
 	if steps < 1 {
 		return nil, fmt.Errorf("circuit: trotter needs at least one step, got %d", steps)
 	}
 	if math.IsNaN(t) || math.IsInf(t, 0) {
 		return nil, fmt.Errorf("circuit: time %v is not finite", t)
 	}
+	step, err := TrotterStep(h, n, t/float64(steps), order)
+	if err != nil {
+		return nil, err
+	}
 	c := New(n)
 	c.Clbits = 0
-	dt := t / float64(steps)
+	c.Ops = make([]Op, 0, steps*len(step.Ops))
+	for s := 0; s < steps; s++ {
+		for i := range step.Ops {
+			c.Ops = append(c.Ops, cloneOp(step.Ops[i]))
+		}
+	}
+	return c, nil
+}
+
+// TrotterStep returns one step of the product formula of Trotter, of time
+// dt: Trotter(h, n, t, steps, order) is TrotterStep(h, n, t/steps, order)
+// repeated steps times, so a long evolution can be run a few steps at a
+// time in bounded memory.
+func TrotterStep(h PauliSum, n int, dt float64, order int) (*Circuit, error) {
+	if err := h.Validate(n); err != nil {
+		return nil, err
+	}
+	if math.IsNaN(dt) || math.IsInf(dt, 0) {
+		return nil, fmt.Errorf("circuit: time step %v is not finite", dt)
+	}
+	c := New(n)
+	c.Clbits = 0
 	var factor func(dt float64)
 	first := func(dt float64, reverse bool) {
 		for i := range h {
@@ -122,10 +145,17 @@ func Trotter(h PauliSum, n int, t float64, steps, order int) (*Circuit, error) {
 	default:
 		return nil, fmt.Errorf("circuit: trotter order %d: want 1, 2 or 4", order)
 	}
-	for s := 0; s < steps; s++ {
-		factor(dt)
-	}
+	factor(dt)
 	return c, nil
+}
+
+func cloneOp(op Op) Op {
+	op.Params = slices.Clone(op.Params)
+	op.Qubits = slices.Clone(op.Qubits)
+	op.Controls = slices.Clone(op.Controls)
+	op.NegControls = slices.Clone(op.NegControls)
+	op.Matrix = slices.Clone(op.Matrix)
+	return op
 }
 
 // appendPauliRotation appends exp(−iθP) for the Pauli string of t.

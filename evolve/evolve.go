@@ -13,7 +13,12 @@
 //     to which rounding adds about K·ε).
 //   - Trotter: a Trotter–Suzuki product formula (order 1, 2 or 4) built as a
 //     circuit of standard gates by circuit.Trotter and run by package sim on
-//     any state-vector backend, so it is exportable as OpenQASM.
+//     any state-vector backend, so it is exportable as OpenQASM. Run
+//     applies it a chunk of whole steps at a time (circuit.TrotterStep), so
+//     memory does not grow with the steps; Options.MaxSteps caps them.
+//
+// Both methods check their context between steps, substeps and Chebyshev
+// terms, so cancelling it stops them promptly.
 //
 // Spec and Output match the JSON of the QuTiP peer (shared/peers/qutip_evolve.py).
 package evolve
@@ -107,6 +112,13 @@ func (s *Spec) InitialState() ([]complex128, error) {
 	return v, nil
 }
 
+// DefaultMaxSteps is the default cap on Trotter steps (Options.MaxSteps).
+const DefaultMaxSteps = 1_000_000
+
+// MaxSubsteps caps the Chebyshev substeps of the exact method (a·|t|/20 of
+// them, for a = Σ|c_k| over the non-identity terms).
+const MaxSubsteps = 1 << 30
+
 // Options selects the method.
 type Options struct {
 	Method string // "exact" (default) or "trotter"
@@ -114,6 +126,10 @@ type Options struct {
 	Tol float64
 	// Steps and Order configure Trotter (defaults 100 and 2).
 	Steps, Order int
+	// MaxSteps caps Steps (0: DefaultMaxSteps). The Trotter circuit is
+	// run a few steps at a time, so memory does not grow with Steps, but
+	// time does.
+	MaxSteps int
 	// Backend, Precision and Fuse configure the simulator for Trotter.
 	Backend   string
 	Precision backend.Precision
@@ -150,29 +166,21 @@ func Run(ctx context.Context, s *Spec, o Options) (*Output, error) {
 		if order == 0 {
 			order = 2
 		}
-		c, err := circuit.Trotter(s.Terms, s.Qubits, s.T, steps, order)
+		maxSteps := o.MaxSteps
+		if maxSteps <= 0 {
+			maxSteps = DefaultMaxSteps
+		}
+		if steps > maxSteps {
+			return nil, fmt.Errorf("evolve: %d Trotter steps: more than the limit of %d (raise Options.MaxSteps; mec evolve --max-steps)", steps, maxSteps)
+		}
+		if steps < 1 {
+			return nil, fmt.Errorf("evolve: %d Trotter steps: want at least 1", steps)
+		}
+		gates, err := trotter(ctx, s, psi, steps, order, o)
 		if err != nil {
-			return nil, fmt.Errorf("evolve: %w", err)
-		}
-		simr, err := sim.New(sim.Options{Backend: o.Backend, Precision: o.Precision, Fuse: o.Fuse})
-		if err != nil {
 			return nil, err
 		}
-		st, err := simr.Backend().NewState(s.Qubits, o.Precision)
-		if err != nil {
-			return nil, err
-		}
-		defer st.Free()
-		if err := st.Load(psi); err != nil {
-			return nil, err
-		}
-		if _, err := simr.Apply(ctx, st, c, 0); err != nil {
-			return nil, err
-		}
-		if err := st.Read(psi); err != nil {
-			return nil, err
-		}
-		out.Method, out.Steps, out.Order, out.Terms = "trotter", steps, order, c.GateCount()
+		out.Method, out.Steps, out.Order, out.Terms = "trotter", steps, order, gates
 	default:
 		return nil, fmt.Errorf("evolve: method %q: want exact or trotter", o.Method)
 	}
@@ -192,6 +200,54 @@ func Run(ctx context.Context, s *Spec, o Options) (*Output, error) {
 		}
 	}
 	return out, nil
+}
+
+// trotterChunkGates is about how many gates trotter hands the simulator at
+// once (whole steps; at least one).
+const trotterChunkGates = 1 << 16
+
+// trotter runs steps Trotter steps on psi (in place) a chunk of whole
+// steps at a time, checking ctx between chunks (the simulator checks it
+// within them), and returns the number of gates run.
+func trotter(ctx context.Context, s *Spec, psi []complex128, steps, order int, o Options) (int, error) {
+	step, err := circuit.TrotterStep(s.Terms, s.Qubits, s.T/float64(steps), order)
+	if err != nil {
+		return 0, fmt.Errorf("evolve: %w", err)
+	}
+	per := max(1, len(step.Ops))
+	k := min(steps, max(1, trotterChunkGates/per))
+	chunk := &circuit.Circuit{Qubits: step.Qubits, Clbits: step.Clbits, Ops: make([]circuit.Op, 0, k*len(step.Ops))}
+	for range k {
+		chunk.Ops = append(chunk.Ops, step.Ops...)
+	}
+	simr, err := sim.New(sim.Options{Backend: o.Backend, Precision: o.Precision, Fuse: o.Fuse})
+	if err != nil {
+		return 0, err
+	}
+	st, err := simr.Backend().NewState(s.Qubits, o.Precision)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Free()
+	if err := st.Load(psi); err != nil {
+		return 0, err
+	}
+	for done := 0; done < steps; done += k {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		c := chunk
+		if r := steps - done; r < k {
+			c = &circuit.Circuit{Qubits: chunk.Qubits, Clbits: chunk.Clbits, Ops: chunk.Ops[:r*len(step.Ops)]}
+		}
+		if _, err := simr.Apply(ctx, st, c, 0); err != nil {
+			return 0, err
+		}
+	}
+	if err := st.Read(psi); err != nil {
+		return 0, err
+	}
+	return steps * step.GateCount(), nil
 }
 
 // ChebyshevResult is the outcome of Chebyshev.
@@ -235,6 +291,9 @@ func Chebyshev(ctx context.Context, h circuit.PauliSum, n int, t float64, psi []
 	}
 	op.scale(1 / a) // H̃ = (H − shift)/a: identity terms are a phase applied at the end
 	x := a * math.Abs(t)
+	if x/maxSubstepX > MaxSubsteps {
+		return nil, fmt.Errorf("evolve: t·Σ|c| = %g needs about %.3g Chebyshev substeps: more than the limit of %d", x, x/maxSubstepX, MaxSubsteps)
+	}
 	sub := int(math.Ceil(x / maxSubstepX))
 	dx := x / float64(sub)
 	sign := 1.0
@@ -277,6 +336,9 @@ func Chebyshev(ctx context.Context, h circuit.PauliSum, n int, t float64, psi []
 			acc[i] = coef[0]*prev[i] + coef[1]*cur[i]
 		}
 		for k := 2; k < len(coef); k++ {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			op.apply(next, cur)
 			ck := coef[k]
 			parallel(n2, func(lo, hi int) {

@@ -204,7 +204,9 @@ func (c Config) withDefaults() Config {
 	if c.Initial == "" {
 		c.Initial = "plus"
 	}
-	if c.Hamiltonian == nil {
+	if c.Hamiltonian == nil && c.Qubits >= 1 && c.Qubits <= min(c.Limits.MaxQubits, 64) {
+		// (beyond the cap New and Validate fail with a *QubitCapError,
+		// and the default chain of that many qubits is never built)
 		c.Hamiltonian = DefaultHamiltonian(c.Qubits)
 	}
 	if c.Network == nil {

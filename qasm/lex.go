@@ -27,6 +27,7 @@ type Error struct {
 // Unwrap returns the cause (nil for plain syntax and semantic errors).
 func (e *Error) Unwrap() error { return e.Err }
 
+// Error formats the error as file:line:col: message.
 func (e *Error) Error() string {
 	if e.File != "" {
 		return fmt.Sprintf("%s:%s: %s", e.File, e.Pos, e.Msg)

@@ -134,6 +134,7 @@ type LimitError struct {
 	Max string
 }
 
+// Error says what exceeded which limit and how to raise it.
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("%s: more than the limit of %s (qasm Limits.%s; raise it with %s)", e.What, e.Max, e.Limit, e.Env)
 }

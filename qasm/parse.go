@@ -11,6 +11,14 @@
 // meaning. Errors carry line and column. Classical control flow and timing
 // are outside the subset and are rejected with a clear error.
 //
+// Input is untrusted: ParseContext and ParseFileContext work under a
+// context and Limits (file and include bytes, operations after expansion,
+// counted before anything is expanded, and wall time; each settable by an
+// environment variable), and report input beyond a limit as a *LimitError
+// that names the limit and how to raise it. pow(r) @ reduces r modulo the
+// period of gates that have one (circuit.GateDef.Period) and refuses
+// powers it cannot take accurately (circuit.PowerError) at the modifier.
+//
 // Export writes OpenQASM 3 (every circuit) and OpenQASM 2.0 (decomposing
 // modifiers, extra controls and dense unitaries into qelib1.inc gates; global
 // phase, which OpenQASM 2 cannot express, is dropped).

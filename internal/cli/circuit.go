@@ -48,14 +48,16 @@ With --shots N the classical register is sampled N times (bit 0 rightmost);
 circuits whose measurements are all terminal are simulated once and sampled,
 others are re-run per shot. --state prints the final state (after any
 mid-circuit collapses drawn from --seed). --state --json prints exactly the
-peers' state JSON {"qubits":n,"amplitudes":[[re,im],...]}.`,
+peers' state JSON {"qubits":n,"amplitudes":[[re,im],...]}.
+
+` + qasmLimitsHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := backend.ParsePrecision(precision)
 			if err != nil {
 				return err
 			}
-			c, err := qasm.ParseFile(args[0])
+			c, err := qasm.ParseFileContext(cmd.Context(), args[0], qasm.Options{})
 			if err != nil {
 				return err
 			}
@@ -114,6 +116,15 @@ peers' state JSON {"qubits":n,"amplitudes":[[re,im],...]}.`,
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
+
+// qasmLimitsHelp documents the parser's limits in the help of the
+// commands that read OpenQASM.
+const qasmLimitsHelp = `The parser's limits, each raised by its environment variable: the file
+at most 64 MiB (MEC_QASM_MAX_FILE_BYTES), included files together 16 MiB
+(MEC_QASM_MAX_INCLUDE_BYTES), 10000000 operations after expanding user
+gates, counted before expanding (MEC_QASM_MAX_OPS), 60 s of parsing and
+expansion (MEC_QASM_EXPAND_TIMEOUT, a duration such as 5m). Ctrl-C stops
+parsing and simulation.`
 
 func writeStateJSON(w io.Writer, n int, amps []complex128) error {
 	s := StateJSON{Qubits: n, Amplitudes: make([][2]float64, len(amps))}

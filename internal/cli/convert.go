@@ -18,10 +18,12 @@ func newCircuitConvertCmd() *cobra.Command {
 flattened into q and c) to OpenQASM 3 (--to qasm3) or OpenQASM 2.0 (--to qasm2).
 OpenQASM 2 has no modifiers and no global phase: modifiers, extra controls
 and dense unitaries are decomposed into qelib1.inc gates and uncontrolled
-phases are dropped.`,
+phases are dropped.
+
+` + qasmLimitsHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := qasm.ParseFile(args[0])
+			c, err := qasm.ParseFileContext(cmd.Context(), args[0], qasm.Options{})
 			if err != nil {
 				return err
 			}

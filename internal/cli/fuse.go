@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,10 +29,11 @@ func init() { subcommands = append(subcommands, newFuseCmd) }
 
 func newFuseCmd() *cobra.Command {
 	var (
-		config string
-		steps  int
-		asJSON bool
-		svg    string
+		config   string
+		steps    int
+		maxSteps int
+		asJSON   bool
+		svg      string
 		// QPU check of ψ (see qpuChecker in serve.go)
 		quantumBackend     string
 		qpuShots, qpuEvery int
@@ -42,7 +45,11 @@ func newFuseCmd() *cobra.Command {
 on the state-vector backend, coupled both ways to a spiking network through an
 FFT, with the Adaptive Coherence Engine (see package fusion for the exact
 step). --config FILE (JSON or YAML, the fields of fusion.Config; omitted
-fields take the built-in scenario's values) replaces the built-in scenario.
+fields take the built-in scenario's values) replaces the built-in scenario;
+it is validated before anything runs (dt > 0, spike_steps at most
+limits.max_spike_steps, default 100000), and read only up to 64 MiB
+($MEC_MAX_INPUT_BYTES). --steps is at most --max-steps (default 1000000).
+Ctrl-C stops the run between fusion steps.
 Prints per-step H_coh, phase difference, E_coh, r, firing rate, norm drift
 and the coupling; --json prints {"config", "steps": [...], "events": [...]}
 instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.
@@ -55,21 +62,19 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := fusion.DefaultConfig()
 			if config != "" {
-				raw, err := os.ReadFile(config)
+				raw, err := readInput("fusion config", config)
 				if err != nil {
 					return err
 				}
-				if strings.HasSuffix(config, ".json") {
-					err = json.Unmarshal(raw, &cfg)
-				} else {
-					err = yaml.Unmarshal(raw, &cfg)
-				}
-				if err != nil {
-					return fmt.Errorf("%s: %w", config, err)
+				if cfg, err = decodeFusionConfig(config, raw); err != nil {
+					return err
 				}
 			}
 			if steps < 1 {
-				return fmt.Errorf("--steps %d", steps)
+				return fmt.Errorf("--steps %d: want at least 1", steps)
+			}
+			if steps > maxSteps {
+				return fmt.Errorf("--steps %d: more than the limit of %d fusion steps (raise it with --max-steps)", steps, maxSteps)
 			}
 			name := backendFlag(cmd)
 			sv, _, err := backend.WithCapability[backend.StateVector](name)
@@ -103,6 +108,9 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 				evs []fusion.Event
 			)
 			for i := 0; i < steps; i++ {
+				if err := cmd.Context().Err(); err != nil {
+					return fmt.Errorf("fuse: stopped after %d of %d steps: %w", i, steps, err)
+				}
 				m, ev, err := sys.Step(cmd.Context())
 				var nf *fusion.NonFiniteError
 				if errors.As(err, &nf) || (err != nil && len(m.Violations) == 0) {
@@ -166,12 +174,46 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 	f := cmd.Flags()
 	f.StringVar(&config, "config", "", "fusion configuration file (JSON or YAML); default: the built-in scenario")
 	f.IntVar(&steps, "steps", 100, "number of fusion steps")
+	f.IntVar(&maxSteps, "max-steps", defaultMaxFuseSteps, "largest --steps accepted")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	f.StringVar(&svg, "svg", "", "plot H_coh, r, E_coh and firing rate over time to this SVG file")
 	f.StringVar(&quantumBackend, "quantum-backend", "local", "local, or qpu: also sample ψ on the QPU and χ²-test it against |ψ|² (the evolution itself stays local)")
 	f.IntVar(&qpuShots, "qpu-shots", 8192, "shots per QPU check")
 	f.IntVar(&qpuEvery, "qpu-every", 0, "also check ψ on the QPU every K steps (0: only after the last step)")
 	return cmd
+}
+
+// defaultMaxFuseSteps is the default of mec fuse --max-steps.
+const defaultMaxFuseSteps = 1_000_000
+
+// decodeFusionConfig decodes a fusion configuration file (JSON when the
+// name ends in .json, else YAML; unknown fields are errors) over the
+// built-in scenario and validates it (fusion.Config.Validate), so that a
+// bad file fails before any engine is built.
+func decodeFusionConfig(name string, raw []byte) (fusion.Config, error) {
+	cfg := fusion.DefaultConfig()
+	var err error
+	if strings.HasSuffix(name, ".json") {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&cfg)
+		if err == nil && dec.More() {
+			err = errors.New("data after the JSON value")
+		}
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		if err = dec.Decode(&cfg); errors.Is(err, io.EOF) {
+			err = nil // an empty file changes nothing
+		}
+	}
+	if err != nil {
+		return fusion.Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fusion.Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return cfg, nil
 }
 
 // plotFusion draws four stacked panels sharing the step axis.
