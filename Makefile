@@ -61,6 +61,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStatus$$' -fuzztime $(FUZZTIME) ./devices/qpu/
 	$(GO) test -run '^$$' -fuzz '^FuzzServerRequest$$' -fuzztime $(FUZZTIME) ./devices/qpu/
 	$(GO) test -run '^$$' -fuzz '^FuzzNodeConfig$$' -fuzztime $(FUZZTIME) ./ops/
+	$(GO) test -run '^$$' -fuzz '^FuzzScenarioConfig$$' -fuzztime $(FUZZTIME) ./internal/cli/
+	$(GO) test -run '^$$' -fuzz '^FuzzFusionConfig$$' -fuzztime $(FUZZTIME) ./internal/cli/
 
 # The race detector over the concurrent packages: the ledger (committer,
 # checkpointer, lock, readers beside a writer), the QPU server and client,
