@@ -101,7 +101,8 @@ type Layers struct {
 	// environment layer). Empty variables count as unset.
 	LookupEnv func(string) (string, bool)
 	// Flags are the flags given on the command line, by name without
-	// dashes (ChangedFlags of a pflag.FlagSet).
+	// dashes (ChangedFlags of a pflag.FlagSet). Flags that set no
+	// configuration key (--config itself, --backend, …) are ignored.
 	Flags map[string]string
 }
 
@@ -265,12 +266,10 @@ func Load(cfg any, l Layers) (Origins, error) {
 			origins[f.key] = o
 		}
 	}
-	known := map[string]bool{}
 	for _, f := range fields {
 		if f.flag == "" {
 			continue
 		}
-		known[f.flag] = true
 		s, ok := l.Flags[f.flag]
 		if !ok {
 			continue
@@ -282,24 +281,10 @@ func Load(cfg any, l Layers) (Origins, error) {
 		}
 		origins[f.key] = o
 	}
-	for _, name := range sortedKeys(l.Flags) {
-		if !known[name] {
-			errs = append(errs, fmt.Errorf("--%s: not a configuration flag", name))
-		}
-	}
 	if len(errs) > 0 {
 		return origins, errors.Join(errs...)
 	}
 	return origins, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
 }
 
 // readConfigFile reads at most MaxConfigBytes of path.
