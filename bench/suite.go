@@ -25,7 +25,7 @@ import (
 )
 
 // Suites are the names of the benchmark suites, in run order.
-var Suites = []string{"quantum", "fft", "snn", "fusion"}
+var Suites = []string{"quantum", "fft", "snn", "fusion", "federation"}
 
 // Figure is one measured result: the headline value of a workload on a
 // backend, every metric reported for it, and its ratio to a reference (a
@@ -108,6 +108,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.Stream = MeasureStream()
 	var ws []workload
 	for _, s := range suites {
+		if s == "federation" { // five nodes on loopback: once, not per backend
+			ws = append(ws, federationWorkloads(cfg.Backends[0], cfg.Quick)...)
+			continue
+		}
 		for _, be := range cfg.Backends {
 			switch s {
 			case "quantum":

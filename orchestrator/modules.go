@@ -337,9 +337,11 @@ const RoundWait = 250 * time.Millisecond
 // background; when it completes (within RoundWait of the same tick, or at
 // a later tick) its consensus step — the round's result minus the W it
 // started from — is added to the W of that tick, so local learning in
-// between is kept. A round tick while the previous round is still out is
-// skipped (federated_rounds_skipped); a rollback abandons a round in
-// flight.
+// between is kept. A node is at most one round ahead of its federation:
+// the next round tick first waits for the round still out (pace, before
+// the tick's QuantumFusion step, so the wait is not part of the reflexive
+// latency; the federation bounds a round by its round timeout). A
+// rollback abandons a round in flight.
 type federatedNodeLearning struct {
 	cfg      FederationConfig
 	fed      Federation
@@ -359,6 +361,18 @@ func (m *federatedNodeLearning) Name() string { return FederatedNodeLearning }
 // reset abandons the round in flight (after a rollback).
 func (m *federatedNodeLearning) reset() { m.inflight = nil }
 
+// pace waits, before a round tick runs, for the round still in flight.
+func (m *federatedNodeLearning) pace(ctx context.Context, tick uint64) error {
+	if c := m.inflight; c != nil && m.fed != nil && tick%uint64(m.cfg.Round) == 0 {
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
 func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.Message, error) {
 	var u Update
 	if m.fed == nil {
@@ -370,6 +384,16 @@ func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.
 	w := tel.State.Theta.W
 	u.Metric("federated_drift", tel.State.Gov.FedDrift) // the last round's, until a round completes
 	if tel.Tick%uint64(m.cfg.Round) == 0 {
+		if c := m.inflight; c != nil {
+			select {
+			case <-c.done: // paced: apply it, then start the next
+				if err := m.apply(&u, w, c); err != nil {
+					return mipp.Message{}, err
+				}
+				w = u.Writes["theta.w"]
+			default:
+			}
+		}
 		if m.inflight == nil {
 			c := &roundCall{sent: slices.Clone(w), done: make(chan struct{})}
 			r := tel.Tick / uint64(m.cfg.Round)
@@ -385,7 +409,7 @@ func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.
 				return mipp.Message{}, ctx.Err()
 			}
 		} else {
-			m.skipped++
+			m.skipped++ // only when pace was skipped: a round that failed to finish
 		}
 	}
 	u.Metric("federated_rounds_skipped", float64(m.skipped))
@@ -398,9 +422,17 @@ func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.
 	default:
 		return reply(&u), nil // still out: applied at a later tick
 	}
+	if err := m.apply(&u, w, c); err != nil {
+		return mipp.Message{}, err
+	}
+	return reply(&u), nil
+}
+
+// apply adds a completed round's consensus step to W.
+func (m *federatedNodeLearning) apply(u *Update, w []float64, c *roundCall) error {
 	m.inflight = nil
 	if c.err != nil {
-		return mipp.Message{}, c.err
+		return c.err
 	}
 	res := c.res
 	nw := slices.Clone(w)
@@ -414,7 +446,7 @@ func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.
 	u.Metric("federated_eta", res.Eta)
 	u.Metric("federated_rate", res.Rate)
 	u.Metric("dp_epsilon", res.Epsilon)
-	return reply(&u), nil
+	return nil
 }
 
 // metaCausality estimates lag-1 Granger influences between the layers.

@@ -314,6 +314,13 @@ func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
 	}
 	st := o.st
 	n := st.Tick + 1
+	for _, m := range o.modules {
+		if f, ok := m.(*federatedNodeLearning); ok && !st.IsIsolated(f.Name()) {
+			if err := f.pace(ctx, n); err != nil {
+				return nil, err
+			}
+		}
+	}
 	o.executed++
 	if err := o.injectFaults(ctx, n); err != nil {
 		return nil, err
