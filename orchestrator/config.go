@@ -220,11 +220,23 @@ func ParseConfig(data []byte) (Config, error) {
 	return c, nil
 }
 
-// LoadConfig reads a scenario file (see ParseConfig).
+// MaxConfigBytes bounds a scenario file.
+const MaxConfigBytes = 16 << 20
+
+// LoadConfig reads a scenario file (see ParseConfig), of at most
+// MaxConfigBytes (reading /dev/zero stops there).
 func LoadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return Config{}, fmt.Errorf("orchestrator: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigBytes+1))
+	if err != nil {
+		return Config{}, fmt.Errorf("orchestrator: %s: %w", path, err)
+	}
+	if len(data) > MaxConfigBytes {
+		return Config{}, fmt.Errorf("orchestrator: %s: more than %d bytes: not a scenario", path, MaxConfigBytes)
 	}
 	c, err := ParseConfig(data)
 	if err != nil {

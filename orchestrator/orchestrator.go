@@ -274,6 +274,9 @@ func (o *Orchestrator) SetFederation(f Federation) {
 	}
 }
 
+// Recorder returns the ledger recorder.
+func (o *Orchestrator) Recorder() *Recorder { return o.rec }
+
 // Bus returns the message bus.
 func (o *Orchestrator) Bus() *mipp.Bus { return o.bus }
 

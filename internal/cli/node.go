@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,33 +20,18 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/ledger"
+	"github.com/prismai/mec/ops"
 	"github.com/prismai/mec/orchestrator"
 )
 
 func init() { subcommands = append(subcommands, newNodeCmd) }
 
-// nodeOptions are the settings of `mec node`.
-type nodeOptions struct {
-	data, roster, role, scenario string
-	nats, join                   []string
-	listenHost                   string
-	ticks                        int
-	tickInterval                 time.Duration
-	seed                         uint64
-	seedSet                      bool
-	report                       string
-	status                       string
-	waitPeers                    time.Duration
-	logFormat, logLevel          string
-}
-
 func newNodeCmd() *cobra.Command {
-	var o nodeOptions
+	var configFile string
 	cmd := &cobra.Command{
 		Use:   "node",
 		Short: "Run one federated MEC node (core, edge, relay or observer) until SIGTERM",
@@ -69,81 +55,53 @@ is signed (ML-DSA-65) and checked: forged, replayed, stale, out-of-order,
 misrouted and other-version messages are rejected and counted.
 
 --nats URL,... uses an external NATS cluster instead of the embedded server
-(its accounts: ` + "`mec node nats-config`" + `). The node runs until SIGTERM or
-SIGINT (or --ticks ticks): it finishes the tick, flushes and signs its
-ledger, leaves the federation cleanly and writes its report (--report).
+(its accounts: ` + "`mec node nats-config`" + `). The node serves /healthz, /readyz
+and /metrics (Prometheus) over HTTPS with its own certificate (--http,
+default :8443); /readyz answers 200 only once the configuration check, the
+federation join and the phase-lock calibration have passed, in that
+order. The node runs until SIGTERM or SIGINT (or --ticks ticks): it stops
+taking work, finishes the tick, flushes and signs its ledger, leaves the
+federation cleanly and writes its report (--report).
 
-Settings come from flags, else the environment (PRISM_NODE_ROLE,
-MEC_NODE_DATA, MEC_ROSTER, MEC_NODE_SCENARIO, MEC_NATS_URL, MEC_NODE_JOIN).`,
+Settings come from a YAML file (--config, or $MEC_NODE_CONFIG), the
+environment (PRISM_NODE_ROLE, MEC_NODE_DATA, MEC_ROSTER, MEC_NODE_SCENARIO,
+MEC_NATS_URL, MEC_NODE_JOIN, MEC_NODE_HTTP, ...: see package ops) and the
+flags, flags winning over the environment over the file; unknown keys and
+bad values are errors naming the key and where it came from (file:line,
+variable or flag).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.seedSet = cmd.Flags().Changed("seed")
-			fromEnv(cmd, map[string]*string{"data": &o.data, "roster": &o.roster, "role": &o.role, "scenario": &o.scenario},
-				map[string]string{"data": "MEC_NODE_DATA", "roster": "MEC_ROSTER", "role": "PRISM_NODE_ROLE", "scenario": "MEC_NODE_SCENARIO"})
-			for flag, env := range map[string]string{"nats": "MEC_NATS_URL", "join": "MEC_NODE_JOIN"} {
-				if !cmd.Flags().Changed(flag) {
-					if v := os.Getenv(env); v != "" {
-						if flag == "nats" {
-							o.nats = strings.Split(v, ",")
-						} else {
-							o.join = strings.Split(v, ",")
-						}
-					}
-				}
+			if configFile == "" {
+				configFile = os.Getenv(ops.ConfigEnv)
 			}
-			return runNode(cmd, &o)
+			cfg, origins, err := ops.LoadNodeConfig(ops.Layers{File: configFile, LookupEnv: os.LookupEnv, Flags: ops.ChangedFlags(cmd.Flags())})
+			if err != nil {
+				return fmt.Errorf("node: %w", err)
+			}
+			return runNode(cmd, cfg, origins.Set("seed"))
 		},
 	}
+	d := ops.DefaultNodeConfig()
 	f := cmd.Flags()
-	f.StringVar(&o.data, "data", "", "the node's data directory (keys, ledger, JetStream store); $MEC_NODE_DATA")
-	f.StringVar(&o.roster, "roster", "", "the federation's roster (federation.yaml); $MEC_ROSTER")
-	f.StringVar(&o.role, "role", "", "expected role: core, edge, relay or observer (checked against the node's keys); $PRISM_NODE_ROLE")
-	f.StringVar(&o.scenario, "scenario", "", "runtime scenario (YAML/JSON, as `mec run --config`); $MEC_NODE_SCENARIO")
-	f.StringSliceVar(&o.nats, "nats", nil, "external NATS cluster client URLs (tls://host:port,...) instead of the embedded server; $MEC_NATS_URL")
-	f.StringSliceVar(&o.join, "join", nil, "route URLs of the other cores (tls://host:6222,...; default: the roster's); $MEC_NODE_JOIN")
-	f.StringVar(&o.listenHost, "listen-host", "", "host the embedded listeners bind (default: the roster URL's IP, else all interfaces)")
-	f.IntVar(&o.ticks, "ticks", 0, "stop after this many meta-epochs (0: run until SIGTERM)")
-	f.DurationVar(&o.tickInterval, "tick-interval", 0, "pause between meta-epochs (0: as fast as the federation allows)")
-	f.Uint64Var(&o.seed, "seed", 0, "seed of this node's randomness (default: the scenario's seed mixed with the node's name)")
-	f.StringVar(&o.report, "report", "", "write the node's JSON report to this file at exit (default: standard output)")
-	f.DurationVar(&o.waitPeers, "wait-peers", time.Minute, "before the first tick, wait up to this long for every other node of the roster to be live")
-	f.StringVar(&o.status, "status", "", "keep a small JSON progress file here (ticks done), replaced atomically")
-	f.StringVar(&o.logFormat, "log-format", "auto", "log format: auto (JSON unless on a terminal), json or text")
-	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&configFile, "config", "", "the node's settings (YAML; the keys of these flags); $"+ops.ConfigEnv)
+	f.String("data", "", "the node's data directory (keys, ledger, JetStream store); $MEC_NODE_DATA")
+	f.String("roster", "", "the federation's roster (federation.yaml); $MEC_ROSTER")
+	f.String("role", "", "expected role: core, edge, relay or observer (checked against the node's keys); $PRISM_NODE_ROLE")
+	f.String("scenario", "", "runtime scenario (YAML/JSON, as `mec run --config`); $MEC_NODE_SCENARIO")
+	f.StringSlice("nats", nil, "external NATS cluster client URLs (tls://host:port,...) instead of the embedded server; $MEC_NATS_URL")
+	f.StringSlice("join", nil, "route URLs of the other cores (tls://host:6222,...; default: the roster's); $MEC_NODE_JOIN")
+	f.String("listen-host", "", "host the embedded listeners bind (default: the roster URL's IP, else all interfaces)")
+	f.String("http", d.HTTP.Listen, "address of the HTTPS endpoints /healthz, /readyz and /metrics; $MEC_NODE_HTTP")
+	f.Int("ticks", 0, "stop after this many meta-epochs (0: run until SIGTERM)")
+	f.Duration("tick-interval", 0, "pause between meta-epochs (0: as fast as the federation allows)")
+	f.Uint64("seed", 0, "seed of this node's randomness (default: the scenario's seed mixed with the node's name)")
+	f.String("report", "", "write the node's JSON report to this file at exit (default: standard output)")
+	f.Duration("wait-peers", d.WaitPeers, "before the first tick, wait up to this long for every other node of the roster (observers aside) to be live")
+	f.String("status", "", "keep a small JSON progress file here (ticks done), replaced atomically")
+	f.String("log-format", d.Log.Format, "log format: auto (JSON unless on a terminal), json or text")
+	f.String("log-level", d.Log.Level, "log level: debug, info, warn or error")
 	cmd.AddCommand(newNodeInitCmd(), newNodeRosterCmd(), newNodeNATSConfigCmd())
 	return cmd
-}
-
-// fromEnv fills unset flags from environment variables.
-func fromEnv(cmd *cobra.Command, dst map[string]*string, env map[string]string) {
-	for flag, p := range dst {
-		if !cmd.Flags().Changed(flag) {
-			if v := os.Getenv(env[flag]); v != "" {
-				*p = v
-			}
-		}
-	}
-}
-
-// newLogger returns the node's structured logger on stderr.
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: %w", level, err)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "auto":
-		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			return slog.New(slog.NewTextHandler(w, opts)), nil
-		}
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("--log-format %q: want auto, json or text", format)
 }
 
 // RoundRecord is one learning round as a node's report lists it.
@@ -218,54 +176,68 @@ func (f *nodeFed) RolledBack(ctx context.Context, at, to, toRound uint64, reason
 	return f.Node.RolledBack(ctx, at, to, toRound, reason)
 }
 
-func runNode(cmd *cobra.Command, o *nodeOptions) error {
-	log, err := newLogger(cmd.ErrOrStderr(), o.logFormat, o.logLevel)
+func runNode(cmd *cobra.Command, o ops.NodeConfig, seedSet bool) error {
+	log, err := ops.NewLogger(cmd.ErrOrStderr(), o.Log.Format, o.Log.Level)
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
-	switch {
-	case o.data == "":
-		return errors.New("node: --data (or $MEC_NODE_DATA) names the node's data directory; create it with `mec node init`")
-	case o.roster == "":
-		return errors.New("node: --roster (or $MEC_ROSTER) names the federation's roster; build it with `mec node roster`")
-	case o.ticks < 0:
-		return fmt.Errorf("node: --ticks %d: want ≥ 0", o.ticks)
+	// §17: the configuration check, then the federation join, then the
+	// phase-lock calibration; /readyz is 200 only after all three.
+	ready, err := ops.NewReadiness(log, ops.NodeSteps()...)
+	if err != nil {
+		return err
 	}
-	if o.role != "" {
-		if _, err := federation.ParseRole(o.role); err != nil {
-			return fmt.Errorf("node: --role: %w", err)
-		}
-	}
-	id, err := federation.LoadIdentity(o.data, federation.Member{})
+	metrics := ops.NewMetrics()
+	id, err := federation.LoadIdentity(o.Data, federation.Member{})
 	if err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
-	if o.role != "" && federation.Role(o.role) != id.Member.Role {
-		return fmt.Errorf("node: --role %s, but the keys in %s are those of %s node %s", o.role, o.data, id.Member.Role, id.Name())
+	if o.Role != "" && federation.Role(o.Role) != id.Member.Role {
+		return fmt.Errorf("node: role %s, but the keys in %s are those of %s node %s", o.Role, o.Data, id.Member.Role, id.Name())
 	}
-	roster, err := federation.LoadRoster(o.roster)
+	cert, err := tls.LoadX509KeyPair(filepath.Join(o.Data, federation.TLSCertFile), filepath.Join(o.Data, federation.TLSKeyFile))
 	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	httpSrv, err := ops.NewServer(ops.ServerConfig{Addr: o.HTTP.Listen, Certificate: &cert, Plain: !o.HTTP.TLS, Readiness: ready, Metrics: metrics,
+		Logger: log, DrainDelay: 2 * time.Second})
+	if err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	if err := httpSrv.Start(); err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = httpSrv.Shutdown(ctx)
+	}()
+	roster, err := federation.LoadRoster(o.Roster)
+	if err != nil {
+		_ = ready.Fail(ops.StepConfig, err)
 		return fmt.Errorf("node: %w", err)
 	}
 	cfg, err := orchestrator.DefaultConfig()
-	if o.scenario != "" {
-		cfg, err = orchestrator.LoadConfig(o.scenario)
+	if o.Scenario != "" {
+		cfg, err = orchestrator.LoadConfig(o.Scenario)
 	}
 	if err != nil {
+		_ = ready.Fail(ops.StepConfig, err)
 		return fmt.Errorf("node: %w", err)
 	}
-	seed := o.seed
-	if !o.seedSet {
+	seed := o.Seed
+	if !seedSet {
 		h := fnv.New64a()
 		h.Write([]byte(id.Name()))
 		seed = cfg.Seed ^ h.Sum64()
 	}
 	cfg.Seed = seed
 	log = log.With("federation", roster.Federation)
+	_ = ready.Pass(ops.StepConfig)
 
 	// The ledger: signed by the node's own key, its checkpoints witnessed.
 	var hook atomic.Pointer[federation.Node]
-	ledDir := filepath.Join(o.data, "ledger")
+	ledDir := filepath.Join(o.Data, "ledger")
 	origin := federation.LedgerOrigin(roster.Federation, id.Name())
 	signer, err := id.LedgerSigner(origin)
 	if err != nil {
@@ -282,8 +254,8 @@ func runNode(cmd *cobra.Command, o *nodeOptions) error {
 	}
 	rep := &NodeReport{Node: id.Name(), Role: string(id.Member.Role), Federation: roster.Federation, Seed: seed, LedgerDir: ledDir}
 
-	// Stop on SIGTERM or SIGINT (finish the tick first); a second signal
-	// cancels the work in flight.
+	// Stop on SIGTERM or SIGINT: stop taking work (readiness and health go
+	// 503), finish the tick; a second signal cancels the work in flight.
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sig)
@@ -308,28 +280,39 @@ func runNode(cmd *cobra.Command, o *nodeOptions) error {
 		}
 	}()
 
-	node, err := federation.Start(work, federation.Config{Dir: o.data, Roster: roster, Identity: id, NATS: o.nats, Join: o.join,
-		ListenHost: o.listenHost, Ledger: led, InitialTheta: cfg.InitialW(), Logger: log})
+	node, err := federation.Start(work, federation.Config{Dir: o.Data, Roster: roster, Identity: id, NATS: o.NATS, Join: o.Join,
+		ListenHost: o.ListenHost, Ledger: led, InitialTheta: cfg.InitialW(), Logger: log})
 	if err != nil {
+		_ = ready.Fail(ops.StepFederationJoin, err)
 		return errors.Join(fmt.Errorf("node: %w", err), led.Close())
 	}
 	hook.Store(node)
 	fed := &nodeFed{Node: node}
-	waitPeers(work, node, roster, o.waitPeers, &stopping, log)
+	waitPeers(work, node, roster, o.WaitPeers, &stopping, log)
+	_ = ready.Pass(ops.StepFederationJoin)
+	obs := &nodeObserver{m: metrics, node: node, ready: ready}
 	var o2 *orchestrator.Orchestrator
 	var runErr error
 	if id.Member.Role.Learns() {
-		o2, runErr = newNodeRuntime(work, cmd, cfg, led, seed)
+		var engines fusion.Engines
+		o2, engines, runErr = newNodeRuntime(work, cmd, cfg, led, seed)
 		if runErr == nil {
+			bn := backendNames(engines)
+			metrics.SetBackend(bn["state_vector"], os.Getenv("MEC_OPENCL_DEVICE")+os.Getenv("MEC_CUDA_DEVICE"))
 			o2.SetFederation(fed)
-			runErr = tickNode(work, o2, o, &stopping, log)
+			obs.o = o2
+			runErr = tickNode(work, o2, o, &stopping, log, obs)
 		}
 	} else {
+		_ = ready.Pass(ops.StepPhaseLock) // no phase to lock
 		for !stopping.Load() && work.Err() == nil {
-			writeStatus(o.status, 0, node.Ready())
+			writeStatus(o.Status, 0, node.Ready())
+			obs.observe(nil)
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+	// Not ready any more: the load balancer stops sending work first.
+	_ = ready.Reset(ops.StepConfig, "shutting down")
 
 	// Shut down: the summary, leave the federation (flushing what it
 	// acknowledged), close and sign the ledger, verify it.
@@ -367,11 +350,55 @@ func runNode(cmd *cobra.Command, o *nodeOptions) error {
 	if runErr != nil {
 		rep.Error = runErr.Error()
 	}
-	if err := writeReport(cmd, o.report, rep); err != nil {
+	if err := writeReport(cmd, o.Report, rep); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
 	log.Info("stopped", "ticks", rep.Ticks, "rounds", len(rep.Rounds), "rejected", rep.Stats.Rejected(), "err", runErr)
 	return runErr
+}
+
+// nodeObserver feeds a node's metrics and readiness from its runtime and
+// its federation.
+type nodeObserver struct {
+	m     *ops.Metrics
+	node  *federation.Node
+	ready *ops.Readiness
+	o     *orchestrator.Orchestrator
+	lags  int
+	phase bool
+}
+
+func (b *nodeObserver) observe(rep *orchestrator.TickReport) {
+	if rep != nil {
+		b.m.ObserveTick(rep.Rollback != nil, rep.Metrics)
+		// The phase-lock calibration: the first committed tick whose phase
+		// is within ε_φ of the federation's consensus.
+		if !b.phase && rep.Rollback == nil && rep.Metrics["phase_outlier"] == 0 {
+			if _, ok := rep.Metrics["phase_consensus"]; ok {
+				b.phase = b.ready.Pass(ops.StepPhaseLock) == nil
+			}
+		}
+	}
+	if b.o != nil {
+		lags := b.o.Recorder().Lags()
+		if len(lags) < b.lags {
+			b.lags = 0
+		}
+		b.m.ObserveLedgerAppends(lags[b.lags:]...)
+		b.lags = len(lags)
+		bs := b.o.Bus().Stats()
+		b.m.ObserveRejections(ops.BusLocal, ops.Rejections{Forged: bs.Forged, Replayed: bs.Replayed, OutOfOrder: bs.OutOfOrder, Stale: bs.Stale,
+			Malformed: bs.Malformed, UnknownOrigin: bs.UnknownOrigin, Misrouted: bs.Misrouted, NoTarget: bs.NoTarget})
+	}
+	st := b.node.Stats()
+	fb := st.Bus
+	b.m.ObserveRejections(ops.BusFederation, ops.Rejections{Forged: fb.Forged, Replayed: fb.Replayed, OutOfOrder: fb.OutOfOrder, Stale: fb.Stale,
+		Malformed: fb.Malformed, UnknownOrigin: fb.UnknownOrigin, Misrouted: fb.Misrouted, NoTarget: fb.NoTarget, Version: st.Version, BadBody: st.BadBody})
+	groups := map[string]int{}
+	for _, l := range b.node.Links() {
+		groups[l.Group]++
+	}
+	b.m.ObserveFederation(ops.FederationStats{Rounds: st.Rounds, Live: len(b.node.Live()), LinksByGroup: groups})
 }
 
 // waitPeers waits until every other member of the roster but the
@@ -400,10 +427,10 @@ func waitPeers(ctx context.Context, n *federation.Node, r *federation.Roster, wa
 }
 
 // newNodeRuntime builds the eight-module runtime of a learning node.
-func newNodeRuntime(ctx context.Context, cmd *cobra.Command, cfg orchestrator.Config, led *ledger.Ledger, seed uint64) (*orchestrator.Orchestrator, error) {
+func newNodeRuntime(ctx context.Context, cmd *cobra.Command, cfg orchestrator.Config, led *ledger.Ledger, seed uint64) (*orchestrator.Orchestrator, fusion.Engines, error) {
 	engines, err := orchestrator.Engines(backendFlag(cmd))
 	if err != nil {
-		return nil, err
+		return nil, engines, err
 	}
 	fc := cfg.FusionConfig()
 	if fc.Network == nil {
@@ -412,36 +439,37 @@ func newNodeRuntime(ctx context.Context, cmd *cobra.Command, cfg orchestrator.Co
 	fc.Network.Seed = seed // each node its own network
 	eng, err := orchestrator.NewFusionEngine(fc, engines)
 	if err != nil {
-		return nil, err
+		return nil, engines, err
 	}
 	o, err := orchestrator.New(ctx, cfg, eng, orchestrator.NewRecorder(led), 0)
 	if err != nil {
 		eng.Close()
-		return nil, err
+		return nil, engines, err
 	}
-	return o, nil
+	return o, engines, nil
 }
 
 // tickNode runs meta-epochs until stopped or --ticks.
-func tickNode(ctx context.Context, o *orchestrator.Orchestrator, opts *nodeOptions, stopping *atomic.Bool, log *slog.Logger) error {
+func tickNode(ctx context.Context, o *orchestrator.Orchestrator, opts ops.NodeConfig, stopping *atomic.Bool, log *slog.Logger, obs *nodeObserver) error {
 	for !stopping.Load() {
 		t := o.State().Tick
-		if opts.ticks > 0 && t >= uint64(opts.ticks) {
+		if opts.Ticks > 0 && t >= uint64(opts.Ticks) {
 			return nil
 		}
 		rep, err := o.Tick(ctx)
 		if err != nil {
 			return err
 		}
+		obs.observe(rep)
 		if rb := rep.Rollback; rb != nil {
 			log.Warn("rolled back", "at", rb.At, "to", rb.To, "escalation", rb.Escalation, "isolated", rb.Isolated,
 				"reasons", strings.Join(rb.Reasons, "; "))
 		}
 		if t%10 == 0 {
-			writeStatus(opts.status, t, true)
+			writeStatus(opts.Status, t, true)
 		}
-		if opts.tickInterval > 0 {
-			time.Sleep(opts.tickInterval)
+		if opts.TickInterval > 0 {
+			time.Sleep(opts.TickInterval)
 		}
 	}
 	return nil
