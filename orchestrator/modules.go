@@ -327,7 +327,7 @@ func (m *semanticPlasticity) Step(_ context.Context, tel *Telemetry) (mipp.Messa
 // complete; a round that takes longer (slow or missing peers) completes in
 // the background and is applied at a later tick, so that the network never
 // holds up the runtime's reflexes.
-const RoundWait = 250 * time.Millisecond
+const RoundWait = 20 * time.Millisecond
 
 // federatedNodeLearning averages W with the other nodes of the
 // federation (package federation) every Round ticks; alone it measures a

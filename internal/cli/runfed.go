@@ -91,7 +91,12 @@ func runFederation(cmd *cobra.Command, cfg orchestrator.Config, n int, scenario,
 	procs := make([]*exec.Cmd, n)
 	logs := make([]*os.File, n)
 	for i := range names {
+		hp, err := freePorts(1)
+		if err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
 		args := []string{"node", "--data", datas[i], "--roster", rosterPath, "--ticks", strconv.Itoa(cfg.Ticks),
+			"--http", fmt.Sprintf("127.0.0.1:%d", hp[0]),
 			"--report", filepath.Join(datas[i], "report.json"), "--status", filepath.Join(datas[i], "status.json"), "--log-format", "json"}
 		if scenario != "" {
 			args = append(args, "--scenario", scenario)
@@ -250,6 +255,9 @@ func (f *FederatedRun) summarise() {
 		}
 	}
 	drift := math.Max(roundDrift, f.FinalDrift)
+	if learners == 0 {
+		hmax, comp, lat, lag, drift = math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()
+	}
 	f.Checks = []orchestrator.Check{
 		{Name: "coherence entropy", Value: hmax, Target: "< 0.2", Pass: hmax < 0.2, Measured: fmt.Sprintf("max H_coh over the committed ticks of %d nodes", learners)},
 		{Name: "constitutional compliance", Value: comp, Target: "> 0.99", Pass: comp > 0.99, Measured: "lowest node's satisfied / evaluated rules"},
@@ -257,6 +265,11 @@ func (f *FederatedRun) summarise() {
 			Measured: fmt.Sprintf("max_j ‖W_j − W̄‖_F across %d real nodes: every round (max %.3g) and the final W (%.3g)", learners, roundDrift, f.FinalDrift)},
 		{Name: "reflexive latency", Value: lat, Unit: "s", Target: "< 1 s", Pass: lat < 1, Measured: "slowest node"},
 		{Name: "ledger commit lag", Value: lag, Unit: "ms", Target: "< 50 ms (p99)", Pass: lag < 50, Measured: "slowest node's p99"},
+	}
+	if learners == 0 {
+		for i := range f.Checks {
+			f.Checks[i].Pass, f.Checks[i].Measured = false, "no node reported"
+		}
 	}
 	f.Pass = ok && learners == len(f.Nodes) && len(f.Nodes) > 0
 	for _, c := range f.Checks {
