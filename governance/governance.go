@@ -320,10 +320,16 @@ func (r *Result) Violations() []Outcome {
 // Evaluate evaluates every rule on metrics, except the rules of the
 // suspended modules (isolated ones), which are reported as suspended.
 func (c *Constitution) Evaluate(metrics map[string]float64, suspended ...string) Result {
+	return c.EvaluateExcept(metrics, suspended, nil)
+}
+
+// EvaluateExcept is Evaluate that also suspends the rules on the given
+// metrics (a reproducible run's wall-clock metrics).
+func (c *Constitution) EvaluateExcept(metrics map[string]float64, modules, skipMetrics []string) Result {
 	res := Result{Outcomes: make([]Outcome, len(c.Rules))}
 	for i := range c.Rules {
 		r := &c.Rules[i]
-		if r.Module != "" && r.Module != "*" && slices.Contains(suspended, r.Module) {
+		if (r.Module != "" && r.Module != "*" && slices.Contains(modules, r.Module)) || slices.Contains(skipMetrics, r.Metric) {
 			res.Outcomes[i] = Outcome{Rule: r, Value: math.NaN(), Suspended: true}
 			res.Suspended++
 			continue

@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -62,7 +63,21 @@ type Config struct {
 	Governance governance.Constitution `yaml:"governance" json:"governance"`
 	// Faults are deliberate faults injected into the run.
 	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
+	// Reproducible makes the run a function of the scenario alone: the
+	// ledger's records carry a logical clock (a fixed epoch plus the tick
+	// in seconds), wall-clock facts (reflexive latency, commit lag,
+	// signed tree sizes) go to the log and metrics instead of the records,
+	// and the rules on them are not evaluated (suspended), so that two
+	// runs of one seeded scenario write byte-identical records and the
+	// same ledger root. `mec run --seed S` turns it on.
+	Reproducible bool `yaml:"reproducible,omitempty" json:"reproducible,omitempty"`
 }
+
+// TimingMetrics are the metrics measured on the wall clock.
+func TimingMetrics() []string { return []string{"reflex_latency_s", "ledger_commit_lag_ms"} }
+
+// logicalEpoch is the logical clock's origin in reproducible runs.
+var logicalEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Ising describes the Hamiltonian −J·Σ Z_k Z_{k+1} − h_z·Σ Z_k − h_x·Σ X_k
 // plus the constant that gives |0…0⟩ zero energy (so that its phase, and

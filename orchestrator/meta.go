@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"time"
 
 	"gonum.org/v1/gonum/optimize"
 
@@ -142,7 +141,7 @@ func (o *Orchestrator) metaOptimise(ctx context.Context) (*MetaRun, error) {
 	for i, p := range params {
 		fields[p+"_before"], fields[p+"_after"] = telemetry.Num(run.Before[i]), telemetry.Num(run.After[i])
 	}
-	if _, _, err := o.rec.Append(ctx, telemetry.SystemEvent{Timestamp: time.Now(), Source: "orchestrator", Kind: "meta-optimise", Fields: fields}); err != nil {
+	if _, _, err := o.rec.Append(ctx, telemetry.SystemEvent{Timestamp: o.stamp(st.Tick), Source: "orchestrator", Kind: "meta-optimise", Fields: fields}); err != nil {
 		return nil, fmt.Errorf("orchestrator: %w", err)
 	}
 	return run, nil

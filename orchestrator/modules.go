@@ -520,8 +520,9 @@ func (m *reflexiveFeedback) Step(_ context.Context, tel *Telemetry) (mipp.Messag
 
 // governanceModule evaluates the constitution and the integration dynamics.
 type governanceModule struct {
-	cons *governance.Constitution
-	w    Weights
+	cons         *governance.Constitution
+	w            Weights
+	reproducible bool // rules on wall-clock metrics are not evaluated
 }
 
 func (m *governanceModule) Name() string { return Governance }
@@ -534,7 +535,11 @@ func (m *governanceModule) Step(_ context.Context, tel *Telemetry) (mipp.Message
 			isolated = append(isolated, iso.Module)
 		}
 	}
-	res := m.cons.Evaluate(tel.Metrics, isolated...)
+	var skip []string
+	if m.reproducible {
+		skip = TimingMetrics()
+	}
+	res := m.cons.EvaluateExcept(tel.Metrics, isolated, skip)
 	fq, fs, fp := Features(s.Prob, s.Field, s.Z)
 	ediv := Divergence(fq, fs, fp)
 	h := tel.Metrics["h_coh"]
@@ -565,14 +570,24 @@ func (m *governanceModule) Step(_ context.Context, tel *Telemetry) (mipp.Message
 }
 
 // blockchainTelemetry writes the tick to the ledger.
-type blockchainTelemetry struct{ rec *Recorder }
+type blockchainTelemetry struct {
+	rec *Recorder
+	o   *Orchestrator // its clock and mode (nil in unit tests: wall clock)
+}
+
+func (m *blockchainTelemetry) stamp(tick uint64, wall time.Time) time.Time {
+	if m.o == nil || !m.o.cfg.Reproducible {
+		return wall
+	}
+	return m.o.stamp(tick)
+}
 
 func (m *blockchainTelemetry) Name() string { return BlockchainTelemetry }
 
 func (m *blockchainTelemetry) Step(ctx context.Context, tel *Telemetry) (mipp.Message, error) {
 	var lag time.Duration
 	if slices.Contains(tel.Ran, QuantumFusion) {
-		ev := telemetry.FusionEvent{Timestamp: tel.FusionTime, CoherenceEntropy: tel.Metrics["h_coh"],
+		ev := telemetry.FusionEvent{Timestamp: m.stamp(tel.Tick, tel.FusionTime), CoherenceEntropy: tel.Metrics["h_coh"],
 			AvgPhaseDiff: tel.Metrics["phase_diff"], FusionEnergy: tel.Metrics["e_coh"]}
 		_, l, err := m.rec.appendFusion(ctx, ev)
 		if err != nil {
@@ -587,7 +602,12 @@ func (m *blockchainTelemetry) Step(ctx context.Context, tel *Telemetry) (mipp.Me
 	fields["tick"] = telemetry.Num(float64(tel.Tick))
 	fields["t"] = telemetry.Num(tel.State.Time)
 	fields["ran"] = telemetry.Str(strings.Join(tel.Ran, ","))
-	_, l, err := m.rec.Append(ctx, telemetry.SystemEvent{Timestamp: time.Now(), Source: "orchestrator", Kind: "tick", Fields: fields})
+	if m.o != nil && m.o.cfg.Reproducible {
+		for _, k := range TimingMetrics() {
+			delete(fields, k) // wall-clock facts: in the log and metrics, not the records
+		}
+	}
+	_, l, err := m.rec.Append(ctx, telemetry.SystemEvent{Timestamp: m.stamp(tel.Tick, time.Now()), Source: "orchestrator", Kind: "tick", Fields: fields})
 	if err != nil {
 		return mipp.Message{}, err
 	}

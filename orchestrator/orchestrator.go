@@ -154,6 +154,9 @@ type Orchestrator struct {
 
 	fed Federation
 
+	stampTick uint64 // the tick of the last logical timestamp
+	stampSeq  int    // records stamped in that tick
+
 	// Test hooks.
 	seal      func(name, target string, body []byte) ([]byte, error)
 	onRestore func(cp *Checkpoint, restored []byte)
@@ -194,8 +197,8 @@ func New(ctx context.Context, cfg Config, eng Engine, rec *Recorder, sealWait ti
 		&federatedNodeLearning{cfg: cfg.Federation},
 		&metaCausality{window: cfg.Causality.Window},
 		&reflexiveFeedback{cfg: cfg.Reflexive},
-		&governanceModule{cons: o.cons, w: cfg.Dynamics},
-		&blockchainTelemetry{rec: rec},
+		&governanceModule{cons: o.cons, w: cfg.Dynamics, reproducible: cfg.Reproducible},
+		&blockchainTelemetry{rec: rec, o: nil},
 	}
 	for _, name := range append(ModuleOrder(), Target) {
 		var seed [mldsa65.SeedSize]byte
@@ -207,6 +210,11 @@ func New(ctx context.Context, cfg Config, eng Engine, rec *Recorder, sealWait ti
 			return nil, fmt.Errorf("orchestrator: %w", err)
 		}
 		o.ids[name] = id
+	}
+	for _, m := range o.modules {
+		if b, ok := m.(*blockchainTelemetry); ok {
+			b.o = o
+		}
 	}
 	o.inbox = o.bus.Inbox(Target)
 	o.st = o.initialState()
@@ -252,6 +260,20 @@ func (o *Orchestrator) Checkpoints() []*Checkpoint { return slices.Clone(o.check
 
 // Rollbacks returns every rollback so far.
 func (o *Orchestrator) Rollbacks() []Rollback { return slices.Clone(o.rollbacks) }
+
+// stamp is the timestamp of a record of tick t: the wall clock, or in a
+// reproducible run the logical clock — the epoch plus t seconds plus one
+// microsecond per record already stamped in that tick.
+func (o *Orchestrator) stamp(t uint64) time.Time {
+	if !o.cfg.Reproducible {
+		return time.Now()
+	}
+	if t != o.stampTick {
+		o.stampTick, o.stampSeq = t, 0
+	}
+	o.stampSeq++
+	return logicalEpoch.Add(time.Duration(t)*time.Second + time.Duration(o.stampSeq)*time.Microsecond)
+}
 
 // SetFederation joins the runtime to a federation (before the first
 // tick): FederatedNodeLearning averages W with the other nodes every
@@ -555,7 +577,7 @@ func (o *Orchestrator) injectFaults(ctx context.Context, n uint64) error {
 				return fmt.Errorf("orchestrator: fault: %w", err)
 			}
 		}
-		ev := telemetry.SystemEvent{Timestamp: time.Now(), Source: "environment", Kind: "fault",
+		ev := telemetry.SystemEvent{Timestamp: o.stamp(n), Source: "environment", Kind: "fault",
 			Fields: map[string]telemetry.Value{"tick": telemetry.Num(float64(n)), "fault": telemetry.Str(f.Kind), "value": telemetry.Num(f.Value)}}
 		if _, _, err := o.rec.Append(ctx, ev); err != nil {
 			return fmt.Errorf("orchestrator: %w", err)
@@ -571,7 +593,7 @@ func (o *Orchestrator) checkpoint(ctx context.Context) error {
 		return fmt.Errorf("orchestrator: checkpoint: %w", err)
 	}
 	dg := Digest(b)
-	ev := telemetry.SystemEvent{Timestamp: time.Now(), Source: "orchestrator", Kind: "checkpoint", Fields: map[string]telemetry.Value{
+	ev := telemetry.SystemEvent{Timestamp: o.stamp(o.st.Tick), Source: "orchestrator", Kind: "checkpoint", Fields: map[string]telemetry.Value{
 		"tick": telemetry.Num(float64(o.st.Tick)), "state_sha256": telemetry.Str(hex.EncodeToString(dg[:])),
 		"bytes": telemetry.Num(float64(len(b)))}}
 	idx, _, err := o.rec.Append(ctx, ev)
@@ -700,13 +722,16 @@ func (o *Orchestrator) rollback(ctx context.Context, at uint64, reasons, culprit
 		o.eng.SetCoupling(rb.Alpha, beta, rb.Gamma)
 	}
 	o.st.Theta.Alpha, o.st.Theta.Gamma = rb.Alpha, rb.Gamma
-	ev := telemetry.SystemEvent{Timestamp: time.Now(), Source: Governance, Kind: "rollback", Fields: map[string]telemetry.Value{
+	ev := telemetry.SystemEvent{Timestamp: o.stamp(at), Source: Governance, Kind: "rollback", Fields: map[string]telemetry.Value{
 		"failed_tick": telemetry.Num(float64(at)), "restored_tick": telemetry.Num(float64(cp.Tick)),
 		"reasons": telemetry.Str(strings.Join(reasons, "; ")), "isolated": telemetry.Str(strings.Join(rb.Isolated, ",")),
 		"isolate_ticks": telemetry.Num(float64(o.cons.IsolateTicks)),
 		"state_sha256":  telemetry.Str(hex.EncodeToString(cp.Digest[:])), "checkpoint_record": telemetry.Num(float64(cp.Index)),
 		"signed_tree_size": telemetry.Num(float64(cp.Sealed)), "ace_alpha": telemetry.Num(rb.Alpha), "ace_gamma": telemetry.Num(rb.Gamma),
 		"escalation": telemetry.Num(float64(rb.Escalation)), "isolated_ticks": telemetry.Num(float64(isolate))}}
+	if o.cfg.Reproducible {
+		delete(ev.Fields, "signed_tree_size") // when the ledger signed it is the wall clock's
+	}
 	idx, _, err := o.rec.Append(ctx, ev)
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: logging the rollback: %w", err)

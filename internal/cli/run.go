@@ -34,6 +34,8 @@ func newRunCmd() *cobra.Command {
 		ledgerDir string
 		asJSON    bool
 		nodes     int
+		seed      uint64
+		repro     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -53,6 +55,12 @@ one deliberate decoherence fault at tick 120 that governance rolls back).
 --backend (spiking and FFT work fall back to the best backend that has them).
 --ledger DIR keeps the ledger there (default: a new temporary directory,
 printed); it is verified (mec ledger verify) at the end.
+
+--seed S (or --reproducible, or reproducible: true in the scenario) makes
+the run reproducible: its records carry a logical clock and no wall-clock
+facts (those go to the table and the log), and the rules on wall-clock
+metrics are not evaluated, so that two runs write byte-identical records —
+the same ledger root.
 
 --federation N (or federation.nodes in the scenario) runs N real nodes on
 this machine instead of one: N ` + "`mec node`" + ` processes, each with its own keys
@@ -82,6 +90,12 @@ as JSON instead.`,
 					return fmt.Errorf("run: --ticks %d: want at least 1", ticks)
 				}
 				cfg.Ticks = ticks
+			}
+			if cmd.Flags().Changed("seed") {
+				cfg.Seed, cfg.Reproducible = seed, true
+			}
+			if repro {
+				cfg.Reproducible = true
 			}
 			if cmd.Flags().Changed("federation") {
 				if nodes < 1 || nodes > 64 {
@@ -168,6 +182,8 @@ as JSON instead.`,
 	f.IntVar(&ticks, "ticks", 0, "number of meta-epochs (default: the scenario's, 200 built in)")
 	f.StringVar(&ledgerDir, "ledger", "", "ledger directory (default: a new temporary directory)")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	f.Uint64Var(&seed, "seed", 0, "seed of the run's randomness (default: the scenario's); implies --reproducible")
+	f.BoolVar(&repro, "reproducible", false, "a logical clock in the ledger's records and no wall-clock facts in them: two runs of one seeded scenario write the same ledger root")
 	f.IntVar(&nodes, "federation", 0, "run N real nodes (N `mec node` processes federated through embedded NATS servers on this machine; default: the scenario's federation.nodes, 1)")
 	return cmd
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,5 +82,33 @@ func TestRunErrors(t *testing.T) {
 		if _, err := run(t, args...); err == nil {
 			t.Errorf("mec %s: no error", strings.Join(args, " "))
 		}
+	}
+}
+
+// TestRunSeedReproducible is issue 17 item 3: two `mec run --seed 7`
+// write the same ledger root (the built-in scenario, its fault and
+// rollback included).
+func TestRunSeedReproducible(t *testing.T) {
+	dir := t.TempDir()
+	roots := map[string]bool{}
+	for i := 0; i < 2; i++ {
+		led := filepath.Join(dir, fmt.Sprintf("l%d", i))
+		mustRun(t, "run", "--seed", "7", "--ticks", "130", "--ledger", led, "--json")
+		var v struct {
+			Report struct {
+				Root    string `json:"root"`
+				Records int    `json:"records"`
+			} `json:"report"`
+		}
+		if err := json.Unmarshal([]byte(mustRun(t, "ledger", "verify", led, "--json")), &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Report.Root == "" || v.Report.Records < 260 {
+			t.Fatalf("ledger %+v", v.Report)
+		}
+		roots[v.Report.Root] = true
+	}
+	if len(roots) != 1 {
+		t.Errorf("two `mec run --seed 7` gave ledger roots %v", roots)
 	}
 }
