@@ -340,6 +340,12 @@ func TestFederationNetns(t *testing.T) {
 	}
 	checkReports(t, roster, reports, learners, injected)
 	checkRate(t, reports["c1"], history)
+	// The same check from the command line: the ledger with its witnesses
+	// named by the roster.
+	out, err := exec.Command(bin, "ledger", "verify", reports["c2"].LedgerDir, "--roster", rosterPath, "--node", "c2").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "witnessed") {
+		t.Errorf("mec ledger verify --roster --node: %v\n%s", err, out)
+	}
 }
 
 // nodeReport is the part of `mec node`'s report the test reads.

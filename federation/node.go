@@ -227,7 +227,11 @@ func (n *Node) connect(ctx context.Context) error {
 		}
 		n.nc = nc
 	} else {
-		opts = append(opts, nats.Secure(n.tlsConfig("client-dial", n.pool())), nats.Nkey(n.self.NKey, n.id.nkey.Sign),
+		pool := n.pool()
+		if n.roster.ExternalCA != "" {
+			pool.AppendCertsFromPEM([]byte(n.roster.ExternalCA))
+		}
+		opts = append(opts, nats.Secure(n.tlsConfig("client-dial", pool)), nats.Nkey(n.self.NKey, n.id.nkey.Sign),
 			nats.Timeout(5*time.Second), nats.RetryOnFailedConnect(false))
 		var urls []string
 		for _, u := range n.cfg.NATS {

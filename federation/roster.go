@@ -301,6 +301,11 @@ type Roster struct {
 	Federation string `yaml:"federation"`
 	// Domain is the JetStream domain of the cores' streams. Default "mec".
 	Domain string `yaml:"domain"`
+	// ExternalCA is a PEM bundle of the certificates (or their CAs) of an
+	// external NATS cluster's servers, which nodes run with --nats also
+	// trust; the servers in turn trust the roster's certificates (`mec
+	// node nats-config --ca-out`).
+	ExternalCA string `yaml:"external_ca,omitempty"`
 	// Learning, Phase and Streams configure the protocol.
 	Learning LearningConfig `yaml:"learning"`
 	Phase    PhaseConfig    `yaml:"phase"`
@@ -374,6 +379,11 @@ func (r *Roster) Validate() error {
 	}
 	if r.Domain == "" {
 		r.Domain = "mec"
+	}
+	if r.ExternalCA != "" {
+		if !x509.NewCertPool().AppendCertsFromPEM([]byte(r.ExternalCA)) {
+			bad("external_ca: no PEM certificate in it")
+		}
 	}
 	if !ValidName(r.Domain) {
 		bad("domain %q: want 1–63 of a–z, 0–9, '-'", r.Domain)
@@ -551,6 +561,17 @@ func (r *Roster) CertPool(roles ...Role) *x509.CertPool {
 		}
 	}
 	return p
+}
+
+// CertBundle returns the PEM certificates of every member: the CA file
+// an external NATS cluster's servers verify the nodes with.
+func (r *Roster) CertBundle() string {
+	var b strings.Builder
+	for _, m := range r.Members {
+		b.WriteString(strings.TrimSpace(m.Cert))
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 // memberByCert finds the member whose certificate is c.

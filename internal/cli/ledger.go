@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/ledger"
 	"github.com/prismai/mec/telemetry"
 )
@@ -34,6 +35,7 @@ func newLedgerVerifyCmd() *cobra.Command {
 	var pubFile string
 	var witnessFiles []string
 	var minWitnesses int
+	var rosterPath, nodeName string
 	cmd := &cobra.Command{
 		Use:   "verify DIR [--witness FILE...] [--min-witnesses K]",
 		Short: "Verify the whole ledger: frames, chain, tree and every checkpoint signature",
@@ -79,6 +81,30 @@ func newLedgerVerifyCmd() *cobra.Command {
 				opts.Witnesses = append(opts.Witnesses, w)
 			}
 			opts.MinWitnesses = minWitnesses
+			if rosterPath != "" || nodeName != "" {
+				// A federated node's ledger: its key and its witnesses' from
+				// the roster (the other cores; quorum as the node keeps it).
+				if rosterPath == "" || nodeName == "" || pubFile != "" || len(witnessFiles) > 0 {
+					return errors.New("ledger verify: --roster and --node go together, instead of --pub and --witness")
+				}
+				r, err := federation.LoadRoster(rosterPath)
+				if err != nil {
+					return fmt.Errorf("ledger verify: %w", err)
+				}
+				if opts.Verifier, err = r.LedgerKey(nodeName); err != nil {
+					return fmt.Errorf("ledger verify: %w", err)
+				}
+				keys, quorum, err := r.Witnesses(nodeName)
+				if err != nil {
+					return fmt.Errorf("ledger verify: %w", err)
+				}
+				if minWitnesses > 0 {
+					quorum = minWitnesses
+				}
+				if quorum > 0 {
+					opts.Witnesses, opts.MinWitnesses = keys, quorum
+				}
+			}
 			rep, err := ledger.Verify(args[0], opts)
 			if err != nil {
 				if asJSON {
@@ -113,6 +139,8 @@ func newLedgerVerifyCmd() *cobra.Command {
 	cmd.Flags().StringVar(&pubFile, "pub", "", "trusted verifier key file (default: DIR/ledger.pub)")
 	cmd.Flags().StringArrayVar(&witnessFiles, "witness", nil, "trusted witness verifier key file (repeatable)")
 	cmd.Flags().IntVar(&minWitnesses, "min-witnesses", 0, "witness co-signatures required (default: all --witness keys)")
+	cmd.Flags().StringVar(&rosterPath, "roster", "", "a federated node's ledger: take its key and its witnesses' (the other cores) from this roster (with --node)")
+	cmd.Flags().StringVar(&nodeName, "node", "", "the node whose ledger DIR is (with --roster)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

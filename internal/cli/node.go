@@ -607,7 +607,7 @@ func readMember(path string) (federation.Member, error) {
 }
 
 func newNodeNATSConfigCmd() *cobra.Command {
-	var rosterPath string
+	var rosterPath, caOut string
 	cmd := &cobra.Command{
 		Use:   "nats-config --roster FILE",
 		Short: "Print the NATS accounts, per-node users (NKEYs) and per-role permissions for an external NATS cluster",
@@ -615,18 +615,25 @@ func newNodeNATSConfigCmd() *cobra.Command {
 cluster needs for this federation: the account MEC (with JetStream), one
 user per node authenticated by its NKEY with the subject permissions of its
 role, and the system account. Add it to the servers' configuration, with
-TLS 1.3 (the node certificates of the roster as the CA bundle), and run the
-nodes with --nats tls://HOST:4222,...`,
+TLS 1.3 and verify (--ca-out writes the roster's node certificates, the
+servers' ca_file), put the servers' certificates (or their CA) into the
+roster's external_ca, and run the nodes with --nats tls://HOST:4222,...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := federation.LoadRoster(rosterPath)
 			if err != nil {
 				return err
 			}
+			if caOut != "" {
+				if err := os.WriteFile(caOut, []byte(r.CertBundle()), 0o644); err != nil {
+					return fmt.Errorf("node nats-config: %w", err)
+				}
+			}
 			_, err = io.WriteString(cmd.OutOrStdout(), r.NATSConfig(nil, true, ""))
 			return err
 		},
 	}
 	cmd.Flags().StringVar(&rosterPath, "roster", "", "the federation's roster")
+	cmd.Flags().StringVar(&caOut, "ca-out", "", "also write the nodes' certificates (the servers' tls ca_file) to this file")
 	return cmd
 }
