@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prismai/mec/backend"
-	"github.com/prismai/mec/backend/backendtest"
 	"github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/sim"
@@ -36,7 +35,7 @@ func BenchmarkGate1Q(b *testing.B) {
 			b.Fatal(err)
 		}
 		stream := MeasureStream()
-		g := circuit.Gate{Matrix: backendtest.RandomUnitary(rand.New(rand.NewPCG(1, 2)), 2)}
+		g := circuit.Gate{Matrix: circuit.RandomUnitary(rand.New(rand.NewPCG(1, 2)), 2)}
 		bytes := 2 * float64(p.AmpBytes()) * float64(int64(1)<<n)
 		for q := 0; q < n; q++ {
 			g.Targets = []int{q}

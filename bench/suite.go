@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/prismai/mec/backend"
-	"github.com/prismai/mec/backend/backendtest"
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/internal/peers"
@@ -244,7 +243,7 @@ func gateSweep(ctx context.Context, sv backend.StateVector, name string, n int, 
 		return nil, err
 	}
 	defer st.Free()
-	g := circuit.Gate{Matrix: backendtest.RandomUnitary(rand.New(rand.NewPCG(1, 2)), 2)}
+	g := circuit.Gate{Matrix: circuit.RandomUnitary(rand.New(rand.NewPCG(1, 2)), 2)}
 	bytes := 2 * float64(p.AmpBytes()) * float64(int64(1)<<n)
 	var figs []Figure
 	for _, q := range targets {

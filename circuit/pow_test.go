@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/prismai/mec/backend/backendtest"
 	"github.com/prismai/mec/circuit"
 )
 
@@ -25,7 +24,7 @@ func TestMatPowUnitary(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 12))
 	exps := []float64{0.5, -0.37, 3.25, 17, -1000, 65537.5, 1e6 + 0.25, -circuit.MaxPowExponent, circuit.MaxPowExponent - 0.5}
 	for k := 1; k <= circuit.MaxDenseQubits; k++ {
-		m := backendtest.RandomUnitary(rng, 1<<k)
+		m := circuit.RandomUnitary(rng, 1<<k)
 		for _, p := range exps {
 			r, err := circuit.MatPow(m, p)
 			if err != nil {

@@ -129,7 +129,7 @@ func TestMatPow(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	mats := [][]complex128{base(t, "x"), base(t, "swap"), circuit.Identity(4), {-1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1i, 0, 0, 0, 0, 1}}
 	for d := 2; d <= 8; d *= 2 {
-		mats = append(mats, backendtest.RandomUnitary(rng, d))
+		mats = append(mats, circuit.RandomUnitary(rng, d))
 	}
 	for i, m := range mats {
 		sq, err := circuit.MatPow(m, 2)
@@ -235,7 +235,7 @@ func TestLowerAndApplyReference(t *testing.T) {
 		{Kind: circuit.KindGate, Name: "swap", Qubits: []int{1, 4}, Pow: 0.5},
 		{Kind: circuit.KindGate, Name: "crz", Params: []float64{1.1}, Qubits: []int{2, 0}, Pow: -1},
 		{Kind: circuit.KindGate, Name: "gphase", Params: []float64{0.9}, Controls: []int{3}},
-		{Kind: circuit.KindGate, Name: circuit.UnitaryName, Qubits: []int{4, 0}, Matrix: backendtest.RandomUnitary(rng, 4), NegControls: []int{2}},
+		{Kind: circuit.KindGate, Name: circuit.UnitaryName, Qubits: []int{4, 0}, Matrix: circuit.RandomUnitary(rng, 4), NegControls: []int{2}},
 	}
 	// The expected full matrices, built from the definitions.
 	x := []complex128{0, 1, 1, 0}

@@ -16,6 +16,7 @@ import (
 	_ "github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/internal/peers"
+	"github.com/prismai/mec/internal/peers/peertest"
 )
 
 // peerTol is the agreement the issue asks of mec's exact method and QuTiP.
@@ -52,11 +53,11 @@ func amps(o [][2]float64) []complex128 {
 
 func TestAgainstQuTiP(t *testing.T) {
 	script, err := peers.Script("qutip_evolve.py")
-	peers.Require(t, err)
+	peertest.Require(t, err)
 	py, err := peers.Python()
-	peers.Require(t, err)
+	peertest.Require(t, err)
 	if err := exec.Command(py, "-c", "import qutip").Run(); err != nil {
-		peers.Require(t, err)
+		peertest.Require(t, err)
 	}
 	rng := rand.New(rand.NewPCG(11, 7))
 	dir := t.TempDir()

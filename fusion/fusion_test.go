@@ -18,6 +18,7 @@ import (
 	"github.com/prismai/mec/evolve"
 	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/internal/peers"
+	"github.com/prismai/mec/internal/peers/peertest"
 )
 
 func engines() fusion.Engines {
@@ -316,9 +317,9 @@ func TestMetaEvolution(t *testing.T) {
 // "keep" output (1e-8).
 func TestReducedDensityMatchesQuTiP(t *testing.T) {
 	script, err := peers.Script("qutip_evolve.py")
-	peers.Require(t, err)
+	peertest.Require(t, err)
 	py, err := peers.Python()
-	peers.Require(t, err)
+	peertest.Require(t, err)
 	h := circuit.PauliSum{{Coeff: 0.8, Pauli: "XZIY"}, {Coeff: -0.5, Pauli: "ZZXI"}, {Coeff: 0.3, Pauli: "IYIZ"}, {Coeff: 0.6, Pauli: "XIIX"}}
 	const n, tt = 4, 0.9
 	psi0 := make([]complex128, 16)
@@ -341,7 +342,7 @@ func TestReducedDensityMatchesQuTiP(t *testing.T) {
 		cmd.Stdin = bytes.NewReader(spec)
 		out, err := cmd.Output()
 		if err != nil {
-			peers.Require(t, err)
+			peertest.Require(t, err)
 		}
 		var q struct {
 			Rho [][][2]float64 `json:"rho"`

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/internal/peers"
+	"github.com/prismai/mec/internal/peers/peertest"
 	"github.com/prismai/mec/qasm"
 )
 
@@ -28,8 +29,8 @@ func TestPeerQuantumCircuit(t *testing.T) {
 		t.Skip("peer cross-check skipped in -short mode")
 	}
 	sim, err := peers.Script("qasm_sim.js")
-	peers.Require(t, err)
-	peers.Require(t, peers.NodeModule("quantum-circuit"))
+	peertest.Require(t, err)
+	peertest.Require(t, peers.NodeModule("quantum-circuit"))
 	const circuits = 240
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(2026, 11))
@@ -151,8 +152,8 @@ func runQuantumCircuit(script, file string, n int) ([]complex128, error) {
 func checkQASM3(t *testing.T, files []string) {
 	t.Helper()
 	script, err := peers.Script("qasm3_check.mjs")
-	peers.Require(t, err)
-	peers.Require(t, peers.NodeModule("qasm-ts"))
+	peertest.Require(t, err)
+	peertest.Require(t, peers.NodeModule("qasm-ts"))
 	pdir := filepath.Dir(script)
 	args := append([]string{"--import", "./register.mjs", "qasm3_check.mjs"}, files...)
 	cmd := exec.Command("node", args...)

@@ -334,7 +334,7 @@ func randomCircuit(rng *rand.Rand, n, gates int) *circuit.Circuit {
 	for i := 0; i < gates/8; i++ {
 		k := 1 + rng.IntN(min(n, 3))
 		perm := rng.Perm(n)
-		op := circuit.Op{Kind: circuit.KindGate, Name: circuit.UnitaryName, Qubits: perm[:k], Matrix: backendtest.RandomUnitary(rng, 1<<k)}
+		op := circuit.Op{Kind: circuit.KindGate, Name: circuit.UnitaryName, Qubits: perm[:k], Matrix: circuit.RandomUnitary(rng, 1<<k)}
 		if n > k && rng.IntN(2) == 0 {
 			op.Controls = perm[k : k+1]
 		}

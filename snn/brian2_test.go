@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prismai/mec/internal/peers"
+	"github.com/prismai/mec/internal/peers/peertest"
 )
 
 // brianCUBA is the JSON printed by brian2_cuba.py.
@@ -40,16 +41,16 @@ func runBrian(tb testing.TB, target string, durationS float64, seed uint64) *bri
 		return r
 	}
 	script, err := peers.Script("brian2_cuba.py")
-	peers.Require(tb, err)
+	peertest.Require(tb, err)
 	py, err := peers.Python()
-	peers.Require(tb, err)
+	peertest.Require(tb, err)
 	cmd := exec.Command(py, script, "--target", target, "--duration", strconv.FormatFloat(durationS, 'g', -1, 64),
 		"--seed", strconv.FormatUint(seed, 10))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		peers.Require(tb, fmt.Errorf("brian2_cuba.py --target %s: %w: %s", target, err, stderr.String()))
+		peertest.Require(tb, fmt.Errorf("brian2_cuba.py --target %s: %w: %s", target, err, stderr.String()))
 	}
 	var r brianCUBA
 	if err := json.Unmarshal(out, &r); err != nil {

@@ -64,34 +64,6 @@ func RandomState(rng *rand.Rand, n int) []complex128 {
 	return v
 }
 
-// RandomUnitary returns a Haar-ish random d×d unitary (Gram–Schmidt of a
-// Gaussian matrix).
-func RandomUnitary(rng *rand.Rand, d int) []complex128 {
-	m := make([]complex128, d*d)
-	for i := range m {
-		m[i] = complex(rng.NormFloat64(), rng.NormFloat64())
-	}
-	for c := 0; c < d; c++ {
-		for p := 0; p < c; p++ {
-			var dot complex128
-			for r := 0; r < d; r++ {
-				dot += cmplx.Conj(m[r*d+p]) * m[r*d+c]
-			}
-			for r := 0; r < d; r++ {
-				m[r*d+c] -= dot * m[r*d+p]
-			}
-		}
-		var nrm float64
-		for r := 0; r < d; r++ {
-			nrm += real(m[r*d+c])*real(m[r*d+c]) + imag(m[r*d+c])*imag(m[r*d+c])
-		}
-		for r := 0; r < d; r++ {
-			m[r*d+c] /= complex(math.Sqrt(nrm), 0)
-		}
-	}
-	return m
-}
-
 // RandomGate returns a random lowered gate on an n-qubit state: k targets
 // (dense or diagonal), some controls and negative controls.
 func RandomGate(rng *rand.Rand, n int) circuit.Gate {
@@ -118,7 +90,7 @@ func RandomGate(rng *rand.Rand, n int) circuit.Gate {
 			g.Matrix[i] = cmplx.Exp(complex(0, rng.Float64()*2*math.Pi))
 		}
 	} else {
-		g.Matrix = RandomUnitary(rng, d)
+		g.Matrix = circuit.RandomUnitary(rng, d)
 	}
 	return g
 }
@@ -198,7 +170,7 @@ func testGates(t *testing.T, sv backend.StateVector, p backend.Precision) {
 		t.Fatal(err)
 	}
 	for q := 0; q < n; q++ {
-		g := circuit.Gate{Targets: []int{q}, Matrix: RandomUnitary(rng, 2)}
+		g := circuit.Gate{Targets: []int{q}, Matrix: circuit.RandomUnitary(rng, 2)}
 		if err := st.Apply(&g); err != nil {
 			t.Fatal(err)
 		}

@@ -39,7 +39,7 @@ func BenchmarkGates(b *testing.B, sv backend.StateVector, n, first int) {
 					continue
 				}
 				name := fmt.Sprintf("%s/k=%d", p, k)
-				g := circuit.Gate{Matrix: RandomUnitary(rng, 1<<k)}
+				g := circuit.Gate{Matrix: circuit.RandomUnitary(rng, 1<<k)}
 				if diag {
 					name += "/diag"
 					g.Matrix, g.Diagonal = []complex128{1, 1i}, true

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/prismai/mec/internal/peers"
+	"github.com/prismai/mec/internal/peers/peertest"
 )
 
 // TestPeerQASM3Transpiled has the independent OpenQASM 3 parser qasm-ts
@@ -18,11 +19,11 @@ import (
 // absent (fails under MEC_REQUIRE_PEERS=1).
 func TestPeerQASM3Transpiled(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
-		peers.Require(t, fmt.Errorf("node is not on PATH: %w", err))
+		peertest.Require(t, fmt.Errorf("node is not on PATH: %w", err))
 	}
 	script, err := peers.Script("qasm3_check.mjs")
-	peers.Require(t, err)
-	peers.Require(t, peers.NodeModule("qasm-ts"))
+	peertest.Require(t, err)
+	peertest.Require(t, peers.NodeModule("qasm-ts"))
 	dir := t.TempDir()
 	rng := rand.New(rand.NewPCG(5, 5))
 	var files []string

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/prismai/mec/internal/peers"
+	"github.com/prismai/mec/internal/peers/peertest"
 	"github.com/prismai/mec/qasm"
 	"github.com/prismai/mec/sim"
 )
@@ -221,8 +222,8 @@ func TestEvolveCommand(t *testing.T) {
 // state JSONs amplitude by amplitude (1e-9).
 func TestCircuitRunMatchesPeer(t *testing.T) {
 	script, err := peers.Script("qasm_sim.js")
-	peers.Require(t, err)
-	peers.Require(t, peers.NodeModule("quantum-circuit"))
+	peertest.Require(t, err)
+	peertest.Require(t, peers.NodeModule("quantum-circuit"))
 	dir := t.TempDir()
 	file := filepath.Join(dir, "circ.qasm")
 	src := "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[3];\nh q[0];\ncx q[0],q[1];\nu3(0.3,0.2,0.1) q[2];\ncu1(0.7) q[2],q[0];\nry(1.1) q[1];\nccx q[0],q[1],q[2];\n"

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/prismai/mec/internal/peers"
+	"github.com/prismai/mec/internal/peers/peertest"
 )
 
 // fftwTimes caches fftw_bench results per thread count: n → ns per FFT
@@ -149,7 +150,7 @@ func BenchmarkRealForward(b *testing.B) {
 // missing ratio is visible in the benchmark log.
 func BenchmarkFFTWPeer(b *testing.B) {
 	_, err := peers.Tool("fftw_bench")
-	peers.Require(b, err)
+	peertest.Require(b, err)
 	for b.Loop() {
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"testing"
 )
 
 // Dir returns the folder holding the peer scripts (qasm_sim.js, qutip_evolve.py, ...).
@@ -107,20 +106,6 @@ func NodeModule(name string) error {
 		return fmt.Errorf("peers: npm package %s not installed in %s (run shared/peers/install.sh)", name, NodeDir())
 	}
 	return nil
-}
-
-// Require skips t with a clear message when err is non-nil, unless
-// MEC_REQUIRE_PEERS=1, in which case the missing peer fails the test
-// (CI sets it, so a peer can never silently drop out of the checks).
-func Require(t testing.TB, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("MEC_REQUIRE_PEERS") == "1" {
-		t.Fatalf("peer required (MEC_REQUIRE_PEERS=1) but unavailable: %v", err)
-	}
-	t.Skipf("peer unavailable, skipping: %v", err)
 }
 
 // NodeEnv returns the environment for running a node peer (NODE_PATH set).
