@@ -20,9 +20,12 @@ run: build
 	./$(BIN) run
 
 # Everything CI checks: formatting, vet, the whole test suite, and the
-# pure-Go twins of the assembly kernels (build tag purego).
+# pure-Go twins of the assembly kernels (build tag purego). The
+# federation's namespace test (ten node processes; root) runs on its own
+# afterwards, not beside the other packages' tests on a 2-core machine.
 test: fmt-check vet
-	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -skip '^TestFederationNetns$$' $(PKGS)
+	$(GO) test -count=1 -run '^TestFederationNetns$$' ./federation/
 	$(GO) test -count=1 -tags purego ./backend/... ./internal/fft/... ./snn/...
 	CGO_ENABLED=0 $(GO) build ./...
 
@@ -63,6 +66,22 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzNodeConfig$$' -fuzztime $(FUZZTIME) ./ops/
 	$(GO) test -run '^$$' -fuzz '^FuzzScenarioConfig$$' -fuzztime $(FUZZTIME) ./internal/cli/
 	$(GO) test -run '^$$' -fuzz '^FuzzFusionConfig$$' -fuzztime $(FUZZTIME) ./internal/cli/
+	$(GO) test -run '^$$' -fuzz '^FuzzDelta$$' -fuzztime $(FUZZTIME) ./federation/
+	$(GO) test -run '^$$' -fuzz '^FuzzApplyDelta$$' -fuzztime $(FUZZTIME) ./federation/
+	$(GO) test -run '^$$' -fuzz '^FuzzGroupMsg$$' -fuzztime $(FUZZTIME) ./federation/
+	$(GO) test -run '^$$' -fuzz '^FuzzControl$$' -fuzztime $(FUZZTIME) ./federation/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodePairCiphertext$$' -fuzztime $(FUZZTIME) ./federation/secagg/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeShareSet$$' -fuzztime $(FUZZTIME) ./federation/secagg/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeDelivery$$' -fuzztime $(FUZZTIME) ./federation/secagg/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMaskedVector$$' -fuzztime $(FUZZTIME) ./federation/secagg/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAnnouncement$$' -fuzztime $(FUZZTIME) ./federation/secagg/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAcceptance$$' -fuzztime $(FUZZTIME) ./federation/secagg/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeConfirmation$$' -fuzztime $(FUZZTIME) ./federation/secagg/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeReveal$$' -fuzztime $(FUZZTIME) ./federation/secagg/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalSubmission$$' -fuzztime $(FUZZTIME) ./ledger/witness/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalEvidence$$' -fuzztime $(FUZZTIME) ./ledger/witness/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalState$$' -fuzztime $(FUZZTIME) ./ledger/witness/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./federation/privacy/
 
 # The race detector over the concurrent packages: the ledger (committer,
 # checkpointer, lock, readers beside a writer), the QPU server and client,

@@ -34,7 +34,10 @@
 // Every NATS link — client, route, leaf node — is TLS 1.3, mutual, with
 // the hybrid post-quantum group X25519MLKEM768 as the only key exchange
 // (integration spec §15), and trusts exactly the roster's certificates
-// (routes: the cores' only). Link records what each negotiated. Each node
+// (routes: the cores' only): they are self-signed leaves, no CA, so no
+// member can mint a certificate another node accepts, and a link whose
+// peer presents none of them (or an external_ca server's) is refused.
+// Link records what each negotiated. Each node
 // authenticates with its NKEY as a NATS user whose subject permissions
 // follow its role (Roster.Permissions): it may publish only on its own
 // subjects (a relay also on its edges', which its leaf link carries); an
@@ -71,9 +74,11 @@
 //
 // The streams are replicated (Roster.Streams: three replicas by default),
 // keep 24 h, and deduplicate by message ID. A message to a stream is
-// retried until the stream acknowledges it; a node that was away (killed,
-// partitioned, restarted) replays both streams from their start when it
-// joins, so it catches up from them.
+// retried until the stream acknowledges it (re-signed with a fresh time
+// when it waited past 30 s, so that one held back by a partition is not
+// stale when it lands); a node that was away (killed, partitioned,
+// restarted) replays both streams from their start when it joins, so it
+// catches up from what they still hold (24 h).
 //
 // # Learning (integration spec §9, §15)
 //
@@ -102,7 +107,8 @@
 // to, under a new epoch (a reset), and an alert: its peers stop averaging
 // in the state it abandoned. Deltas of an older epoch are ignored; a delta
 // that does not reproduce its sender's published state hash marks the
-// sender out of sync until its next reset.
+// sender out of sync until its next reset — and every ResyncEvery rounds
+// each node publishes its public state whole, as a reset.
 //
 // Edges behind a relay never publish their updates: each round they send
 // them to the relay masked (package secagg: ML-KEM-768 pair secrets,

@@ -111,16 +111,33 @@ func (g *groupState) receive(from string, m *GroupMsg) error {
 		return fmt.Errorf("%w: %s step from %s, not an edge of relay %s", ErrBadMessage, m.Step, from, g.relay)
 	case !fromEdge && from != g.relay:
 		return fmt.Errorf("%w: %s step from %s, not relay %s", ErrBadMessage, m.Step, from, g.relay)
+	case m.To != "" && !slices.Contains(g.members, m.To):
+		return fmt.Errorf("%w: %s step from %s addressed to %q, not an edge of relay %s", ErrBadMessage, m.Step, from, m.To, g.relay)
+	}
+	self := g.n.self.Name
+	if self != g.relay && (m.Step == GroupReady || (m.To != "" && m.To != self)) {
+		return nil // the relay's business (readiness) or another edge's (its delivery, its key exchange)
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	round := m.Round
 	if m.Step == GroupReady {
 		round = m.Learning
+	} else if fromEdge && m.Step != GroupKEX && g.lastOpen > 0 && round > g.lastOpen+8 {
+		// An edge answers rounds the relay opened: nothing to hold for
+		// a round far ahead of the last one opened.
+		return fmt.Errorf("%w: %s step from %s for round %d, the last opened is %d", ErrBadMessage, m.Step, from, round, g.lastOpen)
 	}
 	k := gkey{from: from, step: m.Step, to: m.To, round: round}
 	p := g.parts[k]
 	if m.Chunk == 0 {
+		// One reassembly per sender and step at a time: parts of a
+		// message a sender abandoned (or never finishes) do not pile up.
+		for old := range g.parts {
+			if old.from == from && old.step == m.Step {
+				delete(g.parts, old)
+			}
+		}
 		p = &gparts{}
 		g.parts[k] = p
 	}
@@ -148,22 +165,38 @@ func (g *groupState) receive(from string, m *GroupMsg) error {
 	case GroupOpen:
 		g.opened[m.Round] = m.Learning
 		g.lastOpen = max(g.lastOpen, m.Round)
+		g.pruneLocked()
 	case GroupShares:
 		if from == g.n.self.Name {
 			g.ownMax = max(g.ownMax, m.Round)
 		}
 	}
 	g.msgs[k] = p.buf
-	// Forget rounds long past.
-	if len(g.msgs) > 4096 {
-		for key := range g.msgs {
-			if key.step != GroupKEX && key.round+8 < g.lastOpen {
-				delete(g.msgs, key)
-			}
-		}
-	}
 	g.wakeLocked()
 	return nil
+}
+
+// pruneLocked forgets rounds long past, once per opened round: the
+// steps of secure-aggregation rounds 8 behind the last opened, the
+// readiness of learning rounds 8 behind the last served (the relay's),
+// and the openings themselves.
+func (g *groupState) pruneLocked() {
+	for key := range g.msgs {
+		switch {
+		case key.step == GroupKEX:
+		case key.step == GroupReady:
+			if key.round+8 < g.lastDone {
+				delete(g.msgs, key)
+			}
+		case key.round+8 < g.lastOpen:
+			delete(g.msgs, key)
+		}
+	}
+	for s := range g.opened {
+		if s+8 < g.lastOpen {
+			delete(g.opened, s)
+		}
+	}
 }
 
 // await waits for the payload of (from, step, to, round) until deadline.
@@ -199,13 +232,21 @@ func (g *groupState) send(base GroupMsg, payload []byte) error {
 
 // kexReader is the deterministic encapsulation randomness of a pair:
 // HKDF of this node's private KEM key, so a restarted initiator derives
-// the same ciphertext and secret.
+// the same ciphertext and secret. The peer's public key is the salt: a
+// peer re-keyed under the same epoch (its old private key compromised)
+// gets fresh randomness, not the message its old key can open.
 func (g *groupState) kexReader(peer string, epoch uint64) (io.Reader, error) {
 	sk, err := g.n.id.kemSK.MarshalBinary()
 	if err != nil {
 		return nil, err
 	}
-	seed, err := hkdf.Key(sha256.New, sk, nil, fmt.Sprintf("mec/federation/v1 kex %s %s %d", g.n.self.Name, peer, epoch), 64)
+	pk, err := g.n.roster.Member(peer).KEMPublicKey().MarshalBinary()
+	if err != nil {
+		clear(sk)
+		return nil, err
+	}
+	salt := sha256.Sum256(pk)
+	seed, err := hkdf.Key(sha256.New, sk, salt[:], fmt.Sprintf("mec/federation/v1 kex %s %s %d", g.n.self.Name, peer, epoch), 64)
 	clear(sk)
 	if err != nil {
 		return nil, err
@@ -265,9 +306,15 @@ func (g *groupState) setup() (string, error) {
 			missing = p
 			continue
 		}
+		// A malformed ciphertext (a faulty or hostile sibling) is
+		// dropped and counted, and the pair waits for a good one: it must
+		// not stop this edge from starting or from taking part in rounds
+		// without that sibling.
 		pc, err := secagg.UnmarshalPairCiphertext(raw)
 		if err != nil {
-			return "", fmt.Errorf("federation: key exchange from %s: %w", p, err)
+			n.badKEX(g, p, err)
+			missing = p
+			continue
 		}
 		if pc.Epoch != epoch || pc.From != p || pc.To != n.self.Name {
 			missing = p // a ciphertext of another epoch: wait for this one
@@ -275,7 +322,9 @@ func (g *groupState) setup() (string, error) {
 		}
 		s, err := secagg.DecapsulatePair(n.self.Name, p, epoch, n.id.kemSK, pc.Ciphertext)
 		if err != nil {
-			return "", fmt.Errorf("federation: key exchange from %s: %w", p, err)
+			n.badKEX(g, p, err)
+			missing = p
+			continue
 		}
 		secrets[p] = s
 	}
@@ -308,7 +357,20 @@ func (g *groupState) setup() (string, error) {
 }
 
 // saClip is the secure-aggregation clip bound.
-func (n *Node) saClip() float64 { return n.roster.Learning.SecAgg.Clip }
+//
+// With differential privacy on, an edge's update is clipped to dp.clip C
+// and then noised (σC per coordinate), so the range must hold the noisy
+// vector: C·(1 + σ(√d + 4)) bounds its norm but with probability below
+// e⁻⁸ (Gaussian concentration), and a vector beyond is clipped again
+// (post-processing: the privacy holds). Every member computes the same
+// bound from the roster and the dimension.
+func (n *Node) saClip(dim int) float64 {
+	l := n.roster.Learning
+	if !l.DP.Enabled {
+		return l.SecAgg.Clip
+	}
+	return l.DP.Clip * (1 + l.DP.NoiseMultiplier*(math.Sqrt(float64(dim))+4))
+}
 
 // groupRound is an edge's learning round through its relay (see the
 // comment at the top of this file).
@@ -395,6 +457,9 @@ func (n *Node) groupRound(ctx context.Context, r uint64, theta []float64) (*Roun
 		res.Epsilon = n.learn.dp.epsilon()
 		return res, nil
 	}
+	if err := g.saveFloor(s); err != nil {
+		return nil, err
+	}
 	client, err := g.sec.NewClient(s, nil)
 	if err != nil {
 		return alone(err.Error())
@@ -406,7 +471,7 @@ func (n *Node) groupRound(ctx context.Context, r uint64, theta []float64) (*Roun
 	if err := n.learn.dp.privatize(delta); err != nil {
 		return nil, err
 	}
-	if _, err := privacy.Clip(delta, n.saClip()); err != nil {
+	if _, err := privacy.Clip(delta, n.saClip(len(delta))); err != nil {
 		return nil, fmt.Errorf("federation: %w", err)
 	}
 	ss, err := client.ShareSet()
@@ -428,7 +493,7 @@ func (n *Node) groupRound(ctx context.Context, r uint64, theta []float64) (*Roun
 	if err != nil {
 		return alone(err.Error())
 	}
-	y, err := client.Mask(delta, n.saClip(), dl)
+	y, err := client.Mask(delta, n.saClip(len(delta)), dl)
 	if err != nil {
 		return alone(err.Error())
 	}
@@ -540,11 +605,19 @@ func (n *Node) relayLoop() {
 // relayRound serves learning round r for the group.
 func (n *Node) relayRound(ctx context.Context, r uint64, dim int) error {
 	g := n.group
+	// The relay's own mirror, read under the learner's lock (the
+	// consumers write it); group.mu and learner.mu are never nested.
+	var ownState []float64
+	n.learn.mu.Lock()
+	if own := n.learn.peers[n.self.Name]; own != nil && own.synced {
+		ownState = slices.Clone(own.state)
+	}
+	n.learn.mu.Unlock()
 	g.mu.Lock()
 	if g.model == nil {
-		switch own := n.learn.peers[n.self.Name]; {
-		case own != nil && own.synced:
-			g.model = slices.Clone(own.state) // a restarted relay continues its public state
+		switch {
+		case ownState != nil:
+			g.model = ownState // a restarted relay continues its public state
 		case len(n.cfg.InitialTheta) > 0:
 			g.model = slices.Clone(n.cfg.InitialTheta)
 		}
@@ -555,7 +628,11 @@ func (n *Node) relayRound(ctx context.Context, r uint64, dim int) error {
 	}
 	model := slices.Clone(g.model)
 	s := g.lastOpen + 1
+	g.lastOpen = s // this process never opens s twice, whatever the stream echoes
 	g.mu.Unlock()
+	if err := g.saveFloor(s); err != nil {
+		return err
+	}
 	phase := time.Duration(n.roster.Learning.RoundTimeout) / 4
 	if err := g.send(GroupMsg{Step: GroupOpen, Round: s, Learning: r}, groupDimBody(len(model))); err != nil {
 		return err
@@ -602,7 +679,7 @@ func (n *Node) aggregate(ctx context.Context, s uint64, dim int, phase time.Dura
 	if err != nil {
 		return nil, 0, err
 	}
-	agg, err := secagg.NewAggregator(grp, s, n.saClip(), dim)
+	agg, err := secagg.NewAggregator(grp, s, n.saClip(dim), dim)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -727,4 +804,12 @@ func (n *Node) aggregate(ctx context.Context, s uint64, dim int, phase time.Dura
 	g.lastSurvivors = slices.Clone(ann.Survivors)
 	g.mu.Unlock()
 	return sum, k, nil
+}
+
+// badKEX drops a sibling's unusable key-exchange ciphertext (the caller
+// holds g.mu) and counts it as a bad body.
+func (n *Node) badKEX(g *groupState, from string, err error) {
+	delete(g.kex, from)
+	n.count(func(st *Stats) { st.BadBody++ })
+	n.log.Warn("secure aggregation: unusable key exchange from a sibling edge; waiting for another", "from", from, "err", err)
 }

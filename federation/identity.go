@@ -299,15 +299,16 @@ func selfSignedCert(m Member, sans []string, validity time.Duration) (certPEM, k
 	hosts = append(hosts, sans...)
 	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: m.Name, OrganizationalUnit: []string{string(m.Role)}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(validity),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: m.Name, OrganizationalUnit: []string{string(m.Role)}},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(validity),
+		// Not a CA: the pools trust exactly these self-signed leaves (a
+		// certificate found in the roots verifies as its own chain), and
+		// no member can mint a certificate another node would accept.
+		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
 	}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {

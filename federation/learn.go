@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -105,8 +104,9 @@ type learner struct {
 	pending            <-chan error
 	pendingSince       time.Time
 
-	marks []mark
-	dp    *dpState
+	marks     []mark
+	dp        *dpState
+	resetOwed bool // a rollback's reset could not be queued: the next round sends it
 }
 
 func newLearner(n *Node) *learner {
@@ -152,6 +152,11 @@ func (l *learner) apply(from string, d *Delta) error {
 	if d.Epoch < m.epoch {
 		return nil
 	}
+	if len(l.public) > 0 && d.Dim != uint64(len(l.public)) {
+		// Every participant learns the same parameters: a chunk of
+		// another dimension is refused before its buffer is allocated.
+		return fmt.Errorf("%w: %s sent a vector of dimension %d, the federation's is %d", ErrBadMessage, from, d.Dim, len(l.public))
+	}
 	if d.Chunk == 0 {
 		m.asm = &assembly{kind: d.Kind, epoch: d.Epoch, round: d.Round, buf: make([]float64, d.Dim)}
 	}
@@ -159,6 +164,10 @@ func (l *learner) apply(from string, d *Delta) error {
 	if a == nil || a.kind != d.Kind || a.epoch != d.Epoch || a.round != d.Round || a.next != d.Chunk || uint64(len(a.buf)) != d.Dim {
 		m.asm, m.synced = nil, false
 		return fmt.Errorf("%w: chunk %d of round %d out of sequence (a chunk was lost): %s is out of sync until its next reset", ErrBadMessage, d.Chunk, d.Round, from)
+	}
+	if d.Offset > uint64(len(a.buf)) || uint64(len(d.Values)) > uint64(len(a.buf))-d.Offset {
+		m.asm, m.synced = nil, false
+		return fmt.Errorf("%w: chunk %d of %s overruns the vector", ErrBadMessage, d.Chunk, from)
 	}
 	copy(a.buf[d.Offset:], d.Values)
 	a.next++
@@ -225,11 +234,13 @@ func (l *learner) stuckLocked() bool {
 	}
 }
 
-// Tick tells the federation the node's committed tick (for heartbeats).
+// Tick tells the federation the node's committed tick (for heartbeats)
+// and publishes the phase report queued at that tick.
 func (n *Node) Tick(tick uint64) {
 	n.learn.mu.Lock()
 	n.learn.tick = tick
 	n.learn.mu.Unlock()
+	n.phase.commitPhase(tick)
 }
 
 // liveMeanLocked averages the synced public states of the live
@@ -267,6 +278,10 @@ func (l *learner) maxPeerRoundLocked() uint64 {
 	return r
 }
 
+// ResyncEvery is how many rounds apart a node publishes its public state
+// whole (a reset) instead of an update.
+const ResyncEvery = 32
+
 // startLocked publishes this node's first state (a reset, under an epoch
 // above any of its own found in the stream): a node that joins — or, after
 // a crash, rejoins — a running federation (catchUp) takes the mean of the
@@ -279,12 +294,28 @@ func (l *learner) startLocked(theta []float64, catchUp bool) ([]float64, error) 
 	} else {
 		l.epoch = 1
 	}
+	public := theta
 	if mean := l.liveMeanLocked(len(theta)); catchUp && mean != nil {
-		theta = mean
+		theta, public = mean, mean
 		reason = "caught up with the federation's live mean"
 		l.n.log.Info("caught up from the stream", "epoch", l.epoch, "round", l.round, "participants", len(l.n.Live()))
+	} else if l.n.roster.Learning.DP.Enabled && l.n.self.Role != Relay {
+		// Θ holds local learning by now: with differential privacy its
+		// first release is not Θ itself but the public initial state
+		// (the scenario's, known to every node), or else Θ clipped and
+		// noised like any update (and accounted); what Θ learned on top
+		// goes out in the following rounds' private updates.
+		if init := l.n.cfg.InitialTheta; len(init) == len(theta) {
+			public, reason = init, "start from the public initial state (differential privacy)"
+		} else {
+			noisy := slices.Clone(theta)
+			if err := l.dp.privatize(noisy); err != nil {
+				return nil, err
+			}
+			public, reason = noisy, "start from a private release of the state (differential privacy)"
+		}
 	}
-	l.public = slices.Clone(theta)
+	l.public = slices.Clone(public)
 	l.started = true
 	return theta, l.publishLocked(DeltaReset, l.public, reason)
 }
@@ -353,14 +384,33 @@ func (n *Node) participantRound(ctx context.Context, r uint64, theta []float64) 
 		for i := range delta {
 			delta[i] = theta[i] - l.public[i]
 		}
-		if err := l.dp.privatize(delta); err != nil {
-			l.mu.Unlock()
-			return nil, err
+		// A relay's update is its group's sum of updates that each edge
+		// already privatized: post-processing, noised no further.
+		if l.n.self.Role != Relay {
+			if err := l.dp.privatize(delta); err != nil {
+				l.mu.Unlock()
+				return nil, err
+			}
 		}
 		for i := range delta {
 			l.public[i] += delta[i]
 		}
-		if err := l.publishLocked(DeltaUpdate, delta, ""); err != nil {
+		kind, values, reason := uint64(DeltaUpdate), delta, ""
+		if l.resetOwed {
+			kind, values, reason = DeltaReset, l.public, "the reset of a rollback, owed"
+		} else if r%ResyncEvery == 0 {
+			// Every ResyncEvery rounds the update goes out whole, as a
+			// reset of the same size: a peer whose mirror fell out of
+			// sync (a chunk it missed, a stream it joined late) is in
+			// sync again. The public state is public already: the
+			// privacy is spent on delta alone.
+			kind, values, reason = DeltaReset, l.public, "periodic resynchronisation"
+		}
+		err := l.publishLocked(kind, values, reason)
+		if err == nil && kind == DeltaReset {
+			l.resetOwed = false
+		}
+		if err != nil {
 			l.mu.Unlock()
 			return nil, err
 		}
@@ -564,6 +614,7 @@ func (n *Node) Mark(tick uint64) {
 // numbers go on (toRound, the runtime's round of that tick, is only
 // recorded): the federation's rounds do not go back.
 func (n *Node) RolledBack(ctx context.Context, at, to, toRound uint64, reason string) error {
+	n.phase.dropPhase()
 	l := n.learn
 	l.mu.Lock()
 	if !l.started {
@@ -581,15 +632,22 @@ func (n *Node) RolledBack(ctx context.Context, at, to, toRound uint64, reason st
 		// (a newer epoch) supersedes it either way.
 		l.pending = nil
 	}
-	err := l.publishLocked(DeltaReset, l.public, fmt.Sprintf("rollback from tick %d to tick %d", at, to))
+	// The rollback itself is done (the runtime restored its state): a
+	// reset or alert that cannot be queued now (the outbox full) is
+	// owed, not an error that would stop the node — the next round
+	// publishes the reset instead of its update.
+	if err := l.publishLocked(DeltaReset, l.public, fmt.Sprintf("rollback from tick %d to tick %d", at, to)); err != nil {
+		l.resetOwed = true
+		n.log.Warn("rollback: the reset is not queued; the next round publishes it", "err", err)
+	}
 	l.mu.Unlock()
 	n.count(func(s *Stats) { s.Rollbacks++ })
 	a := &Alert{Kind: AlertRollback, Node: n.self.Name, Tick: at, To: to, Text: fmt.Sprintf("%s (the runtime's round %d)", reason, toRound)}
-	if _, aerr := n.publishJS(KindAlert, a.Marshal()); aerr != nil {
-		err = errors.Join(err, aerr)
+	if _, err := n.publishJS(KindAlert, a.Marshal()); err != nil {
+		n.log.Warn("rollback alert not queued", "err", err)
 	}
 	if i < 0 {
 		n.log.Warn("rollback to a tick with no marked public state: the current public state is republished under a new epoch", "to", to)
 	}
-	return err
+	return ctx.Err()
 }

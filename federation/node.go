@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -106,6 +107,7 @@ type Node struct {
 	wg     sync.WaitGroup
 
 	seqMu sync.Mutex
+	pubMu sync.Mutex // publishJS: numbering and queueing in one step
 	seq   map[string]uint64
 
 	outbox chan *outItem
@@ -137,7 +139,19 @@ type outItem struct {
 	env     []byte
 	id      string
 	done    chan error
+	// body, seq and sealed let a retry re-sign the message with a fresh
+	// time (the same number, so the same deduplication ID) once it is
+	// older than resealAfter: a message held back by a partition must
+	// not reach the stream too stale for its readers to accept.
+	body   []byte
+	seq    uint64
+	sealed time.Time
 }
+
+// resealAfter is the age of an unacknowledged message after which a
+// retry re-signs it (well inside the readers' two-minute staleness
+// window).
+const resealAfter = 30 * time.Second
 
 // Start connects the node and runs its protocols until Close: it starts
 // the embedded NATS server of its role (or dials the external cluster),
@@ -173,6 +187,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	n.learn = newLearner(n)
 	n.group = newGroupState(n)
+	if err := n.group.loadFloor(); err != nil {
+		return nil, err
+	}
 	n.phase = newPhaseState(n)
 	n.witness = newWitnessState(n)
 	if err := n.connect(ctx); err != nil {
@@ -495,16 +512,23 @@ func (n *Node) publishPlain(kind string, body []byte) error {
 // closes first). Messages are published in order, each retried until
 // acknowledged, with the envelope's number as the deduplication ID.
 func (n *Node) publishJS(kind string, body []byte) (<-chan error, error) {
+	// Numbering and queueing under one lock: the stream receives each
+	// subject's messages in the order of their numbers (a reader takes
+	// a lower number after a higher one for a replay).
+	n.pubMu.Lock()
+	defer n.pubMu.Unlock()
 	env, subject, seq, err := n.seal(kind, body)
 	if err != nil {
 		return nil, err
 	}
-	it := &outItem{subject: subject, env: env, id: fmt.Sprintf("%s.%d", subject, seq), done: make(chan error, 1)}
+	it := &outItem{subject: subject, env: env, id: fmt.Sprintf("%s.%d", subject, seq), done: make(chan error, 1),
+		body: body, seq: seq, sealed: time.Now()}
+	n.unacked.Add(1)
 	select {
 	case n.outbox <- it:
-		n.unacked.Add(1)
 		return it.done, nil
 	default:
+		n.unacked.Add(-1)
 		return nil, fmt.Errorf("federation: outbox full (%d messages waiting for the streams)", cap(n.outbox))
 	}
 }
@@ -521,6 +545,11 @@ func (n *Node) publisher() {
 		}
 		wait := 100 * time.Millisecond
 		for {
+			if time.Since(it.sealed) > resealAfter {
+				if env, err := n.id.Seal(it.subject, it.seq, it.body, time.Now()); err == nil {
+					it.env, it.sealed = env, time.Now()
+				}
+			}
 			ctx, cancel := context.WithTimeout(n.ctx, 5*time.Second)
 			_, err := n.js.PublishMsg(ctx, &nats.Msg{Subject: it.subject, Data: it.env, Header: nats.Header{jetstream.MsgIDHeader: []string{it.id}}},
 				jetstream.WithExpectStream(streamOf(lastToken(it.subject))))
@@ -596,7 +625,7 @@ func (n *Node) handle(subject string, data []byte, ref time.Time) {
 		return
 	}
 	_, kind, _ := subjectNode(subject)
-	if err := n.dispatch(m, kind); err != nil {
+	if err := n.dispatchSafely(m, kind); err != nil {
 		n.count(func(s *Stats) {
 			if errors.Is(err, ErrVersion) {
 				s.Version++
@@ -606,6 +635,20 @@ func (n *Node) handle(subject string, data []byte, ref time.Time) {
 		})
 		n.log.Warn("message refused", "subject", subject, "from", m.Origin, "err", err)
 	}
+}
+
+// dispatchSafely is dispatch that turns a panic into an error: a
+// message that reaches a bug must not stop the node (and, kept in the
+// stream, stop it again at every restart). The stack goes to the log.
+func (n *Node) dispatchSafely(m mipp.Message, kind string) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			n.log.Error("BUG: a message made its handler panic; the message is refused", "from", m.Origin, "kind", kind,
+				"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("%w: its handler panicked: %v", ErrBadMessage, p)
+		}
+	}()
+	return n.dispatch(m, kind)
 }
 
 func (n *Node) dispatch(m mipp.Message, kind string) error {

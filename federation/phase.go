@@ -22,8 +22,11 @@ type PhaseResult struct {
 	// decoupled: it neither averages nor is averaged in); Decoupled and
 	// Rejoined mark the ticks where that changed.
 	Outlier, Decoupled, Rejoined bool
-	// Published is set when this call published the node's phase.
-	Published bool
+	// Published is set when this call published the node's phase (a
+	// decoupling or rejoining); Queued when the report waits for the
+	// tick's commit (Node.Tick), so that a phase of a tick the node then
+	// rolls back never reaches its peers.
+	Published, Queued bool
 }
 
 type phaseReport struct {
@@ -37,6 +40,7 @@ type phaseState struct {
 	mu      sync.Mutex
 	reports map[string]phaseReport
 	out     bool
+	pending *PhaseReport // the report to publish when its tick commits
 }
 
 func newPhaseState(n *Node) *phaseState {
@@ -79,8 +83,9 @@ func (p *phaseState) isDecoupled(name string) bool {
 // ε_φ, and whether this node is an outlier. A node that becomes an
 // outlier is decoupled (and says so: an alert and a ledger record); it
 // rejoins, with an alert and a record too, once a later phase is within
-// ε_φ of φ̄ again. The phase is published when publish is set, and
-// always when the node decouples or rejoins.
+// ε_φ of φ̄ again. The phase is published when the node decouples or
+// rejoins; otherwise, when publish is set, it is queued and published
+// when the tick commits (Node.Tick; a rollback drops it).
 func (n *Node) Phase(tick uint64, phi float64, publish bool) (*PhaseResult, error) {
 	p := n.phase
 	cut := time.Now().Add(-time.Duration(n.roster.Learning.Liveness))
@@ -101,15 +106,15 @@ func (n *Node) Phase(tick uint64, phi float64, publish bool) (*PhaseResult, erro
 	was := p.out
 	p.out = res.Outlier
 	res.Decoupled, res.Rejoined = res.Outlier && !was, was && !res.Outlier
-	publish = publish || res.Decoupled || res.Rejoined
+	rep := &PhaseReport{Tick: tick, Phase: phi, Decoupled: res.Outlier}
+	p.pending = nil
+	now := res.Decoupled || res.Rejoined
+	if publish && !now {
+		p.pending, res.Queued = rep, true
+	}
 	p.mu.Unlock()
-	if publish {
-		rep := PhaseReport{Tick: tick, Phase: phi, Decoupled: res.Outlier}
-		if err := n.publishPlain(KindPhase, rep.Marshal()); err != nil {
-			n.log.Debug("phase report not sent", "err", err)
-		} else {
-			res.Published = true
-		}
+	if now {
+		res.Published = n.publishPhase(rep)
 	}
 	if res.Decoupled || res.Rejoined {
 		kind, what := AlertDecoupled, "decoupled"
@@ -131,4 +136,35 @@ func (n *Node) Phase(tick uint64, phi float64, publish bool) (*PhaseResult, erro
 		}
 	}
 	return res, nil
+}
+
+// publishPhase publishes a phase report, reporting whether it was sent.
+func (n *Node) publishPhase(rep *PhaseReport) bool {
+	if err := n.publishPlain(KindPhase, rep.Marshal()); err != nil {
+		n.log.Debug("phase report not sent", "err", err)
+		return false
+	}
+	return true
+}
+
+// commitPhase publishes the phase report queued for tick, if any.
+func (p *phaseState) commitPhase(tick uint64) {
+	p.mu.Lock()
+	rep := p.pending
+	if rep != nil && rep.Tick == tick {
+		p.pending = nil
+	} else {
+		rep = nil
+	}
+	p.mu.Unlock()
+	if rep != nil {
+		p.n.publishPhase(rep)
+	}
+}
+
+// dropPhase forgets the queued phase report (the node rolled back).
+func (p *phaseState) dropPhase() {
+	p.mu.Lock()
+	p.pending = nil
+	p.mu.Unlock()
 }

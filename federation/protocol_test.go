@@ -25,9 +25,14 @@ func TestPhaseConsensus(t *testing.T) {
 	}
 	phases := map[string]float64{"c1": 0.1, "e1": 0.2, "e2": 1.4}
 	for name, p := range phases {
-		if _, err := nodes[name].Phase(1, p, true); err != nil {
+		res, err := nodes[name].Phase(1, p, true)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if !res.Queued || res.Published {
+			t.Fatalf("%s: %+v, want the report queued until tick 1 commits", name, res)
+		}
+		nodes[name].Tick(1)
 	}
 	for _, n := range nodes {
 		waitFor(t, 10*time.Second, "phase reports", func() bool {
@@ -79,6 +84,20 @@ func TestPhaseConsensus(t *testing.T) {
 	}
 	if s := nodes["e2"].Stats(); s.Decoupled != 1 || s.Rejoined != 1 {
 		t.Errorf("e2 stats %+v", s)
+	}
+	// A phase of a tick the node rolls back is never published.
+	e1 := nodes["e1"]
+	if res, err := e1.Phase(4, 0.3, true); err != nil || !res.Queued {
+		t.Fatalf("e1 at tick 4: %+v %v", res, err)
+	}
+	if err := e1.RolledBack(ctx, 4, 0, 0, "test"); err != nil {
+		t.Fatal(err)
+	}
+	e1.phase.mu.Lock()
+	pending := e1.phase.pending
+	e1.phase.mu.Unlock()
+	if pending != nil {
+		t.Errorf("after the rollback the report of tick 4 is still queued: %+v", pending)
 	}
 }
 

@@ -165,7 +165,7 @@ func (m *Member) validate() error {
 		bad("cert: want exactly one PEM CERTIFICATE block")
 	} else if c, err := x509.ParseCertificate(blk.Bytes); err != nil {
 		bad("cert: %v", err)
-	} else if err := c.CheckSignatureFrom(c); err != nil {
+	} else if err := c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature); err != nil {
 		bad("cert: not self-signed: %v", err)
 	} else {
 		m.cert = c
@@ -268,7 +268,9 @@ type SecAggConfig struct {
 	// edges, and never below 2; secagg requires 2t > m).
 	Threshold int `yaml:"threshold"`
 	// Clip bounds the L2 norm of an edge's update (the range of the
-	// fixed-point sum); with DP on, dp.clip is used instead. Default 10.
+	// fixed-point sum). Default 10. With DP on the range follows from
+	// dp instead: dp.clip·(1 + dp.noise_multiplier·(√d + 4)) for d
+	// parameters, which holds the clipped and noised update.
 	Clip float64 `yaml:"clip"`
 	// Epoch numbers the pair secrets; change it to re-key every group.
 	// Default 1.
@@ -575,6 +577,36 @@ func (r *Roster) CertBundle() string {
 }
 
 // memberByCert finds the member whose certificate is c.
+// isExternal reports whether a verified chain ends in one of the
+// roster's external_ca certificates (an external NATS server's).
+func (r *Roster) isExternal(chains [][]*x509.Certificate) bool {
+	if r.ExternalCA == "" {
+		return false
+	}
+	rest := []byte(r.ExternalCA)
+	var cas []*x509.Certificate
+	for {
+		var blk *pem.Block
+		if blk, rest = pem.Decode(rest); blk == nil {
+			break
+		}
+		if c, err := x509.ParseCertificate(blk.Bytes); err == nil {
+			cas = append(cas, c)
+		}
+	}
+	for _, ch := range chains {
+		if len(ch) == 0 {
+			continue
+		}
+		for _, ca := range cas {
+			if ca.Equal(ch[len(ch)-1]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (r *Roster) memberByCert(c *x509.Certificate) *Member {
 	for i := range r.Members {
 		if m := &r.Members[i]; m.cert != nil && m.cert.Equal(c) {

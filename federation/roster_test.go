@@ -1,10 +1,17 @@
 package federation
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRosterErrors: a bad roster is refused with every problem named.
@@ -88,5 +95,50 @@ func TestPermissions(t *testing.T) {
 		if !strings.Contains(cfg, want) {
 			t.Errorf("NATS configuration lacks %q", want)
 		}
+	}
+}
+
+// TestMemberCannotMintCertificates: a member's certificate is no CA, so a
+// certificate it signs for a name of its choosing does not verify
+// against the roster's pool, while its own does.
+func TestMemberCannotMintCertificates(t *testing.T) {
+	r, ids, _ := testFederation(t, []spec{{"c1", Core, ""}, {"e1", Edge, ""}}, nil)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM([]byte(r.CertBundle()))
+	e1 := ids["e1"]
+	own := e1.cert.Leaf
+	if own == nil {
+		var err error
+		if own, err = x509.ParseCertificate(e1.cert.Certificate[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	if _, err := own.Verify(opts); err != nil {
+		t.Fatalf("e1's own certificate: %v", err)
+	}
+	if own.IsCA {
+		t.Error("a member certificate is a CA")
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "c1"}, DNSNames: []string{"localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, own, &key.PublicKey, e1.cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	minted, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := minted.Verify(opts); err == nil {
+		t.Error("a certificate e1 signed for \"c1\" verifies against the roster's pool")
+	}
+	if r.memberByCert(minted) != nil || r.isExternal([][]*x509.Certificate{{minted, own}}) {
+		t.Error("the minted certificate maps to a member or to the external CA")
 	}
 }

@@ -72,7 +72,16 @@ func (n *Node) tlsConfig(kind string, pool *x509.CertPool) *tls.Config {
 					peer = m.Name
 				}
 			}
+			if peer == "?" && n.roster.isExternal(cs.VerifiedChains) {
+				peer = "external"
+			}
 			n.links.add(Link{Kind: kind, Peer: peer, Group: cs.CurveID.String(), At: time.Now()})
+			if peer == "?" {
+				// The pools hold the roster's certificates (and the
+				// external CA's); a certificate that verifies but is
+				// neither is refused all the same.
+				return fmt.Errorf("federation: %s link: the peer's certificate is not a roster member's", kind)
+			}
 			if cs.CurveID != tls.X25519MLKEM768 {
 				return fmt.Errorf("federation: %s link to %s negotiated %v, not X25519MLKEM768", kind, peer, cs.CurveID)
 			}

@@ -393,8 +393,15 @@ func UnmarshalDelta(b []byte) (*Delta, error) {
 		return nil, fmt.Errorf("%w: dimension %d outside 1..%d", ErrBadMessage, d.Dim, MaxDim)
 	case d.Chunks == 0 || d.Chunk >= d.Chunks || d.Chunks > (d.Dim+MaxChunkValues-1)/MaxChunkValues:
 		return nil, fmt.Errorf("%w: chunk %d of %d for dimension %d", ErrBadMessage, d.Chunk, d.Chunks, d.Dim)
-	case d.Offset+uint64(len(d.Values)) > d.Dim || len(d.Values) == 0:
-		return nil, fmt.Errorf("%w: values [%d, %d) outside the dimension %d", ErrBadMessage, d.Offset, d.Offset+uint64(len(d.Values)), d.Dim)
+	case d.Offset != d.Chunk*MaxChunkValues:
+		// The layout has one encoding (chunks): the offset follows from
+		// the chunk, and checking that also rules out an offset near
+		// 2⁶⁴ that would wrap the sum below.
+		return nil, fmt.Errorf("%w: chunk %d at offset %d, want %d", ErrBadMessage, d.Chunk, d.Offset, d.Chunk*MaxChunkValues)
+	case len(d.Values) == 0 || uint64(len(d.Values)) > d.Dim-d.Offset ||
+		(d.Chunk != d.Chunks-1 && len(d.Values) != MaxChunkValues):
+		return nil, fmt.Errorf("%w: %d values at offset %d of dimension %d (chunks hold %d values, the last the rest)",
+			ErrBadMessage, len(d.Values), d.Offset, d.Dim, MaxChunkValues)
 	case d.Chunk == d.Chunks-1 && (len(d.StateHash) != 32 || d.Offset+uint64(len(d.Values)) != d.Dim):
 		return nil, fmt.Errorf("%w: the last chunk must end the vector and carry a 32-byte state hash", ErrBadMessage)
 	case d.Chunk != d.Chunks-1 && len(d.StateHash) != 0:

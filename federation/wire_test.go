@@ -174,6 +174,44 @@ func FuzzDelta(f *testing.F) {
 		func(b []byte) (any, error) { return UnmarshalDelta(b) })
 }
 
+// TestDeltaOffsetOverflow: an offset near 2⁶⁴ (whose sum with the
+// length wraps) and an offset that does not follow from the chunk are
+// refused by the decoder; applying what it accepts never panics.
+func TestDeltaOffsetOverflow(t *testing.T) {
+	for _, d := range []*Delta{
+		{Dim: 40000, Chunks: 2, Chunk: 0, Offset: math.MaxUint64, Values: []float64{1}},
+		{Dim: 40000, Chunks: 2, Chunk: 1, Offset: 1, Values: []float64{1}, StateHash: make([]byte, 32)},
+		{Dim: 40000, Chunks: 2, Chunk: 0, Offset: 0, Values: []float64{1}}, // a short chunk that is not the last
+	} {
+		if _, err := UnmarshalDelta(d.Marshal()); !errors.Is(err, ErrBadMessage) {
+			t.Errorf("offset %d chunk %d/%d with %d values: %v, want ErrBadMessage", d.Offset, d.Chunk, d.Chunks, len(d.Values), err)
+		}
+	}
+}
+
+// FuzzApplyDelta: any sequence of decoded chunks applied to a mirror
+// gives an error or a state, never a panic.
+func FuzzApplyDelta(f *testing.F) {
+	v := make([]float64, MaxChunkValues+3)
+	for i := range v {
+		v[i] = float64(i)
+	}
+	h := stateHash(v)
+	cs := chunks(DeltaReset, 1, 1, v, h[:], 1, 0, "")
+	f.Add(cs[0].Marshal(), cs[1].Marshal(), cs[1].Marshal())
+	f.Add((&Delta{Dim: 40000, Chunks: 2, Offset: math.MaxUint64, Values: []float64{1}}).Marshal(), []byte{}, []byte{})
+	f.Fuzz(func(t *testing.T, a, b, c []byte) {
+		l := &learner{changed: make(chan struct{}), peers: map[string]*mirror{}}
+		for _, body := range [][]byte{a, b, c} {
+			d, err := UnmarshalDelta(body)
+			if err != nil {
+				continue
+			}
+			_ = l.apply("p", d) // errors are the point; a panic fails
+		}
+	})
+}
+
 func FuzzGroupMsg(f *testing.F) {
 	fuzzBody(f, []interface{ Marshal() []byte }{&GroupMsg{Relay: "r1", Step: GroupOpen, Chunks: 1, Payload: groupDimBody(4)}},
 		func(b []byte) (any, error) { return UnmarshalGroupMsg(b) })

@@ -3,9 +3,11 @@ package federation
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prismai/mec/ledger"
@@ -82,7 +84,7 @@ type submission struct {
 // witnessState is a node's side of witnessing.
 type witnessState struct {
 	n     *Node
-	w     *witness.Witness // cores and observers
+	w     atomic.Pointer[witness.Witness] // cores and observers; set by start, read by the consumers
 	queue chan submission
 
 	mu        sync.Mutex
@@ -94,10 +96,19 @@ type witnessState struct {
 	cosigs    map[uint64][]byte // own size → merged co-signed note
 	saved     uint64
 	wake      chan struct{}
+	// cosignedBy is the size of this node's checkpoint each witness
+	// co-signed last (from its co-signatures): a witness that missed
+	// submissions (replay, a full queue, a partition) needs a proof from
+	// there, which the next publication adds.
+	cosignedBy map[string]uint64
+	// asked rate-limits this witness's answers to a proof it lacks (its
+	// last co-signature again, which tells the log where to prove from).
+	asked map[string]time.Time
 }
 
 func newWitnessState(n *Node) *witnessState {
-	return &witnessState{n: n, cosigs: map[uint64][]byte{}, queue: make(chan submission, 256), wake: make(chan struct{}, 1)}
+	return &witnessState{n: n, cosigs: map[uint64][]byte{}, queue: make(chan submission, 256), wake: make(chan struct{}, 1),
+		cosignedBy: map[string]uint64{}, asked: map[string]time.Time{}}
 }
 
 // OnCheckpoint is to be called with every signed checkpoint of this
@@ -140,7 +151,7 @@ func (w *witnessState) start() error {
 			if err != nil {
 				return fmt.Errorf("federation: %w", err)
 			}
-			w.w = ww
+			w.w.Store(ww)
 			n.wg.Add(1)
 			go w.witnessLoop()
 		}
@@ -206,7 +217,30 @@ func (w *witnessState) publishLoop() {
 		}
 		w.mu.Lock()
 		w.pending, w.pendingSz = done, size
+		last := maps.Clone(w.cosignedBy)
 		w.mu.Unlock()
+		var behind []uint64 // the last sizes of the live witnesses that did not co-sign old
+		for wit, c := range last {
+			if c > 0 && c < old && !slices.Contains(behind, c) && n.isLive(wit) {
+				behind = append(behind, c)
+			}
+		}
+		// The same checkpoint again for each witness left behind, with a
+		// proof from the size it co-signed last.
+		for _, from := range behind {
+			proof, err := n.cfg.Ledger.ConsistencyProof(from, size)
+			if err != nil {
+				n.log.Warn("no consistency proof for a witness left behind", "from", from, "to", size, "err", err)
+				continue
+			}
+			b, err := (&witness.Submission{Note: note, OldSize: from, Proof: proof}).Marshal()
+			if err == nil {
+				_, err = n.publishJS(KindCkpt, (&CheckpointMsg{Submission: b}).Marshal())
+			}
+			if err != nil {
+				n.log.Warn("checkpoint for a witness left behind not queued", "from", from, "err", err)
+			}
+		}
 	}
 }
 
@@ -228,7 +262,7 @@ func (w *witnessState) checkpoint(from string, c *CheckpointMsg) error {
 		w.mu.Unlock()
 		return nil
 	}
-	if w.w == nil {
+	if w.w.Load() == nil {
 		return nil
 	}
 	select {
@@ -260,7 +294,8 @@ func (w *witnessState) witnessLoop() {
 		if err != nil {
 			continue
 		}
-		cosigned, err := w.w.Add(key, s.msg.Note, s.msg.OldSize, s.msg.Proof)
+		ww := w.w.Load()
+		cosigned, err := ww.Add(key, s.msg.Note, s.msg.OldSize, s.msg.Proof)
 		var fe *witness.ForkError
 		var need *witness.NeedProofError
 		var stale *witness.StaleError
@@ -278,7 +313,19 @@ func (w *witnessState) witnessLoop() {
 		case errors.As(err, &fe):
 			n.raiseFork(s.from, fe)
 		case errors.As(err, &need):
-			n.log.Warn("witness: cannot check a checkpoint without a consistency proof from the size last co-signed", "log", s.from, "need_from", need.Size)
+			// It missed the submission its proof starts from. Its last
+			// co-signature, sent again, tells the log where to prove
+			// from; the log's next publication adds that proof.
+			n.log.Debug("witness: no consistency proof from the size last co-signed yet", "log", s.from, "need_from", need.Size)
+			if n.self.Role != Core || time.Since(w.asked[s.from]) < 5*WitnessInterval {
+				continue
+			}
+			w.asked[s.from] = time.Now()
+			if last, err := ww.Latest(key); err == nil && last != nil {
+				if _, err := n.publishJS(KindCosig, (&CosigMsg{Log: s.from, Note: last}).Marshal()); err != nil {
+					n.log.Warn("co-signature not queued", "log", s.from, "err", err)
+				}
+			}
 		case errors.As(err, &stale):
 			n.log.Debug("witness: stale checkpoint", "log", s.from, "err", err)
 		default:
@@ -355,6 +402,7 @@ func (w *witnessState) cosig(from string, c *CosigMsg) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.cosignedBy[from] = max(w.cosignedBy[from], ck.Size)
 	merged := c.Note
 	if prev, ok := w.cosigs[ck.Size]; ok {
 		if merged, err = ledger.MergeCosignatures(prev, c.Note); err != nil {

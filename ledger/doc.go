@@ -118,7 +118,10 @@
 // tlog-witness witnesses watch logs (package ledger/witness holds the
 // witness side). Options.OnCheckpoint hands the node every new signed
 // checkpoint note; the node sends it to its witnesses together with a
-// consistency proof from the size each witness co-signed last
+// consistency proof from the size each witness co-signed last (package
+// federation: from the size it published last, and once more from the
+// size of each witness left behind, which a witness missing a proof
+// announces by sending its last co-signature again)
 // ((*Ledger).ConsistencyProof, served from the tree the open Ledger keeps
 // in memory, up to the latest signed checkpoint). A witness checks the
 // log's signature and the proof, refuses and raises fork evidence on a

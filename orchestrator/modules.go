@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prismai/mec/federation"
+	"github.com/prismai/mec/federation/consensus"
 	"github.com/prismai/mec/governance"
 	"github.com/prismai/mec/mipp"
 	"github.com/prismai/mec/telemetry"
@@ -181,6 +182,7 @@ var metricDocs = map[string]string{
 	"phase_offset":             "QuantumFusion: φ_i − φ̄, this node's phase offset from the consensus",
 	"phase_outlier":            "QuantumFusion: 1 while this node is farther than ε_φ from φ̄ (decoupled)",
 	"phase_resync":             "QuantumFusion: 1 on the tick the ACE resynchronised ψ's phase to φ̄",
+	"phase_recentred":          "QuantumFusion: 1 on the tick the ACE turned ψ's global phase back onto φ_S (|φ_ψ − φ_S| past half the resonance band)",
 	"causal_n_to_q":            "MetaCausality: Granger influence of the firing rate on H_coh",
 	"causal_q_to_n":            "MetaCausality: Granger influence of H_coh on the firing rate",
 	"causal_max":               "MetaCausality: largest off-diagonal Granger influence",
@@ -215,7 +217,8 @@ type quantumFusion struct {
 	eng   Engine
 	d     int
 	fed   Federation
-	every uint64 // publish the phase every this many ticks
+	every uint64  // publish the phase every this many ticks
+	band  float64 // the resonance limit |φ_ψ − φ_S| < band (0: none)
 }
 
 func (m *quantumFusion) Name() string { return QuantumFusion }
@@ -235,6 +238,20 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (mipp.Message,
 		return mipp.Message{}, err
 	}
 	var u Update
+	// turn rotates ψ by the global phase −by (|ψ|² is unchanged), which
+	// moves arg⟨F[S], ψ⟩ = φ_ψ − φ_S by −by.
+	turn := func(by float64, what string) error {
+		psi := slices.Clone(m.eng.Psi())
+		rot := cmplx.Rect(1, -by)
+		for i := range psi {
+			psi[i] *= rot
+		}
+		if err := m.eng.Load(psi); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+	turned := false
 	if m.fed != nil {
 		pr, err := m.fed.Phase(tel.Tick, r.Phase, tel.Tick%max(m.every, 1) == 0)
 		if err != nil {
@@ -245,24 +262,43 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (mipp.Message,
 		u.Metric("phase_outlier", float64(boolU64(pr.Outlier)))
 		resync := 0.0
 		if pr.Outlier {
-			// The node's ACE resynchronises it: ψ turns by −(φ_i − φ̄), a
-			// global phase (|ψ|² is unchanged), which moves arg⟨F[S], ψ⟩
-			// onto the consensus; on decoupling the ACE also recalibrates.
-			psi := slices.Clone(m.eng.Psi())
-			rot := cmplx.Rect(1, -pr.Offset)
-			for i := range psi {
-				psi[i] *= rot
+			// The node's ACE resynchronises it: ψ turns by −(φ_i − φ̄),
+			// which moves arg⟨F[S], ψ⟩ onto the consensus; on decoupling
+			// the ACE also recalibrates. It follows the consensus only as
+			// far as the node's own resonance band allows: φ̄ is clamped
+			// to ±band/2 (a margin for the next step), so that a
+			// consensus near the band's edge (peers' phases of ticks they
+			// then rolled back) cannot push the node out of resonance
+			// tick after tick.
+			target := pr.Mean
+			if m.band > 0 {
+				target = max(-m.band/2, min(m.band/2, target))
 			}
-			if err := m.eng.Load(psi); err != nil {
-				return mipp.Message{}, fmt.Errorf("phase resynchronisation: %w", err)
+			if err := turn(consensus.AngleDiff(r.Phase, target), "phase resynchronisation"); err != nil {
+				return mipp.Message{}, err
 			}
 			if pr.Decoupled {
 				m.eng.Recalibrate()
 			}
-			resync = 1
+			resync, turned = 1, true
 		}
 		u.Metric("phase_resync", resync)
 	}
+	recentred := 0.0
+	if !turned && m.band > 0 && math.Abs(r.Phase) > m.band/2 {
+		// The ACE recentres the phase: ψ's global phase winds at its
+		// energy offset (the shifted Ising Hamiltonian leaves |0…0⟩'s
+		// second-order shift, about 10⁻² per unit time), so φ_ψ − φ_S
+		// drifts slowly out of the resonance band over a long run, and
+		// rolling back replays the same drift. Once past half the band
+		// ψ turns back onto φ_S; a jump past the band within one tick
+		// is still a violation.
+		if err := turn(r.Phase, "phase recentring"); err != nil {
+			return mipp.Message{}, err
+		}
+		recentred = 1
+	}
+	u.Metric("phase_recentred", recentred)
 	prob, bins := Fold(m.eng.Psi(), m.d)
 	u.Write("psi.prob", prob)
 	u.Write("psi.bins", packC(bins))
@@ -341,12 +377,14 @@ const RoundWait = 20 * time.Millisecond
 // the next round tick first waits for the round still out (pace, before
 // the tick's QuantumFusion step, so the wait is not part of the reflexive
 // latency; the federation bounds a round by its round timeout). A
-// rollback abandons a round in flight.
+// rollback abandons a round in flight: its result is dropped, and the
+// next round starts only once it returned (never two rounds at once).
 type federatedNodeLearning struct {
-	cfg      FederationConfig
-	fed      Federation
-	inflight *roundCall
-	skipped  uint64
+	cfg       FederationConfig
+	fed       Federation
+	inflight  *roundCall
+	abandoned *roundCall
+	skipped   uint64
 }
 
 type roundCall struct {
@@ -359,17 +397,30 @@ type roundCall struct {
 func (m *federatedNodeLearning) Name() string { return FederatedNodeLearning }
 
 // reset abandons the round in flight (after a rollback).
-func (m *federatedNodeLearning) reset() { m.inflight = nil }
+func (m *federatedNodeLearning) reset() {
+	if m.inflight != nil {
+		m.abandoned = m.inflight
+	}
+	m.inflight = nil
+}
 
-// pace waits, before a round tick runs, for the round still in flight.
+// pace waits, before a round tick runs, for the round still in flight
+// (and for an abandoned one to return).
 func (m *federatedNodeLearning) pace(ctx context.Context, tick uint64) error {
-	if c := m.inflight; c != nil && m.fed != nil && tick%uint64(m.cfg.Round) == 0 {
+	if m.fed == nil || tick%uint64(m.cfg.Round) != 0 {
+		return nil
+	}
+	for _, c := range []*roundCall{m.abandoned, m.inflight} {
+		if c == nil {
+			continue
+		}
 		select {
 		case <-c.done:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+	m.abandoned = nil
 	return nil
 }
 
@@ -392,6 +443,14 @@ func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.
 				}
 				w = u.Writes["theta.w"]
 			default:
+			}
+		}
+		if a := m.abandoned; a != nil {
+			select {
+			case <-a.done:
+				m.abandoned = nil
+			case <-ctx.Done():
+				return mipp.Message{}, ctx.Err()
 			}
 		}
 		if m.inflight == nil {

@@ -279,6 +279,24 @@ func TestPhaseResync(t *testing.T) {
 	if u.Metrics["phase_outlier"] != 0 || u.Metrics["phase_resync"] != 0 || fed.published != 1 {
 		t.Fatalf("after rejoining: metrics %v, published %d (want once, on tick 2)", u.Metrics, fed.published)
 	}
+
+	// A consensus outside the node's resonance band (|φ̄| ≥ π/4) is
+	// followed only to ±band/2: the node stays in resonance (and
+	// decoupled) rather than join a phase its constitution forbids.
+	eng = newFakeEngine(3)
+	for k := range eng.psi {
+		eng.psi[k] = complex(1/math.Sqrt(8), 0)
+	}
+	m = &quantumFusion{eng: eng, d: 4, fed: &fakeFederation{consensus: -1, eps: 0.5}, every: 2, band: math.Pi / 4}
+	u = step(t, m, s, 1, nil)
+	if u.Metrics["phase_outlier"] != 1 || u.Metrics["phase_resync"] != 1 {
+		t.Fatalf("metrics %v", u.Metrics)
+	}
+	for k, z := range eng.Psi() {
+		if math.Abs(cmplx.Phase(z)-(-math.Pi/8)) > 1e-12 {
+			t.Fatalf("ψ[%d] has phase %v after the resync, want −π/8 (the consensus −1 clamped to half the band)", k, cmplx.Phase(z))
+		}
+	}
 }
 
 func TestMetaCausalityModule(t *testing.T) {

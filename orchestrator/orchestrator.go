@@ -191,7 +191,7 @@ func New(ctx context.Context, cfg Config, eng Engine, rec *Recorder, sealWait ti
 	d := cfg.Features
 	pl := cfg.Plasticity.Plasticity
 	o.modules = []Module{
-		&quantumFusion{eng: eng, d: d, every: uint64(cfg.Federation.Round)},
+		&quantumFusion{eng: eng, d: d, every: uint64(cfg.Federation.Round), band: cfg.Fusion.Limits.Resonance},
 		&contextualGrounding{osc: cfg.Grounding.Oscillators},
 		&semanticPlasticity{p: pl},
 		&federatedNodeLearning{cfg: cfg.Federation},
