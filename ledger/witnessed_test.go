@@ -90,24 +90,33 @@ func TestLedgerProofsMatch(t *testing.T) {
 		t.Fatal("proof beyond the (absent) signed checkpoint accepted")
 	}
 	n := 150 + r.IntN(150)
-	fill(t, l, n)
-	// Wait for a checkpoint covering everything (the timer is an hour:
-	// CheckpointEvery triggers them; the last few records may wait).
+	// Half the records from concurrent writers, the rest in batches, each
+	// waited for until a checkpoint covers it: a loaded machine signs
+	// fewer, larger checkpoints (the checkpointer signs the latest size),
+	// and the proofs below need many sizes to compare.
+	waitSigned := func(size int) uint64 {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			// The timer is an hour: CheckpointEvery triggers them, so the
+			// last few records may wait.
+			if _, c := l.LatestCheckpoint(); c != nil && c.Size+3 > uint64(size) {
+				return c.Size
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no checkpoint near size %d", size)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	fill(t, l, n/2)
+	for at, step := n/2, max(3, n/60); at < n; at += step {
+		appendN(t, l, at, min(n, at+step))
+		waitSigned(min(n, at+step))
+	}
 	appendN(t, l, n, n+3)
 	n += 3
-	deadline := time.Now().Add(10 * time.Second)
-	var signed uint64
-	for {
-		_, c := l.LatestCheckpoint()
-		if c != nil && c.Size+3 > uint64(n) {
-			signed = c.Size
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no checkpoint near size %d", n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	signed := waitSigned(n)
 	tree, err := ReadTree(dir)
 	if err != nil {
 		t.Fatal(err)
