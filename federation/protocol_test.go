@@ -34,11 +34,18 @@ func TestPhaseConsensus(t *testing.T) {
 		}
 		nodes[name].Tick(1)
 	}
-	for _, n := range nodes {
-		waitFor(t, 10*time.Second, "phase reports", func() bool {
+	// Every node must hold both others' reports (its own may be there
+	// too: counting entries is not enough) and see both as live.
+	for name, n := range nodes {
+		waitFor(t, 20*time.Second, name+": the others' phase reports", func() bool {
 			n.phase.mu.Lock()
 			defer n.phase.mu.Unlock()
-			return len(n.phase.reports) >= 2
+			for other := range phases {
+				if _, ok := n.phase.reports[other]; other != name && (!ok || !n.isLive(other)) {
+					return false
+				}
+			}
+			return true
 		})
 	}
 	res, err := nodes["e2"].Phase(2, 1.4, true)
