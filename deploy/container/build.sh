@@ -24,8 +24,13 @@ bash "$here/base.sh"
 (cd "$repo" && GOFLAGS=-mod=readonly go mod download)
 
 t0=$(date +%s)
+# --no-cache: buildah keys the cached layers of `WORKDIR ${SRC}` and
+# `COPY . .` without the value of SRC, so a second checkout on the same
+# machine reused the first one's layers and built in a directory without
+# its go.mod. Nothing is lost: the Go build cache is mounted, so the build
+# stage costs a copy of the sources and a link.
 # shellcheck disable=SC2046 # ulimit_args is a list of words
-"$eng" build --runtime "$MEC_OCI_RUNTIME" $(ulimit_args) --network none \
+"$eng" build --no-cache --runtime "$MEC_OCI_RUNTIME" $(ulimit_args) --network none \
 	--build-arg BASE="$base" --build-arg SRC="$repo" \
 	-v "$goroot:/usr/local/go:ro" -v "$modcache:/go/pkg/mod:ro" -v "$cache:/root/.cache/go-build" \
 	--ignorefile "$here/containerignore" \
