@@ -34,8 +34,9 @@ func TestPhaseConsensus(t *testing.T) {
 		}
 		nodes[name].Tick(1)
 	}
-	// Every node must hold both others' reports (its own may be there
-	// too: counting entries is not enough) and see both as live.
+	// Every node must hold both others' reports and see both as live:
+	// Phase counts only live peers' reports, and under -race a count of
+	// entries was met while one of them was not (φ̄ over two phases).
 	for name, n := range nodes {
 		waitFor(t, 20*time.Second, name+": the others' phase reports", func() bool {
 			n.phase.mu.Lock()
