@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -54,7 +56,8 @@ one deliberate decoherence fault at tick 120 that governance rolls back).
 --ticks N overrides its length. The register lives on the backend chosen by
 --backend (spiking and FFT work fall back to the best backend that has them).
 --ledger DIR keeps the ledger there (default: a new temporary directory,
-printed); it is verified (mec ledger verify) at the end.
+printed, whose signing key is removed when the run ends); it is verified
+(mec ledger verify) at the end.
 
 --seed S (or --reproducible, or reproducible: true in the scenario) makes
 the run reproducible: its records carry a logical clock and no wall-clock
@@ -68,7 +71,8 @@ this machine instead of one: N ` + "`mec node`" + ` processes, each with its own
 min(N, 3) cores clustered through NATS routes, the others edges joining as
 leaf nodes — learning together over TLS 1.3 with post-quantum key
 exchange. --ledger DIR then holds their data directories, roster and
-logs. The table aggregates the nodes' (the worst node per row), and the
+logs (in the default temporary folder, without the nodes' private keys
+once the run ends). The table aggregates the nodes' (the worst node per row), and the
 federated drift is measured across the real nodes.
 
 The run ends with the verification table — coherence entropy (< 0.2),
@@ -114,11 +118,21 @@ as JSON instead.`,
 			if err != nil {
 				return err
 			}
-			if ledgerDir == "" {
+			temporary := ledgerDir == ""
+			if temporary {
 				if ledgerDir, err = os.MkdirTemp("", "mec-run-"); err != nil {
 					eng.Close()
 					return fmt.Errorf("run: %w", err)
 				}
+				// The temporary ledger stays to be read and verified, but
+				// its signing key goes when the run ends (after the ledger
+				// is closed: this defer runs last): no one can append to it
+				// later, and no private key is left in the temporary folder.
+				defer func() {
+					if err := os.Remove(filepath.Join(ledgerDir, ledger.PrivateKeyFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+						fmt.Fprintf(cmd.ErrOrStderr(), "mec run: removing the temporary ledger's signing key: %v\n", err)
+					}
+				}()
 			}
 			led, err := ledger.Open(ledgerDir, runLedgerOptions())
 			if err != nil {
@@ -167,6 +181,9 @@ as JSON instead.`,
 				}
 			} else {
 				printRun(out, cfg, engines, sum, notes, rep, verr)
+				if temporary {
+					fmt.Fprintln(out, "(a temporary ledger: its signing key is removed as the run ends, so nothing more can be appended; mec ledger verify checks it with ledger.pub)")
+				}
 			}
 			switch {
 			case verr != nil:

@@ -112,3 +112,28 @@ func TestRunSeedReproducible(t *testing.T) {
 		t.Errorf("two `mec run --seed 7` gave ledger roots %v", roots)
 	}
 }
+
+// TestRunTemporaryLedger: without --ledger the run's ledger goes to a new
+// temporary directory that stays verifiable, with its signing key removed
+// when the run ends.
+func TestRunTemporaryLedger(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	text := mustRun(t, "run", "--ticks", "6")
+	dirs, err := filepath.Glob(filepath.Join(tmp, "mec-run-*"))
+	if err != nil || len(dirs) != 1 {
+		t.Fatalf("temporary ledgers: %v %v\n%s", dirs, err, text)
+	}
+	if !strings.Contains(text, "ledger: "+dirs[0]) || !strings.Contains(text, "signing key is removed") {
+		t.Errorf("the output does not name the temporary ledger and its key's removal:\n%s", text)
+	}
+	if _, err := os.Stat(filepath.Join(dirs[0], "ledger.pub")); err != nil {
+		t.Errorf("the public key is gone: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dirs[0], "ledger.key")); !os.IsNotExist(err) {
+		t.Errorf("the signing key is still there (or unreadable): %v", err)
+	}
+	if v := mustRun(t, "ledger", "verify", dirs[0]); !strings.HasPrefix(v, "OK ") {
+		t.Errorf("ledger verify: %s", v)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net"
 	"os"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/federation/consensus"
+	"github.com/prismai/mec/ledger"
 	"github.com/prismai/mec/orchestrator"
 )
 
@@ -51,6 +53,14 @@ func runFederation(cmd *cobra.Command, cfg orchestrator.Config, n int, scenario,
 		if dir, err = os.MkdirTemp("", "mec-federation-"); err != nil {
 			return fmt.Errorf("run: %w", err)
 		}
+		// The temporary folder stays to be read (data, roster, logs,
+		// ledgers), but the nodes' private keys go when the run ends:
+		// every return below comes after every node has exited.
+		defer func() {
+			if err := removePrivateKeys(dir); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "mec run: %v\n", err)
+			}
+		}()
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
@@ -93,6 +103,7 @@ func runFederation(cmd *cobra.Command, cfg orchestrator.Config, n int, scenario,
 	for i := range names {
 		hp, err := freePorts(1)
 		if err != nil {
+			stopNodes(procs[:i])
 			return fmt.Errorf("run: %w", err)
 		}
 		args := []string{"node", "--data", datas[i], "--roster", rosterPath, "--ticks", strconv.Itoa(cfg.Ticks),
@@ -105,12 +116,14 @@ func runFederation(cmd *cobra.Command, cfg orchestrator.Config, n int, scenario,
 			args = append(args, "--backend", b)
 		}
 		if logs[i], err = os.Create(filepath.Join(datas[i], "node.log")); err != nil {
+			stopNodes(procs[:i])
 			return fmt.Errorf("run: %w", err)
 		}
 		defer logs[i].Close()
 		c := exec.Command(self, args...)
 		c.Stdout, c.Stderr = logs[i], logs[i]
 		if err := c.Start(); err != nil {
+			stopNodes(procs[:i])
 			return fmt.Errorf("run: starting node %s: %w", names[i], err)
 		}
 		procs[i] = c
@@ -192,6 +205,43 @@ func runFederation(cmd *cobra.Command, cfg orchestrator.Config, n int, scenario,
 	}
 	if !res.Pass {
 		return errors.New("run: verification failed")
+	}
+	return nil
+}
+
+// stopNodes stops nodes already started when a later one cannot be: an
+// interrupt (a clean stop: the ledger flushed and signed), then, after
+// 15 s, a kill; it returns once every one has exited.
+func stopNodes(procs []*exec.Cmd) {
+	for _, c := range procs {
+		_ = c.Process.Signal(os.Interrupt)
+	}
+	for _, c := range procs {
+		t := time.AfterFunc(15*time.Second, func() { _ = c.Process.Kill() })
+		_ = c.Wait()
+		t.Stop()
+	}
+}
+
+// removePrivateKeys removes the nodes' private keys (signing, key
+// exchange, TLS and ledger keys) under a temporary run's folder.
+func removePrivateKeys(dir string) error {
+	secret := map[string]bool{federation.SigningKeyFile: true, federation.KEMKeyFile: true, federation.TLSKeyFile: true, ledger.PrivateKeyFile: true}
+	var errs []error
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		if d.Type().IsRegular() && secret[d.Name()] {
+			if err := os.Remove(path); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return nil
+	})
+	if err := errors.Join(append(errs, err)...); err != nil {
+		return fmt.Errorf("removing the temporary run's private keys: %w", err)
 	}
 	return nil
 }
