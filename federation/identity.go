@@ -25,7 +25,7 @@ import (
 	"github.com/cloudflare/circl/kem/mlkem/mlkem768"
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 	"github.com/nats-io/nkeys"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/prismai/mec/ledger"
 	"github.com/prismai/mec/mipp"
