@@ -2,16 +2,21 @@
 
 // gen.go writes engine64.go (the complex64 engine) from engine128.go by
 // renaming types: complex128→complex64, float64→float32, suffix 128→64.
+// With -check it writes nothing and fails when engine64.go is not what
+// engine128.go gives (TestEngine64Current runs that).
 package main
 
 import (
 	"bytes"
+	"flag"
 	"go/format"
 	"log"
 	"os"
 )
 
 func main() {
+	check := flag.Bool("check", false, "fail when engine64.go is stale instead of writing it")
+	flag.Parse()
 	src, err := os.ReadFile("engine128.go")
 	if err != nil {
 		log.Fatal(err)
@@ -28,6 +33,16 @@ func main() {
 	out, err = format.Source(out)
 	if err != nil {
 		log.Fatal(err)
+	}
+	if *check {
+		cur, err := os.ReadFile("engine64.go")
+		if err != nil {
+			log.Fatal(err)
+		}
+		if !bytes.Equal(cur, out) {
+			log.Fatal("gen: engine64.go is stale: run go generate ./internal/fft/")
+		}
+		return
 	}
 	if err := os.WriteFile("engine64.go", out, 0o644); err != nil {
 		log.Fatal(err)
