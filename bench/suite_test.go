@@ -8,7 +8,7 @@ import (
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/circuit"
-	"github.com/prismai/mec/sim"
+	"github.com/prismai/mec/sim/simtest"
 )
 
 // TestQFT checks the QFT circuit against the DFT of a basis state:
@@ -23,7 +23,7 @@ func TestQFT(t *testing.T) {
 		}
 	}
 	pre.Ops = append(pre.Ops, c.Ops...)
-	v, err := sim.StateVector(pre)
+	v, err := simtest.StateVector(pre)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,12 +12,12 @@ import (
 	"github.com/prismai/mec/backend/backendtest"
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/qasm"
-	"github.com/prismai/mec/sim"
+	"github.com/prismai/mec/sim/simtest"
 )
 
 func state(t *testing.T, c *circuit.Circuit) []complex128 {
 	t.Helper()
-	v, err := sim.StateVector(c)
+	v, err := simtest.StateVector(c)
 	if err != nil {
 		t.Fatalf("simulate: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/sim"
+	"github.com/prismai/mec/sim/simtest"
 )
 
 // reproCircuit is a 14-qubit random circuit with terminal measurements
@@ -76,7 +77,7 @@ func TestCountsReproducibleAcrossThreads(t *testing.T) {
 func TestCountsDistribution(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	c := backendtest.RandomCircuit(rng, 6, 40)
-	v, err := sim.StateVector(c)
+	v, err := simtest.StateVector(c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	"strings"
 
 	"github.com/prismai/mec/backend"
-	"github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/circuit"
 )
 
@@ -228,19 +227,6 @@ func Sample(st backend.State, shots int, seed uint64) ([]uint64, error) {
 	}
 	out := make([]uint64, shots)
 	return out, backend.SampleUniform(st, u, out)
-}
-
-// StateVector runs c on the CPU backend in complex128 from |0…0⟩ without
-// fusion and returns the amplitudes (measurements collapse with seed 0).
-func StateVector(c *circuit.Circuit) ([]complex128, error) {
-	s := NewWith(cpu.New(cpu.Options{}), Options{Precision: backend.Complex128})
-	res, err := s.Run(context.Background(), c)
-	if err != nil {
-		return nil, err
-	}
-	defer res.State.Free()
-	out := make([]complex128, 1<<uint(c.Qubits))
-	return out, res.State.Read(out)
 }
 
 // TerminalMeasurements reports whether every measurement of c comes after

@@ -14,7 +14,7 @@ import (
 
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/qasm"
-	"github.com/prismai/mec/sim"
+	"github.com/prismai/mec/sim/simtest"
 )
 
 const testToken = "s3cret-test-token-0123456789"
@@ -56,7 +56,7 @@ func withMeasure(c *circuit.Circuit) *circuit.Circuit {
 
 func probs(t *testing.T, c *circuit.Circuit) []float64 {
 	t.Helper()
-	amps, err := sim.StateVector(c)
+	amps, err := simtest.StateVector(c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/qasm"
 	"github.com/prismai/mec/sim"
+	"github.com/prismai/mec/sim/simtest"
 )
 
 // randomCircuit draws gates of every standard name, with ctrl/negctrl/inv/pow
@@ -57,11 +58,11 @@ func randomCircuit(rng *rand.Rand, n, gates int, measure bool) *circuit.Circuit 
 // state on the physical qubits of lay.Final (others |0⟩), up to global phase.
 func equalUpToPhase(t *testing.T, orig, tr *circuit.Circuit, lay Layout) float64 {
 	t.Helper()
-	want, err := sim.StateVector(orig)
+	want, err := simtest.StateVector(orig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := sim.StateVector(tr)
+	got, err := simtest.StateVector(tr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/prismai/mec/internal/peers"
 	"github.com/prismai/mec/internal/peers/peertest"
 	"github.com/prismai/mec/qasm"
-	"github.com/prismai/mec/sim"
+	"github.com/prismai/mec/sim/simtest"
 )
 
 // run executes the command line and returns stdout.
@@ -134,7 +134,7 @@ func TestCircuitConvert(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := sim.StateVector(src)
+	want, err := simtest.StateVector(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestCircuitConvert(t *testing.T) {
 		if err != nil {
 			t.Fatalf("--to %s output does not parse: %v\n%s", to, err, out)
 		}
-		got, err := sim.StateVector(c)
+		got, err := simtest.StateVector(c)
 		if err != nil {
 			t.Fatal(err)
 		}

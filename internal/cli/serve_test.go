@@ -14,7 +14,7 @@ import (
 
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/devices/qpu"
-	"github.com/prismai/mec/sim"
+	"github.com/prismai/mec/sim/simtest"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while the command writes it.
@@ -85,7 +85,7 @@ func TestServeQPU(t *testing.T) {
 	}
 	c := circuit.New(4)
 	c.Append("h", nil, 0).Append("cx", nil, 0, 1).Append("ry", []float64{0.9}, 2).Append("cx", nil, 1, 3)
-	amps, err := sim.StateVector(c)
+	amps, err := simtest.StateVector(c)
 	if err != nil {
 		t.Fatal(err)
 	}
