@@ -72,8 +72,8 @@ min(N, 3) cores clustered through NATS routes, the others edges joining as
 leaf nodes — learning together over TLS 1.3 with post-quantum key
 exchange. --ledger DIR then holds their data directories, roster and
 logs (in the default temporary folder, without the nodes' private keys
-once the run ends). The table aggregates the nodes' (the worst node per row), and the
-federated drift is measured across the real nodes.
+once the run ends). The table aggregates the nodes' (the worst node per
+row), and the federated drift is measured across the real nodes.
 
 The run ends with the verification table — coherence entropy (< 0.2),
 constitutional compliance (> 0.99), federated drift (< 0.05; 0 on one node),
