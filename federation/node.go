@@ -521,15 +521,30 @@ func (n *Node) publishJS(kind string, body []byte) (<-chan error, error) {
 	if err != nil {
 		return nil, err
 	}
-	it := &outItem{subject: subject, env: env, id: fmt.Sprintf("%s.%d", subject, seq), done: make(chan error, 1),
-		body: body, seq: seq, sealed: time.Now()}
+	it := newOutItem(subject, seq, env, body, time.Now())
+	if err := n.enqueueLocked(it); err != nil {
+		return nil, err
+	}
+	return it.done, nil
+}
+
+// newOutItem is a sealed message for the outbox; its number is its
+// deduplication ID.
+func newOutItem(subject string, seq uint64, env, body []byte, sealed time.Time) *outItem {
+	return &outItem{subject: subject, env: env, id: fmt.Sprintf("%s.%d", subject, seq), done: make(chan error, 1),
+		body: body, seq: seq, sealed: sealed}
+}
+
+// enqueueLocked hands a message to the publisher, counted as
+// unacknowledged before it is queued (n.pubMu held).
+func (n *Node) enqueueLocked(it *outItem) error {
 	n.unacked.Add(1)
 	select {
 	case n.outbox <- it:
-		return it.done, nil
+		return nil
 	default:
 		n.unacked.Add(-1)
-		return nil, fmt.Errorf("federation: outbox full (%d messages waiting for the streams)", cap(n.outbox))
+		return fmt.Errorf("federation: outbox full (%d messages waiting for the streams)", cap(n.outbox))
 	}
 }
 

@@ -2,7 +2,6 @@ package federation
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -37,10 +36,12 @@ func TestResealStaleRetry(t *testing.T) {
 		c1.pubMu.Unlock()
 		t.Fatal(err)
 	}
-	it := &outItem{subject: subject, env: env, id: fmt.Sprintf("%s.%d", subject, seq), done: make(chan error, 1), body: body, seq: seq, sealed: old}
-	c1.unacked.Add(1)
-	c1.outbox <- it
+	it := newOutItem(subject, seq, env, body, old)
+	err = c1.enqueueLocked(it)
 	c1.pubMu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case err := <-it.done:
 		if err != nil {

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -129,8 +127,8 @@ as JSON instead.`,
 				// is closed: this defer runs last): no one can append to it
 				// later, and no private key is left in the temporary folder.
 				defer func() {
-					if err := os.Remove(filepath.Join(ledgerDir, ledger.PrivateKeyFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-						fmt.Fprintf(cmd.ErrOrStderr(), "mec run: removing the temporary ledger's signing key: %v\n", err)
+					if err := removePrivateKeys(ledgerDir); err != nil {
+						fmt.Fprintf(cmd.ErrOrStderr(), "mec run: %v\n", err)
 					}
 				}()
 			}

@@ -223,8 +223,9 @@ func stopNodes(procs []*exec.Cmd) {
 	}
 }
 
-// removePrivateKeys removes the nodes' private keys (signing, key
-// exchange, TLS and ledger keys) under a temporary run's folder.
+// removePrivateKeys removes every private key (a node's signing, key
+// exchange and TLS keys, a ledger's signing key) under the folder of a
+// temporary run, `mec run` alone or with --federation.
 func removePrivateKeys(dir string) error {
 	secret := map[string]bool{federation.SigningKeyFile: true, federation.KEMKeyFile: true, federation.TLSKeyFile: true, ledger.PrivateKeyFile: true}
 	var errs []error
