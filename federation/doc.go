@@ -114,8 +114,11 @@
 // them to the relay masked (package secagg: ML-KEM-768 pair secrets,
 // double masking, Shamir shares, Bonawitz's consistency check), the relay
 // recovers their sum only — from the survivors, dropped edges' masks
-// recovered from shares — and the group's model takes part in the round
-// as one member; the edges then take the group's new model (group.go).
+// recovered from shares — and adds their mean update to the group's
+// model; the edges then take that model. The group's model is the relay's
+// public state: the relay takes part in every federation round as one
+// member, at the participants' pace, and an aggregation (at the edges'
+// pace) reaches the federation in the relay's next round (group.go).
 //
 // # Phase consensus (fusion spec §12)
 //

@@ -33,10 +33,19 @@ import (
 //
 // Δ_e = Θ_e − B_e, the edge's change since its last synchronisation B_e,
 // clipped (and noised, with DP) before masking. The relay learns Σ_U Δ_e
-// only; the group model is M = M' + Σ_U Δ_e / |U|, which the relay then
-// averages with the other participants like any node (its public state
-// is the group's), giving M'. An edge in U takes Θ_e = M'; any other edge
-// keeps its unsent change: Θ_e = M' + (Θ_e − B_e). Then B_e = M'.
+// only, and adds Σ_U Δ_e / |U| to the group model M, giving M'. An edge
+// in U takes Θ_e = M'; any other edge keeps its unsent change:
+// Θ_e = M' + (Θ_e − B_e). Then B_e = M'.
+//
+// The relay's public state in the federation is the group model: it
+// takes part in the federation's rounds like any participant, at their
+// pace (relayFollow), averaging M with its neighbours, while the
+// aggregations run at the edges' pace (relayLoop). The two form a
+// pipeline: an aggregation's update reaches the federation in the
+// relay's next round, and the federation's mixing reaches the edges with
+// the next result. (A relay that aggregated before each of its federation
+// rounds would be as slow as its slowest edge's exchanges, fall rounds
+// behind the cores and be left out of their averages.)
 // Secure-aggregation rounds s are numbered by the relay and strictly
 // increase, so masks are never reused; an edge refuses a round it has
 // used, across restarts (its own shares are replayed from the stream).
@@ -75,9 +84,10 @@ type groupState struct {
 	sec           *secagg.Node
 	kexSent       bool
 	base          []float64
-	model         []float64 // relay: M', the group model after the last round
-	lastDone      uint64    // relay: last learning round served
-	lastSurvivors []string  // relay: U of the last aggregation
+	model         []float64    // relay: the group model M (its public state in the federation)
+	lastRes       *RoundResult // relay: its last federation round
+	lastDone      uint64       // relay: last learning round served
+	lastSurvivors []string     // relay: U of the last aggregation
 }
 
 func newGroupState(n *Node) *groupState {
@@ -561,7 +571,9 @@ func (n *Node) groupRound(ctx context.Context, r uint64, theta []float64) (*Roun
 	return res, nil
 }
 
-// relayLoop runs a relay's rounds until the node closes.
+// relayLoop runs a relay's secure-aggregation rounds until the node
+// closes: one per learning round that an edge is ready for, past the last
+// one served.
 func (n *Node) relayLoop() {
 	defer n.wg.Done()
 	g := n.group
@@ -602,10 +614,71 @@ func (n *Node) relayLoop() {
 	}
 }
 
-// relayRound serves learning round r for the group.
-func (n *Node) relayRound(ctx context.Context, r uint64, dim int) error {
+// relayFollow runs a relay's federation rounds until the node closes: a
+// round each time a live participant is at a round past the relay's, with
+// the group model as the relay's parameters. It is the relay's half of a
+// pipeline whose other half is relayLoop: the federation's rounds go at
+// the participants' pace, not at the pace of the group's secure
+// aggregation (several exchanges with every edge), and an aggregation
+// that completes adds the edges' mean update to the group model, which
+// the next federation round publishes.
+func (n *Node) relayFollow() {
+	defer n.wg.Done()
+	l, g := n.learn, n.group
+	warned := false
+	for n.ctx.Err() == nil {
+		l.mu.Lock()
+		behind := l.maxPeerRoundLocked() > l.round
+		ch := l.changed
+		l.mu.Unlock()
+		var model []float64
+		if behind {
+			model = n.relayModel(0)
+			if model == nil && !warned {
+				warned = true
+				n.log.Warn("the relay has no group model to take part in the federation's rounds (give it the scenario's initial state)")
+			}
+		}
+		if model == nil {
+			select {
+			case <-n.ctx.Done():
+				return
+			case <-ch:
+			case <-time.After(100 * time.Millisecond): // liveness changes are not signalled
+			}
+			continue
+		}
+		res, err := n.participantRound(n.ctx, 0, model)
+		if err != nil {
+			if n.ctx.Err() != nil {
+				return
+			}
+			n.log.Warn("relay: federation round failed", "err", err)
+			select {
+			case <-n.ctx.Done():
+				return
+			case <-time.After(time.Duration(n.roster.Learning.RoundTimeout)):
+			}
+			continue
+		}
+		g.mu.Lock()
+		// What an aggregation added while the round was out is kept on
+		// top of the round's result.
+		for i := range g.model {
+			g.model[i] = res.Theta[i] + (g.model[i] - model[i])
+		}
+		g.lastRes = res
+		g.mu.Unlock()
+	}
+}
+
+// relayModel returns a copy of the group model, set up on first use from
+// the relay's own public state in the stream (a restarted relay goes on
+// from it) or the initial state; nil when there is neither, or when it is
+// not of dimension dim (0: any).
+func (n *Node) relayModel(dim int) []float64 {
 	g := n.group
-	// The relay's own mirror, read under the learner's lock (the
+	// The relay's own mirror is read under the learner's lock (the
 	// consumers write it); group.mu and learner.mu are never nested.
 	var ownState []float64
 	n.learn.mu.Lock()
@@ -614,19 +687,31 @@ func (n *Node) relayRound(ctx context.Context, r uint64, dim int) error {
 	}
 	n.learn.mu.Unlock()
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.model == nil {
 		switch {
 		case ownState != nil:
-			g.model = ownState // a restarted relay continues its public state
+			g.model = ownState
 		case len(n.cfg.InitialTheta) > 0:
 			g.model = slices.Clone(n.cfg.InitialTheta)
 		}
 	}
 	if g.model == nil || (dim != 0 && len(g.model) != dim) {
-		g.mu.Unlock()
+		return nil
+	}
+	return slices.Clone(g.model)
+}
+
+// relayRound runs the secure aggregation for learning round r of the
+// group: the edges' mean update joins the group model, and the edges get
+// the model back with the relay's last federation round.
+func (n *Node) relayRound(ctx context.Context, r uint64, dim int) error {
+	g := n.group
+	model := n.relayModel(dim)
+	if model == nil {
 		return fmt.Errorf("federation: relay %s has no group model of dimension %d (give it the scenario's initial state)", n.self.Name, dim)
 	}
-	model := slices.Clone(g.model)
+	g.mu.Lock()
 	s := g.lastOpen + 1
 	g.lastOpen = s // this process never opens s twice, whatever the stream echoes
 	g.mu.Unlock()
@@ -643,27 +728,26 @@ func (n *Node) relayRound(ctx context.Context, r uint64, dim int) error {
 		gr.Why = err.Error()
 		n.log.Info("secure aggregation did not complete; the group model only follows the federation this round", "secagg_round", s, "why", err)
 	} else {
-		for i := range model {
-			model[i] += sum[i] / float64(k)
-		}
-		gr.Aggregated = true
 		h := stateHash(sum)
 		n.record("group_aggregate", map[string]telemetry.Value{"round": telemetry.Num(float64(r)), "secagg_round": telemetry.Num(float64(s)),
 			"edges": telemetry.Num(float64(k)), "sum_sha256": telemetry.Str(hex.EncodeToString(h[:]))})
 	}
-	if gr.Aggregated {
-		g.mu.Lock()
-		gr.Survivors = slices.Clone(g.lastSurvivors)
-		g.mu.Unlock()
-	}
-	res, err := n.participantRound(ctx, r, model)
-	if err != nil {
-		return err
-	}
 	g.mu.Lock()
-	g.model = slices.Clone(res.Theta)
+	if err == nil {
+		for i := range g.model {
+			g.model[i] += sum[i] / float64(k)
+		}
+		gr.Aggregated = true
+		gr.Survivors = slices.Clone(g.lastSurvivors)
+	}
+	gr.Model = slices.Clone(g.model)
+	if lr := g.lastRes; lr != nil {
+		gr.Round, gr.Members, gr.Drift, gr.Hash, gr.Eta = lr.Round, lr.Members, lr.Drift, lr.Hash, lr.Eta
+	} else {
+		// No federation round yet (the relay is alone so far).
+		gr.Round, gr.Members, gr.Eta = r, []string{n.self.Name}, n.roster.Learning.Eta
+	}
 	g.mu.Unlock()
-	gr.Round, gr.Members, gr.Drift, gr.Hash, gr.Eta, gr.Model = res.Round, res.Members, res.Drift, res.Hash, res.Eta, res.Theta
 	return g.send(GroupMsg{Step: GroupResult, Round: s, Learning: r}, gr.Marshal())
 }
 

@@ -416,8 +416,9 @@ func (n *Node) join(ctx context.Context) error {
 	go n.recorder()
 	switch n.self.Role {
 	case Relay:
-		n.wg.Add(1)
+		n.wg.Add(2)
 		go n.relayLoop()
+		go n.relayFollow()
 	case Observer:
 		n.wg.Add(1)
 		go n.observerLoop()
