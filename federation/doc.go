@@ -116,9 +116,10 @@
 // recovers their sum only — from the survivors, dropped edges' masks
 // recovered from shares — and adds their mean update to the group's
 // model; the edges then take that model. The group's model is the relay's
-// public state: the relay takes part in every federation round as one
-// member, at the participants' pace, and an aggregation (at the edges'
-// pace) reaches the federation in the relay's next round (group.go).
+// public state: the relay follows the federation's rounds as one member,
+// at the other participants' pace (it joins the latest round; it never
+// starts one), and an aggregation (at the edges' pace) reaches the
+// federation in the relay's next round (group.go).
 //
 // # Phase consensus (fusion spec §12)
 //

@@ -38,8 +38,8 @@ import (
 // Θ_e = M' + (Θ_e − B_e). Then B_e = M'.
 //
 // The relay's public state in the federation is the group model: it
-// takes part in the federation's rounds like any participant, at their
-// pace (relayFollow), averaging M with its neighbours, while the
+// follows the federation's rounds like any participant, at their pace
+// (relayFollow), averaging M with its neighbours, while the
 // aggregations run at the edges' pace (relayLoop). The two form a
 // pipeline: an aggregation's update reaches the federation in the
 // relay's next round, and the federation's mixing reaches the edges with
@@ -80,6 +80,7 @@ type groupState struct {
 	ready    map[string]uint64 // edge → highest learning round it is ready for
 	ownMax   uint64            // highest secagg round this node sent shares in
 	joined   uint64            // highest secagg round this process joined
+	recorded uint64            // edge: the last federation round recorded in the ledger
 
 	sec           *secagg.Node
 	kexSent       bool
@@ -209,15 +210,21 @@ func (g *groupState) pruneLocked() {
 	}
 }
 
-// await waits for the payload of (from, step, to, round) until deadline.
+// await waits for the payload of (from, step, to, round) until deadline,
+// or until the relay's result of that round is in (a relay that gave up
+// on a step sends no more of them).
 func (g *groupState) await(ctx context.Context, deadline time.Time, k gkey) ([]byte, bool) {
 	for {
 		g.mu.Lock()
 		b, ok := g.msgs[k]
+		_, over := g.msgs[gkey{from: g.relay, step: GroupResult, round: k.round}]
 		ch := g.changed
 		g.mu.Unlock()
 		if ok {
 			return b, true
+		}
+		if over && k.step != GroupResult {
+			return nil, false
 		}
 		select {
 		case <-ctx.Done():
@@ -467,6 +474,49 @@ func (n *Node) groupRound(ctx context.Context, r uint64, theta []float64) (*Roun
 		res.Epsilon = n.learn.dp.epsilon()
 		return res, nil
 	}
+	// takeResult waits for the relay's result of round s and applies it
+	// (every path ends here once this edge's shares are out: a relay that
+	// gives up on a step still sends its result, without this edge's
+	// update, which the edge then keeps).
+	takeResult := func() (*RoundResult, error) {
+		raw, ok := g.await(ctx, deadline, gkey{from: g.relay, step: GroupResult, round: s})
+		if !ok {
+			return alone("no result from the relay")
+		}
+		gr, err := UnmarshalGroupResult(raw)
+		if err != nil || len(gr.Model) != len(theta) {
+			return alone(fmt.Sprintf("bad result: %v", err))
+		}
+		out := slices.Clone(gr.Model)
+		if !(gr.Aggregated && slices.Contains(gr.Survivors, n.self.Name)) {
+			for i := range out {
+				out[i] += theta[i] - base[i]
+			}
+		}
+		g.mu.Lock()
+		g.base = slices.Clone(gr.Model)
+		g.mu.Unlock()
+		res.Round, res.Theta, res.Alone, res.Members, res.Drift, res.Hash, res.Eta = gr.Round, out, false, gr.Members, gr.Drift, gr.Hash, gr.Eta
+		n.learn.mu.Lock()
+		n.learn.round = max(n.learn.round, gr.Round)
+		n.learn.mu.Unlock()
+		res.Published = gr.Aggregated && slices.Contains(gr.Survivors, n.self.Name)
+		res.Epsilon = n.learn.dp.epsilon()
+		n.count(func(s *Stats) { s.Rounds++ })
+		// The result names the relay's last federation round, which edges
+		// that run faster than the federation see more than once: the ledger
+		// records each federation round once.
+		g.mu.Lock()
+		record := gr.Round > g.recorded && gr.Hash != ""
+		if record {
+			g.recorded = gr.Round
+		}
+		g.mu.Unlock()
+		if record {
+			n.recordRound(res)
+		}
+		return res, nil
+	}
 	if err := g.saveFloor(s); err != nil {
 		return nil, err
 	}
@@ -497,15 +547,18 @@ func (n *Node) groupRound(ctx context.Context, r uint64, theta []float64) (*Roun
 	}
 	raw, ok := g.await(ctx, deadline, gkey{from: g.relay, step: GroupDelivery, to: n.self.Name, round: s})
 	if !ok {
-		return alone("no delivery from the relay")
+		n.log.Info("no delivery from the relay", "relay", g.relay, "secagg_round", s)
+		return takeResult()
 	}
 	dl, err := secagg.UnmarshalDelivery(raw)
 	if err != nil {
-		return alone(err.Error())
+		n.log.Warn("unusable delivery from the relay", "relay", g.relay, "secagg_round", s, "err", err)
+		return takeResult()
 	}
 	y, err := client.Mask(delta, n.saClip(len(delta)), dl)
 	if err != nil {
-		return alone(err.Error())
+		n.log.Warn("masking refused", "relay", g.relay, "secagg_round", s, "err", err)
+		return takeResult()
 	}
 	if b, err = y.Marshal(); err != nil {
 		return nil, err
@@ -543,32 +596,7 @@ func (n *Node) groupRound(ctx context.Context, r uint64, theta []float64) (*Roun
 			}
 		}
 	}
-	raw, ok = g.await(ctx, deadline, gkey{from: g.relay, step: GroupResult, round: s})
-	if !ok {
-		return alone("no result from the relay")
-	}
-	gr, err := UnmarshalGroupResult(raw)
-	if err != nil || len(gr.Model) != len(theta) {
-		return alone(fmt.Sprintf("bad result: %v", err))
-	}
-	out := slices.Clone(gr.Model)
-	if !(gr.Aggregated && slices.Contains(gr.Survivors, n.self.Name)) {
-		for i := range out {
-			out[i] += theta[i] - base[i]
-		}
-	}
-	g.mu.Lock()
-	g.base = slices.Clone(gr.Model)
-	g.mu.Unlock()
-	res.Round, res.Theta, res.Alone, res.Members, res.Drift, res.Hash, res.Eta = gr.Round, out, false, gr.Members, gr.Drift, gr.Hash, gr.Eta
-	n.learn.mu.Lock()
-	n.learn.round = max(n.learn.round, gr.Round)
-	n.learn.mu.Unlock()
-	res.Published = gr.Aggregated && slices.Contains(gr.Survivors, n.self.Name)
-	res.Epsilon = n.learn.dp.epsilon()
-	n.count(func(s *Stats) { s.Rounds++ })
-	n.recordRound(res)
-	return res, nil
+	return takeResult()
 }
 
 // relayLoop runs a relay's secure-aggregation rounds until the node
@@ -615,8 +643,9 @@ func (n *Node) relayLoop() {
 }
 
 // relayFollow runs a relay's federation rounds until the node closes: a
-// round each time a live participant is at a round past the relay's, with
-// the group model as the relay's parameters. It is the relay's half of a
+// round each time a live participant is at a round past the relay's (the
+// relay joins the latest one; it follows the rounds, it never starts
+// one), with the group model as the relay's parameters. It is the relay's half of a
 // pipeline whose other half is relayLoop: the federation's rounds go at
 // the participants' pace, not at the pace of the group's secure
 // aggregation (several exchanges with every edge), and an aggregation
@@ -673,9 +702,11 @@ func (n *Node) relayFollow() {
 }
 
 // relayModel returns a copy of the group model, set up on first use from
-// the relay's own public state in the stream (a restarted relay goes on
-// from it) or the initial state; nil when there is neither, or when it is
-// not of dimension dim (0: any).
+// the relay's own public state in the stream or the initial state; nil
+// when there is neither, or when it is not of dimension dim (0: any). (A
+// relay restarted into a running federation takes the live
+// participants' mean in its first federation round, like any node that
+// catches up; what aggregations added meanwhile is kept on top.)
 func (n *Node) relayModel(dim int) []float64 {
 	g := n.group
 	// The relay's own mirror is read under the learner's lock (the

@@ -700,7 +700,7 @@ func checkRate(t *testing.T, c1 *nodeReport, hist map[uint64]map[string][]float6
 	// Once the slower modes dominate, each round contracts by the rate:
 	// checked at the last round of the run's first uninterrupted decay
 	// that still ends well above the floor the nodes' own learning sets
-	// (20 × the least disagreement of any round in the stream, and 10⁻³
+	// (30 × the least disagreement of any round in the stream, and 10⁻³
 	// of the start): near the floor, what the nodes learn between rounds
 	// is as large as what a round removes (nodes that tick at different
 	// speeds learn at different speeds). A rise (a node's learning or
@@ -714,20 +714,27 @@ func checkRate(t *testing.T, c1 *nodeReport, hist map[uint64]map[string][]float6
 			}
 		}
 	}
-	r := run[0]
+	r, decay := run[0], 0
 	for _, x := range run {
 		d, _ := consensus.Disagreement(states(x))
 		dn, _ := consensus.Disagreement(states(x + 1))
-		if dn < math.Max(1e-3*d0, 20*floor) || dn > d {
+		if dn < math.Max(1e-3*d0, 30*floor) || dn > d {
 			break
 		}
 		r = x
+		decay++
 	}
 	dr, _ := consensus.Disagreement(states(r))
 	dn, _ := consensus.Disagreement(states(r + 1))
-	t.Logf("contraction %.3f in round %d (the floor: %.3g), the spectrum predicts %.3f", dn/dr, r, floor, rate)
-	if ratio := dn / dr; math.Abs(ratio-rate) > 0.15*rate {
-		t.Errorf("contraction %.3f in round %d, the spectrum predicts %.3f", ratio, r, rate)
+	switch {
+	case decay < 3:
+		// Too short to leave the fast modes behind: the per-round
+		// comparison with the spectrum above is the check.
+		t.Logf("the first decay lasts %d rounds above 30 × the floor (%.3g): no asymptotic contraction to check", decay, floor)
+	case math.Abs(dn/dr-rate) > 0.15*rate:
+		t.Errorf("contraction %.3f in round %d, the spectrum predicts %.3f", dn/dr, r, rate)
+	default:
+		t.Logf("contraction %.3f in round %d (the floor: %.3g), the spectrum predicts %.3f", dn/dr, r, floor, rate)
 	}
 	last := run[len(run)-1] + 1
 	dl, _ := consensus.Disagreement(states(last))

@@ -530,14 +530,18 @@ type GroupResultBody struct {
 	Survivors  []string
 	// Why says why not, when it failed.
 	Why string
-	// Round, Members, Drift, Hash and Eta are the relay's learning round
-	// (see RoundResult).
+	// Round, Members, Drift, Hash and Eta are those of the relay's last
+	// federation round (see RoundResult), which the model builds on: the
+	// same round in consecutive results when the edges run faster than
+	// the federation. Before the relay's first federation round, Round is
+	// the edges' learning round, Members the relay alone and Hash empty.
 	Round   uint64
 	Members []string
 	Drift   float64
 	Hash    string
 	Eta     float64
-	// Model is the group model after the round.
+	// Model is the group model with this aggregation's mean update added
+	// (when Aggregated): the model every edge in Survivors takes.
 	Model []float64
 }
 
