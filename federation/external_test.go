@@ -13,7 +13,6 @@ import (
 	"math"
 	"math/big"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -71,24 +70,7 @@ func TestExternalCluster(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var wg sync.WaitGroup
-	res := map[string]*RoundResult{}
-	var mu sync.Mutex
-	for name, th := range map[string][]float64{"c1": {0, 2}, "e1": {4, 2}} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rr, err := nodes[name].Round(ctx, 1, th)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			res[name] = rr
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	res := roundAll(t, ctx, "round 1", nodes, map[string][]float64{"c1": {0, 2}, "e1": {4, 2}})
 	for name, rr := range res {
 		if len(rr.Members) != 2 || math.Abs(rr.Theta[0]-2) > 1e-12 || math.Abs(rr.Theta[1]-2) > 1e-12 {
 			t.Errorf("%s: %+v", name, rr)

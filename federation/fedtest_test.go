@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -115,4 +116,30 @@ func startAll(t testing.TB, r *Roster, ids map[string]*Identity, dirs map[string
 		t.Fatal(errs)
 	}
 	return nodes
+}
+
+// roundAll runs one round on each named node at once, each from its Θ,
+// and returns the results; a node whose round fails is reported (labelled
+// with what) and left out.
+func roundAll(t testing.TB, ctx context.Context, what string, nodes map[string]*Node, thetas map[string][]float64) map[string]*RoundResult {
+	t.Helper()
+	var mu sync.Mutex
+	got := map[string]*RoundResult{}
+	var wg sync.WaitGroup
+	for name, th := range thetas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := nodes[name].Round(ctx, 1, th)
+			if err != nil {
+				t.Errorf("%s: %s: %v", what, name, err)
+				return
+			}
+			mu.Lock()
+			got[name] = res
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return got
 }

@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -112,27 +113,13 @@ func TestRelayGroup(t *testing.T) {
 	}
 	rounds := func(what string, names []string, want []float64, members int) {
 		t.Helper()
-		var mu sync.Mutex
-		got := map[string]*RoundResult{}
-		var wg sync.WaitGroup
+		from := map[string][]float64{}
+		tmu.Lock()
 		for _, name := range names {
-			tmu.Lock()
-			th := slices.Clone(theta[name])
-			tmu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				res, err := nodes[name].Round(ctx, 1, th)
-				if err != nil {
-					t.Errorf("%s: %s: %v", what, name, err)
-					return
-				}
-				mu.Lock()
-				got[name] = res
-				mu.Unlock()
-			}()
+			from[name] = slices.Clone(theta[name])
 		}
-		wg.Wait()
+		tmu.Unlock()
+		got := roundAll(t, ctx, what, nodes, from)
 		for _, name := range names {
 			res := got[name]
 			if res == nil {
@@ -246,30 +233,15 @@ func TestRelayKeepsPace(t *testing.T) {
 	}
 	theta := map[string][]float64{"c1": {2}, "c2": {4}}
 	for round := 1; round <= 4; round++ {
-		var mu sync.Mutex
-		next := map[string][]float64{}
-		var wg sync.WaitGroup
-		for name, th := range theta {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				res, err := nodes[name].Round(ctx, uint64(round), th)
-				if err != nil {
-					t.Errorf("%s round %d: %v", name, round, err)
-					return
-				}
-				// The mean of 2, 4 and the relay's 0 over the complete
-				// graph of three (η = 1), from the first round on.
-				if math.Abs(res.Theta[0]-2) > 1e-12 || len(res.Members) != 3 {
-					t.Errorf("%s round %d: Θ %v, members %v; want 2 and [c1 c2 r1]", name, res.Round, res.Theta, res.Members)
-				}
-				mu.Lock()
-				next[name] = res.Theta
-				mu.Unlock()
-			}()
+		got := roundAll(t, ctx, fmt.Sprintf("round %d", round), nodes, theta)
+		for name, res := range got {
+			// The mean of 2, 4 and the relay's 0 over the complete graph
+			// of three (η = 1), from the first round on.
+			if math.Abs(res.Theta[0]-2) > 1e-12 || len(res.Members) != 3 {
+				t.Errorf("%s round %d: Θ %v, members %v; want 2 and [c1 c2 r1]", name, res.Round, res.Theta, res.Members)
+			}
+			theta[name] = res.Theta
 		}
-		wg.Wait()
-		theta = next
 	}
 	res := <-edge
 	if res == nil {
