@@ -645,12 +645,12 @@ func (n *Node) relayLoop() {
 // relayFollow runs a relay's federation rounds until the node closes: a
 // round each time a live participant is at a round past the relay's (the
 // relay joins the latest one; it follows the rounds, it never starts
-// one), with the group model as the relay's parameters. It is the relay's half of a
-// pipeline whose other half is relayLoop: the federation's rounds go at
-// the participants' pace, not at the pace of the group's secure
-// aggregation (several exchanges with every edge), and an aggregation
-// that completes adds the edges' mean update to the group model, which
-// the next federation round publishes.
+// one), with the group model as the relay's parameters. It is the relay's
+// half of a pipeline whose other half is relayLoop: the federation's
+// rounds go at the participants' pace, not at the pace of the group's
+// secure aggregation (several exchanges with every edge), and an
+// aggregation that completes adds the edges' mean update to the group
+// model, which the next federation round publishes.
 func (n *Node) relayFollow() {
 	defer n.wg.Done()
 	l, g := n.learn, n.group
