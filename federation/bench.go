@@ -89,12 +89,11 @@ func Bench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	for _, s := range specs {
 		o := InitOptions{Name: s.name, Role: s.role, Relay: s.relay}
 		port := func() string {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
+			p, err := FreeLoopbackPort()
 			if err != nil {
 				return "0"
 			}
-			defer l.Close()
-			return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+			return fmt.Sprint(p)
 		}
 		switch s.role {
 		case Core:
@@ -219,4 +218,23 @@ func Bench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	res.Ratio = res.WireBytesPerRound / res.ParamBytes
 	res.Epsilon = learners[0].learn.dp.epsilon()
 	return res, nil
+}
+
+// FreeLoopbackPort returns a TCP port on 127.0.0.1 that was free a moment
+// ago, for a server started right after (a benchmark's or a test's local
+// federation). It is drawn at random below the usual ephemeral ranges
+// (Linux starts at 32768, BSD and macOS at 49152): a port the kernel hands
+// out for ":0" can be taken again, before the server binds it, by any
+// process's outgoing connection, which draws from the ephemeral range.
+func FreeLoopbackPort() (int, error) {
+	var err error
+	for range 100 {
+		p := 20000 + rand.IntN(12000)
+		var l net.Listener
+		if l, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+			l.Close()
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("federation: no free loopback port in 20000–31999 after 100 tries: %w", err)
 }

@@ -333,7 +333,11 @@ func (n *Node) startServer() (*server.Server, error) {
 	go s.Start()
 	if !s.ReadyForConnections(15 * time.Second) {
 		s.Shutdown()
-		return nil, fmt.Errorf("federation: embedded NATS server of %s did not start within 15 s (ports in use?)", me.Name)
+		why := n.natsLog.lastProblem()
+		if why == "" {
+			why = "nothing logged"
+		}
+		return nil, fmt.Errorf("federation: embedded NATS server of %s did not start within 15 s (its last problem: %s)", me.Name, why)
 	}
 	return s, nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -59,12 +58,11 @@ func TestNodeProbesAndSIGTERM(t *testing.T) {
 	}
 	dir := t.TempDir()
 	port := func() int {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		p, err := federation.FreeLoopbackPort()
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
+		return p
 	}
 	data := filepath.Join(dir, "c1")
 	mustRun(t, "node", "init", "--data", data, "--name", "c1", "--role", "core", "--client", fmt.Sprintf("tls://127.0.0.1:%d", port()),
