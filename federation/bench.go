@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -88,18 +87,20 @@ func Bench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	ids := map[string]*Identity{}
 	for _, s := range specs {
 		o := InitOptions{Name: s.name, Role: s.role, Relay: s.relay}
+		var perr error
 		port := func() string {
 			p, err := FreeLoopbackPort()
-			if err != nil {
-				return "0"
-			}
-			return fmt.Sprint(p)
+			perr = errors.Join(perr, err)
+			return fmt.Sprintf("tls://127.0.0.1:%d", p)
 		}
 		switch s.role {
 		case Core:
-			o.Client, o.Route, o.Leaf = "tls://127.0.0.1:"+port(), "tls://127.0.0.1:"+port(), "tls://127.0.0.1:"+port()
+			o.Client, o.Route, o.Leaf = port(), port(), port()
 		case Relay:
-			o.Leaf = "tls://127.0.0.1:" + port()
+			o.Leaf = port()
+		}
+		if perr != nil {
+			return nil, perr
 		}
 		id, err := Init(filepath.Join(dir, s.name), o)
 		if err != nil {
@@ -218,23 +219,4 @@ func Bench(ctx context.Context, cfg BenchConfig) (*BenchResult, error) {
 	res.Ratio = res.WireBytesPerRound / res.ParamBytes
 	res.Epsilon = learners[0].learn.dp.epsilon()
 	return res, nil
-}
-
-// FreeLoopbackPort returns a TCP port on 127.0.0.1 that was free a moment
-// ago, for a server started right after (a benchmark's or a test's local
-// federation). It is drawn at random below the usual ephemeral ranges
-// (Linux starts at 32768, BSD and macOS at 49152): a port the kernel hands
-// out for ":0" can be taken again, before the server binds it, by any
-// process's outgoing connection, which draws from the ephemeral range.
-func FreeLoopbackPort() (int, error) {
-	var err error
-	for range 100 {
-		p := 20000 + rand.IntN(12000)
-		var l net.Listener
-		if l, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
-			l.Close()
-			return p, nil
-		}
-	}
-	return 0, fmt.Errorf("federation: no free loopback port in 20000–31999 after 100 tries: %w", err)
 }

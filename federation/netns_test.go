@@ -629,6 +629,15 @@ func checkRate(t *testing.T, c1 *nodeReport, hist map[uint64]map[string][]float6
 		}
 		return s
 	}
+	// dis is the disagreement of round r's states (NaN when the stream
+	// lacks one of them).
+	dis := func(r uint64) float64 {
+		d, err := consensus.Disagreement(states(r))
+		if err != nil {
+			return math.NaN()
+		}
+		return d
+	}
 	// Of the runs of at least 5 consecutive rounds in which every
 	// participant took part (a round's timeout under load can leave one
 	// out), the one that starts from the largest disagreement: the
@@ -640,7 +649,7 @@ func checkRate(t *testing.T, c1 *nodeReport, hist map[uint64]map[string][]float6
 		if len(cur) < 5 {
 			return
 		}
-		if d, err := consensus.Disagreement(states(cur[0])); err == nil && d > best {
+		if d := dis(cur[0]); d > best {
 			best, run = d, slices.Clone(cur)
 		}
 	}
@@ -672,7 +681,7 @@ func checkRate(t *testing.T, c1 *nodeReport, hist map[uint64]map[string][]float6
 	if math.Abs(predicted-rate) > 1e-12 {
 		t.Errorf("the nodes reported rate %v, the ring of %d predicts %v", rate, len(parts), predicted)
 	}
-	d0, _ := consensus.Disagreement(states(run[0]))
+	d0 := dis(run[0])
 	var lines []string
 	worst, checked := 0.0, 0
 	for _, r := range run {
@@ -685,7 +694,7 @@ func checkRate(t *testing.T, c1 *nodeReport, hist map[uint64]map[string][]float6
 			t.Fatal(err)
 		}
 		dp, _ := consensus.Disagreement(next)
-		dm, _ := consensus.Disagreement(states(r + 1))
+		dm := dis(r + 1)
 		lines = append(lines, fmt.Sprintf("round %d → %d: measured %.4g, predicted %.4g", r, r+1, dm, dp))
 		if dp > 0.05*d0 { // above the floor where the nodes' own learning shows
 			worst = math.Max(worst, math.Abs(dm-dp)/dp)
@@ -709,16 +718,13 @@ func checkRate(t *testing.T, c1 *nodeReport, hist map[uint64]map[string][]float6
 	// round contracts by more than the rate.
 	floor := math.Inf(1)
 	for x := range hist {
-		if s := states(x); s != nil {
-			if d, err := consensus.Disagreement(s); err == nil {
-				floor = math.Min(floor, d)
-			}
+		if d := dis(x); d < floor {
+			floor = d
 		}
 	}
 	var decay []uint64
 	for _, x := range run {
-		d, _ := consensus.Disagreement(states(x))
-		dn, _ := consensus.Disagreement(states(x + 1))
+		d, dn := dis(x), dis(x+1)
 		if dn < math.Max(1e-3*d0, 30*floor) || dn > d {
 			break
 		}
@@ -730,8 +736,7 @@ func checkRate(t *testing.T, c1 *nodeReport, hist map[uint64]map[string][]float6
 		t.Logf("the first decay lasts %d rounds above 30 × the floor (%.3g): no asymptotic contraction to check", len(decay), floor)
 	} else {
 		from, to := decay[max(0, len(decay)-5)], decay[len(decay)-1]+1
-		df, _ := consensus.Disagreement(states(from))
-		dt, _ := consensus.Disagreement(states(to))
+		df, dt := dis(from), dis(to)
 		c := math.Pow(dt/df, 1/float64(to-from))
 		t.Logf("contraction %.3f per round over rounds %d–%d (the floor: %.3g), the spectrum predicts %.3f", c, from, to, floor, rate)
 		if math.Abs(c-rate) > 0.15*rate {
@@ -739,7 +744,7 @@ func checkRate(t *testing.T, c1 *nodeReport, hist map[uint64]map[string][]float6
 		}
 	}
 	last := run[len(run)-1] + 1
-	dl, _ := consensus.Disagreement(states(last))
+	dl := dis(last)
 	fit := math.Pow(dl/d0, 1/float64(last-run[0]))
 	t.Logf("mean contraction per round over rounds %d–%d: %.3f (predicted %.3f)", run[0], last, fit, rate)
 	if !(dl < d0/10) {

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -377,3 +378,22 @@ func (g *natsLog) lastProblem() string {
 }
 func (g *natsLog) Debugf(format string, v ...any) {}
 func (g *natsLog) Tracef(format string, v ...any) {}
+
+// FreeLoopbackPort returns a TCP port on 127.0.0.1 that was free a moment
+// ago, for a server started right after (a benchmark's or a test's local
+// federation). It is drawn at random below the usual ephemeral ranges
+// (Linux starts at 32768, BSD and macOS at 49152): a port the kernel hands
+// out for ":0" can be taken again, before the server binds it, by any
+// process's outgoing connection, which draws from the ephemeral range.
+func FreeLoopbackPort() (int, error) {
+	var err error
+	for range 100 {
+		p := 20000 + rand.IntN(12000)
+		var l net.Listener
+		if l, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+			l.Close()
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("federation: no free loopback port in 20000–31999 after 100 tries: %w", err)
+}
