@@ -128,7 +128,10 @@
 // (consensus.Consensus). A node farther than ε_φ is decoupled — it does
 // not average and is not averaged in — and its ACE resynchronises it (the
 // runtime turns ψ by −(φ_i − φ̄)); it rejoins once back within ε_φ. Both
-// events are alerts and ledger records.
+// events are alerts and ledger records. Clusters of equal size and
+// spread tie, and a tie goes to the node's own cluster: a node whose only
+// live peer disagrees with it does not decouple (neither side can tell
+// which one drifted).
 //
 // # Witnessed ledgers (integration spec §12, §15)
 //

@@ -66,6 +66,12 @@ func resultant(c, s, sw float64) (mean, r float64) {
 	return mean, min(math.Hypot(c, s)/sw, 1)
 }
 
+// resultantTie is how much larger a candidate's resultant length must be
+// to count as tighter in [Consensus]: clusters of the same shape (two
+// single phases, or one set of offsets around two centres) differ in r
+// only by rounding, and such ties must go to the lowest-numbered seed.
+const resultantTie = 1e-12
+
 // maxConsensusSteps bounds the mean-shift iterations of [Consensus] from
 // each seed.
 const maxConsensusSteps = 64
@@ -133,7 +139,7 @@ func Consensus(phases []float64, eps float64) (mean float64, outliers []int, err
 		}
 		count := mark(phases, centre, eps, in)
 		_, r := inlierMean(phases, in)
-		if count > bestCount || (count == bestCount && r > bestR) {
+		if count > bestCount || (count == bestCount && r > bestR+resultantTie) {
 			bestCount, bestR, bestMean = count, r, centre
 		}
 	}
