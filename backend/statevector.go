@@ -145,6 +145,28 @@ func readAll(s State) ([]complex128, error) {
 	return buf, nil
 }
 
+// Clone returns an independent copy of s, a state of sv: on the device
+// when s is a Cloner, otherwise through the host (Read into a new state's
+// Load).
+func Clone(sv StateVector, s State) (State, error) {
+	if c, ok := s.(Cloner); ok {
+		return c.Clone()
+	}
+	buf, err := readAll(s)
+	if err != nil {
+		return nil, fmt.Errorf("backend: clone: %w", err)
+	}
+	t, err := sv.NewState(s.Qubits(), s.Precision())
+	if err != nil {
+		return nil, fmt.Errorf("backend: clone: %w", err)
+	}
+	if err := t.Load(buf); err != nil {
+		t.Free()
+		return nil, fmt.Errorf("backend: clone: %w", err)
+	}
+	return t, nil
+}
+
 // Norm returns Σ|a_i|².
 func Norm(s State) (float64, error) {
 	if n, ok := s.(Normer); ok {

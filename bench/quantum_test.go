@@ -4,13 +4,18 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/qasm"
 	"github.com/prismai/mec/sim"
+	"github.com/prismai/mec/sim/simtest"
 )
 
 func TestRandomCircuitShape(t *testing.T) {
@@ -60,10 +65,12 @@ func BenchmarkGate1Q(b *testing.B) {
 
 // BenchmarkRandomCircuit runs the 24-qubit depth-100 random circuit (1257
 // gates) with and without fusion, reporting seconds per circuit, gates/s and
-// the ratio to qsim's 3.2 s.
+// the ratio of the bandwidth bound of the applied passes (stream measured
+// in the same run) to the time.
 func BenchmarkRandomCircuit(b *testing.B) {
 	c := RandomCircuit(24, 100, 1257, 1)
 	be := cpu.New(cpu.Options{})
+	stream := MeasureStream()
 	for _, p := range []backend.Precision{backend.Complex64, backend.Complex128} {
 		for _, f := range []int{0, 2, 3, 4, 5} {
 			b.Run(fmt.Sprintf("backend=cpu/prec=%s/fuse=%d", p, f), func(b *testing.B) {
@@ -82,8 +89,66 @@ func BenchmarkRandomCircuit(b *testing.B) {
 				b.ReportMetric(sec, "s/circuit")
 				b.ReportMetric(float64(c.GateCount())/sec, "gates/s")
 				b.ReportMetric(float64(applied), "applied")
-				b.ReportMetric(sec/qsimSeconds, "x_qsim")
+				bound := float64(applied) * 2 * float64(p.AmpBytes()) * float64(int64(1)<<c.Qubits) / (stream.InPlaceRW * 1e9)
+				b.ReportMetric(bound/sec, "x_stream")
 			})
 		}
 	}
+}
+
+// BenchmarkShots runs a circuit with mid-circuit resets and measurements
+// for 1 and for 1000 shots side by side (sim.Simulator.Shots) and
+// reports, for each, seconds, the passes over the state (applied gates
+// read and write it; probability, sample and inner-product passes read
+// it; copies read one and write another) and x_stream: the bandwidth
+// bound of those passes (stream measured in the same run) over the time.
+// The 1000-shot run also reports x_one_shot, its time over the 1-shot
+// time of the same run. The circuit is $MEC_BENCH_QASM (for example
+// QASMBench's medium/bwt_n21/bwt_n21.qasm) or a 20-qubit circuit of the
+// same shape (simtest.AncillaCircuit: known and certain resets).
+func BenchmarkShots(b *testing.B) {
+	c, label := benchShotsCircuit(b)
+	be := cpu.New(cpu.Options{})
+	stream := MeasureStream()
+	const p = backend.Complex128
+	one := 0.0
+	for _, shots := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("backend=cpu/circuit=%s/shots=%d", label, shots), func(b *testing.B) {
+			s := sim.NewWith(be, sim.Options{Precision: p, Fuse: sim.DefaultFuse, Seed: 1})
+			var st sim.Stats
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				r, err := s.Shots(context.Background(), c, shots)
+				if err != nil {
+					b.Fatal(err)
+				}
+				st = r.Stats
+			}
+			sec := time.Since(start).Seconds() / float64(b.N)
+			passes := 2*st.Applied + st.Reads + 2*st.Copies // one read or one write of the state each
+			bound := float64(passes) * float64(p.AmpBytes()) * float64(int64(1)<<c.Qubits) / (stream.InPlaceRW * 1e9)
+			b.ReportMetric(sec, "s/run")
+			b.ReportMetric(float64(st.Applied), "applied")
+			b.ReportMetric(float64(st.Splits), "splits")
+			b.ReportMetric(bound/sec, "x_stream")
+			if shots == 1 {
+				one = sec
+			} else if one > 0 {
+				b.ReportMetric(sec/one, "x_one_shot")
+			}
+		})
+	}
+}
+
+// benchShotsCircuit is BenchmarkShots' circuit and its label.
+func benchShotsCircuit(b *testing.B) (*circuit.Circuit, string) {
+	if path := os.Getenv("MEC_BENCH_QASM"); path != "" {
+		c, err := qasm.ParseFileContext(context.Background(), path, qasm.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return c, strings.TrimSuffix(filepath.Base(path), ".qasm")
+	}
+	c, _, _ := simtest.AncillaCircuit(17, 400)
+	return c, "ancillas20"
 }

@@ -15,7 +15,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
-	"strings"
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/circuit"
@@ -32,6 +31,9 @@ type Options struct {
 	Fuse int
 	// Seed seeds measurement outcomes and shots.
 	Seed uint64
+	// MaxBranches bounds the states a shot run holds at once (see
+	// Simulator.Shots); 0 allows as many as fit in DefaultBranchBytes.
+	MaxBranches int
 }
 
 // DefaultFuse is the fusion block size mec uses when none is given.
@@ -72,22 +74,17 @@ type Result struct {
 	Gates, Applied int
 }
 
-// Run executes c from |0…0⟩.
+// Run executes c from |0…0⟩ as one shot: every measurement collapses the
+// returned state.
 func (s *Simulator) Run(ctx context.Context, c *circuit.Circuit) (*Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	st, err := s.sv.NewState(c.Qubits, s.opts.Precision)
-	if err != nil {
+	e := &engine{s: s, ctx: ctx, c: c, budget: 1, rng: newRNG(s.opts.Seed)}
+	if err := e.start([]int32{0}, nil); err != nil {
 		return nil, err
 	}
-	res := &Result{State: st, Bits: make([]bool, c.Clbits)}
-	rng := newRNG(s.opts.Seed)
-	if err := s.exec(ctx, st, c.Ops, rng, res); err != nil {
-		st.Free()
-		return nil, err
-	}
-	return res, nil
+	return e.result(true)
 }
 
 // Apply runs the ops of c on an existing state (measurements draw from the
@@ -99,98 +96,59 @@ func (s *Simulator) Apply(ctx context.Context, st backend.State, c *circuit.Circ
 	if c.Qubits != st.Qubits() {
 		return nil, fmt.Errorf("sim: %d-qubit circuit on a %d-qubit state", c.Qubits, st.Qubits())
 	}
-	res := &Result{State: st, Bits: make([]bool, c.Clbits)}
-	return res, s.exec(ctx, st, c.Ops, newRNG(seed), res)
+	e := &engine{s: s, ctx: ctx, c: c, budget: 1, rng: newRNG(seed)}
+	e.adopt(st, false, []int32{0})
+	return e.result(false)
+}
+
+// result runs a one-shot engine (which never splits) and returns its
+// state and register. On error the state is freed when the run owns it
+// (Run), and returned to the caller otherwise (Apply).
+func (e *engine) result(owned bool) (*Result, error) {
+	b := e.branches[0]
+	err := e.run()
+	res := &Result{State: b.st, Bits: b.bits, Gates: e.stats.Gates, Applied: e.stats.Applied}
+	if err != nil && owned {
+		b.st.Free()
+		return nil, err
+	}
+	return res, err
 }
 
 func newRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x6d6563)) }
 
-// fuseChunk is the most lowered gates exec fuses and applies at once; a
-// longer run between measurements is fused in pieces of this many gates
+// fuseChunk is the most lowered gates a branch fuses and applies at once;
+// a longer run between measurements is fused in pieces of this many gates
 // (blocks do not span a piece boundary).
 const fuseChunk = 1 << 12
 
-// ctxEveryGateQubits is the state size from which exec checks its context
-// before every gate it applies.
+// ctxEveryGateQubits is the state size from which applyGates checks its
+// context before every gate it applies.
 const ctxEveryGateQubits = 16
 
-func (s *Simulator) exec(ctx context.Context, st backend.State, ops []circuit.Op, rng *rand.Rand, res *Result) error {
-	var run []circuit.Gate
-	flush := func() error {
-		if len(run) == 0 {
-			return nil
-		}
-		gs, err := circuit.Fuse(run, s.opts.Fuse)
-		if err != nil {
-			return err
-		}
-		if h, ok := s.sv.(backend.LowQubitHinter); ok {
-			gs = circuit.AvoidLow(gs, st.Qubits(), h.FreeLowQubits(s.opts.Precision))
-		}
-		for i := range gs {
-			// On large states one gate takes milliseconds: check before
-			// every one there, every 64th on small states.
-			if i&63 == 0 || st.Qubits() >= ctxEveryGateQubits {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			if err := st.Apply(&gs[i]); err != nil {
-				return fmt.Errorf("sim: %w", err)
-			}
-		}
-		res.Applied += len(gs)
-		run = run[:0]
-		return nil
+// applyGates fuses run and applies it to st, returning how many (fused)
+// gates it applied.
+func (s *Simulator) applyGates(ctx context.Context, st backend.State, run []circuit.Gate) (int, error) {
+	gs, err := circuit.Fuse(run, s.opts.Fuse)
+	if err != nil {
+		return 0, err
 	}
-	for i := range ops {
-		if i&1023 == 0 {
+	if h, ok := s.sv.(backend.LowQubitHinter); ok {
+		gs = circuit.AvoidLow(gs, st.Qubits(), h.FreeLowQubits(s.opts.Precision))
+	}
+	for i := range gs {
+		// On large states one gate takes milliseconds: check before
+		// every one there, every 64th on small states.
+		if i&63 == 0 || st.Qubits() >= ctxEveryGateQubits {
 			if err := ctx.Err(); err != nil {
-				return err
+				return i, err
 			}
 		}
-		op := &ops[i]
-		switch op.Kind {
-		case circuit.KindGate:
-			g, err := op.Lower()
-			if err != nil {
-				return fmt.Errorf("sim: op %d: %w", i, err)
-			}
-			run = append(run, g)
-			res.Gates++
-			if len(run) >= fuseChunk {
-				// Fuse and apply long runs in pieces: the lowered gates
-				// held at once stay bounded and the context is checked
-				// between pieces.
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		case circuit.KindBarrier:
-			if err := flush(); err != nil {
-				return err
-			}
-		case circuit.KindMeasure, circuit.KindReset:
-			if err := flush(); err != nil {
-				return err
-			}
-			bit, err := Measure(st, op.Qubits[0], rng.Float64())
-			if err != nil {
-				return fmt.Errorf("sim: op %d: %w", i, err)
-			}
-			if op.Kind == circuit.KindMeasure {
-				res.Bits[op.Clbit] = bit == 1
-			} else if bit == 1 {
-				x := circuit.Gate{Targets: []int{op.Qubits[0]}, Matrix: []complex128{0, 1, 1, 0}}
-				if err := st.Apply(&x); err != nil {
-					return err
-				}
-			}
-		default:
-			return fmt.Errorf("sim: op %d: unknown kind %v", i, op.Kind)
+		if err := st.Apply(&gs[i]); err != nil {
+			return i, fmt.Errorf("sim: %w", err)
 		}
 	}
-	return flush()
+	return len(gs), nil
 }
 
 // Measure measures qubit q with the uniform variate u in [0,1): outcome 1
@@ -229,109 +187,15 @@ func Sample(st backend.State, shots int, seed uint64) ([]uint64, error) {
 	return out, backend.SampleUniform(st, u, out)
 }
 
-// TerminalMeasurements reports whether every measurement of c comes after
-// the last op on its qubit and c has no reset — then shots can be sampled
-// from one final state instead of re-running the circuit. It returns the
-// circuit without those measurements and the (qubit, clbit) pairs.
-func TerminalMeasurements(c *circuit.Circuit) (body *circuit.Circuit, meas [][2]int, ok bool) {
-	last := make([]int, c.Qubits)
-	for i := range last {
-		last[i] = -1
-	}
-	// One pass over the ops and one copy, without allocating per op: the
-	// circuit may hold millions of them.
-	for i := range c.Ops {
-		op := &c.Ops[i]
-		if op.Kind == circuit.KindReset {
-			return nil, nil, false
-		}
-		if op.Kind == circuit.KindGate || op.Kind == circuit.KindMeasure {
-			for _, qs := range [3][]int{op.Qubits, op.Controls, op.NegControls} {
-				for _, q := range qs {
-					last[q] = i
-				}
-			}
-		}
-	}
-	body = &circuit.Circuit{Qubits: c.Qubits, Clbits: c.Clbits, Ops: make([]circuit.Op, 0, len(c.Ops))}
-	measured := make([]bool, c.Qubits)
-	for i := range c.Ops {
-		op := &c.Ops[i]
-		if op.Kind == circuit.KindMeasure {
-			q := op.Qubits[0]
-			if measured[q] {
-				return nil, nil, false // measured twice: needs trajectories
-			}
-			measured[q] = true
-			meas = append(meas, [2]int{q, op.Clbit})
-			continue
-		}
-		if op.Kind == circuit.KindGate {
-			for _, qs := range [3][]int{op.Qubits, op.Controls, op.NegControls} {
-				for _, q := range qs {
-					if measured[q] {
-						return nil, nil, false
-					}
-				}
-			}
-		}
-		body.Ops = append(body.Ops, *op)
-	}
-	return body, meas, true
-}
-
-// Counts runs c for shots shots and returns how often each classical
-// register value occurred, as bit strings with bit 0 rightmost (Qiskit's
-// convention). Circuits whose measurements are all terminal are simulated
-// once and sampled; others are re-run per shot (trajectories).
+// Counts runs c for shots shots (see Shots) and returns how often each
+// classical register value occurred, as bit strings with bit 0 rightmost
+// (Qiskit's convention).
 func (s *Simulator) Counts(ctx context.Context, c *circuit.Circuit, shots int) (map[string]int, error) {
-	if err := c.Validate(); err != nil {
+	r, err := s.Shots(ctx, c, shots)
+	if err != nil {
 		return nil, err
 	}
-	counts := map[string]int{}
-	key := func(bits []bool) string {
-		var b strings.Builder
-		for j := len(bits) - 1; j >= 0; j-- {
-			if bits[j] {
-				b.WriteByte('1')
-			} else {
-				b.WriteByte('0')
-			}
-		}
-		return b.String()
-	}
-	if body, meas, ok := TerminalMeasurements(c); ok {
-		res, err := s.Run(ctx, body)
-		if err != nil {
-			return nil, err
-		}
-		defer res.State.Free()
-		outs, err := Sample(res.State, shots, s.opts.Seed)
-		if err != nil {
-			return nil, err
-		}
-		bits := make([]bool, c.Clbits)
-		for _, o := range outs {
-			clear(bits)
-			for _, m := range meas {
-				bits[m[1]] = o>>uint(m[0])&1 == 1
-			}
-			counts[key(bits)]++
-		}
-		return counts, nil
-	}
-	seeds := newRNG(s.opts.Seed)
-	for i := 0; i < shots; i++ {
-		sub := *s
-		sub.opts.Seed = seeds.Uint64()
-		res, err := sub.Run(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		res.State.Free()
-		counts[key(res.Bits)]++
-	}
-	return counts, nil
+	return r.Counts(), nil
 }
 
 // SortedKeys returns the keys of counts in ascending order.

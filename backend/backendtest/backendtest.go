@@ -19,6 +19,7 @@ import (
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/sim"
+	"github.com/prismai/mec/sim/simtest"
 )
 
 // Tolerances on amplitudes and derived quantities.
@@ -45,6 +46,7 @@ func Run(t *testing.T, sv backend.StateVector) {
 			t.Run("Sampling", func(t *testing.T) { testSampling(t, sv, p) })
 			t.Run("Measure", func(t *testing.T) { testMeasure(t, sv, p) })
 			t.Run("Circuits", func(t *testing.T) { testCircuits(t, sv, p) })
+			t.Run("Branching", func(t *testing.T) { testBranching(t, sv, p) })
 			t.Run("BadInput", func(t *testing.T) { testBadInput(t, sv, p) })
 		})
 	}
@@ -363,6 +365,66 @@ func testCircuits(t *testing.T, sv backend.StateVector, p backend.Precision) {
 				t.Errorf("n=%d fuse=%d: circuit result differs by %g", n, f, d)
 			}
 		}
+	}
+}
+
+// testBranching runs shot branching (sim.Simulator.Shots) on the
+// backend: circuits with random mid-circuit outcomes match their exact
+// distributions (χ², p > 1e-4 at fixed seeds), split and merge as they
+// must, keep per-shot memory reproducible, and take known and certain
+// resets without a branch; with a budget of one state the replays give
+// the exact distribution too.
+func testBranching(t *testing.T, sv backend.StateVector, p backend.Precision) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name                    string
+		c                       *circuit.Circuit
+		shots, budget           int
+		splits, merges, replays bool
+	}{
+		{"plus6", simtest.PlusRounds(6, false), 4000, 0, true, false, false},
+		{"plus6same", simtest.PlusRounds(6, true), 2000, 0, true, true, false},
+		{"feedback", simtest.FeedbackCircuit(), 4000, 0, true, false, false},
+		{"feedback-budget1", simtest.FeedbackCircuit(), 2000, 1, false, false, true},
+	} {
+		dist, err := simtest.Distribution(tc.c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := sim.NewWith(sv, sim.Options{Precision: p, Fuse: 3, Seed: 11, MaxBranches: tc.budget})
+		r, err := s.Shots(ctx, tc.c, tc.shots)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		st := r.Stats
+		if (st.Splits > 0) != tc.splits || (st.Merges > 0) != tc.merges || (st.Replays > 0) != tc.replays {
+			t.Errorf("%s: %+v; want splits %v, merges %v, replays %v", tc.name, st, tc.splits, tc.merges, tc.replays)
+		}
+		if chi2, dof, pv := simtest.ChiSquare(r.Counts(), dist); pv <= 1e-4 {
+			t.Errorf("%s: χ² %.1f on %d dof, p = %.2g against the exact distribution", tc.name, chi2, dof, pv)
+		}
+		again, err := s.Shots(ctx, tc.c, tc.shots)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(again.Memory(), r.Memory()) {
+			t.Errorf("%s: per-shot memory differs between two runs with one seed", tc.name)
+		}
+	}
+	c, known, certain := simtest.AncillaCircuit(4, 5)
+	dist, err := simtest.Distribution(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := sim.NewWith(sv, sim.Options{Precision: p, Fuse: 3, Seed: 3}).Shots(ctx, c, 2000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats; st.Splits != 0 || st.Certain != known+certain || st.Branches != 1 {
+		t.Errorf("ancillas: %+v; want no split and %d certain resets", st, known+certain)
+	}
+	if chi2, dof, pv := simtest.ChiSquare(r.Counts(), dist); pv <= 1e-4 {
+		t.Errorf("ancillas: χ² %.1f on %d dof, p = %.2g against the exact distribution", chi2, dof, pv)
 	}
 }
 

@@ -384,7 +384,7 @@ func (s *Server) execute(ctx context.Context, j *job) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		values, err := shotValues(ctx, sm, p.c, p.shots, j.seed+uint64(i))
+		values, err := shotValues(ctx, sm, p.c, p.shots)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -424,46 +424,19 @@ func (s *Server) execute(ctx context.Context, j *job) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// shotValues samples c shots times and returns each shot's classical
-// register as a number (clbit j is bit j), in ascending order: the
-// samples sim.Simulator.Counts gives for the same seed, without a map of
-// bit strings. Circuits whose measurements are all terminal are simulated
-// once and sampled (8 bytes a shot besides the state); others run one
-// trajectory per shot through Counts.
-func shotValues(ctx context.Context, sm *sim.Simulator, c *circuit.Circuit, shots int, seed uint64) ([]uint64, error) {
-	var values []uint64
-	if body, meas, ok := sim.TerminalMeasurements(c); ok {
-		res, err := sm.Run(ctx, body)
-		if err != nil {
+// shotValues runs c shots times (sim.Simulator.Shots: sampled from one
+// state when the measurements are terminal, branched at mid-circuit
+// measurements otherwise) and returns each shot's classical register as a
+// number (clbit j is bit j), in ascending order.
+func shotValues(ctx context.Context, sm *sim.Simulator, c *circuit.Circuit, shots int) ([]uint64, error) {
+	r, err := sm.Shots(ctx, c, shots)
+	if err != nil {
+		return nil, err
+	}
+	values := make([]uint64, shots)
+	for k := range values {
+		if values[k], err = r.Value(k); err != nil {
 			return nil, err
-		}
-		outs, err := sim.Sample(res.State, shots, seed)
-		res.State.Free()
-		if err != nil {
-			return nil, err
-		}
-		for k, o := range outs {
-			var v uint64
-			for _, m := range meas {
-				v |= (o >> uint(m[0]) & 1) << uint(m[1])
-			}
-			outs[k] = v
-		}
-		values = outs
-	} else {
-		counts, err := sm.Counts(ctx, c, shots)
-		if err != nil {
-			return nil, err
-		}
-		values = make([]uint64, 0, shots)
-		for k, n := range counts {
-			v, err := strconv.ParseUint(k, 2, 64)
-			if err != nil {
-				return nil, fmt.Errorf("bad outcome %q", truncate(k, 70))
-			}
-			for ; n > 0; n-- {
-				values = append(values, v)
-			}
 		}
 	}
 	slices.Sort(values)

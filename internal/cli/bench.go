@@ -40,7 +40,7 @@ a QFT and the 24-qubit random circuit with and without fusion (quantum), FFT
 sizes (fft), the CUBA network (snn), fusion steps at 16–24 qubits (fusion) — on every loaded backend (--backend all,
 the default) or one (--backend NAME), and print a table with each figure's
 ratio to its reference: the memory bandwidth measured in the same run
-(x_stream, higher is better), FFTW (x_fftw), qsim (x_qsim) or Brian2
+(x_stream, higher is better), FFTW (x_fftw) or Brian2
 (x_brian2, with --peers) (times: lower is better).
 
 --json FILE writes the full report, --svg FILE plots the gate sweep (GB/s

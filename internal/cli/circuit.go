@@ -32,22 +32,28 @@ type StateJSON struct {
 
 func newCircuitRunCmd() *cobra.Command {
 	var (
-		precision string
-		fuse      int
-		shots     int
-		seed      uint64
-		showState bool
-		asJSON    bool
+		precision   string
+		fuse        int
+		shots       int
+		seed        uint64
+		showState   bool
+		asJSON      bool
+		memory      bool
+		maxBranches int
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE.qasm",
 		Short: "Simulate an OpenQASM 2 or 3 circuit",
 		Long: `Simulate an OpenQASM 2 or 3 circuit on a state-vector backend.
 
-With --shots N the classical register is sampled N times (bit 0 rightmost);
-circuits whose measurements are all terminal are simulated once and sampled,
-others are re-run per shot. --state prints the final state (after any
-mid-circuit collapses drawn from --seed). --state --json prints exactly the
+With --shots N the classical register is sampled N times (bit 0 rightmost).
+The circuit is simulated once and its shots are split between the outcomes
+of each mid-circuit measurement or reset that is not certain (branches that
+become equal merge again; resets of qubits known to be |0⟩ or |1⟩ cost
+nothing); measurements at the end are sampled from each branch's state.
+--max-branches bounds the states held at once (shots beyond it replay their
+path later). --memory adds every shot's register in shot order. --state
+prints the final state (after any mid-circuit collapses drawn from --seed). --state --json prints exactly the
 peers' state JSON {"qubits":n,"amplitudes":[[re,im],...]}.
 
 ` + qasmLimitsHelp,
@@ -61,7 +67,7 @@ peers' state JSON {"qubits":n,"amplitudes":[[re,im],...]}.
 			if err != nil {
 				return err
 			}
-			s, err := sim.New(sim.Options{Backend: backendFlag(cmd), Precision: p, Fuse: fuse, Seed: seed})
+			s, err := sim.New(sim.Options{Backend: backendFlag(cmd), Precision: p, Fuse: fuse, Seed: seed, MaxBranches: maxBranches})
 			if err != nil {
 				return err
 			}
@@ -93,14 +99,27 @@ peers' state JSON {"qubits":n,"amplitudes":[[re,im],...]}.
 				shots = 1024
 			}
 			start := time.Now()
-			counts, err := s.Counts(cmd.Context(), c, shots)
+			r, err := s.Shots(cmd.Context(), c, shots)
 			if err != nil {
 				return err
 			}
+			counts := r.Counts()
 			if asJSON {
-				return writeJSON(out, map[string]any{"backend": s.Backend().Name(), "shots": shots, "seed": seed, "counts": counts})
+				doc := map[string]any{"backend": s.Backend().Name(), "shots": shots, "seed": seed, "counts": counts, "stats": r.Stats}
+				if memory {
+					doc["memory"] = r.Memory()
+				}
+				return writeJSON(out, doc)
 			}
+			st := r.Stats
 			fmt.Fprintf(out, "backend %s, %s, %d shots, seed %d, %v\n", s.Backend().Name(), p, shots, seed, time.Since(start).Round(time.Microsecond))
+			fmt.Fprintf(out, "%d gates applied as %d; %d splits, %d merges, %d branches at most, %d certain collapses, %d replays\n",
+				st.Gates, st.Applied, st.Splits, st.Merges, st.Branches, st.Certain, st.Replays)
+			if memory {
+				for k, m := range r.Memory() {
+					fmt.Fprintf(out, "shot %d  %s\n", k, m)
+				}
+			}
 			for _, k := range sim.SortedKeys(counts) {
 				fmt.Fprintf(out, "%s  %d\n", k, counts[k])
 			}
@@ -113,6 +132,8 @@ peers' state JSON {"qubits":n,"amplitudes":[[re,im],...]}.
 	f.IntVar(&shots, "shots", 0, "number of shots to sample (default 1024 unless --state)")
 	f.Uint64Var(&seed, "seed", 1, "random seed for measurements and shots")
 	f.BoolVar(&showState, "state", false, "print the final state vector")
+	f.BoolVar(&memory, "memory", false, "print every shot's register in shot order")
+	f.IntVar(&maxBranches, "max-branches", 0, "most states held at once by a shot run (0: as many as fit in 2 GiB)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
