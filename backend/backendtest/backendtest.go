@@ -181,6 +181,38 @@ func testGates(t *testing.T, sv backend.StateVector, p backend.Precision) {
 	if d := MaxDiff(read(t, st), ref); d > 10*Tol(p) {
 		t.Errorf("1-qubit gates on every target of %d qubits: diff %g", n, d)
 	}
+	// Controlled 1-qubit gates on every (target, control) pair of 7 qubits,
+	// and with two controls and a negative control around each target:
+	// engines may treat controls and targets on the lowest qubits apart.
+	{
+		n := 7
+		st := newState(t, sv, n, p)
+		ref := RandomState(rng, n)
+		if err := st.Load(ref); err != nil {
+			t.Fatal(err)
+		}
+		for tq := 0; tq < n; tq++ {
+			gates := []circuit.Gate{{Targets: []int{tq}, Controls: []int{(tq + 1) % n, (tq + 3) % n}, NegControls: []int{(tq + 2) % n}}}
+			for c := 0; c < n; c++ {
+				if c != tq {
+					gates = append(gates, circuit.Gate{Targets: []int{tq}, Controls: []int{c}}, circuit.Gate{Targets: []int{tq}, NegControls: []int{c}})
+				}
+			}
+			for i, g := range gates {
+				g.Matrix = circuit.RandomUnitary(rng, 2)
+				if i%2 == 1 {
+					g.Matrix = []complex128{0, 1, 1, 0} // X: engines may move instead of multiplying
+				}
+				if err := st.Apply(&g); err != nil {
+					t.Fatal(err)
+				}
+				circuit.ApplyToVector(ref, &g)
+			}
+		}
+		if d := MaxDiff(read(t, st), ref); d > 10*Tol(p) {
+			t.Errorf("controlled 1-qubit gates on every target/control pair of %d qubits: diff %g", n, d)
+		}
+	}
 	// SWAPs (engines may move memory instead of multiplying) on every
 	// pair shape: low/low, low/high, high/high, both orders.
 	for _, pr := range [][2]int{{0, 1}, {1, 0}, {0, 15}, {14, 1}, {3, 9}, {12, 2}, {15, 14}} {

@@ -145,6 +145,77 @@ func applyDense1[T amp](a []T, s *gateShape, m *[4]T, lo, hi int) {
 	}
 }
 
+// lowBlockBits is the number of lowest qubits a controlled one-target
+// gate handles inside blocks of 2^lowBlockBits consecutive amplitudes
+// (applyPairs) when its target or a control is among them; lowBlockMask
+// selects those qubits.
+const (
+	lowBlockBits = 4
+	lowBlockMask = 1<<lowBlockBits - 1
+)
+
+// newBlockShape splits a one-target gate (target t, control mask and
+// values) at lowBlockBits: the returned shape enumerates the blocks of
+// 2^lowBlockBits consecutive amplitudes whose high controls hold (in
+// units of blocks; with t ≥ lowBlockBits, the first block of each pair
+// of blocks 2^t apart), and pairs lists the (i, j) offsets from a block's
+// first amplitude of the amplitude pairs the gate mixes: those of the
+// block whose low controls hold.
+func newBlockShape(n, t int, mask, val uint64) (gateShape, []uint64) {
+	var targets []int
+	if t >= lowBlockBits {
+		targets = []int{t - lowBlockBits}
+	}
+	sh := newShape(n-lowBlockBits, targets, mask>>lowBlockBits, val>>lowBlockBits)
+	lm, lv := mask&lowBlockMask, val&lowBlockMask
+	span := uint64(1) << uint(t)
+	var pairs []uint64
+	for j := uint64(0); j < 1<<lowBlockBits; j++ {
+		if j&lm != lv || (t < lowBlockBits && j&span != 0) {
+			continue
+		}
+		pairs = append(pairs, j, j+span)
+	}
+	return sh, pairs
+}
+
+// applyPairs applies the 2×2 matrix m to the amplitude pairs of every
+// block of the shape in the compressed range [lo,hi) (see newBlockShape);
+// far is the distance of a block's partner block (0 when the target is
+// inside the block).
+//
+// It also reads one amplitude of every cache line of each block (and of
+// its partner), whether or not the gate touches that line, and returns
+// their sum for the caller to keep alive: when the low controls leave
+// gaps, these reads keep the accesses sequential, and the hardware
+// prefetchers streaming (2.6–3.4 ms → 1.0–1.2 ms for a controlled X on a
+// 21-qubit complex128 state with controls on qubits 2 and 3).
+func applyPairs[T amp](a []T, s *gateShape, pairs []uint64, far uint64, m *[4]T, lo, hi int) (touched T) {
+	m0, m1, m2, m3 := m[0], m[1], m[2], m[3]
+	swap := m0 == 0 && m3 == 0 && m1 == 1 && m2 == 1 // X: move, no arithmetic
+	for r := lo; r < hi; r++ {
+		base := (s.ex.expand(uint64(r)) | s.val) << lowBlockBits
+		touched += a[base] + a[base+4] + a[base+8] + a[base+12]
+		if far != 0 {
+			touched += a[base+far] + a[base+far+4] + a[base+far+8] + a[base+far+12]
+		}
+		if swap {
+			for k := 0; k+1 < len(pairs); k += 2 {
+				i, j := base+pairs[k], base+pairs[k+1]
+				a[i], a[j] = a[j], a[i]
+			}
+			continue
+		}
+		for k := 0; k+1 < len(pairs); k += 2 {
+			i, j := base+pairs[k], base+pairs[k+1]
+			u, v := a[i], a[j]
+			a[i] = m0*u + m1*v
+			a[j] = m2*u + m3*v
+		}
+	}
+	return touched
+}
+
 // applyDense2 is applyDense for two targets, over runs of consecutive
 // groups with the matrix held in locals.
 func applyDense2[T amp](a []T, s *gateShape, m []T, lo, hi int) {

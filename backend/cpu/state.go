@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"runtime"
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/circuit"
@@ -121,6 +122,19 @@ func (s *State[T]) Apply(g *circuit.Gate) error {
 		copy(m4[:], m)
 		q := uint(g.Targets[0])
 		parallelFor(w, len(s.amps)/2, 1<<min(q, 20), func(lo, hi int) { apply1(s.amps, q, &m4, lo, hi) })
+		return nil
+	}
+	if len(g.Targets) == 1 && s.n > lowBlockBits && (g.Targets[0] < lowBlockBits || mask&lowBlockMask != 0) {
+		// A control or the target on one of the lowest qubits: runs of
+		// consecutive groups are too short for the run kernel.
+		var m4 [4]T
+		copy(m4[:], m)
+		bs, pairs := newBlockShape(s.n, g.Targets[0], mask, val)
+		far := uint64(0)
+		if g.Targets[0] >= lowBlockBits {
+			far = 1 << uint(g.Targets[0])
+		}
+		parallelFor(w, bs.groups, 1, func(lo, hi int) { runtime.KeepAlive(applyPairs(s.amps, &bs, pairs, far, &m4, lo, hi)) })
 		return nil
 	}
 	sh := newShape(s.n, g.Targets, mask, val)
