@@ -2,7 +2,10 @@
 // fuses them (qsim-style, block size configurable), applies them where the
 // state lives, and implements measurement, reset and shot sampling on top of
 // the backend contract (a marginal probability and a diagonal gate suffice
-// for collapse, so every backend gets them).
+// for collapse, so every backend gets them). Shots share work: the circuit
+// is simulated once and branches only at mid-circuit measurements and resets
+// whose outcome is not certain (Simulator.Shots), and qubits known to be in
+// a basis state make their resets and measurements free (basis.go).
 //
 // Randomness comes from one seeded PCG stream drawn on the calling goroutine,
 // and the CPU backend's reductions are deterministic, so the same seed gives
