@@ -213,6 +213,47 @@ func testGates(t *testing.T, sv backend.StateVector, p backend.Precision) {
 			t.Errorf("controlled 1-qubit gates on every target/control pair of %d qubits: diff %g", n, d)
 		}
 	}
+	// Monomial gates (permutations, with and without phases: engines may
+	// move amplitudes instead of multiplying) on 2–5 targets anywhere on
+	// 10 qubits, some controlled.
+	{
+		n := 10
+		st := newState(t, sv, n, p)
+		ref := RandomState(rng, n)
+		if err := st.Load(ref); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 80; i++ {
+			k := 2 + i%4
+			perm := rng.Perm(n)
+			g := circuit.Gate{Targets: perm[:k]}
+			switch i % 5 {
+			case 1:
+				g.Controls = perm[k : k+1]
+			case 2:
+				g.Controls, g.NegControls = perm[k:k+1], perm[k+1:k+2]
+			}
+			if i%8 == 0 { // low qubits only
+				g.Targets = rng.Perm(k + 1)[:k]
+				g.Controls, g.NegControls = nil, nil
+			}
+			d := 1 << k
+			g.Matrix = make([]complex128, d*d)
+			for r, c := range rng.Perm(d) {
+				g.Matrix[r*d+c] = 1
+				if i%3 != 0 {
+					g.Matrix[r*d+c] = cmplx.Exp(complex(0, rng.Float64()*2*math.Pi))
+				}
+			}
+			if err := st.Apply(&g); err != nil {
+				t.Fatal(err)
+			}
+			circuit.ApplyToVector(ref, &g)
+		}
+		if d := MaxDiff(read(t, st), ref); d > 10*Tol(p) {
+			t.Errorf("monomial gates on %d qubits: diff %g", n, d)
+		}
+	}
 	// SWAPs (engines may move memory instead of multiplying) on every
 	// pair shape: low/low, low/high, high/high, both orders.
 	for _, pr := range [][2]int{{0, 1}, {1, 0}, {0, 15}, {14, 1}, {3, 9}, {12, 2}, {15, 14}} {
