@@ -35,21 +35,21 @@ func newBasis(n int, zero bool) basis {
 // g's slices are not modified: a gate whose controls change gets new ones.
 func (b basis) simplify(g *circuit.Gate) (skip bool) {
 	met := 0
-	for _, c := range g.Controls {
-		switch b[c] {
-		case 0:
-			return true
-		case 1:
-			met++
+	// count adds the controls of qs known to hold (want) and reports one
+	// known not to.
+	count := func(qs []int, want int8) bool {
+		for _, c := range qs {
+			switch b[c] {
+			case want:
+				met++
+			case 1 - want:
+				return true
+			}
 		}
+		return false
 	}
-	for _, c := range g.NegControls {
-		switch b[c] {
-		case 1:
-			return true
-		case 0:
-			met++
-		}
+	if count(g.Controls, 1) || count(g.NegControls, 0) {
+		return true
 	}
 	if met == 0 {
 		return false

@@ -186,43 +186,29 @@ func testGates(t *testing.T, sv backend.StateVector, p backend.Precision) {
 	// engines may treat controls and targets on the lowest qubits apart.
 	{
 		n := 7
-		st := newState(t, sv, n, p)
-		ref := RandomState(rng, n)
-		if err := st.Load(ref); err != nil {
-			t.Fatal(err)
-		}
+		var gates []circuit.Gate
 		for tq := 0; tq < n; tq++ {
-			gates := []circuit.Gate{{Targets: []int{tq}, Controls: []int{(tq + 1) % n, (tq + 3) % n}, NegControls: []int{(tq + 2) % n}}}
+			gates = append(gates, circuit.Gate{Targets: []int{tq}, Controls: []int{(tq + 1) % n, (tq + 3) % n}, NegControls: []int{(tq + 2) % n}})
 			for c := 0; c < n; c++ {
 				if c != tq {
 					gates = append(gates, circuit.Gate{Targets: []int{tq}, Controls: []int{c}}, circuit.Gate{Targets: []int{tq}, NegControls: []int{c}})
 				}
 			}
-			for i, g := range gates {
-				g.Matrix = circuit.RandomUnitary(rng, 2)
-				if i%2 == 1 {
-					g.Matrix = []complex128{0, 1, 1, 0} // X: engines may move instead of multiplying
-				}
-				if err := st.Apply(&g); err != nil {
-					t.Fatal(err)
-				}
-				circuit.ApplyToVector(ref, &g)
+		}
+		for i := range gates {
+			gates[i].Matrix = circuit.RandomUnitary(rng, 2)
+			if i%2 == 1 {
+				gates[i].Matrix = []complex128{0, 1, 1, 0} // X: engines may move instead of multiplying
 			}
 		}
-		if d := MaxDiff(read(t, st), ref); d > 10*Tol(p) {
-			t.Errorf("controlled 1-qubit gates on every target/control pair of %d qubits: diff %g", n, d)
-		}
+		checkGates(t, sv, p, rng, n, "controlled 1-qubit gates on every target/control pair", gates)
 	}
 	// Monomial gates (permutations, with and without phases: engines may
 	// move amplitudes instead of multiplying) on 2–5 targets anywhere on
 	// 10 qubits, some controlled.
 	{
 		n := 10
-		st := newState(t, sv, n, p)
-		ref := RandomState(rng, n)
-		if err := st.Load(ref); err != nil {
-			t.Fatal(err)
-		}
+		var gates []circuit.Gate
 		for i := 0; i < 80; i++ {
 			k := 2 + i%4
 			perm := rng.Perm(n)
@@ -245,14 +231,9 @@ func testGates(t *testing.T, sv backend.StateVector, p backend.Precision) {
 					g.Matrix[r*d+c] = cmplx.Exp(complex(0, rng.Float64()*2*math.Pi))
 				}
 			}
-			if err := st.Apply(&g); err != nil {
-				t.Fatal(err)
-			}
-			circuit.ApplyToVector(ref, &g)
+			gates = append(gates, g)
 		}
-		if d := MaxDiff(read(t, st), ref); d > 10*Tol(p) {
-			t.Errorf("monomial gates on %d qubits: diff %g", n, d)
-		}
+		checkGates(t, sv, p, rng, n, "monomial gates", gates)
 	}
 	// SWAPs (engines may move memory instead of multiplying) on every
 	// pair shape: low/low, low/high, high/high, both orders.
@@ -498,6 +479,26 @@ func testBranching(t *testing.T, sv backend.StateVector, p backend.Precision) {
 	}
 	if chi2, dof, pv := simtest.ChiSquare(r.Counts(), dist); pv <= 1e-4 {
 		t.Errorf("ancillas: χ² %.1f on %d dof, p = %.2g against the exact distribution", chi2, dof, pv)
+	}
+}
+
+// checkGates applies gates to a random n-qubit state on the backend and
+// to the same state on the host reference, and compares the results.
+func checkGates(t *testing.T, sv backend.StateVector, p backend.Precision, rng *rand.Rand, n int, what string, gates []circuit.Gate) {
+	t.Helper()
+	st := newState(t, sv, n, p)
+	ref := RandomState(rng, n)
+	if err := st.Load(ref); err != nil {
+		t.Fatal(err)
+	}
+	for i := range gates {
+		if err := st.Apply(&gates[i]); err != nil {
+			t.Fatalf("%s, gate %d (%+v): %v", what, i, gates[i], err)
+		}
+		circuit.ApplyToVector(ref, &gates[i])
+	}
+	if d := MaxDiff(read(t, st), ref); d > 10*Tol(p) {
+		t.Errorf("%s on %d qubits: diff %g", what, n, d)
 	}
 }
 
