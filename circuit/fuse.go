@@ -171,6 +171,11 @@ func gateQubits(g *Gate) uint64 {
 	return m
 }
 
+// roundingZero is the magnitude below which an entry of a fused block is
+// taken for zero: a few units of rounding of a sum of products of unitary
+// entries (each at most 1 in magnitude).
+const roundingZero = 1e-15
+
 // fuseBlock multiplies the gates of one block into a single gate on the
 // block's qubits (ascending: operand j is the j-th smallest qubit).
 func fuseBlock(gates []Gate, idx []int, qubits uint64) (Gate, error) {
@@ -216,6 +221,25 @@ func fuseBlock(gates []Gate, idx []int, qubits uint64) (Gate, error) {
 		for r := 0; r < d; r++ {
 			m[r*d+c] = col[r]
 		}
+	}
+	// Entries this small are rounding left by cancellations (H·Z·H has
+	// off-diagonal terms of 1e-17, not 0): they are zeroed so that a block
+	// that is diagonal or monomial (a permutation with phases) is applied
+	// as one, with a pass that moves memory instead of a dense product.
+	diag := true
+	for i, v := range m {
+		if real(v)*real(v)+imag(v)*imag(v) < roundingZero*roundingZero {
+			m[i] = 0
+		} else if i/d != i%d {
+			diag = false
+		}
+	}
+	if diag {
+		dm := make([]complex128, d)
+		for j := range dm {
+			dm[j] = m[j*d+j]
+		}
+		return Gate{Targets: qs, Matrix: dm, Diagonal: true}, nil
 	}
 	return Gate{Targets: qs, Matrix: m}, nil
 }

@@ -15,8 +15,45 @@ func IsSwap(g *Gate) bool {
 }
 
 // needsHigh reports whether g is a dense gate on several targets, the kind
-// a vectorising engine wants away from the lowest qubits.
-func needsHigh(g *Gate) bool { return !g.Diagonal && len(g.Targets) >= 2 }
+// a vectorising engine wants away from the lowest qubits (a monomial gate
+// moves amplitudes and runs anywhere).
+func needsHigh(g *Gate) bool {
+	if g.Diagonal || len(g.Targets) < 2 {
+		return false
+	}
+	_, mono := MonomialColumns(g.Matrix, 1<<len(g.Targets))
+	return !mono
+}
+
+// MonomialColumns reports whether the d×d row-major matrix m is monomial
+// (exactly one non-zero entry in each row and each column: a permutation
+// of the basis states with phases, such as X, CX, CCX, SWAP and their
+// products with diagonal gates) and, if so, the column col[i] of row i's
+// non-zero entry.
+func MonomialColumns(m []complex128, d int) (col []int, ok bool) {
+	if len(m) != d*d {
+		return nil, false
+	}
+	col = make([]int, d)
+	seen := make([]bool, d)
+	for i := 0; i < d; i++ {
+		col[i] = -1
+		for j, v := range m[i*d : i*d+d] {
+			if v == 0 {
+				continue
+			}
+			if col[i] >= 0 || seen[j] {
+				return nil, false
+			}
+			col[i] = j
+			seen[j] = true
+		}
+		if col[i] < 0 {
+			return nil, false
+		}
+	}
+	return col, true
+}
 
 // AvoidLow rewrites gates on an n-qubit state so that no dense gate with
 // two or more targets touches (as target or control) one of the qubits

@@ -205,9 +205,10 @@ func testGates(t *testing.T, sv backend.StateVector, p backend.Precision) {
 	}
 	// Monomial gates (permutations, with and without phases: engines may
 	// move amplitudes instead of multiplying) on 2–5 targets anywhere on
-	// 10 qubits, some controlled.
+	// 14 qubits (enough for targets far apart and a state engines split
+	// between threads), some controlled.
 	{
-		n := 10
+		n := 14
 		var gates []circuit.Gate
 		for i := 0; i < 80; i++ {
 			k := 2 + i%4

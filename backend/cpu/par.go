@@ -13,7 +13,27 @@ const minParallel = 1 << 14
 // worker. Chunks are aligned to align (a power of two) so kernels can rely on
 // whole runs.
 func parallelFor(workers, n, align int, fn func(lo, hi int)) {
-	if workers <= 1 || n < minParallel {
+	if n < minParallel {
+		fn(0, n)
+		return
+	}
+	split(workers, n, align, fn)
+}
+
+// parallelForItems is parallelFor over n items of itemAmps amplitudes
+// each: it splits the loop when the amplitudes, not the items, are many.
+func parallelForItems(workers, n, itemAmps int, fn func(lo, hi int)) {
+	if n*itemAmps < minParallel {
+		fn(0, n)
+		return
+	}
+	split(workers, n, 1, fn)
+}
+
+// split runs fn over [0,n) in one chunk per worker (aligned to align), in
+// parallel.
+func split(workers, n, align int, fn func(lo, hi int)) {
+	if workers <= 1 || n < 2 {
 		fn(0, n)
 		return
 	}

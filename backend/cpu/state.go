@@ -137,6 +137,15 @@ func (s *State[T]) Apply(g *circuit.Gate) error {
 		parallelFor(w, bs.groups, 1, func(lo, hi int) { runtime.KeepAlive(applyPairs(s.amps, &bs, pairs, far, &m4, lo, hi)) })
 		return nil
 	}
+	if len(g.Targets) > 1 {
+		if col, ok := circuit.MonomialColumns(g.Matrix, 1<<len(g.Targets)); ok {
+			ms := newMonomialShape(s.n, g.Targets, mask, val, m, col)
+			parallelForItems(w, ms.outer.groups, len(ms.src), func(lo, hi int) {
+				applyMonomial(s.amps, &ms, make([]T, len(ms.src)), lo, hi)
+			})
+			return nil
+		}
+	}
 	sh := newShape(s.n, g.Targets, mask, val)
 	if len(g.Targets) == 1 {
 		var m4 [4]T
