@@ -13,6 +13,7 @@
 package circuit
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -67,7 +68,73 @@ type Op struct {
 	Matrix []complex128
 	// Clbit is the classical bit a measurement writes.
 	Clbit int
+	// Conds are classical conditions, all of which must hold for the op
+	// to act (OpenQASM's if); none: it always acts. Only the simulator's
+	// shot path (package sim) executes conditional ops; other consumers
+	// reject them (see Circuit.Dynamic).
+	Conds []Cond
 }
+
+// Clone returns a deep copy of the op.
+func (op *Op) Clone() Op {
+	o := *op
+	o.Params = slices.Clone(op.Params)
+	o.Qubits = slices.Clone(op.Qubits)
+	o.Controls = slices.Clone(op.Controls)
+	o.NegControls = slices.Clone(op.NegControls)
+	o.Matrix = slices.Clone(op.Matrix)
+	o.Conds = slices.Clone(op.Conds)
+	for i := range o.Conds {
+		o.Conds[i].Clbits = slices.Clone(o.Conds[i].Clbits)
+	}
+	return o
+}
+
+// Cond is a condition on classical bits: the number whose bit j is the
+// value of clbit Clbits[j] equals Value (or differs from it, with Not).
+// if (c == 5) on a register c is its bits in order with Value 5; if
+// (c[2]) is Clbits {2} with Value 1; if (!c[2]) has Value 0.
+type Cond struct {
+	Clbits []int
+	Value  uint64
+	Not    bool
+}
+
+// Holds reports whether the condition holds for the bits.
+func (c *Cond) Holds(bits []bool) bool {
+	var v uint64
+	for j, b := range c.Clbits {
+		if bits[b] {
+			v |= 1 << uint(j)
+		}
+	}
+	return (v == c.Value) != c.Not
+}
+
+// CondsHold reports whether every condition holds for the bits.
+func CondsHold(conds []Cond, bits []bool) bool {
+	for i := range conds {
+		if !conds[i].Holds(bits) {
+			return false
+		}
+	}
+	return true
+}
+
+// Dynamic reports whether the circuit has conditional ops, which only the
+// shot simulator executes.
+func (c *Circuit) Dynamic() bool {
+	for i := range c.Ops {
+		if len(c.Ops[i].Conds) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrDynamic is returned (wrapped) by consumers of circuits that cannot
+// execute conditional ops.
+var ErrDynamic = errors.New("conditional (if) operations need the shot simulator (mec circuit run)")
 
 // Period returns the period of the op's gate (GateDef.Period; 0 for
 // unitaries, parametrised gates and non-gates).
@@ -152,6 +219,19 @@ func (c *Circuit) Validate() error {
 }
 
 func (op *Op) validate(nq, nc int) error {
+	for _, c := range op.Conds {
+		if len(c.Clbits) == 0 || len(c.Clbits) > 64 {
+			return fmt.Errorf("%s: a condition reads %d bits: 1 to 64", op.label(), len(c.Clbits))
+		}
+		for _, b := range c.Clbits {
+			if b < 0 || b >= nc {
+				return fmt.Errorf("%s: condition bit %d out of range [0,%d)", op.label(), b, nc)
+			}
+		}
+		if len(c.Clbits) < 64 && c.Value>>uint(len(c.Clbits)) != 0 {
+			return fmt.Errorf("%s: condition value %d does not fit %d bits", op.label(), c.Value, len(c.Clbits))
+		}
+	}
 	seen := map[int]bool{}
 	for _, q := range op.AllQubits() {
 		if q < 0 || q >= nq {

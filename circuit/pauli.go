@@ -3,7 +3,6 @@ package circuit
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 )
 
@@ -98,7 +97,7 @@ func Trotter(h PauliSum, n int, t float64, steps, order int) (*Circuit, error) {
 	c.Ops = make([]Op, 0, steps*len(step.Ops))
 	for s := 0; s < steps; s++ {
 		for i := range step.Ops {
-			c.Ops = append(c.Ops, cloneOp(step.Ops[i]))
+			c.Ops = append(c.Ops, step.Ops[i].Clone())
 		}
 	}
 	return c, nil
@@ -147,15 +146,6 @@ func TrotterStep(h PauliSum, n int, dt float64, order int) (*Circuit, error) {
 	}
 	factor(dt)
 	return c, nil
-}
-
-func cloneOp(op Op) Op {
-	op.Params = slices.Clone(op.Params)
-	op.Qubits = slices.Clone(op.Qubits)
-	op.Controls = slices.Clone(op.Controls)
-	op.NegControls = slices.Clone(op.NegControls)
-	op.Matrix = slices.Clone(op.Matrix)
-	return op
 }
 
 // appendPauliRotation appends exp(−iθP) for the Pauli string of t.

@@ -426,7 +426,7 @@ func (p *parser) powerOps(ops []circuit.Op, e float64, qubits []int, pos Pos) ([
 		out := make([]circuit.Op, 0, n*len(body))
 		for range n {
 			for _, op := range body {
-				out = append(out, cloneOp(op))
+				out = append(out, op.Clone())
 			}
 		}
 		return out, nil
@@ -444,19 +444,11 @@ func (p *parser) powerOps(ops []circuit.Op, e float64, qubits []int, pos Pos) ([
 	return []circuit.Op{{Kind: circuit.KindGate, Name: circuit.UnitaryName, Qubits: slices.Clone(qubits), Matrix: m}}, nil
 }
 
-func cloneOp(op circuit.Op) circuit.Op {
-	op.Params = slices.Clone(op.Params)
-	op.Qubits = slices.Clone(op.Qubits)
-	op.Controls = slices.Clone(op.Controls)
-	op.NegControls = slices.Clone(op.NegControls)
-	return op
-}
-
 // invert returns the inverse sequence: reversed, each gate inverted.
 func invert(ops []circuit.Op) []circuit.Op {
 	out := make([]circuit.Op, 0, len(ops))
 	for i := len(ops) - 1; i >= 0; i-- {
-		op := cloneOp(ops[i])
+		op := ops[i].Clone()
 		op.Pow = -op.Exponent()
 		out = append(out, op)
 	}

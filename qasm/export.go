@@ -30,35 +30,118 @@ func Export3(c *circuit.Circuit) (string, error) {
 	}
 	for i := range c.Ops {
 		op := &c.Ops[i]
-		switch op.Kind {
-		case circuit.KindMeasure:
-			fmt.Fprintf(&b, "c[%d] = measure q[%d];\n", op.Clbit, op.Qubits[0])
-		case circuit.KindReset:
-			fmt.Fprintf(&b, "reset q[%d];\n", op.Qubits[0])
-		case circuit.KindBarrier:
-			writeBarrier(&b, op.Qubits, c.Qubits)
-		case circuit.KindGate:
-			if op.Name != circuit.UnitaryName {
-				writeCall3(&b, op.Controls, op.NegControls, op.Pow, op.Name, op.Params, op.Qubits)
-				continue
-			}
-			g, err := op.Lower()
-			if err != nil {
-				return "", fmt.Errorf("qasm: export: op %d: %w", i, err)
-			}
-			parts, ph, err := circuit.Decompose1Q(&g)
-			if err != nil {
-				return "", fmt.Errorf("qasm: export: op %d: %w", i, err)
-			}
-			for _, u := range parts {
-				write1Q3(&b, u)
-			}
-			if ph != 0 {
-				fmt.Fprintf(&b, "gphase(%s);\n", Angle(ph))
-			}
+		var ob strings.Builder
+		if err := writeOp3(&ob, i, op, c.Qubits); err != nil {
+			return "", err
+		}
+		if err := writeConds(&b, op.Conds, c.Clbits, ob.String()); err != nil {
+			return "", fmt.Errorf("qasm: export: op %d: %w", i, err)
 		}
 	}
 	return b.String(), nil
+}
+
+// writeOp3 writes op i (its conditions aside) as OpenQASM 3.
+func writeOp3(b *strings.Builder, i int, op *circuit.Op, nq int) error {
+	switch op.Kind {
+	case circuit.KindMeasure:
+		fmt.Fprintf(b, "c[%d] = measure q[%d];\n", op.Clbit, op.Qubits[0])
+	case circuit.KindReset:
+		fmt.Fprintf(b, "reset q[%d];\n", op.Qubits[0])
+	case circuit.KindBarrier:
+		writeBarrier(b, op.Qubits, nq)
+	case circuit.KindGate:
+		if op.Name != circuit.UnitaryName {
+			writeCall3(b, op.Controls, op.NegControls, op.Pow, op.Name, op.Params, op.Qubits)
+			return nil
+		}
+		g, err := op.Lower()
+		if err != nil {
+			return fmt.Errorf("qasm: export: op %d: %w", i, err)
+		}
+		parts, ph, err := circuit.Decompose1Q(&g)
+		if err != nil {
+			return fmt.Errorf("qasm: export: op %d: %w", i, err)
+		}
+		for _, u := range parts {
+			write1Q3(b, u)
+		}
+		if ph != 0 {
+			fmt.Fprintf(b, "gphase(%s);\n", Angle(ph))
+		}
+	}
+	return nil
+}
+
+// writeConds writes the statements of one op under its conditions: a
+// condition on the whole register as c == n, others bit by bit (== as
+// nested ifs, != as an else chain, so the op runs at most once).
+func writeConds(b *strings.Builder, conds []circuit.Cond, nc int, stmts string) error {
+	if len(conds) == 0 {
+		b.WriteString(stmts)
+		return nil
+	}
+	cd := conds[0]
+	var inner strings.Builder
+	if err := writeConds(&inner, conds[1:], nc, stmts); err != nil {
+		return err
+	}
+	body := indent(inner.String())
+	op := "=="
+	if cd.Not {
+		op = "!="
+	}
+	if whole(cd.Clbits, nc) || len(cd.Clbits) == 1 {
+		ref := "c"
+		if !whole(cd.Clbits, nc) {
+			ref = fmt.Sprintf("c[%d]", cd.Clbits[0])
+		}
+		fmt.Fprintf(b, "if (%s %s %d) {\n%s}\n", ref, op, cd.Value, body)
+		return nil
+	}
+	if !cd.Not {
+		for j, k := range cd.Clbits {
+			fmt.Fprintf(b, "%sif (c[%d] == %d) {\n", strings.Repeat("  ", j), k, cd.Value>>uint(j)&1)
+		}
+		b.WriteString(indentBy(inner.String(), len(cd.Clbits)))
+		for j := len(cd.Clbits) - 1; j >= 0; j-- {
+			fmt.Fprintf(b, "%s}\n", strings.Repeat("  ", j))
+		}
+		return nil
+	}
+	for j, k := range cd.Clbits {
+		fmt.Fprintf(b, "%sif (c[%d] != %d) {\n%s%s} else {\n", strings.Repeat("  ", j), k, cd.Value>>uint(j)&1, indentBy(inner.String(), j+1), strings.Repeat("  ", j))
+	}
+	for j := len(cd.Clbits) - 1; j >= 0; j-- {
+		fmt.Fprintf(b, "%s}\n", strings.Repeat("  ", j))
+	}
+	return nil
+}
+
+// whole reports whether bits are clbits 0..nc−1 in order.
+func whole(bits []int, nc int) bool {
+	if len(bits) != nc {
+		return false
+	}
+	for j, k := range bits {
+		if j != k {
+			return false
+		}
+	}
+	return true
+}
+
+func indent(s string) string { return indentBy(s, 1) }
+
+func indentBy(s string, n int) string {
+	var b strings.Builder
+	pad := strings.Repeat("  ", n)
+	for _, l := range strings.SplitAfter(s, "\n") {
+		if l != "" {
+			b.WriteString(pad + l)
+		}
+	}
+	return b.String()
 }
 
 func writeBarrier(b *strings.Builder, qs []int, n int) {
@@ -214,56 +297,78 @@ func Export2(c *circuit.Circuit) (string, error) {
 	if c.Clbits > 0 {
 		fmt.Fprintf(&b, "creg c[%d];\n", c.Clbits)
 	}
-	e := &emitter2{b: &b}
 	for i := range c.Ops {
 		op := &c.Ops[i]
-		switch op.Kind {
-		case circuit.KindMeasure:
-			fmt.Fprintf(&b, "measure q[%d] -> c[%d];\n", op.Qubits[0], op.Clbit)
-			continue
-		case circuit.KindReset:
-			fmt.Fprintf(&b, "reset q[%d];\n", op.Qubits[0])
-			continue
-		case circuit.KindBarrier:
-			if len(op.Qubits) > 0 {
-				writeBarrier(&b, op.Qubits, c.Qubits)
-			}
+		var ob strings.Builder
+		if err := writeOp2(&ob, i, op, c.Qubits); err != nil {
+			return "", err
+		}
+		if len(op.Conds) == 0 {
+			b.WriteString(ob.String())
 			continue
 		}
-		plain := op.Exponent() == 1 && len(op.Controls)+len(op.NegControls) == 0
-		if name, ok := direct2[op.Name]; ok && plain {
-			e.gate(name, op.Params, op.Qubits...)
-			continue
+		cd := op.Conds[0]
+		if len(op.Conds) > 1 || cd.Not || !whole(cd.Clbits, c.Clbits) {
+			return "", fmt.Errorf("qasm: export: op %d: OpenQASM 2 conditions compare the whole register with ==: if (c == n)", i)
 		}
-		if name, ok := controlled2(op); ok {
-			e.gate(name, op.Params, append(append([]int(nil), op.Controls...), op.Qubits...)...)
-			continue
-		}
-		if plain && op.Name == "gphase" {
-			continue
-		}
-		if plain && op.Name == "cu" {
-			e.gate("cu3", op.Params[:3], op.Qubits...)
-			if op.Params[3] != 0 {
-				e.gate("u1", op.Params[3:], op.Qubits[0])
-			}
-			continue
-		}
-		g, err := op.Lower()
-		if err != nil {
-			return "", fmt.Errorf("qasm: export: op %d: %w", i, err)
-		}
-		parts, _, err := circuit.Decompose1Q(&g)
-		if err != nil {
-			return "", fmt.Errorf("qasm: export: op %d: %w", i, err)
-		}
-		for _, u := range parts {
-			if err := e.controlled(u); err != nil {
-				return "", fmt.Errorf("qasm: export: op %d: %w", i, err)
+		for _, l := range strings.SplitAfter(ob.String(), "\n") {
+			if l != "" {
+				fmt.Fprintf(&b, "if(c==%d) %s", cd.Value, l)
 			}
 		}
 	}
 	return b.String(), nil
+}
+
+// writeOp2 writes op i (its condition aside) as OpenQASM 2.
+func writeOp2(b *strings.Builder, i int, op *circuit.Op, nq int) error {
+	e := &emitter2{b: b}
+	switch op.Kind {
+	case circuit.KindMeasure:
+		fmt.Fprintf(b, "measure q[%d] -> c[%d];\n", op.Qubits[0], op.Clbit)
+		return nil
+	case circuit.KindReset:
+		fmt.Fprintf(b, "reset q[%d];\n", op.Qubits[0])
+		return nil
+	case circuit.KindBarrier:
+		if len(op.Qubits) > 0 {
+			writeBarrier(b, op.Qubits, nq)
+		}
+		return nil
+	}
+	plain := op.Exponent() == 1 && len(op.Controls)+len(op.NegControls) == 0
+	if name, ok := direct2[op.Name]; ok && plain {
+		e.gate(name, op.Params, op.Qubits...)
+		return nil
+	}
+	if name, ok := controlled2(op); ok {
+		e.gate(name, op.Params, append(append([]int(nil), op.Controls...), op.Qubits...)...)
+		return nil
+	}
+	if plain && op.Name == "gphase" {
+		return nil
+	}
+	if plain && op.Name == "cu" {
+		e.gate("cu3", op.Params[:3], op.Qubits...)
+		if op.Params[3] != 0 {
+			e.gate("u1", op.Params[3:], op.Qubits[0])
+		}
+		return nil
+	}
+	g, err := op.Lower()
+	if err != nil {
+		return fmt.Errorf("qasm: export: op %d: %w", i, err)
+	}
+	parts, _, err := circuit.Decompose1Q(&g)
+	if err != nil {
+		return fmt.Errorf("qasm: export: op %d: %w", i, err)
+	}
+	for _, u := range parts {
+		if err := e.controlled(u); err != nil {
+			return fmt.Errorf("qasm: export: op %d: %w", i, err)
+		}
+	}
+	return nil
 }
 
 // controlled2 names the qelib1.inc gate that is exactly op when op is a

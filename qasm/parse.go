@@ -219,6 +219,9 @@ type state struct {
 	leaves int64
 	calls  int64
 	stmts  int
+	// conds are the conditions of the if statements being parsed, which
+	// every op emitted meanwhile carries.
+	conds []circuit.Cond
 }
 
 // stopped returns an error at pos when the context is done: the limit
@@ -340,7 +343,7 @@ func (p *parser) ident(what string) (token, error) {
 
 // unsupported are OpenQASM 3 keywords outside the gate-level subset.
 var unsupported = map[string]string{
-	"if": "classical control flow", "else": "classical control flow", "for": "classical control flow",
+	"else": "classical control flow (else without if)", "for": "classical control flow",
 	"while": "classical control flow", "switch": "classical control flow", "break": "classical control flow",
 	"continue": "classical control flow", "end": "classical control flow", "return": "subroutines",
 	"def": "subroutines", "extern": "subroutines", "defcal": "pulse-level calibration", "cal": "pulse-level calibration",
@@ -362,6 +365,12 @@ func (p *parser) statement(depth int) error {
 			return nil
 		}
 		return p.errf(t.pos, "expected a statement, found %s", t.describe())
+	}
+	if len(p.st.conds) > 0 {
+		switch t.text {
+		case "OPENQASM", "include", "qubit", "bit", "qreg", "creg", "gate":
+			return p.errf(t.pos, "%q inside an if: only gates, measurements, resets and barriers can be conditional", t.text)
+		}
 	}
 	switch t.text {
 	case "OPENQASM":
@@ -397,6 +406,8 @@ func (p *parser) statement(depth int) error {
 		return p.reset()
 	case "barrier":
 		return p.barrier()
+	case "if":
+		return p.ifStmt(depth)
 	}
 	if what, ok := unsupported[t.text]; ok {
 		return p.errf(t.pos, "%q: %s is not supported (mec imports the gate-level subset of OpenQASM)", t.text, what)
@@ -695,8 +706,112 @@ func (p *parser) emit(pos Pos, ops ...circuit.Op) error {
 	if len(p.st.c.Ops)+len(ops) > p.st.lim.MaxOps {
 		return p.limitErr(pos, opsLimitError("the circuit", p.st.lim.MaxOps))
 	}
+	if len(p.st.conds) > 0 {
+		for i := range ops {
+			ops[i].Conds = append(ops[i].Conds, p.st.conds...)
+		}
+	}
 	p.st.c.Ops = append(p.st.c.Ops, ops...)
 	return nil
+}
+
+// ifStmt handles a classically controlled statement: OpenQASM 2's
+// if (c == n) op; and OpenQASM 3's if (cond) stmt-or-block, with an
+// optional else. Conditions compare a bit register (as a number, bit 0
+// least significant) or one bit with an integer (== or !=), or test one
+// bit (c[0], !c[0]). Nested ifs combine their conditions.
+func (p *parser) ifStmt(depth int) error {
+	p.next()
+	if _, err := p.expect("("); err != nil {
+		return err
+	}
+	cond, err := p.condition()
+	if err != nil {
+		return err
+	}
+	if _, err := p.expect(")"); err != nil {
+		return err
+	}
+	if err := p.condBody(cond, depth); err != nil {
+		return err
+	}
+	if t := p.peek(); t.kind == tIdent && t.text == "else" {
+		if p.st.version == 2 {
+			return p.errf(t.pos, "else is OpenQASM 3 (OPENQASM 2 has if (c == n) op; only)")
+		}
+		p.next()
+		cond.Not = !cond.Not
+		return p.condBody(cond, depth)
+	}
+	return nil
+}
+
+// condBody parses the statement or { block } governed by cond.
+func (p *parser) condBody(cond circuit.Cond, depth int) error {
+	if len(p.st.conds) >= maxIfDepth {
+		return p.errf(p.peek().pos, "if statements nested more than %d deep", maxIfDepth)
+	}
+	p.st.conds = append(p.st.conds, cond)
+	defer func() { p.st.conds = p.st.conds[:len(p.st.conds)-1] }()
+	if !p.is("{") {
+		return p.statement(depth)
+	}
+	open := p.next()
+	if p.st.version == 2 {
+		return p.errf(open.pos, "OPENQASM 2 has no blocks: if (c == n) op;")
+	}
+	for !p.is("}") {
+		if p.peek().kind == tEOF {
+			return p.errf(open.pos, "unclosed { of an if")
+		}
+		if err := p.statement(depth); err != nil {
+			return err
+		}
+	}
+	p.next()
+	return nil
+}
+
+// maxIfDepth bounds the nesting of if statements.
+const maxIfDepth = 64
+
+// condition parses c == n, c != n, c[i] == b, c[i] and !c[i].
+func (p *parser) condition() (circuit.Cond, error) {
+	not := false
+	if p.is("!") {
+		p.next()
+		not = true
+	}
+	ref, err := p.argRef()
+	if err != nil {
+		return circuit.Cond{}, err
+	}
+	idx, err := p.resolve([]argRef{ref}, p.st.cregs, "bit")
+	if err != nil {
+		return circuit.Cond{}, err
+	}
+	bits := idx[0]
+	if len(bits) > 64 {
+		return circuit.Cond{}, p.errf(ref.pos, "a condition on %d bits: at most 64", len(bits))
+	}
+	c := circuit.Cond{Clbits: bits, Value: 1}
+	if t := p.peek(); !not && t.kind == tPunct && (t.text == "==" || t.text == "!=") {
+		p.next()
+		v, vpos, err := p.intExpr("a condition value")
+		if err != nil {
+			return c, err
+		}
+		if v < 0 || (len(bits) < 64 && uint64(v)>>uint(len(bits)) != 0) {
+			return c, p.errf(vpos, "condition value %d does not fit %d bits", v, len(bits))
+		}
+		c.Value, c.Not = uint64(v), t.text == "!="
+		return c, nil
+	}
+	if len(bits) != 1 {
+		return c, p.errf(ref.pos, "a condition on the %d-bit register %q needs == or != and a value", len(bits), ref.name)
+	}
+	c.Not = not
+	return c, nil
 }
 
 // measureArrow handles measure q -> c; (and measure q; which is rejected).

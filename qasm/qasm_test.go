@@ -256,7 +256,14 @@ func TestParseErrors(t *testing.T) {
 		{"OPENQASM 3; include \"stdgates.inc\"; qubit[2] q; h q[0], q[1];", `gate "h" takes 1 qubits, got 2`},
 		{"OPENQASM 3; include \"stdgates.inc\"; qubit[3] q; ctrl(2) @ x q[0], q[1];", `with 2 controls takes 3 qubits, got 2`},
 		{"OPENQASM 3; include \"stdgates.inc\"; qubit[2] q; qubit[3] r; cx q, r;", `register "r" has 3 elements but another argument has 2`},
-		{"OPENQASM 3; qubit[2] q; if (c == 1) x q[0];", `1:25: "if": classical control flow is not supported`},
+		{"OPENQASM 3; qubit[2] q; if (c == 1) x q[0];", `1:29: undefined bit register "c"`},
+		{"OPENQASM 3; qubit[2] q; for i in [0:1] { }", `1:25: "for": classical control flow is not supported`},
+		{"OPENQASM 3; include \"stdgates.inc\"; qubit[2] q; bit[2] c; if (c) x q[0];", `needs == or != and a value`},
+		{"OPENQASM 3; include \"stdgates.inc\"; qubit[2] q; bit[2] c; if (c == 4) x q[0];", `condition value 4 does not fit 2 bits`},
+		{"OPENQASM 3; include \"stdgates.inc\"; qubit[2] q; bit[2] c; if (c[0]) { qubit r; }", `"qubit" inside an if`},
+		{"OPENQASM 3; include \"stdgates.inc\"; qubit[2] q; bit[2] c; if (c[0]) { x q[0];", `unclosed { of an if`},
+		{"OPENQASM 3; include \"stdgates.inc\"; qubit[2] q; bit[2] c; else x q[0];", `"else": classical control flow (else without if)`},
+		{"OPENQASM 2.0; include \"qelib1.inc\"; qreg q[2]; creg c[2]; if(c==1) { x q[0]; }", `OPENQASM 2 has no blocks`},
 		{"OPENQASM 3; qubit[2] q; qubit[1] q;", `1:34: "q" is already declared`},
 		{"OPENQASM 3; qubit[0] q;", `register "q" must have a positive size`},
 		{"OPENQASM 3; qubit[65] q;", `at most 64`},
@@ -450,6 +457,8 @@ func FuzzParse(f *testing.F) {
 		`OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; creg c[2]; u3(pi/2,0,pi) q[0]; cx q[0],q[1]; measure q -> c;`,
 		`OPENQASM 3; include "stdgates.inc"; qubit q; negctrl @ inv @ x q; reset q; barrier;`,
 		`OPENQASM 3; qubit[2] q; ctrl(1) @ gphase(-τ) q[0]; U(sin(1)**2, 2, 3) q[1];`,
+		`OPENQASM 3; include "stdgates.inc"; qubit[2] q; bit[2] c; c[0] = measure q[0]; if (c[0]) { x q[1]; } else { if (c != 2) h q[0]; }`,
+		`OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; creg c[2]; measure q[0] -> c[0]; if(c==1) x q[1];`,
 	}
 	if files, _ := filepath.Glob("../examples/*.qasm"); len(files) > 0 {
 		for _, fn := range files {

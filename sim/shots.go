@@ -36,7 +36,8 @@ const maxBranchesCap = 1 << 14
 type Stats struct {
 	// Gates is the number of gate ops of the circuit executed (once per
 	// op, however many branches ran it); Skipped those a branch dropped
-	// because a control was known not to be met (counted per branch).
+	// because a control was known not to be met or its classical
+	// condition (if) did not hold (counted per branch).
 	Gates   int `json:"gates"`
 	Skipped int `json:"skipped"`
 	// Applied is the number of (fused) gates applied, over all branches.
@@ -234,19 +235,21 @@ func (s *Simulator) branchBudget(n int) (int, error) {
 }
 
 // terminalMeasurements marks the measurements that can be sampled from
-// the final state: no later op touches their qubit, and every later
-// measurement into their clbit is terminal too (terminal ones are written
-// in program order, so the last write wins as it would have).
+// the final state: unconditional, no later op touches their qubit or
+// reads their clbit in a condition, and every later measurement into
+// their clbit is terminal too (terminal ones are written in program
+// order, so the last write wins as it would have).
 func terminalMeasurements(c *circuit.Circuit) []bool {
 	term := make([]bool, len(c.Ops))
 	touched := make([]bool, c.Qubits)
 	overwritten := make([]bool, c.Clbits) // by a later non-terminal measurement
+	read := make([]bool, c.Clbits)        // by a later condition
 	for i := len(c.Ops) - 1; i >= 0; i-- {
 		op := &c.Ops[i]
 		switch op.Kind {
 		case circuit.KindMeasure:
 			q := op.Qubits[0]
-			if !touched[q] && !overwritten[op.Clbit] {
+			if !touched[q] && !overwritten[op.Clbit] && !read[op.Clbit] && len(op.Conds) == 0 {
 				term[i] = true
 			} else {
 				overwritten[op.Clbit] = true
@@ -256,6 +259,13 @@ func terminalMeasurements(c *circuit.Circuit) []bool {
 			for _, qs := range [3][]int{op.Qubits, op.Controls, op.NegControls} {
 				for _, q := range qs {
 					touched[q] = true
+				}
+			}
+		}
+		if op.Kind != circuit.KindBarrier {
+			for _, cd := range op.Conds {
+				for _, b := range cd.Clbits {
+					read[b] = true
 				}
 			}
 		}
@@ -350,6 +360,10 @@ func (e *engine) run() error {
 			}
 			e.stats.Gates++
 			for _, b := range e.branches {
+				if !circuit.CondsHold(op.Conds, b.bits) {
+					e.stats.Skipped++
+					continue
+				}
 				gb := g
 				if b.known.simplify(&gb) {
 					e.stats.Skipped++
@@ -378,6 +392,9 @@ func (e *engine) run() error {
 			}
 			// Branches made by this op are not visited again for it.
 			for _, b := range slices.Clone(e.branches) {
+				if !circuit.CondsHold(op.Conds, b.bits) {
+					continue
+				}
 				if err := e.collapse(b, i); err != nil {
 					return fmt.Errorf("sim: op %d: %w", i, err)
 				}

@@ -154,6 +154,9 @@ func Transpile(c *circuit.Circuit, t Target) (*circuit.Circuit, Layout, error) {
 	if two != BasisCX && two != BasisECR {
 		return nil, Layout{}, fmt.Errorf("qpu: transpile: two-qubit basis gate %q (want cx or ecr)", two)
 	}
+	if c.Dynamic() {
+		return nil, Layout{}, fmt.Errorf("qpu: transpile: %w", circuit.ErrDynamic)
+	}
 	nphys := t.Qubits
 	for _, e := range t.Coupling {
 		nphys = max(nphys, e[0]+1, e[1]+1)

@@ -1,6 +1,7 @@
 package qpu
 
 import (
+	"errors"
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
@@ -308,5 +309,17 @@ func TestTranspileCXCounts(t *testing.T) {
 		if got > n {
 			t.Errorf("%s: %d cx, want ≤ %d", name, got, n)
 		}
+	}
+}
+
+// TestTranspileRefusesConditions: the transpiler carries no classical
+// conditions, so a circuit with an if is refused rather than run
+// unconditionally.
+func TestTranspileRefusesConditions(t *testing.T) {
+	c := circuit.New(2)
+	c.Append("h", nil, 0).Measure(0, 0).Append("x", nil, 1)
+	c.Ops[2].Conds = []circuit.Cond{{Clbits: []int{0}, Value: 1}}
+	if _, _, err := Transpile(c, Target{}); !errors.Is(err, circuit.ErrDynamic) {
+		t.Fatalf("Transpile of a conditional circuit: %v, want ErrDynamic", err)
 	}
 }

@@ -42,6 +42,9 @@ func Outcomes(c *circuit.Circuit) ([]Outcome, error) {
 	walk = func(from int, v []complex128, bits []bool, p float64) error {
 		for i := from; i < len(c.Ops); i++ {
 			op := &c.Ops[i]
+			if !circuit.CondsHold(op.Conds, bits) {
+				continue
+			}
 			switch op.Kind {
 			case circuit.KindGate:
 				g, err := op.Lower()
