@@ -193,3 +193,28 @@ func usesAny(e expr, names []string) bool {
 	}
 	return false
 }
+
+// EvalConst evaluates an OpenQASM 3 constant expression such as 0.5,
+// -pi/4 or 2*tau/3 (numbers, the built-in constants, arithmetic and the
+// built-in functions): the values of inputs given on a command line.
+func EvalConst(src string) (float64, error) {
+	p := &parser{st: &state{version: 3}, lx: newLexer(src, "")}
+	e, err := p.expr(0)
+	if err == nil && p.peek().kind != tEOF {
+		err = p.errf(p.peek().pos, "unexpected %s after the value", p.peek().describe())
+	}
+	if p.lexErr != nil {
+		err = p.lexErr
+	}
+	if err != nil {
+		return 0, err
+	}
+	v, err := e.eval(constants3)
+	if err != nil {
+		return 0, p.wrap(err)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("qasm: value %v is not finite", v)
+	}
+	return v, nil
+}

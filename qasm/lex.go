@@ -85,9 +85,42 @@ type lexer struct {
 	line int
 	col  int
 	file string
+	// lineStart is set while only whitespace precedes the position on its
+	// line; notice receives the directives skipped there.
+	lineStart bool
+	notice    func(msg string)
 }
 
-func newLexer(src, file string) *lexer { return &lexer{src: src, line: 1, col: 1, file: file} }
+func newLexer(src, file string) *lexer {
+	return &lexer{src: src, line: 1, col: 1, file: file, lineStart: true}
+}
+
+// skipDirective skips a #pragma or pragma line or an @annotation line at
+// the start of a line (OpenQASM 3: a simulator may ignore both) and
+// reports whether it did.
+func (l *lexer) skipDirective() bool {
+	rest := l.src[l.off:]
+	var what string
+	switch {
+	case strings.HasPrefix(rest, "#pragma"):
+		what = "#pragma"
+	case strings.HasPrefix(rest, "pragma ") || strings.HasPrefix(rest, "pragma\t"):
+		what = "pragma"
+	case len(rest) > 1 && rest[0] == '@' && isIdentStart(rune(rest[1])):
+		what = "annotation"
+	default:
+		return false
+	}
+	end := strings.IndexByte(rest, '\n')
+	if end < 0 {
+		end = len(rest)
+	}
+	if l.notice != nil {
+		l.notice(fmt.Sprintf("%s:%d: %s ignored: %s", l.file, l.line, what, strings.TrimSpace(rest[:end])))
+	}
+	l.advance(end)
+	return true
+}
 
 func (l *lexer) errf(p Pos, format string, a ...any) error {
 	return &Error{File: l.file, Pos: p, Msg: fmt.Sprintf(format, a...)}
@@ -125,8 +158,14 @@ func (l *lexer) next() (token, error) {
 		switch {
 		case r == utf8.RuneError && n == 1:
 			return token{}, l.errf(Pos{l.line, l.col}, "invalid UTF-8 in source")
-		case r == ' ' || r == '\t' || r == '\r' || r == '\n' || r == '\f' || r == '\v':
+		case r == '\n':
 			l.advance(n)
+			l.lineStart = true
+			continue
+		case r == ' ' || r == '\t' || r == '\r' || r == '\f' || r == '\v':
+			l.advance(n)
+			continue
+		case l.lineStart && l.skipDirective():
 			continue
 		case strings.HasPrefix(l.src[l.off:], "//"):
 			end := strings.IndexByte(l.src[l.off:], '\n')
@@ -151,6 +190,7 @@ func (l *lexer) next() (token, error) {
 	if r < 0 {
 		return token{kind: tEOF, pos: p}, nil
 	}
+	l.lineStart = false
 	start := l.off
 	switch {
 	case isIdentStart(r):

@@ -28,6 +28,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -59,6 +60,13 @@ type Options struct {
 	// Limits bound the input size, the expanded operations and the time
 	// (zero fields: environment variable or default; see Limits).
 	Limits Limits
+	// Params binds the program's inputs (input float[64] theta;) by name.
+	// An input without a value is an error, and so is a value for a name
+	// the program does not declare as an input.
+	Params map[string]float64
+	// Notice, when set, receives a message for each construct that is
+	// read and ignored (#pragma lines and annotations).
+	Notice func(msg string)
 
 	// open is ParseFile's include resolver: it reads at most max+1 bytes.
 	open func(name string, max int64) ([]byte, error)
@@ -144,8 +152,13 @@ func ParseContext(ctx context.Context, src string, opts Options) (*circuit.Circu
 		counts:  map[string]opCount{},
 		c:       &circuit.Circuit{},
 	}
-	if err := st.parseSource(src, opts.File, 0); err != nil {
+	if err := st.parseSource(strings.TrimPrefix(src, "\uFEFF"), opts.File, 0); err != nil {
 		return nil, err
+	}
+	for _, name := range slices.Sorted(maps.Keys(opts.Params)) {
+		if !st.inputs[name] {
+			return nil, fmt.Errorf("qasm: parameter %q is not an input of the program", name)
+		}
 	}
 	if err := st.c.Validate(); err != nil {
 		return nil, fmt.Errorf("qasm: %w", err)
@@ -157,7 +170,16 @@ type register struct {
 	name   string
 	start  int
 	size   int
-	single bool // declared without a size (qubit q; bit c;)
+	single bool  // declared without a size (qubit q; bit c;)
+	idx    []int // an alias (let): its indices; nil: start … start+size−1
+}
+
+// at returns the index of element k.
+func (r *register) at(k int) int {
+	if r.idx != nil {
+		return r.idx[k]
+	}
+	return r.start + k
 }
 
 type gateDef struct {
@@ -170,6 +192,9 @@ type gateDef struct {
 	// depend on the parameter values: a power in the body (or in a gate it
 	// calls) uses a parameter. Otherwise count memoises it by name alone.
 	countByParams bool
+	// lib marks a gate of the qelib1.inc prelude, which a program's own
+	// definition of the same name replaces.
+	lib bool
 }
 
 type modifier struct {
@@ -180,8 +205,16 @@ type modifier struct {
 
 type argRef struct {
 	name  string
-	index expr // nil: the whole register
+	index expr // nil: the whole register (or a selection)
+	sel   *selection
 	pos   Pos
+}
+
+// selection is a register slice q[a:b], q[a:s:b] (both ends included, an
+// omitted end is the register's) or an index set q[{i, j, …}].
+type selection struct {
+	lo, step, hi expr // range (each may be nil)
+	set          []expr
 }
 
 type callStmt struct {
@@ -222,6 +255,15 @@ type state struct {
 	// conds are the conditions of the if statements being parsed, which
 	// every op emitted meanwhile carries.
 	conds []circuit.Cond
+	// prelude is set while the qelib1.inc prelude is parsed.
+	prelude bool
+	// consts are the program's constants, inputs and loop variables;
+	// env is constEnv's merged map (nil when consts changed).
+	consts map[string]float64
+	env    map[string]float64
+	inputs map[string]bool
+	// physical is set once the program uses physical qubits ($n).
+	physical bool
 }
 
 // stopped returns an error at pos when the context is done: the limit
@@ -250,10 +292,15 @@ type parser struct {
 	// lexErr is the lexer's error; the tokens after it read as end of
 	// file, and parseSource reports it in preference to what follows.
 	lexErr error
+	// toks are the tokens of a loop body being replayed (lx is nil then);
+	// endPos is the position of the last one.
+	toks   []token
+	endPos Pos
 }
 
 func (st *state) parseSource(src, file string, depth int) error {
 	p := &parser{st: st, file: file, lx: newLexer(src, file)}
+	p.lx.notice = st.opts.Notice
 	for p.peek().kind != tEOF {
 		if st.stmts++; st.stmts&255 == 0 {
 			if err := st.stopped(file, p.peek().pos); err != nil {
@@ -277,6 +324,13 @@ func (p *parser) fill(k int) {
 		switch {
 		case p.n > 0 && p.buf[p.n-1].kind == tEOF:
 			t = p.buf[p.n-1]
+		case p.lx == nil: // replaying a loop body
+			if len(p.toks) == 0 {
+				t = token{kind: tEOF, pos: p.endPos}
+				break
+			}
+			t, p.toks = p.toks[0], p.toks[1:]
+			p.endPos = t.pos
 		case p.lexErr != nil:
 			t = token{kind: tEOF, pos: Pos{p.lx.line, p.lx.col}}
 		default:
@@ -344,15 +398,15 @@ func (p *parser) ident(what string) (token, error) {
 // unsupported are OpenQASM 3 keywords outside the gate-level subset.
 var unsupported = map[string]string{
 	"else": "classical control flow (else without if)", "for": "classical control flow",
-	"while": "classical control flow", "switch": "classical control flow", "break": "classical control flow",
+	"while": "classical control flow (loops whose count depends on measurements)", "switch": "classical control flow", "break": "classical control flow",
 	"continue": "classical control flow", "end": "classical control flow", "return": "subroutines",
 	"def": "subroutines", "extern": "subroutines", "defcal": "pulse-level calibration", "cal": "pulse-level calibration",
-	"defcalgrammar": "pulse-level calibration", "opaque": "opaque gates", "input": "program inputs",
-	"output": "program outputs", "const": "classical declarations", "int": "classical declarations",
+	"defcalgrammar": "pulse-level calibration", "opaque": "opaque gates",
+	"output": "program outputs", "int": "classical declarations",
 	"uint": "classical declarations", "float": "classical declarations", "angle": "classical declarations",
 	"bool": "classical declarations", "complex": "classical declarations", "duration": "timing",
-	"stretch": "timing", "delay": "timing", "box": "timing", "durationof": "timing", "let": "aliases",
-	"array": "classical declarations", "pragma": "pragmas",
+	"stretch": "timing", "delay": "timing", "box": "timing", "durationof": "timing",
+	"array": "classical declarations", "pragma": "pragmas (a pragma must start its line)",
 }
 
 func (p *parser) statement(depth int) error {
@@ -408,6 +462,21 @@ func (p *parser) statement(depth int) error {
 		return p.barrier()
 	case "if":
 		return p.ifStmt(depth)
+	case "const", "input":
+		if p.st.version == 2 {
+			break
+		}
+		return p.constDecl()
+	case "let":
+		if p.st.version == 2 {
+			break
+		}
+		return p.letDecl()
+	case "for":
+		if p.st.version == 2 {
+			break
+		}
+		return p.forLoop(depth)
 	}
 	if what, ok := unsupported[t.text]; ok {
 		return p.errf(t.pos, "%q: %s is not supported (mec imports the gate-level subset of OpenQASM)", t.text, what)
@@ -442,8 +511,14 @@ func (p *parser) include(depth int) error {
 		if p.st.version == 3 {
 			return p.errf(name.pos, "qelib1.inc is the OpenQASM 2 library; declare OPENQASM 2.0 or include stdgates.inc")
 		}
+		if p.st.stdlib {
+			return nil
+		}
 		p.st.stdlib = true
-		return nil
+		p.st.prelude = true
+		err := p.st.parseSource(qelib1Prelude, "qelib1.inc", depth+1)
+		p.st.prelude = false
+		return err
 	}
 	if p.st.opts.ReadFile == nil && p.st.opts.open == nil {
 		return p.errf(name.pos, "cannot include %q: no include resolver (parse a file instead of a string)", name.text)
@@ -477,10 +552,54 @@ func (p *parser) include(depth int) error {
 }
 
 func (p *parser) constEnv() map[string]float64 {
+	base := constants3
 	if p.st.version == 2 {
-		return constants2
+		base = constants2
 	}
-	return constants3
+	if len(p.st.consts) == 0 {
+		return base
+	}
+	if p.st.env == nil {
+		p.st.env = maps.Clone(base)
+		maps.Copy(p.st.env, p.st.consts)
+	}
+	return p.st.env
+}
+
+// setConst binds a program constant (or loop variable) to v.
+func (p *parser) setConst(name string, v float64) {
+	if p.st.consts == nil {
+		p.st.consts = map[string]float64{}
+	}
+	p.st.consts[name] = v
+	p.st.env = nil
+}
+
+// unsetConst removes a loop variable, restoring what it shadowed.
+func (p *parser) unsetConst(name string, old float64, had bool) {
+	if had {
+		p.st.consts[name] = old
+	} else {
+		delete(p.st.consts, name)
+	}
+	p.st.env = nil
+}
+
+// checkNewName reports an error when name is already declared.
+func (p *parser) checkNewName(name token) error {
+	if p.st.qregs[name.text] != nil || p.st.cregs[name.text] != nil || p.st.gates[name.text] != nil {
+		return p.errf(name.pos, "%q is already declared", name.text)
+	}
+	if _, ok := p.st.consts[name.text]; ok {
+		return p.errf(name.pos, "%q is already declared", name.text)
+	}
+	if _, ok := p.lookupStd(name.text); ok {
+		return p.errf(name.pos, "%q is a gate name", name.text)
+	}
+	if _, ok := p.constEnv()[name.text]; ok {
+		return p.errf(name.pos, "%q is a built-in constant", name.text)
+	}
+	return nil
 }
 
 // intExpr parses and evaluates a constant integer expression.
@@ -502,6 +621,12 @@ func (p *parser) intExpr(what string) (int, Pos, error) {
 func (p *parser) addRegister(quantum bool, name token, size int, single bool, sizePos Pos) error {
 	if p.st.qregs[name.text] != nil || p.st.cregs[name.text] != nil || p.st.gates[name.text] != nil {
 		return p.errf(name.pos, "%q is already declared", name.text)
+	}
+	if _, ok := p.st.consts[name.text]; ok {
+		return p.errf(name.pos, "%q is already declared", name.text)
+	}
+	if quantum && p.st.physical {
+		return p.errf(name.pos, "qubit register %q in a program that uses physical qubits ($n): the two cannot be mixed", name.text)
 	}
 	if _, ok := p.lookupStd(name.text); ok {
 		return p.errf(name.pos, "%q is a gate name", name.text)
@@ -592,19 +717,151 @@ func (p *parser) argRef() (argRef, error) {
 		return argRef{}, err
 	}
 	a := argRef{name: t.text, pos: t.pos}
-	if p.is("[") {
-		p.next()
-		if a.index, err = p.expr(0); err != nil {
+	if !p.is("[") {
+		return a, nil
+	}
+	p.next()
+	if p.is("{") {
+		set, err := p.exprSet()
+		if err != nil {
 			return a, err
 		}
-		if p.is(":") || p.is(",") {
-			return a, p.errf(p.peek().pos, "register slices and index sets are not supported; index one qubit or use the whole register")
+		a.sel = &selection{set: set}
+	} else {
+		var lo expr
+		if !p.is(":") {
+			if lo, err = p.expr(0); err != nil {
+				return a, err
+			}
 		}
-		if _, err := p.expect("]"); err != nil {
-			return a, err
+		if !p.is(":") {
+			a.index = lo
+		} else {
+			if a.sel, err = p.rangeRest(lo, "]"); err != nil {
+				return a, err
+			}
 		}
 	}
+	if p.is(",") {
+		return a, p.errf(p.peek().pos, "multi-dimensional indices: registers have one dimension")
+	}
+	if _, err := p.expect("]"); err != nil {
+		return a, err
+	}
 	return a, nil
+}
+
+// exprSet parses { e, e, … }.
+func (p *parser) exprSet() ([]expr, error) {
+	if _, err := p.expect("{"); err != nil {
+		return nil, err
+	}
+	var set []expr
+	for {
+		e, err := p.expr(0)
+		if err != nil {
+			return nil, err
+		}
+		set = append(set, e)
+		if !p.is(",") {
+			break
+		}
+		p.next()
+	}
+	_, err := p.expect("}")
+	return set, err
+}
+
+// rangeRest parses the rest of a range after its start (nil when
+// omitted), at the first colon: :hi or :step:hi, an end omitted before
+// end.
+func (p *parser) rangeRest(lo expr, end string) (*selection, error) {
+	sel := &selection{lo: lo}
+	var parts []expr
+	for p.is(":") {
+		p.next()
+		var e expr
+		if !p.is(":") && !p.is(end) {
+			var err error
+			if e, err = p.expr(0); err != nil {
+				return nil, err
+			}
+		}
+		parts = append(parts, e)
+	}
+	switch len(parts) {
+	case 1:
+		sel.hi = parts[0]
+	case 2:
+		sel.step, sel.hi = parts[0], parts[1]
+	default:
+		return nil, p.errf(p.peek().pos, "a range has at most three parts: start:step:stop")
+	}
+	return sel, nil
+}
+
+// evalInt evaluates an integer expression.
+func (p *parser) evalInt(e expr, what string) (int, error) {
+	v, err := e.eval(p.constEnv())
+	if err != nil {
+		return 0, p.wrap(err)
+	}
+	if v != math.Trunc(v) || math.Abs(v) > 1<<40 {
+		return 0, p.errf(e.pos(), "%s must be an integer, got %v", what, v)
+	}
+	return int(v), nil
+}
+
+// rangeValues expands a range (both ends included) over a sequence of
+// size n when n ≥ 0 (omitted ends are its first and last index, negative
+// values count from its end); with n < 0 both ends are required.
+func (p *parser) rangeValues(sel *selection, n int, pos Pos) ([]int, error) {
+	lo, step, hi := 0, 1, n-1
+	var err error
+	if sel.lo != nil {
+		if lo, err = p.evalInt(sel.lo, "a range start"); err != nil {
+			return nil, err
+		}
+	} else if n < 0 {
+		return nil, p.errf(pos, "a range needs a start")
+	}
+	if sel.step != nil {
+		if step, err = p.evalInt(sel.step, "a range step"); err != nil {
+			return nil, err
+		}
+		if step == 0 {
+			return nil, p.errf(sel.step.pos(), "a range step of 0")
+		}
+	}
+	if sel.hi != nil {
+		if hi, err = p.evalInt(sel.hi, "a range stop"); err != nil {
+			return nil, err
+		}
+	} else if n < 0 {
+		return nil, p.errf(pos, "a range needs a stop")
+	}
+	if n >= 0 && p.st.version == 3 {
+		if lo < 0 {
+			lo += n
+		}
+		if hi < 0 {
+			hi += n
+		}
+	}
+	count := 0
+	if step > 0 && hi >= lo {
+		count = (hi-lo)/step + 1
+	} else if step < 0 && lo >= hi {
+		count = (lo-hi)/(-step) + 1
+	}
+	if count > p.st.lim.MaxOps {
+		return nil, p.limitErr(pos, opsLimitError(fmt.Sprintf("a range of %d values", count), p.st.lim.MaxOps))
+	}
+	out := make([]int, count)
+	for k := range out {
+		out[k] = lo + k*step
+	}
+	return out, nil
 }
 
 func (p *parser) argList(end string) ([]argRef, error) {
@@ -631,6 +888,14 @@ func (p *parser) resolve(args []argRef, regs map[string]*register, kind string) 
 	out := make([][]int, len(args))
 	for i, a := range args {
 		r := regs[a.name]
+		if r == nil && kind == "qubit" && isPhysical(a.name) {
+			q, err := p.physicalQubit(a)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = []int{q}
+			continue
+		}
 		if r == nil {
 			other := "bit"
 			oregs := p.st.cregs
@@ -642,10 +907,21 @@ func (p *parser) resolve(args []argRef, regs map[string]*register, kind string) 
 			}
 			return nil, p.errf(a.pos, "undefined %s register %q", kind, a.name)
 		}
+		if a.sel != nil {
+			if r.single {
+				return nil, p.errf(a.pos, "%q is a single %s and cannot be indexed", a.name, kind)
+			}
+			idx, err := p.selected(a, r)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = idx
+			continue
+		}
 		if a.index == nil {
 			idx := make([]int, r.size)
 			for j := range idx {
-				idx[j] = r.start + j
+				idx[j] = r.at(j)
 			}
 			out[i] = idx
 			continue
@@ -667,9 +943,76 @@ func (p *parser) resolve(args []argRef, regs map[string]*register, kind string) 
 		if k < 0 || k >= r.size {
 			return nil, p.errf(a.index.pos(), "index %d out of range for %s[%d]", int(v), a.name, r.size)
 		}
-		out[i] = []int{r.start + k}
+		out[i] = []int{r.at(k)}
 	}
 	return out, nil
+}
+
+// selected returns the indices a slice or index set of register r picks.
+func (p *parser) selected(a argRef, r *register) ([]int, error) {
+	var ks []int
+	if a.sel.set != nil {
+		for _, e := range a.sel.set {
+			k, err := p.evalInt(e, "an index")
+			if err != nil {
+				return nil, err
+			}
+			ks = append(ks, k)
+		}
+	} else {
+		var err error
+		if ks, err = p.rangeValues(a.sel, r.size, a.pos); err != nil {
+			return nil, err
+		}
+	}
+	if len(ks) == 0 {
+		return nil, p.errf(a.pos, "the selection of %q is empty", a.name)
+	}
+	idx := make([]int, len(ks))
+	for j, k := range ks {
+		if k < 0 && p.st.version == 3 && a.sel.set != nil {
+			k += r.size
+		}
+		if k < 0 || k >= r.size {
+			return nil, p.errf(a.pos, "index %d out of range for %s[%d]", k, a.name, r.size)
+		}
+		idx[j] = r.at(k)
+	}
+	return idx, nil
+}
+
+// isPhysical reports whether name is a physical qubit ($0, $1, …).
+func isPhysical(name string) bool {
+	if len(name) < 2 || name[0] != '$' {
+		return false
+	}
+	for _, c := range name[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// physicalQubit returns physical qubit $n as qubit n, growing the circuit
+// to n+1 qubits.
+func (p *parser) physicalQubit(a argRef) (int, error) {
+	if a.index != nil || a.sel != nil {
+		return 0, p.errf(a.pos, "physical qubit %s cannot be indexed", a.name)
+	}
+	if len(p.st.qregs) > 0 {
+		return 0, p.errf(a.pos, "physical qubit %s in a program that declares qubit registers: the two cannot be mixed", a.name)
+	}
+	n := 0
+	for _, c := range a.name[1:] {
+		n = n*10 + int(c-'0')
+		if n >= MaxQubits {
+			return 0, p.errf(a.pos, "physical qubit %s: at most %d qubits", a.name, MaxQubits)
+		}
+	}
+	p.st.physical = true
+	p.st.c.Qubits = max(p.st.c.Qubits, n+1)
+	return n, nil
 }
 
 // broadcast checks that the whole-register arguments agree in size and
@@ -677,7 +1020,7 @@ func (p *parser) resolve(args []argRef, regs map[string]*register, kind string) 
 func (p *parser) broadcast(args []argRef, idx [][]int) (int, error) {
 	n := 1
 	for i, a := range args {
-		if len(idx[i]) == 1 && a.index != nil {
+		if len(idx[i]) == 1 && (a.index != nil || isPhysical(a.name)) {
 			continue
 		}
 		if n == 1 {
@@ -1027,7 +1370,7 @@ func (p *parser) call(inGate bool, qargs, params []string) (*callStmt, error) {
 			}
 		}
 		for _, a := range c.args {
-			if a.index != nil {
+			if a.index != nil || a.sel != nil {
 				return nil, p.errf(a.pos, "qubit arguments inside a gate body cannot be indexed")
 			}
 			if !slices.Contains(qargs, a.name) {
@@ -1044,8 +1387,12 @@ func (p *parser) gateDef() error {
 	if err != nil {
 		return err
 	}
-	if p.st.gates[name.text] != nil {
-		return p.errf(name.pos, "gate %q is already defined", name.text)
+	keep := false // the program defined this library gate before the include
+	if g := p.st.gates[name.text]; g != nil && !g.lib {
+		if !p.st.prelude {
+			return p.errf(name.pos, "gate %q is already defined", name.text)
+		}
+		keep = true
 	}
 	if _, ok := p.lookupStd(name.text); ok {
 		return p.errf(name.pos, "gate %q is already defined by the standard library", name.text)
@@ -1138,7 +1485,10 @@ func (p *parser) gateDef() error {
 	if len(g.qargs) == 0 {
 		return p.errf(name.pos, "gate %q has no qubit arguments", g.name)
 	}
-	p.st.gates[g.name] = g
+	if !keep {
+		g.lib = p.st.prelude
+		p.st.gates[g.name] = g
+	}
 	return nil
 }
 

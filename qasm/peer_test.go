@@ -1,6 +1,7 @@
 package qasm_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -191,8 +192,9 @@ func TestPeerQASM3Examples(t *testing.T) {
 	files, _ := filepath.Glob("../examples/*.qasm")
 	dir := t.TempDir()
 	var out []string
+	inputs := map[string]map[string]float64{"teleport.qasm": {"theta": 1.1}}
 	for _, f := range files {
-		c, err := qasm.ParseFile(f)
+		c, err := qasm.ParseFileContext(context.Background(), f, qasm.Options{Params: inputs[filepath.Base(f)]})
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}

@@ -40,6 +40,7 @@ func newCircuitRunCmd() *cobra.Command {
 		asJSON      bool
 		memory      bool
 		maxBranches int
+		qf          qasmFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE.qasm",
@@ -63,7 +64,11 @@ peers' state JSON {"qubits":n,"amplitudes":[[re,im],...]}.
 			if err != nil {
 				return err
 			}
-			c, err := qasm.ParseFileContext(cmd.Context(), args[0], qasm.Options{})
+			opts, err := qf.options(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			c, err := qasm.ParseFileContext(cmd.Context(), args[0], opts)
 			if err != nil {
 				return err
 			}
@@ -135,6 +140,7 @@ peers' state JSON {"qubits":n,"amplitudes":[[re,im],...]}.
 	f.BoolVar(&memory, "memory", false, "print every shot's register in shot order")
 	f.IntVar(&maxBranches, "max-branches", 0, "most states held at once by a shot run (0: as many as fit in 2 GiB)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	qf.register(cmd)
 	return cmd
 }
 

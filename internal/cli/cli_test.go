@@ -331,3 +331,43 @@ func TestFuseCommand(t *testing.T) {
 		t.Errorf("40 qubits: %v", err)
 	}
 }
+
+// TestCircuitRunParamsAndIf runs examples/teleport.qasm (an input bound
+// with --param, if corrections on measured bits): c[2] is 1 with
+// probability sin²(θ/2), within 5 standard errors over 4000 shots; a
+// missing or malformed --param is a clear error.
+func TestCircuitRunParamsAndIf(t *testing.T) {
+	const theta, shots = 1.1, 4000
+	var got struct {
+		Counts map[string]int `json:"counts"`
+	}
+	out := mustRun(t, "circuit", "run", "../../examples/teleport.qasm", "--param", "theta=1.1", "--shots", "4000", "--seed", "3", "--json")
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	ones := 0
+	for k, n := range got.Counts {
+		if k[0] == '1' {
+			ones += n
+		}
+	}
+	p := math.Pow(math.Sin(theta/2), 2)
+	if se := math.Sqrt(p * (1 - p) / shots); math.Abs(float64(ones)/shots-p) > 5*se {
+		t.Errorf("P(c[2]=1) = %v, want %v ± %v", float64(ones)/shots, p, 5*se)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, `input "theta" needs a value`},
+		{[]string{"--param", "theta"}, "want NAME=VALUE"},
+		{[]string{"--param", "theta=abc"}, "--param theta"},
+		{[]string{"--param", "theta=1", "--param", "theta=2"}, "given twice"},
+		{[]string{"--param", "theta=1", "--param", "phi=2"}, `"phi" is not an input`},
+	} {
+		_, err := run(t, append([]string{"circuit", "run", "../../examples/teleport.qasm"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,6 +12,7 @@ import (
 
 func newCircuitConvertCmd() *cobra.Command {
 	var to string
+	var qf qasmFlags
 	cmd := &cobra.Command{
 		Use:   "convert FILE.qasm",
 		Short: "Convert an OpenQASM 2 or 3 circuit to OpenQASM 3 or 2",
@@ -23,7 +25,11 @@ phases are dropped.
 ` + qasmLimitsHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := qasm.ParseFileContext(cmd.Context(), args[0], qasm.Options{})
+			opts, err := qf.options(cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			c, err := qasm.ParseFileContext(cmd.Context(), args[0], opts)
 			if err != nil {
 				return err
 			}
@@ -44,5 +50,44 @@ phases are dropped.
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "qasm3", "output language: qasm3 or qasm2")
+	qf.register(cmd)
 	return cmd
+}
+
+// qasmFlags are the flags of the commands that read OpenQASM: input
+// values and notices of ignored constructs.
+type qasmFlags struct {
+	params  []string
+	verbose bool
+}
+
+func (q *qasmFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&q.params, "param", nil, "value of an input of the program, NAME=VALUE (repeatable; VALUE is a number or an expression such as pi/4)")
+	cmd.Flags().BoolVar(&q.verbose, "verbose", false, "report constructs read and ignored (#pragma, annotations) on standard error")
+}
+
+// options returns the parse options of the flags.
+func (q *qasmFlags) options(errOut io.Writer) (qasm.Options, error) {
+	var opts qasm.Options
+	for _, kv := range q.params {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			return opts, fmt.Errorf("--param %q: want NAME=VALUE", kv)
+		}
+		v, err := qasm.EvalConst(val)
+		if err != nil {
+			return opts, fmt.Errorf("--param %s: %w", name, err)
+		}
+		if opts.Params == nil {
+			opts.Params = map[string]float64{}
+		}
+		if _, dup := opts.Params[name]; dup {
+			return opts, fmt.Errorf("--param %s given twice", name)
+		}
+		opts.Params[name] = v
+	}
+	if q.verbose {
+		opts.Notice = func(msg string) { fmt.Fprintln(errOut, msg) }
+	}
+	return opts, nil
 }

@@ -1,0 +1,136 @@
+package qasm_test
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/qasm"
+)
+
+const head3 = "OPENQASM 3.0;\ninclude \"stdgates.inc\";\n"
+
+// gateList renders a circuit's ops as "name q…" strings, parameters
+// rounded to 1e-9, for comparisons.
+func gateList(c *circuit.Circuit) []string {
+	var out []string
+	for _, op := range c.Ops {
+		s := op.Kind.String()
+		if op.Kind == circuit.KindGate {
+			s = op.Name
+		}
+		for _, p := range op.Params {
+			s += " " + strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.9f", p+0), "0"), ".")
+		}
+		for _, q := range op.Qubits {
+			s += " " + itoa(q)
+		}
+		if op.Kind == circuit.KindMeasure {
+			s += " ->" + itoa(op.Clbit)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestClassicalDeclarations covers const, input, let, slices, index sets
+// and for loops: the ops they produce, and their errors.
+func TestClassicalDeclarations(t *testing.T) {
+	for _, tc := range []struct {
+		name, src string
+		params    map[string]float64
+		want      []string
+	}{
+		{"const sizes and params", "const int[32] n = 3; const float[64] th = pi/2; qubit[n] q; rx(th / 2) q[n - 1];", nil,
+			[]string{"rx 0.785398163 2"}},
+		{"angle width", "const angle[2] a = 1; qubit q; rz(a) q;", nil, []string{"rz 1.570796327 0"}},
+		{"input", "input float[64] theta; input angle phi; qubit q; rx(theta) q; rz(phi) q;", map[string]float64{"theta": 0.25, "phi": -math.Pi / 2},
+			[]string{"rx 0.25 0", "rz 4.71238898 0"}},
+		{"slice inclusive", "qubit[5] q; h q[1:3];", nil, []string{"h 1", "h 2", "h 3"}},
+		{"slice step and negative", "qubit[6] q; x q[0:2:-1]; z q[-2:];", nil, []string{"x 0", "x 2", "x 4", "z 4", "z 5"}},
+		{"reverse slice", "qubit[4] q; x q[3:-1:1];", nil, []string{"x 3", "x 2", "x 1"}},
+		{"index set", "qubit[4] q; y q[{3, 0, -2}];", nil, []string{"y 3", "y 0", "y 2"}},
+		{"slice broadcast", "qubit[4] q; cx q[0:1], q[2:3];", nil, []string{"cx 0 2", "cx 1 3"}},
+		{"let alias", "qubit[2] a; qubit[2] b; let ab = a[1] ++ b; x ab[1:2]; h ab;", nil, []string{"x 2", "x 3", "h 1", "h 2", "h 3"}},
+		{"let bits", "qubit[2] q; bit[3] c; let low = c[0:1]; low = measure q;", nil, []string{"measure 0 ->0", "measure 1 ->1"}},
+		{"for range", "qubit[4] q; for int i in [0:2] { cx q[i], q[i + 1]; }", nil, []string{"cx 0 1", "cx 1 2", "cx 2 3"}},
+		{"for step, set, nested, one statement", "qubit[4] q; for i in [3:-2:0] x q[i]; for float a in {0.5, 1.5} { for j in {0, 1} rz(a * j) q[j]; }", nil,
+			[]string{"x 3", "x 1", "rz 0 0", "rz 0.5 1", "rz 0 0", "rz 1.5 1"}},
+		{"loop variable scope", "const int i = 1; qubit[3] q; for i in [2:2] x q[i]; x q[i];", nil, []string{"x 2", "x 1"}},
+		{"physical qubits", "h $0; cx $0, $2; bit[1] c; c[0] = measure $2;", nil, []string{"h 0", "cx 0 2", "measure 2 ->0"}},
+		{"pragma and annotation", "#pragma braket verbatim\nqubit q;\n@bind x\npragma foo bar\nh q;", nil, []string{"h 0"}},
+	} {
+		c, err := qasm.ParseWith("\uFEFF"+head3+tc.src, qasm.Options{Params: tc.params})
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if got := gateList(c); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if c, err := qasm.Parse(head3 + "h $0; x $4;"); err != nil || c.Qubits != 5 {
+		t.Errorf("physical qubits $0, $4: %v qubits, %v", c, err)
+	}
+	var notes []string
+	if _, err := qasm.ParseWith(head3+"#pragma a\nqubit q;\n  @ann b\nh q;", qasm.Options{Notice: func(m string) { notes = append(notes, m) }}); err != nil || len(notes) != 2 ||
+		!strings.Contains(notes[0], "3: #pragma ignored: #pragma a") || !strings.Contains(notes[1], "5: annotation ignored: @ann b") {
+		t.Errorf("notices: %q, %v", notes, err)
+	}
+	for _, tc := range []struct {
+		name, src string
+		params    map[string]float64
+		want      string
+	}{
+		{"missing input", "input float theta; qubit q; rx(theta) q;", nil, `input "theta" needs a value`},
+		{"unknown param", "qubit q;", map[string]float64{"theta": 1}, `parameter "theta" is not an input`},
+		{"int not integer", "const int n = 1.5;", nil, "int needs an integer, got 1.5"},
+		{"uint negative", "const uint[8] n = -1;", nil, "does not fit uint[8]"},
+		{"int overflow", "const int[4] n = 8;", nil, "8 does not fit int[4]"},
+		{"redeclared", "const int n = 1; qubit[2] n;", nil, `"n" is already declared`},
+		{"const shadows builtin", "const float pi = 3;", nil, `"pi" is a built-in constant`},
+		{"mix physical and virtual", "qubit q; h $0;", nil, "cannot be mixed"},
+		{"mix virtual after physical", "h $0; qubit q;", nil, "cannot be mixed"},
+		{"index physical", "h $0[1];", nil, "cannot be indexed"},
+		{"empty slice", "qubit[3] q; h q[2:1];", nil, "is empty"},
+		{"slice out of range", "qubit[3] q; h q[1:3];", nil, "index 3 out of range"},
+		{"step zero", "qubit[3] q; h q[0:0:2];", nil, "range step of 0"},
+		{"alias twice", "qubit[3] q; let a = q[0] ++ q[0];", nil, "names qubit 0 twice"},
+		{"for without values", "qubit q; for i in q { h q; }", nil, "range [a:b] or a set"},
+		{"for unclosed", "qubit q; for i in [0:1] { h q;", nil, "unclosed { of a for loop"},
+		{"for no semicolon", "qubit q; for i in [0:1] h q", nil, "needs a closing ;"},
+		{"while", "qubit q; bit c; while (c == 0) { h q; }", nil, `"while": classical control flow`},
+		{"2D index", "qubit[3] q; h q[0, 1];", nil, "multi-dimensional"},
+		{"pragma mid-line", "qubit q; h q; pragma x;", nil, "a pragma must start its line"},
+		{"hash", "# x\nqubit q;", nil, "unexpected character '#'"},
+	} {
+		_, err := qasm.ParseWith(head3+tc.src, qasm.Options{Params: tc.params})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	// A loop's ops count against the limit before they are all made.
+	_, err := qasm.ParseWith(head3+"qubit q; for i in [0:100000] { h q; }", qasm.Options{Limits: qasm.Limits{MaxOps: 1000}})
+	if err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("a loop beyond MaxOps: %v", err)
+	}
+}
+
+// TestEvalConst checks the command-line value parser.
+func TestEvalConst(t *testing.T) {
+	for src, want := range map[string]float64{"0.5": 0.5, "-pi/4": -math.Pi / 4, "2*tau/3": 4 * math.Pi / 3, "sqrt(4)": 2, "1e-3": 1e-3} {
+		if v, err := qasm.EvalConst(src); err != nil || math.Abs(v-want) > 1e-15 {
+			t.Errorf("EvalConst(%q) = %v, %v; want %v", src, v, err, want)
+		}
+	}
+	for _, src := range []string{"", "theta", "1 2", "1/0", "pi)", "\"x\""} {
+		if _, err := qasm.EvalConst(src); err == nil {
+			t.Errorf("EvalConst(%q): no error", src)
+		}
+	}
+}
+
+func itoa(v int) string { return fmt.Sprint(v) }
