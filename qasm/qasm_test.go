@@ -459,6 +459,9 @@ func FuzzParse(f *testing.F) {
 		`OPENQASM 3; qubit[2] q; ctrl(1) @ gphase(-τ) q[0]; U(sin(1)**2, 2, 3) q[1];`,
 		`OPENQASM 3; include "stdgates.inc"; qubit[2] q; bit[2] c; c[0] = measure q[0]; if (c[0]) { x q[1]; } else { if (c != 2) h q[0]; }`,
 		`OPENQASM 2.0; include "qelib1.inc"; qreg q[2]; creg c[2]; measure q[0] -> c[0]; if(c==1) x q[1];`,
+		"OPENQASM 3; include \"stdgates.inc\";\n#pragma x\nconst int n = 3; const angle[4] a = pi; qubit[n] q; let r = q[0:1] ++ q[{2}]; for int i in [0:n-1] { rx(a * i) r[i]; } h q[-1:];",
+		`OPENQASM 2.0; include "qelib1.inc"; qreg q[4]; rzz(0.5) q[0],q[1]; rc3x q[0],q[1],q[2],q[3]; c3sqrtx q[3],q[2],q[1],q[0];`,
+		`OPENQASM 3; include "stdgates.inc"; h $0; cx $0, $3;`,
 	}
 	if files, _ := filepath.Glob("../examples/*.qasm"); len(files) > 0 {
 		for _, fn := range files {
