@@ -27,6 +27,7 @@ import (
 	"github.com/nats-io/nkeys"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/prismai/mec/internal/strict"
 	"github.com/prismai/mec/ledger"
 	"github.com/prismai/mec/mipp"
 )
@@ -189,9 +190,7 @@ func LoadIdentity(dir string, base Member) (*Identity, error) {
 		if err != nil {
 			return fail(err)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		if err := dec.Decode(&base); err != nil {
+		if err := strict.YAML(b, &base); err != nil {
 			return fail(fmt.Errorf("%s: %w", MemberFile, err))
 		}
 	}

@@ -20,6 +20,8 @@ import (
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 	"github.com/nats-io/nkeys"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/prismai/mec/internal/strict"
 )
 
 // ProtocolVersion is the version of the federation protocol: the roster
@@ -214,9 +216,7 @@ func checkURL(s string) error {
 // unknown keys are errors) and checks its keys.
 func ParseMember(data []byte) (Member, error) {
 	var m Member
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&m); err != nil {
+	if err := strict.YAML(data, &m); err != nil {
 		return Member{}, fmt.Errorf("federation: member: %w", err)
 	}
 	if err := m.validate(); err != nil {
@@ -326,12 +326,7 @@ func ParseRoster(data []byte) (*Roster, error) {
 		return nil, fmt.Errorf("federation: roster of %d bytes exceeds the %d-byte limit", len(data), MaxRosterBytes)
 	}
 	var r Roster
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&r); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("federation: roster: empty document")
-		}
+	if err := strict.YAML(data, &r); err != nil {
 		return nil, fmt.Errorf("federation: roster: %w", err)
 	}
 	if err := r.Validate(); err != nil {

@@ -25,7 +25,6 @@
 package governance
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -35,6 +34,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/prismai/mec/internal/strict"
 )
 
 // Actions of a rule.
@@ -149,10 +150,8 @@ const DefaultMaxRollbacks = 8
 // Parse reads a constitution from YAML or JSON (JSON is read as YAML).
 // Unknown fields are errors; the result is validated.
 func Parse(data []byte) (*Constitution, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var c Constitution
-	if err := dec.Decode(&c); err != nil {
+	if err := strict.YAML(data, &c); err != nil {
 		return nil, fmt.Errorf("governance: %w", err)
 	}
 	if err := c.Validate(nil); err != nil {

@@ -1,7 +1,6 @@
 package orchestrator
 
 import (
-	"bytes"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -12,12 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/governance"
 	"github.com/prismai/mec/internal/cbor"
+	"github.com/prismai/mec/internal/strict"
 )
 
 //go:embed scenario.yaml
@@ -261,10 +259,8 @@ func LoadConfig(path string) (Config, error) {
 }
 
 func decodeStrict(data []byte, v any) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	// An empty document (io.EOF) changes nothing.
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+	// An empty document changes nothing.
+	if err := strict.YAML(data, v); err != nil && !errors.Is(err, strict.ErrEmpty) {
 		return err
 	}
 	return nil

@@ -28,6 +28,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"path/filepath"
@@ -112,6 +113,32 @@ func ParseFileContext(ctx context.Context, path string, opts Options) (*circuit.
 			}
 			return readAtMost(name, max)
 		}
+	}
+	return ParseContext(ctx, string(b), opts)
+}
+
+// ParseReaderContext reads an OpenQASM program from r (standard input,
+// say) as ParseFileContext reads a file: at most Limits.MaxFileBytes+1
+// bytes, includes resolved relative to the working directory unless
+// opts.ReadFile is set, and errors naming opts.File (default "<stdin>").
+func ParseReaderContext(ctx context.Context, r io.Reader, opts Options) (*circuit.Circuit, error) {
+	lim, err := opts.Limits.Effective()
+	if err != nil {
+		return nil, err
+	}
+	opts.Limits = lim
+	if opts.File == "" {
+		opts.File = "<stdin>"
+	}
+	b, err := io.ReadAll(io.LimitReader(r, lim.MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("qasm: %s: %w", opts.File, err)
+	}
+	if int64(len(b)) > lim.MaxFileBytes {
+		return nil, fmt.Errorf("qasm: %w", fileLimitError(opts.File, lim.MaxFileBytes))
+	}
+	if opts.ReadFile == nil {
+		opts.open = readAtMost
 	}
 	return ParseContext(ctx, string(b), opts)
 }

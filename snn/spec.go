@@ -1,8 +1,6 @@
 package snn
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -10,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/prismai/mec/internal/strict"
 )
 
 // Network is the declarative description of a spiking network. It is both
@@ -357,10 +355,8 @@ func (p *Projection) validate(f string, names map[string]source, dt float64) err
 
 // ParseJSON decodes a network file in JSON; unknown fields are errors.
 func ParseJSON(data []byte) (*Network, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var n Network
-	if err := dec.Decode(&n); err != nil {
+	if err := strict.JSON(data, &n); err != nil {
 		return nil, fmt.Errorf("snn: network JSON: %w", err)
 	}
 	if err := n.Validate(); err != nil {
@@ -372,10 +368,8 @@ func ParseJSON(data []byte) (*Network, error) {
 // ParseYAML decodes a network file in YAML (same schema as JSON); unknown
 // fields are errors.
 func ParseYAML(data []byte) (*Network, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var n Network
-	if err := dec.Decode(&n); err != nil {
+	if err := strict.YAML(data, &n); err != nil {
 		return nil, fmt.Errorf("snn: network YAML: %w", err)
 	}
 	if err := n.Validate(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prismai/mec/internal/strict"
 	"github.com/prismai/mec/snn"
 )
 
@@ -239,10 +240,8 @@ func MarshalNIR(f *NIRFile) ([]byte, error) {
 
 // UnmarshalNIR decodes NIR JSON; unknown fields are errors.
 func UnmarshalNIR(b []byte) (*NIRFile, error) {
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
 	var f NIRFile
-	if err := dec.Decode(&f); err != nil {
+	if err := strict.JSON(b, &f); err != nil {
 		return nil, fmt.Errorf("lava: nir json: %w", err)
 	}
 	if f.Node.Type != "NIRGraph" {

@@ -1,12 +1,12 @@
 package privacy
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
+
+	"github.com/prismai/mec/internal/strict"
 )
 
 // StateVersion is the version of the serialised [Accountant] state.
@@ -177,14 +177,9 @@ func (a *Accountant) UnmarshalJSON(data []byte) error {
 	if a == nil {
 		return errors.New("privacy: unmarshal into a nil accountant")
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var s state
-	if err := dec.Decode(&s); err != nil {
+	if err := strict.JSON(data, &s); err != nil {
 		return fmt.Errorf("privacy: accountant state: %w", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("privacy: accountant state: trailing data after the JSON object")
 	}
 	if err := s.validate(); err != nil {
 		return fmt.Errorf("privacy: accountant state: %w", err)

@@ -255,7 +255,7 @@ func TestAccountantJSON(t *testing.T) {
 // unchanged.
 func TestAccountantUnmarshalRejects(t *testing.T) {
 	cases := []struct{ json, want string }{
-		{``, "EOF"},
+		{``, "empty JSON document"},
 		{`null`, "version 0"},
 		{`[]`, "cannot unmarshal"},
 		{`{"version":2,"rounds":0,"orders":[2],"rdp":[0]}`, "version 2"},
@@ -269,12 +269,12 @@ func TestAccountantUnmarshalRejects(t *testing.T) {
 		{`{"version":1,"rounds":1,"orders":[2,3],"rdp":[2,1]}`, "RDP decreases"},
 		{`{"version":1,"rounds":0,"orders":[2,3],"rdp":[1,1]}`, "with 0 rounds"},
 		{`{"version":1,"rounds":3,"orders":[2,3],"rdp":[0,1]}`, "with 3 rounds"},
-		{`{"version":1,"rounds":1,"orders":[2],"rdp":[1e999]}`, "cannot unmarshal"},
+		{`{"version":1,"rounds":1,"orders":[2],"rdp":[1e999]}`, "number 1e999 value where float64 is expected"},
 		{`{"version":1,"rounds":1,"orders":[2],"rdp":[NaN]}`, "invalid character"},
-		{`{"version":1,"rounds":1,"orders":[2],"rdp":["1"]}`, "cannot unmarshal"},
+		{`{"version":1,"rounds":1,"orders":[2],"rdp":["1"]}`, "string value where float64 is expected"},
 		{`{"version":1,"rounds":1,"orders":[2],"rdp":[1],"extra":0}`, "unknown field"},
-		{`{"version":1,"rounds":1,"orders":[2],"rdp":[1]} {}`, "trailing data"},
-		{`{"version":1,"rounds":1.5,"orders":[2],"rdp":[1]}`, "cannot unmarshal"},
+		{`{"version":1,"rounds":1,"orders":[2],"rdp":[1]} {}`, "data after the JSON value"},
+		{`{"version":1,"rounds":1.5,"orders":[2],"rdp":[1]}`, "number 1.5 value where int64 is expected"},
 	}
 	for _, c := range cases {
 		a := NewAccountant()

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -9,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/prismai/mec/backend"
-	"github.com/prismai/mec/qasm"
 	"github.com/prismai/mec/sim"
 )
 
@@ -43,7 +43,7 @@ func newCircuitRunCmd() *cobra.Command {
 		qf          qasmFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "run FILE.qasm",
+		Use:   "run FILE.qasm|-",
 		Short: "Simulate an OpenQASM 2 or 3 circuit",
 		Long: `Simulate an OpenQASM 2 or 3 circuit on a state-vector backend.
 
@@ -54,8 +54,9 @@ become equal merge again; resets of qubits known to be |0⟩ or |1⟩ cost
 nothing); measurements at the end are sampled from each branch's state.
 --max-branches bounds the states held at once (shots beyond it replay their
 path later). --memory adds every shot's register in shot order. --state
-prints the final state (after any mid-circuit collapses drawn from --seed). --state --json prints exactly the
-peers' state JSON {"qubits":n,"amplitudes":[[re,im],...]}.
+prints the final state (after any mid-circuit collapses drawn from --seed);
+--state --json prints exactly the peers' state JSON
+{"qubits":n,"amplitudes":[[re,im],...]}. FILE - reads standard input.
 
 ` + qasmLimitsHelp,
 		Args: cobra.ExactArgs(1),
@@ -64,11 +65,18 @@ peers' state JSON {"qubits":n,"amplitudes":[[re,im],...]}.
 			if err != nil {
 				return err
 			}
-			opts, err := qf.options(cmd.ErrOrStderr())
-			if err != nil {
-				return err
+			fl := cmd.Flags()
+			switch {
+			case fl.Changed("shots") && shots < 1:
+				return fmt.Errorf("--shots %d: want at least 1", shots)
+			case showState && fl.Changed("shots"):
+				return errors.New("--state prints the state of one run and --shots samples registers: give one of them")
+			case showState && (memory || fl.Changed("max-branches")):
+				return errors.New("--memory and --max-branches are about shots: they do not go with --state")
+			case maxBranches < 0:
+				return fmt.Errorf("--max-branches %d: want 0 (fit in 2 GiB) or more", maxBranches)
 			}
-			c, err := qasm.ParseFileContext(cmd.Context(), args[0], opts)
+			c, err := qf.parse(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -100,8 +108,8 @@ peers' state JSON {"qubits":n,"amplitudes":[[re,im],...]}.
 				}
 				return nil
 			}
-			if shots <= 0 {
-				shots = 1024
+			if c.Clbits == 0 {
+				return errors.New("the circuit has no classical bits to sample: measure into bits, or print the state with --state")
 			}
 			start := time.Now()
 			r, err := s.Shots(cmd.Context(), c, shots)
@@ -134,7 +142,7 @@ peers' state JSON {"qubits":n,"amplitudes":[[re,im],...]}.
 	f := cmd.Flags()
 	f.StringVar(&precision, "precision", "c128", "amplitude precision: c64 or c128")
 	f.IntVar(&fuse, "fuse", sim.DefaultFuse, "largest fused gate block in qubits (0 disables fusion)")
-	f.IntVar(&shots, "shots", 0, "number of shots to sample (default 1024 unless --state)")
+	f.IntVar(&shots, "shots", 1024, "number of shots to sample (not with --state)")
 	f.Uint64Var(&seed, "seed", 1, "random seed for measurements and shots")
 	f.BoolVar(&showState, "state", false, "print the final state vector")
 	f.BoolVar(&memory, "memory", false, "print every shot's register in shot order")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"math/cmplx"
 	"os"
@@ -369,5 +370,53 @@ func TestCircuitRunParamsAndIf(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// TestCircuitInputHygiene: contradictory or impossible shot flags and a
+// circuit with nothing to sample are clear errors; - reads standard input;
+// --version prints the binary's version.
+func TestCircuitInputHygiene(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--shots", "0"}, "--shots 0: want at least 1"},
+		{[]string{"--shots", "-5"}, "--shots -5: want at least 1"},
+		{[]string{"--state", "--shots", "5"}, "give one of them"},
+		{[]string{"--state", "--memory"}, "do not go with --state"},
+		{[]string{"--state", "--max-branches", "4"}, "do not go with --state"},
+		{[]string{"--max-branches", "-1"}, "--max-branches -1"},
+	} {
+		_, err := run(t, append([]string{"circuit", "run", "../../examples/ghz.qasm"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	stdin := func(src string, args ...string) (string, error) {
+		root := NewRoot()
+		var out bytes.Buffer
+		root.SetArgs(args)
+		root.SetIn(strings.NewReader(src))
+		root.SetOut(&out)
+		root.SetErr(io.Discard)
+		err := root.ExecuteContext(context.Background())
+		return out.String(), err
+	}
+	src := "OPENQASM 3.0;\ninclude \"stdgates.inc\";\nqubit[2] q;\nbit[2] c;\nx q[1];\nc = measure q;\n"
+	if out, err := stdin(src, "circuit", "run", "-", "--shots", "7"); err != nil || !strings.Contains(out, "10  7") {
+		t.Errorf("circuit run - : %q, %v", out, err)
+	}
+	if out, err := stdin(src, "circuit", "convert", "-", "--to", "qasm2"); err != nil || !strings.Contains(out, "x q[1];") {
+		t.Errorf("circuit convert - : %q, %v", out, err)
+	}
+	if _, err := stdin("OPENQASM 3; qubit q;", "circuit", "run", "-"); err == nil || !strings.Contains(err.Error(), "no classical bits") {
+		t.Errorf("no classical bits: %v", err)
+	}
+	if _, err := stdin("OPENQASM 3; qubit q; h q;", "circuit", "run", "-"); err == nil || !strings.Contains(err.Error(), "<stdin>:1:22") {
+		t.Errorf("error position on standard input: %v", err)
+	}
+	if out := mustRun(t, "--version"); !strings.HasPrefix(out, "mec ") || !strings.Contains(out, "go1.") {
+		t.Errorf("--version: %q", out)
 	}
 }

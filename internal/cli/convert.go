@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/qasm"
 )
 
@@ -14,7 +15,7 @@ func newCircuitConvertCmd() *cobra.Command {
 	var to string
 	var qf qasmFlags
 	cmd := &cobra.Command{
-		Use:   "convert FILE.qasm",
+		Use:   "convert FILE.qasm|-",
 		Short: "Convert an OpenQASM 2 or 3 circuit to OpenQASM 3 or 2",
 		Long: `Convert an OpenQASM 2 or 3 circuit (user gates expanded, registers
 flattened into q and c) to OpenQASM 3 (--to qasm3) or OpenQASM 2.0 (--to qasm2).
@@ -25,11 +26,7 @@ phases are dropped.
 ` + qasmLimitsHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, err := qf.options(cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			c, err := qasm.ParseFileContext(cmd.Context(), args[0], opts)
+			c, err := qf.parse(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -64,6 +61,19 @@ type qasmFlags struct {
 func (q *qasmFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&q.params, "param", nil, "value of an input of the program, NAME=VALUE (repeatable; VALUE is a number or an expression such as pi/4)")
 	cmd.Flags().BoolVar(&q.verbose, "verbose", false, "report constructs read and ignored (#pragma, annotations) on standard error")
+}
+
+// parse reads the OpenQASM program at path ("-": standard input) with the
+// flags' options.
+func (q *qasmFlags) parse(cmd *cobra.Command, path string) (*circuit.Circuit, error) {
+	opts, err := q.options(cmd.ErrOrStderr())
+	if err != nil {
+		return nil, err
+	}
+	if path == "-" {
+		return qasm.ParseReaderContext(cmd.Context(), cmd.InOrStdin(), opts)
+	}
+	return qasm.ParseFileContext(cmd.Context(), path, opts)
 }
 
 // options returns the parse options of the flags.

@@ -11,6 +11,7 @@ import (
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/evolve"
+	"github.com/prismai/mec/internal/strict"
 	"github.com/prismai/mec/qasm"
 	"github.com/prismai/mec/sim"
 )
@@ -62,7 +63,7 @@ memory does not grow with it), --tol positive; SPEC.json is read only up to
 				return err
 			}
 			var spec evolve.Spec
-			if err := json.Unmarshal(raw, &spec); err != nil {
+			if err := strict.JSON(raw, &spec); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			p, err := backend.ParsePrecision(precision)

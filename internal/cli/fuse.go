@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +10,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 	"golang.org/x/term"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -23,6 +19,7 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/fusion"
+	"github.com/prismai/mec/internal/strict"
 )
 
 func init() { subcommands = append(subcommands, newFuseCmd) }
@@ -194,18 +191,9 @@ func decodeFusionConfig(name string, raw []byte) (fusion.Config, error) {
 	cfg := fusion.DefaultConfig()
 	var err error
 	if strings.HasSuffix(name, ".json") {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(&cfg)
-		if err == nil && dec.More() {
-			err = errors.New("data after the JSON value")
-		}
-	} else {
-		dec := yaml.NewDecoder(bytes.NewReader(raw))
-		dec.KnownFields(true)
-		if err = dec.Decode(&cfg); errors.Is(err, io.EOF) {
-			err = nil // an empty file changes nothing
-		}
+		err = strict.JSON(raw, &cfg)
+	} else if err = strict.YAML(raw, &cfg); errors.Is(err, strict.ErrEmpty) {
+		err = nil // an empty file changes nothing
 	}
 	if err != nil {
 		return fusion.Config{}, fmt.Errorf("%s: %w", name, err)

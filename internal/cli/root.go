@@ -19,7 +19,9 @@ func NewRoot() *cobra.Command {
 		Short:         "mec — the compute runtime of the Prism MEC platform",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
+	root.SetVersionTemplate("mec {{.Version}}\n")
 	root.PersistentFlags().String("backend", "", "backend to use (default: $MEC_BACKEND, else the highest-priority loaded backend)")
 	root.PersistentFlags().String("device", "", "accelerator device: OpenCL \"P:D\", a device index or a name substring; CUDA a device index (sets $MEC_OPENCL_DEVICE and $MEC_CUDA_DEVICE)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
