@@ -123,3 +123,23 @@ func lowerAll(t *testing.T, c *circuit.Circuit) []circuit.Gate {
 	}
 	return gs
 }
+
+// TestParsePauliSum checks the Pauli sum syntax and its errors.
+func TestParsePauliSum(t *testing.T) {
+	h, err := circuit.ParsePauliSum(" 0.5*ZZI + XIX - 2 yyi-1e-1*III ")
+	want := circuit.PauliSum{{Coeff: 0.5, Pauli: "ZZI"}, {Coeff: 1, Pauli: "XIX"}, {Coeff: -2, Pauli: "YYI"}, {Coeff: -0.1, Pauli: "III"}}
+	if err != nil || !slices.Equal(h, want) {
+		t.Fatalf("got %v, %v; want %v", h, err, want)
+	}
+	if s := h.String(); s != "0.5*ZZI + XIX - 2*YYI - 0.1*III" {
+		t.Errorf("String: %q", s)
+	}
+	if back, err := circuit.ParsePauliSum(h.String()); err != nil || !slices.Equal(back, h) {
+		t.Errorf("round trip: %v, %v", back, err)
+	}
+	for _, bad := range []string{"", "0.5*", "ZZ XX", "ZZ + XXX", "abc*ZZ", "NaN*Z", "Z + ", "2**Z"} {
+		if _, err := circuit.ParsePauliSum(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}

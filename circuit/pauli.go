@@ -3,6 +3,7 @@ package circuit
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -185,4 +186,78 @@ func appendPauliRotation(c *Circuit, t PauliTerm, theta float64) {
 		c.Append("cx", nil, qs[i], qs[i+1])
 	}
 	basis(true)
+}
+
+// ParsePauliSum reads a Pauli sum written as terms joined by + and −, each
+// an optional coefficient (a number, optionally followed by *) and a Pauli
+// string of I, X, Y, Z — character k acting on qubit k, as everywhere in
+// mec: "0.5*ZZI + XIX - 2 YYI". Every string must have the same length.
+func ParsePauliSum(s string) (PauliSum, error) {
+	var h PauliSum
+	rest := strings.TrimSpace(s)
+	if rest == "" {
+		return nil, fmt.Errorf("circuit: empty Pauli sum")
+	}
+	sign := 1.0
+	first := true
+	for rest != "" {
+		// Sign: mandatory between terms, optional before the first.
+		switch rest[0] {
+		case '+', '-':
+			if rest[0] == '-' {
+				sign = -1
+			}
+			rest = strings.TrimSpace(rest[1:])
+		default:
+			if !first {
+				return nil, fmt.Errorf("circuit: Pauli sum %q: expected + or - before %q", s, rest)
+			}
+		}
+		first = false
+		coeff := 1.0
+		if end := strings.IndexFunc(rest, func(r rune) bool { return strings.ContainsRune("IXYZixyz", r) }); end != 0 {
+			if end < 0 {
+				return nil, fmt.Errorf("circuit: Pauli sum %q: term %q has no Pauli string", s, rest)
+			}
+			num := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest[:end]), "*"))
+			v, err := strconv.ParseFloat(num, 64)
+			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("circuit: Pauli sum %q: coefficient %q is not a finite number", s, num)
+			}
+			coeff = v
+			rest = rest[end:]
+		}
+		end := strings.IndexFunc(rest, func(r rune) bool { return !strings.ContainsRune("IXYZixyz", r) })
+		if end < 0 {
+			end = len(rest)
+		}
+		p := strings.ToUpper(rest[:end])
+		rest = strings.TrimSpace(rest[end:])
+		if len(h) > 0 && len(p) != len(h[0].Pauli) {
+			return nil, fmt.Errorf("circuit: Pauli sum %q: strings of %d and %d qubits", s, len(h[0].Pauli), len(p))
+		}
+		h = append(h, PauliTerm{Coeff: sign * coeff, Pauli: p})
+		sign = 1
+	}
+	return h, nil
+}
+
+// String writes the sum in ParsePauliSum's form.
+func (h PauliSum) String() string {
+	var b strings.Builder
+	for i, t := range h {
+		c := t.Coeff
+		switch {
+		case i > 0 && c < 0:
+			b.WriteString(" - ")
+			c = -c
+		case i > 0:
+			b.WriteString(" + ")
+		}
+		if c != 1 {
+			b.WriteString(strconv.FormatFloat(c, 'g', -1, 64) + "*")
+		}
+		b.WriteString(t.Pauli)
+	}
+	return b.String()
 }

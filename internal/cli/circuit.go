@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/sim"
 )
 
@@ -41,6 +43,8 @@ func newCircuitRunCmd() *cobra.Command {
 		memory      bool
 		maxBranches int
 		qf          qasmFlags
+		observables []string
+		obsFile     string
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE.qasm|-",
@@ -80,11 +84,25 @@ prints the final state (after any mid-circuit collapses drawn from --seed);
 			if err != nil {
 				return err
 			}
+			obs, err := readObservables(observables, obsFile)
+			if err != nil {
+				return err
+			}
+			if len(obs) > 0 && (showState || memory) {
+				return errors.New("--observable gives expectation values: it does not go with --state or --memory")
+			}
 			s, err := sim.New(sim.Options{Backend: backendFlag(cmd), Precision: p, Fuse: fuse, Seed: seed, MaxBranches: maxBranches})
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if len(obs) > 0 {
+				perTerm := 0
+				if fl.Changed("shots") {
+					perTerm = shots
+				}
+				return printObservables(cmd, s, c, obs, perTerm, asJSON)
+			}
 			if showState {
 				start := time.Now()
 				res, err := s.Run(cmd.Context(), c)
@@ -148,6 +166,8 @@ prints the final state (after any mid-circuit collapses drawn from --seed);
 	f.BoolVar(&memory, "memory", false, "print every shot's register in shot order")
 	f.IntVar(&maxBranches, "max-branches", 0, "most states held at once by a shot run (0: as many as fit in 2 GiB)")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.StringArrayVar(&observables, "observable", nil, `Pauli sum whose expectation value to print, e.g. "0.5*ZZI + XIX" (character k acts on qubit k; repeatable); with --shots, also its estimate from that many shots per term`)
+	f.StringVar(&obsFile, "observables", "", "file of observables, one Pauli sum a line (# starts a comment)")
 	qf.register(cmd)
 	return cmd
 }
@@ -167,4 +187,86 @@ func writeStateJSON(w io.Writer, n int, amps []complex128) error {
 		s.Amplitudes[i] = [2]float64{real(a), imag(a)}
 	}
 	return json.NewEncoder(w).Encode(s)
+}
+
+// observable is a parsed --observable with its text.
+type observable struct {
+	text string
+	sum  circuit.PauliSum
+}
+
+// readObservables parses the --observable flags and the --observables
+// file (one sum a line; blank lines and # comments skipped).
+func readObservables(flags []string, file string) ([]observable, error) {
+	var out []observable
+	add := func(where, text string) error {
+		h, err := circuit.ParsePauliSum(text)
+		if err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+		out = append(out, observable{text: strings.TrimSpace(text), sum: h})
+		return nil
+	}
+	for _, f := range flags {
+		if err := add("--observable", f); err != nil {
+			return nil, err
+		}
+	}
+	if file != "" {
+		raw, err := readInput("observables", file)
+		if err != nil {
+			return nil, err
+		}
+		for i, line := range strings.Split(string(raw), "\n") {
+			if j := strings.IndexByte(line, '#'); j >= 0 {
+				line = line[:j]
+			}
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			if err := add(fmt.Sprintf("%s:%d", file, i+1), line); err != nil {
+				return nil, err
+			}
+		}
+		if len(out) == len(flags) {
+			return nil, fmt.Errorf("%s: no observables", file)
+		}
+	}
+	return out, nil
+}
+
+// printObservables prints the expectation values of the observables on
+// the circuit's final state (and their estimates from perTerm shots per
+// term when perTerm > 0).
+func printObservables(cmd *cobra.Command, s *sim.Simulator, c *circuit.Circuit, obs []observable, perTerm int, asJSON bool) error {
+	sums := make([]circuit.PauliSum, len(obs))
+	for i, o := range obs {
+		sums[i] = o.sum
+	}
+	start := time.Now()
+	est, err := s.Observe(cmd.Context(), c, sums, perTerm)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if asJSON {
+		type row struct {
+			Observable string `json:"observable"`
+			sim.Estimate
+		}
+		rows := make([]row, len(obs))
+		for i := range obs {
+			rows[i] = row{obs[i].text, est[i]}
+		}
+		return writeJSON(out, map[string]any{"backend": s.Backend().Name(), "observables": rows})
+	}
+	fmt.Fprintf(out, "backend %s, %d observables, %v\n", s.Backend().Name(), len(obs), time.Since(start).Round(time.Microsecond))
+	for i, e := range est {
+		if perTerm > 0 {
+			fmt.Fprintf(out, "⟨%s⟩ = %.10f exact, %.6f ± %.6f from %d shots per term\n", obs[i].text, e.Exact, e.Mean, e.StdErr, perTerm)
+		} else {
+			fmt.Fprintf(out, "⟨%s⟩ = %.10f\n", obs[i].text, e.Exact)
+		}
+	}
+	return nil
 }

@@ -420,3 +420,52 @@ func TestCircuitInputHygiene(t *testing.T) {
 		t.Errorf("--version: %q", out)
 	}
 }
+
+// TestCircuitObservables: --observable and --observables print exact
+// expectation values of the final state (GHZ: ⟨ZZIII⟩ = 1, ⟨XXXXX⟩ = 1,
+// ⟨ZIIII⟩ = 0) and, with --shots, estimates; bad observables are errors.
+func TestCircuitObservables(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "obs.txt")
+	if err := os.WriteFile(file, []byte("# GHZ parities\nZZIII\n\n0.5*XXXXX - ZIIII  # half the X parity\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Observables []struct {
+			Observable string  `json:"observable"`
+			Exact      float64 `json:"exact"`
+			Mean       float64 `json:"mean"`
+			StdErr     float64 `json:"stderr"`
+			Shots      int     `json:"shots_per_term"`
+		} `json:"observables"`
+	}
+	out := mustRun(t, "circuit", "run", "../../examples/ghz.qasm", "--observables", file, "--observable", "ZIIII", "--shots", "2000", "--json")
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{0, 1, 0.5}
+	if len(got.Observables) != 3 {
+		t.Fatalf("%d observables: %s", len(got.Observables), out)
+	}
+	for i, o := range got.Observables {
+		if math.Abs(o.Exact-want[i]) > 1e-12 || o.Shots != 2000 {
+			t.Errorf("%s: exact %v (want %v), %d shots per term", o.Observable, o.Exact, want[i], o.Shots)
+		}
+		if se := max(o.StdErr, 1e-9); math.Abs(o.Mean-want[i]) > 5*se+1e-12 && o.StdErr > 0 || o.StdErr == 0 && math.Abs(o.Mean-want[i]) > 1e-12 {
+			t.Errorf("%s: estimate %v ± %v, want %v", o.Observable, o.Mean, o.StdErr, want[i])
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--observable", "ZZ"}, `has 2 characters, want 5`},
+		{[]string{"--observable", "2**ZZIII"}, "coefficient"},
+		{[]string{"--observable", "ZZIII", "--state"}, "does not go with --state"},
+		{[]string{"--observables", filepath.Join(t.TempDir(), "missing")}, "observables"},
+	} {
+		_, err := run(t, append([]string{"circuit", "run", "../../examples/ghz.qasm"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
