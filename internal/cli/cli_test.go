@@ -469,3 +469,87 @@ func TestCircuitObservables(t *testing.T) {
 		}
 	}
 }
+
+// TestCircuitBatchAndSweep: several files, a directory and a sweep of
+// input bindings run in one call; --json prints one object a line with
+// the file and binding; a binding also given by --param is an error.
+func TestCircuitBatchAndSweep(t *testing.T) {
+	dir := t.TempDir()
+	sweepJSON := filepath.Join(dir, "sweep.json")
+	sweepCSV := filepath.Join(dir, "sweep.csv")
+	if err := os.WriteFile(sweepJSON, []byte(`[{"theta": 0}, {"theta": 3.141592653589793}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sweepCSV, []byte("theta\n0\npi\npi/2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type line struct {
+		File   string             `json:"file"`
+		Params map[string]float64 `json:"params"`
+		Counts map[string]int     `json:"counts"`
+	}
+	lines := func(out string) []line {
+		var ls []line
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var v line
+			if err := json.Unmarshal([]byte(l), &v); err != nil {
+				t.Fatalf("not JSON Lines: %v\n%s", err, out)
+			}
+			ls = append(ls, v)
+		}
+		return ls
+	}
+	// θ = 0: teleported |0⟩, c[2] always 0; θ = π: always 1.
+	ls := lines(mustRun(t, "circuit", "run", "../../examples/teleport.qasm", "--sweep", sweepJSON, "--shots", "200", "--json"))
+	if len(ls) != 2 || ls[0].Params["theta"] != 0 || ls[1].Params["theta"] != math.Pi {
+		t.Fatalf("sweep lines: %+v", ls)
+	}
+	for i, l := range ls {
+		for k, n := range l.Counts {
+			if want := byte('0' + i); k[0] != want && n > 0 {
+				t.Errorf("θ=%v: outcome %s (%d shots), want c[2]=%c", l.Params["theta"], k, n, want)
+			}
+		}
+	}
+	if ls := lines(mustRun(t, "circuit", "run", "../../examples/teleport.qasm", "--sweep", sweepCSV, "--shots", "10", "--json")); len(ls) != 3 || math.Abs(ls[2].Params["theta"]-math.Pi/2) > 1e-15 {
+		t.Errorf("CSV sweep: %+v", ls)
+	}
+	// Several files and a directory (with the teleport example left out,
+	// which needs an input).
+	sub := filepath.Join(dir, "circuits")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"bell.qasm", "ghz.qasm"} {
+		b, err := os.ReadFile(filepath.Join("../../examples", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(sub, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ls = lines(mustRun(t, "circuit", "run", sub, "../../examples/bell.qasm", "--shots", "50", "--json"))
+	if len(ls) != 3 || !strings.HasSuffix(ls[0].File, "circuits/bell.qasm") || !strings.HasSuffix(ls[1].File, "ghz.qasm") || !strings.HasSuffix(ls[2].File, "examples/bell.qasm") || ls[0].Params != nil {
+		t.Errorf("batch lines: %+v", ls)
+	}
+	text := mustRun(t, "circuit", "run", sub, "--shots", "10")
+	if strings.Count(text, "== ") != 2 {
+		t.Errorf("text batch headers:\n%s", text)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"../../examples/teleport.qasm", "--sweep", sweepJSON, "--param", "theta=1"}, "given by --param and by the sweep"},
+		{[]string{"../../examples/ghz.qasm", "--sweep", sweepJSON}, `"theta" is not an input`},
+		{[]string{dir, "--shots", "1"}, "no .qasm files"},
+		{[]string{"-", "../../examples/ghz.qasm"}, "cannot be combined"},
+		{[]string{"../../examples/teleport.qasm", "--sweep", sweepCSV + "x"}, "sweep"},
+	} {
+		_, err := run(t, append([]string{"circuit", "run"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

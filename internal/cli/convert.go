@@ -70,6 +70,12 @@ func (q *qasmFlags) parse(cmd *cobra.Command, path string) (*circuit.Circuit, er
 	if err != nil {
 		return nil, err
 	}
+	return q.parseWith(cmd, path, opts)
+}
+
+// parseWith reads the OpenQASM program at path ("-": standard input) with
+// opts.
+func (q *qasmFlags) parseWith(cmd *cobra.Command, path string, opts qasm.Options) (*circuit.Circuit, error) {
 	if path == "-" {
 		return qasm.ParseReaderContext(cmd.Context(), cmd.InOrStdin(), opts)
 	}
