@@ -62,6 +62,10 @@ func TestClassicalDeclarations(t *testing.T) {
 		{"loop variable scope", "const int i = 1; qubit[3] q; for i in [2:2] x q[i]; x q[i];", nil, []string{"x 2", "x 1"}},
 		{"physical qubits", "h $0; cx $0, $2; bit[1] c; c[0] = measure $2;", nil, []string{"h 0", "cx 0 2", "measure 2 ->0"}},
 		{"pragma and annotation", "#pragma braket verbatim\nqubit q;\n@bind x\npragma foo bar\nh q;", nil, []string{"h 0"}},
+		{"def", "qubit[3] q; bit[3] c; def bell(qubit a, qubit b) { h a; cx a, b; } def rot(qubit[2] r, angle t, int n) { for i in [0:n-1] rz(t * (i + 1)) r[i]; } def m(qubit x, int k) { c[k] = measure x; } bell(q[2], q[0]); rot(q[0:1], 0.5, 2); m(q[1], 2);", nil,
+			[]string{"h 2", "cx 2 0", "rz 0.5 0", "rz 1 1", "measure 1 ->2"}},
+		{"def shadows and restores", "qubit[2] q; const int n = 1; def f(qubit q, int n) { x q; rz(n) q; } f(q[1], 3); rz(n) q[0];", nil, []string{"x 1", "rz 3 1", "rz 1 0"}},
+		{"def with if", "qubit[2] q; bit[2] c; def fix(qubit t) { if (c[0]) x t; } c[0] = measure q[0]; fix(q[1]);", nil, []string{"measure 0 ->0", "x 1"}},
 	} {
 		c, err := qasm.ParseWith("\uFEFF"+head3+tc.src, qasm.Options{Params: tc.params})
 		if err != nil {
@@ -106,6 +110,16 @@ func TestClassicalDeclarations(t *testing.T) {
 		{"2D index", "qubit[3] q; h q[0, 1];", nil, "multi-dimensional"},
 		{"pragma mid-line", "qubit q; h q; pragma x;", nil, "a pragma must start its line"},
 		{"hash", "# x\nqubit q;", nil, "unexpected character '#'"},
+		{"def arity", "qubit q; def f(qubit a, float t) { rx(t) a; } f(q);", nil, `takes 2 arguments, got 1`},
+		{"def too many", "qubit q; def f(qubit a) { x a; } f(q, q);", nil, `takes 1 arguments`},
+		{"def qubit size", "qubit[3] q; def f(qubit[2] r) { x r; } f(q);", nil, "3 qubits for qubit[2] r"},
+		{"def single not indexable", "qubit[3] q; def f(qubit r) { x r[0]; } f(q[0]);", nil, "cannot be indexed"},
+		{"def return value", "qubit q; def f(qubit a) -> bit { }", nil, "return values are not supported"},
+		{"def recursion", "qubit q; def f(qubit a) { x a; f(a); } f(q);", nil, "nested more than 64 deep"},
+		{"def declares qubit", "def f() { qubit r; } f();", nil, `"qubit" inside a subroutine`},
+		{"def twice", "def f() { } def f() { }", nil, `"f" is already declared`},
+		{"def type", "def f(int[8] n) { } f(300);", nil, "does not fit int[8]"},
+		{"return", "qubit q; return;", nil, `"return": subroutine return values`},
 	} {
 		_, err := qasm.ParseWith(head3+tc.src, qasm.Options{Params: tc.params})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

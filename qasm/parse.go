@@ -291,6 +291,10 @@ type state struct {
 	inputs map[string]bool
 	// physical is set once the program uses physical qubits ($n).
 	physical bool
+	// defs are the program's subroutines; defDepth counts the calls
+	// being expanded.
+	defs     map[string]*subroutine
+	defDepth int
 }
 
 // stopped returns an error at pos when the context is done: the limit
@@ -426,8 +430,8 @@ func (p *parser) ident(what string) (token, error) {
 var unsupported = map[string]string{
 	"else": "classical control flow (else without if)", "for": "classical control flow",
 	"while": "classical control flow (loops whose count depends on measurements)", "switch": "classical control flow", "break": "classical control flow",
-	"continue": "classical control flow", "end": "classical control flow", "return": "subroutines",
-	"def": "subroutines", "extern": "subroutines", "defcal": "pulse-level calibration", "cal": "pulse-level calibration",
+	"continue": "classical control flow", "end": "classical control flow",
+	"extern": "subroutines (extern functions need a host)", "return": "subroutine return values", "defcal": "pulse-level calibration", "cal": "pulse-level calibration",
 	"defcalgrammar": "pulse-level calibration", "opaque": "opaque gates",
 	"output": "program outputs", "int": "classical declarations",
 	"uint": "classical declarations", "float": "classical declarations", "angle": "classical declarations",
@@ -449,8 +453,14 @@ func (p *parser) statement(depth int) error {
 	}
 	if len(p.st.conds) > 0 {
 		switch t.text {
-		case "OPENQASM", "include", "qubit", "bit", "qreg", "creg", "gate":
+		case "OPENQASM", "include", "qubit", "bit", "qreg", "creg", "gate", "def":
 			return p.errf(t.pos, "%q inside an if: only gates, measurements, resets and barriers can be conditional", t.text)
+		}
+	}
+	if p.st.defDepth > 0 {
+		switch t.text {
+		case "OPENQASM", "include", "qubit", "qreg", "gate", "def":
+			return p.errf(t.pos, "%q inside a subroutine: declare qubits, gates and subroutines at the top level", t.text)
 		}
 	}
 	switch t.text {
@@ -504,6 +514,14 @@ func (p *parser) statement(depth int) error {
 			break
 		}
 		return p.forLoop(depth)
+	case "def":
+		if p.st.version == 2 {
+			break
+		}
+		return p.defStmt()
+	}
+	if d := p.st.defs[t.text]; d != nil {
+		return p.defCall(d, depth)
 	}
 	if what, ok := unsupported[t.text]; ok {
 		return p.errf(t.pos, "%q: %s is not supported (mec imports the gate-level subset of OpenQASM)", t.text, what)
@@ -617,7 +635,7 @@ func (p *parser) checkNewName(name token) error {
 	if p.st.qregs[name.text] != nil || p.st.cregs[name.text] != nil || p.st.gates[name.text] != nil {
 		return p.errf(name.pos, "%q is already declared", name.text)
 	}
-	if _, ok := p.st.consts[name.text]; ok {
+	if _, ok := p.st.consts[name.text]; ok || p.st.defs[name.text] != nil {
 		return p.errf(name.pos, "%q is already declared", name.text)
 	}
 	if _, ok := p.lookupStd(name.text); ok {
@@ -1426,6 +1444,9 @@ func (p *parser) gateDef() error {
 	}
 	if p.st.qregs[name.text] != nil || p.st.cregs[name.text] != nil {
 		return p.errf(name.pos, "%q is already declared as a register", name.text)
+	}
+	if p.st.defs[name.text] != nil {
+		return p.errf(name.pos, "%q is already declared as a subroutine", name.text)
 	}
 	g := &gateDef{name: name.text, pos: kw.pos}
 	seen := map[string]bool{}

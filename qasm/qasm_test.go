@@ -462,6 +462,7 @@ func FuzzParse(f *testing.F) {
 		"OPENQASM 3; include \"stdgates.inc\";\n#pragma x\nconst int n = 3; const angle[4] a = pi; qubit[n] q; let r = q[0:1] ++ q[{2}]; for int i in [0:n-1] { rx(a * i) r[i]; } h q[-1:];",
 		`OPENQASM 2.0; include "qelib1.inc"; qreg q[4]; rzz(0.5) q[0],q[1]; rc3x q[0],q[1],q[2],q[3]; c3sqrtx q[3],q[2],q[1],q[0];`,
 		`OPENQASM 3; include "stdgates.inc"; h $0; cx $0, $3;`,
+		`OPENQASM 3; include "stdgates.inc"; qubit[2] q; def f(qubit a, angle t) { rx(t) a; } f(q[1], pi/3);`,
 	}
 	if files, _ := filepath.Glob("../examples/*.qasm"); len(files) > 0 {
 		for _, fn := range files {
