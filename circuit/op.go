@@ -28,6 +28,8 @@ const (
 	KindMeasure             // measure Qubits[0] into Clbit (collapses the state)
 	KindReset               // reset Qubits[0] to |0⟩
 	KindBarrier             // no effect on the state; blocks gate fusion across it
+	KindSet                 // classical: write Bit into Clbit (where its Conds hold)
+	KindFail                // classical: stop the run with the error Name (where its Conds hold)
 )
 
 // String returns the kind's name.
@@ -41,6 +43,10 @@ func (k Kind) String() string {
 		return "reset"
 	case KindBarrier:
 		return "barrier"
+	case KindSet:
+		return "set"
+	case KindFail:
+		return "fail"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -66,8 +72,10 @@ type Op struct {
 	Pow float64
 	// Matrix is the 2^k×2^k matrix over Qubits when Name is UnitaryName.
 	Matrix []complex128
-	// Clbit is the classical bit a measurement writes.
+	// Clbit is the classical bit a measurement or a set writes.
 	Clbit int
+	// Bit is the value a set writes.
+	Bit bool
 	// Conds are classical conditions, all of which must hold for the op
 	// to act (OpenQASM's if); none: it always acts. Only the simulator's
 	// shot path (package sim) executes conditional ops; other consumers
@@ -121,11 +129,11 @@ func CondsHold(conds []Cond, bits []bool) bool {
 	return true
 }
 
-// Dynamic reports whether the circuit has conditional ops, which only the
-// shot simulator executes.
+// Dynamic reports whether the circuit has conditional or classical ops,
+// which only the shot simulator executes.
 func (c *Circuit) Dynamic() bool {
 	for i := range c.Ops {
-		if len(c.Ops[i].Conds) > 0 {
+		if len(c.Ops[i].Conds) > 0 || c.Ops[i].Kind == KindSet || c.Ops[i].Kind == KindFail {
 			return true
 		}
 	}
@@ -168,8 +176,16 @@ func (op *Op) AllQubits() []int {
 type Circuit struct {
 	Qubits int
 	Clbits int
-	Ops    []Op
+	// Scratch is how many of the classical bits, the last ones, are
+	// internal (the guards of unrolled while loops): results leave them
+	// out.
+	Scratch int
+	Ops     []Op
 }
+
+// Results returns the number of classical bits results show: Clbits
+// without the scratch bits.
+func (c *Circuit) Results() int { return c.Clbits - c.Scratch }
 
 // New returns an empty circuit on n qubits and n classical bits.
 func New(n int) *Circuit { return &Circuit{Qubits: n, Clbits: n} }
@@ -209,6 +225,9 @@ func (c *Circuit) GateCount() int {
 func (c *Circuit) Validate() error {
 	if c.Qubits < 0 || c.Clbits < 0 {
 		return fmt.Errorf("circuit: negative register size (%d qubits, %d bits)", c.Qubits, c.Clbits)
+	}
+	if c.Scratch < 0 || c.Scratch > c.Clbits {
+		return fmt.Errorf("circuit: %d scratch bits of %d", c.Scratch, c.Clbits)
 	}
 	for i := range c.Ops {
 		if err := c.Ops[i].validate(c.Qubits, c.Clbits); err != nil {
@@ -252,6 +271,14 @@ func (op *Op) validate(nq, nc int) error {
 		}
 		return nil
 	case KindBarrier:
+		return nil
+	case KindSet, KindFail:
+		if len(op.Qubits)+len(op.Controls)+len(op.NegControls) != 0 {
+			return fmt.Errorf("%s acts on no qubits", op.Kind)
+		}
+		if op.Kind == KindSet && (op.Clbit < 0 || op.Clbit >= nc) {
+			return fmt.Errorf("set: bit %d out of range [0,%d)", op.Clbit, nc)
+		}
 		return nil
 	case KindGate:
 	default:

@@ -250,7 +250,7 @@ func (p *parser) forLoop(depth int) error {
 		t := p.peek()
 		return p.errf(t.pos, "for loops run over a range [a:b] or a set {…} of known values, found %s", t.describe())
 	}
-	body, err := p.captureBody()
+	body, err := p.captureBody("a for loop")
 	if err != nil {
 		return err
 	}
@@ -277,9 +277,10 @@ func (p *parser) forLoop(depth int) error {
 	return nil
 }
 
-// captureBody reads a loop body's tokens without running them: a
-// { block } (its inside) or one statement up to its ;.
-func (p *parser) captureBody() ([]token, error) {
+// captureBody reads the tokens of a body (of what: "a for loop", …)
+// without running them: a { block } (its inside) or one statement up to
+// its ;.
+func (p *parser) captureBody(what string) ([]token, error) {
 	var body []token
 	if p.is("{") {
 		open := p.next()
@@ -288,7 +289,7 @@ func (p *parser) captureBody() ([]token, error) {
 			t := p.next()
 			switch {
 			case t.kind == tEOF:
-				return nil, p.errf(open.pos, "unclosed { of a for loop")
+				return nil, p.errf(open.pos, "unclosed { of %s", what)
 			case t.kind == tPunct && t.text == "{":
 				level++
 			case t.kind == tPunct && t.text == "}":
@@ -304,9 +305,9 @@ func (p *parser) captureBody() ([]token, error) {
 		t := p.next()
 		switch {
 		case t.kind == tEOF:
-			return nil, p.errf(t.pos, "a for loop's statement needs a closing ;")
+			return nil, p.errf(t.pos, "the statement of %s needs a closing ;", what)
 		case t.kind == tPunct && (t.text == "{" || t.text == "}"):
-			return nil, p.errf(t.pos, "a for loop body with blocks needs braces: for … { … }")
+			return nil, p.errf(t.pos, "a body of %s with blocks needs braces: { … }", what)
 		}
 		body = append(body, t)
 		if t.kind == tPunct && t.text == ";" {

@@ -106,7 +106,10 @@ func TestClassicalDeclarations(t *testing.T) {
 		{"for without values", "qubit q; for i in q { h q; }", nil, "range [a:b] or a set"},
 		{"for unclosed", "qubit q; for i in [0:1] { h q;", nil, "unclosed { of a for loop"},
 		{"for no semicolon", "qubit q; for i in [0:1] h q", nil, "needs a closing ;"},
-		{"while", "qubit q; bit c; while (c == 0) { h q; }", nil, `"while": classical control flow`},
+		{"while without braces", "qubit q; bit c; while (c == 0) h q;", nil, "a while loop needs a { body }"},
+		{"while on a register", "qubit q; bit[2] c; while (c) { h q; }", nil, "needs == or != and a value"},
+		{"while unclosed", "qubit q; bit c; while (c) { h q;", nil, "unclosed { of a while loop"},
+		{"bit assigned 2", "bit c; c = 2;", nil, "only measurements and the constants 0 and 1"},
 		{"2D index", "qubit[3] q; h q[0, 1];", nil, "multi-dimensional"},
 		{"pragma mid-line", "qubit q; h q; pragma x;", nil, "a pragma must start its line"},
 		{"hash", "# x\nqubit q;", nil, "unexpected character '#'"},
@@ -126,8 +129,39 @@ func TestClassicalDeclarations(t *testing.T) {
 			t.Errorf("%s: %v, want an error containing %q", tc.name, err, tc.want)
 		}
 	}
+	// A while loop: two scratch guard bits after the program's own, a
+	// guarded body per round and a final check; bits can be set.
+	w, err := qasm.ParseWith(head3+"qubit q; bit[2] c; c[1] = 1; c[0] = measure q; while (c[0] == 1) { x q; c[0] = measure q; } bit d;", qasm.Options{Limits: qasm.Limits{MaxWhile: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Clbits != 5 || w.Scratch != 2 || w.Results() != 3 {
+		t.Fatalf("while: %d bits, %d scratch", w.Clbits, w.Scratch)
+	}
+	sets, fails := 0, 0
+	for _, op := range w.Ops {
+		switch op.Kind {
+		case circuit.KindSet:
+			sets++
+		case circuit.KindFail:
+			fails++
+			if !strings.Contains(op.Name, "the while loop at 3:") || len(op.Conds) != 1 || op.Conds[0].Clbits[0] < 3 {
+				t.Errorf("fail op: %+v", op)
+			}
+		case circuit.KindMeasure:
+			if op.Clbit > 2 {
+				t.Errorf("a measurement writes scratch bit %d", op.Clbit)
+			}
+		}
+	}
+	if sets != 1+2*4 || fails != 1 {
+		t.Errorf("%d sets and %d fails, want 9 and 1", sets, fails)
+	}
+	if _, err := qasm.Export2(w); err == nil || !strings.Contains(err.Error(), "no classical assignments") {
+		t.Errorf("Export2 of a while loop: %v", err)
+	}
 	// A loop's ops count against the limit before they are all made.
-	_, err := qasm.ParseWith(head3+"qubit q; for i in [0:100000] { h q; }", qasm.Options{Limits: qasm.Limits{MaxOps: 1000}})
+	_, err = qasm.ParseWith(head3+"qubit q; for i in [0:100000] { h q; }", qasm.Options{Limits: qasm.Limits{MaxOps: 1000}})
 	if err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("a loop beyond MaxOps: %v", err)
 	}

@@ -25,27 +25,53 @@ func Export3(c *circuit.Circuit) (string, error) {
 	if c.Qubits > 0 {
 		fmt.Fprintf(&b, "qubit[%d] q;\n", c.Qubits)
 	}
-	if c.Clbits > 0 {
-		fmt.Fprintf(&b, "bit[%d] c;\n", c.Clbits)
+	bn := bitNames{r: c.Results()}
+	if bn.r > 0 {
+		fmt.Fprintf(&b, "bit[%d] c;\n", bn.r)
+	}
+	if c.Scratch > 0 {
+		fmt.Fprintf(&b, "bit[%d] %s;\n", c.Scratch, ScratchRegister)
 	}
 	for i := range c.Ops {
 		op := &c.Ops[i]
 		var ob strings.Builder
-		if err := writeOp3(&ob, i, op, c.Qubits); err != nil {
+		if err := writeOp3(&ob, i, op, c.Qubits, bn); err != nil {
 			return "", err
 		}
-		if err := writeConds(&b, op.Conds, c.Clbits, ob.String()); err != nil {
+		if err := writeConds(&b, op.Conds, bn, ob.String()); err != nil {
 			return "", fmt.Errorf("qasm: export: op %d: %w", i, err)
 		}
 	}
 	return b.String(), nil
 }
 
+// ScratchRegister is the bit register Export3 declares for a circuit's
+// scratch bits (the guards of unrolled while loops), and which the parser
+// reads back as scratch.
+const ScratchRegister = "mec_scratch"
+
+// bitNames names classical bits in Export3's output: the first r are
+// c[k], the scratch bits after them mec_scratch[k−r].
+type bitNames struct{ r int }
+
+func (n bitNames) bit(k int) string {
+	if k < n.r {
+		return fmt.Sprintf("c[%d]", k)
+	}
+	return fmt.Sprintf("%s[%d]", ScratchRegister, k-n.r)
+}
+
 // writeOp3 writes op i (its conditions aside) as OpenQASM 3.
-func writeOp3(b *strings.Builder, i int, op *circuit.Op, nq int) error {
+func writeOp3(b *strings.Builder, i int, op *circuit.Op, nq int, bn bitNames) error {
 	switch op.Kind {
+	case circuit.KindSet:
+		fmt.Fprintf(b, "%s = %d;\n", bn.bit(op.Clbit), b2i(op.Bit))
+	case circuit.KindFail:
+		// OpenQASM has no statement that stops a shot: the check of an
+		// unrolled while loop's bound is written as a comment.
+		fmt.Fprintf(b, "// mec: a shot that reaches this point stops the run: %s\n", strings.ReplaceAll(op.Name, "\n", " "))
 	case circuit.KindMeasure:
-		fmt.Fprintf(b, "c[%d] = measure q[%d];\n", op.Clbit, op.Qubits[0])
+		fmt.Fprintf(b, "%s = measure q[%d];\n", bn.bit(op.Clbit), op.Qubits[0])
 	case circuit.KindReset:
 		fmt.Fprintf(b, "reset q[%d];\n", op.Qubits[0])
 	case circuit.KindBarrier:
@@ -76,14 +102,14 @@ func writeOp3(b *strings.Builder, i int, op *circuit.Op, nq int) error {
 // writeConds writes the statements of one op under its conditions: a
 // condition on the whole register as c == n, others bit by bit (== as
 // nested ifs, != as an else chain, so the op runs at most once).
-func writeConds(b *strings.Builder, conds []circuit.Cond, nc int, stmts string) error {
+func writeConds(b *strings.Builder, conds []circuit.Cond, bn bitNames, stmts string) error {
 	if len(conds) == 0 {
 		b.WriteString(stmts)
 		return nil
 	}
 	cd := conds[0]
 	var inner strings.Builder
-	if err := writeConds(&inner, conds[1:], nc, stmts); err != nil {
+	if err := writeConds(&inner, conds[1:], bn, stmts); err != nil {
 		return err
 	}
 	body := indent(inner.String())
@@ -91,17 +117,17 @@ func writeConds(b *strings.Builder, conds []circuit.Cond, nc int, stmts string) 
 	if cd.Not {
 		op = "!="
 	}
-	if whole(cd.Clbits, nc) || len(cd.Clbits) == 1 {
+	if whole(cd.Clbits, bn.r) || len(cd.Clbits) == 1 {
 		ref := "c"
-		if !whole(cd.Clbits, nc) {
-			ref = fmt.Sprintf("c[%d]", cd.Clbits[0])
+		if !whole(cd.Clbits, bn.r) {
+			ref = bn.bit(cd.Clbits[0])
 		}
 		fmt.Fprintf(b, "if (%s %s %d) {\n%s}\n", ref, op, cd.Value, body)
 		return nil
 	}
 	if !cd.Not {
 		for j, k := range cd.Clbits {
-			fmt.Fprintf(b, "%sif (c[%d] == %d) {\n", strings.Repeat("  ", j), k, cd.Value>>uint(j)&1)
+			fmt.Fprintf(b, "%sif (%s == %d) {\n", strings.Repeat("  ", j), bn.bit(k), cd.Value>>uint(j)&1)
 		}
 		b.WriteString(indentBy(inner.String(), len(cd.Clbits)))
 		for j := len(cd.Clbits) - 1; j >= 0; j-- {
@@ -110,7 +136,7 @@ func writeConds(b *strings.Builder, conds []circuit.Cond, nc int, stmts string) 
 		return nil
 	}
 	for j, k := range cd.Clbits {
-		fmt.Fprintf(b, "%sif (c[%d] != %d) {\n%s%s} else {\n", strings.Repeat("  ", j), k, cd.Value>>uint(j)&1, indentBy(inner.String(), j+1), strings.Repeat("  ", j))
+		fmt.Fprintf(b, "%sif (%s != %d) {\n%s%s} else {\n", strings.Repeat("  ", j), bn.bit(k), cd.Value>>uint(j)&1, indentBy(inner.String(), j+1), strings.Repeat("  ", j))
 	}
 	for j := len(cd.Clbits) - 1; j >= 0; j-- {
 		fmt.Fprintf(b, "%s}\n", strings.Repeat("  ", j))
@@ -324,6 +350,8 @@ func Export2(c *circuit.Circuit) (string, error) {
 func writeOp2(b *strings.Builder, i int, op *circuit.Op, nq int) error {
 	e := &emitter2{b: b}
 	switch op.Kind {
+	case circuit.KindSet, circuit.KindFail:
+		return fmt.Errorf("qasm: export: op %d: OpenQASM 2 has no classical assignments (a while loop needs OpenQASM 3)", i)
 	case circuit.KindMeasure:
 		fmt.Fprintf(b, "measure q[%d] -> c[%d];\n", op.Qubits[0], op.Clbit)
 		return nil
@@ -491,4 +519,11 @@ func wrap(x float64) float64 {
 		x += 2 * math.Pi
 	}
 	return x
+}
+
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }

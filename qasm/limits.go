@@ -19,6 +19,7 @@ import (
 //	MaxIncludeBytes    MEC_QASM_MAX_INCLUDE_BYTES   16 MiB (DefaultMaxIncludeBytes)
 //	MaxOps             MEC_QASM_MAX_OPS             10,000,000 (DefaultMaxOps)
 //	MaxExpandDuration  MEC_QASM_EXPAND_TIMEOUT      60s (DefaultMaxExpandDuration)
+//	MaxWhile           MEC_QASM_MAX_WHILE           100 (DefaultMaxWhile)
 //
 // Sizes are plain byte counts; the timeout is a Go duration ("90s", "5m").
 // Input beyond a limit fails with a *LimitError (errors.Is(err, ErrLimit)),
@@ -40,6 +41,10 @@ type Limits struct {
 	// MaxExpandDuration bounds the wall time of parsing and expanding one
 	// program; the context passed to ParseContext can stop it earlier.
 	MaxExpandDuration time.Duration
+	// MaxWhile bounds the iterations of each while loop: a loop is
+	// unrolled this many times, and a shot whose loop would run again
+	// stops the run with an error that names the loop and the limit.
+	MaxWhile int
 }
 
 // Defaults of Limits.
@@ -48,6 +53,7 @@ const (
 	DefaultMaxIncludeBytes   = 16 << 20
 	DefaultMaxOps            = 10_000_000
 	DefaultMaxExpandDuration = 60 * time.Second
+	DefaultMaxWhile          = 100
 )
 
 // Environment variables that set Limits fields left zero.
@@ -56,13 +62,14 @@ const (
 	EnvMaxIncludeBytes   = "MEC_QASM_MAX_INCLUDE_BYTES"
 	EnvMaxOps            = "MEC_QASM_MAX_OPS"
 	EnvMaxExpandDuration = "MEC_QASM_EXPAND_TIMEOUT"
+	EnvMaxWhile          = "MEC_QASM_MAX_WHILE"
 )
 
 // DefaultLimits returns the built-in limits (environment variables not
 // consulted).
 func DefaultLimits() Limits {
 	return Limits{MaxFileBytes: DefaultMaxFileBytes, MaxIncludeBytes: DefaultMaxIncludeBytes,
-		MaxOps: DefaultMaxOps, MaxExpandDuration: DefaultMaxExpandDuration}
+		MaxOps: DefaultMaxOps, MaxExpandDuration: DefaultMaxExpandDuration, MaxWhile: DefaultMaxWhile}
 }
 
 // Effective returns l with every zero field filled from its environment
@@ -85,6 +92,11 @@ func (l Limits) Effective() (Limits, error) {
 		ops = 1 << 40
 	}
 	l.MaxOps = int(ops)
+	w, err := effInt(int64(l.MaxWhile), EnvMaxWhile, "MaxWhile", int64(d.MaxWhile))
+	if err != nil {
+		return Limits{}, err
+	}
+	l.MaxWhile = int(min(w, 1<<20))
 	switch {
 	case l.MaxExpandDuration < 0:
 		return Limits{}, fmt.Errorf("qasm: Limits.MaxExpandDuration %v: want a positive duration", l.MaxExpandDuration)

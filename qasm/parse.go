@@ -182,6 +182,9 @@ func ParseContext(ctx context.Context, src string, opts Options) (*circuit.Circu
 	if err := st.parseSource(strings.TrimPrefix(src, "\uFEFF"), opts.File, 0); err != nil {
 		return nil, err
 	}
+	if len(st.scratch) > 0 {
+		moveScratch(st.c, st.scratch)
+	}
 	for _, name := range slices.Sorted(maps.Keys(opts.Params)) {
 		if !st.inputs[name] {
 			return nil, fmt.Errorf("qasm: parameter %q is not an input of the program", name)
@@ -295,6 +298,9 @@ type state struct {
 	// being expanded.
 	defs     map[string]*subroutine
 	defDepth int
+	// scratch are the classical bits made for while-loop guards (moved
+	// after the program's own bits when parsing ends).
+	scratch []int
 }
 
 // stopped returns an error at pos when the context is done: the limit
@@ -429,7 +435,7 @@ func (p *parser) ident(what string) (token, error) {
 // unsupported are OpenQASM 3 keywords outside the gate-level subset.
 var unsupported = map[string]string{
 	"else": "classical control flow (else without if)", "for": "classical control flow",
-	"while": "classical control flow (loops whose count depends on measurements)", "switch": "classical control flow", "break": "classical control flow",
+	"switch": "classical control flow", "break": "classical control flow",
 	"continue": "classical control flow", "end": "classical control flow",
 	"extern": "subroutines (extern functions need a host)", "return": "subroutine return values", "defcal": "pulse-level calibration", "cal": "pulse-level calibration",
 	"defcalgrammar": "pulse-level calibration", "opaque": "opaque gates",
@@ -519,6 +525,11 @@ func (p *parser) statement(depth int) error {
 			break
 		}
 		return p.defStmt()
+	case "while":
+		if p.st.version == 2 {
+			break
+		}
+		return p.whileLoop(depth)
 	}
 	if d := p.st.defs[t.text]; d != nil {
 		return p.defCall(d, depth)
@@ -718,6 +729,13 @@ func (p *parser) declare3() error {
 	name, err := p.ident("a register name")
 	if err != nil {
 		return err
+	}
+	if kw.text == "bit" && name.text == ScratchRegister {
+		// Export3 writes a circuit's scratch bits (while-loop guards)
+		// into this register: they stay scratch.
+		for k := 0; k < size; k++ {
+			p.st.scratch = append(p.st.scratch, p.st.c.Clbits+k)
+		}
 	}
 	if err := p.addRegister(kw.text == "qubit", name, size, single, sizePos); err != nil {
 		return err
@@ -1232,8 +1250,25 @@ func (p *parser) measureAssign() error {
 	if _, err := p.expect("="); err != nil {
 		return err
 	}
+	if t := p.peek(); t.kind == tInt && (t.text == "0" || t.text == "1") {
+		// c[i] = 0; c = 1; — a classical bit assignment.
+		p.next()
+		if _, err := p.expect(";"); err != nil {
+			return err
+		}
+		idx, err := p.resolve([]argRef{c}, p.st.cregs, "bit")
+		if err != nil {
+			return err
+		}
+		for _, k := range idx[0] {
+			if err := p.emit(c.pos, circuit.Op{Kind: circuit.KindSet, Clbit: k, Bit: t.text == "1"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if t := p.peek(); t.kind != tIdent || t.text != "measure" {
-		return p.errf(t.pos, "only measurements can be assigned (c = measure q;), found %s", t.describe())
+		return p.errf(t.pos, "only measurements and the constants 0 and 1 can be assigned to bits (c = measure q; c[0] = 0;), found %s", t.describe())
 	}
 	p.next()
 	return p.finishMeasure([]argRef{c})

@@ -3,6 +3,7 @@ package qasm
 import (
 	"maps"
 	"slices"
+	"strconv"
 )
 
 // Subroutines (def) are expanded where they are called, like gate
@@ -96,7 +97,7 @@ func (p *parser) defStmt() error {
 	if !p.is("{") {
 		return p.errf(p.peek().pos, "subroutine %q needs a { body }", name.text)
 	}
-	if d.body, err = p.captureBody(); err != nil {
+	if d.body, err = p.captureBody("subroutine " + strconv.Quote(name.text)); err != nil {
 		return err
 	}
 	if p.st.defs == nil {
