@@ -18,17 +18,31 @@ import (
 // certain outcome draws no random number.
 const CertainTolerance = 1e-12
 
-// mergeTolerance is how close to 1 the fidelity |⟨a|b⟩|² of two branches'
-// (normalised) states must be for them to merge.
+// mergeTolerance is how close to 1 the fidelity |⟨a|b⟩|²/(⟨a|a⟩⟨b|b⟩)
+// of two branches' states must be for them to merge. The fidelity is
+// normalised by the states' norms, so states equal up to rounding merge
+// in complex64 too (their norms drift from 1 by about 1e-7).
 const mergeTolerance = 1e-10
+
+// mergeComparesPerBranch and minMergeCompares bound the pairs of branches
+// one merge compares: mergeComparesPerBranch per live branch, at least
+// minMergeCompares. Each comparison reads two states, so a merge costs at
+// most a few passes per branch, like the measurement or reset before it;
+// pairs left over stay due (their dirty branches stay dirty) and are
+// compared at a later merge.
+const (
+	mergeComparesPerBranch = 4
+	minMergeCompares       = 64
+)
 
 // DefaultBranchBytes is the memory the live branches of a shot run may
 // hold when Options.MaxBranches is 0.
 const DefaultBranchBytes = 2 << 30
 
-// maxBranchesCap bounds the live branches of a shot run whatever the
-// memory allows.
-const maxBranchesCap = 1 << 14
+// MaxBranchesCap bounds the default branch budget (Options.MaxBranches
+// 0) whatever DefaultBranchBytes allows: small states do not get millions
+// of branches by default. An explicit Options.MaxBranches is not capped.
+const MaxBranchesCap = 1 << 14
 
 // Stats counts the work of a shot run. Passes over a state: Applied
 // gates read and write it, Reads only read it (a marginal probability, a
@@ -45,15 +59,21 @@ type Stats struct {
 	// Reads and Copies count the other passes over a state.
 	Reads  int `json:"reads"`
 	Copies int `json:"copies"`
-	// Certain counts mid-circuit measurements and resets (per branch)
-	// whose outcome was certain: known from the circuit, or of
-	// probability within CertainTolerance of 0 or 1.
+	// Certain counts the mid-circuit measurements and resets that drew
+	// no outcome, per branch and per replayed group: the qubit was known
+	// to be in a basis state (no pass), or the probability of an outcome
+	// was within CertainTolerance of 0 or 1 (one probability pass; a
+	// replay takes the likelier outcome at the collapses its first pass
+	// found certain). Terminal measurements, sampled from the final
+	// states, are not counted.
 	Certain int `json:"certain"`
 	// Splits counts branches split between two outcomes, Merges branches
-	// merged back into an equal one, and Branches is the most branches
-	// that were live at once.
+	// merged back into an equal one, Compares the pairs of branches
+	// compared for a merge (two reads each), and Branches is the most
+	// branches that were live at once.
 	Splits   int `json:"splits"`
 	Merges   int `json:"merges"`
+	Compares int `json:"compares"`
 	Branches int `json:"branches"`
 	// Replays counts the groups of shots run again from the start
 	// because the branch budget was spent at one of their splits (each
@@ -70,6 +90,7 @@ func (s *Stats) add(o Stats) {
 	s.Certain += o.Certain
 	s.Splits += o.Splits
 	s.Merges += o.Merges
+	s.Compares += o.Compares
 	s.Replays += o.Replays
 	s.Branches = max(s.Branches, o.Branches)
 }
@@ -136,21 +157,25 @@ func (r *ShotResult) Counts() map[string]int {
 }
 
 // Shots runs c for shots shots from |0…0⟩ and returns every shot's
-// classical register, in shot order.
+// classical register, in shot order. shots is at most math.MaxInt32.
 //
 // Shots share work: the circuit is simulated once until a mid-circuit
 // measurement or reset whose outcome is not certain; there the shots are
 // split between the outcomes (each shot draws its outcome from the seeded
 // stream, so the split is multinomial) and each outcome's branch goes on
 // with its shots, on its own copy of the state. Branches whose classical
-// registers, known qubits and states agree (fidelity within 1e-10) after
-// a measurement or reset merge again. A certain outcome costs no branch,
-// and a reset or measurement of a qubit known to be in a basis state costs
-// no pass at all (see basis). Measurements that nothing touches afterwards
-// are sampled from each branch's final state. When the live branches
-// would exceed the budget (Options.MaxBranches, or the states that fit in
-// DefaultBranchBytes), the smaller side of a split is set aside and its
-// shots run one at a time from the start, each from its own seed.
+// registers, known qubits and states agree (normalised fidelity within
+// 1e-10 of 1) after a measurement or reset merge again. A certain outcome
+// costs no branch, and a reset or measurement of a qubit known to be in a
+// basis state costs no pass at all (see basis). Measurements that nothing
+// touches afterwards are sampled from each branch's final state. When the
+// live branches would exceed the budget (Options.MaxBranches, or the
+// states that fit in DefaultBranchBytes, at most MaxBranchesCap), the
+// smaller side of a split is set aside as a group, and the larger side
+// goes on. Once the first pass is done, each group (depth first) replays
+// its recorded outcomes from |0…0⟩, from a seed of its own and with the
+// whole budget again, and branches from there as the first pass did: a
+// budget of 1 replays one group at a time, never several states at once.
 //
 // The result is a deterministic function of the circuit, shots, seed and
 // budget: the same on every run and worker count.
@@ -158,14 +183,17 @@ func (s *Simulator) Shots(ctx context.Context, c *circuit.Circuit, shots int) (*
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if shots < 0 {
-		return nil, fmt.Errorf("sim: %d shots", shots)
+	if shots < 0 || shots > math.MaxInt32 {
+		return nil, fmt.Errorf("sim: %d shots: want 0 to %d (shots are numbered in 32 bits)", shots, math.MaxInt32)
+	}
+	words := (c.Clbits + 63) / 64
+	if words > 0 && shots > math.MaxInt/words {
+		return nil, fmt.Errorf("sim: %d shots of %d classical bits: the per-shot memory would overflow", shots, c.Clbits)
 	}
 	budget, err := s.branchBudget(c.Qubits)
 	if err != nil {
 		return nil, err
 	}
-	words := (c.Clbits + 63) / 64
 	r := &ShotResult{Shots: shots, Clbits: c.Clbits, words: words, mem: make([]uint64, shots*words)}
 	if shots == 0 {
 		return r, nil
@@ -184,28 +212,35 @@ func (s *Simulator) Shots(ctx context.Context, c *circuit.Circuit, shots int) (*
 	if err != nil {
 		return nil, err
 	}
-	// Groups set aside when the budget was spent run next, depth first:
-	// each from |0…0⟩ with its recorded outcomes forced and the whole
-	// budget again, from a seed of its own.
+	// Groups set aside when the budget was spent run next, depth first.
 	stack := e.overflow
 	for len(stack) > 0 {
 		g := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		seed := s.opts.Seed ^ (uint64(g.shots[0])+1)*0x9e3779b97f4a7c15 ^ uint64(len(g.path))<<48
-		re := &engine{s: s, ctx: ctx, c: c, terminal: term, budget: budget, rng: newRNG(seed), sampleSeed: seed, drew: true}
-		if err := re.start(g.shots, g.path); err != nil {
-			return nil, err
-		}
-		err := re.runAndFinish(r)
-		re.stats.Gates = 0 // counted once, by the first pass
-		r.Stats.add(re.stats)
+		st, more, err := s.replay(ctx, c, term, budget, g, r)
+		r.Stats.add(st)
 		r.Stats.Replays++
 		if err != nil {
 			return nil, err
 		}
-		stack = append(stack, re.overflow...)
+		stack = append(stack, more...)
 	}
 	return r, nil
+}
+
+// replay runs group g: from |0…0⟩ with its recorded outcomes forced and
+// the whole budget, from a seed of its own. It writes g's shots into r and
+// returns its work and the groups it set aside in turn. A recorded path
+// the replay does not follow to its end is an error.
+func (s *Simulator) replay(ctx context.Context, c *circuit.Circuit, term []bool, budget int, g group, r *ShotResult) (Stats, []group, error) {
+	seed := s.opts.Seed ^ (uint64(g.shots[0])+1)*0x9e3779b97f4a7c15 ^ uint64(len(g.path))<<48
+	e := &engine{s: s, ctx: ctx, c: c, terminal: term, budget: budget, rng: newRNG(seed), sampleSeed: seed, drew: true}
+	if err := e.start(g.shots, g.path); err != nil {
+		return Stats{}, nil, err
+	}
+	err := e.runAndFinish(r)
+	e.stats.Gates = 0 // counted once, by the first pass
+	return e.stats, e.overflow, err
 }
 
 // runAndFinish runs the engine's branches to the end, writes their shots
@@ -231,7 +266,7 @@ func (s *Simulator) branchBudget(n int) (int, error) {
 	if per <= 0 {
 		return 1, nil
 	}
-	return int(min(max(DefaultBranchBytes/per, 1), maxBranchesCap)), nil
+	return int(min(max(DefaultBranchBytes/per, 1), MaxBranchesCap)), nil
 }
 
 // terminalMeasurements marks the measurements that can be sampled from
@@ -283,6 +318,17 @@ type branch struct {
 	shots []int32 // ascending
 	run   []circuit.Gate
 	path  []step // the drawn outcomes that led here
+	// dirty: the branch was opened, split or projected since the last
+	// merge compared it with its bucket; key is its branchKey at that
+	// merge. Branches with the same key evolve under the same gates, so
+	// two that a merge found different stay different until one of them
+	// is projected or its key changes: merge compares only pairs with
+	// a dirty member.
+	dirty bool
+	key   string
+	// norm is ⟨ψ|ψ⟩ of st when it is known (0: not known; a flush that
+	// applies gates forgets it).
+	norm float64
 }
 
 // step is a drawn measurement or reset outcome: the op and its result.
@@ -328,7 +374,7 @@ func (e *engine) start(shots []int32, forced []step) error {
 
 // adopt opens the first branch on an existing state (zero: it is |0…0⟩).
 func (e *engine) adopt(st backend.State, zero bool, shots []int32) {
-	e.branches = []*branch{{st: st, bits: make([]bool, e.c.Clbits), known: newBasis(e.c.Qubits, zero), shots: shots}}
+	e.branches = []*branch{{st: st, bits: make([]bool, e.c.Clbits), known: newBasis(e.c.Qubits, zero), shots: shots, dirty: true}}
 	e.stats.Branches = 1
 }
 
@@ -408,6 +454,9 @@ func (e *engine) run() error {
 			return fmt.Errorf("sim: op %d: unknown kind %v", i, op.Kind)
 		}
 	}
+	if len(e.forced) > 0 {
+		return fmt.Errorf("sim: replay: %d recorded outcomes left over at the end of the circuit (the first of op %d): the path was not followed", len(e.forced), e.forced[0].op)
+	}
 	for _, b := range e.branches {
 		if err := e.flush(b); err != nil {
 			return err
@@ -424,6 +473,7 @@ func (e *engine) flush(b *branch) error {
 	n, err := e.s.applyGates(e.ctx, b.st, b.run)
 	e.stats.Applied += n
 	b.run = b.run[:0]
+	b.norm = 0
 	return err
 }
 
@@ -434,8 +484,22 @@ func (e *engine) flush(b *branch) error {
 func (e *engine) collapse(b *branch, i int) error {
 	op := &e.c.Ops[i]
 	q := op.Qubits[0]
+	if len(e.forced) > 0 && e.forced[0].op < i {
+		return fmt.Errorf("replay: the recorded outcome of op %d was skipped (the path was not followed)", e.forced[0].op)
+	}
 	if v := b.known[q]; v != unknownBit {
-		e.stats.Certain++
+		if len(e.forced) > 0 && e.forced[0].op == i {
+			// The first pass drew here; the replay knows the qubit. The
+			// same path gives the same known qubits, so this is a
+			// mismatch unless the recorded outcome is the known one.
+			if f := e.forced[0]; f.bit != int(v) {
+				return fmt.Errorf("replay of op %d: recorded outcome %d, but qubit %d is known to be %d", i, f.bit, q, v)
+			}
+			b.path = append(b.path, e.forced[0])
+			e.forced = e.forced[1:]
+		} else {
+			e.stats.Certain++
+		}
 		e.settle(b, op, int(v))
 		return nil
 	}
@@ -524,7 +588,7 @@ func (e *engine) collapse(b *branch, i int) error {
 	}
 	e.stats.Copies++
 	e.stats.Splits++
-	nb := &branch{st: st, bits: slices.Clone(b.bits), known: slices.Clone(b.known), shots: ones, path: append(slices.Clone(b.path), step{i, 1})}
+	nb := &branch{st: st, bits: slices.Clone(b.bits), known: slices.Clone(b.known), shots: ones, path: append(slices.Clone(b.path), step{i, 1}), dirty: true}
 	b.shots = zeros
 	b.path = append(b.path, step{i, 0})
 	e.branches = append(e.branches, nb)
@@ -539,6 +603,7 @@ func (e *engine) collapse(b *branch, i int) error {
 // project queues the projector onto outcome bit of qubit q, renormalised
 // by its probability p (unnormalised: the probability times the norm²).
 func (e *engine) project(b *branch, q, bit int, p float64) {
+	b.dirty = true
 	d := []complex128{0, 0}
 	d[bit] = complex(1/math.Sqrt(p), 0)
 	b.run = append(b.run, circuit.Gate{Targets: []int{q}, Matrix: d, Diagonal: true})
@@ -559,61 +624,148 @@ func (e *engine) settle(b *branch, op *circuit.Op, bit int) {
 	}
 }
 
-// merge joins branches whose registers, known qubits and states agree.
+// merge joins branches whose classical registers, known qubits and states
+// agree. Branches are bucketed by their register and known qubits
+// (branchKey); within a bucket only pairs with a dirty member are
+// compared, at most max(mergeComparesPerBranch × live branches,
+// minMergeCompares) pairs per call. A dirty branch compared with its
+// whole bucket becomes clean; one the bound leaves no room for stays
+// dirty for the next merge. The context is checked before every
+// comparison.
 func (e *engine) merge() error {
-	groups := map[string][]int{}
+	n := len(e.branches)
+	keys := make([]string, n)
+	dirty := make([]bool, n)
+	buckets := map[string][]int{}
 	var order []string
 	for i, b := range e.branches {
-		key := branchKey(b)
-		if _, ok := groups[key]; !ok {
-			order = append(order, key)
+		k := branchKey(b)
+		keys[i] = k
+		dirty[i] = b.dirty || k != b.key
+		if _, ok := buckets[k]; !ok {
+			order = append(order, k)
 		}
-		groups[key] = append(groups[key], i)
+		buckets[k] = append(buckets[k], i)
 	}
-	gone := make([]bool, len(e.branches))
+	gone := make([]bool, n)
+	done := make([]bool, n) // a dirty branch compared with its whole bucket
+	left := max(mergeComparesPerBranch*n, minMergeCompares)
+	cut := false
+	var cands []int
 	for _, key := range order {
-		idx := groups[key]
-		for x := 0; x < len(idx); x++ {
-			a := e.branches[idx[x]]
-			if gone[idx[x]] {
+		idx := buckets[key]
+		if len(idx) < 2 {
+			if len(idx) == 1 {
+				done[idx[0]] = true
+			}
+			continue
+		}
+		for _, i := range idx {
+			if cut {
+				break
+			}
+			if gone[i] || !dirty[i] {
 				continue
 			}
-			for y := x + 1; y < len(idx); y++ {
-				b := e.branches[idx[y]]
-				if gone[idx[y]] {
-					continue
+			// A dirty branch is compared with the clean ones and the
+			// dirty ones done before it: each pair once, by the later of
+			// two dirty branches. When the bound does not leave room for
+			// all of them, it and the rest wait for the next merge.
+			cands = cands[:0]
+			for _, j := range idx {
+				if j != i && !gone[j] && (!dirty[j] || done[j]) {
+					cands = append(cands, j)
 				}
-				if err := e.flush(a); err != nil {
-					return err
+			}
+			if len(cands) > left {
+				cut = true
+				break
+			}
+			for _, j := range cands {
+				if err := e.ctx.Err(); err != nil {
+					return fmt.Errorf("merging branches: %w", err)
 				}
-				if err := e.flush(b); err != nil {
-					return err
-				}
-				ip, err := backend.Inner(a.st, b.st)
-				e.stats.Reads += 2
+				left--
+				same, err := e.same(e.branches[i], e.branches[j])
 				if err != nil {
 					return err
 				}
-				if real(ip)*real(ip)+imag(ip)*imag(ip) < 1-mergeTolerance {
+				if !same {
 					continue
 				}
+				// The earlier branch takes the later one's shots.
+				keep, drop := i, j
+				if j < i {
+					keep, drop = j, i
+				}
+				a, b := e.branches[keep], e.branches[drop]
 				a.shots = mergeSorted(a.shots, b.shots)
 				b.st.Free()
 				b.st = nil
-				gone[idx[y]] = true
+				gone[drop] = true
 				e.stats.Merges++
+				if drop == i {
+					break
+				}
 			}
+			done[i] = true
 		}
 	}
 	live := e.branches[:0]
 	for i, b := range e.branches {
-		if !gone[i] {
-			live = append(live, b)
+		if gone[i] {
+			continue
 		}
+		if !dirty[i] || done[i] {
+			b.dirty, b.key = false, keys[i]
+		} else {
+			b.dirty = true
+		}
+		live = append(live, b)
 	}
 	clear(e.branches[len(live):])
 	e.branches = live
 	return nil
+}
+
+// same reports whether branches a and b hold the same state: their
+// fidelity |⟨a|b⟩|²/(⟨a|a⟩⟨b|b⟩) is within mergeTolerance of 1.
+func (e *engine) same(a, b *branch) (bool, error) {
+	e.stats.Compares++
+	na, err := e.norm(a)
+	if err != nil {
+		return false, err
+	}
+	nb, err := e.norm(b)
+	if err != nil {
+		return false, err
+	}
+	ip, err := backend.Inner(a.st, b.st)
+	e.stats.Reads += 2
+	if err != nil {
+		return false, err
+	}
+	f := (real(ip)*real(ip) + imag(ip)*imag(ip)) / (na * nb)
+	return f >= 1-mergeTolerance, nil
+}
+
+// norm flushes b and returns ⟨ψ|ψ⟩ of its state, read once per change.
+func (e *engine) norm(b *branch) (float64, error) {
+	if err := e.flush(b); err != nil {
+		return 0, err
+	}
+	if b.norm == 0 {
+		v, err := backend.Norm(b.st)
+		e.stats.Reads++
+		if err != nil {
+			return 0, err
+		}
+		if !(v > 0) || math.IsInf(v, 0) {
+			return 0, fmt.Errorf("merging branches: state norm² is %v", v)
+		}
+		b.norm = v
+	}
+	return b.norm, nil
 }
 
 // branchKey is a branch's classical register and known qubits as a map

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/prismai/mec/backend"
@@ -178,17 +179,28 @@ func TestRunKnownQubitsExact(t *testing.T) {
 func cmplxAbs(z complex128) float64 { return math.Hypot(real(z), imag(z)) }
 
 // TestShotsMemoryReproducible: per-shot memory (in shot order) is the
-// same on 1, 2 and 8 worker threads and on a repeat, for a branched run
-// and for one whose budget forces per-shot runs; another seed differs.
+// same on 1, 2 and 8 worker threads and on a repeat, for branched runs and
+// for one whose budget of 3 states makes it replay groups (six rounds of
+// a |+⟩ ancilla into six clbits: 64 paths); another seed differs.
 func TestShotsMemoryReproducible(t *testing.T) {
 	ctx := context.Background()
-	c := simtest.FeedbackCircuit()
-	for _, budget := range []int{0, 2} {
+	for _, tc := range []struct {
+		name   string
+		c      *circuit.Circuit
+		budget int
+	}{
+		{"feedback", simtest.FeedbackCircuit(), 0},
+		{"plus6", simtest.PlusRounds(6, false), 0},
+		{"plus6-budget3", simtest.PlusRounds(6, false), 3},
+	} {
 		var ref []string
 		for _, threads := range []int{1, 2, 8, 2} {
-			r, err := newSim(threads, budget, 42).Shots(ctx, c, 3000)
+			r, err := newSim(threads, tc.budget, 42).Shots(ctx, tc.c, 3000)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.budget > 0 && (r.Stats.Replays == 0 || r.Stats.Branches > tc.budget) {
+				t.Fatalf("%s: %+v; want replays and at most %d live branches", tc.name, r.Stats, tc.budget)
 			}
 			m := r.Memory()
 			if ref == nil {
@@ -196,21 +208,22 @@ func TestShotsMemoryReproducible(t *testing.T) {
 				continue
 			}
 			if !slices.Equal(m, ref) {
-				t.Fatalf("MaxBranches %d, %d threads: per-shot memory differs from the first run", budget, threads)
+				t.Fatalf("%s, %d threads: per-shot memory differs from the first run", tc.name, threads)
 			}
 		}
-		r, err := newSim(2, budget, 43).Shots(ctx, c, 3000)
+		r, err := newSim(2, tc.budget, 43).Shots(ctx, tc.c, 3000)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if slices.Equal(r.Memory(), ref) {
-			t.Fatalf("MaxBranches %d: seeds 42 and 43 gave the same memory", budget)
+			t.Fatalf("%s: seeds 42 and 43 gave the same memory", tc.name)
 		}
 	}
 }
 
-// TestShotsBadInput: negative shots and budgets are errors; zero shots is
-// an empty result; a register wider than 64 bits has no Value.
+// TestShotsBadInput: negative shots and budgets, more than 2^31-1 shots
+// and a per-shot memory whose size overflows are errors; zero shots is an
+// empty result; a register wider than 64 bits has no Value.
 func TestShotsBadInput(t *testing.T) {
 	ctx := context.Background()
 	c := simtest.PlusRounds(2, false)
@@ -219,6 +232,15 @@ func TestShotsBadInput(t *testing.T) {
 	}
 	if _, err := newSim(1, -3, 1).Shots(ctx, c, 10); err == nil {
 		t.Fatal("MaxBranches -3 accepted")
+	}
+	// Shots are numbered in 32 bits, and a register so wide that shots ×
+	// words overflows is refused before anything is allocated.
+	if _, err := newSim(1, 0, 1).Shots(ctx, c, math.MaxInt32+1); err == nil || !strings.Contains(err.Error(), "32 bits") {
+		t.Fatalf("2^31 shots: %v", err)
+	}
+	huge := &circuit.Circuit{Qubits: 1, Clbits: 1 << 40}
+	if _, err := newSim(1, 0, 1).Shots(ctx, huge, 1<<30); err == nil || !strings.Contains(err.Error(), "overflow") {
+		t.Fatalf("2^30 shots of 2^40 bits: %v", err)
 	}
 	r, err := newSim(1, 0, 1).Shots(ctx, c, 0)
 	if err != nil || r.Shots != 0 || len(r.Counts()) != 0 {
@@ -240,5 +262,78 @@ func TestShotsBadInput(t *testing.T) {
 	cancel()
 	if _, err := newSim(1, 0, 1).Shots(ctx2, c, 10); err == nil {
 		t.Fatal("a cancelled context ran")
+	}
+}
+
+// resetHistory resets a |+⟩ ancilla rounds times after a controlled
+// rotation of a spectator by 0.001·2^r in round r: every reset splits,
+// and no two of the 2^rounds paths leave the same state (their rotations
+// differ by at least 0.001), yet every branch has the same key (no clbit
+// until the final measurement, the ancilla known |0⟩). It is the worst
+// case for merging: one bucket in which nothing merges.
+func resetHistory(rounds int) *circuit.Circuit {
+	c := &circuit.Circuit{Qubits: 2, Clbits: 1}
+	for r := range rounds {
+		c.Append("h", nil, 0).Append("cry", []float64{0.001 * float64(int(1)<<r)}, 0, 1).Reset(0)
+	}
+	return c.Measure(1, 0)
+}
+
+// TestShotsMergeBounded: the merges of a run whose branches all share one
+// key, all distinct, compare a number of pairs linear in the branches
+// (at most four per live branch and merge), not quadratic: 1024 branches
+// would be half a million comparisons at the last reset alone. Nothing
+// merges and the distribution is the exact one.
+func TestShotsMergeBounded(t *testing.T) {
+	c := resetHistory(10)
+	r, err := newSim(2, 0, 7).Shots(context.Background(), c, 1<<14)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := r.Stats
+	if st.Merges != 0 || st.Branches < 900 {
+		t.Fatalf("%+v; want no merge and about 1024 branches", st)
+	}
+	// Σ over the ten resets of max(4 × live branches, 64), live ≤ 2^(r+1).
+	if bound := 4*(1<<11) + 64*10; st.Compares > bound {
+		t.Fatalf("%d comparisons; want at most %d", st.Compares, bound)
+	}
+	dist, err := simtest.Distribution(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chi2, dof, p := simtest.ChiSquare(r.Counts(), dist); p <= 0.001 {
+		t.Fatalf("χ² %.1f on %d dof, p = %.2g against the exact distribution", chi2, dof, p)
+	}
+}
+
+// TestShotsMergeComplex64: in complex64, branches that differ only by
+// rounding merge as in complex128: the fidelity is normalised. Ten rounds
+// of measuring a |+⟩ qubit into one clbit and resetting it leave two
+// branches after each measurement that are both |00⟩ up to rounding (the
+// H's 1/√2, rounded to complex64, leaves norms below 1 by about 1e-7,
+// more than the merge tolerance): they merge 18 times with at most four
+// branches live, in both precisions, and keep the exact distribution.
+func TestShotsMergeComplex64(t *testing.T) {
+	c := &circuit.Circuit{Qubits: 2, Clbits: 1}
+	for range 10 {
+		c.Append("h", nil, 0).Measure(0, 0).Reset(0)
+	}
+	dist, err := simtest.Distribution(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []backend.Precision{backend.Complex128, backend.Complex64} {
+		s := sim.NewWith(cpu.New(cpu.Options{Threads: 2}), sim.Options{Precision: p, Fuse: 3, Seed: 5})
+		r, err := s.Shots(context.Background(), c, 1<<14)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := r.Stats; st.Branches > 4 || st.Merges != 18 || st.Splits != 19 {
+			t.Fatalf("%s: %+v; want ≤ 4 live branches, 18 merges, 19 splits", p, st)
+		}
+		if chi2, dof, pv := simtest.ChiSquare(r.Counts(), dist); pv <= 0.001 {
+			t.Fatalf("%s: χ² %.1f on %d dof, p = %.2g against the exact distribution", p, chi2, dof, pv)
+		}
 	}
 }

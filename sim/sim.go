@@ -7,9 +7,14 @@
 // whose outcome is not certain (Simulator.Shots), and qubits known to be in
 // a basis state make their resets and measurements free (basis.go).
 //
-// Randomness comes from one seeded PCG stream drawn on the calling goroutine,
-// and the CPU backend's reductions are deterministic, so the same seed gives
-// the same measurement outcomes and shots on every run and thread count.
+// Randomness comes from seeded PCG streams, all drawn on the calling
+// goroutine: Run and Apply draw from one stream of their seed; a shot run
+// draws its first pass from a stream of Options.Seed and each group it
+// replays (past the branch budget) from a stream of its own, seeded from
+// Options.Seed and the group; terminal measurements are sampled from the
+// final states with seeds drawn from those streams. The CPU backend's
+// reductions are deterministic, so the same seed gives the same measurement
+// outcomes and shots on every run and thread count.
 package sim
 
 import (
@@ -35,7 +40,8 @@ type Options struct {
 	// Seed seeds measurement outcomes and shots.
 	Seed uint64
 	// MaxBranches bounds the states a shot run holds at once (see
-	// Simulator.Shots); 0 allows as many as fit in DefaultBranchBytes.
+	// Simulator.Shots); 0 allows as many as fit in DefaultBranchBytes, at
+	// most MaxBranchesCap.
 	MaxBranches int
 }
 

@@ -25,8 +25,13 @@ func PlusRounds(rounds int, sameBit bool) *circuit.Circuit {
 }
 
 // FeedbackCircuit entangles, measures mid-circuit, resets and
-// re-entangles three qubits: every mid-circuit outcome is random and the
-// later gates act on the collapsed states (4 clbits, 16 outcomes).
+// re-entangles three qubits, and the later gates act on the collapsed
+// states (4 clbits, 16 outcomes). Only its first mid-circuit measurement
+// (qubit 1) is random: the cx made qubit 0 equal to qubit 1, so the second
+// (qubit 0) is certain given the first, the reset after it is of a known
+// qubit, and the final measurements are sampled. A branched run splits
+// once, into two branches; with a budget of one state it replays one
+// group.
 func FeedbackCircuit() *circuit.Circuit {
 	c := &circuit.Circuit{Qubits: 3, Clbits: 4}
 	c.Append("ry", []float64{0.7}, 0).Append("cx", nil, 0, 1).Append("h", nil, 2)
