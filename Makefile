@@ -44,11 +44,13 @@ fmt-check:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./bench/
 
-# Short fuzzing sessions of every parser and decoder.
+# Short fuzzing sessions of every parser and decoder, and of the shot
+# simulator against its exact reference.
 # FUZZTIME=5m make fuzz runs each longer.
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./qasm/
+	$(GO) test -run '^$$' -fuzz '^FuzzShots$$' -fuzztime $(FUZZTIME) ./sim/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./mipp/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecoder$$' -fuzztime $(FUZZTIME) ./internal/cbor/
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./telemetry/

@@ -203,6 +203,28 @@ func testGates(t *testing.T, sv backend.StateVector, p backend.Precision) {
 		}
 		checkGates(t, sv, p, rng, n, "controlled 1-qubit gates on every target/control pair", gates)
 	}
+	// Controlled X with negative controls on 5 qubits, a state so small
+	// that every qubit is a low one for engines that treat those apart:
+	// one negative control on every target/control pair, two, and
+	// negative ones mixed with positive ones, around every target (its
+	// own random stream, so the checks after it see the same states).
+	{
+		n := 5
+		var gates []circuit.Gate
+		x := func(targets, controls, neg []int) circuit.Gate {
+			return circuit.Gate{Targets: targets, Controls: controls, NegControls: neg, Matrix: []complex128{0, 1, 1, 0}}
+		}
+		for tq := 0; tq < n; tq++ {
+			a, b, c := (tq+1)%n, (tq+2)%n, (tq+4)%n
+			for q := 0; q < n; q++ {
+				if q != tq {
+					gates = append(gates, x([]int{tq}, nil, []int{q}))
+				}
+			}
+			gates = append(gates, x([]int{tq}, nil, []int{a, c}), x([]int{tq}, []int{a}, []int{b}), x([]int{tq}, []int{c}, []int{a, b}))
+		}
+		checkGates(t, sv, p, rand.New(rand.NewPCG(5, uint64(p))), n, "controlled X with negative controls", gates)
+	}
 	// Monomial gates (permutations, with and without phases: engines may
 	// move amplitudes instead of multiplying) on 2–5 targets anywhere on
 	// 14 qubits (enough for targets far apart and a state engines split
