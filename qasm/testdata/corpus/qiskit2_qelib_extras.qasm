@@ -1,0 +1,16 @@
+OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[4];
+creg c[4];
+h q;
+rzz(0.4) q[0],q[1];
+rxx(0.7) q[2],q[3];
+rccx q[0],q[1],q[2];
+rc3x q[0],q[1],q[2],q[3];
+c3sqrtx q[3],q[2],q[1],q[0];
+c3x q[0],q[1],q[2],q[3];
+u0(1) q[0];
+sxdg q[1];
+csx q[1],q[2];
+cu(0.1,0.2,0.3,0.4) q[2],q[3];
+measure q -> c;

@@ -1,0 +1,13 @@
+OPENQASM 2.0;
+include "qelib1.inc";
+qreg q[3];
+creg c[3];
+u3(pi/2,0,pi) q[0];
+u2(0,pi) q[1];
+u1(pi/4) q[2];
+cu3(0.3,0.2,0.1) q[0],q[1];
+cu1(pi/8) q[1],q[2];
+crz(0.25) q[0],q[2];
+cswap q[0],q[1],q[2];
+barrier q;
+measure q -> c;

@@ -1,0 +1,11 @@
+OPENQASM 3.0;
+include "stdgates.inc";
+bit[3] c;
+qubit[3] q;
+h q;
+ctrl @ rz(0.3) q[0], q[1];
+negctrl @ x q[1], q[2];
+inv @ s q[0];
+pow(0.5) @ x q[2];
+ctrl(2) @ z q[0], q[1], q[2];
+c = measure q;

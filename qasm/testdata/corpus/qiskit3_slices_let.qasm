@@ -1,0 +1,11 @@
+OPENQASM 3.0;
+include "stdgates.inc";
+const int n = 4;
+qubit[n] q;
+bit[n] c;
+let first = q[0:1];
+let last = q[{2, 3}];
+h first;
+cx first, last;
+c[0:1] = measure first;
+c[2:3] = measure last;

@@ -1,0 +1,14 @@
+OPENQASM 3.0;
+include "stdgates.inc";
+bit[3] c;
+rz(pi/2) $0;
+sx $0;
+rz(pi/2) $0;
+sx $2;
+cz $0, $2;
+rz(3*pi/4) $2;
+sx $2;
+cz $2, $1;
+c[0] = measure $0;
+c[1] = measure $1;
+c[2] = measure $2;
