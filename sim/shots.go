@@ -120,7 +120,11 @@ func (r *ShotResult) Value(k int) (uint64, error) {
 	if r.words == 0 {
 		return 0, nil
 	}
-	return r.mem[k*r.words], nil
+	v := r.mem[k*r.words]
+	if r.Clbits < 64 {
+		v &= 1<<uint(r.Clbits) - 1 // scratch bits left out
+	}
+	return v, nil
 }
 
 // Key returns shot k's register as a bit string with clbit 0 rightmost
@@ -194,7 +198,7 @@ func (s *Simulator) Shots(ctx context.Context, c *circuit.Circuit, shots int) (*
 	if err != nil {
 		return nil, err
 	}
-	r := &ShotResult{Shots: shots, Clbits: c.Clbits, words: words, mem: make([]uint64, shots*words)}
+	r := &ShotResult{Shots: shots, Clbits: c.Results(), words: words, mem: make([]uint64, shots*words)}
 	if shots == 0 {
 		return r, nil
 	}
@@ -296,6 +300,8 @@ func terminalMeasurements(c *circuit.Circuit) []bool {
 					touched[q] = true
 				}
 			}
+		case circuit.KindSet:
+			overwritten[op.Clbit] = true
 		}
 		if op.Kind != circuit.KindBarrier {
 			for _, cd := range op.Conds {
@@ -430,6 +436,18 @@ func (e *engine) run() error {
 			for _, b := range e.branches {
 				if err := e.flush(b); err != nil {
 					return err
+				}
+			}
+		case circuit.KindSet:
+			for _, b := range e.branches {
+				if circuit.CondsHold(op.Conds, b.bits) {
+					b.bits[op.Clbit] = op.Bit
+				}
+			}
+		case circuit.KindFail:
+			for _, b := range e.branches {
+				if circuit.CondsHold(op.Conds, b.bits) {
+					return fmt.Errorf("sim: op %d: %s", i, op.Name)
 				}
 			}
 		case circuit.KindMeasure, circuit.KindReset:

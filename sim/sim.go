@@ -116,7 +116,7 @@ func (s *Simulator) Apply(ctx context.Context, st backend.State, c *circuit.Circ
 func (e *engine) result(owned bool) (*Result, error) {
 	b := e.branches[0]
 	err := e.run()
-	res := &Result{State: b.st, Bits: b.bits, Gates: e.stats.Gates, Applied: e.stats.Applied}
+	res := &Result{State: b.st, Bits: b.bits[:e.c.Results()], Gates: e.stats.Gates, Applied: e.stats.Applied}
 	if err != nil && owned {
 		b.st.Free()
 		return nil, err

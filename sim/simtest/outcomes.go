@@ -23,9 +23,14 @@ type Outcome struct {
 // maxOutcomes bounds the paths Outcomes enumerates.
 const maxOutcomes = 1 << 16
 
+// minPathProbability is the probability below which Outcomes drops a path
+// (a loop's path that goes on for 50 rounds of a fair coin, say).
+const minPathProbability = 1e-15
+
 // Outcomes enumerates every path of c from |0…0⟩ exactly, on the host
 // without fusion: each measurement and reset forks into its two outcomes
-// (those of probability above 1e-14), weighted by their probabilities.
+// (those of probability above 1e-14), weighted by their probabilities;
+// paths less likely than 1e-15 are dropped.
 // It is the independent reference for shot runs; it refuses circuits with
 // more than 65536 paths.
 func Outcomes(c *circuit.Circuit) ([]Outcome, error) {
@@ -52,6 +57,11 @@ func Outcomes(c *circuit.Circuit) ([]Outcome, error) {
 					return err
 				}
 				circuit.ApplyToVector(v, &g)
+			case circuit.KindSet:
+				bits = slices.Clone(bits)
+				bits[op.Clbit] = op.Bit
+			case circuit.KindFail:
+				return fmt.Errorf("simtest: op %d: %s", i, op.Name)
 			case circuit.KindMeasure, circuit.KindReset:
 				q := uint(op.Qubits[0])
 				var p1 float64
@@ -61,7 +71,7 @@ func Outcomes(c *circuit.Circuit) ([]Outcome, error) {
 					}
 				}
 				for bit, pb := range []float64{1 - p1, p1} {
-					if pb <= 1e-14 {
+					if pb <= 1e-14 || p*pb < minPathProbability {
 						continue
 					}
 					w := make([]complex128, len(v))
@@ -89,9 +99,10 @@ func Outcomes(c *circuit.Circuit) ([]Outcome, error) {
 				return nil
 			}
 		}
-		key := make([]byte, len(bits))
-		for j, b := range bits {
-			key[len(bits)-1-j] = "01"[btoi(b)]
+		shown := bits[:c.Results()] // scratch bits left out
+		key := make([]byte, len(shown))
+		for j, b := range shown {
+			key[len(shown)-1-j] = "01"[btoi(b)]
 		}
 		out = append(out, Outcome{P: p, Key: string(key), State: v})
 		return nil
