@@ -43,6 +43,7 @@ const (
 	DefaultWriteTimeout      = 2 * time.Minute
 	DefaultIdleTimeout       = 2 * time.Minute
 	DefaultMaxConns          = 64
+	DefaultMaxBranches       = 1
 )
 
 // ServerOptions configures a Server. Zero fields take the defaults above;
@@ -88,6 +89,14 @@ type ServerOptions struct {
 	MaxJobTime time.Duration
 	// Fuse is the simulator's gate-fusion size (default sim.DefaultFuse).
 	Fuse int
+	// MaxBranches bounds the states one pub's shot run holds at once
+	// (sim.Options.MaxBranches; default 1, at most sim.MaxBranchesCap).
+	// Past it, the shots of a mid-circuit measurement's other outcome
+	// replay their path group by group, one state at a time, so a
+	// request's memory is that many states of its qubits per worker
+	// however much its mid-circuit measurements branch, and its time
+	// grows with the groups instead.
+	MaxBranches int
 
 	// ReadHeaderTimeout, ReadTimeout (the whole request, body included),
 	// WriteTimeout and IdleTimeout bound each connection of
@@ -142,6 +151,7 @@ func (o *ServerOptions) setDefaults() {
 	defDur(&o.WriteTimeout, DefaultWriteTimeout)
 	defDur(&o.IdleTimeout, DefaultIdleTimeout)
 	def(&o.MaxConns, DefaultMaxConns)
+	def(&o.MaxBranches, DefaultMaxBranches)
 	if o.Fuse == 0 {
 		o.Fuse = sim.DefaultFuse
 	}
@@ -228,6 +238,9 @@ func (j *job) progress(reason string) {
 // them, cancelling running jobs.
 func NewServer(ctx context.Context, opts ServerOptions) (*Server, error) {
 	opts.setDefaults()
+	if opts.MaxBranches > sim.MaxBranchesCap {
+		return nil, fmt.Errorf("qpu server: a branch budget of %d states: at most %d (mec serve qpu --max-branches)", opts.MaxBranches, sim.MaxBranchesCap)
+	}
 	// Check that the backend exists before taking jobs.
 	s0, err := sim.New(sim.Options{Backend: opts.Backend, Fuse: opts.Fuse})
 	if err != nil {
@@ -380,7 +393,7 @@ func (s *Server) execute(ctx context.Context, j *job) ([]byte, error) {
 	out.WriteString(`{"results":[`)
 	for i, p := range pubs {
 		j.progress(fmt.Sprintf("simulating pub %d of %d", i+1, n))
-		sm, err := sim.New(sim.Options{Backend: s.opts.Backend, Fuse: s.opts.Fuse, Seed: j.seed + uint64(i)})
+		sm, err := sim.New(sim.Options{Backend: s.opts.Backend, Fuse: s.opts.Fuse, Seed: j.seed + uint64(i), MaxBranches: s.opts.MaxBranches})
 		if err != nil {
 			return nil, err
 		}

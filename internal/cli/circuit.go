@@ -67,11 +67,13 @@ The circuit is simulated once and its shots are split between the outcomes
 of each mid-circuit measurement or reset that is not certain (branches that
 become equal merge again; resets of qubits known to be |0⟩ or |1⟩ cost
 nothing); measurements at the end are sampled from each branch's state.
---max-branches bounds the states held at once (shots beyond it replay their
-path later). --memory adds every shot's register in shot order. --state
-prints the final state (after any mid-circuit collapses drawn from --seed);
---state --json prints exactly the peers' state JSON
-{"qubits":n,"amplitudes":[[re,im],...]}. FILE - reads standard input.
+--max-branches bounds the states held at once (0: as many as fit in 2 GiB,
+at most ` + fmt.Sprint(sim.MaxBranchesCap) + `); past it, the smaller side of a split replays its path
+from the start later, group by group. --memory adds every shot's register
+in shot order. --state prints the final state (after any mid-circuit
+collapses drawn from --seed); --state --json prints exactly the peers'
+state JSON {"qubits":n,"amplitudes":[[re,im],...]}. FILE - reads
+standard input.
 
 Several files, or a directory (its *.qasm files in name order), run one
 after the other on the same backend; --sweep FILE runs each circuit once
@@ -92,7 +94,7 @@ inputs). With more than one run, --json prints one JSON object a line
 	f.Uint64Var(&rf.seed, "seed", 1, "random seed for measurements and shots")
 	f.BoolVar(&rf.showState, "state", false, "print the final state vector")
 	f.BoolVar(&rf.memory, "memory", false, "print every shot's register in shot order")
-	f.IntVar(&rf.maxBranches, "max-branches", 0, "most states held at once by a shot run (0: as many as fit in 2 GiB)")
+	f.IntVar(&rf.maxBranches, "max-branches", 0, fmt.Sprintf("most states a shot run holds at once (0: as many as fit in 2 GiB, at most %d); past it, groups of shots replay their path", sim.MaxBranchesCap))
 	f.BoolVar(&rf.asJSON, "json", false, "print JSON (JSON Lines for several runs)")
 	f.StringArrayVar(&rf.observables, "observable", nil, `Pauli sum whose expectation value to print, e.g. "0.5*ZZI + XIX" (character k acts on qubit k; repeatable); with --shots, also its estimate from that many shots per term`)
 	f.StringVar(&rf.obsFile, "observables", "", "file of observables, one Pauli sum a line (# starts a comment)")

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/prismai/mec/devices/qpu"
+	"github.com/prismai/mec/sim"
 )
 
 func init() { subcommands = append(subcommands, newServeCmd) }
@@ -68,9 +69,16 @@ operations per job, shots × qubits per job, result bytes per job, job wall
 time, jobs and result bytes remembered; and per connection: header, read,
 write and idle timeouts and the number of connections. The OpenQASM is
 parsed and simulated by the job's worker, never in the HTTP handler.
+--max-branches bounds the states a pub's shots hold at once (default 1:
+shots past a mid-circuit measurement's first outcome replay their path
+group by group), so a circuit that branches at every measurement costs
+time, bounded by --max-job-time, not memory.
 Stops gracefully on interrupt.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.MaxBranches < 1 || o.MaxBranches > sim.MaxBranchesCap {
+				return fmt.Errorf("serve qpu: --max-branches %d: want 1 to %d", o.MaxBranches, sim.MaxBranchesCap)
+			}
 			o.Token = os.Getenv(qpu.EnvToken)
 			if tokenFile != "" {
 				t, err := qpu.ReadTokenFile(tokenFile)
@@ -143,6 +151,7 @@ Stops gracefully on interrupt.`,
 	f.Int64Var(&o.MaxRetainedBytes, "max-retained-bytes", qpu.DefaultMaxRetainedBytes, "result bytes of the remembered jobs together")
 	f.DurationVar(&o.MaxJobTime, "max-job-time", qpu.DefaultMaxJobTime, "wall time of one job, parsing and simulation")
 	f.IntVar(&o.MaxConns, "max-conns", qpu.DefaultMaxConns, "connections open at once; more are closed at once")
+	f.IntVar(&o.MaxBranches, "max-branches", qpu.DefaultMaxBranches, fmt.Sprintf("states one pub's shot run holds at once, 1 to %d (past it, shots replay their path group by group)", sim.MaxBranchesCap))
 	f.DurationVar(&o.ReadHeaderTimeout, "header-timeout", qpu.DefaultReadHeaderTimeout, "time a connection has to send a request's headers")
 	f.DurationVar(&o.ReadTimeout, "read-timeout", qpu.DefaultReadTimeout, "time a connection has to send a whole request")
 	f.DurationVar(&o.WriteTimeout, "write-timeout", qpu.DefaultWriteTimeout, "time to write an answer")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/devices/qpu"
+	"github.com/prismai/mec/sim"
 	"github.com/prismai/mec/sim/simtest"
 )
 
@@ -129,6 +131,43 @@ func TestServeQPURefusesOpenTokenFile(t *testing.T) {
 	_, err := run(t, "serve", "qpu", "--listen", "127.0.0.1:0", "--token-file", tf)
 	if err == nil || !strings.Contains(err.Error(), "permissions") {
 		t.Fatalf("0644 token file: %v", err)
+	}
+}
+
+// TestServeQPUMaxBranches: the branch budget of mec serve qpu is 1 to
+// sim.MaxBranchesCap; anything else is refused before the server starts.
+func TestServeQPUMaxBranches(t *testing.T) {
+	for _, v := range []string{"0", "-2", fmt.Sprint(sim.MaxBranchesCap + 1)} {
+		_, err := run(t, "serve", "qpu", "--listen", "127.0.0.1:0", "--max-branches", v)
+		if want := "--max-branches " + v + ": want 1 to"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--max-branches %s: %v, want %q", v, err, want)
+		}
+	}
+}
+
+// TestMaxBranchesHelp: the --max-branches help of mec circuit run and of
+// mec serve qpu names the cap (sim.MaxBranchesCap), and circuit run's
+// says what 0 means.
+func TestMaxBranchesHelp(t *testing.T) {
+	capText := fmt.Sprint(sim.MaxBranchesCap)
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"circuit", "run", "--help"}, []string{"0: as many as fit in 2 GiB, at most " + capText}},
+		{[]string{"serve", "qpu", "--help"}, []string{"1 to " + capText}},
+	} {
+		out := mustRun(t, tc.args...)
+		i := strings.Index(out, "--max-branches int")
+		if i < 0 {
+			t.Fatalf("%v: no --max-branches flag in\n%s", tc.args, out)
+		}
+		line, _, _ := strings.Cut(out[i:], "\n")
+		for _, w := range tc.want {
+			if !strings.Contains(line, w) {
+				t.Errorf("%v: %q does not say %q", tc.args, line, w)
+			}
+		}
 	}
 }
 
