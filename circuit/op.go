@@ -30,6 +30,8 @@ const (
 	KindBarrier             // no effect on the state; blocks gate fusion across it
 	KindSet                 // classical: write Bit into Clbit (where its Conds hold)
 	KindFail                // classical: stop the run with the error Name (where its Conds hold)
+	KindChannel             // noise: a quantum channel, Kraus operators on Qubits
+	KindReadout             // noise: flip the bit Clbit after its measurement: Params {P(1|0), P(0|1)}
 )
 
 // String returns the kind's name.
@@ -47,6 +49,10 @@ func (k Kind) String() string {
 		return "set"
 	case KindFail:
 		return "fail"
+	case KindChannel:
+		return "channel"
+	case KindReadout:
+		return "readout"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -76,11 +82,74 @@ type Op struct {
 	Clbit int
 	// Bit is the value a set writes.
 	Bit bool
+	// Kraus are a channel's operators, each 2^k×2^k row-major over
+	// Qubits (Σ K†K = I); Mixture marks a channel whose operators are
+	// scaled unitaries, so that each is chosen with the fixed
+	// probability ‖K‖²/2^k whatever the state.
+	Kraus   [][]complex128
+	Mixture bool
 	// Conds are classical conditions, all of which must hold for the op
 	// to act (OpenQASM's if); none: it always acts. Only the simulator's
 	// shot path (package sim) executes conditional ops; other consumers
 	// reject them (see Circuit.Dynamic).
 	Conds []Cond
+}
+
+// validateKraus checks a channel's operators on k qubits: the right
+// sizes, finite entries and Σ K†K = I to 1e-9.
+func validateKraus(ks [][]complex128, k int) error {
+	if k < 1 || k > 6 {
+		return fmt.Errorf("channel on %d qubits: 1 to 6", k)
+	}
+	if len(ks) == 0 {
+		return fmt.Errorf("channel without Kraus operators")
+	}
+	d := 1 << k
+	sum := make([]complex128, d*d)
+	for i, m := range ks {
+		if len(m) != d*d {
+			return fmt.Errorf("channel: Kraus operator %d has %d entries, want %d", i, len(m), d*d)
+		}
+		for _, v := range m {
+			if math.IsNaN(real(v)) || math.IsNaN(imag(v)) || math.IsInf(real(v), 0) || math.IsInf(imag(v), 0) {
+				return fmt.Errorf("channel: Kraus operator %d is not finite", i)
+			}
+		}
+		for r := 0; r < d; r++ {
+			for c := 0; c < d; c++ {
+				var z complex128
+				for j := 0; j < d; j++ {
+					a := m[j*d+r]
+					z += complex(real(a), -imag(a)) * m[j*d+c]
+				}
+				sum[r*d+c] += z
+			}
+		}
+	}
+	for r := 0; r < d; r++ {
+		for c := 0; c < d; c++ {
+			want := complex128(0)
+			if r == c {
+				want = 1
+			}
+			if cmplxAbs(sum[r*d+c]-want) > 1e-9 {
+				return fmt.Errorf("channel: Σ K†K is not the identity (entry %d,%d is %v)", r, c, sum[r*d+c])
+			}
+		}
+	}
+	return nil
+}
+
+func cmplxAbs(z complex128) float64 { return math.Hypot(real(z), imag(z)) }
+
+// Noisy reports whether the circuit has channels or readout errors.
+func (c *Circuit) Noisy() bool {
+	for i := range c.Ops {
+		if k := c.Ops[i].Kind; k == KindChannel || k == KindReadout {
+			return true
+		}
+	}
+	return false
 }
 
 // Clone returns a deep copy of the op.
@@ -92,6 +161,10 @@ func (op *Op) Clone() Op {
 	o.NegControls = slices.Clone(op.NegControls)
 	o.Matrix = slices.Clone(op.Matrix)
 	o.Conds = slices.Clone(op.Conds)
+	o.Kraus = slices.Clone(op.Kraus)
+	for i := range o.Kraus {
+		o.Kraus[i] = slices.Clone(o.Kraus[i])
+	}
 	for i := range o.Conds {
 		o.Conds[i].Clbits = slices.Clone(o.Conds[i].Clbits)
 	}
@@ -271,6 +344,16 @@ func (op *Op) validate(nq, nc int) error {
 		}
 		return nil
 	case KindBarrier:
+		return nil
+	case KindChannel:
+		return validateKraus(op.Kraus, len(op.Qubits))
+	case KindReadout:
+		if len(op.Qubits) != 0 || op.Clbit < 0 || op.Clbit >= nc {
+			return fmt.Errorf("readout: bit %d out of range [0,%d) (and no qubits)", op.Clbit, nc)
+		}
+		if len(op.Params) != 2 || !(op.Params[0] >= 0 && op.Params[0] <= 1 && op.Params[1] >= 0 && op.Params[1] <= 1) {
+			return fmt.Errorf("readout: want two flip probabilities in [0,1], got %v", op.Params)
+		}
 		return nil
 	case KindSet, KindFail:
 		if len(op.Qubits)+len(op.Controls)+len(op.NegControls) != 0 {

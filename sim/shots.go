@@ -202,6 +202,12 @@ func (s *Simulator) Shots(ctx context.Context, c *circuit.Circuit, shots int) (*
 	if shots == 0 {
 		return r, nil
 	}
+	if c.Noisy() {
+		if err := s.trajectories(ctx, c, r); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
 	ids := make([]int32, shots)
 	for k := range ids {
 		ids[k] = int32(k)
@@ -438,6 +444,8 @@ func (e *engine) run() error {
 					return err
 				}
 			}
+		case circuit.KindChannel, circuit.KindReadout:
+			return fmt.Errorf("sim: op %d: noise (%s) runs in Shots, by quantum trajectories, not in Run, Apply or Observe", i, op.Kind)
 		case circuit.KindSet:
 			for _, b := range e.branches {
 				if circuit.CondsHold(op.Conds, b.bits) {

@@ -18,6 +18,7 @@ import (
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/internal/strict"
+	"github.com/prismai/mec/noise"
 	"github.com/prismai/mec/qasm"
 	"github.com/prismai/mec/sim"
 )
@@ -53,6 +54,8 @@ type runFlags struct {
 	observables []string
 	obsFile     string
 	sweep       string
+	noiseFile   string
+	exact       bool
 }
 
 func newCircuitRunCmd() *cobra.Command {
@@ -99,6 +102,8 @@ inputs). With more than one run, --json prints one JSON object a line
 	f.StringArrayVar(&rf.observables, "observable", nil, `Pauli sum whose expectation value to print, e.g. "0.5*ZZI + XIX" (character k acts on qubit k; repeatable); with --shots, also its estimate from that many shots per term`)
 	f.StringVar(&rf.obsFile, "observables", "", "file of observables, one Pauli sum a line (# starts a comment)")
 	f.StringVar(&rf.sweep, "sweep", "", "file of input bindings, one run each: a JSON array of objects or a CSV file with a header")
+	f.StringVar(&rf.noiseFile, "noise", "", "noise model file (YAML, or JSON for .json): channels after gates and readout errors; shots run as quantum trajectories")
+	f.BoolVar(&rf.exact, "density-matrix", false, "print the exact probability of every register value from the density matrix (at most 10 qubits; with --noise, noise included)")
 	rf.qf.register(cmd)
 	return cmd
 }
@@ -126,6 +131,18 @@ func (rf *runFlags) run(cmd *cobra.Command, args []string) error {
 	}
 	if len(obs) > 0 && (rf.showState || rf.memory) {
 		return errors.New("--observable gives expectation values: it does not go with --state or --memory")
+	}
+	var model *noise.Model
+	if rf.noiseFile != "" {
+		if model, err = noise.Load(rf.noiseFile); err != nil {
+			return err
+		}
+		if rf.showState || len(obs) > 0 {
+			return errors.New("--noise runs shots as quantum trajectories: it does not go with --state or --observable (use --density-matrix for exact probabilities)")
+		}
+	}
+	if rf.exact && (rf.showState || len(obs) > 0 || rf.memory || fl.Changed("shots")) {
+		return errors.New("--density-matrix prints exact probabilities: it does not go with --state, --observable, --memory or --shots")
 	}
 	files, err := circuitFiles(args)
 	if err != nil {
@@ -157,6 +174,11 @@ func (rf *runFlags) run(cmd *cobra.Command, args []string) error {
 			c, err := rf.qf.parseWith(cmd, file, o)
 			if err != nil {
 				return err
+			}
+			if model != nil {
+				if c, err = model.Apply(c); err != nil {
+					return err
+				}
 			}
 			doc, err := rf.one(cmd, s, p, c, obs)
 			if err != nil {
@@ -190,6 +212,19 @@ func (rf *runFlags) run(cmd *cobra.Command, args []string) error {
 // document of the run.
 func (rf *runFlags) one(cmd *cobra.Command, s *sim.Simulator, p backend.Precision, c *circuit.Circuit, obs []observable) (map[string]any, error) {
 	out := cmd.OutOrStdout()
+	if rf.exact {
+		_, dist, err := noise.DensityMatrix(c)
+		if err != nil {
+			return nil, err
+		}
+		if rf.asJSON {
+			return map[string]any{"probabilities": dist}, nil
+		}
+		for _, k := range slices.Sorted(maps.Keys(dist)) {
+			fmt.Fprintf(out, "%s  %.12f\n", k, dist[k])
+		}
+		return nil, nil
+	}
 	if len(obs) > 0 {
 		perTerm := 0
 		if cmd.Flags().Changed("shots") {

@@ -553,3 +553,53 @@ func TestCircuitBatchAndSweep(t *testing.T) {
 		}
 	}
 }
+
+// TestCircuitNoise: --noise runs shots as trajectories and
+// --density-matrix prints the exact distribution they converge to (each
+// count within 5 standard errors over 4000 shots); a bad model file and
+// contradictory flags are errors.
+func TestCircuitNoise(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "noise.yaml")
+	if err := os.WriteFile(model, []byte("gates:\n  - gates: [cx]\n    depolarizing: 0.2\n  - amplitude_damping: 0.05\nreadout:\n  - p01: 0.02\n    p10: 0.05\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var exact struct {
+		Probabilities map[string]float64 `json:"probabilities"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "circuit", "run", "../../examples/bell.qasm", "--noise", model, "--density-matrix", "--json")), &exact); err != nil {
+		t.Fatal(err)
+	}
+	if len(exact.Probabilities) != 4 || exact.Probabilities["01"] < 0.01 {
+		t.Fatalf("noisy Bell distribution %v: want all four outcomes", exact.Probabilities)
+	}
+	var got struct {
+		Counts map[string]int `json:"counts"`
+	}
+	const shots = 4000
+	if err := json.Unmarshal([]byte(mustRun(t, "circuit", "run", "../../examples/bell.qasm", "--noise", model, "--shots", "4000", "--json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	for k, p := range exact.Probabilities {
+		if se := math.Sqrt(p * (1 - p) / shots); math.Abs(float64(got.Counts[k])/shots-p) > 5*se {
+			t.Errorf("%s: %d of %d shots, exact %v", k, got.Counts[k], shots, p)
+		}
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("gates:\n  - depolarizing: 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--noise", bad}, "probability 2"},
+		{[]string{"--noise", model, "--state"}, "does not go with --state"},
+		{[]string{"--density-matrix", "--shots", "5"}, "does not go with"},
+	} {
+		_, err := run(t, append([]string{"circuit", "run", "../../examples/bell.qasm"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
