@@ -253,7 +253,17 @@ type Circuit struct {
 	// internal (the guards of unrolled while loops): results leave them
 	// out.
 	Scratch int
-	Ops     []Op
+	// Cregs are the program's classical registers, in declaration order,
+	// when it declared any (OpenQASM bit/creg): each names its bits.
+	Cregs []Register
+	Ops   []Op
+}
+
+// Register is a named classical register: bit j of its value is clbit
+// Bits[j].
+type Register struct {
+	Name string
+	Bits []int
 }
 
 // Results returns the number of classical bits results show: Clbits

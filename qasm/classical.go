@@ -109,7 +109,7 @@ func (p *parser) constDecl() error {
 			return err
 		}
 		val, ok := p.st.opts.Params[name.text]
-		if !ok {
+		if !ok && !p.st.opts.listInputs {
 			return p.errf(name.pos, "input %q needs a value (mec circuit run --param %s=VALUE)", name.text, name.text)
 		}
 		if p.st.inputs == nil {

@@ -1,6 +1,7 @@
 package qasm_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -182,3 +183,31 @@ func TestEvalConst(t *testing.T) {
 }
 
 func itoa(v int) string { return fmt.Sprint(v) }
+
+// TestInputNamesAndRegisters: InputNames lists a program's inputs in name
+// order without their values; Cregs names the declared bit registers (not
+// the loop scratch) with their bits after scratch bits move last.
+func TestInputNamesAndRegisters(t *testing.T) {
+	src := head3 + "input float[64] theta; input angle alpha; qubit[2] q; bit[1] a; bit b; c0: ;"
+	src = strings.Replace(src, "c0: ;", "while (a[0]) { a[0] = measure q[0]; } bit[2] late; rx(theta + alpha) q[1];", 1)
+	names, err := qasm.InputNames(context.Background(), src, qasm.Options{})
+	if err != nil || !slices.Equal(names, []string{"alpha", "theta"}) {
+		t.Fatalf("InputNames: %v, %v", names, err)
+	}
+	c, err := qasm.ParseWith(src, qasm.Options{Params: map[string]float64{"theta": 1, "alpha": 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []circuit.Register{{Name: "a", Bits: []int{0}}, {Name: "b", Bits: []int{1}}, {Name: "late", Bits: []int{2, 3}}}
+	if len(c.Cregs) != len(want) {
+		t.Fatalf("Cregs %+v", c.Cregs)
+	}
+	for i, r := range c.Cregs {
+		if r.Name != want[i].Name || !slices.Equal(r.Bits, want[i].Bits) {
+			t.Errorf("register %d: %+v, want %+v", i, r, want[i])
+		}
+	}
+	if c.Scratch != 2 || c.Clbits != 6 {
+		t.Errorf("%d bits, %d scratch", c.Clbits, c.Scratch)
+	}
+}

@@ -71,6 +71,21 @@ type Options struct {
 
 	// open is ParseFile's include resolver: it reads at most max+1 bytes.
 	open func(name string, max int64) ([]byte, error)
+	// listInputs reads inputs without a value as 0 (InputNames).
+	listInputs bool
+}
+
+// InputNames returns the names of the program's inputs (input float[64]
+// theta; …) in name order — the order in which Qiskit lists a circuit's
+// parameters — without needing their values.
+func InputNames(ctx context.Context, src string, opts Options) ([]string, error) {
+	opts.listInputs = true
+	opts.Params = nil
+	st, err := parseState(ctx, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Sorted(maps.Keys(st.inputs)), nil
 }
 
 // Parse reads an OpenQASM 2 or 3 program from src with the default limits.
@@ -154,6 +169,15 @@ func ParseWith(src string, opts Options) (*circuit.Circuit, error) {
 // beyond opts.Limits fails with a *LimitError (errors.Is(err, ErrLimit))
 // at the position of the statement that crossed it.
 func ParseContext(ctx context.Context, src string, opts Options) (*circuit.Circuit, error) {
+	st, err := parseState(ctx, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	return st.c, nil
+}
+
+// parseState parses src and returns the parser's final state.
+func parseState(ctx context.Context, src string, opts Options) (*state, error) {
 	lim, err := opts.Limits.Effective()
 	if err != nil {
 		return nil, err
@@ -193,7 +217,7 @@ func ParseContext(ctx context.Context, src string, opts Options) (*circuit.Circu
 	if err := st.c.Validate(); err != nil {
 		return nil, fmt.Errorf("qasm: %w", err)
 	}
-	return st.c, nil
+	return st, nil
 }
 
 type register struct {
@@ -704,6 +728,13 @@ func (p *parser) addRegister(quantum bool, name token, size int, single bool, si
 		return p.errf(sizePos, "register %q brings the circuit to %d bits: at most %d", name.text, p.st.c.Clbits+size, MaxClbits)
 	}
 	p.st.cregs[name.text] = &register{name: name.text, start: p.st.c.Clbits, size: size, single: single}
+	if name.text != ScratchRegister {
+		bits := make([]int, size)
+		for j := range bits {
+			bits[j] = p.st.c.Clbits + j
+		}
+		p.st.c.Cregs = append(p.st.c.Cregs, circuit.Register{Name: name.text, Bits: bits})
+	}
 	p.st.c.Clbits += size
 	return nil
 }

@@ -119,5 +119,10 @@ func moveScratch(c *circuit.Circuit, scratch []int) {
 			op.Conds[j].Clbits = cb
 		}
 	}
+	for i := range c.Cregs {
+		for j, b := range c.Cregs[i].Bits {
+			c.Cregs[i].Bits[j] = to[b]
+		}
+	}
 	c.Scratch = len(scratch)
 }

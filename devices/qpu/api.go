@@ -21,8 +21,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"math/big"
+	"slices"
 	"strings"
+
+	"github.com/prismai/mec/circuit"
 )
 
 // Job states of the IBM Qiskit Runtime job API.
@@ -36,17 +41,24 @@ const (
 
 // Pub is one primitive unified bloc of a sampler job: an OpenQASM 3 circuit,
 // optional parameter values and optional shots. It marshals as the JSON
-// array [circuit, params, shots].
+// array [circuit, params, shots]. Parameter values bind the circuit's
+// inputs (input float[64] theta;): a list in the inputs' name order (as
+// Qiskit orders a circuit's parameters) or an object by name; one binding
+// per pub.
 type Pub struct {
 	Circuit string
 	Params  []float64
+	Named   map[string]float64
 	Shots   int
 }
 
 // MarshalJSON writes the pub as [circuit, params|null, shots].
 func (p Pub) MarshalJSON() ([]byte, error) {
 	arr := []any{p.Circuit, p.Params}
-	if p.Params == nil {
+	switch {
+	case p.Named != nil:
+		arr[1] = p.Named
+	case p.Params == nil:
 		arr[1] = nil
 	}
 	if p.Shots > 0 {
@@ -68,9 +80,10 @@ func (p *Pub) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(arr[0], &p.Circuit); err != nil {
 		return fmt.Errorf("pub circuit: %w", err)
 	}
-	if len(arr) > 1 && string(bytes.TrimSpace(arr[1])) != "null" {
-		if err := json.Unmarshal(arr[1], &p.Params); err != nil {
-			return fmt.Errorf("pub parameter values: %w", err)
+	if len(arr) > 1 {
+		var err error
+		if p.Params, p.Named, err = decodeValues(arr[1]); err != nil {
+			return err
 		}
 	}
 	if len(arr) > 2 && string(bytes.TrimSpace(arr[2])) != "null" {
@@ -79,6 +92,133 @@ func (p *Pub) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// decodeValues reads a pub's parameter values: null, a list of numbers or
+// an object of numbers by name.
+func decodeValues(raw json.RawMessage) ([]float64, map[string]float64, error) {
+	t := bytes.TrimSpace(raw)
+	switch {
+	case string(t) == "null":
+		return nil, nil, nil
+	case len(t) > 0 && t[0] == '{':
+		var m map[string]float64
+		if err := json.Unmarshal(t, &m); err != nil {
+			return nil, nil, fmt.Errorf("pub parameter values: %w", err)
+		}
+		return nil, m, nil
+	}
+	var v []float64
+	if err := json.Unmarshal(t, &v); err != nil {
+		var nested [][]float64
+		if json.Unmarshal(t, &nested) == nil {
+			return nil, nil, fmt.Errorf("pub parameter values: %d bindings in one pub; send one pub per binding", len(nested))
+		}
+		return nil, nil, fmt.Errorf("pub parameter values: %w", err)
+	}
+	return v, nil, nil
+}
+
+// EstimatorPub is one pub of an estimator job: [circuit, observables,
+// parameter values, precision]. Observables are Qiskit's: a Pauli label
+// ("XZ": its rightmost character acts on qubit 0), an object of labels
+// and real coefficients (a SparsePauliOp), or a list of these (one
+// expectation value each).
+type EstimatorPub struct {
+	Circuit     string
+	Observables []circuit.PauliSum // mec's convention: character k acts on qubit k
+	List        bool               // the observables came as a list
+	Params      []float64
+	Named       map[string]float64
+	Precision   float64 // 0: exact
+	HasPrec     bool
+}
+
+// UnmarshalJSON reads [circuit, observables], […, values] and
+// […, values, precision].
+func (p *EstimatorPub) UnmarshalJSON(b []byte) error {
+	var arr []json.RawMessage
+	if err := json.Unmarshal(b, &arr); err != nil {
+		return fmt.Errorf("estimator pub: %w", err)
+	}
+	if len(arr) < 2 || len(arr) > 4 {
+		return fmt.Errorf("estimator pub: %d elements, want [circuit, observables, values, precision]", len(arr))
+	}
+	*p = EstimatorPub{}
+	if err := json.Unmarshal(arr[0], &p.Circuit); err != nil {
+		return fmt.Errorf("estimator pub circuit: %w", err)
+	}
+	obs := bytes.TrimSpace(arr[1])
+	var items []json.RawMessage
+	if len(obs) > 0 && obs[0] == '[' {
+		p.List = true
+		if err := json.Unmarshal(obs, &items); err != nil {
+			return fmt.Errorf("estimator pub observables: %w", err)
+		}
+		if len(items) == 0 {
+			return fmt.Errorf("estimator pub observables: an empty list")
+		}
+	} else {
+		items = []json.RawMessage{obs}
+	}
+	for i, it := range items {
+		h, err := decodeObservable(it)
+		if err != nil {
+			return fmt.Errorf("estimator pub observable %d: %w", i, err)
+		}
+		p.Observables = append(p.Observables, h)
+	}
+	if len(arr) > 2 {
+		var err error
+		if p.Params, p.Named, err = decodeValues(arr[2]); err != nil {
+			return err
+		}
+	}
+	if len(arr) > 3 && string(bytes.TrimSpace(arr[3])) != "null" {
+		if err := json.Unmarshal(arr[3], &p.Precision); err != nil {
+			return fmt.Errorf("estimator pub precision: %w", err)
+		}
+		if !(p.Precision >= 0) || math.IsInf(p.Precision, 0) {
+			return fmt.Errorf("estimator pub precision %v: want 0 (exact) or more", p.Precision)
+		}
+		p.HasPrec = true
+	}
+	return nil
+}
+
+// decodeObservable reads a Qiskit label or an object of labels and
+// coefficients into a Pauli sum in mec's qubit order.
+func decodeObservable(raw json.RawMessage) (circuit.PauliSum, error) {
+	var label string
+	if json.Unmarshal(raw, &label) == nil {
+		return qiskitSum(map[string]float64{label: 1})
+	}
+	var m map[string]float64
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("want a Pauli label or an object of labels and coefficients: %w", err)
+	}
+	if len(m) == 0 {
+		return nil, fmt.Errorf("an empty observable")
+	}
+	return qiskitSum(m)
+}
+
+// qiskitSum turns Qiskit labels (qubit 0 rightmost) into a Pauli sum in
+// mec's order (qubit 0 leftmost), terms sorted by label.
+func qiskitSum(m map[string]float64) (circuit.PauliSum, error) {
+	var h circuit.PauliSum
+	for _, label := range slices.Sorted(maps.Keys(m)) {
+		if label == "" || strings.Trim(strings.ToUpper(label), "IXYZ") != "" {
+			return nil, fmt.Errorf("label %q: want characters I, X, Y, Z", truncate(label, 40))
+		}
+		r := []byte(strings.ToUpper(label))
+		slices.Reverse(r)
+		if len(h) > 0 && len(r) != len(h[0].Pauli) {
+			return nil, fmt.Errorf("labels of %d and %d qubits", len(h[0].Pauli), len(r))
+		}
+		h = append(h, circuit.PauliTerm{Coeff: m[label], Pauli: string(r)})
+	}
+	return h, nil
 }
 
 // JobRequest is the body of POST /api/v1/jobs for the sampler program.

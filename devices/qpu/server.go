@@ -11,9 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"math"
 	"net"
 	"net/http"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -191,8 +191,10 @@ type job struct {
 	id      string
 	owner   string
 	created time.Time
+	program string // ProgramSampler or ProgramEstimator
 	pubs    []Pub
-	shots   []int
+	epubs   []EstimatorPub
+	shots   []int // per pub; per term for the estimator (0: exact)
 	seed    uint64
 	done    chan struct{} // closed when a worker is done with the job
 
@@ -345,45 +347,77 @@ func errJobTime(d time.Duration) error {
 	return fmt.Errorf("the job ran longer than this server's limit of %v per job (mec serve qpu --max-job-time)", d)
 }
 
-// parsedPub is one pub ready to sample.
+// parsedPub is one pub ready to run.
 type parsedPub struct {
 	c     *circuit.Circuit
 	shots int
 }
 
-// execute parses every pub under ctx and the job's limits, checks the
-// job's totals, samples every pub and encodes the result document.
+// parsePub parses pub i's circuit under the job's limits (opsLeft of its
+// operations budget) with its parameter values bound: a list binds the
+// circuit's inputs in name order, an object by name.
+func (s *Server) parsePub(ctx context.Context, i int, src string, values []float64, named map[string]float64, opsLeft int) (*circuit.Circuit, error) {
+	opts := qasm.Options{Limits: qasm.Limits{MaxFileBytes: s.opts.MaxRequestBytes, MaxIncludeBytes: 1, MaxOps: opsLeft, MaxExpandDuration: s.opts.MaxJobTime}}
+	switch {
+	case named != nil:
+		opts.Params = named
+	case values != nil:
+		names, err := qasm.InputNames(ctx, src, opts)
+		if err != nil {
+			return nil, s.pubParseError(ctx, i, err)
+		}
+		if len(names) != len(values) {
+			return nil, fmt.Errorf("pub %d: %d parameter values for the circuit's %d inputs %v", i, len(values), len(names), names)
+		}
+		opts.Params = map[string]float64{}
+		for k, name := range names {
+			opts.Params[name] = values[k]
+		}
+	}
+	c, err := qasm.ParseContext(ctx, src, opts)
+	if err != nil {
+		return nil, s.pubParseError(ctx, i, err)
+	}
+	if c.Qubits > s.opts.MaxQubits {
+		return nil, fmt.Errorf("pub %d: %d qubits; this server takes at most %d (mec serve qpu --max-qubits)", i, c.Qubits, s.opts.MaxQubits)
+	}
+	return c, nil
+}
+
+func (s *Server) pubParseError(ctx context.Context, i int, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return fmt.Errorf("pub %d: %s", i, s.describeParseError(err))
+}
+
+// execute runs a job's pubs and encodes its result document.
 func (s *Server) execute(ctx context.Context, j *job) ([]byte, error) {
+	if j.program == ProgramEstimator {
+		return s.executeEstimator(ctx, j)
+	}
 	n := len(j.pubs)
 	pubs := make([]parsedPub, n)
 	opsLeft := s.opts.MaxOps
 	var shotQubits, resultBytes int64
 	for i, p := range j.pubs {
 		j.progress(fmt.Sprintf("parsing pub %d of %d", i+1, n))
-		c, err := qasm.ParseContext(ctx, p.Circuit, qasm.Options{Limits: qasm.Limits{
-			MaxFileBytes: s.opts.MaxRequestBytes, MaxIncludeBytes: 1, MaxOps: opsLeft,
-			MaxExpandDuration: s.opts.MaxJobTime}})
+		c, err := s.parsePub(ctx, i, p.Circuit, p.Params, p.Named, opsLeft)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, fmt.Errorf("pub %d: %s", i, s.describeParseError(err))
+			return nil, err
 		}
-		if c.Qubits > s.opts.MaxQubits {
-			return nil, fmt.Errorf("pub %d: %d qubits; this server takes at most %d (mec serve qpu --max-qubits)", i, c.Qubits, s.opts.MaxQubits)
-		}
-		if c.Clbits == 0 || !hasMeasure(c) {
+		if c.Results() == 0 || !hasMeasure(c) {
 			return nil, fmt.Errorf("pub %d: the circuit has no measurements", i)
 		}
-		if c.Clbits > 64 {
-			return nil, fmt.Errorf("pub %d: %d classical bits; at most 64", i, c.Clbits)
+		if c.Results() > 64 {
+			return nil, fmt.Errorf("pub %d: %d classical bits; at most 64", i, c.Results())
 		}
 		opsLeft -= len(c.Ops)
 		shotQubits += int64(j.shots[i]) * int64(max(c.Qubits, 1))
 		if shotQubits > s.opts.MaxShotQubits {
 			return nil, fmt.Errorf("pubs 0 to %d: %d shots × qubits; this server takes at most %d per job (mec serve qpu --max-shot-qubits)", i, shotQubits, s.opts.MaxShotQubits)
 		}
-		resultBytes += int64(j.shots[i]) * int64(6+(c.Clbits+3)/4)
+		resultBytes += int64(j.shots[i]) * int64(6*max(len(c.Cregs), 1)+(c.Results()+3)/4)
 		if resultBytes > s.opts.MaxResultBytes {
 			return nil, fmt.Errorf("pubs 0 to %d: the samples would take about %d bytes; this server returns at most %d per job (mec serve qpu --max-result-bytes)", i, resultBytes, s.opts.MaxResultBytes)
 		}
@@ -407,27 +441,46 @@ func (s *Server) execute(ctx context.Context, j *job) ([]byte, error) {
 		if i > 0 {
 			out.WriteByte(',')
 		}
-		out.WriteString(`{"data":{"c":{"samples":[`)
-		var h []byte
-		for k, v := range values {
-			if k&0xffff == 0 {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
+		out.WriteString(`{"data":{`)
+		regs := p.c.Cregs
+		if len(regs) == 0 {
+			all := make([]int, p.c.Results())
+			for k := range all {
+				all[k] = k
 			}
-			if k == 0 || v != values[k-1] {
-				h = strconv.AppendUint(append(h[:0], `"0x`...), v, 16)
-				h = append(h, '"')
-			}
-			if k > 0 {
+			regs = []circuit.Register{{Name: "c", Bits: all}}
+		}
+		for r, reg := range regs {
+			if r > 0 {
 				out.WriteByte(',')
 			}
-			out.Write(h)
-			if out.err != nil {
-				return nil, out.err
+			name, _ := json.Marshal(reg.Name)
+			out.Write(name)
+			out.WriteString(`:{"samples":[`)
+			var h []byte
+			for k, v := range values {
+				if k&0xffff == 0 {
+					if err := ctx.Err(); err != nil {
+						return nil, err
+					}
+				}
+				var rv uint64
+				for b, bit := range reg.Bits {
+					rv |= (v >> uint(bit) & 1) << uint(b)
+				}
+				h = strconv.AppendUint(append(h[:0], `"0x`...), rv, 16)
+				h = append(h, '"')
+				if k > 0 {
+					out.WriteByte(',')
+				}
+				out.Write(h)
+				if out.err != nil {
+					return nil, out.err
+				}
 			}
+			fmt.Fprintf(out, `],"num_bits":%d}`, len(reg.Bits))
 		}
-		fmt.Fprintf(out, `],"num_bits":%d}},"metadata":{"shots":%d,"circuit_metadata":{}}}`, p.c.Clbits, p.shots)
+		fmt.Fprintf(out, `},"metadata":{"shots":%d,"circuit_metadata":{}}}`, p.shots)
 	}
 	dev, _ := json.Marshal(s.opts.Device)
 	fmt.Fprintf(out, `],"metadata":{"execution":{"backend":%s,"seed_simulator":%d},"version":2}}`, dev, j.seed)
@@ -437,10 +490,83 @@ func (s *Server) execute(ctx context.Context, j *job) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// executeEstimator runs an estimator job: each pub's observables' values
+// on its circuit's final state, exact (precision 0) or estimated from
+// ⌈1/precision²⌉ shots per term, with their standard errors.
+func (s *Server) executeEstimator(ctx context.Context, j *job) ([]byte, error) {
+	type pubResult struct {
+		Data struct {
+			Evs  any `json:"evs"`
+			Stds any `json:"stds"`
+			// EnsembleStandardError equals stds: one estimate per term.
+			EnsembleStandardError any `json:"ensemble_standard_error"`
+		} `json:"data"`
+		Metadata map[string]any `json:"metadata"`
+	}
+	n := len(j.epubs)
+	results := make([]pubResult, n)
+	opsLeft := s.opts.MaxOps
+	var shotQubits int64
+	for i, p := range j.epubs {
+		j.progress(fmt.Sprintf("parsing pub %d of %d", i+1, n))
+		c, err := s.parsePub(ctx, i, p.Circuit, p.Params, p.Named, opsLeft)
+		if err != nil {
+			return nil, err
+		}
+		opsLeft -= len(c.Ops)
+		terms := 0
+		for _, h := range p.Observables {
+			terms += len(h)
+			if err := h.Validate(c.Qubits); err != nil {
+				return nil, fmt.Errorf("pub %d: observable of %d qubits on a %d-qubit circuit", i, len(h[0].Pauli), c.Qubits)
+			}
+		}
+		shotQubits += int64(j.shots[i]) * int64(terms) * int64(max(c.Qubits, 1))
+		if shotQubits > s.opts.MaxShotQubits {
+			return nil, fmt.Errorf("pubs 0 to %d: %d shots × terms × qubits; this server takes at most %d per job (mec serve qpu --max-shot-qubits)", i, shotQubits, s.opts.MaxShotQubits)
+		}
+		j.progress(fmt.Sprintf("estimating pub %d of %d", i+1, n))
+		sm, err := sim.New(sim.Options{Backend: s.opts.Backend, Fuse: s.opts.Fuse, Seed: j.seed + uint64(i)})
+		if err != nil {
+			return nil, err
+		}
+		est, err := sm.Observe(ctx, c, p.Observables, j.shots[i])
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("pub %d: %w", i, err)
+		}
+		evs, stds := make([]float64, len(est)), make([]float64, len(est))
+		for k, e := range est {
+			evs[k], stds[k] = e.Exact, 0
+			if j.shots[i] > 0 {
+				evs[k], stds[k] = e.Mean, e.StdErr
+			}
+		}
+		r := &results[i]
+		if p.List {
+			r.Data.Evs, r.Data.Stds, r.Data.EnsembleStandardError = evs, stds, stds
+		} else {
+			r.Data.Evs, r.Data.Stds, r.Data.EnsembleStandardError = evs[0], stds[0], stds[0]
+		}
+		r.Metadata = map[string]any{"target_precision": p.Precision, "shots": j.shots[i], "circuit_metadata": map[string]any{}}
+	}
+	doc := map[string]any{"results": results, "metadata": map[string]any{"execution": map[string]any{"backend": s.opts.Device, "seed_simulator": j.seed}, "version": 2}}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > s.opts.MaxResultBytes {
+		return nil, fmt.Errorf("the result takes %d bytes; this server returns at most %d per job (mec serve qpu --max-result-bytes)", len(b), s.opts.MaxResultBytes)
+	}
+	return b, nil
+}
+
 // shotValues runs c shots times (sim.Simulator.Shots: sampled from one
 // state when the measurements are terminal, branched at mid-circuit
 // measurements otherwise) and returns each shot's classical register as a
-// number (clbit j is bit j), in ascending order.
+// number (clbit j is bit j), in shot order.
 func shotValues(ctx context.Context, sm *sim.Simulator, c *circuit.Circuit, shots int) ([]uint64, error) {
 	r, err := sm.Shots(ctx, c, shots)
 	if err != nil {
@@ -452,7 +578,6 @@ func shotValues(ctx context.Context, sm *sim.Simulator, c *circuit.Circuit, shot
 			return nil, err
 		}
 	}
-	slices.Sort(values)
 	return values, nil
 }
 
@@ -581,11 +706,36 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// Programs a Server runs.
+const (
+	ProgramSampler   = "sampler"
+	ProgramEstimator = "estimator"
+)
+
+// DefaultPrecision is an estimator pub's target precision when neither the
+// pub nor the options give one (Qiskit Runtime's default): each term is
+// then measured ⌈1/precision²⌉ times.
+const DefaultPrecision = 0.015625
+
+// incoming is a job request with its pubs not yet decoded (their shape
+// depends on the program).
+type incoming struct {
+	ProgramID string `json:"program_id"`
+	Backend   string `json:"backend,omitempty"`
+	Params    struct {
+		Pubs      []json.RawMessage `json:"pubs"`
+		Version   int               `json:"version"`
+		Shots     int               `json:"shots,omitempty"`
+		Precision *float64          `json:"precision,omitempty"`
+		Options   *JobOptions       `json:"options,omitempty"`
+	} `json:"params"`
+}
+
 // create checks what needs no parsing and queues the job.
 func (s *Server) create(w http.ResponseWriter, r *http.Request, client string) {
-	var req JobRequest
+	var in incoming
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.opts.MaxRequestBytes))
-	if err := dec.Decode(&req); err != nil {
+	if err := dec.Decode(&in); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than this server's limit of %d bytes (mec serve qpu --max-request-bytes)", s.opts.MaxRequestBytes))
@@ -594,13 +744,59 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, client string) {
 		writeError(w, http.StatusBadRequest, "invalid job request: "+err.Error())
 		return
 	}
-	if msg := s.checkRequest(&req); msg != "" {
-		writeError(w, http.StatusBadRequest, msg)
+	req := JobRequest{ProgramID: in.ProgramID, Backend: in.Backend, Params: JobParams{Version: in.Params.Version, Shots: in.Params.Shots, Options: in.Params.Options}}
+	j := &job{id: newID(), owner: client, created: time.Now().UTC(), program: in.ProgramID, status: StatusQueued, done: make(chan struct{})}
+	switch in.ProgramID {
+	case ProgramSampler:
+		for i, raw := range in.Params.Pubs {
+			var p Pub
+			if err := json.Unmarshal(raw, &p); err != nil {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("pub %d: %v", i, err))
+				return
+			}
+			req.Params.Pubs = append(req.Params.Pubs, p)
+		}
+		if msg := s.checkRequest(&req); msg != "" {
+			writeError(w, http.StatusBadRequest, msg)
+			return
+		}
+		j.pubs = req.Params.Pubs
+		for _, p := range req.Params.Pubs {
+			j.shots = append(j.shots, pubShots(&req, p))
+		}
+	case ProgramEstimator:
+		if msg := s.checkVersion(&req, len(in.Params.Pubs)); msg != "" {
+			writeError(w, http.StatusBadRequest, msg)
+			return
+		}
+		for i, raw := range in.Params.Pubs {
+			var p EstimatorPub
+			if err := json.Unmarshal(raw, &p); err != nil {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("pub %d: %v", i, err))
+				return
+			}
+			prec := DefaultPrecision
+			if in.Params.Precision != nil {
+				prec = *in.Params.Precision
+			}
+			if p.HasPrec {
+				prec = p.Precision
+			}
+			shots := 0 // exact
+			if prec > 0 {
+				shots = int(math.Ceil(1 / (prec * prec)))
+			}
+			if !(prec >= 0) || shots > s.opts.MaxShots || shots < 0 {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("pub %d: precision %v takes %d shots per term; this server takes at most %d (mec serve qpu --max-shots)", i, prec, shots, s.opts.MaxShots))
+				return
+			}
+			p.Precision = prec
+			j.epubs = append(j.epubs, p)
+			j.shots = append(j.shots, shots)
+		}
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("program_id %q: this server runs %q and %q", truncate(in.ProgramID, 64), ProgramSampler, ProgramEstimator))
 		return
-	}
-	j := &job{id: newID(), owner: client, created: time.Now().UTC(), pubs: req.Params.Pubs, status: StatusQueued, done: make(chan struct{})}
-	for _, p := range req.Params.Pubs {
-		j.shots = append(j.shots, pubShots(&req, p))
 	}
 	if o := req.Params.Options; o != nil && o.Simulator != nil && o.Simulator.SeedSimulator != nil {
 		j.seed = *o.Simulator.SeedSimulator
@@ -634,23 +830,29 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, client string) {
 // checkRequest returns what is wrong with a request before any parsing
 // ("" if nothing is).
 func (s *Server) checkRequest(req *JobRequest) string {
-	switch {
-	case req.ProgramID != "sampler":
-		return fmt.Sprintf("program_id %q: only \"sampler\" is available", truncate(req.ProgramID, 64))
-	case req.Params.Version != 0 && req.Params.Version != 2:
-		return fmt.Sprintf("sampler version %d: only version 2 is available", req.Params.Version)
-	case len(req.Params.Pubs) == 0:
-		return "params.pubs is empty"
-	case len(req.Params.Pubs) > s.opts.MaxPubs:
-		return fmt.Sprintf("%d pubs; this server takes at most %d per job (mec serve qpu --max-pubs)", len(req.Params.Pubs), s.opts.MaxPubs)
+	if req.ProgramID != ProgramSampler {
+		return fmt.Sprintf("program_id %q: the sampler's requests say %q", truncate(req.ProgramID, 64), ProgramSampler)
+	}
+	if msg := s.checkVersion(req, len(req.Params.Pubs)); msg != "" {
+		return msg
 	}
 	for i, p := range req.Params.Pubs {
-		if len(p.Params) > 0 {
-			return fmt.Sprintf("pub %d: parameter values are not supported (bind them before sending)", i)
-		}
 		if shots := pubShots(req, p); shots < 1 || shots > s.opts.MaxShots {
 			return fmt.Sprintf("pub %d: %d shots; this server takes 1 to %d per pub (mec serve qpu --max-shots)", i, shots, s.opts.MaxShots)
 		}
+	}
+	return ""
+}
+
+// checkVersion checks a request's primitive version and number of pubs.
+func (s *Server) checkVersion(req *JobRequest, pubs int) string {
+	switch {
+	case req.Params.Version != 0 && req.Params.Version != 2:
+		return fmt.Sprintf("%s version %d: only version 2 is available", req.ProgramID, req.Params.Version)
+	case pubs == 0:
+		return "params.pubs is empty"
+	case pubs > s.opts.MaxPubs:
+		return fmt.Sprintf("%d pubs; this server takes at most %d per job (mec serve qpu --max-pubs)", pubs, s.opts.MaxPubs)
 	}
 	return ""
 }
