@@ -148,4 +148,6 @@ cx q[0], q[1];
 
 type qutipMissing struct{ out string }
 
-func (e *qutipMissing) Error() string { return "python3 cannot import qutip: " + strings.TrimSpace(e.out) }
+func (e *qutipMissing) Error() string {
+	return "python3 cannot import qutip: " + strings.TrimSpace(e.out)
+}
