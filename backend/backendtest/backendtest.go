@@ -256,6 +256,20 @@ func testGates(t *testing.T, sv backend.StateVector, p backend.Precision) {
 			}
 			gates = append(gates, g)
 		}
+		// Permutations of the highest qubits only, without phases: whole
+		// runs of amplitudes move (or stay) together.
+		for _, ts := range [][]int{{11, 12, 13}, {13, 12}, {12, 9}} {
+			d := 1 << len(ts)
+			g := circuit.Gate{Targets: ts, Matrix: make([]complex128, d*d)}
+			for r, c := range rng.Perm(d) {
+				g.Matrix[r*d+c] = 1
+			}
+			gates = append(gates, g)
+			// The same with a control: most runs stay where they are.
+			cg := g
+			cg.Controls = []int{10}
+			gates = append(gates, cg)
+		}
 		checkGates(t, sv, p, rng, n, "monomial gates", gates)
 	}
 	// SWAPs (engines may move memory instead of multiplying) on every

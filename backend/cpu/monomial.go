@@ -29,7 +29,18 @@ type monomialShape[T amp] struct {
 	chunks []uint64 // start of chunk r from the super-group's first amplitude
 	src    []int32  // len 2^(cb+nh)
 	ph     []T      // nil when every factor is 1
+	// move[r] says how chunk r is written: moveSame (it maps onto itself
+	// unchanged: not read, not written), moveChunk+k (it is chunk k
+	// unchanged: one copy), or moveGather (amplitude by amplitude).
+	move []int
 }
+
+// Kinds of chunk of a monomial shape (monomialShape.move).
+const (
+	moveGather = -2
+	moveSame   = -1
+	moveChunk  = 0 // + the source chunk
+)
 
 // newMonomialShape prepares a monomial gate (targets, control mask and
 // values, matrix m with col from circuit.MonomialColumns) for an n-qubit state.
@@ -105,22 +116,54 @@ func newMonomialShape[T amp](n int, targets []int, mask, val uint64, m []T, col 
 			ph[l] = f
 		}
 	}
-	return monomialShape[T]{outer: outer, cb: cb, chunks: chunks, src: src, ph: ph}
+	c := 1 << cb
+	move := make([]int, len(chunks))
+	for r := range move {
+		move[r] = moveGather
+		first := int(src[r*c])
+		if first%c != 0 {
+			continue
+		}
+		plain := true
+		for i := 0; i < c && plain; i++ {
+			plain = int(src[r*c+i]) == first+i && (ph == nil || ph[r*c+i] == 1)
+		}
+		switch {
+		case !plain:
+		case first/c == r:
+			move[r] = moveSame
+		default:
+			move[r] = moveChunk + first/c
+		}
+	}
+	return monomialShape[T]{outer: outer, cb: cb, chunks: chunks, src: src, ph: ph, move: move}
 }
 
 // applyMonomial applies the gate of s to the super-groups [lo,hi): each
 // super-group's chunks are copied to buf (len(s.src) amplitudes), then
-// every amplitude is written from its source, times its factor.
+// every amplitude is written from its source, times its factor — a whole
+// chunk at once when it is another chunk unchanged, and not at all when it
+// is itself unchanged (a controlled permutation leaves most chunks alone).
 func applyMonomial[T amp](a []T, s *monomialShape[T], buf []T, lo, hi int) {
 	c := 1 << s.cb
 	buf = buf[:len(s.src)]
 	for r := lo; r < hi; r++ {
 		base := (s.outer.ex.expand(uint64(r)) | s.outer.val) << s.cb
 		for k, o := range s.chunks {
-			copy(buf[k*c:(k+1)*c], a[base+o:base+o+uint64(c)])
+			// A chunk that maps onto itself is no other's source.
+			if s.move[k] != moveSame {
+				copy(buf[k*c:(k+1)*c], a[base+o:base+o+uint64(c)])
+			}
 		}
 		for k, o := range s.chunks {
 			dst := a[base+o : base+o+uint64(c)]
+			switch m := s.move[k]; {
+			case m == moveSame:
+				continue
+			case m >= moveChunk:
+				copy(dst, buf[(m-moveChunk)*c:(m-moveChunk+1)*c])
+				continue
+			}
 			src := s.src[k*c : (k+1)*c]
 			if s.ph == nil {
 				for i, j := range src {
