@@ -268,10 +268,15 @@ func (p *parser) forLoop(depth int) error {
 		}
 		p.setConst(name.text, cv)
 		sub := &parser{st: p.st, file: p.file, toks: body}
-		for sub.peek().kind != tEOF {
-			if err := sub.statement(depth); err != nil {
-				return err
+		if err := p.scoped(func() error {
+			for sub.peek().kind != tEOF {
+				if err := sub.statement(depth); err != nil {
+					return err
+				}
 			}
+			return nil
+		}); err != nil {
+			return err
 		}
 	}
 	return nil

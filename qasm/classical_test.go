@@ -67,6 +67,13 @@ func TestClassicalDeclarations(t *testing.T) {
 			[]string{"h 2", "cx 2 0", "rz 0.5 0", "rz 1 1", "measure 1 ->2"}},
 		{"def shadows and restores", "qubit[2] q; const int n = 1; def f(qubit q, int n) { x q; rz(n) q; } f(q[1], 3); rz(n) q[0];", nil, []string{"x 1", "rz 3 1", "rz 1 0"}},
 		{"def with if", "qubit[2] q; bit[2] c; def fix(qubit t) { if (c[0]) x t; } c[0] = measure q[0]; fix(q[1]);", nil, []string{"measure 0 ->0", "x 1"}},
+		{"def called as a gate", "qubit[2] q; def bell(qubit[2] r) { h r[0]; cx r[0], r[1]; } bell q;", nil, []string{"h 0", "cx 0 1"}},
+		{"cast in a condition", "qubit q; bit[2] c; c[0] = measure q; if (int[2](c) == 1) x q;", nil, []string{"measure 0 ->0", "x 0"}},
+		{"legacy CX", "qubit[2] q; CX q[0], q[1];", nil, []string{"cx 0 1"}},
+		{"timing", "stretch g; duration d = 2 * durationof({x $0;}) + g; h $0; delay[d] $0, $1; box [100ns] { delay[g]; x $1; } delay[1.5us] $1;", nil, []string{"h 0", "x 1"}},
+		{"calibrations", "defcalgrammar \"openpulse\"; cal { extern port d0; } defcal x $0 { play drive($0), gaussian(1, 2); } defcal measure $0 -> bit { return 1; } qubit q; x q;", nil, []string{"x 0"}},
+		{"loop-local bits", "qubit[2] q; bit[2] c; for i in [0:1] { bit tmp; tmp = measure q[i]; if (tmp) x q[i]; c[i] = measure q[i]; }", nil,
+			[]string{"measure 0 ->2", "x 0", "measure 0 ->0", "measure 1 ->3", "x 1", "measure 1 ->1"}},
 	} {
 		c, err := qasm.ParseWith("\uFEFF"+head3+tc.src, qasm.Options{Params: tc.params})
 		if err != nil {
@@ -124,6 +131,12 @@ func TestClassicalDeclarations(t *testing.T) {
 		{"def twice", "def f() { } def f() { }", nil, `"f" is already declared`},
 		{"def type", "def f(int[8] n) { } f(300);", nil, "does not fit int[8]"},
 		{"return", "qubit q; return;", nil, `"return": subroutine return values`},
+		{"calibration only", "defcal zz $0, $1 { } zz $0, $1;", nil, "has only a pulse-level calibration"},
+		{"delay without duration", "qubit q; delay q;", nil, "delay needs a duration"},
+		{"delay unknown qubit", "delay[10ns] r;", nil, `undefined qubit register "r"`},
+		{"qubit in a loop", "for i in [0:1] { qubit r; }", nil, "declared inside a block"},
+		{"loop-local bit after the loop", "qubit q; for i in [0:0] { bit tmp; tmp = measure q; } if (tmp) x q;", nil, `undefined bit register "tmp"`},
+		{"malformed duration", "qubit q; delay[10xs] q;", nil, "malformed number"},
 	} {
 		_, err := qasm.ParseWith(head3+tc.src, qasm.Options{Params: tc.params})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -43,7 +43,9 @@ func controlled(name string, n int, pow float64) libGate {
 }
 
 var (
-	builtins3 = map[string]libGate{"U": std("U"), "gphase": std("gphase")}
+	// builtins3 are OpenQASM 3's built-in gates, and CX, which the
+	// specification keeps built in for OpenQASM 2 programs.
+	builtins3 = map[string]libGate{"U": std("U"), "gphase": std("gphase"), "CX": std("cx")}
 	builtins2 = map[string]libGate{"U": std("U"), "CX": std("cx")}
 	stdgates3 = map[string]libGate{}
 	// qelib1 gives each OpenQASM 2 library gate its qelib1.inc meaning:

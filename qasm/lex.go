@@ -43,7 +43,8 @@ const (
 	tInt
 	tFloat
 	tString
-	tPunct // operators and punctuation; text holds the symbol
+	tPunct    // operators and punctuation; text holds the symbol
+	tDuration // a duration literal: 100ns, 1.5us, 2µs, 3ms, 1s, 10dt
 )
 
 func (k tokKind) String() string {
@@ -58,6 +59,8 @@ func (k tokKind) String() string {
 		return "number"
 	case tString:
 		return "string"
+	case tDuration:
+		return "duration"
 	}
 	return "symbol"
 }
@@ -252,6 +255,15 @@ func (l *lexer) number(p Pos) (token, error) {
 		}
 		if digits() == 0 {
 			return token{}, l.errf(p, "malformed number %q", l.src[start:l.off])
+		}
+	}
+	for _, unit := range []string{"ns", "us", "µs", "ms", "dt", "s"} {
+		if strings.HasPrefix(l.src[l.off:], unit) {
+			rest := l.src[l.off+len(unit):]
+			if r, _ := utf8.DecodeRuneInString(rest); rest == "" || !isIdentPart(r) {
+				l.advance(len(unit))
+				return token{kind: tDuration, text: strings.ReplaceAll(l.src[start:l.off], "_", ""), pos: p}, nil
+			}
 		}
 	}
 	if r, _ := l.peekRune(); r >= 0 && isIdentStart(r) {

@@ -325,6 +325,25 @@ type state struct {
 	// scratch are the classical bits made for while-loop guards (moved
 	// after the program's own bits when parsing ends).
 	scratch []int
+	// calibrated are the gates a defcal calibrates.
+	calibrated map[string]bool
+	// scopes counts the blocks (loop bodies, if and box blocks,
+	// subroutine bodies) being read: their declarations are local.
+	scopes int
+}
+
+// scoped runs fn in a new block scope: names it declares (registers,
+// aliases, constants, subroutines) are forgotten afterwards, and the bits
+// of the bit registers it declares are scratch (temporaries that results
+// leave out).
+func (p *parser) scoped(fn func() error) error {
+	qregs, cregs, consts, defs := maps.Clone(p.st.qregs), maps.Clone(p.st.cregs), maps.Clone(p.st.consts), maps.Clone(p.st.defs)
+	p.st.scopes++
+	defer func() {
+		p.st.qregs, p.st.cregs, p.st.consts, p.st.defs, p.st.env = qregs, cregs, consts, defs, nil
+		p.st.scopes--
+	}()
+	return fn()
 }
 
 // stopped returns an error at pos when the context is done: the limit
@@ -461,12 +480,11 @@ var unsupported = map[string]string{
 	"else": "classical control flow (else without if)", "for": "classical control flow",
 	"switch": "classical control flow", "break": "classical control flow",
 	"continue": "classical control flow", "end": "classical control flow",
-	"extern": "subroutines (extern functions need a host)", "return": "subroutine return values", "defcal": "pulse-level calibration", "cal": "pulse-level calibration",
-	"defcalgrammar": "pulse-level calibration", "opaque": "opaque gates",
+	"extern": "subroutines (extern functions need a host)", "return": "subroutine return values", "opaque": "opaque gates",
 	"output": "program outputs", "int": "classical declarations",
 	"uint": "classical declarations", "float": "classical declarations", "angle": "classical declarations",
 	"bool": "classical declarations", "complex": "classical declarations", "duration": "timing",
-	"stretch": "timing", "delay": "timing", "box": "timing", "durationof": "timing",
+	"durationof": "timing (outside a duration or delay)",
 	"array": "classical declarations", "pragma": "pragmas (a pragma must start its line)",
 }
 
@@ -483,8 +501,12 @@ func (p *parser) statement(depth int) error {
 	}
 	if len(p.st.conds) > 0 {
 		switch t.text {
-		case "OPENQASM", "include", "qubit", "bit", "qreg", "creg", "gate", "def":
+		case "OPENQASM", "include", "qubit", "qreg", "gate", "def":
 			return p.errf(t.pos, "%q inside an if: only gates, measurements, resets and barriers can be conditional", t.text)
+		case "bit", "creg":
+			if p.st.scopes == 0 {
+				return p.errf(t.pos, "%q inside an if: only gates, measurements, resets and barriers can be conditional", t.text)
+			}
 		}
 	}
 	if p.st.defDepth > 0 {
@@ -554,6 +576,16 @@ func (p *parser) statement(depth int) error {
 			break
 		}
 		return p.whileLoop(depth)
+	case "delay", "box", "stretch", "duration":
+		if p.st.version == 2 {
+			break
+		}
+		return p.timingStmt(depth)
+	case "defcalgrammar", "defcal", "cal":
+		if p.st.version == 2 {
+			break
+		}
+		return p.calibrationStmt()
 	}
 	if d := p.st.defs[t.text]; d != nil {
 		return p.defCall(d, depth)
@@ -708,6 +740,9 @@ func (p *parser) addRegister(quantum bool, name token, size int, single bool, si
 	if quantum && p.st.physical {
 		return p.errf(name.pos, "qubit register %q in a program that uses physical qubits ($n): the two cannot be mixed", name.text)
 	}
+	if quantum && p.st.scopes > 0 {
+		return p.errf(name.pos, "qubit register %q declared inside a block: qubits are declared at the top level", name.text)
+	}
 	if _, ok := p.lookupStd(name.text); ok {
 		return p.errf(name.pos, "%q is a gate name", name.text)
 	}
@@ -728,7 +763,12 @@ func (p *parser) addRegister(quantum bool, name token, size int, single bool, si
 		return p.errf(sizePos, "register %q brings the circuit to %d bits: at most %d", name.text, p.st.c.Clbits+size, MaxClbits)
 	}
 	p.st.cregs[name.text] = &register{name: name.text, start: p.st.c.Clbits, size: size, single: single}
-	if name.text != ScratchRegister {
+	if p.st.scopes > 0 {
+		// A block's bits live for one pass through the block.
+		for k := 0; k < size; k++ {
+			p.st.scratch = append(p.st.scratch, p.st.c.Clbits+k)
+		}
+	} else if name.text != ScratchRegister {
 		bits := make([]int, size)
 		for j := range bits {
 			bits[j] = p.st.c.Clbits + j
@@ -1197,16 +1237,18 @@ func (p *parser) condBody(cond circuit.Cond, depth int) error {
 	if p.st.version == 2 {
 		return p.errf(open.pos, "OPENQASM 2 has no blocks: if (c == n) op;")
 	}
-	for !p.is("}") {
-		if p.peek().kind == tEOF {
-			return p.errf(open.pos, "unclosed { of an if")
+	return p.scoped(func() error {
+		for !p.is("}") {
+			if p.peek().kind == tEOF {
+				return p.errf(open.pos, "unclosed { of an if")
+			}
+			if err := p.statement(depth); err != nil {
+				return err
+			}
 		}
-		if err := p.statement(depth); err != nil {
-			return err
-		}
-	}
-	p.next()
-	return nil
+		p.next()
+		return nil
+	})
 }
 
 // maxIfDepth bounds the nesting of if statements.
@@ -1219,9 +1261,26 @@ func (p *parser) condition() (circuit.Cond, error) {
 		p.next()
 		not = true
 	}
+	// int[n](c), uint(c): a bit register read as a number, as without
+	// the cast.
+	cast := false
+	if t := p.peek(); t.kind == tIdent && (t.text == "int" || t.text == "uint") {
+		if _, err := p.scalarType(); err != nil {
+			return circuit.Cond{}, err
+		}
+		if _, err := p.expect("("); err != nil {
+			return circuit.Cond{}, err
+		}
+		cast = true
+	}
 	ref, err := p.argRef()
 	if err != nil {
 		return circuit.Cond{}, err
+	}
+	if cast {
+		if _, err := p.expect(")"); err != nil {
+			return circuit.Cond{}, err
+		}
 	}
 	idx, err := p.resolve([]argRef{ref}, p.st.cregs, "bit")
 	if err != nil {
@@ -1654,6 +1713,9 @@ func (p *parser) execCall(c *callStmt) error {
 }
 
 func (p *parser) includeHint(name string) string {
+	if p.st.calibrated[name] {
+		return " (it has only a pulse-level calibration, defcal, which mec does not simulate: define it with gate)"
+	}
 	if p.st.stdlib {
 		return ""
 	}

@@ -1,7 +1,6 @@
 package qasm
 
 import (
-	"maps"
 	"slices"
 	"strconv"
 )
@@ -19,6 +18,14 @@ type subroutine struct {
 	name   token
 	params []defParam
 	body   []token
+}
+
+// binding is a subroutine argument bound to its parameter.
+type binding struct {
+	name   string
+	qubits []int
+	single bool
+	value  float64
 }
 
 // defParam is one parameter: a qubit (size qubits, 1 for qubit) or a
@@ -114,21 +121,25 @@ func (p *parser) defCall(d *subroutine, depth int) error {
 	if p.st.defDepth >= maxDefDepth {
 		return p.errf(call.pos, "subroutine calls nested more than %d deep (recursion does not end: calls are expanded as they are read)", maxDefDepth)
 	}
-	if _, err := p.expect("("); err != nil {
-		return err
-	}
-	type binding struct {
-		name   string
-		qubits []int
-		single bool
-		value  float64
+	// name(args); — or name a, b; with qubit arguments only, as a gate
+	// is called.
+	paren := p.is("(")
+	if paren {
+		p.next()
 	}
 	var binds []binding
-	for i := 0; !p.is(")"); i++ {
+	end := ")"
+	if !paren {
+		end = ";"
+	}
+	for i := 0; !p.is(end); i++ {
 		if i >= len(d.params) {
 			return p.errf(p.peek().pos, "subroutine %q takes %d arguments", d.name.text, len(d.params))
 		}
 		dp := d.params[i]
+		if !paren && !dp.qubit {
+			return p.errf(p.peek().pos, "subroutine %q has classical parameters: call it as %s(…);", d.name.text, d.name.text)
+		}
 		if dp.qubit {
 			a, err := p.argRef()
 			if err != nil {
@@ -161,8 +172,10 @@ func (p *parser) defCall(d *subroutine, depth int) error {
 		}
 		p.next()
 	}
-	if _, err := p.expect(")"); err != nil {
-		return err
+	if paren {
+		if _, err := p.expect(")"); err != nil {
+			return err
+		}
 	}
 	if _, err := p.expect(";"); err != nil {
 		return err
@@ -170,15 +183,15 @@ func (p *parser) defCall(d *subroutine, depth int) error {
 	if len(binds) != len(d.params) {
 		return p.errf(call.pos, "subroutine %q takes %d arguments, got %d", d.name.text, len(d.params), len(binds))
 	}
-	// Bind: qubit arguments as aliases, classical ones as constants,
-	// restoring what they shadow afterwards.
-	qregs, consts := maps.Clone(p.st.qregs), maps.Clone(p.st.consts)
-	defer func() {
-		p.st.qregs, p.st.consts, p.st.env = qregs, consts, nil
-		p.st.defDepth--
-	}()
+	// Bind, in a scope of its own: qubit arguments as aliases, classical
+	// ones as constants.
 	p.st.defDepth++
-	p.st.qregs = maps.Clone(qregs)
+	defer func() { p.st.defDepth-- }()
+	return p.scoped(func() error { return p.defBody(d, depth, binds) })
+}
+
+// defBody binds a subroutine's arguments and reads its body.
+func (p *parser) defBody(d *subroutine, depth int, binds []binding) error {
 	for _, b := range binds {
 		if b.qubits != nil {
 			p.st.qregs[b.name] = &register{name: b.name, size: len(b.qubits), idx: slices.Clone(b.qubits), single: b.single}

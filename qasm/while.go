@@ -59,13 +59,18 @@ func (p *parser) whileLoop(depth int) error {
 		}
 		p.st.conds = append(p.st.conds, on)
 		sub := &parser{st: p.st, file: p.file, toks: body}
-		for sub.peek().kind != tEOF {
-			if err := sub.statement(depth); err != nil {
-				p.st.conds = p.st.conds[:len(p.st.conds)-1]
-				return err
+		err := p.scoped(func() error {
+			for sub.peek().kind != tEOF {
+				if err := sub.statement(depth); err != nil {
+					return err
+				}
 			}
-		}
+			return nil
+		})
 		p.st.conds = p.st.conds[:len(p.st.conds)-1]
+		if err != nil {
+			return err
+		}
 		prev = cur
 	}
 }
