@@ -485,7 +485,7 @@ var unsupported = map[string]string{
 	"uint": "classical declarations", "float": "classical declarations", "angle": "classical declarations",
 	"bool": "classical declarations", "complex": "classical declarations", "duration": "timing",
 	"durationof": "timing (outside a duration or delay)",
-	"array": "classical declarations", "pragma": "pragmas (a pragma must start its line)",
+	"array":      "classical declarations", "pragma": "pragmas (a pragma must start its line)",
 }
 
 func (p *parser) statement(depth int) error {
