@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/cmplx"
 	"slices"
 )
 
@@ -132,15 +133,13 @@ func validateKraus(ks [][]complex128, k int) error {
 			if r == c {
 				want = 1
 			}
-			if cmplxAbs(sum[r*d+c]-want) > 1e-9 {
+			if cmplx.Abs(sum[r*d+c]-want) > 1e-9 {
 				return fmt.Errorf("channel: Σ K†K is not the identity (entry %d,%d is %v)", r, c, sum[r*d+c])
 			}
 		}
 	}
 	return nil
 }
-
-func cmplxAbs(z complex128) float64 { return math.Hypot(real(z), imag(z)) }
 
 // Noisy reports whether the circuit has channels or readout errors.
 func (c *Circuit) Noisy() bool {

@@ -75,6 +75,11 @@ func DensityMatrix(c *circuit.Circuit) ([]complex128, map[string]float64, error)
 			}
 			copy(rho, sum)
 		case circuit.KindMeasure:
+			for _, m := range ms {
+				if m.bit == op.Clbit {
+					return nil, nil, fmt.Errorf("noise: op %d measures into bit %d again: DensityMatrix takes one measurement per bit", i, op.Clbit)
+				}
+			}
 			measuredBy[op.Qubits[0]] = i
 			ms = append(ms, meas{op.Qubits[0], op.Clbit})
 		case circuit.KindReadout:

@@ -226,7 +226,7 @@ func TestQuTiP(t *testing.T) {
 	var got struct {
 		Rho [][2]float64 `json:"rho"`
 	}
-	if err := json.Unmarshal([]byte(lastLine(string(out))), &got); err != nil {
+	if err := json.Unmarshal([]byte(lastLine(string(out))), &got); err != nil || len(got.Rho) != 4 {
 		t.Fatalf("qutip output %q: %v", out, err)
 	}
 	c := circuit.New(1)

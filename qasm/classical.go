@@ -116,6 +116,7 @@ func (p *parser) constDecl() error {
 			p.st.inputs = map[string]bool{}
 		}
 		p.st.inputs[name.text] = true
+		p.st.inputOrder = append(p.st.inputOrder, name.text)
 		v = val
 	} else {
 		if _, err := p.expect("="); err != nil {
@@ -256,11 +257,9 @@ func (p *parser) forLoop(depth int) error {
 	}
 	old, had := p.st.consts[name.text]
 	defer p.unsetConst(name.text, old, had)
-	for i, v := range values {
-		if i&1023 == 1023 {
-			if err := p.st.stopped(p.file, kw.pos); err != nil {
-				return err
-			}
+	for _, v := range values {
+		if err := p.tick(kw.pos); err != nil {
+			return err
 		}
 		cv, err := typ.convert(v)
 		if err != nil {

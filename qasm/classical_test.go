@@ -32,6 +32,9 @@ func gateList(c *circuit.Circuit) []string {
 		if op.Kind == circuit.KindMeasure {
 			s += " ->" + itoa(op.Clbit)
 		}
+		if op.Kind == circuit.KindSet {
+			s += " ->" + itoa(op.Clbit) + "=" + map[bool]string{false: "0", true: "1"}[op.Bit]
+		}
 		out = append(out, s)
 	}
 	return out
@@ -70,6 +73,9 @@ func TestClassicalDeclarations(t *testing.T) {
 		{"def called as a gate", "qubit[2] q; def bell(qubit[2] r) { h r[0]; cx r[0], r[1]; } bell q;", nil, []string{"h 0", "cx 0 1"}},
 		{"cast in a condition", "qubit q; bit[2] c; c[0] = measure q; if (int[2](c) == 1) x q;", nil, []string{"measure 0 ->0", "x 0"}},
 		{"legacy CX", "qubit[2] q; CX q[0], q[1];", nil, []string{"cx 0 1"}},
+		{"register set to a number", "bit[3] c; c = 5; c[1] = 1;", nil, []string{"set ->0=1", "set ->1=0", "set ->2=1", "set ->1=1"}},
+		{"bool constants", "const bool b = true; qubit q; rx(b * pi) q;", nil, []string{"rx 3.141592654 0"}},
+		{"alias of a physical qubit", "let a = $0; h a; x $1;", nil, []string{"h 0", "x 1"}},
 		{"timing", "stretch g; duration d = 2 * durationof({x $0;}) + g; h $0; delay[d] $0, $1; box [100ns] { delay[g]; x $1; } delay[1.5us] $1;", nil, []string{"h 0", "x 1"}},
 		{"calibrations", "defcalgrammar \"openpulse\"; cal { extern port d0; } defcal x $0 { play drive($0), gaussian(1, 2); } defcal measure $0 -> bit { return 1; } qubit q; x q;", nil, []string{"x 0"}},
 		{"loop-local bits", "qubit[2] q; bit[2] c; for i in [0:1] { bit tmp; tmp = measure q[i]; if (tmp) x q[i]; c[i] = measure q[i]; }", nil,
@@ -117,7 +123,8 @@ func TestClassicalDeclarations(t *testing.T) {
 		{"while without braces", "qubit q; bit c; while (c == 0) h q;", nil, "a while loop needs a { body }"},
 		{"while on a register", "qubit q; bit[2] c; while (c) { h q; }", nil, "needs == or != and a value"},
 		{"while unclosed", "qubit q; bit c; while (c) { h q;", nil, "unclosed { of a while loop"},
-		{"bit assigned 2", "bit c; c = 2;", nil, "only measurements and the constants 0 and 1"},
+		{"bit assigned 2", "bit c; c = 2;", nil, "value 2 does not fit 1 bits"},
+		{"bit assigned a name", "bit c; c = pi;", nil, "only measurements and integer constants"},
 		{"2D index", "qubit[3] q; h q[0, 1];", nil, "multi-dimensional"},
 		{"pragma mid-line", "qubit q; h q; pragma x;", nil, "a pragma must start its line"},
 		{"hash", "# x\nqubit q;", nil, "unexpected character '#'"},
@@ -197,14 +204,15 @@ func TestEvalConst(t *testing.T) {
 
 func itoa(v int) string { return fmt.Sprint(v) }
 
-// TestInputNamesAndRegisters: InputNames lists a program's inputs in name
-// order without their values; Cregs names the declared bit registers (not
-// the loop scratch) with their bits after scratch bits move last.
+// TestInputNamesAndRegisters: InputNames lists a program's inputs in
+// declaration order without their values; Cregs names the declared bit
+// registers (not the loop scratch) with their bits after scratch bits
+// move last.
 func TestInputNamesAndRegisters(t *testing.T) {
 	src := head3 + "input float[64] theta; input angle alpha; qubit[2] q; bit[1] a; bit b; c0: ;"
 	src = strings.Replace(src, "c0: ;", "while (a[0]) { a[0] = measure q[0]; } bit[2] late; rx(theta + alpha) q[1];", 1)
 	names, err := qasm.InputNames(context.Background(), src, qasm.Options{})
-	if err != nil || !slices.Equal(names, []string{"alpha", "theta"}) {
+	if err != nil || !slices.Equal(names, []string{"theta", "alpha"}) {
 		t.Fatalf("InputNames: %v, %v", names, err)
 	}
 	c, err := qasm.ParseWith(src, qasm.Options{Params: map[string]float64{"theta": 1, "alpha": 2}})

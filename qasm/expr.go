@@ -135,6 +135,7 @@ func (e *callExpr) eval(env map[string]float64) (float64, error) {
 // constants3 are the built-in constants of OpenQASM 3; OpenQASM 2 has only pi.
 var constants3 = map[string]float64{
 	"pi": math.Pi, "π": math.Pi, "tau": 2 * math.Pi, "τ": 2 * math.Pi, "euler": math.E, "ℇ": math.E,
+	"true": 1, "false": 0, // bool values, as numbers
 }
 
 var constants2 = map[string]float64{"pi": math.Pi}

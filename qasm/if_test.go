@@ -7,6 +7,7 @@ import (
 
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/qasm"
+	"github.com/prismai/mec/sim/simtest"
 )
 
 // TestParseIf checks the conditions that if statements attach to ops in
@@ -114,4 +115,49 @@ func sameActs(a, b *circuit.Circuit) bool {
 		}
 	}
 	return true
+}
+
+// TestIfDecidesOnce: a body that changes the bits of its own condition
+// neither stops half way nor runs its else too (OpenQASM 3 decides an if
+// once): x; measure → c[0] = 1; if (c[0]) { c[0] = 0; x q[1]; } else { x
+// q[0]; } reads 10 on every path, and exports and reads back the same.
+func TestIfDecidesOnce(t *testing.T) {
+	src := `OPENQASM 3.0;
+include "stdgates.inc";
+qubit[2] q;
+bit[2] c;
+x q[0];
+c[0] = measure q[0];
+if (c[0]) { c[0] = 0; x q[1]; } else { x q[0]; }
+c[1] = measure q[1];
+`
+	c, err := qasm.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cc := range []*circuit.Circuit{c, roundTrip(t, c)} {
+		dist, err := simtest.Distribution(cc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dist) != 1 || dist["10"] != 1 {
+			t.Errorf("distribution %v, want 10 always", dist)
+		}
+		if cc.Results() != 2 {
+			t.Errorf("%d result bits", cc.Results())
+		}
+	}
+}
+
+func roundTrip(t *testing.T, c *circuit.Circuit) *circuit.Circuit {
+	t.Helper()
+	out, err := qasm.Export3(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := qasm.Parse(out)
+	if err != nil {
+		t.Fatalf("export does not parse: %v\n%s", err, out)
+	}
+	return back
 }

@@ -246,3 +246,31 @@ func TestLexErrorAfterStatements(t *testing.T) {
 		t.Fatalf("got %v, want the lexical error at 5:5", err)
 	}
 }
+
+// TestLoopAndCallLimits: loops and subroutine calls that create no
+// operations still stop at the time limit (1 s here), and blocks nest at
+// most 64 deep.
+func TestLoopAndCallLimits(t *testing.T) {
+	var defs strings.Builder
+	defs.WriteString("def f0(qubit a) { }\n")
+	for i := 1; i <= 60; i++ {
+		fmt.Fprintf(&defs, "def f%d(qubit a) { f%d(a); f%d(a); }\n", i, i-1, i-1)
+	}
+	for name, src := range map[string]string{
+		"nested loops": "OPENQASM 3; qubit q; for int a in [0:1000] { for int b in [0:1000] { for int c in [0:1000] { for int d in [0:1000] { } } } }",
+		"call tree":    "OPENQASM 3; qubit q;\n" + defs.String() + "f60(q);",
+	} {
+		start := time.Now()
+		_, err := qasm.ParseWith(src, qasm.Options{Limits: qasm.Limits{MaxExpandDuration: time.Second}})
+		if err == nil || !errors.Is(err, qasm.ErrLimit) {
+			t.Errorf("%s: %v, want the time limit", name, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: stopped after %v", name, d)
+		}
+	}
+	deep := "OPENQASM 3; qubit q;" + strings.Repeat("for int i in {0} {", 100) + strings.Repeat("}", 100)
+	if _, err := qasm.Parse(deep); err == nil || !strings.Contains(err.Error(), "nested more than 64 deep") {
+		t.Errorf("100 nested loops: %v", err)
+	}
+}

@@ -33,6 +33,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/prismai/mec/circuit"
@@ -76,8 +77,8 @@ type Options struct {
 }
 
 // InputNames returns the names of the program's inputs (input float[64]
-// theta; …) in name order — the order in which Qiskit lists a circuit's
-// parameters — without needing their values.
+// theta; …) in declaration order — the order in which Qiskit's exporter
+// writes a circuit's parameters — without needing their values.
 func InputNames(ctx context.Context, src string, opts Options) ([]string, error) {
 	opts.listInputs = true
 	opts.Params = nil
@@ -85,7 +86,7 @@ func InputNames(ctx context.Context, src string, opts Options) ([]string, error)
 	if err != nil {
 		return nil, err
 	}
-	return slices.Sorted(maps.Keys(st.inputs)), nil
+	return st.inputOrder, nil
 }
 
 // Parse reads an OpenQASM 2 or 3 program from src with the default limits.
@@ -313,9 +314,10 @@ type state struct {
 	prelude bool
 	// consts are the program's constants, inputs and loop variables;
 	// env is constEnv's merged map (nil when consts changed).
-	consts map[string]float64
-	env    map[string]float64
-	inputs map[string]bool
+	consts     map[string]float64
+	env        map[string]float64
+	inputs     map[string]bool
+	inputOrder []string
 	// physical is set once the program uses physical qubits ($n).
 	physical bool
 	// defs are the program's subroutines; defDepth counts the calls
@@ -332,11 +334,27 @@ type state struct {
 	scopes int
 }
 
+// maxBlockDepth bounds the nesting of blocks (loops, ifs, boxes,
+// subroutine calls): each level re-reads the ones inside it.
+const maxBlockDepth = 64
+
+// tick counts one unit of work (a statement, a loop round, a call) and
+// checks the time limit and the context every 256.
+func (p *parser) tick(pos Pos) error {
+	if p.st.stmts++; p.st.stmts&255 == 0 {
+		return p.st.stopped(p.file, pos)
+	}
+	return nil
+}
+
 // scoped runs fn in a new block scope: names it declares (registers,
 // aliases, constants, subroutines) are forgotten afterwards, and the bits
 // of the bit registers it declares are scratch (temporaries that results
 // leave out).
 func (p *parser) scoped(fn func() error) error {
+	if p.st.scopes >= maxBlockDepth {
+		return p.errf(p.peek().pos, "blocks nested more than %d deep", maxBlockDepth)
+	}
 	qregs, cregs, consts, defs := maps.Clone(p.st.qregs), maps.Clone(p.st.cregs), maps.Clone(p.st.consts), maps.Clone(p.st.defs)
 	p.st.scopes++
 	defer func() {
@@ -382,11 +400,6 @@ func (st *state) parseSource(src, file string, depth int) error {
 	p := &parser{st: st, file: file, lx: newLexer(src, file)}
 	p.lx.notice = st.opts.Notice
 	for p.peek().kind != tEOF {
-		if st.stmts++; st.stmts&255 == 0 {
-			if err := st.stopped(file, p.peek().pos); err != nil {
-				return err
-			}
-		}
 		if err := p.statement(depth); err != nil {
 			if p.lexErr != nil {
 				return p.lexErr
@@ -490,6 +503,11 @@ var unsupported = map[string]string{
 
 func (p *parser) statement(depth int) error {
 	t := p.peek()
+	// Loops and subroutines read statements many times: the time limit
+	// and the context are checked every 256 of them, wherever they are.
+	if err := p.tick(t.pos); err != nil {
+		return err
+	}
 	first := !p.st.sawStmt
 	p.st.sawStmt = true
 	if t.kind != tIdent {
@@ -1134,8 +1152,10 @@ func (p *parser) physicalQubit(a argRef) (int, error) {
 	if a.index != nil || a.sel != nil {
 		return 0, p.errf(a.pos, "physical qubit %s cannot be indexed", a.name)
 	}
-	if len(p.st.qregs) > 0 {
-		return 0, p.errf(a.pos, "physical qubit %s in a program that declares qubit registers: the two cannot be mixed", a.name)
+	for _, r := range p.st.qregs {
+		if r.idx == nil { // a declared register, not an alias
+			return 0, p.errf(a.pos, "physical qubit %s in a program that declares qubit registers: the two cannot be mixed", a.name)
+		}
 	}
 	n := 0
 	for _, c := range a.name[1:] {
@@ -1209,6 +1229,7 @@ func (p *parser) ifStmt(depth int) error {
 	if _, err := p.expect(")"); err != nil {
 		return err
 	}
+	start, level := len(p.st.c.Ops), len(p.st.conds)
 	if err := p.condBody(cond, depth); err != nil {
 		return err
 	}
@@ -1217,9 +1238,48 @@ func (p *parser) ifStmt(depth int) error {
 			return p.errf(t.pos, "else is OpenQASM 3 (OPENQASM 2 has if (c == n) op; only)")
 		}
 		p.next()
-		cond.Not = !cond.Not
-		return p.condBody(cond, depth)
+		neg := cond
+		neg.Not = !neg.Not
+		if err := p.condBody(neg, depth); err != nil {
+			return err
+		}
 	}
+	return p.guardIf(cond, start, level)
+}
+
+// guardIf makes the if whose ops are p.st.c.Ops[start:] (its condition at
+// index level of their conditions) decide once: when one of those ops
+// writes a bit the condition reads, the condition is copied into a
+// scratch bit before them, and they (the else ops with its negation) test
+// that bit instead — so a body that changes the condition's bits neither
+// stops itself half way nor runs its else too.
+func (p *parser) guardIf(cond circuit.Cond, start, level int) error {
+	ops := p.st.c.Ops[start:]
+	writes := false
+	// A write by the last op affects no other op of the if.
+	for i := 0; i < len(ops)-1; i++ {
+		if k := ops[i].Kind; (k == circuit.KindMeasure || k == circuit.KindSet) && slices.Contains(cond.Clbits, ops[i].Clbit) {
+			writes = true
+			break
+		}
+	}
+	if !writes {
+		return nil
+	}
+	g := p.scratchBit()
+	for i := range ops {
+		c := ops[i].Conds[level]
+		ops[i].Conds[level] = circuit.Cond{Clbits: []int{g}, Value: 1, Not: c.Not != cond.Not}
+	}
+	outer := slices.Clone(p.st.conds)
+	set := []circuit.Op{
+		{Kind: circuit.KindSet, Clbit: g, Conds: outer},
+		{Kind: circuit.KindSet, Clbit: g, Bit: true, Conds: append(slices.Clone(outer), cond)},
+	}
+	if len(p.st.c.Ops)+len(set) > p.st.lim.MaxOps {
+		return p.limitErr(p.peek().pos, opsLimitError("the circuit", p.st.lim.MaxOps))
+	}
+	p.st.c.Ops = slices.Insert(p.st.c.Ops, start, set...)
 	return nil
 }
 
@@ -1340,8 +1400,9 @@ func (p *parser) measureAssign() error {
 	if _, err := p.expect("="); err != nil {
 		return err
 	}
-	if t := p.peek(); t.kind == tInt && (t.text == "0" || t.text == "1") {
-		// c[i] = 0; c = 1; — a classical bit assignment.
+	if t := p.peek(); t.kind == tInt {
+		// c[i] = 1; c = 5; — bits or a register set to a number (bit j of
+		// the register takes bit j of the value).
 		p.next()
 		if _, err := p.expect(";"); err != nil {
 			return err
@@ -1350,15 +1411,19 @@ func (p *parser) measureAssign() error {
 		if err != nil {
 			return err
 		}
-		for _, k := range idx[0] {
-			if err := p.emit(c.pos, circuit.Op{Kind: circuit.KindSet, Clbit: k, Bit: t.text == "1"}); err != nil {
+		v, err := strconv.ParseUint(t.text, 10, 64)
+		if err != nil || len(idx[0]) < 64 && v>>uint(len(idx[0])) != 0 {
+			return p.errf(t.pos, "value %s does not fit %d bits", t.text, len(idx[0]))
+		}
+		for j, k := range idx[0] {
+			if err := p.emit(c.pos, circuit.Op{Kind: circuit.KindSet, Clbit: k, Bit: v>>uint(j)&1 == 1}); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	if t := p.peek(); t.kind != tIdent || t.text != "measure" {
-		return p.errf(t.pos, "only measurements and the constants 0 and 1 can be assigned to bits (c = measure q; c[0] = 0;), found %s", t.describe())
+		return p.errf(t.pos, "only measurements and integer constants can be assigned to bits (c = measure q; c[0] = 0; c = 5;), found %s", t.describe())
 	}
 	p.next()
 	return p.finishMeasure([]argRef{c})

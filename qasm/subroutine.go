@@ -118,6 +118,9 @@ func (p *parser) defStmt() error {
 // the arguments bound.
 func (p *parser) defCall(d *subroutine, depth int) error {
 	call := p.next()
+	if err := p.tick(call.pos); err != nil {
+		return err
+	}
 	if p.st.defDepth >= maxDefDepth {
 		return p.errf(call.pos, "subroutine calls nested more than %d deep (recursion does not end: calls are expanded as they are read)", maxDefDepth)
 	}

@@ -36,10 +36,8 @@ func (p *parser) whileLoop(depth int) error {
 	limit := p.st.lim.MaxWhile
 	prev := -1
 	for k := 0; ; k++ {
-		if k&63 == 63 {
-			if err := p.st.stopped(p.file, kw.pos); err != nil {
-				return err
-			}
+		if err := p.tick(kw.pos); err != nil {
+			return err
 		}
 		cur := g[k%2]
 		guard := []circuit.Cond{cond}

@@ -67,6 +67,9 @@ func (s *Simulator) Observe(ctx context.Context, c *circuit.Circuit, obs []circu
 	rng := newRNG(s.opts.Seed)
 	out := make([]Estimate, len(obs))
 	for i, h := range obs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if out[i].Exact, err = backend.Expectation(st, h); err != nil {
 			return nil, fmt.Errorf("sim: observable %d: %w", i, err)
 		}
@@ -124,13 +127,8 @@ func (s *Simulator) sampleTerm(ctx context.Context, st backend.State, t circuit.
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	rng := newRNG(seed)
-	uv := make([]float64, shots)
-	for k := range uv {
-		uv[k] = rng.Float64()
-	}
-	idx := make([]uint64, shots)
-	if err := backend.SampleUniform(cp, uv, idx); err != nil {
+	idx, err := Sample(cp, shots, seed)
+	if err != nil {
 		return 0, err
 	}
 	sum := 0

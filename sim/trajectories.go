@@ -20,24 +20,23 @@ import (
 // depend on the worker count. The average over shots converges to the
 // density-matrix result (noise.DensityMatrix) at 1/√shots.
 func (s *Simulator) trajectories(ctx context.Context, c *circuit.Circuit, r *ShotResult) error {
-	st, err := s.sv.NewState(c.Qubits, s.opts.Precision)
-	if err != nil {
-		return err
-	}
-	defer st.Free()
-	zero := make([]complex128, 1<<uint(c.Qubits))
-	zero[0] = 1
-	t := &trajectory{s: s, ctx: ctx, c: c, st: st, bits: make([]bool, c.Clbits)}
+	t := &trajectory{s: s, ctx: ctx, c: c, bits: make([]bool, c.Clbits)}
 	for k := 0; k < r.Shots; k++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := st.Load(zero); err != nil {
+		// A fresh |0…0⟩ each shot, made where the backend keeps its
+		// states (no host vector, no transfer).
+		st, err := s.sv.NewState(c.Qubits, s.opts.Precision)
+		if err != nil {
 			return err
 		}
+		t.st = st
 		clear(t.bits)
 		t.rng = rand.New(rand.NewPCG(s.opts.Seed, uint64(k)|1<<63))
-		if err := t.run(); err != nil {
+		err = t.run()
+		st.Free()
+		if err != nil {
 			return fmt.Errorf("sim: shot %d: %w", k, err)
 		}
 		w := r.mem[k*r.words : (k+1)*r.words]

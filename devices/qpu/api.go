@@ -42,9 +42,9 @@ const (
 // Pub is one primitive unified bloc of a sampler job: an OpenQASM 3 circuit,
 // optional parameter values and optional shots. It marshals as the JSON
 // array [circuit, params, shots]. Parameter values bind the circuit's
-// inputs (input float[64] theta;): a list in the inputs' name order (as
-// Qiskit orders a circuit's parameters) or an object by name; one binding
-// per pub.
+// inputs (input float[64] theta;): a list in the inputs' declaration order
+// (Qiskit's exporter declares a circuit's parameters in its parameter
+// order) or an object by name; one binding per pub.
 type Pub struct {
 	Circuit string
 	Params  []float64

@@ -355,7 +355,7 @@ type parsedPub struct {
 
 // parsePub parses pub i's circuit under the job's limits (opsLeft of its
 // operations budget) with its parameter values bound: a list binds the
-// circuit's inputs in name order, an object by name.
+// circuit's inputs in declaration order, an object by name.
 func (s *Server) parsePub(ctx context.Context, i int, src string, values []float64, named map[string]float64, opsLeft int) (*circuit.Circuit, error) {
 	opts := qasm.Options{Limits: qasm.Limits{MaxFileBytes: s.opts.MaxRequestBytes, MaxIncludeBytes: 1, MaxOps: opsLeft, MaxExpandDuration: s.opts.MaxJobTime}}
 	switch {
@@ -521,7 +521,8 @@ func (s *Server) executeEstimator(ctx context.Context, j *job) ([]byte, error) {
 				return nil, fmt.Errorf("pub %d: observable of %d qubits on a %d-qubit circuit", i, len(h[0].Pauli), c.Qubits)
 			}
 		}
-		shotQubits += int64(j.shots[i]) * int64(terms) * int64(max(c.Qubits, 1))
+		// An exact term costs a pass over the state: count it as a shot.
+		shotQubits += int64(max(j.shots[i], 1)) * int64(terms) * int64(max(c.Qubits, 1))
 		if shotQubits > s.opts.MaxShotQubits {
 			return nil, fmt.Errorf("pubs 0 to %d: %d shots × terms × qubits; this server takes at most %d per job (mec serve qpu --max-shot-qubits)", i, shotQubits, s.opts.MaxShotQubits)
 		}

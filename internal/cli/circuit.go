@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -160,6 +161,16 @@ func (rf *runFlags) run(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	var stdin []byte // standard input, read once for every binding
+	if files[0] == "-" {
+		lim, err := opts.Limits.Effective()
+		if err != nil {
+			return err
+		}
+		if stdin, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), lim.MaxFileBytes+1)); err != nil {
+			return fmt.Errorf("reading standard input: %w", err)
+		}
+	}
 	out := cmd.OutOrStdout()
 	multi := len(files)*len(bindings) > 1
 	for _, file := range files {
@@ -171,7 +182,12 @@ func (rf *runFlags) run(cmd *cobra.Command, args []string) error {
 			if multi && !rf.asJSON {
 				fmt.Fprintf(out, "== %s%s\n", file, paramsText(b))
 			}
-			c, err := rf.qf.parseWith(cmd, file, o)
+			var c *circuit.Circuit
+			if stdin != nil {
+				c, err = qasm.ParseReaderContext(cmd.Context(), bytes.NewReader(stdin), o)
+			} else {
+				c, err = rf.qf.parseWith(cmd, file, o)
+			}
 			if err != nil {
 				return err
 			}

@@ -603,3 +603,25 @@ func TestCircuitNoise(t *testing.T) {
 		}
 	}
 }
+
+// TestCircuitStdinSweep: a program on standard input runs once per sweep
+// binding (standard input is read once).
+func TestCircuitStdinSweep(t *testing.T) {
+	sweep := filepath.Join(t.TempDir(), "s.json")
+	if err := os.WriteFile(sweep, []byte(`[{"a": 0}, {"a": 3.141592653589793}]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := NewRoot()
+	var out bytes.Buffer
+	root.SetArgs([]string{"circuit", "run", "-", "--sweep", sweep, "--shots", "20", "--json"})
+	root.SetIn(strings.NewReader("OPENQASM 3.0;\ninclude \"stdgates.inc\";\ninput float[64] a;\nqubit q;\nbit c;\nrx(a) q;\nc = measure q;\n"))
+	root.SetOut(&out)
+	root.SetErr(io.Discard)
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"0":20`) || !strings.Contains(lines[1], `"1":20`) {
+		t.Errorf("stdin sweep:\n%s", out.String())
+	}
+}
