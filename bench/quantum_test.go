@@ -155,6 +155,22 @@ func benchShotsCircuit(b *testing.B) (*circuit.Circuit, string) {
 	return c, "ancillas20"
 }
 
+// gateBenchState returns a 21-qubit complex128 CPU state for the
+// single-gate benchmarks (freed when b ends) and the time of one full
+// read+write pass over it at the stream bandwidth measured now over a
+// buffer of its size.
+func gateBenchState(b *testing.B) (backend.State, float64) {
+	const n = 21
+	st, err := cpu.New(cpu.Options{}).NewState(n, backend.Complex128)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Free() })
+	bytes := int64(backend.Complex128.AmpBytes()) << n
+	stream := MeasureStreamBytes(bytes)
+	return st, 2 * float64(bytes) / (stream.InPlaceRW * 1e9)
+}
+
 // BenchmarkControlledX applies a (doubly) controlled X to a 21-qubit
 // complex128 state with the controls on the lowest qubits, in the middle
 // and on the highest, and reports x_stream: the time of one full
@@ -162,15 +178,7 @@ func benchShotsCircuit(b *testing.B) (*circuit.Circuit, string) {
 // a buffer of the state's size) over the gate's time (the gate touches a
 // quarter to a half of the state, so it can exceed 1).
 func BenchmarkControlledX(b *testing.B) {
-	const n = 21
-	be := cpu.New(cpu.Options{})
-	st, err := be.NewState(n, backend.Complex128)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Free()
-	stream := MeasureStreamBytes(int64(backend.Complex128.AmpBytes()) << n)
-	pass := 2 * float64(backend.Complex128.AmpBytes()) * float64(int64(1)<<n) / (stream.InPlaceRW * 1e9)
+	st, pass := gateBenchState(b)
 	x := []complex128{0, 1, 1, 0}
 	for q := range 2 { // touch every page before timing
 		if err := st.Apply(&circuit.Gate{Targets: []int{q}, Matrix: x}); err != nil {
@@ -208,15 +216,7 @@ func BenchmarkControlledX(b *testing.B) {
 // bandwidth measured in the same run (over a buffer of the state's size)
 // over the gate's time.
 func BenchmarkMonomial(b *testing.B) {
-	const n = 21
-	be := cpu.New(cpu.Options{})
-	st, err := be.NewState(n, backend.Complex128)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Free()
-	stream := MeasureStreamBytes(int64(backend.Complex128.AmpBytes()) << n)
-	pass := 2 * float64(backend.Complex128.AmpBytes()) * float64(int64(1)<<n) / (stream.InPlaceRW * 1e9)
+	st, pass := gateBenchState(b)
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, kind := range []string{"permutation", "phases", "dense"} {
 		m := make([]complex128, 64)

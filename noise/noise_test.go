@@ -87,12 +87,16 @@ func TestDensityMatrixClosedForms(t *testing.T) {
 	}
 }
 
-// rotated returns the Kraus operators K·R of amplitude damping γ followed
-// by a rotation R: K†K is not diagonal, so trajectories read the qubit's
-// reduced density matrix to weigh them.
-func rotated(g float64) [][][2]float64 {
+// rotated returns the Kraus operators K·R of amplitude damping γ after a
+// rotation R by 0.4 about Y (real entries) or, with aboutX, about X
+// (complex entries): K†K is not diagonal, so trajectories read the
+// qubit's reduced density matrix (⟨X⟩, and with aboutX ⟨Y⟩) to weigh them.
+func rotated(g float64, aboutX bool) [][][2]float64 {
 	s, c := math.Sin(0.4), math.Cos(0.4)
 	rot := []complex128{complex(c, 0), complex(-s, 0), complex(s, 0), complex(c, 0)}
+	if aboutX {
+		rot = []complex128{complex(c, 0), complex(0, -s), complex(0, -s), complex(c, 0)}
+	}
 	var out [][][2]float64
 	for _, k := range noise.AmplitudeDamping(g) {
 		m := make([][2]float64, 4)
@@ -134,7 +138,7 @@ func TestTrajectoriesMatchDensityMatrix(t *testing.T) {
 		Gates: []noise.GateRule{
 			{Gates: []string{"cx"}, Depolarizing: 0.15},
 			{Gates: []string{"*"}, AmplitudeDamping: 0.05, PhaseDamping: 0.03, Pauli: &noise.PauliProbs{X: 0.01, Y: 0.02, Z: 0.03}},
-			{Gates: []string{"ry"}, Kraus: rotated(0.3)},
+			{Gates: []string{"ry"}, Kraus: rotated(0.3, false)},
 		},
 		Readout: []noise.ReadoutRule{{Qubits: []int{0}, P01: 0.03, P10: 0.08}},
 	}
@@ -280,11 +284,8 @@ func TestTrajectoriesGeneralKraus(t *testing.T) {
 		}
 		c.Append("h", nil, 0)
 		c.Measure(0, 0)
-		model := noise.Model{Gates: []noise.GateRule{{Gates: []string{"id"}, Kraus: rotated(0.6)}}}
-		if phase {
-			// A rotation about X: the weights depend on ⟨Y⟩.
-			model.Gates[0].Kraus = rotatedY(0.6)
-		}
+		// With the phase, a rotation about X: the weights depend on ⟨Y⟩.
+		model := noise.Model{Gates: []noise.GateRule{{Gates: []string{"id"}, Kraus: rotated(0.6, phase)}}}
 		nc, err := model.Apply(c)
 		if err != nil {
 			t.Fatal(err)
@@ -304,23 +305,4 @@ func TestTrajectoriesGeneralKraus(t *testing.T) {
 			}
 		}
 	}
-}
-
-// rotatedY is rotated with a rotation about X (complex entries), so that
-// the weights depend on ⟨Y⟩.
-func rotatedY(g float64) [][][2]float64 {
-	s, c := math.Sin(0.4), math.Cos(0.4)
-	rot := []complex128{complex(c, 0), complex(0, -s), complex(0, -s), complex(c, 0)}
-	var out [][][2]float64
-	for _, k := range noise.AmplitudeDamping(g) {
-		m := make([][2]float64, 4)
-		for r := 0; r < 2; r++ {
-			for col := 0; col < 2; col++ {
-				z := k[r*2]*rot[col] + k[r*2+1]*rot[2+col]
-				m[r*2+col] = [2]float64{real(z), imag(z)}
-			}
-		}
-		out = append(out, m)
-	}
-	return out
 }

@@ -53,16 +53,8 @@ if (c != 1) ctrl @ rx(0.5) q[0], q[1];
 		}
 	}
 	// Export and parse back: the same conditions on the same ops.
-	out, err := qasm.Export3(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := qasm.Parse(out)
-	if err != nil {
-		t.Fatalf("export does not parse: %v\n%s", err, out)
-	}
-	if !sameActs(c, back) {
-		t.Errorf("round trip: the ops that act differ for some register\n%s", out)
+	if back := roundTrip(t, c); !sameActs(c, back) {
+		t.Errorf("round trip: the ops that act differ for some register")
 	}
 	// OpenQASM 2: if (creg == n) on the whole register.
 	src2 := "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[2];\ncreg c[2];\nmeasure q[0] -> c[0];\nif(c==1) x q[1];\n"

@@ -1219,14 +1219,8 @@ func (p *parser) emit(pos Pos, ops ...circuit.Op) error {
 // bit (c[0], !c[0]). Nested ifs combine their conditions.
 func (p *parser) ifStmt(depth int) error {
 	p.next()
-	if _, err := p.expect("("); err != nil {
-		return err
-	}
-	cond, err := p.condition()
+	cond, err := p.parenCondition()
 	if err != nil {
-		return err
-	}
-	if _, err := p.expect(")"); err != nil {
 		return err
 	}
 	start, level := len(p.st.c.Ops), len(p.st.conds)
@@ -1313,6 +1307,19 @@ func (p *parser) condBody(cond circuit.Cond, depth int) error {
 
 // maxIfDepth bounds the nesting of if statements.
 const maxIfDepth = 64
+
+// parenCondition parses ( condition ), as if and while have it.
+func (p *parser) parenCondition() (circuit.Cond, error) {
+	if _, err := p.expect("("); err != nil {
+		return circuit.Cond{}, err
+	}
+	cond, err := p.condition()
+	if err != nil {
+		return cond, err
+	}
+	_, err = p.expect(")")
+	return cond, err
+}
 
 // condition parses c == n, c != n, c[i] == b, c[i] and !c[i].
 func (p *parser) condition() (circuit.Cond, error) {

@@ -15,14 +15,8 @@ import (
 // Shots that leave the loop early skip the remaining iterations' ops.
 func (p *parser) whileLoop(depth int) error {
 	kw := p.next()
-	if _, err := p.expect("("); err != nil {
-		return err
-	}
-	cond, err := p.condition()
+	cond, err := p.parenCondition()
 	if err != nil {
-		return err
-	}
-	if _, err := p.expect(")"); err != nil {
 		return err
 	}
 	if !p.is("{") {

@@ -199,11 +199,9 @@ func (t *trajectory) channel(op *circuit.Op) error {
 		}
 		u -= max(p[k], 0)
 	}
-	norm, err := backend.Norm(t.st)
-	if err != nil {
-		return err
-	}
-	scale := complex(1/math.Sqrt(p[k]/total*norm), 0)
+	// ψ is normalised (every Kraus operator and measurement renormalises
+	// it), so ‖Kψ‖² = p[k]/total; the clone path's p are ‖Kψ‖² already.
+	scale := complex(1/math.Sqrt(p[k]/total), 0)
 	m := make([]complex128, len(op.Kraus[k]))
 	for j, v := range op.Kraus[k] {
 		m[j] = v * scale
@@ -214,7 +212,7 @@ func (t *trajectory) channel(op *circuit.Op) error {
 }
 
 // reduced returns the density matrix of qubit q (2×2 row-major) from the
-// expectation values of X, Y and Z on it (normalised by the state's norm).
+// expectation values of X, Y and Z on it.
 func (t *trajectory) reduced(q int) ([]complex128, error) {
 	var e [3]float64
 	n := t.st.Qubits()
@@ -233,10 +231,6 @@ func (t *trajectory) reduced(q int) ([]complex128, error) {
 		}
 		t.stats.Reads++
 	}
-	norm, err := backend.Norm(t.st)
-	if err != nil {
-		return nil, err
-	}
-	x, y, z := e[0]/norm, e[1]/norm, e[2]/norm
+	x, y, z := e[0], e[1], e[2] // ψ is normalised
 	return []complex128{complex((1+z)/2, 0), complex(x/2, -y/2), complex(x/2, y/2), complex((1-z)/2, 0)}, nil
 }
