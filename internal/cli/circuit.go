@@ -184,7 +184,7 @@ func (rf *runFlags) run(cmd *cobra.Command, args []string) error {
 			}
 			var c *circuit.Circuit
 			if stdin != nil {
-				c, err = qasm.ParseReaderContext(cmd.Context(), bytes.NewReader(stdin), o)
+				c, err = rf.qf.parseSource(cmd, "<stdin>", stdin, o)
 			} else {
 				c, err = rf.qf.parseWith(cmd, file, o)
 			}

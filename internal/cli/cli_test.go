@@ -625,3 +625,41 @@ func TestCircuitStdinSweep(t *testing.T) {
 		t.Errorf("stdin sweep:\n%s", out.String())
 	}
 }
+
+// TestCircuitQsimFormat: qsim circuit files run and convert (detected from
+// their first line, or with --format qsim), the same GHZ state as the
+// OpenQASM example; --format qasm on a qsim file and a bad format are
+// errors.
+func TestCircuitQsimFormat(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "ghz.txt")
+	if err := os.WriteFile(file, []byte("# qsim's format\n3\n0 h 0\n1 cnot 0 1\n2 c 1 x 2\n3 m 0 1 2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{file}, {file, "--format", "qsim"}} {
+		var got struct {
+			Counts map[string]int `json:"counts"`
+		}
+		if err := json.Unmarshal([]byte(mustRun(t, append([]string{"circuit", "run", "--shots", "400", "--json"}, args...)...)), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Counts["000"]+got.Counts["111"] != 400 || got.Counts["000"] < 100 || got.Counts["111"] < 100 {
+			t.Errorf("%v: counts %v, want a GHZ state", args, got.Counts)
+		}
+	}
+	if out := mustRun(t, "circuit", "convert", file); !strings.Contains(out, "ctrl @ x q[1], q[2];") {
+		t.Errorf("convert:\n%s", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{file, "--format", "qasm"}, "1:1"},
+		{[]string{file, "--format", "quil"}, `--format "quil"`},
+		{[]string{file, "--param", "a=1"}, "no inputs"},
+	} {
+		_, err := run(t, append([]string{"circuit", "run"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

@@ -1,14 +1,17 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/qasm"
+	"github.com/prismai/mec/qsimfile"
 )
 
 func newCircuitConvertCmd() *cobra.Command {
@@ -56,11 +59,13 @@ phases are dropped.
 type qasmFlags struct {
 	params  []string
 	verbose bool
+	format  string
 }
 
 func (q *qasmFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&q.params, "param", nil, "value of an input of the program, NAME=VALUE (repeatable; VALUE is a number or an expression such as pi/4)")
 	cmd.Flags().BoolVar(&q.verbose, "verbose", false, "report constructs read and ignored (#pragma, annotations) on standard error")
+	cmd.Flags().StringVar(&q.format, "format", "auto", "input format: qasm (OpenQASM 2 or 3), qsim (qsim's circuit files) or auto (qsim when the first line is a number)")
 }
 
 // parse reads the OpenQASM program at path ("-": standard input) with the
@@ -76,10 +81,72 @@ func (q *qasmFlags) parse(cmd *cobra.Command, path string) (*circuit.Circuit, er
 // parseWith reads the OpenQASM program at path ("-": standard input) with
 // opts.
 func (q *qasmFlags) parseWith(cmd *cobra.Command, path string, opts qasm.Options) (*circuit.Circuit, error) {
-	if path == "-" {
-		return qasm.ParseReaderContext(cmd.Context(), cmd.InOrStdin(), opts)
+	lim, err := opts.Limits.Effective()
+	if err != nil {
+		return nil, err
 	}
-	return qasm.ParseFileContext(cmd.Context(), path, opts)
+	if path == "-" {
+		data, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), lim.MaxFileBytes+1))
+		if err != nil {
+			return nil, fmt.Errorf("reading standard input: %w", err)
+		}
+		return q.parseSource(cmd, "<stdin>", data, opts)
+	}
+	qsim := q.format == "qsim"
+	switch q.format {
+	case "qsim", "qasm":
+	case "auto":
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		head := make([]byte, 4096)
+		k, _ := io.ReadFull(f, head)
+		f.Close()
+		qsim = qsimfile.Detect(string(head[:k]))
+	default:
+		return nil, fmt.Errorf("--format %q: want qasm, qsim or auto", q.format)
+	}
+	if !qsim {
+		return qasm.ParseFileContext(cmd.Context(), path, opts)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return q.parseQsim(cmd, path, io.LimitReader(f, lim.MaxFileBytes), opts, lim)
+}
+
+// parseSource reads a program held in memory (standard input) in the
+// flags' format.
+func (q *qasmFlags) parseSource(cmd *cobra.Command, name string, data []byte, opts qasm.Options) (*circuit.Circuit, error) {
+	lim, err := opts.Limits.Effective()
+	if err != nil {
+		return nil, err
+	}
+	switch q.format {
+	case "qsim":
+	case "auto":
+		if !qsimfile.Detect(string(data[:min(len(data), 4096)])) {
+			opts.File = name
+			return qasm.ParseReaderContext(cmd.Context(), bytes.NewReader(data), opts)
+		}
+	case "qasm":
+		opts.File = name
+		return qasm.ParseReaderContext(cmd.Context(), bytes.NewReader(data), opts)
+	default:
+		return nil, fmt.Errorf("--format %q: want qasm, qsim or auto", q.format)
+	}
+	return q.parseQsim(cmd, name, bytes.NewReader(data), opts, lim)
+}
+
+// parseQsim reads a qsim circuit file (which has no inputs).
+func (q *qasmFlags) parseQsim(cmd *cobra.Command, name string, r io.Reader, opts qasm.Options, lim qasm.Limits) (*circuit.Circuit, error) {
+	if len(opts.Params) > 0 {
+		return nil, fmt.Errorf("%s: a qsim circuit file has no inputs to bind", name)
+	}
+	return qsimfile.Parse(cmd.Context(), r, name, lim.MaxOps)
 }
 
 // options returns the parse options of the flags.
