@@ -142,3 +142,20 @@ func TestParseCircuit(t *testing.T) {
 		t.Errorf("op limit: %v", err)
 	}
 }
+
+// FuzzParse: any input parses into a valid circuit or fails with an
+// error, never a panic.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"3\n0 h 0\n1 c 0 1 x 2\n2 fs 0 1 0.5 0.2\n3 m 0 1 2\n", "# c\n2\n0 rxy 1 0.1 0.2\n1 cp 0 1 -1\n", "1\n0 m 0\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		c, err := qsimfile.Parse(context.Background(), strings.NewReader(src), "fuzz", 10000)
+		if err != nil {
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("parsed circuit is invalid: %v", err)
+		}
+	})
+}
