@@ -171,6 +171,19 @@ func gateBenchState(b *testing.B) (backend.State, float64) {
 	return st, 2 * float64(bytes) / (stream.InPlaceRW * 1e9)
 }
 
+// timeGate applies g b.N times and reports ms/gate and x_stream, pass
+// (one full read+write pass at the stream bandwidth) over the gate's time.
+func timeGate(b *testing.B, st backend.State, g *circuit.Gate, pass float64) {
+	for i := 0; i < b.N; i++ {
+		if err := st.Apply(g); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(sec*1e3, "ms/gate")
+	b.ReportMetric(pass/sec, "x_stream")
+}
+
 // BenchmarkControlledX applies a (doubly) controlled X to a 21-qubit
 // complex128 state with the controls on the lowest qubits, in the middle
 // and on the highest, and reports x_stream: the time of one full
@@ -194,16 +207,7 @@ func BenchmarkControlledX(b *testing.B) {
 		{"t10-c5", 10, []int{5}}, {"t0-c8,9", 0, []int{8, 9}}, {"t19-c20,1", 19, []int{20, 1}}, {"t10-c15,16", 10, []int{15, 16}},
 	} {
 		g := circuit.Gate{Targets: []int{c.target}, Controls: c.controls, Matrix: x}
-		b.Run("backend=cpu/gate=cx-"+c.name, func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				if err := st.Apply(&g); err != nil {
-					b.Fatal(err)
-				}
-			}
-			sec := b.Elapsed().Seconds() / float64(b.N)
-			b.ReportMetric(sec*1e3, "ms/gate")
-			b.ReportMetric(pass/sec, "x_stream")
-		})
+		b.Run("backend=cpu/gate=cx-"+c.name, func(b *testing.B) { timeGate(b, st, &g, pass) })
 	}
 }
 
@@ -212,9 +216,8 @@ func BenchmarkControlledX(b *testing.B) {
 // 21-qubit complex128 state with the targets low, in the middle, high and
 // spread, beside a dense 3-target gate on the same qubits (the kernel a
 // monomial gate went through before), and reports x_stream: one full
-// read+write pass at the stream
-// bandwidth measured in the same run (over a buffer of the state's size)
-// over the gate's time.
+// read+write pass at the stream bandwidth measured in the same run (over
+// a buffer of the state's size) over the gate's time.
 func BenchmarkMonomial(b *testing.B) {
 	st, pass := gateBenchState(b)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -231,16 +234,7 @@ func BenchmarkMonomial(b *testing.B) {
 		}
 		for _, ts := range [][]int{{0, 1, 2}, {8, 9, 10}, {18, 19, 20}, {0, 10, 20}} {
 			g := circuit.Gate{Targets: ts, Matrix: m}
-			b.Run(fmt.Sprintf("backend=cpu/matrix=%s/targets=%d,%d,%d", kind, ts[0], ts[1], ts[2]), func(b *testing.B) {
-				for i := 0; i < b.N; i++ {
-					if err := st.Apply(&g); err != nil {
-						b.Fatal(err)
-					}
-				}
-				sec := b.Elapsed().Seconds() / float64(b.N)
-				b.ReportMetric(sec*1e3, "ms/gate")
-				b.ReportMetric(pass/sec, "x_stream")
-			})
+			b.Run(fmt.Sprintf("backend=cpu/matrix=%s/targets=%d,%d,%d", kind, ts[0], ts[1], ts[2]), func(b *testing.B) { timeGate(b, st, &g, pass) })
 		}
 	}
 }

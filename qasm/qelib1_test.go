@@ -8,6 +8,7 @@ import (
 
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/qasm"
+	"github.com/prismai/mec/sim/simtest"
 )
 
 // unitaryOf parses an OpenQASM 2 program on n qubits and returns its
@@ -18,21 +19,9 @@ func unitaryOf(t *testing.T, n int, body string) []complex128 {
 	if err != nil {
 		t.Fatalf("%s: %v", body, err)
 	}
-	d := 1 << n
-	u := make([]complex128, d*d)
-	for col := 0; col < d; col++ {
-		v := make([]complex128, d)
-		v[col] = 1
-		for i := range c.Ops {
-			g, err := c.Ops[i].Lower()
-			if err != nil {
-				t.Fatal(err)
-			}
-			circuit.ApplyToVector(v, &g)
-		}
-		for r := range v {
-			u[r*d+col] = v[r]
-		}
+	u, err := simtest.Unitary(c)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return u
 }

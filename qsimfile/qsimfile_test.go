@@ -9,6 +9,7 @@ import (
 
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/qsimfile"
+	"github.com/prismai/mec/sim/simtest"
 )
 
 // qsimMatrices are qsim's gate matrices as its source writes them:
@@ -42,29 +43,6 @@ func qsimMatrices(phi, theta float64) map[string][]float64 {
 	}
 }
 
-// unitary returns the matrix of a parsed circuit's ops (column c the image
-// of |c⟩).
-func unitary(t *testing.T, c *circuit.Circuit) []complex128 {
-	t.Helper()
-	d := 1 << c.Qubits
-	u := make([]complex128, d*d)
-	for col := 0; col < d; col++ {
-		v := make([]complex128, d)
-		v[col] = 1
-		for i := range c.Ops {
-			g, err := c.Ops[i].Lower()
-			if err != nil {
-				t.Fatal(err)
-			}
-			circuit.ApplyToVector(v, &g)
-		}
-		for r := range v {
-			u[r*d+col] = v[r]
-		}
-	}
-	return u
-}
-
 // TestGatesAreQsims: every gate of the format, read from a one-gate file,
 // has exactly qsim's matrix (global phase included) to 1e-15.
 func TestGatesAreQsims(t *testing.T) {
@@ -79,7 +57,10 @@ func TestGatesAreQsims(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		u := unitary(t, c)
+		u, err := simtest.Unitary(c)
+		if err != nil {
+			t.Fatal(err)
+		}
 		d := 2
 		if len(want) == 32 {
 			d = 4

@@ -215,17 +215,9 @@ func (t *trajectory) channel(op *circuit.Op) error {
 // expectation values of X, Y and Z on it.
 func (t *trajectory) reduced(q int) ([]complex128, error) {
 	var e [3]float64
-	n := t.st.Qubits()
-	for i, ch := range []byte{'X', 'Y', 'Z'} {
-		pauli := make([]byte, n)
-		for j := range pauli {
-			pauli[j] = 'I'
-		}
-		pauli[q] = ch
-		m, err := circuit.PauliTerm{Coeff: 1, Pauli: string(pauli)}.Masks(n)
-		if err != nil {
-			return nil, err
-		}
+	b := uint64(1) << uint(q)
+	for i, m := range [3]circuit.PauliMasks{{X: b, Phase: 1}, {X: b, Z: b, Phase: 1i}, {Z: b, Phase: 1}} {
+		var err error
 		if e[i], err = backend.ExpectPauli(t.st, m); err != nil {
 			return nil, err
 		}
