@@ -93,7 +93,7 @@ func TestRelayGroup(t *testing.T) {
 	specs := []spec{{"c1", Core, ""}, {"c2", Core, ""}, {"r1", Relay, ""}, {"e1", Edge, "r1"}, {"e2", Edge, "r1"}, {"e3", Edge, "r1"}}
 	// A generous round timeout: on a loaded machine the exact figures
 	// need every edge in every step (the waits end as soon as all answer).
-	r, ids, dirs := testFederation(t, specs, func(r *Roster) { r.Learning.RoundTimeout = Duration(20 * time.Second) })
+	r, ids, dirs := testFederation(t, specs, func(r *Roster) { r.Learning.RoundTimeout = Duration(60 * time.Second) })
 	nodes := startAll(t, r, ids, dirs, func(_ string, c *Config) { c.InitialTheta = make([]float64, 4) })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
