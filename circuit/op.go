@@ -33,6 +33,7 @@ const (
 	KindFail                // classical: stop the run with the error Name (where its Conds hold)
 	KindChannel             // noise: a quantum channel, Kraus operators on Qubits
 	KindReadout             // noise: flip the bit Clbit after its measurement: Params {P(1|0), P(0|1)}
+	KindCompute             // classical: evaluate Expr and store its bits in Dest (where its Conds hold)
 )
 
 // String returns the kind's name.
@@ -54,6 +55,8 @@ func (k Kind) String() string {
 		return "channel"
 	case KindReadout:
 		return "readout"
+	case KindCompute:
+		return "compute"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -94,6 +97,13 @@ type Op struct {
 	// shot path (package sim) executes conditional ops; other consumers
 	// reject them (see Circuit.Dynamic).
 	Conds []Cond
+	// Expr is a compute op's expression; Dest the bits it writes (bit j
+	// of the value's storage into Dest[j]).
+	Expr *Expr
+	Dest []int
+	// ParamExprs, when set, are a gate's parameters computed on each
+	// branch at run time (one per parameter; a nil entry takes Params).
+	ParamExprs []*Expr
 }
 
 // validateKraus checks a channel's operators on k qubits: the right
@@ -167,6 +177,14 @@ func (op *Op) Clone() Op {
 	for i := range o.Conds {
 		o.Conds[i].Clbits = slices.Clone(o.Conds[i].Clbits)
 	}
+	o.Expr = op.Expr.clone()
+	o.Dest = slices.Clone(op.Dest)
+	if op.ParamExprs != nil {
+		o.ParamExprs = make([]*Expr, len(op.ParamExprs))
+		for i, e := range op.ParamExprs {
+			o.ParamExprs[i] = e.clone()
+		}
+	}
 	return o
 }
 
@@ -205,7 +223,8 @@ func CondsHold(conds []Cond, bits []bool) bool {
 // which only the shot simulator executes.
 func (c *Circuit) Dynamic() bool {
 	for i := range c.Ops {
-		if len(c.Ops[i].Conds) > 0 || c.Ops[i].Kind == KindSet || c.Ops[i].Kind == KindFail {
+		op := &c.Ops[i]
+		if len(op.Conds) > 0 || op.Kind == KindSet || op.Kind == KindFail || op.Kind == KindCompute || op.ParamExprs != nil {
 			return true
 		}
 	}
@@ -364,6 +383,22 @@ func (op *Op) validate(nq, nc int) error {
 			return fmt.Errorf("readout: want two flip probabilities in [0,1], got %v", op.Params)
 		}
 		return nil
+	case KindCompute:
+		if len(op.Qubits)+len(op.Controls)+len(op.NegControls) != 0 || op.Expr == nil {
+			return fmt.Errorf("compute acts on no qubits and needs an expression")
+		}
+		if err := op.Expr.validate(nc, 0); err != nil {
+			return fmt.Errorf("compute: %w", err)
+		}
+		if len(op.Dest) != op.Expr.Type.StorageWidth() && (len(op.Dest) != 0 || op.Expr.Op != "extern") {
+			return fmt.Errorf("compute: a %s value into %d bits", op.Expr.Type, len(op.Dest))
+		}
+		for _, b := range op.Dest {
+			if b < 0 || b >= nc {
+				return fmt.Errorf("compute: bit %d out of range [0,%d)", b, nc)
+			}
+		}
+		return nil
 	case KindSet, KindFail:
 		if len(op.Qubits)+len(op.Controls)+len(op.NegControls) != 0 {
 			return fmt.Errorf("%s acts on no qubits", op.Kind)
@@ -382,6 +417,19 @@ func (op *Op) validate(nq, nc int) error {
 	for _, p := range op.Params {
 		if math.IsNaN(p) || math.IsInf(p, 0) {
 			return fmt.Errorf("%s: parameter %v is not finite", op.label(), p)
+		}
+	}
+	if op.ParamExprs != nil {
+		if len(op.ParamExprs) != len(op.Params) {
+			return fmt.Errorf("%s: %d run-time parameters for %d parameters", op.label(), len(op.ParamExprs), len(op.Params))
+		}
+		for _, e := range op.ParamExprs {
+			if e == nil {
+				continue
+			}
+			if err := e.validate(nc, 0); err != nil {
+				return fmt.Errorf("%s: run-time parameter: %w", op.label(), err)
+			}
 		}
 	}
 	if op.Name == UnitaryName {

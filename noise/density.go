@@ -47,7 +47,7 @@ func DensityMatrix(c *circuit.Circuit) ([]complex128, map[string]float64, error)
 	}
 	for i := range c.Ops {
 		op := &c.Ops[i]
-		if len(op.Conds) > 0 || op.Kind == circuit.KindReset || op.Kind == circuit.KindSet || op.Kind == circuit.KindFail {
+		if len(op.Conds) > 0 || op.Kind == circuit.KindReset || op.Classical() || op.ParamExprs != nil {
 			return nil, nil, fmt.Errorf("noise: op %d (%s): DensityMatrix takes circuits without resets or classical control", i, op.Kind)
 		}
 		switch op.Kind {

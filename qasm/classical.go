@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/prismai/mec/circuit"
 )
 
 // Classical statements that are settled while the program is read: typed
@@ -20,9 +22,15 @@ type scalarType struct {
 // typeKinds are the scalar types mec reads in declarations.
 var typeKinds = []string{"int", "uint", "float", "angle", "bit", "bool"}
 
-// scalarType parses a type: int, uint[32], float[64], angle[20], bit, bool.
-func (p *parser) scalarType() (scalarType, error) {
-	t := p.next()
+// scalarType parses a type: int, uint[32], float[64], angle[20], bit,
+// bit[4], bool.
+func (p *parser) scalarType() (scalarType, error) { return p.scalarTypeAfter(p.next()) }
+
+// scalarTypeAfter parses a type whose keyword t has been read.
+func (p *parser) scalarTypeAfter(t token) (scalarType, error) {
+	if t.kind == tIdent && t.text == "creg" && p.is("[") {
+		t.text = "bit" // creg[n], an early spelling of bit[n]
+	}
 	if t.kind != tIdent || !slices.Contains(typeKinds, t.text) {
 		return scalarType{}, p.errf(t.pos, "expected a type (%v), found %s", typeKinds, t.describe())
 	}
@@ -33,8 +41,8 @@ func (p *parser) scalarType() (scalarType, error) {
 		if err != nil {
 			return st, err
 		}
-		if w < 1 || w > 64 || st.kind == "bool" || st.kind == "bit" {
-			return st, p.errf(wpos, "type %s[%d]: widths are 1 to 64, and bit and bool take none here", st.kind, w)
+		if w < 1 || w > 64 || st.kind == "bool" {
+			return st, p.errf(wpos, "type %s[%d]: widths are 1 to 64, and bool takes none", st.kind, w)
 		}
 		st.width = w
 		if _, err := p.expect("]"); err != nil {
@@ -42,6 +50,30 @@ func (p *parser) scalarType() (scalarType, error) {
 		}
 	}
 	return st, nil
+}
+
+// class returns the type mec computes and stores values of t in: int and
+// uint without a width are 64 bits, float is float[32] when declared so
+// and float[64] otherwise (float[16] computes in float64), angle without a
+// width is angle[64].
+func (t scalarType) class() circuit.ClassType {
+	w := t.width
+	switch t.kind {
+	case "bool":
+		return circuit.Bool
+	case "bit":
+		return circuit.ClassType{Kind: circuit.ClassBit, Width: max(w, 1)}
+	case "float":
+		if w == 32 {
+			return circuit.ClassType{Kind: circuit.ClassFloat, Width: 32}
+		}
+		return circuit.Float64
+	}
+	if w == 0 {
+		w = 64
+	}
+	k := map[string]circuit.ClassKind{"int": circuit.ClassInt, "uint": circuit.ClassUint, "angle": circuit.ClassAngle}[t.kind]
+	return circuit.ClassType{Kind: k, Width: w}
 }
 
 // convert checks v against the type and returns the value it stores: an
@@ -88,8 +120,8 @@ func (t scalarType) String() string {
 	return fmt.Sprintf("%s[%d]", t.kind, t.width)
 }
 
-// constDecl handles const TYPE name = expr; and input TYPE name; (the
-// value of an input comes from Options.Params).
+// constDecl handles input TYPE name; (the value comes from
+// Options.Params): a constant of the program.
 func (p *parser) constDecl() error {
 	kw := p.next()
 	typ, err := p.scalarType()
@@ -103,41 +135,23 @@ func (p *parser) constDecl() error {
 	if err := p.checkNewName(name); err != nil {
 		return err
 	}
-	var v float64
-	if kw.text == "input" {
-		if _, err := p.expect(";"); err != nil {
-			return err
-		}
-		val, ok := p.st.opts.Params[name.text]
-		if !ok && !p.st.opts.listInputs {
-			return p.errf(name.pos, "input %q needs a value (mec circuit run --param %s=VALUE)", name.text, name.text)
-		}
-		if p.st.inputs == nil {
-			p.st.inputs = map[string]bool{}
-		}
-		p.st.inputs[name.text] = true
-		p.st.inputOrder = append(p.st.inputOrder, name.text)
-		v = val
-	} else {
-		if _, err := p.expect("="); err != nil {
-			return err
-		}
-		e, err := p.expr(0)
-		if err != nil {
-			return err
-		}
-		if _, err := p.expect(";"); err != nil {
-			return err
-		}
-		if v, err = e.eval(p.constEnv()); err != nil {
-			return p.wrap(err)
-		}
+	if _, err := p.expect(";"); err != nil {
+		return err
 	}
-	cv, err := typ.convert(v)
+	val, ok := p.st.opts.Params[name.text]
+	if !ok && !p.st.opts.listInputs {
+		return p.errf(name.pos, "input %q needs a value (mec circuit run --param %s=VALUE)", name.text, name.text)
+	}
+	if p.st.inputs == nil {
+		p.st.inputs = map[string]bool{}
+	}
+	p.st.inputs[name.text] = true
+	p.st.inputOrder = append(p.st.inputOrder, name.text)
+	x, err := p.convertFor(name.pos, constExpr(circuit.RealValue(val)), typ.class(), fmt.Sprintf("%s %q", kw.text, name.text))
 	if err != nil {
-		return p.errf(name.pos, "%s %q: %v", kw.text, name.text, err)
+		return err
 	}
-	p.setConst(name.text, cv)
+	p.setVar(&classVar{name: name.text, typ: x.Type, konst: true, known: true, val: x.Val})
 	return nil
 }
 
@@ -191,10 +205,11 @@ func (p *parser) letDecl() error {
 	return nil
 }
 
-// forLoop handles for [TYPE] name in [a:b] / [a:s:b] / {v, …} body: the
-// body (a { block } or one statement ending in ;) is read once per value
-// with name bound to it, so its statements may use it in parameters,
-// indices and ranges. Both ends of a range are included.
+// forLoop handles for [TYPE] name in [a:b] / [a:s:b] / {v, …} / array
+// body: the body (a { block } or one statement ending in ;) is read once
+// per value with name bound to it (a variable of TYPE, int by default),
+// so its statements may use it in parameters, indices and ranges. Both
+// ends of a range are included.
 func (p *parser) forLoop(depth int) error {
 	kw := p.next()
 	typ := scalarType{kind: "int"}
@@ -211,19 +226,19 @@ func (p *parser) forLoop(depth int) error {
 	if in := p.next(); in.kind != tIdent || in.text != "in" {
 		return p.errf(in.pos, "expected in after the loop variable, found %s", in.describe())
 	}
-	var values []float64
-	switch {
+	var values []*circuit.Expr
+	switch t := p.peek(); {
 	case p.is("{"):
 		set, err := p.exprSet()
 		if err != nil {
 			return err
 		}
 		for _, e := range set {
-			v, err := e.eval(p.constEnv())
+			x, err := p.lower(e)
 			if err != nil {
-				return p.wrap(err)
+				return err
 			}
-			values = append(values, v)
+			values = append(values, x)
 		}
 	case p.is("["):
 		open := p.next()
@@ -245,40 +260,64 @@ func (p *parser) forLoop(depth int) error {
 			return err
 		}
 		for _, k := range ks {
-			values = append(values, float64(k))
+			values = append(values, constExpr(circuit.RealValue(float64(k))))
+		}
+	case t.kind == tIdent && p.st.vars[t.text] != nil && p.st.vars[t.text].dims != nil:
+		e, err := p.postfix(0)
+		if err != nil {
+			return err
+		}
+		elems, err := p.arrayView(e)
+		if err != nil {
+			return err
+		}
+		v := p.st.vars[t.text]
+		if len(v.dims) > 1 {
+			if ix, ok := e.(*indexExpr); !ok || len(ix.idx) != len(v.dims)-1 {
+				return p.errf(t.pos, "a for loop runs over a one-dimensional array (or one row of %q)", t.text)
+			}
+		}
+		for _, el := range elems {
+			values = append(values, el.read())
 		}
 	default:
-		t := p.peek()
-		return p.errf(t.pos, "for loops run over a range [a:b] or a set {…} of known values, found %s", t.describe())
+		return p.errf(t.pos, "for loops run over a range [a:b], a set {…} or an array, found %s", t.describe())
 	}
 	body, err := p.captureBody("a for loop")
 	if err != nil {
 		return err
 	}
-	old, had := p.st.consts[name.text]
-	defer p.unsetConst(name.text, old, had)
-	for _, v := range values {
-		if err := p.tick(kw.pos); err != nil {
-			return err
-		}
-		cv, err := typ.convert(v)
-		if err != nil {
-			return p.errf(name.pos, "loop variable %q: %v", name.text, err)
-		}
-		p.setConst(name.text, cv)
-		sub := &parser{st: p.st, file: p.file, toks: body}
-		if err := p.scoped(func() error {
-			for sub.peek().kind != tEOF {
-				if err := sub.statement(depth); err != nil {
+	ct := typ.class()
+	loop := p.pushFrame("loop")
+	err = func() error {
+		for _, x := range values {
+			if err := p.tick(kw.pos); err != nil {
+				return err
+			}
+			x, err := p.convertFor(name.pos, x, ct, fmt.Sprintf("loop variable %q", name.text))
+			if err != nil {
+				return err
+			}
+			v := &classVar{name: name.text, typ: ct, known: true}
+			if isConst(x) {
+				v.val = x.Val
+			} else {
+				v.known, v.bits = false, p.temp(ct.StorageWidth())
+				if err := p.storeBits(name.pos, v.bits, x); err != nil {
 					return err
 				}
 			}
-			return nil
-		}); err != nil {
-			return err
+			broke, err := p.iteration(body, depth, func() { p.setVar(v) })
+			if err != nil || broke {
+				return err
+			}
 		}
+		return nil
+	}()
+	if perr := p.popFrame(loop, kw.pos); err == nil {
+		err = perr
 	}
-	return nil
+	return err
 }
 
 // captureBody reads the tokens of a body (of what: "a for loop", …)

@@ -32,11 +32,37 @@ func Export3(c *circuit.Circuit) (string, error) {
 	if c.Scratch > 0 {
 		fmt.Fprintf(&b, "bit[%d] %s;\n", c.Scratch, ScratchRegister)
 	}
-	for i := range c.Ops {
+	x, err := scanClassical(c, bn)
+	if err != nil {
+		return "", fmt.Errorf("qasm: export: %w", err)
+	}
+	x.header(&b)
+	for i := 0; i < len(c.Ops); i++ {
 		op := &c.Ops[i]
 		var ob strings.Builder
-		if err := writeOp3(&ob, i, op, c.Qubits, bn); err != nil {
-			return "", err
+		switch {
+		case op.Kind == circuit.KindSet && x.ofBit[op.Clbit] != nil:
+			s, n, ok := x.floatSets(c.Ops, i)
+			if !ok {
+				return "", fmt.Errorf("qasm: export: op %d: a set of one bit of a float", i)
+			}
+			ob.WriteString(s)
+			i += n - 1
+		case op.Kind == circuit.KindCompute:
+			if err := x.compute(&ob, op); err != nil {
+				return "", fmt.Errorf("qasm: export: op %d: %w", i, err)
+			}
+		case op.Kind == circuit.KindGate && op.ParamExprs != nil:
+			if err := x.runtimeCall(&ob, op); err != nil {
+				return "", fmt.Errorf("qasm: export: op %d: %w", i, err)
+			}
+		default:
+			if x.ofBit[op.Clbit] != nil && op.Kind == circuit.KindMeasure {
+				return "", fmt.Errorf("qasm: export: op %d: a measurement into a float's bits", i)
+			}
+			if err := writeOp3(&ob, i, op, c.Qubits, bn); err != nil {
+				return "", err
+			}
 		}
 		if err := writeConds(&b, op.Conds, bn, ob.String()); err != nil {
 			return "", fmt.Errorf("qasm: export: op %d: %w", i, err)
@@ -123,6 +149,11 @@ func writeConds(b *strings.Builder, conds []circuit.Cond, bn bitNames, stmts str
 			ref = bn.bit(cd.Clbits[0])
 		}
 		fmt.Fprintf(b, "if (%s %s %d) {\n%s}\n", ref, op, cd.Value, body)
+		return nil
+	}
+	x := &exportClassical{bn: bn}
+	if ref, err := x.bitsRef(cd.Clbits); err == nil {
+		fmt.Fprintf(b, "if (uint[%d](%s) %s %d) {\n%s}\n", len(cd.Clbits), ref, op, cd.Value, body)
 		return nil
 	}
 	if !cd.Not {
@@ -219,6 +250,28 @@ func writeCall3(b *strings.Builder, ctrls, negs []int, pow float64, name string,
 		}
 	}
 	b.WriteString(";\n")
+}
+
+// runtimeCall writes a gate whose parameters are computed at run time.
+func (x *exportClassical) runtimeCall(b *strings.Builder, op *circuit.Op) error {
+	ps := make([]string, len(op.Params))
+	for i, p := range op.Params {
+		ps[i] = Angle(p)
+		if e := op.ParamExprs[i]; e != nil {
+			s, err := x.expr(e)
+			if err != nil {
+				return err
+			}
+			ps[i] = s
+		}
+	}
+	var ob strings.Builder
+	writeCall3(&ob, op.Controls, op.NegControls, op.Pow, op.Name, nil, op.Qubits)
+	s := ob.String()
+	// The parameters go right after the gate's name.
+	at := strings.LastIndex(s, op.Name) + len(op.Name)
+	b.WriteString(s[:at] + "(" + strings.Join(ps, ", ") + ")" + s[at:])
+	return nil
 }
 
 func writeParams(b *strings.Builder, params []float64) {

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
+
+	"github.com/prismai/mec/circuit"
 )
 
 // expr is a parsed classical expression (gate parameters, indices, sizes).
@@ -14,8 +16,9 @@ type expr interface {
 }
 
 type numExpr struct {
-	p Pos
-	v float64
+	p       Pos
+	v       float64
+	integer bool // written without a point or exponent
 }
 
 type identExpr struct {
@@ -61,8 +64,15 @@ func (e *unaryExpr) eval(env map[string]float64) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if e.op == "-" {
+	switch e.op {
+	case "-":
 		return -x, nil
+	case "!", "~":
+		r, err := circuit.Unary(e.op, circuit.RealValue(x))
+		if err != nil {
+			return 0, &Error{Pos: e.p, Msg: err.Error()}
+		}
+		return r.Float(), nil
 	}
 	return x, nil
 }
@@ -97,7 +107,13 @@ func (e *binaryExpr) eval(env map[string]float64) (float64, error) {
 	case "**", "^":
 		v = math.Pow(x, y)
 	default:
-		return 0, &Error{Pos: e.p, Msg: fmt.Sprintf("unsupported operator %q", e.op)}
+		// Comparisons, shifts, bitwise and logical operators, on the
+		// numbers as OpenQASM's untyped literals.
+		r, err := circuit.Binary(e.op, circuit.RealValue(x), circuit.RealValue(y))
+		if err != nil {
+			return 0, &Error{Pos: e.p, Msg: err.Error()}
+		}
+		v = r.Float()
 	}
 	return finite(e.p, v)
 }

@@ -2,6 +2,7 @@ package qasm
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -149,7 +150,12 @@ func (l *lexer) advance(n int) {
 }
 
 // three- and two-character symbols, longest first.
-var symbols = []string{"**", "->", "==", "!=", "<=", ">=", "&&", "||", "<<", ">>", "++"}
+var symbols = []string{"**=", "<<=", ">>=", "**", "->", "==", "!=", "<=", ">=", "&&", "||", "<<", ">>", "++",
+	"+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "~="}
+
+func isHexDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
 
 func isIdentStart(r rune) bool { return r == '_' || r == '$' || unicode.IsLetter(r) }
 func isIdentPart(r rune) bool  { return isIdentStart(r) || unicode.IsDigit(r) }
@@ -223,6 +229,11 @@ func (l *lexer) next() (token, error) {
 			return token{kind: tPunct, text: s, pos: p}, nil
 		}
 	}
+	if r == '#' && strings.HasPrefix(l.src[l.off:], "#dim") {
+		// array[T, #dim=k] in a subroutine parameter.
+		l.advance(1)
+		return token{kind: tPunct, text: "#", pos: p}, nil
+	}
 	if strings.ContainsRune(";,()[]{}@=+-*/^%:<>!~&|.", r) {
 		l.advance(n)
 		return token{kind: tPunct, text: string(r), pos: p}, nil
@@ -241,6 +252,21 @@ func (l *lexer) number(p Pos) (token, error) {
 		return c
 	}
 	kind := tInt
+	if l.off+1 < len(l.src) && l.src[l.off] == '0' && strings.ContainsRune("xXbBoO", rune(l.src[l.off+1])) {
+		// 0x1f, 0b101, 0o17: integers in base 16, 2 and 8.
+		l.advance(2)
+		d := 0
+		for l.off < len(l.src) && (isHexDigit(l.src[l.off]) || l.src[l.off] == '_' && d > 0) {
+			l.advance(1)
+			d++
+		}
+		text := strings.ReplaceAll(l.src[start:l.off], "_", "")
+		v, err := strconv.ParseUint(text[2:], map[byte]int{'x': 16, 'X': 16, 'b': 2, 'B': 2, 'o': 8, 'O': 8}[text[1]], 64)
+		if d == 0 || err != nil {
+			return token{}, l.errf(p, "malformed number %q", l.src[start:l.off])
+		}
+		return token{kind: tInt, text: strconv.FormatUint(v, 10), pos: p}, nil
+	}
 	digits()
 	if l.off < len(l.src) && l.src[l.off] == '.' {
 		kind = tFloat

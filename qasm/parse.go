@@ -33,7 +33,6 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/prismai/mec/circuit"
@@ -69,6 +68,10 @@ type Options struct {
 	// Notice, when set, receives a message for each construct that is
 	// read and ignored (#pragma lines and annotations).
 	Notice func(msg string)
+	// Host, when set, calls the program's extern functions whose
+	// arguments are known as it is read (the rest are called at run time
+	// by the simulator's host).
+	Host circuit.Host
 
 	// open is ParseFile's include resolver: it reads at most max+1 bytes.
 	open func(name string, max int64) ([]byte, error)
@@ -207,6 +210,9 @@ func parseState(ctx context.Context, src string, opts Options) (*state, error) {
 	if err := st.parseSource(strings.TrimPrefix(src, "\uFEFF"), opts.File, 0); err != nil {
 		return nil, err
 	}
+	if err := st.finishOutputs(); err != nil {
+		return nil, err
+	}
 	if len(st.scratch) > 0 {
 		moveScratch(st.c, st.scratch)
 	}
@@ -332,6 +338,30 @@ type state struct {
 	// scopes counts the blocks (loop bodies, if and box blocks,
 	// subroutine bodies) being read: their declarations are local.
 	scopes int
+	// vars are the program's classical variables and externs its extern
+	// functions.
+	vars    map[string]*classVar
+	externs map[string]*externDecl
+	// frames are the loops, iterations and subroutine calls being read.
+	frames []*frame
+	// free are released scratch bits (0 on every path); pending are the
+	// temporaries to release when the statement being read ends.
+	free    []int
+	pending []int
+	// declared are the names the innermost block scope has declared: a
+	// block may shadow any other variable, register or alias.
+	declared map[string]bool
+	// outputs are the program's top-level bit registers and variables in
+	// declaration order; explicit says an output declaration chose them.
+	outputs  []output
+	explicit bool
+}
+
+// output is a top-level bit register or variable the program returns.
+type output struct {
+	name string
+	v    *classVar // nil: a bit register
+	out  bool      // declared with output
 }
 
 // maxBlockDepth bounds the nesting of blocks (loops, ifs, boxes,
@@ -356,12 +386,33 @@ func (p *parser) scoped(fn func() error) error {
 		return p.errf(p.peek().pos, "blocks nested more than %d deep", maxBlockDepth)
 	}
 	qregs, cregs, consts, defs := maps.Clone(p.st.qregs), maps.Clone(p.st.cregs), maps.Clone(p.st.consts), maps.Clone(p.st.defs)
+	vars, declared := maps.Clone(p.st.vars), p.st.declared
 	p.st.scopes++
-	defer func() {
-		p.st.qregs, p.st.cregs, p.st.consts, p.st.defs, p.st.env = qregs, cregs, consts, defs, nil
-		p.st.scopes--
-	}()
-	return fn()
+	p.st.declared = map[string]bool{}
+	err := fn()
+	p.st.declared = declared
+	// The block's own variables are gone: their bits go back to the pool.
+	var gone []int
+	for name, v := range p.st.vars {
+		if vars[name] == v {
+			continue
+		}
+		for _, el := range append([]*classVar{v}, v.elems...) {
+			if el.bits != nil {
+				gone = append(gone, el.bits...)
+				el.bits = nil
+			}
+		}
+	}
+	if len(gone) > 0 {
+		slices.Sort(gone)
+		if rerr := p.release(p.peek().pos, gone); err == nil {
+			err = rerr
+		}
+	}
+	p.st.qregs, p.st.cregs, p.st.consts, p.st.defs, p.st.vars, p.st.env = qregs, cregs, consts, defs, vars, nil
+	p.st.scopes--
+	return err
 }
 
 // stopped returns an error at pos when the context is done: the limit
@@ -494,14 +545,29 @@ var unsupported = map[string]string{
 	"switch": "classical control flow", "break": "classical control flow",
 	"continue": "classical control flow", "end": "classical control flow",
 	"extern": "subroutines (extern functions need a host)", "return": "subroutine return values", "opaque": "opaque gates",
-	"output": "program outputs", "int": "classical declarations",
+	"int":  "classical declarations",
 	"uint": "classical declarations", "float": "classical declarations", "angle": "classical declarations",
 	"bool": "classical declarations", "complex": "classical declarations", "duration": "timing",
 	"durationof": "timing (outside a duration or delay)",
 	"array":      "classical declarations", "pragma": "pragmas (a pragma must start its line)",
 }
 
+// statement reads one statement; the temporaries it made are released
+// when it ends.
 func (p *parser) statement(depth int) error {
+	mark := len(p.st.pending)
+	err := p.statement1(depth)
+	if len(p.st.pending) > mark {
+		bits := slices.Clone(p.st.pending[mark:])
+		p.st.pending = p.st.pending[:mark]
+		if rerr := p.release(p.peek().pos, bits); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+func (p *parser) statement1(depth int) error {
 	t := p.peek()
 	// Loops and subroutines read statements many times: the time limit
 	// and the context are checked every 256 of them, wherever they are.
@@ -515,15 +581,18 @@ func (p *parser) statement(depth int) error {
 			p.next()
 			return nil
 		}
+		if t.kind == tPunct && t.text == "{" && p.st.version == 3 {
+			return p.block(depth, "a block")
+		}
 		return p.errf(t.pos, "expected a statement, found %s", t.describe())
 	}
 	if len(p.st.conds) > 0 {
 		switch t.text {
-		case "OPENQASM", "include", "qubit", "qreg", "gate", "def":
-			return p.errf(t.pos, "%q inside an if: only gates, measurements, resets and barriers can be conditional", t.text)
+		case "OPENQASM", "include", "qubit", "qreg", "gate", "def", "extern":
+			return p.errf(t.pos, "%q inside an if: declare it at the top level", t.text)
 		case "bit", "creg":
 			if p.st.scopes == 0 {
-				return p.errf(t.pos, "%q inside an if: only gates, measurements, resets and barriers can be conditional", t.text)
+				return p.errf(t.pos, "%q inside an if: declare it at the top level", t.text)
 			}
 		}
 	}
@@ -569,11 +638,84 @@ func (p *parser) statement(depth int) error {
 		return p.barrier()
 	case "if":
 		return p.ifStmt(depth)
-	case "const", "input":
+	case "const":
+		if p.st.version == 2 {
+			break
+		}
+		kw := p.next()
+		if t := p.peek(); t.kind != tIdent || !slices.Contains(typeKinds, t.text) {
+			return p.errf(t.pos, "expected a type after const, found %s", t.describe())
+		}
+		if p.is("bit") {
+			return p.errf(kw.pos, "const bit registers are not supported: use const uint[n]")
+		}
+		return p.declareVar(p.next(), true)
+	case "input":
 		if p.st.version == 2 {
 			break
 		}
 		return p.constDecl()
+	case "int", "uint", "float", "angle", "bool":
+		if p.st.version == 2 {
+			break
+		}
+		return p.declareVar(p.next(), false)
+	case "array":
+		if p.st.version == 2 {
+			break
+		}
+		return p.declareArray(p.next())
+	case "complex":
+		if p.st.version == 2 {
+			break
+		}
+		return p.errf(t.pos, "complex variables are not supported (mec's classical types are bit, bool, int, uint, float and angle)")
+	case "switch":
+		if p.st.version == 2 {
+			break
+		}
+		return p.switchStmt(depth)
+	case "output":
+		if p.st.version == 2 {
+			break
+		}
+		kw := p.next()
+		if p.st.scopes > 0 {
+			return p.errf(kw.pos, "output declarations are made at the top level")
+		}
+		n := len(p.st.outputs)
+		var err error
+		switch t := p.peek(); {
+		case t.kind == tIdent && t.text == "bit":
+			err = p.declare3()
+		case t.kind == tIdent && slices.Contains(typeKinds, t.text):
+			err = p.declareVar(p.next(), false)
+		default:
+			return p.errf(t.pos, "expected a type after output, found %s", t.describe())
+		}
+		if err != nil {
+			return err
+		}
+		if len(p.st.outputs) != n+1 {
+			return p.errf(kw.pos, "internal error: output not recorded")
+		}
+		p.st.outputs[n].out, p.st.explicit = true, true
+		return nil
+	case "break", "continue", "end":
+		if p.st.version == 2 {
+			break
+		}
+		return p.flowStmt()
+	case "return":
+		if p.st.version == 2 {
+			break
+		}
+		return p.returnStmt()
+	case "extern":
+		if p.st.version == 2 {
+			break
+		}
+		return p.externStmt()
 	case "let":
 		if p.st.version == 2 {
 			break
@@ -611,8 +753,11 @@ func (p *parser) statement(depth int) error {
 	if what, ok := unsupported[t.text]; ok {
 		return p.errf(t.pos, "%q: %s is not supported (mec imports the gate-level subset of OpenQASM)", t.text, what)
 	}
-	if n := p.peekAt(1); n.kind == tPunct && (n.text == "=" || n.text == "[") {
-		return p.measureAssign()
+	if n := p.peekAt(1); n.kind == tPunct && (assignOps[n.text] != "" || n.text == "=" || n.text == "[") {
+		return p.assignStmt()
+	}
+	if n := p.peekAt(1); n.kind == tPunct && n.text == "(" && p.st.externs[t.text] != nil {
+		return p.exprStmt()
 	}
 	call, err := p.call(false, nil, nil)
 	if err != nil {
@@ -686,12 +831,17 @@ func (p *parser) constEnv() map[string]float64 {
 	if p.st.version == 2 {
 		base = constants2
 	}
-	if len(p.st.consts) == 0 {
+	if len(p.st.consts) == 0 && len(p.st.vars) == 0 {
 		return base
 	}
 	if p.st.env == nil {
 		p.st.env = maps.Clone(base)
 		maps.Copy(p.st.env, p.st.consts)
+		for name, v := range p.st.vars {
+			if v.known && v.dims == nil {
+				p.st.env[name] = v.val.Float()
+			}
+		}
 	}
 	return p.st.env
 }
@@ -715,12 +865,33 @@ func (p *parser) unsetConst(name string, old float64, had bool) {
 	p.st.env = nil
 }
 
+// shadow lets a block declare name again: inside a block scope, a
+// variable, register or alias of an enclosing scope is hidden until the
+// block ends (a second declaration in the same block is still an error).
+func (p *parser) shadow(name string) {
+	if p.st.scopes == 0 {
+		return
+	}
+	if !p.st.declared[name] {
+		delete(p.st.qregs, name)
+		delete(p.st.cregs, name)
+		delete(p.st.vars, name)
+		if _, ok := p.st.consts[name]; ok {
+			delete(p.st.consts, name)
+			p.st.env = nil
+		}
+	}
+	p.st.declared[name] = true
+	p.st.env = nil
+}
+
 // checkNewName reports an error when name is already declared.
 func (p *parser) checkNewName(name token) error {
+	p.shadow(name.text)
 	if p.st.qregs[name.text] != nil || p.st.cregs[name.text] != nil || p.st.gates[name.text] != nil {
 		return p.errf(name.pos, "%q is already declared", name.text)
 	}
-	if _, ok := p.st.consts[name.text]; ok || p.st.defs[name.text] != nil {
+	if _, ok := p.st.consts[name.text]; ok || p.st.defs[name.text] != nil || p.st.vars[name.text] != nil || p.st.externs[name.text] != nil {
 		return p.errf(name.pos, "%q is already declared", name.text)
 	}
 	if _, ok := p.lookupStd(name.text); ok {
@@ -749,10 +920,11 @@ func (p *parser) intExpr(what string) (int, Pos, error) {
 }
 
 func (p *parser) addRegister(quantum bool, name token, size int, single bool, sizePos Pos) error {
+	p.shadow(name.text)
 	if p.st.qregs[name.text] != nil || p.st.cregs[name.text] != nil || p.st.gates[name.text] != nil {
 		return p.errf(name.pos, "%q is already declared", name.text)
 	}
-	if _, ok := p.st.consts[name.text]; ok {
+	if _, ok := p.st.consts[name.text]; ok || p.st.vars[name.text] != nil || p.st.externs[name.text] != nil || p.st.defs[name.text] != nil {
 		return p.errf(name.pos, "%q is already declared", name.text)
 	}
 	if quantum && p.st.physical {
@@ -819,6 +991,16 @@ func (p *parser) declare3() error {
 	if err != nil {
 		return err
 	}
+	if kw.text == "bit" && p.st.scopes > 0 && size <= 64 {
+		// A block's bits are a variable of type bit[n]: known while its
+		// value is, and back in the pool when the block ends.
+		if err := p.checkNewName(name); err != nil {
+			return err
+		}
+		p.setVar(&classVar{name: name.text, typ: circuit.ClassType{Kind: circuit.ClassBit, Width: size}, known: true,
+			val: zeroOf(circuit.ClassType{Kind: circuit.ClassBit, Width: size})})
+		return p.bitInit(name)
+	}
 	if kw.text == "bit" && name.text == ScratchRegister {
 		// Export3 writes a circuit's scratch bits (while-loop guards)
 		// into this register: they stay scratch.
@@ -829,15 +1011,35 @@ func (p *parser) declare3() error {
 	if err := p.addRegister(kw.text == "qubit", name, size, single, sizePos); err != nil {
 		return err
 	}
-	if kw.text == "bit" && p.is("=") {
-		p.next()
-		if _, err := p.expect("measure"); err != nil {
-			return err
+	if kw.text == "bit" {
+		if p.st.scopes == 0 {
+			p.st.outputs = append(p.st.outputs, output{name: name.text})
 		}
-		return p.finishMeasure([]argRef{{name: name.text, pos: name.pos}})
+		return p.bitInit(name)
 	}
 	_, err = p.expect(";")
 	return err
+}
+
+// bitInit reads the end of a bit declaration: ; or = measure q; or = value;.
+func (p *parser) bitInit(name token) error {
+	if !p.is("=") {
+		_, err := p.expect(";")
+		return err
+	}
+	eq := p.next()
+	if p.is("measure") {
+		p.next()
+		return p.finishMeasure([]argRef{{name: name.text, pos: name.pos}})
+	}
+	e, err := p.expr(0)
+	if err != nil {
+		return err
+	}
+	if _, err := p.expect(";"); err != nil {
+		return err
+	}
+	return p.assign(&identExpr{p: name.pos, name: name.text}, e, eq.pos)
 }
 
 // declare2 handles qreg q[n]; creg c[n];.
@@ -1203,42 +1405,14 @@ func (p *parser) emit(pos Pos, ops ...circuit.Op) error {
 	if len(p.st.c.Ops)+len(ops) > p.st.lim.MaxOps {
 		return p.limitErr(pos, opsLimitError("the circuit", p.st.lim.MaxOps))
 	}
-	if len(p.st.conds) > 0 {
+	if len(p.st.conds) > 0 || len(p.st.frames) > 0 {
+		fc := p.frameConds()
 		for i := range ops {
-			ops[i].Conds = append(ops[i].Conds, p.st.conds...)
+			ops[i].Conds = append(append(ops[i].Conds, p.st.conds...), fc...)
 		}
 	}
 	p.st.c.Ops = append(p.st.c.Ops, ops...)
 	return nil
-}
-
-// ifStmt handles a classically controlled statement: OpenQASM 2's
-// if (c == n) op; and OpenQASM 3's if (cond) stmt-or-block, with an
-// optional else. Conditions compare a bit register (as a number, bit 0
-// least significant) or one bit with an integer (== or !=), or test one
-// bit (c[0], !c[0]). Nested ifs combine their conditions.
-func (p *parser) ifStmt(depth int) error {
-	p.next()
-	cond, err := p.parenCondition()
-	if err != nil {
-		return err
-	}
-	start, level := len(p.st.c.Ops), len(p.st.conds)
-	if err := p.condBody(cond, depth); err != nil {
-		return err
-	}
-	if t := p.peek(); t.kind == tIdent && t.text == "else" {
-		if p.st.version == 2 {
-			return p.errf(t.pos, "else is OpenQASM 3 (OPENQASM 2 has if (c == n) op; only)")
-		}
-		p.next()
-		neg := cond
-		neg.Not = !neg.Not
-		if err := p.condBody(neg, depth); err != nil {
-			return err
-		}
-	}
-	return p.guardIf(cond, start, level)
 }
 
 // guardIf makes the if whose ops are p.st.c.Ops[start:] (its condition at
@@ -1308,75 +1482,6 @@ func (p *parser) condBody(cond circuit.Cond, depth int) error {
 // maxIfDepth bounds the nesting of if statements.
 const maxIfDepth = 64
 
-// parenCondition parses ( condition ), as if and while have it.
-func (p *parser) parenCondition() (circuit.Cond, error) {
-	if _, err := p.expect("("); err != nil {
-		return circuit.Cond{}, err
-	}
-	cond, err := p.condition()
-	if err != nil {
-		return cond, err
-	}
-	_, err = p.expect(")")
-	return cond, err
-}
-
-// condition parses c == n, c != n, c[i] == b, c[i] and !c[i].
-func (p *parser) condition() (circuit.Cond, error) {
-	not := false
-	if p.is("!") {
-		p.next()
-		not = true
-	}
-	// int[n](c), uint(c): a bit register read as a number, as without
-	// the cast.
-	cast := false
-	if t := p.peek(); t.kind == tIdent && (t.text == "int" || t.text == "uint") {
-		if _, err := p.scalarType(); err != nil {
-			return circuit.Cond{}, err
-		}
-		if _, err := p.expect("("); err != nil {
-			return circuit.Cond{}, err
-		}
-		cast = true
-	}
-	ref, err := p.argRef()
-	if err != nil {
-		return circuit.Cond{}, err
-	}
-	if cast {
-		if _, err := p.expect(")"); err != nil {
-			return circuit.Cond{}, err
-		}
-	}
-	idx, err := p.resolve([]argRef{ref}, p.st.cregs, "bit")
-	if err != nil {
-		return circuit.Cond{}, err
-	}
-	bits := idx[0]
-	if len(bits) > 64 {
-		return circuit.Cond{}, p.errf(ref.pos, "a condition on %d bits: at most 64", len(bits))
-	}
-	c := circuit.Cond{Clbits: bits, Value: 1}
-	if t := p.peek(); !not && t.kind == tPunct && (t.text == "==" || t.text == "!=") {
-		p.next()
-		v, vpos, err := p.intExpr("a condition value")
-		if err != nil {
-			return c, err
-		}
-		if v < 0 || (len(bits) < 64 && uint64(v)>>uint(len(bits)) != 0) {
-			return c, p.errf(vpos, "condition value %d does not fit %d bits", v, len(bits))
-		}
-		c.Value, c.Not = uint64(v), t.text == "!="
-		return c, nil
-	}
-	if len(bits) != 1 {
-		return c, p.errf(ref.pos, "a condition on the %d-bit register %q needs == or != and a value", len(bits), ref.name)
-	}
-	c.Not = not
-	return c, nil
-}
-
 // measureArrow handles measure q -> c; (and measure q; which is rejected).
 func (p *parser) measureArrow() error {
 	kw := p.next()
@@ -1398,44 +1503,6 @@ func (p *parser) measureArrow() error {
 	return p.doMeasure(q, c)
 }
 
-// measureAssign handles c = measure q; and c[i] = measure q[j];.
-func (p *parser) measureAssign() error {
-	c, err := p.argRef()
-	if err != nil {
-		return err
-	}
-	if _, err := p.expect("="); err != nil {
-		return err
-	}
-	if t := p.peek(); t.kind == tInt {
-		// c[i] = 1; c = 5; — bits or a register set to a number (bit j of
-		// the register takes bit j of the value).
-		p.next()
-		if _, err := p.expect(";"); err != nil {
-			return err
-		}
-		idx, err := p.resolve([]argRef{c}, p.st.cregs, "bit")
-		if err != nil {
-			return err
-		}
-		v, err := strconv.ParseUint(t.text, 10, 64)
-		if err != nil || len(idx[0]) < 64 && v>>uint(len(idx[0])) != 0 {
-			return p.errf(t.pos, "value %s does not fit %d bits", t.text, len(idx[0]))
-		}
-		for j, k := range idx[0] {
-			if err := p.emit(c.pos, circuit.Op{Kind: circuit.KindSet, Clbit: k, Bit: v>>uint(j)&1 == 1}); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if t := p.peek(); t.kind != tIdent || t.text != "measure" {
-		return p.errf(t.pos, "only measurements and integer constants can be assigned to bits (c = measure q; c[0] = 0; c = 5;), found %s", t.describe())
-	}
-	p.next()
-	return p.finishMeasure([]argRef{c})
-}
-
 func (p *parser) finishMeasure(c []argRef) error {
 	q, err := p.argRef()
 	if err != nil {
@@ -1452,8 +1519,14 @@ func (p *parser) doMeasure(q, c argRef) error {
 	if err != nil {
 		return err
 	}
-	ci, err := p.resolve([]argRef{c}, p.st.cregs, "bit")
-	if err != nil {
+	var ci [][]int
+	if v := p.st.vars[c.name]; v != nil && p.st.cregs[c.name] == nil {
+		bits, err := p.varBits(c, v)
+		if err != nil {
+			return err
+		}
+		ci = [][]int{bits}
+	} else if ci, err = p.resolve([]argRef{c}, p.st.cregs, "bit"); err != nil {
 		return err
 	}
 	if len(qi[0]) != len(ci[0]) {
@@ -1740,7 +1813,65 @@ func (p *parser) gateDef() error {
 // execCall runs a top-level gate call, broadcasting over registers. It
 // counts the operations the call creates before expanding it, so that a
 // call beyond Limits.MaxOps fails without being expanded.
+// placeholder is the stand-in value of a run-time gate parameter while
+// the call is expanded.
+func placeholder(i int) float64 { return 1.2345678901234567 + float64(i) }
+
+// runtimeParams lowers the parameters of a call that depend on values
+// known only at run time, replacing them in a copy of the call by
+// placeholders (nil when none does).
+func (p *parser) runtimeParams(c *callStmt) (*callStmt, []*circuit.Expr, error) {
+	if p.st.version != 3 || p.st.defDepth == 0 && len(p.st.vars) == 0 && len(p.st.cregs) == 0 {
+		return c, nil, nil
+	}
+	var rt []*circuit.Expr
+	for i, e := range c.params {
+		if !p.usesVars(e) {
+			continue
+		}
+		x, err := p.lower(e)
+		if err != nil {
+			return nil, nil, err
+		}
+		if rt == nil {
+			c2 := *c
+			c2.params = slices.Clone(c.params)
+			c, rt = &c2, make([]*circuit.Expr, len(c.params))
+		}
+		if isConst(x) {
+			c.params[i] = &numExpr{p: e.pos(), v: x.Val.Float()}
+			continue
+		}
+		if rt[i], err = p.cast(e.pos(), x, circuit.Float64); err != nil {
+			return nil, nil, err
+		}
+		c.params[i] = &numExpr{p: e.pos(), v: placeholder(i)}
+	}
+	return c, rt, nil
+}
+
+// bindRuntime gives the op a call expanded to its run-time parameters:
+// only a standard gate that keeps its parameters as they are can take
+// them.
+func (p *parser) bindRuntime(c *callStmt, ops []circuit.Op, rt []*circuit.Expr) error {
+	if len(ops) != 1 || ops[0].Kind != circuit.KindGate || len(ops[0].Params) != len(rt) {
+		return p.errf(c.pos, "gate %q with a parameter known only at run time: only a standard gate called directly takes one (its matrix is built on each shot)", c.name)
+	}
+	op := &ops[0]
+	for i, x := range rt {
+		if x != nil && op.Params[i] != placeholder(i) {
+			return p.errf(c.pos, "gate %q with a parameter known only at run time: only a standard gate called directly takes one (its matrix is built on each shot)", c.name)
+		}
+	}
+	op.ParamExprs = rt
+	return nil
+}
+
 func (p *parser) execCall(c *callStmt) error {
+	c, rt, err := p.runtimeParams(c)
+	if err != nil {
+		return err
+	}
 	idx, err := p.resolve(c.args, p.st.qregs, "qubit")
 	if err != nil {
 		return err
@@ -1777,6 +1908,11 @@ func (p *parser) execCall(c *callStmt) error {
 		if err != nil {
 			return p.wrap(err)
 		}
+		if rt != nil {
+			if err := p.bindRuntime(c, ops, rt); err != nil {
+				return err
+			}
+		}
 		if err := p.emit(c.pos, ops...); err != nil {
 			return err
 		}
@@ -1801,48 +1937,54 @@ func (p *parser) includeHint(name string) string {
 	return ""
 }
 
+// binaryLevels are OpenQASM 3's binary operators by precedence, loosest
+// first (** binds tightest, right to left, in power).
+var binaryLevels = [][]string{
+	{"||"}, {"&&"}, {"|"}, {"^"}, {"&"}, {"==", "!="}, {"<", "<=", ">", ">="},
+	{"<<", ">>"}, {"+", "-"}, {"*", "/", "%"},
+}
+
 // expr parses an expression with precedence climbing.
 func (p *parser) expr(depth int) (expr, error) {
 	if depth > maxExprDepth {
 		return nil, p.errf(p.peek().pos, "expression nested too deeply")
 	}
-	return p.additive(depth)
+	return p.binary(0, depth)
 }
 
-func (p *parser) additive(depth int) (expr, error) {
-	x, err := p.multiplicative(depth)
+// binary parses the operators of binaryLevels[level] and tighter ones.
+// OpenQASM 2 has only + - * / and ^ (its power).
+func (p *parser) binary(level, depth int) (expr, error) {
+	if level == len(binaryLevels) {
+		return p.unary(depth)
+	}
+	if p.st.version == 2 && level != 5 && level < 8 {
+		// OpenQASM 2 has == (if (c == n)) and the arithmetic below it.
+		if level < 5 {
+			return p.binary(5, depth)
+		}
+		return p.binary(8, depth)
+	}
+	x, err := p.binary(level+1, depth)
 	if err != nil {
 		return nil, err
 	}
-	for p.is("+") || p.is("-") {
-		op := p.next()
-		y, err := p.multiplicative(depth)
+	for {
+		t := p.peek()
+		if t.kind != tPunct || !slices.Contains(binaryLevels[level], t.text) {
+			return x, nil
+		}
+		p.next()
+		y, err := p.binary(level+1, depth)
 		if err != nil {
 			return nil, err
 		}
-		x = &binaryExpr{p: op.pos, op: op.text, x: x, y: y}
+		x = &binaryExpr{p: t.pos, op: t.text, x: x, y: y}
 	}
-	return x, nil
-}
-
-func (p *parser) multiplicative(depth int) (expr, error) {
-	x, err := p.unary(depth)
-	if err != nil {
-		return nil, err
-	}
-	for p.is("*") || p.is("/") || p.is("%") {
-		op := p.next()
-		y, err := p.unary(depth)
-		if err != nil {
-			return nil, err
-		}
-		x = &binaryExpr{p: op.pos, op: op.text, x: x, y: y}
-	}
-	return x, nil
 }
 
 func (p *parser) unary(depth int) (expr, error) {
-	if p.is("-") || p.is("+") {
+	if p.is("-") || p.is("+") || p.st.version == 3 && (p.is("!") || p.is("~")) {
 		op := p.next()
 		if depth > maxExprDepth {
 			return nil, p.errf(op.pos, "expression nested too deeply")
@@ -1859,7 +2001,7 @@ func (p *parser) unary(depth int) (expr, error) {
 // power is right-associative and binds tighter than unary minus on its
 // left (-2**2 = -4). OpenQASM 2 spells it ^, OpenQASM 3 **.
 func (p *parser) power(depth int) (expr, error) {
-	x, err := p.primary(depth)
+	x, err := p.postfix(depth)
 	if err != nil {
 		return nil, err
 	}
@@ -1874,6 +2016,53 @@ func (p *parser) power(depth int) (expr, error) {
 	return x, nil
 }
 
+// postfix parses a primary expression and its indices: a[i], a[i, j],
+// a[lo:hi], a[{i, j}], a[i][j].
+func (p *parser) postfix(depth int) (expr, error) {
+	x, err := p.primary(depth)
+	if err != nil {
+		return nil, err
+	}
+	for p.st.version == 3 && p.is("[") {
+		open := p.next()
+		ix := &indexExpr{p: open.pos, x: x}
+		if p.is("{") {
+			set, err := p.exprSet()
+			if err != nil {
+				return nil, err
+			}
+			ix.sel = &selection{set: set}
+		} else {
+			var lo expr
+			if !p.is(":") {
+				if lo, err = p.expr(depth + 1); err != nil {
+					return nil, err
+				}
+			}
+			if p.is(":") {
+				if ix.sel, err = p.rangeRest(lo, "]"); err != nil {
+					return nil, err
+				}
+			} else {
+				ix.idx = append(ix.idx, lo)
+				for p.is(",") {
+					p.next()
+					e, err := p.expr(depth + 1)
+					if err != nil {
+						return nil, err
+					}
+					ix.idx = append(ix.idx, e)
+				}
+			}
+		}
+		if _, err := p.expect("]"); err != nil {
+			return nil, err
+		}
+		x = ix
+	}
+	return x, nil
+}
+
 func (p *parser) primary(depth int) (expr, error) {
 	t := p.next()
 	switch t.kind {
@@ -1882,8 +2071,37 @@ func (p *parser) primary(depth int) (expr, error) {
 		if err != nil {
 			return nil, p.wrap(err)
 		}
-		return &numExpr{p: t.pos, v: v}, nil
+		return &numExpr{p: t.pos, v: v, integer: t.kind == tInt}, nil
+	case tString:
+		if p.st.version == 3 {
+			return &strExpr{p: t.pos, s: t.text}, nil
+		}
 	case tIdent:
+		if t.text == "measure" && p.st.version == 3 {
+			q, err := p.argRef()
+			if err != nil {
+				return nil, err
+			}
+			return &measureExpr{p: t.pos, q: q}, nil
+		}
+		if slices.Contains(typeKinds, t.text) && p.st.version == 3 && (p.is("(") || p.is("[")) {
+			// A cast: int[8](x), bool(x), angle[20](x).
+			typ, err := p.scalarTypeAfter(t)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := p.expect("("); err != nil {
+				return nil, err
+			}
+			x, err := p.expr(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := p.expect(")"); err != nil {
+				return nil, err
+			}
+			return &castExpr{p: t.pos, typ: typ, x: x}, nil
+		}
 		if p.is("(") {
 			p.next()
 			c := &callExpr{p: t.pos, name: t.text}
@@ -1901,7 +2119,7 @@ func (p *parser) primary(depth int) (expr, error) {
 			if _, err := p.expect(")"); err != nil {
 				return nil, err
 			}
-			if _, ok := functions[t.text]; !ok {
+			if _, ok := functions[t.text]; !ok && (p.st.version == 2 || !p.callable(t.text)) {
 				return nil, p.errf(t.pos, "unknown function %q", t.text)
 			}
 			return c, nil

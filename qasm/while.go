@@ -1,71 +1,8 @@
 package qasm
 
 import (
-	"fmt"
-
 	"github.com/prismai/mec/circuit"
 )
-
-// whileLoop handles while (cond) { body } by unrolling: the body is read
-// Limits.MaxWhile times, iteration k guarded by a scratch bit g_k = g_{k−1}
-// ∧ cond (cond evaluated when the iteration starts, on each shot's own
-// bits), and a final check stops the run on a shot whose loop would go on
-// past the limit. Two scratch bits per loop serve every iteration (g_k
-// overwrites g_{k−2}); results leave them out (circuit.Circuit.Scratch).
-// Shots that leave the loop early skip the remaining iterations' ops.
-func (p *parser) whileLoop(depth int) error {
-	kw := p.next()
-	cond, err := p.parenCondition()
-	if err != nil {
-		return err
-	}
-	if !p.is("{") {
-		return p.errf(p.peek().pos, "a while loop needs a { body }")
-	}
-	body, err := p.captureBody("a while loop")
-	if err != nil {
-		return err
-	}
-	g := [2]int{p.scratchBit(), p.scratchBit()}
-	limit := p.st.lim.MaxWhile
-	prev := -1
-	for k := 0; ; k++ {
-		if err := p.tick(kw.pos); err != nil {
-			return err
-		}
-		cur := g[k%2]
-		guard := []circuit.Cond{cond}
-		if prev >= 0 {
-			guard = append(guard, circuit.Cond{Clbits: []int{prev}, Value: 1})
-		}
-		if err := p.emit(kw.pos,
-			circuit.Op{Kind: circuit.KindSet, Clbit: cur},
-			circuit.Op{Kind: circuit.KindSet, Clbit: cur, Bit: true, Conds: guard}); err != nil {
-			return err
-		}
-		on := circuit.Cond{Clbits: []int{cur}, Value: 1}
-		if k == limit {
-			msg := fmt.Sprintf("%s: the while loop at %s ran %d times and would go on: more than the limit of %d iterations (qasm Limits.MaxWhile; raise it with %s)",
-				p.fileName(), kw.pos, limit, limit, EnvMaxWhile)
-			return p.emit(kw.pos, circuit.Op{Kind: circuit.KindFail, Name: msg, Conds: []circuit.Cond{on}})
-		}
-		p.st.conds = append(p.st.conds, on)
-		sub := &parser{st: p.st, file: p.file, toks: body}
-		err := p.scoped(func() error {
-			for sub.peek().kind != tEOF {
-				if err := sub.statement(depth); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		p.st.conds = p.st.conds[:len(p.st.conds)-1]
-		if err != nil {
-			return err
-		}
-		prev = cur
-	}
-}
 
 // fileName names the source in messages ("source" for a string).
 func (p *parser) fileName() string {
@@ -102,10 +39,40 @@ func moveScratch(c *circuit.Circuit, scratch []int) {
 		to[b] = n
 		n++
 	}
+	seen := map[*circuit.Expr]bool{}
+	var renumber func(e *circuit.Expr)
+	renumber = func(e *circuit.Expr) {
+		if e == nil || seen[e] {
+			return
+		}
+		seen[e] = true
+		if e.Bits != nil {
+			// Expressions may share bit slices: renumber a copy.
+			nb := make([]int, len(e.Bits))
+			for k, b := range e.Bits {
+				nb[k] = to[b]
+			}
+			e.Bits = nb
+		}
+		for _, a := range e.Args {
+			renumber(a)
+		}
+	}
 	for i := range c.Ops {
 		op := &c.Ops[i]
-		if op.Kind == circuit.KindMeasure || op.Kind == circuit.KindSet {
+		if op.Kind == circuit.KindMeasure || op.Kind == circuit.KindSet || op.Kind == circuit.KindReadout {
 			op.Clbit = to[op.Clbit]
+		}
+		if op.Dest != nil {
+			nd := make([]int, len(op.Dest))
+			for k, b := range op.Dest {
+				nd[k] = to[b]
+			}
+			op.Dest = nd
+		}
+		renumber(op.Expr)
+		for _, e := range op.ParamExprs {
+			renumber(e)
 		}
 		for j := range op.Conds {
 			// Ops may share a condition's bit slice: renumber a copy.

@@ -53,7 +53,7 @@ func (s *Simulator) Observe(ctx context.Context, c *circuit.Circuit, obs []circu
 		switch {
 		case term[i]:
 			continue
-		case op.Kind == circuit.KindMeasure || op.Kind == circuit.KindReset || len(op.Conds) > 0:
+		case op.Kind == circuit.KindMeasure || op.Kind == circuit.KindReset || len(op.Conds) > 0 || op.Classical() || op.ParamExprs != nil:
 			return nil, fmt.Errorf("sim: op %d (%s): %w", i, op.Kind, ErrObserveDynamic)
 		}
 		u.Ops = append(u.Ops, *op)

@@ -308,12 +308,14 @@ func terminalMeasurements(c *circuit.Circuit) []bool {
 			}
 		case circuit.KindSet:
 			overwritten[op.Clbit] = true
+		case circuit.KindCompute:
+			for _, b := range op.Dest {
+				overwritten[b] = true
+			}
 		}
 		if op.Kind != circuit.KindBarrier {
-			for _, cd := range op.Conds {
-				for _, b := range cd.Clbits {
-					read[b] = true
-				}
+			for _, b := range op.ReadBits(nil) {
+				read[b] = true
 			}
 		}
 	}
@@ -412,9 +414,12 @@ func (e *engine) run() error {
 		op := &ops[i]
 		switch op.Kind {
 		case circuit.KindGate:
-			g, err := op.Lower()
-			if err != nil {
-				return fmt.Errorf("sim: op %d: %w", i, err)
+			var g circuit.Gate
+			if op.ParamExprs == nil {
+				var err error
+				if g, err = op.Lower(); err != nil {
+					return fmt.Errorf("sim: op %d: %w", i, err)
+				}
 			}
 			e.stats.Gates++
 			for _, b := range e.branches {
@@ -423,6 +428,15 @@ func (e *engine) run() error {
 					continue
 				}
 				gb := g
+				if op.ParamExprs != nil {
+					bound, err := op.Bind(b.bits, e.s.opts.Host)
+					if err == nil {
+						gb, err = bound.Lower()
+					}
+					if err != nil {
+						return fmt.Errorf("sim: op %d: %w", i, err)
+					}
+				}
 				if b.known.simplify(&gb) {
 					e.stats.Skipped++
 					continue
@@ -446,16 +460,10 @@ func (e *engine) run() error {
 			}
 		case circuit.KindChannel, circuit.KindReadout:
 			return fmt.Errorf("sim: op %d: noise (%s) runs in Shots, by quantum trajectories, not in Run, Apply or Observe", i, op.Kind)
-		case circuit.KindSet:
+		case circuit.KindSet, circuit.KindFail, circuit.KindCompute:
 			for _, b := range e.branches {
-				if circuit.CondsHold(op.Conds, b.bits) {
-					b.bits[op.Clbit] = op.Bit
-				}
-			}
-		case circuit.KindFail:
-			for _, b := range e.branches {
-				if circuit.CondsHold(op.Conds, b.bits) {
-					return fmt.Errorf("sim: op %d: %s", i, op.Name)
+				if err := op.RunClassical(b.bits, e.s.opts.Host); err != nil {
+					return fmt.Errorf("sim: op %d: %w", i, err)
 				}
 			}
 		case circuit.KindMeasure, circuit.KindReset:

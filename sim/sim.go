@@ -42,7 +42,9 @@ type Options struct {
 	// MaxBranches bounds the states a shot run holds at once (see
 	// Simulator.Shots); 0 allows as many as fit in DefaultBranchBytes, at
 	// most MaxBranchesCap.
-	MaxBranches int
+	MaxBranches int // Host calls the extern functions of a circuit's classical
+	// expressions (nil: a circuit that calls one fails).
+	Host circuit.Host
 }
 
 // DefaultFuse is the fusion block size mec uses when none is given.

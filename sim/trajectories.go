@@ -84,7 +84,11 @@ func (t *trajectory) run() error {
 		}
 		switch op.Kind {
 		case circuit.KindGate:
-			g, err := op.Lower()
+			bound, err := op.Bind(t.bits, t.s.opts.Host)
+			if err != nil {
+				return fmt.Errorf("op %d: %w", i, err)
+			}
+			g, err := bound.Lower()
 			if err != nil {
 				return fmt.Errorf("op %d: %w", i, err)
 			}
@@ -124,10 +128,10 @@ func (t *trajectory) run() error {
 			if t.rng.Float64() < flip {
 				t.bits[op.Clbit] = !t.bits[op.Clbit]
 			}
-		case circuit.KindSet:
-			t.bits[op.Clbit] = op.Bit
-		case circuit.KindFail:
-			return fmt.Errorf("op %d: %s", i, op.Name)
+		case circuit.KindSet, circuit.KindFail, circuit.KindCompute:
+			if err := op.RunClassical(t.bits, t.s.opts.Host); err != nil {
+				return fmt.Errorf("op %d: %w", i, err)
+			}
 		default:
 			return fmt.Errorf("op %d: unknown kind %v", i, op.Kind)
 		}

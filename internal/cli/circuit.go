@@ -157,7 +157,13 @@ func (rf *runFlags) run(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := sim.New(sim.Options{Backend: backendFlag(cmd), Precision: p, Fuse: rf.fuse, Seed: rf.seed, MaxBranches: rf.maxBranches})
+	h, stop, err := rf.qf.startHost(cmd)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	opts.Host = h
+	s, err := sim.New(sim.Options{Backend: backendFlag(cmd), Precision: p, Fuse: rf.fuse, Seed: rf.seed, MaxBranches: rf.maxBranches, Host: h})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/qasm"
 	"github.com/prismai/mec/qsimfile"
+	"github.com/prismai/mec/sim/host"
 )
 
 func newCircuitConvertCmd() *cobra.Command {
@@ -57,15 +58,34 @@ phases are dropped.
 // qasmFlags are the flags of the commands that read OpenQASM: input
 // values and notices of ignored constructs.
 type qasmFlags struct {
-	params  []string
-	verbose bool
-	format  string
+	params     []string
+	verbose    bool
+	format     string
+	externHost string
 }
 
 func (q *qasmFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&q.params, "param", nil, "value of an input of the program, NAME=VALUE (repeatable; VALUE is a number or an expression such as pi/4)")
 	cmd.Flags().BoolVar(&q.verbose, "verbose", false, "report constructs read and ignored (#pragma, annotations) on standard error")
 	cmd.Flags().StringVar(&q.format, "format", "auto", "input format: qasm (OpenQASM 2 or 3), qsim (qsim's circuit files) or auto (qsim when the first line is a number)")
+	cmd.Flags().StringVar(&q.externHost, "extern-host", "", `program (and arguments, split on spaces) that serves the program's extern functions: one JSON line per call on its standard input, one answer line on its output (see the README's OpenQASM section)`)
+}
+
+// startHost starts the --extern-host program; stop ends it. Without the
+// flag both are no-ops and host is nil.
+func (q *qasmFlags) startHost(cmd *cobra.Command) (h circuit.Host, stop func(), err error) {
+	if q.externHost == "" {
+		return nil, func() {}, nil
+	}
+	p, err := host.Start(cmd.Context(), q.externHost)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, func() {
+		if err := p.Close(); err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), "mec:", err)
+		}
+	}, nil
 }
 
 // parse reads the OpenQASM program at path ("-": standard input) with the
@@ -75,6 +95,12 @@ func (q *qasmFlags) parse(cmd *cobra.Command, path string) (*circuit.Circuit, er
 	if err != nil {
 		return nil, err
 	}
+	h, stop, err := q.startHost(cmd)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	opts.Host = h
 	return q.parseWith(cmd, path, opts)
 }
 

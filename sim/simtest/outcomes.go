@@ -33,7 +33,11 @@ const minPathProbability = 1e-15
 // paths less likely than 1e-15 are dropped.
 // It is the independent reference for shot runs; it refuses circuits with
 // more than 65536 paths.
-func Outcomes(c *circuit.Circuit) ([]Outcome, error) {
+func Outcomes(c *circuit.Circuit) ([]Outcome, error) { return OutcomesWith(c, nil) }
+
+// OutcomesWith is Outcomes for a circuit whose classical expressions call
+// extern functions: host serves them.
+func OutcomesWith(c *circuit.Circuit, host circuit.Host) ([]Outcome, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -52,16 +56,20 @@ func Outcomes(c *circuit.Circuit) ([]Outcome, error) {
 			}
 			switch op.Kind {
 			case circuit.KindGate:
-				g, err := op.Lower()
+				bound, err := op.Bind(bits, host)
+				if err != nil {
+					return err
+				}
+				g, err := bound.Lower()
 				if err != nil {
 					return err
 				}
 				circuit.ApplyToVector(v, &g)
-			case circuit.KindSet:
+			case circuit.KindSet, circuit.KindFail, circuit.KindCompute:
 				bits = slices.Clone(bits)
-				bits[op.Clbit] = op.Bit
-			case circuit.KindFail:
-				return fmt.Errorf("simtest: op %d: %s", i, op.Name)
+				if err := op.RunClassical(bits, host); err != nil {
+					return fmt.Errorf("simtest: op %d: %w", i, err)
+				}
 			case circuit.KindMeasure, circuit.KindReset:
 				q := uint(op.Qubits[0])
 				var p1 float64
@@ -119,8 +127,11 @@ func btoi(b bool) int {
 
 // Distribution is the exact probability of each classical register value
 // of c (see Outcomes).
-func Distribution(c *circuit.Circuit) (map[string]float64, error) {
-	outs, err := Outcomes(c)
+func Distribution(c *circuit.Circuit) (map[string]float64, error) { return DistributionWith(c, nil) }
+
+// DistributionWith is Distribution with a host for extern functions.
+func DistributionWith(c *circuit.Circuit, host circuit.Host) (map[string]float64, error) {
+	outs, err := OutcomesWith(c, host)
 	if err != nil {
 		return nil, err
 	}
