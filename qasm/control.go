@@ -2,8 +2,10 @@ package qasm
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/prismai/mec/circuit"
 )
@@ -433,7 +435,7 @@ func (p *parser) whileLoop(depth int) error {
 }
 
 // maxStaticRounds bounds a while loop whose condition stays known.
-const maxStaticRounds = 1 << 24
+const maxStaticRounds = 1 << 20
 
 func (p *parser) whileRounds(kw token, condToks, body []token, depth int) error {
 	var g []int
@@ -462,9 +464,13 @@ func (p *parser) whileRounds(kw token, condToks, body []token, depth int) error 
 			if k >= maxStaticRounds {
 				return p.errf(kw.pos, "the while loop ran %d rounds as the program was read and would go on", k)
 			}
+			before, ops := p.knownState(), len(p.st.c.Ops)
 			broke, err := p.iteration(body, depth, nil)
 			if err != nil || broke {
 				return err
+			}
+			if len(p.st.c.Ops) == ops && p.knownState() == before {
+				return p.errf(kw.pos, "the while loop never ends: its condition stays true and a round changes nothing")
 			}
 			continue
 		}
@@ -822,4 +828,16 @@ func (p *parser) skipGroup(what string) error {
 		}
 	}
 	return nil
+}
+
+// knownState fingerprints the variables' values as the parser knows them.
+func (p *parser) knownState() string {
+	var b strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(p.st.vars)) {
+		v := p.st.vars[name]
+		for _, el := range append([]*classVar{v}, v.elems...) {
+			fmt.Fprintf(&b, "%s:%v:%v:%x:%v;", name, el.known, el.val.Type, el.val.Raw(), el.bits)
+		}
+	}
+	return b.String()
 }

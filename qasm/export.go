@@ -44,7 +44,7 @@ func Export3(c *circuit.Circuit) (string, error) {
 		case op.Kind == circuit.KindSet && x.ofBit[op.Clbit] != nil:
 			s, n, ok := x.floatSets(c.Ops, i)
 			if !ok {
-				return "", fmt.Errorf("qasm: export: op %d: a set of one bit of a float", i)
+				return "", fmt.Errorf("qasm: export: op %d: a set of one bit of a float: %w", i, ErrNotExpressible)
 			}
 			ob.WriteString(s)
 			i += n - 1
@@ -58,7 +58,7 @@ func Export3(c *circuit.Circuit) (string, error) {
 			}
 		default:
 			if x.ofBit[op.Clbit] != nil && op.Kind == circuit.KindMeasure {
-				return "", fmt.Errorf("qasm: export: op %d: a measurement into a float's bits", i)
+				return "", fmt.Errorf("qasm: export: op %d: a measurement into a float's bits: %w", i, ErrNotExpressible)
 			}
 			if err := writeOp3(&ob, i, op, c.Qubits, bn); err != nil {
 				return "", err

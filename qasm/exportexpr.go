@@ -1,6 +1,7 @@
 package qasm
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -22,6 +23,12 @@ import (
 
 // exportClassical collects what the classical ops need declared: the
 // externs and the float groups.
+// ErrNotExpressible is returned (wrapped) by Export3 for a circuit that
+// OpenQASM 3 cannot express as mec holds it: an array element picked at
+// run time inside a larger expression, or a float value that shares bits
+// with other values.
+var ErrNotExpressible = errors.New("not expressible in OpenQASM 3")
+
 type exportClassical struct {
 	bn      bitNames
 	externs map[string]string   // name → declaration
@@ -76,7 +83,7 @@ func scanClassical(c *circuit.Circuit, bn bitNames) (*exportClassical, error) {
 						x.ofBit[b] = g
 					}
 				} else if !slices.Equal(g.bits, op.Dest) {
-					return nil, fmt.Errorf("op %d: a float written to bits that overlap another float's", i)
+					return nil, fmt.Errorf("op %d: a float written to bits that overlap another float's: %w", i, ErrNotExpressible)
 				}
 			}
 		}
@@ -216,7 +223,7 @@ func (x *exportClassical) expr(e *circuit.Expr) (string, error) {
 	case "load":
 		if g := x.ofBit[e.Bits[0]]; g != nil {
 			if !slices.Equal(g.bits, e.Bits) {
-				return "", fmt.Errorf("a read of part of a float's bits")
+				return "", fmt.Errorf("a read of part of a float's bits: %w", ErrNotExpressible)
 			}
 			return x.name(g), nil
 		}
@@ -228,7 +235,7 @@ func (x *exportClassical) expr(e *circuit.Expr) (string, error) {
 			return ref, nil
 		}
 		if e.Type.Kind == circuit.ClassFloat {
-			return "", fmt.Errorf("a float read from bits no float op wrote")
+			return "", fmt.Errorf("a float read from bits no float op wrote: %w", ErrNotExpressible)
 		}
 		return fmt.Sprintf("%s(%s)", e.Type, ref), nil
 	case "cast":
@@ -248,7 +255,7 @@ func (x *exportClassical) expr(e *circuit.Expr) (string, error) {
 		}
 		return fmt.Sprintf("%s(%s)", e.Name, strings.Join(as, ", ")), nil
 	case "select":
-		return "", fmt.Errorf("an array element picked at run time inside a larger expression cannot be written in OpenQASM 3 (it has no conditional expression)")
+		return "", fmt.Errorf("an array element picked at run time inside a larger expression (OpenQASM 3 has no conditional expression): %w", ErrNotExpressible)
 	}
 	switch len(e.Args) {
 	case 1:
@@ -268,7 +275,7 @@ func (x *exportClassical) expr(e *circuit.Expr) (string, error) {
 		}
 		return fmt.Sprintf("(%s %s %s)", a, e.Op, c), nil
 	}
-	return "", fmt.Errorf("classical expression %q cannot be written", e.Op)
+	return "", fmt.Errorf("classical expression %q: %w", e.Op, ErrNotExpressible)
 }
 
 // bitsRef names bits of one register: c[k], c[a:b] or c[{i, j}].
@@ -276,7 +283,7 @@ func (x *exportClassical) bitsRef(bits []int) (string, error) {
 	scratch := bits[0] >= x.bn.r
 	for _, b := range bits {
 		if (b >= x.bn.r) != scratch {
-			return "", fmt.Errorf("a value held in both result and scratch bits")
+			return "", fmt.Errorf("a value held in both result and scratch bits: %w", ErrNotExpressible)
 		}
 	}
 	reg, off := "c", 0

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/prismai/mec/circuit"
 )
@@ -235,7 +236,8 @@ func (p *parser) setVar(v *classVar) {
 	}
 	p.st.vars[v.name] = v
 	p.st.env = nil
-	if p.st.scopes == 0 && !v.konst && v.dims == nil {
+	if p.st.scopes == 0 && !v.konst && v.dims == nil && !strings.HasPrefix(v.name, "mec_") {
+		// (mec_ names are Export3's own variables, not the program's.)
 		v.top = true
 		p.st.outputs = append(p.st.outputs, output{name: v.name, v: v})
 	}
