@@ -39,6 +39,7 @@ import (
 	"unsafe"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/internal/accel"
 	"github.com/prismai/mec/kernels"
 )
 
@@ -231,8 +232,9 @@ type Backend struct {
 	l      *lib
 	dev    *Device
 	all    []*Device
-	driver int32 // cuDriverGetVersion
-	arch   int   // the PTX architecture loaded: 80 or 90
+	driver int32   // cuDriverGetVersion
+	arch   int     // the PTX architecture loaded: 80 or 90
+	dv     *device // the backend as an accel.Device
 
 	mu     sync.Mutex // serialises calls; held while one runs on the worker
 	calls  chan func()
@@ -256,6 +258,7 @@ func open(l *lib, dev *Device, all []*Device, ver int32) (*Backend, error) {
 	}
 	b := &Backend{l: l, dev: dev, all: all, driver: ver, arch: arch,
 		calls: make(chan func()), modules: map[string]*module{}}
+	b.dv = &device{b}
 	ready := make(chan error, 1)
 	go b.serve(ready)
 	if err := <-ready; err != nil {
@@ -370,13 +373,19 @@ type module struct {
 	funcs map[string]*function
 }
 
-// function is a kernel entry point and the largest block it may launch
+// function is a kernel entry point, the base name and precision its
+// arguments are checked against, and the largest block it may launch
 // with.
 type function struct {
 	name       string
+	base       string
+	p          backend.Precision
 	f          uintptr
 	maxThreads int
 }
+
+// Name returns the entry point's name (an accel.Kernel).
+func (fn *function) Name() string { return fn.name }
 
 // precName is the PTX precision suffix of p.
 func precName(p backend.Precision) string {
@@ -425,7 +434,7 @@ func (b *Backend) function(family string, p backend.Precision, base string) (*fu
 	if fn, ok := m.funcs[name]; ok {
 		return fn, nil
 	}
-	fn := &function{name: name}
+	fn := &function{name: name, base: base, p: p}
 	cname := cstr(name)
 	if err := b.l.check("cuModuleGetFunction "+name, b.l.ModuleGetFunction(&fn.f, m.mod, &cname[0])); err != nil {
 		return nil, fmt.Errorf("cuda: %s: %w", key, err)
@@ -462,6 +471,8 @@ func (b *Backend) launch(fn *function, grid, block uint64, args ...any) error {
 		switch v := a.(type) {
 		case dptr:
 			slots[i] = uint64(v)
+		case accel.Ptr[uint64]:
+			slots[i] = v.M
 		case uint64:
 			slots[i] = v
 		case int32:

@@ -83,8 +83,7 @@ func (f *fftPlan) upload(v []complex128) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	s := &State{p: f.p}
-	if err := f.b.write(m, 0, s.hostAmps(v), f.bytes(len(v))); err != nil {
+	if err := f.b.write(m, 0, accel.HostAmps(f.p, v), f.bytes(len(v))); err != nil {
 		f.b.l.MemFree(m)
 		return 0, fmt.Errorf("cuda: FFT tables: %w", err)
 	}
@@ -164,7 +163,7 @@ func (f *fftPlan) Load(x []complex128) error {
 	if err := backend.CheckAmplitudes(x); err != nil {
 		return fmt.Errorf("cuda: FFT Load: %w", err)
 	}
-	host := (&State{p: f.p}).hostAmps(x)
+	host := accel.HostAmps(f.p, x)
 	return f.b.do(func() error {
 		if err := f.alive(); err != nil {
 			return err
@@ -185,8 +184,7 @@ func (f *fftPlan) Read(dst []complex128) error {
 		if err := f.alive(); err != nil {
 			return err
 		}
-		s := &State{b: f.b, p: f.p, buf: f.buf[f.cur]}
-		return s.readRange(0, dst)
+		return accel.ReadAmps(f.b.dv, f.p, f.buf[f.cur], 0, dst)
 	})
 }
 

@@ -64,8 +64,7 @@ func (f *fftPlan) upload(v []complex128) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	s := &State{p: f.p}
-	return m, f.b.write(m, 0, s.hostAmps(v), f.bytes(len(v)))
+	return m, f.b.write(m, 0, accel.HostAmps(f.p, v), f.bytes(len(v)))
 }
 
 func (f *fftPlan) init() error {
@@ -141,8 +140,7 @@ func (f *fftPlan) Load(x []complex128) error {
 	}
 	f.b.mu.Lock()
 	defer f.b.mu.Unlock()
-	s := &State{p: f.p}
-	return f.b.write(f.buf[f.cur], 0, s.hostAmps(x), f.bytes(len(x)))
+	return f.b.write(f.buf[f.cur], 0, accel.HostAmps(f.p, x), f.bytes(len(x)))
 }
 
 // Read copies the device buffer to the host.
@@ -155,8 +153,7 @@ func (f *fftPlan) Read(dst []complex128) error {
 	}
 	f.b.mu.Lock()
 	defer f.b.mu.Unlock()
-	s := &State{b: f.b, p: f.p, buf: f.buf[f.cur]}
-	return s.readRange(0, dst)
+	return accel.ReadAmps(f.b.dv, f.p, f.buf[f.cur], 0, dst)
 }
 
 // Forward transforms every vector in place.

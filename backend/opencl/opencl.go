@@ -28,6 +28,7 @@ import (
 	"unsafe"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/internal/accel"
 	"github.com/prismai/mec/kernels"
 )
 
@@ -203,6 +204,7 @@ type Backend struct {
 	ctx   uintptr
 	queue uintptr
 
+	dv    *device    // the backend as an accel.Device
 	mu    sync.Mutex // serialises kernel argument setting and launches
 	progs map[string]*program
 	// scratch is a device buffer for gate matrices and reduction partials.
@@ -221,7 +223,9 @@ func open(l *lib, dev *Device, all []*Device) (*Backend, error) {
 		l.ReleaseContext(ctx)
 		return nil, fmt.Errorf("opencl: %s: %w", dev.Name, err)
 	}
-	return &Backend{l: l, dev: dev, all: all, ctx: ctx, queue: q, progs: map[string]*program{}}, nil
+	b := &Backend{l: l, dev: dev, all: all, ctx: ctx, queue: q, progs: map[string]*program{}}
+	b.dv = &device{b}
+	return b, nil
 }
 
 // Name returns "opencl".
@@ -418,6 +422,8 @@ func (b *Backend) launch(k uintptr, global, local uintptr, args ...any) error {
 		switch v := a.(type) {
 		case mem:
 			code = b.l.SetKernelArg(k, uint32(i), unsafe.Sizeof(v), unsafe.Pointer(&v))
+		case accel.Ptr[uintptr]:
+			code = b.l.SetKernelArg(k, uint32(i), unsafe.Sizeof(v.M), unsafe.Pointer(&v.M))
 		case uint64:
 			code = b.l.SetKernelArg(k, uint32(i), 8, unsafe.Pointer(&v))
 		case int32:

@@ -6,10 +6,14 @@
 // and inverse-CDF sampling from block sums; and the Kuramoto step's
 // validation, coupling tables, stage schedule and order parameter.
 //
-// It knows nothing of devices: a backend keeps only its device buffers,
-// uploads, readbacks and launches, and calls this package for the rest,
-// so the backends compute the same tables and kernel arguments bit for
-// bit.
+// Device is the small interface a backend implements over its driver
+// (allocate, free, copy, look up a kernel by family, precision and name,
+// launch, synchronise), generic over its buffer handle; Vector, the state
+// vector with its reductions, sampling and fusion coupling, is written
+// once on it and is the State of both accelerator backends. The other
+// engines still keep their device buffers, uploads, readbacks and
+// launches in the backends and call this package for the rest, so the
+// backends compute the same tables and kernel arguments bit for bit.
 //
 // Errors returned here carry no backend prefix; callers add theirs
 // ("opencl: ", "cuda: ").
