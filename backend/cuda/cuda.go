@@ -477,6 +477,8 @@ func (b *Backend) launch(fn *function, grid, block uint64, args ...any) error {
 			slots[i] = v
 		case int32:
 			*(*int32)(unsafe.Pointer(&slots[i])) = v
+		case uint32:
+			*(*uint32)(unsafe.Pointer(&slots[i])) = v
 		case float64:
 			*(*float64)(unsafe.Pointer(&slots[i])) = v
 		case float32:

@@ -130,6 +130,9 @@ func checkArgs(base string, p backend.Precision, args []any) error {
 			_, want = a.(uint64)
 		case 'i':
 			_, want = a.(int32)
+			if !want {
+				_, want = a.(uint32)
+			}
 		case 'r':
 			if p == backend.Complex128 {
 				_, want = a.(float64)

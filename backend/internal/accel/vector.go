@@ -176,7 +176,12 @@ func ReadAmps[M Handle](d Device[M], p backend.Precision, buf M, off int, dst []
 // Sync waits until every operation queued on the device has finished and
 // returns the first error any of them hit.
 func (s *Vector[M]) Sync() error {
-	return s.d.Do(s.d.Sync)
+	return s.d.Do(func() error {
+		if err := s.d.Sync(); err != nil {
+			return s.errorf("%w", err)
+		}
+		return nil
+	})
 }
 
 // Free releases the device memory (after the work queued on it).
