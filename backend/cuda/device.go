@@ -93,8 +93,9 @@ func (d *device) Sync() error {
 	return l.check("cuCtxSynchronize", l.CtxSynchronize())
 }
 
-// Acc64 is true: every CUDA build accumulates reductions in double.
-func (*device) Acc64(backend.Precision) bool { return true }
+// FP64 is true: every CUDA device of compute capability 8.0+ has double
+// precision, and every build accumulates reductions in it.
+func (*device) FP64() bool { return true }
 
 // RunKernels is false: the gate kernels' _run variants are left to OpenCL.
 func (*device) RunKernels() bool { return false }

@@ -117,9 +117,9 @@ func (d *device) Launch(k accel.Kernel, global, local uint64, args ...any) error
 // Sync waits for the queue.
 func (d *device) Sync() error { return check("clFinish", d.b.l.Finish(d.b.queue)) }
 
-// Acc64 reports whether the device has double precision, which the
-// kernels then accumulate reductions in (MEC_FP64, MEC_ACC64).
-func (d *device) Acc64(backend.Precision) bool { return d.b.dev.FP64 }
+// FP64 reports whether the device has double precision (cl_khr_fp64),
+// which every build then accumulates reductions in (MEC_FP64, MEC_ACC64).
+func (d *device) FP64() bool { return d.b.dev.FP64 }
 
 // RunKernels is true: dense gates on low-free targets run as the
 // vectorised _run kernels.

@@ -40,7 +40,7 @@ func (b *Backend) NewNetwork(net *snn.Network, opt snn.Options) (backend.Network
 	if !b.dev.FP64 {
 		return nil, fmt.Errorf("opencl: %s: spiking networks need double precision to match package snn: %w", b.dev.Name, errNoFP64)
 	}
-	h, snap, err := accel.BuildNet(net, opt, genPopName, kuWG)
+	h, snap, err := accel.BuildNet(net, opt, genPopName, wg)
 	if err != nil {
 		return nil, fmt.Errorf("opencl: %w", err)
 	}
@@ -177,8 +177,8 @@ func (nw *network) advance(poff, npois int32) error {
 	kUpdate, kForce, kCount, kCompact, kDeliver := ks[0], ks[1], ks[2], ks[3], ks[4]
 	step := uint64(nw.h.Now)
 	n32 := int32(nw.n)
-	global := uintptr(nw.h.Groups * kuWG)
-	if err := b.launch(kUpdate, global, kuWG, mem(nw.V), mem(nw.Last), mem(nw.Count), mem(nw.Cst), mem(nw.Pid),
+	global := uintptr(nw.h.Groups * wg)
+	if err := b.launch(kUpdate, global, wg, mem(nw.V), mem(nw.Last), mem(nw.Count), mem(nw.Cst), mem(nw.Pid),
 		mem(nw.Pint), mem(nw.Preal), mem(nw.Pref), mem(nw.Cint), mem(nw.Creal),
 		mem(nw.J), mem(nw.Flag), mem(nw.GCount), step, n32); err != nil {
 		return err
@@ -191,11 +191,11 @@ func (nw *network) advance(poff, npois int32) error {
 			mem(nw.Pid), mem(nw.Preal), mem(nw.FIdx), int32(len(idx)), step); err != nil {
 			return err
 		}
-		if err := b.launch(kCount, global, kuWG, mem(nw.Flag), n32, mem(nw.GCount)); err != nil {
+		if err := b.launch(kCount, global, wg, mem(nw.Flag), n32, mem(nw.GCount)); err != nil {
 			return err
 		}
 	}
-	if err := b.launch(kCompact, global, kuWG, mem(nw.Flag), n32, mem(nw.GCount), int32(nw.h.Groups), mem(nw.Spk), mem(nw.NSpk)); err != nil {
+	if err := b.launch(kCompact, global, wg, mem(nw.Flag), n32, mem(nw.GCount), int32(nw.h.Groups), mem(nw.Spk), mem(nw.NSpk)); err != nil {
 		return err
 	}
 	if err := b.launch(kDeliver, uintptr(nw.n), 0, mem(nw.Pid), mem(nw.Pint), mem(nw.Cint),

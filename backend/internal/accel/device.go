@@ -91,9 +91,11 @@ type Device[M Handle] interface {
 	// Sync waits until everything queued has finished and returns the
 	// first error any of it hit.
 	Sync() error
-	// Acc64 reports whether the kernels in precision p accumulate
-	// reductions in double (partials of 8 bytes; otherwise 4).
-	Acc64(p backend.Precision) bool
+	// FP64 reports whether the device computes in double: its _f64
+	// kernels run, reductions accumulate in double in both precisions
+	// (partials of 8 bytes; otherwise 4), and the oscillators run in
+	// double (otherwise in float).
+	FP64() bool
 	// RunKernels reports whether dense gates on up to four targets, all at
 	// or above qubit log2(SVRun), run as the vectorised sv_apply<k>_run
 	// kernels (the OpenCL backend's choice on its devices).
@@ -135,12 +137,12 @@ func launch[M Handle](d Device[M], family string, p backend.Precision, base stri
 
 // readPartials reads count reduction partials (8 or 4 bytes each, as
 // d.Acc64(p) says) from buf.
-func readPartials[M Handle](d Device[M], p backend.Precision, buf M, count int) ([]float64, error) {
+func readPartials[M Handle](d Device[M], buf M, count int) ([]float64, error) {
 	out := make([]float64, count)
 	if count == 0 {
 		return out, nil
 	}
-	if d.Acc64(p) {
+	if d.FP64() {
 		if err := d.Read(buf, 0, unsafe.Pointer(&out[0]), uintptr(count)*8); err != nil {
 			return nil, err
 		}
@@ -156,9 +158,9 @@ func readPartials[M Handle](d Device[M], p backend.Precision, buf M, count int) 
 	return out, nil
 }
 
-// accBytes is the size of one reduction partial in precision p.
-func accBytes[M Handle](d Device[M], p backend.Precision) uintptr {
-	if d.Acc64(p) {
+// accBytes is the size of one reduction partial.
+func accBytes[M Handle](d Device[M]) uintptr {
+	if d.FP64() {
 		return 8
 	}
 	return 4

@@ -321,7 +321,7 @@ func (s *Vector[M]) matrix(host unsafe.Pointer, count int) (M, error) {
 // returns the per-entry sums, added in group order. Inside Do.
 func (s *Vector[M]) reduce(family, base string, per int, args ...any) ([]float64, error) {
 	groups := ReduceGroups(s.len())
-	buf, err := s.d.Scratch(uintptr(groups*per) * accBytes(s.d, s.p))
+	buf, err := s.d.Scratch(uintptr(groups*per) * accBytes(s.d))
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +337,7 @@ func (s *Vector[M]) reduce(family, base string, per int, args ...any) ([]float64
 
 // partials reads count reduction partials from buf. Inside Do.
 func (s *Vector[M]) partials(buf M, count int) ([]float64, error) {
-	p, err := readPartials(s.d, s.p, buf, count)
+	p, err := readPartials(s.d, buf, count)
 	if err != nil {
 		return nil, s.errorf("reading partial sums: %w", err)
 	}
@@ -414,7 +414,7 @@ func (s *Vector[M]) Probabilities(qubits []int, dst []float64) error {
 	mg := NewMarginal(s.len(), qubits)
 	var p []float64
 	err := s.do(func() error {
-		buf, err := s.d.Scratch(uintptr(mg.Total) * accBytes(s.d, s.p))
+		buf, err := s.d.Scratch(uintptr(mg.Total) * accBytes(s.d))
 		if err != nil {
 			return err
 		}
@@ -445,7 +445,7 @@ func (s *Vector[M]) SampleUniform(u []float64, out []uint64) error {
 	}
 	return s.do(func() error {
 		blen, blocks := SampleBlocks(s.len())
-		buf, err := s.d.Scratch(uintptr(blocks) * accBytes(s.d, s.p))
+		buf, err := s.d.Scratch(uintptr(blocks) * accBytes(s.d))
 		if err != nil {
 			return err
 		}
@@ -484,7 +484,7 @@ func (s *Vector[M]) FoldN(n int) ([]complex128, error) {
 	fd := NewFold(s.len(), n)
 	var p []float64
 	err := s.do(func() error {
-		buf, err := s.d.Scratch(uintptr(2*fd.Items) * accBytes(s.d, s.p))
+		buf, err := s.d.Scratch(uintptr(2*fd.Items) * accBytes(s.d))
 		if err != nil {
 			return err
 		}
