@@ -448,12 +448,10 @@ func (b *Backend) function(family string, p backend.Precision, base string) (*fu
 	return fn, nil
 }
 
-// dptr is a device pointer passed as a kernel argument.
-type dptr uint64
-
 // launch runs fn over grid blocks of block threads on the stream. args are
-// the kernel's parameters in order (dptr and uint64 for 64-bit, int32 for
-// i32, float64 or float32 for real), each stored in its own 8-byte slot;
+// the kernel's parameters in order (accel.Ptr and uint64 for 64-bit, int32
+// or uint32 for 32-bit, float64 or float32 for real), each stored in its
+// own 8-byte slot;
 // kernelParams is the array of pointers to the slots. Worker only.
 func (b *Backend) launch(fn *function, grid, block uint64, args ...any) error {
 	if grid == 0 {
@@ -469,8 +467,6 @@ func (b *Backend) launch(fn *function, grid, block uint64, args ...any) error {
 	params := make([]unsafe.Pointer, len(args))
 	for i, a := range args {
 		switch v := a.(type) {
-		case dptr:
-			slots[i] = uint64(v)
 		case accel.Ptr[uint64]:
 			slots[i] = v.M
 		case uint64:

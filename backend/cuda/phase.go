@@ -8,9 +8,6 @@ import (
 
 var _ backend.Phase = (*Backend)(nil)
 
-// kuWG is the block size of the kuramoto kernels (MEC_WG in compat.h).
-const kuWG = wg
-
 // NewOscillators puts a Kuramoto network on the device (accel's
 // Oscillators): phases, frequencies and the sparse coupling (if any) live
 // in device memory and every step runs there; only the order parameter's

@@ -27,8 +27,8 @@ const family = accel.SVFamily
 func applyK(k int) string { return accel.KApply(k) }
 
 // signature gives a kernel the backend launches with its parameters as Go
-// passes them, one letter each: p a device pointer, u a u64, i an i32, r a
-// real (the state's precision). launch is checked against it, and the
+// passes them, one letter each: p a device pointer (accel.Ptr), u a u64,
+// i a 32-bit integer (int32 or uint32), r a real (the state's precision). launch is checked against it, and the
 // tests check it against the embedded PTX.
 func signature(base string) (string, bool) {
 	switch base {
@@ -50,7 +50,8 @@ func signature(base string) (string, bool) {
 		return "puiuuuup", true
 	case kBlockSum:
 		return "puup", true
-	// fft (kernels/fft.cl); its .u32 parameters are passed as int32 bits.
+	// fft (kernels/fft.cl); its .u32 parameters are passed as uint32 (or
+	// int32, the same bits).
 	case kFFTStage:
 		return "pppiiiiir", true
 	case kFFTChirpIn:
@@ -122,10 +123,7 @@ func checkArgs(base string, p backend.Precision, args []any) error {
 		var want bool
 		switch sig[i] {
 		case 'p':
-			_, want = a.(dptr)
-			if !want {
-				_, want = a.(accel.Ptr[uint64])
-			}
+			_, want = a.(accel.Ptr[uint64])
 		case 'u':
 			_, want = a.(uint64)
 		case 'i':
@@ -193,8 +191,5 @@ func blockFor(fn *function) uint64 {
 
 // wg is MEC_WG in kernels/compat.h: the block size of reductions.
 const wg = accel.WG
-
-// reduceGroups is the number of blocks of a grid-stride reduction.
-func reduceGroups(n int) int { return accel.ReduceGroups(n) }
 
 var _ backend.StateVector = (*Backend)(nil)

@@ -410,9 +410,6 @@ func saveBinary(l *lib, prog uintptr, file string) {
 	}
 }
 
-// mem is a device buffer handle passed as a kernel argument.
-type mem uintptr
-
 // launch sets the arguments of k and enqueues it over global work items
 // in work-groups of local items (0: defaultLocal), rounding global up to a
 // multiple of local; kernels ignore items past their count. b.mu held.
@@ -420,8 +417,6 @@ func (b *Backend) launch(k uintptr, global, local uintptr, args ...any) error {
 	for i, a := range args {
 		var code int32
 		switch v := a.(type) {
-		case mem:
-			code = b.l.SetKernelArg(k, uint32(i), unsafe.Sizeof(v), unsafe.Pointer(&v))
 		case accel.Ptr[uintptr]:
 			code = b.l.SetKernelArg(k, uint32(i), unsafe.Sizeof(v.M), unsafe.Pointer(&v.M))
 		case uint64:

@@ -54,6 +54,3 @@ func (b *Backend) gateLocal() uint64 {
 
 // wg is MEC_WG in kernels/compat.h.
 const wg = accel.WG
-
-// reduceGroups is the number of work-groups of a grid-stride reduction.
-func reduceGroups(n int) int { return accel.ReduceGroups(n) }
