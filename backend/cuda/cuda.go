@@ -242,11 +242,10 @@ type Backend struct {
 
 	// The fields below belong to the worker goroutine: only functions run
 	// through do touch them.
-	ctx         uintptr
-	stream      uintptr
-	modules     map[string]*module
-	scratch     uint64 // device buffer for gate matrices and reduction partials
-	scratchSize uintptr
+	ctx     uintptr
+	stream  uintptr
+	modules map[string]*module
+	scratch accel.Scratch[uint64]
 }
 
 // open starts the worker goroutine, which locks its OS thread, retains the
@@ -351,10 +350,7 @@ func (b *Backend) Close() error {
 			errs = append(errs, l.check("cuModuleUnload", l.ModuleUnload(m.mod)))
 		}
 		b.modules = nil
-		if b.scratch != 0 {
-			errs = append(errs, l.check("cuMemFree", l.MemFree(b.scratch)))
-			b.scratch, b.scratchSize = 0, 0
-		}
+		errs = append(errs, b.scratch.Release(b.dv))
 		errs = append(errs, l.check("cuStreamDestroy", l.StreamDestroy(b.stream)))
 		errs = append(errs, l.check("cuDevicePrimaryCtxRelease", l.DevicePrimaryCtxRelease(b.dev.handle)))
 		return errors.Join(errs...)
@@ -510,28 +506,6 @@ func (b *Backend) free(p uint64) error {
 		return fmt.Errorf("cuda: %w", err)
 	}
 	return b.l.check("cuMemFree", b.l.MemFree(p))
-}
-
-// scratchBuf returns the scratch buffer, grown to at least size bytes.
-// Worker only.
-func (b *Backend) scratchBuf(size uintptr) (uint64, error) {
-	if b.scratchSize >= size {
-		return b.scratch, nil
-	}
-	if b.scratch != 0 {
-		if err := b.free(b.scratch); err != nil {
-			b.scratch, b.scratchSize = 0, 0
-			return 0, err
-		}
-		b.scratch, b.scratchSize = 0, 0
-	}
-	size = max(size, 1<<16)
-	p, err := b.alloc(size)
-	if err != nil {
-		return 0, err
-	}
-	b.scratch, b.scratchSize = p, size
-	return p, nil
 }
 
 // write copies size host bytes at p to device memory dst+off. The copy is

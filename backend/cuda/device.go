@@ -49,7 +49,7 @@ func (d *device) Read(src uint64, off uintptr, p unsafe.Pointer, size uintptr) e
 }
 
 // Scratch returns the scratch buffer grown to at least size bytes.
-func (d *device) Scratch(size uintptr) (uint64, error) { return d.b.scratchBuf(size) }
+func (d *device) Scratch(size uintptr) (uint64, error) { return d.b.scratch.Get(d, size) }
 
 // Kernel returns kernel base of family in precision p from its PTX module.
 func (d *device) Kernel(family string, p backend.Precision, base string) (accel.Kernel, error) {

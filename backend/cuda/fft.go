@@ -8,22 +8,15 @@ import (
 	"github.com/prismai/mec/backend/internal/accel"
 )
 
-// NewFFT plans batch transforms of length n on the device (package
-// kernels' fft family): Stockham stages of radix 4, 2 and the small primes
-// up to 13, Bluestein's algorithm over a power-of-two length when n has a
-// larger prime factor. The buffer, its ping-pong twin and the twiddle
-// tables stay on the device.
+// NewFFT plans batch transforms of length n on the device as
+// accel.FFTPlan (Stockham stages, or Bluestein's algorithm for lengths
+// with a prime factor above 13), refusing before allocating what exceeds
+// the device.
 func (b *Backend) NewFFT(n, batch int, p backend.Precision) (backend.FFT, error) {
-	if n < 1 || batch < 1 {
-		return nil, fmt.Errorf("cuda: FFT of length %d, batch %d: both must be ≥ 1", n, batch)
-	}
-	if p != backend.Complex128 && p != backend.Complex64 {
-		return nil, fmt.Errorf("cuda: unknown precision %v", p)
+	if err := accel.CheckFFT(n, batch, p); err != nil {
+		return nil, fmt.Errorf("cuda: %w", err)
 	}
 	m := uint64(1) << bits.Len(uint(2*n))
-	if uint64(batch)*m >= 1<<32 {
-		return nil, fmt.Errorf("cuda: FFT of %d×%d values: the kernels index below 2^32", batch, n)
-	}
 	// Device values of the plan: the buffer and its twin, the twiddles or
 	// the chirp and its spectrum, and a Bluestein plan's own buffers.
 	need := 2*uint64(n)*uint64(batch) + 2*uint64(n)

@@ -70,7 +70,7 @@ func (d *device) Read(src uintptr, off uintptr, p unsafe.Pointer, size uintptr) 
 }
 
 // Scratch returns the scratch buffer grown to at least size bytes.
-func (d *device) Scratch(size uintptr) (uintptr, error) { return d.b.scratchBuf(size) }
+func (d *device) Scratch(size uintptr) (uintptr, error) { return d.b.scratch.Get(d, size) }
 
 // Kernel returns kernel base of family in precision p, building the
 // family's program on first use.

@@ -208,8 +208,7 @@ type Backend struct {
 	mu    sync.Mutex // serialises kernel argument setting and launches
 	progs map[string]*program
 	// scratch is a device buffer for gate matrices and reduction partials.
-	scratch     uintptr
-	scratchSize uintptr
+	scratch accel.Scratch[uintptr]
 }
 
 func open(l *lib, dev *Device, all []*Device) (*Backend, error) {
@@ -260,13 +259,10 @@ func (b *Backend) Close() error {
 		p.release(b.l)
 	}
 	b.progs = nil
-	if b.scratch != 0 {
-		b.l.ReleaseMemObject(b.scratch)
-		b.scratch = 0
-	}
+	err := b.scratch.Release(b.dv)
 	b.l.ReleaseCommandQueue(b.queue)
 	b.l.ReleaseContext(b.ctx)
-	return nil
+	return err
 }
 
 // program is a built family in one precision with its kernels.
@@ -472,25 +468,6 @@ func (b *Backend) alloc(size uintptr) (uintptr, error) {
 	if err := check("clCreateBuffer", code); err != nil {
 		return 0, fmt.Errorf("opencl: allocating %d bytes on %s: %w", size, b.dev.Name, err)
 	}
-	return m, nil
-}
-
-// scratchBuf returns the scratch buffer, grown to at least size bytes (b.mu held).
-func (b *Backend) scratchBuf(size uintptr) (uintptr, error) {
-	if b.scratchSize >= size {
-		return b.scratch, nil
-	}
-	if b.scratch != 0 {
-		b.l.Finish(b.queue)
-		b.l.ReleaseMemObject(b.scratch)
-		b.scratch, b.scratchSize = 0, 0
-	}
-	size = max(size, 1<<16)
-	m, err := b.alloc(size)
-	if err != nil {
-		return 0, err
-	}
-	b.scratch, b.scratchSize = m, size
 	return m, nil
 }
 

@@ -8,13 +8,11 @@ import (
 
 var _ backend.Phase = (*Backend)(nil)
 
-// NewOscillators puts a Kuramoto network on the device (accel's
-// Oscillators): phases, frequencies and the sparse coupling (if any) live
-// in device buffers and every step runs there; only the order parameter's
-// per-group partials come back per step. The arithmetic is double
-// precision when the device has fp64 (results agree with package kuramoto
-// to rounding, ~1e-13 after hundreds of steps), else single precision
-// (agreement ~1e-5; the conformance suite needs fp64).
+// NewOscillators puts a Kuramoto network on the device as
+// accel.Oscillators, in double precision when the device has fp64 (results
+// agree with package kuramoto to rounding, ~1e-13 after hundreds of
+// steps), else in single precision (agreement ~1e-5; the conformance suite
+// needs fp64).
 func (b *Backend) NewOscillators(net kuramoto.Network, phase0 []float64, method kuramoto.Method) (backend.Oscillators, error) {
 	o, err := accel.NewOscillators(accel.Device[uintptr](b.dv), net, phase0, method)
 	if err != nil {

@@ -484,3 +484,30 @@ func TestFold(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckFFT: the limits every accelerator's FFT refuses at.
+func TestCheckFFT(t *testing.T) {
+	for _, c := range []struct {
+		n, batch int
+		p        backend.Precision
+		ok       bool
+	}{
+		{1, 1, backend.Complex128, true}, {37, 3, backend.Complex64, true},
+		{0, 1, backend.Complex128, false}, {4, 0, backend.Complex128, false},
+		{4, 1, backend.Precision(99), false}, {1 << 20, 1 << 11, backend.Complex64, false},
+	} {
+		if err := CheckFFT(c.n, c.batch, c.p); (err == nil) != c.ok {
+			t.Errorf("CheckFFT(%d, %d, %v) = %v, want ok=%v", c.n, c.batch, c.p, err, c.ok)
+		}
+	}
+}
+
+// TestFitLocal: a group size that divides the items, at most the one
+// preferred.
+func TestFitLocal(t *testing.T) {
+	for _, c := range []struct{ pref, items, want uint64 }{{256, 1024, 256}, {256, 64, 64}, {4096, 2, 2}, {128, 1, 1}, {0, 8, 1}} {
+		if got := FitLocal(c.pref, c.items); got != c.want {
+			t.Errorf("FitLocal(%d, %d) = %d, want %d", c.pref, c.items, got, c.want)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package accel
 
 import (
+	"errors"
+	"fmt"
+	"math/bits"
 	"unsafe"
 
 	"github.com/prismai/mec/backend"
@@ -164,4 +167,63 @@ func accBytes[M Handle](d Device[M]) uintptr {
 		return 8
 	}
 	return 4
+}
+
+// Scratch is a device's scratch buffer (gate matrices, kick values,
+// reduction partials), grown on demand. A backend keeps one and serves
+// Device.Scratch from it.
+type Scratch[M Handle] struct {
+	m    M
+	size uintptr
+}
+
+// minScratch is the smallest scratch buffer allocated.
+const minScratch = 1 << 16
+
+// Get returns the buffer grown to at least size bytes (and at least 64
+// KiB); a smaller one is freed after the work queued on it. Inside Do.
+func (s *Scratch[M]) Get(d Device[M], size uintptr) (M, error) {
+	if s.size >= size {
+		return s.m, nil
+	}
+	if err := s.Release(d); err != nil {
+		return 0, err
+	}
+	size = max(size, minScratch)
+	m, err := d.Alloc(size)
+	if err != nil {
+		return 0, err
+	}
+	s.m, s.size = m, size
+	return m, nil
+}
+
+// Release frees the buffer, if any, after the work queued on it. Inside
+// Do.
+func (s *Scratch[M]) Release(d Device[M]) error {
+	if s.m == 0 {
+		return nil
+	}
+	err := errors.Join(d.Sync(), d.Free(s.m))
+	s.m, s.size = 0, 0
+	if err != nil {
+		return fmt.Errorf("%s: freeing the scratch buffer: %w", d.Name(), err)
+	}
+	return nil
+}
+
+// CheckFFT refuses a batch of FFTs the kernels cannot run: n and batch
+// below 1, an unknown precision, or a plan (Bluestein's included) that
+// indexes past 2^32 values.
+func CheckFFT(n, batch int, p backend.Precision) error {
+	if n < 1 || batch < 1 {
+		return fmt.Errorf("FFT of length %d, batch %d: both must be ≥ 1", n, batch)
+	}
+	if p != backend.Complex128 && p != backend.Complex64 {
+		return fmt.Errorf("unknown precision %v", p)
+	}
+	if m := uint64(1) << bits.Len(uint(2*n)); uint64(batch)*m >= 1<<32 {
+		return fmt.Errorf("FFT of %d×%d values: the kernels index below 2^32", batch, n)
+	}
+	return nil
 }
