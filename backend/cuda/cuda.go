@@ -26,6 +26,14 @@
 // blocks a sampling call needs) copy to the host. Reductions accumulate in
 // double for both precisions and write per-block partials that the host
 // adds in block order, so results do not depend on scheduling.
+//
+// The engines themselves (state vector, FFT, oscillators, spiking network,
+// fusion coupling) are package accel's, written once for every
+// accelerator; this package owns the driver bindings (driverapi.go),
+// device discovery and choice, the worker thread, PTX module loading and
+// the launch plumbing with its argument signatures, which it offers to
+// accel as an accel.Device (device.go). It imports backend, accel and
+// kernels (and kuramoto and snn for the engine constructors' types).
 package cuda
 
 import (

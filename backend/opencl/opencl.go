@@ -15,6 +15,15 @@
 // States live in device buffers between operations; only Read (and the
 // few blocks a sampling call needs) copy to the host. complex128 states
 // need cl_khr_fp64: without it they are refused with that reason.
+//
+// The engines themselves (state vector, FFT, oscillators, spiking network,
+// fusion coupling) are package accel's, written once for every
+// accelerator; this package owns the OpenCL bindings (cl.go), platform and
+// device discovery and choice, program builds and their on-disk cache, and
+// the launch plumbing (kernel arguments, work-group sizes), which it
+// offers to accel as an accel.Device (device.go). It imports backend,
+// accel and kernels (and kuramoto and snn for the engine constructors'
+// types).
 package opencl
 
 import (
