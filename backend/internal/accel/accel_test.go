@@ -333,10 +333,9 @@ func TestNetSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := nw.NewGenerator(net, "accel-test-poisson"); err != nil {
+	if err := nw.NewGenerator(net); err != nil {
 		t.Fatal(err)
 	}
-	defer nw.CloseGen()
 	if nw.Groups != (sim.N()+WG-1)/WG || len(nw.Inptr) != sim.N()+1 || int(nw.Inptr[sim.N()]) != len(nw.Src) || len(nw.Src) == 0 {
 		t.Fatalf("tables: %d groups, %d row pointers, %d synapses", nw.Groups, len(nw.Inptr), len(nw.Src))
 	}

@@ -10,7 +10,8 @@
 // cl_mem, a CUDA device pointer).
 //
 // Around the kernels it holds what the host computes: the network's host
-// tables, Poisson generators and snapshot format; the FFT radices,
+// tables, the mapping of its device state to and from snn's Snapshot
+// (whose encoding, and the Poisson generators, are snn's); the FFT radices,
 // twiddles, Bluestein chirps and their spectra; the host halves of the
 // reductions, marginals, folds and inverse-CDF sampling; the Kuramoto
 // step's validation, coupling tables, stage schedule and order parameter.

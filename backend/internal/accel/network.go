@@ -58,9 +58,7 @@ func NewNetwork[M Handle](d Device[M], net *snn.Network, opt snn.Options) (*Netw
 	if net == nil {
 		return nil, fmt.Errorf("%s: nil network", d.Name())
 	}
-	// genPopName names the host generator network's one (idle) population.
-	genPopName := d.Name() + "-poisson-host"
-	h, snap, err := BuildNet(net, opt, genPopName, WG)
+	h, snap, err := BuildNet(net, opt, WG)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Name(), err)
 	}
@@ -103,8 +101,8 @@ func (nw *Network[M]) errorf(format string, args ...any) error {
 	return fmt.Errorf(nw.d.Name()+": "+format, args...)
 }
 
-// close releases the device buffers (after the work queued on them) and
-// the host generators. Inside Do, or before the network is shared.
+// close releases the device buffers (after the work queued on them).
+// Inside Do, or before the network is shared.
 func (nw *Network[M]) close() error {
 	var first error
 	for _, m := range nw.Owned {
@@ -113,7 +111,6 @@ func (nw *Network[M]) close() error {
 		}
 	}
 	nw.Owned = nil
-	nw.h.CloseGen()
 	if first != nil {
 		return nw.errorf("freeing a network: %w", first)
 	}
