@@ -278,7 +278,6 @@ func (b *Backend) Close() error {
 type program struct {
 	prog    uintptr
 	kernels map[string]uintptr
-	acc64   bool // reduction accumulators are double
 }
 
 func (p *program) release(l *lib) {
@@ -306,17 +305,18 @@ func (b *Backend) program(family string, p backend.Precision) (*program, error) 
 		return nil, err
 	}
 	opts := "-cl-std=CL1.2"
-	acc64 := b.dev.FP64
+	// Reductions accumulate in double wherever the device has it (see
+	// device.FP64).
 	if p == backend.Complex128 {
 		opts += " -DMEC_FP64"
-	} else if acc64 {
+	} else if b.dev.FP64 {
 		opts += " -DMEC_ACC64"
 	}
 	prog, err := b.build(src, opts)
 	if err != nil {
 		return nil, fmt.Errorf("opencl: building %s (%s) for %s: %w", family, opts, b.dev.Name, err)
 	}
-	pr := &program{prog: prog, kernels: map[string]uintptr{}, acc64: acc64}
+	pr := &program{prog: prog, kernels: map[string]uintptr{}}
 	b.progs[key] = pr
 	return pr, nil
 }
