@@ -23,7 +23,7 @@ run: build
 # pure-Go twins of the assembly kernels (build tag purego). The
 # federation's namespace test (ten node processes; root) runs on its own
 # afterwards, not beside the other packages' tests on a 2-core machine.
-test: fmt-check vet
+test: fmt-check vet fft-check
 	$(GO) test -count=1 -skip '^TestFederationNetns$$' $(PKGS)
 	$(GO) test -count=1 -run '^TestFederationNetns$$' ./federation/
 	$(GO) test -count=1 -tags purego ./backend/... ./internal/fft/... ./snn/...
@@ -109,6 +109,13 @@ kernels:
 # Fail, naming the files, when kernels/ptx/ is not what the sources give.
 kernels-check:
 	bash kernels/gen-ptx.sh --check
+
+# Fail when the generated complex64 FFT engine (internal/fft/engine64.go)
+# is not what gen.go makes of engine128.go; `go generate ./internal/fft/`
+# regenerates it.
+.PHONY: fft-check
+fft-check:
+	cd internal/fft && $(GO) run gen.go -check
 
 # The container image localhost/mec:latest, from this repository with
 # podman (or buildah) and runc, no registry: a Debian base made by

@@ -55,10 +55,8 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/circuit"
-	"github.com/prismai/mec/evolve"
 	"github.com/prismai/mec/sim"
 	"github.com/prismai/mec/snn"
-	"github.com/prismai/mec/telemetry"
 )
 
 // Config describes a fusion simulation. Zero fields take the defaults of
@@ -252,15 +250,14 @@ type Event struct {
 	AvgPhaseDiff     float64   `json:"avg_phase_diff"`
 	FusionEnergy     float64   `json:"fusion_energy"`
 	// ParentBlock is the ledger index of the record this step builds on
-	// (telemetry.NoParent when none); the caller that appends events sets it.
+	// (NoParent when none); the caller that appends events sets it.
 	ParentBlock uint64 `json:"parent_block"`
 }
 
-// Telemetry returns the event in the ledger's encoding.
-func (e Event) Telemetry() telemetry.FusionEvent {
-	return telemetry.FusionEvent{Timestamp: e.Timestamp, CoherenceEntropy: e.CoherenceEntropy,
-		AvgPhaseDiff: e.AvgPhaseDiff, FusionEnergy: e.FusionEnergy, ParentBlock: e.ParentBlock}
-}
+// NoParent is the ParentBlock of an event without a parent: the same
+// value as telemetry.NoParent, the ledger's (fusion does not import the
+// ledger's encoding; a test checks the two agree).
+const NoParent = math.MaxUint64
 
 // Metrics are the per-step figures.
 type Metrics struct {
@@ -622,7 +619,7 @@ func (s *System) finish(m Metrics, f []complex128, spikes int, viol []error) (Me
 		m.Violations = append(m.Violations, e.Error())
 	}
 	ev := Event{Timestamp: time.Now().UTC(), Step: s.steps, CoherenceEntropy: m.HCoh, AvgPhaseDiff: m.PhaseDiff, FusionEnergy: m.ECoh,
-		ParentBlock: telemetry.NoParent}
+		ParentBlock: NoParent}
 	return m, ev, errors.Join(viol...)
 }
 
@@ -1002,29 +999,6 @@ func Project(psi []complex128, s uint64) (float64, []complex128) {
 	}
 	out[s] = psi[s]
 	return real(psi[s])*real(psi[s]) + imag(psi[s])*imag(psi[s]), out
-}
-
-// ReducedDensity returns Tr_env(|ψ⟩⟨ψ|) over the qubits not in keep, for
-// the state st (a host readout): ρ as a row-major 2^k×2^k matrix with
-// keep's qubits in ascending order as bits 0..k−1. Applied after a
-// unitary U this is the memory encoding Tr_env(UρU†).
-func ReducedDensity(st backend.State, keep []int) ([]complex128, error) {
-	n := st.Qubits()
-	for i, k := range keep {
-		if k < 0 || k >= n {
-			return nil, fmt.Errorf("fusion: keep qubit %d out of range [0,%d)", k, n)
-		}
-		for _, j := range keep[:i] {
-			if j == k {
-				return nil, fmt.Errorf("fusion: keep qubit %d repeated", k)
-			}
-		}
-	}
-	psi := make([]complex128, 1<<uint(n))
-	if err := st.Read(psi); err != nil {
-		return nil, err
-	}
-	return evolve.ReducedDensityMatrix(psi, n, keep), nil
 }
 
 func finiteVec(v []complex128) bool {

@@ -1,24 +1,18 @@
 package fusion_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
-	"os/exec"
 	"testing"
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/backendtest"
 	"github.com/prismai/mec/backend/cpu"
-	"github.com/prismai/mec/circuit"
-	"github.com/prismai/mec/evolve"
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/internal/peers"
-	"github.com/prismai/mec/internal/peers/peertest"
+	"github.com/prismai/mec/telemetry"
 )
 
 func engines() fusion.Engines {
@@ -311,66 +305,6 @@ func TestMetaEvolution(t *testing.T) {
 	}
 }
 
-// TestReducedDensityMatchesQuTiP evolves |0000⟩ under a random Pauli sum
-// exactly (Chebyshev), loads it on the CPU backend and compares the memory
-// encoding Tr_env(UρU†) for several kept subsets with qutip_evolve.py's
-// "keep" output (1e-8).
-func TestReducedDensityMatchesQuTiP(t *testing.T) {
-	script, err := peers.Script("qutip_evolve.py")
-	peertest.Require(t, err)
-	py, err := peers.Python()
-	peertest.Require(t, err)
-	h := circuit.PauliSum{{Coeff: 0.8, Pauli: "XZIY"}, {Coeff: -0.5, Pauli: "ZZXI"}, {Coeff: 0.3, Pauli: "IYIZ"}, {Coeff: 0.6, Pauli: "XIIX"}}
-	const n, tt = 4, 0.9
-	psi0 := make([]complex128, 16)
-	psi0[0] = 1
-	res, err := evolve.Chebyshev(context.Background(), h, n, tt, psi0, 1e-13)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := cpu.New(cpu.Options{}).NewState(n, backend.Complex128)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Free()
-	if err := st.Load(res.Psi); err != nil {
-		t.Fatal(err)
-	}
-	for _, keep := range [][]int{{0}, {2, 0}, {1, 3}, {0, 1, 3}} {
-		spec, _ := json.Marshal(map[string]any{"qubits": n, "terms": h, "t": tt, "keep": keep})
-		cmd := exec.Command(py, script, "/dev/stdin")
-		cmd.Stdin = bytes.NewReader(spec)
-		out, err := cmd.Output()
-		if err != nil {
-			peertest.Require(t, err)
-		}
-		var q struct {
-			Rho [][][2]float64 `json:"rho"`
-		}
-		if err := json.Unmarshal(out, &q); err != nil {
-			t.Fatalf("qutip output: %v", err)
-		}
-		rho, err := fusion.ReducedDensity(st, keep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := len(q.Rho)
-		if d*d != len(rho) {
-			t.Fatalf("keep %v: QuTiP ρ is %d×%d, mec has %d entries", keep, d, d, len(rho))
-		}
-		for i := 0; i < d; i++ {
-			for j := 0; j < d; j++ {
-				if cmplx.Abs(rho[i*d+j]-complex(q.Rho[i][j][0], q.Rho[i][j][1])) > 1e-8 {
-					t.Fatalf("keep %v: ρ[%d][%d] = %v, QuTiP %v", keep, i, j, rho[i*d+j], q.Rho[i][j])
-				}
-			}
-		}
-	}
-	if _, err := fusion.ReducedDensity(st, []int{4}); err == nil {
-		t.Error("keep qubit 4 of 4 accepted")
-	}
-}
-
 // TestSnapshotRestore: after Restore the system repeats its metrics and
 // state bit for bit.
 func TestSnapshotRestore(t *testing.T) {
@@ -405,5 +339,13 @@ func TestSnapshotRestore(t *testing.T) {
 		if z != wantPsi[a] {
 			t.Fatalf("ψ[%d] = %v after restore, want %v bit for bit", a, z, wantPsi[a])
 		}
+	}
+}
+
+// TestNoParent: fusion's NoParent is the ledger's (fusion does not import
+// telemetry, so the two constants are kept equal here).
+func TestNoParent(t *testing.T) {
+	if fusion.NoParent != telemetry.NoParent {
+		t.Errorf("fusion.NoParent = %d, telemetry.NoParent = %d", uint64(fusion.NoParent), uint64(telemetry.NoParent))
 	}
 }

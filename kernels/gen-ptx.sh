@@ -12,7 +12,8 @@
 # Each family is compiled twice per architecture: with -DMEC_FP64 (complex128
 # states, kernels named *_f64) and with -DMEC_ACC64 (complex64 states,
 # kernels *_f32, reductions accumulated in double, which every CUDA device
-# has), for compute_80 and compute_90:
+# has), for compute_80 and compute_90 — except lif, launched in double only
+# (kernels.Precisions), compiled with -DMEC_FP64 alone:
 #
 #   kernels/ptx/<family>_<f32|f64>_sm<80|90>.ptx
 #
@@ -97,7 +98,10 @@ export NVCC PTXAS out
 
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 for src in *.cl; do
-	for p in f32 f64; do
+	precs="f32 f64"
+	# lif runs in double only (kernels.Precisions): no f32 PTX.
+	[ "$src" = lif.cl ] && precs=f64
+	for p in $precs; do
 		for sm in $ARCHS; do
 			echo "${src%.cl} $p $sm"
 		done

@@ -4,9 +4,10 @@
 // compat.h header. The PTX for compute_80 and compute_90 is generated and
 // committed under ptx/; CI regenerates it and fails when it is stale.
 //
-// Every family is compiled in two precisions: with MEC_FP64 defined the
-// amplitudes are double (complex128 states) and kernel names end in _f64,
-// without it they are float (complex64) and end in _f32.
+// A family is compiled in the precisions its backends launch it in
+// (Precisions): with MEC_FP64 defined the amplitudes are double (complex128
+// states) and kernel names end in _f64, without it they are float
+// (complex64) and end in _f32.
 package kernels
 
 import (
@@ -32,6 +33,17 @@ func Families() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Precisions lists the precisions ("f32", "f64") a family is compiled and
+// launched in: every family in both, except lif, whose network state is
+// double on every backend (it matches the CPU engine step for step), so
+// only its f64 kernels are ever launched.
+func Precisions(family string) []string {
+	if family == "lif" {
+		return []string{"f64"}
+	}
+	return []string{"f32", "f64"}
 }
 
 // Source returns the compilable OpenCL C text of a family: compat.h

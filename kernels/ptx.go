@@ -20,7 +20,7 @@ var ptxFiles embed.FS
 func PTXArchs() []int { return []int{80, 90} }
 
 // PTX returns the PTX text of a kernel family (one of Families) compiled as
-// CUDA in precision p — "f64" (with MEC_FP64: complex128 states, kernels
+// CUDA in precision p (one of the family's Precisions) — "f64" (with MEC_FP64: complex128 states, kernels
 // named *_f64) or "f32" (complex64 states, kernels *_f32; built with
 // MEC_ACC64, so reductions accumulate and write double partials) — for
 // compute capability sm (one of PTXArchs: 80 or 90). Kernel entry points
@@ -29,6 +29,9 @@ func PTXArchs() []int { return []int{80, 90} }
 func PTX(family string, p string, sm int) ([]byte, error) {
 	if p != "f32" && p != "f64" {
 		return nil, fmt.Errorf("kernels: PTX precision %q: want f32 or f64", p)
+	}
+	if slices.Contains(Families(), family) && !slices.Contains(Precisions(family), p) {
+		return nil, fmt.Errorf("kernels: family %s has no %s PTX (compiled in %s only)", family, p, strings.Join(Precisions(family), ", "))
 	}
 	if !slices.Contains(PTXArchs(), sm) {
 		return nil, fmt.Errorf("kernels: no PTX for sm_%d (generated for %s)", sm, archList())

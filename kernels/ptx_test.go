@@ -80,7 +80,7 @@ func TestPTX(t *testing.T) {
 		}
 		for _, arch := range PTXArchs() {
 			sets := map[string][]string{}
-			for _, p := range []string{"f32", "f64"} {
+			for _, p := range Precisions(fam) {
 				ptx, err := PTX(fam, p, arch)
 				if err != nil {
 					t.Fatal(err)
@@ -105,10 +105,35 @@ func TestPTX(t *testing.T) {
 					}
 				}
 			}
-			if !slices.Equal(sets["f32"], sets["f64"]) {
+			if len(sets) == 2 && !slices.Equal(sets["f32"], sets["f64"]) {
 				t.Errorf("%s sm%d: f32 entries %v differ from f64 entries %v", fam, arch, sets["f32"], sets["f64"])
 			}
 		}
+	}
+}
+
+// TestPTXFiles: the committed PTX is exactly every family in its
+// Precisions for every architecture (no file that nothing loads).
+func TestPTXFiles(t *testing.T) {
+	ents, err := ptxFiles.ReadDir("ptx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var have, want []string
+	for _, e := range ents {
+		have = append(have, e.Name())
+	}
+	for _, fam := range Families() {
+		for _, p := range Precisions(fam) {
+			for _, arch := range PTXArchs() {
+				want = append(want, fmt.Sprintf("%s_%s_sm%d.ptx", fam, p, arch))
+			}
+		}
+	}
+	slices.Sort(have)
+	slices.Sort(want)
+	if !slices.Equal(have, want) {
+		t.Errorf("kernels/ptx holds %v, want %v", have, want)
 	}
 }
 
@@ -117,7 +142,7 @@ func TestPTXErrors(t *testing.T) {
 	for _, c := range []struct {
 		fam, p string
 		sm     int
-	}{{fam, "f16", 80}, {fam, "f32", 75}, {"nonesuch", "f32", 80}} {
+	}{{fam, "f16", 80}, {fam, "f32", 75}, {"nonesuch", "f32", 80}, {"lif", "f32", 80}} {
 		if _, err := PTX(c.fam, c.p, c.sm); err == nil {
 			t.Errorf("PTX(%q, %q, %d) succeeded", c.fam, c.p, c.sm)
 		}

@@ -128,20 +128,7 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 	}
 
 	// Poisson groups.
-	for i, g := range n.Poisson {
-		prob := g.RateHz * dt / 1000
-		gg := &gen{name: g.Name, size: g.Size, next: make([]int64, g.Size), count: make([]int64, g.Size)}
-		gg.log1mp = math.Log1p(-prob)
-		gg.off = prob == 0
-		gg.rng = make([]pcg, g.Size)
-		for k := range gg.rng {
-			gg.rng[k] = *newStream(n.Seed, streamPoisson, uint64(i), uint64(k))
-			if !gg.off {
-				gg.next[k] = geometric(&gg.rng[k], gg.log1mp)
-			}
-		}
-		e.gens = append(e.gens, gg)
-	}
+	e.gens = newGens(n, dt)
 
 	// Projections.
 	e.out = make([][]*edgeSet, len(e.pops))

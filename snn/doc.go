@@ -60,4 +60,15 @@
 // The neuron update is elementwise and spikes are gathered and delivered in
 // ascending neuron order, so results are bit-for-bit identical for any
 // Options.Threads.
+//
+// # Snapshots
+//
+// Sim.Snapshot and Sim.Restore move a simulation's complete dynamic state
+// as bytes whose content is the Snapshot type; MarshalBinary and
+// DecodeSnapshot (given the network's SnapshotShape) are the format's one
+// encoder and decoder. A backend that simulates the neurons elsewhere
+// fills a Snapshot from its own state, and draws its Poisson input from a
+// PoissonSource (the network's Poisson groups stepped on their own, with
+// their part of the snapshot), so its snapshots restore into a Sim and
+// back.
 package snn

@@ -559,11 +559,10 @@ func (e *engine) deliver() {
 			if t != step {
 				continue
 			}
-			gg.count[k]++
 			for _, es := range gg.out {
 				es.deliver(k, step)
 			}
-			gg.next[k] = step + 1 + geometric(&gg.rng[k], gg.log1mp)
+			gg.fire(k, step)
 		}
 	}
 	for _, p := range e.pops {

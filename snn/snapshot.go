@@ -8,53 +8,119 @@ import (
 	"io"
 )
 
-// snapshotMagic starts every snapshot (format version 1).
-const snapshotMagic = "MECSNN\x00\x01"
+// SnapshotMagic starts every snapshot (format version 1).
+const SnapshotMagic = "MECSNN\x00\x01"
 
-// Snapshot returns the complete dynamic state of the simulation — step,
+// Snapshot is the complete dynamic state of a simulation — step,
 // voltages, last spike steps, spike counts, external drives, pending
 // kicks and injections, synaptic drives and delay rings, Poisson
-// generators' schedules and random streams — so that Restore on the same
-// built network continues bit for bit as this one would. Monitors are not
-// part of it.
-func (s *Sim) Snapshot() ([]byte, error) {
+// generators' schedules and random streams — as Sim.Snapshot encodes it
+// and DecodeSnapshot reads it back. Other engines of the same network (an
+// accelerator backend's) fill one from their own state, so snapshots move
+// between them; this file is the one encoder and decoder of the format.
+type Snapshot struct {
+	// Step is the current step.
+	Step int64
+	// V (mV), Last (step of the last spike), Count (spikes so far), Ext
+	// (persistent R·I_ext, mV) and Cst (the update loop's constant) are
+	// per neuron.
+	V           []float64
+	Last, Count []int64
+	Ext, Cst    []float64
+	// Force lists the neurons AddVoltage pushed to threshold since the
+	// last step.
+	Force []int
+	// InjAt is, per neuron, the index of its pending injection in
+	// Injections, or -1.
+	InjAt      []int32
+	Injections []Injection
+	// Channels are the synaptic channels, population by population, in
+	// the order of each population's channels.
+	Channels []ChannelSnapshot
+	// Poisson are the Poisson groups, in order.
+	Poisson []PoissonSnapshot
+}
+
+// Injection is a pending one-step current: the neuron's R·I_ext is Bias +
+// Amount (mV) during the next step, then Bias again.
+type Injection struct {
+	Neuron       int
+	Bias, Amount float64
+}
+
+// ChannelSnapshot is a synaptic channel's state: the drive J of each
+// target neuron, and when the channel has delays (depth > 1) its ring of
+// depth × size pending deliveries and which slots hold something.
+type ChannelSnapshot struct {
+	J, Ring []float64
+	Used    []bool
+}
+
+// PoissonSnapshot is a Poisson group's state: each source's next spike
+// step, spike count and random stream (its MarshalBinary form).
+type PoissonSnapshot struct {
+	Next, Count []int64
+	RNG         [][]byte
+}
+
+// SnapshotShape is what a snapshot's decoding needs that the format
+// leaves implicit: the network's sizes.
+type SnapshotShape struct {
+	// N is the number of neurons.
+	N int
+	// Channels are the synaptic channels, in Snapshot.Channels' order.
+	Channels []ChannelShape
+	// Poisson are the Poisson groups' sizes, in order.
+	Poisson []int
+}
+
+// ChannelShape is a synaptic channel's size (the target population's)
+// and depth (ring slots: max delay + 1).
+type ChannelShape struct {
+	Size, Depth int
+}
+
+// maxStream bounds the encoded size of one random stream.
+const maxStream = 1 << 10
+
+// MarshalBinary encodes the snapshot (little endian): magic, step, n,
+// the per-neuron slices, the kicks, InjAt and the injections, then per
+// channel J, the ring's length and values and (when it has one) Used,
+// then per Poisson group Next, Count and each stream with its length.
+func (s *Snapshot) MarshalBinary() ([]byte, error) {
 	var b bytes.Buffer
-	b.WriteString(snapshotMagic)
+	b.WriteString(SnapshotMagic)
 	w := func(v any) { _ = binary.Write(&b, binary.LittleEndian, v) }
-	e := s.engine
-	w(e.step)
-	w(int64(e.n))
-	w(e.v)
-	w(e.last)
-	w(e.count)
-	w(e.ext)
-	w(e.cst)
-	w(int64(len(e.force)))
-	for _, i := range e.force {
+	w(s.Step)
+	w(int64(len(s.V)))
+	w(s.V)
+	w(s.Last)
+	w(s.Count)
+	w(s.Ext)
+	w(s.Cst)
+	w(int64(len(s.Force)))
+	for _, i := range s.Force {
 		w(int64(i))
 	}
-	w(e.injAt)
-	w(int64(len(e.injd)))
-	for _, in := range e.injd {
-		w(int64(in.i))
-		w(in.bias)
-		w(in.amount)
+	w(s.InjAt)
+	w(int64(len(s.Injections)))
+	for _, in := range s.Injections {
+		w(int64(in.Neuron))
+		w(in.Bias)
+		w(in.Amount)
 	}
-	for _, p := range e.pops {
-		for _, c := range p.chans {
-			w(c.j)
-			w(int64(len(c.ring)))
-			w(c.ring)
-			w(c.used)
-		}
+	for _, c := range s.Channels {
+		w(c.J)
+		w(int64(len(c.Ring)))
+		w(c.Ring)
+		w(c.Used)
 	}
-	for _, g := range e.gens {
-		w(g.next)
-		w(g.count)
-		for i := range g.rng {
-			st, err := g.rng[i].MarshalBinary()
-			if err != nil {
-				return nil, fmt.Errorf("snn: snapshot: %w", err)
+	for _, g := range s.Poisson {
+		w(g.Next)
+		w(g.Count)
+		for _, st := range g.RNG {
+			if len(st) > maxStream {
+				return nil, fmt.Errorf("snn: snapshot: a random stream of %d bytes", len(st))
 			}
 			w(int64(len(st)))
 			b.Write(st)
@@ -63,16 +129,25 @@ func (s *Sim) Snapshot() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Restore sets the simulation to a state from Snapshot of the same network
-// (same description and seed). A snapshot of another network, or a
-// truncated or corrupt one, is an error and leaves the simulation unchanged.
-func (s *Sim) Restore(snap []byte) error {
-	r := bytes.NewReader(snap)
-	magic := make([]byte, len(snapshotMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != snapshotMagic {
-		return errors.New("snn: restore: not a snapshot")
+// DecodeSnapshot decodes a snapshot of a network of the given shape. A
+// snapshot of another network, or a truncated or corrupt one (a kick,
+// injection or spike step out of range, trailing bytes), is an error.
+// The random streams are not decoded here (PoissonSource.Restore and
+// Sim.Restore check them).
+func DecodeSnapshot(snap []byte, shape SnapshotShape) (*Snapshot, error) {
+	s, err := decodeSnapshot(snap, shape)
+	if err != nil {
+		return nil, fmt.Errorf("snn: snapshot: %w", err)
 	}
-	e := s.engine
+	return s, nil
+}
+
+func decodeSnapshot(snap []byte, shape SnapshotShape) (*Snapshot, error) {
+	r := bytes.NewReader(snap)
+	magic := make([]byte, len(SnapshotMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != SnapshotMagic {
+		return nil, errors.New("not a snapshot")
+	}
 	var err error
 	rd := func(v any) {
 		if err == nil {
@@ -87,111 +162,170 @@ func (s *Sim) Restore(snap []byte) error {
 		}
 		return int(n)
 	}
-	var step, n int64
-	rd(&step)
-	rd(&n)
-	if err == nil && n != int64(e.n) {
-		return fmt.Errorf("snn: restore: snapshot of %d neurons into a network of %d", n, e.n)
+	n := shape.N
+	s := &Snapshot{}
+	var nn int64
+	rd(&s.Step)
+	rd(&nn)
+	if err != nil {
+		return nil, err
 	}
-	v, last, cnt := make([]float64, e.n), make([]int64, e.n), make([]int64, e.n)
-	ext, cst := make([]float64, e.n), make([]float64, e.n)
-	rd(v)
-	rd(last)
-	rd(cnt)
-	rd(ext)
-	rd(cst)
-	force := make([]int, count(int64(e.n)))
-	for i := range force {
-		var x int64
-		rd(&x)
-		force[i] = int(x)
+	if nn != int64(n) {
+		return nil, fmt.Errorf("snapshot of %d neurons into a network of %d", nn, n)
 	}
-	injAt := make([]int32, e.n)
-	rd(injAt)
-	injd := make([]injection, count(int64(e.n)))
-	for i := range injd {
-		var x int64
-		rd(&x)
-		injd[i].i = int(x)
-		rd(&injd[i].bias)
-		rd(&injd[i].amount)
+	if s.Step < 0 {
+		return nil, fmt.Errorf("step %d", s.Step)
 	}
-	type chanState struct {
-		j, ring []float64
-		used    []bool
-	}
-	var chans []chanState
-	for _, p := range e.pops {
-		for _, c := range p.chans {
-			cs := chanState{j: make([]float64, len(c.j))}
-			rd(cs.j)
-			nr := count(int64(len(c.ring)))
-			if err == nil && nr != len(c.ring) {
-				err = errors.New("delay ring size differs")
-			}
-			cs.ring, cs.used = make([]float64, nr), make([]bool, len(c.used))
-			rd(cs.ring)
-			rd(cs.used)
-			chans = append(chans, cs)
+	s.V, s.Last, s.Count = make([]float64, n), make([]int64, n), make([]int64, n)
+	s.Ext, s.Cst = make([]float64, n), make([]float64, n)
+	rd(s.V)
+	rd(s.Last)
+	rd(s.Count)
+	rd(s.Ext)
+	rd(s.Cst)
+	for i, x := range s.Last {
+		if err == nil && x > s.Step {
+			err = fmt.Errorf("neuron %d spiked at step %d, after the snapshot's step %d", i, x, s.Step)
 		}
 	}
-	type genState struct {
-		next, count []int64
-		rng         [][]byte
+	s.Force = make([]int, count(int64(n)))
+	for i := range s.Force {
+		var x int64
+		rd(&x)
+		if err == nil && (x < 0 || x >= int64(n)) {
+			err = fmt.Errorf("kicked neuron %d out of range", x)
+		}
+		s.Force[i] = int(x)
 	}
-	var gens []genState
-	for _, g := range e.gens {
-		gs := genState{next: make([]int64, len(g.next)), count: make([]int64, len(g.count))}
-		rd(gs.next)
-		rd(gs.count)
-		for range g.rng {
-			k := count(1 << 10)
-			buf := make([]byte, k)
+	s.InjAt = make([]int32, n)
+	rd(s.InjAt)
+	s.Injections = make([]Injection, count(int64(n)))
+	for i := range s.Injections {
+		var x int64
+		rd(&x)
+		if err == nil && (x < 0 || x >= int64(n)) {
+			err = fmt.Errorf("injection into neuron %d out of range", x)
+		}
+		s.Injections[i].Neuron = int(x)
+		rd(&s.Injections[i].Bias)
+		rd(&s.Injections[i].Amount)
+	}
+	for i, k := range s.InjAt {
+		if err == nil && (k < -1 || int(k) >= len(s.Injections)) {
+			err = fmt.Errorf("neuron %d: injection %d of %d", i, k, len(s.Injections))
+		}
+	}
+	for _, c := range shape.Channels {
+		cs := ChannelSnapshot{J: make([]float64, c.Size)}
+		rd(cs.J)
+		want := 0
+		if c.Depth > 1 {
+			want = c.Depth * c.Size
+		}
+		if nr := count(int64(want)); err == nil && nr != want {
+			err = errors.New("delay ring size differs")
+		}
+		if c.Depth > 1 {
+			cs.Ring, cs.Used = make([]float64, want), make([]bool, c.Depth)
+			rd(cs.Ring)
+			rd(cs.Used)
+		}
+		s.Channels = append(s.Channels, cs)
+	}
+	for _, size := range shape.Poisson {
+		g := PoissonSnapshot{Next: make([]int64, size), Count: make([]int64, size)}
+		rd(g.Next)
+		rd(g.Count)
+		for range size {
+			buf := make([]byte, count(maxStream))
 			if err == nil {
 				_, err = io.ReadFull(r, buf)
 			}
-			gs.rng = append(gs.rng, buf)
+			g.RNG = append(g.RNG, buf)
 		}
-		gens = append(gens, gs)
+		s.Poisson = append(s.Poisson, g)
 	}
 	if err == nil && r.Len() != 0 {
 		err = fmt.Errorf("%d trailing bytes", r.Len())
 	}
 	if err != nil {
-		return fmt.Errorf("snn: restore: %w", err)
+		return nil, err
 	}
-	for i, g := range e.gens { // random streams first: they can still fail
-		for k := range g.rng {
-			var p pcg
-			if err := p.UnmarshalBinary(gens[i].rng[k]); err != nil {
-				return fmt.Errorf("snn: restore: %w", err)
-			}
+	return s, nil
+}
+
+// shape is the engine's SnapshotShape.
+func (e *engine) shape() SnapshotShape {
+	sh := SnapshotShape{N: e.n}
+	for _, p := range e.pops {
+		for _, c := range p.chans {
+			sh.Channels = append(sh.Channels, ChannelShape{Size: p.hi - p.lo, Depth: c.depth})
 		}
 	}
-	e.step = step
-	copy(e.v, v)
-	copy(e.last, last)
-	copy(e.count, cnt)
-	copy(e.ext, ext)
-	copy(e.cst, cst)
-	e.force = force
-	copy(e.injAt, injAt)
-	e.injd = injd
+	for _, g := range e.gens {
+		sh.Poisson = append(sh.Poisson, g.size)
+	}
+	return sh
+}
+
+// Snapshot returns the complete dynamic state of the simulation (see
+// Snapshot, the type) encoded, so that Restore on the same built network
+// continues bit for bit as this one would. Monitors are not part of it.
+func (s *Sim) Snapshot() ([]byte, error) {
+	e := s.engine
+	snap := Snapshot{Step: e.step, V: e.v, Last: e.last, Count: e.count, Ext: e.ext, Cst: e.cst,
+		Force: e.force, InjAt: e.injAt}
+	for _, in := range e.injd {
+		snap.Injections = append(snap.Injections, Injection{Neuron: in.i, Bias: in.bias, Amount: in.amount})
+	}
+	for _, p := range e.pops {
+		for _, c := range p.chans {
+			snap.Channels = append(snap.Channels, ChannelSnapshot{J: c.j, Ring: c.ring, Used: c.used})
+		}
+	}
+	for _, g := range e.gens {
+		ps, err := g.snapshot()
+		if err != nil {
+			return nil, fmt.Errorf("snn: snapshot: %w", err)
+		}
+		snap.Poisson = append(snap.Poisson, ps)
+	}
+	return snap.MarshalBinary()
+}
+
+// Restore sets the simulation to a state from Snapshot of the same network
+// (same description and seed). A snapshot of another network, or a
+// truncated or corrupt one, is an error and leaves the simulation unchanged.
+func (s *Sim) Restore(b []byte) error {
+	e := s.engine
+	snap, err := decodeSnapshot(b, e.shape())
+	if err == nil {
+		err = checkPoisson(e.gens, snap.Poisson) // random streams first: they can still fail
+	}
+	if err != nil {
+		return fmt.Errorf("snn: restore: %w", err)
+	}
+	e.step = snap.Step
+	copy(e.v, snap.V)
+	copy(e.last, snap.Last)
+	copy(e.count, snap.Count)
+	copy(e.ext, snap.Ext)
+	copy(e.cst, snap.Cst)
+	e.force = snap.Force
+	copy(e.injAt, snap.InjAt)
+	e.injd = e.injd[:0]
+	for _, in := range snap.Injections {
+		e.injd = append(e.injd, injection{i: in.Neuron, bias: in.Bias, amount: in.Amount})
+	}
 	k := 0
 	for _, p := range e.pops {
 		for _, c := range p.chans {
-			copy(c.j, chans[k].j)
-			copy(c.ring, chans[k].ring)
-			copy(c.used, chans[k].used)
+			copy(c.j, snap.Channels[k].J)
+			copy(c.ring, snap.Channels[k].Ring)
+			copy(c.used, snap.Channels[k].Used)
 			k++
 		}
 	}
-	for i, g := range e.gens {
-		copy(g.next, gens[i].next)
-		copy(g.count, gens[i].count)
-		for k := range g.rng {
-			_ = g.rng[k].UnmarshalBinary(gens[i].rng[k])
-		}
-	}
+	restorePoisson(e.gens, snap.Poisson)
 	return nil
 }

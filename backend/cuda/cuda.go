@@ -26,6 +26,14 @@
 // blocks a sampling call needs) copy to the host. Reductions accumulate in
 // double for both precisions and write per-block partials that the host
 // adds in block order, so results do not depend on scheduling.
+//
+// The engines themselves (state vector, FFT, oscillators, spiking network,
+// fusion coupling) are package accel's, written once for every
+// accelerator; this package owns the driver bindings (driverapi.go),
+// device discovery and choice, the worker thread, PTX module loading and
+// the launch plumbing with its argument signatures, which it offers to
+// accel as an accel.Device (device.go). It imports backend, accel and
+// kernels (and kuramoto and snn for the engine constructors' types).
 package cuda
 
 import (
@@ -39,6 +47,7 @@ import (
 	"unsafe"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/internal/accel"
 	"github.com/prismai/mec/kernels"
 )
 
@@ -231,8 +240,9 @@ type Backend struct {
 	l      *lib
 	dev    *Device
 	all    []*Device
-	driver int32 // cuDriverGetVersion
-	arch   int   // the PTX architecture loaded: 80 or 90
+	driver int32   // cuDriverGetVersion
+	arch   int     // the PTX architecture loaded: 80 or 90
+	dv     *device // the backend as an accel.Device
 
 	mu     sync.Mutex // serialises calls; held while one runs on the worker
 	calls  chan func()
@@ -240,11 +250,10 @@ type Backend struct {
 
 	// The fields below belong to the worker goroutine: only functions run
 	// through do touch them.
-	ctx         uintptr
-	stream      uintptr
-	modules     map[string]*module
-	scratch     uint64 // device buffer for gate matrices and reduction partials
-	scratchSize uintptr
+	ctx     uintptr
+	stream  uintptr
+	modules map[string]*module
+	scratch accel.Scratch[uint64]
 }
 
 // open starts the worker goroutine, which locks its OS thread, retains the
@@ -256,6 +265,7 @@ func open(l *lib, dev *Device, all []*Device, ver int32) (*Backend, error) {
 	}
 	b := &Backend{l: l, dev: dev, all: all, driver: ver, arch: arch,
 		calls: make(chan func()), modules: map[string]*module{}}
+	b.dv = &device{b}
 	ready := make(chan error, 1)
 	go b.serve(ready)
 	if err := <-ready; err != nil {
@@ -348,10 +358,7 @@ func (b *Backend) Close() error {
 			errs = append(errs, l.check("cuModuleUnload", l.ModuleUnload(m.mod)))
 		}
 		b.modules = nil
-		if b.scratch != 0 {
-			errs = append(errs, l.check("cuMemFree", l.MemFree(b.scratch)))
-			b.scratch, b.scratchSize = 0, 0
-		}
+		errs = append(errs, b.scratch.Release(b.dv))
 		errs = append(errs, l.check("cuStreamDestroy", l.StreamDestroy(b.stream)))
 		errs = append(errs, l.check("cuDevicePrimaryCtxRelease", l.DevicePrimaryCtxRelease(b.dev.handle)))
 		return errors.Join(errs...)
@@ -370,13 +377,19 @@ type module struct {
 	funcs map[string]*function
 }
 
-// function is a kernel entry point and the largest block it may launch
+// function is a kernel entry point, the base name and precision its
+// arguments are checked against, and the largest block it may launch
 // with.
 type function struct {
 	name       string
+	base       string
+	p          backend.Precision
 	f          uintptr
 	maxThreads int
 }
+
+// Name returns the entry point's name (an accel.Kernel).
+func (fn *function) Name() string { return fn.name }
 
 // precName is the PTX precision suffix of p.
 func precName(p backend.Precision) string {
@@ -425,7 +438,7 @@ func (b *Backend) function(family string, p backend.Precision, base string) (*fu
 	if fn, ok := m.funcs[name]; ok {
 		return fn, nil
 	}
-	fn := &function{name: name}
+	fn := &function{name: name, base: base, p: p}
 	cname := cstr(name)
 	if err := b.l.check("cuModuleGetFunction "+name, b.l.ModuleGetFunction(&fn.f, m.mod, &cname[0])); err != nil {
 		return nil, fmt.Errorf("cuda: %s: %w", key, err)
@@ -439,12 +452,10 @@ func (b *Backend) function(family string, p backend.Precision, base string) (*fu
 	return fn, nil
 }
 
-// dptr is a device pointer passed as a kernel argument.
-type dptr uint64
-
 // launch runs fn over grid blocks of block threads on the stream. args are
-// the kernel's parameters in order (dptr and uint64 for 64-bit, int32 for
-// i32, float64 or float32 for real), each stored in its own 8-byte slot;
+// the kernel's parameters in order (accel.Ptr and uint64 for 64-bit, int32
+// or uint32 for 32-bit, float64 or float32 for real), each stored in its
+// own 8-byte slot;
 // kernelParams is the array of pointers to the slots. Worker only.
 func (b *Backend) launch(fn *function, grid, block uint64, args ...any) error {
 	if grid == 0 {
@@ -460,12 +471,14 @@ func (b *Backend) launch(fn *function, grid, block uint64, args ...any) error {
 	params := make([]unsafe.Pointer, len(args))
 	for i, a := range args {
 		switch v := a.(type) {
-		case dptr:
-			slots[i] = uint64(v)
+		case accel.Ptr[uint64]:
+			slots[i] = v.M
 		case uint64:
 			slots[i] = v
 		case int32:
 			*(*int32)(unsafe.Pointer(&slots[i])) = v
+		case uint32:
+			*(*uint32)(unsafe.Pointer(&slots[i])) = v
 		case float64:
 			*(*float64)(unsafe.Pointer(&slots[i])) = v
 		case float32:
@@ -501,28 +514,6 @@ func (b *Backend) free(p uint64) error {
 		return fmt.Errorf("cuda: %w", err)
 	}
 	return b.l.check("cuMemFree", b.l.MemFree(p))
-}
-
-// scratchBuf returns the scratch buffer, grown to at least size bytes.
-// Worker only.
-func (b *Backend) scratchBuf(size uintptr) (uint64, error) {
-	if b.scratchSize >= size {
-		return b.scratch, nil
-	}
-	if b.scratch != 0 {
-		if err := b.free(b.scratch); err != nil {
-			b.scratch, b.scratchSize = 0, 0
-			return 0, err
-		}
-		b.scratch, b.scratchSize = 0, 0
-	}
-	size = max(size, 1<<16)
-	p, err := b.alloc(size)
-	if err != nil {
-		return 0, err
-	}
-	b.scratch, b.scratchSize = p, size
-	return p, nil
 }
 
 // write copies size host bytes at p to device memory dst+off. The copy is

@@ -2,11 +2,12 @@ package opencl_test
 
 import (
 	"bytes"
-	"github.com/prismai/mec/snn"
 	"math"
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/prismai/mec/snn"
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/backendtest"

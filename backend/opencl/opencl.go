@@ -15,6 +15,15 @@
 // States live in device buffers between operations; only Read (and the
 // few blocks a sampling call needs) copy to the host. complex128 states
 // need cl_khr_fp64: without it they are refused with that reason.
+//
+// The engines themselves (state vector, FFT, oscillators, spiking network,
+// fusion coupling) are package accel's, written once for every
+// accelerator; this package owns the OpenCL bindings (cl.go), platform and
+// device discovery and choice, program builds and their on-disk cache, and
+// the launch plumbing (kernel arguments, work-group sizes), which it
+// offers to accel as an accel.Device (device.go). It imports backend,
+// accel and kernels (and kuramoto and snn for the engine constructors'
+// types).
 package opencl
 
 import (
@@ -28,6 +37,7 @@ import (
 	"unsafe"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/backend/internal/accel"
 	"github.com/prismai/mec/kernels"
 )
 
@@ -203,11 +213,11 @@ type Backend struct {
 	ctx   uintptr
 	queue uintptr
 
+	dv    *device    // the backend as an accel.Device
 	mu    sync.Mutex // serialises kernel argument setting and launches
 	progs map[string]*program
 	// scratch is a device buffer for gate matrices and reduction partials.
-	scratch     uintptr
-	scratchSize uintptr
+	scratch accel.Scratch[uintptr]
 }
 
 func open(l *lib, dev *Device, all []*Device) (*Backend, error) {
@@ -221,7 +231,9 @@ func open(l *lib, dev *Device, all []*Device) (*Backend, error) {
 		l.ReleaseContext(ctx)
 		return nil, fmt.Errorf("opencl: %s: %w", dev.Name, err)
 	}
-	return &Backend{l: l, dev: dev, all: all, ctx: ctx, queue: q, progs: map[string]*program{}}, nil
+	b := &Backend{l: l, dev: dev, all: all, ctx: ctx, queue: q, progs: map[string]*program{}}
+	b.dv = &device{b}
+	return b, nil
 }
 
 // Name returns "opencl".
@@ -256,20 +268,16 @@ func (b *Backend) Close() error {
 		p.release(b.l)
 	}
 	b.progs = nil
-	if b.scratch != 0 {
-		b.l.ReleaseMemObject(b.scratch)
-		b.scratch = 0
-	}
+	err := b.scratch.Release(b.dv)
 	b.l.ReleaseCommandQueue(b.queue)
 	b.l.ReleaseContext(b.ctx)
-	return nil
+	return err
 }
 
 // program is a built family in one precision with its kernels.
 type program struct {
 	prog    uintptr
 	kernels map[string]uintptr
-	acc64   bool // reduction accumulators are double
 }
 
 func (p *program) release(l *lib) {
@@ -297,17 +305,18 @@ func (b *Backend) program(family string, p backend.Precision) (*program, error) 
 		return nil, err
 	}
 	opts := "-cl-std=CL1.2"
-	acc64 := b.dev.FP64
+	// Reductions accumulate in double wherever the device has it (see
+	// device.FP64).
 	if p == backend.Complex128 {
 		opts += " -DMEC_FP64"
-	} else if acc64 {
+	} else if b.dev.FP64 {
 		opts += " -DMEC_ACC64"
 	}
 	prog, err := b.build(src, opts)
 	if err != nil {
 		return nil, fmt.Errorf("opencl: building %s (%s) for %s: %w", family, opts, b.dev.Name, err)
 	}
-	pr := &program{prog: prog, kernels: map[string]uintptr{}, acc64: acc64}
+	pr := &program{prog: prog, kernels: map[string]uintptr{}}
 	b.progs[key] = pr
 	return pr, nil
 }
@@ -406,9 +415,6 @@ func saveBinary(l *lib, prog uintptr, file string) {
 	}
 }
 
-// mem is a device buffer handle passed as a kernel argument.
-type mem uintptr
-
 // launch sets the arguments of k and enqueues it over global work items
 // in work-groups of local items (0: defaultLocal), rounding global up to a
 // multiple of local; kernels ignore items past their count. b.mu held.
@@ -416,8 +422,8 @@ func (b *Backend) launch(k uintptr, global, local uintptr, args ...any) error {
 	for i, a := range args {
 		var code int32
 		switch v := a.(type) {
-		case mem:
-			code = b.l.SetKernelArg(k, uint32(i), unsafe.Sizeof(v), unsafe.Pointer(&v))
+		case accel.Ptr[uintptr]:
+			code = b.l.SetKernelArg(k, uint32(i), unsafe.Sizeof(v.M), unsafe.Pointer(&v.M))
 		case uint64:
 			code = b.l.SetKernelArg(k, uint32(i), 8, unsafe.Pointer(&v))
 		case int32:
@@ -471,25 +477,6 @@ func (b *Backend) alloc(size uintptr) (uintptr, error) {
 	if err := check("clCreateBuffer", code); err != nil {
 		return 0, fmt.Errorf("opencl: allocating %d bytes on %s: %w", size, b.dev.Name, err)
 	}
-	return m, nil
-}
-
-// scratchBuf returns the scratch buffer, grown to at least size bytes (b.mu held).
-func (b *Backend) scratchBuf(size uintptr) (uintptr, error) {
-	if b.scratchSize >= size {
-		return b.scratch, nil
-	}
-	if b.scratch != 0 {
-		b.l.Finish(b.queue)
-		b.l.ReleaseMemObject(b.scratch)
-		b.scratch, b.scratchSize = 0, 0
-	}
-	size = max(size, 1<<16)
-	m, err := b.alloc(size)
-	if err != nil {
-		return 0, err
-	}
-	b.scratch, b.scratchSize = m, size
 	return m, nil
 }
 

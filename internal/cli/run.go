@@ -53,9 +53,10 @@ one deliberate decoherence fault at tick 120 that governance rolls back).
 --config FILE (YAML or JSON, the fields of orchestrator.Config) overlays it;
 --ticks N overrides its length. The register lives on the backend chosen by
 --backend (spiking and FFT work fall back to the best backend that has them).
---ledger DIR keeps the ledger there (default: a new temporary directory,
-printed, whose signing key is removed when the run ends); it is verified
-(mec ledger verify) at the end.
+--ledger DIR keeps the ledger there; it is verified (mec ledger verify) at
+the end. Without it the ledger goes to a new temporary directory that is
+removed when the run ends (a failed run keeps it, printed in its error,
+without its signing key).
 
 --seed S (or --reproducible, or reproducible: true in the scenario) makes
 the run reproducible: its records carry a logical clock and no wall-clock
@@ -69,8 +70,8 @@ this machine instead of one: N ` + "`mec node`" + ` processes, each with its own
 min(N, 3) cores clustered through NATS routes, the others edges joining as
 leaf nodes — learning together over TLS 1.3 with post-quantum key
 exchange. --ledger DIR then holds their data directories, roster and
-logs (in the default temporary folder, without the nodes' private keys
-once the run ends). The table aggregates the nodes' (the worst node per
+logs (default: a temporary folder removed when the run ends, or kept
+without the nodes' private keys when it fails). The table aggregates the nodes' (the worst node per
 row), and the federated drift is measured across the real nodes.
 
 The run ends with the verification table — coherence entropy (< 0.2),
@@ -79,7 +80,7 @@ reflexive latency (< 1 s), ledger commit lag (p99 < 50 ms) — each measured
 in this run; the command fails when a row fails. --json prints the summary
 as JSON instead.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (runErr error) {
 			cfg, err := orchestrator.DefaultConfig()
 			if config != "" {
 				cfg, err = orchestrator.LoadConfig(config)
@@ -122,15 +123,12 @@ as JSON instead.`,
 					eng.Close()
 					return fmt.Errorf("run: %w", err)
 				}
-				// The temporary ledger stays to be read and verified, but
-				// its signing key goes when the run ends (after the ledger
-				// is closed: this defer runs last): no one can append to it
-				// later, and no private key is left in the temporary folder.
-				defer func() {
-					if err := removePrivateKeys(ledgerDir); err != nil {
-						fmt.Fprintf(cmd.ErrOrStderr(), "mec run: %v\n", err)
-					}
-				}()
+				// The temporary ledger is verified in this run and removed
+				// when it ends (after the ledger is closed: this defer runs
+				// last), so no ledger and no private key is left behind. A
+				// failed run keeps it, without its signing key, for
+				// inspection; its error names the folder.
+				defer func() { cleanTemporary(cmd, ledgerDir, runErr != nil) }()
 			}
 			led, err := ledger.Open(ledgerDir, runLedgerOptions())
 			if err != nil {
@@ -149,7 +147,7 @@ as JSON instead.`,
 					progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
 			}
 			var notes []string
-			runErr := o.Run(cmd.Context(), cfg.Ticks, func(r *orchestrator.TickReport) {
+			tickErr := o.Run(cmd.Context(), cfg.Ticks, func(r *orchestrator.TickReport) {
 				if bar != nil {
 					_ = bar.Set(int(o.State().Tick))
 				}
@@ -164,7 +162,7 @@ as JSON instead.`,
 			sum, sumErr := o.Summary()
 			o.Close()
 			closeErr := led.Close()
-			if err := errors.Join(runErr, sumErr, closeErr); err != nil {
+			if err := errors.Join(tickErr, sumErr, closeErr); err != nil {
 				return fmt.Errorf("run: %w (ledger: %s)", err, ledgerDir)
 			}
 			rep, verr := ledger.Verify(ledgerDir, ledger.VerifyOptions{})
@@ -180,7 +178,7 @@ as JSON instead.`,
 			} else {
 				printRun(out, cfg, engines, sum, notes, rep, verr)
 				if temporary {
-					fmt.Fprintln(out, "(a temporary ledger: its signing key is removed as the run ends, so nothing more can be appended; mec ledger verify checks it with ledger.pub)")
+					fmt.Fprintln(out, "(a temporary ledger, verified above: it is removed as the run ends unless the run fails; --ledger DIR keeps one)")
 				}
 			}
 			switch {

@@ -7,6 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prismai/mec/federation"
+	"github.com/prismai/mec/ledger"
+	"github.com/spf13/cobra"
 )
 
 // TestRun runs the integrated system for a short while with --json and a
@@ -114,26 +118,58 @@ func TestRunSeedReproducible(t *testing.T) {
 }
 
 // TestRunTemporaryLedger: without --ledger the run's ledger goes to a new
-// temporary directory that stays verifiable, with its signing key removed
-// when the run ends.
+// temporary directory, named in the output, verified, and removed when
+// the run ends, so neither it nor its signing key is left behind.
 func TestRunTemporaryLedger(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	text := mustRun(t, "run", "--ticks", "6")
-	dirs, err := filepath.Glob(filepath.Join(tmp, "mec-run-*"))
-	if err != nil || len(dirs) != 1 {
-		t.Fatalf("temporary ledgers: %v %v\n%s", dirs, err, text)
+	if !strings.Contains(text, "ledger: "+filepath.Join(tmp, "mec-run-")) || !strings.Contains(text, "verified") {
+		t.Errorf("the output does not name the verified temporary ledger:\n%s", text)
 	}
-	if !strings.Contains(text, "ledger: "+dirs[0]) || !strings.Contains(text, "signing key is removed") {
-		t.Errorf("the output does not name the temporary ledger and its key's removal:\n%s", text)
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dirs[0], "ledger.pub")); err != nil {
-		t.Errorf("the public key is gone: %v", err)
+	for _, e := range left {
+		t.Errorf("the run left %s behind in the temporary folder", e.Name())
 	}
-	if _, err := os.Stat(filepath.Join(dirs[0], "ledger.key")); !os.IsNotExist(err) {
-		t.Errorf("the signing key is still there (or unreadable): %v", err)
+}
+
+// TestCleanTemporary: a temporary run folder is removed when the run
+// passes, and kept without its private keys when it fails.
+func TestCleanTemporary(t *testing.T) {
+	cmd := &cobra.Command{}
+	var stderr strings.Builder
+	cmd.SetErr(&stderr)
+	for _, keep := range []bool{false, true} {
+		dir := filepath.Join(t.TempDir(), "run")
+		if err := os.MkdirAll(filepath.Join(dir, "n1"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"ledger.pub", ledger.PrivateKeyFile, filepath.Join("n1", federation.SigningKeyFile)} {
+			if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cleanTemporary(cmd, dir, keep)
+		_, err := os.Stat(dir)
+		if !keep {
+			if !os.IsNotExist(err) {
+				t.Errorf("a passed run's folder is still there: %v", err)
+			}
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, "ledger.pub")); err != nil {
+			t.Errorf("a failed run's folder lost its public key: %v", err)
+		}
+		for _, f := range []string{ledger.PrivateKeyFile, filepath.Join("n1", federation.SigningKeyFile)} {
+			if _, err := os.Stat(filepath.Join(dir, f)); !os.IsNotExist(err) {
+				t.Errorf("a failed run's folder keeps %s: %v", f, err)
+			}
+		}
 	}
-	if v := mustRun(t, "ledger", "verify", dirs[0]); !strings.HasPrefix(v, "OK ") {
-		t.Errorf("ledger verify: %s", v)
+	if stderr.Len() > 0 {
+		t.Errorf("stderr: %s", stderr.String())
 	}
 }

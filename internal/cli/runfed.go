@@ -44,7 +44,7 @@ type FederatedRun struct {
 // first min(n, 3) cores, clustered through their embedded NATS servers,
 // the others edges joining as leaf nodes), runs them for the scenario's
 // ticks, and aggregates their reports into the verification table.
-func runFederation(cmd *cobra.Command, cfg orchestrator.Config, n int, scenario, dir string, asJSON bool) error {
+func runFederation(cmd *cobra.Command, cfg orchestrator.Config, n int, scenario, dir string, asJSON bool) (runErr error) {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("run: finding this program to start the nodes: %w", err)
@@ -53,14 +53,11 @@ func runFederation(cmd *cobra.Command, cfg orchestrator.Config, n int, scenario,
 		if dir, err = os.MkdirTemp("", "mec-federation-"); err != nil {
 			return fmt.Errorf("run: %w", err)
 		}
-		// The temporary folder stays to be read (data, roster, logs,
-		// ledgers), but the nodes' private keys go when the run ends:
-		// every return below comes after every node has exited.
-		defer func() {
-			if err := removePrivateKeys(dir); err != nil {
-				fmt.Fprintf(cmd.ErrOrStderr(), "mec run: %v\n", err)
-			}
-		}()
+		// The temporary folder (data, roster, logs, ledgers) is removed
+		// when the run ends; a failed run keeps it for its logs, without
+		// the nodes' private keys. Every return below comes after every
+		// node has exited.
+		defer func() { cleanTemporary(cmd, dir, runErr != nil) }()
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
@@ -220,6 +217,21 @@ func stopNodes(procs []*exec.Cmd) {
 		t := time.AfterFunc(15*time.Second, func() { _ = c.Process.Kill() })
 		_ = c.Wait()
 		t.Stop()
+	}
+}
+
+// cleanTemporary ends a temporary run's folder: removed, or, when the run
+// failed (keep), left for inspection without its private keys. Errors are
+// reported on stderr: the run's own result stands.
+func cleanTemporary(cmd *cobra.Command, dir string, keep bool) {
+	var err error
+	if keep {
+		err = removePrivateKeys(dir)
+	} else if err = os.RemoveAll(dir); err != nil {
+		err = fmt.Errorf("removing the temporary run folder: %w", err)
+	}
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "mec run: %v\n", err)
 	}
 }
 

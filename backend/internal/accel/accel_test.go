@@ -333,10 +333,9 @@ func TestNetSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := nw.NewGenerator(net, "accel-test-poisson"); err != nil {
+	if err := nw.NewGenerator(net); err != nil {
 		t.Fatal(err)
 	}
-	defer nw.CloseGen()
 	if nw.Groups != (sim.N()+WG-1)/WG || len(nw.Inptr) != sim.N()+1 || int(nw.Inptr[sim.N()]) != len(nw.Src) || len(nw.Src) == 0 {
 		t.Fatalf("tables: %d groups, %d row pointers, %d synapses", nw.Groups, len(nw.Inptr), len(nw.Src))
 	}
@@ -481,6 +480,33 @@ func TestFold(t *testing.T) {
 			if d := cmplx.Abs(u[i] - want); d > 1e-12*float64(len(a)) {
 				t.Errorf("n=%d: u_%d off by %g", n, i, d)
 			}
+		}
+	}
+}
+
+// TestCheckFFT: the limits every accelerator's FFT refuses at.
+func TestCheckFFT(t *testing.T) {
+	for _, c := range []struct {
+		n, batch int
+		p        backend.Precision
+		ok       bool
+	}{
+		{1, 1, backend.Complex128, true}, {37, 3, backend.Complex64, true},
+		{0, 1, backend.Complex128, false}, {4, 0, backend.Complex128, false},
+		{4, 1, backend.Precision(99), false}, {1 << 20, 1 << 11, backend.Complex64, false},
+	} {
+		if err := CheckFFT(c.n, c.batch, c.p); (err == nil) != c.ok {
+			t.Errorf("CheckFFT(%d, %d, %v) = %v, want ok=%v", c.n, c.batch, c.p, err, c.ok)
+		}
+	}
+}
+
+// TestFitLocal: a group size that divides the items, at most the one
+// preferred.
+func TestFitLocal(t *testing.T) {
+	for _, c := range []struct{ pref, items, want uint64 }{{256, 1024, 256}, {256, 64, 64}, {4096, 2, 2}, {128, 1, 1}, {0, 8, 1}} {
+		if got := FitLocal(c.pref, c.items); got != c.want {
+			t.Errorf("FitLocal(%d, %d) = %d, want %d", c.pref, c.items, got, c.want)
 		}
 	}
 }

@@ -1,27 +1,19 @@
 package accel
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 
 	"github.com/prismai/mec/snn"
 )
 
-// SnapMagic starts an snn snapshot (package snn's format version 1, which
-// Net's EncodeSnapshot and DecodeSnapshot read and write, so snapshots move
-// between the accelerator backends and the CPU one).
-const SnapMagic = "MECSNN\x00\x01"
-
 // Net is a spiking network's host side: the tables uploaded to the device
 // (populations, channels, per-target incoming synapses built from
 // snn.Layout), the host state (step, pending forced spikes, the constants
-// kept for snapshots) and the Poisson generators, snn's own, stepped on
-// the host in lockstep with the device.
+// kept for snapshots) and the Poisson generators (snn's PoissonSource),
+// stepped on the host in lockstep with the device.
 type Net struct {
 	N  int
 	Dt float64
@@ -49,21 +41,19 @@ type Net struct {
 	Ext   []float64 // R·I_ext (for snapshots; constant here)
 	Cst   []float64 // host copy of the loop constant
 
-	// Poisson generators: snn's own, in a host network of the Poisson
-	// groups only, stepped in lockstep.
-	gen   *snn.Sim
-	gname []string
-	gprev [][]int64 // counts after the previous step
-	Goff  []int     // global source index of each group's first source
-	Pbuf  []int32   // Poisson spikes of the steps of one chunk
+	// Poisson generators: snn's own, stepped in lockstep (nil without
+	// Poisson groups).
+	src  *snn.PoissonSource
+	Goff []int   // global source index of each group's first source
+	Pbuf []int32 // Poisson spikes of the steps of one chunk
 }
 
 // BuildNet builds net with package snn on the host (so the synapses and
 // initial state are exactly the CPU backend's) and returns its host side
 // for a device whose update kernels run in work groups of wg neurons,
-// with the Poisson generators (their idle population named popName) when
-// net has Poisson groups, and the initial state as an snn snapshot.
-func BuildNet(net *snn.Network, opt snn.Options, popName string, wg int) (*Net, []byte, error) {
+// with the Poisson generators when net has Poisson groups, and the
+// initial state as an snn snapshot.
+func BuildNet(net *snn.Network, opt snn.Options, wg int) (*Net, []byte, error) {
 	if opt.Threads < 0 {
 		return nil, nil, fmt.Errorf("snn options: threads must be ≥ 0, got %d", opt.Threads)
 	}
@@ -77,13 +67,12 @@ func BuildNet(net *snn.Network, opt snn.Options, popName string, wg int) (*Net, 
 		return nil, nil, err
 	}
 	if len(net.Poisson) > 0 {
-		if err := nw.NewGenerator(net, popName); err != nil {
+		if err := nw.NewGenerator(net); err != nil {
 			return nil, nil, err
 		}
 	}
 	snap, err := host.Snapshot()
 	if err != nil {
-		nw.CloseGen()
 		return nil, nil, err
 	}
 	return nw, snap, nil
@@ -208,66 +197,26 @@ func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
 	return nw, nil
 }
 
-// NewGenerator builds the host network of the Poisson groups alone: same
-// seed and groups, so the same random streams as snn's full network. Its
-// one idle population is named popName (made unique against the groups).
-func (nw *Net) NewGenerator(net *snn.Network, popName string) error {
-	name := popName
-	for taken := true; taken; {
-		taken = false
-		for _, g := range net.Poisson {
-			if g.Name == name {
-				name += "_"
-				taken = true
-			}
-		}
-	}
-	gn := &snn.Network{DtMs: net.DtMs, Seed: net.Seed, Poisson: slices.Clone(net.Poisson)}
-	gn.AddPopulation(snn.Population{Name: name, Size: 1, Neuron: snn.LIF{TauMMs: 10, VRestMV: -70, VThMV: -50, VResetMV: -70}})
-	gen, err := gn.Build(snn.Options{Threads: 1})
+// NewGenerator builds the Poisson groups of net on the host (snn's
+// PoissonSource: same seed and groups, so the same random streams as
+// snn's full network).
+func (nw *Net) NewGenerator(net *snn.Network) error {
+	src, err := snn.NewPoissonSource(net)
 	if err != nil {
 		return fmt.Errorf("Poisson generators: %w", err)
 	}
-	nw.gen = gen
-	for _, g := range net.Poisson {
-		nw.gname = append(nw.gname, g.Name)
-		nw.gprev = append(nw.gprev, slices.Clone(gen.PoissonCounts(g.Name)))
-	}
+	nw.src = src
 	return nil
 }
-
-// CloseGen releases the host generators.
-func (nw *Net) CloseGen() {
-	if nw.gen != nil {
-		nw.gen.Close()
-		nw.gen = nil
-	}
-}
-
-// genSnapPrefix is the length of the generator network's snapshot before
-// its Poisson part: magic, step, n, then for its one neuron v, last,
-// count, ext, cst, the (empty) kick list, injAt and the (empty) injection
-// list; its population has no synaptic channels.
-const genSnapPrefix = 8 + 8 + 8 + 5*8 + 8 + 4 + 8
 
 // PoissonStep advances the host generators by one step and appends the
 // global source indices of the Poisson spikes of that step, ascending, to
 // nw.Pbuf.
 func (nw *Net) PoissonStep() {
-	if nw.gen == nil {
+	if nw.src == nil {
 		return
 	}
-	nw.gen.Step()
-	for g, name := range nw.gname {
-		cur := nw.gen.PoissonCounts(name)
-		prev := nw.gprev[g]
-		for k, c := range cur {
-			if c != prev[k] {
-				nw.Pbuf = append(nw.Pbuf, int32(nw.Goff[g]+k))
-				prev[k] = c
-			}
-		}
-	}
+	nw.src.Step(func(g, k int) { nw.Pbuf = append(nw.Pbuf, int32(nw.Goff[g]+k)) })
 }
 
 // PoissonChunk draws the Poisson spikes of the next c steps into nw.Pbuf
@@ -352,166 +301,92 @@ func (nw *Net) NewState() *State {
 	}
 }
 
+// shape is the network's snn.SnapshotShape.
+func (nw *Net) shape() snn.SnapshotShape {
+	sh := snn.SnapshotShape{N: nw.N}
+	for c := 0; c < len(nw.Cint)/4; c++ {
+		sh.Channels = append(sh.Channels, snn.ChannelShape{Size: nw.ChanSize(c), Depth: int(nw.Cint[4*c])})
+	}
+	if nw.src != nil {
+		sh.Poisson = nw.src.Sizes()
+	}
+	return sh
+}
+
 // EncodeSnapshot encodes the state read back from the device (V, Last,
-// Count, J, Ring, Stamp of st) with the host state in package snn's
-// snapshot format. Its only error is the generators' snapshot failing.
+// Count, J, Ring, Stamp of st) with the host state as an snn.Snapshot.
+// Its only error is the generators' snapshot failing.
 func (nw *Net) EncodeSnapshot(st *State) ([]byte, error) {
 	n := nw.N
-	var buf bytes.Buffer
-	buf.WriteString(SnapMagic)
-	w := func(x any) { _ = binary.Write(&buf, binary.LittleEndian, x) }
-	w(nw.Now)
-	w(int64(n))
-	w(st.V)
-	w(st.Last)
-	w(st.Count)
-	w(nw.Ext)
-	w(nw.Cst)
-	w(int64(len(nw.Force)))
-	for _, i := range nw.Force {
-		w(int64(i))
+	snap := snn.Snapshot{Step: nw.Now, V: st.V[:n], Last: st.Last[:n], Count: st.Count[:n], Ext: nw.Ext, Cst: nw.Cst,
+		Force: nw.Force, InjAt: make([]int32, n)}
+	for i := range snap.InjAt {
+		snap.InjAt[i] = -1
 	}
-	injAt := make([]int32, n)
-	for i := range injAt {
-		injAt[i] = -1
-	}
-	w(injAt)
-	w(int64(0))
 	for c := 0; c < len(nw.Cint)/4; c++ {
 		depth, jo, ro, so := int(nw.Cint[4*c]), int(nw.Cint[4*c+1]), int(nw.Cint[4*c+2]), int(nw.Cint[4*c+3])
 		size := nw.ChanSize(c)
-		w(st.J[jo : jo+size])
-		if depth <= 1 {
-			w(int64(0))
-			continue
+		cs := snn.ChannelSnapshot{J: st.J[jo : jo+size]}
+		if depth > 1 {
+			cs.Ring = st.Ring[ro : ro+depth*size]
+			cs.Used = make([]bool, depth)
+			for s := range cs.Used {
+				cs.Used[s] = st.Stamp[so+s] > uint64(nw.Now) // due at a step ≥ now
+			}
 		}
-		w(int64(depth * size))
-		w(st.Ring[ro : ro+depth*size])
-		used := make([]bool, depth)
-		for s := range used {
-			used[s] = st.Stamp[so+s] > uint64(nw.Now) // due at a step ≥ now
-		}
-		w(used)
+		snap.Channels = append(snap.Channels, cs)
 	}
-	if nw.gen != nil {
-		gs, err := nw.gen.Snapshot()
+	if nw.src != nil {
+		ps, err := nw.src.Snapshot()
 		if err != nil {
 			return nil, err
 		}
-		buf.Write(gs[genSnapPrefix:])
+		snap.Poisson = ps
 	}
-	return buf.Bytes(), nil
+	return snap.MarshalBinary()
 }
 
-// DecodeSnapshot parses an snn snapshot of this network and restores the
+// DecodeSnapshot decodes an snn snapshot of this network and restores the
 // host generators from its Poisson part; the returned state is to be
 // written to the device (V, Last, Count, Cst, J, Ring, Stamp) and then
 // committed with Commit. On error nothing has changed (the generators
 // validate their part before taking it).
-func (nw *Net) DecodeSnapshot(snap []byte) (*State, error) {
-	r := bytes.NewReader(snap)
-	magic := make([]byte, len(SnapMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != SnapMagic {
-		return nil, errors.New("not a snapshot")
+func (nw *Net) DecodeSnapshot(b []byte) (*State, error) {
+	snap, err := snn.DecodeSnapshot(b, nw.shape())
+	if err != nil {
+		return nil, err
 	}
-	var err error
-	rd := func(x any) {
-		if err == nil {
-			err = binary.Read(r, binary.LittleEndian, x)
-		}
-	}
-	count := func(limit int64) int {
-		var k int64
-		rd(&k)
-		if err == nil && (k < 0 || k > limit) {
-			err = fmt.Errorf("length %d out of range", k)
-		}
-		return int(k)
-	}
-	n := nw.N
-	var step, nn int64
-	rd(&step)
-	rd(&nn)
-	if err == nil && nn != int64(n) {
-		return nil, fmt.Errorf("snapshot of %d neurons into a network of %d", nn, n)
-	}
-	if err == nil && step < 0 {
-		err = fmt.Errorf("step %d", step)
-	}
-	st := nw.NewState()
-	st.Ext, st.Cst = make([]float64, n), make([]float64, n)
-	rd(st.V)
-	rd(st.Last)
-	rd(st.Count)
-	rd(st.Ext)
-	rd(st.Cst)
-	for i, x := range st.Last {
-		if err == nil && x > step {
-			err = fmt.Errorf("neuron %d spiked at step %d, after the snapshot's step %d", i, x, step)
-		}
-	}
-	force := make([]int, count(int64(n)))
-	for i := range force {
-		var x int64
-		rd(&x)
-		if err == nil && (x < 0 || x >= int64(n)) {
-			err = fmt.Errorf("kicked neuron %d out of range", x)
-		}
-		force[i] = int(x)
-	}
-	injAt := make([]int32, n)
-	rd(injAt)
-	if ninj := count(int64(n)); err == nil && ninj != 0 {
+	if len(snap.Injections) != 0 {
 		return nil, errors.New("pending current injections are not supported by this backend")
 	}
-	for c := 0; c < len(nw.Cint)/4 && err == nil; c++ {
+	st := nw.NewState()
+	copy(st.V, snap.V)
+	copy(st.Last, snap.Last)
+	copy(st.Count, snap.Count)
+	st.Ext, st.Cst = snap.Ext, snap.Cst
+	step := snap.Step
+	for c, cs := range snap.Channels {
 		depth, jo, ro, so := int(nw.Cint[4*c]), int(nw.Cint[4*c+1]), int(nw.Cint[4*c+2]), int(nw.Cint[4*c+3])
-		size := nw.ChanSize(c)
-		rd(st.J[jo : jo+size])
-		want := 0
-		if depth > 1 {
-			want = depth * size
-		}
-		if nr := count(int64(want)); err == nil && nr != want {
-			err = errors.New("delay ring size differs")
-		}
+		copy(st.J[jo:], cs.J)
 		if depth <= 1 {
 			continue
 		}
-		rd(st.Ring[ro : ro+want])
-		used := make([]bool, depth)
-		rd(used)
-		for s, u := range used {
+		copy(st.Ring[ro:], cs.Ring)
+		for s, u := range cs.Used {
 			if u { // due at the step ≥ now that maps to slot s
 				due := step + int64((s-int(step%int64(depth))+depth)%depth)
 				st.Stamp[so+s] = uint64(due) + 1
 			}
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
 	// The Poisson part goes to the host generators, through their own
 	// Restore (which validates it).
-	if nw.gen != nil {
-		gs, gerr := nw.gen.Snapshot()
-		if gerr != nil {
-			return nil, gerr
-		}
-		tail := snap[len(snap)-r.Len():]
-		gsnap := append([]byte{}, gs[:genSnapPrefix]...)
-		binary.LittleEndian.PutUint64(gsnap[len(SnapMagic):], uint64(step))
-		gsnap = append(gsnap, tail...)
-		if err := nw.gen.Restore(gsnap); err != nil {
+	if nw.src != nil {
+		if err := nw.src.Restore(step, snap.Poisson); err != nil {
 			return nil, err
 		}
-		for g, name := range nw.gname {
-			copy(nw.gprev[g], nw.gen.PoissonCounts(name))
-		}
-	} else if r.Len() != 0 {
-		return nil, fmt.Errorf("%d trailing bytes", r.Len())
 	}
-	st.Step, st.Force = step, force
+	st.Step, st.Force = step, snap.Force
 	return st, nil
 }
 
