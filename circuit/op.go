@@ -18,6 +18,7 @@ import (
 	"math"
 	"math/cmplx"
 	"slices"
+	"strings"
 )
 
 // Kind says what an Op does.
@@ -278,10 +279,43 @@ type Circuit struct {
 }
 
 // Register is a named classical register: bit j of its value is clbit
-// Bits[j].
+// Bits[j]. Type is the type of a classical variable the register holds
+// (int[8], angle[10], bool, …); the zero Type marks a bit register.
 type Register struct {
 	Name string
 	Bits []int
+	Type ClassType
+}
+
+// Values returns the registers' values in a result whose clbit j is
+// bit(j), as "name=value" words: bit registers as bit strings, variables
+// as their type prints them (an angle in radians).
+func (c *Circuit) Values(bit func(j int) bool) []string {
+	out := make([]string, len(c.Cregs))
+	for i, r := range c.Cregs {
+		var u uint64
+		var b strings.Builder
+		for j := len(r.Bits) - 1; j >= 0; j-- {
+			v := bit(r.Bits[j])
+			if j < 64 && v {
+				u |= 1 << uint(j)
+			}
+			b.WriteByte('0' + byte(b2u(v)))
+		}
+		val := b.String()
+		if r.Type.Width > 0 {
+			val = Value{Type: r.Type, U: u}.String()
+		}
+		out[i] = r.Name + "=" + val
+	}
+	return out
+}
+
+func b2u(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // Results returns the number of classical bits results show: Clbits

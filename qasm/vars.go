@@ -273,7 +273,7 @@ func (st *state) finishOutputs() error {
 				return err
 			}
 		}
-		regs = append(regs, circuit.Register{Name: v.name, Bits: v.bits})
+		regs = append(regs, circuit.Register{Name: v.name, Bits: v.bits, Type: v.typ})
 	}
 	var out []circuit.Register
 	for _, r := range st.c.Cregs {

@@ -289,6 +289,9 @@ func (rf *runFlags) one(cmd *cobra.Command, s *sim.Simulator, p backend.Precisio
 	counts := r.Counts()
 	if rf.asJSON {
 		doc := map[string]any{"backend": s.Backend().Name(), "shots": rf.shots, "seed": rf.seed, "counts": counts, "stats": r.Stats}
+		if regs := registersJSON(c); regs != nil {
+			doc["registers"] = regs
+		}
 		if rf.memory {
 			doc["memory"] = r.Memory()
 		}
@@ -303,10 +306,33 @@ func (rf *runFlags) one(cmd *cobra.Command, s *sim.Simulator, p backend.Precisio
 			fmt.Fprintf(out, "shot %d  %s\n", k, m)
 		}
 	}
+	named := len(c.Cregs) > 1
+	for _, r := range c.Cregs {
+		named = named || r.Type.Width > 0
+	}
 	for _, k := range sim.SortedKeys(counts) {
-		fmt.Fprintf(out, "%s  %d\n", k, counts[k])
+		if !named {
+			fmt.Fprintf(out, "%s  %d\n", k, counts[k])
+			continue
+		}
+		vals := c.Values(func(j int) bool { return k[len(k)-1-j] == '1' })
+		fmt.Fprintf(out, "%s  %d  %s\n", k, counts[k], strings.Join(vals, " "))
 	}
 	return nil, nil
+}
+
+// registersJSON describes the result registers: names, clbits and the
+// types of variables.
+func registersJSON(c *circuit.Circuit) []map[string]any {
+	var regs []map[string]any
+	for _, r := range c.Cregs {
+		m := map[string]any{"name": r.Name, "bits": r.Bits}
+		if r.Type.Width > 0 {
+			m["type"] = r.Type.String()
+		}
+		regs = append(regs, m)
+	}
+	return regs
 }
 
 // circuitFiles expands the arguments: a directory stands for its *.qasm
