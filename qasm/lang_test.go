@@ -336,3 +336,21 @@ func TestLangErrors(t *testing.T) {
 		t.Errorf("an extern without a host: %v", err)
 	}
 }
+
+// TestGateBodyLoops: a for loop over gate statements in a gate body is
+// unrolled, its variable usable in parameters and modifiers.
+func TestGateBodyLoops(t *testing.T) {
+	c, err := qasm.Parse(`OPENQASM 3.0; include "stdgates.inc";
+gate layer(t) a, b { for int i in [1:2] { rz(t * i) a; pow(i) @ x b; } for k in {0.5} rx(k) b; }
+qubit[2] q; layer(0.25) q[0], q[1];`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"rz 0.25 0", "x 1", "rz 0.5 0", "x 1", "rx 0.5 1"} // (gateList leaves powers out)
+	if got := gateList(c); strings.Join(got, ";") != strings.Join(want, ";") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if _, err := qasm.Parse(`OPENQASM 3.0; include "stdgates.inc"; gate g a { for i in [0:1] { x a[i]; } }`); err == nil || !strings.Contains(err.Error(), "cannot be indexed") {
+		t.Errorf("indexing a gate's qubit in a loop: %v", err)
+	}
+}

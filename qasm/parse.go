@@ -1777,10 +1777,44 @@ func (p *parser) gateDef() error {
 		if t.kind == tIdent && (t.text == "measure" || t.text == "reset") {
 			return p.errf(t.pos, "%s is not allowed in a gate body", t.text)
 		}
-		c, err := p.call(true, g.qargs, g.params)
-		if err != nil {
-			return err
+		var calls []*callStmt
+		switch {
+		case t.kind == tIdent && t.text == "for" && p.st.version == 3:
+			// Loops over gate statements are unrolled where they stand.
+			cs, err := p.gateFor(g)
+			if err != nil {
+				return err
+			}
+			calls = cs
+		case t.kind == tIdent && slices.Contains([]string{"while", "if", "switch", "int", "uint", "float", "angle", "bool", "bit", "const", "let"}, t.text):
+			return p.errf(t.pos, "%q in the body of gate %q: a gate body holds gate calls, barriers and for loops over them (a def subroutine may hold classical code)", t.text, g.name)
+		default:
+			c, err := p.call(true, g.qargs, g.params)
+			if err != nil {
+				return err
+			}
+			calls = []*callStmt{c}
 		}
+		for _, c := range calls {
+			if err := p.addBodyCall(g, c); err != nil {
+				return err
+			}
+		}
+	}
+	p.next()
+	if len(g.qargs) == 0 {
+		return p.errf(name.pos, "gate %q has no qubit arguments", g.name)
+	}
+	if !keep {
+		g.lib = p.st.prelude
+		p.st.gates[g.name] = g
+	}
+	return nil
+}
+
+// addBodyCall checks a call of a gate body and appends it.
+func (p *parser) addBodyCall(g *gateDef, c *callStmt) error {
+	{
 		if c.name == g.name {
 			return p.errf(c.pos, "gate %q calls itself", g.name)
 		}
@@ -1799,15 +1833,148 @@ func (p *parser) gateDef() error {
 			}
 		}
 	}
-	p.next()
-	if len(g.qargs) == 0 {
-		return p.errf(name.pos, "gate %q has no qubit arguments", g.name)
-	}
-	if !keep {
-		g.lib = p.st.prelude
-		p.st.gates[g.name] = g
-	}
 	return nil
+}
+
+// gateFor reads for NAME in [a:b] / {…} { statements } in a gate body and
+// returns its calls for every value, the loop variable replaced by the
+// value in their parameters.
+func (p *parser) gateFor(g *gateDef) ([]*callStmt, error) {
+	p.next()
+	if t := p.peek(); t.kind == tIdent && slices.Contains(typeKinds, t.text) {
+		if _, err := p.scalarType(); err != nil {
+			return nil, err
+		}
+	}
+	name, err := p.ident("a loop variable")
+	if err != nil {
+		return nil, err
+	}
+	if in := p.next(); in.kind != tIdent || in.text != "in" {
+		return nil, p.errf(in.pos, "expected in after the loop variable, found %s", in.describe())
+	}
+	if slices.Contains(g.params, name.text) || slices.Contains(g.qargs, name.text) {
+		return nil, p.errf(name.pos, "loop variable %q hides an argument of gate %q", name.text, g.name)
+	}
+	var values []float64
+	switch {
+	case p.is("{"):
+		set, err := p.exprSet()
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range set {
+			v, err := e.eval(p.constEnv())
+			if err != nil {
+				return nil, p.wrap(err)
+			}
+			values = append(values, v)
+		}
+	case p.is("["):
+		open := p.next()
+		var lo expr
+		if !p.is(":") {
+			if lo, err = p.expr(0); err != nil {
+				return nil, err
+			}
+		}
+		sel, err := p.rangeRest(lo, "]")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.expect("]"); err != nil {
+			return nil, err
+		}
+		ks, err := p.rangeValues(sel, -1, open.pos)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range ks {
+			values = append(values, float64(k))
+		}
+	default:
+		return nil, p.errf(p.peek().pos, "a for loop in a gate body runs over a range [a:b] or a set {…} of constants")
+	}
+	body, err := p.captureBody("a for loop")
+	if err != nil {
+		return nil, err
+	}
+	old, had := p.st.consts[name.text]
+	defer p.unsetConst(name.text, old, had)
+	var out []*callStmt
+	for _, v := range values {
+		if err := p.tick(name.pos); err != nil {
+			return nil, err
+		}
+		p.setConst(name.text, v)
+		sub := &parser{st: p.st, file: p.file, toks: body}
+		for sub.peek().kind != tEOF {
+			t := sub.peek()
+			var cs []*callStmt
+			switch {
+			case t.kind == tIdent && t.text == "for":
+				if cs, err = sub.gateFor(g); err != nil {
+					return nil, err
+				}
+			case t.kind == tIdent && t.text == "barrier":
+				sub.next()
+				if _, err := sub.argList(";"); err != nil {
+					return nil, err
+				}
+				if _, err := sub.expect(";"); err != nil {
+					return nil, err
+				}
+				continue
+			default:
+				c, err := sub.call(true, g.qargs, g.params)
+				if err != nil {
+					return nil, err
+				}
+				cs = []*callStmt{c}
+			}
+			for _, c := range cs {
+				c2 := *c
+				c2.params = make([]expr, len(c.params))
+				for i, e := range c.params {
+					c2.params[i] = substitute(e, name.text, v)
+				}
+				c2.mods = slices.Clone(c.mods)
+				for i := range c2.mods {
+					if c2.mods[i].arg != nil {
+						c2.mods[i].arg = substitute(c2.mods[i].arg, name.text, v)
+					}
+				}
+				out = append(out, &c2)
+				if len(out) > p.st.lim.MaxOps {
+					return nil, p.limitErr(name.pos, opsLimitError(fmt.Sprintf("the body of gate %q", g.name), p.st.lim.MaxOps))
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// substitute replaces the identifier name in e by the number v.
+func substitute(e expr, name string, v float64) expr {
+	switch x := e.(type) {
+	case *identExpr:
+		if x.name == name {
+			return &numExpr{p: x.p, v: v, integer: v == math.Trunc(v)}
+		}
+	case *unaryExpr:
+		return &unaryExpr{p: x.p, op: x.op, x: substitute(x.x, name, v)}
+	case *binaryExpr:
+		return &binaryExpr{p: x.p, op: x.op, x: substitute(x.x, name, v), y: substitute(x.y, name, v)}
+	case *castExpr:
+		return &castExpr{p: x.p, typ: x.typ, x: substitute(x.x, name, v)}
+	case *callExpr:
+		c := &callExpr{p: x.p, name: x.name}
+		for _, a := range x.args {
+			c.args = append(c.args, substitute(a, name, v))
+		}
+		return c
+	}
+	return e
 }
 
 // execCall runs a top-level gate call, broadcasting over registers. It

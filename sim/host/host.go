@@ -175,6 +175,14 @@ func (p *Process) Call(name string, args []circuit.Value, ret *circuit.ClassType
 	return decodeAnswer(name, got.line, ret)
 }
 
+// SetTimeout sets how long a call waits for its answer (DefaultTimeout
+// unless set).
+func (p *Process) SetTimeout(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.timeout = d
+}
+
 // Calls returns how many calls the host has served.
 func (p *Process) Calls() int {
 	p.mu.Lock()
