@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/cpu"
@@ -352,5 +353,80 @@ qubit[2] q; layer(0.25) q[0], q[1];`)
 	}
 	if _, err := qasm.Parse(`OPENQASM 3.0; include "stdgates.inc"; gate g a { for i in [0:1] { x a[i]; } }`); err == nil || !strings.Contains(err.Error(), "cannot be indexed") {
 		t.Errorf("indexing a gate's qubit in a loop: %v", err)
+	}
+}
+
+// loopProgram returns a program of about size bytes: blocks with a for
+// loop, a measurement, run-time ifs and a switch on a counter.
+func loopProgram(size int) string {
+	var b strings.Builder
+	b.WriteString("OPENQASM 3.0;\ninclude \"stdgates.inc\";\nqubit[4] q;\nbit[4] c;\nint[16] acc = 0;\n")
+	for k := 0; b.Len() < size; k++ {
+		fmt.Fprintf(&b, "for int i in [0:2] { rz(0.01 * i + %d) q[i]; }\nx q[3];\nc[3] = measure q[3];\nif (c[3] == 1) { acc += 1; } else { acc -= 1; }\nswitch (acc %% 3) { case 0 { z q[0]; } default { s q[1]; } }\n", k%7)
+	}
+	return b.String()
+}
+
+// TestLinearSize: a program four times longer makes four times the ops
+// and no more classical bits (temporaries are reused), and reads and runs
+// in time that grows in proportion (within a factor 2.5 of it: the
+// machine's noise).
+func TestLinearSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads and runs a 1 MB program")
+	}
+	type run struct {
+		ops, bits int
+		secs      float64
+	}
+	measure := func(size int) run {
+		src := loopProgram(size)
+		var best run
+		for try := 0; try < 2; try++ {
+			start := time.Now()
+			c, err := qasm.Parse(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := sim.NewWith(cpu.New(cpu.Options{}), sim.Options{Precision: backend.Complex128, Seed: 1})
+			r, err := s.Shots(t.Context(), c, 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(r.Counts()); n != 1 {
+				t.Fatalf("%d different results, want 1", n)
+			}
+			secs := time.Since(start).Seconds()
+			if try == 0 || secs < best.secs {
+				best = run{len(c.Ops), c.Clbits, secs}
+			}
+		}
+		return best
+	}
+	small, large := measure(256<<10), measure(1<<20)
+	t.Logf("256 KiB: %d ops, %d bits, %.3f s; 1 MiB: %d ops, %d bits, %.3f s", small.ops, small.bits, small.secs, large.ops, large.bits, large.secs)
+	if r := float64(large.ops) / float64(small.ops); r < 3.8 || r > 4.2 {
+		t.Errorf("ops grow %.2f× for 4× the source", r)
+	}
+	if large.bits != small.bits {
+		t.Errorf("classical bits grow with the source: %d → %d", small.bits, large.bits)
+	}
+	if r := large.secs / small.secs; r > 10 {
+		t.Errorf("time grows %.1f× for 4× the source", r)
+	}
+}
+
+func BenchmarkParseRunLoops1MiB(b *testing.B) {
+	src := loopProgram(1 << 20)
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		c, err := qasm.Parse(src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := sim.NewWith(cpu.New(cpu.Options{}), sim.Options{Precision: backend.Complex128, Seed: 1})
+		if _, err := s.Shots(b.Context(), c, 4); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
