@@ -1,15 +1,23 @@
 // Package qasm reads and writes OpenQASM.
 //
-// Import covers the gate-level subset of OpenQASM 3 — includes, qubit/bit
-// (and qreg/creg) declarations, the stdgates.inc library plus the builtins U
-// and gphase, the ctrl @, negctrl @, inv @ and pow(r) @ modifiers, user gate
-// definitions, parameter expressions with pi/τ/euler and the usual
-// functions, measure, reset and barrier — and OpenQASM 2.0 with qelib1.inc.
-// Everything is elaborated into a flat circuit.Circuit: user gates are
-// expanded, registers are laid out in declaration order (the first declared
-// register holds qubits 0..n-1) and OpenQASM 2 gates get their qelib1.inc
-// meaning. Errors carry line and column. Classical control flow and timing
-// are outside the subset and are rejected with a clear error.
+// Import covers OpenQASM 3 — includes, qubit/bit (and qreg/creg)
+// declarations, the stdgates.inc library plus the builtins U, gphase and
+// CX, the ctrl @, negctrl @, inv @ and pow(r) @ modifiers, user gate
+// definitions, measure, reset and barrier, classical variables of every
+// scalar type and arrays, the whole expression language, if/else, while,
+// for, switch, break/continue/end, def subroutines with return values and
+// extern functions (values.go, vars.go, control.go, subroutine.go) — and
+// OpenQASM 2.0 with qelib1.inc. Everything is elaborated into a flat
+// circuit.Circuit: user gates and subroutines are expanded, loops
+// unrolled, registers laid out in declaration order (the first declared
+// register holds qubits 0..n-1), OpenQASM 2 gates get their qelib1.inc
+// meaning, and classical code that depends on measurements becomes
+// compute ops and conditions that the shot simulator runs per branch.
+// Timing is read and has no effect; calibrations are skipped. Errors carry
+// line and column.
+//
+// The package imports circuit (the representation it builds) and the
+// standard library only.
 //
 // Input is untrusted: ParseContext and ParseFileContext work under a
 // context and Limits (file and include bytes, operations after expansion,
@@ -539,12 +547,13 @@ func (p *parser) ident(what string) (token, error) {
 	return t, nil
 }
 
-// unsupported are OpenQASM 3 keywords outside the gate-level subset.
+// unsupported are keywords that cannot start a statement here: OpenQASM
+// 3's in an OpenQASM 2 program, and the few that mec does not run.
 var unsupported = map[string]string{
 	"else": "classical control flow (else without if)", "for": "classical control flow",
 	"switch": "classical control flow", "break": "classical control flow",
 	"continue": "classical control flow", "end": "classical control flow",
-	"extern": "subroutines (extern functions need a host)", "return": "subroutine return values", "opaque": "opaque gates",
+	"extern": "extern functions", "return": "subroutine return values", "opaque": "opaque gates",
 	"int":  "classical declarations",
 	"uint": "classical declarations", "float": "classical declarations", "angle": "classical declarations",
 	"bool": "classical declarations", "complex": "classical declarations", "duration": "timing",
@@ -751,7 +760,10 @@ func (p *parser) statement1(depth int) error {
 		return p.defCall(d, depth)
 	}
 	if what, ok := unsupported[t.text]; ok {
-		return p.errf(t.pos, "%q: %s is not supported (mec imports the gate-level subset of OpenQASM)", t.text, what)
+		if p.st.version == 2 {
+			return p.errf(t.pos, "%q: %s is OpenQASM 3, not OpenQASM 2", t.text, what)
+		}
+		return p.errf(t.pos, "%q: %s is not supported", t.text, what)
 	}
 	if n := p.peekAt(1); n.kind == tPunct && (assignOps[n.text] != "" || n.text == "=" || n.text == "[") {
 		return p.assignStmt()
