@@ -35,6 +35,7 @@ const (
 	KindChannel             // noise: a quantum channel, Kraus operators on Qubits
 	KindReadout             // noise: flip the bit Clbit after its measurement: Params {P(1|0), P(0|1)}
 	KindCompute             // classical: evaluate Expr and store its bits in Dest (where its Conds hold)
+	KindDelay               // timing: Qubits idle for Params[0] seconds (an identity; noise models add idle decay)
 )
 
 // String returns the kind's name.
@@ -58,6 +59,8 @@ func (k Kind) String() string {
 		return "readout"
 	case KindCompute:
 		return "compute"
+	case KindDelay:
+		return "delay"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -406,6 +409,11 @@ func (op *Op) validate(nq, nc int) error {
 		}
 		return nil
 	case KindBarrier:
+		return nil
+	case KindDelay:
+		if len(op.Controls)+len(op.NegControls) != 0 || len(op.Params) != 1 || !(op.Params[0] >= 0) || math.IsInf(op.Params[0], 0) {
+			return fmt.Errorf("delay: want qubits, no controls and one finite duration ≥ 0 in seconds, got %v", op.Params)
+		}
 		return nil
 	case KindChannel:
 		return validateKraus(op.Kraus, len(op.Qubits))

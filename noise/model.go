@@ -20,6 +20,10 @@
 //	    kraus:                   # each qubit: a one-qubit channel …
 //	      - [[1, 0], [0, 0], [0, 0], [0.8, 0]]   # … K as [re, im] entries, row-major
 //	      - [[0, 0], [0.6, 0], [0, 0], [0, 0]]
+//	idle:                        # decay during delays (OpenQASM delay[…])
+//	  - qubits: [0, 1]           # optional: every qubit
+//	    t1: 50e-6                # seconds; amplitude damping 1 − e^(−τ/T1)
+//	    t2: 30e-6                # seconds (≤ 2·t1); the rest of the dephasing
 //	readout:
 //	  - qubits: [0]              # optional: every qubit
 //	    p01: 0.02                # P(read 1 | 0)
@@ -51,6 +55,37 @@ import (
 type Model struct {
 	Gates   []GateRule    `json:"gates,omitempty" yaml:"gates,omitempty"`
 	Readout []ReadoutRule `json:"readout,omitempty" yaml:"readout,omitempty"`
+	Idle    []IdleRule    `json:"idle,omitempty" yaml:"idle,omitempty"`
+}
+
+// IdleRule gives qubits relaxation and coherence times: a delay of τ
+// seconds on one of them is followed by amplitude damping γ = 1 − e^(−τ/T1)
+// and phase damping λ = 1 − e^(−2τ/Tφ), 1/Tφ = 1/T2 − 1/(2 T1), so that
+// ⟨1|ρ|1⟩ decays as e^(−τ/T1) and |⟨0|ρ|1⟩| as e^(−τ/T2).
+type IdleRule struct {
+	// Qubits the rule applies to; empty: every qubit.
+	Qubits []int `json:"qubits,omitempty" yaml:"qubits,omitempty"`
+	// T1 and T2 in seconds; 0 leaves that decay out (T2 ≤ 2 T1).
+	T1 float64 `json:"t1,omitempty" yaml:"t1,omitempty"`
+	T2 float64 `json:"t2,omitempty" yaml:"t2,omitempty"`
+}
+
+// channels returns the idle channels of a delay of tau seconds.
+func (r *IdleRule) channels(q int, tau float64) []circuit.Op {
+	var out []circuit.Op
+	if r.T1 > 0 {
+		out = append(out, circuit.Op{Kind: circuit.KindChannel, Qubits: []int{q}, Kraus: AmplitudeDamping(-math.Expm1(-tau / r.T1))})
+	}
+	if r.T2 > 0 {
+		rate := 1 / r.T2
+		if r.T1 > 0 {
+			rate -= 1 / (2 * r.T1)
+		}
+		if rate > 0 {
+			out = append(out, circuit.Op{Kind: circuit.KindChannel, Qubits: []int{q}, Kraus: PhaseDamping(-math.Expm1(-2 * tau * rate))})
+		}
+	}
+	return out
 }
 
 // GateRule adds channels after the gates it matches.
@@ -166,6 +201,23 @@ func (m *Model) Validate() error {
 			return fmt.Errorf("%s: no channel (depolarizing, amplitude_damping, phase_damping, pauli or kraus)", w)
 		}
 	}
+	for i, r := range m.Idle {
+		w := fmt.Sprintf("idle[%d]", i)
+		if !(r.T1 >= 0) || !(r.T2 >= 0) || math.IsInf(r.T1, 0) || math.IsInf(r.T2, 0) {
+			return fmt.Errorf("%s: t1 and t2 are finite times ≥ 0 in seconds, got %v and %v", w, r.T1, r.T2)
+		}
+		if r.T1 == 0 && r.T2 == 0 {
+			return fmt.Errorf("%s: give t1, t2 or both", w)
+		}
+		if r.T1 > 0 && r.T2 > 2*r.T1 {
+			return fmt.Errorf("%s: t2 %v exceeds 2·t1 = %v, which no physical qubit allows", w, r.T2, 2*r.T1)
+		}
+		for _, q := range r.Qubits {
+			if q < 0 {
+				return fmt.Errorf("%s: qubit %d", w, q)
+			}
+		}
+	}
 	for i, r := range m.Readout {
 		w := fmt.Sprintf("readout[%d]", i)
 		if err := prob(w+".p01", r.P01); err != nil {
@@ -212,7 +264,7 @@ func (m *Model) Apply(c *circuit.Circuit) (*circuit.Circuit, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	out := &circuit.Circuit{Qubits: c.Qubits, Clbits: c.Clbits, Scratch: c.Scratch, Ops: make([]circuit.Op, 0, len(c.Ops))}
+	out := &circuit.Circuit{Qubits: c.Qubits, Clbits: c.Clbits, Scratch: c.Scratch, Cregs: c.Cregs, Ops: make([]circuit.Op, 0, len(c.Ops))}
 	for i := range c.Ops {
 		op := c.Ops[i]
 		out.Ops = append(out.Ops, op)
@@ -230,6 +282,17 @@ func (m *Model) Apply(c *circuit.Circuit) (*circuit.Circuit, error) {
 				for _, ch := range chs {
 					ch.Conds = op.Conds
 					out.Ops = append(out.Ops, ch)
+				}
+			}
+		case circuit.KindDelay:
+			for _, q := range op.Qubits {
+				for _, r := range m.Idle {
+					if len(r.Qubits) == 0 || slices.Contains(r.Qubits, q) {
+						for _, ch := range r.channels(q, op.Params[0]) {
+							ch.Conds = op.Conds
+							out.Ops = append(out.Ops, ch)
+						}
+					}
 				}
 			}
 		case circuit.KindMeasure:

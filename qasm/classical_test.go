@@ -76,7 +76,7 @@ func TestClassicalDeclarations(t *testing.T) {
 		{"register set to a number", "bit[3] c; c = 5; c[1] = 1;", nil, []string{"set ->0=1", "set ->1=0", "set ->2=1", "set ->1=1"}},
 		{"bool constants", "const bool b = true; qubit q; rx(b * pi) q;", nil, []string{"rx 3.141592654 0"}},
 		{"alias of a physical qubit", "let a = $0; h a; x $1;", nil, []string{"h 0", "x 1"}},
-		{"timing", "stretch g; duration d = 2 * durationof({x $0;}) + g; h $0; delay[d] $0, $1; box [100ns] { delay[g]; x $1; } delay[1.5us] $1;", nil, []string{"h 0", "x 1"}},
+		{"timing", "stretch g; duration d = 2 * durationof({x $0;}) + g; h $0; delay[d] $0, $1; box [100ns] { delay[g]; x $1; } delay[1.5us] $1;", nil, []string{"h 0", "x 1", "delay 0.0000015 1"}},
 		{"calibrations", "defcalgrammar \"openpulse\"; cal { extern port d0; } defcal x $0 { play drive($0), gaussian(1, 2); } defcal measure $0 -> bit { return 1; } qubit q; x q;", nil, []string{"x 0"}},
 		{"loop-local bits", "qubit[2] q; bit[2] c; for i in [0:1] { bit tmp; tmp = measure q[i]; if (tmp) x q[i]; c[i] = measure q[i]; }", nil,
 			[]string{"measure 0 ->2", "x 0", "measure 0 ->0", "set ->2=0", "measure 1 ->2", "x 1", "measure 1 ->1", "set ->2=0"}},

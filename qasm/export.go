@@ -102,6 +102,12 @@ func writeOp3(b *strings.Builder, i int, op *circuit.Op, nq int, bn bitNames) er
 		fmt.Fprintf(b, "reset q[%d];\n", op.Qubits[0])
 	case circuit.KindBarrier:
 		writeBarrier(b, op.Qubits, nq)
+	case circuit.KindDelay:
+		qs := make([]string, len(op.Qubits))
+		for k, q := range op.Qubits {
+			qs[k] = fmt.Sprintf("q[%d]", q)
+		}
+		fmt.Fprintf(b, "delay[%sns] %s;\n", strconv.FormatFloat(op.Params[0]*1e9, 'g', -1, 64), strings.Join(qs, ", "))
 	case circuit.KindGate:
 		if op.Name != circuit.UnitaryName {
 			writeCall3(b, op.Controls, op.NegControls, op.Pow, op.Name, op.Params, op.Qubits)
@@ -416,6 +422,8 @@ func writeOp2(b *strings.Builder, i int, op *circuit.Op, nq int) error {
 			writeBarrier(b, op.Qubits, nq)
 		}
 		return nil
+	case circuit.KindDelay:
+		return nil // OpenQASM 2 has no timing: an identity
 	}
 	plain := op.Exponent() == 1 && len(op.Controls)+len(op.NegControls) == 0
 	if name, ok := direct2[op.Name]; ok && plain {

@@ -356,6 +356,9 @@ type state struct {
 	// temporaries to release when the statement being read ends.
 	free    []int
 	pending []int
+	// stretches are the stretch and duration names whose length is not
+	// known (delays that use them are dropped).
+	stretches map[string]bool
 	// declared are the names the innermost block scope has declared: a
 	// block may shadow any other variable, register or alias.
 	declared map[string]bool
@@ -2004,6 +2007,7 @@ func (p *parser) runtimeParams(c *callStmt) (*callStmt, []*circuit.Expr, error) 
 		return c, nil, nil
 	}
 	var rt []*circuit.Expr
+	copied := false
 	for i, e := range c.params {
 		if !p.usesVars(e) {
 			continue
@@ -2012,14 +2016,17 @@ func (p *parser) runtimeParams(c *callStmt) (*callStmt, []*circuit.Expr, error) 
 		if err != nil {
 			return nil, nil, err
 		}
-		if rt == nil {
+		if !copied {
 			c2 := *c
 			c2.params = slices.Clone(c.params)
-			c, rt = &c2, make([]*circuit.Expr, len(c.params))
+			c, copied = &c2, true
 		}
 		if isConst(x) {
 			c.params[i] = &numExpr{p: e.pos(), v: x.Val.Float()}
 			continue
+		}
+		if rt == nil {
+			rt = make([]*circuit.Expr, len(c.params))
 		}
 		if rt[i], err = p.cast(e.pos(), x, circuit.Float64); err != nil {
 			return nil, nil, err
@@ -2255,6 +2262,12 @@ func (p *parser) primary(depth int) (expr, error) {
 		if p.st.version == 3 {
 			return &strExpr{p: t.pos, s: t.text}, nil
 		}
+	case tDuration:
+		v, err := durationSeconds(t.text)
+		if err != nil {
+			return nil, p.errf(t.pos, "%v", err)
+		}
+		return &numExpr{p: t.pos, v: v}, nil
 	case tIdent:
 		if t.text == "measure" && p.st.version == 3 {
 			q, err := p.argRef()

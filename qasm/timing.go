@@ -2,6 +2,12 @@ package qasm
 
 import (
 	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/prismai/mec/circuit"
 )
 
 // Timing and pulse-level constructs in a gate-level simulator. Delays,
@@ -68,7 +74,71 @@ func (p *parser) skipBlock(what string) error {
 	return nil
 }
 
+// durationTokens reads the tokens of a duration up to stop (";" or the
+// "]" that closes a delay's bracket), leaving stop unread.
+func (p *parser) durationTokens(what, stop string) ([]token, error) {
+	var toks []token
+	level := 0
+	for {
+		t := p.peek()
+		switch {
+		case t.kind == tEOF:
+			return nil, p.errf(t.pos, "%s: end of file before %q", what, stop)
+		case t.kind == tPunct && level == 0 && t.text == stop:
+			return toks, nil
+		case t.kind == tPunct && (t.text == "(" || t.text == "[" || t.text == "{"):
+			level++
+		case t.kind == tPunct && (t.text == ")" || t.text == "]" || t.text == "}"):
+			level--
+		}
+		toks = append(toks, p.next())
+	}
+}
+
+// durationValue evaluates a duration in seconds; ok is false when it is
+// not known (a stretch, durationof, dt units).
+func (p *parser) durationValue(toks []token) (float64, bool) {
+	for _, t := range toks {
+		if t.kind == tIdent && (t.text == "durationof" || p.st.stretches[t.text]) {
+			return 0, false
+		}
+		if t.kind == tDuration && strings.HasSuffix(t.text, "dt") {
+			return 0, false
+		}
+	}
+	sub := &parser{st: p.st, file: p.file, toks: toks}
+	e, err := sub.expr(0)
+	if err != nil || sub.peek().kind != tEOF {
+		return 0, false
+	}
+	v, err := e.eval(p.constEnv())
+	if err != nil {
+		return 0, false
+	}
+	return v, true
+}
+
+// durationSeconds reads a duration literal (100ns, 1.5us, 2µs, 3ms, 1s).
+func durationSeconds(text string) (float64, error) {
+	for _, u := range []struct {
+		suffix string
+		scale  float64
+	}{{"ns", 1e-9}, {"us", 1e-6}, {"µs", 1e-6}, {"ms", 1e-3}, {"s", 1}} {
+		if strings.HasSuffix(text, u.suffix) {
+			v, err := strconv.ParseFloat(strings.TrimSuffix(text, u.suffix), 64)
+			if err != nil {
+				return 0, err
+			}
+			return v * u.scale, nil
+		}
+	}
+	return 0, fmt.Errorf("duration %s: only ns, us, µs, ms and s have a length in seconds (dt is the device's)", text)
+}
+
 // timingStmt handles delay, box, stretch and duration statements.
+// Durations known as the program is read are numbers of seconds; delays
+// of known length become circuit.KindDelay ops (an identity on the state,
+// idle decay under a noise model with T1/T2); others are dropped.
 func (p *parser) timingStmt(depth int) error {
 	kw := p.next()
 	switch kw.text {
@@ -77,7 +147,11 @@ func (p *parser) timingStmt(depth int) error {
 		if err != nil {
 			return err
 		}
-		p.notice(kw.pos, "stretch %s ignored (timing has no effect on the simulated state)", name.text)
+		if p.st.stretches == nil {
+			p.st.stretches = map[string]bool{}
+		}
+		p.st.stretches[name.text] = true
+		p.notice(kw.pos, "stretch %s: its length is not known to a simulator (delays that use it are dropped)", name.text)
 		_, err = p.expect(";")
 		return err
 	case "duration":
@@ -85,22 +159,39 @@ func (p *parser) timingStmt(depth int) error {
 		if err != nil {
 			return err
 		}
-		p.notice(kw.pos, "duration %s ignored (timing has no effect on the simulated state)", name.text)
 		if p.is(";") {
 			p.next()
+			p.setConst(name.text, 0)
 			return nil
 		}
 		if _, err := p.expect("="); err != nil {
 			return err
 		}
-		return p.skipBalanced("duration "+name.text, ";")
+		toks, err := p.durationTokens("duration "+name.text, ";")
+		if err != nil {
+			return err
+		}
+		p.next()
+		if v, ok := p.durationValue(toks); ok {
+			p.setConst(name.text, v)
+			return nil
+		}
+		if p.st.stretches == nil {
+			p.st.stretches = map[string]bool{}
+		}
+		p.st.stretches[name.text] = true
+		p.notice(kw.pos, "duration %s is not known to a simulator (it uses a stretch, durationof or dt)", name.text)
+		return nil
 	case "delay":
 		if !p.is("[") {
 			return p.errf(p.peek().pos, "delay needs a duration: delay[100ns] q;")
 		}
-		if err := p.skipBalanced("delay", "]"); err != nil {
+		open := p.next()
+		toks, err := p.durationTokens("delay", "]")
+		if err != nil {
 			return err
 		}
+		p.next()
 		args, err := p.argList(";")
 		if err != nil {
 			return err
@@ -108,11 +199,35 @@ func (p *parser) timingStmt(depth int) error {
 		if _, err := p.expect(";"); err != nil {
 			return err
 		}
-		if _, err := p.resolve(args, p.st.qregs, "qubit"); err != nil {
+		idx, err := p.resolve(args, p.st.qregs, "qubit")
+		if err != nil {
 			return err
 		}
-		p.notice(kw.pos, "delay ignored (an identity on the simulated state)")
-		return nil
+		var qs []int
+		for _, l := range idx {
+			for _, q := range l {
+				if !slices.Contains(qs, q) {
+					qs = append(qs, q)
+				}
+			}
+		}
+		if len(args) == 0 {
+			for q := 0; q < p.st.c.Qubits; q++ {
+				qs = append(qs, q)
+			}
+		}
+		v, ok := p.durationValue(toks)
+		if !ok {
+			p.notice(kw.pos, "delay of a length not known to a simulator dropped")
+			return nil
+		}
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return p.errf(open.pos, "delay of %v s: a duration is finite and not negative", v)
+		}
+		if v == 0 || len(qs) == 0 {
+			return nil
+		}
+		return p.emit(kw.pos, circuit.Op{Kind: circuit.KindDelay, Qubits: qs, Params: []float64{v}})
 	case "box":
 		if p.is("[") {
 			if err := p.skipBalanced("box", "]"); err != nil {

@@ -452,6 +452,9 @@ func (e *engine) run() error {
 					}
 				}
 			}
+		case circuit.KindDelay:
+			// An identity on the state (noise.Model.Apply turns delays
+			// into idle channels).
 		case circuit.KindBarrier:
 			for _, b := range e.branches {
 				if err := e.flush(b); err != nil {

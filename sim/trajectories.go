@@ -94,6 +94,8 @@ func (t *trajectory) run() error {
 			}
 			t.stats.Gates++
 			t.pending = append(t.pending, g)
+		case circuit.KindDelay:
+			// An identity: the model's idle channels follow it.
 		case circuit.KindBarrier:
 			if err := t.flush(); err != nil {
 				return err

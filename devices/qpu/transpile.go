@@ -179,6 +179,8 @@ func Transpile(c *circuit.Circuit, t Target) (*circuit.Circuit, Layout, error) {
 			}
 		case circuit.KindMeasure, circuit.KindReset, circuit.KindBarrier:
 			emit(pop{kind: op.Kind, qubits: slices.Clone(op.Qubits), clbit: op.Clbit})
+		case circuit.KindDelay:
+			// Idling: the simulated device's state does not change.
 		default:
 			return nil, Layout{}, fmt.Errorf("qpu: transpile: op %d: unsupported kind %v", i, op.Kind)
 		}
