@@ -38,8 +38,8 @@ func serve() {
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
 		var req struct {
-			Name    string `json:"name"`
-			Args    []struct {
+			Name string `json:"name"`
+			Args []struct {
 				Type  string `json:"type"`
 				Value any    `json:"value"`
 			} `json:"args"`
