@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/fusion"
 )
 
@@ -57,9 +56,9 @@ type EngineStep struct {
 	VMaxMV float64
 	// Recalibrated is set when the engine's ACE changed the coupling.
 	Recalibrated bool
-	// Violations are the step's typed safety-limit violations (for the
-	// fusion engine *fusion.VoltageCapError and *fusion.ResonanceError).
-	Violations []error
+	// Violations are the step's safety-limit violations (data: the step
+	// completed).
+	Violations []fusion.Violation
 	// VoltageViolations counts the voltage-cap violations.
 	VoltageViolations int
 	// ResonanceViolations counts the resonance violations.
@@ -72,27 +71,8 @@ type FusionEngine struct {
 	cfg fusion.Config
 }
 
-// Engines picks, for the named backend (empty: $MEC_BACKEND, else the
-// default), the engines package fusion needs: the state-vector backend is
-// the named one, and the spiking and spectral capabilities fall back to
-// the best loaded backend that has them.
-func Engines(name string) (fusion.Engines, error) {
-	sv, _, err := backend.WithCapability[backend.StateVector](name)
-	if err != nil {
-		return fusion.Engines{}, fmt.Errorf("orchestrator: %w", err)
-	}
-	sp, _, err := backend.WithCapability[backend.Spiking](name)
-	if err != nil {
-		return fusion.Engines{}, fmt.Errorf("orchestrator: %w", err)
-	}
-	ft, _, err := backend.WithCapability[backend.Spectral](name)
-	if err != nil {
-		return fusion.Engines{}, fmt.Errorf("orchestrator: %w", err)
-	}
-	return fusion.Engines{State: sv, Spiking: sp, Spectral: ft}, nil
-}
-
-// NewFusionEngine builds the fusion system for cfg on eng.
+// NewFusionEngine builds the fusion system for cfg on eng (chosen by
+// fusion.SelectEngines).
 func NewFusionEngine(cfg fusion.Config, eng fusion.Engines) (*FusionEngine, error) {
 	sys, err := fusion.New(cfg, eng)
 	if err != nil {
@@ -105,30 +85,22 @@ func NewFusionEngine(cfg fusion.Config, eng fusion.Engines) (*FusionEngine, erro
 func (f *FusionEngine) System() *fusion.System { return f.sys }
 
 // Step runs one fusion step. Voltage-cap and resonance violations are
-// returned in EngineStep.Violations; every other failure (a non-finite
-// state among them: *fusion.NonFiniteError) is the error.
+// returned in EngineStep.Violations and counted; the error is a failure
+// (a non-finite state among them: *fusion.NonFiniteError).
 func (f *FusionEngine) Step(ctx context.Context) (EngineStep, error) {
 	m, _, err := f.sys.Step(ctx)
-	if err != nil && len(m.Violations) == 0 {
+	if err != nil {
 		return EngineStep{}, err
 	}
 	st := EngineStep{HCoh: m.HCoh, DHCohDt: m.DHCohDt, PhaseDiff: m.PhaseDiff, Phase: m.Phase, ECoh: m.ECoh, R: m.R,
-		RateHz: m.RateHz, NormDrift: m.NormDrift, VMaxMV: m.VMaxMV, Recalibrated: m.Recalibrated}
-	if err != nil {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			st.Violations = j.Unwrap()
-		} else {
-			st.Violations = []error{err}
-		}
-		for _, v := range st.Violations {
-			var vc *fusion.VoltageCapError
-			var rs *fusion.ResonanceError
-			switch {
-			case errors.As(v, &vc):
-				st.VoltageViolations++
-			case errors.As(v, &rs):
-				st.ResonanceViolations++
-			}
+		RateHz: m.RateHz, NormDrift: m.NormDrift, VMaxMV: m.VMaxMV, Recalibrated: m.Recalibrated,
+		Violations: m.Violations}
+	for _, v := range m.Violations {
+		switch v.Kind {
+		case fusion.VoltageCap:
+			st.VoltageViolations++
+		case fusion.Resonance:
+			st.ResonanceViolations++
 		}
 	}
 	return st, nil
@@ -164,13 +136,11 @@ func (f *FusionEngine) Qubits() int { return f.cfg.Qubits }
 // Close frees the system.
 func (f *FusionEngine) Close() { f.sys.Close() }
 
-// Recalibrate applies package fusion's ACE rule once — γ ← max(0.9·γ,
-// γ_min), α ← min(1.1·α, α_max) with the configured bounds — and returns
-// the new α and γ.
+// Recalibrate applies package fusion's ACE rule once (fusion.ACE.Recalibrate
+// with the configured bounds) and returns the new α and γ.
 func (f *FusionEngine) Recalibrate() (alpha, gamma float64) {
 	a, b, g, _ := f.sys.Params()
-	a = min(a*1.1, f.cfg.ACE.AlphaMax)
-	g = max(g*0.9, f.cfg.ACE.GammaMin)
+	a, g = f.cfg.ACE.Recalibrate(a, g)
 	f.sys.SetCoupling(a, b, g)
 	return a, g
 }

@@ -66,7 +66,7 @@ func FuzzFusionConfig(f *testing.F) {
 		if asJSON {
 			name = "f.json"
 		}
-		cfg, err := decodeFusionConfig(name, data)
+		cfg, err := fusion.ParseConfig(name, data)
 		if err != nil {
 			return
 		}

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/schollz/progressbar/v3"
@@ -17,9 +15,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/internal/strict"
 )
 
 func init() { subcommands = append(subcommands, newFuseCmd) }
@@ -63,7 +59,7 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 				if err != nil {
 					return err
 				}
-				if cfg, err = decodeFusionConfig(config, raw); err != nil {
+				if cfg, err = fusion.ParseConfig(config, raw); err != nil {
 					return err
 				}
 			}
@@ -73,20 +69,11 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 			if steps > maxSteps {
 				return fmt.Errorf("--steps %d: more than the limit of %d fusion steps (raise it with --max-steps)", steps, maxSteps)
 			}
-			name := backendFlag(cmd)
-			sv, _, err := backend.WithCapability[backend.StateVector](name)
+			engines, err := fusion.SelectEngines(backendFlag(cmd))
 			if err != nil {
 				return err
 			}
-			sp, _, err := backend.WithCapability[backend.Spiking](name)
-			if err != nil {
-				return err
-			}
-			ft, _, err := backend.WithCapability[backend.Spectral](name)
-			if err != nil {
-				return err
-			}
-			sys, err := fusion.New(cfg, fusion.Engines{State: sv, Spiking: sp, Spectral: ft})
+			sys, err := fusion.New(cfg, engines)
 			if err != nil {
 				return err
 			}
@@ -109,9 +96,8 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 					return fmt.Errorf("fuse: stopped after %d of %d steps: %w", i, steps, err)
 				}
 				m, ev, err := sys.Step(cmd.Context())
-				var nf *fusion.NonFiniteError
-				if errors.As(err, &nf) || (err != nil && len(m.Violations) == 0) {
-					return err // violations are reported in the metrics; others stop the run
+				if err != nil {
+					return err // violations are reported in the metrics; failures stop the run
 				}
 				ms, evs = append(ms, m), append(evs, ev)
 				if qc != nil && ((qpuEvery > 0 && (i+1)%qpuEvery == 0) || i+1 == steps) {
@@ -155,8 +141,13 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 				if m.Recalibrated {
 					mark = " ACE"
 				}
-				if len(m.Violations) > 0 {
-					mark += " ! " + strings.Join(m.Violations, "; ")
+				for k, v := range m.Violations {
+					if k == 0 {
+						mark += " ! "
+					} else {
+						mark += "; "
+					}
+					mark += v.String()
 				}
 				fmt.Fprintf(tw, "%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.1f\t%+.2e\t%.2f\t%.4f\t%s\n",
 					m.Step, m.HCoh, m.PhaseDiff, m.ECoh, m.R, m.RateHz, m.NormDrift, m.Alpha, m.Gamma, mark)
@@ -182,27 +173,6 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 
 // defaultMaxFuseSteps is the default of mec fuse --max-steps.
 const defaultMaxFuseSteps = 1_000_000
-
-// decodeFusionConfig decodes a fusion configuration file (JSON when the
-// name ends in .json, else YAML; unknown fields are errors) over the
-// built-in scenario and validates it (fusion.Config.Validate), so that a
-// bad file fails before any engine is built.
-func decodeFusionConfig(name string, raw []byte) (fusion.Config, error) {
-	cfg := fusion.DefaultConfig()
-	var err error
-	if strings.HasSuffix(name, ".json") {
-		err = strict.JSON(raw, &cfg)
-	} else if err = strict.YAML(raw, &cfg); errors.Is(err, strict.ErrEmpty) {
-		err = nil // an empty file changes nothing
-	}
-	if err != nil {
-		return fusion.Config{}, fmt.Errorf("%s: %w", name, err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return fusion.Config{}, fmt.Errorf("%s: %w", name, err)
-	}
-	return cfg, nil
-}
 
 // plotFusion draws four stacked panels sharing the step axis.
 func plotFusion(ms []fusion.Metrics, file string) error {

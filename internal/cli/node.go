@@ -428,7 +428,7 @@ func waitPeers(ctx context.Context, n *federation.Node, r *federation.Roster, wa
 
 // newNodeRuntime builds the eight-module runtime of a learning node.
 func newNodeRuntime(ctx context.Context, cmd *cobra.Command, cfg orchestrator.Config, led *ledger.Ledger, seed uint64) (*orchestrator.Orchestrator, fusion.Engines, error) {
-	engines, err := orchestrator.Engines(backendFlag(cmd))
+	engines, err := fusion.SelectEngines(backendFlag(cmd))
 	if err != nil {
 		return nil, engines, err
 	}

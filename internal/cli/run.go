@@ -109,7 +109,7 @@ as JSON instead.`,
 			if cfg.Federation.Nodes > 1 {
 				return runFederation(cmd, cfg, cfg.Federation.Nodes, config, ledgerDir, asJSON)
 			}
-			engines, err := orchestrator.Engines(backendFlag(cmd))
+			engines, err := fusion.SelectEngines(backendFlag(cmd))
 			if err != nil {
 				return err
 			}
