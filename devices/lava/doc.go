@@ -37,7 +37,7 @@
 // (the spawning process exits without Close) exits when its stdin closes
 // and removes its socket and directory.
 //
-// The backend reports the extra capability "spike-io", not
+// The backend implements no capability interface, not even
 // backend.Spiking: Spiking promises spikes bit-identical to snn's float
 // simulation, and Lava's fixed-point forward-Euler dynamics (strict
 // threshold, no refractory period, no delays) cannot match it. Use
