@@ -1,7 +1,7 @@
-// Package clitest tests the `mec ledger` subcommands end to end. It lives
-// apart from package ledger so that ledger's own tests never depend on the
-// whole command line compiling.
-package clitest
+// The `mec ledger` subcommands end to end, from outside package cli (the
+// tests call cli.Execute as cmd/mec does).
+
+package cli_test
 
 import (
 	"bytes"
