@@ -26,7 +26,7 @@ run: build
 test: fmt-check vet fft-check
 	$(GO) test -count=1 -skip '^TestFederationNetns$$' $(PKGS)
 	$(GO) test -count=1 -run '^TestFederationNetns$$' ./federation/
-	$(GO) test -count=1 -tags purego ./backend/... ./internal/fft/... ./snn/...
+	$(GO) test -count=1 -tags purego ./backend/... ./engines/fft/... ./engines/snn/...
 	CGO_ENABLED=0 $(GO) build ./...
 
 test-short: vet
@@ -58,7 +58,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFlip$$' -fuzztime $(FUZZTIME) ./ledger/
 	$(GO) test -run '^$$' -fuzz '^FuzzScanLog$$' -fuzztime $(FUZZTIME) ./ledger/
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalUpdate$$' -fuzztime $(FUZZTIME) ./orchestrator/
-	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME) ./internal/fft/
+	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME) ./engines/fft/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEIEIO$$' -fuzztime $(FUZZTIME) ./devices/spinnaker/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSDP$$' -fuzztime $(FUZZTIME) ./devices/spinnaker/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) ./devices/lava/
@@ -110,12 +110,12 @@ kernels:
 kernels-check:
 	bash kernels/gen-ptx.sh --check
 
-# Fail when the generated complex64 FFT engine (internal/fft/engine64.go)
-# is not what gen.go makes of engine128.go; `go generate ./internal/fft/`
+# Fail when the generated complex64 FFT engine (engines/fft/engine64.go)
+# is not what gen.go makes of engine128.go; `go generate ./engines/fft/`
 # regenerates it.
 .PHONY: fft-check
 fft-check:
-	cd internal/fft && $(GO) run gen.go -check
+	cd engines/fft && $(GO) run gen.go -check
 
 # The container image localhost/mec:latest, from this repository with
 # podman (or buildah) and runc, no registry: a Debian base made by

@@ -57,8 +57,8 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/engines/snn"
 	"github.com/prismai/mec/sim"
-	"github.com/prismai/mec/snn"
 )
 
 // Config describes a fusion simulation. Zero fields take the defaults of

@@ -7,7 +7,7 @@ import (
 	"os"
 
 	"github.com/prismai/mec/backend"
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/snn"
 )
 
 // EnvSidecar configures the "lava" backend: "unix:PATH" or "tcp:HOST:PORT"

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/prismai/mec/backend"
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/snn"
 )
 
 // testNetwork is a 40-neuron network with a 20-source Poisson input: list,

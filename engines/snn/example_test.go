@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/snn"
 )
 
 // Example builds a small seeded network — 20 LIF neurons with a bias just

@@ -40,7 +40,7 @@ func main() {
 			log.Fatal(err)
 		}
 		if !bytes.Equal(cur, out) {
-			log.Fatal("gen: engine64.go is stale: run go generate ./internal/fft/")
+			log.Fatal("gen: engine64.go is stale: run go generate ./engines/fft/")
 		}
 		return
 	}
