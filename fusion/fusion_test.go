@@ -13,7 +13,7 @@ import (
 	"github.com/prismai/mec/backend/backendtest"
 	"github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 func engines() fusion.Engines {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/prismai/mec/internal/cli"
-	"github.com/prismai/mec/ledger"
+	"github.com/prismai/mec/runtime/ledger"
 )
 
 // helperArgsEnv carries the arguments of a `mec` process run by

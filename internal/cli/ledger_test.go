@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/prismai/mec/internal/cli"
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 func run(args ...string) (string, error) {

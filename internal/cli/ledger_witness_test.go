@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/ledger/witness"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/ledger/witness"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // witnessedDir builds a ledger whose size-8 checkpoint two of three

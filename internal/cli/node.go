@@ -23,9 +23,9 @@ import (
 
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/ledger"
 	"github.com/prismai/mec/ops"
-	"github.com/prismai/mec/orchestrator"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/orchestrator"
 )
 
 func init() { subcommands = append(subcommands, newNodeCmd) }

@@ -15,8 +15,8 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/orchestrator"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/orchestrator"
 )
 
 func init() { subcommands = append(subcommands, newRunCmd) }

@@ -14,10 +14,10 @@ import (
 	"github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/governance"
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/mipp"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/bus"
+	"github.com/prismai/mec/runtime/governance"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 var testLedgerOptions = ledger.Options{CheckpointEvery: 64, CheckpointInterval: 20 * time.Millisecond}
@@ -208,7 +208,7 @@ func TestBusRejectionsCountedAndHarmless(t *testing.T) {
 	o, _ := newRuntime(t, func(c *Config) { c.Faults = nil })
 	mustRun(t, o, 10)
 	var seed [32]byte
-	impostor := mipp.NewIdentity(QuantumFusion, seed) // right name, wrong key
+	impostor := bus.NewIdentity(QuantumFusion, seed) // right name, wrong key
 	var lastEnv []byte
 	mode := ""
 	o.seal = func(name, target string, body []byte) ([]byte, error) {
@@ -275,7 +275,7 @@ func TestBusRejectionsCountedAndHarmless(t *testing.T) {
 // rogue writes a part of Ξ it does not own.
 type rogue struct{ Module }
 
-func (r rogue) Step(ctx context.Context, tel *Telemetry) (mipp.Message, error) {
+func (r rogue) Step(ctx context.Context, tel *Telemetry) (bus.Message, error) {
 	var u Update
 	u.Write("theta.w", make([]float64, len(tel.State.Theta.W)))
 	return reply(&u), nil

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 var testSeed = [32]byte{1, 2, 3}

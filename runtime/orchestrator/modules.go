@@ -12,9 +12,9 @@ import (
 
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/federation/consensus"
-	"github.com/prismai/mec/governance"
-	"github.com/prismai/mec/mipp"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/bus"
+	"github.com/prismai/mec/runtime/governance"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // Module names, in tick order.
@@ -48,7 +48,7 @@ type Module interface {
 	// Name is the module's bus identity.
 	Name() string
 	// Step runs the module for one tick.
-	Step(ctx context.Context, tel *Telemetry) (mipp.Message, error)
+	Step(ctx context.Context, tel *Telemetry) (bus.Message, error)
 }
 
 // Telemetry is what a module sees during a tick.
@@ -70,7 +70,7 @@ type Telemetry struct {
 	FusionTime time.Time
 }
 
-func reply(u *Update) mipp.Message { return mipp.Message{Target: Target, Body: u.Marshal()} }
+func reply(u *Update) bus.Message { return bus.Message{Target: Target, Body: u.Marshal()} }
 
 // owners lists, for each writable path of Ξ, the modules allowed to write it.
 var owners = map[string][]string{
@@ -223,19 +223,19 @@ type quantumFusion struct {
 
 func (m *quantumFusion) Name() string { return QuantumFusion }
 
-func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (mipp.Message, error) {
+func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (bus.Message, error) {
 	th := tel.State.Theta
 	if a, b, g := m.eng.Coupling(); a != th.Alpha || b != th.Beta || g != th.Gamma {
 		m.eng.SetCoupling(th.Alpha, th.Beta, th.Gamma)
 	}
 	if tel.Dt != m.eng.Dt() {
 		if err := m.eng.SetDt(tel.Dt); err != nil {
-			return mipp.Message{}, err
+			return bus.Message{}, err
 		}
 	}
 	r, err := m.eng.Step(ctx)
 	if err != nil {
-		return mipp.Message{}, err
+		return bus.Message{}, err
 	}
 	var u Update
 	// turn rotates ψ by the global phase −by (|ψ|² is unchanged), which
@@ -255,7 +255,7 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (mipp.Message,
 	if m.fed != nil {
 		pr, err := m.fed.Phase(tel.Tick, r.Phase, tel.Tick%max(m.every, 1) == 0)
 		if err != nil {
-			return mipp.Message{}, err
+			return bus.Message{}, err
 		}
 		u.Metric("phase_consensus", pr.Mean)
 		u.Metric("phase_offset", pr.Offset)
@@ -275,7 +275,7 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (mipp.Message,
 				target = max(-m.band/2, min(m.band/2, target))
 			}
 			if err := turn(consensus.AngleDiff(r.Phase, target), "phase resynchronisation"); err != nil {
-				return mipp.Message{}, err
+				return bus.Message{}, err
 			}
 			if pr.Decoupled {
 				m.eng.Recalibrate()
@@ -294,7 +294,7 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (mipp.Message,
 		// ψ turns back onto φ_S; a jump past the band within one tick
 		// is still a violation.
 		if err := turn(r.Phase, "phase recentring"); err != nil {
-			return mipp.Message{}, err
+			return bus.Message{}, err
 		}
 		recentred = 1
 	}
@@ -320,7 +320,7 @@ type contextualGrounding struct{ osc Oscillators }
 
 func (m *contextualGrounding) Name() string { return ContextualGrounding }
 
-func (m *contextualGrounding) Step(_ context.Context, tel *Telemetry) (mipp.Message, error) {
+func (m *contextualGrounding) Step(_ context.Context, tel *Telemetry) (bus.Message, error) {
 	s := tel.State
 	z := m.osc.Advance(s.Z, s.Bins, s.Theta.Kappa, tel.Dt)
 	e := 0.0
@@ -340,7 +340,7 @@ type semanticPlasticity struct{ p Plasticity }
 
 func (m *semanticPlasticity) Name() string { return SemanticPlasticity }
 
-func (m *semanticPlasticity) Step(_ context.Context, tel *Telemetry) (mipp.Message, error) {
+func (m *semanticPlasticity) Step(_ context.Context, tel *Telemetry) (bus.Message, error) {
 	s := tel.State
 	x := normalise(s.Prob)
 	w := slices.Clone(s.Theta.W)
@@ -424,7 +424,7 @@ func (m *federatedNodeLearning) pace(ctx context.Context, tick uint64) error {
 	return nil
 }
 
-func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.Message, error) {
+func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (bus.Message, error) {
 	var u Update
 	if m.fed == nil {
 		u.Write("fed.drift", []float64{0})
@@ -439,7 +439,7 @@ func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.
 			select {
 			case <-c.done: // paced: apply it, then start the next
 				if err := m.apply(&u, w, c); err != nil {
-					return mipp.Message{}, err
+					return bus.Message{}, err
 				}
 				w = u.Writes["theta.w"]
 			default:
@@ -450,7 +450,7 @@ func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.
 			case <-a.done:
 				m.abandoned = nil
 			case <-ctx.Done():
-				return mipp.Message{}, ctx.Err()
+				return bus.Message{}, ctx.Err()
 			}
 		}
 		if m.inflight == nil {
@@ -465,7 +465,7 @@ func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.
 			case <-c.done:
 			case <-time.After(RoundWait):
 			case <-ctx.Done():
-				return mipp.Message{}, ctx.Err()
+				return bus.Message{}, ctx.Err()
 			}
 		} else {
 			m.skipped++ // only when pace was skipped: a round that failed to finish
@@ -482,7 +482,7 @@ func (m *federatedNodeLearning) Step(ctx context.Context, tel *Telemetry) (mipp.
 		return reply(&u), nil // still out: applied at a later tick
 	}
 	if err := m.apply(&u, w, c); err != nil {
-		return mipp.Message{}, err
+		return bus.Message{}, err
 	}
 	return reply(&u), nil
 }
@@ -513,7 +513,7 @@ type metaCausality struct{ window int }
 
 func (m *metaCausality) Name() string { return MetaCausality }
 
-func (m *metaCausality) Step(_ context.Context, tel *Telemetry) (mipp.Message, error) {
+func (m *metaCausality) Step(_ context.Context, tel *Telemetry) (bus.Message, error) {
 	k := len(causalSeries)
 	h := slices.Clone(tel.State.Gov.History)
 	for _, name := range causalSeries {
@@ -558,11 +558,11 @@ type reflexiveFeedback struct{ cfg ReflexiveConfig }
 
 func (m *reflexiveFeedback) Name() string { return ReflexiveFeedback }
 
-func (m *reflexiveFeedback) Step(_ context.Context, tel *Telemetry) (mipp.Message, error) {
+func (m *reflexiveFeedback) Step(_ context.Context, tel *Telemetry) (bus.Message, error) {
 	th := tel.State.Theta
 	h, ok := tel.Metrics["h_coh"]
 	if !ok || !finite(h) {
-		return mipp.Message{}, fmt.Errorf("reflexive feedback: no finite h_coh to act on")
+		return bus.Message{}, fmt.Errorf("reflexive feedback: no finite h_coh to act on")
 	}
 	e := h - m.cfg.HTarget
 	c := 0.0
@@ -586,7 +586,7 @@ type governanceModule struct {
 
 func (m *governanceModule) Name() string { return Governance }
 
-func (m *governanceModule) Step(_ context.Context, tel *Telemetry) (mipp.Message, error) {
+func (m *governanceModule) Step(_ context.Context, tel *Telemetry) (bus.Message, error) {
 	s := tel.State
 	var isolated []string
 	for _, iso := range s.Gov.Isolated {
@@ -643,14 +643,14 @@ func (m *blockchainTelemetry) stamp(tick uint64, wall time.Time) time.Time {
 
 func (m *blockchainTelemetry) Name() string { return BlockchainTelemetry }
 
-func (m *blockchainTelemetry) Step(ctx context.Context, tel *Telemetry) (mipp.Message, error) {
+func (m *blockchainTelemetry) Step(ctx context.Context, tel *Telemetry) (bus.Message, error) {
 	var lag time.Duration
 	if slices.Contains(tel.Ran, QuantumFusion) {
 		ev := telemetry.FusionEvent{Timestamp: m.stamp(tel.Tick, tel.FusionTime), CoherenceEntropy: tel.Metrics["h_coh"],
 			AvgPhaseDiff: tel.Metrics["phase_diff"], FusionEnergy: tel.Metrics["e_coh"]}
 		_, l, err := m.rec.appendFusion(ctx, ev)
 		if err != nil {
-			return mipp.Message{}, err
+			return bus.Message{}, err
 		}
 		lag = max(lag, l)
 	}
@@ -668,7 +668,7 @@ func (m *blockchainTelemetry) Step(ctx context.Context, tel *Telemetry) (mipp.Me
 	}
 	_, l, err := m.rec.Append(ctx, telemetry.SystemEvent{Timestamp: m.stamp(tel.Tick, time.Now()), Source: "orchestrator", Kind: "tick", Fields: fields})
 	if err != nil {
-		return mipp.Message{}, err
+		return bus.Message{}, err
 	}
 	lag = max(lag, l)
 	var u Update

@@ -13,7 +13,7 @@ import (
 
 	"github.com/transparency-dev/merkle/compact"
 
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // DefaultOrigin is the checkpoint origin (and key name) of ledgers created

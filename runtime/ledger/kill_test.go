@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 const killDirEnv = "MEC_LEDGER_KILL_DIR"

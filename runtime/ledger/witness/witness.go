@@ -100,7 +100,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/prismai/mec/ledger"
+	"github.com/prismai/mec/runtime/ledger"
 )
 
 // Errors matched with errors.Is.

@@ -1,5 +1,6 @@
-// Package mipp is the MEC inter-module message bus (MIPP): messages between
-// the runtime's modules, each signed by its origin with ML-DSA-65
+// Package bus is the MEC inter-module message bus (MIPP, whose name its
+// errors keep: "mipp: ..."): messages between the runtime's modules, each
+// signed by its origin with ML-DSA-65
 // (FIPS 204, github.com/cloudflare/circl) in a COSE_Sign1 envelope, and
 // checked on delivery — a forged, replayed, out-of-order, stale or
 // malformed message is rejected and counted, never delivered.
@@ -26,7 +27,7 @@
 // next number from each origin (a lower or equal one is a replay, a higher
 // one a gap — out of order), and only timestamps within Window of its
 // clock.
-package mipp
+package bus
 
 import (
 	"bytes"

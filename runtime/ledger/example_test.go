@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // Example creates a ledger in a temporary directory, appends a system event

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // VerifyOptions configure Verify.

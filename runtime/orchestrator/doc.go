@@ -1,7 +1,7 @@
 // Package orchestrator is the MEC runtime: eight modules ticked in a fixed
 // order over the shared state Ξ = [ψ, S, Θ, Φ, Γ], every message between
 // them signed (ML-DSA-65, COSE_Sign1) and verified on the MIPP bus
-// (package mipp), every tick recorded in the signed telemetry ledger
+// (package bus), every tick recorded in the signed telemetry ledger
 // (package ledger), and a constitution (package governance) that rolls
 // the whole state back to the last good checkpoint when it is broken.
 //

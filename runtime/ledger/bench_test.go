@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // BenchmarkAppend measures sustained durable appends from 64 concurrent

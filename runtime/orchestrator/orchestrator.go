@@ -19,11 +19,11 @@ import (
 
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/governance"
 	"github.com/prismai/mec/internal/cbor"
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/mipp"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/bus"
+	"github.com/prismai/mec/runtime/governance"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // Built-in rules, always part of the constitution (module "*": whichever
@@ -133,9 +133,9 @@ type Orchestrator struct {
 	rec     *Recorder
 	st      *State
 	modules []Module
-	ids     map[string]*mipp.Identity
-	bus     *mipp.Bus
-	inbox   <-chan mipp.Message
+	ids     map[string]*bus.Identity
+	bus     *bus.Bus
+	inbox   <-chan bus.Message
 	prev    map[string]float64
 
 	checkpoints   []*Checkpoint
@@ -186,7 +186,7 @@ func New(ctx context.Context, cfg Config, eng Engine, rec *Recorder, sealWait ti
 	if sealWait <= 0 {
 		sealWait = 5 * time.Second
 	}
-	o := &Orchestrator{cfg: cfg, cons: &cons, eng: eng, rec: rec, bus: mipp.NewBus(), ids: map[string]*mipp.Identity{},
+	o := &Orchestrator{cfg: cfg, cons: &cons, eng: eng, rec: rec, bus: bus.NewBus(), ids: map[string]*bus.Identity{},
 		prev: map[string]float64{}, fired: make([]bool, len(cfg.Faults)), started: time.Now(), sealWait: sealWait}
 	d := cfg.Features
 	pl := cfg.Plasticity.Plasticity
@@ -205,7 +205,7 @@ func New(ctx context.Context, cfg Config, eng Engine, rec *Recorder, sealWait ti
 		if _, err := rand.Read(seed[:]); err != nil {
 			return nil, fmt.Errorf("orchestrator: generating keys: %w", err)
 		}
-		id := mipp.NewIdentity(name, seed)
+		id := bus.NewIdentity(name, seed)
 		if err := o.bus.Register(name, id.PublicKey(), 1); err != nil {
 			return nil, fmt.Errorf("orchestrator: %w", err)
 		}
@@ -300,7 +300,7 @@ func (o *Orchestrator) SetFederation(f Federation) {
 func (o *Orchestrator) Recorder() *Recorder { return o.rec }
 
 // Bus returns the message bus.
-func (o *Orchestrator) Bus() *mipp.Bus { return o.bus }
+func (o *Orchestrator) Bus() *bus.Bus { return o.bus }
 
 // Constitution returns the constitution in force (built-in rules included).
 func (o *Orchestrator) Constitution() *governance.Constitution { return o.cons }
@@ -499,7 +499,7 @@ func (o *Orchestrator) stepModule(ctx context.Context, m Module, tel *Telemetry)
 	if err := o.bus.Send(ctx, env); err != nil {
 		return Update{}, time.Time{}, fmt.Errorf("%s: message rejected: %w", name, err)
 	}
-	var got mipp.Message
+	var got bus.Message
 	select {
 	case got = <-o.inbox:
 	case <-ctx.Done():

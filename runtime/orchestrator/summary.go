@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/prismai/mec/mipp"
+	"github.com/prismai/mec/runtime/bus"
 )
 
 // Check is one row of the verification table.
@@ -57,7 +57,7 @@ type Summary struct {
 	// Checkpoints is the number of runtime checkpoints held.
 	Checkpoints int `json:"checkpoints_held"`
 	// Bus counts the bus's deliveries and rejections.
-	Bus mipp.Stats `json:"bus"`
+	Bus bus.Stats `json:"bus"`
 	// Appends is the number of ledger appends of the run.
 	Appends int `json:"appends"`
 	// AppendP50, AppendP99 and AppendMax summarise their

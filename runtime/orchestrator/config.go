@@ -13,9 +13,9 @@ import (
 
 	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/governance"
 	"github.com/prismai/mec/internal/cbor"
 	"github.com/prismai/mec/internal/strict"
+	"github.com/prismai/mec/runtime/governance"
 )
 
 //go:embed scenario.yaml

@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/prismai/mec/internal/cbor"
-	"github.com/prismai/mec/ledger"
+	"github.com/prismai/mec/runtime/ledger"
 )
 
 // Encodings are deterministic CBOR arrays whose first element is the

@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // Recorder appends the runtime's events to a ledger and measures each

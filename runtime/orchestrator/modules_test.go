@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/prismai/mec/federation"
-	"github.com/prismai/mec/governance"
 	"github.com/prismai/mec/internal/cbor"
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/governance"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // fakeEngine is a pure-Go stand-in for the fusion layer: amplitude k

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 func signer(t testing.TB, name string) *ledger.Signer {

@@ -9,7 +9,7 @@ import (
 
 	"gonum.org/v1/gonum/optimize"
 
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // MetaRun is one CMA-ES meta-optimisation.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // Record is one decoded ledger record.

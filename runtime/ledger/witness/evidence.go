@@ -6,7 +6,7 @@ import (
 
 	"github.com/transparency-dev/merkle/proof"
 
-	"github.com/prismai/mec/ledger"
+	"github.com/prismai/mec/runtime/ledger"
 )
 
 // Kind is the kind of conflict a ForkError and its Evidence report.

@@ -1,4 +1,4 @@
-package mipp
+package bus
 
 import (
 	"bytes"
