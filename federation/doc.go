@@ -4,6 +4,11 @@
 // in its own process, on its own machine or in its own network namespace,
 // with its own keys.
 //
+// Layer: runtime (across nodes). It may import its subpackages, the
+// runtime's bus, ledger, witness and telemetry, internal/cbor and
+// internal/strict; never runtime/orchestrator (which imports it) or the
+// commands.
+//
 // # Nodes and roles
 //
 // A node is a member of a roster (Roster, the federation.yaml every node

@@ -5,6 +5,10 @@
 // capability), plus the Adaptive Coherence Engine that watches and
 // recalibrates the coupling.
 //
+// Layer: compute library (the top of it). It may import backend, circuit,
+// sim, engines/snn and internal/strict; never the runtime, devices or
+// commands (the orchestrator and mec fuse import it).
+//
 // # One fusion step
 //
 // With D = 2^n amplitudes ψ_a and N neurons:

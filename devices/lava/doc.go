@@ -2,6 +2,9 @@
 // the software stack of Loihi 2) through a Python sidecar, and converts
 // networks to and from NIR.
 //
+// Layer: devices. It may import backend, the engines (engines/snn) and
+// internal/strict; never the runtime or the commands.
+//
 // # What runs where
 //
 // Convert maps an snn.Network to a Model in Lava's fixed-point terms (LIF

@@ -5,6 +5,8 @@
 // $MEC_SPINNAKER_HOST.
 // Package spinnakertest is a loopback board simulator for tests.
 //
+// Layer: devices. It may import backend; never the runtime or the commands.
+//
 // # EIEIO data packets
 //
 // Every multi-byte field is little-endian. The 16-bit header is

@@ -2,6 +2,9 @@
 // transforms of any length in complex64 and complex128, single or batched,
 // in place or out of place, optionally multi-threaded.
 //
+// Layer: compute library (a CPU engine, under backend/cpu). It imports no
+// other mec package.
+//
 // # Conventions
 //
 // The forward transform of x (length n) is

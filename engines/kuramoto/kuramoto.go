@@ -13,6 +13,9 @@
 // Units: phases in radians, frequencies in radians per time unit, dt in the
 // same time unit. Every sum is taken in a fixed (index) order, so results are
 // deterministic. It is the reference for GPU backends.
+//
+// Layer: compute library (a CPU engine, under backend/cpu). It imports no
+// other mec package.
 package kuramoto
 
 import (

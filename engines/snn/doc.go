@@ -4,6 +4,10 @@
 // delays, Poisson input generators, and spike / state monitors. It is the
 // reference (oracle) that GPU backends are tested against.
 //
+// Layer: compute library (a CPU engine, under backend/cpu; its Network is
+// also the network description every spiking backend takes). It may import
+// internal/strict only.
+//
 // # Model
 //
 // Each neuron i of a population obeys

@@ -5,6 +5,8 @@
 // checked on delivery — a forged, replayed, out-of-order, stale or
 // malformed message is rejected and counted, never delivered.
 //
+// Layer: runtime. It may import internal/cbor only.
+//
 // # Envelope
 //
 // COSE_Sign1 (RFC 9052 §4.2), tagged 18:

@@ -1,6 +1,8 @@
 // Package governance holds the runtime's constitution: thresholds on
 // reported metrics, read from a YAML or JSON file and evaluated every tick.
 //
+// Layer: runtime. It may import internal/strict only.
+//
 // # Rules
 //
 // A rule names a metric, a comparison and a threshold, for example (YAML)

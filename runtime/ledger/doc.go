@@ -2,6 +2,8 @@
 // ledger: an append-only log of telemetry events (package telemetry) with a
 // hash chain, an RFC 6962 Merkle tree and ML-DSA-65 signed checkpoints.
 //
+// Layer: runtime. It may import runtime/telemetry only.
+//
 // # Directory layout
 //
 // A ledger is one directory:

@@ -5,6 +5,10 @@
 // (package ledger), and a constitution (package governance) that rolls
 // the whole state back to the last good checkpoint when it is broken.
 //
+// Layer: runtime (the top of it). It may import the compute library (fusion,
+// circuit), the runtime packages (bus, ledger, telemetry, governance),
+// federation and the internal leaves; never devices or the commands.
+//
 // The runtime never names a backend: the register lives on whatever
 // backend.StateVector the registry selects (Engines), inside the fusion
 // layer (package fusion), behind the small Engine interface.

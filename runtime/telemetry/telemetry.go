@@ -1,6 +1,8 @@
 // Package telemetry defines the events recorded in the mec telemetry ledger
 // and their canonical binary encoding.
 //
+// Layer: runtime. It imports no other mec package.
+//
 // # Events
 //
 // Two event types exist: [SystemEvent] (orchestrator ticks, governance

@@ -8,6 +8,8 @@
 // evidence; VerifyEvidence lets anyone (an observer) check what that
 // evidence proves without trusting the witness.
 //
+// Layer: runtime. It may import runtime/ledger and internal/cbor.
+//
 // # Model
 //
 // A log is a ledger (package ledger) identified by its origin and its
