@@ -26,7 +26,7 @@ run: build
 test: fmt-check vet fft-check
 	$(GO) test -count=1 -skip '^TestFederationNetns$$' $(PKGS)
 	$(GO) test -count=1 -run '^TestFederationNetns$$' ./federation/
-	$(GO) test -count=1 -tags purego ./backend/... ./internal/fft/... ./snn/...
+	$(GO) test -count=1 -tags purego ./backend/... ./engines/fft/... ./engines/snn/...
 	CGO_ENABLED=0 $(GO) build ./...
 
 test-short: vet
@@ -52,13 +52,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./qasm/
 	$(GO) test -run '^$$' -fuzz '^FuzzShots$$' -fuzztime $(FUZZTIME) ./sim/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./qsimfile/
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./mipp/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./runtime/bus/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecoder$$' -fuzztime $(FUZZTIME) ./internal/cbor/
-	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./telemetry/
-	$(GO) test -run '^$$' -fuzz '^FuzzFlip$$' -fuzztime $(FUZZTIME) ./ledger/
-	$(GO) test -run '^$$' -fuzz '^FuzzScanLog$$' -fuzztime $(FUZZTIME) ./ledger/
-	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalUpdate$$' -fuzztime $(FUZZTIME) ./orchestrator/
-	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME) ./internal/fft/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./runtime/telemetry/
+	$(GO) test -run '^$$' -fuzz '^FuzzFlip$$' -fuzztime $(FUZZTIME) ./runtime/ledger/
+	$(GO) test -run '^$$' -fuzz '^FuzzScanLog$$' -fuzztime $(FUZZTIME) ./runtime/ledger/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalUpdate$$' -fuzztime $(FUZZTIME) ./runtime/orchestrator/
+	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME) ./engines/fft/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEIEIO$$' -fuzztime $(FUZZTIME) ./devices/spinnaker/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSDP$$' -fuzztime $(FUZZTIME) ./devices/spinnaker/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) ./devices/lava/
@@ -81,9 +81,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAcceptance$$' -fuzztime $(FUZZTIME) ./federation/secagg/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeConfirmation$$' -fuzztime $(FUZZTIME) ./federation/secagg/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeReveal$$' -fuzztime $(FUZZTIME) ./federation/secagg/
-	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalSubmission$$' -fuzztime $(FUZZTIME) ./ledger/witness/
-	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalEvidence$$' -fuzztime $(FUZZTIME) ./ledger/witness/
-	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalState$$' -fuzztime $(FUZZTIME) ./ledger/witness/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalSubmission$$' -fuzztime $(FUZZTIME) ./runtime/ledger/witness/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalEvidence$$' -fuzztime $(FUZZTIME) ./runtime/ledger/witness/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalState$$' -fuzztime $(FUZZTIME) ./runtime/ledger/witness/
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) ./federation/privacy/
 
 # The race detector over the concurrent packages: the ledger (committer,
@@ -91,7 +91,7 @@ fuzz:
 # the Lava sidecar spawn path and the simulator's cancellation. CI runs it.
 .PHONY: test-race
 test-race:
-	$(GO) test -race -short -count=1 -skip '^TestFederationNetns$$' ./ledger/... ./devices/qpu/ ./devices/lava/ ./sim/ ./mipp/ ./orchestrator/ ./federation/... ./ops/
+	$(GO) test -race -short -count=1 -skip '^TestFederationNetns$$' ./runtime/ledger/... ./devices/qpu/ ./devices/lava/ ./sim/ ./runtime/bus/ ./runtime/orchestrator/ ./federation/... ./ops/
 
 # Install the peer tools (root; idempotent).
 peers:
@@ -110,12 +110,12 @@ kernels:
 kernels-check:
 	bash kernels/gen-ptx.sh --check
 
-# Fail when the generated complex64 FFT engine (internal/fft/engine64.go)
-# is not what gen.go makes of engine128.go; `go generate ./internal/fft/`
+# Fail when the generated complex64 FFT engine (engines/fft/engine64.go)
+# is not what gen.go makes of engine128.go; `go generate ./engines/fft/`
 # regenerates it.
 .PHONY: fft-check
 fft-check:
-	cd internal/fft && $(GO) run gen.go -check
+	cd engines/fft && $(GO) run gen.go -check
 
 # The container image localhost/mec:latest, from this repository with
 # podman (or buildah) and runc, no registry: a Debian base made by

@@ -1,5 +1,9 @@
 // Package backend is mec's backend contract and registry.
 //
+// Layer: the compute library's contract. It may import circuit and the
+// engines' description types (engines/snn, engines/kuramoto); never a
+// backend, a device, the runtime or the commands.
+//
 // A backend is an engine that can run some of mec's work: quantum
 // state-vector evolution, FFTs, spiking or phase updates. Each backend
 // package registers a Driver from an init function; Init tries every driver

@@ -3,8 +3,8 @@ package backend
 import (
 	"fmt"
 
-	"github.com/prismai/mec/kuramoto"
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/kuramoto"
+	"github.com/prismai/mec/engines/snn"
 )
 
 // Spectral is the FFT capability: planned complex transforms whose data

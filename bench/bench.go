@@ -3,6 +3,11 @@
 // circuits of the quantum suite and an in-place memory-bandwidth probe
 // (the access pattern of a state-vector gate), plus the C stream peer when
 // it is installed.
+//
+// Layer: compute library (workloads). It may import the compute library
+// (backend, circuit, sim, the engines, fusion), federation for the
+// federation workload, and internal/peers; never the runtime's orchestrator
+// or the commands.
 package bench
 
 import (

@@ -17,10 +17,10 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/engines/snn"
 	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/internal/peers"
 	"github.com/prismai/mec/sim"
-	"github.com/prismai/mec/snn"
 )
 
 // Suites are the names of the benchmark suites, in run order.

@@ -21,6 +21,9 @@
 // terms, so cancelling it stops them promptly.
 //
 // Spec and Output match the JSON of the QuTiP peer (shared/peers/qutip_evolve.py).
+//
+// Layer: compute library. It may import backend, circuit and sim; never the
+// runtime, devices or commands.
 package evolve
 
 import (

@@ -13,7 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/prismai/mec/mipp"
+	"github.com/prismai/mec/runtime/bus"
 )
 
 // waitFor polls cond until it holds or the time is up.
@@ -47,7 +47,7 @@ func TestRejections(t *testing.T) {
 	now := time.Now()
 	body := (&Alert{Kind: AlertRejoined, Node: "e1", Text: "test"}).Marshal()
 	seal := func(sk *mldsa65.PrivateKey, origin, target string, seq uint64, ts time.Time, b []byte) []byte {
-		env, err := mipp.SealMessage(sk, mipp.Message{Origin: origin, Target: target, Timestamp: ts, Sequence: seq, Body: b})
+		env, err := bus.SealMessage(sk, bus.Message{Origin: origin, Target: target, Timestamp: ts, Sequence: seq, Body: b})
 		if err != nil {
 			t.Fatal(err)
 		}

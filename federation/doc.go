@@ -4,6 +4,11 @@
 // in its own process, on its own machine or in its own network namespace,
 // with its own keys.
 //
+// Layer: runtime (across nodes). It may import its subpackages, the
+// runtime's bus, ledger, witness and telemetry, internal/cbor and
+// internal/strict; never runtime/orchestrator (which imports it) or the
+// commands.
+//
 // # Nodes and roles
 //
 // A node is a member of a roster (Roster, the federation.yaml every node
@@ -43,10 +48,10 @@
 // subjects (a relay also on its edges', which its leaf link carries); an
 // observer only its reports; only cores manage the streams.
 //
-// On top, every message is a signed envelope of package mipp (COSE_Sign1,
+// On top, every message is a signed envelope of package bus (COSE_Sign1,
 // ML-DSA-65, the same as the runtime's bus): origin, target (the subject),
 // timestamp and sequence number are signed. A node checks each message
-// with a mipp.Verifier holding the roster's keys: forged, replayed,
+// with a bus.Verifier holding the roster's keys: forged, replayed,
 // out-of-order, stale (more than two minutes from the time the stream
 // stored it, or from its arrival for plain messages), unsigned or
 // malformed messages, messages from an origin nobody trusts, messages

@@ -15,7 +15,7 @@ import (
 
 	"github.com/prismai/mec/federation/privacy"
 	"github.com/prismai/mec/federation/secagg"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // A relay round (the edges of group G behind relay R; package secagg):

@@ -28,8 +28,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/prismai/mec/internal/strict"
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/mipp"
+	"github.com/prismai/mec/runtime/bus"
+	"github.com/prismai/mec/runtime/ledger"
 )
 
 // The files of a node's data directory. Secret files are written with
@@ -262,7 +262,7 @@ func (id *Identity) Name() string { return id.Member.Name }
 // Seal signs a federated message body for subject (see the package doc):
 // origin is the node, target the subject.
 func (id *Identity) Seal(subject string, seq uint64, body []byte, now time.Time) ([]byte, error) {
-	return mipp.SealMessage(id.signSK, mipp.Message{Origin: id.Member.Name, Target: subject, Timestamp: now, Sequence: seq, Body: body})
+	return bus.SealMessage(id.signSK, bus.Message{Origin: id.Member.Name, Target: subject, Timestamp: now, Sequence: seq, Body: body})
 }
 
 // LedgerSigner returns a signer of the node's identity key under a key

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/prismai/mec/federation/consensus"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // RoundResult is what one learning round did at this node.

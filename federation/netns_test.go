@@ -22,8 +22,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/prismai/mec/federation/consensus"
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/mipp"
+	"github.com/prismai/mec/runtime/bus"
+	"github.com/prismai/mec/runtime/ledger"
 )
 
 // netLab is a set of network namespaces on a bridge, made by the test
@@ -403,7 +403,7 @@ func injectBad(t *testing.T, roster *Roster, id *Identity, dir, url string) (map
 	body := (&Report{Verified: 1}).Marshal()
 	_, stranger, _ := mldsa65.GenerateKey(rand.Reader)
 	seal := func(sk *mldsa65.PrivateKey, origin string, seq uint64) []byte {
-		env, err := mipp.SealMessage(sk, mipp.Message{Origin: origin, Target: subj, Timestamp: now, Sequence: seq, Body: body})
+		env, err := bus.SealMessage(sk, bus.Message{Origin: origin, Target: subj, Timestamp: now, Sequence: seq, Body: body})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -494,7 +494,7 @@ func publicHistory(t *testing.T, n *Node) map[uint64]map[string][]float64 {
 		if md != nil {
 			last = md.Sequence.Stream
 		}
-		m, _, _, err := mipp.Parse(msg.Data())
+		m, _, _, err := bus.Parse(msg.Data())
 		if err == nil {
 			if d, err := UnmarshalDelta(m.Body); err == nil {
 				if err := l.apply(m.Origin, d); err != nil {

@@ -17,9 +17,9 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/prismai/mec/federation/consensus"
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/mipp"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/bus"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // Config configures a Node.
@@ -61,21 +61,21 @@ type Config struct {
 // (another protocol version) and BadBody (a verified envelope whose body
 // does not decode or breaks the protocol).
 type Stats struct {
-	Bus                 mipp.Stats `json:"bus"`
-	Version             uint64     `json:"version"`
-	BadBody             uint64     `json:"bad_body"`
-	Published           uint64     `json:"published"`
-	PublishRetries      uint64     `json:"publish_retries"`
-	Rounds              uint64     `json:"rounds"`
-	RoundsAlone         uint64     `json:"rounds_alone"`
-	StreamMessages      uint64     `json:"stream_messages"`
-	Forks               uint64     `json:"forks"`
-	Cosigned            uint64     `json:"cosigned"`
-	CheckpointsVerified uint64     `json:"checkpoints_verified"`
-	Witnessed           uint64     `json:"witnessed"`
-	Rollbacks           uint64     `json:"rollbacks"`
-	Decoupled           uint64     `json:"decoupled"`
-	Rejoined            uint64     `json:"rejoined"`
+	Bus                 bus.Stats `json:"bus"`
+	Version             uint64    `json:"version"`
+	BadBody             uint64    `json:"bad_body"`
+	Published           uint64    `json:"published"`
+	PublishRetries      uint64    `json:"publish_retries"`
+	Rounds              uint64    `json:"rounds"`
+	RoundsAlone         uint64    `json:"rounds_alone"`
+	StreamMessages      uint64    `json:"stream_messages"`
+	Forks               uint64    `json:"forks"`
+	Cosigned            uint64    `json:"cosigned"`
+	CheckpointsVerified uint64    `json:"checkpoints_verified"`
+	Witnessed           uint64    `json:"witnessed"`
+	Rollbacks           uint64    `json:"rollbacks"`
+	Decoupled           uint64    `json:"decoupled"`
+	Rejoined            uint64    `json:"rejoined"`
 	// UnackedAtExit counts the messages still waiting for the streams'
 	// acknowledgement when the node left.
 	UnackedAtExit uint64 `json:"unacked_at_exit"`
@@ -100,7 +100,7 @@ type Node struct {
 	localKey nkeys.KeyPair
 	nc       *nats.Conn
 	js       jetstream.JetStream
-	ver      *mipp.Verifier
+	ver      *bus.Verifier
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -176,7 +176,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.Logger = slog.Default()
 	}
 	n := &Node{cfg: cfg, roster: cfg.Roster, id: cfg.Identity, self: self, log: cfg.Logger.With("node", self.Name, "role", string(self.Role)),
-		ver: mipp.NewVerifier(2 * time.Minute), seq: map[string]uint64{}, outbox: make(chan *outItem, 4096), live: map[string]liveness{},
+		ver: bus.NewVerifier(2 * time.Minute), seq: map[string]uint64{}, outbox: make(chan *outItem, 4096), live: map[string]liveness{},
 		events: make(chan telemetry.SystemEvent, 1024)}
 	for i := range cfg.Roster.Members {
 		m := &cfg.Roster.Members[i]
@@ -626,13 +626,13 @@ func permitted(m *Member, kind string) bool {
 // (so a node catching up accepts what was fresh when stored, and a
 // replayed old envelope stored now is stale), the arrival time otherwise.
 func (n *Node) handle(subject string, data []byte, ref time.Time) {
-	m, err := n.ver.Open(data, ref, mipp.Monotonic, func(m mipp.Message) error {
+	m, err := n.ver.Open(data, ref, bus.Monotonic, func(m bus.Message) error {
 		node, kind, ok := subjectNode(subject)
 		if !ok || m.Origin != node || m.Target != subject {
-			return fmt.Errorf("%w: %q signed for %q arrived on %q", mipp.ErrMisrouted, m.Origin, m.Target, subject)
+			return fmt.Errorf("%w: %q signed for %q arrived on %q", bus.ErrMisrouted, m.Origin, m.Target, subject)
 		}
 		if !permitted(n.roster.Member(node), kind) {
-			return fmt.Errorf("%w: a %s node may not send %s messages", mipp.ErrMisrouted, n.roster.Member(node).Role, kind)
+			return fmt.Errorf("%w: a %s node may not send %s messages", bus.ErrMisrouted, n.roster.Member(node).Role, kind)
 		}
 		return nil
 	})
@@ -656,7 +656,7 @@ func (n *Node) handle(subject string, data []byte, ref time.Time) {
 // dispatchSafely is dispatch that turns a panic into an error: a
 // message that reaches a bug must not stop the node (and, kept in the
 // stream, stop it again at every restart). The stack goes to the log.
-func (n *Node) dispatchSafely(m mipp.Message, kind string) (err error) {
+func (n *Node) dispatchSafely(m bus.Message, kind string) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			n.log.Error("BUG: a message made its handler panic; the message is refused", "from", m.Origin, "kind", kind,
@@ -667,7 +667,7 @@ func (n *Node) dispatchSafely(m mipp.Message, kind string) (err error) {
 	return n.dispatch(m, kind)
 }
 
-func (n *Node) dispatch(m mipp.Message, kind string) error {
+func (n *Node) dispatch(m bus.Message, kind string) error {
 	from := n.roster.Member(m.Origin)
 	switch kind {
 	case KindHeartbeat:

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/prismai/mec/federation/consensus"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // PhaseResult is the federation's phase consensus as this node sees it.

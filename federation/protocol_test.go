@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/ledger/witness"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/ledger/witness"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // TestPhaseConsensus: a node whose phase leaves the consensus by more

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prismai/mec/mipp"
+	"github.com/prismai/mec/runtime/bus"
 )
 
 // TestResealStaleRetry: a message that waited in the outbox longer than
@@ -62,7 +62,7 @@ func TestResealStaleRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _, _, err := mipp.Parse(raw.Data)
+	m, _, _, err := bus.Parse(raw.Data)
 	if err != nil {
 		t.Fatal(err)
 	}

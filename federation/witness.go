@@ -10,9 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/ledger/witness"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/ledger/witness"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // Witnessing (integration spec §12, §15): every node publishes its signed

@@ -25,17 +25,18 @@ func Example() {
 
 	for range 5 {
 		m, _, err := sys.Step(context.Background())
-		// A step that breaks a safety limit still returns its metrics, with
-		// a typed error; here a resonance violation is reported and the run
-		// goes on, anything else is fatal.
-		var re *fusion.ResonanceError
-		if err != nil && !errors.As(err, &re) {
-			log.Fatal(err)
+		if err != nil {
+			log.Fatal(err) // a failure: the step did not complete
 		}
 		fmt.Printf("step %d: H_coh %.4f  E_coh %.4f  |Δφ| %.4f  r %.4f  rate %.1f Hz  α %.4f  γ %.4f\n",
 			m.Step, m.HCoh, m.ECoh, m.PhaseDiff, m.R, m.RateHz, m.Alpha, m.Gamma)
-		if re != nil {
-			fmt.Printf("  |Δφ| over the resonance limit %.4f\n", re.Limit)
+		// A step that breaks a safety limit still completes; it reports
+		// the violation as data in its metrics.
+		for _, v := range m.Violations {
+			var re *fusion.ResonanceError
+			if v.Kind == fusion.Resonance && errors.As(v.Err, &re) {
+				fmt.Printf("  |Δφ| over the resonance limit %.4f\n", re.Limit)
+			}
 		}
 	}
 	// Output:

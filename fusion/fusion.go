@@ -5,6 +5,10 @@
 // capability), plus the Adaptive Coherence Engine that watches and
 // recalibrates the coupling.
 //
+// Layer: compute library (the top of it). It may import backend, circuit,
+// sim, engines/snn and internal/strict; never the runtime, devices or
+// commands (the orchestrator and mec fuse import it).
+//
 // # One fusion step
 //
 // With D = 2^n amplitudes ψ_a and N neurons:
@@ -40,13 +44,15 @@
 //
 // # Adaptive Coherence Engine
 //
-// When H_coh > ACE.HMax after a step, γ ← max(γ·0.9, ACE.GammaMin) and
+// When H_coh > ACE.HMax after a step, ACE.Recalibrate sets
+// γ ← max(γ·0.9, ACE.GammaMin) and
 // α ← min(α·1.1, ACE.AlphaMax): less feedback noise into the state, more
 // drive from it into the network.
 package fusion
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -55,8 +61,8 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/engines/snn"
 	"github.com/prismai/mec/sim"
-	"github.com/prismai/mec/snn"
 )
 
 // Config describes a fusion simulation. Zero fields take the defaults of
@@ -107,7 +113,16 @@ type ACE struct {
 	Disabled bool `json:"disabled,omitempty" yaml:"disabled,omitempty"`
 }
 
-// Limits are the safety limits; violations are returned as typed errors.
+// Recalibrate is the Adaptive Coherence Engine's rule, applied once: it
+// returns α ← min(1.1·α, AlphaMax) and γ ← max(0.9·γ, GammaMin). Step
+// applies it after a step whose H_coh exceeds HMax (unless Disabled); the
+// orchestrator's ACE module applies it on its own trigger.
+func (c ACE) Recalibrate(alpha, gamma float64) (newAlpha, newGamma float64) {
+	return min(alpha*1.1, c.AlphaMax), max(gamma*0.9, c.GammaMin)
+}
+
+// Limits are the safety limits; a step that breaks one reports it as a
+// Violation in its Metrics.
 type Limits struct {
 	// MaxQubits caps the register (the spec's qubit cap).
 	MaxQubits int `json:"max_qubits" yaml:"max_qubits"`
@@ -242,6 +257,44 @@ type NonFiniteError struct{ What string }
 
 func (e *NonFiniteError) Error() string { return "fusion: non-finite value in " + e.What }
 
+// ViolationKind names the safety limit a step broke.
+type ViolationKind int
+
+const (
+	// VoltageCap: a membrane potential reached Limits.VCapMV; the
+	// Violation's Err is a *VoltageCapError.
+	VoltageCap ViolationKind = iota + 1
+	// Resonance: |φ_ψ − φ_S| reached Limits.Resonance; the Violation's Err
+	// is a *ResonanceError.
+	Resonance
+)
+
+// String returns the kind's name: "voltage-cap" or "resonance".
+func (k ViolationKind) String() string {
+	switch k {
+	case VoltageCap:
+		return "voltage-cap"
+	case Resonance:
+		return "resonance"
+	}
+	return fmt.Sprintf("ViolationKind(%d)", int(k))
+}
+
+// Violation is one safety-limit violation of a step: data in the step's
+// Metrics, not a failure (the step completed and its metrics are valid).
+type Violation struct {
+	// Kind is the limit broken.
+	Kind ViolationKind
+	// Err is the typed detail (*VoltageCapError or *ResonanceError).
+	Err error
+}
+
+// String returns the violation's message.
+func (v Violation) String() string { return v.Err.Error() }
+
+// MarshalJSON writes the violation as its message (a JSON string).
+func (v Violation) MarshalJSON() ([]byte, error) { return json.Marshal(v.Err.Error()) }
+
 // Event is the FusionEvent emitted every step (the ledger records it).
 type Event struct {
 	Timestamp        time.Time `json:"timestamp"`
@@ -279,8 +332,9 @@ type Metrics struct {
 	Gamma  float64 `json:"gamma"`
 	// Recalibrated is set when the ACE changed α and γ after this step.
 	Recalibrated bool `json:"recalibrated,omitempty"`
-	// Violations lists safety-limit violations of this step.
-	Violations []string `json:"violations,omitempty"`
+	// Violations lists the safety-limit violations of this step (in JSON,
+	// each as its message).
+	Violations []Violation `json:"violations,omitempty"`
 }
 
 // Engines are the backends the fusion layer runs on.
@@ -480,9 +534,10 @@ func (s *System) SetCoupling(alpha, beta, gamma float64) {
 }
 
 // Step runs one fusion step and returns its metrics and event. Safety
-// violations are reported in Metrics.Violations and returned joined as the
-// error (typed: errors.As finds *VoltageCapError, *ResonanceError,
-// *NonFiniteError); non-finite state stops the step before it is used.
+// violations are data: the step completes and reports them in
+// Metrics.Violations. The error is for failures only (the step did not
+// complete): a backend error, a cancelled ctx, or a non-finite state
+// (*NonFiniteError), which stops the step before it is used.
 func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
 	if err := ctx.Err(); err != nil {
 		return Metrics{}, Event{}, err
@@ -549,7 +604,7 @@ func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
 // couple runs steps 2 and 3 of a fusion step from u = Mψ: the voltage
 // kick, the spiking steps and the voltage checks. It returns the signal S,
 // the spike count, the largest voltage and any voltage-cap violation.
-func (s *System) couple(u []complex128) (sig []float64, spikes int, vmax float64, viol []error, err error) {
+func (s *System) couple(u []complex128) (sig []float64, spikes int, vmax float64, viol []Violation, err error) {
 	dv := make([]float64, s.n)
 	for i, z := range u {
 		dv[i] = s.alpha*real(z) + s.cfg.Beta*imag(z)
@@ -590,7 +645,7 @@ func (s *System) couple(u []complex128) (sig []float64, spikes int, vmax float64
 			return nil, 0, 0, nil, &NonFiniteError{What: "membrane voltages"}
 		}
 		if x >= s.cfg.Limits.VCapMV {
-			viol = append(viol, &VoltageCapError{Neuron: i, V: x, Cap: s.cfg.Limits.VCapMV})
+			viol = append(viol, Violation{Kind: VoltageCap, Err: &VoltageCapError{Neuron: i, V: x, Cap: s.cfg.Limits.VCapMV}})
 			break
 		}
 	}
@@ -600,27 +655,24 @@ func (s *System) couple(u []complex128) (sig []float64, spikes int, vmax float64
 // finish completes a step's metrics (m holds the norm drift, V_max and the
 // state metrics), applies the resonance check and the ACE, and builds the
 // event.
-func (s *System) finish(m Metrics, f []complex128, spikes int, viol []error) (Metrics, Event, error) {
+func (s *System) finish(m Metrics, f []complex128, spikes int, viol []Violation) (Metrics, Event, error) {
 	s.steps++
 	m.Step, m.Time = s.steps, float64(s.steps)*s.cfg.Dt
 	m.DHCohDt = (m.HCoh - s.lastH) / s.cfg.Dt
 	s.lastH = m.HCoh
 	m.RateHz = float64(spikes) / (float64(s.n) * float64(s.cfg.SpikeSteps) * s.net.DtMs() / 1000)
 	if m.PhaseDiff >= s.cfg.Limits.Resonance && !isZero(f) {
-		viol = append(viol, &ResonanceError{PhaseDiff: m.PhaseDiff, Limit: s.cfg.Limits.Resonance})
+		viol = append(viol, Violation{Kind: Resonance, Err: &ResonanceError{PhaseDiff: m.PhaseDiff, Limit: s.cfg.Limits.Resonance}})
 	}
 	if !s.cfg.ACE.Disabled && m.HCoh > s.cfg.ACE.HMax {
-		s.gamma = max(s.gamma*0.9, s.cfg.ACE.GammaMin)
-		s.alpha = min(s.alpha*1.1, s.cfg.ACE.AlphaMax)
+		s.alpha, s.gamma = s.cfg.ACE.Recalibrate(s.alpha, s.gamma)
 		m.Recalibrated = true
 	}
 	m.Alpha, m.Gamma = s.alpha, s.gamma
-	for _, e := range viol {
-		m.Violations = append(m.Violations, e.Error())
-	}
+	m.Violations = viol
 	ev := Event{Timestamp: time.Now().UTC(), Step: s.steps, CoherenceEntropy: m.HCoh, AvgPhaseDiff: m.PhaseDiff, FusionEnergy: m.ECoh,
 		ParentBlock: NoParent}
-	return m, ev, errors.Join(viol...)
+	return m, ev, nil
 }
 
 // coupler returns the state's FusionCoupler when the coupled path applies:

@@ -2,6 +2,7 @@ package fusion_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"math/cmplx"
@@ -12,7 +13,7 @@ import (
 	"github.com/prismai/mec/backend/backendtest"
 	"github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 func engines() fusion.Engines {
@@ -129,9 +130,13 @@ func TestStepRuns(t *testing.T) {
 	spikes := 0.0
 	for i := 0; i < 30; i++ {
 		m, ev, err := sys.Step(context.Background())
-		var re *fusion.ResonanceError
-		if err != nil && !errors.As(err, &re) {
+		if err != nil {
 			t.Fatalf("step %d: %v", i, err)
+		}
+		for _, v := range m.Violations {
+			if v.Kind != fusion.Resonance {
+				t.Fatalf("step %d: violation %v of kind %v", i, v, v.Kind)
+			}
 		}
 		for _, x := range []float64{m.HCoh, m.ECoh, m.R, m.RateHz, m.NormDrift, m.PhaseDiff, m.DHCohDt} {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -221,10 +226,16 @@ func TestSafetyLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = sys.Step(context.Background())
+	m, _, err := sys.Step(context.Background())
+	if err != nil {
+		t.Fatalf("a violation is data, not an error: %v", err)
+	}
 	var vc *fusion.VoltageCapError
-	if !errors.As(err, &vc) || vc.Cap != -75 {
-		t.Errorf("voltage cap: %v", err)
+	if len(m.Violations) == 0 || m.Violations[0].Kind != fusion.VoltageCap || !errors.As(m.Violations[0].Err, &vc) || vc.Cap != -75 {
+		t.Errorf("voltage cap: violations %v", m.Violations)
+	}
+	if b, err := json.Marshal(m.Violations); err != nil || string(b) != `["`+vc.Error()+`"]` {
+		t.Errorf("violations in JSON: %s, %v; want the messages", b, err)
 	}
 	sys.Close()
 	cfg = fusion.DefaultConfig()
@@ -236,8 +247,15 @@ func TestSafetyLimits(t *testing.T) {
 	defer sys.Close()
 	var re *fusion.ResonanceError
 	for i := 0; i < 5 && re == nil; i++ {
-		_, _, err = sys.Step(context.Background())
-		errors.As(err, &re)
+		m, _, err := sys.Step(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range m.Violations {
+			if v.Kind == fusion.Resonance {
+				errors.As(v.Err, &re)
+			}
+		}
 	}
 	if re == nil {
 		t.Error("a resonance limit of 1e-9 rad was never violated")
@@ -347,5 +365,17 @@ func TestSnapshotRestore(t *testing.T) {
 func TestNoParent(t *testing.T) {
 	if fusion.NoParent != telemetry.NoParent {
 		t.Errorf("fusion.NoParent = %d, telemetry.NoParent = %d", uint64(fusion.NoParent), uint64(telemetry.NoParent))
+	}
+}
+
+// TestACERecalibrate: the ACE rule raises α by 10% and lowers γ by 10%,
+// each clamped to its bound.
+func TestACERecalibrate(t *testing.T) {
+	ace := fusion.ACE{AlphaMax: 50, GammaMin: 0.01}
+	if a, g := ace.Recalibrate(40, 0.05); math.Abs(a-44) > 1e-12 || math.Abs(g-0.045) > 1e-12 {
+		t.Errorf("Recalibrate(40, 0.05) = %v, %v; want 44, 0.045", a, g)
+	}
+	if a, g := ace.Recalibrate(49, 0.0105); a != 50 || g != 0.01 {
+		t.Errorf("Recalibrate(49, 0.0105) = %v, %v; want the bounds 50, 0.01", a, g)
 	}
 }

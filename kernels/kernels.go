@@ -4,6 +4,8 @@
 // compat.h header. The PTX for compute_80 and compute_90 is generated and
 // committed under ptx/; CI regenerates it and fails when it is stale.
 //
+// Layer: compute library (kernels). It imports no other mec package.
+//
 // A family is compiled in the precisions its backends launch it in
 // (Precisions): with MEC_FP64 defined the amplitudes are double (complex128
 // states) and kernel names end in _f64, without it they are float

@@ -7,6 +7,10 @@
 // density matrix on the host, for small circuits (the reference the
 // trajectories converge to at 1/√shots).
 //
+// Layer: compute library. It may import circuit and internal/strict (its
+// tests also use the backends and sim); never the runtime, devices or
+// commands.
+//
 // A model file (YAML or JSON; unknown keys are errors):
 //
 //	gates:                       # rules, in order; every matching rule applies

@@ -4,6 +4,9 @@
 // layered configuration (YAML file, then environment, then flags) with
 // strict checks whose errors name the key and where its value came from.
 //
+// Layer: runtime (a node's operating surface). It imports no other mec
+// package.
+//
 // A node wires it up in this order (errors elided):
 //
 //	cfg, origins, err := ops.LoadNodeConfig(ops.Layers{File: configPath, LookupEnv: os.LookupEnv, Flags: ops.ChangedFlags(cmd.Flags())})

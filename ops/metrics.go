@@ -48,7 +48,7 @@ func RejectionReasons() []string {
 }
 
 // Rejections are cumulative counts of refused messages by reason, as the
-// bus (mipp.Stats) and the federation (federation.Stats: Version,
+// bus (bus.Stats) and the federation (federation.Stats: Version,
 // BadBody) report them.
 type Rejections struct {
 	Forged, Replayed, OutOfOrder, Stale, Malformed, UnknownOrigin, Misrouted, NoTarget, Version, BadBody uint64

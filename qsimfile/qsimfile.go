@@ -3,6 +3,8 @@
 // and Cirq users can run their circuit files unchanged and a comparison
 // with qsim can use the very same file.
 //
+// Layer: compute library (a circuit reader). It may import circuit only.
+//
 // The format: lines that are empty or start with # are skipped; the first
 // other line is the number of qubits; every further line is
 //

@@ -1,5 +1,8 @@
 // Package all registers every backend mec ships. Import it for its side
 // effect: _ "github.com/prismai/mec/backend/all".
+//
+// Layer: compute library (registration). It may import every backend and
+// device adapter, and nothing else of mec.
 package all
 
 import (

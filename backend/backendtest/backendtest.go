@@ -3,6 +3,9 @@
 // oracle is circuit.ApplyToVector, a plain complex128 host loop, and the
 // host reference functions of package backend.
 //
+// Layer: test tooling of the compute library; only tests import it. It may
+// import backend, circuit, the engines, sim and sim/simtest.
+//
 // Tolerances: Tol128 for complex128 states, Tol64 for complex64 states,
 // absolute on amplitudes of normalised states after at most a few hundred
 // gates.

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/prismai/mec/backend"
-	"github.com/prismai/mec/kuramoto"
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/kuramoto"
+	"github.com/prismai/mec/engines/snn"
 )
 
 // RunSpectral is the conformance suite of the FFT capability: transforms of

@@ -1,6 +1,10 @@
 // Package cpu is mec's CPU backend: always present, and the reference every
 // other backend is tested against. It registers itself as "cpu".
 //
+// Layer: compute library (a backend). It may import backend, circuit and the
+// CPU engines (engines/...); never another backend, a device, the runtime or
+// the commands.
+//
 // States are Go slices of complex128 or complex64 on the host; every kernel
 // runs in parallel over GOMAXPROCS goroutines (or Options.Threads), and every
 // reduction sums fixed-size blocks in a fixed order, so results are

@@ -7,9 +7,9 @@ import (
 	"slices"
 
 	"github.com/prismai/mec/backend"
-	"github.com/prismai/mec/internal/fft"
-	"github.com/prismai/mec/kuramoto"
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/fft"
+	"github.com/prismai/mec/engines/kuramoto"
+	"github.com/prismai/mec/engines/snn"
 )
 
 var (
@@ -21,7 +21,7 @@ var (
 var errFreed = errors.New("cpu: use after Free")
 
 // NewFFT plans batch complex transforms of length n (any n ≥ 1) with the
-// package internal/fft engine on the backend's threads.
+// package engines/fft engine on the backend's threads.
 func (b *Backend) NewFFT(n, batch int, p backend.Precision) (backend.FFT, error) {
 	if n < 1 || batch < 1 {
 		return nil, fmt.Errorf("cpu: fft of length %d, batch %d", n, batch)

@@ -5,6 +5,10 @@
 // (kernels/ptx, generated offline by nvcc: `make kernels`), which the driver
 // JIT-compiles for the device when a family is first used.
 //
+// Layer: compute library (a backend). It may import backend,
+// backend/internal/accel, kernels and the engines' description types; never
+// another backend, a device, the runtime or the commands.
+//
 // Devices need compute capability 8.0 or higher (the PTX is generated for
 // compute_80 and compute_90; a device of capability 9.0 or higher runs the
 // compute_90 PTX, others the compute_80 one) and a driver for CUDA 11.8 or

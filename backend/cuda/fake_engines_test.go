@@ -12,8 +12,8 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/backendtest"
-	"github.com/prismai/mec/kuramoto"
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/kuramoto"
+	"github.com/prismai/mec/engines/snn"
 )
 
 // launchRec is a launch of a kernel the fake does not run: its grid,

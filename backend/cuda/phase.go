@@ -3,7 +3,7 @@ package cuda
 import (
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/internal/accel"
-	"github.com/prismai/mec/kuramoto"
+	"github.com/prismai/mec/engines/kuramoto"
 )
 
 var _ backend.Phase = (*Backend)(nil)

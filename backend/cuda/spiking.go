@@ -3,7 +3,7 @@ package cuda
 import (
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/internal/accel"
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/snn"
 )
 
 var _ backend.Spiking = (*Backend)(nil)

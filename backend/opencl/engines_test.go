@@ -7,11 +7,11 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/snn"
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/backendtest"
-	"github.com/prismai/mec/kuramoto"
+	"github.com/prismai/mec/engines/kuramoto"
 )
 
 func TestPhaseConformance(t *testing.T) {

@@ -5,6 +5,10 @@
 // compilation fails; compiled programs are cached in memory and on disk,
 // keyed by source hash, build options and device).
 //
+// Layer: compute library (a backend). It may import backend,
+// backend/internal/accel, kernels and the engines' description types; never
+// another backend, a device, the runtime or the commands.
+//
 // Device choice: $MEC_OPENCL_DEVICE (also set by `mec --device`) is
 // "P:D" (platform and device index), "D" (device index over all
 // platforms) or a substring of the device name; by default the first GPU

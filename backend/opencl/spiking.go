@@ -5,7 +5,7 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/internal/accel"
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/snn"
 )
 
 var _ backend.Spiking = (*Backend)(nil)

@@ -1,4 +1,6 @@
 // Command mec is the compute runtime of the Prism MEC platform. See README.md.
+//
+// Layer: commands. It may import only internal/cli.
 package main
 
 import (

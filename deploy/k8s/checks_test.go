@@ -16,7 +16,7 @@ import (
 
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/ops"
-	"github.com/prismai/mec/orchestrator"
+	"github.com/prismai/mec/runtime/orchestrator"
 )
 
 // Namespace is where every object lives.

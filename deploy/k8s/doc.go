@@ -6,4 +6,7 @@
 // links each role needs, and the rendered node configuration and scenario
 // pass mec's own checks. It has no code of its own: nothing here is in
 // the mec binary.
+//
+// Layer: deployment. Its code imports no mec package; its tests may import
+// ops and the runtime to check the manifests.
 package k8s

@@ -2,6 +2,9 @@
 // the software stack of Loihi 2) through a Python sidecar, and converts
 // networks to and from NIR.
 //
+// Layer: devices. It may import backend, the engines (engines/snn) and
+// internal/strict; never the runtime or the commands.
+//
 // # What runs where
 //
 // Convert maps an snn.Network to a Model in Lava's fixed-point terms (LIF
@@ -37,7 +40,7 @@
 // (the spawning process exits without Close) exits when its stdin closes
 // and removes its socket and directory.
 //
-// The backend reports the extra capability "spike-io", not
+// The backend implements no capability interface, not even
 // backend.Spiking: Spiking promises spikes bit-identical to snn's float
 // simulation, and Lava's fixed-point forward-Euler dynamics (strict
 // threshold, no refractory period, no delays) cannot match it. Use

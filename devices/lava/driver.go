@@ -7,7 +7,7 @@ import (
 	"os"
 
 	"github.com/prismai/mec/backend"
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/snn"
 )
 
 // EnvSidecar configures the "lava" backend: "unix:PATH" or "tcp:HOST:PORT"
@@ -50,8 +50,10 @@ func (driver) Init() (backend.Backend, error) {
 // It does not implement backend.Spiking: that capability promises spikes
 // bit-identical to snn's float simulation (backendtest.RunSpiking), while
 // Lava runs its own fixed-point, forward-Euler discretisation (see Convert),
-// has no refractory period and no delays. It reports the extra capability
-// "spike-io" (lockstep spike injection and readout) instead.
+// has no refractory period and no delays. Its lockstep spike injection and
+// readout is Backend.NewSession, this package's API; it names no extra
+// capability (SpiNNaker's live I/O is a different contract, so the two
+// share no "spike I/O" capability).
 type Backend struct {
 	addr    string
 	peer    string
@@ -108,9 +110,6 @@ func (b *Backend) Device() string {
 	}
 	return d
 }
-
-// ExtraCapabilities returns {"spike-io"} (see Backend).
-func (b *Backend) ExtraCapabilities() []string { return []string{"spike-io"} }
 
 // Close stops a spawned sidecar.
 func (b *Backend) Close() error {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/snn"
 )
 
 // Fixed-point constants of Lava's bit-accurate LIF (PyLifModelBitAcc) and

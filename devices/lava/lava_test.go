@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/prismai/mec/backend"
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/snn"
 )
 
 // testNetwork is a 40-neuron network with a 20-source Poisson input: list,
@@ -364,8 +364,8 @@ func TestBackendSpawn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if got := b.ExtraCapabilities(); !slices.Equal(got, []string{"spike-io"}) {
-		t.Errorf("capabilities %v", got)
+	if got := backend.Capabilities(b); len(got) != 0 {
+		t.Errorf("capabilities %v, want none (sessions are the package's API)", got)
 	}
 	t.Log(b.Device())
 	s, err := b.NewSession(ctx, testNetwork(2), ConvertOptions{})

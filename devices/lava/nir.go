@@ -14,8 +14,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prismai/mec/engines/snn"
 	"github.com/prismai/mec/internal/strict"
-	"github.com/prismai/mec/snn"
 )
 
 // NIR (the Neuromorphic Intermediate Representation, read by Lava-DL,

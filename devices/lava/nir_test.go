@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/snn"
 )
 
 func nirRoundTrip(t *testing.T, net *snn.Network) *snn.Network {

@@ -7,6 +7,9 @@
 // the QPU. The backend has no StateVector capability: everything but circuit
 // sampling falls back to the CPU per operation.
 //
+// Layer: devices. It may import backend and the circuit stack (circuit,
+// qasm, sim); never the runtime or the commands.
+//
 // Configuration comes only from the environment (see Config and FromEnv) or
 // from a token file readable by its owner alone; credentials never appear in
 // errors or logs. The endpoint URL must be http:// or https:// with a host

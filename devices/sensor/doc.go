@@ -4,6 +4,9 @@
 // spikes to a spiking network, and a backend driver "sensor" (capability
 // "sensor-input") configured by $MEC_SENSOR_SPI and/or $MEC_SENSOR_I2C.
 //
+// Layer: devices. It may import backend (and engines/snn in tests); never
+// the runtime or the commands.
+//
 // # MCP3008 (Microchip MCP3004/3008 datasheet, section 5 and figure 6-1)
 //
 // One conversion is one 3-byte full-duplex SPI transfer (mode 0, 8-bit

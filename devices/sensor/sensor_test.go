@@ -8,7 +8,7 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/cpu"
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/snn"
 	"periph.io/x/conn/v3/conntest"
 	"periph.io/x/conn/v3/i2c/i2ctest"
 	"periph.io/x/conn/v3/physic"

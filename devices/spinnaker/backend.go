@@ -34,8 +34,11 @@ func (driver) Init() (backend.Backend, error) {
 	return Open(host)
 }
 
-// Backend is an opened SpiNNaker board: the addresses live spike I/O uses.
-// It has the extra capability "spike-io".
+// Backend is an opened SpiNNaker board: the addresses live spike I/O uses
+// (NewInjector, and Listen for the board's output). It implements no
+// compute capability and names none: its spike I/O is this package's API.
+// Lava's lockstep sessions are a different contract, so the two share no
+// "spike I/O" capability.
 type Backend struct {
 	addr *net.UDPAddr
 	host string
@@ -62,9 +65,6 @@ func (b *Backend) Device() string {
 
 // Close releases nothing (the backend holds no socket).
 func (b *Backend) Close() error { return nil }
-
-// ExtraCapabilities returns []string{"spike-io"} (backend.CapabilityNamer).
-func (b *Backend) ExtraCapabilities() []string { return []string{"spike-io"} }
 
 // Addr is the board's resolved SDP address.
 func (b *Backend) Addr() *net.UDPAddr { return b.addr }

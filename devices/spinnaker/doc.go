@@ -1,8 +1,11 @@
 // Package spinnaker is mec's live spike I/O with a SpiNNaker board: the EIEIO
 // and SDP packet formats as gopacket layers, an Injector that sends spikes to
 // the board, a Receiver for the board's live output, and a backend driver
-// "spinnaker" (capability "spike-io") configured by $MEC_SPINNAKER_HOST.
+// "spinnaker" (listed, with no compute capability) configured by
+// $MEC_SPINNAKER_HOST.
 // Package spinnakertest is a loopback board simulator for tests.
+//
+// Layer: devices. It may import backend; never the runtime or the commands.
 //
 // # EIEIO data packets
 //

@@ -1,6 +1,8 @@
 // Package consensus is the arithmetic of decentralised averaging over a
 // federation's live membership graph, and of federated phase consensus.
 //
+// Layer: runtime (arithmetic). It imports no other mec package.
+//
 // # Averaging
 //
 // The n live nodes form an undirected simple graph G (see [Complete],

@@ -2,6 +2,8 @@
 // federated node publishes: L2 clipping, the Gaussian mechanism and its
 // privacy accounting.
 //
+// Layer: runtime (arithmetic). It may import internal/strict only.
+//
 // # Mechanism
 //
 // Each round a node clips its delta v to L2 norm at most C ([Clip]) and

@@ -9,6 +9,8 @@
 // shares. The package has no transport: it is pure state machines and
 // byte encodings that the node runtime carries over NATS.
 //
+// Layer: runtime (protocol). It may import internal/cbor only.
+//
 // # Roles and calls
 //
 // Once per group and key epoch (names sort byte-wise; the member of a pair

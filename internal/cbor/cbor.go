@@ -3,6 +3,8 @@
 // shortest argument form, definite lengths, map keys in length-then-bytes
 // order). The Decoder rejects every other form, so an encoding has exactly
 // one accepted byte string.
+//
+// Layer: shared leaf. It imports no other mec package.
 package cbor
 
 import (

@@ -7,7 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/orchestrator"
+	"github.com/prismai/mec/runtime/orchestrator"
 )
 
 // FuzzScenarioConfig feeds scenario files (what mec run --config reads) to
@@ -66,7 +66,7 @@ func FuzzFusionConfig(f *testing.F) {
 		if asJSON {
 			name = "f.json"
 		}
-		cfg, err := decodeFusionConfig(name, data)
+		cfg, err := fusion.ParseConfig(name, data)
 		if err != nil {
 			return
 		}

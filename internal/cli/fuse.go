@@ -1,11 +1,11 @@
 package cli
 
 import (
-	"errors"
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/schollz/progressbar/v3"
@@ -17,9 +17,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/devices/qpu"
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/internal/strict"
 )
 
 func init() { subcommands = append(subcommands, newFuseCmd) }
@@ -31,7 +30,7 @@ func newFuseCmd() *cobra.Command {
 		maxSteps int
 		asJSON   bool
 		svg      string
-		// QPU check of ψ (see qpuChecker in serve.go)
+		// QPU check of ψ (see qpuChecker below)
 		quantumBackend     string
 		qpuShots, qpuEvery int
 	)
@@ -63,7 +62,7 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 				if err != nil {
 					return err
 				}
-				if cfg, err = decodeFusionConfig(config, raw); err != nil {
+				if cfg, err = fusion.ParseConfig(config, raw); err != nil {
 					return err
 				}
 			}
@@ -73,20 +72,11 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 			if steps > maxSteps {
 				return fmt.Errorf("--steps %d: more than the limit of %d fusion steps (raise it with --max-steps)", steps, maxSteps)
 			}
-			name := backendFlag(cmd)
-			sv, _, err := backend.WithCapability[backend.StateVector](name)
+			engines, err := fusion.SelectEngines(backendFlag(cmd))
 			if err != nil {
 				return err
 			}
-			sp, _, err := backend.WithCapability[backend.Spiking](name)
-			if err != nil {
-				return err
-			}
-			ft, _, err := backend.WithCapability[backend.Spectral](name)
-			if err != nil {
-				return err
-			}
-			sys, err := fusion.New(cfg, fusion.Engines{State: sv, Spiking: sp, Spectral: ft})
+			sys, err := fusion.New(cfg, engines)
 			if err != nil {
 				return err
 			}
@@ -109,9 +99,8 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 					return fmt.Errorf("fuse: stopped after %d of %d steps: %w", i, steps, err)
 				}
 				m, ev, err := sys.Step(cmd.Context())
-				var nf *fusion.NonFiniteError
-				if errors.As(err, &nf) || (err != nil && len(m.Violations) == 0) {
-					return err // violations are reported in the metrics; others stop the run
+				if err != nil {
+					return err // violations are reported in the metrics; failures stop the run
 				}
 				ms, evs = append(ms, m), append(evs, ev)
 				if qc != nil && ((qpuEvery > 0 && (i+1)%qpuEvery == 0) || i+1 == steps) {
@@ -155,8 +144,13 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 				if m.Recalibrated {
 					mark = " ACE"
 				}
-				if len(m.Violations) > 0 {
-					mark += " ! " + strings.Join(m.Violations, "; ")
+				for k, v := range m.Violations {
+					if k == 0 {
+						mark += " ! "
+					} else {
+						mark += "; "
+					}
+					mark += v.String()
 				}
 				fmt.Fprintf(tw, "%d\t%.4f\t%.4f\t%.4f\t%.4f\t%.1f\t%+.2e\t%.2f\t%.4f\t%s\n",
 					m.Step, m.HCoh, m.PhaseDiff, m.ECoh, m.R, m.RateHz, m.NormDrift, m.Alpha, m.Gamma, mark)
@@ -182,27 +176,6 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 
 // defaultMaxFuseSteps is the default of mec fuse --max-steps.
 const defaultMaxFuseSteps = 1_000_000
-
-// decodeFusionConfig decodes a fusion configuration file (JSON when the
-// name ends in .json, else YAML; unknown fields are errors) over the
-// built-in scenario and validates it (fusion.Config.Validate), so that a
-// bad file fails before any engine is built.
-func decodeFusionConfig(name string, raw []byte) (fusion.Config, error) {
-	cfg := fusion.DefaultConfig()
-	var err error
-	if strings.HasSuffix(name, ".json") {
-		err = strict.JSON(raw, &cfg)
-	} else if err = strict.YAML(raw, &cfg); errors.Is(err, strict.ErrEmpty) {
-		err = nil // an empty file changes nothing
-	}
-	if err != nil {
-		return fusion.Config{}, fmt.Errorf("%s: %w", name, err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return fusion.Config{}, fmt.Errorf("%s: %w", name, err)
-	}
-	return cfg, nil
-}
 
 // plotFusion draws four stacked panels sharing the step axis.
 func plotFusion(ms []fusion.Metrics, file string) error {
@@ -252,4 +225,63 @@ func plotFusion(ms []fusion.Metrics, file string) error {
 		return err
 	}
 	return fh.Close()
+}
+
+// qpuCheck is one QPU check of mec fuse --quantum-backend qpu: ψ after Step
+// prepared and sampled on Device, χ²-tested against |ψ|².
+type qpuCheck struct {
+	Step   int    `json:"step"`
+	Device string `json:"device"`
+	qpu.ChiSquare
+}
+
+// qpuChecker samples the fusion state on the QPU for mec fuse.
+type qpuChecker struct {
+	b      *qpu.Backend
+	shots  int
+	checks []qpuCheck
+}
+
+// newQPUChecker returns nil for the local quantum backend.
+func newQPUChecker(kind string, shots int) (*qpuChecker, error) {
+	switch kind {
+	case "", "local":
+		return nil, nil
+	case "qpu":
+	default:
+		return nil, fmt.Errorf("--quantum-backend %q: want local or qpu", kind)
+	}
+	if shots < 1 {
+		return nil, fmt.Errorf("--qpu-shots %d", shots)
+	}
+	b, err := qpu.Open()
+	if err != nil {
+		return nil, fmt.Errorf("--quantum-backend qpu: %w", err)
+	}
+	return &qpuChecker{b: b, shots: shots}, nil
+}
+
+// check samples psi after step; the step number seeds simulated devices.
+func (q *qpuChecker) check(ctx context.Context, step int, psi []complex128) error {
+	seed := uint64(step)
+	res, err := qpu.CheckState(ctx, q.b, psi, q.shots, &seed)
+	if err != nil {
+		return fmt.Errorf("QPU check after step %d: %w", step, err)
+	}
+	q.checks = append(q.checks, qpuCheck{Step: step, Device: q.b.Device(), ChiSquare: res})
+	return nil
+}
+
+// print writes one line per check; nothing for a nil checker.
+func (q *qpuChecker) print(w io.Writer) {
+	if q == nil {
+		return
+	}
+	for _, c := range q.checks {
+		verdict := "consistent with |ψ|²"
+		if c.P < 1e-3 {
+			verdict = "REJECTED at significance 0.001"
+		}
+		fmt.Fprintf(w, "QPU check after step %d: χ² = %.2f (%d df), p = %.4f over %d shots: %s\n", c.Step, c.Stat, c.DF, c.P, c.Shots, verdict)
+	}
 }

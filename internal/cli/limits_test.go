@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prismai/mec/orchestrator"
+	"github.com/prismai/mec/runtime/orchestrator"
 )
 
 func heapAllocated() uint64 {

@@ -23,9 +23,9 @@ import (
 
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/ledger"
 	"github.com/prismai/mec/ops"
-	"github.com/prismai/mec/orchestrator"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/orchestrator"
 )
 
 func init() { subcommands = append(subcommands, newNodeCmd) }
@@ -428,7 +428,7 @@ func waitPeers(ctx context.Context, n *federation.Node, r *federation.Roster, wa
 
 // newNodeRuntime builds the eight-module runtime of a learning node.
 func newNodeRuntime(ctx context.Context, cmd *cobra.Command, cfg orchestrator.Config, led *ledger.Ledger, seed uint64) (*orchestrator.Orchestrator, fusion.Engines, error) {
-	engines, err := orchestrator.Engines(backendFlag(cmd))
+	engines, err := fusion.SelectEngines(backendFlag(cmd))
 	if err != nil {
 		return nil, engines, err
 	}

@@ -19,9 +19,9 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/prismai/mec/federation"
-	"github.com/prismai/mec/ledger"
 	"github.com/prismai/mec/ops"
-	"github.com/prismai/mec/telemetry"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/telemetry"
 )
 
 // nodeHelperEnv carries the arguments of a `mec` process run by

@@ -1,6 +1,9 @@
 // Package cli implements the mec command line. cmd/mec is a thin main that
 // calls Execute; every subcommand lives in its own file here and is added to
 // the root in NewRoot.
+//
+// Layer: commands (the top). It may import any mec package; no mec package
+// imports it but cmd/mec.
 package cli
 
 import (

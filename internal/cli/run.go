@@ -15,8 +15,8 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/fusion"
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/orchestrator"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/orchestrator"
 )
 
 func init() { subcommands = append(subcommands, newRunCmd) }
@@ -109,7 +109,7 @@ as JSON instead.`,
 			if cfg.Federation.Nodes > 1 {
 				return runFederation(cmd, cfg, cfg.Federation.Nodes, config, ledgerDir, asJSON)
 			}
-			engines, err := orchestrator.Engines(backendFlag(cmd))
+			engines, err := fusion.SelectEngines(backendFlag(cmd))
 			if err != nil {
 				return err
 			}

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/prismai/mec/federation"
-	"github.com/prismai/mec/ledger"
+	"github.com/prismai/mec/runtime/ledger"
 	"github.com/spf13/cobra"
 )
 

@@ -22,8 +22,8 @@ import (
 
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/federation/consensus"
-	"github.com/prismai/mec/ledger"
-	"github.com/prismai/mec/orchestrator"
+	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/orchestrator"
 )
 
 // FederatedRun is the result of `mec run --federation N`.

@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 
@@ -157,63 +155,4 @@ Stops gracefully on interrupt.`,
 	f.DurationVar(&o.WriteTimeout, "write-timeout", qpu.DefaultWriteTimeout, "time to write an answer")
 	f.DurationVar(&o.IdleTimeout, "idle-timeout", qpu.DefaultIdleTimeout, "time an idle keep-alive connection stays open")
 	return cmd
-}
-
-// qpuCheck is one QPU check of mec fuse --quantum-backend qpu: ψ after Step
-// prepared and sampled on Device, χ²-tested against |ψ|².
-type qpuCheck struct {
-	Step   int    `json:"step"`
-	Device string `json:"device"`
-	qpu.ChiSquare
-}
-
-// qpuChecker samples the fusion state on the QPU for mec fuse.
-type qpuChecker struct {
-	b      *qpu.Backend
-	shots  int
-	checks []qpuCheck
-}
-
-// newQPUChecker returns nil for the local quantum backend.
-func newQPUChecker(kind string, shots int) (*qpuChecker, error) {
-	switch kind {
-	case "", "local":
-		return nil, nil
-	case "qpu":
-	default:
-		return nil, fmt.Errorf("--quantum-backend %q: want local or qpu", kind)
-	}
-	if shots < 1 {
-		return nil, fmt.Errorf("--qpu-shots %d", shots)
-	}
-	b, err := qpu.Open()
-	if err != nil {
-		return nil, fmt.Errorf("--quantum-backend qpu: %w", err)
-	}
-	return &qpuChecker{b: b, shots: shots}, nil
-}
-
-// check samples psi after step; the step number seeds simulated devices.
-func (q *qpuChecker) check(ctx context.Context, step int, psi []complex128) error {
-	seed := uint64(step)
-	res, err := qpu.CheckState(ctx, q.b, psi, q.shots, &seed)
-	if err != nil {
-		return fmt.Errorf("QPU check after step %d: %w", step, err)
-	}
-	q.checks = append(q.checks, qpuCheck{Step: step, Device: q.b.Device(), ChiSquare: res})
-	return nil
-}
-
-// print writes one line per check; nothing for a nil checker.
-func (q *qpuChecker) print(w io.Writer) {
-	if q == nil {
-		return
-	}
-	for _, c := range q.checks {
-		verdict := "consistent with |ψ|²"
-		if c.P < 1e-3 {
-			verdict = "REJECTED at significance 0.001"
-		}
-		fmt.Fprintf(w, "QPU check after step %d: χ² = %.2f (%d df), p = %.4f over %d shots: %s\n", c.Step, c.Stat, c.DF, c.P, c.Shots, verdict)
-	}
 }

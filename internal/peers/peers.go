@@ -2,6 +2,9 @@
 // checked against (see shared/peers/README.md beside the repository) and lets
 // tests skip with a clear message when one is absent.
 //
+// Layer: test tooling (kept out of the binary: cmd/mec's deps test checks
+// that no testing code is linked). It imports no other mec package.
+//
 // Lookup order for the peers folder: $MEC_PEERS, then ../shared/peers and
 // ../../shared/peers relative to the module root. The node modules and the
 // compiled tools (fftw_bench, stream) live in $MEC_PEERS_NODE_DIR, default

@@ -11,8 +11,8 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/backendtest"
-	"github.com/prismai/mec/kuramoto"
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/kuramoto"
+	"github.com/prismai/mec/engines/snn"
 )
 
 func TestRadices(t *testing.T) {

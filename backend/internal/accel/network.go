@@ -7,7 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/prismai/mec/backend"
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/snn"
 )
 
 // The lif family's kernels (kernels/lif.cl), launched in double only.

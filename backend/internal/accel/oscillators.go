@@ -5,7 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/prismai/mec/backend"
-	"github.com/prismai/mec/kuramoto"
+	"github.com/prismai/mec/engines/kuramoto"
 )
 
 // The kuramoto family's kernels (kernels/kuramoto.cl).

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/prismai/mec/kuramoto"
+	"github.com/prismai/mec/engines/kuramoto"
 )
 
 // KuGroupsMax bounds the work-groups of the phasor reduction (grid-stride

@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/prismai/mec/snn"
+	"github.com/prismai/mec/engines/snn"
 )
 
 // Net is a spiking network's host side: the tables uploaded to the device

@@ -4,6 +4,9 @@
 // (the SDP header stripped, as an IP tag with strip-SDP does), 32-bit keys
 // with the prefixes applied, timed with the injected packet's timestamp when
 // it had one.
+//
+// Layer: test tooling of devices/spinnaker; only tests import it. It may
+// import devices/spinnaker.
 package spinnakertest
 
 import (

@@ -1,6 +1,9 @@
 // Package peertest is the test side of package peers: it turns a missing
 // peer into a skip with the reason, or a failure in CI. It is imported by
 // tests only, so that the testing package stays out of the mec binary.
+//
+// Layer: test tooling; only tests import it. It imports no other mec
+// package.
 package peertest
 
 import (

@@ -1,0 +1,78 @@
+// Package snn is the CPU spiking-network engine of mec: current-based
+// leaky integrate-and-fire (LIF) neurons with exponential synaptic currents,
+// sparse (CSR) or dense projections with per-synapse weights and integer
+// delays, Poisson input generators, and spike / state monitors. It is the
+// reference (oracle) that GPU backends are tested against.
+//
+// Layer: compute library (a CPU engine, under backend/cpu; its Network is
+// also the network description every spiking backend takes). It may import
+// internal/strict only.
+//
+// # Model
+//
+// Each neuron i of a population obeys
+//
+//	τ_m dV_i/dt = −(V_i − V_rest) + R·I_ext,i + Σ_c J_c,i
+//	τ_c dJ_c,i/dt = −J_c,i
+//
+// where J_c is the synaptic drive of channel c, already multiplied by the
+// membrane resistance (so it is a voltage, in mV), and I_ext is an external
+// current in nA (R in MΩ, so R·I is in mV). A target population has one channel
+// per distinct synaptic time constant τ_syn among its incoming projections; a
+// presynaptic spike through a synapse of weight w (mV) makes J_c jump by w.
+// When V_i ≥ V_th the neuron spikes, V_i is set to V_reset and held there for
+// the absolute refractory period t_ref (the synaptic currents keep decaying).
+//
+// # Time step and integration
+//
+// Time advances in steps of dt. Step n integrates every non-refractory neuron
+// from t_n = n·dt to t_n+dt, either exactly (MethodExact, the default: the
+// exponential propagators of Brian2's "exact" method and NEST's iaf_psc_exp,
+// exact for piecewise-constant external current) or with forward Euler
+// (MethodEuler). Then the threshold is checked, spiking neurons are reset,
+// and their spikes are delivered: a synapse with delay d steps adds its weight
+// to J of the target at the end of step n+d (d = 0: at the end of this step),
+// so it acts from the integration of step n+d+1 on.
+//
+// A spike detected after the integration of step n is stamped t_n+dt (the
+// grid point at which V ≥ V_th was observed, the NEST convention; Brian2
+// labels the same event t_n). The neuron is then clamped for exactly
+// round(t_ref/dt) steps, so with constant input the inter-spike interval is
+// t_ref + dt·ceil(T_free/dt), T_free = τ_m ln((V∞ − V_reset)/(V∞ − V_th)).
+// (Brian2 resumes integration one step earlier, i.e. it clamps t_ref − dt.)
+//
+// # Voltage cap
+//
+// Between spikes V < V_th holds after every Step: a threshold check follows
+// every integration step, and a neuron whose V is ≥ V_th at the start of a step
+// (after AddVoltage) spikes in that step even if the integration would bring
+// it back below. With the exact integrator V is the exact solution sampled on
+// the grid, so a threshold crossing and recrossing inside one step (a sub-dt
+// excursion) is not seen; this is the usual grid semantics of Brian2 and NEST.
+//
+// # Units
+//
+// Network files and the builder use explicit unit suffixes: _ms
+// (milliseconds), _mv (millivolts), _mohm (megaohms), _na (nanoamperes), _hz
+// (hertz). The Go API uses the same units (time in ms, voltage in mV).
+//
+// # Reproducibility
+//
+// Connectivity and initial conditions are drawn at Build from PCG streams
+// derived from (seed, projection or population index); each Poisson
+// generator neuron has its own stream derived from (seed, group, index).
+// The neuron update is elementwise and spikes are gathered and delivered in
+// ascending neuron order, so results are bit-for-bit identical for any
+// Options.Threads.
+//
+// # Snapshots
+//
+// Sim.Snapshot and Sim.Restore move a simulation's complete dynamic state
+// as bytes whose content is the Snapshot type; MarshalBinary and
+// DecodeSnapshot (given the network's SnapshotShape) are the format's one
+// encoder and decoder. A backend that simulates the neurons elsewhere
+// fills a Snapshot from its own state, and draws its Poisson input from a
+// PoissonSource (the network's Poisson groups stepped on their own, with
+// their part of the snapshot), so its snapshots restore into a Sim and
+// back.
+package snn

@@ -1,0 +1,404 @@
+package orchestrator
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/fusion"
+	"github.com/prismai/mec/internal/cbor"
+	"github.com/prismai/mec/internal/strict"
+	"github.com/prismai/mec/runtime/governance"
+)
+
+//go:embed scenario.yaml
+var defaultScenario []byte
+
+// DefaultScenario returns the text of the built-in scenario of `mec run`.
+func DefaultScenario() []byte { return slices.Clone(defaultScenario) }
+
+// Config is a runtime scenario. Files are YAML or JSON (read as YAML);
+// LoadConfig starts from the built-in scenario, so a file only needs the
+// fields it changes.
+type Config struct {
+	// Seed seeds every random choice of the runtime (federation noise,
+	// initial weights, CMA-ES); the fusion network has its own seed.
+	Seed uint64 `yaml:"seed" json:"seed"`
+	// Ticks is the default number of meta-epochs of a run.
+	Ticks int `yaml:"ticks" json:"ticks"`
+	// Features is d, the number of bins of the layers' feature vectors.
+	Features int `yaml:"features" json:"features"`
+	// Fusion configures the fusion layer (package fusion).
+	Fusion fusion.Config `yaml:"fusion" json:"fusion"`
+	// Ising, when set, builds Fusion.Hamiltonian (see Ising).
+	Ising *Ising `yaml:"ising,omitempty" json:"ising,omitempty"`
+	// Dynamics weighs L_int and S(t).
+	Dynamics Weights `yaml:"dynamics" json:"dynamics"`
+	// Step is the adaptive time step.
+	Step StepControl `yaml:"step" json:"step"`
+	// Grounding configures ContextualGrounding.
+	Grounding GroundingConfig `yaml:"grounding" json:"grounding"`
+	// Plasticity configures SemanticPlasticity.
+	Plasticity PlasticityConfig `yaml:"plasticity" json:"plasticity"`
+	// Federation configures FederatedNodeLearning.
+	Federation FederationConfig `yaml:"federation" json:"federation"`
+	// Causality configures MetaCausality.
+	Causality CausalityConfig `yaml:"causality" json:"causality"`
+	// Reflexive configures ReflexiveFeedback.
+	Reflexive ReflexiveConfig `yaml:"reflexive" json:"reflexive"`
+	// Meta configures the CMA-ES meta-optimisation.
+	Meta MetaConfig `yaml:"meta" json:"meta"`
+	// Checkpoint configures runtime checkpoints.
+	Checkpoint CheckpointConfig `yaml:"checkpoint" json:"checkpoint"`
+	// Governance is the constitution.
+	Governance governance.Constitution `yaml:"governance" json:"governance"`
+	// Faults are deliberate faults injected into the run.
+	Faults []Fault `yaml:"faults,omitempty" json:"faults,omitempty"`
+	// Reproducible makes the run a function of the scenario alone: the
+	// ledger's records carry a logical clock (a fixed epoch plus the tick
+	// in seconds), wall-clock facts (reflexive latency, commit lag,
+	// signed tree sizes) go to the log and metrics instead of the records,
+	// and the rules on them are not evaluated (suspended), so that two
+	// runs of one seeded scenario write byte-identical records and the
+	// same ledger root. `mec run --seed S` turns it on.
+	Reproducible bool `yaml:"reproducible,omitempty" json:"reproducible,omitempty"`
+}
+
+// TimingMetrics are the metrics measured on the wall clock.
+func TimingMetrics() []string { return []string{"reflex_latency_s", "ledger_commit_lag_ms"} }
+
+// logicalEpoch is the logical clock's origin in reproducible runs.
+var logicalEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Ising describes the Hamiltonian −J·Σ Z_k Z_{k+1} − h_z·Σ Z_k − h_x·Σ X_k
+// plus the constant that gives |0…0⟩ zero energy (so that its phase, and
+// the resonance with the spike spectrum, does not wind).
+type Ising struct {
+	J  float64 `yaml:"j" json:"j"`   // ZZ coupling
+	HZ float64 `yaml:"hz" json:"hz"` // longitudinal field
+	HX float64 `yaml:"hx" json:"hx"` // transverse field
+}
+
+// Hamiltonian returns the Pauli sum on n qubits.
+func (is Ising) Hamiltonian(n int) circuit.PauliSum {
+	var h circuit.PauliSum
+	e0 := 0.0
+	for k := 0; k < n; k++ {
+		if k+1 < n {
+			p := []byte(strings.Repeat("I", n))
+			p[k], p[k+1] = 'Z', 'Z'
+			h = append(h, circuit.PauliTerm{Coeff: -is.J, Pauli: string(p)})
+			e0 -= is.J
+		}
+		p := []byte(strings.Repeat("I", n))
+		p[k] = 'Z'
+		h = append(h, circuit.PauliTerm{Coeff: -is.HZ, Pauli: string(p)})
+		e0 -= is.HZ
+		p[k] = 'X'
+		h = append(h, circuit.PauliTerm{Coeff: -is.HX, Pauli: string(p)})
+	}
+	return append(h, circuit.PauliTerm{Coeff: -e0, Pauli: strings.Repeat("I", n)})
+}
+
+// GroundingConfig configures ContextualGrounding.
+type GroundingConfig struct {
+	Oscillators `yaml:",inline"`
+	// Kappa is the initial grounding strength κ (part of Θ).
+	Kappa float64 `yaml:"kappa" json:"kappa"`
+}
+
+// PlasticityConfig configures SemanticPlasticity.
+type PlasticityConfig struct {
+	Plasticity `yaml:",inline"`
+	// Eta is the initial learning rate η (part of Θ).
+	Eta float64 `yaml:"eta" json:"eta"`
+	// WInit is the initial diagonal of W.
+	WInit float64 `yaml:"w_init" json:"w_init"`
+}
+
+// FederationConfig configures FederatedNodeLearning.
+type FederationConfig struct {
+	// Nodes is the number of nodes `mec run` starts (1: this process
+	// alone; N > 1: N `mec node` processes federated through an embedded
+	// NATS server, see package federation). A `mec node` takes its
+	// federation from its roster and ignores it.
+	Nodes int `yaml:"nodes" json:"nodes"`
+	// Round is the number of ticks between federated averages.
+	Round int `yaml:"round" json:"round"`
+}
+
+// CausalityConfig configures MetaCausality.
+type CausalityConfig struct {
+	// Window is the number of ticks of history (at least 6).
+	Window int `yaml:"window" json:"window"`
+}
+
+// ReflexiveConfig configures ReflexiveFeedback.
+type ReflexiveConfig struct {
+	// HTarget is the coherence entropy the controller aims at.
+	HTarget float64 `yaml:"h_target" json:"h_target"`
+	// Gain is the controller gain.
+	Gain float64 `yaml:"gain" json:"gain"`
+	// GammaMin is the smallest γ the controller sets.
+	GammaMin float64 `yaml:"gamma_min" json:"gamma_min"`
+	// GammaMax is the largest γ the controller sets.
+	GammaMax float64 `yaml:"gamma_max" json:"gamma_max"`
+}
+
+// MetaConfig configures the CMA-ES meta-optimisation.
+type MetaConfig struct {
+	// Every is K: the optimiser runs after every K committed ticks (0: never).
+	Every int `yaml:"every" json:"every"`
+	// Iterations bounds the CMA-ES generations.
+	Iterations int `yaml:"iterations" json:"iterations"`
+	// Population is the CMA-ES population (0: gonum's default).
+	Population int `yaml:"population" json:"population"`
+	// Step is the initial step size in log-parameter space.
+	Step float64 `yaml:"step" json:"step"`
+	// Trust weighs the penalty Σ (log p − log p₀)² that keeps each
+	// update near the current parameters.
+	Trust float64 `yaml:"trust" json:"trust"`
+	// Params lists the optimised parameters: "kappa", "eta".
+	Params []string `yaml:"params" json:"params"`
+	// Min is the lower bound of every optimised parameter.
+	Min float64 `yaml:"min" json:"min"`
+	// Max is the upper bound of every optimised parameter.
+	Max float64 `yaml:"max" json:"max"`
+}
+
+// CheckpointConfig configures runtime checkpoints.
+type CheckpointConfig struct {
+	// Every is the number of ticks between checkpoints.
+	Every int `yaml:"every" json:"every"`
+	// Keep is how many checkpoints are kept in memory.
+	Keep int `yaml:"keep" json:"keep"`
+}
+
+// Fault kinds.
+const (
+	// FaultOverflowPsi loads ψ with an amplitude of 1e300 on the backend
+	// (backends refuse NaN and Inf): its square overflows, so the next
+	// fusion step meets non-finite values.
+	FaultOverflowPsi = "overflow_psi"
+	// FaultCoupling sets γ to Value (an environment shock).
+	FaultCoupling = "coupling"
+	// FaultNaNWeight writes NaN into W.
+	FaultNaNWeight = "nan_weight"
+	// FaultDecohere replaces ψ on the backend by the uniform
+	// superposition (H_coh = 1), a decoherence event.
+	FaultDecohere = "decohere"
+)
+
+// Fault is a deliberate fault, injected once, at the start of the tick
+// whose number (1-based) is Tick. Faults are part of the environment, not
+// of Ξ: a rollback does not make them happen again.
+type Fault struct {
+	Tick  uint64  `yaml:"tick" json:"tick"`                       // 1-based tick number
+	Kind  string  `yaml:"kind" json:"kind"`                       // one of the Fault* kinds
+	Value float64 `yaml:"value,omitempty" json:"value,omitempty"` // γ for FaultCoupling
+}
+
+// DefaultConfig returns the built-in scenario.
+func DefaultConfig() (Config, error) {
+	var c Config
+	if err := decodeStrict(defaultScenario, &c); err != nil {
+		return Config{}, fmt.Errorf("orchestrator: built-in scenario: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("orchestrator: built-in scenario: %w", err)
+	}
+	return c, nil
+}
+
+// ParseConfig overlays a YAML or JSON document on the built-in scenario
+// and validates the result. Unknown fields are errors.
+func ParseConfig(data []byte) (Config, error) {
+	c, err := DefaultConfig()
+	if err != nil {
+		return Config{}, err
+	}
+	if err := decodeStrict(data, &c); err != nil {
+		return Config{}, fmt.Errorf("orchestrator: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// MaxConfigBytes bounds a scenario file.
+const MaxConfigBytes = 16 << 20
+
+// LoadConfig reads a scenario file (see ParseConfig), of at most
+// MaxConfigBytes (reading /dev/zero stops there).
+func LoadConfig(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("orchestrator: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigBytes+1))
+	if err != nil {
+		return Config{}, fmt.Errorf("orchestrator: %s: %w", path, err)
+	}
+	if len(data) > MaxConfigBytes {
+		return Config{}, fmt.Errorf("orchestrator: %s: more than %d bytes: not a scenario", path, MaxConfigBytes)
+	}
+	c, err := ParseConfig(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+func decodeStrict(data []byte, v any) error {
+	// An empty document changes nothing.
+	if err := strict.YAML(data, v); err != nil && !errors.Is(err, strict.ErrEmpty) {
+		return err
+	}
+	return nil
+}
+
+// InitialW returns the initial semantic weights W: w_init on the
+// diagonal of the d×d matrix (the public starting point every node of a
+// federation shares).
+func (c *Config) InitialW() []float64 {
+	d := c.Features
+	w := make([]float64, d*d)
+	for k := 0; k < d; k++ {
+		w[k*d+k] = c.Plasticity.WInit
+	}
+	return w
+}
+
+// FusionConfig returns the fusion configuration with the Ising
+// Hamiltonian filled in when set.
+func (c *Config) FusionConfig() fusion.Config {
+	f := c.Fusion
+	if c.Ising != nil {
+		q := f.Qubits
+		if q == 0 {
+			q = fusion.DefaultConfig().Qubits
+		}
+		f.Hamiltonian = c.Ising.Hamiltonian(q)
+	}
+	return f
+}
+
+// Validate checks every field and returns all problems at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	nums := map[string]float64{
+		"dynamics.lambda_h": c.Dynamics.LambdaH, "dynamics.lambda_g": c.Dynamics.LambdaG,
+		"dynamics.alpha": c.Dynamics.Alpha, "dynamics.beta": c.Dynamics.Beta, "dynamics.gamma": c.Dynamics.Gamma,
+		"step.min": c.Step.Min, "step.max": c.Step.Max, "step.exponent": c.Step.Exponent,
+		"grounding.mu": c.Grounding.Mu, "grounding.omega": c.Grounding.Omega, "grounding.h": c.Grounding.H,
+		"grounding.kappa": c.Grounding.Kappa, "plasticity.tau": c.Plasticity.Tau, "plasticity.w_max": c.Plasticity.WMax,
+		"plasticity.eta": c.Plasticity.Eta, "plasticity.w_init": c.Plasticity.WInit,
+		"reflexive.h_target": c.Reflexive.HTarget, "reflexive.gain": c.Reflexive.Gain,
+		"reflexive.gamma_min": c.Reflexive.GammaMin, "reflexive.gamma_max": c.Reflexive.GammaMax,
+		"meta.step": c.Meta.Step, "meta.trust": c.Meta.Trust, "meta.min": c.Meta.Min, "meta.max": c.Meta.Max,
+	}
+	for _, k := range cbor.SortedKeys(nums) {
+		if v := nums[k]; math.IsNaN(v) || math.IsInf(v, 0) {
+			bad("%s is not finite", k)
+		}
+	}
+	if c.Ticks < 1 {
+		bad("ticks %d: want at least 1", c.Ticks)
+	}
+	q := c.Fusion.Qubits
+	if q == 0 {
+		q = fusion.DefaultConfig().Qubits
+	}
+	if q < 1 || q > 30 {
+		bad("fusion.qubits %d: want 1..30", q)
+	}
+	if c.Features < 2 || c.Features > 256 || (q >= 1 && q <= 30 && c.Features > 1<<q) {
+		bad("features %d: want 2..min(256, 2^qubits)", c.Features)
+	}
+	if !(c.Step.Min > 0) || c.Step.Max < c.Step.Min || c.Step.Exponent < 0 {
+		bad("step: want 0 < min ≤ max and exponent ≥ 0 (got %v, %v, %v)", c.Step.Min, c.Step.Max, c.Step.Exponent)
+	}
+	if !(c.Grounding.H > 0) || c.Grounding.Kappa < 0 {
+		bad("grounding: want h > 0 and kappa ≥ 0")
+	}
+	if !(c.Plasticity.Tau > 0) || !(c.Plasticity.WMax > 0) || c.Plasticity.Eta < 0 || math.Abs(c.Plasticity.WInit) > c.Plasticity.WMax {
+		bad("plasticity: want tau > 0, w_max > 0, eta ≥ 0 and |w_init| ≤ w_max")
+	}
+	if c.Federation.Nodes < 1 || c.Federation.Nodes > 64 || c.Federation.Round < 1 {
+		bad("federation: want 1 ≤ nodes ≤ 64 and round ≥ 1")
+	}
+	if c.Causality.Window < 6 || c.Causality.Window > 4096 {
+		bad("causality.window %d: want 6..4096", c.Causality.Window)
+	}
+	if c.Reflexive.Gain < 0 || !(c.Reflexive.GammaMin >= 0) || c.Reflexive.GammaMax < c.Reflexive.GammaMin {
+		bad("reflexive: want gain ≥ 0 and 0 ≤ gamma_min ≤ gamma_max")
+	}
+	if c.Meta.Every < 0 || (c.Meta.Every > 0 && (c.Meta.Iterations < 1 || c.Meta.Population < 0 || c.Meta.Population == 1 || !(c.Meta.Step > 0) ||
+		c.Meta.Trust < 0 || !(c.Meta.Min > 0) || c.Meta.Max < c.Meta.Min || len(c.Meta.Params) == 0)) {
+		bad("meta: want every ≥ 0 and, when on, iterations ≥ 1, population 0 or ≥ 2, step > 0, trust ≥ 0, 0 < min ≤ max and some params")
+	}
+	for _, p := range c.Meta.Params {
+		if p != "kappa" && p != "eta" {
+			bad("meta.params: %q: want kappa or eta", p)
+		}
+	}
+	// Caps on the CMA-ES work of one meta-optimisation (it runs on the
+	// tick path): population × dimension vectors per generation, and
+	// iterations generations. Each cap is raised by its environment
+	// variable (a positive integer).
+	metaCap := func(env string, def int) int {
+		var v int
+		if s := os.Getenv(env); s != "" {
+			if _, err := fmt.Sscan(s, &v); err != nil || v < 1 {
+				bad("%s=%q: want a positive integer", env, s)
+				return def
+			}
+			return v
+		}
+		return def
+	}
+	if m := metaCap("MEC_META_MAX_POPULATION", 1000); c.Meta.Population > m {
+		bad("meta.population %d: more than the limit of %d (raise it with MEC_META_MAX_POPULATION)", c.Meta.Population, m)
+	}
+	if m := metaCap("MEC_META_MAX_ITERATIONS", 10000); c.Meta.Iterations > m {
+		bad("meta.iterations %d: more than the limit of %d (raise it with MEC_META_MAX_ITERATIONS)", c.Meta.Iterations, m)
+	}
+	if c.Checkpoint.Every < 1 || c.Checkpoint.Keep < 1 {
+		bad("checkpoint: want every ≥ 1 and keep ≥ 1")
+	}
+	for i, f := range c.Faults {
+		switch {
+		case f.Tick < 1:
+			bad("faults[%d]: tick %d: want ≥ 1", i, f.Tick)
+		case f.Kind != FaultOverflowPsi && f.Kind != FaultCoupling && f.Kind != FaultNaNWeight && f.Kind != FaultDecohere:
+			bad("faults[%d]: kind %q: want %s, %s, %s or %s", i, f.Kind, FaultOverflowPsi, FaultCoupling, FaultNaNWeight, FaultDecohere)
+		case math.IsNaN(f.Value) || math.IsInf(f.Value, 0):
+			bad("faults[%d]: value is not finite", i)
+		}
+	}
+	// The fusion section as fusion.New checks it (dt > 0, spike_steps
+	// within limits.max_spike_steps, the network and Hamiltonian), so
+	// that a bad scenario fails before anything runs.
+	if q >= 1 && q <= 30 {
+		if err := c.FusionConfig().Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := c.Governance.Validate(knownMetric); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("orchestrator: config: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+// Package orchestrator is the MEC runtime: eight modules ticked in a fixed
+// order over the shared state Ξ = [ψ, S, Θ, Φ, Γ], every message between
+// them signed (ML-DSA-65, COSE_Sign1) and verified on the MIPP bus
+// (package bus), every tick recorded in the signed telemetry ledger
+// (package ledger), and a constitution (package governance) that rolls
+// the whole state back to the last good checkpoint when it is broken.
+//
+// Layer: runtime (the top of it). It may import the compute library (fusion,
+// circuit), the runtime packages (bus, ledger, telemetry, governance),
+// federation and the internal leaves; never devices or the commands.
+//
+// The runtime never names a backend: the register lives on whatever
+// backend.StateVector the registry selects (Engines), inside the fusion
+// layer (package fusion), behind the small Engine interface.
+//
+// # The shared state Ξ (type State)
+//
+//   - ψ: the register (on its backend; Psi in snapshots), and its folds on
+//     d bins: f_Q = Prob (|ψ_a|² summed over a ≡ k mod d) and u = Bins (ψ_a
+//     summed likewise).
+//   - S: the spiking network (inside the engine) with its firing Rate, and
+//     the semantic neural Field (d activities).
+//   - Θ: the coupling α, β, γ; the grounding strength κ; the learning rate
+//     η; the semantic weights W (d×d); the causal matrix.
+//   - Φ: d Stuart–Landau oscillators Z; Φ_k = arg Z_k.
+//   - Γ: compliance C(t), health, stability S(t) and dS/dt, L_int and
+//     E_div, the committed rule counts, MetaCausality's window, the
+//     meta-optimiser's window of f_Q, the federation peers' weights and
+//     drift, and the isolated modules.
+//
+// A module reads a copy of Ξ and returns an Update (metrics and writes);
+// the orchestrator applies a write only if the bus verified the message and
+// the module owns the path: psi.prob, psi.bins, s.rate (QuantumFusion),
+// theta.coupling (QuantumFusion, ReflexiveFeedback), phi.z
+// (ContextualGrounding), s.field (SemanticPlasticity), theta.w
+// (SemanticPlasticity, FederatedNodeLearning), fed.peers, fed.drift
+// (FederatedNodeLearning), theta.causal, gov.history (MetaCausality),
+// gov.governance (Governance). A forbidden write, a rejected message or a
+// module error counts as a module failure.
+//
+// # The modules, in tick order
+//
+// QuantumFusion reads Θ's coupling and Δt, sets them on the engine, runs
+// one fusion step (ψ evolves under the Hamiltonian on the state-vector
+// backend and exchanges drive and spectral feedback with the spiking
+// network; see package fusion), and writes ψ's folds f_Q and u, the firing
+// rate, and the coupling when the fusion layer's own ACE changed it. It
+// reports h_coh, dh_coh_dt, phase_diff (|φ_ψ − φ_S|), e_coh, r, rate_hz,
+// norm_drift, v_max_mv and the counts of the fusion layer's typed safety
+// violations; a non-finite state is its error.
+//
+// ContextualGrounding grounds the phase layer in the register: it reads u,
+// Φ and κ and integrates (RK4, step ≤ h) the Stuart–Landau oscillators
+// dZ_k/dt = (μ + iω_k − |Z_k|²)Z_k + κ(u_k − Z_k) over Δt, writing Φ. It
+// reports grounding_error Σ|Z_k − u_k|² and phase_order, the Kuramoto
+// order parameter of Φ.
+//
+// SemanticPlasticity reads f_Q, W, η and the field and applies the delta
+// rule y = W·f_Q, W ← W + η·Δt·(f_Q − y)·f_Qᵀ (entries clipped to ±w_max),
+// then relaxes the field toward max(y, 0) with time constant τ. It writes
+// W and S's field and reports plasticity_error ‖f_Q − f_S‖² and w_norm.
+//
+// FederatedNodeLearning simulates nodes − 1 peers that learn W by the same
+// rule from f_Q plus seeded Gaussian noise, computes W̄, the mean over all
+// nodes, and the drift max_node ‖W_node − W̄‖_F, and every round ticks
+// replaces every node's W by W̄ (federated averaging). It writes W (on
+// rounds), the peers and the drift, and reports federated_drift — exactly
+// 0 for a single node, whose mean is itself.
+//
+// MetaCausality appends (h_coh, rate_hz, grounding_error,
+// plasticity_error) to its window in Γ and estimates, for every ordered
+// pair of these series, the lag-1 Granger influence 1 − RSS_full/RSS_restr
+// (least squares with and without the cause's lag). It writes the window
+// and the matrix into Θ and reports causal_n_to_q (firing rate → H_coh),
+// causal_q_to_n and causal_max.
+//
+// ReflexiveFeedback closes the loop on the coherence entropy: with e =
+// h_coh − h_target and c the rate → H_coh influence, it sets γ ←
+// clamp(γ·e^(−gain·(1+c)·e), γ_min, γ_max) in Θ — less spectral feedback
+// when the register decoheres, more when it is coherent. The orchestrator
+// measures reflex_latency_s, the wall time from QuantumFusion's verified
+// message to this module's update being applied.
+//
+// Governance reads every metric of the tick and Ξ's features: it
+// evaluates the constitution (C(t) = fraction of rules satisfied; two
+// built-in rules require a finite Ξ and no module failure), computes E_div
+// = Σ_{i<j}‖f_i − f_j‖² over f_Q, f_S (the normalised field) and f_Φ
+// (|Z_k|² normalised), L_int = E_div + λ_H·H_coh + λ_G·(1 − C), S(t) =
+// α·C − β·H_coh − γ·E_div, dS/dt and the health score (package
+// governance), and writes them into Γ with the committed rule counts. It
+// reports decision_rollback = 1 when a rule with the rollback action is
+// broken or the health is below τ_safe.
+//
+// BlockchainTelemetry appends the tick to the ledger — a FusionEvent
+// (H_coh, |φ_ψ − φ_S|, E_coh; ParentBlock chaining the fusion events) and a
+// "tick" SystemEvent with every metric — and reports
+// ledger_commit_lag_ms, the longest append-to-durable time, which the
+// constitution sees in the next tick. It writes nothing into Ξ: the
+// ledger is history, not state, and is never rolled back.
+//
+// # A tick
+//
+// Tick injects the faults due, steps the modules that are not isolated,
+// and then either commits — Tick and simulated time advance, the next Δt
+// = min + (max − min)·(1 − H_coh)^p (high entropy, smaller step), f_Q
+// joins the meta-optimiser's window, every K ticks CMA-ES (gonum
+// optimize.CmaEsChol, seeded) tunes κ and η on a surrogate that replays the
+// window, and every N compliant ticks a checkpoint is taken — or, when
+// Governance decided so, rolls back.
+//
+// # Checkpoints and rollback
+//
+// A checkpoint is the full runtime state encoded bit-exactly
+// (State.MarshalBinary with ψ and the engine's snapshot); its SHA-256 is
+// recorded in the ledger as a "checkpoint" event, and it becomes usable
+// once a signed ledger checkpoint (C2SP signed note, ML-DSA-65) covers
+// that record, as read back and verified from the ledger directory. A
+// rollback restores the newest such checkpoint (waiting for the ledger to
+// sign it if needed), re-encodes the restored state and fails unless the
+// bytes are equal, isolates the modules at fault (not Governance or
+// BlockchainTelemetry) for isolate_ticks ticks, applies the ACE
+// recalibration (γ ← max(0.9γ, γ_min), α ← min(1.1α, α_max)) and logs a
+// "rollback" event. Faults are part of the environment and do not recur
+// after a rollback; max_rollbacks bounds a run that keeps failing.
+package orchestrator

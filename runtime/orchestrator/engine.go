@@ -1,0 +1,197 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/prismai/mec/fusion"
+)
+
+// Engine is what the QuantumFusion module needs from the fusion layer: a
+// register on some state-vector backend coupled to a spiking network, that
+// steps, reports its metrics, and saves and restores its complete state.
+// FusionEngine adapts package fusion to it; tests may supply fakes.
+type Engine interface {
+	// Step advances the coupled system by one step of the current Δt.
+	Step(ctx context.Context) (EngineStep, error)
+	// SetDt sets the step length Δt.
+	SetDt(dt float64) error
+	// Dt returns the step length in use.
+	Dt() float64
+	// SetCoupling sets α, β and γ.
+	SetCoupling(alpha, beta, gamma float64)
+	// Coupling returns α, β and γ (the engine's own ACE may change them).
+	Coupling() (alpha, beta, gamma float64)
+	// Psi returns the host copy of ψ after the last step (read-only).
+	Psi() []complex128
+	// Load overwrites ψ on the backend (fault injection).
+	Load(psi []complex128) error
+	// Snapshot returns ψ and the engine's remaining dynamic state.
+	Snapshot() (psi []complex128, private []byte, err error)
+	// Restore returns the engine bit for bit to a Snapshot.
+	Restore(psi []complex128, private []byte) error
+	// Recalibrate applies the Adaptive Coherence Engine's recalibration
+	// once and returns the new α and γ.
+	Recalibrate() (alpha, gamma float64)
+	// Qubits is the register size.
+	Qubits() int
+	// Close frees the backend resources.
+	Close()
+}
+
+// EngineStep is what one engine step reports.
+type EngineStep struct {
+	// HCoh is the coherence entropy, DHCohDt its rate of change.
+	HCoh, DHCohDt float64
+	// PhaseDiff is |φ_ψ − φ_S|; Phase the signed φ_ψ − φ_S in (−π, π].
+	PhaseDiff, Phase float64
+	// ECoh is the coherence functional, R the order parameter.
+	ECoh, R float64
+	// RateHz is the spiking network's firing rate over the step.
+	RateHz float64
+	// NormDrift is ‖ψ‖ − 1 before renormalisation.
+	NormDrift float64
+	// VMaxMV is the highest membrane potential after the step.
+	VMaxMV float64
+	// Recalibrated is set when the engine's ACE changed the coupling.
+	Recalibrated bool
+	// Violations are the step's safety-limit violations (data: the step
+	// completed).
+	Violations []fusion.Violation
+	// VoltageViolations counts the voltage-cap violations.
+	VoltageViolations int
+	// ResonanceViolations counts the resonance violations.
+	ResonanceViolations int
+}
+
+// FusionEngine runs package fusion's System behind the Engine interface.
+type FusionEngine struct {
+	sys *fusion.System
+	cfg fusion.Config
+}
+
+// NewFusionEngine builds the fusion system for cfg on eng (chosen by
+// fusion.SelectEngines).
+func NewFusionEngine(cfg fusion.Config, eng fusion.Engines) (*FusionEngine, error) {
+	sys, err := fusion.New(cfg, eng)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: %w", err)
+	}
+	return &FusionEngine{sys: sys, cfg: sys.Config()}, nil
+}
+
+// System returns the underlying fusion system.
+func (f *FusionEngine) System() *fusion.System { return f.sys }
+
+// Step runs one fusion step. Voltage-cap and resonance violations are
+// returned in EngineStep.Violations and counted; the error is a failure
+// (a non-finite state among them: *fusion.NonFiniteError).
+func (f *FusionEngine) Step(ctx context.Context) (EngineStep, error) {
+	m, _, err := f.sys.Step(ctx)
+	if err != nil {
+		return EngineStep{}, err
+	}
+	st := EngineStep{HCoh: m.HCoh, DHCohDt: m.DHCohDt, PhaseDiff: m.PhaseDiff, Phase: m.Phase, ECoh: m.ECoh, R: m.R,
+		RateHz: m.RateHz, NormDrift: m.NormDrift, VMaxMV: m.VMaxMV, Recalibrated: m.Recalibrated,
+		Violations: m.Violations}
+	for _, v := range m.Violations {
+		switch v.Kind {
+		case fusion.VoltageCap:
+			st.VoltageViolations++
+		case fusion.Resonance:
+			st.ResonanceViolations++
+		}
+	}
+	return st, nil
+}
+
+// SetDt sets the evolution time per step.
+func (f *FusionEngine) SetDt(dt float64) error { return f.sys.SetDt(dt) }
+
+// Dt returns the evolution time per step.
+func (f *FusionEngine) Dt() float64 {
+	_, _, _, dt := f.sys.Params()
+	return dt
+}
+
+// SetCoupling sets α, β, γ.
+func (f *FusionEngine) SetCoupling(alpha, beta, gamma float64) { f.sys.SetCoupling(alpha, beta, gamma) }
+
+// Coupling returns α, β, γ.
+func (f *FusionEngine) Coupling() (alpha, beta, gamma float64) {
+	a, b, g, _ := f.sys.Params()
+	return a, b, g
+}
+
+// Psi returns the host copy of ψ after the last step.
+func (f *FusionEngine) Psi() []complex128 { return f.sys.Psi() }
+
+// Load overwrites ψ on the backend.
+func (f *FusionEngine) Load(psi []complex128) error { return f.sys.State().Load(psi) }
+
+// Qubits is the register size.
+func (f *FusionEngine) Qubits() int { return f.cfg.Qubits }
+
+// Close frees the system.
+func (f *FusionEngine) Close() { f.sys.Close() }
+
+// Recalibrate applies package fusion's ACE rule once (fusion.ACE.Recalibrate
+// with the configured bounds) and returns the new α and γ.
+func (f *FusionEngine) Recalibrate() (alpha, gamma float64) {
+	a, b, g, _ := f.sys.Params()
+	a, g = f.cfg.ACE.Recalibrate(a, g)
+	f.sys.SetCoupling(a, b, g)
+	return a, g
+}
+
+// engineMagic starts the private part of a fusion engine snapshot.
+var engineMagic = []byte("MECFUS\x00\x01")
+
+// Snapshot saves ψ and, as private bytes, the rest of fusion.Snapshot:
+// last spectrum, network state, α, β, γ, step count, last H_coh and Δt.
+func (f *FusionEngine) Snapshot() ([]complex128, []byte, error) {
+	s, err := f.sys.Snapshot()
+	if err != nil {
+		return nil, nil, fmt.Errorf("orchestrator: %w", err)
+	}
+	e := &enc{b: append([]byte(nil), engineMagic...)}
+	e.c128s(s.LastF)
+	e.u64(boolU64(s.LastF != nil))
+	e.bytes(s.Network)
+	for _, x := range []float64{s.Alpha, s.Beta, s.Gamma, s.LastH, s.Dt} {
+		e.f64(x)
+	}
+	e.u64(uint64(s.Steps))
+	return s.Psi, e.b, nil
+}
+
+// Restore returns the system to a Snapshot.
+func (f *FusionEngine) Restore(psi []complex128, private []byte) error {
+	if len(private) < len(engineMagic) || string(private[:len(engineMagic)]) != string(engineMagic) {
+		return errors.New("orchestrator: not a fusion engine snapshot")
+	}
+	d := &dec{b: private, off: len(engineMagic)}
+	s := &fusion.Snapshot{Psi: psi}
+	s.LastF = d.c128s()
+	if d.u64() == 1 && s.LastF == nil {
+		s.LastF = []complex128{}
+	}
+	s.Network = d.bytes()
+	s.Alpha, s.Beta, s.Gamma, s.LastH, s.Dt = d.f64(), d.f64(), d.f64(), d.f64(), d.f64()
+	s.Steps = int(d.u64())
+	if err := d.end(); err != nil {
+		return fmt.Errorf("orchestrator: fusion engine snapshot: %w", err)
+	}
+	if err := f.sys.Restore(s); err != nil {
+		return fmt.Errorf("orchestrator: %w", err)
+	}
+	return nil
+}
+
+func boolU64(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
