@@ -10,6 +10,13 @@
 //     the matrix index;
 //   - gate matrices are exactly those of OpenQASM 3's stdgates.inc, global
 //     phases included (so u3 differs from OpenQASM 2's u3 by e^{-i(φ+λ)/2}).
+//
+// It also owns classical values and expressions (classical.go): the
+// OpenQASM 3 types, casts and operator rules that the reader folds with
+// and the shot simulator computes with.
+//
+// Layer: compute library (the circuit representation every engine and
+// reader shares). It may import the standard library only.
 package circuit
 
 import (

@@ -16,8 +16,8 @@
 // Timing is read and has no effect; calibrations are skipped. Errors carry
 // line and column.
 //
-// The package imports circuit (the representation it builds) and the
-// standard library only.
+// Layer: compute library (a reader and writer of circuits). It may import
+// circuit and the standard library only.
 //
 // Input is untrusted: ParseContext and ParseFileContext work under a
 // context and Limits (file and include bytes, operations after expansion,

@@ -15,6 +15,9 @@
 // final states with seeds drawn from those streams. The CPU backend's
 // reductions are deterministic, so the same seed gives the same measurement
 // outcomes and shots on every run and thread count.
+//
+// Layer: compute library. It may import backend (the contract, never a
+// concrete backend) and circuit.
 package sim
 
 import (

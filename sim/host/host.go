@@ -172,7 +172,7 @@ func (p *Process) Call(name string, args []circuit.Value, ret *circuit.ClassType
 		}
 		return circuit.Value{}, fmt.Errorf("host: %s: %w", name, got.err)
 	}
-	return decodeAnswer(name, got.line, ret)
+	return DecodeAnswer(name, got.line, ret)
 }
 
 // SetTimeout sets how long a call waits for its answer (DefaultTimeout
@@ -190,8 +190,9 @@ func (p *Process) Calls() int {
 	return p.calls
 }
 
-// decodeAnswer reads one answer line.
-func decodeAnswer(name string, line []byte, ret *circuit.ClassType) (circuit.Value, error) {
+// DecodeAnswer reads one answer line of a call of name that returns ret
+// (nil: no value): the value converted to ret, or the host's error.
+func DecodeAnswer(name string, line []byte, ret *circuit.ClassType) (circuit.Value, error) {
 	var a answer
 	dec := json.NewDecoder(strings.NewReader(string(line)))
 	dec.UseNumber()

@@ -153,3 +153,20 @@ func TestDecodeValue(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAnswer: any answer line decodes into a value of the declared type or
+// an error, never a panic.
+func FuzzAnswer(f *testing.F) {
+	for _, s := range []string{`{"value": 3}`, `{"value": "0101"}`, `{"value": true}`, `{"error": "no"}`, `{}`, `{"value": 1e400}`, `not json`} {
+		f.Add(s)
+	}
+	types := []circuit.ClassType{{Kind: circuit.ClassInt, Width: 8}, {Kind: circuit.ClassAngle, Width: 12}, circuit.Bool, circuit.Float64, {Kind: circuit.ClassBit, Width: 3}}
+	f.Fuzz(func(t *testing.T, line string) {
+		for _, ty := range types {
+			v, err := host.DecodeAnswer("f", []byte(line), &ty)
+			if err == nil && v.Type != ty {
+				t.Fatalf("%q as %s gave a %s", line, ty, v.Type)
+			}
+		}
+	})
+}

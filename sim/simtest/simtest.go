@@ -3,6 +3,9 @@
 // unitary on the host, exact outcome paths and χ² tests. It keeps the
 // sim package free of any concrete backend (sim runs on whichever
 // backend.StateVector it is given) and out of the mec binary.
+//
+// Layer: test tooling. It may import backend, backend/cpu, circuit and
+// sim; nothing in the mec binary imports it.
 package simtest
 
 import (
