@@ -1,6 +1,7 @@
 package circuit
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -400,8 +401,8 @@ func (e *Expr) Eval(bits []bool, host Host) (Value, error) {
 		if host == nil {
 			return Value{}, fmt.Errorf("extern %s: %w", e.Name, ErrNoHost)
 		}
-		var ret *ClassType
-		if e.Type.Kind != ClassReal || e.Type.Width != 0 || e.Name == "" {
+		var ret *ClassType // a function without a value has type Real
+		if e.Type.Kind != ClassReal {
 			t := e.Type
 			ret = &t
 		}
@@ -772,7 +773,7 @@ func Binary(op string, x, y Value) (Value, error) {
 				return Value{Type: in, U: bitwise(op, xa.U, ya.U)}, nil
 			}
 			if comparisons[op] {
-				return BoolValue(compare(op, cmpUint(xa.U, ya.U))), nil
+				return BoolValue(compare(op, cmp.Compare(xa.U, ya.U))), nil
 			}
 			return Value{}, fmt.Errorf("%s %s %s", x.Type, op, y.Type)
 		}
@@ -803,9 +804,9 @@ func Binary(op string, x, y Value) (Value, error) {
 	}
 	if comparisons[op] {
 		if signed {
-			return BoolValue(compare(op, cmpInt(a, b))), nil
+			return BoolValue(compare(op, cmp.Compare(a, b))), nil
 		}
-		return BoolValue(compare(op, cmpUint(ua, ub))), nil
+		return BoolValue(compare(op, cmp.Compare(ua, ub))), nil
 	}
 	var u uint64
 	switch op {
@@ -888,26 +889,6 @@ func cmpFloat(a, b float64) int {
 	return 2 // NaN: unordered
 }
 
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func compare(op string, c int) bool {
 	switch op {
 	case "==":
@@ -924,12 +905,20 @@ func compare(op string, c int) bool {
 	return c == 1 || c == 0
 }
 
+// builtinArity is the number of arguments of each built-in function.
+var builtinArity = map[string]int{"sin": 1, "cos": 1, "tan": 1, "arcsin": 1, "arccos": 1, "arctan": 1,
+	"asin": 1, "acos": 1, "atan": 1, "exp": 1, "ln": 1, "log": 1, "sqrt": 1,
+	"floor": 1, "ceiling": 1, "abs": 1, "popcount": 1, "mod": 2, "pow": 2, "rotl": 2, "rotr": 2}
+
+// IsBuiltin reports whether name is a built-in function (Builtin).
+func IsBuiltin(name string) bool {
+	_, ok := builtinArity[name]
+	return ok
+}
+
 // BuiltinType returns the result type of a built-in function.
 func BuiltinType(name string, args []ClassType) (ClassType, error) {
-	want := map[string]int{"sin": 1, "cos": 1, "tan": 1, "arcsin": 1, "arccos": 1, "arctan": 1,
-		"asin": 1, "acos": 1, "atan": 1, "exp": 1, "ln": 1, "log": 1, "sqrt": 1,
-		"floor": 1, "ceiling": 1, "abs": 1, "popcount": 1, "mod": 2, "pow": 2, "rotl": 2, "rotr": 2}
-	n, ok := want[name]
+	n, ok := builtinArity[name]
 	if !ok {
 		return ClassType{}, fmt.Errorf("unknown function %q", name)
 	}

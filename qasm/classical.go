@@ -2,7 +2,6 @@ package qasm
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/prismai/mec/circuit"
@@ -74,43 +73,6 @@ func (t scalarType) class() circuit.ClassType {
 	}
 	k := map[string]circuit.ClassKind{"int": circuit.ClassInt, "uint": circuit.ClassUint, "angle": circuit.ClassAngle}[t.kind]
 	return circuit.ClassType{Kind: k, Width: w}
-}
-
-// convert checks v against the type and returns the value it stores: an
-// integer in range for int and uint, 0 or 1 for bit and bool, an angle
-// reduced modulo 2π (rounded to the width's 2π/2^w steps when a width is
-// given).
-func (t scalarType) convert(v float64) (float64, error) {
-	switch t.kind {
-	case "int", "uint":
-		if v != math.Trunc(v) || math.IsInf(v, 0) {
-			return 0, fmt.Errorf("%s needs an integer, got %v", t.kind, v)
-		}
-		lo, hi := -math.Ldexp(1, 63), math.Ldexp(1, 63)
-		if t.width > 0 {
-			lo, hi = -math.Ldexp(1, t.width-1), math.Ldexp(1, t.width-1)
-		}
-		if t.kind == "uint" {
-			lo, hi = 0, 2*hi
-		}
-		if v < lo || v >= hi {
-			return 0, fmt.Errorf("%v does not fit %s", v, t)
-		}
-	case "bit", "bool":
-		if v != 0 && v != 1 {
-			return 0, fmt.Errorf("%s needs 0 or 1, got %v", t.kind, v)
-		}
-	case "angle":
-		v = math.Mod(v, 2*math.Pi)
-		if v < 0 {
-			v += 2 * math.Pi
-		}
-		if t.width > 0 {
-			steps := math.Ldexp(1, t.width)
-			v = math.Mod(math.Round(v/(2*math.Pi)*steps), steps) * 2 * math.Pi / steps
-		}
-	}
-	return v, nil
 }
 
 func (t scalarType) String() string {

@@ -125,27 +125,20 @@ func finite(p Pos, v float64) (float64, error) {
 	return v, nil
 }
 
-// functions callable in expressions, all of one argument.
-var functions = map[string]func(float64) float64{
-	"sin": math.Sin, "cos": math.Cos, "tan": math.Tan,
-	"arcsin": math.Asin, "arccos": math.Acos, "arctan": math.Atan,
-	"asin": math.Asin, "acos": math.Acos, "atan": math.Atan,
-	"exp": math.Exp, "ln": math.Log, "log": math.Log, "sqrt": math.Sqrt,
-}
-
 func (e *callExpr) eval(env map[string]float64) (float64, error) {
-	f, ok := functions[e.name]
-	if !ok {
-		return 0, &Error{Pos: e.p, Msg: fmt.Sprintf("unknown function %q", e.name)}
+	args := make([]circuit.Value, len(e.args))
+	for i, a := range e.args {
+		x, err := a.eval(env)
+		if err != nil {
+			return 0, err
+		}
+		args[i] = circuit.RealValue(x)
 	}
-	if len(e.args) != 1 {
-		return 0, &Error{Pos: e.p, Msg: fmt.Sprintf("%s takes 1 argument, got %d", e.name, len(e.args))}
-	}
-	x, err := e.args[0].eval(env)
+	v, err := circuit.Builtin(e.name, args)
 	if err != nil {
-		return 0, err
+		return 0, &Error{Pos: e.p, Msg: err.Error()}
 	}
-	return finite(e.p, f(x))
+	return v.Float(), nil
 }
 
 // constants3 are the built-in constants of OpenQASM 3; OpenQASM 2 has only pi.
@@ -171,7 +164,7 @@ func checkIdents(e expr, names map[string]bool) error {
 		}
 		return checkIdents(e.y, names)
 	case *callExpr:
-		if _, ok := functions[e.name]; !ok {
+		if !circuit.IsBuiltin(e.name) {
 			return &Error{Pos: e.p, Msg: fmt.Sprintf("unknown function %q", e.name)}
 		}
 		for _, a := range e.args {

@@ -1476,22 +1476,7 @@ func (p *parser) condBody(cond circuit.Cond, depth int) error {
 	if !p.is("{") {
 		return p.statement(depth)
 	}
-	open := p.next()
-	if p.st.version == 2 {
-		return p.errf(open.pos, "OPENQASM 2 has no blocks: if (c == n) op;")
-	}
-	return p.scoped(func() error {
-		for !p.is("}") {
-			if p.peek().kind == tEOF {
-				return p.errf(open.pos, "unclosed { of an if")
-			}
-			if err := p.statement(depth); err != nil {
-				return err
-			}
-		}
-		p.next()
-		return nil
-	})
+	return p.block(depth, "an if")
 }
 
 // maxIfDepth bounds the nesting of if statements.
@@ -1580,16 +1565,26 @@ func (p *parser) reset() error {
 
 func (p *parser) barrier() error {
 	kw := p.next()
-	args, err := p.argList(";")
+	qs, err := p.spanQubits()
 	if err != nil {
 		return err
 	}
+	return p.emit(kw.pos, circuit.Op{Kind: circuit.KindBarrier, Qubits: qs})
+}
+
+// spanQubits reads the qubit operands of a barrier or delay up to its ;:
+// each qubit once, in order; none means every qubit declared so far.
+func (p *parser) spanQubits() ([]int, error) {
+	args, err := p.argList(";")
+	if err != nil {
+		return nil, err
+	}
 	if _, err := p.expect(";"); err != nil {
-		return err
+		return nil, err
 	}
 	idx, err := p.resolve(args, p.st.qregs, "qubit")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var qs []int
 	for _, l := range idx {
@@ -1604,7 +1599,7 @@ func (p *parser) barrier() error {
 			qs = append(qs, q)
 		}
 	}
-	return p.emit(kw.pos, circuit.Op{Kind: circuit.KindBarrier, Qubits: qs})
+	return qs, nil
 }
 
 // call parses [modifiers @]* name[(params)] args ;. Inside a gate body
@@ -2311,7 +2306,7 @@ func (p *parser) primary(depth int) (expr, error) {
 			if _, err := p.expect(")"); err != nil {
 				return nil, err
 			}
-			if _, ok := functions[t.text]; !ok && (p.st.version == 2 || !p.callable(t.text)) {
+			if !circuit.IsBuiltin(t.text) && (p.st.version == 2 || !p.callable(t.text)) {
 				return nil, p.errf(t.pos, "unknown function %q", t.text)
 			}
 			return c, nil

@@ -3,7 +3,6 @@ package qasm
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -192,29 +191,9 @@ func (p *parser) timingStmt(depth int) error {
 			return err
 		}
 		p.next()
-		args, err := p.argList(";")
+		qs, err := p.spanQubits()
 		if err != nil {
 			return err
-		}
-		if _, err := p.expect(";"); err != nil {
-			return err
-		}
-		idx, err := p.resolve(args, p.st.qregs, "qubit")
-		if err != nil {
-			return err
-		}
-		var qs []int
-		for _, l := range idx {
-			for _, q := range l {
-				if !slices.Contains(qs, q) {
-					qs = append(qs, q)
-				}
-			}
-		}
-		if len(args) == 0 {
-			for q := 0; q < p.st.c.Qubits; q++ {
-				qs = append(qs, q)
-			}
 		}
 		v, ok := p.durationValue(toks)
 		if !ok {

@@ -132,14 +132,7 @@ func (v *classVar) read() *circuit.Expr {
 // callable reports whether name may be called in an expression: a
 // built-in function, an extern, a subroutine or sizeof.
 func (p *parser) callable(name string) bool {
-	if _, err := circuit.BuiltinType(name, nil); err == nil || !isUnknownFunc(err) {
-		return true
-	}
-	return name == "sizeof" || p.st.externs[name] != nil || p.st.defs[name] != nil
-}
-
-func isUnknownFunc(err error) bool {
-	return err != nil && len(err.Error()) > 16 && err.Error()[:16] == "unknown function"
+	return circuit.IsBuiltin(name) || name == "sizeof" || p.st.externs[name] != nil || p.st.defs[name] != nil
 }
 
 // lower turns e into a typed expression, folding what is known.
