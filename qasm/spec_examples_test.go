@@ -92,6 +92,13 @@ func TestSpecExamples(t *testing.T) {
 	if len(files) != 21 {
 		t.Fatalf("%s holds %d .qasm files, want the specification's 21", dir, len(files))
 	}
+	exports := t.TempDir()
+	var written []string
+	defer func() {
+		if !t.Failed() {
+			checkQASM3(t, written) // every export is OpenQASM 3 to qasm-ts
+		}
+	}()
 	for _, f := range files {
 		name := filepath.Base(f)
 		t.Run(name, func(t *testing.T) {
@@ -188,6 +195,11 @@ func TestSpecExamples(t *testing.T) {
 			if _, err := qasm.ParseWith(out, qasm.Options{Host: h}); err != nil {
 				t.Fatalf("the export does not read back: %v", err)
 			}
+			fn := filepath.Join(exports, name)
+			if err := os.WriteFile(fn, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			written = append(written, fn)
 		})
 	}
 }
