@@ -430,3 +430,27 @@ func BenchmarkParseRunLoops1MiB(b *testing.B) {
 		}
 	}
 }
+
+// TestEnd: end on every path stops reading the program; on some paths it
+// turns the rest of the program off for their shots.
+func TestEnd(t *testing.T) {
+	head := "OPENQASM 3.0;\ninclude \"stdgates.inc\";\n"
+	c, err := qasm.Parse(head + "qubit q; x q; end; h q; this is not read")
+	if err != nil || len(c.Ops) != 1 {
+		t.Fatalf("static end: %v ops, %v", c, err)
+	}
+	c, err = qasm.Parse(head + "qubit q; qubit r; bit b; h q; b = measure q; if (b) { end; } x r; bit c = measure r;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sim.NewWith(cpu.New(cpu.Options{}), sim.Options{Precision: backend.Complex128, Seed: 2})
+	r, err := s.Shots(t.Context(), c, 400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range r.Counts() {
+		if regValue(t, c, k, "b") == regValue(t, c, k, "c") {
+			t.Errorf("%s: a shot that ended ran x r, or one that went on did not", k)
+		}
+	}
+}

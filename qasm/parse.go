@@ -215,9 +215,17 @@ func parseState(ctx context.Context, src string, opts Options) (*state, error) {
 		counts:  map[string]opCount{},
 		c:       &circuit.Circuit{},
 	}
-	if err := st.parseSource(strings.TrimPrefix(src, "\uFEFF"), opts.File, 0); err != nil {
+	// The program is a frame: end leaves it (on every path: the rest is
+	// not read; on some: their later ops are conditioned off).
+	st.frames = []*frame{{kind: "program", dead: -1}}
+	err = st.parseSource(strings.TrimPrefix(src, "\uFEFF"), opts.File, 0)
+	if sig, ok := err.(*flowSignal); ok && sig.kind == "end" {
+		err = nil
+	}
+	if err != nil {
 		return nil, err
 	}
+	st.frames = nil
 	if err := st.finishOutputs(); err != nil {
 		return nil, err
 	}
