@@ -937,7 +937,11 @@ func BuiltinType(name string, args []ClassType) (ClassType, error) {
 		}
 		return args[0], nil
 	case "mod", "pow":
-		r, _, err := BinaryType(map[string]string{"mod": "%", "pow": "**"}[name], args[0], args[1])
+		op := "%"
+		if name == "pow" {
+			op = "**"
+		}
+		r, _, err := BinaryType(op, args[0], args[1])
 		return r, err
 	case "abs":
 		if args[0].Kind == ClassAngle || args[0].Kind == ClassBit {
