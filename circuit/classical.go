@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"math/bits"
 	"strings"
 )
@@ -101,10 +102,17 @@ func (t ClassType) integer() bool {
 // Value is a typed classical value. U holds the bits of every kind but
 // float and real (two's complement for int, the fraction of 2π for angle,
 // always reduced to the width); F holds a float's or real's value.
+//
+// A real that is a whole number in [−2^63, 2^64) is also held exactly:
+// Exact is set and U is the number's low 64 bits (two's complement; F's
+// sign tells a negative number from a large unsigned one), so integer
+// literals keep every digit (2^53+1, 2^64−1, −2^63) through constant
+// folding, casts and comparisons.
 type Value struct {
-	Type ClassType
-	U    uint64
-	F    float64
+	Type  ClassType
+	U     uint64
+	F     float64
+	Exact bool
 }
 
 // mask returns the low w bits set.
@@ -115,8 +123,69 @@ func mask(w int) uint64 {
 	return 1<<uint(w) - 1
 }
 
-// RealValue returns an untyped number.
-func RealValue(f float64) Value { return Value{Type: Real, F: f} }
+// RealValue returns an untyped number (held exactly when it is a whole
+// number in range; see Value).
+func RealValue(f float64) Value {
+	switch {
+	case f != math.Trunc(f) || math.IsInf(f, 0):
+	case f >= -(1<<63) && f < 0:
+		return Value{Type: Real, F: f, U: uint64(int64(f)), Exact: true}
+	case f >= 0 && f < 1<<64:
+		return Value{Type: Real, F: f, U: uint64(f), Exact: true}
+	}
+	return Value{Type: Real, F: f}
+}
+
+// IntLiteral returns the untyped integer literal u, held exactly.
+func IntLiteral(u uint64) Value {
+	f, _ := new(big.Float).SetUint64(u).Float64()
+	return Value{Type: Real, F: f, U: u, Exact: true}
+}
+
+var (
+	minExact = new(big.Int).Lsh(big.NewInt(-1), 63) // −2^63
+	maxExact = new(big.Int).Lsh(big.NewInt(1), 64)  // 2^64, excluded
+)
+
+// realInt returns the untyped integer n: exact when it is in
+// [−2^63, 2^64), else the nearest float.
+func realInt(n *big.Int) Value {
+	f, _ := new(big.Float).SetInt(n).Float64()
+	if n.Cmp(minExact) < 0 || n.Cmp(maxExact) >= 0 {
+		return Value{Type: Real, F: f}
+	}
+	var u uint64
+	if n.Sign() < 0 {
+		u = uint64(n.Int64())
+	} else {
+		u = n.Uint64()
+	}
+	return Value{Type: Real, F: f, U: u, Exact: true}
+}
+
+// bigInt returns the value as an exact integer: an integer kind's value
+// (int sign-extended), an exact real, or a whole float or real; ok is
+// false for anything else.
+func (v Value) bigInt() (n *big.Int, ok bool) {
+	switch {
+	case v.Type.Kind == ClassInt:
+		return big.NewInt(v.Int()), true
+	case v.Type.integer():
+		return new(big.Int).SetUint64(v.U), true
+	case v.Type.Kind == ClassReal && v.Exact:
+		if v.F < 0 {
+			return big.NewInt(int64(v.U)), true
+		}
+		return new(big.Int).SetUint64(v.U), true
+	case v.Type.Kind == ClassReal || v.Type.Kind == ClassFloat:
+		if math.IsNaN(v.F) || math.IsInf(v.F, 0) || v.F != math.Trunc(v.F) {
+			return nil, false
+		}
+		n, _ := new(big.Float).SetFloat64(v.F).Int(nil)
+		return n, true
+	}
+	return nil, false
+}
 
 // BoolValue returns a bool.
 func BoolValue(b bool) Value {
@@ -145,7 +214,12 @@ func (v Value) Int() int64 {
 	case ClassInt:
 		s := 64 - uint(v.Type.Width)
 		return int64(v.U<<s) >> s
-	case ClassFloat, ClassReal:
+	case ClassReal:
+		if v.Exact {
+			return int64(v.U)
+		}
+		return int64(v.F)
+	case ClassFloat:
 		return int64(v.F)
 	}
 	return int64(v.U)
@@ -192,6 +266,10 @@ func (v Value) String() string {
 		return fmt.Sprint(v.Int())
 	case ClassUint:
 		return fmt.Sprint(v.U)
+	case ClassReal:
+		if n, ok := v.bigInt(); ok && v.Exact {
+			return n.String()
+		}
 	}
 	return fmt.Sprint(v.Float())
 }
@@ -210,6 +288,10 @@ func Convert(v Value, t ClassType) (Value, error) {
 	src := v.Type
 	switch t.Kind {
 	case ClassReal:
+		if src.integer() {
+			n, _ := v.bigInt()
+			return realInt(n), nil
+		}
 		return RealValue(v.Float()), nil
 	case ClassBool:
 		return BoolValue(v.Truth()), nil
@@ -218,10 +300,19 @@ func Convert(v Value, t ClassType) (Value, error) {
 	case ClassBit, ClassInt, ClassUint:
 		switch src.Kind {
 		case ClassFloat, ClassReal:
-			if math.IsNaN(v.F) || math.IsInf(v.F, 0) || math.Abs(v.F) >= 1<<63 {
-				return Value{}, fmt.Errorf("%v cannot be cast to %s", v.F, t)
+			if v.Exact {
+				return Value{Type: t, U: v.U & mask(t.Width)}, nil
 			}
-			return IntValue(t, int64(math.Trunc(v.F))), nil
+			// Truncated toward zero; any value of int[64] or uint[64]
+			// may be cast, wrapped to t's width.
+			f := math.Trunc(v.F)
+			switch {
+			case f >= -(1<<63) && f < 1<<63:
+				return IntValue(t, int64(f)), nil
+			case f >= 1<<63 && f < 1<<64:
+				return Value{Type: t, U: uint64(f) & mask(t.Width)}, nil
+			}
+			return Value{}, fmt.Errorf("%v cannot be cast to %s", v.F, t)
 		case ClassAngle:
 			if t.Kind == ClassInt {
 				return Value{}, fmt.Errorf("an angle cannot be cast to %s (only to bit[n] or uint[n])", t)
@@ -525,7 +616,12 @@ func Unary(op string, x Value) (Value, error) {
 		return Value{Type: t, U: ^x.U & mask(t.Width)}, nil
 	}
 	switch t.Kind {
-	case ClassFloat, ClassReal:
+	case ClassReal:
+		if n, ok := x.bigInt(); ok && x.Exact {
+			return realInt(n.Neg(n)), nil
+		}
+		return Value{Type: t, F: -x.F}, nil
+	case ClassFloat:
 		return Value{Type: t, F: -x.F}, nil
 	case ClassInt:
 		return IntValue(t, -x.Int()), nil
@@ -715,6 +811,11 @@ func Binary(op string, x, y Value) (Value, error) {
 		}
 		return Value{Type: in, U: u & mask(in.Width)}, nil
 	}
+	if in.Kind == ClassReal && x.Exact && y.Exact {
+		if v, ok := exactReal(op, x, y); ok {
+			return v, nil
+		}
+	}
 	switch in.Kind {
 	case ClassReal, ClassFloat:
 		a, b := x.Float(), y.Float()
@@ -794,64 +895,161 @@ func Binary(op string, x, y Value) (Value, error) {
 		return Value{Type: in, U: xa.U / uint64(n)}, nil
 	}
 	// Integers (bit, bool, int, uint).
-	signed := in.Kind == ClassInt
-	var a, b int64
-	var ua, ub uint64
-	if signed {
-		a, b = IntValue(in, x.Int()).Int(), IntValue(in, y.Int()).Int()
-	} else {
-		ua, ub = uint64(x.Int())&mask(in.Width), uint64(y.Int())&mask(in.Width)
+	if x.Type.Kind == ClassReal || y.Type.Kind == ClassReal {
+		return literalInteger(op, res, x, y)
 	}
+	xa, err := Convert(x, in)
+	if err != nil {
+		return Value{}, err
+	}
+	ya, err := Convert(y, in)
+	if err != nil {
+		return Value{}, err
+	}
+	signed := in.Kind == ClassInt
 	if comparisons[op] {
 		if signed {
-			return BoolValue(compare(op, cmp.Compare(a, b))), nil
+			return BoolValue(compare(op, cmp.Compare(xa.Int(), ya.Int()))), nil
 		}
-		return BoolValue(compare(op, cmp.Compare(ua, ub))), nil
+		return BoolValue(compare(op, cmp.Compare(xa.U, ya.U))), nil
 	}
+	// +, − and × give the same bits modulo 2^w signed or unsigned; /, %
+	// and ** read the sign.
 	var u uint64
 	switch op {
 	case "&", "|", "^":
-		if signed {
-			u = bitwise(op, uint64(a), uint64(b))
-		} else {
-			u = bitwise(op, ua, ub)
-		}
+		u = bitwise(op, xa.U, ya.U)
 	case "+":
-		u = uint64(a+b) + ua + ub
+		u = xa.U + ya.U
 	case "-":
-		u = uint64(a-b) + ua - ub
+		u = xa.U - ya.U
 	case "*":
-		u = uint64(a*b) + ua*ub
+		u = xa.U * ya.U
 	case "/", "%":
-		if b == 0 && ub == 0 {
-			if op == "/" {
-				return Value{}, errors.New("integer division by zero")
-			}
-			return Value{}, errors.New("integer modulo by zero")
+		if ya.U == 0 {
+			return Value{}, divZero(op)
 		}
+		a, b := xa.Int(), ya.Int()
 		switch {
 		case signed && op == "/":
 			u = uint64(a / b)
 		case signed:
 			u = uint64(a % b)
 		case op == "/":
-			u = ua / ub
+			u = xa.U / ya.U
 		default:
-			u = ua % ub
+			u = xa.U % ya.U
 		}
 	case "**":
-		if signed {
-			if b < 0 {
-				return Value{}, fmt.Errorf("integer power with a negative exponent %d", b)
-			}
-			u = ipow(uint64(a), uint64(b))
-		} else {
-			u = ipow(ua, ub)
+		if signed && ya.Int() < 0 {
+			return Value{}, fmt.Errorf("integer power with a negative exponent %d", ya.Int())
 		}
+		u = ipow(xa.U, ya.U)
 	default:
 		return Value{}, fmt.Errorf("%s on %s", op, in)
 	}
 	return Value{Type: res, U: u & mask(res.Width)}, nil
+}
+
+func divZero(op string) error {
+	if op == "/" {
+		return errors.New("integer division by zero")
+	}
+	return errors.New("integer modulo by zero")
+}
+
+// literalInteger applies op to an integer and an integer literal (or two
+// literals meeting an integer operator) by their exact values: a literal
+// is never wrapped to the other operand's width first, so uint[4] 3 == 19
+// is false and int[8] 100 / 300 is 0. Comparisons compare the values;
+// arithmetic gives the exact result wrapped to res.
+func literalInteger(op string, res ClassType, x, y Value) (Value, error) {
+	a, ok := x.bigInt()
+	b, ok2 := y.bigInt()
+	if !ok || !ok2 {
+		return Value{}, fmt.Errorf("%v %s %v: integer operands needed", x, op, y)
+	}
+	if comparisons[op] {
+		return BoolValue(compare(op, a.Cmp(b))), nil
+	}
+	r := new(big.Int)
+	switch op {
+	case "&":
+		r.And(a, b)
+	case "|":
+		r.Or(a, b)
+	case "^":
+		r.Xor(a, b)
+	case "+":
+		r.Add(a, b)
+	case "-":
+		r.Sub(a, b)
+	case "*":
+		r.Mul(a, b)
+	case "/", "%":
+		if b.Sign() == 0 {
+			return Value{}, divZero(op)
+		}
+		if op == "/" {
+			r.Quo(a, b)
+		} else {
+			r.Rem(a, b)
+		}
+	case "**":
+		if b.Sign() < 0 {
+			return Value{}, fmt.Errorf("integer power with a negative exponent %v", b)
+		}
+		m := new(big.Int).Lsh(big.NewInt(1), 64)
+		r.Exp(new(big.Int).Mod(a, m), b, m)
+	default:
+		return Value{}, fmt.Errorf("%s on %s", op, res)
+	}
+	w := new(big.Int).Lsh(big.NewInt(1), uint(res.Width))
+	r.Mod(r, w) // the low bits, as two's complement
+	return Value{Type: res, U: r.Uint64()}, nil
+}
+
+// exactReal applies op to two exact untyped integers when the result is
+// an integer too (+, −, ×, %, a ** b with b ≥ 0 and at most 4096 bits, a
+// quotient without remainder, comparisons); ok is false otherwise, and
+// the caller computes in float64.
+func exactReal(op string, x, y Value) (Value, bool) {
+	a, _ := x.bigInt()
+	b, _ := y.bigInt()
+	if comparisons[op] {
+		return BoolValue(compare(op, a.Cmp(b))), true
+	}
+	r := new(big.Int)
+	switch op {
+	case "+":
+		r.Add(a, b)
+	case "-":
+		r.Sub(a, b)
+	case "*":
+		r.Mul(a, b)
+	case "%":
+		if b.Sign() == 0 {
+			return Value{}, false
+		}
+		r.Rem(a, b)
+	case "/":
+		if b.Sign() == 0 {
+			return Value{}, false
+		}
+		var m big.Int
+		r.QuoRem(a, b, &m)
+		if m.Sign() != 0 {
+			return Value{}, false
+		}
+	case "**":
+		if b.Sign() < 0 || !b.IsInt64() || int64(a.BitLen())*b.Int64() > 4096 {
+			return Value{}, false
+		}
+		r.Exp(a, b, nil)
+	default:
+		return Value{}, false
+	}
+	return realInt(r), true
 }
 
 func bitwise(op string, a, b uint64) uint64 {

@@ -226,10 +226,10 @@ func condOf(x *circuit.Expr) (circuit.Cond, bool) {
 		}
 		v := c.Val
 		if v.Type.Kind == circuit.ClassReal {
-			if v.F != float64(int64(v.F)) || v.F < 0 {
+			if !v.Exact || v.F < 0 {
 				return circuit.Cond{}, false
 			}
-			v = circuit.Value{Type: circuit.ClassType{Kind: circuit.ClassUint, Width: 64}, U: uint64(v.F)}
+			v = circuit.Value{Type: circuit.ClassType{Kind: circuit.ClassUint, Width: 64}, U: v.U}
 		}
 		if v.Type.Kind == circuit.ClassInt && v.Int() < 0 {
 			return circuit.Cond{}, false
@@ -449,8 +449,17 @@ func (p *parser) whileRounds(kw token, condToks, body []token, depth int) error 
 		if err := p.tick(kw.pos); err != nil {
 			return err
 		}
+		// From the second run-time round on, the condition is read only
+		// for the shots still in the loop: ops it emits (a measuring
+		// subroutine, an extern call) are guarded by the previous round.
 		sub := &parser{st: p.st, file: p.file, toks: condToks}
+		if prev >= 0 {
+			p.st.conds = append(p.st.conds, circuit.Cond{Clbits: []int{prev}, Value: 1})
+		}
 		x, _, err := sub.conditionExpr()
+		if prev >= 0 {
+			p.st.conds = p.st.conds[:len(p.st.conds)-1]
+		}
 		if err != nil {
 			return err
 		}
@@ -735,14 +744,8 @@ func (p *parser) externStmt() error {
 	if _, err := p.expect(")"); err != nil {
 		return err
 	}
-	if p.is("->") {
-		p.next()
-		t, err := p.scalarType()
-		if err != nil {
-			return err
-		}
-		c := t.class()
-		d.ret = &c
+	if d.ret, err = p.returnType(); err != nil {
+		return err
 	}
 	if _, err := p.expect(";"); err != nil {
 		return err

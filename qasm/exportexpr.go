@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,6 +61,13 @@ func scanClassical(c *circuit.Circuit, bn bitNames) (*exportClassical, error) {
 			}
 			x.externs[e.Name] = d
 		}
+		if e.Op == "load" && e.Type.Kind == circuit.ClassFloat {
+			// A float only read here: its writers are sets (a
+			// constant assigned under a run-time condition).
+			if err := x.floatGroup(e.Bits, e.Type); err != nil {
+				return err
+			}
+		}
 		for _, a := range e.Args {
 			if err := walk(a); err != nil {
 				return err
@@ -76,26 +82,42 @@ func scanClassical(c *circuit.Circuit, bn bitNames) (*exportClassical, error) {
 				return nil, err
 			}
 			if op.Expr.Type.Kind == circuit.ClassFloat && len(op.Dest) > 0 {
-				if g := x.ofBit[op.Dest[0]]; g == nil {
-					g = &floatGroup{bits: op.Dest, typ: op.Expr.Type}
-					x.floats[op.Dest[0]] = g
-					for _, b := range op.Dest {
-						x.ofBit[b] = g
-					}
-				} else if !slices.Equal(g.bits, op.Dest) {
-					return nil, fmt.Errorf("op %d: a float written to bits that overlap another float's: %w", i, ErrNotExpressible)
+				if err := x.floatGroup(op.Dest, op.Expr.Type); err != nil {
+					return nil, fmt.Errorf("op %d: %w", i, err)
 				}
 			}
 		}
 		for _, e := range op.ParamExprs {
 			if e != nil {
 				if err := walk(e); err != nil {
-					return nil, err
+					return nil, fmt.Errorf("op %d: %w", i, err)
 				}
 			}
 		}
 	}
 	return x, nil
+}
+
+// floatGroup records bits as the storage of one float variable of type
+// typ; bits that overlap another group's differently are an error.
+func (x *exportClassical) floatGroup(bits []int, typ circuit.ClassType) error {
+	if g := x.ofBit[bits[0]]; g != nil {
+		if !slices.Equal(g.bits, bits) || g.typ != typ {
+			return fmt.Errorf("a float written to bits that overlap another float's: %w", ErrNotExpressible)
+		}
+		return nil
+	}
+	for _, b := range bits {
+		if x.ofBit[b] != nil {
+			return fmt.Errorf("a float written to bits that overlap another float's: %w", ErrNotExpressible)
+		}
+	}
+	g := &floatGroup{bits: bits, typ: typ}
+	x.floats[bits[0]] = g
+	for _, b := range bits {
+		x.ofBit[b] = g
+	}
+	return nil
 }
 
 // header writes the declarations of externs and float variables.
@@ -311,8 +333,8 @@ func (x *exportClassical) bitsRef(bits []int) (string, error) {
 func constLit(v circuit.Value) string {
 	switch v.Type.Kind {
 	case circuit.ClassReal:
-		if v.F == math.Trunc(v.F) && math.Abs(v.F) < 1<<53 {
-			return strconv.FormatFloat(v.F, 'f', -1, 64)
+		if v.Exact {
+			return v.String()
 		}
 		return floatLit(v.F)
 	case circuit.ClassBool, circuit.ClassBit:

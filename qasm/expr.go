@@ -18,7 +18,9 @@ type expr interface {
 type numExpr struct {
 	p       Pos
 	v       float64
-	integer bool // written without a point or exponent
+	integer bool   // written without a point or exponent
+	exact   bool   // an integer literal that fits 64 bits: u is its value
+	u       uint64 // the exact value of an integer literal
 }
 
 type identExpr struct {

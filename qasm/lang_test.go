@@ -200,6 +200,22 @@ func TestLangPrograms(t *testing.T) {
 	})
 }
 
+// TestGuards: ops in a while condition are guarded by the loop's previous
+// round, a float written only under a run-time condition is exported, and
+// integer literals keep their exact values against narrow variables.
+func TestGuards(t *testing.T) {
+	c, counts := runLang(t, "guards.qasm", nil, nil, 2000)
+	for k, n := range counts {
+		b := regValue(t, c, k, "b")
+		want := map[string]uint64{"done": 0, "flipped": b, "small": 1, "nineteen": 0, "tiny": 0, "above": 1}
+		for name, w := range want {
+			if got := regValue(t, c, k, name); got != w {
+				t.Errorf("%s = %d in %d shots (b = %d), want %d", name, got, n, b, w)
+			}
+		}
+	}
+}
+
 // TestClassicalSemantics computes the same classical program twice: once
 // from constants (folded while the program is read) and once from values
 // measured out of basis states (computed on each shot), and checks both
@@ -235,10 +251,17 @@ switch (int(ub) % 4) {
   case 1, 2 { sw = 20; }
   default { sw = 30; }
 }
+bool lit = (a < 1000) && !(ub == 506) && (ub > -1);
+uint[8] lq = ub / 300;
+int[64] lo = -9223372036854775808;
+uint[64] hi = 18446744073709551615;
+int[64] exact = int[64](a) + 9007199254740993;
+int[64] far = lo / int[64](a);
 `
 	want := map[string]int64{
 		"q1": -3, "r1": -1, "u": 4, "sh": 128, "neg": 7, "t2": 14, "ratio": 14, "both": 1, "pc": 9,
 		"mixed": -21 + 250 - 1, "rot": -11, "maxed": 3, "cnt": 6, "acc": 1 + 2 + 4 + 5, "sw": 20,
+		"lit": 1, "lq": 0, "lo": math.MinInt64, "hi": -1, "exact": 9007199254740986, "far": 1317624576693539401,
 	}
 	static := "const int[8] a = -7; const uint[8] ub = 250; const angle[4] tt = 7 * (pi / 8);" + body
 	// -7 is 11111001 and 250 is 11111010 in eight bits; 7π/8 is 0111 in four.

@@ -41,6 +41,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/prismai/mec/circuit"
@@ -2260,7 +2261,12 @@ func (p *parser) primary(depth int) (expr, error) {
 		if err != nil {
 			return nil, p.wrap(err)
 		}
-		return &numExpr{p: t.pos, v: v, integer: t.kind == tInt}, nil
+		n := &numExpr{p: t.pos, v: v, integer: t.kind == tInt}
+		if t.kind == tInt {
+			n.u, err = strconv.ParseUint(t.text, 10, 64)
+			n.exact = err == nil
+		}
+		return n, nil
 	case tString:
 		if p.st.version == 3 {
 			return &strExpr{p: t.pos, s: t.text}, nil

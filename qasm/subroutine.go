@@ -83,14 +83,8 @@ func (p *parser) defStmt() error {
 	if _, err := p.expect(")"); err != nil {
 		return err
 	}
-	if p.is("->") {
-		p.next()
-		t, err := p.scalarType()
-		if err != nil {
-			return err
-		}
-		c := t.class()
-		d.ret = &c
+	if d.ret, err = p.returnType(); err != nil {
+		return err
 	}
 	if !p.is("{") {
 		return p.errf(p.peek().pos, "subroutine %q needs a { body }", name.text)
@@ -402,4 +396,19 @@ func (p *parser) arrayOf(e expr) (*classVar, []int) {
 		return v, slices.Clone(v.dims[len(e.idx):])
 	}
 	return nil, nil
+}
+
+// returnType reads an optional "-> TYPE" of a subroutine or an extern;
+// nil when there is none.
+func (p *parser) returnType() (*circuit.ClassType, error) {
+	if !p.is("->") {
+		return nil, nil
+	}
+	p.next()
+	t, err := p.scalarType()
+	if err != nil {
+		return nil, err
+	}
+	c := t.class()
+	return &c, nil
 }

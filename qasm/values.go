@@ -147,6 +147,9 @@ func (p *parser) lower(e expr) (*circuit.Expr, error) {
 func (p *parser) lowerAt(e expr) (*circuit.Expr, error) {
 	switch e := e.(type) {
 	case *numExpr:
+		if e.exact {
+			return constExpr(circuit.IntLiteral(e.u)), nil
+		}
 		return constExpr(circuit.RealValue(e.v)), nil
 	case *strExpr:
 		v, err := bitString(e.s)

@@ -117,23 +117,34 @@ func (p *parser) materialize(pos Pos, v *classVar) error {
 	return nil
 }
 
+// fitsInteger reports whether the exact literal v is a value of the
+// integer type t: −2^(w−1) ≤ v < 2^(w−1) for int[w], 0 ≤ v < 2^w for the
+// unsigned kinds.
+func fitsInteger(v circuit.Value, t circuit.ClassType) bool {
+	if v.F < 0 {
+		i := int64(v.U)
+		return t.Kind == circuit.ClassInt && (t.Width == 64 || i >= -1<<(t.Width-1))
+	}
+	if t.Kind == circuit.ClassInt {
+		return v.U < 1<<(t.Width-1)
+	}
+	return t.Width == 64 || v.U < 1<<t.Width
+}
+
 // convertFor converts x for storage in t: as a cast, except that a
 // literal that is not a whole number does not silently become an integer
 // and an integer literal must fit the type.
 func (p *parser) convertFor(pos Pos, x *circuit.Expr, t circuit.ClassType, what string) (*circuit.Expr, error) {
 	if isConst(x) && x.Val.Type.Kind == circuit.ClassReal {
-		f := x.Val.F
+		v := x.Val
+		f := v.F
 		switch t.Kind {
 		case circuit.ClassInt, circuit.ClassUint, circuit.ClassBit:
 			if f != math.Trunc(f) {
 				return nil, p.errf(pos, "%s: %s needs an integer, got %v", what, t, f)
 			}
-			lo, hi := -math.Ldexp(1, t.Width-1), math.Ldexp(1, t.Width-1)
-			if t.Kind != circuit.ClassInt {
-				lo, hi = 0, 2*hi
-			}
-			if f < lo || f >= hi {
-				return nil, p.errf(pos, "%s: %v does not fit %s", what, f, t)
+			if !v.Exact || !fitsInteger(v, t) {
+				return nil, p.errf(pos, "%s: %v does not fit %s", what, v, t)
 			}
 		case circuit.ClassBool:
 			if f != 0 && f != 1 {
