@@ -48,6 +48,28 @@
 // γ ← max(γ·0.9, ACE.GammaMin) and
 // α ← min(α·1.1, ACE.AlphaMax): less feedback noise into the state, more
 // drive from it into the network.
+//
+// # Learning on Θ (Config.Learning)
+//
+// Θ = [H's coefficients, α, β, γ]: the Hamiltonian's and the synapses'
+// (coupling) parameters. After every Learning.Gradient.Every-th step the
+// gradient exchange θ ← θ − η·∇θ_fusion runs, ∇θ_fusion = λ_Q∇L_Q +
+// λ_N∇L_N + λ_P∇L_P (Objective.FusedGradient: L_Q = E_coh, L_N the drive
+// loss, L_P = 1 − r, each after the step map from the current ψ with the
+// last spike spectrum); after every Learning.Meta.Every-th step
+// meta-evolution θ ← θ + η_Q·ε_Q − η_N·∇L_N runs with ε_Q drawn from
+// measurement outcomes of ψ by the state-vector backend's sampler
+// (QuantumNoise). θ_k = Θ_k/s_k are the parameters scaled by their initial
+// magnitude, each update clipped to ±Learning.MaxStep per component; the
+// new Hamiltonian is used from the next step on, and Metrics.Learning
+// reports the losses, ε_Q and ΔΘ.
+//
+// # Interfaces
+//
+// InjectMetaGraph (the spec's inject_meta_graph) scales the gradient
+// exchange's weights by a meta-causal graph; PhaseToSemantic
+// (phase_to_semantic) maps ψ's phases to semantic activities;
+// MonitorEntropy (monitor_entropy) returns H_coh.
 package fusion
 
 import (
@@ -57,6 +79,7 @@ import (
 	"fmt"
 	"math"
 	"math/cmplx"
+	"slices"
 	"time"
 
 	"github.com/prismai/mec/backend"
@@ -100,6 +123,10 @@ type Config struct {
 	// Initial is the initial register state: "plus" (|+…+⟩, the uniform
 	// superposition; default) or "zero" (|0…0⟩).
 	Initial string `json:"initial,omitempty" yaml:"initial,omitempty"`
+	// Learning runs gradient exchange and meta-evolution on Θ = [H
+	// coefficients, α, β, γ] after the steps it names (zero: off; see
+	// Learning).
+	Learning Learning `json:"learning" yaml:"learning"`
 }
 
 // ACE configures the Adaptive Coherence Engine.
@@ -145,8 +172,9 @@ func DefaultConfig() Config {
 	return Config{
 		Qubits: 6, Dt: 0.05, SpikeSteps: 10, Alpha: 40, Beta: 20, Gamma: 0.05, Feedback: "counts",
 		LambdaC: 0.5, PhaseLockRate: 0.05,
-		ACE:    ACE{HMax: 0.9, AlphaMax: 200, GammaMin: 0.005},
-		Limits: Limits{MaxQubits: 28, VCapMV: -40, Resonance: math.Pi / 4},
+		ACE:      ACE{HMax: 0.9, AlphaMax: 200, GammaMin: 0.005},
+		Limits:   Limits{MaxQubits: 28, VCapMV: -40, Resonance: math.Pi / 4},
+		Learning: DefaultLearning(),
 	}
 }
 
@@ -335,6 +363,10 @@ type Metrics struct {
 	// Violations lists the safety-limit violations of this step (in JSON,
 	// each as its message).
 	Violations []Violation `json:"violations,omitempty"`
+	// Learning is what gradient exchange and meta-evolution did after
+	// this step (nil when neither was due; Alpha and Gamma are the
+	// coupling before it).
+	Learning *LearningStep `json:"learning,omitempty"`
 }
 
 // Engines are the backends the fusion layer runs on.
@@ -371,6 +403,11 @@ type System struct {
 	vrest    float64
 	alpha    float64
 	gamma    float64
+	// scale is s_k of the learning rules' scaled parameters θ_k = Θ_k/s_k.
+	scale []float64
+	// meta is each part's total influence on the others in the injected
+	// meta graph (InjectMetaGraph).
+	meta [3]float64
 }
 
 // New builds a system: the register in Config.Initial, the network at t = 0. It refuses registers above the qubit cap with a
@@ -387,6 +424,7 @@ func New(cfg Config, eng Engines) (*System, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}
+	cfg.Hamiltonian = slices.Clone(cfg.Hamiltonian) // the learning rules change its coefficients
 	step, err := circuit.Trotter(cfg.Hamiltonian, cfg.Qubits, cfg.Dt, 1, 2)
 	if err != nil {
 		return nil, fmt.Errorf("fusion: hamiltonian: %w", err)
@@ -425,6 +463,9 @@ func New(cfg Config, eng Engines) (*System, error) {
 	s.work = make([]complex128, s.dim)
 	s.spec = [2][]complex128{make([]complex128, s.dim), make([]complex128, s.dim)}
 	s.lastH = CoherenceEntropy(s.psi)
+	for _, v := range s.Theta().Vector() {
+		s.scale = append(s.scale, max(math.Abs(v), 1e-3))
+	}
 	return s, nil
 }
 
@@ -481,6 +522,9 @@ func (c *Config) validate() error {
 	}
 	if c.Initial != "plus" && c.Initial != "zero" {
 		return fmt.Errorf("fusion: initial %q: want plus or zero", c.Initial)
+	}
+	if err := c.Learning.validate(c.Qubits); err != nil {
+		return err
 	}
 	if c.Feedback != "counts" && c.Feedback != "voltage" {
 		return fmt.Errorf("fusion: feedback %q: want counts or voltage", c.Feedback)
@@ -539,6 +583,18 @@ func (s *System) SetCoupling(alpha, beta, gamma float64) {
 // complete): a backend error, a cancelled ctx, or a non-finite state
 // (*NonFiniteError), which stops the step before it is used.
 func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
+	m, ev, err := s.evolve(ctx)
+	if err != nil {
+		return m, ev, err
+	}
+	if m.Learning, err = s.learn(); err != nil {
+		return Metrics{}, Event{}, err
+	}
+	return m, ev, nil
+}
+
+// evolve is steps 1–5 of a fusion step and its metrics.
+func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 	if err := ctx.Err(); err != nil {
 		return Metrics{}, Event{}, err
 	}
@@ -788,7 +844,12 @@ func (s *System) spectrumN(sig []float64) ([]complex128, error) {
 
 // Snapshot is the complete dynamic state of a System, for rollback.
 type Snapshot struct {
-	Psi                []complex128
+	Psi []complex128
+	// H holds the Hamiltonian's coefficients (the learning rules change
+	// them; nil: unchanged).
+	H []float64
+	// Meta is the injected meta graph's per-part influence (InjectMetaGraph).
+	Meta               [3]float64
 	LastF              []complex128
 	Network            []byte
 	Alpha, Beta, Gamma float64
@@ -816,7 +877,7 @@ func (s *System) Snapshot() (*Snapshot, error) {
 	if s.lastF != nil {
 		lastF = append([]complex128(nil), s.lastF...)
 	}
-	return &Snapshot{Psi: psi, LastF: lastF, Network: net, Alpha: s.alpha, Beta: s.cfg.Beta, Gamma: s.gamma, Steps: s.steps, LastH: s.lastH, Dt: s.cfg.Dt}, nil
+	return &Snapshot{Psi: psi, H: s.Theta().H, Meta: s.meta, LastF: lastF, Network: net, Alpha: s.alpha, Beta: s.cfg.Beta, Gamma: s.gamma, Steps: s.steps, LastH: s.lastH, Dt: s.cfg.Dt}, nil
 }
 
 // Restore returns the system to a Snapshot taken from it; the run then
@@ -834,6 +895,11 @@ func (s *System) Restore(snap *Snapshot) error {
 			return err
 		}
 	}
+	if snap.H != nil {
+		if err := s.SetTheta(Params{H: snap.H, Alpha: snap.Alpha, Beta: snap.Beta, Gamma: snap.Gamma}); err != nil {
+			return fmt.Errorf("fusion: restore: %w", err)
+		}
+	}
 	if err := ns.Restore(snap.Network); err != nil {
 		return fmt.Errorf("fusion: %w", err)
 	}
@@ -848,6 +914,7 @@ func (s *System) Restore(snap *Snapshot) error {
 		copy(s.lastF, snap.LastF)
 	}
 	s.alpha, s.cfg.Beta, s.gamma, s.steps, s.lastH = snap.Alpha, snap.Beta, snap.Gamma, snap.Steps, snap.LastH
+	s.meta = snap.Meta
 	return nil
 }
 
