@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/prismai/mec/fusion"
+)
+
+// fuseLearning is mec fuse's account of the learning rules and interfaces.
+type fuseLearning struct {
+	Learning struct {
+		// Exchanges and Mutations count the updates of the run.
+		Exchanges int `json:"gradient_exchanges"`
+		Mutations int `json:"mutations"`
+		// Lowered counts the exchanges that lowered the fused loss at the
+		// state they saw; LossBefore and LossAfter are its means.
+		Lowered    int     `json:"exchanges_lowering_loss"`
+		LossBefore float64 `json:"mean_loss_before"`
+		LossAfter  float64 `json:"mean_loss_after"`
+		// Shots is the number of measurement outcomes behind ε_Q,
+		// EpsRMS the root mean square of its components.
+		Shots  int     `json:"measurement_outcomes"`
+		EpsRMS float64 `json:"epsilon_rms"`
+		// Theta0 and Theta are Θ = [H coefficients, α, β, γ] at the start
+		// and the end; RelChange is ‖Θ − Θ₀‖/‖Θ₀‖.
+		Theta0    []float64 `json:"theta_initial"`
+		Theta     []float64 `json:"theta"`
+		RelChange float64   `json:"theta_relative_change"`
+	}
+	Interfaces struct {
+		// Weights are λ_Q, λ_N, λ_P after inject_meta_graph (none
+		// injected by mec fuse: the configured weights).
+		Weights fusion.Weights `json:"inject_meta_graph_weights"`
+		// Semantic is phase_to_semantic's activities on 8 bins.
+		Semantic []float64 `json:"phase_to_semantic"`
+		// Entropy is monitor_entropy.
+		Entropy float64 `json:"monitor_entropy"`
+	}
+}
+
+// summariseLearning collects the learning reports of ms and calls the
+// interfaces on the final state.
+func summariseLearning(sys *fusion.System, ms []fusion.Metrics) (*fuseLearning, error) {
+	f := &fuseLearning{}
+	l := &f.Learning
+	l.Theta = sys.Theta().Vector()
+	var sq float64
+	var n int
+	for _, m := range ms {
+		lr := m.Learning
+		if lr == nil {
+			continue
+		}
+		if l.Theta0 == nil {
+			l.Theta0 = make([]float64, len(lr.Theta))
+			for k := range lr.Theta {
+				l.Theta0[k] = lr.Theta[k] - lr.DTheta[k]
+			}
+		}
+		if lr.Gradient {
+			l.Exchanges++
+			l.LossBefore += lr.Loss
+			l.LossAfter += lr.LossAfter
+			if lr.LossAfter < lr.Loss {
+				l.Lowered++
+			}
+		}
+		if lr.Mutated {
+			l.Mutations++
+			l.Shots += lr.Shots
+			for _, e := range lr.Epsilon {
+				sq += e * e
+				n++
+			}
+		}
+	}
+	if l.Exchanges > 0 {
+		l.LossBefore /= float64(l.Exchanges)
+		l.LossAfter /= float64(l.Exchanges)
+	}
+	if n > 0 {
+		l.EpsRMS = math.Sqrt(sq / float64(n))
+	}
+	if l.Theta0 == nil {
+		l.Theta0 = l.Theta
+	}
+	var d2, n2 float64
+	for k := range l.Theta {
+		d2 += (l.Theta[k] - l.Theta0[k]) * (l.Theta[k] - l.Theta0[k])
+		n2 += l.Theta0[k] * l.Theta0[k]
+	}
+	if n2 > 0 {
+		l.RelChange = math.Sqrt(d2 / n2)
+	}
+	var err error
+	if f.Interfaces.Weights, err = sys.InjectMetaGraph(fusion.MetaGraph{}); err != nil {
+		return nil, err
+	}
+	if f.Interfaces.Semantic, err = sys.PhaseToSemantic(8); err != nil {
+		return nil, err
+	}
+	f.Interfaces.Entropy = sys.MonitorEntropy()
+	return f, nil
+}
+
+// print writes the learning and interface lines of mec fuse's table.
+func (f *fuseLearning) print(w io.Writer) {
+	l := &f.Learning
+	fmt.Fprintf(w, "gradient exchange (∇θ_fusion = λ_Q∇L_Q + λ_N∇L_N + λ_P∇L_P): %d updates, %d lowered the fused loss (mean %.6g → %.6g)\n",
+		l.Exchanges, l.Lowered, l.LossBefore, l.LossAfter)
+	fmt.Fprintf(w, "meta-evolution (Θ ← Θ + η_Q ε_Q − η_N ∇L_N): %d mutations, ε_Q from %d measurement outcomes (rms %.3f); Θ moved %.3g relative\n",
+		l.Mutations, l.Shots, l.EpsRMS, l.RelChange)
+	i := &f.Interfaces
+	fmt.Fprintf(w, "inject_meta_graph: λ_Q %.4g, λ_N %.4g, λ_P %.4g (no graph injected)\n", i.Weights.Q, i.Weights.N, i.Weights.P)
+	fmt.Fprintf(w, "phase_to_semantic (8 activities): %.4f\n", i.Semantic)
+	fmt.Fprintf(w, "monitor_entropy: H_coh = %.4f\n", i.Entropy)
+}
