@@ -239,6 +239,13 @@ func printRun(w io.Writer, cfg orchestrator.Config, engines fusion.Engines, s *o
 		fmt.Fprintf(w, "meta-optimisation: %d CMA-ES runs; %v now %.4g (objective %.3g → %.3g in the last run)\n",
 			k, last.Params, last.After, last.ObjectiveBefore, last.ObjectiveAfter)
 	}
+	l := s.Learning
+	fmt.Fprintf(w, "gradient exchange (∇θ_fusion = λ_Q∇L_Q + λ_N∇L_N + λ_P∇L_P on H's coefficients, α, β, γ): %d updates, %d lowered the fused loss\n",
+		l.Exchanges, l.Lowered)
+	fmt.Fprintf(w, "meta-evolution (Θ ← Θ + η_Q ε_Q − η_N ∇L_N): %d mutations recorded in the ledger, ε_Q from %.0f measurement outcomes of ψ\n",
+		l.Mutations, l.Outcomes)
+	fmt.Fprintf(w, "fusion interfaces: inject_meta_graph λ_Q %.4g, λ_N %.4g, λ_P %.4g; phase_to_semantic ‖a − f_Q‖² %.4g; monitor_entropy %.4f\n",
+		s.Final["lambda_q"], s.Final["lambda_n"], s.Final["lambda_p"], s.Final["semantic_phase_div"], s.Final["monitor_entropy"])
 	fmt.Fprintf(w, "final: H_coh %.4f, C %.3f, health %.3f, S(t) %.4f, dS/dt %+.3g, L_int %.4f, Δt %.4f\n\n",
 		s.Final["h_coh"], s.Final["c"], s.Final["health"], s.Final["stability"], s.Final["dstability_dt"], s.Final["l_int"], s.Final["dt"])
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

@@ -63,6 +63,22 @@ type EngineStep struct {
 	VoltageViolations int
 	// ResonanceViolations counts the resonance violations.
 	ResonanceViolations int
+	// Learning is what the fusion layer's gradient exchange and
+	// meta-evolution did after the step (nil when neither ran).
+	Learning *fusion.LearningStep
+}
+
+// FusionInterfaces are the fusion layer's three interfaces (the spec's
+// inject_meta_graph, phase_to_semantic and monitor_entropy); QuantumFusion
+// uses them when its Engine has them (FusionEngine does).
+type FusionInterfaces interface {
+	// InjectMetaGraph injects the meta-causal graph into the gradient
+	// exchange and returns the weights λ_Q, λ_N, λ_P now in use.
+	InjectMetaGraph(g fusion.MetaGraph) (fusion.Weights, error)
+	// PhaseToSemantic maps ψ's phases to d semantic activities.
+	PhaseToSemantic(d int) ([]float64, error)
+	// MonitorEntropy returns H_coh of ψ.
+	MonitorEntropy() float64
 }
 
 // FusionEngine runs package fusion's System behind the Engine interface.
@@ -94,7 +110,7 @@ func (f *FusionEngine) Step(ctx context.Context) (EngineStep, error) {
 	}
 	st := EngineStep{HCoh: m.HCoh, DHCohDt: m.DHCohDt, PhaseDiff: m.PhaseDiff, Phase: m.Phase, ECoh: m.ECoh, R: m.R,
 		RateHz: m.RateHz, NormDrift: m.NormDrift, VMaxMV: m.VMaxMV, Recalibrated: m.Recalibrated,
-		Violations: m.Violations}
+		Violations: m.Violations, Learning: m.Learning}
 	for _, v := range m.Violations {
 		switch v.Kind {
 		case fusion.VoltageCap:
@@ -105,6 +121,17 @@ func (f *FusionEngine) Step(ctx context.Context) (EngineStep, error) {
 	}
 	return st, nil
 }
+
+// InjectMetaGraph is fusion.System.InjectMetaGraph.
+func (f *FusionEngine) InjectMetaGraph(g fusion.MetaGraph) (fusion.Weights, error) {
+	return f.sys.InjectMetaGraph(g)
+}
+
+// PhaseToSemantic is fusion.System.PhaseToSemantic.
+func (f *FusionEngine) PhaseToSemantic(d int) ([]float64, error) { return f.sys.PhaseToSemantic(d) }
+
+// MonitorEntropy is fusion.System.MonitorEntropy.
+func (f *FusionEngine) MonitorEntropy() float64 { return f.sys.MonitorEntropy() }
 
 // SetDt sets the evolution time per step.
 func (f *FusionEngine) SetDt(dt float64) error { return f.sys.SetDt(dt) }
@@ -149,7 +176,9 @@ func (f *FusionEngine) Recalibrate() (alpha, gamma float64) {
 var engineMagic = []byte("MECFUS\x00\x01")
 
 // Snapshot saves ψ and, as private bytes, the rest of fusion.Snapshot:
-// last spectrum, network state, α, β, γ, step count, last H_coh and Δt.
+// last spectrum, network state, α, β, γ, step count, last H_coh, Δt, the
+// Hamiltonian's coefficients (the learning rules change them) and the
+// injected meta graph.
 func (f *FusionEngine) Snapshot() ([]complex128, []byte, error) {
 	s, err := f.sys.Snapshot()
 	if err != nil {
@@ -163,6 +192,10 @@ func (f *FusionEngine) Snapshot() ([]complex128, []byte, error) {
 		e.f64(x)
 	}
 	e.u64(uint64(s.Steps))
+	e.f64s(s.H)
+	for _, x := range s.Meta {
+		e.f64(x)
+	}
 	return s.Psi, e.b, nil
 }
 
@@ -180,6 +213,10 @@ func (f *FusionEngine) Restore(psi []complex128, private []byte) error {
 	s.Network = d.bytes()
 	s.Alpha, s.Beta, s.Gamma, s.LastH, s.Dt = d.f64(), d.f64(), d.f64(), d.f64(), d.f64()
 	s.Steps = int(d.u64())
+	s.H = d.f64s()
+	for k := range s.Meta {
+		s.Meta[k] = d.f64()
+	}
 	if err := d.end(); err != nil {
 		return fmt.Errorf("orchestrator: fusion engine snapshot: %w", err)
 	}

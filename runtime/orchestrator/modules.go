@@ -12,6 +12,7 @@ import (
 
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/federation/consensus"
+	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/runtime/bus"
 	"github.com/prismai/mec/runtime/governance"
 	"github.com/prismai/mec/runtime/telemetry"
@@ -168,6 +169,17 @@ var metricDocs = map[string]string{
 	"voltage_violations":       "QuantumFusion: voltage-cap violations reported by the fusion layer",
 	"resonance_violations":     "QuantumFusion: resonance violations reported by the fusion layer",
 	"ace_recalibrated":         "QuantumFusion: 1 when the fusion layer's ACE recalibrated in the step",
+	"grad_exchanged":           "QuantumFusion: 1 when the gradient exchange ∇θ_fusion = λ_Q∇L_Q + λ_N∇L_N + λ_P∇L_P updated Θ (H's coefficients, α, β, γ) after the step",
+	"grad_loss":                "QuantumFusion: the fused loss λ_Q·L_Q + λ_N·L_N + λ_P·L_P before the gradient exchange",
+	"grad_loss_after":          "QuantumFusion: the fused loss after the gradient exchange (same ψ and spike spectrum)",
+	"meta_mutated":             "QuantumFusion: 1 when meta-evolution Θ ← Θ + η_Q·ε_Q − η_N·∇L_N mutated Θ after the step (recorded as a \"mutation\" ledger event)",
+	"meta_outcomes":            "QuantumFusion: measurement outcomes sampled from ψ by the backend for the last mutation's ε_Q",
+	"theta_change":             "QuantumFusion: ‖ΔΘ‖/‖Θ‖ of the learning after the step",
+	"lambda_q":                 "QuantumFusion: λ_Q after inject_meta_graph (MetaCausality's graph of the last tick)",
+	"lambda_n":                 "QuantumFusion: λ_N after inject_meta_graph",
+	"lambda_p":                 "QuantumFusion: λ_P after inject_meta_graph",
+	"semantic_phase_div":       "QuantumFusion: ‖phase_to_semantic(ψ) − f_Q‖², how far the phase-weighted semantic activities are from f_Q",
+	"monitor_entropy":          "QuantumFusion: monitor_entropy, H_coh of ψ after the step as the fusion layer reports it",
 	"grounding_error":          "ContextualGrounding: Σ_k |Z_k − u_k|²",
 	"phase_order":              "ContextualGrounding: Kuramoto order parameter of Φ",
 	"plasticity_error":         "SemanticPlasticity: ‖f_Q − f_S‖²",
@@ -208,7 +220,7 @@ var metricDocs = map[string]string{
 
 func knownMetric(name string) bool {
 	_, ok := metricDocs[name]
-	return ok || strings.HasPrefix(name, "rule.")
+	return ok || strings.HasPrefix(name, "rule.") || strings.HasPrefix(name, "mutation.")
 }
 
 // quantumFusion steps the fusion engine and, in a federation, takes part
@@ -233,11 +245,31 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (bus.Message, 
 			return bus.Message{}, err
 		}
 	}
+	var u Update
+	fi, hasFI := m.eng.(FusionInterfaces)
+	if hasFI {
+		// inject_meta_graph: MetaCausality's matrix of the last tick.
+		w, err := fi.InjectMetaGraph(metaGraph(th.Causal))
+		if err != nil {
+			return bus.Message{}, err
+		}
+		u.Metric("lambda_q", w.Q)
+		u.Metric("lambda_n", w.N)
+		u.Metric("lambda_p", w.P)
+	}
 	r, err := m.eng.Step(ctx)
 	if err != nil {
 		return bus.Message{}, err
 	}
-	var u Update
+	learningMetrics(&u, r.Learning)
+	if hasFI {
+		a, err := fi.PhaseToSemantic(m.d)
+		if err != nil {
+			return bus.Message{}, err
+		}
+		u.Metric("semantic_phase_div", sqDist(a, foldProb(m.eng.Psi(), m.d)))
+		u.Metric("monitor_entropy", fi.MonitorEntropy())
+	}
 	// turn rotates ψ by the global phase −by (|ψ|² is unchanged), which
 	// moves arg⟨F[S], ψ⟩ = φ_ψ − φ_S by −by.
 	turn := func(by float64, what string) error {
@@ -313,6 +345,73 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (bus.Message, 
 		u.Metric(k, v)
 	}
 	return reply(&u), nil
+}
+
+// metaGraph reads the fusion layer's meta graph off Θ's causal matrix
+// (rows: cause, over CausalSeries()): quantum is h_coh, neural rate_hz,
+// phase grounding_error. A matrix of another size (none yet) is the zero
+// graph; influences are clamped into [0, 1].
+func metaGraph(causal []float64) fusion.MetaGraph {
+	var g fusion.MetaGraph
+	m := len(causalSeries)
+	if len(causal) != m*m {
+		return g
+	}
+	for i := range 3 {
+		for j := range 3 {
+			if v := causal[i*m+j]; v > 0 {
+				g.Influence[i][j] = min(v, 1)
+			}
+		}
+	}
+	return g
+}
+
+// learningMetrics reports the fusion layer's learning after the step.
+// The mutation's ε_Q and ΔΘ go in as "mutation.eps.k" and
+// "mutation.dtheta.k", which BlockchainTelemetry records as a "mutation"
+// event.
+func learningMetrics(u *Update, l *fusion.LearningStep) {
+	var grad, mut, loss, after, rel float64
+	if l != nil {
+		if l.Gradient {
+			grad, loss, after = 1, l.Loss, l.LossAfter
+		}
+		var d2, n2 float64
+		for k := range l.Theta {
+			d2 += l.DTheta[k] * l.DTheta[k]
+			n2 += (l.Theta[k] - l.DTheta[k]) * (l.Theta[k] - l.DTheta[k])
+		}
+		if n2 > 0 {
+			rel = math.Sqrt(d2 / n2)
+		}
+		if l.Mutated {
+			mut = 1
+			u.Metric("meta_outcomes", float64(l.Shots))
+			for k, e := range l.Epsilon {
+				u.Metric(fmt.Sprintf("mutation.eps.%d", k), e)
+				u.Metric(fmt.Sprintf("mutation.dtheta.%d", k), l.DTheta[k])
+			}
+		}
+	}
+	u.Metric("grad_exchanged", grad)
+	u.Metric("grad_loss", loss)
+	u.Metric("grad_loss_after", after)
+	u.Metric("meta_mutated", mut)
+	u.Metric("theta_change", rel)
+}
+
+func foldProb(psi []complex128, d int) []float64 {
+	p, _ := Fold(psi, d)
+	return p
+}
+
+func sqDist(a, b []float64) float64 {
+	s := 0.0
+	for k := range a {
+		s += (a[k] - b[k]) * (a[k] - b[k])
+	}
+	return s
 }
 
 // contextualGrounding advances the Stuart–Landau oscillators Φ.
@@ -655,8 +754,26 @@ func (m *blockchainTelemetry) Step(ctx context.Context, tel *Telemetry) (bus.Mes
 		lag = max(lag, l)
 	}
 	fields := make(map[string]telemetry.Value, len(tel.Metrics)+3)
+	var mutation map[string]telemetry.Value
+	mutated := slices.Contains(tel.Ran, QuantumFusion) && tel.Metrics["meta_mutated"] == 1
 	for k, v := range tel.Metrics {
+		if strings.HasPrefix(k, "mutation.") {
+			if mutated {
+				if mutation == nil {
+					mutation = map[string]telemetry.Value{"tick": telemetry.Num(float64(tel.Tick))}
+				}
+				mutation[strings.TrimPrefix(k, "mutation.")] = telemetry.Num(v)
+			}
+			continue // in the mutation's own record
+		}
 		fields[k] = telemetry.Num(v)
+	}
+	if mutation != nil {
+		_, l, err := m.rec.Append(ctx, telemetry.SystemEvent{Timestamp: m.stamp(tel.Tick, tel.FusionTime), Source: QuantumFusion, Kind: "mutation", Fields: mutation})
+		if err != nil {
+			return bus.Message{}, err
+		}
+		lag = max(lag, l)
 	}
 	fields["tick"] = telemetry.Num(float64(tel.Tick))
 	fields["t"] = telemetry.Num(tel.State.Time)

@@ -123,6 +123,11 @@ type committedTick struct {
 	tick                  uint64
 	hcoh, drift, c, dt    float64
 	lint, stability, ediv float64
+	// learning after the tick's fusion step (zero when QuantumFusion was
+	// isolated): gradient exchange, mutation, its measurement outcomes,
+	// and whether the exchange lowered the fused loss.
+	grad, mutated, lowered bool
+	outcomes               float64
 }
 
 // Orchestrator runs the modules over Ξ. It is not safe for concurrent use.
@@ -460,6 +465,14 @@ func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
 	o.maxMembers = max(o.maxMembers, int(metrics["federated_nodes"]))
 	o.committed = append(o.committed, committedTick{tick: n, hcoh: metrics["h_coh"], drift: metrics["federated_drift"],
 		c: metrics["c"], dt: metrics["dt"], lint: metrics["l_int"], stability: metrics["stability"], ediv: metrics["e_div"]})
+	if slices.Contains(ran, QuantumFusion) {
+		c := &o.committed[len(o.committed)-1]
+		c.grad, c.mutated = metrics["grad_exchanged"] == 1, metrics["meta_mutated"] == 1
+		c.lowered = c.grad && metrics["grad_loss_after"] < metrics["grad_loss"]
+		if c.mutated {
+			c.outcomes = metrics["meta_outcomes"]
+		}
+	}
 	if k := o.cfg.Meta.Every; k > 0 && n%uint64(k) == 0 {
 		mr, err := o.metaOptimise(ctx)
 		if err != nil {

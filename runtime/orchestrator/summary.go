@@ -75,10 +75,23 @@ type Summary struct {
 	Final map[string]float64 `json:"final"`
 	// StateSHA256 is the digest of the final full state.
 	StateSHA256 string `json:"state_sha256"`
+	// Learning counts the fusion layer's learning over the committed ticks.
+	Learning LearningSummary `json:"learning"`
 	// Checks is the verification table.
 	Checks []Check `json:"verification"`
 	// Pass is set when every row of Checks passes.
 	Pass bool `json:"pass"`
+}
+
+// LearningSummary counts the fusion layer's learning rules over the
+// committed ticks: gradient exchanges (and how many lowered the fused loss
+// at the state they saw), meta-evolution mutations (each recorded as a
+// "mutation" ledger event) and the measurement outcomes behind their ε_Q.
+type LearningSummary struct {
+	Exchanges int     `json:"gradient_exchanges"`
+	Lowered   int     `json:"exchanges_lowering_loss"`
+	Mutations int     `json:"mutations"`
+	Outcomes  float64 `json:"measurement_outcomes"`
 }
 
 func quantile(d []time.Duration, q float64) time.Duration {
@@ -124,6 +137,24 @@ func (o *Orchestrator) Summary() (*Summary, error) {
 	}
 	dg := Digest(b)
 	s.StateSHA256 = hex.EncodeToString(dg[:])
+
+	for _, c := range o.committed {
+		if c.grad {
+			s.Learning.Exchanges++
+		}
+		if c.lowered {
+			s.Learning.Lowered++
+		}
+		if c.mutated {
+			s.Learning.Mutations++
+			s.Learning.Outcomes += c.outcomes
+		}
+	}
+	for _, k := range []string{"lambda_q", "lambda_n", "lambda_p", "monitor_entropy", "semantic_phase_div", "theta_change"} {
+		if v, ok := o.prev[k]; ok {
+			s.Final[k] = v
+		}
+	}
 
 	hmax, drift := math.NaN(), math.NaN()
 	if len(o.committed) > 0 {
