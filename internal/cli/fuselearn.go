@@ -23,8 +23,9 @@ type fuseLearning struct {
 		// EpsRMS the root mean square of its components.
 		Shots  int     `json:"measurement_outcomes"`
 		EpsRMS float64 `json:"epsilon_rms"`
-		// Theta0 and Theta are Θ = [H coefficients, α, β, γ] at the start
-		// and the end; RelChange is ‖Θ − Θ₀‖/‖Θ₀‖.
+		// Theta0 and Theta are Θ = [H coefficients, α, β, γ] before the
+		// first update and at the end; RelChange is ‖ΣΔΘ‖/‖Θ₀‖ over the
+		// learning updates alone (the ACE also moves α and γ).
 		Theta0    []float64 `json:"theta_initial"`
 		Theta     []float64 `json:"theta"`
 		RelChange float64   `json:"theta_relative_change"`
@@ -48,10 +49,17 @@ func summariseLearning(sys *fusion.System, ms []fusion.Metrics) (*fuseLearning, 
 	l.Theta = sys.Theta().Vector()
 	var sq float64
 	var n int
+	var sum []float64
 	for _, m := range ms {
 		lr := m.Learning
 		if lr == nil {
 			continue
+		}
+		if sum == nil {
+			sum = make([]float64, len(lr.DTheta))
+		}
+		for k, d := range lr.DTheta {
+			sum[k] += d
 		}
 		if l.Theta0 == nil {
 			l.Theta0 = make([]float64, len(lr.Theta))
@@ -87,8 +95,8 @@ func summariseLearning(sys *fusion.System, ms []fusion.Metrics) (*fuseLearning, 
 		l.Theta0 = l.Theta
 	}
 	var d2, n2 float64
-	for k := range l.Theta {
-		d2 += (l.Theta[k] - l.Theta0[k]) * (l.Theta[k] - l.Theta0[k])
+	for k := range sum {
+		d2 += sum[k] * sum[k]
 		n2 += l.Theta0[k] * l.Theta0[k]
 	}
 	if n2 > 0 {
@@ -110,7 +118,7 @@ func (f *fuseLearning) print(w io.Writer) {
 	l := &f.Learning
 	fmt.Fprintf(w, "gradient exchange (∇θ_fusion = λ_Q∇L_Q + λ_N∇L_N + λ_P∇L_P): %d updates, %d lowered the fused loss (mean %.6g → %.6g)\n",
 		l.Exchanges, l.Lowered, l.LossBefore, l.LossAfter)
-	fmt.Fprintf(w, "meta-evolution (Θ ← Θ + η_Q ε_Q − η_N ∇L_N): %d mutations, ε_Q from %d measurement outcomes (rms %.3f); Θ moved %.3g relative\n",
+	fmt.Fprintf(w, "meta-evolution (Θ ← Θ + η_Q ε_Q − η_N ∇L_N): %d mutations, ε_Q from %d measurement outcomes (rms %.3f); the updates moved Θ by %.3g relative\n",
 		l.Mutations, l.Shots, l.EpsRMS, l.RelChange)
 	i := &f.Interfaces
 	fmt.Fprintf(w, "inject_meta_graph: λ_Q %.4g, λ_N %.4g, λ_P %.4g (no graph injected)\n", i.Weights.Q, i.Weights.N, i.Weights.P)
