@@ -18,17 +18,35 @@ const MaxJacobianQubits = 6
 // StepMap is the deterministic part of one fusion step with the spike
 // spectrum f held fixed: ψ ↦ (Uψ + γf)/‖Uψ + γf‖, U the Trotter step of H.
 func StepMap(h circuit.PauliSum, n int, dt, gamma float64, f, psi []complex128) ([]complex128, error) {
+	sm, err := newStepMapper(h, n, dt)
+	if err != nil {
+		return nil, err
+	}
+	return sm.apply(gamma, f, psi)
+}
+
+// stepMapper is StepMap with the Trotter step's gates lowered once, for
+// the many evaluations of a Jacobian.
+type stepMapper struct{ gates []circuit.Gate }
+
+func newStepMapper(h circuit.PauliSum, n int, dt float64) (*stepMapper, error) {
 	c, err := circuit.Trotter(h, n, dt, 1, 2)
 	if err != nil {
 		return nil, err
 	}
-	v := append([]complex128(nil), psi...)
+	sm := &stepMapper{gates: make([]circuit.Gate, len(c.Ops))}
 	for i := range c.Ops {
-		g, err := c.Ops[i].Lower()
-		if err != nil {
+		if sm.gates[i], err = c.Ops[i].Lower(); err != nil {
 			return nil, err
 		}
-		circuit.ApplyToVector(v, &g)
+	}
+	return sm, nil
+}
+
+func (sm *stepMapper) apply(gamma float64, f, psi []complex128) ([]complex128, error) {
+	v := append([]complex128(nil), psi...)
+	for i := range sm.gates {
+		circuit.ApplyToVector(v, &sm.gates[i])
 	}
 	nrm := 0.0
 	for a := range v {
@@ -69,6 +87,10 @@ func Jacobian(h circuit.PauliSum, n int, dt, gamma float64, f, psi []complex128,
 	if len(psi) != d || len(f) != d {
 		return nil, Stability{}, fmt.Errorf("fusion: Jacobian needs %d amplitudes", d)
 	}
+	sm, err := newStepMapper(h, n, dt)
+	if err != nil {
+		return nil, Stability{}, err
+	}
 	j := mat.NewDense(2*d, 2*d, nil)
 	for col := 0; col < 2*d; col++ {
 		plus := append([]complex128(nil), psi...)
@@ -79,11 +101,11 @@ func Jacobian(h circuit.PauliSum, n int, dt, gamma float64, f, psi []complex128,
 		}
 		plus[col%d] += dz
 		minus[col%d] -= dz
-		fp, err := StepMap(h, n, dt, gamma, f, plus)
+		fp, err := sm.apply(gamma, f, plus)
 		if err != nil {
 			return nil, Stability{}, err
 		}
-		fm, err := StepMap(h, n, dt, gamma, f, minus)
+		fm, err := sm.apply(gamma, f, minus)
 		if err != nil {
 			return nil, Stability{}, err
 		}
@@ -94,7 +116,7 @@ func Jacobian(h circuit.PauliSum, n int, dt, gamma float64, f, psi []complex128,
 		}
 	}
 	var st Stability
-	out, err := StepMap(h, n, dt, gamma, f, psi)
+	out, err := sm.apply(gamma, f, psi)
 	if err != nil {
 		return nil, Stability{}, err
 	}

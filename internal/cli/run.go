@@ -76,7 +76,9 @@ row), and the federated drift is measured across the real nodes.
 
 The run ends with the verification table — coherence entropy (< 0.2),
 constitutional compliance (> 0.99), federated drift (< 0.05; 0 on one node),
-reflexive latency (< 1 s), ledger commit lag (p99 < 50 ms) — each measured
+reflexive latency (the mean governance response time, violation detected →
+state restored and re-verified bit-exact, < 1 s), reflexive loop latency
+(QuantumFusion → ReflexiveFeedback, < 1 s), ledger commit lag (p99 < 50 ms) — each measured
 in this run; the command fails when a row fails. --json prints the summary
 as JSON instead.`,
 		Args: cobra.NoArgs,

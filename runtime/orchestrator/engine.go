@@ -68,6 +68,12 @@ type EngineStep struct {
 	Learning *fusion.LearningStep
 }
 
+// Stabilizer is an Engine that evaluates the stability criterion det J > 0
+// of its last step map (fusion §13); QuantumFusion reports it as det_j.
+type Stabilizer interface {
+	Stability() (fusion.Stability, error)
+}
+
 // FusionInterfaces are the fusion layer's three interfaces (the spec's
 // inject_meta_graph, phase_to_semantic and monitor_entropy); QuantumFusion
 // uses them when its Engine has them (FusionEngine does).
@@ -132,6 +138,10 @@ func (f *FusionEngine) PhaseToSemantic(d int) ([]float64, error) { return f.sys.
 
 // MonitorEntropy is fusion.System.MonitorEntropy.
 func (f *FusionEngine) MonitorEntropy() float64 { return f.sys.MonitorEntropy() }
+
+// Stability is fusion.System.Stability: the Jacobian of the last step map
+// (registers of at most fusion.MaxJacobianQubits qubits).
+func (f *FusionEngine) Stability() (fusion.Stability, error) { return f.sys.Stability() }
 
 // SetDt sets the evolution time per step.
 func (f *FusionEngine) SetDt(dt float64) error { return f.sys.SetDt(dt) }

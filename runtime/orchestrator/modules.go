@@ -181,6 +181,8 @@ var metricDocs = map[string]string{
 	"semantic_phase_div":       "QuantumFusion: ‖phase_to_semantic(ψ) − f_Q‖², how far the phase-weighted semantic activities are from f_Q",
 	"monitor_entropy":          "QuantumFusion: monitor_entropy, H_coh of ψ after the step as the fusion layer reports it",
 	"grounding_error":          "ContextualGrounding: Σ_k |Z_k − u_k|²",
+	"det_j":                    "QuantumFusion: det J of the last fusion step map (fusion §13: > 0)",
+	"det_j_skipped":            "QuantumFusion: 1 when the register is too large for the Jacobian or the engine cannot evaluate it (rules on det_j are then suspended)",
 	"phase_order":              "ContextualGrounding: Kuramoto order parameter of Φ",
 	"plasticity_error":         "SemanticPlasticity: ‖f_Q − f_S‖²",
 	"w_norm":                   "SemanticPlasticity: Frobenius norm of W",
@@ -262,6 +264,16 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (bus.Message, 
 		return bus.Message{}, err
 	}
 	learningMetrics(&u, r.Learning)
+	if sz, ok := m.eng.(Stabilizer); !ok || m.eng.Qubits() > fusion.MaxJacobianQubits {
+		u.Metric("det_j_skipped", 1) // its rules are suspended
+	} else {
+		st, err := sz.Stability()
+		if err != nil {
+			return bus.Message{}, fmt.Errorf("stability: %w", err)
+		}
+		u.Metric("det_j", st.Det)
+		u.Metric("det_j_skipped", 0)
+	}
 	if hasFI {
 		a, err := fi.PhaseToSemantic(m.d)
 		if err != nil {
@@ -694,18 +706,29 @@ func (m *governanceModule) Step(_ context.Context, tel *Telemetry) (bus.Message,
 		}
 	}
 	var skip []string
-	if m.reproducible {
-		skip = TimingMetrics()
+	if tel.Metrics["det_j_skipped"] == 1 {
+		skip = append(skip, "det_j")
 	}
-	res := m.cons.EvaluateExcept(tel.Metrics, isolated, skip)
+	if m.reproducible {
+		skip = append(skip, TimingMetrics()...)
+	}
+	// S(t) uses C'(t), the compliance of the rules on figures other than
+	// Governance's own (a rule on dS/dt cannot be part of the S it
+	// judges); the rules are then evaluated on this tick's figures.
+	pre := m.cons.EvaluateExcept(tel.Metrics, isolated, append(slices.Clone(skip), governanceOutputs...))
 	fq, fs, fp := Features(s.Prob, s.Field, s.Z)
 	ediv := Divergence(fq, fs, fp)
 	h := tel.Metrics["h_coh"]
-	st := m.w.Stability(res.C, h, ediv)
+	st := m.w.Stability(pre.C, h, ediv)
 	ds := 0.0
 	if s.Gov.Evaluated > 0 {
 		ds = (st - s.Gov.Stability) / tel.Dt
 	}
+	now := maps.Clone(tel.Metrics)
+	now["c"], now["stability"], now["dstability_dt"], now["e_div"] = pre.C, st, ds, ediv
+	now["l_int"] = m.w.LInt(ediv, h, pre.C)
+	now["health"] = governance.Health(pre.C, st, tel.Metrics["state_finite"] == 1)
+	res := m.cons.EvaluateExcept(now, isolated, skip)
 	l := m.w.LInt(ediv, h, res.C)
 	health := governance.Health(res.C, st, tel.Metrics["state_finite"] == 1)
 	rollback := res.Rollback || health < m.cons.TauSafe
@@ -726,6 +749,11 @@ func (m *governanceModule) Step(_ context.Context, tel *Telemetry) (bus.Message,
 	u.Metric("rules_suspended", float64(res.Suspended))
 	return reply(&u), nil
 }
+
+// governanceOutputs are the metrics Governance computes itself; rules on
+// them see this tick's values, computed with the compliance C' of the
+// other rules.
+var governanceOutputs = []string{"c", "health", "stability", "dstability_dt", "l_int", "e_div"}
 
 // blockchainTelemetry writes the tick to the ledger.
 type blockchainTelemetry struct {

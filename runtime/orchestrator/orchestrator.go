@@ -98,6 +98,10 @@ type Rollback struct {
 	// coupling α, γ is halved per level after the ACE recalibration,
 	// instead of looping through the same rollback.
 	Escalation int
+	// Latency is the governance response time: from Governance's verified
+	// decision to roll back (the violation detected) to the restored state
+	// re-encoded and found bit-exact, recalibrated and logged.
+	Latency time.Duration
 }
 
 // TickReport is what Tick returns.
@@ -156,6 +160,9 @@ type Orchestrator struct {
 	reflex        []time.Duration
 	started       time.Time
 	sealWait      time.Duration
+	// detectedAt is when Governance's decision of the current tick was
+	// applied (the start of a rollback's response time).
+	detectedAt time.Time
 
 	fed Federation
 
@@ -423,7 +430,7 @@ func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
 			o.reflex = append(o.reflex, lat)
 			metrics["reflex_latency_s"] = lat.Seconds()
 		case Governance:
-			decision = upd
+			decision, o.detectedAt = upd, time.Now()
 		}
 	}
 	rep := &TickReport{Tick: n, Metrics: metrics, Ran: ran}
@@ -750,6 +757,9 @@ func (o *Orchestrator) rollback(ctx context.Context, at uint64, reasons, culprit
 		return nil, fmt.Errorf("orchestrator: logging the rollback: %w", err)
 	}
 	rb.Index = idx
+	if !o.detectedAt.IsZero() {
+		rb.Latency = time.Since(o.detectedAt)
+	}
 	o.rollbacks = append(o.rollbacks, rb)
 	if o.fed != nil {
 		why := strings.Join(reasons, "; ")

@@ -669,3 +669,62 @@ func TestLearningWired(t *testing.T) {
 		}
 	}
 }
+
+// TestStabilityRules: the constitution's rules for fusion §13 (det J > 0,
+// dH_coh/dt < tolerance) and integration §16 (dS/dt > −tolerance) are
+// evaluated every tick on figures the modules report, and a breach
+// reverts to the last sealed checkpoint, bit-exactly; the reflexive
+// latency row is the mean time from the decision to the restored state.
+func TestStabilityRules(t *testing.T) {
+	rules := []string{"jacobian-det", "coherence-decay", "stability-growth"}
+	// A clean run: every rule evaluated and satisfied every tick (a
+	// missing figure would break its rule).
+	o, _ := newRuntime(t, func(c *Config) { c.Faults = nil })
+	for _, rep := range mustRun(t, o, 12) {
+		for _, r := range rules {
+			if rep.Metrics["rule."+r] != 1 {
+				t.Fatalf("tick %d: rule %s = %v, want satisfied", rep.Tick, r, rep.Metrics["rule."+r])
+			}
+		}
+		if !(rep.Metrics["det_j"] > 0) {
+			t.Fatalf("tick %d: det_j %v", rep.Tick, rep.Metrics["det_j"])
+		}
+	}
+	// The decoherence fault breaks the rate rules, and the run reverts.
+	o, _ = newRuntime(t, func(c *Config) { c.Faults = []Fault{{Tick: 15, Kind: FaultDecohere}} })
+	mustRun(t, o, 20)
+	rbs := o.Rollbacks()
+	if len(rbs) != 1 || rbs[0].Checkpoint != rbs[0].Restored {
+		t.Fatalf("rollbacks %+v", rbs)
+	}
+	for _, r := range rules[1:] {
+		if !slices.ContainsFunc(rbs[0].Reasons, func(s string) bool { return strings.HasPrefix(s, "rule "+r+":") }) {
+			t.Errorf("the decoherence rollback does not name %s: %v", r, rbs[0].Reasons)
+		}
+	}
+	sum, err := o.Summary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lat := sum.Checks[slices.IndexFunc(sum.Checks, func(c Check) bool { return c.Name == "reflexive latency" })]
+	if lat.Value != rbs[0].Latency.Seconds() || !(lat.Value > 0) || !lat.Pass || !strings.Contains(lat.Measured, "1 rollbacks") {
+		t.Errorf("reflexive latency %+v, rollback took %v", lat, rbs[0].Latency)
+	}
+	// Each rule alone, made impossible, reverts the first tick.
+	for _, r := range rules {
+		o, _ := newRuntime(t, func(c *Config) {
+			c.Faults = nil
+			c.Governance.MaxRollbacks = 1
+			for i := range c.Governance.Rules {
+				if c.Governance.Rules[i].Name == r {
+					c.Governance.Rules[i].Value = map[string]governance.Threshold{"jacobian-det": 1e9, "coherence-decay": -1e9, "stability-growth": 1e9}[r]
+				}
+			}
+		})
+		err := o.Run(context.Background(), 3, nil)
+		rbs := o.Rollbacks()
+		if err == nil || len(rbs) != 1 || !strings.HasPrefix(rbs[0].Reasons[0], "rule "+r+":") || rbs[0].Checkpoint != rbs[0].Restored {
+			t.Errorf("%s made impossible: err %v, rollbacks %+v", r, err, rbs)
+		}
+	}
+}
