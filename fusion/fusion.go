@@ -127,6 +127,9 @@ type Config struct {
 	// coefficients, α, β, γ] after the steps it names (zero: off; see
 	// Learning).
 	Learning Learning `json:"learning" yaml:"learning"`
+	// Memory stores each step's spike pattern as a projector P_S (zero:
+	// off; see Memory).
+	Memory Memory `json:"memory" yaml:"memory"`
 }
 
 // ACE configures the Adaptive Coherence Engine.
@@ -175,6 +178,7 @@ func DefaultConfig() Config {
 		ACE:      ACE{HMax: 0.9, AlphaMax: 200, GammaMin: 0.005},
 		Limits:   Limits{MaxQubits: 28, VCapMV: -40, Resonance: math.Pi / 4},
 		Learning: DefaultLearning(),
+		Memory:   Memory{Capacity: 16, MinDistance: 3},
 	}
 }
 
@@ -367,6 +371,19 @@ type Metrics struct {
 	// this step (nil when neither was due; Alpha and Gamma are the
 	// coupling before it).
 	Learning *LearningStep `json:"learning,omitempty"`
+	// Memory is what the spike-pattern store did with the step's pattern
+	// (nil when the store is off).
+	Memory *MemoryStep `json:"memory,omitempty"`
+}
+
+// MemoryStep reports the memory encoding of a step.
+type MemoryStep struct {
+	// Pattern is the step's spike pattern |S⟩ (SpikePattern over every
+	// network step of the fusion step).
+	Pattern uint64 `json:"pattern"`
+	// Stored is set when P_S joined the store; Size is the store's size.
+	Stored bool `json:"stored"`
+	Size   int  `json:"size"`
 }
 
 // Engines are the backends the fusion layer runs on.
@@ -408,6 +425,10 @@ type System struct {
 	// meta is each part's total influence on the others in the injected
 	// meta graph (InjectMetaGraph).
 	meta [3]float64
+	// mem is the spike-pattern store (nil when off); pattern the last
+	// step's spike pattern.
+	mem     *MemoryStore
+	pattern uint64
 }
 
 // New builds a system: the register in Config.Initial, the network at t = 0. It refuses registers above the qubit cap with a
@@ -465,6 +486,9 @@ func New(cfg Config, eng Engines) (*System, error) {
 	s.lastH = CoherenceEntropy(s.psi)
 	for _, v := range s.Theta().Vector() {
 		s.scale = append(s.scale, max(math.Abs(v), 1e-3))
+	}
+	if cfg.Memory.Capacity > 0 {
+		s.mem = NewMemoryStore(cfg.Memory, cfg.Qubits)
 	}
 	return s, nil
 }
@@ -524,6 +548,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("fusion: initial %q: want plus or zero", c.Initial)
 	}
 	if err := c.Learning.validate(c.Qubits); err != nil {
+		return err
+	}
+	if err := c.Memory.validate(c.Qubits); err != nil {
 		return err
 	}
 	if c.Feedback != "counts" && c.Feedback != "voltage" {
@@ -670,12 +697,14 @@ func (s *System) couple(u []complex128) (sig []float64, spikes int, vmax float64
 	}
 	sig = make([]float64, s.n)
 	v := make([]float64, s.n)
+	s.pattern = 0
 	for k := 0; k < s.cfg.SpikeSteps; k++ {
 		sp, err := s.net.Step()
 		if err != nil {
 			return nil, 0, 0, nil, fmt.Errorf("fusion: %w", err)
 		}
 		spikes += len(sp)
+		s.pattern |= SpikePattern(sp, s.cfg.Qubits)
 		if s.cfg.Feedback == "counts" {
 			for _, i := range sp {
 				sig[i]++
@@ -726,6 +755,9 @@ func (s *System) finish(m Metrics, f []complex128, spikes int, viol []Violation)
 	}
 	m.Alpha, m.Gamma = s.alpha, s.gamma
 	m.Violations = viol
+	if s.mem != nil {
+		m.Memory = &MemoryStep{Pattern: s.pattern, Stored: s.mem.Encode(s.pattern), Size: len(s.mem.patterns)}
+	}
 	ev := Event{Timestamp: time.Now().UTC(), Step: s.steps, CoherenceEntropy: m.HCoh, AvgPhaseDiff: m.PhaseDiff, FusionEnergy: m.ECoh,
 		ParentBlock: NoParent}
 	return m, ev, nil
@@ -848,6 +880,8 @@ type Snapshot struct {
 	// H holds the Hamiltonian's coefficients (the learning rules change
 	// them; nil: unchanged).
 	H []float64
+	// Memory is the spike-pattern store (patterns and counts interleaved).
+	Memory []uint64
 	// Meta is the injected meta graph's per-part influence (InjectMetaGraph).
 	Meta               [3]float64
 	LastF              []complex128
@@ -877,7 +911,11 @@ func (s *System) Snapshot() (*Snapshot, error) {
 	if s.lastF != nil {
 		lastF = append([]complex128(nil), s.lastF...)
 	}
-	return &Snapshot{Psi: psi, H: s.Theta().H, Meta: s.meta, LastF: lastF, Network: net, Alpha: s.alpha, Beta: s.cfg.Beta, Gamma: s.gamma, Steps: s.steps, LastH: s.lastH, Dt: s.cfg.Dt}, nil
+	var mem []uint64
+	if s.mem != nil {
+		mem = s.mem.snapshot()
+	}
+	return &Snapshot{Psi: psi, H: s.Theta().H, Meta: s.meta, Memory: mem, LastF: lastF, Network: net, Alpha: s.alpha, Beta: s.cfg.Beta, Gamma: s.gamma, Steps: s.steps, LastH: s.lastH, Dt: s.cfg.Dt}, nil
 }
 
 // Restore returns the system to a Snapshot taken from it; the run then
@@ -915,6 +953,9 @@ func (s *System) Restore(snap *Snapshot) error {
 	}
 	s.alpha, s.cfg.Beta, s.gamma, s.steps, s.lastH = snap.Alpha, snap.Beta, snap.Gamma, snap.Steps, snap.LastH
 	s.meta = snap.Meta
+	if s.mem != nil {
+		s.mem.restore(snap.Memory)
+	}
 	return nil
 }
 
@@ -1098,12 +1139,13 @@ func OrderParameter(psi []complex128) float64 {
 }
 
 // SpikePattern is the basis index |S⟩ of a spike pattern: bit k set when
-// neuron k (k < qubits) spiked.
+// a neuron i ≡ k (mod qubits) spiked (the fold of the network onto the
+// register, as the amplitude-to-neuron map M folds).
 func SpikePattern(spikes []int, qubits int) uint64 {
 	var s uint64
 	for _, i := range spikes {
-		if i >= 0 && i < qubits {
-			s |= 1 << uint(i)
+		if i >= 0 && qubits > 0 {
+			s |= 1 << uint(i%qubits)
 		}
 	}
 	return s

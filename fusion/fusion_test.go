@@ -108,8 +108,8 @@ func TestMetricFunctions(t *testing.T) {
 	if e := fusion.CoherenceEnergy(uni, uni, 0.7); math.Abs(e) > 1e-15 {
 		t.Errorf("E_coh(ψ, ψ) = %v", e)
 	}
-	s := fusion.SpikePattern([]int{0, 2, 7}, 3)
-	if s != 5 {
+	s := fusion.SpikePattern([]int{0, 2, 8}, 3) // neuron 8 folds onto bit 2
+	if s != 5 || fusion.SpikePattern([]int{7}, 3) != 2 {
 		t.Errorf("spike pattern = %b", s)
 	}
 	p, proj := fusion.Project(uni, s)

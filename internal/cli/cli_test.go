@@ -308,6 +308,10 @@ func TestFuseCommand(t *testing.T) {
 			Theta0    []float64 `json:"theta_initial"`
 			Theta     []float64 `json:"theta"`
 		} `json:"learning"`
+		Memory struct {
+			Patterns []uint64 `json:"patterns"`
+			Recall   float64  `json:"recall_accuracy"`
+		} `json:"memory"`
 		Interfaces struct {
 			Semantic []float64 `json:"phase_to_semantic"`
 			Entropy  float64   `json:"monitor_entropy"`
@@ -333,6 +337,9 @@ func TestFuseCommand(t *testing.T) {
 	if l.Exchanges != 2 || l.Mutations != 1 || l.Shots == 0 || slices.Equal(l.Theta0, l.Theta) {
 		t.Errorf("fuse learning: %+v", l)
 	}
+	if len(got.Memory.Patterns) < 2 || got.Memory.Recall != 1 {
+		t.Errorf("fuse memory: %+v", got.Memory)
+	}
 	if len(got.Interfaces.Semantic) != 8 || math.Abs(got.Interfaces.Entropy-got.Steps[9].HCoh) > 1e-12 {
 		t.Errorf("fuse interfaces: %+v (last H_coh %v)", got.Interfaces, got.Steps[9].HCoh)
 	}
@@ -345,7 +352,8 @@ func TestFuseCommand(t *testing.T) {
 	}
 	text := mustRun(t, "fuse", "--config", cfg, "--steps", "3")
 	if !strings.Contains(text, "H_coh") || !strings.Contains(text, "det(J)") || !strings.Contains(text, "meta-evolution") ||
-		!strings.Contains(text, "inject_meta_graph") || strings.Count(text, "\n") != 10 {
+		!strings.Contains(text, "inject_meta_graph") || !strings.Contains(text, "stability criteria") ||
+		!strings.Contains(text, "memory (P_S") || strings.Count(text, "\n") != 12 {
 		t.Errorf("table:\n%s", text)
 	}
 	if err := os.WriteFile(cfg, []byte("qubits: 40\n"), 0o644); err != nil {

@@ -52,8 +52,10 @@ meta-evolution mutation), then the stability of the last step map, a line
 each for the gradient exchange and the meta-evolution (count, fused loss
 before → after, ε_Q's measurement outcomes, Θ's final change) and the three
 interfaces (inject_meta_graph's weights, phase_to_semantic's activities,
-monitor_entropy); --json prints {"config", "steps": [...], "events": [...],
-"stability", "learning", "interfaces"} instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.
+monitor_entropy), how often dH_coh/dt < 0 (fusion §13), and the
+spike-pattern memory (patterns stored, recall accuracy by overlap);
+--json prints {"config", "steps": [...], "events": [...], "stability",
+"stability_criteria", "learning", "memory", "interfaces"} instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.
 --quantum-backend qpu (configured by MEC_QPU_URL etc., see mec serve qpu)
 keeps the state-vector evolution local and, at the end (and every
 --qpu-every steps), prepares ψ on the QPU (circuit.PrepareState, transpiled
@@ -136,7 +138,7 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 			}
 			if asJSON {
 				doc := map[string]any{"config": cfg, "steps": ms, "events": evs, "stability": stab, "learning": lrn.Learning,
-					"interfaces": lrn.Interfaces}
+					"interfaces": lrn.Interfaces, "memory": lrn.Memory, "stability_criteria": lrn.Criteria}
 				if qc != nil {
 					doc["qpu"] = qc.checks
 				}

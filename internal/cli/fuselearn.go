@@ -30,6 +30,23 @@ type fuseLearning struct {
 		Theta     []float64 `json:"theta"`
 		RelChange float64   `json:"theta_relative_change"`
 	}
+	// Memory is the spike-pattern store at the end (fusion §10).
+	Memory *struct {
+		Patterns []uint64 `json:"patterns"`
+		// Recall is the recall accuracy by overlap of the stored patterns
+		// with one bit flipped and every qubit rotated by R_y(0.3); Recall2
+		// the same with two bits flipped.
+		Recall  float64 `json:"recall_accuracy"`
+		Recall2 float64 `json:"recall_accuracy_2_flips"`
+	} `json:"memory,omitempty"`
+	// Criteria are fusion §13's stability criteria over the run.
+	Criteria struct {
+		// DHDecreasing counts the steps with dH_coh/dt < 0, DHTolerated
+		// those below the runtime rule's tolerance of 1 per unit time.
+		Steps        int `json:"steps"`
+		DHDecreasing int `json:"dh_coh_dt_negative"`
+		DHTolerated  int `json:"dh_coh_dt_below_1"`
+	} `json:"stability_criteria"`
 	Interfaces struct {
 		// Weights are λ_Q, λ_N, λ_P after inject_meta_graph (none
 		// injected by mec fuse: the configured weights).
@@ -102,6 +119,22 @@ func summariseLearning(sys *fusion.System, ms []fusion.Metrics) (*fuseLearning, 
 	if n2 > 0 {
 		l.RelChange = math.Sqrt(d2 / n2)
 	}
+	for _, m := range ms {
+		f.Criteria.Steps++
+		if m.DHCohDt < 0 {
+			f.Criteria.DHDecreasing++
+		}
+		if m.DHCohDt < 1 {
+			f.Criteria.DHTolerated++
+		}
+	}
+	if mem := sys.Memory(); mem != nil {
+		f.Memory = &struct {
+			Patterns []uint64 `json:"patterns"`
+			Recall   float64  `json:"recall_accuracy"`
+			Recall2  float64  `json:"recall_accuracy_2_flips"`
+		}{Patterns: mem.Patterns(), Recall: mem.RecallAccuracy(1, 0.3, 1), Recall2: mem.RecallAccuracy(2, 0.3, 1)}
+	}
 	var err error
 	if f.Interfaces.Weights, err = sys.InjectMetaGraph(fusion.MetaGraph{}); err != nil {
 		return nil, err
@@ -120,6 +153,13 @@ func (f *fuseLearning) print(w io.Writer) {
 		l.Exchanges, l.Lowered, l.LossBefore, l.LossAfter)
 	fmt.Fprintf(w, "meta-evolution (Θ ← Θ + η_Q ε_Q − η_N ∇L_N): %d mutations, ε_Q from %d measurement outcomes (rms %.3f); the updates moved Θ by %.3g relative\n",
 		l.Mutations, l.Shots, l.EpsRMS, l.RelChange)
+	c := &f.Criteria
+	fmt.Fprintf(w, "stability criteria (§13): dH_coh/dt < 0 in %d of %d steps, < 1 (the runtime rule's tolerance) in %d\n",
+		c.DHDecreasing, c.Steps, c.DHTolerated)
+	if m := f.Memory; m != nil {
+		fmt.Fprintf(w, "memory (P_S = |S⟩⟨S| of the spike patterns): %d patterns stored; recall accuracy by overlap %.3f with one bit flipped, %.3f with two (every qubit rotated by R_y(0.3))\n",
+			len(m.Patterns), m.Recall, m.Recall2)
+	}
 	i := &f.Interfaces
 	fmt.Fprintf(w, "inject_meta_graph: λ_Q %.4g, λ_N %.4g, λ_P %.4g (no graph injected)\n", i.Weights.Q, i.Weights.N, i.Weights.P)
 	fmt.Fprintf(w, "phase_to_semantic (8 activities): %.4f\n", i.Semantic)

@@ -66,6 +66,15 @@ type EngineStep struct {
 	// Learning is what the fusion layer's gradient exchange and
 	// meta-evolution did after the step (nil when neither ran).
 	Learning *fusion.LearningStep
+	// Memory is the step's memory encoding (nil when the store is off).
+	Memory *fusion.MemoryStep
+}
+
+// Memorizer is an Engine with the fusion layer's spike-pattern memory
+// (fusion §10); QuantumFusion reports its size and recall accuracy.
+type Memorizer interface {
+	// Memory returns the store (nil when off).
+	Memory() *fusion.MemoryStore
 }
 
 // Stabilizer is an Engine that evaluates the stability criterion det J > 0
@@ -116,7 +125,7 @@ func (f *FusionEngine) Step(ctx context.Context) (EngineStep, error) {
 	}
 	st := EngineStep{HCoh: m.HCoh, DHCohDt: m.DHCohDt, PhaseDiff: m.PhaseDiff, Phase: m.Phase, ECoh: m.ECoh, R: m.R,
 		RateHz: m.RateHz, NormDrift: m.NormDrift, VMaxMV: m.VMaxMV, Recalibrated: m.Recalibrated,
-		Violations: m.Violations, Learning: m.Learning}
+		Violations: m.Violations, Learning: m.Learning, Memory: m.Memory}
 	for _, v := range m.Violations {
 		switch v.Kind {
 		case fusion.VoltageCap:
@@ -138,6 +147,9 @@ func (f *FusionEngine) PhaseToSemantic(d int) ([]float64, error) { return f.sys.
 
 // MonitorEntropy is fusion.System.MonitorEntropy.
 func (f *FusionEngine) MonitorEntropy() float64 { return f.sys.MonitorEntropy() }
+
+// Memory is fusion.System.Memory.
+func (f *FusionEngine) Memory() *fusion.MemoryStore { return f.sys.Memory() }
 
 // Stability is fusion.System.Stability: the Jacobian of the last step map
 // (registers of at most fusion.MaxJacobianQubits qubits).
@@ -187,8 +199,8 @@ var engineMagic = []byte("MECFUS\x00\x01")
 
 // Snapshot saves ψ and, as private bytes, the rest of fusion.Snapshot:
 // last spectrum, network state, α, β, γ, step count, last H_coh, Δt, the
-// Hamiltonian's coefficients (the learning rules change them) and the
-// injected meta graph.
+// Hamiltonian's coefficients (the learning rules change them), the
+// spike-pattern store and the injected meta graph.
 func (f *FusionEngine) Snapshot() ([]complex128, []byte, error) {
 	s, err := f.sys.Snapshot()
 	if err != nil {
@@ -203,6 +215,10 @@ func (f *FusionEngine) Snapshot() ([]complex128, []byte, error) {
 	}
 	e.u64(uint64(s.Steps))
 	e.f64s(s.H)
+	e.u64(uint64(len(s.Memory)))
+	for _, x := range s.Memory {
+		e.u64(x)
+	}
 	for _, x := range s.Meta {
 		e.f64(x)
 	}
@@ -224,6 +240,12 @@ func (f *FusionEngine) Restore(psi []complex128, private []byte) error {
 	s.Alpha, s.Beta, s.Gamma, s.LastH, s.Dt = d.f64(), d.f64(), d.f64(), d.f64(), d.f64()
 	s.Steps = int(d.u64())
 	s.H = d.f64s()
+	if k := d.count(8); k > 0 {
+		s.Memory = make([]uint64, k)
+		for i := range s.Memory {
+			s.Memory[i] = d.u64()
+		}
+	}
 	for k := range s.Meta {
 		s.Meta[k] = d.f64()
 	}

@@ -181,6 +181,9 @@ var metricDocs = map[string]string{
 	"semantic_phase_div":       "QuantumFusion: ‖phase_to_semantic(ψ) − f_Q‖², how far the phase-weighted semantic activities are from f_Q",
 	"monitor_entropy":          "QuantumFusion: monitor_entropy, H_coh of ψ after the step as the fusion layer reports it",
 	"grounding_error":          "ContextualGrounding: Σ_k |Z_k − u_k|²",
+	"memory_stored":            "QuantumFusion: 1 when the step's spike pattern joined the memory store as a projector P_S = |S⟩⟨S| (fusion §10)",
+	"memory_size":              "QuantumFusion: patterns in the memory store",
+	"memory_recall":            "QuantumFusion: recall accuracy by overlap of the stored patterns, each with one bit flipped and every qubit rotated by R_y(0.3)",
 	"det_j":                    "QuantumFusion: det J of the last fusion step map (fusion §13: > 0)",
 	"det_j_skipped":            "QuantumFusion: 1 when the register is too large for the Jacobian or the engine cannot evaluate it (rules on det_j are then suspended)",
 	"phase_order":              "ContextualGrounding: Kuramoto order parameter of Φ",
@@ -273,6 +276,18 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (bus.Message, 
 		}
 		u.Metric("det_j", st.Det)
 		u.Metric("det_j_skipped", 0)
+	}
+	if mz, ok := m.eng.(Memorizer); ok && mz.Memory() != nil {
+		st := 0.0
+		if r.Memory != nil && r.Memory.Stored {
+			st = 1
+		}
+		mem := mz.Memory()
+		u.Metric("memory_stored", st)
+		u.Metric("memory_size", float64(len(mem.Patterns())))
+		if acc := mem.RecallAccuracy(MemoryProbeFlips, MemoryProbeNoise, tel.Tick); !math.IsNaN(acc) {
+			u.Metric("memory_recall", acc)
+		}
 	}
 	if hasFI {
 		a, err := fi.PhaseToSemantic(m.d)
@@ -749,6 +764,14 @@ func (m *governanceModule) Step(_ context.Context, tel *Telemetry) (bus.Message,
 	u.Metric("rules_suspended", float64(res.Suspended))
 	return reply(&u), nil
 }
+
+// MemoryProbeFlips and MemoryProbeNoise are the perturbation of the
+// recall accuracy QuantumFusion reports: every stored spike pattern with
+// one bit flipped and each qubit rotated by R_y(0.3).
+const (
+	MemoryProbeFlips = 1
+	MemoryProbeNoise = 0.3
+)
 
 // governanceOutputs are the metrics Governance computes itself; rules on
 // them see this tick's values, computed with the compliance C' of the

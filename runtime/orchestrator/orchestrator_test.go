@@ -598,7 +598,8 @@ func BenchmarkTick(b *testing.B) {
 // and 10 fusion steps), change the Hamiltonian's coefficients, are counted
 // in the summary, and every mutation is a "mutation" ledger record with
 // its ε_Q and ΔΘ; inject_meta_graph moves λ off the configured weights
-// once MetaCausality has a graph. Switched off, none of it happens.
+// once MetaCausality has a graph; the spike-pattern memory fills and
+// recalls. Switched off, none of it happens.
 func TestLearningWired(t *testing.T) {
 	const ticks = 21
 	type result struct {
@@ -606,6 +607,8 @@ func TestLearningWired(t *testing.T) {
 		h         []float64
 		mutations []telemetry.SystemEvent
 		lambdaN   float64
+		last      map[string]float64
+		stored    int
 	}
 	runIt := func(mutate func(*Config)) result {
 		o, led := newRuntime(t, func(c *Config) { c.Faults = nil; mutate(c) })
@@ -617,6 +620,10 @@ func TestLearningWired(t *testing.T) {
 		var r result
 		r.sum, r.lambdaN = sum, reps[len(reps)-1].Metrics["lambda_n"]
 		r.h = o.eng.(*FusionEngine).System().Theta().H
+		r.last = reps[len(reps)-1].Metrics
+		if mem := o.eng.(*FusionEngine).System().Memory(); mem != nil {
+			r.stored = len(mem.Patterns())
+		}
 		err = ledger.Scan(led.Dir(), func(rec ledger.Record) error {
 			if e, ok := rec.Event.(telemetry.SystemEvent); ok && e.Kind == "mutation" {
 				r.mutations = append(r.mutations, e)
@@ -659,7 +666,16 @@ func TestLearningWired(t *testing.T) {
 		t.Errorf("λ_N %v after %d ticks: inject_meta_graph left the configured weight", on.lambdaN, ticks)
 	}
 
-	off := runIt(func(c *Config) { c.Fusion.Learning = fusion.Learning{} })
+	// The memory store (fusion §10) fills from the steps' spike patterns
+	// and recalls every stored pattern after a bit flip and rotation.
+	if on.stored < 2 || on.last["memory_size"] != float64(on.stored) || on.last["memory_recall"] != 1 {
+		t.Errorf("memory: %d patterns stored, metrics size %v recall %v", on.stored, on.last["memory_size"], on.last["memory_recall"])
+	}
+
+	off := runIt(func(c *Config) { c.Fusion.Learning, c.Fusion.Memory = fusion.Learning{}, fusion.Memory{} })
+	if _, ok := off.last["memory_size"]; ok || off.stored != 0 {
+		t.Errorf("memory off: size metric %v, %d stored", off.last["memory_size"], off.stored)
+	}
 	if l := off.sum.Learning; l.Exchanges != 0 || l.Mutations != 0 || len(off.mutations) != 0 {
 		t.Errorf("learning off: %+v, %d mutation records", l, len(off.mutations))
 	}

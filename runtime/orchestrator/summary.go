@@ -155,7 +155,8 @@ func (o *Orchestrator) Summary() (*Summary, error) {
 			s.Learning.Outcomes += c.outcomes
 		}
 	}
-	for _, k := range []string{"lambda_q", "lambda_n", "lambda_p", "monitor_entropy", "semantic_phase_div", "theta_change"} {
+	for _, k := range []string{"lambda_q", "lambda_n", "lambda_p", "monitor_entropy", "semantic_phase_div", "theta_change",
+		"memory_size", "memory_recall"} {
 		if v, ok := o.prev[k]; ok {
 			s.Final[k] = v
 		}
