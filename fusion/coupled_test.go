@@ -64,7 +64,7 @@ func TestCoupledPathMatchesHost(t *testing.T) {
 					for _, d := range []struct {
 						name string
 						x, y float64
-					}{{"H_coh", a.HCoh, h.HCoh}, {"|Δφ|", a.PhaseDiff, h.PhaseDiff}, {"E_coh", a.ECoh, h.ECoh}, {"r", a.R, h.R},
+					}{{"H_coh", a.HCoh, h.HCoh}, {"H_φ", a.HPhase, h.HPhase}, {"|Δφ|", a.PhaseDiff, h.PhaseDiff}, {"E_coh", a.ECoh, h.ECoh}, {"r", a.R, h.R},
 						{"norm drift", a.NormDrift, h.NormDrift}, {"rate", a.RateHz, h.RateHz}, {"α", a.Alpha, h.Alpha}, {"γ", a.Gamma, h.Gamma}} {
 						if math.Abs(d.x-d.y) > 1e-9*math.Max(1, math.Abs(d.x)) {
 							t.Fatalf("step %d %s: coupled %v, host %v", i+1, d.name, d.x, d.y)

@@ -346,10 +346,13 @@ const NoParent = math.MaxUint64
 
 // Metrics are the per-step figures.
 type Metrics struct {
-	Step      int     `json:"step"`
-	Time      float64 `json:"t"`
-	HCoh      float64 `json:"h_coh"`
-	DHCohDt   float64 `json:"dh_coh_dt"`
+	Step    int     `json:"step"`
+	Time    float64 `json:"t"`
+	HCoh    float64 `json:"h_coh"`
+	DHCohDt float64 `json:"dh_coh_dt"`
+	// HPhase is the quantum–neural phase entropy H_φ of ψ against the
+	// step's spike spectrum (PhaseEntropy).
+	HPhase    float64 `json:"h_phase"`
 	PhaseDiff float64 `json:"phase_diff"`
 	// Phase is the signed φ_ψ − φ_S = arg ⟨F[S], ψ⟩ in (−π, π] (PhaseDiff
 	// is its magnitude): what federated phase consensus compares.
@@ -677,6 +680,7 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 	}
 	m := Metrics{NormDrift: norm - 1, VMaxMV: vmax}
 	m.HCoh = CoherenceEntropy(s.psi)
+	m.HPhase = PhaseEntropy(s.psi, f)
 	m.Phase = PhaseDiff(s.psi, f)
 	m.PhaseDiff = math.Abs(m.Phase)
 	m.ECoh = CoherenceEnergy(s.psi, f, s.cfg.LambdaC)
@@ -831,6 +835,9 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	for k, a := range kicked {
 		z += cmplx.Conj(fn[k]) * a
 	}
+	// F is zero off the stride, so the kicked amplitudes pair with all of
+	// it (the common scale 1/norm does not change a phase entropy).
+	hPhase := PhaseEntropy(kicked, fn)
 	z /= complex(norm, 0)
 	m := Metrics{NormDrift: norm - 1, VMaxMV: vmax}
 	if s.dim >= 2 {
@@ -844,6 +851,7 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	}
 	m.ECoh = 1 + fnorm2 - 2*real(z) + s.cfg.LambdaC*(1-c)
 	m.R = cmplx.Abs(r) / n2
+	m.HPhase = hPhase
 	return s.finish(m, f, spikes, viol)
 }
 

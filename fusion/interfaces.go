@@ -111,3 +111,51 @@ func (s *System) MonitorEntropy() float64 {
 	}
 	return CoherenceEntropy(psi)
 }
+
+// PhaseBins is the number of bins of PhaseEntropy.
+const PhaseBins = 16
+
+// PhaseEntropy is the quantum–neural phase entropy (integration §19's
+// coherence entropy): with F = F[S] the unit spike spectrum, the overlap
+// ⟨F, ψ⟩ = Σ_a w_a·e^{iΔ_a} is a sum of terms of weight w_a = |F_a|·|ψ_a|
+// and phase Δ_a = arg ψ_a − arg F_a (ψ's phase against the spike phase
+// on the same mode). Their phases are histogrammed on the circle in
+// PhaseBins equal bins, the first centred on Δ = φ_ψ − φ_S = arg⟨F, ψ⟩,
+// each term adding its weight; H_φ = −Σ_b P_b ln P_b / ln PhaseBins with
+// P_b the bins' share of Σ w_a. 0: every mode's quantum and neural phases
+// differ by the same angle (phase-locked); 1: the differences are spread
+// evenly. psi and f are paired entry by entry (only the entries where
+// both are non-zero count); 0 when no entry does.
+func PhaseEntropy(psi, f []complex128) float64 {
+	var z complex128
+	for a := range psi {
+		z += cmplx.Conj(f[a]) * psi[a]
+	}
+	ref := cmplx.Phase(z)
+	var hist [PhaseBins]float64
+	tot := 0.0
+	width := 2 * math.Pi / PhaseBins
+	for a := range psi {
+		w := cmplx.Abs(f[a]) * cmplx.Abs(psi[a])
+		if w == 0 {
+			continue
+		}
+		d := cmplx.Phase(psi[a]*cmplx.Conj(f[a])) - ref + width/2
+		d = math.Mod(d, 2*math.Pi)
+		if d < 0 {
+			d += 2 * math.Pi
+		}
+		hist[min(int(d/width), PhaseBins-1)] += w
+		tot += w
+	}
+	if tot == 0 || math.IsNaN(tot) {
+		return 0
+	}
+	h := 0.0
+	for _, w := range hist {
+		if p := w / tot; p > 0 {
+			h -= p * math.Log(p)
+		}
+	}
+	return h / math.Log(PhaseBins)
+}

@@ -3,6 +3,7 @@ package fusion_test
 import (
 	"context"
 	"math"
+	"math/cmplx"
 	"slices"
 	"testing"
 
@@ -90,5 +91,34 @@ func TestMemoryInStep(t *testing.T) {
 	off, _ := run(t, cfg, 3)
 	if off.Memory() != nil {
 		t.Error("memory off, store present")
+	}
+}
+
+// TestPhaseEntropy: phase-locked modes give 0 whatever the common offset,
+// differences spread evenly over the bins give 1, and the step reports
+// H_φ of its state against its spike spectrum.
+func TestPhaseEntropy(t *testing.T) {
+	const d = 32
+	psi, f := make([]complex128, d), make([]complex128, d)
+	for a := range psi {
+		f[a] = cmplx.Rect(1, float64(a)*0.7)
+		psi[a] = cmplx.Rect(0.5+float64(a%3), float64(a)*0.7+1.1) // Δ = 1.1 on every mode
+	}
+	if h := fusion.PhaseEntropy(psi, f); math.Abs(h) > 1e-12 {
+		t.Errorf("locked: H_φ = %v, want 0", h)
+	}
+	for a := range psi {
+		psi[a] = cmplx.Rect(1, float64(a)*0.7+2*math.Pi*float64(a%fusion.PhaseBins)/fusion.PhaseBins)
+	}
+	if h := fusion.PhaseEntropy(psi, f); math.Abs(h-1) > 1e-12 {
+		t.Errorf("spread: H_φ = %v, want 1", h)
+	}
+	if h := fusion.PhaseEntropy(psi, make([]complex128, d)); h != 0 {
+		t.Errorf("no spikes: H_φ = %v", h)
+	}
+	sys, ms := run(t, fusion.DefaultConfig(), 5)
+	last := ms[len(ms)-1]
+	if h := fusion.PhaseEntropy(sys.Psi(), sys.LastSpectrum()); math.Abs(h-last.HPhase) > 1e-9 || !(h > 0) {
+		t.Errorf("step's H_φ %v, recomputed %v", last.HPhase, h)
 	}
 }

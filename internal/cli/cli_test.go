@@ -353,7 +353,7 @@ func TestFuseCommand(t *testing.T) {
 	text := mustRun(t, "fuse", "--config", cfg, "--steps", "3")
 	if !strings.Contains(text, "H_coh") || !strings.Contains(text, "det(J)") || !strings.Contains(text, "meta-evolution") ||
 		!strings.Contains(text, "inject_meta_graph") || !strings.Contains(text, "stability criteria") ||
-		!strings.Contains(text, "memory (P_S") || strings.Count(text, "\n") != 12 {
+		!strings.Contains(text, "memory (P_S") || strings.Count(text, "\n") != 13 || !strings.Contains(text, "H_φ") {
 		t.Errorf("table:\n%s", text)
 	}
 	if err := os.WriteFile(cfg, []byte("qubits: 40\n"), 0o644); err != nil {

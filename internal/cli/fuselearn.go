@@ -46,6 +46,9 @@ type fuseLearning struct {
 		Steps        int `json:"steps"`
 		DHDecreasing int `json:"dh_coh_dt_negative"`
 		DHTolerated  int `json:"dh_coh_dt_below_1"`
+		// PhaseMax and PhaseMean summarise H_φ over the steps.
+		PhaseMax  float64 `json:"h_phase_max"`
+		PhaseMean float64 `json:"h_phase_mean"`
 	} `json:"stability_criteria"`
 	Interfaces struct {
 		// Weights are λ_Q, λ_N, λ_P after inject_meta_graph (none
@@ -127,6 +130,8 @@ func summariseLearning(sys *fusion.System, ms []fusion.Metrics) (*fuseLearning, 
 		if m.DHCohDt < 1 {
 			f.Criteria.DHTolerated++
 		}
+		f.Criteria.PhaseMax = math.Max(f.Criteria.PhaseMax, m.HPhase)
+		f.Criteria.PhaseMean += m.HPhase / float64(len(ms))
 	}
 	if mem := sys.Memory(); mem != nil {
 		f.Memory = &struct {
@@ -156,6 +161,7 @@ func (f *fuseLearning) print(w io.Writer) {
 	c := &f.Criteria
 	fmt.Fprintf(w, "stability criteria (§13): dH_coh/dt < 0 in %d of %d steps, < 1 (the runtime rule's tolerance) in %d\n",
 		c.DHDecreasing, c.Steps, c.DHTolerated)
+	fmt.Fprintf(w, "quantum–neural phase entropy H_φ (integration §19's coherence entropy): max %.4f, mean %.4f over the steps\n", c.PhaseMax, c.PhaseMean)
 	if m := f.Memory; m != nil {
 		fmt.Fprintf(w, "memory (P_S = |S⟩⟨S| of the spike patterns): %d patterns stored; recall accuracy by overlap %.3f with one bit flipped, %.3f with two (every qubit rotated by R_y(0.3))\n",
 			len(m.Patterns), m.Recall, m.Recall2)

@@ -44,6 +44,8 @@ type Engine interface {
 type EngineStep struct {
 	// HCoh is the coherence entropy, DHCohDt its rate of change.
 	HCoh, DHCohDt float64
+	// HPhase is the quantum–neural phase entropy (fusion.PhaseEntropy).
+	HPhase float64
 	// PhaseDiff is |φ_ψ − φ_S|; Phase the signed φ_ψ − φ_S in (−π, π].
 	PhaseDiff, Phase float64
 	// ECoh is the coherence functional, R the order parameter.
@@ -123,7 +125,7 @@ func (f *FusionEngine) Step(ctx context.Context) (EngineStep, error) {
 	if err != nil {
 		return EngineStep{}, err
 	}
-	st := EngineStep{HCoh: m.HCoh, DHCohDt: m.DHCohDt, PhaseDiff: m.PhaseDiff, Phase: m.Phase, ECoh: m.ECoh, R: m.R,
+	st := EngineStep{HCoh: m.HCoh, DHCohDt: m.DHCohDt, HPhase: m.HPhase, PhaseDiff: m.PhaseDiff, Phase: m.Phase, ECoh: m.ECoh, R: m.R,
 		RateHz: m.RateHz, NormDrift: m.NormDrift, VMaxMV: m.VMaxMV, Recalibrated: m.Recalibrated,
 		Violations: m.Violations, Learning: m.Learning, Memory: m.Memory}
 	for _, v := range m.Violations {

@@ -159,6 +159,7 @@ func MetricNames() map[string]string { return maps.Clone(metricDocs) }
 var metricDocs = map[string]string{
 	"h_coh":                    "QuantumFusion: coherence entropy H_coh of ψ (0: basis state, 1: uniform)",
 	"dh_coh_dt":                "QuantumFusion: dH_coh/dt over the fusion step",
+	"h_phase":                  "QuantumFusion: quantum–neural phase entropy H_φ (integration §19's coherence entropy): the weighted entropy of arg ψ_a − arg F[S]_a (fusion.PhaseEntropy)",
 	"phase_diff":               "QuantumFusion: |φ_ψ − φ_S|, the phase of ⟨F[S], ψ⟩",
 	"phase":                    "QuantumFusion: φ_ψ − φ_S (signed)",
 	"e_coh":                    "QuantumFusion: coherence functional E_coh",
@@ -366,7 +367,7 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (bus.Message, 
 		u.Write("theta.coupling", []float64{a, b, g})
 	}
 	volt, res := float64(r.VoltageViolations), float64(r.ResonanceViolations)
-	for k, v := range map[string]float64{"h_coh": r.HCoh, "dh_coh_dt": r.DHCohDt, "phase_diff": r.PhaseDiff, "phase": r.Phase, "e_coh": r.ECoh,
+	for k, v := range map[string]float64{"h_coh": r.HCoh, "h_phase": r.HPhase, "dh_coh_dt": r.DHCohDt, "phase_diff": r.PhaseDiff, "phase": r.Phase, "e_coh": r.ECoh,
 		"r": r.R, "rate_hz": r.RateHz, "norm_drift": r.NormDrift, "v_max_mv": r.VMaxMV,
 		"voltage_violations": volt, "resonance_violations": res, "ace_recalibrated": float64(boolU64(r.Recalibrated))} {
 		u.Metric(k, v)

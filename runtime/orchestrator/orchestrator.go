@@ -127,6 +127,7 @@ type committedTick struct {
 	tick                  uint64
 	hcoh, drift, c, dt    float64
 	lint, stability, ediv float64
+	hphase                float64
 	// learning after the tick's fusion step (zero when QuantumFusion was
 	// isolated): gradient exchange, mutation, its measurement outcomes,
 	// and whether the exchange lowered the fused loss.
@@ -475,6 +476,7 @@ func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
 	if slices.Contains(ran, QuantumFusion) {
 		c := &o.committed[len(o.committed)-1]
 		c.grad, c.mutated = metrics["grad_exchanged"] == 1, metrics["meta_mutated"] == 1
+		c.hphase = metrics["h_phase"]
 		c.lowered = c.grad && metrics["grad_loss_after"] < metrics["grad_loss"]
 		if c.mutated {
 			c.outcomes = metrics["meta_outcomes"]

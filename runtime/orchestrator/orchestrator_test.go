@@ -609,6 +609,7 @@ func TestLearningWired(t *testing.T) {
 		lambdaN   float64
 		last      map[string]float64
 		stored    int
+		hPhase    float64
 	}
 	runIt := func(mutate func(*Config)) result {
 		o, led := newRuntime(t, func(c *Config) { c.Faults = nil; mutate(c) })
@@ -621,6 +622,8 @@ func TestLearningWired(t *testing.T) {
 		r.sum, r.lambdaN = sum, reps[len(reps)-1].Metrics["lambda_n"]
 		r.h = o.eng.(*FusionEngine).System().Theta().H
 		r.last = reps[len(reps)-1].Metrics
+		sys := o.eng.(*FusionEngine).System()
+		r.hPhase = fusion.PhaseEntropy(sys.Psi(), sys.LastSpectrum())
 		if mem := o.eng.(*FusionEngine).System().Memory(); mem != nil {
 			r.stored = len(mem.Patterns())
 		}
@@ -666,6 +669,10 @@ func TestLearningWired(t *testing.T) {
 		t.Errorf("λ_N %v after %d ticks: inject_meta_graph left the configured weight", on.lambdaN, ticks)
 	}
 
+	// H_φ (integration §19) is the last step's state against its spikes.
+	if math.Abs(on.last["h_phase"]-on.hPhase) > 1e-9 || !(on.sum.PhaseEntropyMax >= on.last["h_phase"]) || on.sum.PhaseEntropyMean <= 0 {
+		t.Errorf("h_phase %v, recomputed %v, summary max %v mean %v", on.last["h_phase"], on.hPhase, on.sum.PhaseEntropyMax, on.sum.PhaseEntropyMean)
+	}
 	// The memory store (fusion §10) fills from the steps' spike patterns
 	// and recalls every stored pattern after a bit flip and rotation.
 	if on.stored < 2 || on.last["memory_size"] != float64(on.stored) || on.last["memory_recall"] != 1 {

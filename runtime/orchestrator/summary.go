@@ -76,6 +76,10 @@ type Summary struct {
 	Final map[string]float64 `json:"final"`
 	// StateSHA256 is the digest of the final full state.
 	StateSHA256 string `json:"state_sha256"`
+	// PhaseEntropyMax and PhaseEntropyMean summarise the quantum–neural
+	// phase entropy H_φ (fusion.PhaseEntropy) over the committed ticks.
+	PhaseEntropyMax  float64 `json:"h_phase_max"`
+	PhaseEntropyMean float64 `json:"h_phase_mean"`
 	// Learning counts the fusion layer's learning over the committed ticks.
 	Learning LearningSummary `json:"learning"`
 	// Checks is the verification table.
@@ -143,7 +147,11 @@ func (o *Orchestrator) Summary() (*Summary, error) {
 	dg := Digest(b)
 	s.StateSHA256 = hex.EncodeToString(dg[:])
 
+	nPhase := 0
 	for _, c := range o.committed {
+		s.PhaseEntropyMax = math.Max(s.PhaseEntropyMax, c.hphase)
+		s.PhaseEntropyMean += c.hphase
+		nPhase++
 		if c.grad {
 			s.Learning.Exchanges++
 		}
@@ -154,6 +162,9 @@ func (o *Orchestrator) Summary() (*Summary, error) {
 			s.Learning.Mutations++
 			s.Learning.Outcomes += c.outcomes
 		}
+	}
+	if nPhase > 0 {
+		s.PhaseEntropyMean /= float64(nPhase)
 	}
 	for _, k := range []string{"lambda_q", "lambda_n", "lambda_p", "monitor_entropy", "semantic_phase_div", "theta_change",
 		"memory_size", "memory_recall"} {
