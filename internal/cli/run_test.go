@@ -10,6 +10,7 @@ import (
 
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/telemetry"
 	"github.com/spf13/cobra"
 )
 
@@ -69,6 +70,23 @@ func TestRun(t *testing.T) {
 	}
 	if v := mustRun(t, "ledger", "verify", led); !strings.HasPrefix(v, "OK ") {
 		t.Errorf("ledger verify: %s", v)
+	}
+	// Every bus message is in a per-tick batch: prove one of them.
+	var leaf string
+	err := ledger.Scan(led, func(r ledger.Record) error {
+		if e, ok := r.Event.(telemetry.SystemEvent); ok && e.Kind == ledger.MessagesKind && leaf == "" {
+			leaf = e.Fields["leaf.2"].Str
+		}
+		return nil
+	})
+	if err != nil || leaf == "" {
+		t.Fatalf("no message batch in the ledger (%v)", err)
+	}
+	if p := mustRun(t, "ledger", "proof", led, "--message", leaf); !strings.Contains(p, "verified:  yes") || !strings.Contains(p, "from SemanticPlasticity") {
+		t.Errorf("ledger proof --message:\n%s", p)
+	}
+	if _, err := run(t, "ledger", "proof", led, "--message", ledger.MessageLeaf([]byte("never sent")).String()); err == nil {
+		t.Error("an unknown message was proven")
 	}
 	text := mustRun(t, "run", "--ticks", "12", "--ledger", filepath.Join(dir, "ledger2"))
 	for _, want := range []string{"coherence entropy", "constitutional compliance", "federated drift", "reflexive latency", "reflexive loop latency", "ledger commit lag", "ledger: ", "PASS",

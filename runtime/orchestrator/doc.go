@@ -112,6 +112,11 @@
 //
 // # A tick
 //
+// Every message a tick seals for the bus is a leaf of the tick's message
+// batch, which is appended after the tick as a "messages" record (leaves,
+// senders, RFC 6962 root; ledger.ProveMessage proves one message), except
+// in reproducible runs.
+//
 // Tick injects the faults due, steps the modules that are not isolated,
 // and then either commits — Tick and simulated time advance, the next Δt
 // = min + (max − min)·(1 − H_coh)^p (high entropy, smaller step), f_Q

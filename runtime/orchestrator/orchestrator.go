@@ -164,6 +164,9 @@ type Orchestrator struct {
 	// detectedAt is when Governance's decision of the current tick was
 	// applied (the start of a rollback's response time).
 	detectedAt time.Time
+	// batchLeaves and batchOrigins are the tick's bus messages so far.
+	batchLeaves  []ledger.Hash
+	batchOrigins []string
 
 	fed Federation
 
@@ -346,7 +349,31 @@ type failure struct {
 // verified by the bus and applied to Ξ — then either commit the tick
 // (advance time, adapt Δt, meta-optimise every K ticks, checkpoint every
 // N ticks) or, when Governance decided so, roll back.
+//
+// Every message the tick sends on the bus is a leaf of the tick's message
+// batch, recorded after the tick as a "messages" ledger record (its leaves
+// and RFC 6962 root; ledger.ProveMessage proves one message), also for a
+// tick rolled back. Reproducible runs leave the batches out: the messages
+// carry wall-clock timestamps and the commit lag.
 func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
+	o.batchLeaves, o.batchOrigins = o.batchLeaves[:0], o.batchOrigins[:0]
+	n := o.st.Tick + 1
+	rep, err := o.tick(ctx)
+	if err != nil || o.cfg.Reproducible || len(o.batchLeaves) == 0 {
+		return rep, err
+	}
+	ev, err := ledger.MessageBatch(time.Now(), n, o.batchOrigins, o.batchLeaves)
+	if err != nil {
+		return rep, fmt.Errorf("orchestrator: tick %d: %w", n, err)
+	}
+	if _, _, err := o.rec.Append(ctx, ev); err != nil {
+		return rep, fmt.Errorf("orchestrator: tick %d: recording its messages: %w", n, err)
+	}
+	return rep, nil
+}
+
+// tick is Tick without the message batch.
+func (o *Orchestrator) tick(ctx context.Context) (*TickReport, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -518,6 +545,7 @@ func (o *Orchestrator) stepModule(ctx context.Context, m Module, tel *Telemetry)
 	if err != nil {
 		return Update{}, time.Time{}, fmt.Errorf("%s: %w", name, err)
 	}
+	o.batchLeaves, o.batchOrigins = append(o.batchLeaves, ledger.MessageLeaf(env)), append(o.batchOrigins, name)
 	if err := o.bus.Send(ctx, env); err != nil {
 		return Update{}, time.Time{}, fmt.Errorf("%s: message rejected: %w", name, err)
 	}
