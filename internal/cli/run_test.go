@@ -74,8 +74,8 @@ func TestRun(t *testing.T) {
 	// Every bus message is in a per-tick batch: prove one of them.
 	var leaf string
 	err := ledger.Scan(led, func(r ledger.Record) error {
-		if e, ok := r.Event.(telemetry.SystemEvent); ok && e.Kind == ledger.MessagesKind && leaf == "" {
-			leaf = e.Fields["leaf.2"].Str
+		if e, ok := r.Event.(telemetry.SystemEvent); ok && e.Kind == "tick" && leaf == "" {
+			leaf = e.Fields["msg.leaf.2"].Str
 		}
 		return nil
 	})

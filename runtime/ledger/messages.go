@@ -4,29 +4,29 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/prismai/mec/runtime/telemetry"
 )
 
-// Message batches: every message a tick sends on the bus is a leaf of a
-// per-tick RFC 6962 Merkle tree whose leaves and root are one "messages"
-// SystemEvent, so that any one message can be proven in two steps: into
-// its batch's root, and the batch's record into the ledger.
+// Message batches: every message sent on the bus is a leaf of an RFC 6962
+// Merkle tree whose leaves and root are fields of one record (BatchFields;
+// the runtime puts them in its "tick" records, and a run's last messages
+// in a "messages" record), so that any one message can be proven in two
+// steps: into its batch's root, and the batch's record into the ledger.
 
-// MessagesKind is the Kind of a message batch record.
+// MessagesKind is the Kind of a record that holds only a message batch.
 const MessagesKind = "messages"
 
 // MessageLeaf is the RFC 6962 leaf hash SHA-256(0x00 ‖ envelope) of a
 // sealed bus message (its COSE_Sign1 bytes).
 func MessageLeaf(envelope []byte) Hash { return Hash(leafHash(envelope)) }
 
-// MessageBatch returns the "messages" record of one tick: the count, the
-// batch root, and for message i its leaf ("leaf.i", base64) and origin
-// ("origin.i"), in sending order.
-func MessageBatch(ts time.Time, tick uint64, origins []string, leaves []Hash) (telemetry.SystemEvent, error) {
+// BatchFields returns the fields of a message batch: "msg.count", the
+// batch root "msg.root", and for message i its leaf "msg.leaf.i" (base64)
+// and sender "msg.origin.i", in sending order.
+func BatchFields(origins []string, leaves []Hash) (map[string]telemetry.Value, error) {
 	if len(origins) != len(leaves) || len(leaves) == 0 {
-		return telemetry.SystemEvent{}, fmt.Errorf("ledger: message batch of %d leaves and %d origins", len(leaves), len(origins))
+		return nil, fmt.Errorf("ledger: message batch of %d leaves and %d origins", len(leaves), len(origins))
 	}
 	raw := make([][32]byte, len(leaves))
 	for i, l := range leaves {
@@ -34,22 +34,22 @@ func MessageBatch(ts time.Time, tick uint64, origins []string, leaves []Hash) (t
 	}
 	root, err := NewTree(raw).Root(uint64(len(raw)))
 	if err != nil {
-		return telemetry.SystemEvent{}, err
+		return nil, err
 	}
-	f := map[string]telemetry.Value{"tick": telemetry.Num(float64(tick)), "count": telemetry.Num(float64(len(leaves))),
-		"root": telemetry.Str(root.String())}
+	f := map[string]telemetry.Value{"msg.count": telemetry.Num(float64(len(leaves))), "msg.root": telemetry.Str(root.String())}
 	for i, l := range leaves {
-		f["leaf."+strconv.Itoa(i)] = telemetry.Str(l.String())
-		f["origin."+strconv.Itoa(i)] = telemetry.Str(origins[i])
+		f["msg.leaf."+strconv.Itoa(i)] = telemetry.Str(l.String())
+		f["msg.origin."+strconv.Itoa(i)] = telemetry.Str(origins[i])
 	}
-	return telemetry.SystemEvent{Timestamp: ts, Source: "bus", Kind: MessagesKind, Fields: f}, nil
+	return f, nil
 }
 
 // MessageProof proves one bus message: Batch proves its leaf into the
 // root of its tick's batch, Record proves the batch's record into the
 // ledger's tree.
 type MessageProof struct {
-	// Origin is the sending module; Tick the tick of the batch.
+	// Origin is the sending module; Tick the "tick" field of the batch's
+	// record (0 when it has none).
 	Origin string `json:"origin"`
 	Tick   uint64 `json:"tick"`
 	// Batch is the message's inclusion proof in the batch tree.
@@ -74,14 +74,18 @@ func ProveMessage(dir string, leaf Hash) (*MessageProof, error) {
 	want := leaf.String()
 	err := Scan(dir, func(r Record) error {
 		e, ok := r.Event.(telemetry.SystemEvent)
-		if found != nil || !ok || e.Kind != MessagesKind {
+		if found != nil || !ok {
 			return nil
 		}
-		n := int(e.Fields["count"].Num)
+		cnt, ok := e.Fields["msg.count"]
+		if !ok {
+			return nil
+		}
+		n := int(cnt.Num)
 		at := -1
 		var ls [][32]byte
 		for i := 0; i < n; i++ {
-			s := e.Fields["leaf."+strconv.Itoa(i)].Str
+			s := e.Fields["msg.leaf."+strconv.Itoa(i)].Str
 			var h Hash
 			if err := h.UnmarshalText([]byte(s)); err != nil {
 				return fmt.Errorf("ledger: batch record %d: leaf %d: %w", r.Index, i, err)
@@ -99,10 +103,10 @@ func ProveMessage(dir string, leaf Hash) (*MessageProof, error) {
 		if err != nil {
 			return err
 		}
-		if p.Root.String() != e.Fields["root"].Str {
-			return fmt.Errorf("ledger: batch record %d: its leaves hash to %s, it says %s", r.Index, p.Root, e.Fields["root"].Str)
+		if p.Root.String() != e.Fields["msg.root"].Str {
+			return fmt.Errorf("ledger: batch record %d: its leaves hash to %s, it says %s", r.Index, p.Root, e.Fields["msg.root"].Str)
 		}
-		found = &MessageProof{Origin: e.Fields["origin."+strconv.Itoa(at)].Str, Tick: uint64(e.Fields["tick"].Num), Batch: p}
+		found = &MessageProof{Origin: e.Fields["msg.origin."+strconv.Itoa(at)].Str, Tick: uint64(e.Fields["tick"].Num), Batch: p}
 		rec = r.Index
 		return nil
 	})

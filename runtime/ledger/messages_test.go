@@ -32,18 +32,21 @@ func TestProveMessage(t *testing.T) {
 			leaves = append(leaves, MessageLeaf([]byte(fmt.Sprintf("envelope %d/%d", tick, i))))
 			origins = append(origins, fmt.Sprint("M", i))
 		}
-		ev, err := MessageBatch(time.Unix(1700000000, 0), uint64(tick), origins, leaves)
+		f, err := BatchFields(origins, leaves)
 		if err != nil {
 			t.Fatal(err)
 		}
+		f["tick"] = telemetry.Num(float64(tick))
+		ev := telemetry.SystemEvent{Timestamp: time.Unix(1700000000, 0), Source: "test", Kind: "tick", Fields: f}
 		if _, err := l.Append(ctx, ev); err != nil {
 			t.Fatal(err)
 		}
 		all = append(all, leaves)
 	}
 	// A batch whose root lies about its leaves.
-	bad, _ := MessageBatch(time.Unix(1700000000, 0), 9, []string{"X"}, []Hash{MessageLeaf([]byte("liar"))})
-	bad.Fields["root"] = telemetry.Str(all[0][0].String())
+	bf, _ := BatchFields([]string{"X"}, []Hash{MessageLeaf([]byte("liar"))})
+	bf["msg.root"] = telemetry.Str(all[0][0].String())
+	bad := telemetry.SystemEvent{Timestamp: time.Unix(1700000000, 0), Source: "test", Kind: MessagesKind, Fields: bf}
 	if _, err := l.Append(ctx, bad); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +77,7 @@ func TestProveMessage(t *testing.T) {
 	if _, err := ProveMessage(dir, MessageLeaf([]byte("liar"))); err == nil {
 		t.Error("a batch with a false root proved its message")
 	}
-	if _, err := MessageBatch(time.Now(), 1, []string{"a"}, nil); err == nil {
+	if _, err := BatchFields([]string{"a"}, nil); err == nil {
 		t.Error("a batch of mismatched leaves and origins accepted")
 	}
 }

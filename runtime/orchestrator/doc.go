@@ -112,10 +112,11 @@
 //
 // # A tick
 //
-// Every message a tick seals for the bus is a leaf of the tick's message
-// batch, which is appended after the tick as a "messages" record (leaves,
-// senders, RFC 6962 root; ledger.ProveMessage proves one message), except
-// in reproducible runs.
+// Every message sealed for the bus is a leaf of a message batch: each
+// "tick" record carries the batch of the messages sealed since the
+// previous one (ledger.BatchFields: leaves, senders, RFC 6962 root), and
+// Run ends with a "messages" record of the last (FlushMessages);
+// ledger.ProveMessage proves one message. Reproducible runs record none.
 //
 // Tick injects the faults due, steps the modules that are not isolated,
 // and then either commits — Tick and simulated time advance, the next Δt

@@ -82,7 +82,7 @@ type Memorizer interface {
 // Stabilizer is an Engine that evaluates the stability criterion det J > 0
 // of its last step map (fusion §13); QuantumFusion reports it as det_j.
 type Stabilizer interface {
-	Stability() (fusion.Stability, error)
+	DetJ() (float64, error)
 }
 
 // FusionInterfaces are the fusion layer's three interfaces (the spec's
@@ -153,9 +153,9 @@ func (f *FusionEngine) MonitorEntropy() float64 { return f.sys.MonitorEntropy() 
 // Memory is fusion.System.Memory.
 func (f *FusionEngine) Memory() *fusion.MemoryStore { return f.sys.Memory() }
 
-// Stability is fusion.System.Stability: the Jacobian of the last step map
-// (registers of at most fusion.MaxJacobianQubits qubits).
-func (f *FusionEngine) Stability() (fusion.Stability, error) { return f.sys.Stability() }
+// DetJ is fusion.System.DetJ: det J of the last step map (registers of at
+// most fusion.MaxJacobianQubits qubits).
+func (f *FusionEngine) DetJ() (float64, error) { return f.sys.DetJ() }
 
 // SetDt sets the evolution time per step.
 func (f *FusionEngine) SetDt(dt float64) error { return f.sys.SetDt(dt) }

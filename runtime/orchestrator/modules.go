@@ -15,6 +15,7 @@ import (
 	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/runtime/bus"
 	"github.com/prismai/mec/runtime/governance"
+	"github.com/prismai/mec/runtime/ledger"
 	"github.com/prismai/mec/runtime/telemetry"
 )
 
@@ -69,6 +70,12 @@ type Telemetry struct {
 	// FusionTime is the timestamp of QuantumFusion's message of this tick
 	// (zero when it did not run).
 	FusionTime time.Time
+	// Messages and Origins are the leaves (ledger.MessageLeaf) and senders
+	// of the bus messages sealed since the last tick record, for
+	// BlockchainTelemetry's record (nil for the other modules and in
+	// reproducible runs).
+	Messages []ledger.Hash
+	Origins  []string
 }
 
 func reply(u *Update) bus.Message { return bus.Message{Target: Target, Body: u.Marshal()} }
@@ -271,11 +278,11 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (bus.Message, 
 	if sz, ok := m.eng.(Stabilizer); !ok || m.eng.Qubits() > fusion.MaxJacobianQubits {
 		u.Metric("det_j_skipped", 1) // its rules are suspended
 	} else {
-		st, err := sz.Stability()
+		det, err := sz.DetJ()
 		if err != nil {
 			return bus.Message{}, fmt.Errorf("stability: %w", err)
 		}
-		u.Metric("det_j", st.Det)
+		u.Metric("det_j", det)
 		u.Metric("det_j_skipped", 0)
 	}
 	if mz, ok := m.eng.(Memorizer); ok && mz.Memory() != nil {
@@ -819,6 +826,13 @@ func (m *blockchainTelemetry) Step(ctx context.Context, tel *Telemetry) (bus.Mes
 			continue // in the mutation's own record
 		}
 		fields[k] = telemetry.Num(v)
+	}
+	if len(tel.Messages) > 0 {
+		bf, err := ledger.BatchFields(tel.Origins, tel.Messages)
+		if err != nil {
+			return bus.Message{}, err
+		}
+		maps.Copy(fields, bf)
 	}
 	if mutation != nil {
 		_, l, err := m.rec.Append(ctx, telemetry.SystemEvent{Timestamp: m.stamp(tel.Tick, tel.FusionTime), Source: QuantumFusion, Kind: "mutation", Fields: mutation})

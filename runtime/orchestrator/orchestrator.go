@@ -164,7 +164,8 @@ type Orchestrator struct {
 	// detectedAt is when Governance's decision of the current tick was
 	// applied (the start of a rollback's response time).
 	detectedAt time.Time
-	// batchLeaves and batchOrigins are the tick's bus messages so far.
+	// batchLeaves and batchOrigins are the bus messages sealed since the
+	// last tick record (BlockchainTelemetry records them in it).
 	batchLeaves  []ledger.Hash
 	batchOrigins []string
 
@@ -336,7 +337,7 @@ func (o *Orchestrator) Run(ctx context.Context, ticks int, progress func(*TickRe
 			progress(rep)
 		}
 	}
-	return nil
+	return o.FlushMessages(ctx)
 }
 
 type failure struct {
@@ -349,30 +350,32 @@ type failure struct {
 // verified by the bus and applied to Ξ — then either commit the tick
 // (advance time, adapt Δt, meta-optimise every K ticks, checkpoint every
 // N ticks) or, when Governance decided so, roll back.
-//
-// Every message the tick sends on the bus is a leaf of the tick's message
-// batch, recorded after the tick as a "messages" ledger record (its leaves
-// and RFC 6962 root; ledger.ProveMessage proves one message), also for a
-// tick rolled back. Reproducible runs leave the batches out: the messages
-// carry wall-clock timestamps and the commit lag.
 func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
-	o.batchLeaves, o.batchOrigins = o.batchLeaves[:0], o.batchOrigins[:0]
-	n := o.st.Tick + 1
-	rep, err := o.tick(ctx)
-	if err != nil || o.cfg.Reproducible || len(o.batchLeaves) == 0 {
-		return rep, err
-	}
-	ev, err := ledger.MessageBatch(time.Now(), n, o.batchOrigins, o.batchLeaves)
-	if err != nil {
-		return rep, fmt.Errorf("orchestrator: tick %d: %w", n, err)
-	}
-	if _, _, err := o.rec.Append(ctx, ev); err != nil {
-		return rep, fmt.Errorf("orchestrator: tick %d: recording its messages: %w", n, err)
-	}
-	return rep, nil
+	return o.tick(ctx)
 }
 
-// tick is Tick without the message batch.
+// FlushMessages records the bus messages not yet in a batch — those sealed
+// after the last tick record, i.e. the last tick's BlockchainTelemetry
+// message — as a "messages" record (Run calls it at the end; nothing in
+// reproducible runs).
+func (o *Orchestrator) FlushMessages(ctx context.Context) error {
+	if o.cfg.Reproducible || len(o.batchLeaves) == 0 {
+		o.batchLeaves, o.batchOrigins = o.batchLeaves[:0], o.batchOrigins[:0]
+		return nil
+	}
+	f, err := ledger.BatchFields(o.batchOrigins, o.batchLeaves)
+	if err != nil {
+		return fmt.Errorf("orchestrator: %w", err)
+	}
+	f["tick"] = telemetry.Num(float64(o.st.Tick))
+	if _, _, err := o.rec.Append(ctx, telemetry.SystemEvent{Timestamp: o.stamp(o.st.Tick), Source: "bus", Kind: ledger.MessagesKind, Fields: f}); err != nil {
+		return fmt.Errorf("orchestrator: recording the last messages: %w", err)
+	}
+	o.batchLeaves, o.batchOrigins = o.batchLeaves[:0], o.batchOrigins[:0]
+	return nil
+}
+
+// tick runs one meta-epoch (Tick).
 func (o *Orchestrator) tick(ctx context.Context) (*TickReport, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -424,6 +427,9 @@ func (o *Orchestrator) tick(ctx context.Context) (*TickReport, error) {
 			metrics["module_errors"] = float64(len(fails))
 		}
 		tel := &Telemetry{Tick: n, Dt: st.Dt, State: st.Clone(), Metrics: maps.Clone(metrics), Ran: slices.Clone(ran), FusionTime: fusionTS}
+		if name == BlockchainTelemetry && !o.cfg.Reproducible {
+			tel.Messages, tel.Origins = slices.Clone(o.batchLeaves), slices.Clone(o.batchOrigins)
+		}
 		upd, ts, err := o.stepModule(ctx, m, tel)
 		if err != nil {
 			if name == Governance || name == BlockchainTelemetry {
@@ -532,6 +538,11 @@ func (o *Orchestrator) stepModule(ctx context.Context, m Module, tel *Telemetry)
 	msg, err := m.Step(ctx, tel)
 	if err != nil {
 		return Update{}, time.Time{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if name == BlockchainTelemetry {
+		// its tick record holds the messages so far (none recorded in
+		// reproducible runs: they carry wall-clock timestamps)
+		o.batchLeaves, o.batchOrigins = o.batchLeaves[:0], o.batchOrigins[:0]
 	}
 	if msg.Target != Target {
 		return Update{}, time.Time{}, fmt.Errorf("%s: message addressed to %q, not %q", name, msg.Target, Target)
