@@ -41,6 +41,9 @@
 //   - Order parameter r = |Σ_a p_a·e^{i·arg ψ_a}|: the Kuramoto order
 //     parameter of the amplitudes' phases weighted by probability.
 //   - Firing rate: spikes / (N · SpikeSteps · dt_ms) in Hz.
+//   - Quantum–neural phase entropy H_φ (PhaseEntropy): the entropy of the
+//     phases arg ψ_a − arg F_a of the overlap's terms, weighted by
+//     |F_a|·|ψ_a|, on 16 bins, normalised to [0, 1].
 //
 // # Adaptive Coherence Engine
 //
@@ -63,6 +66,15 @@
 // magnitude, each update clipped to ±Learning.MaxStep per component; the
 // new Hamiltonian is used from the next step on, and Metrics.Learning
 // reports the losses, ε_Q and ΔΘ.
+//
+// # Memory (Config.Memory)
+//
+// Each step's spike pattern S (SpikePattern: bit k set when a neuron i ≡ k
+// mod n fired in the step) is offered to a MemoryStore of projectors
+// P_S = |S⟩⟨S|: stored when at least Memory.MinDistance bits from every
+// stored pattern, else it reinforces the nearest; recall picks the stored
+// pattern of largest Overlap with a state, and RecallAccuracy measures it
+// on perturbed stored patterns.
 //
 // # Interfaces
 //
