@@ -15,7 +15,9 @@ import (
 // loaded backend whose states implement backend.FusionCoupler: through the
 // coupled path (fold, strided kick and statistics where the state lives)
 // and through the readout path, which computes everything from a host copy
-// of ψ. Metrics and the final state must agree to 1e-9 over 30 steps
+// of ψ. Metrics and the final state must agree to 1e-9 (relative to
+// figures above 1: α ≈ 80 mV after the gradient exchange, whose central
+// differences magnify rounding) over 30 steps
 // (spike trains identical: both paths feed the network the same voltages up
 // to rounding far below its thresholds' resolution).
 func TestCoupledPathMatchesHost(t *testing.T) {
@@ -62,9 +64,9 @@ func TestCoupledPathMatchesHost(t *testing.T) {
 					for _, d := range []struct {
 						name string
 						x, y float64
-					}{{"H_coh", a.HCoh, h.HCoh}, {"|Δφ|", a.PhaseDiff, h.PhaseDiff}, {"E_coh", a.ECoh, h.ECoh}, {"r", a.R, h.R},
+					}{{"H_coh", a.HCoh, h.HCoh}, {"H_φ", a.HPhase, h.HPhase}, {"|Δφ|", a.PhaseDiff, h.PhaseDiff}, {"E_coh", a.ECoh, h.ECoh}, {"r", a.R, h.R},
 						{"norm drift", a.NormDrift, h.NormDrift}, {"rate", a.RateHz, h.RateHz}, {"α", a.Alpha, h.Alpha}, {"γ", a.Gamma, h.Gamma}} {
-						if math.Abs(d.x-d.y) > 1e-9 {
+						if math.Abs(d.x-d.y) > 1e-9*math.Max(1, math.Abs(d.x)) {
 							t.Fatalf("step %d %s: coupled %v, host %v", i+1, d.name, d.x, d.y)
 						}
 					}

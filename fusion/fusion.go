@@ -41,6 +41,9 @@
 //   - Order parameter r = |Σ_a p_a·e^{i·arg ψ_a}|: the Kuramoto order
 //     parameter of the amplitudes' phases weighted by probability.
 //   - Firing rate: spikes / (N · SpikeSteps · dt_ms) in Hz.
+//   - Quantum–neural phase entropy H_φ (PhaseEntropy): the entropy of the
+//     phases arg ψ_a − arg F_a of the overlap's terms, weighted by
+//     |F_a|·|ψ_a|, on 16 bins, normalised to [0, 1].
 //
 // # Adaptive Coherence Engine
 //
@@ -48,6 +51,37 @@
 // γ ← max(γ·0.9, ACE.GammaMin) and
 // α ← min(α·1.1, ACE.AlphaMax): less feedback noise into the state, more
 // drive from it into the network.
+//
+// # Learning on Θ (Config.Learning)
+//
+// Θ = [H's coefficients, α, β, γ]: the Hamiltonian's and the synapses'
+// (coupling) parameters. After every Learning.Gradient.Every-th step the
+// gradient exchange θ ← θ − η·∇θ_fusion runs, ∇θ_fusion = λ_Q∇L_Q +
+// λ_N∇L_N + λ_P∇L_P (Objective.FusedGradient: L_Q = E_coh, L_N the drive
+// loss, L_P = 1 − r, each after the step map from the current ψ with the
+// last spike spectrum); after every Learning.Meta.Every-th step
+// meta-evolution θ ← θ + η_Q·ε_Q − η_N·∇L_N runs with ε_Q drawn from
+// measurement outcomes of ψ by the state-vector backend's sampler
+// (QuantumNoise). θ_k = Θ_k/s_k are the parameters scaled by their initial
+// magnitude, each update clipped to ±Learning.MaxStep per component; the
+// new Hamiltonian is used from the next step on, and Metrics.Learning
+// reports the losses, ε_Q and ΔΘ.
+//
+// # Memory (Config.Memory)
+//
+// Each step's spike pattern S (SpikePattern: bit k set when a neuron i ≡ k
+// mod n fired in the step) is offered to a MemoryStore of projectors
+// P_S = |S⟩⟨S|: stored when at least Memory.MinDistance bits from every
+// stored pattern, else it reinforces the nearest; recall picks the stored
+// pattern of largest Overlap with a state, and RecallAccuracy measures it
+// on perturbed stored patterns.
+//
+// # Interfaces
+//
+// InjectMetaGraph (the spec's inject_meta_graph) scales the gradient
+// exchange's weights by a meta-causal graph; PhaseToSemantic
+// (phase_to_semantic) maps ψ's phases to semantic activities;
+// MonitorEntropy (monitor_entropy) returns H_coh.
 package fusion
 
 import (
@@ -57,6 +91,7 @@ import (
 	"fmt"
 	"math"
 	"math/cmplx"
+	"slices"
 	"time"
 
 	"github.com/prismai/mec/backend"
@@ -100,6 +135,13 @@ type Config struct {
 	// Initial is the initial register state: "plus" (|+…+⟩, the uniform
 	// superposition; default) or "zero" (|0…0⟩).
 	Initial string `json:"initial,omitempty" yaml:"initial,omitempty"`
+	// Learning runs gradient exchange and meta-evolution on Θ = [H
+	// coefficients, α, β, γ] after the steps it names (zero: off; see
+	// Learning).
+	Learning Learning `json:"learning" yaml:"learning"`
+	// Memory stores each step's spike pattern as a projector P_S (zero:
+	// off; see Memory).
+	Memory Memory `json:"memory" yaml:"memory"`
 }
 
 // ACE configures the Adaptive Coherence Engine.
@@ -145,8 +187,10 @@ func DefaultConfig() Config {
 	return Config{
 		Qubits: 6, Dt: 0.05, SpikeSteps: 10, Alpha: 40, Beta: 20, Gamma: 0.05, Feedback: "counts",
 		LambdaC: 0.5, PhaseLockRate: 0.05,
-		ACE:    ACE{HMax: 0.9, AlphaMax: 200, GammaMin: 0.005},
-		Limits: Limits{MaxQubits: 28, VCapMV: -40, Resonance: math.Pi / 4},
+		ACE:      ACE{HMax: 0.9, AlphaMax: 200, GammaMin: 0.005},
+		Limits:   Limits{MaxQubits: 28, VCapMV: -40, Resonance: math.Pi / 4},
+		Learning: DefaultLearning(),
+		Memory:   Memory{Capacity: 16, MinDistance: 3},
 	}
 }
 
@@ -314,10 +358,13 @@ const NoParent = math.MaxUint64
 
 // Metrics are the per-step figures.
 type Metrics struct {
-	Step      int     `json:"step"`
-	Time      float64 `json:"t"`
-	HCoh      float64 `json:"h_coh"`
-	DHCohDt   float64 `json:"dh_coh_dt"`
+	Step    int     `json:"step"`
+	Time    float64 `json:"t"`
+	HCoh    float64 `json:"h_coh"`
+	DHCohDt float64 `json:"dh_coh_dt"`
+	// HPhase is the quantum–neural phase entropy H_φ of ψ against the
+	// step's spike spectrum (PhaseEntropy).
+	HPhase    float64 `json:"h_phase"`
 	PhaseDiff float64 `json:"phase_diff"`
 	// Phase is the signed φ_ψ − φ_S = arg ⟨F[S], ψ⟩ in (−π, π] (PhaseDiff
 	// is its magnitude): what federated phase consensus compares.
@@ -335,6 +382,23 @@ type Metrics struct {
 	// Violations lists the safety-limit violations of this step (in JSON,
 	// each as its message).
 	Violations []Violation `json:"violations,omitempty"`
+	// Learning is what gradient exchange and meta-evolution did after
+	// this step (nil when neither was due; Alpha and Gamma are the
+	// coupling before it).
+	Learning *LearningStep `json:"learning,omitempty"`
+	// Memory is what the spike-pattern store did with the step's pattern
+	// (nil when the store is off).
+	Memory *MemoryStep `json:"memory,omitempty"`
+}
+
+// MemoryStep reports the memory encoding of a step.
+type MemoryStep struct {
+	// Pattern is the step's spike pattern |S⟩ (SpikePattern over every
+	// network step of the fusion step).
+	Pattern uint64 `json:"pattern"`
+	// Stored is set when P_S joined the store; Size is the store's size.
+	Stored bool `json:"stored"`
+	Size   int  `json:"size"`
 }
 
 // Engines are the backends the fusion layer runs on.
@@ -371,6 +435,15 @@ type System struct {
 	vrest    float64
 	alpha    float64
 	gamma    float64
+	// scale is s_k of the learning rules' scaled parameters θ_k = Θ_k/s_k.
+	scale []float64
+	// meta is each part's total influence on the others in the injected
+	// meta graph (InjectMetaGraph).
+	meta [3]float64
+	// mem is the spike-pattern store (nil when off); pattern the last
+	// step's spike pattern.
+	mem     *MemoryStore
+	pattern uint64
 }
 
 // New builds a system: the register in Config.Initial, the network at t = 0. It refuses registers above the qubit cap with a
@@ -387,6 +460,7 @@ func New(cfg Config, eng Engines) (*System, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}
+	cfg.Hamiltonian = slices.Clone(cfg.Hamiltonian) // the learning rules change its coefficients
 	step, err := circuit.Trotter(cfg.Hamiltonian, cfg.Qubits, cfg.Dt, 1, 2)
 	if err != nil {
 		return nil, fmt.Errorf("fusion: hamiltonian: %w", err)
@@ -425,6 +499,12 @@ func New(cfg Config, eng Engines) (*System, error) {
 	s.work = make([]complex128, s.dim)
 	s.spec = [2][]complex128{make([]complex128, s.dim), make([]complex128, s.dim)}
 	s.lastH = CoherenceEntropy(s.psi)
+	for _, v := range s.Theta().Vector() {
+		s.scale = append(s.scale, max(math.Abs(v), 1e-3))
+	}
+	if cfg.Memory.Capacity > 0 {
+		s.mem = NewMemoryStore(cfg.Memory, cfg.Qubits)
+	}
 	return s, nil
 }
 
@@ -481,6 +561,12 @@ func (c *Config) validate() error {
 	}
 	if c.Initial != "plus" && c.Initial != "zero" {
 		return fmt.Errorf("fusion: initial %q: want plus or zero", c.Initial)
+	}
+	if err := c.Learning.validate(c.Qubits); err != nil {
+		return err
+	}
+	if err := c.Memory.validate(c.Qubits); err != nil {
+		return err
 	}
 	if c.Feedback != "counts" && c.Feedback != "voltage" {
 		return fmt.Errorf("fusion: feedback %q: want counts or voltage", c.Feedback)
@@ -539,6 +625,18 @@ func (s *System) SetCoupling(alpha, beta, gamma float64) {
 // complete): a backend error, a cancelled ctx, or a non-finite state
 // (*NonFiniteError), which stops the step before it is used.
 func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
+	m, ev, err := s.evolve(ctx)
+	if err != nil {
+		return m, ev, err
+	}
+	if m.Learning, err = s.learn(); err != nil {
+		return Metrics{}, Event{}, err
+	}
+	return m, ev, nil
+}
+
+// evolve is steps 1–5 of a fusion step and its metrics.
+func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 	if err := ctx.Err(); err != nil {
 		return Metrics{}, Event{}, err
 	}
@@ -594,6 +692,7 @@ func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
 	}
 	m := Metrics{NormDrift: norm - 1, VMaxMV: vmax}
 	m.HCoh = CoherenceEntropy(s.psi)
+	m.HPhase = PhaseEntropy(s.psi, f)
 	m.Phase = PhaseDiff(s.psi, f)
 	m.PhaseDiff = math.Abs(m.Phase)
 	m.ECoh = CoherenceEnergy(s.psi, f, s.cfg.LambdaC)
@@ -614,12 +713,14 @@ func (s *System) couple(u []complex128) (sig []float64, spikes int, vmax float64
 	}
 	sig = make([]float64, s.n)
 	v := make([]float64, s.n)
+	s.pattern = 0
 	for k := 0; k < s.cfg.SpikeSteps; k++ {
 		sp, err := s.net.Step()
 		if err != nil {
 			return nil, 0, 0, nil, fmt.Errorf("fusion: %w", err)
 		}
 		spikes += len(sp)
+		s.pattern |= SpikePattern(sp, s.cfg.Qubits)
 		if s.cfg.Feedback == "counts" {
 			for _, i := range sp {
 				sig[i]++
@@ -670,6 +771,9 @@ func (s *System) finish(m Metrics, f []complex128, spikes int, viol []Violation)
 	}
 	m.Alpha, m.Gamma = s.alpha, s.gamma
 	m.Violations = viol
+	if s.mem != nil {
+		m.Memory = &MemoryStep{Pattern: s.pattern, Stored: s.mem.Encode(s.pattern), Size: len(s.mem.patterns)}
+	}
 	ev := Event{Timestamp: time.Now().UTC(), Step: s.steps, CoherenceEntropy: m.HCoh, AvgPhaseDiff: m.PhaseDiff, FusionEnergy: m.ECoh,
 		ParentBlock: NoParent}
 	return m, ev, nil
@@ -743,6 +847,9 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	for k, a := range kicked {
 		z += cmplx.Conj(fn[k]) * a
 	}
+	// F is zero off the stride, so the kicked amplitudes pair with all of
+	// it (the common scale 1/norm does not change a phase entropy).
+	hPhase := PhaseEntropy(kicked, fn)
 	z /= complex(norm, 0)
 	m := Metrics{NormDrift: norm - 1, VMaxMV: vmax}
 	if s.dim >= 2 {
@@ -756,6 +863,7 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	}
 	m.ECoh = 1 + fnorm2 - 2*real(z) + s.cfg.LambdaC*(1-c)
 	m.R = cmplx.Abs(r) / n2
+	m.HPhase = hPhase
 	return s.finish(m, f, spikes, viol)
 }
 
@@ -788,7 +896,14 @@ func (s *System) spectrumN(sig []float64) ([]complex128, error) {
 
 // Snapshot is the complete dynamic state of a System, for rollback.
 type Snapshot struct {
-	Psi                []complex128
+	Psi []complex128
+	// H holds the Hamiltonian's coefficients (the learning rules change
+	// them; nil: unchanged).
+	H []float64
+	// Memory is the spike-pattern store (patterns and counts interleaved).
+	Memory []uint64
+	// Meta is the injected meta graph's per-part influence (InjectMetaGraph).
+	Meta               [3]float64
 	LastF              []complex128
 	Network            []byte
 	Alpha, Beta, Gamma float64
@@ -816,7 +931,11 @@ func (s *System) Snapshot() (*Snapshot, error) {
 	if s.lastF != nil {
 		lastF = append([]complex128(nil), s.lastF...)
 	}
-	return &Snapshot{Psi: psi, LastF: lastF, Network: net, Alpha: s.alpha, Beta: s.cfg.Beta, Gamma: s.gamma, Steps: s.steps, LastH: s.lastH, Dt: s.cfg.Dt}, nil
+	var mem []uint64
+	if s.mem != nil {
+		mem = s.mem.snapshot()
+	}
+	return &Snapshot{Psi: psi, H: s.Theta().H, Meta: s.meta, Memory: mem, LastF: lastF, Network: net, Alpha: s.alpha, Beta: s.cfg.Beta, Gamma: s.gamma, Steps: s.steps, LastH: s.lastH, Dt: s.cfg.Dt}, nil
 }
 
 // Restore returns the system to a Snapshot taken from it; the run then
@@ -834,6 +953,11 @@ func (s *System) Restore(snap *Snapshot) error {
 			return err
 		}
 	}
+	if snap.H != nil {
+		if err := s.SetTheta(Params{H: snap.H, Alpha: snap.Alpha, Beta: snap.Beta, Gamma: snap.Gamma}); err != nil {
+			return fmt.Errorf("fusion: restore: %w", err)
+		}
+	}
 	if err := ns.Restore(snap.Network); err != nil {
 		return fmt.Errorf("fusion: %w", err)
 	}
@@ -848,6 +972,10 @@ func (s *System) Restore(snap *Snapshot) error {
 		copy(s.lastF, snap.LastF)
 	}
 	s.alpha, s.cfg.Beta, s.gamma, s.steps, s.lastH = snap.Alpha, snap.Beta, snap.Gamma, snap.Steps, snap.LastH
+	s.meta = snap.Meta
+	if s.mem != nil {
+		s.mem.restore(snap.Memory)
+	}
 	return nil
 }
 
@@ -1031,12 +1159,13 @@ func OrderParameter(psi []complex128) float64 {
 }
 
 // SpikePattern is the basis index |S⟩ of a spike pattern: bit k set when
-// neuron k (k < qubits) spiked.
+// a neuron i ≡ k (mod qubits) spiked (the fold of the network onto the
+// register, as the amplitude-to-neuron map M folds).
 func SpikePattern(spikes []int, qubits int) uint64 {
 	var s uint64
 	for _, i := range spikes {
-		if i >= 0 && i < qubits {
-			s |= 1 << uint(i)
+		if i >= 0 && qubits > 0 {
+			s |= 1 << uint(i%qubits)
 		}
 	}
 	return s

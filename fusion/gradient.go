@@ -73,7 +73,11 @@ func (o *Objective) Losses(p Params) (lq, ln, lp float64, err error) {
 }
 
 // Weights are λ_Q, λ_N, λ_P of the fused gradient.
-type Weights struct{ Q, N, P float64 }
+type Weights struct {
+	Q float64 `json:"lambda_q"`
+	N float64 `json:"lambda_n"`
+	P float64 `json:"lambda_p"`
+}
 
 // FusedGradient returns ∇ = λ_Q∇L_Q + λ_N∇L_N + λ_P∇L_P and ∇L_N alone,
 // by central differences with step eps on every component of Θ.

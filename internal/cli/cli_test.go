@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -298,8 +299,23 @@ func TestBenchCommand(t *testing.T) {
 func TestFuseCommand(t *testing.T) {
 	dir := t.TempDir()
 	svgFile := filepath.Join(dir, "f.svg")
-	out := mustRun(t, "fuse", "--steps", "6", "--json", "--svg", svgFile)
+	out := mustRun(t, "fuse", "--steps", "10", "--json", "--svg", svgFile)
 	var got struct {
+		Learning struct {
+			Exchanges int       `json:"gradient_exchanges"`
+			Mutations int       `json:"mutations"`
+			Shots     int       `json:"measurement_outcomes"`
+			Theta0    []float64 `json:"theta_initial"`
+			Theta     []float64 `json:"theta"`
+		} `json:"learning"`
+		Memory struct {
+			Patterns []uint64 `json:"patterns"`
+			Recall   float64  `json:"recall_accuracy"`
+		} `json:"memory"`
+		Interfaces struct {
+			Semantic []float64 `json:"phase_to_semantic"`
+			Entropy  float64   `json:"monitor_entropy"`
+		} `json:"interfaces"`
 		Steps []struct {
 			Step int     `json:"step"`
 			HCoh float64 `json:"h_coh"`
@@ -311,8 +327,21 @@ func TestFuseCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Steps) != 6 || len(got.Events) != 6 || got.Steps[5].Step != 6 || got.Events[2].CoherenceEntropy != got.Steps[2].HCoh {
+	if len(got.Steps) != 10 || len(got.Events) != 10 || got.Steps[5].Step != 6 || got.Events[2].CoherenceEntropy != got.Steps[2].HCoh {
 		t.Errorf("fuse JSON: %s", out)
+	}
+	// The default scenario learns: two gradient exchanges (steps 5, 10)
+	// and one mutation (step 10) from measurement outcomes move Θ; the
+	// interfaces report on the final state.
+	l := got.Learning
+	if l.Exchanges != 2 || l.Mutations != 1 || l.Shots == 0 || slices.Equal(l.Theta0, l.Theta) {
+		t.Errorf("fuse learning: %+v", l)
+	}
+	if len(got.Memory.Patterns) < 2 || got.Memory.Recall != 1 {
+		t.Errorf("fuse memory: %+v", got.Memory)
+	}
+	if len(got.Interfaces.Semantic) != 8 || math.Abs(got.Interfaces.Entropy-got.Steps[9].HCoh) > 1e-12 {
+		t.Errorf("fuse interfaces: %+v (last H_coh %v)", got.Interfaces, got.Steps[9].HCoh)
 	}
 	if b, err := os.ReadFile(svgFile); err != nil || !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "coherence entropy") {
 		t.Errorf("SVG not written (%v)", err)
@@ -322,7 +351,9 @@ func TestFuseCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := mustRun(t, "fuse", "--config", cfg, "--steps", "3")
-	if !strings.Contains(text, "H_coh") || !strings.Contains(text, "det(J)") || strings.Count(text, "\n") != 5 {
+	if !strings.Contains(text, "H_coh") || !strings.Contains(text, "det(J)") || !strings.Contains(text, "meta-evolution") ||
+		!strings.Contains(text, "inject_meta_graph") || !strings.Contains(text, "stability criteria") ||
+		!strings.Contains(text, "memory (P_S") || strings.Count(text, "\n") != 13 || !strings.Contains(text, "H_φ") {
 		t.Errorf("table:\n%s", text)
 	}
 	if err := os.WriteFile(cfg, []byte("qubits: 40\n"), 0o644); err != nil {

@@ -47,8 +47,15 @@ limits.max_spike_steps, default 100000), and read only up to 64 MiB
 ($MEC_MAX_INPUT_BYTES). --steps is at most --max-steps (default 1000000).
 Ctrl-C stops the run between fusion steps.
 Prints per-step H_coh, phase difference, E_coh, r, firing rate, norm drift
-and the coupling; --json prints {"config", "steps": [...], "events": [...]}
-instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.
+and the coupling (∇ marks a gradient exchange after the step, ε_Q a
+meta-evolution mutation), then the stability of the last step map, a line
+each for the gradient exchange and the meta-evolution (count, fused loss
+before → after, ε_Q's measurement outcomes, Θ's final change) and the three
+interfaces (inject_meta_graph's weights, phase_to_semantic's activities,
+monitor_entropy), how often dH_coh/dt < 0 (fusion §13), and the
+spike-pattern memory (patterns stored, recall accuracy by overlap);
+--json prints {"config", "steps": [...], "events": [...], "stability",
+"stability_criteria", "learning", "memory", "interfaces"} instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.
 --quantum-backend qpu (configured by MEC_QPU_URL etc., see mec serve qpu)
 keeps the state-vector evolution local and, at the end (and every
 --qpu-every steps), prepares ψ on the QPU (circuit.PrepareState, transpiled
@@ -125,8 +132,13 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 			if st, err := sys.Stability(); err == nil {
 				stab = &st // registers of at most fusion.MaxJacobianQubits qubits
 			}
+			lrn, err := summariseLearning(sys, ms)
+			if err != nil {
+				return err
+			}
 			if asJSON {
-				doc := map[string]any{"config": cfg, "steps": ms, "events": evs, "stability": stab}
+				doc := map[string]any{"config": cfg, "steps": ms, "events": evs, "stability": stab, "learning": lrn.Learning,
+					"interfaces": lrn.Interfaces, "memory": lrn.Memory, "stability_criteria": lrn.Criteria}
 				if qc != nil {
 					doc["qpu"] = qc.checks
 				}
@@ -136,6 +148,7 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 				if stab != nil {
 					fmt.Fprintf(out, "stability of the last step map: det(J) = %.6g (positive: %v), spectral radius %.6g\n", stab.Det, stab.Positive, stab.SpectralRadius)
 				}
+				lrn.print(out)
 			}()
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintln(tw, "step\tH_coh\t|Δφ|\tE_coh\tr\trate Hz\tnorm drift\tα\tγ\t")
@@ -143,6 +156,12 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 				mark := ""
 				if m.Recalibrated {
 					mark = " ACE"
+				}
+				if l := m.Learning; l != nil && l.Gradient {
+					mark += " ∇"
+				}
+				if l := m.Learning; l != nil && l.Mutated {
+					mark += " ε_Q"
 				}
 				for k, v := range m.Violations {
 					if k == 0 {

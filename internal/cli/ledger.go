@@ -157,17 +157,25 @@ func corruptDetail(err error) any {
 func newLedgerProofCmd() *cobra.Command {
 	var asJSON bool
 	var index, size uint64
+	var message, envelope string
 	cmd := &cobra.Command{
-		Use:   "proof DIR --index I",
-		Short: "Print and check the inclusion proof of record I",
+		Use:   "proof DIR --index I | --message LEAF | --envelope FILE",
+		Short: "Print and check the inclusion proof of record I, or of one bus message",
 		Long: "Proof builds the RFC 6962 inclusion proof of record I in the tree of --size records\n" +
 			"(default: all records), verifies it, and prints the leaf hash, tree size, root and\n" +
 			"proof hashes (standard base64). When a signed checkpoint has that size its root is\n" +
-			"compared too.",
+			"compared too.\n\n" +
+			"--message LEAF (a bus message's RFC 6962 leaf hash, base64, as listed in a\n" +
+			"\"messages\" record) or --envelope FILE (the sealed message itself) proves one bus\n" +
+			"message instead: into the Merkle root of its tick's message batch, and that batch's\n" +
+			"record into the ledger; both proofs are verified.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if message != "" || envelope != "" {
+				return proveMessage(cmd, args[0], message, envelope, asJSON)
+			}
 			if !cmd.Flags().Changed("index") {
-				return errors.New("ledger proof: --index is required")
+				return errors.New("ledger proof: --index, --message or --envelope is required")
 			}
 			tree, err := ledger.ReadTree(args[0])
 			if err != nil {
@@ -191,10 +199,48 @@ func newLedgerProofCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().Uint64Var(&index, "index", 0, "record index (required)")
+	cmd.Flags().Uint64Var(&index, "index", 0, "record index")
+	cmd.Flags().StringVar(&message, "message", "", "prove the bus message of this leaf hash (base64)")
+	cmd.Flags().StringVar(&envelope, "envelope", "", "prove the bus message sealed in this file")
 	cmd.Flags().Uint64Var(&size, "size", 0, "tree size (default: all records)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// proveMessage is mec ledger proof --message/--envelope.
+func proveMessage(cmd *cobra.Command, dir, message, envelope string, asJSON bool) error {
+	if message != "" && envelope != "" {
+		return errors.New("ledger proof: --message and --envelope are exclusive")
+	}
+	var leaf ledger.Hash
+	if envelope != "" {
+		raw, err := readInput("bus message", envelope)
+		if err != nil {
+			return fmt.Errorf("ledger proof: %w", err)
+		}
+		leaf = ledger.MessageLeaf(raw)
+	} else if err := leaf.UnmarshalText([]byte(message)); err != nil {
+		return fmt.Errorf("ledger proof: --message %q: %w", message, err)
+	}
+	p, err := ledger.ProveMessage(dir, leaf)
+	if err != nil {
+		return fmt.Errorf("ledger proof: message %s: %w", leaf, err)
+	}
+	signed, err := signedAt(dir, p.Record.Size, p.Record.Root)
+	if err != nil {
+		return fmt.Errorf("ledger proof: %w", err)
+	}
+	if asJSON {
+		return writeJSON(cmd.OutOrStdout(), map[string]any{"message": p, "verified": true, "signed_checkpoint": signed})
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "message:   %s from %s, tick %d\n", leaf, p.Origin, p.Tick)
+	fmt.Fprintf(w, "batch:     leaf %d of %d, root %s\n", p.Batch.Index, p.Batch.Size, p.Batch.Root)
+	printHashes(w, p.Batch.Hashes)
+	fmt.Fprintf(w, "record:    index %d, tree size %d, root %s\n", p.Record.Index, p.Record.Size, p.Record.Root)
+	printHashes(w, p.Record.Hashes)
+	fmt.Fprintf(w, "verified:  yes%s\n", signedNote(signed))
+	return nil
 }
 
 func newLedgerConsistencyCmd() *cobra.Command {

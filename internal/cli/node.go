@@ -449,12 +449,13 @@ func newNodeRuntime(ctx context.Context, cmd *cobra.Command, cfg orchestrator.Co
 	return o, engines, nil
 }
 
-// tickNode runs meta-epochs until stopped or --ticks.
+// tickNode runs meta-epochs until stopped or --ticks, then records the
+// last bus messages (Orchestrator.FlushMessages).
 func tickNode(ctx context.Context, o *orchestrator.Orchestrator, opts ops.NodeConfig, stopping *atomic.Bool, log *slog.Logger, obs *nodeObserver) error {
 	for !stopping.Load() {
 		t := o.State().Tick
 		if opts.Ticks > 0 && t >= uint64(opts.Ticks) {
-			return nil
+			return o.FlushMessages(ctx)
 		}
 		rep, err := o.Tick(ctx)
 		if err != nil {
@@ -472,7 +473,7 @@ func tickNode(ctx context.Context, o *orchestrator.Orchestrator, opts ops.NodeCo
 			time.Sleep(opts.TickInterval)
 		}
 	}
-	return nil
+	return o.FlushMessages(ctx)
 }
 
 // writeStatus replaces a small progress file (for `mec run --federation`).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/runtime/ledger"
+	"github.com/prismai/mec/runtime/telemetry"
 	"github.com/spf13/cobra"
 )
 
@@ -30,6 +31,11 @@ func TestRun(t *testing.T) {
 			Executed  int  `json:"executed"`
 			Pass      bool `json:"pass"`
 			LedgerDir string
+			Learning  struct {
+				Exchanges int     `json:"gradient_exchanges"`
+				Mutations int     `json:"mutations"`
+				Outcomes  float64 `json:"measurement_outcomes"`
+			} `json:"learning"`
 			Rollbacks []struct {
 				At       int  `json:"failed_tick"`
 				To       int  `json:"restored_tick"`
@@ -50,8 +56,11 @@ func TestRun(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	s := got.Summary
-	if s.Ticks != 40 || s.Executed != 45 || !s.Pass || len(s.Checks) != 5 || got.Backend["state_vector"] == "" {
+	if s.Ticks != 40 || s.Executed != 45 || !s.Pass || len(s.Checks) != 6 || got.Backend["state_vector"] == "" {
 		t.Errorf("summary: %+v", s)
+	}
+	if l := s.Learning; l.Exchanges < 6 || l.Mutations < 3 || l.Outcomes == 0 {
+		t.Errorf("learning: %+v, want the fusion layer's gradient exchange and meta-evolution in every 5th and 10th step", l)
 	}
 	if len(s.Rollbacks) != 1 || s.Rollbacks[0].At != 25 || s.Rollbacks[0].To != 20 || !s.Rollbacks[0].BitExact {
 		t.Errorf("rollbacks: %+v", s.Rollbacks)
@@ -62,8 +71,26 @@ func TestRun(t *testing.T) {
 	if v := mustRun(t, "ledger", "verify", led); !strings.HasPrefix(v, "OK ") {
 		t.Errorf("ledger verify: %s", v)
 	}
+	// Every bus message is in a per-tick batch: prove one of them.
+	var leaf string
+	err := ledger.Scan(led, func(r ledger.Record) error {
+		if e, ok := r.Event.(telemetry.SystemEvent); ok && e.Kind == "tick" && leaf == "" {
+			leaf = e.Fields["msg.leaf.2"].Str
+		}
+		return nil
+	})
+	if err != nil || leaf == "" {
+		t.Fatalf("no message batch in the ledger (%v)", err)
+	}
+	if p := mustRun(t, "ledger", "proof", led, "--message", leaf); !strings.Contains(p, "verified:  yes") || !strings.Contains(p, "from SemanticPlasticity") {
+		t.Errorf("ledger proof --message:\n%s", p)
+	}
+	if _, err := run(t, "ledger", "proof", led, "--message", ledger.MessageLeaf([]byte("never sent")).String()); err == nil {
+		t.Error("an unknown message was proven")
+	}
 	text := mustRun(t, "run", "--ticks", "12", "--ledger", filepath.Join(dir, "ledger2"))
-	for _, want := range []string{"coherence entropy", "constitutional compliance", "federated drift", "reflexive latency", "ledger commit lag", "ledger: ", "PASS"} {
+	for _, want := range []string{"coherence entropy", "constitutional compliance", "federated drift", "reflexive latency", "reflexive loop latency", "ledger commit lag", "ledger: ", "PASS",
+		"gradient exchange", "meta-evolution", "inject_meta_graph"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text output lacks %q:\n%s", want, text)
 		}

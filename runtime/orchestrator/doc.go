@@ -44,10 +44,18 @@
 // one fusion step (ψ evolves under the Hamiltonian on the state-vector
 // backend and exchanges drive and spectral feedback with the spiking
 // network; see package fusion), and writes ψ's folds f_Q and u, the firing
-// rate, and the coupling when the fusion layer's own ACE changed it. It
-// reports h_coh, dh_coh_dt, phase_diff (|φ_ψ − φ_S|), e_coh, r, rate_hz,
-// norm_drift, v_max_mv and the counts of the fusion layer's typed safety
-// violations; a non-finite state is its error.
+// rate, and the coupling when the fusion layer's own ACE or learning
+// changed it. It reports h_coh, dh_coh_dt, phase_diff (|φ_ψ − φ_S|),
+// e_coh, r, rate_hz, norm_drift, v_max_mv and the counts of the fusion
+// layer's typed safety violations; a non-finite state is its error. Before
+// the step it injects MetaCausality's matrix of the last tick as the fusion
+// layer's meta graph (inject_meta_graph: quantum = H_coh, neural = firing
+// rate, phase = grounding error; lambda_q, lambda_n, lambda_p); after it,
+// it reports the fusion layer's learning (grad_exchanged, grad_loss,
+// grad_loss_after, meta_mutated, meta_outcomes, theta_change, and a
+// mutation's ε_Q and ΔΘ as mutation.eps.k and mutation.dtheta.k), det J of
+// the step map (det_j, fusion §13; det_j_skipped above 6 qubits), and
+// phase_to_semantic's distance from f_Q and monitor_entropy.
 //
 // ContextualGrounding grounds the phase layer in the register: it reads u,
 // Φ and κ and integrates (RK4, step ≤ h) the Stuart–Landau oscillators
@@ -83,7 +91,9 @@
 //
 // Governance reads every metric of the tick and Ξ's features: it
 // evaluates the constitution (C(t) = fraction of rules satisfied; two
-// built-in rules require a finite Ξ and no module failure), computes E_div
+// built-in rules require a finite Ξ and no module failure; rules on its
+// own figures — dS/dt among them — see this tick's values, computed with
+// C'(t), the compliance of the other rules, which S(t) uses), computes E_div
 // = Σ_{i<j}‖f_i − f_j‖² over f_Q, f_S (the normalised field) and f_Φ
 // (|Z_k|² normalised), L_int = E_div + λ_H·H_coh + λ_G·(1 − C), S(t) =
 // α·C − β·H_coh − γ·E_div, dS/dt and the health score (package
@@ -92,13 +102,21 @@
 // broken or the health is below τ_safe.
 //
 // BlockchainTelemetry appends the tick to the ledger — a FusionEvent
-// (H_coh, |φ_ψ − φ_S|, E_coh; ParentBlock chaining the fusion events) and a
-// "tick" SystemEvent with every metric — and reports
+// (H_coh, |φ_ψ − φ_S|, E_coh; ParentBlock chaining the fusion events), a
+// "mutation" SystemEvent when the fusion layer's meta-evolution mutated Θ
+// (ε_Q and ΔΘ per component), and a "tick" SystemEvent with every other
+// metric — and reports
 // ledger_commit_lag_ms, the longest append-to-durable time, which the
 // constitution sees in the next tick. It writes nothing into Ξ: the
 // ledger is history, not state, and is never rolled back.
 //
 // # A tick
+//
+// Every message sealed for the bus is a leaf of a message batch: each
+// "tick" record carries the batch of the messages sealed since the
+// previous one (ledger.BatchFields: leaves, senders, RFC 6962 root), and
+// Run ends with a "messages" record of the last (FlushMessages);
+// ledger.ProveMessage proves one message. Reproducible runs record none.
 //
 // Tick injects the faults due, steps the modules that are not isolated,
 // and then either commits — Tick and simulated time advance, the next Δt
@@ -120,6 +138,8 @@
 // bytes are equal, isolates the modules at fault (not Governance or
 // BlockchainTelemetry) for isolate_ticks ticks, applies the ACE
 // recalibration (γ ← max(0.9γ, γ_min), α ← min(1.1α, α_max)) and logs a
-// "rollback" event. Faults are part of the environment and do not recur
+// "rollback" event; the time from Governance's decision to this point is
+// the rollback's response time, whose mean is the verification table's
+// reflexive latency. Faults are part of the environment and do not recur
 // after a rollback; max_rollbacks bounds a run that keeps failing.
 package orchestrator

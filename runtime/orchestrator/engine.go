@@ -44,6 +44,8 @@ type Engine interface {
 type EngineStep struct {
 	// HCoh is the coherence entropy, DHCohDt its rate of change.
 	HCoh, DHCohDt float64
+	// HPhase is the quantum–neural phase entropy (fusion.PhaseEntropy).
+	HPhase float64
 	// PhaseDiff is |φ_ψ − φ_S|; Phase the signed φ_ψ − φ_S in (−π, π].
 	PhaseDiff, Phase float64
 	// ECoh is the coherence functional, R the order parameter.
@@ -63,6 +65,37 @@ type EngineStep struct {
 	VoltageViolations int
 	// ResonanceViolations counts the resonance violations.
 	ResonanceViolations int
+	// Learning is what the fusion layer's gradient exchange and
+	// meta-evolution did after the step (nil when neither ran).
+	Learning *fusion.LearningStep
+	// Memory is the step's memory encoding (nil when the store is off).
+	Memory *fusion.MemoryStep
+}
+
+// Memorizer is an Engine with the fusion layer's spike-pattern memory
+// (fusion §10); QuantumFusion reports its size and recall accuracy.
+type Memorizer interface {
+	// Memory returns the store (nil when off).
+	Memory() *fusion.MemoryStore
+}
+
+// Stabilizer is an Engine that evaluates the stability criterion det J > 0
+// of its last step map (fusion §13); QuantumFusion reports it as det_j.
+type Stabilizer interface {
+	DetJ() (float64, error)
+}
+
+// FusionInterfaces are the fusion layer's three interfaces (the spec's
+// inject_meta_graph, phase_to_semantic and monitor_entropy); QuantumFusion
+// uses them when its Engine has them (FusionEngine does).
+type FusionInterfaces interface {
+	// InjectMetaGraph injects the meta-causal graph into the gradient
+	// exchange and returns the weights λ_Q, λ_N, λ_P now in use.
+	InjectMetaGraph(g fusion.MetaGraph) (fusion.Weights, error)
+	// PhaseToSemantic maps ψ's phases to d semantic activities.
+	PhaseToSemantic(d int) ([]float64, error)
+	// MonitorEntropy returns H_coh of ψ.
+	MonitorEntropy() float64
 }
 
 // FusionEngine runs package fusion's System behind the Engine interface.
@@ -92,9 +125,9 @@ func (f *FusionEngine) Step(ctx context.Context) (EngineStep, error) {
 	if err != nil {
 		return EngineStep{}, err
 	}
-	st := EngineStep{HCoh: m.HCoh, DHCohDt: m.DHCohDt, PhaseDiff: m.PhaseDiff, Phase: m.Phase, ECoh: m.ECoh, R: m.R,
+	st := EngineStep{HCoh: m.HCoh, DHCohDt: m.DHCohDt, HPhase: m.HPhase, PhaseDiff: m.PhaseDiff, Phase: m.Phase, ECoh: m.ECoh, R: m.R,
 		RateHz: m.RateHz, NormDrift: m.NormDrift, VMaxMV: m.VMaxMV, Recalibrated: m.Recalibrated,
-		Violations: m.Violations}
+		Violations: m.Violations, Learning: m.Learning, Memory: m.Memory}
 	for _, v := range m.Violations {
 		switch v.Kind {
 		case fusion.VoltageCap:
@@ -105,6 +138,24 @@ func (f *FusionEngine) Step(ctx context.Context) (EngineStep, error) {
 	}
 	return st, nil
 }
+
+// InjectMetaGraph is fusion.System.InjectMetaGraph.
+func (f *FusionEngine) InjectMetaGraph(g fusion.MetaGraph) (fusion.Weights, error) {
+	return f.sys.InjectMetaGraph(g)
+}
+
+// PhaseToSemantic is fusion.System.PhaseToSemantic.
+func (f *FusionEngine) PhaseToSemantic(d int) ([]float64, error) { return f.sys.PhaseToSemantic(d) }
+
+// MonitorEntropy is fusion.System.MonitorEntropy.
+func (f *FusionEngine) MonitorEntropy() float64 { return f.sys.MonitorEntropy() }
+
+// Memory is fusion.System.Memory.
+func (f *FusionEngine) Memory() *fusion.MemoryStore { return f.sys.Memory() }
+
+// DetJ is fusion.System.DetJ: det J of the last step map (registers of at
+// most fusion.MaxJacobianQubits qubits).
+func (f *FusionEngine) DetJ() (float64, error) { return f.sys.DetJ() }
 
 // SetDt sets the evolution time per step.
 func (f *FusionEngine) SetDt(dt float64) error { return f.sys.SetDt(dt) }
@@ -149,7 +200,9 @@ func (f *FusionEngine) Recalibrate() (alpha, gamma float64) {
 var engineMagic = []byte("MECFUS\x00\x01")
 
 // Snapshot saves ψ and, as private bytes, the rest of fusion.Snapshot:
-// last spectrum, network state, α, β, γ, step count, last H_coh and Δt.
+// last spectrum, network state, α, β, γ, step count, last H_coh, Δt, the
+// Hamiltonian's coefficients (the learning rules change them), the
+// spike-pattern store and the injected meta graph.
 func (f *FusionEngine) Snapshot() ([]complex128, []byte, error) {
 	s, err := f.sys.Snapshot()
 	if err != nil {
@@ -163,6 +216,14 @@ func (f *FusionEngine) Snapshot() ([]complex128, []byte, error) {
 		e.f64(x)
 	}
 	e.u64(uint64(s.Steps))
+	e.f64s(s.H)
+	e.u64(uint64(len(s.Memory)))
+	for _, x := range s.Memory {
+		e.u64(x)
+	}
+	for _, x := range s.Meta {
+		e.f64(x)
+	}
 	return s.Psi, e.b, nil
 }
 
@@ -180,6 +241,16 @@ func (f *FusionEngine) Restore(psi []complex128, private []byte) error {
 	s.Network = d.bytes()
 	s.Alpha, s.Beta, s.Gamma, s.LastH, s.Dt = d.f64(), d.f64(), d.f64(), d.f64(), d.f64()
 	s.Steps = int(d.u64())
+	s.H = d.f64s()
+	if k := d.count(8); k > 0 {
+		s.Memory = make([]uint64, k)
+		for i := range s.Memory {
+			s.Memory[i] = d.u64()
+		}
+	}
+	for k := range s.Meta {
+		s.Meta[k] = d.f64()
+	}
 	if err := d.end(); err != nil {
 		return fmt.Errorf("orchestrator: fusion engine snapshot: %w", err)
 	}

@@ -12,8 +12,10 @@ import (
 
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/federation/consensus"
+	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/runtime/bus"
 	"github.com/prismai/mec/runtime/governance"
+	"github.com/prismai/mec/runtime/ledger"
 	"github.com/prismai/mec/runtime/telemetry"
 )
 
@@ -68,6 +70,12 @@ type Telemetry struct {
 	// FusionTime is the timestamp of QuantumFusion's message of this tick
 	// (zero when it did not run).
 	FusionTime time.Time
+	// Messages and Origins are the leaves (ledger.MessageLeaf) and senders
+	// of the bus messages sealed since the last tick record, for
+	// BlockchainTelemetry's record (nil for the other modules and in
+	// reproducible runs).
+	Messages []ledger.Hash
+	Origins  []string
 }
 
 func reply(u *Update) bus.Message { return bus.Message{Target: Target, Body: u.Marshal()} }
@@ -158,6 +166,7 @@ func MetricNames() map[string]string { return maps.Clone(metricDocs) }
 var metricDocs = map[string]string{
 	"h_coh":                    "QuantumFusion: coherence entropy H_coh of ψ (0: basis state, 1: uniform)",
 	"dh_coh_dt":                "QuantumFusion: dH_coh/dt over the fusion step",
+	"h_phase":                  "QuantumFusion: quantum–neural phase entropy H_φ (integration §19's coherence entropy): the weighted entropy of arg ψ_a − arg F[S]_a (fusion.PhaseEntropy)",
 	"phase_diff":               "QuantumFusion: |φ_ψ − φ_S|, the phase of ⟨F[S], ψ⟩",
 	"phase":                    "QuantumFusion: φ_ψ − φ_S (signed)",
 	"e_coh":                    "QuantumFusion: coherence functional E_coh",
@@ -168,7 +177,23 @@ var metricDocs = map[string]string{
 	"voltage_violations":       "QuantumFusion: voltage-cap violations reported by the fusion layer",
 	"resonance_violations":     "QuantumFusion: resonance violations reported by the fusion layer",
 	"ace_recalibrated":         "QuantumFusion: 1 when the fusion layer's ACE recalibrated in the step",
+	"grad_exchanged":           "QuantumFusion: 1 when the gradient exchange ∇θ_fusion = λ_Q∇L_Q + λ_N∇L_N + λ_P∇L_P updated Θ (H's coefficients, α, β, γ) after the step",
+	"grad_loss":                "QuantumFusion: the fused loss λ_Q·L_Q + λ_N·L_N + λ_P·L_P before the gradient exchange",
+	"grad_loss_after":          "QuantumFusion: the fused loss after the gradient exchange (same ψ and spike spectrum)",
+	"meta_mutated":             "QuantumFusion: 1 when meta-evolution Θ ← Θ + η_Q·ε_Q − η_N·∇L_N mutated Θ after the step (recorded as a \"mutation\" ledger event)",
+	"meta_outcomes":            "QuantumFusion: measurement outcomes sampled from ψ by the backend for the last mutation's ε_Q",
+	"theta_change":             "QuantumFusion: ‖ΔΘ‖/‖Θ‖ of the learning after the step",
+	"lambda_q":                 "QuantumFusion: λ_Q after inject_meta_graph (MetaCausality's graph of the last tick)",
+	"lambda_n":                 "QuantumFusion: λ_N after inject_meta_graph",
+	"lambda_p":                 "QuantumFusion: λ_P after inject_meta_graph",
+	"semantic_phase_div":       "QuantumFusion: ‖phase_to_semantic(ψ) − f_Q‖², how far the phase-weighted semantic activities are from f_Q",
+	"monitor_entropy":          "QuantumFusion: monitor_entropy, H_coh of ψ after the step as the fusion layer reports it",
 	"grounding_error":          "ContextualGrounding: Σ_k |Z_k − u_k|²",
+	"memory_stored":            "QuantumFusion: 1 when the step's spike pattern joined the memory store as a projector P_S = |S⟩⟨S| (fusion §10)",
+	"memory_size":              "QuantumFusion: patterns in the memory store",
+	"memory_recall":            "QuantumFusion: recall accuracy by overlap of the stored patterns, each with one bit flipped and every qubit rotated by R_y(0.3)",
+	"det_j":                    "QuantumFusion: det J of the last fusion step map (fusion §13: > 0)",
+	"det_j_skipped":            "QuantumFusion: 1 when the register is too large for the Jacobian or the engine cannot evaluate it (rules on det_j are then suspended)",
 	"phase_order":              "ContextualGrounding: Kuramoto order parameter of Φ",
 	"plasticity_error":         "SemanticPlasticity: ‖f_Q − f_S‖²",
 	"w_norm":                   "SemanticPlasticity: Frobenius norm of W",
@@ -208,7 +233,7 @@ var metricDocs = map[string]string{
 
 func knownMetric(name string) bool {
 	_, ok := metricDocs[name]
-	return ok || strings.HasPrefix(name, "rule.")
+	return ok || strings.HasPrefix(name, "rule.") || strings.HasPrefix(name, "mutation.")
 }
 
 // quantumFusion steps the fusion engine and, in a federation, takes part
@@ -233,11 +258,53 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (bus.Message, 
 			return bus.Message{}, err
 		}
 	}
+	var u Update
+	fi, hasFI := m.eng.(FusionInterfaces)
+	if hasFI {
+		// inject_meta_graph: MetaCausality's matrix of the last tick.
+		w, err := fi.InjectMetaGraph(metaGraph(th.Causal))
+		if err != nil {
+			return bus.Message{}, err
+		}
+		u.Metric("lambda_q", w.Q)
+		u.Metric("lambda_n", w.N)
+		u.Metric("lambda_p", w.P)
+	}
 	r, err := m.eng.Step(ctx)
 	if err != nil {
 		return bus.Message{}, err
 	}
-	var u Update
+	learningMetrics(&u, r.Learning)
+	if sz, ok := m.eng.(Stabilizer); !ok || m.eng.Qubits() > fusion.MaxJacobianQubits {
+		u.Metric("det_j_skipped", 1) // its rules are suspended
+	} else {
+		det, err := sz.DetJ()
+		if err != nil {
+			return bus.Message{}, fmt.Errorf("stability: %w", err)
+		}
+		u.Metric("det_j", det)
+		u.Metric("det_j_skipped", 0)
+	}
+	if mz, ok := m.eng.(Memorizer); ok && mz.Memory() != nil {
+		st := 0.0
+		if r.Memory != nil && r.Memory.Stored {
+			st = 1
+		}
+		mem := mz.Memory()
+		u.Metric("memory_stored", st)
+		u.Metric("memory_size", float64(len(mem.Patterns())))
+		if acc := mem.RecallAccuracy(MemoryProbeFlips, MemoryProbeNoise, tel.Tick); !math.IsNaN(acc) {
+			u.Metric("memory_recall", acc)
+		}
+	}
+	if hasFI {
+		a, err := fi.PhaseToSemantic(m.d)
+		if err != nil {
+			return bus.Message{}, err
+		}
+		u.Metric("semantic_phase_div", sqDist(a, foldProb(m.eng.Psi(), m.d)))
+		u.Metric("monitor_entropy", fi.MonitorEntropy())
+	}
 	// turn rotates ψ by the global phase −by (|ψ|² is unchanged), which
 	// moves arg⟨F[S], ψ⟩ = φ_ψ − φ_S by −by.
 	turn := func(by float64, what string) error {
@@ -307,12 +374,79 @@ func (m *quantumFusion) Step(ctx context.Context, tel *Telemetry) (bus.Message, 
 		u.Write("theta.coupling", []float64{a, b, g})
 	}
 	volt, res := float64(r.VoltageViolations), float64(r.ResonanceViolations)
-	for k, v := range map[string]float64{"h_coh": r.HCoh, "dh_coh_dt": r.DHCohDt, "phase_diff": r.PhaseDiff, "phase": r.Phase, "e_coh": r.ECoh,
+	for k, v := range map[string]float64{"h_coh": r.HCoh, "h_phase": r.HPhase, "dh_coh_dt": r.DHCohDt, "phase_diff": r.PhaseDiff, "phase": r.Phase, "e_coh": r.ECoh,
 		"r": r.R, "rate_hz": r.RateHz, "norm_drift": r.NormDrift, "v_max_mv": r.VMaxMV,
 		"voltage_violations": volt, "resonance_violations": res, "ace_recalibrated": float64(boolU64(r.Recalibrated))} {
 		u.Metric(k, v)
 	}
 	return reply(&u), nil
+}
+
+// metaGraph reads the fusion layer's meta graph off Θ's causal matrix
+// (rows: cause, over CausalSeries()): quantum is h_coh, neural rate_hz,
+// phase grounding_error. A matrix of another size (none yet) is the zero
+// graph; influences are clamped into [0, 1].
+func metaGraph(causal []float64) fusion.MetaGraph {
+	var g fusion.MetaGraph
+	m := len(causalSeries)
+	if len(causal) != m*m {
+		return g
+	}
+	for i := range 3 {
+		for j := range 3 {
+			if v := causal[i*m+j]; v > 0 {
+				g.Influence[i][j] = min(v, 1)
+			}
+		}
+	}
+	return g
+}
+
+// learningMetrics reports the fusion layer's learning after the step.
+// The mutation's ε_Q and ΔΘ go in as "mutation.eps.k" and
+// "mutation.dtheta.k", which BlockchainTelemetry records as a "mutation"
+// event.
+func learningMetrics(u *Update, l *fusion.LearningStep) {
+	var grad, mut, loss, after, rel float64
+	if l != nil {
+		if l.Gradient {
+			grad, loss, after = 1, l.Loss, l.LossAfter
+		}
+		var d2, n2 float64
+		for k := range l.Theta {
+			d2 += l.DTheta[k] * l.DTheta[k]
+			n2 += (l.Theta[k] - l.DTheta[k]) * (l.Theta[k] - l.DTheta[k])
+		}
+		if n2 > 0 {
+			rel = math.Sqrt(d2 / n2)
+		}
+		if l.Mutated {
+			mut = 1
+			u.Metric("meta_outcomes", float64(l.Shots))
+			for k, e := range l.Epsilon {
+				u.Metric(fmt.Sprintf("mutation.eps.%d", k), e)
+				u.Metric(fmt.Sprintf("mutation.dtheta.%d", k), l.DTheta[k])
+			}
+		}
+	}
+	u.Metric("grad_exchanged", grad)
+	u.Metric("grad_loss", loss)
+	u.Metric("grad_loss_after", after)
+	u.Metric("meta_mutated", mut)
+	u.Metric("theta_change", rel)
+}
+
+func foldProb(psi []complex128, d int) []float64 {
+	p, _ := Fold(psi, d)
+	return p
+}
+
+func sqDist(a, b []float64) float64 {
+	s := 0.0
+	for k := range a {
+		s += (a[k] - b[k]) * (a[k] - b[k])
+	}
+	return s
 }
 
 // contextualGrounding advances the Stuart–Landau oscillators Φ.
@@ -595,18 +729,29 @@ func (m *governanceModule) Step(_ context.Context, tel *Telemetry) (bus.Message,
 		}
 	}
 	var skip []string
-	if m.reproducible {
-		skip = TimingMetrics()
+	if tel.Metrics["det_j_skipped"] == 1 {
+		skip = append(skip, "det_j")
 	}
-	res := m.cons.EvaluateExcept(tel.Metrics, isolated, skip)
+	if m.reproducible {
+		skip = append(skip, TimingMetrics()...)
+	}
+	// S(t) uses C'(t), the compliance of the rules on figures other than
+	// Governance's own (a rule on dS/dt cannot be part of the S it
+	// judges); the rules are then evaluated on this tick's figures.
+	pre := m.cons.EvaluateExcept(tel.Metrics, isolated, append(slices.Clone(skip), governanceOutputs...))
 	fq, fs, fp := Features(s.Prob, s.Field, s.Z)
 	ediv := Divergence(fq, fs, fp)
 	h := tel.Metrics["h_coh"]
-	st := m.w.Stability(res.C, h, ediv)
+	st := m.w.Stability(pre.C, h, ediv)
 	ds := 0.0
 	if s.Gov.Evaluated > 0 {
 		ds = (st - s.Gov.Stability) / tel.Dt
 	}
+	now := maps.Clone(tel.Metrics)
+	now["c"], now["stability"], now["dstability_dt"], now["e_div"] = pre.C, st, ds, ediv
+	now["l_int"] = m.w.LInt(ediv, h, pre.C)
+	now["health"] = governance.Health(pre.C, st, tel.Metrics["state_finite"] == 1)
+	res := m.cons.EvaluateExcept(now, isolated, skip)
 	l := m.w.LInt(ediv, h, res.C)
 	health := governance.Health(res.C, st, tel.Metrics["state_finite"] == 1)
 	rollback := res.Rollback || health < m.cons.TauSafe
@@ -627,6 +772,19 @@ func (m *governanceModule) Step(_ context.Context, tel *Telemetry) (bus.Message,
 	u.Metric("rules_suspended", float64(res.Suspended))
 	return reply(&u), nil
 }
+
+// MemoryProbeFlips and MemoryProbeNoise are the perturbation of the
+// recall accuracy QuantumFusion reports: every stored spike pattern with
+// one bit flipped and each qubit rotated by R_y(0.3).
+const (
+	MemoryProbeFlips = 1
+	MemoryProbeNoise = 0.3
+)
+
+// governanceOutputs are the metrics Governance computes itself; rules on
+// them see this tick's values, computed with the compliance C' of the
+// other rules.
+var governanceOutputs = []string{"c", "health", "stability", "dstability_dt", "l_int", "e_div"}
 
 // blockchainTelemetry writes the tick to the ledger.
 type blockchainTelemetry struct {
@@ -655,8 +813,33 @@ func (m *blockchainTelemetry) Step(ctx context.Context, tel *Telemetry) (bus.Mes
 		lag = max(lag, l)
 	}
 	fields := make(map[string]telemetry.Value, len(tel.Metrics)+3)
+	var mutation map[string]telemetry.Value
+	mutated := slices.Contains(tel.Ran, QuantumFusion) && tel.Metrics["meta_mutated"] == 1
 	for k, v := range tel.Metrics {
+		if strings.HasPrefix(k, "mutation.") {
+			if mutated {
+				if mutation == nil {
+					mutation = map[string]telemetry.Value{"tick": telemetry.Num(float64(tel.Tick))}
+				}
+				mutation[strings.TrimPrefix(k, "mutation.")] = telemetry.Num(v)
+			}
+			continue // in the mutation's own record
+		}
 		fields[k] = telemetry.Num(v)
+	}
+	if len(tel.Messages) > 0 {
+		bf, err := ledger.BatchFields(tel.Origins, tel.Messages)
+		if err != nil {
+			return bus.Message{}, err
+		}
+		maps.Copy(fields, bf)
+	}
+	if mutation != nil {
+		_, l, err := m.rec.Append(ctx, telemetry.SystemEvent{Timestamp: m.stamp(tel.Tick, tel.FusionTime), Source: QuantumFusion, Kind: "mutation", Fields: mutation})
+		if err != nil {
+			return bus.Message{}, err
+		}
+		lag = max(lag, l)
 	}
 	fields["tick"] = telemetry.Num(float64(tel.Tick))
 	fields["t"] = telemetry.Num(tel.State.Time)

@@ -98,6 +98,10 @@ type Rollback struct {
 	// coupling α, γ is halved per level after the ACE recalibration,
 	// instead of looping through the same rollback.
 	Escalation int
+	// Latency is the governance response time: from Governance's verified
+	// decision to roll back (the violation detected) to the restored state
+	// re-encoded and found bit-exact, recalibrated and logged.
+	Latency time.Duration
 }
 
 // TickReport is what Tick returns.
@@ -123,6 +127,12 @@ type committedTick struct {
 	tick                  uint64
 	hcoh, drift, c, dt    float64
 	lint, stability, ediv float64
+	hphase                float64
+	// learning after the tick's fusion step (zero when QuantumFusion was
+	// isolated): gradient exchange, mutation, its measurement outcomes,
+	// and whether the exchange lowered the fused loss.
+	grad, mutated, lowered bool
+	outcomes               float64
 }
 
 // Orchestrator runs the modules over Ξ. It is not safe for concurrent use.
@@ -151,6 +161,13 @@ type Orchestrator struct {
 	reflex        []time.Duration
 	started       time.Time
 	sealWait      time.Duration
+	// detectedAt is when Governance's decision of the current tick was
+	// applied (the start of a rollback's response time).
+	detectedAt time.Time
+	// batchLeaves and batchOrigins are the bus messages sealed since the
+	// last tick record (BlockchainTelemetry records them in it).
+	batchLeaves  []ledger.Hash
+	batchOrigins []string
 
 	fed Federation
 
@@ -320,7 +337,7 @@ func (o *Orchestrator) Run(ctx context.Context, ticks int, progress func(*TickRe
 			progress(rep)
 		}
 	}
-	return nil
+	return o.FlushMessages(ctx)
 }
 
 type failure struct {
@@ -334,6 +351,32 @@ type failure struct {
 // (advance time, adapt Δt, meta-optimise every K ticks, checkpoint every
 // N ticks) or, when Governance decided so, roll back.
 func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
+	return o.tick(ctx)
+}
+
+// FlushMessages records the bus messages not yet in a batch — those sealed
+// after the last tick record, i.e. the last tick's BlockchainTelemetry
+// message — as a "messages" record (Run calls it at the end; nothing in
+// reproducible runs).
+func (o *Orchestrator) FlushMessages(ctx context.Context) error {
+	if o.cfg.Reproducible || len(o.batchLeaves) == 0 {
+		o.batchLeaves, o.batchOrigins = o.batchLeaves[:0], o.batchOrigins[:0]
+		return nil
+	}
+	f, err := ledger.BatchFields(o.batchOrigins, o.batchLeaves)
+	if err != nil {
+		return fmt.Errorf("orchestrator: %w", err)
+	}
+	f["tick"] = telemetry.Num(float64(o.st.Tick))
+	if _, _, err := o.rec.Append(ctx, telemetry.SystemEvent{Timestamp: o.stamp(o.st.Tick), Source: "bus", Kind: ledger.MessagesKind, Fields: f}); err != nil {
+		return fmt.Errorf("orchestrator: recording the last messages: %w", err)
+	}
+	o.batchLeaves, o.batchOrigins = o.batchLeaves[:0], o.batchOrigins[:0]
+	return nil
+}
+
+// tick runs one meta-epoch (Tick).
+func (o *Orchestrator) tick(ctx context.Context) (*TickReport, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -384,6 +427,9 @@ func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
 			metrics["module_errors"] = float64(len(fails))
 		}
 		tel := &Telemetry{Tick: n, Dt: st.Dt, State: st.Clone(), Metrics: maps.Clone(metrics), Ran: slices.Clone(ran), FusionTime: fusionTS}
+		if name == BlockchainTelemetry && !o.cfg.Reproducible {
+			tel.Messages, tel.Origins = slices.Clone(o.batchLeaves), slices.Clone(o.batchOrigins)
+		}
 		upd, ts, err := o.stepModule(ctx, m, tel)
 		if err != nil {
 			if name == Governance || name == BlockchainTelemetry {
@@ -418,7 +464,7 @@ func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
 			o.reflex = append(o.reflex, lat)
 			metrics["reflex_latency_s"] = lat.Seconds()
 		case Governance:
-			decision = upd
+			decision, o.detectedAt = upd, time.Now()
 		}
 	}
 	rep := &TickReport{Tick: n, Metrics: metrics, Ran: ran}
@@ -460,6 +506,15 @@ func (o *Orchestrator) Tick(ctx context.Context) (*TickReport, error) {
 	o.maxMembers = max(o.maxMembers, int(metrics["federated_nodes"]))
 	o.committed = append(o.committed, committedTick{tick: n, hcoh: metrics["h_coh"], drift: metrics["federated_drift"],
 		c: metrics["c"], dt: metrics["dt"], lint: metrics["l_int"], stability: metrics["stability"], ediv: metrics["e_div"]})
+	if slices.Contains(ran, QuantumFusion) {
+		c := &o.committed[len(o.committed)-1]
+		c.grad, c.mutated = metrics["grad_exchanged"] == 1, metrics["meta_mutated"] == 1
+		c.hphase = metrics["h_phase"]
+		c.lowered = c.grad && metrics["grad_loss_after"] < metrics["grad_loss"]
+		if c.mutated {
+			c.outcomes = metrics["meta_outcomes"]
+		}
+	}
 	if k := o.cfg.Meta.Every; k > 0 && n%uint64(k) == 0 {
 		mr, err := o.metaOptimise(ctx)
 		if err != nil {
@@ -484,6 +539,11 @@ func (o *Orchestrator) stepModule(ctx context.Context, m Module, tel *Telemetry)
 	if err != nil {
 		return Update{}, time.Time{}, fmt.Errorf("%s: %w", name, err)
 	}
+	if name == BlockchainTelemetry {
+		// its tick record holds the messages so far (none recorded in
+		// reproducible runs: they carry wall-clock timestamps)
+		o.batchLeaves, o.batchOrigins = o.batchLeaves[:0], o.batchOrigins[:0]
+	}
 	if msg.Target != Target {
 		return Update{}, time.Time{}, fmt.Errorf("%s: message addressed to %q, not %q", name, msg.Target, Target)
 	}
@@ -496,6 +556,7 @@ func (o *Orchestrator) stepModule(ctx context.Context, m Module, tel *Telemetry)
 	if err != nil {
 		return Update{}, time.Time{}, fmt.Errorf("%s: %w", name, err)
 	}
+	o.batchLeaves, o.batchOrigins = append(o.batchLeaves, ledger.MessageLeaf(env)), append(o.batchOrigins, name)
 	if err := o.bus.Send(ctx, env); err != nil {
 		return Update{}, time.Time{}, fmt.Errorf("%s: message rejected: %w", name, err)
 	}
@@ -737,6 +798,9 @@ func (o *Orchestrator) rollback(ctx context.Context, at uint64, reasons, culprit
 		return nil, fmt.Errorf("orchestrator: logging the rollback: %w", err)
 	}
 	rb.Index = idx
+	if !o.detectedAt.IsZero() {
+		rb.Latency = time.Since(o.detectedAt)
+	}
 	o.rollbacks = append(o.rollbacks, rb)
 	if o.fed != nil {
 		why := strings.Join(reasons, "; ")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -589,5 +590,210 @@ func BenchmarkTick(b *testing.B) {
 		if _, err := o.Tick(context.Background()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestLearningWired: in the built-in scenario the fusion layer's gradient
+// exchange and meta-evolution run inside QuantumFusion's step (every 5
+// and 10 fusion steps), change the Hamiltonian's coefficients, are counted
+// in the summary, and every mutation is a "mutation" ledger record with
+// its ε_Q and ΔΘ; inject_meta_graph moves λ off the configured weights
+// once MetaCausality has a graph; the spike-pattern memory fills and
+// recalls. Switched off, none of it happens.
+func TestLearningWired(t *testing.T) {
+	const ticks = 21
+	type result struct {
+		sum       *Summary
+		h         []float64
+		mutations []telemetry.SystemEvent
+		lambdaN   float64
+		last      map[string]float64
+		stored    int
+		hPhase    float64
+	}
+	runIt := func(mutate func(*Config)) result {
+		o, led := newRuntime(t, func(c *Config) { c.Faults = nil; mutate(c) })
+		reps := mustRun(t, o, ticks)
+		sum, err := o.Summary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r result
+		r.sum, r.lambdaN = sum, reps[len(reps)-1].Metrics["lambda_n"]
+		r.h = o.eng.(*FusionEngine).System().Theta().H
+		r.last = reps[len(reps)-1].Metrics
+		sys := o.eng.(*FusionEngine).System()
+		r.hPhase = fusion.PhaseEntropy(sys.Psi(), sys.LastSpectrum())
+		if mem := o.eng.(*FusionEngine).System().Memory(); mem != nil {
+			r.stored = len(mem.Patterns())
+		}
+		err = ledger.Scan(led.Dir(), func(rec ledger.Record) error {
+			if e, ok := rec.Event.(telemetry.SystemEvent); ok && e.Kind == "mutation" {
+				r.mutations = append(r.mutations, e)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	on := runIt(func(*Config) {})
+	cfg, _ := DefaultConfig()
+	h0 := cfg.FusionConfig().Hamiltonian
+	if l := on.sum.Learning; l.Exchanges != 4 || l.Mutations != 2 || l.Outcomes == 0 || l.Lowered < 3 {
+		t.Errorf("learning on: %+v, want 4 exchanges (3+ lowering the loss) and 2 mutations", l)
+	}
+	moved := false
+	for k := range h0 {
+		moved = moved || on.h[k] != h0[k].Coeff
+	}
+	if !moved {
+		t.Error("learning on: the Hamiltonian's coefficients never moved")
+	}
+	if len(on.mutations) != 2 {
+		t.Fatalf("%d mutation records in the ledger, want 2", len(on.mutations))
+	}
+	nTheta := len(h0) + 3
+	for _, e := range on.mutations {
+		for k := 0; k < nTheta; k++ {
+			if _, ok := e.Fields[fmt.Sprintf("eps.%d", k)]; !ok {
+				t.Fatalf("mutation record without eps.%d: %v", k, e.Fields)
+			}
+			if _, ok := e.Fields[fmt.Sprintf("dtheta.%d", k)]; !ok {
+				t.Fatalf("mutation record without dtheta.%d", k)
+			}
+		}
+	}
+	if on.lambdaN == cfg.Fusion.Learning.Gradient.LambdaN {
+		t.Errorf("λ_N %v after %d ticks: inject_meta_graph left the configured weight", on.lambdaN, ticks)
+	}
+
+	// H_φ (integration §19) is the last step's state against its spikes.
+	if math.Abs(on.last["h_phase"]-on.hPhase) > 1e-9 || !(on.sum.PhaseEntropyMax >= on.last["h_phase"]) || on.sum.PhaseEntropyMean <= 0 {
+		t.Errorf("h_phase %v, recomputed %v, summary max %v mean %v", on.last["h_phase"], on.hPhase, on.sum.PhaseEntropyMax, on.sum.PhaseEntropyMean)
+	}
+	// The memory store (fusion §10) fills from the steps' spike patterns
+	// and recalls every stored pattern after a bit flip and rotation.
+	if on.stored < 2 || on.last["memory_size"] != float64(on.stored) || on.last["memory_recall"] != 1 {
+		t.Errorf("memory: %d patterns stored, metrics size %v recall %v", on.stored, on.last["memory_size"], on.last["memory_recall"])
+	}
+
+	off := runIt(func(c *Config) { c.Fusion.Learning, c.Fusion.Memory = fusion.Learning{}, fusion.Memory{} })
+	if _, ok := off.last["memory_size"]; ok || off.stored != 0 {
+		t.Errorf("memory off: size metric %v, %d stored", off.last["memory_size"], off.stored)
+	}
+	if l := off.sum.Learning; l.Exchanges != 0 || l.Mutations != 0 || len(off.mutations) != 0 {
+		t.Errorf("learning off: %+v, %d mutation records", l, len(off.mutations))
+	}
+	for k := range h0 {
+		if off.h[k] != h0[k].Coeff {
+			t.Fatalf("learning off: coefficient %d moved", k)
+		}
+	}
+}
+
+// TestStabilityRules: the constitution's rules for fusion §13 (det J > 0,
+// dH_coh/dt < tolerance) and integration §16 (dS/dt > −tolerance) are
+// evaluated every tick on figures the modules report, and a breach
+// reverts to the last sealed checkpoint, bit-exactly; the reflexive
+// latency row is the mean time from the decision to the restored state.
+func TestStabilityRules(t *testing.T) {
+	rules := []string{"jacobian-det", "coherence-decay", "stability-growth"}
+	// A clean run: every rule evaluated and satisfied every tick (a
+	// missing figure would break its rule).
+	o, _ := newRuntime(t, func(c *Config) { c.Faults = nil })
+	for _, rep := range mustRun(t, o, 12) {
+		for _, r := range rules {
+			if rep.Metrics["rule."+r] != 1 {
+				t.Fatalf("tick %d: rule %s = %v, want satisfied", rep.Tick, r, rep.Metrics["rule."+r])
+			}
+		}
+		if !(rep.Metrics["det_j"] > 0) {
+			t.Fatalf("tick %d: det_j %v", rep.Tick, rep.Metrics["det_j"])
+		}
+	}
+	// The decoherence fault breaks the rate rules, and the run reverts.
+	o, _ = newRuntime(t, func(c *Config) { c.Faults = []Fault{{Tick: 15, Kind: FaultDecohere}} })
+	mustRun(t, o, 20)
+	rbs := o.Rollbacks()
+	if len(rbs) != 1 || rbs[0].Checkpoint != rbs[0].Restored {
+		t.Fatalf("rollbacks %+v", rbs)
+	}
+	for _, r := range rules[1:] {
+		if !slices.ContainsFunc(rbs[0].Reasons, func(s string) bool { return strings.HasPrefix(s, "rule "+r+":") }) {
+			t.Errorf("the decoherence rollback does not name %s: %v", r, rbs[0].Reasons)
+		}
+	}
+	sum, err := o.Summary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lat := sum.Checks[slices.IndexFunc(sum.Checks, func(c Check) bool { return c.Name == "reflexive latency" })]
+	if lat.Value != rbs[0].Latency.Seconds() || !(lat.Value > 0) || !lat.Pass || !strings.Contains(lat.Measured, "1 rollbacks") {
+		t.Errorf("reflexive latency %+v, rollback took %v", lat, rbs[0].Latency)
+	}
+	// Each rule alone, made impossible, reverts the first tick.
+	for _, r := range rules {
+		o, _ := newRuntime(t, func(c *Config) {
+			c.Faults = nil
+			c.Governance.MaxRollbacks = 1
+			for i := range c.Governance.Rules {
+				if c.Governance.Rules[i].Name == r {
+					c.Governance.Rules[i].Value = map[string]governance.Threshold{"jacobian-det": 1e9, "coherence-decay": -1e9, "stability-growth": 1e9}[r]
+				}
+			}
+		})
+		err := o.Run(context.Background(), 3, nil)
+		rbs := o.Rollbacks()
+		if err == nil || len(rbs) != 1 || !strings.HasPrefix(rbs[0].Reasons[0], "rule "+r+":") || rbs[0].Checkpoint != rbs[0].Restored {
+			t.Errorf("%s made impossible: err %v, rollbacks %+v", r, err, rbs)
+		}
+	}
+}
+
+// TestMessagesInLedger: every message sent on the bus — rolled-back ticks'
+// included, and the last tick's BlockchainTelemetry message, flushed by
+// Run — is a leaf of a batch in a tick record (or the final "messages"
+// record) and can be proven into the ledger; reproducible runs write no
+// batches.
+func TestMessagesInLedger(t *testing.T) {
+	o, led := newRuntime(t, func(c *Config) { c.Faults = []Fault{{Tick: 12, Kind: FaultDecohere}} })
+	var sent [][]byte
+	o.seal = func(name, target string, body []byte) ([]byte, error) {
+		env, err := o.ids[name].Seal(target, body, time.Now())
+		sent = append(sent, env)
+		return env, err
+	}
+	mustRun(t, o, 14)
+	if len(o.Rollbacks()) != 1 {
+		t.Fatalf("%d rollbacks, want the fault's", len(o.Rollbacks()))
+	}
+	if len(sent) < 14*len(ModuleOrder())-8 {
+		t.Fatalf("only %d messages sealed", len(sent))
+	}
+	for i, env := range sent {
+		p, err := ledger.ProveMessage(led.Dir(), ledger.MessageLeaf(env))
+		if err != nil {
+			t.Fatalf("message %d of %d: %v", i, len(sent), err)
+		}
+		m, _, _, err := bus.Parse(env)
+		if err != nil || p.Origin != m.Origin {
+			t.Fatalf("message %d: proven as from %q, sealed by %q (%v)", i, p.Origin, m.Origin, err)
+		}
+	}
+
+	r, led2 := newRuntime(t, func(c *Config) { c.Faults, c.Reproducible = nil, true })
+	mustRun(t, r, 3)
+	err := ledger.Scan(led2.Dir(), func(rec ledger.Record) error {
+		if e, ok := rec.Event.(telemetry.SystemEvent); ok {
+			if _, has := e.Fields["msg.count"]; has || e.Kind == ledger.MessagesKind {
+				return errors.New("a message batch in a reproducible run")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }
