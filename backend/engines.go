@@ -65,6 +65,15 @@ type Network interface {
 	Free() error
 }
 
+// NetworkInfo is implemented by networks that report how they were
+// built: the number of synapses (non-zero dense entries included, as
+// snn.Sim.Synapses counts them) and the number of host threads stepping
+// the neurons (0 when the neurons are updated on a device).
+type NetworkInfo interface {
+	Synapses() int
+	Threads() int
+}
+
 // NetworkSnapshotter is implemented by networks whose complete dynamic
 // state can be saved and restored bit for bit (for rollback).
 type NetworkSnapshotter interface {

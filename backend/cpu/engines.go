@@ -123,6 +123,8 @@ func (b *Backend) NewNetwork(net *snn.Network, opt snn.Options) (backend.Network
 
 type network struct{ s *snn.Sim }
 
+var _ backend.NetworkInfo = (*network)(nil)
+
 func (n *network) alive() error {
 	if n.s == nil {
 		return errFreed
@@ -220,6 +222,22 @@ func (n *network) Restore(snap []byte) error {
 		return err
 	}
 	return n.s.Restore(snap)
+}
+
+// Synapses returns the number of synapses built (backend.NetworkInfo).
+func (n *network) Synapses() int {
+	if n.s == nil {
+		return 0
+	}
+	return n.s.Synapses()
+}
+
+// Threads returns the goroutines of the neuron update (backend.NetworkInfo).
+func (n *network) Threads() int {
+	if n.s == nil {
+		return 0
+	}
+	return n.s.Threads()
 }
 
 func (n *network) Free() error {

@@ -27,6 +27,10 @@ type Network struct {
 	Poisson []PoissonGroup `json:"poisson,omitempty" yaml:"poisson,omitempty"`
 	// Projections connect populations and Poisson groups to populations.
 	Projections []Projection `json:"projections,omitempty" yaml:"projections,omitempty"`
+	// Monitors chooses what a run records (`mec snn run`, NewRecorder);
+	// nil records every population's spikes and rates and no state. It
+	// does not change the simulation.
+	Monitors *Monitors `json:"monitors,omitempty" yaml:"monitors,omitempty"`
 }
 
 // LIF holds the parameters of a leaky integrate-and-fire neuron.
@@ -255,6 +259,9 @@ func (n *Network) Validate() error {
 		if err := p.validate(fmt.Sprintf("projections[%d]", i), names, dt); err != nil {
 			return err
 		}
+	}
+	if n.Monitors != nil {
+		return n.Monitors.validate(n, dt)
 	}
 	return nil
 }

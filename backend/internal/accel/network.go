@@ -43,9 +43,10 @@ const chunkSteps = 1024
 // Its device buffers, host state and freed are touched only inside the
 // device's Do once NewNetwork has returned.
 type Network[M Handle] struct {
-	d  Device[M]
-	n  int
-	dt float64
+	d   Device[M]
+	n   int
+	dt  float64
+	syn int // synapses, for NetworkInfo
 
 	h *Net // host tables, host state and Poisson generators
 
@@ -62,7 +63,7 @@ func NewNetwork[M Handle](d Device[M], net *snn.Network, opt snn.Options) (*Netw
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Name(), err)
 	}
-	nw := &Network[M]{d: d, n: h.N, dt: h.Dt, h: h}
+	nw := &Network[M]{d: d, n: h.N, dt: h.Dt, syn: h.Synapses, h: h}
 	err = d.Do(func() error {
 		// Load the family first: its build (JIT) errors are clearer here
 		// than at the first step.
@@ -348,6 +349,13 @@ func (nw *Network[M]) AddVoltages(dv []float64) error {
 		return nil
 	})
 }
+
+// Synapses returns the number of synapses built (backend.NetworkInfo).
+func (nw *Network[M]) Synapses() int { return nw.syn }
+
+// Threads returns 0: the neurons are updated on the device
+// (backend.NetworkInfo).
+func (nw *Network[M]) Threads() int { return 0 }
 
 // Free releases the device buffers (after the work queued on them); later
 // calls fail.

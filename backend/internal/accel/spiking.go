@@ -34,6 +34,7 @@ type Net struct {
 	Win      []float64
 	Groups   int
 	NSources int // neurons + Poisson sources
+	Synapses int // synapses as snn counts them (non-zero dense entries)
 
 	// Host state.
 	Now   int64 // the current step
@@ -75,6 +76,7 @@ func BuildNet(net *snn.Network, opt snn.Options, wg int) (*Net, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	nw.Synapses = host.Synapses()
 	return nw, snap, nil
 }
 
