@@ -22,10 +22,12 @@
  * before it is added (no contraction into FMA: Go does not contract
  * either), which is what keeps the arithmetic identical to the CPU's.
  *
- * Per-population tables: pint[4p..] = lo, size, first channel, channels;
- * preal[3p..] = e_m, V_th, V_reset; pref[p] = refractory steps.
+ * Per-population tables: pint[5p..] = lo, size, first channel, channels,
+ * model (0 current-based, 1 conductance-based: the channel term is
+ * (prop·g)·(E_rev − V) instead of prop·J); preal[3p..] = e_m, V_th,
+ * V_reset; pref[p] = refractory steps.
  * Per-channel tables: cint[4c..] = ring depth, drive offset, ring offset,
- * stamp offset; creal[2c..] = prop, decay.
+ * stamp offset; creal[3c..] = prop, decay, E_rev.
  */
 
 #ifdef __OPENCL_VERSION__
@@ -50,15 +52,18 @@ KERNEL void KNAME(lif_update)(GLOBAL real *v, GLOBAL u64 *last, GLOBAL u64 *coun
 	i32 f = 0;
 	if (i < (u64)n) {
 		i32 p = pid[i];
-		i32 li = (i32)i - pint[4 * p];
-		i32 c0 = pint[4 * p + 2], nc = pint[4 * p + 3];
+		i32 li = (i32)i - pint[5 * p];
+		i32 c0 = pint[5 * p + 2], nc = pint[5 * p + 3];
+		i32 coba = pint[5 * p + 4];
 		real x = v[i];
 		real a = 0;
 		for (i32 c = 0; c < nc; c++) {
 			i32 k = cint[4 * (c0 + c) + 1] + li;
 			real g = J[k];
-			J[k] = LIF_MUL(g, creal[2 * (c0 + c) + 1]);
-			real t = LIF_MUL(creal[2 * (c0 + c)], g);
+			J[k] = LIF_MUL(g, creal[3 * (c0 + c) + 1]);
+			real t = LIF_MUL(creal[3 * (c0 + c)], g);
+			if (coba)
+				t = LIF_MUL(t, creal[3 * (c0 + c) + 2] - x);
 			/* snn: one channel p0·g0, two (p0·g0 + p1·g1), more
 			 * 0 + p0·g0 + p1·g1 + … : the same values and order. */
 			if (c == 0 && nc <= 2)
@@ -189,8 +194,8 @@ KERNEL void KNAME(lif_deliver)(GLOBAL const i32 *pid, GLOBAL const i32 *pint, GL
 	if (i >= (u64)n)
 		return;
 	i32 p = pid[i];
-	i32 li = (i32)i - pint[4 * p];
-	i32 size = pint[4 * p + 1];
+	i32 li = (i32)i - pint[5 * p];
+	i32 size = pint[5 * p + 1];
 	i32 lo = inptr[i], hi = inptr[i + 1];
 	pspk += poff;
 	i32 nn = nspk[0];
@@ -227,7 +232,7 @@ KERNEL void KNAME(lif_deliver)(GLOBAL const i32 *pid, GLOBAL const i32 *pint, GL
 		}
 	}
 	/* the ring slot due at the end of this step */
-	i32 c0 = pint[4 * p + 2], nc = pint[4 * p + 3];
+	i32 c0 = pint[5 * p + 2], nc = pint[5 * p + 3];
 	for (i32 c = c0; c < c0 + nc; c++) {
 		i32 depth = cint[4 * c];
 		if (depth <= 1)

@@ -136,16 +136,52 @@ func ConformanceNetwork(seed uint64) *snn.Network {
 	return net
 }
 
+// ConformanceNetworkCOBA is ConformanceNetwork with a conductance-based
+// (coba) excitatory population: three conductances (excitatory recurrent
+// with a delay, inhibitory dense with a delay, Poisson list with per-pair
+// conductances and delays) with reversal potentials 0 and −80 mV, beside
+// the current-based inhibitory population.
+func ConformanceNetworkCOBA(seed uint64) *snn.Network {
+	net := ConformanceNetwork(seed)
+	e := &net.Populations[0]
+	e.Model = snn.ModelCOBA
+	e.Neuron.RMOhm, e.Neuron.IBiasNA = 100, 0.12 // g_L = 10 nS, R·I = 12 mV
+	exc, inh := 0.0, -80.0
+	for k := range net.Projections {
+		p := &net.Projections[k]
+		if p.To != "E" {
+			continue
+		}
+		switch p.From {
+		case "E":
+			p.WeightMV, p.WeightNS, p.ERevMV = 0, 4, &exc
+		case "I":
+			p.WeightMV, p.WeightNS, p.ERevMV = 0, 1.5, &inh
+		case "P":
+			p.WeightsNS = make([]float64, len(p.WeightsMV))
+			for i := range p.WeightsNS {
+				p.WeightsNS[i] = 20 + float64(i)
+			}
+			p.WeightsMV, p.ERevMV = nil, &exc
+		}
+	}
+	return net
+}
+
 // RunSpiking is the conformance suite of the spiking capability. The CPU
 // engine (package snn) is the oracle: the backend's network must spike in
 // the same steps, neuron for neuron, and keep voltages within 1e-9 mV of
-// it over 1000 steps of ConformanceNetwork, on any thread count. It also
+// it over 1000 steps of ConformanceNetwork and ConformanceNetworkCOBA, on
+// any thread count. It also
 // checks invariants that do not depend on the oracle: V < V_th after every
 // step (the voltage cap), no neuron spiking twice within its refractory
 // period, a kick to threshold spiking in the next step, and bad input.
 func RunSpiking(t *testing.T, sp backend.Spiking) {
-	for _, seed := range []uint64{1, 2} {
+	for k, seed := range []uint64{1, 2, 3, 4} {
 		net := ConformanceNetwork(seed)
+		if k >= 2 {
+			net = ConformanceNetworkCOBA(seed)
+		}
 		ref, err := net.Build(snn.Options{Threads: 1})
 		if err != nil {
 			t.Fatal(err)

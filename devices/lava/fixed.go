@@ -329,6 +329,11 @@ func Convert(net *snn.Network, opt ConvertOptions) (*Model, error) {
 			}
 		}
 	}
+	for i, p := range net.Populations {
+		if p.Model != "" && p.Model != snn.ModelLIF {
+			return nil, cerr(fmt.Sprintf("populations[%d].model", i), ErrUnsupported, "population %q is %s; Lava's LIF is current-based", p.Name, p.Model)
+		}
+	}
 	// Initial voltages exactly as snn draws them.
 	sim, err := net.Build(snn.Options{Threads: 1})
 	if err != nil {

@@ -132,6 +132,11 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 	}
 	g := NIRGraph{Type: "NIRGraph", Nodes: map[string]NIRNode{},
 		Metadata: map[string]any{"mec_dt_ms": dt, "mec_seed": strconv.FormatUint(net.Seed, 10)}}
+	for i, p := range net.Populations {
+		if p.Model != "" && p.Model != snn.ModelLIF {
+			return nil, cerr(fmt.Sprintf("populations[%d].model", i), ErrUnsupported, "population %q is %s; mec exports current-based LIF populations only (CubaLIF)", p.Name, p.Model)
+		}
+	}
 	tauIn := make([]float64, len(net.Populations))
 	for k := range net.Projections {
 		pr := &net.Projections[k]

@@ -26,6 +26,10 @@ type PopulationLayout struct {
 	VTh, VReset float64
 	// RefSteps is the refractory period in steps.
 	RefSteps int64
+	// COBA tells that the population is conductance-based: its channels
+	// hold conductances g (in units of the leak conductance) and add
+	// (Prop·g)·(ERev − V) to V per step instead of Prop·J.
+	COBA bool
 	// Channels are the synaptic channels in creation (snapshot) order.
 	Channels []ChannelLayout
 }
@@ -37,6 +41,8 @@ type ChannelLayout struct {
 	Prop, Decay float64
 	// Depth is the number of delay-ring slots (max delay + 1; 1: no ring).
 	Depth int
+	// ERev is the reversal potential (mV) of a COBA population's channel.
+	ERev float64
 }
 
 // EdgeLayout is one built projection.
@@ -66,9 +72,9 @@ func (s *Sim) Layout() *Layout {
 	l := &Layout{}
 	chanOf := map[*channel][2]int{}
 	for pi, p := range e.pops {
-		pl := PopulationLayout{Lo: p.lo, Hi: p.hi, Em: p.em, VTh: p.vth, VReset: p.vreset, RefSteps: p.ref}
+		pl := PopulationLayout{Lo: p.lo, Hi: p.hi, Em: p.em, VTh: p.vth, VReset: p.vreset, RefSteps: p.ref, COBA: p.coba}
 		for ci, c := range p.chans {
-			pl.Channels = append(pl.Channels, ChannelLayout{Prop: c.prop, Decay: c.decay, Depth: c.depth})
+			pl.Channels = append(pl.Channels, ChannelLayout{Prop: c.prop, Decay: c.decay, Depth: c.depth, ERev: c.erev})
 			chanOf[c] = [2]int{pi, ci}
 		}
 		l.Populations = append(l.Populations, pl)

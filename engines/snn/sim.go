@@ -19,12 +19,14 @@ type pop struct {
 	r                  float64 // MΩ
 	oneMinusEm         float64 // 1 − em
 	ref                int64   // refractory steps
+	coba               bool    // conductance-based: channels hold g/g_L
 	chans              []*channel
 }
 
 // channel is the synaptic drive J (mV) of one time constant in a population.
 type channel struct {
 	tau   float64
+	erev  float64 // reversal potential (mV) of a coba population's channel
 	decay float64 // J multiplier per step
 	prop  float64 // effect of J at the start of a step on V at its end
 	j     []float64
@@ -388,6 +390,9 @@ func (e *engine) updateChunk(k int) {
 // update is V ← V·e_m + c_i + Σ_c prop_c·J_c with c_i = V∞,i·(1 − e_m), kept
 // unchanged (V ← V) for refractory neurons.
 func (e *engine) updatePop(p *pop, a, b int, sp []int) []int {
+	if p.coba {
+		return e.updateCOBA(p, a, b, sp)
+	}
 	switch len(p.chans) {
 	case 1:
 		return e.update1(p, a, b, sp)
@@ -413,6 +418,44 @@ func (e *engine) updatePop(p *pop, a, b int, sp []int) []int {
 	em, vth := p.em, p.vth
 	for i, x := range v {
 		y := x*em + cst[i] + acc[i]
+		if step-last[i] <= ref {
+			y = x
+		}
+		if y >= vth {
+			sp = e.fire(p, a+i, sp)
+			continue
+		}
+		v[i] = y
+	}
+	return sp
+}
+
+// updateCOBA updates the global neurons [a, b) of the conductance-based
+// population p: V ← V·e_m + c_i + Σ_c (prop_c·g_c)·(E_c − V), the sum
+// taken in channel order starting from the first term (the order of
+// kernels/lif.cl), g_c ← g_c·decay_c, V held while refractory.
+func (e *engine) updateCOBA(p *pop, a, b int, sp []int) []int {
+	v := e.v[a:b]
+	last := e.last[a:b]
+	cst := e.cst[a:b]
+	last, cst = last[:len(v)], cst[:len(v)]
+	step, ref := e.step, p.ref
+	em, vth := p.em, p.vth
+	for i, x := range v {
+		s := 0.0
+		for c, ch := range p.chans {
+			k := a - p.lo + i
+			g := ch.j[k]
+			ch.j[k] = g * ch.decay
+			t := (ch.prop * g) * (ch.erev - x)
+			if c == 0 {
+				s = t
+			} else {
+				s = s + t
+			}
+		}
+		y := x*em + cst[i]
+		y = y + s
 		if step-last[i] <= ref {
 			y = x
 		}

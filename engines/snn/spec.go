@@ -61,12 +61,22 @@ type VInit struct {
 	UniformMV []float64 `json:"uniform_mv,omitempty" yaml:"uniform_mv,omitempty"`
 }
 
+// Neuron models of a Population.
+const (
+	ModelLIF  = "lif"  // current-based LIF: synaptic drives in mV (the default)
+	ModelCOBA = "coba" // conductance-based LIF: synaptic conductances with reversal potentials
+)
+
 // Population is a group of identical LIF neurons.
 type Population struct {
 	// Name identifies the population in projections and monitors.
 	Name string `json:"name" yaml:"name"`
 	// Size is the number of neurons (> 0).
 	Size int `json:"size" yaml:"size"`
+	// Model is "lif" (current-based, the default) or "coba"
+	// (conductance-based: each incoming projection opens a conductance
+	// with reversal potential e_rev_mv; see the package doc).
+	Model string `json:"model,omitempty" yaml:"model,omitempty"`
 	// Neuron holds the LIF parameters.
 	Neuron LIF `json:"neuron" yaml:"neuron"`
 	// TauSynMs is the decay time constant in ms of the synaptic current that
@@ -120,6 +130,15 @@ type Projection struct {
 	DelayMs float64 `json:"delay_ms,omitempty" yaml:"delay_ms,omitempty"`
 	// TauSynMs overrides the source's synaptic time constant (ms).
 	TauSynMs float64 `json:"tau_syn_ms,omitempty" yaml:"tau_syn_ms,omitempty"`
+	// WeightNS is, onto a coba population, the jump of the synaptic
+	// conductance per spike in nS (≥ 0); weight_mv is then not allowed.
+	WeightNS float64 `json:"weight_ns,omitempty" yaml:"weight_ns,omitempty"`
+	// WeightsNS optionally gives one conductance per pair (rule "list",
+	// coba target).
+	WeightsNS []float64 `json:"weights_ns,omitempty" yaml:"weights_ns,omitempty"`
+	// ERevMV is, onto a coba population, the reversal potential of the
+	// conductance in mV (required there, not allowed otherwise).
+	ERevMV *float64 `json:"e_rev_mv,omitempty" yaml:"e_rev_mv,omitempty"`
 	// Pairs lists the (source, target) local indices of rule "list";
 	// repeated pairs make multiple synapses.
 	Pairs [][2]int `json:"pairs,omitempty" yaml:"pairs,omitempty"`
@@ -164,6 +183,7 @@ type source struct {
 	index   int // into Populations or Poisson
 	size    int
 	tauSyn  float64
+	coba    bool // a coba population
 }
 
 func (n *Network) lookup() (map[string]source, error) {
@@ -172,7 +192,7 @@ func (n *Network) lookup() (map[string]source, error) {
 		if _, dup := m[p.Name]; dup {
 			return nil, fmt.Errorf("populations[%d].name: duplicate name %q", i, p.Name)
 		}
-		m[p.Name] = source{index: i, size: p.Size, tauSyn: p.TauSynMs}
+		m[p.Name] = source{index: i, size: p.Size, tauSyn: p.TauSynMs, coba: p.Model == ModelCOBA}
 	}
 	for i, g := range n.Poisson {
 		if _, dup := m[g.Name]; dup {
@@ -217,6 +237,9 @@ func (n *Network) Validate() error {
 		}
 		if p.Size <= 0 || p.Size > math.MaxInt32 {
 			return fmt.Errorf("%s.size: must be in 1..%d, got %d", f, math.MaxInt32, p.Size)
+		}
+		if p.Model != "" && p.Model != ModelLIF && p.Model != ModelCOBA {
+			return fmt.Errorf("%s.model: unknown model %q (want %s or %s)", f, p.Model, ModelLIF, ModelCOBA)
 		}
 		if err := p.Neuron.validate(f+".neuron", dt); err != nil {
 			return err
@@ -310,11 +333,14 @@ func (p *Projection) validate(f string, names map[string]source, dt float64) err
 	if !finite(p.WeightMV) {
 		return fmt.Errorf("%s.weight_mv: must be finite, got %v", f, p.WeightMV)
 	}
+	if err := p.validateModel(f, tgt.coba); err != nil {
+		return err
+	}
 	if _, err := steps(p.DelayMs, dt); err != nil {
 		return fmt.Errorf("%s.delay_ms: %w", f, err)
 	}
-	if p.Rule != RuleList && (p.Pairs != nil || p.WeightsMV != nil || p.DelaysMs != nil) {
-		return fmt.Errorf("%s.pairs: pairs, weights_mv and delays_ms need rule %q", f, RuleList)
+	if p.Rule != RuleList && (p.Pairs != nil || p.WeightsMV != nil || p.WeightsNS != nil || p.DelaysMs != nil) {
+		return fmt.Errorf("%s.pairs: pairs, weights_mv, weights_ns and delays_ms need rule %q", f, RuleList)
 	}
 	switch p.Rule {
 	case RuleFixedProbability:
@@ -343,6 +369,14 @@ func (p *Projection) validate(f string, names map[string]source, dt float64) err
 				return fmt.Errorf("%s.weights_mv[%d]: must be finite, got %v", f, k, w)
 			}
 		}
+		if p.WeightsNS != nil && len(p.WeightsNS) != len(p.Pairs) {
+			return fmt.Errorf("%s.weights_ns: %d weights for %d pairs", f, len(p.WeightsNS), len(p.Pairs))
+		}
+		for k, w := range p.WeightsNS {
+			if !finite(w) || w < 0 {
+				return fmt.Errorf("%s.weights_ns[%d]: must be a finite conductance ≥ 0, got %v", f, k, w)
+			}
+		}
 		if p.DelaysMs != nil && len(p.DelaysMs) != len(p.Pairs) {
 			return fmt.Errorf("%s.delays_ms: %d delays for %d pairs", f, len(p.DelaysMs), len(p.Pairs))
 		}
@@ -356,6 +390,34 @@ func (p *Projection) validate(f string, names map[string]source, dt float64) err
 	}
 	if p.Dense && int64(src.size)*int64(tgt.size) > 1<<28 {
 		return fmt.Errorf("%s.dense: %d×%d matrix is too large", f, src.size, tgt.size)
+	}
+	return nil
+}
+
+// validateModel checks the weight fields against the target's model.
+func (p *Projection) validateModel(f string, coba bool) error {
+	if !coba {
+		switch {
+		case p.WeightNS != 0:
+			return fmt.Errorf("%s.weight_ns: target %q is current-based (model lif): give weight_mv", f, p.To)
+		case p.WeightsNS != nil:
+			return fmt.Errorf("%s.weights_ns: target %q is current-based (model lif): give weights_mv", f, p.To)
+		case p.ERevMV != nil:
+			return fmt.Errorf("%s.e_rev_mv: target %q is current-based (model lif): reversal potentials need model coba", f, p.To)
+		}
+		return nil
+	}
+	switch {
+	case p.WeightMV != 0:
+		return fmt.Errorf("%s.weight_mv: target %q is conductance-based (model coba): give weight_ns and e_rev_mv", f, p.To)
+	case p.WeightsMV != nil:
+		return fmt.Errorf("%s.weights_mv: target %q is conductance-based (model coba): give weights_ns", f, p.To)
+	case p.ERevMV == nil:
+		return fmt.Errorf("%s.e_rev_mv: required: target %q is conductance-based (model coba)", f, p.To)
+	case !finite(*p.ERevMV):
+		return fmt.Errorf("%s.e_rev_mv: must be finite, got %v", f, *p.ERevMV)
+	case !finite(p.WeightNS) || p.WeightNS < 0:
+		return fmt.Errorf("%s.weight_ns: must be a finite conductance ≥ 0, got %v", f, p.WeightNS)
 	}
 	return nil
 }

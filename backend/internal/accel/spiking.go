@@ -20,7 +20,7 @@ type Net struct {
 
 	// Host tables (also uploaded).
 	Pid      []int32 // population of each neuron
-	Pint     []int32 // per population: lo, size, first channel, channels
+	Pint     []int32 // per population: lo, size, first channel, channels, model (1: coba)
 	Preal    []float64
 	Pref     []uint64
 	Cint     []int32 // per channel: depth, drive, ring and stamp offsets
@@ -96,7 +96,11 @@ func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
 		}
 		size := pl.Hi - pl.Lo
 		chanStart[p] = nc
-		nw.Pint = append(nw.Pint, int32(pl.Lo), int32(size), int32(nc), int32(len(pl.Channels)))
+		model := int32(0)
+		if pl.COBA {
+			model = 1
+		}
+		nw.Pint = append(nw.Pint, int32(pl.Lo), int32(size), int32(nc), int32(len(pl.Channels)), model)
 		nw.Preal = append(nw.Preal, pl.Em, pl.VTh, pl.VReset)
 		nw.Pref = append(nw.Pref, uint64(pl.RefSteps))
 		for _, c := range pl.Channels {
@@ -107,7 +111,7 @@ func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
 				nw.NStamp += depth
 			}
 			nw.Cint = append(nw.Cint, int32(depth), int32(nw.NJ), int32(ringOff), int32(stampOff))
-			nw.Creal = append(nw.Creal, c.Prop, c.Decay)
+			nw.Creal = append(nw.Creal, c.Prop, c.Decay, c.ERev)
 			nw.NJ += size
 			nc++
 			if nw.NJ > math.MaxInt32 || nw.NRing > math.MaxInt32 {
@@ -271,10 +275,10 @@ func (nw *Net) AddVoltages(v []float64, last []int64, dv []float64) {
 
 // ChanSize is the size of the population of channel c.
 func (nw *Net) ChanSize(c int) int {
-	for p := 0; p < len(nw.Pint)/4; p++ {
-		c0, nc := int(nw.Pint[4*p+2]), int(nw.Pint[4*p+3])
+	for p := 0; p < len(nw.Pint)/5; p++ {
+		c0, nc := int(nw.Pint[5*p+2]), int(nw.Pint[5*p+3])
 		if c >= c0 && c < c0+nc {
-			return int(nw.Pint[4*p+1])
+			return int(nw.Pint[5*p+1])
 		}
 	}
 	return 0
