@@ -325,3 +325,40 @@ func TestSNNBadFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestSNNRunCOBA runs the COBA benchmark file (engines/snn/testdata,
+// compared with Brian2 there) for 0.1 s on every loaded spiking backend:
+// the spike file must be the CPU's, byte for byte.
+func TestSNNRunCOBA(t *testing.T) {
+	dir := t.TempDir()
+	coba := filepath.Join("..", "..", "engines", "snn", "testdata", "coba.yaml")
+	var want []byte
+	names := []string{"cpu"} // the reference first
+	for _, b := range backend.LoadedBackends() {
+		if _, ok := b.(backend.Spiking); ok && b.Name() != "cpu" {
+			names = append(names, b.Name())
+		}
+	}
+	for _, name := range names {
+		b, err := backend.Select(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, b.Name()+".txt")
+		rep := decodeRunReport(t, mustRun(t, "snn", "run", coba, "--duration", "0.1", "--method", "euler", "--json", "--spikes", f, "--backend", b.Name()))
+		got, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Name() == "cpu" {
+			want = got
+			if rep.Spikes < 1000 || rep.Neurons != 4000 {
+				t.Fatalf("cpu: %d spikes of %d neurons in 0.1 s: the COBA network is not running", rep.Spikes, rep.Neurons)
+			}
+			continue
+		}
+		if string(got) != string(want) {
+			t.Errorf("%s: the spike file differs from the CPU's (%d vs %d bytes)", b.Name(), len(got), len(want))
+		}
+	}
+}
