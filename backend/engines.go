@@ -74,6 +74,13 @@ type NetworkInfo interface {
 	Threads() int
 }
 
+// WeightReader is implemented by networks that read back the current
+// weights of a sparse projection (in the network file's unit, in the
+// order snn.Sim.Weights gives), which STDP changes during a run.
+type WeightReader interface {
+	Weights(projection int) ([]float64, error)
+}
+
 // NetworkSnapshotter is implemented by networks whose complete dynamic
 // state can be saved and restored bit for bit (for rollback).
 type NetworkSnapshotter interface {

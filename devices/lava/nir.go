@@ -144,6 +144,9 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 		if pr.Rule == snn.RuleFixedProbability {
 			return nil, cerr(f+".rule", ErrUnsupported, "fixed_probability synapses are drawn inside snn; use list")
 		}
+		if pr.STDP != nil {
+			return nil, cerr(f+".stdp", ErrUnsupported, "NIR has no plasticity")
+		}
 		if pr.DelayMs != 0 || slices.ContainsFunc(pr.DelaysMs, func(d float64) bool { return d != 0 }) {
 			return nil, cerr(f+".delay_ms", ErrUnsupported, "delays are not exported")
 		}

@@ -139,12 +139,12 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 		if tau == 0 {
 			tau = src.tauSyn
 		}
-		erev := 0.0
+		erev, scale := 0.0, 1.0
 		if tgt.coba {
 			// Conductances in units of the leak conductance 1/R:
 			// g/g_L = w[nS]·R[MΩ]/1000.
 			erev = *p.ERevMV
-			scale := tgt.r / 1000
+			scale = tgt.r / 1000
 			p.WeightMV = p.WeightNS * scale
 			if p.WeightsNS != nil {
 				p.WeightsMV = make([]float64, len(p.WeightsNS))
@@ -156,6 +156,12 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 		es, err := e.buildProjection(n.Seed, i, &p, src.size, tgt, tau, erev)
 		if err != nil {
 			return nil, fmt.Errorf("snn: projections[%d]: %w", i, err)
+		}
+		es.scale = scale
+		e.projs = append(e.projs, es)
+		if p.STDP != nil {
+			es.pl = newPlastic(es, p.STDP, scale, dt, tgt)
+			e.plastic = append(e.plastic, es.pl)
 		}
 		if src.poisson {
 			g := e.gens[src.index]

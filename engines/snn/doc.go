@@ -41,6 +41,14 @@
 // reset, refractory period and delays are as for LIF; Sim.Drive returns
 // Σ_c g_c. Accelerator backends run the same arithmetic bit for bit.
 //
+// # Plasticity
+//
+// A sparse projection without delays may carry pair-based STDP with traces,
+// additive or multiplicative (see STDP for the rules and the order of
+// events within a step). Sim.Weights reads the current weights. Snapshots
+// of plastic networks are refused, and accelerator backends do not run
+// them yet.
+//
 // # Time step and integration
 //
 // Time advances in steps of dt. Step n integrates every non-refractory neuron

@@ -23,6 +23,9 @@ type Monitors struct {
 	RateBinMs float64 `json:"rate_bin_ms,omitempty" yaml:"rate_bin_ms,omitempty"`
 	// State lists the neurons whose state variables are sampled.
 	State []StateProbe `json:"state,omitempty" yaml:"state,omitempty"`
+	// Weights lists the indices of sparse projections whose weights are
+	// reported at the end of the run (those with stdp change).
+	Weights []int `json:"weights,omitempty" yaml:"weights,omitempty"`
 }
 
 // StateProbe samples state variables of selected neurons of one population
@@ -64,6 +67,14 @@ func (m *Monitors) validate(n *Network, dt float64) error {
 				err = fmt.Errorf("must be > 0")
 			}
 			return fmt.Errorf("monitors.rate_bin_ms: %w", err)
+		}
+	}
+	for i, k := range m.Weights {
+		if k < 0 || k >= len(n.Projections) {
+			return fmt.Errorf("monitors.weights[%d]: projection %d out of range [0, %d)", i, k, len(n.Projections))
+		}
+		if n.Projections[k].Dense {
+			return fmt.Errorf("monitors.weights[%d]: projection %d is dense (its weights are fixed and not read back)", i, k)
 		}
 	}
 	probed := 0

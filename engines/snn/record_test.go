@@ -110,6 +110,7 @@ func FuzzParseNetwork(f *testing.F) {
 	f.Add([]byte(`{"populations":[{"name":"A","size":2,"neuron":{"tau_m_ms":10,"v_rest_mv":0,"v_th_mv":1,"v_reset_mv":0,"t_ref_ms":0}}],"monitors":{"spikes":["A"],"state":[{"population":"A","neurons":[1],"every_ms":0.2}]}}`))
 	f.Add([]byte("populations:\n  - {name: A, size: 2, neuron: {tau_m_ms: 10, v_th_mv: 1, v_reset_mv: 0}}\nprojections:\n  - {from: A, to: A, rule: list, pairs: [[0, 1]], weights_mv: [.nan]}\n"))
 	f.Add([]byte("dt_ms: 0.1\npopulations: []\n"))
+	f.Add([]byte("populations:\n  - {name: A, size: 2, model: coba, neuron: {tau_m_ms: 10, v_th_mv: 1, v_reset_mv: 0}}\npoisson:\n  - {name: P, size: 3, rate_hz: 10, tau_syn_ms: 5}\nprojections:\n  - {from: P, to: A, rule: all_to_all, weight_ns: 1, e_rev_mv: 0, stdp: {rule: additive, tau_plus_ms: 20, tau_minus_ms: 20, a_plus: 0.1, a_minus: 0.1, w_max: 2}}\nmonitors: {weights: [0]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, parse := range []func([]byte) (*Network, error){ParseJSON, ParseYAML} {
 			n, err := parse(data)

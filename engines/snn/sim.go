@@ -45,6 +45,8 @@ type edgeSet struct {
 	w          []float64
 	dl         []uint16  // per-synapse delays, or nil
 	dense      []float64 // nSrc × nTgt, or nil
+	scale      float64   // internal weight = file weight × scale
+	pl         *plastic  // STDP state, or nil
 }
 
 func (es *edgeSet) count() int {
@@ -108,6 +110,9 @@ type engine struct {
 	chunkSp [][]int  // spikes found per chunk
 	spikes  []int
 	pool    *pool
+
+	projs   []*edgeSet // the built projections, in file order
+	plastic []*plastic // the plastic ones
 
 	spikeMons []*SpikeMonitor
 	stateMons []*StateMonitor
@@ -364,6 +369,9 @@ func (s *Sim) Step() []int {
 	}
 	e.injd = e.injd[:0]
 	e.deliver()
+	if len(e.plastic) > 0 {
+		e.plasticity()
+	}
 	for _, m := range e.spikeMons {
 		m.record(e.step, e.spikes)
 	}
@@ -592,6 +600,9 @@ func (e *engine) deliver() {
 		src := g - e.pops[pi].lo
 		for _, es := range e.out[pi] {
 			es.deliver(src, step)
+			if es.pl != nil {
+				es.pl.pre(src)
+			}
 		}
 	}
 	for _, gg := range e.gens {
@@ -604,6 +615,9 @@ func (e *engine) deliver() {
 			}
 			for _, es := range gg.out {
 				es.deliver(k, step)
+				if es.pl != nil {
+					es.pl.pre(k)
+				}
 			}
 			gg.fire(k, step)
 		}

@@ -149,6 +149,92 @@ type Projection struct {
 	// Dense stores the projection as a dense source×target weight matrix
 	// (one delay for the whole projection); spikes add whole matrix rows.
 	Dense bool `json:"dense,omitempty" yaml:"dense,omitempty"`
+	// STDP makes the projection's weights plastic (nil: fixed).
+	STDP *STDP `json:"stdp,omitempty" yaml:"stdp,omitempty"`
+}
+
+// STDP rules.
+const (
+	STDPAdditive       = "additive"       // Δw = ±a, clipped to [0, w_max]
+	STDPMultiplicative = "multiplicative" // potentiation a₊·(w_max − w), depression a₋·w
+)
+
+// STDP is pair-based spike-timing-dependent plasticity with traces (Song,
+// Miller & Abbott 2000; Brian2's STDP example). Every source and target
+// neuron of the projection has a trace that jumps by 1 at its spikes and
+// decays with τ₊ (sources) or τ₋ (targets). A source spike is delivered
+// with the current weight, then depresses each of its synapses using its
+// target's trace x₋; a target spike potentiates each of its incoming
+// synapses using its source's trace x₊ (sources first within a step, so a
+// pre and a post spike in the same step potentiate):
+//
+//	additive:        w ← clip(w − a₋·x₋, 0, w_max),  w ← clip(w + a₊·x₊, 0, w_max)
+//	multiplicative:  w ← w − a₋·x₋·w,                 w ← w + a₊·x₊·(w_max − w)
+//
+// Weights and w_max are in the projection's weight unit (mV, or nS onto a
+// coba population) and must lie in [0, w_max]; a₊ and a₋ are in that unit
+// (additive) or dimensionless (multiplicative, at most 1). Plastic
+// projections are sparse (not dense) and have no delay.
+type STDP struct {
+	// Rule is "additive" or "multiplicative".
+	Rule string `json:"rule" yaml:"rule"`
+	// TauPlusMs and TauMinusMs are the source and target trace time
+	// constants in ms (> 0).
+	TauPlusMs  float64 `json:"tau_plus_ms" yaml:"tau_plus_ms"`
+	TauMinusMs float64 `json:"tau_minus_ms" yaml:"tau_minus_ms"`
+	// APlus and AMinus scale potentiation and depression (≥ 0).
+	APlus  float64 `json:"a_plus" yaml:"a_plus"`
+	AMinus float64 `json:"a_minus" yaml:"a_minus"`
+	// WMax is the largest weight (> 0).
+	WMax float64 `json:"w_max" yaml:"w_max"`
+}
+
+// validate checks the rule and the projection's weights against it; f
+// names the projection.
+func (st *STDP) validate(f string, p *Projection, coba bool) error {
+	for _, c := range []struct {
+		name string
+		v    float64
+		pos  bool
+	}{{"tau_plus_ms", st.TauPlusMs, true}, {"tau_minus_ms", st.TauMinusMs, true}, {"a_plus", st.APlus, false},
+		{"a_minus", st.AMinus, false}, {"w_max", st.WMax, true}} {
+		if !finite(c.v) || c.v < 0 || (c.pos && c.v == 0) {
+			return fmt.Errorf("%s.stdp.%s: must be finite and positive (a_plus, a_minus may be 0), got %v", f, c.name, c.v)
+		}
+	}
+	switch st.Rule {
+	case STDPAdditive:
+	case STDPMultiplicative:
+		if st.APlus > 1 || st.AMinus > 1 {
+			return fmt.Errorf("%s.stdp: multiplicative a_plus and a_minus are fractions, at most 1 (got %v, %v)", f, st.APlus, st.AMinus)
+		}
+	default:
+		return fmt.Errorf("%s.stdp.rule: want %s or %s, got %q", f, STDPAdditive, STDPMultiplicative, st.Rule)
+	}
+	if p.Dense {
+		return fmt.Errorf("%s.dense: plastic (stdp) projections cannot be dense", f)
+	}
+	if p.DelayMs != 0 {
+		return fmt.Errorf("%s.delay_ms: plastic (stdp) projections have no delay", f)
+	}
+	for k, d := range p.DelaysMs {
+		if d != 0 {
+			return fmt.Errorf("%s.delays_ms[%d]: plastic (stdp) projections have no delay", f, k)
+		}
+	}
+	w, ws, name := p.WeightMV, p.WeightsMV, "weight_mv"
+	if coba {
+		w, ws, name = p.WeightNS, p.WeightsNS, "weight_ns"
+	}
+	if ws == nil && (w < 0 || w > st.WMax) {
+		return fmt.Errorf("%s.%s: a plastic weight must lie in [0, w_max = %v], got %v", f, name, st.WMax, w)
+	}
+	for k, x := range ws {
+		if x < 0 || x > st.WMax {
+			return fmt.Errorf("%s.%s[%d]: a plastic weight must lie in [0, w_max = %v], got %v", f, strings.Replace(name, "weight_", "weights_", 1), k, st.WMax, x)
+		}
+	}
+	return nil
 }
 
 // AddPopulation appends a LIF population and returns n for chaining.
@@ -390,6 +476,9 @@ func (p *Projection) validate(f string, names map[string]source, dt float64) err
 	}
 	if p.Dense && int64(src.size)*int64(tgt.size) > 1<<28 {
 		return fmt.Errorf("%s.dense: %d×%d matrix is too large", f, src.size, tgt.size)
+	}
+	if p.STDP != nil {
+		return p.STDP.validate(f, p, tgt.coba)
 	}
 	return nil
 }

@@ -37,6 +37,67 @@ type snnResult struct {
 	auto    bool
 	rec     *snn.Recorder
 	sum     *snn.Recording
+	weights []weightReport
+}
+
+// weightReport is a projection's weights at the end of a run
+// (monitors.weights).
+type weightReport struct {
+	Projection int    `json:"projection"`
+	From       string `json:"from"`
+	To         string `json:"to"`
+	// Values are the weights in the file's unit (mV or nS), in the order
+	// of the projection's synapses.
+	Values []float64 `json:"values"`
+	// WMax is the stdp bound (absent for fixed weights).
+	WMax *float64 `json:"w_max,omitempty"`
+	// Hist counts the weights in 10 equal bins over [0, w_max] (stdp) or
+	// [min, max].
+	Hist []int `json:"hist"`
+	// FracLow and FracHigh are the fractions of weights below 0.1·w_max
+	// and above 0.9·w_max (stdp only).
+	FracLow  *float64 `json:"frac_low,omitempty"`
+	FracHigh *float64 `json:"frac_high,omitempty"`
+}
+
+// readWeights reports the weights of the projections of monitors.weights.
+func readWeights(net *snn.Network, nw backend.Network, name string) ([]weightReport, error) {
+	if net.Monitors == nil || len(net.Monitors.Weights) == 0 {
+		return nil, nil
+	}
+	wr, ok := nw.(backend.WeightReader)
+	if !ok {
+		return nil, fmt.Errorf("backend %s cannot read synaptic weights back (monitors.weights)", name)
+	}
+	var out []weightReport
+	for _, k := range net.Monitors.Weights {
+		w, err := wr.Weights(k)
+		if err != nil {
+			return nil, fmt.Errorf("backend %s: monitors.weights: %w", name, err)
+		}
+		p := net.Projections[k]
+		r := weightReport{Projection: k, From: p.From, To: p.To, Values: w}
+		if p.STDP != nil {
+			wm := p.STDP.WMax
+			r.WMax = &wm
+			r.Hist = snn.WeightHistogram(w, 0, wm, 10)
+			lo, hi := 0, 0
+			for _, x := range w {
+				if x < 0.1*wm {
+					lo++
+				}
+				if x > 0.9*wm {
+					hi++
+				}
+			}
+			fl, fh := float64(lo)/float64(max(len(w), 1)), float64(hi)/float64(max(len(w), 1))
+			r.FracLow, r.FracHigh = &fl, &fh
+		} else if len(w) > 0 {
+			r.Hist = snn.WeightHistogram(w, slices.Min(w), slices.Max(w), 10)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // selectSpiking returns the backend that runs spiking networks: the one
@@ -120,8 +181,12 @@ func runSNN(ctx context.Context, net *snn.Network, r snnRun) (*snnResult, error)
 	}
 	loop := time.Since(t1).Seconds()
 	wall := time.Since(t0).Seconds()
+	weights, err := readWeights(net, nw, b.Name())
+	if err != nil {
+		return nil, err
+	}
 	sum := rec.Summarise(nsteps)
-	res := &snnResult{auto: auto, rec: rec, sum: sum}
+	res := &snnResult{auto: auto, rec: rec, sum: sum, weights: weights}
 	res.summary = snn.CUBAResult{
 		Engine: "mec snn", Target: b.Name(), Neurons: nw.N(), DurationS: r.durationS, Seed: net.Seed,
 		WallS: round3(wall), SimLoopS: loop, Spikes: sum.Stats.Spikes,
@@ -253,6 +318,7 @@ type snnRunReport struct {
 	Populations []snn.PopulationStats `json:"populations"`
 	Rate        snn.RateTrace         `json:"rate"`
 	State       []snn.StateTrace      `json:"state,omitempty"`
+	Weights     []weightReport        `json:"weights,omitempty"`
 }
 
 func newSNNRunCmd() *cobra.Command {
@@ -320,7 +386,7 @@ voltages. --spikes FILE writes one "index time_ms" line per recorded spike.`,
 				}
 			}
 			rep := snnRunReport{CUBAResult: res.summary, BackendAuto: res.auto, Populations: res.sum.Populations,
-				Rate: res.sum.Rate, State: res.sum.State}
+				Rate: res.sum.Rate, State: res.sum.State, Weights: res.weights}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), rep)
 			}
@@ -359,6 +425,13 @@ func printSNNSummary(w io.Writer, name string, res *snnResult) {
 	fmt.Fprintf(w, "  all recorded: %d spikes, mean rate %.3f Hz, mean CV(ISI) %s, fraction active %.3f\n"+
 		"  simulation loop %.3f s, wall %.3f s\n",
 		s.Spikes, s.MeanRateHz, cvText(s.MeanCVISI), s.FracActive, s.SimLoopS, s.WallS)
+	for _, r := range res.weights {
+		fmt.Fprintf(w, "  weights of projection %d (%s → %s): %d synapses, histogram %v", r.Projection, r.From, r.To, len(r.Values), r.Hist)
+		if r.FracLow != nil {
+			fmt.Fprintf(w, " over [0, w_max = %g], below 0.1·w_max %.3f, above 0.9·w_max %.3f", *r.WMax, *r.FracLow, *r.FracHigh)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func cvText(cv *float64) string {

@@ -362,3 +362,63 @@ func TestSNNRunCOBA(t *testing.T) {
 		}
 	}
 }
+
+// TestSNNRunSTDP runs the Song–Miller–Abbott file (engines/snn/testdata,
+// compared with Brian2 there) briefly: the weights are reported, have
+// moved, stay in [0, w_max]; an accelerator backend refuses plastic
+// synapses, naming the field, instead of running without them.
+func TestSNNRunSTDP(t *testing.T) {
+	sma := filepath.Join("..", "..", "engines", "snn", "testdata", "stdp_sma.yaml")
+	rep := decodeRunReport(t, mustRun(t, "snn", "run", sma, "--duration", "2", "--method", "euler", "--json", "--backend", "cpu"))
+	if len(rep.Weights) != 1 || len(rep.Weights[0].Values) != 1000 || rep.Weights[0].WMax == nil || rep.Weights[0].FracLow == nil {
+		t.Fatalf("weights: %+v", rep.Weights)
+	}
+	net, err := loadSNNNetwork(sma)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, total := 0, 0
+	for k, w := range rep.Weights[0].Values {
+		if w < 0 || w > *rep.Weights[0].WMax {
+			t.Fatalf("weight %d = %v outside [0, %v]", k, w, *rep.Weights[0].WMax)
+		}
+		if math.Abs(w-net.Projections[0].WeightsNS[k]) > 1e-12 {
+			moved++
+		}
+	}
+	for _, c := range rep.Weights[0].Hist {
+		total += c
+	}
+	if moved < 900 || total != 1000 || rep.Spikes == 0 {
+		t.Errorf("%d of 1000 weights moved, histogram of %d, %d output spikes", moved, total, rep.Spikes)
+	}
+	for _, b := range backend.LoadedBackends() {
+		if _, ok := b.(backend.Spiking); !ok || b.Name() == "cpu" {
+			continue
+		}
+		if _, err := run(t, "snn", "run", sma, "--duration", "0.01", "--backend", b.Name()); err == nil || !strings.Contains(err.Error(), "projections[0].stdp") {
+			t.Errorf("%s: plastic network: got %v, want an error naming projections[0].stdp", b.Name(), err)
+		}
+	}
+	dir := t.TempDir()
+	for _, c := range []struct{ text, want string }{
+		{strings.Replace(testNetYAML, "  rate_bin_ms: 2\n", "  rate_bin_ms: 2\n  weights: [7]\n", 1), "monitors.weights[0]: projection 7 out of range"},
+		{strings.Replace(testNetYAML, "{from: E, to: E, rule: fixed_probability, p: 0.1, weight_mv: 1.0, delay_ms: 0.5}",
+			"{from: E, to: E, rule: fixed_probability, p: 0.1, weight_mv: 1.0, stdp: {rule: additive, tau_plus_ms: 20, tau_minus_ms: 20, a_plus: 0.1, a_minus: 0.1, w_max: 2}}", 1), ""},
+		{strings.Replace(testNetYAML, "{from: E, to: E, rule: fixed_probability, p: 0.1, weight_mv: 1.0, delay_ms: 0.5}",
+			"{from: E, to: E, rule: fixed_probability, p: 0.1, weight_mv: 1.0, delay_ms: 0.5, stdp: {rule: additive, tau_plus_ms: 20, tau_minus_ms: 20, a_plus: 0.1, a_minus: 0.1, w_max: 2}}", 1),
+			"projections[0].delay_ms: plastic"},
+	} {
+		f := writeFile(t, dir, "w.yaml", c.text)
+		_, err := run(t, "snn", "run", f, "--duration", "0.05", "--backend", "cpu")
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("plastic recurrent projection: %v", err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}

@@ -58,6 +58,11 @@ func BuildNet(net *snn.Network, opt snn.Options, wg int) (*Net, []byte, error) {
 	if opt.Threads < 0 {
 		return nil, nil, fmt.Errorf("snn options: threads must be ≥ 0, got %d", opt.Threads)
 	}
+	for k, p := range net.Projections {
+		if p.STDP != nil {
+			return nil, nil, fmt.Errorf("projections[%d].stdp: plastic synapses are not supported on accelerator backends yet (the cpu backend runs them)", k)
+		}
+	}
 	host, err := net.Build(snn.Options{Threads: 1, Method: opt.Method})
 	if err != nil {
 		return nil, nil, err
