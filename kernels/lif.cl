@@ -245,3 +245,118 @@ KERNEL void KNAME(lif_deliver)(GLOBAL const i32 *pid, GLOBAL const i32 *pint, GL
 		ring[r] = 0;
 	}
 }
+
+/*
+ * Plasticity (package snn's STDP, bit for bit), launched after lif_deliver
+ * for networks with plastic projections: stdp_dep, stdp_pre, stdp_post,
+ * stdp_decay. Tables: plas[q] = the plastic projection of incoming synapse
+ * q or -1; xidx[q] = its source's trace in X; per plastic projection pl:
+ * sint[4pl..] = postsynaptic trace offset in X, target lo, target hi,
+ * multiplicative (0/1); sreal[3pl..] = a_plus, a_minus, w_max (weight
+ * units, or fractions when multiplicative); xsrc[j] = the global source of
+ * presynaptic trace j < npre; xdec[j] = trace j's decay per step.
+ */
+
+/* stdp_dep: one work-item per neuron: each plastic incoming synapse whose
+ * source spiked this step (lif_deliver delivered its old weight) is
+ * depressed by the neuron's trace of that projection. */
+KERNEL void KNAME(stdp_dep)(GLOBAL const i32 *inptr, GLOBAL const i32 *src, GLOBAL const i32 *plas,
+			    GLOBAL const i32 *sint, GLOBAL const real *sreal, GLOBAL const real *X,
+			    GLOBAL const i32 *flag, GLOBAL const i32 *pspk, i32 poff, i32 npois,
+			    GLOBAL real *win, i32 n)
+{
+	u64 i = GID;
+	if (i >= (u64)n)
+		return;
+	i32 hi = inptr[i + 1];
+	i32 pk = 0;
+	pspk += poff;
+	for (i32 q = inptr[i]; q < hi; q++) {
+		i32 pl = plas[q];
+		if (pl < 0)
+			continue;
+		i32 s = src[q];
+		i32 hit;
+		if (s < n) {
+			hit = flag[s];
+		} else {
+			pk = lif_find(pspk, pk, npois, s);
+			hit = pk < npois && pspk[pk] == s;
+		}
+		if (!hit)
+			continue;
+		real x = X[sint[4 * pl] + (i32)i - sint[4 * pl + 1]];
+		real w = win[q];
+		if (sint[4 * pl + 3]) {
+			w = w - LIF_MUL(LIF_MUL(sreal[3 * pl + 1], x), w);
+		} else {
+			w = w - LIF_MUL(sreal[3 * pl + 1], x);
+			if (!(w > 0))
+				w = 0;
+		}
+		win[q] = w;
+	}
+}
+
+/* stdp_pre: one work-item per presynaptic trace: +1 when its source spiked. */
+KERNEL void KNAME(stdp_pre)(GLOBAL const i32 *xsrc, GLOBAL const i32 *flag, GLOBAL const i32 *pspk,
+			    i32 poff, i32 npois, GLOBAL real *X, i32 npre, i32 n)
+{
+	u64 j = GID;
+	if (j >= (u64)npre)
+		return;
+	i32 s = xsrc[j];
+	i32 hit;
+	if (s < n) {
+		hit = flag[s];
+	} else {
+		pspk += poff;
+		i32 k = lif_find(pspk, 0, npois, s);
+		hit = k < npois && pspk[k] == s;
+	}
+	if (hit)
+		X[j] = X[j] + 1;
+}
+
+/* stdp_post: one work-item per neuron; one that spiked this step raises
+ * its trace of every plastic projection onto it by 1, then potentiates its
+ * plastic incoming synapses by their sources' traces. */
+KERNEL void KNAME(stdp_post)(GLOBAL const i32 *inptr, GLOBAL const i32 *plas, GLOBAL const i32 *xidx,
+			     GLOBAL const i32 *sint, GLOBAL const real *sreal, GLOBAL real *X,
+			     GLOBAL const i32 *flag, GLOBAL real *win, i32 npl, i32 n)
+{
+	u64 i = GID;
+	if (i >= (u64)n || !flag[i])
+		return;
+	for (i32 pl = 0; pl < npl; pl++) {
+		if ((i32)i >= sint[4 * pl + 1] && (i32)i < sint[4 * pl + 2]) {
+			i32 k = sint[4 * pl] + (i32)i - sint[4 * pl + 1];
+			X[k] = X[k] + 1;
+		}
+	}
+	i32 hi = inptr[i + 1];
+	for (i32 q = inptr[i]; q < hi; q++) {
+		i32 pl = plas[q];
+		if (pl < 0)
+			continue;
+		real x = X[xidx[q]];
+		real w = win[q];
+		real wmax = sreal[3 * pl + 2];
+		if (sint[4 * pl + 3]) {
+			w = w + LIF_MUL(LIF_MUL(sreal[3 * pl], x), wmax - w);
+		} else {
+			w = w + LIF_MUL(sreal[3 * pl], x);
+			if (w > wmax)
+				w = wmax;
+		}
+		win[q] = w;
+	}
+}
+
+/* stdp_decay: every trace decays by one step. */
+KERNEL void KNAME(stdp_decay)(GLOBAL real *X, GLOBAL const real *xdec, i32 nx)
+{
+	u64 j = GID;
+	if (j < (u64)nx)
+		X[j] = LIF_MUL(X[j], xdec[j]);
+}

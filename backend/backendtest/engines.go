@@ -168,6 +168,30 @@ func ConformanceNetworkCOBA(seed uint64) *snn.Network {
 	return net
 }
 
+// ConformanceNetworkSTDP makes base's E→E projection (additive) and P→E
+// list projection (multiplicative) plastic, without their delays
+// (plastic projections have none).
+func ConformanceNetworkSTDP(base *snn.Network) *snn.Network {
+	for k := range base.Projections {
+		p := &base.Projections[k]
+		switch {
+		case p.From == "E" && p.To == "E":
+			p.DelayMs = 0
+			p.STDP = &snn.STDP{Rule: snn.STDPAdditive, TauPlusMs: 20, TauMinusMs: 30, APlus: 0.05, AMinus: 0.06, WMax: 2}
+			if p.WeightNS != 0 {
+				p.STDP.WMax, p.STDP.APlus, p.STDP.AMinus = 10, 0.4, 0.5
+			}
+		case p.From == "P" && p.To == "E":
+			p.DelaysMs = nil
+			p.STDP = &snn.STDP{Rule: snn.STDPMultiplicative, TauPlusMs: 15, TauMinusMs: 25, APlus: 0.1, AMinus: 0.12, WMax: 3}
+			if p.WeightsNS != nil {
+				p.STDP.WMax = 60
+			}
+		}
+	}
+	return base
+}
+
 // RunSpiking is the conformance suite of the spiking capability. The CPU
 // engine (package snn) is the oracle: the backend's network must spike in
 // the same steps, neuron for neuron, and keep voltages within 1e-9 mV of
@@ -177,10 +201,15 @@ func ConformanceNetworkCOBA(seed uint64) *snn.Network {
 // step (the voltage cap), no neuron spiking twice within its refractory
 // period, a kick to threshold spiking in the next step, and bad input.
 func RunSpiking(t *testing.T, sp backend.Spiking) {
-	for k, seed := range []uint64{1, 2, 3, 4} {
+	for k, seed := range []uint64{1, 2, 3, 4, 5, 6} {
 		net := ConformanceNetwork(seed)
-		if k >= 2 {
+		switch k {
+		case 2, 3:
 			net = ConformanceNetworkCOBA(seed)
+		case 4:
+			net = ConformanceNetworkSTDP(ConformanceNetwork(seed))
+		case 5:
+			net = ConformanceNetworkSTDP(ConformanceNetworkCOBA(seed))
 		}
 		ref, err := net.Build(snn.Options{Threads: 1})
 		if err != nil {
@@ -256,6 +285,26 @@ func RunSpiking(t *testing.T, sp backend.Spiking) {
 		if !slices.Equal(counts, ref.SpikeCounts()) {
 			t.Errorf("spike counts differ from the oracle")
 		}
+		for pk, p := range net.Projections {
+			if p.STDP == nil {
+				continue
+			}
+			wr, ok := got.(backend.WeightReader)
+			if !ok {
+				t.Fatalf("seed %d: the backend runs plastic synapses but cannot read their weights", seed)
+			}
+			w, err := wr.Weights(pk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ref.Weights(pk)
+			if !slices.Equal(w, want) {
+				t.Errorf("seed %d: plastic weights of projection %d differ from the oracle", seed, pk)
+			}
+			if slices.Equal(want, ConformanceWeights(net, pk)) {
+				t.Errorf("seed %d: the weights of projection %d did not change: STDP is not tested", seed, pk)
+			}
+		}
 		if err := got.Run(50); err != nil {
 			t.Fatal(err)
 		}
@@ -292,6 +341,17 @@ func RunSpiking(t *testing.T, sp backend.Spiking) {
 	if _, err := sp.NewNetwork(broken, snn.Options{}); err == nil {
 		t.Error("network with τ_m < 0 accepted")
 	}
+}
+
+// ConformanceWeights returns projection pk's initial weights as snn
+// builds them (a fresh build of net).
+func ConformanceWeights(net *snn.Network, pk int) []float64 {
+	s, err := net.Build(snn.Options{Threads: 1})
+	if err != nil {
+		return nil
+	}
+	defer s.Close()
+	return s.Weights(pk)
 }
 
 // MaxDiffReal returns max |a[i] − b[i]| (+Inf on a length mismatch).

@@ -157,7 +157,7 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 		if err != nil {
 			return nil, fmt.Errorf("snn: projections[%d]: %w", i, err)
 		}
-		es.scale = scale
+		es.scale, es.index = scale, i
 		e.projs = append(e.projs, es)
 		if p.STDP != nil {
 			es.pl = newPlastic(es, p.STDP, scale, dt, tgt)

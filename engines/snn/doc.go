@@ -46,8 +46,8 @@
 // A sparse projection without delays may carry pair-based STDP with traces,
 // additive or multiplicative (see STDP for the rules and the order of
 // events within a step). Sim.Weights reads the current weights. Snapshots
-// of plastic networks are refused, and accelerator backends do not run
-// them yet.
+// of plastic networks are refused (the format carries no weights or
+// traces). Accelerator backends run the same updates bit for bit.
 //
 // # Time step and integration
 //

@@ -47,6 +47,11 @@ type ChannelLayout struct {
 
 // EdgeLayout is one built projection.
 type EdgeLayout struct {
+	// Projection is the index of the projection in Network.Projections;
+	// Scale converts its file weights to W's units (W = file weight ×
+	// Scale: 1, or R/1000 onto a coba population).
+	Projection int
+	Scale      float64
 	// FromPoisson tells whether From indexes Poisson groups or populations.
 	FromPoisson bool
 	// From is the source population or Poisson group; To the target
@@ -81,7 +86,7 @@ func (s *Sim) Layout() *Layout {
 	}
 	edge := func(es *edgeSet, poisson bool, from int) EdgeLayout {
 		tc := chanOf[es.ch]
-		return EdgeLayout{FromPoisson: poisson, From: from, To: tc[0], Channel: tc[1], Delay: es.delay,
+		return EdgeLayout{Projection: es.index, Scale: es.scale, FromPoisson: poisson, From: from, To: tc[0], Channel: tc[1], Delay: es.delay,
 			Dense: es.dense, RowPtr: es.rowPtr, Col: es.col, W: es.w, Delays: es.dl}
 	}
 	for pi, out := range e.out {

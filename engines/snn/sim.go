@@ -46,6 +46,7 @@ type edgeSet struct {
 	dl         []uint16  // per-synapse delays, or nil
 	dense      []float64 // nSrc × nTgt, or nil
 	scale      float64   // internal weight = file weight × scale
+	index      int       // index in Network.Projections
 	pl         *plastic  // STDP state, or nil
 }
 

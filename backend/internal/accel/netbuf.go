@@ -15,6 +15,9 @@ type NetBuffers[M ~uintptr | ~uint64] struct {
 	Flag, GCount, NSpk, Spk, PSpk, FIdx M
 	// Static tables of Net: populations, channels and incoming synapses.
 	Pid, Pint, Preal, Pref, Cint, Creal, Inptr, Src, Code, Win M
+	// Plasticity tables and traces (Plasticity; allocated only for
+	// networks with STDP).
+	Plas, XIdx, Sint, Sreal, XSrc, XDec, X M
 	// PCap is the capacity of PSpk in values.
 	PCap int
 	// Owned lists every buffer allocated, so the backend can free them.
@@ -84,6 +87,21 @@ func (d *NetBuffers[M]) Upload(h *Net, alloc func(size uintptr) (M, error), writ
 	} {
 		if err := f(); err != nil {
 			return err
+		}
+	}
+	if pl := &h.Plastic; pl.NPl > 0 {
+		for _, f := range []func() error{
+			func() error { return i32s(&d.Plas, pl.Plas) },
+			func() error { return i32s(&d.XIdx, pl.XIdx) },
+			func() error { return i32s(&d.Sint, pl.Sint) },
+			func() error { return f64s(&d.Sreal, pl.Sreal) },
+			func() error { return i32s(&d.XSrc, pl.XSrc) },
+			func() error { return f64s(&d.XDec, pl.XDec) },
+			func() error { return f64s(&d.X, make([]float64, len(pl.XDec))) },
+		} {
+			if err := f(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -225,6 +225,26 @@ func (nw *Network[M]) advance(poff, npois int32) error {
 		p(nw.Flag), p(nw.J), p(nw.Ring), p(nw.Stamp), step, n32); err != nil {
 		return err
 	}
+	if pl := &nw.h.Plastic; pl.NPl > 0 {
+		if err := nw.itemsLaunch(KSTDPDep, nw.n, p(nw.Inptr), p(nw.Src), p(nw.Plas), p(nw.Sint), p(nw.Sreal), p(nw.X),
+			p(nw.Flag), p(nw.PSpk), poff, npois, p(nw.Win), n32); err != nil {
+			return err
+		}
+		if pl.NPre > 0 {
+			if err := nw.itemsLaunch(KSTDPPre, pl.NPre, p(nw.XSrc), p(nw.Flag), p(nw.PSpk), poff, npois, p(nw.X), int32(pl.NPre), n32); err != nil {
+				return err
+			}
+		}
+		if err := nw.itemsLaunch(KSTDPPost, nw.n, p(nw.Inptr), p(nw.Plas), p(nw.XIdx), p(nw.Sint), p(nw.Sreal), p(nw.X),
+			p(nw.Flag), p(nw.Win), int32(pl.NPl), n32); err != nil {
+			return err
+		}
+		if nx := len(pl.XDec); nx > 0 {
+			if err := nw.itemsLaunch(KSTDPDecay, nx, p(nw.X), p(nw.XDec), int32(nx)); err != nil {
+				return err
+			}
+		}
+	}
 	nw.h.Now++
 	return nil
 }
@@ -350,6 +370,26 @@ func (nw *Network[M]) AddVoltages(dv []float64) error {
 	})
 }
 
+// Weights returns plastic projection k's current weights in the network
+// file's unit, in the order of snn.Sim.Weights (backend.WeightReader);
+// only plastic projections are read back.
+func (nw *Network[M]) Weights(k int) ([]float64, error) {
+	var out []float64
+	err := nw.do(func() error {
+		win := make([]float64, len(nw.h.Win))
+		if err := nw.read(nw.Win, unsafe.Pointer(unsafe.SliceData(win)), 8*uintptr(len(win))); err != nil {
+			return nw.errorf("weights: %w", err)
+		}
+		w, err := nw.h.Plastic.weights(k, win)
+		if err != nil {
+			return nw.errorf("%w", err)
+		}
+		out = w
+		return nil
+	})
+	return out, err
+}
+
 // Synapses returns the number of synapses built (backend.NetworkInfo).
 func (nw *Network[M]) Synapses() int { return nw.syn }
 
@@ -373,6 +413,9 @@ func (nw *Network[M]) Free() error {
 // format: a CPU-backend network of the same description restores it, and
 // so does this one.
 func (nw *Network[M]) Snapshot() ([]byte, error) {
+	if nw.h.Plastic.NPl > 0 {
+		return nil, nw.errorf("%w", errPlasticSnapshot)
+	}
 	var snap []byte
 	err := nw.do(func() error {
 		var err error
@@ -445,6 +488,9 @@ func (nw *Network[M]) snapshot() ([]byte, error) {
 // backend or the CPU one). Snapshots with pending InjectCurrent
 // injections (which this interface cannot make) are refused.
 func (nw *Network[M]) Restore(snap []byte) error {
+	if nw.h.Plastic.NPl > 0 {
+		return nw.errorf("%w", errPlasticSnapshot)
+	}
 	return nw.do(func() error {
 		if err := nw.restore(snap); err != nil {
 			return nw.errorf("restore: %w", err)

@@ -36,6 +36,9 @@ type Net struct {
 	NSources int // neurons + Poisson sources
 	Synapses int // synapses as snn counts them (non-zero dense entries)
 
+	// Plastic is the STDP layout (NPl == 0 without plastic projections).
+	Plastic Plasticity
+
 	// Host state.
 	Now   int64 // the current step
 	Force []int
@@ -58,19 +61,39 @@ func BuildNet(net *snn.Network, opt snn.Options, wg int) (*Net, []byte, error) {
 	if opt.Threads < 0 {
 		return nil, nil, fmt.Errorf("snn options: threads must be ≥ 0, got %d", opt.Threads)
 	}
-	for k, p := range net.Projections {
-		if p.STDP != nil {
-			return nil, nil, fmt.Errorf("projections[%d].stdp: plastic synapses are not supported on accelerator backends yet (the cpu backend runs them)", k)
+	// A plastic network is built without its STDP (the same synapses and
+	// initial state: plasticity draws nothing), so that its initial
+	// snapshot can be taken; the plasticity tables come from net.
+	plain, plastic := net, false
+	for _, p := range net.Projections {
+		plastic = plastic || p.STDP != nil
+	}
+	if plastic {
+		c := *net
+		c.Projections = slices.Clone(net.Projections)
+		for k := range c.Projections {
+			c.Projections[k].STDP = nil
+		}
+		plain = &c
+		if err := net.Validate(); err != nil {
+			return nil, nil, fmt.Errorf("snn: network: %w", err)
 		}
 	}
-	host, err := net.Build(snn.Options{Threads: 1, Method: opt.Method})
+	host, err := plain.Build(snn.Options{Threads: 1, Method: opt.Method})
 	if err != nil {
 		return nil, nil, err
 	}
 	defer host.Close()
-	nw, err := NewNet(host.Layout(), host.N(), host.Dt(), wg)
+	var pt *plasticTracker
+	if plastic {
+		pt = newPlasticTracker(net, host.Dt())
+	}
+	nw, err := newNet(host.Layout(), host.N(), host.Dt(), wg, pt)
 	if err != nil {
 		return nil, nil, err
+	}
+	if pt != nil {
+		pt.finish(nw)
 	}
 	if len(net.Poisson) > 0 {
 		if err := nw.NewGenerator(net); err != nil {
@@ -88,6 +111,12 @@ func BuildNet(net *snn.Network, opt snn.Options, wg int) (*Net, []byte, error) {
 // NewNet lays the network out for a device whose update kernels run in
 // work groups of wg neurons.
 func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
+	return newNet(lay, n, dt, wg, nil)
+}
+
+// newNet is NewNet that also records, with pt non-nil, where the plastic
+// synapses land in the incoming lists.
+func newNet(lay *snn.Layout, n int, dt float64, wg int, pt *plasticTracker) (*Net, error) {
 	nw := &Net{N: n, Dt: dt}
 	if n > math.MaxInt32-1 {
 		return nil, fmt.Errorf("%d neurons is too many", n)
@@ -161,16 +190,17 @@ func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
 			}
 		}
 	}
-	visit := func(f func(src, tgt int, w float64, code int32)) {
+	visit := func(f func(src, tgt int, w float64, code int32, e *snn.EdgeLayout, s, k int)) {
 		for _, c := range classes {
 			for s := 0; s < c.size; s++ {
-				for _, e := range c.edges {
+				for ei := range c.edges {
+					e := &c.edges[ei]
 					tp := lay.Populations[e.To]
 					ch := int32(chanStart[e.To]+e.Channel) << 16
 					if e.Dense != nil {
 						nt := tp.Hi - tp.Lo
 						for t, w := range e.Dense[s*nt : (s+1)*nt] {
-							f(c.first+s, tp.Lo+t, w, ch|int32(e.Delay))
+							f(c.first+s, tp.Lo+t, w, ch|int32(e.Delay), e, s, -1)
 						}
 						continue
 					}
@@ -179,7 +209,7 @@ func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
 						if e.Delays != nil {
 							d = int(e.Delays[q])
 						}
-						f(c.first+s, tp.Lo+int(e.Col[q]), e.W[q], ch|int32(d))
+						f(c.first+s, tp.Lo+int(e.Col[q]), e.W[q], ch|int32(d), e, s, int(q))
 					}
 				}
 			}
@@ -187,7 +217,7 @@ func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
 	}
 	cnt := make([]int, n+1)
 	total := 0
-	visit(func(_, t int, _ float64, _ int32) { cnt[t+1]++; total++ })
+	visit(func(_, t int, _ float64, _ int32, _ *snn.EdgeLayout, _, _ int) { cnt[t+1]++; total++ })
 	if total > math.MaxInt32 {
 		return nil, fmt.Errorf("%d synapses is more than %d", total, math.MaxInt32)
 	}
@@ -199,10 +229,16 @@ func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
 	nw.Src = make([]int32, total)
 	nw.Code = make([]int32, total)
 	nw.Win = make([]float64, total)
-	visit(func(s, t int, w float64, code int32) {
+	if pt != nil {
+		pt.start(total)
+	}
+	visit(func(s, t int, w float64, code int32, e *snn.EdgeLayout, ls, k int) {
 		q := cnt[t]
 		cnt[t]++
 		nw.Src[q], nw.Code[q], nw.Win[q] = int32(s), code, w
+		if pt != nil {
+			pt.synapse(q, s, t, e, ls, k)
+		}
 	})
 	nw.Groups = (n + wg - 1) / wg
 	return nw, nil
