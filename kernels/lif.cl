@@ -23,9 +23,11 @@
  * either), which is what keeps the arithmetic identical to the CPU's.
  *
  * Per-population tables: pint[5p..] = lo, size, first channel, channels,
- * model (0 current-based, 1 conductance-based: the channel term is
- * (prop·g)·(E_rev − V) instead of prop·J); preal[3p..] = e_m, V_th,
- * V_reset; pref[p] = refractory steps.
+ * model (0 current-based LIF, 1 conductance-based LIF: the channel term
+ * is (prop·g)·(E_rev − V) instead of prop·J; 2 izhikevich, 3 adex: forward
+ * Euler of snn's equations, the state variable u or w in the last channel,
+ * cst = R·I_ext); preal[3p..] = e_m, V_th, V_reset; mreal[8p..] = the model
+ * parameters of snn.PopulationLayout.Params; pref[p] = refractory steps.
  * Per-channel tables: cint[4c..] = ring depth, drive offset, ring offset,
  * stamp offset; creal[3c..] = prop, decay, E_rev.
  */
@@ -43,7 +45,8 @@
  * the number of spikes of the group's neurons. */
 KERNEL void KNAME(lif_update)(GLOBAL real *v, GLOBAL u64 *last, GLOBAL u64 *count,
 			      GLOBAL const real *cst, GLOBAL const i32 *pid,
-			      GLOBAL const i32 *pint, GLOBAL const real *preal, GLOBAL const u64 *pref,
+			      GLOBAL const i32 *pint, GLOBAL const real *preal, GLOBAL const real *mreal,
+			      GLOBAL const u64 *pref,
 			      GLOBAL const i32 *cint, GLOBAL const real *creal,
 			      GLOBAL real *J, GLOBAL i32 *flag, GLOBAL i32 *gcount, u64 step, i32 n)
 {
@@ -54,10 +57,12 @@ KERNEL void KNAME(lif_update)(GLOBAL real *v, GLOBAL u64 *last, GLOBAL u64 *coun
 		i32 p = pid[i];
 		i32 li = (i32)i - pint[5 * p];
 		i32 c0 = pint[5 * p + 2], nc = pint[5 * p + 3];
-		i32 coba = pint[5 * p + 4];
+		i32 model = pint[5 * p + 4];
+		i32 coba = model == 1;
+		i32 nsyn = model >= 2 ? nc - 1 : nc;
 		real x = v[i];
 		real a = 0;
-		for (i32 c = 0; c < nc; c++) {
+		for (i32 c = 0; c < nsyn; c++) {
 			i32 k = cint[4 * (c0 + c) + 1] + li;
 			real g = J[k];
 			J[k] = LIF_MUL(g, creal[3 * (c0 + c) + 1]);
@@ -66,21 +71,43 @@ KERNEL void KNAME(lif_update)(GLOBAL real *v, GLOBAL u64 *last, GLOBAL u64 *coun
 				t = LIF_MUL(t, creal[3 * (c0 + c) + 2] - x);
 			/* snn: one channel p0·g0, two (p0·g0 + p1·g1), more
 			 * 0 + p0·g0 + p1·g1 + … : the same values and order. */
-			if (c == 0 && nc <= 2)
+			if (c == 0 && nc <= 2 && model < 2)
 				a = t;
 			else
 				a = a + t;
 		}
-		real y = LIF_MUL(x, preal[3 * p]) + cst[i];
+		real y;
+		i32 ks = 0;
+		real u1 = 0;
+		GLOBAL const real *m = mreal + 8 * p;
+		if (model >= 2) {
+			ks = cint[4 * (c0 + nc - 1) + 1] + li;
+			real u = J[ks];
+			if (model == 2) {
+				real fz = LIF_MUL(LIF_MUL(0.04, x), x) + LIF_MUL(5.0, x) + 140.0 - u + cst[i];
+				y = x + LIF_MUL(m[0], fz);
+				u1 = u + LIF_MUL(m[1], LIF_MUL(m[2], x) - u);
+			} else {
+				real fa = (m[1] - x) + LIF_MUL(m[2], exp((x - m[3]) / m[2])) - LIF_MUL(m[4], u) + cst[i];
+				y = x + LIF_MUL(m[0], fa);
+				u1 = u + LIF_MUL(m[5], LIF_MUL(m[6], x - m[1]) - u);
+			}
+		} else {
+			y = LIF_MUL(x, preal[3 * p]) + cst[i];
+		}
 		y = y + a;
 		if (step - last[i] <= pref[p])
 			y = x;
 		if (y >= preal[3 * p + 1]) {
+			if (model >= 2)
+				J[ks] = u1 + (model == 2 ? m[3] : m[7]);
 			v[i] = preal[3 * p + 2];
 			last[i] = step;
 			count[i] += 1;
 			f = 1;
 		} else {
+			if (model >= 2)
+				J[ks] = u1;
 			v[i] = y;
 		}
 		flag[i] = f;

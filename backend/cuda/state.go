@@ -67,7 +67,7 @@ func signature(base string) (string, bool) {
 		return "pppppipppriiirppppp", true
 	// lif (kernels/lif.cl), launched in f64 only.
 	case kLIFUpdate:
-		return "pppppppppppppui", true
+		return "ppppppppppppppui", true
 	case kLIFForce:
 		return "pppppppiu", true
 	case kLIFCount:

@@ -84,6 +84,18 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 		ref, _ := steps(nu.TRefMs, dt)
 		pp := &pop{name: p.Name, lo: lo, hi: e.n, vrest: nu.VRestMV, vth: nu.VThMV, vreset: nu.VResetMV,
 			r: r, ref: int64(ref), index: i, coba: p.Model == ModelCOBA}
+		switch p.Model {
+		case ModelCOBA:
+			pp.model = modelCOBA
+		case ModelIzhikevich:
+			z := p.Izhikevich
+			pp.model = modelIzhikevich
+			pp.mp = [8]float64{dt, dt * z.A, z.B, z.D}
+		case ModelAdEx:
+			x := p.AdEx
+			pp.model = modelAdEx
+			pp.mp = [8]float64{dt / nu.TauMMs, nu.VRestMV, x.DeltaTMV, x.VTMV, r, dt / x.TauWMs, x.ANS / 1000, x.BNA}
+		}
 		if opt.Method == MethodExact {
 			pp.em = math.Exp(-dt / nu.TauMMs)
 			pp.oneMinusEm = -math.Expm1(-dt / nu.TauMMs)
@@ -171,6 +183,21 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 		}
 		e.synapses += es.count()
 	}
+	// The state channels of izhikevich and adex populations, after the
+	// synaptic ones: u starts at b·v, w at 0.
+	for i, pp := range e.pops {
+		if pp.model != modelIzhikevich && pp.model != modelAdEx {
+			continue
+		}
+		c := &channel{j: make([]float64, pp.hi-pp.lo), depth: 1, decay: 1}
+		if pp.model == modelIzhikevich {
+			for k := range c.j {
+				c.j[k] = n.Populations[i].Izhikevich.B * e.v[pp.lo+k]
+			}
+		}
+		pp.state = c
+		pp.chans = append(pp.chans, c)
+	}
 	for _, pp := range e.pops {
 		for _, c := range pp.chans {
 			if c.depth > 1 {
@@ -208,6 +235,21 @@ func (e *engine) channel(p *pop, tau, erev float64) *channel {
 	}
 	c := &channel{tau: tau, erev: erev, j: make([]float64, p.hi-p.lo), depth: 1}
 	h := e.dt
+	if p.model == modelIzhikevich || p.model == modelAdEx {
+		// Forward Euler: J (mV/ms for izhikevich, mV for adex) enters
+		// dV/dt for one step.
+		c.prop = h
+		if p.model == modelAdEx {
+			c.prop = h / p.tauM
+		}
+		if e.method == MethodExact {
+			c.decay = math.Exp(-h / tau)
+		} else {
+			c.decay = 1 - h/tau
+		}
+		p.chans = append(p.chans, c)
+		return c
+	}
 	if p.coba {
 		// The conductance is held over the step (exponential Euler with
 		// the exact method, forward Euler with euler): its effect on V

@@ -57,7 +57,7 @@ func TestCOBAValidate(t *testing.T) {
 		edit func(n *Network)
 		want string
 	}{
-		{func(n *Network) { n.Populations[1].Model = "adex" }, `populations[1].model: unknown model "adex"`},
+		{func(n *Network) { n.Populations[1].Model = "hh" }, `populations[1].model: unknown model "hh"`},
 		{func(n *Network) { n.Projections[0].WeightMV = 1 }, "projections[0].weight_mv: target \"B\" is conductance-based"},
 		{func(n *Network) { n.Projections[0].ERevMV = nil }, "projections[0].e_rev_mv: required"},
 		{func(n *Network) { n.Projections[0].WeightNS = -1 }, "projections[0].weight_ns: must be a finite conductance ≥ 0"},

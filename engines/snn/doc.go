@@ -1,6 +1,6 @@
 // Package snn is the CPU spiking-network engine of mec: current-based
 // leaky integrate-and-fire (LIF) neurons with exponential synaptic currents
-// (and conductance-based ones, model "coba"),
+// (and conductance-based LIF, Izhikevich and AdEx neurons),
 // sparse (CSR) or dense projections with per-synapse weights and integer
 // delays, Poisson input generators, and spike / state monitors. It is the
 // reference (oracle) that GPU backends are tested against.
@@ -40,6 +40,17 @@
 // 1 − dt/τ_m (MethodEuler: forward Euler, Brian2's method='euler'). Threshold,
 // reset, refractory period and delays are as for LIF; Sim.Drive returns
 // Σ_c g_c. Accelerator backends run the same arithmetic bit for bit.
+//
+// # Izhikevich and AdEx populations
+//
+// Models "izhikevich" and "adex" (see the Izhikevich and AdEx types for
+// the equations and units) integrate with forward Euler whatever the
+// Method: their synaptic drives J are current-based as LIF's (prop = dt for
+// izhikevich, dt/τ_m for adex, decay by the Method) and enter dV/dt over
+// one step; the recovery u or adaptation w is updated from the old V and
+// jumps at a spike. Sim.State reads it. Accelerator backends run the same
+// arithmetic; izhikevich bit for bit, adex up to the device's exp (a
+// stated 1e-6 mV in the conformance suite).
 //
 // # Plasticity
 //

@@ -30,6 +30,13 @@ type PopulationLayout struct {
 	// hold conductances g (in units of the leak conductance) and add
 	// (Prop·g)·(ERev − V) to V per step instead of Prop·J.
 	COBA bool
+	// Model is the update: 0 LIF, 1 COBA, 2 izhikevich, 3 adex. The last
+	// two keep their state variable (u or w) in the last channel (Prop 0,
+	// Decay 1, never a synapse's target), take R·I_ext as the loop
+	// constant and read Params: izhikevich h, h·a, b, d; adex h/τ_m, E_L,
+	// Δ_T, V_T, R, h/τ_w, a/1000, b (kernels/lif.cl has the updates).
+	Model  int
+	Params [8]float64
 	// Channels are the synaptic channels in creation (snapshot) order.
 	Channels []ChannelLayout
 }
@@ -77,7 +84,8 @@ func (s *Sim) Layout() *Layout {
 	l := &Layout{}
 	chanOf := map[*channel][2]int{}
 	for pi, p := range e.pops {
-		pl := PopulationLayout{Lo: p.lo, Hi: p.hi, Em: p.em, VTh: p.vth, VReset: p.vreset, RefSteps: p.ref, COBA: p.coba}
+		pl := PopulationLayout{Lo: p.lo, Hi: p.hi, Em: p.em, VTh: p.vth, VReset: p.vreset, RefSteps: p.ref, COBA: p.coba,
+			Model: p.model, Params: p.mp}
 		for ci, c := range p.chans {
 			pl.Channels = append(pl.Channels, ChannelLayout{Prop: c.prop, Decay: c.decay, Depth: c.depth, ERev: c.erev})
 			chanOf[c] = [2]int{pi, ci}

@@ -20,8 +20,22 @@ type pop struct {
 	oneMinusEm         float64 // 1 − em
 	ref                int64   // refractory steps
 	coba               bool    // conductance-based: channels hold g/g_L
-	chans              []*channel
+	model              int     // modelLIF … modelAdEx (layout and kernel code)
+	mp                 [8]float64
+	// state is the recovery (izhikevich: u) or adaptation (adex: w, nA)
+	// variable, kept as an extra channel after the synaptic ones so that
+	// snapshots and accelerator layouts carry it; nil for LIF models.
+	state *channel
+	chans []*channel
 }
+
+// Model codes of a built population (PopulationLayout.Model, kernels/lif.cl).
+const (
+	modelLIF = iota
+	modelCOBA
+	modelIzhikevich
+	modelAdEx
+)
 
 // channel is the synaptic drive J (mV) of one time constant in a population.
 type channel struct {
@@ -236,9 +250,25 @@ func (s *Sim) Drive(i int) float64 {
 	p := s.popOf(i)
 	d := 0.0
 	for _, c := range p.chans {
-		d += c.j[i-p.lo]
+		if c != p.state {
+			d += c.j[i-p.lo]
+		}
 	}
 	return d
+}
+
+// State returns the recovery variable u of an izhikevich neuron or the
+// adaptation current w (nA) of an adex neuron i, and false for other
+// models or i out of range.
+func (s *Sim) State(i int) (float64, bool) {
+	if i < 0 || i >= s.n {
+		return 0, false
+	}
+	p := s.popOf(i)
+	if p.state == nil {
+		return 0, false
+	}
+	return p.state.j[i-p.lo], true
 }
 
 func (e *engine) popOf(i int) *pop {
@@ -321,6 +351,10 @@ func (s *Sim) SetBias(i int, nA float64) error {
 func (e *engine) setExt(i int, x float64) {
 	e.ext[i] = x
 	p := e.popOf(i)
+	if p.model == modelIzhikevich || p.model == modelAdEx {
+		e.cst[i] = x // the nonlinear updates add R·I_ext to dV/dt themselves
+		return
+	}
 	e.cst[i] = (p.vrest + x) * p.oneMinusEm
 }
 
@@ -399,8 +433,11 @@ func (e *engine) updateChunk(k int) {
 // update is V ← V·e_m + c_i + Σ_c prop_c·J_c with c_i = V∞,i·(1 − e_m), kept
 // unchanged (V ← V) for refractory neurons.
 func (e *engine) updatePop(p *pop, a, b int, sp []int) []int {
-	if p.coba {
+	switch p.model {
+	case modelCOBA:
 		return e.updateCOBA(p, a, b, sp)
+	case modelIzhikevich, modelAdEx:
+		return e.updateNonlinear(p, a, b, sp)
 	}
 	switch len(p.chans) {
 	case 1:
@@ -472,6 +509,63 @@ func (e *engine) updateCOBA(p *pop, a, b int, sp []int) []int {
 			sp = e.fire(p, a+i, sp)
 			continue
 		}
+		v[i] = y
+	}
+	return sp
+}
+
+// updateNonlinear updates the global neurons [a, b) of an izhikevich or
+// adex population with forward Euler (the order of operations of
+// kernels/lif.cl): s = Σ_c prop_c·J_c over the synaptic channels (from 0),
+// J_c ← J_c·decay_c, then the model's V and state updates from the old V
+// and state, V held while refractory, and at a spike V ← V_reset and the
+// state jumps.
+func (e *engine) updateNonlinear(p *pop, a, b int, sp []int) []int {
+	v := e.v[a:b]
+	last := e.last[a:b]
+	ext := e.cst[a:b] // R·I_ext for these models (setExt)
+	last, ext = last[:len(v)], ext[:len(v)]
+	st := p.state.j[a-p.lo : b-p.lo]
+	st = st[:len(v)]
+	syn := p.chans[:len(p.chans)-1]
+	step, ref, vth := e.step, p.ref, p.vth
+	m := &p.mp
+	for i, x := range v {
+		s := 0.0
+		for _, ch := range syn {
+			k := a - p.lo + i
+			g := ch.j[k]
+			ch.j[k] = g * ch.decay
+			s = s + ch.prop*g
+		}
+		u := st[i]
+		var y, u1 float64
+		if p.model == modelIzhikevich {
+			// mp: h, h·a, b, d
+			f := 0.04*x*x + 5*x + 140 - u + ext[i]
+			y = x + m[0]*f
+			u1 = u + m[1]*(m[2]*x-u)
+		} else {
+			// mp: h/τ_m, E_L, Δ_T, V_T, R, h/τ_w, a/1000, b
+			f := (m[1] - x) + m[2]*math.Exp((x-m[3])/m[2]) - m[4]*u + ext[i]
+			y = x + m[0]*f
+			u1 = u + m[5]*(m[6]*(x-m[1])-u)
+		}
+		y = y + s
+		if step-last[i] <= ref {
+			y = x
+		}
+		if y >= vth {
+			if p.model == modelIzhikevich {
+				u1 = u1 + m[3]
+			} else {
+				u1 = u1 + m[7]
+			}
+			st[i] = u1
+			sp = e.fire(p, a+i, sp)
+			continue
+		}
+		st[i] = u1
 		v[i] = y
 	}
 	return sp

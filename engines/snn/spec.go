@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/prismai/mec/internal/strict"
@@ -65,7 +66,54 @@ type VInit struct {
 const (
 	ModelLIF  = "lif"  // current-based LIF: synaptic drives in mV (the default)
 	ModelCOBA = "coba" // conductance-based LIF: synaptic conductances with reversal potentials
+	// ModelIzhikevich is Izhikevich's (2003) quadratic model with recovery u.
+	ModelIzhikevich = "izhikevich"
+	// ModelAdEx is the adaptive exponential integrate-and-fire model
+	// (Brette & Gerstner 2005) with adaptation current w.
+	ModelAdEx = "adex"
 )
+
+// models lists the neuron models, for validation and messages.
+var models = []string{ModelLIF, ModelCOBA, ModelIzhikevich, ModelAdEx}
+
+// Izhikevich holds the parameters of model "izhikevich" besides the
+// neuron's v_th_mv (the spike cutoff, 30 mV in Izhikevich's paper),
+// v_reset_mv (c), r_mohm and i_bias_na:
+//
+//	dv/dt = 0.04·v² + 5·v + 140 − u + I,   du/dt = a·(b·v − u)
+//	v ≥ v_th: v ← c, u ← u + d
+//
+// with t in ms, v in mV and I = R·I_bias + Σ_c J_c in Izhikevich's units
+// (mV/ms): a spike through weight_mv w makes J jump by w. u starts at b·v.
+type Izhikevich struct {
+	// A is the recovery rate (1/ms), B the coupling of u to v, D the jump
+	// of u at a spike.
+	A float64 `json:"a" yaml:"a"`
+	B float64 `json:"b" yaml:"b"`
+	D float64 `json:"d" yaml:"d"`
+}
+
+// AdEx holds the parameters of model "adex" besides the neuron's tau_m_ms,
+// v_rest_mv (E_L), v_th_mv (the spike cutoff V_peak), v_reset_mv, t_ref_ms,
+// r_mohm (R = 1/g_L) and i_bias_na:
+//
+//	τ_m dV/dt = −(V − E_L) + Δ_T·exp((V − V_T)/Δ_T) − R·w + R·I + Σ_c J_c
+//	τ_w dw/dt = a·(V − E_L) − w
+//	V ≥ V_peak: V ← V_reset, w ← w + b
+//
+// with w in nA (a in nS, so a·(V − E_L) is in pA and is divided by 1000)
+// and J in mV as for LIF. w starts at 0.
+type AdEx struct {
+	// DeltaTMV is the slope factor Δ_T (mV, > 0), VTMV the threshold V_T
+	// (mV, below v_th_mv).
+	DeltaTMV float64 `json:"delta_t_mv" yaml:"delta_t_mv"`
+	VTMV     float64 `json:"v_t_mv" yaml:"v_t_mv"`
+	// ANS is the subthreshold adaptation a (nS), BNA the spike-triggered
+	// adaptation b (nA), TauWMs the adaptation time constant (ms, > 0).
+	ANS    float64 `json:"a_ns" yaml:"a_ns"`
+	BNA    float64 `json:"b_na" yaml:"b_na"`
+	TauWMs float64 `json:"tau_w_ms" yaml:"tau_w_ms"`
+}
 
 // Population is a group of identical LIF neurons.
 type Population struct {
@@ -77,6 +125,11 @@ type Population struct {
 	// (conductance-based: each incoming projection opens a conductance
 	// with reversal potential e_rev_mv; see the package doc).
 	Model string `json:"model,omitempty" yaml:"model,omitempty"`
+	// Izhikevich and AdEx are the parameters of those models (required
+	// with them, not allowed otherwise). Both integrate with forward Euler
+	// whatever Options.Method says.
+	Izhikevich *Izhikevich `json:"izhikevich,omitempty" yaml:"izhikevich,omitempty"`
+	AdEx       *AdEx       `json:"adex,omitempty" yaml:"adex,omitempty"`
 	// Neuron holds the LIF parameters.
 	Neuron LIF `json:"neuron" yaml:"neuron"`
 	// TauSynMs is the decay time constant in ms of the synaptic current that
@@ -324,10 +377,13 @@ func (n *Network) Validate() error {
 		if p.Size <= 0 || p.Size > math.MaxInt32 {
 			return fmt.Errorf("%s.size: must be in 1..%d, got %d", f, math.MaxInt32, p.Size)
 		}
-		if p.Model != "" && p.Model != ModelLIF && p.Model != ModelCOBA {
-			return fmt.Errorf("%s.model: unknown model %q (want %s or %s)", f, p.Model, ModelLIF, ModelCOBA)
+		if p.Model != "" && !slices.Contains(models, p.Model) {
+			return fmt.Errorf("%s.model: unknown model %q (want one of %s)", f, p.Model, strings.Join(models, ", "))
 		}
-		if err := p.Neuron.validate(f+".neuron", dt); err != nil {
+		if err := p.Neuron.validate(f+".neuron", dt, p.Model == ModelIzhikevich); err != nil {
+			return err
+		}
+		if err := p.validateModel(f); err != nil {
 			return err
 		}
 		if p.TauSynMs < 0 || !finite(p.TauSynMs) {
@@ -375,7 +431,55 @@ func (n *Network) Validate() error {
 	return nil
 }
 
-func (l *LIF) validate(f string, dt float64) error {
+// validateModel checks the model parameters of p.
+func (p *Population) validateModel(f string) error {
+	if p.Izhikevich != nil && p.Model != ModelIzhikevich {
+		return fmt.Errorf("%s.izhikevich: parameters for model %q, but model is %q", f, ModelIzhikevich, p.Model)
+	}
+	if p.AdEx != nil && p.Model != ModelAdEx {
+		return fmt.Errorf("%s.adex: parameters for model %q, but model is %q", f, ModelAdEx, p.Model)
+	}
+	switch p.Model {
+	case ModelIzhikevich:
+		z := p.Izhikevich
+		if z == nil {
+			return fmt.Errorf("%s.izhikevich: required with model %q (a, b, d)", f, ModelIzhikevich)
+		}
+		for _, c := range []struct {
+			name string
+			v    float64
+		}{{"a", z.A}, {"b", z.B}, {"d", z.D}} {
+			if !finite(c.v) {
+				return fmt.Errorf("%s.izhikevich.%s: must be finite, got %v", f, c.name, c.v)
+			}
+		}
+	case ModelAdEx:
+		x := p.AdEx
+		if x == nil {
+			return fmt.Errorf("%s.adex: required with model %q (delta_t_mv, v_t_mv, a_ns, b_na, tau_w_ms)", f, ModelAdEx)
+		}
+		for _, c := range []struct {
+			name string
+			v    float64
+		}{{"delta_t_mv", x.DeltaTMV}, {"v_t_mv", x.VTMV}, {"a_ns", x.ANS}, {"b_na", x.BNA}, {"tau_w_ms", x.TauWMs}} {
+			if !finite(c.v) {
+				return fmt.Errorf("%s.adex.%s: must be finite, got %v", f, c.name, c.v)
+			}
+		}
+		if x.DeltaTMV <= 0 {
+			return fmt.Errorf("%s.adex.delta_t_mv: must be > 0, got %v", f, x.DeltaTMV)
+		}
+		if x.TauWMs <= 0 {
+			return fmt.Errorf("%s.adex.tau_w_ms: must be > 0, got %v", f, x.TauWMs)
+		}
+		if x.VTMV >= p.Neuron.VThMV {
+			return fmt.Errorf("%s.adex.v_t_mv: must be < v_th_mv (the spike cutoff, %v), got %v", f, p.Neuron.VThMV, x.VTMV)
+		}
+	}
+	return nil
+}
+
+func (l *LIF) validate(f string, dt float64, noTau bool) error {
 	for _, c := range []struct {
 		name string
 		v    float64
@@ -385,7 +489,7 @@ func (l *LIF) validate(f string, dt float64) error {
 			return fmt.Errorf("%s.%s: must be finite, got %v", f, c.name, c.v)
 		}
 	}
-	if l.TauMMs <= 0 {
+	if l.TauMMs <= 0 && !(noTau && l.TauMMs == 0) {
 		return fmt.Errorf("%s.tau_m_ms: must be > 0, got %v", f, l.TauMMs)
 	}
 	if l.VResetMV >= l.VThMV {

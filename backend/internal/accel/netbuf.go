@@ -14,7 +14,7 @@ type NetBuffers[M ~uintptr | ~uint64] struct {
 	// and list, the uploaded Poisson spikes and forced-spike indices.
 	Flag, GCount, NSpk, Spk, PSpk, FIdx M
 	// Static tables of Net: populations, channels and incoming synapses.
-	Pid, Pint, Preal, Pref, Cint, Creal, Inptr, Src, Code, Win M
+	Pid, Pint, Preal, Mreal, Pref, Cint, Creal, Inptr, Src, Code, Win M
 	// Plasticity tables and traces (Plasticity; allocated only for
 	// networks with STDP).
 	Plas, XIdx, Sint, Sreal, XSrc, XDec, X M
@@ -77,6 +77,7 @@ func (d *NetBuffers[M]) Upload(h *Net, alloc func(size uintptr) (M, error), writ
 		func() error { return i32s(&d.Pid, h.Pid) },
 		func() error { return i32s(&d.Pint, h.Pint) },
 		func() error { return f64s(&d.Preal, h.Preal) },
+		func() error { return f64s(&d.Mreal, h.Mreal) },
 		func() error { return put(&d.Pref, unsafe.Pointer(&h.Pref[0]), 8*uintptr(len(h.Pref))) },
 		func() error { return i32s(&d.Cint, h.Cint) },
 		func() error { return f64s(&d.Creal, h.Creal) },

@@ -200,7 +200,7 @@ func (nw *Network[M]) advance(poff, npois int32) error {
 	step := uint64(nw.h.Now)
 	n32 := int32(nw.n)
 	if err := nw.groupsLaunch(KLIFUpdate, p(nw.V), p(nw.Last), p(nw.Count), p(nw.Cst), p(nw.Pid),
-		p(nw.Pint), p(nw.Preal), p(nw.Pref), p(nw.Cint), p(nw.Creal),
+		p(nw.Pint), p(nw.Preal), p(nw.Mreal), p(nw.Pref), p(nw.Cint), p(nw.Creal),
 		p(nw.J), p(nw.Flag), p(nw.GCount), step, n32); err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ type Net struct {
 	Pid      []int32 // population of each neuron
 	Pint     []int32 // per population: lo, size, first channel, channels, model (1: coba)
 	Preal    []float64
+	Mreal    []float64 // per population: the 8 model parameters of snn.PopulationLayout
 	Pref     []uint64
 	Cint     []int32 // per channel: depth, drive, ring and stamp offsets
 	Creal    []float64
@@ -130,11 +131,8 @@ func newNet(lay *snn.Layout, n int, dt float64, wg int, pt *plasticTracker) (*Ne
 		}
 		size := pl.Hi - pl.Lo
 		chanStart[p] = nc
-		model := int32(0)
-		if pl.COBA {
-			model = 1
-		}
-		nw.Pint = append(nw.Pint, int32(pl.Lo), int32(size), int32(nc), int32(len(pl.Channels)), model)
+		nw.Pint = append(nw.Pint, int32(pl.Lo), int32(size), int32(nc), int32(len(pl.Channels)), int32(pl.Model))
+		nw.Mreal = append(nw.Mreal, pl.Params[:]...)
 		nw.Preal = append(nw.Preal, pl.Em, pl.VTh, pl.VReset)
 		nw.Pref = append(nw.Pref, uint64(pl.RefSteps))
 		for _, c := range pl.Channels {
