@@ -16,7 +16,8 @@ import (
 const maxRasterSpikes = 100_000
 
 // plotSNN draws the spike raster, the population rates and (when sampled)
-// the membrane potentials in stacked panels sharing the time axis (ms).
+// the membrane potentials in stacked panels sharing the time axis (ms),
+// and a histogram of each projection's final weights (monitors.weights).
 func plotSNN(res *snnResult, file string) error {
 	var plots [][]*plot.Plot
 
@@ -92,6 +93,23 @@ func plotSNN(res *snnResult, file string) error {
 		}
 		vp.Legend.Top = true
 		plots = append(plots, []*plot.Plot{vp})
+	}
+
+	for i, r := range res.weights {
+		if len(r.Values) == 0 {
+			continue
+		}
+		hp := plot.New()
+		hp.Title.Text = fmt.Sprintf("final weights of projection %d (%s → %s)", r.Projection, r.From, r.To)
+		hp.X.Label.Text = "weight"
+		hp.Y.Label.Text = "synapses"
+		hist, err := plotter.NewHist(plotter.Values(r.Values), 20)
+		if err != nil {
+			return err
+		}
+		hist.FillColor = plotColor(i)
+		hp.Add(hist)
+		plots = append(plots, []*plot.Plot{hp})
 	}
 
 	w, h := 7*vg.Inch, vg.Length(3*len(plots))*vg.Inch

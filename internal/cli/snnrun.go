@@ -347,8 +347,10 @@ which replace it: --monitor-spikes POP,POP records only those populations;
 --monitor-v POP:I,J,... samples V of those neurons (repeatable), every
 --every-ms. A backend named by --backend or $MEC_BACKEND must have the spiking
 capability, else the command fails (no fallback to another backend).
---svg FILE draws the spike raster, the population rates and the sampled
-voltages. --spikes FILE writes one "index time_ms" line per recorded spike.`,
+--svg FILE draws the spike raster, the population rates, the sampled
+voltages and the final weights of monitors.weights (with their values and
+histogram in the JSON). --spikes FILE writes one "index time_ms" line per
+recorded spike. Models, plasticity and monitors: README "Spiking networks".`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !(duration > 0) || math.IsInf(duration, 0) {

@@ -369,7 +369,11 @@ func TestSNNRunCOBA(t *testing.T) {
 // CPU's weights and spikes exactly.
 func TestSNNRunSTDP(t *testing.T) {
 	sma := filepath.Join("..", "..", "engines", "snn", "testdata", "stdp_sma.yaml")
-	rep := decodeRunReport(t, mustRun(t, "snn", "run", sma, "--duration", "2", "--method", "euler", "--json", "--backend", "cpu"))
+	svg := filepath.Join(t.TempDir(), "stdp.svg")
+	rep := decodeRunReport(t, mustRun(t, "snn", "run", sma, "--duration", "2", "--method", "euler", "--json", "--backend", "cpu", "--svg", svg))
+	if b, err := os.ReadFile(svg); err != nil || !strings.Contains(string(b), "final weights of projection 0") {
+		t.Errorf("svg lacks the weight histogram (%v)", err)
+	}
 	if len(rep.Weights) != 1 || len(rep.Weights[0].Values) != 1000 || rep.Weights[0].WMax == nil || rep.Weights[0].FracLow == nil {
 		t.Fatalf("weights: %+v", rep.Weights)
 	}
