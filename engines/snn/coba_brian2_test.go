@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/prismai/mec/internal/peers"
 	"github.com/prismai/mec/internal/peers/peertest"
@@ -86,5 +87,65 @@ func TestCOBAMatchesBrian2(t *testing.T) {
 		if !(rel <= 0.10) {
 			t.Errorf("%s: mec %.4f vs brian2 %.4f differ by %.1f%% (> 10%%)", name, ours[k], theirs[k], 100*rel)
 		}
+	}
+}
+
+// BenchmarkCOBA times 1 s of the COBA benchmark (testdata/coba.yaml,
+// forward Euler, build excluded) and reports sim_s and, when Brian2 runs
+// (not with -short), brian2_cpp_s (C++ standalone's loop on its twin
+// network in this run) and x_brian2_cpp = sim_s / brian2_cpp_s (below 1
+// is faster than Brian2).
+func BenchmarkCOBA(b *testing.B) {
+	var ref brianCUBA
+	if !testing.Short() {
+		runTestdataPeer(b, "brian2_coba.py", &ref, "--target", "cpp_standalone")
+	}
+	net, err := LoadFile(filepath.Join("testdata", "coba.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchLoop(b, net, 10000, ref.SimLoopS)
+}
+
+// BenchmarkSTDP times the Song–Miller–Abbott network (testdata/stdp_sma.yaml,
+// 100 s, forward Euler) as BenchmarkCOBA does, against Brian2's STDP
+// example in C++ standalone.
+func BenchmarkSTDP(b *testing.B) {
+	var ref struct {
+		SimLoopS *float64 `json:"sim_loop_s"`
+	}
+	if !testing.Short() {
+		runTestdataPeer(b, "brian2_stdp.py", &ref)
+	}
+	net, err := LoadFile(filepath.Join("testdata", "stdp_sma.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchLoop(b, net, 1_000_000, ref.SimLoopS)
+}
+
+// benchLoop times steps steps of net (built with MethodEuler outside the
+// timer) and reports sim_s, with the ratio to ref when it is known.
+func benchLoop(b *testing.B, net *Network, steps int, ref *float64) {
+	var loop float64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		sim, err := net.Build(Options{Method: MethodEuler})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		t0 := time.Now()
+		sim.Run(steps)
+		loop += time.Since(t0).Seconds()
+		b.StopTimer()
+		sim.Close()
+		b.StartTimer()
+	}
+	simS := loop / float64(b.N)
+	b.ReportMetric(simS, "sim_s")
+	if ref != nil && *ref > 0 {
+		b.ReportMetric(*ref, "brian2_cpp_s")
+		b.ReportMetric(simS / *ref, "x_brian2_cpp")
 	}
 }

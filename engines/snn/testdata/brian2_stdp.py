@@ -7,12 +7,14 @@ Euler, dt = 0.1 ms), through synapses with pair-based additive STDP (taupre = ta
 gmax = 0.01, dApre = 0.01*gmax, dApost = -1.05*dApre), initial weights rand()*gmax.
 
 Usage: /usr/bin/python3 brian2_stdp.py [--target numpy|cython|cpp_standalone] [--duration S] [--seed N]
-Prints one JSON object: post_spikes, post_rate_hz, the final weights' histogram over w/gmax in 10
+Prints one JSON object: sim_loop_s (C++ standalone: Brian's measure of the compiled loop; other
+targets: the wall time of run()), post_spikes, post_rate_hz, the final weights' histogram over w/gmax in 10
 bins of [0, 1] (hist), frac_low (w < 0.1 gmax), frac_high (w > 0.9 gmax), mean_w (w/gmax averaged).
 Needs Debian's python3-brian and python3-numpy."""
 import argparse
 import json
 import tempfile
+import time
 import warnings
 
 warnings.filterwarnings("ignore")
@@ -60,14 +62,18 @@ S = b2.Synapses(inp, neuron,
 S.connect()
 S.w = "rand() * gmax"
 mon = b2.SpikeMonitor(neuron)
+t0 = time.perf_counter()
 b2.run(a.duration * second)
 if a.target == "cpp_standalone":
     b2.device.build(directory=outdir, run=True, compile=True, clean=True)
+    loop = float(b2.device._last_run_time)
+else:
+    loop = time.perf_counter() - t0
 
 w = np.asarray(S.w[:]) / gmax
 hist, _ = np.histogram(w, bins=10, range=(0, 1))
 print(json.dumps({
-    "peer": "brian2 " + b2.__version__, "target": a.target, "duration_s": a.duration,
+    "peer": "brian2 " + b2.__version__, "target": a.target, "duration_s": a.duration, "sim_loop_s": loop,
     "post_spikes": int(mon.num_spikes), "post_rate_hz": mon.num_spikes / a.duration,
     "hist": [int(x) for x in hist], "frac_low": float(np.mean(w < 0.1)),
     "frac_high": float(np.mean(w > 0.9)), "mean_w": float(np.mean(w)),
