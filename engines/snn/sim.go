@@ -487,6 +487,30 @@ func (e *engine) updateCOBA(p *pop, a, b int, sp []int) []int {
 	last, cst = last[:len(v)], cst[:len(v)]
 	step, ref := e.step, p.ref
 	em, vth := p.em, p.vth
+	if len(p.chans) == 2 { // excitatory and inhibitory: the common case, hoisted
+		c0, c1 := p.chans[0], p.chans[1]
+		g0s, g1s := c0.j[a-p.lo:b-p.lo], c1.j[a-p.lo:b-p.lo]
+		g0s, g1s = g0s[:len(v)], g1s[:len(v)]
+		p0, d0, e0 := c0.prop, c0.decay, c0.erev
+		p1, d1, e1 := c1.prop, c1.decay, c1.erev
+		for i, x := range v {
+			g0, g1 := g0s[i], g1s[i]
+			g0s[i], g1s[i] = g0*d0, g1*d1
+			s := (p0 * g0) * (e0 - x)
+			s = s + (p1*g1)*(e1-x)
+			y := x*em + cst[i]
+			y = y + s
+			if step-last[i] <= ref {
+				y = x
+			}
+			if y >= vth {
+				sp = e.fire(p, a+i, sp)
+				continue
+			}
+			v[i] = y
+		}
+		return sp
+	}
 	for i, x := range v {
 		s := 0.0
 		for c, ch := range p.chans {
