@@ -111,6 +111,7 @@ func FuzzParseNetwork(f *testing.F) {
 	f.Add([]byte("populations:\n  - {name: A, size: 2, neuron: {tau_m_ms: 10, v_th_mv: 1, v_reset_mv: 0}}\nprojections:\n  - {from: A, to: A, rule: list, pairs: [[0, 1]], weights_mv: [.nan]}\n"))
 	f.Add([]byte("dt_ms: 0.1\npopulations: []\n"))
 	f.Add([]byte("populations:\n  - {name: A, size: 2, model: coba, neuron: {tau_m_ms: 10, v_th_mv: 1, v_reset_mv: 0}}\npoisson:\n  - {name: P, size: 3, rate_hz: 10, tau_syn_ms: 5}\nprojections:\n  - {from: P, to: A, rule: all_to_all, weight_ns: 1, e_rev_mv: 0, stdp: {rule: additive, tau_plus_ms: 20, tau_minus_ms: 20, a_plus: 0.1, a_minus: 0.1, w_max: 2}}\nmonitors: {weights: [0]}\n"))
+	f.Add([]byte("populations:\n  - {name: Z, size: 2, model: izhikevich, izhikevich: {a: 0.02, b: 0.2, d: 8}, neuron: {v_th_mv: 30, v_reset_mv: -65}}\n  - {name: A, size: 1, model: adex, adex: {delta_t_mv: 2, v_t_mv: -50, a_ns: 4, b_na: 0.08, tau_w_ms: 144}, neuron: {tau_m_ms: 9, v_rest_mv: -70, v_th_mv: 0, v_reset_mv: -70}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, parse := range []func([]byte) (*Network, error){ParseJSON, ParseYAML} {
 			n, err := parse(data)
@@ -125,6 +126,44 @@ func FuzzParseNetwork(f *testing.F) {
 					t.Fatalf("recorder of a valid network: %v", err)
 				}
 			}
+			if small(n) {
+				sim, err := n.Build(Options{Threads: 1})
+				if err != nil {
+					t.Fatalf("a valid network does not build: %v", err)
+				}
+				sim.Run(20)
+				sim.Close()
+			}
 		}
 	})
+}
+
+// small reports whether n is cheap to build and step in a fuzz iteration:
+// at most 200 neurons and 200 Poisson sources, delays and t_ref at most
+// 100 steps.
+func small(n *Network) bool {
+	neurons, sources := 0, 0
+	for _, p := range n.Populations {
+		neurons += p.Size
+		if p.Neuron.TRefMs > 100*n.dt() {
+			return false
+		}
+	}
+	for _, g := range n.Poisson {
+		sources += g.Size
+	}
+	if neurons > 200 || sources > 200 {
+		return false
+	}
+	for _, p := range n.Projections {
+		if p.DelayMs > 100*n.dt() || len(p.Pairs) > 10000 {
+			return false
+		}
+		for _, d := range p.DelaysMs {
+			if d > 100*n.dt() {
+				return false
+			}
+		}
+	}
+	return true
 }
