@@ -32,7 +32,12 @@ const chunkSteps = 1024
 // the delay rings.
 //
 // Per step the device runs three kernels (update, compaction, delivery;
-// two more when AddVoltages pushed neurons to threshold). The Poisson
+// two more when AddVoltages pushed neurons to threshold; four more,
+// stdp_*, when the network has plastic projections: depression of the
+// synapses whose sources spiked, presynaptic traces, postsynaptic traces
+// and potentiation, decay). The update kernel covers every neuron model
+// of snn (LIF, COBA, Izhikevich, AdEx) with snn's operations in snn's
+// order. The Poisson
 // inputs are drawn on the host by snn's own generators (a host network
 // holding only the Poisson groups, stepped in lockstep; they do not depend
 // on the network's state), and their spikes, short index lists, are the
