@@ -65,6 +65,22 @@ type Network interface {
 	Free() error
 }
 
+// NetworkInfo is implemented by networks that report how they were
+// built: the number of synapses (non-zero dense entries included, as
+// snn.Sim.Synapses counts them) and the number of host threads stepping
+// the neurons (0 when the neurons are updated on a device).
+type NetworkInfo interface {
+	Synapses() int
+	Threads() int
+}
+
+// WeightReader is implemented by networks that read back the current
+// weights of a sparse projection (in the network file's unit, in the
+// order snn.Sim.Weights gives), which STDP changes during a run.
+type WeightReader interface {
+	Weights(projection int) ([]float64, error)
+}
+
 // NetworkSnapshotter is implemented by networks whose complete dynamic
 // state can be saved and restored bit for bit (for rollback).
 type NetworkSnapshotter interface {

@@ -22,10 +22,14 @@
  * before it is added (no contraction into FMA: Go does not contract
  * either), which is what keeps the arithmetic identical to the CPU's.
  *
- * Per-population tables: pint[4p..] = lo, size, first channel, channels;
- * preal[3p..] = e_m, V_th, V_reset; pref[p] = refractory steps.
+ * Per-population tables: pint[5p..] = lo, size, first channel, channels,
+ * model (0 current-based LIF, 1 conductance-based LIF: the channel term
+ * is (prop·g)·(E_rev − V) instead of prop·J; 2 izhikevich, 3 adex: forward
+ * Euler of snn's equations, the state variable u or w in the last channel,
+ * cst = R·I_ext); preal[3p..] = e_m, V_th, V_reset; mreal[8p..] = the model
+ * parameters of snn.PopulationLayout.Params; pref[p] = refractory steps.
  * Per-channel tables: cint[4c..] = ring depth, drive offset, ring offset,
- * stamp offset; creal[2c..] = prop, decay.
+ * stamp offset; creal[3c..] = prop, decay, E_rev.
  */
 
 #ifdef __OPENCL_VERSION__
@@ -41,7 +45,8 @@
  * the number of spikes of the group's neurons. */
 KERNEL void KNAME(lif_update)(GLOBAL real *v, GLOBAL u64 *last, GLOBAL u64 *count,
 			      GLOBAL const real *cst, GLOBAL const i32 *pid,
-			      GLOBAL const i32 *pint, GLOBAL const real *preal, GLOBAL const u64 *pref,
+			      GLOBAL const i32 *pint, GLOBAL const real *preal, GLOBAL const real *mreal,
+			      GLOBAL const u64 *pref,
 			      GLOBAL const i32 *cint, GLOBAL const real *creal,
 			      GLOBAL real *J, GLOBAL i32 *flag, GLOBAL i32 *gcount, u64 step, i32 n)
 {
@@ -50,32 +55,59 @@ KERNEL void KNAME(lif_update)(GLOBAL real *v, GLOBAL u64 *last, GLOBAL u64 *coun
 	i32 f = 0;
 	if (i < (u64)n) {
 		i32 p = pid[i];
-		i32 li = (i32)i - pint[4 * p];
-		i32 c0 = pint[4 * p + 2], nc = pint[4 * p + 3];
+		i32 li = (i32)i - pint[5 * p];
+		i32 c0 = pint[5 * p + 2], nc = pint[5 * p + 3];
+		i32 model = pint[5 * p + 4];
+		i32 coba = model == 1;
+		i32 nsyn = model >= 2 ? nc - 1 : nc;
 		real x = v[i];
 		real a = 0;
-		for (i32 c = 0; c < nc; c++) {
+		for (i32 c = 0; c < nsyn; c++) {
 			i32 k = cint[4 * (c0 + c) + 1] + li;
 			real g = J[k];
-			J[k] = LIF_MUL(g, creal[2 * (c0 + c) + 1]);
-			real t = LIF_MUL(creal[2 * (c0 + c)], g);
+			J[k] = LIF_MUL(g, creal[3 * (c0 + c) + 1]);
+			real t = LIF_MUL(creal[3 * (c0 + c)], g);
+			if (coba)
+				t = LIF_MUL(t, creal[3 * (c0 + c) + 2] - x);
 			/* snn: one channel p0·g0, two (p0·g0 + p1·g1), more
 			 * 0 + p0·g0 + p1·g1 + … : the same values and order. */
-			if (c == 0 && nc <= 2)
+			if (c == 0 && nc <= 2 && model < 2)
 				a = t;
 			else
 				a = a + t;
 		}
-		real y = LIF_MUL(x, preal[3 * p]) + cst[i];
+		real y;
+		i32 ks = 0;
+		real u1 = 0;
+		GLOBAL const real *m = mreal + 8 * p;
+		if (model >= 2) {
+			ks = cint[4 * (c0 + nc - 1) + 1] + li;
+			real u = J[ks];
+			if (model == 2) {
+				real fz = LIF_MUL(LIF_MUL(0.04, x), x) + LIF_MUL(5.0, x) + 140.0 - u + cst[i];
+				y = x + LIF_MUL(m[0], fz);
+				u1 = u + LIF_MUL(m[1], LIF_MUL(m[2], x) - u);
+			} else {
+				real fa = (m[1] - x) + LIF_MUL(m[2], exp((x - m[3]) / m[2])) - LIF_MUL(m[4], u) + cst[i];
+				y = x + LIF_MUL(m[0], fa);
+				u1 = u + LIF_MUL(m[5], LIF_MUL(m[6], x - m[1]) - u);
+			}
+		} else {
+			y = LIF_MUL(x, preal[3 * p]) + cst[i];
+		}
 		y = y + a;
 		if (step - last[i] <= pref[p])
 			y = x;
 		if (y >= preal[3 * p + 1]) {
+			if (model >= 2)
+				J[ks] = u1 + (model == 2 ? m[3] : m[7]);
 			v[i] = preal[3 * p + 2];
 			last[i] = step;
 			count[i] += 1;
 			f = 1;
 		} else {
+			if (model >= 2)
+				J[ks] = u1;
 			v[i] = y;
 		}
 		flag[i] = f;
@@ -189,8 +221,8 @@ KERNEL void KNAME(lif_deliver)(GLOBAL const i32 *pid, GLOBAL const i32 *pint, GL
 	if (i >= (u64)n)
 		return;
 	i32 p = pid[i];
-	i32 li = (i32)i - pint[4 * p];
-	i32 size = pint[4 * p + 1];
+	i32 li = (i32)i - pint[5 * p];
+	i32 size = pint[5 * p + 1];
 	i32 lo = inptr[i], hi = inptr[i + 1];
 	pspk += poff;
 	i32 nn = nspk[0];
@@ -227,7 +259,7 @@ KERNEL void KNAME(lif_deliver)(GLOBAL const i32 *pid, GLOBAL const i32 *pint, GL
 		}
 	}
 	/* the ring slot due at the end of this step */
-	i32 c0 = pint[4 * p + 2], nc = pint[4 * p + 3];
+	i32 c0 = pint[5 * p + 2], nc = pint[5 * p + 3];
 	for (i32 c = c0; c < c0 + nc; c++) {
 		i32 depth = cint[4 * c];
 		if (depth <= 1)
@@ -239,4 +271,119 @@ KERNEL void KNAME(lif_deliver)(GLOBAL const i32 *pid, GLOBAL const i32 *pint, GL
 		J[cint[4 * c + 1] + li] += ring[r];
 		ring[r] = 0;
 	}
+}
+
+/*
+ * Plasticity (package snn's STDP, bit for bit), launched after lif_deliver
+ * for networks with plastic projections: stdp_dep, stdp_pre, stdp_post,
+ * stdp_decay. Tables: plas[q] = the plastic projection of incoming synapse
+ * q or -1; xidx[q] = its source's trace in X; per plastic projection pl:
+ * sint[4pl..] = postsynaptic trace offset in X, target lo, target hi,
+ * multiplicative (0/1); sreal[3pl..] = a_plus, a_minus, w_max (weight
+ * units, or fractions when multiplicative); xsrc[j] = the global source of
+ * presynaptic trace j < npre; xdec[j] = trace j's decay per step.
+ */
+
+/* stdp_dep: one work-item per neuron: each plastic incoming synapse whose
+ * source spiked this step (lif_deliver delivered its old weight) is
+ * depressed by the neuron's trace of that projection. */
+KERNEL void KNAME(stdp_dep)(GLOBAL const i32 *inptr, GLOBAL const i32 *src, GLOBAL const i32 *plas,
+			    GLOBAL const i32 *sint, GLOBAL const real *sreal, GLOBAL const real *X,
+			    GLOBAL const i32 *flag, GLOBAL const i32 *pspk, i32 poff, i32 npois,
+			    GLOBAL real *win, i32 n)
+{
+	u64 i = GID;
+	if (i >= (u64)n)
+		return;
+	i32 hi = inptr[i + 1];
+	i32 pk = 0;
+	pspk += poff;
+	for (i32 q = inptr[i]; q < hi; q++) {
+		i32 pl = plas[q];
+		if (pl < 0)
+			continue;
+		i32 s = src[q];
+		i32 hit;
+		if (s < n) {
+			hit = flag[s];
+		} else {
+			pk = lif_find(pspk, pk, npois, s);
+			hit = pk < npois && pspk[pk] == s;
+		}
+		if (!hit)
+			continue;
+		real x = X[sint[4 * pl] + (i32)i - sint[4 * pl + 1]];
+		real w = win[q];
+		if (sint[4 * pl + 3]) {
+			w = w - LIF_MUL(LIF_MUL(sreal[3 * pl + 1], x), w);
+		} else {
+			w = w - LIF_MUL(sreal[3 * pl + 1], x);
+			if (!(w > 0))
+				w = 0;
+		}
+		win[q] = w;
+	}
+}
+
+/* stdp_pre: one work-item per presynaptic trace: +1 when its source spiked. */
+KERNEL void KNAME(stdp_pre)(GLOBAL const i32 *xsrc, GLOBAL const i32 *flag, GLOBAL const i32 *pspk,
+			    i32 poff, i32 npois, GLOBAL real *X, i32 npre, i32 n)
+{
+	u64 j = GID;
+	if (j >= (u64)npre)
+		return;
+	i32 s = xsrc[j];
+	i32 hit;
+	if (s < n) {
+		hit = flag[s];
+	} else {
+		pspk += poff;
+		i32 k = lif_find(pspk, 0, npois, s);
+		hit = k < npois && pspk[k] == s;
+	}
+	if (hit)
+		X[j] = X[j] + 1;
+}
+
+/* stdp_post: one work-item per neuron; one that spiked this step raises
+ * its trace of every plastic projection onto it by 1, then potentiates its
+ * plastic incoming synapses by their sources' traces. */
+KERNEL void KNAME(stdp_post)(GLOBAL const i32 *inptr, GLOBAL const i32 *plas, GLOBAL const i32 *xidx,
+			     GLOBAL const i32 *sint, GLOBAL const real *sreal, GLOBAL real *X,
+			     GLOBAL const i32 *flag, GLOBAL real *win, i32 npl, i32 n)
+{
+	u64 i = GID;
+	if (i >= (u64)n || !flag[i])
+		return;
+	for (i32 pl = 0; pl < npl; pl++) {
+		if ((i32)i >= sint[4 * pl + 1] && (i32)i < sint[4 * pl + 2]) {
+			i32 k = sint[4 * pl] + (i32)i - sint[4 * pl + 1];
+			X[k] = X[k] + 1;
+		}
+	}
+	i32 hi = inptr[i + 1];
+	for (i32 q = inptr[i]; q < hi; q++) {
+		i32 pl = plas[q];
+		if (pl < 0)
+			continue;
+		real x = X[xidx[q]];
+		real w = win[q];
+		real wmax = sreal[3 * pl + 2];
+		if (sint[4 * pl + 3]) {
+			w = w + LIF_MUL(LIF_MUL(sreal[3 * pl], x), wmax - w);
+		} else {
+			w = w + LIF_MUL(sreal[3 * pl], x);
+			if (w > wmax)
+				w = wmax;
+		}
+		win[q] = w;
+	}
+}
+
+/* stdp_decay: every trace decays by one step. */
+KERNEL void KNAME(stdp_decay)(GLOBAL real *X, GLOBAL const real *xdec, i32 nx)
+{
+	u64 j = GID;
+	if (j < (u64)nx)
+		X[j] = LIF_MUL(X[j], xdec[j]);
 }

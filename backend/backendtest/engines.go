@@ -136,16 +136,101 @@ func ConformanceNetwork(seed uint64) *snn.Network {
 	return net
 }
 
+// ConformanceNetworkCOBA is ConformanceNetwork with a conductance-based
+// (coba) excitatory population: three conductances (excitatory recurrent
+// with a delay, inhibitory dense with a delay, Poisson list with per-pair
+// conductances and delays) with reversal potentials 0 and −80 mV, beside
+// the current-based inhibitory population.
+func ConformanceNetworkCOBA(seed uint64) *snn.Network {
+	net := ConformanceNetwork(seed)
+	e := &net.Populations[0]
+	e.Model = snn.ModelCOBA
+	e.Neuron.RMOhm, e.Neuron.IBiasNA = 100, 0.12 // g_L = 10 nS, R·I = 12 mV
+	exc, inh := 0.0, -80.0
+	for k := range net.Projections {
+		p := &net.Projections[k]
+		if p.To != "E" {
+			continue
+		}
+		switch p.From {
+		case "E":
+			p.WeightMV, p.WeightNS, p.ERevMV = 0, 4, &exc
+		case "I":
+			p.WeightMV, p.WeightNS, p.ERevMV = 0, 1.5, &inh
+		case "P":
+			p.WeightsNS = make([]float64, len(p.WeightsMV))
+			for i := range p.WeightsNS {
+				p.WeightsNS[i] = 20 + float64(i)
+			}
+			p.WeightsMV, p.ERevMV = nil, &exc
+		}
+	}
+	return net
+}
+
+// ConformanceNetworkSTDP makes base's E→E projection (additive) and P→E
+// list projection (multiplicative) plastic, without their delays
+// (plastic projections have none).
+func ConformanceNetworkSTDP(base *snn.Network) *snn.Network {
+	for k := range base.Projections {
+		p := &base.Projections[k]
+		switch {
+		case p.From == "E" && p.To == "E":
+			p.DelayMs = 0
+			p.STDP = &snn.STDP{Rule: snn.STDPAdditive, TauPlusMs: 20, TauMinusMs: 30, APlus: 0.05, AMinus: 0.06, WMax: 2}
+			if p.WeightNS != 0 {
+				p.STDP.WMax, p.STDP.APlus, p.STDP.AMinus = 10, 0.4, 0.5
+			}
+		case p.From == "P" && p.To == "E":
+			p.DelaysMs = nil
+			p.STDP = &snn.STDP{Rule: snn.STDPMultiplicative, TauPlusMs: 15, TauMinusMs: 25, APlus: 0.1, AMinus: 0.12, WMax: 3}
+			if p.WeightsNS != nil {
+				p.STDP.WMax = 60
+			}
+		}
+	}
+	return base
+}
+
+// ConformanceNetworkModels is ConformanceNetwork with an izhikevich
+// excitatory population (regular spiking, V cutoff 30 mV) and an adex
+// inhibitory one.
+func ConformanceNetworkModels(seed uint64) *snn.Network {
+	net := ConformanceNetwork(seed)
+	e, i := &net.Populations[0], &net.Populations[1]
+	e.Model, e.Izhikevich = snn.ModelIzhikevich, &snn.Izhikevich{A: 0.02, B: 0.2, D: 8}
+	e.Neuron.VThMV, e.Neuron.VResetMV = 30, -65
+	i.Model, i.AdEx = snn.ModelAdEx, &snn.AdEx{DeltaTMV: 2, VTMV: -50, ANS: 4, BNA: 0.5, TauWMs: 100}
+	i.Neuron.VThMV = 0
+	return net
+}
+
+// adexTolMV is the voltage tolerance of networks with adex neurons: their
+// exponential is the device's exp, which may differ from Go's math.Exp in
+// the last bits (every other operation is the same IEEE arithmetic).
+const adexTolMV = 1e-6
+
 // RunSpiking is the conformance suite of the spiking capability. The CPU
 // engine (package snn) is the oracle: the backend's network must spike in
 // the same steps, neuron for neuron, and keep voltages within 1e-9 mV of
-// it over 1000 steps of ConformanceNetwork, on any thread count. It also
+// it over 1000 steps of ConformanceNetwork and ConformanceNetworkCOBA, on
+// any thread count. It also
 // checks invariants that do not depend on the oracle: V < V_th after every
 // step (the voltage cap), no neuron spiking twice within its refractory
 // period, a kick to threshold spiking in the next step, and bad input.
 func RunSpiking(t *testing.T, sp backend.Spiking) {
-	for _, seed := range []uint64{1, 2} {
+	for k, seed := range []uint64{1, 2, 3, 4, 5, 6, 7} {
 		net := ConformanceNetwork(seed)
+		switch k {
+		case 6:
+			net = ConformanceNetworkModels(seed)
+		case 2, 3:
+			net = ConformanceNetworkCOBA(seed)
+		case 4:
+			net = ConformanceNetworkSTDP(ConformanceNetwork(seed))
+		case 5:
+			net = ConformanceNetworkSTDP(ConformanceNetworkCOBA(seed))
+		}
 		ref, err := net.Build(snn.Options{Threads: 1})
 		if err != nil {
 			t.Fatal(err)
@@ -161,6 +246,16 @@ func RunSpiking(t *testing.T, sp backend.Spiking) {
 			t.Fatalf("network has %d neurons, dt %v; want %d, %v", n, got.DtMs(), ref.N(), ref.Dt())
 		}
 		v := make([]float64, n)
+		vth := make([]float64, 0, n) // each neuron's threshold (spike cutoff)
+		tol := 1e-9
+		for _, p := range net.Populations {
+			for range p.Size {
+				vth = append(vth, p.Neuron.VThMV)
+			}
+			if p.Model == snn.ModelAdEx {
+				tol = adexTolMV
+			}
+		}
 		lastSpike := make([]int, n)
 		for i := range lastSpike {
 			lastSpike[i] = -1000
@@ -172,7 +267,7 @@ func RunSpiking(t *testing.T, sp backend.Spiking) {
 				if err := got.Voltages(v); err != nil {
 					t.Fatal(err)
 				}
-				dv[5] = -50 - v[5] + 1e-6
+				dv[5] = vth[5] - v[5] + 1e-6
 				if err := got.AddVoltages(dv); err != nil {
 					t.Fatal(err)
 				}
@@ -202,10 +297,10 @@ func RunSpiking(t *testing.T, sp backend.Spiking) {
 				t.Fatal(err)
 			}
 			for i, x := range v {
-				if x >= -50 || math.IsNaN(x) {
+				if x >= vth[i] || math.IsNaN(x) {
 					t.Fatalf("step %d: V[%d] = %v at or above threshold after the step", step, i, x)
 				}
-				if d := math.Abs(x - ref.V()[i]); d > 1e-9 {
+				if d := math.Abs(x - ref.V()[i]); d > tol {
 					t.Fatalf("seed %d step %d: V[%d] = %v, oracle %v", seed, step, i, x, ref.V()[i])
 				}
 			}
@@ -220,6 +315,26 @@ func RunSpiking(t *testing.T, sp backend.Spiking) {
 		if !slices.Equal(counts, ref.SpikeCounts()) {
 			t.Errorf("spike counts differ from the oracle")
 		}
+		for pk, p := range net.Projections {
+			if p.STDP == nil {
+				continue
+			}
+			wr, ok := got.(backend.WeightReader)
+			if !ok {
+				t.Fatalf("seed %d: the backend runs plastic synapses but cannot read their weights", seed)
+			}
+			w, err := wr.Weights(pk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ref.Weights(pk)
+			if !slices.Equal(w, want) {
+				t.Errorf("seed %d: plastic weights of projection %d differ from the oracle", seed, pk)
+			}
+			if slices.Equal(want, ConformanceWeights(net, pk)) {
+				t.Errorf("seed %d: the weights of projection %d did not change: STDP is not tested", seed, pk)
+			}
+		}
 		if err := got.Run(50); err != nil {
 			t.Fatal(err)
 		}
@@ -227,7 +342,7 @@ func RunSpiking(t *testing.T, sp backend.Spiking) {
 		if err := got.Voltages(v); err != nil {
 			t.Fatal(err)
 		}
-		if d := MaxDiffReal(v, ref.V()); d > 1e-9 {
+		if d := MaxDiffReal(v, ref.V()); d > tol {
 			t.Errorf("after Run(50) voltages differ by %g", d)
 		}
 	}
@@ -256,6 +371,17 @@ func RunSpiking(t *testing.T, sp backend.Spiking) {
 	if _, err := sp.NewNetwork(broken, snn.Options{}); err == nil {
 		t.Error("network with τ_m < 0 accepted")
 	}
+}
+
+// ConformanceWeights returns projection pk's initial weights as snn
+// builds them (a fresh build of net).
+func ConformanceWeights(net *snn.Network, pk int) []float64 {
+	s, err := net.Build(snn.Options{Threads: 1})
+	if err != nil {
+		return nil
+	}
+	defer s.Close()
+	return s.Weights(pk)
 }
 
 // MaxDiffReal returns max |a[i] − b[i]| (+Inf on a length mismatch).

@@ -123,6 +123,11 @@ func (b *Backend) NewNetwork(net *snn.Network, opt snn.Options) (backend.Network
 
 type network struct{ s *snn.Sim }
 
+var (
+	_ backend.NetworkInfo  = (*network)(nil)
+	_ backend.WeightReader = (*network)(nil)
+)
+
 func (n *network) alive() error {
 	if n.s == nil {
 		return errFreed
@@ -220,6 +225,34 @@ func (n *network) Restore(snap []byte) error {
 		return err
 	}
 	return n.s.Restore(snap)
+}
+
+// Synapses returns the number of synapses built (backend.NetworkInfo).
+func (n *network) Synapses() int {
+	if n.s == nil {
+		return 0
+	}
+	return n.s.Synapses()
+}
+
+// Weights returns projection k's current weights (backend.WeightReader).
+func (n *network) Weights(k int) ([]float64, error) {
+	if err := n.alive(); err != nil {
+		return nil, err
+	}
+	w := n.s.Weights(k)
+	if w == nil {
+		return nil, fmt.Errorf("cpu: projection %d is missing or dense", k)
+	}
+	return w, nil
+}
+
+// Threads returns the goroutines of the neuron update (backend.NetworkInfo).
+func (n *network) Threads() int {
+	if n.s == nil {
+		return 0
+	}
+	return n.s.Threads()
 }
 
 func (n *network) Free() error {

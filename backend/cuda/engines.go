@@ -27,6 +27,10 @@ const (
 	kLIFCount   = accel.KLIFCount
 	kLIFCompact = accel.KLIFCompact
 	kLIFDeliver = accel.KLIFDeliver
+	kSTDPDep    = accel.KSTDPDep
+	kSTDPPre    = accel.KSTDPPre
+	kSTDPPost   = accel.KSTDPPost
+	kSTDPDecay  = accel.KSTDPDecay
 
 	kFold  = accel.KFold
 	kKick  = accel.KKick

@@ -574,8 +574,8 @@ func TestFakeEngineLaunches(t *testing.T) {
 			}
 		}
 		up, dl := rs[0], rs[len(rs)-1]
-		if up.u(13) != step || up.i(14) != 80 {
-			t.Errorf("lif_update step %d n %d, want %d, 80", up.u(13), up.i(14), step)
+		if up.u(14) != step || up.i(15) != 80 {
+			t.Errorf("lif_update step %d n %d, want %d, 80", up.u(14), up.i(15), step)
 		}
 		if forced > 0 && (rs[1].i(7) != forced || rs[1].u(8) != step || !rs[1].covers(uint64(forced))) {
 			t.Errorf("lif_force: %+v", rs[1])

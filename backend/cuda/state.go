@@ -67,7 +67,7 @@ func signature(base string) (string, bool) {
 		return "pppppipppriiirppppp", true
 	// lif (kernels/lif.cl), launched in f64 only.
 	case kLIFUpdate:
-		return "pppppppppppppui", true
+		return "ppppppppppppppui", true
 	case kLIFForce:
 		return "pppppppiu", true
 	case kLIFCount:
@@ -76,6 +76,14 @@ func signature(base string) (string, bool) {
 		return "pipipp", true
 	case kLIFDeliver:
 		return "ppppppppppiippppui", true
+	case kSTDPDep:
+		return "ppppppppiipi", true
+	case kSTDPPre:
+		return "pppiipii", true
+	case kSTDPPost:
+		return "ppppppppii", true
+	case kSTDPDecay:
+		return "ppi", true
 	// fusion (kernels/fusion.cl).
 	case kFold:
 		return "puuuup", true
@@ -94,7 +102,7 @@ func familyKernels() map[string][]string {
 		family:         {kApply1, applyK(2), applyK(3), applyK(4), applyK(5), applyK(6), kDiag, kSwap, kNorm, kPauli, kInner, kMarginal, kBlockSum},
 		fftFamily:      {kFFTStage, kFFTChirpIn, kFFTPointwise, kFFTChirpOut},
 		kuramotoFamily: {kKuPhasor, kKuDeriv},
-		lifFamily:      {kLIFUpdate, kLIFForce, kLIFCount, kLIFCompact, kLIFDeliver},
+		lifFamily:      {kLIFUpdate, kLIFForce, kLIFCount, kLIFCompact, kLIFDeliver, kSTDPDep, kSTDPPre, kSTDPPost, kSTDPDecay},
 		fusionFamily:   {kFold, kKick, kStats},
 	}
 }

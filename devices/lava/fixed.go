@@ -320,6 +320,9 @@ func Convert(net *snn.Network, opt ConvertOptions) (*Model, error) {
 		if pr.Rule == snn.RuleFixedProbability {
 			return nil, cerr(f+".rule", ErrUnsupported, "fixed_probability synapses are drawn inside snn and cannot be exported; use list")
 		}
+		if pr.STDP != nil {
+			return nil, cerr(f+".stdp", ErrUnsupported, "plastic synapses are not mapped (the bridge runs fixed Dense weights)")
+		}
 		if pr.DelayMs != 0 {
 			return nil, cerr(f+".delay_ms", ErrUnsupported, "synaptic delays are not mapped (Lava Dense has none)")
 		}
@@ -327,6 +330,11 @@ func Convert(net *snn.Network, opt ConvertOptions) (*Model, error) {
 			if d != 0 {
 				return nil, cerr(f+".delays_ms", ErrUnsupported, "synaptic delays are not mapped (Lava Dense has none)")
 			}
+		}
+	}
+	for i, p := range net.Populations {
+		if p.Model != "" && p.Model != snn.ModelLIF {
+			return nil, cerr(fmt.Sprintf("populations[%d].model", i), ErrUnsupported, "population %q is %s; Lava's LIF is current-based", p.Name, p.Model)
 		}
 	}
 	// Initial voltages exactly as snn draws them.

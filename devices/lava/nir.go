@@ -132,12 +132,20 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 	}
 	g := NIRGraph{Type: "NIRGraph", Nodes: map[string]NIRNode{},
 		Metadata: map[string]any{"mec_dt_ms": dt, "mec_seed": strconv.FormatUint(net.Seed, 10)}}
+	for i, p := range net.Populations {
+		if p.Model != "" && p.Model != snn.ModelLIF {
+			return nil, cerr(fmt.Sprintf("populations[%d].model", i), ErrUnsupported, "population %q is %s; mec exports current-based LIF populations only (CubaLIF)", p.Name, p.Model)
+		}
+	}
 	tauIn := make([]float64, len(net.Populations))
 	for k := range net.Projections {
 		pr := &net.Projections[k]
 		f := fmt.Sprintf("projections[%d]", k)
 		if pr.Rule == snn.RuleFixedProbability {
 			return nil, cerr(f+".rule", ErrUnsupported, "fixed_probability synapses are drawn inside snn; use list")
+		}
+		if pr.STDP != nil {
+			return nil, cerr(f+".stdp", ErrUnsupported, "NIR has no plasticity")
 		}
 		if pr.DelayMs != 0 || slices.ContainsFunc(pr.DelaysMs, func(d float64) bool { return d != 0 }) {
 			return nil, cerr(f+".delay_ms", ErrUnsupported, "delays are not exported")

@@ -83,7 +83,19 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 		}
 		ref, _ := steps(nu.TRefMs, dt)
 		pp := &pop{name: p.Name, lo: lo, hi: e.n, vrest: nu.VRestMV, vth: nu.VThMV, vreset: nu.VResetMV,
-			r: r, ref: int64(ref), index: i}
+			r: r, ref: int64(ref), index: i, coba: p.Model == ModelCOBA}
+		switch p.Model {
+		case ModelCOBA:
+			pp.model = modelCOBA
+		case ModelIzhikevich:
+			z := p.Izhikevich
+			pp.model = modelIzhikevich
+			pp.mp = [8]float64{dt, dt * z.A, z.B, z.D}
+		case ModelAdEx:
+			x := p.AdEx
+			pp.model = modelAdEx
+			pp.mp = [8]float64{dt / nu.TauMMs, nu.VRestMV, x.DeltaTMV, x.VTMV, r, dt / x.TauWMs, x.ANS / 1000, x.BNA}
+		}
 		if opt.Method == MethodExact {
 			pp.em = math.Exp(-dt / nu.TauMMs)
 			pp.oneMinusEm = -math.Expm1(-dt / nu.TauMMs)
@@ -139,9 +151,29 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 		if tau == 0 {
 			tau = src.tauSyn
 		}
-		es, err := e.buildProjection(n.Seed, i, &p, src.size, tgt, tau)
+		erev, scale := 0.0, 1.0
+		if tgt.coba {
+			// Conductances in units of the leak conductance 1/R:
+			// g/g_L = w[nS]·R[MΩ]/1000.
+			erev = *p.ERevMV
+			scale = tgt.r / 1000
+			p.WeightMV = p.WeightNS * scale
+			if p.WeightsNS != nil {
+				p.WeightsMV = make([]float64, len(p.WeightsNS))
+				for k, w := range p.WeightsNS {
+					p.WeightsMV[k] = w * scale
+				}
+			}
+		}
+		es, err := e.buildProjection(n.Seed, i, &p, src.size, tgt, tau, erev)
 		if err != nil {
 			return nil, fmt.Errorf("snn: projections[%d]: %w", i, err)
+		}
+		es.scale, es.index = scale, i
+		e.projs = append(e.projs, es)
+		if p.STDP != nil {
+			es.pl = newPlastic(es, p.STDP, scale, dt, tgt)
+			e.plastic = append(e.plastic, es.pl)
 		}
 		if src.poisson {
 			g := e.gens[src.index]
@@ -150,6 +182,21 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 			e.out[src.index] = append(e.out[src.index], es)
 		}
 		e.synapses += es.count()
+	}
+	// The state channels of izhikevich and adex populations, after the
+	// synaptic ones: u starts at b·v, w at 0.
+	for i, pp := range e.pops {
+		if pp.model != modelIzhikevich && pp.model != modelAdEx {
+			continue
+		}
+		c := &channel{j: make([]float64, pp.hi-pp.lo), depth: 1, decay: 1}
+		if pp.model == modelIzhikevich {
+			for k := range c.j {
+				c.j[k] = n.Populations[i].Izhikevich.B * e.v[pp.lo+k]
+			}
+		}
+		pp.state = c
+		pp.chans = append(pp.chans, c)
 	}
 	for _, pp := range e.pops {
 		for _, c := range pp.chans {
@@ -178,16 +225,44 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 	return s, nil
 }
 
-// channel returns the synaptic channel of p with time constant tau (ms),
-// creating it.
-func (e *engine) channel(p *pop, tau float64) *channel {
+// channel returns the synaptic channel of p with time constant tau (ms)
+// and, in a coba population, reversal potential erev (mV), creating it.
+func (e *engine) channel(p *pop, tau, erev float64) *channel {
 	for _, c := range p.chans {
-		if c.tau == tau {
+		if c.tau == tau && c.erev == erev {
 			return c
 		}
 	}
-	c := &channel{tau: tau, j: make([]float64, p.hi-p.lo), depth: 1}
+	c := &channel{tau: tau, erev: erev, j: make([]float64, p.hi-p.lo), depth: 1}
 	h := e.dt
+	if p.model == modelIzhikevich || p.model == modelAdEx {
+		// Forward Euler: J (mV/ms for izhikevich, mV for adex) enters
+		// dV/dt for one step.
+		c.prop = h
+		if p.model == modelAdEx {
+			c.prop = h / p.tauM
+		}
+		if e.method == MethodExact {
+			c.decay = math.Exp(-h / tau)
+		} else {
+			c.decay = 1 - h/tau
+		}
+		p.chans = append(p.chans, c)
+		return c
+	}
+	if p.coba {
+		// The conductance is held over the step (exponential Euler with
+		// the exact method, forward Euler with euler): its effect on V
+		// at the end of the step is (1 − e_m)·g·(E_rev − V).
+		c.prop = p.oneMinusEm
+		if e.method == MethodExact {
+			c.decay = math.Exp(-h / tau)
+		} else {
+			c.decay = 1 - h/tau
+		}
+		p.chans = append(p.chans, c)
+		return c
+	}
 	if e.method == MethodExact {
 		c.decay = math.Exp(-h / tau)
 		// ∫ of the drive's effect on V over one step:
@@ -207,10 +282,10 @@ func (e *engine) channel(p *pop, tau float64) *channel {
 	return c
 }
 
-func (e *engine) buildProjection(seed uint64, idx int, p *Projection, nSrc int, tgt *pop, tau float64) (*edgeSet, error) {
+func (e *engine) buildProjection(seed uint64, idx int, p *Projection, nSrc int, tgt *pop, tau, erev float64) (*edgeSet, error) {
 	nTgt := tgt.hi - tgt.lo
 	d0, _ := steps(p.DelayMs, e.dt)
-	es := &edgeSet{ch: e.channel(tgt, tau), delay: d0, nTgt: nTgt, nSrc: nSrc}
+	es := &edgeSet{ch: e.channel(tgt, tau, erev), delay: d0, nTgt: nTgt, nSrc: nSrc}
 	maxD := d0
 	self := p.From == p.To
 	if p.Dense {

@@ -19,19 +19,29 @@ import (
 //
 // Brian2's random connectivity cannot be reproduced, so spike trains match
 // Brian2's only statistically.
-func CUBA(seed uint64) *Network {
+func CUBA(seed uint64) *Network { return CUBAScaled(4000, 0.02, seed) }
+
+// CUBAScaled is the CUBA network with neurons neurons (the first 80%
+// excitatory, the rest inhibitory) and connection probability p, all else
+// as CUBA: CUBA(seed) is CUBAScaled(4000, 0.02, seed). With p·neurons kept
+// near 80 each neuron receives about as many inputs as in CUBA, so the
+// activity stays in the same regime; 10^5 neurons with p = 0.001 make the
+// 10^7-synapse network of BenchmarkScale (testdata/brian2_scale.py is its
+// Brian2 twin).
+func CUBAScaled(neurons int, p float64, seed uint64) *Network {
 	lif := LIF{TauMMs: 20, VRestMV: -49, VThMV: -50, VResetMV: -60, TRefMs: 5}
 	vi := VInit{UniformMV: []float64{-60, -50}}
+	ne := neurons * 4 / 5
 	n := &Network{DtMs: 0.1, Seed: seed}
-	n.AddPopulation(Population{Name: "E", Size: 3200, Neuron: lif, TauSynMs: 5, VInit: vi})
-	n.AddPopulation(Population{Name: "I", Size: 800, Neuron: lif, TauSynMs: 10, VInit: vi})
+	n.AddPopulation(Population{Name: "E", Size: ne, Neuron: lif, TauSynMs: 5, VInit: vi})
+	n.AddPopulation(Population{Name: "I", Size: neurons - ne, Neuron: lif, TauSynMs: 10, VInit: vi})
 	for _, src := range []string{"E", "I"} {
 		w := 1.62
 		if src == "I" {
 			w = -9
 		}
 		for _, tgt := range []string{"E", "I"} {
-			n.Connect(Projection{From: src, To: tgt, Rule: RuleFixedProbability, P: 0.02, WeightMV: w})
+			n.Connect(Projection{From: src, To: tgt, Rule: RuleFixedProbability, P: p, WeightMV: w})
 		}
 	}
 	return n

@@ -1,5 +1,6 @@
 // Package snn is the CPU spiking-network engine of mec: current-based
-// leaky integrate-and-fire (LIF) neurons with exponential synaptic currents,
+// leaky integrate-and-fire (LIF) neurons with exponential synaptic currents
+// (and conductance-based LIF, Izhikevich and AdEx neurons),
 // sparse (CSR) or dense projections with per-synapse weights and integer
 // delays, Poisson input generators, and spike / state monitors. It is the
 // reference (oracle) that GPU backends are tested against.
@@ -22,6 +23,42 @@
 // presynaptic spike through a synapse of weight w (mV) makes J_c jump by w.
 // When V_i ≥ V_th the neuron spikes, V_i is set to V_reset and held there for
 // the absolute refractory period t_ref (the synaptic currents keep decaying).
+//
+// # Conductance-based populations
+//
+// A population with model "coba" is conductance-based: each incoming
+// channel c holds a conductance g_c in units of the leak conductance 1/R
+// (a spike through weight_ns w adds w·R/1000, w in nS, R in MΩ) and has a
+// reversal potential E_c (the projection's e_rev_mv):
+//
+//	τ_m dV_i/dt = −(V_i − V_rest) + R·I_ext,i + Σ_c g_c,i·(E_c − V_i)
+//	τ_c dg_c,i/dt = −g_c,i
+//
+// The conductances are held over a step: V ← V·e_m + V∞·(1 − e_m) +
+// Σ_c ((1 − e_m)·g_c)·(E_c − V) with e_m = e^{−dt/τ_m} (MethodExact: the
+// exponential Euler step, exact while the conductances are constant) or
+// 1 − dt/τ_m (MethodEuler: forward Euler, Brian2's method='euler'). Threshold,
+// reset, refractory period and delays are as for LIF; Sim.Drive returns
+// Σ_c g_c. Accelerator backends run the same arithmetic bit for bit.
+//
+// # Izhikevich and AdEx populations
+//
+// Models "izhikevich" and "adex" (see the Izhikevich and AdEx types for
+// the equations and units) integrate with forward Euler whatever the
+// Method: their synaptic drives J are current-based as LIF's (prop = dt for
+// izhikevich, dt/τ_m for adex, decay by the Method) and enter dV/dt over
+// one step; the recovery u or adaptation w is updated from the old V and
+// jumps at a spike. Sim.State reads it. Accelerator backends run the same
+// arithmetic; izhikevich bit for bit, adex up to the device's exp (a
+// stated 1e-6 mV in the conformance suite).
+//
+// # Plasticity
+//
+// A sparse projection without delays may carry pair-based STDP with traces,
+// additive or multiplicative (see STDP for the rules and the order of
+// events within a step). Sim.Weights reads the current weights. Snapshots
+// of plastic networks are refused (the format carries no weights or
+// traces). Accelerator backends run the same updates bit for bit.
 //
 // # Time step and integration
 //

@@ -26,6 +26,17 @@ type PopulationLayout struct {
 	VTh, VReset float64
 	// RefSteps is the refractory period in steps.
 	RefSteps int64
+	// COBA tells that the population is conductance-based: its channels
+	// hold conductances g (in units of the leak conductance) and add
+	// (Prop·g)·(ERev − V) to V per step instead of Prop·J.
+	COBA bool
+	// Model is the update: 0 LIF, 1 COBA, 2 izhikevich, 3 adex. The last
+	// two keep their state variable (u or w) in the last channel (Prop 0,
+	// Decay 1, never a synapse's target), take R·I_ext as the loop
+	// constant and read Params: izhikevich h, h·a, b, d; adex h/τ_m, E_L,
+	// Δ_T, V_T, R, h/τ_w, a/1000, b (kernels/lif.cl has the updates).
+	Model  int
+	Params [8]float64
 	// Channels are the synaptic channels in creation (snapshot) order.
 	Channels []ChannelLayout
 }
@@ -37,10 +48,17 @@ type ChannelLayout struct {
 	Prop, Decay float64
 	// Depth is the number of delay-ring slots (max delay + 1; 1: no ring).
 	Depth int
+	// ERev is the reversal potential (mV) of a COBA population's channel.
+	ERev float64
 }
 
 // EdgeLayout is one built projection.
 type EdgeLayout struct {
+	// Projection is the index of the projection in Network.Projections;
+	// Scale converts its file weights to W's units (W = file weight ×
+	// Scale: 1, or R/1000 onto a coba population).
+	Projection int
+	Scale      float64
 	// FromPoisson tells whether From indexes Poisson groups or populations.
 	FromPoisson bool
 	// From is the source population or Poisson group; To the target
@@ -66,16 +84,17 @@ func (s *Sim) Layout() *Layout {
 	l := &Layout{}
 	chanOf := map[*channel][2]int{}
 	for pi, p := range e.pops {
-		pl := PopulationLayout{Lo: p.lo, Hi: p.hi, Em: p.em, VTh: p.vth, VReset: p.vreset, RefSteps: p.ref}
+		pl := PopulationLayout{Lo: p.lo, Hi: p.hi, Em: p.em, VTh: p.vth, VReset: p.vreset, RefSteps: p.ref, COBA: p.coba,
+			Model: p.model, Params: p.mp}
 		for ci, c := range p.chans {
-			pl.Channels = append(pl.Channels, ChannelLayout{Prop: c.prop, Decay: c.decay, Depth: c.depth})
+			pl.Channels = append(pl.Channels, ChannelLayout{Prop: c.prop, Decay: c.decay, Depth: c.depth, ERev: c.erev})
 			chanOf[c] = [2]int{pi, ci}
 		}
 		l.Populations = append(l.Populations, pl)
 	}
 	edge := func(es *edgeSet, poisson bool, from int) EdgeLayout {
 		tc := chanOf[es.ch]
-		return EdgeLayout{FromPoisson: poisson, From: from, To: tc[0], Channel: tc[1], Delay: es.delay,
+		return EdgeLayout{Projection: es.index, Scale: es.scale, FromPoisson: poisson, From: from, To: tc[0], Channel: tc[1], Delay: es.delay,
 			Dense: es.dense, RowPtr: es.rowPtr, Col: es.col, W: es.w, Delays: es.dl}
 	}
 	for pi, out := range e.out {

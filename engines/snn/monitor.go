@@ -134,14 +134,20 @@ type Stats struct {
 // Stats computes the statistics of the recorded spikes over durationMs
 // milliseconds.
 func (m *SpikeMonitor) Stats(durationMs float64) Stats {
-	n := m.Hi - m.Lo
-	st := Stats{Spikes: m.Len(), MeanCVISI: math.NaN()}
+	return trainStats(m.Trains(), m.Len(), durationMs)
+}
+
+// trainStats computes Stats from per-neuron spike trains holding spikes
+// spikes in all.
+func trainStats(trains [][]float64, spikes int, durationMs float64) Stats {
+	n := len(trains)
+	st := Stats{Spikes: spikes, MeanCVISI: math.NaN()}
 	if n == 0 {
 		return st
 	}
 	st.MeanRateHz = float64(st.Spikes) / float64(n) / (durationMs / 1000)
 	active, ncv, sumcv := 0, 0, 0.0
-	for _, tr := range m.Trains() {
+	for _, tr := range trains {
 		if len(tr) > 0 {
 			active++
 		}

@@ -19,12 +19,28 @@ type pop struct {
 	r                  float64 // MΩ
 	oneMinusEm         float64 // 1 − em
 	ref                int64   // refractory steps
-	chans              []*channel
+	coba               bool    // conductance-based: channels hold g/g_L
+	model              int     // modelLIF … modelAdEx (layout and kernel code)
+	mp                 [8]float64
+	// state is the recovery (izhikevich: u) or adaptation (adex: w, nA)
+	// variable, kept as an extra channel after the synaptic ones so that
+	// snapshots and accelerator layouts carry it; nil for LIF models.
+	state *channel
+	chans []*channel
 }
+
+// Model codes of a built population (PopulationLayout.Model, kernels/lif.cl).
+const (
+	modelLIF = iota
+	modelCOBA
+	modelIzhikevich
+	modelAdEx
+)
 
 // channel is the synaptic drive J (mV) of one time constant in a population.
 type channel struct {
 	tau   float64
+	erev  float64 // reversal potential (mV) of a coba population's channel
 	decay float64 // J multiplier per step
 	prop  float64 // effect of J at the start of a step on V at its end
 	j     []float64
@@ -43,6 +59,9 @@ type edgeSet struct {
 	w          []float64
 	dl         []uint16  // per-synapse delays, or nil
 	dense      []float64 // nSrc × nTgt, or nil
+	scale      float64   // internal weight = file weight × scale
+	index      int       // index in Network.Projections
+	pl         *plastic  // STDP state, or nil
 }
 
 func (es *edgeSet) count() int {
@@ -106,6 +125,9 @@ type engine struct {
 	chunkSp [][]int  // spikes found per chunk
 	spikes  []int
 	pool    *pool
+
+	projs   []*edgeSet // the built projections, in file order
+	plastic []*plastic // the plastic ones
 
 	spikeMons []*SpikeMonitor
 	stateMons []*StateMonitor
@@ -228,9 +250,25 @@ func (s *Sim) Drive(i int) float64 {
 	p := s.popOf(i)
 	d := 0.0
 	for _, c := range p.chans {
-		d += c.j[i-p.lo]
+		if c != p.state {
+			d += c.j[i-p.lo]
+		}
 	}
 	return d
+}
+
+// State returns the recovery variable u of an izhikevich neuron or the
+// adaptation current w (nA) of an adex neuron i, and false for other
+// models or i out of range.
+func (s *Sim) State(i int) (float64, bool) {
+	if i < 0 || i >= s.n {
+		return 0, false
+	}
+	p := s.popOf(i)
+	if p.state == nil {
+		return 0, false
+	}
+	return p.state.j[i-p.lo], true
 }
 
 func (e *engine) popOf(i int) *pop {
@@ -313,6 +351,10 @@ func (s *Sim) SetBias(i int, nA float64) error {
 func (e *engine) setExt(i int, x float64) {
 	e.ext[i] = x
 	p := e.popOf(i)
+	if p.model == modelIzhikevich || p.model == modelAdEx {
+		e.cst[i] = x // the nonlinear updates add R·I_ext to dV/dt themselves
+		return
+	}
 	e.cst[i] = (p.vrest + x) * p.oneMinusEm
 }
 
@@ -362,6 +404,9 @@ func (s *Sim) Step() []int {
 	}
 	e.injd = e.injd[:0]
 	e.deliver()
+	if len(e.plastic) > 0 {
+		e.plasticity()
+	}
 	for _, m := range e.spikeMons {
 		m.record(e.step, e.spikes)
 	}
@@ -388,6 +433,12 @@ func (e *engine) updateChunk(k int) {
 // update is V ← V·e_m + c_i + Σ_c prop_c·J_c with c_i = V∞,i·(1 − e_m), kept
 // unchanged (V ← V) for refractory neurons.
 func (e *engine) updatePop(p *pop, a, b int, sp []int) []int {
+	switch p.model {
+	case modelCOBA:
+		return e.updateCOBA(p, a, b, sp)
+	case modelIzhikevich, modelAdEx:
+		return e.updateNonlinear(p, a, b, sp)
+	}
 	switch len(p.chans) {
 	case 1:
 		return e.update1(p, a, b, sp)
@@ -420,6 +471,125 @@ func (e *engine) updatePop(p *pop, a, b int, sp []int) []int {
 			sp = e.fire(p, a+i, sp)
 			continue
 		}
+		v[i] = y
+	}
+	return sp
+}
+
+// updateCOBA updates the global neurons [a, b) of the conductance-based
+// population p: V ← V·e_m + c_i + Σ_c (prop_c·g_c)·(E_c − V), the sum
+// taken in channel order starting from the first term (the order of
+// kernels/lif.cl), g_c ← g_c·decay_c, V held while refractory.
+func (e *engine) updateCOBA(p *pop, a, b int, sp []int) []int {
+	v := e.v[a:b]
+	last := e.last[a:b]
+	cst := e.cst[a:b]
+	last, cst = last[:len(v)], cst[:len(v)]
+	step, ref := e.step, p.ref
+	em, vth := p.em, p.vth
+	if len(p.chans) == 2 { // excitatory and inhibitory: the common case, hoisted
+		c0, c1 := p.chans[0], p.chans[1]
+		g0s, g1s := c0.j[a-p.lo:b-p.lo], c1.j[a-p.lo:b-p.lo]
+		g0s, g1s = g0s[:len(v)], g1s[:len(v)]
+		p0, d0, e0 := c0.prop, c0.decay, c0.erev
+		p1, d1, e1 := c1.prop, c1.decay, c1.erev
+		for i, x := range v {
+			g0, g1 := g0s[i], g1s[i]
+			g0s[i], g1s[i] = g0*d0, g1*d1
+			s := (p0 * g0) * (e0 - x)
+			s = s + (p1*g1)*(e1-x)
+			y := x*em + cst[i]
+			y = y + s
+			if step-last[i] <= ref {
+				y = x
+			}
+			if y >= vth {
+				sp = e.fire(p, a+i, sp)
+				continue
+			}
+			v[i] = y
+		}
+		return sp
+	}
+	for i, x := range v {
+		s := 0.0
+		for c, ch := range p.chans {
+			k := a - p.lo + i
+			g := ch.j[k]
+			ch.j[k] = g * ch.decay
+			t := (ch.prop * g) * (ch.erev - x)
+			if c == 0 {
+				s = t
+			} else {
+				s = s + t
+			}
+		}
+		y := x*em + cst[i]
+		y = y + s
+		if step-last[i] <= ref {
+			y = x
+		}
+		if y >= vth {
+			sp = e.fire(p, a+i, sp)
+			continue
+		}
+		v[i] = y
+	}
+	return sp
+}
+
+// updateNonlinear updates the global neurons [a, b) of an izhikevich or
+// adex population with forward Euler (the order of operations of
+// kernels/lif.cl): s = Σ_c prop_c·J_c over the synaptic channels (from 0),
+// J_c ← J_c·decay_c, then the model's V and state updates from the old V
+// and state, V held while refractory, and at a spike V ← V_reset and the
+// state jumps.
+func (e *engine) updateNonlinear(p *pop, a, b int, sp []int) []int {
+	v := e.v[a:b]
+	last := e.last[a:b]
+	ext := e.cst[a:b] // R·I_ext for these models (setExt)
+	last, ext = last[:len(v)], ext[:len(v)]
+	st := p.state.j[a-p.lo : b-p.lo]
+	st = st[:len(v)]
+	syn := p.chans[:len(p.chans)-1]
+	step, ref, vth := e.step, p.ref, p.vth
+	m := &p.mp
+	for i, x := range v {
+		s := 0.0
+		for _, ch := range syn {
+			k := a - p.lo + i
+			g := ch.j[k]
+			ch.j[k] = g * ch.decay
+			s = s + ch.prop*g
+		}
+		u := st[i]
+		var y, u1 float64
+		if p.model == modelIzhikevich {
+			// mp: h, h·a, b, d
+			f := 0.04*x*x + 5*x + 140 - u + ext[i]
+			y = x + m[0]*f
+			u1 = u + m[1]*(m[2]*x-u)
+		} else {
+			// mp: h/τ_m, E_L, Δ_T, V_T, R, h/τ_w, a/1000, b
+			f := (m[1] - x) + m[2]*math.Exp((x-m[3])/m[2]) - m[4]*u + ext[i]
+			y = x + m[0]*f
+			u1 = u + m[5]*(m[6]*(x-m[1])-u)
+		}
+		y = y + s
+		if step-last[i] <= ref {
+			y = x
+		}
+		if y >= vth {
+			if p.model == modelIzhikevich {
+				u1 = u1 + m[3]
+			} else {
+				u1 = u1 + m[7]
+			}
+			st[i] = u1
+			sp = e.fire(p, a+i, sp)
+			continue
+		}
+		st[i] = u1
 		v[i] = y
 	}
 	return sp
@@ -549,6 +719,9 @@ func (e *engine) deliver() {
 		src := g - e.pops[pi].lo
 		for _, es := range e.out[pi] {
 			es.deliver(src, step)
+			if es.pl != nil {
+				es.pl.pre(src)
+			}
 		}
 	}
 	for _, gg := range e.gens {
@@ -561,6 +734,9 @@ func (e *engine) deliver() {
 			}
 			for _, es := range gg.out {
 				es.deliver(k, step)
+				if es.pl != nil {
+					es.pl.pre(k)
+				}
 			}
 			gg.fire(k, step)
 		}

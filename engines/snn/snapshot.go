@@ -273,6 +273,9 @@ func (e *engine) shape() SnapshotShape {
 // continues bit for bit as this one would. Monitors are not part of it.
 func (s *Sim) Snapshot() ([]byte, error) {
 	e := s.engine
+	if len(e.plastic) > 0 {
+		return nil, errPlasticSnapshot
+	}
 	snap := Snapshot{Step: e.step, V: e.v, Last: e.last, Count: e.count, Ext: e.ext, Cst: e.cst,
 		Force: e.force, InjAt: e.injAt}
 	for _, in := range e.injd {
@@ -298,6 +301,9 @@ func (s *Sim) Snapshot() ([]byte, error) {
 // truncated or corrupt one, is an error and leaves the simulation unchanged.
 func (s *Sim) Restore(b []byte) error {
 	e := s.engine
+	if len(e.plastic) > 0 {
+		return errPlasticSnapshot
+	}
 	snap, err := decodeSnapshot(b, e.shape())
 	if err == nil {
 		err = checkPoisson(e.gens, snap.Poisson) // random streams first: they can still fail

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/prismai/mec/internal/strict"
@@ -27,6 +28,10 @@ type Network struct {
 	Poisson []PoissonGroup `json:"poisson,omitempty" yaml:"poisson,omitempty"`
 	// Projections connect populations and Poisson groups to populations.
 	Projections []Projection `json:"projections,omitempty" yaml:"projections,omitempty"`
+	// Monitors chooses what a run records (`mec snn run`, NewRecorder);
+	// nil records every population's spikes and rates and no state. It
+	// does not change the simulation.
+	Monitors *Monitors `json:"monitors,omitempty" yaml:"monitors,omitempty"`
 }
 
 // LIF holds the parameters of a leaky integrate-and-fire neuron.
@@ -57,12 +62,74 @@ type VInit struct {
 	UniformMV []float64 `json:"uniform_mv,omitempty" yaml:"uniform_mv,omitempty"`
 }
 
+// Neuron models of a Population.
+const (
+	ModelLIF  = "lif"  // current-based LIF: synaptic drives in mV (the default)
+	ModelCOBA = "coba" // conductance-based LIF: synaptic conductances with reversal potentials
+	// ModelIzhikevich is Izhikevich's (2003) quadratic model with recovery u.
+	ModelIzhikevich = "izhikevich"
+	// ModelAdEx is the adaptive exponential integrate-and-fire model
+	// (Brette & Gerstner 2005) with adaptation current w.
+	ModelAdEx = "adex"
+)
+
+// models lists the neuron models, for validation and messages.
+var models = []string{ModelLIF, ModelCOBA, ModelIzhikevich, ModelAdEx}
+
+// Izhikevich holds the parameters of model "izhikevich" besides the
+// neuron's v_th_mv (the spike cutoff, 30 mV in Izhikevich's paper),
+// v_reset_mv (c), r_mohm and i_bias_na:
+//
+//	dv/dt = 0.04·v² + 5·v + 140 − u + I,   du/dt = a·(b·v − u)
+//	v ≥ v_th: v ← c, u ← u + d
+//
+// with t in ms, v in mV and I = R·I_bias + Σ_c J_c in Izhikevich's units
+// (mV/ms): a spike through weight_mv w makes J jump by w. u starts at b·v.
+type Izhikevich struct {
+	// A is the recovery rate (1/ms), B the coupling of u to v, D the jump
+	// of u at a spike.
+	A float64 `json:"a" yaml:"a"`
+	B float64 `json:"b" yaml:"b"`
+	D float64 `json:"d" yaml:"d"`
+}
+
+// AdEx holds the parameters of model "adex" besides the neuron's tau_m_ms,
+// v_rest_mv (E_L), v_th_mv (the spike cutoff V_peak), v_reset_mv, t_ref_ms,
+// r_mohm (R = 1/g_L) and i_bias_na:
+//
+//	τ_m dV/dt = −(V − E_L) + Δ_T·exp((V − V_T)/Δ_T) − R·w + R·I + Σ_c J_c
+//	τ_w dw/dt = a·(V − E_L) − w
+//	V ≥ V_peak: V ← V_reset, w ← w + b
+//
+// with w in nA (a in nS, so a·(V − E_L) is in pA and is divided by 1000)
+// and J in mV as for LIF. w starts at 0.
+type AdEx struct {
+	// DeltaTMV is the slope factor Δ_T (mV, > 0), VTMV the threshold V_T
+	// (mV, below v_th_mv).
+	DeltaTMV float64 `json:"delta_t_mv" yaml:"delta_t_mv"`
+	VTMV     float64 `json:"v_t_mv" yaml:"v_t_mv"`
+	// ANS is the subthreshold adaptation a (nS), BNA the spike-triggered
+	// adaptation b (nA), TauWMs the adaptation time constant (ms, > 0).
+	ANS    float64 `json:"a_ns" yaml:"a_ns"`
+	BNA    float64 `json:"b_na" yaml:"b_na"`
+	TauWMs float64 `json:"tau_w_ms" yaml:"tau_w_ms"`
+}
+
 // Population is a group of identical LIF neurons.
 type Population struct {
 	// Name identifies the population in projections and monitors.
 	Name string `json:"name" yaml:"name"`
 	// Size is the number of neurons (> 0).
 	Size int `json:"size" yaml:"size"`
+	// Model is "lif" (current-based, the default) or "coba"
+	// (conductance-based: each incoming projection opens a conductance
+	// with reversal potential e_rev_mv; see the package doc).
+	Model string `json:"model,omitempty" yaml:"model,omitempty"`
+	// Izhikevich and AdEx are the parameters of those models (required
+	// with them, not allowed otherwise). Both integrate with forward Euler
+	// whatever Options.Method says.
+	Izhikevich *Izhikevich `json:"izhikevich,omitempty" yaml:"izhikevich,omitempty"`
+	AdEx       *AdEx       `json:"adex,omitempty" yaml:"adex,omitempty"`
 	// Neuron holds the LIF parameters.
 	Neuron LIF `json:"neuron" yaml:"neuron"`
 	// TauSynMs is the decay time constant in ms of the synaptic current that
@@ -116,6 +183,15 @@ type Projection struct {
 	DelayMs float64 `json:"delay_ms,omitempty" yaml:"delay_ms,omitempty"`
 	// TauSynMs overrides the source's synaptic time constant (ms).
 	TauSynMs float64 `json:"tau_syn_ms,omitempty" yaml:"tau_syn_ms,omitempty"`
+	// WeightNS is, onto a coba population, the jump of the synaptic
+	// conductance per spike in nS (≥ 0); weight_mv is then not allowed.
+	WeightNS float64 `json:"weight_ns,omitempty" yaml:"weight_ns,omitempty"`
+	// WeightsNS optionally gives one conductance per pair (rule "list",
+	// coba target).
+	WeightsNS []float64 `json:"weights_ns,omitempty" yaml:"weights_ns,omitempty"`
+	// ERevMV is, onto a coba population, the reversal potential of the
+	// conductance in mV (required there, not allowed otherwise).
+	ERevMV *float64 `json:"e_rev_mv,omitempty" yaml:"e_rev_mv,omitempty"`
 	// Pairs lists the (source, target) local indices of rule "list";
 	// repeated pairs make multiple synapses.
 	Pairs [][2]int `json:"pairs,omitempty" yaml:"pairs,omitempty"`
@@ -126,6 +202,92 @@ type Projection struct {
 	// Dense stores the projection as a dense source×target weight matrix
 	// (one delay for the whole projection); spikes add whole matrix rows.
 	Dense bool `json:"dense,omitempty" yaml:"dense,omitempty"`
+	// STDP makes the projection's weights plastic (nil: fixed).
+	STDP *STDP `json:"stdp,omitempty" yaml:"stdp,omitempty"`
+}
+
+// STDP rules.
+const (
+	STDPAdditive       = "additive"       // Δw = ±a, clipped to [0, w_max]
+	STDPMultiplicative = "multiplicative" // potentiation a₊·(w_max − w), depression a₋·w
+)
+
+// STDP is pair-based spike-timing-dependent plasticity with traces (Song,
+// Miller & Abbott 2000; Brian2's STDP example). Every source and target
+// neuron of the projection has a trace that jumps by 1 at its spikes and
+// decays with τ₊ (sources) or τ₋ (targets). A source spike is delivered
+// with the current weight, then depresses each of its synapses using its
+// target's trace x₋; a target spike potentiates each of its incoming
+// synapses using its source's trace x₊ (sources first within a step, so a
+// pre and a post spike in the same step potentiate):
+//
+//	additive:        w ← clip(w − a₋·x₋, 0, w_max),  w ← clip(w + a₊·x₊, 0, w_max)
+//	multiplicative:  w ← w − a₋·x₋·w,                 w ← w + a₊·x₊·(w_max − w)
+//
+// Weights and w_max are in the projection's weight unit (mV, or nS onto a
+// coba population) and must lie in [0, w_max]; a₊ and a₋ are in that unit
+// (additive) or dimensionless (multiplicative, at most 1). Plastic
+// projections are sparse (not dense) and have no delay.
+type STDP struct {
+	// Rule is "additive" or "multiplicative".
+	Rule string `json:"rule" yaml:"rule"`
+	// TauPlusMs and TauMinusMs are the source and target trace time
+	// constants in ms (> 0).
+	TauPlusMs  float64 `json:"tau_plus_ms" yaml:"tau_plus_ms"`
+	TauMinusMs float64 `json:"tau_minus_ms" yaml:"tau_minus_ms"`
+	// APlus and AMinus scale potentiation and depression (≥ 0).
+	APlus  float64 `json:"a_plus" yaml:"a_plus"`
+	AMinus float64 `json:"a_minus" yaml:"a_minus"`
+	// WMax is the largest weight (> 0).
+	WMax float64 `json:"w_max" yaml:"w_max"`
+}
+
+// validate checks the rule and the projection's weights against it; f
+// names the projection.
+func (st *STDP) validate(f string, p *Projection, coba bool) error {
+	for _, c := range []struct {
+		name string
+		v    float64
+		pos  bool
+	}{{"tau_plus_ms", st.TauPlusMs, true}, {"tau_minus_ms", st.TauMinusMs, true}, {"a_plus", st.APlus, false},
+		{"a_minus", st.AMinus, false}, {"w_max", st.WMax, true}} {
+		if !finite(c.v) || c.v < 0 || (c.pos && c.v == 0) {
+			return fmt.Errorf("%s.stdp.%s: must be finite and positive (a_plus, a_minus may be 0), got %v", f, c.name, c.v)
+		}
+	}
+	switch st.Rule {
+	case STDPAdditive:
+	case STDPMultiplicative:
+		if st.APlus > 1 || st.AMinus > 1 {
+			return fmt.Errorf("%s.stdp: multiplicative a_plus and a_minus are fractions, at most 1 (got %v, %v)", f, st.APlus, st.AMinus)
+		}
+	default:
+		return fmt.Errorf("%s.stdp.rule: want %s or %s, got %q", f, STDPAdditive, STDPMultiplicative, st.Rule)
+	}
+	if p.Dense {
+		return fmt.Errorf("%s.dense: plastic (stdp) projections cannot be dense", f)
+	}
+	if p.DelayMs != 0 {
+		return fmt.Errorf("%s.delay_ms: plastic (stdp) projections have no delay", f)
+	}
+	for k, d := range p.DelaysMs {
+		if d != 0 {
+			return fmt.Errorf("%s.delays_ms[%d]: plastic (stdp) projections have no delay", f, k)
+		}
+	}
+	w, ws, name := p.WeightMV, p.WeightsMV, "weight_mv"
+	if coba {
+		w, ws, name = p.WeightNS, p.WeightsNS, "weight_ns"
+	}
+	if ws == nil && (w < 0 || w > st.WMax) {
+		return fmt.Errorf("%s.%s: a plastic weight must lie in [0, w_max = %v], got %v", f, name, st.WMax, w)
+	}
+	for k, x := range ws {
+		if x < 0 || x > st.WMax {
+			return fmt.Errorf("%s.%s[%d]: a plastic weight must lie in [0, w_max = %v], got %v", f, strings.Replace(name, "weight_", "weights_", 1), k, st.WMax, x)
+		}
+	}
+	return nil
 }
 
 // AddPopulation appends a LIF population and returns n for chaining.
@@ -160,6 +322,7 @@ type source struct {
 	index   int // into Populations or Poisson
 	size    int
 	tauSyn  float64
+	coba    bool // a coba population
 }
 
 func (n *Network) lookup() (map[string]source, error) {
@@ -168,7 +331,7 @@ func (n *Network) lookup() (map[string]source, error) {
 		if _, dup := m[p.Name]; dup {
 			return nil, fmt.Errorf("populations[%d].name: duplicate name %q", i, p.Name)
 		}
-		m[p.Name] = source{index: i, size: p.Size, tauSyn: p.TauSynMs}
+		m[p.Name] = source{index: i, size: p.Size, tauSyn: p.TauSynMs, coba: p.Model == ModelCOBA}
 	}
 	for i, g := range n.Poisson {
 		if _, dup := m[g.Name]; dup {
@@ -214,7 +377,13 @@ func (n *Network) Validate() error {
 		if p.Size <= 0 || p.Size > math.MaxInt32 {
 			return fmt.Errorf("%s.size: must be in 1..%d, got %d", f, math.MaxInt32, p.Size)
 		}
-		if err := p.Neuron.validate(f+".neuron", dt); err != nil {
+		if p.Model != "" && !slices.Contains(models, p.Model) {
+			return fmt.Errorf("%s.model: unknown model %q (want one of %s)", f, p.Model, strings.Join(models, ", "))
+		}
+		if err := p.Neuron.validate(f+".neuron", dt, p.Model == ModelIzhikevich); err != nil {
+			return err
+		}
+		if err := p.validateModel(f); err != nil {
 			return err
 		}
 		if p.TauSynMs < 0 || !finite(p.TauSynMs) {
@@ -256,10 +425,61 @@ func (n *Network) Validate() error {
 			return err
 		}
 	}
+	if n.Monitors != nil {
+		return n.Monitors.validate(n, dt)
+	}
 	return nil
 }
 
-func (l *LIF) validate(f string, dt float64) error {
+// validateModel checks the model parameters of p.
+func (p *Population) validateModel(f string) error {
+	if p.Izhikevich != nil && p.Model != ModelIzhikevich {
+		return fmt.Errorf("%s.izhikevich: parameters for model %q, but model is %q", f, ModelIzhikevich, p.Model)
+	}
+	if p.AdEx != nil && p.Model != ModelAdEx {
+		return fmt.Errorf("%s.adex: parameters for model %q, but model is %q", f, ModelAdEx, p.Model)
+	}
+	switch p.Model {
+	case ModelIzhikevich:
+		z := p.Izhikevich
+		if z == nil {
+			return fmt.Errorf("%s.izhikevich: required with model %q (a, b, d)", f, ModelIzhikevich)
+		}
+		for _, c := range []struct {
+			name string
+			v    float64
+		}{{"a", z.A}, {"b", z.B}, {"d", z.D}} {
+			if !finite(c.v) {
+				return fmt.Errorf("%s.izhikevich.%s: must be finite, got %v", f, c.name, c.v)
+			}
+		}
+	case ModelAdEx:
+		x := p.AdEx
+		if x == nil {
+			return fmt.Errorf("%s.adex: required with model %q (delta_t_mv, v_t_mv, a_ns, b_na, tau_w_ms)", f, ModelAdEx)
+		}
+		for _, c := range []struct {
+			name string
+			v    float64
+		}{{"delta_t_mv", x.DeltaTMV}, {"v_t_mv", x.VTMV}, {"a_ns", x.ANS}, {"b_na", x.BNA}, {"tau_w_ms", x.TauWMs}} {
+			if !finite(c.v) {
+				return fmt.Errorf("%s.adex.%s: must be finite, got %v", f, c.name, c.v)
+			}
+		}
+		if x.DeltaTMV <= 0 {
+			return fmt.Errorf("%s.adex.delta_t_mv: must be > 0, got %v", f, x.DeltaTMV)
+		}
+		if x.TauWMs <= 0 {
+			return fmt.Errorf("%s.adex.tau_w_ms: must be > 0, got %v", f, x.TauWMs)
+		}
+		if x.VTMV >= p.Neuron.VThMV {
+			return fmt.Errorf("%s.adex.v_t_mv: must be < v_th_mv (the spike cutoff, %v), got %v", f, p.Neuron.VThMV, x.VTMV)
+		}
+	}
+	return nil
+}
+
+func (l *LIF) validate(f string, dt float64, noTau bool) error {
 	for _, c := range []struct {
 		name string
 		v    float64
@@ -269,7 +489,7 @@ func (l *LIF) validate(f string, dt float64) error {
 			return fmt.Errorf("%s.%s: must be finite, got %v", f, c.name, c.v)
 		}
 	}
-	if l.TauMMs <= 0 {
+	if l.TauMMs <= 0 && !(noTau && l.TauMMs == 0) {
 		return fmt.Errorf("%s.tau_m_ms: must be > 0, got %v", f, l.TauMMs)
 	}
 	if l.VResetMV >= l.VThMV {
@@ -303,11 +523,14 @@ func (p *Projection) validate(f string, names map[string]source, dt float64) err
 	if !finite(p.WeightMV) {
 		return fmt.Errorf("%s.weight_mv: must be finite, got %v", f, p.WeightMV)
 	}
+	if err := p.validateModel(f, tgt.coba); err != nil {
+		return err
+	}
 	if _, err := steps(p.DelayMs, dt); err != nil {
 		return fmt.Errorf("%s.delay_ms: %w", f, err)
 	}
-	if p.Rule != RuleList && (p.Pairs != nil || p.WeightsMV != nil || p.DelaysMs != nil) {
-		return fmt.Errorf("%s.pairs: pairs, weights_mv and delays_ms need rule %q", f, RuleList)
+	if p.Rule != RuleList && (p.Pairs != nil || p.WeightsMV != nil || p.WeightsNS != nil || p.DelaysMs != nil) {
+		return fmt.Errorf("%s.pairs: pairs, weights_mv, weights_ns and delays_ms need rule %q", f, RuleList)
 	}
 	switch p.Rule {
 	case RuleFixedProbability:
@@ -336,6 +559,14 @@ func (p *Projection) validate(f string, names map[string]source, dt float64) err
 				return fmt.Errorf("%s.weights_mv[%d]: must be finite, got %v", f, k, w)
 			}
 		}
+		if p.WeightsNS != nil && len(p.WeightsNS) != len(p.Pairs) {
+			return fmt.Errorf("%s.weights_ns: %d weights for %d pairs", f, len(p.WeightsNS), len(p.Pairs))
+		}
+		for k, w := range p.WeightsNS {
+			if !finite(w) || w < 0 {
+				return fmt.Errorf("%s.weights_ns[%d]: must be a finite conductance ≥ 0, got %v", f, k, w)
+			}
+		}
 		if p.DelaysMs != nil && len(p.DelaysMs) != len(p.Pairs) {
 			return fmt.Errorf("%s.delays_ms: %d delays for %d pairs", f, len(p.DelaysMs), len(p.Pairs))
 		}
@@ -349,6 +580,37 @@ func (p *Projection) validate(f string, names map[string]source, dt float64) err
 	}
 	if p.Dense && int64(src.size)*int64(tgt.size) > 1<<28 {
 		return fmt.Errorf("%s.dense: %d×%d matrix is too large", f, src.size, tgt.size)
+	}
+	if p.STDP != nil {
+		return p.STDP.validate(f, p, tgt.coba)
+	}
+	return nil
+}
+
+// validateModel checks the weight fields against the target's model.
+func (p *Projection) validateModel(f string, coba bool) error {
+	if !coba {
+		switch {
+		case p.WeightNS != 0:
+			return fmt.Errorf("%s.weight_ns: target %q is current-based (model lif): give weight_mv", f, p.To)
+		case p.WeightsNS != nil:
+			return fmt.Errorf("%s.weights_ns: target %q is current-based (model lif): give weights_mv", f, p.To)
+		case p.ERevMV != nil:
+			return fmt.Errorf("%s.e_rev_mv: target %q is current-based (model lif): reversal potentials need model coba", f, p.To)
+		}
+		return nil
+	}
+	switch {
+	case p.WeightMV != 0:
+		return fmt.Errorf("%s.weight_mv: target %q is conductance-based (model coba): give weight_ns and e_rev_mv", f, p.To)
+	case p.WeightsMV != nil:
+		return fmt.Errorf("%s.weights_mv: target %q is conductance-based (model coba): give weights_ns", f, p.To)
+	case p.ERevMV == nil:
+		return fmt.Errorf("%s.e_rev_mv: required: target %q is conductance-based (model coba)", f, p.To)
+	case !finite(*p.ERevMV):
+		return fmt.Errorf("%s.e_rev_mv: must be finite, got %v", f, *p.ERevMV)
+	case !finite(p.WeightNS) || p.WeightNS < 0:
+		return fmt.Errorf("%s.weight_ns: must be a finite conductance ≥ 0, got %v", f, p.WeightNS)
 	}
 	return nil
 }

@@ -1,13 +1,9 @@
 package cli
 
 import (
-	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,7 +17,7 @@ func newSNNCmd() *cobra.Command {
 		Use:   "snn",
 		Short: "Spiking (LIF) network engine",
 	}
-	cmd.AddCommand(newSNNCUBACmd())
+	cmd.AddCommand(newSNNCUBACmd(), newSNNRunCmd(), newSNNConvertCmd())
 	return cmd
 }
 
@@ -46,7 +42,10 @@ mean_rate_hz, mean_cv_isi (neurons with at least 3 spikes) and frac_active.
 --spikes FILE writes one "index time_ms" line per spike; spike times are the
 end of the step in which the threshold was reached (Brian2 prints the start).
 --duration is at most --max-duration (default 100 s: the spikes are kept in
-memory); Ctrl-C stops the run within a fraction of a second.`,
+memory); Ctrl-C stops the run within a fraction of a second. It runs on the
+backend named by --backend or $MEC_BACKEND, which must have the spiking
+capability (else it fails: no fallback), or on the best one that has it;
+"target" names the backend that ran.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !(duration > 0) || math.IsInf(duration, 0) {
@@ -55,41 +54,30 @@ memory); Ctrl-C stops the run within a fraction of a second.`,
 			if duration > maxDuration {
 				return fmt.Errorf("--duration %v: more than the limit of %v s of biological time (raise it with --max-duration)", duration, maxDuration)
 			}
-			var f *os.File
-			if spikes != "" {
-				var err error
-				if f, err = os.Create(spikes); err != nil {
-					return err
-				}
-				defer f.Close()
-			}
-			opt := snn.Options{Threads: threads}
-			var w io.Writer
-			if f != nil {
-				w = f
-			}
-			res, err := runCUBA(cmd.Context(), duration, seed, opt, w)
+			run := snnRun{durationS: duration, opt: snn.Options{Threads: threads}, backend: backendFlag(cmd)}
+			res, err := runSNN(cmd.Context(), snn.CUBA(seed), run)
 			if err != nil {
-				return err
+				return fmt.Errorf("snn cuba: %w", err)
 			}
-			if f != nil {
-				if err := f.Close(); err != nil {
-					return fmt.Errorf("%s: %w", spikes, err)
+			if spikes != "" {
+				if err := writeFileWith(spikes, func(w io.Writer) error { return writeSpikes(w, res.rec) }); err != nil {
+					return err
 				}
 			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), res)
+				return writeJSON(cmd.OutOrStdout(), res.summary)
 			}
-			cv := "n/a"
-			if res.MeanCVISI != nil {
-				cv = fmt.Sprintf("%.3f", *res.MeanCVISI)
+			r := res.summary
+			how := "requested"
+			if res.auto {
+				how = "automatic choice"
 			}
 			fmt.Fprintf(cmd.OutOrStdout(),
-				"CUBA: %d neurons, %d synapses, %g s simulated (seed %d, %d thread(s))\n"+
+				"CUBA: %d neurons, %d synapses, %g s simulated (seed %d) on backend %s (%s, %d thread(s))\n"+
 					"  spikes %d, mean rate %.3f Hz, mean CV(ISI) %s, fraction active %.3f\n"+
 					"  simulation loop %.3f s, wall %.3f s\n",
-				res.Neurons, res.Synapses, res.DurationS, res.Seed, res.Threads,
-				res.Spikes, res.MeanRateHz, cv, res.FracActive, res.SimLoopS, res.WallS)
+				r.Neurons, r.Synapses, r.DurationS, r.Seed, r.Target, how, r.Threads,
+				r.Spikes, r.MeanRateHz, cvText(r.MeanCVISI), r.FracActive, r.SimLoopS, r.WallS)
 			return nil
 		},
 	}
@@ -107,51 +95,3 @@ memory); Ctrl-C stops the run within a fraction of a second.`,
 // seconds of biological time (about 6 s of simulation loop and 100 MB of
 // recorded spikes on the machine of the README).
 const defaultMaxCUBADuration = 100.0
-
-// cubaChunk is the number of network steps run between context checks
-// (0.1 s of biological time, milliseconds of wall time).
-const cubaChunk = 1000
-
-// runCUBA is snn.RunCUBA with the simulation loop run cubaChunk steps at a
-// time, stopping with ctx's error when it is done (package snn's runner
-// takes no context); the statistics are computed as RunCUBA computes them.
-func runCUBA(ctx context.Context, durationS float64, seed uint64, opt snn.Options, spikes io.Writer) (*snn.CUBAResult, error) {
-	t0 := time.Now()
-	sim, err := snn.CUBA(seed).Build(opt)
-	if err != nil {
-		return nil, err
-	}
-	defer sim.Close()
-	mon := sim.MonitorSpikes()
-	nsteps := int(math.Round(durationS * 1000 / sim.Dt()))
-	t1 := time.Now()
-	for done := 0; done < nsteps; done += cubaChunk {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("snn cuba: stopped at %.1f of %g s: %w", float64(done)*sim.Dt()/1000, durationS, err)
-		}
-		sim.Run(min(cubaChunk, nsteps-done))
-	}
-	loop := time.Since(t1).Seconds()
-	wall := time.Since(t0).Seconds()
-	st := mon.Stats(float64(nsteps) * sim.Dt())
-	round3 := func(x float64) float64 { return math.Round(x*1000) / 1000 }
-	res := &snn.CUBAResult{
-		Engine: "mec snn", Target: "cpu", Threads: sim.Threads(), Neurons: sim.N(), Synapses: sim.Synapses(),
-		DurationS: durationS, Seed: seed, WallS: round3(wall), SimLoopS: loop,
-		Spikes: st.Spikes, MeanRateHz: round3(st.MeanRateHz), FracActive: round3(st.FracActive),
-	}
-	if !math.IsNaN(st.MeanCVISI) {
-		cv := round3(st.MeanCVISI)
-		res.MeanCVISI = &cv
-	}
-	if spikes != nil {
-		w := bufio.NewWriter(spikes)
-		for k := range mon.Index {
-			fmt.Fprintf(w, "%d %.1f\n", mon.Index[k], mon.Time(k))
-		}
-		if err := w.Flush(); err != nil {
-			return nil, fmt.Errorf("snn: cuba: writing spikes: %w", err)
-		}
-	}
-	return res, nil
-}

@@ -339,8 +339,8 @@ func TestNetSnapshot(t *testing.T) {
 	if nw.Groups != (sim.N()+WG-1)/WG || len(nw.Inptr) != sim.N()+1 || int(nw.Inptr[sim.N()]) != len(nw.Src) || len(nw.Src) == 0 {
 		t.Fatalf("tables: %d groups, %d row pointers, %d synapses", nw.Groups, len(nw.Inptr), len(nw.Src))
 	}
-	for p := 0; p < len(nw.Pint)/4; p++ {
-		lo, size := int(nw.Pint[4*p]), int(nw.Pint[4*p+1])
+	for p := 0; p < len(nw.Pint)/5; p++ {
+		lo, size := int(nw.Pint[5*p]), int(nw.Pint[5*p+1])
 		for i := lo; i < lo+size; i++ {
 			if nw.Pid[i] != int32(p) {
 				t.Fatalf("neuron %d in population %d, table says %d", i, p, nw.Pid[i])

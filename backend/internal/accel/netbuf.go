@@ -14,7 +14,10 @@ type NetBuffers[M ~uintptr | ~uint64] struct {
 	// and list, the uploaded Poisson spikes and forced-spike indices.
 	Flag, GCount, NSpk, Spk, PSpk, FIdx M
 	// Static tables of Net: populations, channels and incoming synapses.
-	Pid, Pint, Preal, Pref, Cint, Creal, Inptr, Src, Code, Win M
+	Pid, Pint, Preal, Mreal, Pref, Cint, Creal, Inptr, Src, Code, Win M
+	// Plasticity tables and traces (Plasticity; allocated only for
+	// networks with STDP).
+	Plas, XIdx, Sint, Sreal, XSrc, XDec, X M
 	// PCap is the capacity of PSpk in values.
 	PCap int
 	// Owned lists every buffer allocated, so the backend can free them.
@@ -74,6 +77,7 @@ func (d *NetBuffers[M]) Upload(h *Net, alloc func(size uintptr) (M, error), writ
 		func() error { return i32s(&d.Pid, h.Pid) },
 		func() error { return i32s(&d.Pint, h.Pint) },
 		func() error { return f64s(&d.Preal, h.Preal) },
+		func() error { return f64s(&d.Mreal, h.Mreal) },
 		func() error { return put(&d.Pref, unsafe.Pointer(&h.Pref[0]), 8*uintptr(len(h.Pref))) },
 		func() error { return i32s(&d.Cint, h.Cint) },
 		func() error { return f64s(&d.Creal, h.Creal) },
@@ -84,6 +88,21 @@ func (d *NetBuffers[M]) Upload(h *Net, alloc func(size uintptr) (M, error), writ
 	} {
 		if err := f(); err != nil {
 			return err
+		}
+	}
+	if pl := &h.Plastic; pl.NPl > 0 {
+		for _, f := range []func() error{
+			func() error { return i32s(&d.Plas, pl.Plas) },
+			func() error { return i32s(&d.XIdx, pl.XIdx) },
+			func() error { return i32s(&d.Sint, pl.Sint) },
+			func() error { return f64s(&d.Sreal, pl.Sreal) },
+			func() error { return i32s(&d.XSrc, pl.XSrc) },
+			func() error { return f64s(&d.XDec, pl.XDec) },
+			func() error { return f64s(&d.X, make([]float64, len(pl.XDec))) },
+		} {
+			if err := f(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -32,7 +32,12 @@ const chunkSteps = 1024
 // the delay rings.
 //
 // Per step the device runs three kernels (update, compaction, delivery;
-// two more when AddVoltages pushed neurons to threshold). The Poisson
+// two more when AddVoltages pushed neurons to threshold; four more,
+// stdp_*, when the network has plastic projections: depression of the
+// synapses whose sources spiked, presynaptic traces, postsynaptic traces
+// and potentiation, decay). The update kernel covers every neuron model
+// of snn (LIF, COBA, Izhikevich, AdEx) with snn's operations in snn's
+// order. The Poisson
 // inputs are drawn on the host by snn's own generators (a host network
 // holding only the Poisson groups, stepped in lockstep; they do not depend
 // on the network's state), and their spikes, short index lists, are the
@@ -43,9 +48,10 @@ const chunkSteps = 1024
 // Its device buffers, host state and freed are touched only inside the
 // device's Do once NewNetwork has returned.
 type Network[M Handle] struct {
-	d  Device[M]
-	n  int
-	dt float64
+	d   Device[M]
+	n   int
+	dt  float64
+	syn int // synapses, for NetworkInfo
 
 	h *Net // host tables, host state and Poisson generators
 
@@ -62,7 +68,7 @@ func NewNetwork[M Handle](d Device[M], net *snn.Network, opt snn.Options) (*Netw
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Name(), err)
 	}
-	nw := &Network[M]{d: d, n: h.N, dt: h.Dt, h: h}
+	nw := &Network[M]{d: d, n: h.N, dt: h.Dt, syn: h.Synapses, h: h}
 	err = d.Do(func() error {
 		// Load the family first: its build (JIT) errors are clearer here
 		// than at the first step.
@@ -199,7 +205,7 @@ func (nw *Network[M]) advance(poff, npois int32) error {
 	step := uint64(nw.h.Now)
 	n32 := int32(nw.n)
 	if err := nw.groupsLaunch(KLIFUpdate, p(nw.V), p(nw.Last), p(nw.Count), p(nw.Cst), p(nw.Pid),
-		p(nw.Pint), p(nw.Preal), p(nw.Pref), p(nw.Cint), p(nw.Creal),
+		p(nw.Pint), p(nw.Preal), p(nw.Mreal), p(nw.Pref), p(nw.Cint), p(nw.Creal),
 		p(nw.J), p(nw.Flag), p(nw.GCount), step, n32); err != nil {
 		return err
 	}
@@ -223,6 +229,26 @@ func (nw *Network[M]) advance(poff, npois int32) error {
 		p(nw.Spk), p(nw.NSpk), p(nw.PSpk), poff, npois,
 		p(nw.Flag), p(nw.J), p(nw.Ring), p(nw.Stamp), step, n32); err != nil {
 		return err
+	}
+	if pl := &nw.h.Plastic; pl.NPl > 0 {
+		if err := nw.itemsLaunch(KSTDPDep, nw.n, p(nw.Inptr), p(nw.Src), p(nw.Plas), p(nw.Sint), p(nw.Sreal), p(nw.X),
+			p(nw.Flag), p(nw.PSpk), poff, npois, p(nw.Win), n32); err != nil {
+			return err
+		}
+		if pl.NPre > 0 {
+			if err := nw.itemsLaunch(KSTDPPre, pl.NPre, p(nw.XSrc), p(nw.Flag), p(nw.PSpk), poff, npois, p(nw.X), int32(pl.NPre), n32); err != nil {
+				return err
+			}
+		}
+		if err := nw.itemsLaunch(KSTDPPost, nw.n, p(nw.Inptr), p(nw.Plas), p(nw.XIdx), p(nw.Sint), p(nw.Sreal), p(nw.X),
+			p(nw.Flag), p(nw.Win), int32(pl.NPl), n32); err != nil {
+			return err
+		}
+		if nx := len(pl.XDec); nx > 0 {
+			if err := nw.itemsLaunch(KSTDPDecay, nx, p(nw.X), p(nw.XDec), int32(nx)); err != nil {
+				return err
+			}
+		}
 	}
 	nw.h.Now++
 	return nil
@@ -349,6 +375,33 @@ func (nw *Network[M]) AddVoltages(dv []float64) error {
 	})
 }
 
+// Weights returns plastic projection k's current weights in the network
+// file's unit, in the order of snn.Sim.Weights (backend.WeightReader);
+// only plastic projections are read back.
+func (nw *Network[M]) Weights(k int) ([]float64, error) {
+	var out []float64
+	err := nw.do(func() error {
+		win := make([]float64, len(nw.h.Win))
+		if err := nw.read(nw.Win, unsafe.Pointer(unsafe.SliceData(win)), 8*uintptr(len(win))); err != nil {
+			return nw.errorf("weights: %w", err)
+		}
+		w, err := nw.h.Plastic.weights(k, win)
+		if err != nil {
+			return nw.errorf("%w", err)
+		}
+		out = w
+		return nil
+	})
+	return out, err
+}
+
+// Synapses returns the number of synapses built (backend.NetworkInfo).
+func (nw *Network[M]) Synapses() int { return nw.syn }
+
+// Threads returns 0: the neurons are updated on the device
+// (backend.NetworkInfo).
+func (nw *Network[M]) Threads() int { return 0 }
+
 // Free releases the device buffers (after the work queued on them); later
 // calls fail.
 func (nw *Network[M]) Free() error {
@@ -365,6 +418,9 @@ func (nw *Network[M]) Free() error {
 // format: a CPU-backend network of the same description restores it, and
 // so does this one.
 func (nw *Network[M]) Snapshot() ([]byte, error) {
+	if nw.h.Plastic.NPl > 0 {
+		return nil, nw.errorf("%w", errPlasticSnapshot)
+	}
 	var snap []byte
 	err := nw.do(func() error {
 		var err error
@@ -437,6 +493,9 @@ func (nw *Network[M]) snapshot() ([]byte, error) {
 // backend or the CPU one). Snapshots with pending InjectCurrent
 // injections (which this interface cannot make) are refused.
 func (nw *Network[M]) Restore(snap []byte) error {
+	if nw.h.Plastic.NPl > 0 {
+		return nw.errorf("%w", errPlasticSnapshot)
+	}
 	return nw.do(func() error {
 		if err := nw.restore(snap); err != nil {
 			return nw.errorf("restore: %w", err)

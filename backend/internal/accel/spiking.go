@@ -20,8 +20,9 @@ type Net struct {
 
 	// Host tables (also uploaded).
 	Pid      []int32 // population of each neuron
-	Pint     []int32 // per population: lo, size, first channel, channels
+	Pint     []int32 // per population: lo, size, first channel, channels, model (1: coba)
 	Preal    []float64
+	Mreal    []float64 // per population: the 8 model parameters of snn.PopulationLayout
 	Pref     []uint64
 	Cint     []int32 // per channel: depth, drive, ring and stamp offsets
 	Creal    []float64
@@ -34,6 +35,10 @@ type Net struct {
 	Win      []float64
 	Groups   int
 	NSources int // neurons + Poisson sources
+	Synapses int // synapses as snn counts them (non-zero dense entries)
+
+	// Plastic is the STDP layout (NPl == 0 without plastic projections).
+	Plastic Plasticity
 
 	// Host state.
 	Now   int64 // the current step
@@ -57,14 +62,39 @@ func BuildNet(net *snn.Network, opt snn.Options, wg int) (*Net, []byte, error) {
 	if opt.Threads < 0 {
 		return nil, nil, fmt.Errorf("snn options: threads must be ≥ 0, got %d", opt.Threads)
 	}
-	host, err := net.Build(snn.Options{Threads: 1, Method: opt.Method})
+	// A plastic network is built without its STDP (the same synapses and
+	// initial state: plasticity draws nothing), so that its initial
+	// snapshot can be taken; the plasticity tables come from net.
+	plain, plastic := net, false
+	for _, p := range net.Projections {
+		plastic = plastic || p.STDP != nil
+	}
+	if plastic {
+		c := *net
+		c.Projections = slices.Clone(net.Projections)
+		for k := range c.Projections {
+			c.Projections[k].STDP = nil
+		}
+		plain = &c
+		if err := net.Validate(); err != nil {
+			return nil, nil, fmt.Errorf("snn: network: %w", err)
+		}
+	}
+	host, err := plain.Build(snn.Options{Threads: 1, Method: opt.Method})
 	if err != nil {
 		return nil, nil, err
 	}
 	defer host.Close()
-	nw, err := NewNet(host.Layout(), host.N(), host.Dt(), wg)
+	var pt *plasticTracker
+	if plastic {
+		pt = newPlasticTracker(net, host.Dt())
+	}
+	nw, err := newNet(host.Layout(), host.N(), host.Dt(), wg, pt)
 	if err != nil {
 		return nil, nil, err
+	}
+	if pt != nil {
+		pt.finish(nw)
 	}
 	if len(net.Poisson) > 0 {
 		if err := nw.NewGenerator(net); err != nil {
@@ -75,12 +105,19 @@ func BuildNet(net *snn.Network, opt snn.Options, wg int) (*Net, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	nw.Synapses = host.Synapses()
 	return nw, snap, nil
 }
 
 // NewNet lays the network out for a device whose update kernels run in
 // work groups of wg neurons.
 func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
+	return newNet(lay, n, dt, wg, nil)
+}
+
+// newNet is NewNet that also records, with pt non-nil, where the plastic
+// synapses land in the incoming lists.
+func newNet(lay *snn.Layout, n int, dt float64, wg int, pt *plasticTracker) (*Net, error) {
 	nw := &Net{N: n, Dt: dt}
 	if n > math.MaxInt32-1 {
 		return nil, fmt.Errorf("%d neurons is too many", n)
@@ -94,7 +131,8 @@ func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
 		}
 		size := pl.Hi - pl.Lo
 		chanStart[p] = nc
-		nw.Pint = append(nw.Pint, int32(pl.Lo), int32(size), int32(nc), int32(len(pl.Channels)))
+		nw.Pint = append(nw.Pint, int32(pl.Lo), int32(size), int32(nc), int32(len(pl.Channels)), int32(pl.Model))
+		nw.Mreal = append(nw.Mreal, pl.Params[:]...)
 		nw.Preal = append(nw.Preal, pl.Em, pl.VTh, pl.VReset)
 		nw.Pref = append(nw.Pref, uint64(pl.RefSteps))
 		for _, c := range pl.Channels {
@@ -105,7 +143,7 @@ func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
 				nw.NStamp += depth
 			}
 			nw.Cint = append(nw.Cint, int32(depth), int32(nw.NJ), int32(ringOff), int32(stampOff))
-			nw.Creal = append(nw.Creal, c.Prop, c.Decay)
+			nw.Creal = append(nw.Creal, c.Prop, c.Decay, c.ERev)
 			nw.NJ += size
 			nc++
 			if nw.NJ > math.MaxInt32 || nw.NRing > math.MaxInt32 {
@@ -150,16 +188,17 @@ func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
 			}
 		}
 	}
-	visit := func(f func(src, tgt int, w float64, code int32)) {
+	visit := func(f func(src, tgt int, w float64, code int32, e *snn.EdgeLayout, s, k int)) {
 		for _, c := range classes {
 			for s := 0; s < c.size; s++ {
-				for _, e := range c.edges {
+				for ei := range c.edges {
+					e := &c.edges[ei]
 					tp := lay.Populations[e.To]
 					ch := int32(chanStart[e.To]+e.Channel) << 16
 					if e.Dense != nil {
 						nt := tp.Hi - tp.Lo
 						for t, w := range e.Dense[s*nt : (s+1)*nt] {
-							f(c.first+s, tp.Lo+t, w, ch|int32(e.Delay))
+							f(c.first+s, tp.Lo+t, w, ch|int32(e.Delay), e, s, -1)
 						}
 						continue
 					}
@@ -168,7 +207,7 @@ func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
 						if e.Delays != nil {
 							d = int(e.Delays[q])
 						}
-						f(c.first+s, tp.Lo+int(e.Col[q]), e.W[q], ch|int32(d))
+						f(c.first+s, tp.Lo+int(e.Col[q]), e.W[q], ch|int32(d), e, s, int(q))
 					}
 				}
 			}
@@ -176,7 +215,7 @@ func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
 	}
 	cnt := make([]int, n+1)
 	total := 0
-	visit(func(_, t int, _ float64, _ int32) { cnt[t+1]++; total++ })
+	visit(func(_, t int, _ float64, _ int32, _ *snn.EdgeLayout, _, _ int) { cnt[t+1]++; total++ })
 	if total > math.MaxInt32 {
 		return nil, fmt.Errorf("%d synapses is more than %d", total, math.MaxInt32)
 	}
@@ -188,10 +227,16 @@ func NewNet(lay *snn.Layout, n int, dt float64, wg int) (*Net, error) {
 	nw.Src = make([]int32, total)
 	nw.Code = make([]int32, total)
 	nw.Win = make([]float64, total)
-	visit(func(s, t int, w float64, code int32) {
+	if pt != nil {
+		pt.start(total)
+	}
+	visit(func(s, t int, w float64, code int32, e *snn.EdgeLayout, ls, k int) {
 		q := cnt[t]
 		cnt[t]++
 		nw.Src[q], nw.Code[q], nw.Win[q] = int32(s), code, w
+		if pt != nil {
+			pt.synapse(q, s, t, e, ls, k)
+		}
 	})
 	nw.Groups = (n + wg - 1) / wg
 	return nw, nil
@@ -269,10 +314,10 @@ func (nw *Net) AddVoltages(v []float64, last []int64, dv []float64) {
 
 // ChanSize is the size of the population of channel c.
 func (nw *Net) ChanSize(c int) int {
-	for p := 0; p < len(nw.Pint)/4; p++ {
-		c0, nc := int(nw.Pint[4*p+2]), int(nw.Pint[4*p+3])
+	for p := 0; p < len(nw.Pint)/5; p++ {
+		c0, nc := int(nw.Pint[5*p+2]), int(nw.Pint[5*p+3])
 		if c >= c0 && c < c0+nc {
-			return int(nw.Pint[4*p+1])
+			return int(nw.Pint[5*p+1])
 		}
 	}
 	return 0
