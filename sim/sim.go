@@ -1,5 +1,5 @@
 // Package sim runs circuits on any state-vector backend: it lowers gate ops,
-// fuses them (qsim-style, block size configurable), applies them where the
+// fuses them (circuit.Fuse, block size configurable), applies them where the
 // state lives, and implements measurement, reset and shot sampling on top of
 // the backend contract (a marginal probability and a diagonal gate suffice
 // for collapse, so every backend gets them). Shots share work: the circuit
