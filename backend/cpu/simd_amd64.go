@@ -222,10 +222,33 @@ func apply1BlocksC64(a []complex64, half int, m *[4]complex64) {
 	}
 }
 
-// maxDenseSIMD is the largest matrix dimension (2^k) of the assembly dense
-// kernels: 16 (k = 4) keeps the constant table (64·d² bytes in complex128)
-// within the L1 cache.
-const maxDenseSIMD = 16
+// maxDenseSIMD is the largest matrix dimension (2^k) of the per-base
+// assembly dense kernels: 16 (k = 4) keeps the constant table (64·d²
+// bytes) within the L1 cache. Larger matrices, up to maxDenseBatch (k =
+// 6), go through the batched kernels, which keep one chunk of the table
+// (256·d bytes) in L1 while they compute it for a batch of bases.
+const (
+	maxDenseSIMD  = 16
+	maxDenseBatch = 64
+)
+
+// denseBatchBases is how many bases a batched kernel call computes at
+// once for a d×d matrix: 16 KiB of data (4 groups of d amplitudes per base
+// in complex64, 2 in complex128).
+func denseBatchBases(d int) int { return 512 / d }
+
+// applyDenseBatchAVX2C128 is applyDenseAVX2C128 for d > 16, with tmp
+// holding d vectors per base of the batch: every chunk of four outputs is
+// computed for all nb bases before the next chunk, then all outputs are
+// written back.
+//
+//go:noescape
+func applyDenseBatchAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, d int, mc *float64, tmp *float64)
+
+// applyDenseBatchAVX2C64 is applyDenseBatchAVX2C128 for complex64.
+//
+//go:noescape
+func applyDenseBatchAVX2C64(a *complex64, bases *uint64, nb int, offs *uint64, d int, mc *float32, tmp *float32)
 
 // applyDenseAVX2C128 applies the d×d matrix of mc to the groups at the
 // nb bases, two groups (one vector) per base; offs are byte offsets,
@@ -263,7 +286,7 @@ func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bo
 	const v = 2
 	d := len(s.offsets)
 	lo2, hi2 := (lo+v-1)&^(v-1), hi&^(v-1)
-	if d < 4 || d > maxDenseSIMD || s.run < v || lo2 >= hi2 || len(m) != d*d {
+	if d < 4 || d > maxDenseBatch || s.run < v || lo2 >= hi2 || len(m) != d*d {
 		return false
 	}
 	// Constants, four outputs at a time: for chunk c, column j, output
@@ -280,11 +303,15 @@ func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bo
 			}
 		}
 	}
-	var offs [maxDenseSIMD]uint64
+	var offs [maxDenseBatch]uint64
 	for j, o := range s.offsets {
 		offs[j] = o * 16
 	}
-	var tmp [4 * maxDenseSIMD]float64
+	batch, tmp := denseBatch, make([]float64, 4*d)
+	if d > maxDenseSIMD {
+		batch = denseBatchBases(d)
+		tmp = make([]float64, 4*d*batch)
+	}
 	var bases [denseBatch]uint64
 	n := 0
 	flush := func() {
@@ -294,7 +321,11 @@ func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bo
 		if last := bases[n-1] + s.offsets[d-1] + v - 1; last >= uint64(len(a)) {
 			panic(fmt.Sprintf("cpu: dense kernel index %d out of range [0,%d)", last, len(a)))
 		}
-		applyDenseAVX2C128(&a[0], &bases[0], n, &offs[0], d, &mc[0], &tmp[0])
+		if d > maxDenseSIMD {
+			applyDenseBatchAVX2C128(&a[0], &bases[0], n, &offs[0], d, &mc[0], &tmp[0])
+		} else {
+			applyDenseAVX2C128(&a[0], &bases[0], n, &offs[0], d, &mc[0], &tmp[0])
+		}
 		n = 0
 	}
 	if lo < lo2 {
@@ -309,7 +340,7 @@ func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bo
 		}
 		bases[n] = base
 		n++
-		if n == denseBatch {
+		if n == batch {
 			flush()
 		}
 	}
@@ -326,7 +357,7 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 	const v = 4
 	d := len(s.offsets)
 	lo2, hi2 := (lo+v-1)&^(v-1), hi&^(v-1)
-	if d < 4 || d > maxDenseSIMD || s.run < v || lo2 >= hi2 || len(m) != d*d {
+	if d < 4 || d > maxDenseBatch || s.run < v || lo2 >= hi2 || len(m) != d*d {
 		return false
 	}
 	mc := make([]float32, 16*d*d)
@@ -341,11 +372,15 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 			}
 		}
 	}
-	var offs [maxDenseSIMD]uint64
+	var offs [maxDenseBatch]uint64
 	for j, o := range s.offsets {
 		offs[j] = o * 8
 	}
-	var tmp [8 * maxDenseSIMD]float32
+	batch, tmp := denseBatch, make([]float32, 8*d)
+	if d > maxDenseSIMD {
+		batch = denseBatchBases(d)
+		tmp = make([]float32, 8*d*batch)
+	}
 	var bases [denseBatch]uint64
 	n := 0
 	flush := func() {
@@ -355,7 +390,11 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 		if last := bases[n-1] + s.offsets[d-1] + v - 1; last >= uint64(len(a)) {
 			panic(fmt.Sprintf("cpu: dense kernel index %d out of range [0,%d)", last, len(a)))
 		}
-		applyDenseAVX2C64(&a[0], &bases[0], n, &offs[0], d, &mc[0], &tmp[0])
+		if d > maxDenseSIMD {
+			applyDenseBatchAVX2C64(&a[0], &bases[0], n, &offs[0], d, &mc[0], &tmp[0])
+		} else {
+			applyDenseAVX2C64(&a[0], &bases[0], n, &offs[0], d, &mc[0], &tmp[0])
+		}
 		n = 0
 	}
 	if lo < lo2 {
@@ -370,7 +409,7 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 		}
 		bases[n] = base
 		n++
-		if n == denseBatch {
+		if n == batch {
 			flush()
 		}
 	}

@@ -607,3 +607,195 @@ applyDenseAVX2C64scatter:
 applyDenseAVX2C64done:
 	VZEROUPPER
 	RET
+
+// Batched dense kernels for large matrices (d > 16): the constants of one
+// chunk of four outputs (d·256 bytes) stay in L1 while the chunk is
+// computed for every base of the batch; outputs go to tmp (base-major, d
+// vectors a base) and are scattered once every chunk is done.
+// AX = a, BX = bases, CX = nb, DX = offs, R9 = constants of the chunk,
+// R10 = tmp, R14 = d·32 (tmp bytes a base), R15 = end of offs,
+// R12 = chunk offset in a base's tmp, R8 = base index.
+
+// func applyDenseBatchAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, d int, mc *float64, tmp *float64)
+TEXT ·applyDenseBatchAVX2C128(SB), NOSPLIT, $0-56
+	MOVQ a+0(FP), AX
+	MOVQ bases+8(FP), BX
+	MOVQ nb+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ d+32(FP), R8
+	MOVQ mc+40(FP), R9
+	MOVQ tmp+48(FP), R10
+	MOVQ R8, R14
+	SHLQ $5, R14
+	LEAQ (DX)(R8*8), R15
+	TESTQ CX, CX
+	JLE  applyDenseBatchAVX2C128done
+	XORQ R12, R12
+
+applyDenseBatchAVX2C128chunk:
+	XORQ R8, R8
+
+applyDenseBatchAVX2C128base:
+	MOVQ (BX)(R8*8), R11
+	SHLQ $4, R11
+	ADDQ AX, R11
+	MOVQ R9, R13
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	MOVQ DX, SI
+
+applyDenseBatchAVX2C128col:
+	MOVQ (SI), DI
+	ADDQ R11, DI
+	VMOVDDUP (DI), Y4
+	VPERMILPD $15, (DI), Y5
+	DENSEACCPD
+	ADDQ $256, R13
+	ADDQ $8, SI
+	CMPQ SI, R15
+	JNE  applyDenseBatchAVX2C128col
+
+	VADDPD Y6, Y0, Y0
+	VADDPD Y7, Y1, Y1
+	VADDPD Y8, Y2, Y2
+	VADDPD Y9, Y3, Y3
+	MOVQ R8, DI
+	IMULQ R14, DI
+	ADDQ R10, DI
+	ADDQ R12, DI
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	INCQ R8
+	CMPQ R8, CX
+	JNE  applyDenseBatchAVX2C128base
+
+	MOVQ R13, R9
+	ADDQ $128, R12
+	CMPQ R12, R14
+	JNE  applyDenseBatchAVX2C128chunk
+
+	XORQ R8, R8
+	MOVQ R10, R12
+
+applyDenseBatchAVX2C128sbase:
+	MOVQ (BX)(R8*8), R11
+	SHLQ $4, R11
+	ADDQ AX, R11
+	MOVQ DX, SI
+
+applyDenseBatchAVX2C128scatter:
+	MOVQ (SI), DI
+	ADDQ R11, DI
+	VMOVUPD (R12), Y4
+	VMOVUPD Y4, (DI)
+	ADDQ $32, R12
+	ADDQ $8, SI
+	CMPQ SI, R15
+	JNE  applyDenseBatchAVX2C128scatter
+	INCQ R8
+	CMPQ R8, CX
+	JNE  applyDenseBatchAVX2C128sbase
+
+applyDenseBatchAVX2C128done:
+	VZEROUPPER
+	RET
+
+// func applyDenseBatchAVX2C64(a *complex64, bases *uint64, nb int, offs *uint64, d int, mc *float32, tmp *float32)
+TEXT ·applyDenseBatchAVX2C64(SB), NOSPLIT, $0-56
+	MOVQ a+0(FP), AX
+	MOVQ bases+8(FP), BX
+	MOVQ nb+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ d+32(FP), R8
+	MOVQ mc+40(FP), R9
+	MOVQ tmp+48(FP), R10
+	MOVQ R8, R14
+	SHLQ $5, R14
+	LEAQ (DX)(R8*8), R15
+	TESTQ CX, CX
+	JLE  applyDenseBatchAVX2C64done
+	XORQ R12, R12
+
+applyDenseBatchAVX2C64chunk:
+	XORQ R8, R8
+
+applyDenseBatchAVX2C64base:
+	MOVQ (BX)(R8*8), R11
+	SHLQ $3, R11
+	ADDQ AX, R11
+	MOVQ R9, R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	MOVQ DX, SI
+
+applyDenseBatchAVX2C64col:
+	MOVQ (SI), DI
+	ADDQ R11, DI
+	VMOVSLDUP (DI), Y4
+	VMOVSHDUP (DI), Y5
+	DENSEACCPS
+	ADDQ $256, R13
+	ADDQ $8, SI
+	CMPQ SI, R15
+	JNE  applyDenseBatchAVX2C64col
+
+	VADDPS Y6, Y0, Y0
+	VADDPS Y7, Y1, Y1
+	VADDPS Y8, Y2, Y2
+	VADDPS Y9, Y3, Y3
+	MOVQ R8, DI
+	IMULQ R14, DI
+	ADDQ R10, DI
+	ADDQ R12, DI
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	INCQ R8
+	CMPQ R8, CX
+	JNE  applyDenseBatchAVX2C64base
+
+	MOVQ R13, R9
+	ADDQ $128, R12
+	CMPQ R12, R14
+	JNE  applyDenseBatchAVX2C64chunk
+
+	XORQ R8, R8
+	MOVQ R10, R12
+
+applyDenseBatchAVX2C64sbase:
+	MOVQ (BX)(R8*8), R11
+	SHLQ $3, R11
+	ADDQ AX, R11
+	MOVQ DX, SI
+
+applyDenseBatchAVX2C64scatter:
+	MOVQ (SI), DI
+	ADDQ R11, DI
+	VMOVUPS (R12), Y4
+	VMOVUPS Y4, (DI)
+	ADDQ $32, R12
+	ADDQ $8, SI
+	CMPQ SI, R15
+	JNE  applyDenseBatchAVX2C64scatter
+	INCQ R8
+	CMPQ R8, CX
+	JNE  applyDenseBatchAVX2C64sbase
+
+applyDenseBatchAVX2C64done:
+	VZEROUPPER
+	RET

@@ -138,9 +138,11 @@ func BenchmarkApplyDense(b *testing.B) {
 		2: {{0, 1}, {3, 9}, {12, 20}},
 		3: {{0, 1, 2}, {3, 9, 17}},
 		4: {{4, 5, 6, 7}, {3, 9, 14, 21}},
+		5: {{3, 9, 14, 17, 21}},
+		6: {{2, 3, 9, 14, 17, 21}},
 	}
 	for _, p := range []backend.Precision{backend.Complex128, backend.Complex64} {
-		for k := 2; k <= 4; k++ {
+		for k := 2; k <= 6; k++ {
 			for _, ts := range targets[k] {
 				m := rot(0.7, 0.3, 1.1)
 				for i := 1; i < k; i++ {

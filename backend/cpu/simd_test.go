@@ -306,11 +306,11 @@ func TestSIMDNoAlloc(t *testing.T) {
 func testDense[T amp](t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for trial := 0; trial < 300; trial++ {
+		k := 2 + trial%5 // 2..6
 		n := 10
-		if trial%50 < 3 { // more than one batch of bases per kernel call
+		if trial%50 < 3 || trial%7 == 0 && k >= 5 { // more than one batch of bases per kernel call
 			n = 13
 		}
-		k := 2 + trial%5 // 2..6
 		perm := r.Perm(n)
 		nc := r.IntN(3)
 		if k+nc > n {
