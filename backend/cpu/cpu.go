@@ -166,14 +166,12 @@ func cpuModel() string {
 }
 
 // FreeLowQubits reports how many of the lowest qubits the assembly dense
-// kernels need free of targets and controls: one complex128 or two
-// complex64 qubits span a vector register. Zero without the kernels.
+// kernels need free of targets and controls: one complex128 qubit spans a
+// vector register. Zero without the kernels, and in complex64, whose lane
+// kernel (lowPlan) applies dense blocks on qubits 0 and 1 in place.
 func (b *Backend) FreeLowQubits(p backend.Precision) int {
-	if !useAVX2 {
+	if !useAVX2 || p == backend.Complex64 {
 		return 0
-	}
-	if p == backend.Complex64 {
-		return 2
 	}
 	return 1
 }

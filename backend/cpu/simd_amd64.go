@@ -419,3 +419,67 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 	}
 	return true
 }
+
+// applyDenseLowAVX2C64 is the lane kernel of lowPlan over nb bases (see
+// simd_amd64.s); tmp holds 64·nv float32 (the permuted inputs). Reference
+// loop, with P(h, s)[l] = a[base+offs[h]/8 + (l^s)] and C the constants:
+//
+//	for _, base := range bases {
+//		for hp := 0; hp < nv; hp++ {
+//			for l := 0; l < 4; l++ {
+//				out[hp][l] = Σ_c C[hp][c][l] · P(c)[l]
+//			}
+//		}
+//		a[base+offs[hp]/8 + l] = out[hp][l] for every hp, l
+//	}
+//
+//go:noescape
+func applyDenseLowAVX2C64(a *complex64, bases *uint64, nb int, offs *uint64, nv int, mc *float32, pidx *uint64, ncol int, tmp *float32)
+
+// applyDenseLowC64 applies the gate of plan p to the groups [lo,hi) of
+// p.sh through applyDenseLowAVX2C64.
+func applyDenseLowC64(a []complex64, p *lowPlan, lo, hi int) {
+	if !useAVX2 {
+		applyDenseLowGeneric(a, p, lo, hi)
+		return
+	}
+	tmp := make([]float32, 64*p.nv)
+	var bases [denseBatch]uint64
+	last := p.offs[p.nv-1]/8 + 3
+	n := 0
+	flush := func() {
+		if n == 0 {
+			return
+		}
+		if bases[n-1]+last >= uint64(len(a)) {
+			panic(fmt.Sprintf("cpu: lane kernel index %d out of range [0,%d)", bases[n-1]+last, len(a)))
+		}
+		applyDenseLowAVX2C64(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc[0], &p.pidx[0], len(p.pidx), &tmp[0])
+		n = 0
+	}
+	// Consecutive groups step by 2^t (t: the qubits 0..t−1 are all in the
+	// shape) until a carry into the next shape qubit above t.
+	t, runLen := 0, 1<<62
+	for _, q := range p.sh.ex.pos {
+		if int(q) == t {
+			t++
+		} else {
+			runLen = 1 << (int(q) - t)
+			break
+		}
+	}
+	var base uint64
+	for g := lo; g < hi; g++ {
+		if g == lo || g&(runLen-1) == 0 {
+			base = p.sh.ex.expand(uint64(g)) | p.sh.val
+		} else {
+			base += 1 << uint(t)
+		}
+		bases[n] = base
+		n++
+		if n == denseBatch {
+			flush()
+		}
+	}
+	flush()
+}

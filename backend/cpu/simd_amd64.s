@@ -799,3 +799,96 @@ applyDenseBatchAVX2C64scatter:
 applyDenseBatchAVX2C64done:
 	VZEROUPPER
 	RET
+
+// func applyDenseLowAVX2C64(a *complex64, bases *uint64, nb int, offs *uint64, nv int, mc *float32, pidx *uint64, ncol int, tmp *float32)
+// The lane kernel of lowPlan: for each base, every input vector h is
+// loaded once and its four lane permutations (l → l^s, s = 0..3) stored
+// to tmp with real and imaginary parts duplicated (64 bytes each, at
+// (h·4+s)·64); then output vector hp = Σ_c Re(P_c)·C_re + Im(P_c)·C_im
+// over the columns c (pidx: offsets of P_c in tmp) is written over input
+// hp, all inputs being in tmp already.
+TEXT ·applyDenseLowAVX2C64(SB), NOSPLIT, $0-72
+	MOVQ a+0(FP), AX
+	MOVQ bases+8(FP), BX
+	MOVQ nb+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ nv+32(FP), R8
+	MOVQ mc+40(FP), R9
+	MOVQ pidx+48(FP), R14
+	MOVQ ncol+56(FP), R15
+	MOVQ tmp+64(FP), R10
+	LEAQ (DX)(R8*8), R8
+	LEAQ (R14)(R15*8), R15
+	TESTQ CX, CX
+	JLE  applyDenseLowAVX2C64done
+
+applyDenseLowAVX2C64base:
+	MOVQ (BX), R11
+	SHLQ $3, R11
+	ADDQ AX, R11
+	MOVQ DX, SI
+	MOVQ R10, R12
+
+applyDenseLowAVX2C64perm:
+	MOVQ (SI), DI
+	VMOVUPS (R11)(DI*1), Y4
+	VMOVSLDUP Y4, Y5
+	VMOVSHDUP Y4, Y6
+	VMOVUPS Y5, 0(R12)
+	VMOVUPS Y6, 32(R12)
+	VPERMPD $0xB1, Y4, Y7
+	VMOVSLDUP Y7, Y5
+	VMOVSHDUP Y7, Y6
+	VMOVUPS Y5, 64(R12)
+	VMOVUPS Y6, 96(R12)
+	VPERMPD $0x4E, Y4, Y7
+	VMOVSLDUP Y7, Y5
+	VMOVSHDUP Y7, Y6
+	VMOVUPS Y5, 128(R12)
+	VMOVUPS Y6, 160(R12)
+	VPERMPD $0x1B, Y4, Y7
+	VMOVSLDUP Y7, Y5
+	VMOVSHDUP Y7, Y6
+	VMOVUPS Y5, 192(R12)
+	VMOVUPS Y6, 224(R12)
+	ADDQ $256, R12
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  applyDenseLowAVX2C64perm
+
+	MOVQ DX, SI
+	MOVQ R9, R13
+
+applyDenseLowAVX2C64out:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ R14, DI
+
+applyDenseLowAVX2C64col:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVUPS 0(R12), Y4
+	VFMADD231PS 0(R13), Y4, Y0
+	VMOVUPS 32(R12), Y5
+	VFMADD231PS 32(R13), Y5, Y1
+	ADDQ $64, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  applyDenseLowAVX2C64col
+
+	VADDPS Y1, Y0, Y0
+	MOVQ (SI), DI
+	VMOVUPS Y0, (R11)(DI*1)
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  applyDenseLowAVX2C64out
+
+	ADDQ $8, BX
+	DECQ CX
+	JNZ  applyDenseLowAVX2C64base
+
+applyDenseLowAVX2C64done:
+	VZEROUPPER
+	RET

@@ -146,6 +146,13 @@ func (s *State[T]) Apply(g *circuit.Gate) error {
 			return nil
 		}
 	}
+	if a, ok := any(s.amps).([]complex64); ok && useAVX2 && len(g.Targets) > 1 {
+		// On qubit 0 or 1: the lane kernel, instead of swapping them away.
+		if p, ok := newLowPlan(s.n, g.Targets, mask, val, any(m).([]complex64)); ok {
+			parallelFor(w, p.sh.groups, 1, func(lo, hi int) { applyDenseLowC64(a, &p, lo, hi) })
+			return nil
+		}
+	}
 	sh := newShape(s.n, g.Targets, mask, val)
 	if len(g.Targets) == 1 {
 		var m4 [4]T
