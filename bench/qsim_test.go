@@ -99,7 +99,7 @@ func TestQsimAgrees(t *testing.T) {
 
 // BenchmarkQsimCircuit runs $MEC_QSIM_CIRCUIT (a qsim circuit file such as
 // qsim's circuits/circuit_q24; default the 24-qubit random circuit written
-// in qsim's format) in mec, complex64 and complex128 at fuse 3 and 4, and
+// in qsim's format) in mec, complex64 and complex128 at fuse 3, 4 and 5, and
 // in the qsim binary $MEC_QSIM at -f 2…6 in the same run, reporting mec's
 // seconds, x_qsim (over qsim's -f 3 time), x_qsim_best (over qsim's best)
 // and the distance of the first amplitudes to qsim's. Both run on
