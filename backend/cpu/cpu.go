@@ -166,12 +166,6 @@ func cpuModel() string {
 }
 
 // FreeLowQubits reports how many of the lowest qubits the assembly dense
-// kernels need free of targets and controls: one complex128 qubit spans a
-// vector register. Zero without the kernels, and in complex64, whose lane
-// kernel (lowPlan) applies dense blocks on qubits 0 and 1 in place.
-func (b *Backend) FreeLowQubits(p backend.Precision) int {
-	if !useAVX2 || p == backend.Complex64 {
-		return 0
-	}
-	return 1
-}
+// kernels need free of targets and controls: none, since the lane kernels
+// (lowPlan) apply dense gates on the qubits a vector spans in place.
+func (b *Backend) FreeLowQubits(p backend.Precision) int { return 0 }

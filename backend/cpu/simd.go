@@ -121,58 +121,66 @@ func applyDenseSIMD[T amp](a []T, s *gateShape, m []T, lo, hi int) bool {
 	return false
 }
 
-// lowPlan is a dense gate that touches qubit 0 or 1 (as target or
-// control), set up for the complex64 lane kernel: a vector holds the four
-// amplitudes of qubits 0 and 1 (its lanes), and the gate becomes a matrix
-// over those two qubits and its high targets, whose groups are nv vectors.
-// Output vector hp is Σ over columns (h, s) of a per-lane constant times
-// input vector h with its lanes permuted by l → l^s; s ranges over the
-// lane permutations the low targets allow.
+// lowPlan is a dense gate that touches the lane qubits (as target or
+// control), set up for the lane kernels: a vector holds the amplitudes of
+// the lowest laneBits qubits (its lanes: qubits 0 and 1 in complex64,
+// qubit 0 in complex128), and the gate becomes a matrix over those qubits
+// and its high targets, whose groups are nv vectors. Output vector hp is
+// Σ over columns (h, s) of a per-lane constant times input vector h with
+// its lanes permuted by l → l^s; s ranges over the lane permutations the
+// low targets allow.
 type lowPlan struct {
-	sh   gateShape // groups over qubits 0, 1 and the high targets; high controls as mask
-	nv   int       // vectors a group
-	offs []uint64  // byte offsets of the nv vectors from the group base
-	pidx []uint64  // per column: byte offset of its permuted input in the scratch area
-	mc   []float32 // per output vector, per column: 4 lanes (re, im), then 4 lanes (−im, re)
+	sh    gateShape // groups over the lane qubits and the high targets; high controls as mask
+	lanes int       // amplitudes a vector
+	nv    int       // vectors a group
+	offs  []uint64  // byte offsets of the nv vectors from the group base
+	pidx  []uint64  // per column: byte offset of its permuted input in the scratch area (64 bytes per (h, s))
+	mc    []float64 // per output vector, per column: the lanes' (re, im), then their (−im, re)
+	mc32  []float32 // mc in float32, for complex64
 }
 
-// newLowPlan builds the lowPlan of the gate with targets, low and high
-// controls (mask, val) and matrix m on an n-qubit state; ok is false when
-// the gate does not touch qubits 0 or 1, has more than 6 targets, or the
-// state is too small.
-func newLowPlan(n int, targets []int, mask, val uint64, m []complex64) (p lowPlan, ok bool) {
-	const laneMask = 3
+// newLowPlan builds the lowPlan of the gate with targets, controls (mask,
+// val) and matrix m on an n-qubit state with laneBits lane qubits; ok is
+// false when the gate does not touch the lanes, has more than 6 targets,
+// or the state is too small.
+func newLowPlan(n int, targets []int, mask, val uint64, m []complex128, laneBits int) (p lowPlan, ok bool) {
+	lanes := 1 << uint(laneBits)
+	laneMask := uint64(lanes - 1)
 	var lowT uint64 // lane bits that are targets
 	var high []int
 	for _, t := range targets {
-		if t < 2 {
+		if t < laneBits {
 			lowT |= 1 << uint(t)
 		} else {
 			high = append(high, t)
 		}
 	}
-	if (lowT == 0 && mask&laneMask == 0) || len(targets) > 6 || n < 2+len(high)+bits.OnesCount64(mask&^laneMask) {
+	if (lowT == 0 && mask&laneMask == 0) || len(targets) > 6 || n < laneBits+len(high)+bits.OnesCount64(mask&^laneMask) {
 		return lowPlan{}, false
 	}
 	nv := 1 << uint(len(high))
-	d := len(targets)
-	dm := 1 << uint(d)
+	dm := 1 << uint(len(targets))
 	if len(m) != dm*dm {
 		return lowPlan{}, false
 	}
-	p.sh = newShape(n, append([]int{0, 1}, high...), mask&^laneMask, val&^laneMask)
-	p.nv = nv
-	p.offs = make([]uint64, nv)
-	for h := range p.offs {
-		p.offs[h] = p.sh.offsets[h<<2] * 8
+	shT := make([]int, 0, laneBits+len(high))
+	for q := 0; q < laneBits; q++ {
+		shT = append(shT, q)
 	}
-	// orig maps an expanded index (lane bits 0–1, then the high targets)
-	// to the gate's matrix index.
+	p.sh = newShape(n, append(shT, high...), mask&^laneMask, val&^laneMask)
+	p.lanes, p.nv = lanes, nv
+	p.offs = make([]uint64, nv)
+	ampBytes := uint64(32 / lanes) // 32-byte vectors: complex64 with 4 lanes, complex128 with 2
+	for h := range p.offs {
+		p.offs[h] = p.sh.offsets[h<<uint(laneBits)] * ampBytes
+	}
+	// orig maps an expanded index (lane bits, then the high targets) to
+	// the gate's matrix index.
 	orig := func(i int) int {
-		o, hb := 0, 2
+		o, hb := 0, laneBits
 		for b, t := range targets {
 			var bit int
-			if t < 2 {
+			if t < laneBits {
 				bit = i >> uint(t) & 1
 			} else {
 				bit = i >> uint(hb) & 1
@@ -185,8 +193,8 @@ func newLowPlan(n int, targets []int, mask, val uint64, m []complex64) (p lowPla
 	// m2 is the gate on the expanded index: identity on a lane qubit that
 	// is not a target, and where a lane control is not satisfied.
 	lowCM, lowCV := int(mask&laneMask), int(val&laneMask)
-	keep := laneMask &^ int(lowT)
-	m2 := func(i, j int) complex64 {
+	keep := int(laneMask) &^ int(lowT)
+	m2 := func(i, j int) complex128 {
 		if (i^j)&keep != 0 {
 			return 0
 		}
@@ -199,57 +207,61 @@ func newLowPlan(n int, targets []int, mask, val uint64, m []complex64) (p lowPla
 		return m[orig(i)*dm+orig(j)]
 	}
 	var perms []int
-	for s := 0; s < 4; s++ {
+	for s := 0; s < lanes; s++ {
 		if s&^int(lowT) == 0 {
 			perms = append(perms, s)
 		}
 	}
 	for h := 0; h < nv; h++ {
 		for _, s := range perms {
-			p.pidx = append(p.pidx, uint64((h*4+s)*64))
+			p.pidx = append(p.pidx, uint64((h*lanes+s)*64))
 		}
 	}
-	p.mc = make([]float32, 0, nv*len(p.pidx)*16)
+	p.mc = make([]float64, 0, nv*len(p.pidx)*4*lanes)
 	for hp := 0; hp < nv; hp++ {
 		for h := 0; h < nv; h++ {
 			for _, s := range perms {
-				var re, im [4]float32
-				for l := 0; l < 4; l++ {
-					z := m2(hp<<2|l, h<<2|(l^s))
-					re[l], im[l] = real(z), imag(z)
+				for l := 0; l < lanes; l++ {
+					z := m2(hp<<uint(laneBits)|l, h<<uint(laneBits)|(l^s))
+					p.mc = append(p.mc, real(z), imag(z))
 				}
-				for l := 0; l < 4; l++ {
-					p.mc = append(p.mc, re[l], im[l])
-				}
-				for l := 0; l < 4; l++ {
-					p.mc = append(p.mc, -im[l], re[l])
+				for l := 0; l < lanes; l++ {
+					z := m2(hp<<uint(laneBits)|l, h<<uint(laneBits)|(l^s))
+					p.mc = append(p.mc, -imag(z), real(z))
 				}
 			}
+		}
+	}
+	if lanes == 4 {
+		p.mc32 = make([]float32, len(p.mc))
+		for i, v := range p.mc {
+			p.mc32[i] = float32(v)
 		}
 	}
 	return p, true
 }
 
-// applyDenseLowGeneric is the pure-Go loop of applyDenseLowAVX2C64: the
-// gate of plan p on the groups [lo,hi) of p.sh.
-func applyDenseLowGeneric(a []complex64, p *lowPlan, lo, hi int) {
-	in := make([]complex64, 4*p.nv) // input vector h, lane l at 4h+l
+// applyDenseLowGeneric is the pure-Go loop of the lane kernels: the gate
+// of plan p on the groups [lo,hi) of p.sh.
+func applyDenseLowGeneric[T amp](a []T, p *lowPlan, lo, hi int) {
+	L := p.lanes
+	in := make([]T, L*p.nv) // input vector h, lane l at L·h+l
 	nc := len(p.pidx)
 	for g := lo; g < hi; g++ {
 		base := p.sh.ex.expand(uint64(g)) | p.sh.val
 		for h := 0; h < p.nv; h++ {
-			copy(in[4*h:4*h+4], a[base+p.offs[h]/8:])
+			copy(in[L*h:L*h+L], a[base+p.offs[h]*uint64(L)/32:])
 		}
 		for hp := 0; hp < p.nv; hp++ {
-			for l := 0; l < 4; l++ {
-				var acc complex64
+			for l := 0; l < L; l++ {
+				var acc T
 				for c := 0; c < nc; c++ {
-					k := int(p.pidx[c] / 64) // h·4 + s
-					h, s := k/4, k%4
-					z := p.mc[(hp*nc+c)*16+2*l:]
-					acc += complex(z[0], z[1]) * in[4*h+(l^s)]
+					k := int(p.pidx[c] / 64) // h·L + s
+					h, s := k/L, k%L
+					z := p.mc[(hp*nc+c)*4*L+2*l:]
+					acc += T(complex(z[0], z[1])) * in[L*h+(l^s)]
 				}
-				a[base+p.offs[hp]/8+uint64(l)] = acc
+				a[base+p.offs[hp]*uint64(L)/32+uint64(l)] = acc
 			}
 		}
 	}

@@ -436,16 +436,28 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 //go:noescape
 func applyDenseLowAVX2C64(a *complex64, bases *uint64, nb int, offs *uint64, nv int, mc *float32, pidx *uint64, ncol int, tmp *float32)
 
-// applyDenseLowC64 applies the gate of plan p to the groups [lo,hi) of
-// p.sh through applyDenseLowAVX2C64.
-func applyDenseLowC64(a []complex64, p *lowPlan, lo, hi int) {
+// applyDenseLowAVX2C128 is applyDenseLowAVX2C64 for complex128: two
+// lanes (qubit 0), permutations s = 0, 1 at (h·2+s)·64 in tmp.
+//
+//go:noescape
+func applyDenseLowAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, nv int, mc *float64, pidx *uint64, ncol int, tmp *float64)
+
+// applyDenseLow applies the gate of plan p to the groups [lo,hi) of p.sh
+// through the lane kernels (their pure-Go loop when they are off).
+func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) {
 	if !useAVX2 {
 		applyDenseLowGeneric(a, p, lo, hi)
 		return
 	}
-	tmp := make([]float32, 64*p.nv)
 	var bases [denseBatch]uint64
-	last := p.offs[p.nv-1]/8 + 3
+	last := p.offs[p.nv-1]*uint64(p.lanes)/32 + uint64(p.lanes) - 1
+	var tmp64 []float64 // the permuted inputs: 64 bytes per (h, s)
+	var tmp32 []float32
+	if p.lanes == 4 {
+		tmp32 = make([]float32, 16*p.lanes*p.nv)
+	} else {
+		tmp64 = make([]float64, 8*p.lanes*p.nv)
+	}
 	n := 0
 	flush := func() {
 		if n == 0 {
@@ -454,7 +466,12 @@ func applyDenseLowC64(a []complex64, p *lowPlan, lo, hi int) {
 		if bases[n-1]+last >= uint64(len(a)) {
 			panic(fmt.Sprintf("cpu: lane kernel index %d out of range [0,%d)", bases[n-1]+last, len(a)))
 		}
-		applyDenseLowAVX2C64(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc[0], &p.pidx[0], len(p.pidx), &tmp[0])
+		switch a := any(a).(type) {
+		case []complex64:
+			applyDenseLowAVX2C64(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc32[0], &p.pidx[0], len(p.pidx), &tmp32[0])
+		case []complex128:
+			applyDenseLowAVX2C128(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc[0], &p.pidx[0], len(p.pidx), &tmp64[0])
+		}
 		n = 0
 	}
 	// Consecutive groups step by 2^t (t: the qubits 0..t−1 are all in the

@@ -892,3 +892,78 @@ applyDenseLowAVX2C64col:
 applyDenseLowAVX2C64done:
 	VZEROUPPER
 	RET
+
+// func applyDenseLowAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, nv int, mc *float64, pidx *uint64, ncol int, tmp *float64)
+TEXT ·applyDenseLowAVX2C128(SB), NOSPLIT, $0-72
+	MOVQ a+0(FP), AX
+	MOVQ bases+8(FP), BX
+	MOVQ nb+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ nv+32(FP), R8
+	MOVQ mc+40(FP), R9
+	MOVQ pidx+48(FP), R14
+	MOVQ ncol+56(FP), R15
+	MOVQ tmp+64(FP), R10
+	LEAQ (DX)(R8*8), R8
+	LEAQ (R14)(R15*8), R15
+	TESTQ CX, CX
+	JLE  applyDenseLowAVX2C128done
+
+applyDenseLowAVX2C128base:
+	MOVQ (BX), R11
+	SHLQ $4, R11
+	ADDQ AX, R11
+	MOVQ DX, SI
+	MOVQ R10, R12
+
+applyDenseLowAVX2C128perm:
+	MOVQ (SI), DI
+	VMOVUPD (R11)(DI*1), Y4
+	VMOVDDUP Y4, Y5
+	VPERMILPD $15, Y4, Y6
+	VMOVUPD Y5, 0(R12)
+	VMOVUPD Y6, 32(R12)
+	VPERMPD $0x4E, Y4, Y7
+	VMOVDDUP Y7, Y5
+	VPERMILPD $15, Y7, Y6
+	VMOVUPD Y5, 64(R12)
+	VMOVUPD Y6, 96(R12)
+	ADDQ $128, R12
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  applyDenseLowAVX2C128perm
+
+	MOVQ DX, SI
+	MOVQ R9, R13
+
+applyDenseLowAVX2C128out:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	MOVQ R14, DI
+
+applyDenseLowAVX2C128col:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVUPD 0(R12), Y4
+	VFMADD231PD 0(R13), Y4, Y0
+	VMOVUPD 32(R12), Y5
+	VFMADD231PD 32(R13), Y5, Y1
+	ADDQ $64, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  applyDenseLowAVX2C128col
+
+	VADDPD Y1, Y0, Y0
+	MOVQ (SI), DI
+	VMOVUPD Y0, (R11)(DI*1)
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  applyDenseLowAVX2C128out
+
+	ADDQ $8, BX
+	DECQ CX
+	JNZ  applyDenseLowAVX2C128base
+
+applyDenseLowAVX2C128done:
+	VZEROUPPER
+	RET

@@ -146,10 +146,15 @@ func (s *State[T]) Apply(g *circuit.Gate) error {
 			return nil
 		}
 	}
-	if a, ok := any(s.amps).([]complex64); ok && useAVX2 && len(g.Targets) > 1 {
-		// On qubit 0 or 1: the lane kernel, instead of swapping them away.
-		if p, ok := newLowPlan(s.n, g.Targets, mask, val, any(m).([]complex64)); ok {
-			parallelFor(w, p.sh.groups, 1, func(lo, hi int) { applyDenseLowC64(a, &p, lo, hi) })
+	if useAVX2 && len(g.Targets) > 1 {
+		// On the qubits a vector spans: the lane kernel, instead of
+		// swapping them away.
+		laneBits := 1
+		if s.Precision() == backend.Complex64 {
+			laneBits = 2
+		}
+		if p, ok := newLowPlan(s.n, g.Targets, mask, val, g.Matrix, laneBits); ok {
+			parallelFor(w, p.sh.groups, 1, func(lo, hi int) { applyDenseLow(s.amps, &p, lo, hi) })
 			return nil
 		}
 	}
