@@ -368,3 +368,38 @@ func BenchmarkFuse(b *testing.B) {
 		}
 	}
 }
+
+// TestGroupBelow: the schedule keeps the unitary (a random state maps to
+// the same state, 1e-10) and lengthens the runs of gates below c.
+func TestGroupBelow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 1))
+	runs := func(gs []Gate, c int) int {
+		k := 0
+		for i := range gs {
+			if gateQubits(&gs[i])>>uint(c) != 0 || i == 0 || gateQubits(&gs[i-1])>>uint(c) != 0 {
+				k++
+			}
+		}
+		return k
+	}
+	for _, n := range []int{6, 9} {
+		gates := withPhases(rng, randomGates(rng, n, 500), 11)
+		for _, c := range []int{2, 4, n - 1} {
+			got := GroupBelow(gates, c)
+			if len(got) != len(gates) {
+				t.Fatalf("%d gates in, %d out", len(gates), len(got))
+			}
+			want, have := applyAll(n, gates), applyAll(n, got)
+			for i := range want {
+				if cmplx.Abs(want[i]-have[i]) > 1e-10 {
+					t.Fatalf("%d qubits, c %d: state differs at %d", n, c, i)
+				}
+			}
+			if r0, r1 := runs(gates, c), runs(got, c); r1 >= r0 {
+				t.Errorf("%d qubits, c %d: %d passes after grouping, %d before", n, c, r1, r0)
+			} else {
+				t.Logf("%d qubits, c %d: %d passes after grouping, %d before", n, c, r1, r0)
+			}
+		}
+	}
+}

@@ -45,6 +45,10 @@ type Options struct {
 	// MemLimit caps the bytes one state may take; 0 means the memory
 	// available on this machine (MemAvailable, or the cgroup limit if lower).
 	MemLimit int64
+	// ChunkBytes is the size of the chunks a state applies runs of gates
+	// on low qubits to (cache blocking, State.ApplyBatch): about a core's
+	// L2 cache. 0 means 1 MiB; a negative value turns blocking off.
+	ChunkBytes int
 }
 
 // Backend is the CPU backend. It implements backend.StateVector.
