@@ -135,7 +135,9 @@ type lowPlan struct {
 	nv    int       // vectors a group
 	offs  []uint64  // byte offsets of the nv vectors from the group base
 	pidx  []uint64  // per column: byte offset of its permuted input in the scratch area (64 bytes per (h, s))
-	mc    []float64 // per output vector, per column: the lanes' (re, im), then their (−im, re)
+	chunk int       // output vectors computed together: 4, or 1 when nv < 4
+	smask uint64    // bit s set: the permutation l → l^s is used
+	mc    []float64 // per chunk of outputs, per column, per output: the lanes' (re, im), then their (−im, re)
 	mc32  []float32 // mc in float32, for complex64
 }
 
@@ -210,6 +212,7 @@ func newLowPlan(n int, targets []int, mask, val uint64, m []complex128, laneBits
 	for s := 0; s < lanes; s++ {
 		if s&^int(lowT) == 0 {
 			perms = append(perms, s)
+			p.smask |= 1 << uint(s)
 		}
 	}
 	for h := 0; h < nv; h++ {
@@ -217,17 +220,26 @@ func newLowPlan(n int, targets []int, mask, val uint64, m []complex128, laneBits
 			p.pidx = append(p.pidx, uint64((h*lanes+s)*64))
 		}
 	}
+	// Constants: per chunk of `chunk` output vectors, per column, per
+	// output of the chunk, the lanes' (re, im) then their (−im, re).
+	p.chunk = 1
+	if nv >= 4 {
+		p.chunk = 4
+	}
 	p.mc = make([]float64, 0, nv*len(p.pidx)*4*lanes)
-	for hp := 0; hp < nv; hp++ {
+	for hc := 0; hc < nv/p.chunk; hc++ {
 		for h := 0; h < nv; h++ {
 			for _, s := range perms {
-				for l := 0; l < lanes; l++ {
-					z := m2(hp<<uint(laneBits)|l, h<<uint(laneBits)|(l^s))
-					p.mc = append(p.mc, real(z), imag(z))
-				}
-				for l := 0; l < lanes; l++ {
-					z := m2(hp<<uint(laneBits)|l, h<<uint(laneBits)|(l^s))
-					p.mc = append(p.mc, -imag(z), real(z))
+				for o := 0; o < p.chunk; o++ {
+					hp := hc*p.chunk + o
+					for l := 0; l < lanes; l++ {
+						z := m2(hp<<uint(laneBits)|l, h<<uint(laneBits)|(l^s))
+						p.mc = append(p.mc, real(z), imag(z))
+					}
+					for l := 0; l < lanes; l++ {
+						z := m2(hp<<uint(laneBits)|l, h<<uint(laneBits)|(l^s))
+						p.mc = append(p.mc, -imag(z), real(z))
+					}
 				}
 			}
 		}
@@ -258,7 +270,8 @@ func applyDenseLowGeneric[T amp](a []T, p *lowPlan, lo, hi int) {
 				for c := 0; c < nc; c++ {
 					k := int(p.pidx[c] / 64) // h·L + s
 					h, s := k/L, k%L
-					z := p.mc[(hp*nc+c)*4*L+2*l:]
+					hc, o := hp/p.chunk, hp%p.chunk
+					z := p.mc[((hc*nc+c)*p.chunk+o)*4*L+2*l:]
 					acc += T(complex(z[0], z[1])) * in[L*h+(l^s)]
 				}
 				a[base+p.offs[hp]*uint64(L)/32+uint64(l)] = acc

@@ -434,13 +434,13 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 //	}
 //
 //go:noescape
-func applyDenseLowAVX2C64(a *complex64, bases *uint64, nb int, offs *uint64, nv int, mc *float32, pidx *uint64, ncol int, tmp *float32)
+func applyDenseLowAVX2C64(a *complex64, bases *uint64, nb int, offs *uint64, nv int, mc *float32, pidx *uint64, ncol int, tmp *float32, smask uint64)
 
 // applyDenseLowAVX2C128 is applyDenseLowAVX2C64 for complex128: two
 // lanes (qubit 0), permutations s = 0, 1 at (h·2+s)·64 in tmp.
 //
 //go:noescape
-func applyDenseLowAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, nv int, mc *float64, pidx *uint64, ncol int, tmp *float64)
+func applyDenseLowAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, nv int, mc *float64, pidx *uint64, ncol int, tmp *float64, smask uint64)
 
 // applyDenseLow applies the gate of plan p to the groups [lo,hi) of p.sh
 // through the lane kernels (their pure-Go loop when they are off).
@@ -468,9 +468,9 @@ func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) {
 		}
 		switch a := any(a).(type) {
 		case []complex64:
-			applyDenseLowAVX2C64(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc32[0], &p.pidx[0], len(p.pidx), &tmp32[0])
+			applyDenseLowAVX2C64(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc32[0], &p.pidx[0], len(p.pidx), &tmp32[0], p.smask)
 		case []complex128:
-			applyDenseLowAVX2C128(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc[0], &p.pidx[0], len(p.pidx), &tmp64[0])
+			applyDenseLowAVX2C128(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc[0], &p.pidx[0], len(p.pidx), &tmp64[0], p.smask)
 		}
 		n = 0
 	}

@@ -800,14 +800,15 @@ applyDenseBatchAVX2C64done:
 	VZEROUPPER
 	RET
 
-// func applyDenseLowAVX2C64(a *complex64, bases *uint64, nb int, offs *uint64, nv int, mc *float32, pidx *uint64, ncol int, tmp *float32)
+// func applyDenseLowAVX2C64(a *complex64, bases *uint64, nb int, offs *uint64, nv int, mc *float32, pidx *uint64, ncol int, tmp *float32, smask uint64)
 // The lane kernel of lowPlan: for each base, every input vector h is
-// loaded once and its four lane permutations (l → l^s, s = 0..3) stored
-// to tmp with real and imaginary parts duplicated (64 bytes each, at
-// (h·4+s)·64); then output vector hp = Σ_c Re(P_c)·C_re + Im(P_c)·C_im
-// over the columns c (pidx: offsets of P_c in tmp) is written over input
-// hp, all inputs being in tmp already.
-TEXT ·applyDenseLowAVX2C64(SB), NOSPLIT, $0-72
+// loaded once and the lane permutations l → l^s it needs (bit s of
+// smask) stored to tmp with real and imaginary parts duplicated (64 bytes
+// each, at (h·4+s)·64); then the outputs, four vectors at a time when nv ≥
+// 4 (DENSEACCPS), else one, are Σ_c Re(P_c)·C_re + Im(P_c)·C_im over the
+// columns c (pidx: offsets of P_c in tmp), written over the inputs, which
+// are all in tmp already.
+TEXT ·applyDenseLowAVX2C64(SB), NOSPLIT, $0-80
 	MOVQ a+0(FP), AX
 	MOVQ bases+8(FP), BX
 	MOVQ nb+16(FP), CX
@@ -817,56 +818,109 @@ TEXT ·applyDenseLowAVX2C64(SB), NOSPLIT, $0-72
 	MOVQ pidx+48(FP), R14
 	MOVQ ncol+56(FP), R15
 	MOVQ tmp+64(FP), R10
-	LEAQ (DX)(R8*8), R8
 	LEAQ (R14)(R15*8), R15
 	TESTQ CX, CX
-	JLE  applyDenseLowAVX2C64done
+	JLE  lowc64done
 
-applyDenseLowAVX2C64base:
+lowc64base:
 	MOVQ (BX), R11
 	SHLQ $3, R11
 	ADDQ AX, R11
 	MOVQ DX, SI
 	MOVQ R10, R12
+	MOVQ nv+32(FP), DI
+	LEAQ (DX)(DI*8), R8     // end of offs
 
-applyDenseLowAVX2C64perm:
+lowc64perm:
 	MOVQ (SI), DI
 	VMOVUPS (R11)(DI*1), Y4
 	VMOVSLDUP Y4, Y5
 	VMOVSHDUP Y4, Y6
 	VMOVUPS Y5, 0(R12)
 	VMOVUPS Y6, 32(R12)
+	MOVQ smask+72(FP), DI
+	TESTQ $2, DI
+	JZ   lowc64p2
 	VPERMPD $0xB1, Y4, Y7
 	VMOVSLDUP Y7, Y5
 	VMOVSHDUP Y7, Y6
 	VMOVUPS Y5, 64(R12)
 	VMOVUPS Y6, 96(R12)
+
+lowc64p2:
+	TESTQ $4, DI
+	JZ   lowc64p3
 	VPERMPD $0x4E, Y4, Y7
 	VMOVSLDUP Y7, Y5
 	VMOVSHDUP Y7, Y6
 	VMOVUPS Y5, 128(R12)
 	VMOVUPS Y6, 160(R12)
+
+lowc64p3:
+	TESTQ $8, DI
+	JZ   lowc64pnext
 	VPERMPD $0x1B, Y4, Y7
 	VMOVSLDUP Y7, Y5
 	VMOVSHDUP Y7, Y6
 	VMOVUPS Y5, 192(R12)
 	VMOVUPS Y6, 224(R12)
+
+lowc64pnext:
 	ADDQ $256, R12
 	ADDQ $8, SI
 	CMPQ SI, R8
-	JNE  applyDenseLowAVX2C64perm
+	JNE  lowc64perm
 
 	MOVQ DX, SI
 	MOVQ R9, R13
+	CMPQ nv+32(FP), $4
+	JL   lowc64out1
 
-applyDenseLowAVX2C64out:
+lowc64out4:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
 	MOVQ R14, DI
 
-applyDenseLowAVX2C64col:
+lowc64col4:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVUPS 0(R12), Y4
+	VMOVUPS 32(R12), Y5
+	DENSEACCPS
+	ADDQ $256, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  lowc64col4
+
+	VADDPS Y6, Y0, Y0
+	VADDPS Y7, Y1, Y1
+	VADDPS Y8, Y2, Y2
+	VADDPS Y9, Y3, Y3
+	MOVQ 0(SI), DI
+	VMOVUPS Y0, (R11)(DI*1)
+	MOVQ 8(SI), DI
+	VMOVUPS Y1, (R11)(DI*1)
+	MOVQ 16(SI), DI
+	VMOVUPS Y2, (R11)(DI*1)
+	MOVQ 24(SI), DI
+	VMOVUPS Y3, (R11)(DI*1)
+	ADDQ $32, SI
+	CMPQ SI, R8
+	JNE  lowc64out4
+	JMP  lowc64next
+
+lowc64out1:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ R14, DI
+
+lowc64col1:
 	MOVQ (DI), R12
 	ADDQ R10, R12
 	VMOVUPS 0(R12), Y4
@@ -876,25 +930,28 @@ applyDenseLowAVX2C64col:
 	ADDQ $64, R13
 	ADDQ $8, DI
 	CMPQ DI, R15
-	JNE  applyDenseLowAVX2C64col
+	JNE  lowc64col1
 
 	VADDPS Y1, Y0, Y0
 	MOVQ (SI), DI
 	VMOVUPS Y0, (R11)(DI*1)
 	ADDQ $8, SI
 	CMPQ SI, R8
-	JNE  applyDenseLowAVX2C64out
+	JNE  lowc64out1
 
+lowc64next:
 	ADDQ $8, BX
 	DECQ CX
-	JNZ  applyDenseLowAVX2C64base
+	JNZ  lowc64base
 
-applyDenseLowAVX2C64done:
+lowc64done:
 	VZEROUPPER
 	RET
 
-// func applyDenseLowAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, nv int, mc *float64, pidx *uint64, ncol int, tmp *float64)
-TEXT ·applyDenseLowAVX2C128(SB), NOSPLIT, $0-72
+// func applyDenseLowAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, nv int, mc *float64, pidx *uint64, ncol int, tmp *float64, smask uint64)
+// applyDenseLowAVX2C64 for complex128: two lanes (qubit 0), the
+// permutation s = 1 at (h·2+1)·64 in tmp.
+TEXT ·applyDenseLowAVX2C128(SB), NOSPLIT, $0-80
 	MOVQ a+0(FP), AX
 	MOVQ bases+8(FP), BX
 	MOVQ nb+16(FP), CX
@@ -907,16 +964,16 @@ TEXT ·applyDenseLowAVX2C128(SB), NOSPLIT, $0-72
 	LEAQ (DX)(R8*8), R8
 	LEAQ (R14)(R15*8), R15
 	TESTQ CX, CX
-	JLE  applyDenseLowAVX2C128done
+	JLE  lowc128done
 
-applyDenseLowAVX2C128base:
+lowc128base:
 	MOVQ (BX), R11
 	SHLQ $4, R11
 	ADDQ AX, R11
 	MOVQ DX, SI
 	MOVQ R10, R12
 
-applyDenseLowAVX2C128perm:
+lowc128perm:
 	MOVQ (SI), DI
 	VMOVUPD (R11)(DI*1), Y4
 	VMOVDDUP Y4, Y5
@@ -931,17 +988,58 @@ applyDenseLowAVX2C128perm:
 	ADDQ $128, R12
 	ADDQ $8, SI
 	CMPQ SI, R8
-	JNE  applyDenseLowAVX2C128perm
+	JNE  lowc128perm
 
 	MOVQ DX, SI
 	MOVQ R9, R13
+	CMPQ nv+32(FP), $4
+	JL   lowc128out1
 
-applyDenseLowAVX2C128out:
+lowc128out4:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	MOVQ R14, DI
+
+lowc128col4:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVUPD 0(R12), Y4
+	VMOVUPD 32(R12), Y5
+	DENSEACCPD
+	ADDQ $256, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  lowc128col4
+
+	VADDPD Y6, Y0, Y0
+	VADDPD Y7, Y1, Y1
+	VADDPD Y8, Y2, Y2
+	VADDPD Y9, Y3, Y3
+	MOVQ 0(SI), DI
+	VMOVUPD Y0, (R11)(DI*1)
+	MOVQ 8(SI), DI
+	VMOVUPD Y1, (R11)(DI*1)
+	MOVQ 16(SI), DI
+	VMOVUPD Y2, (R11)(DI*1)
+	MOVQ 24(SI), DI
+	VMOVUPD Y3, (R11)(DI*1)
+	ADDQ $32, SI
+	CMPQ SI, R8
+	JNE  lowc128out4
+	JMP  lowc128next
+
+lowc128out1:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	MOVQ R14, DI
 
-applyDenseLowAVX2C128col:
+lowc128col1:
 	MOVQ (DI), R12
 	ADDQ R10, R12
 	VMOVUPD 0(R12), Y4
@@ -951,19 +1049,20 @@ applyDenseLowAVX2C128col:
 	ADDQ $64, R13
 	ADDQ $8, DI
 	CMPQ DI, R15
-	JNE  applyDenseLowAVX2C128col
+	JNE  lowc128col1
 
 	VADDPD Y1, Y0, Y0
 	MOVQ (SI), DI
 	VMOVUPD Y0, (R11)(DI*1)
 	ADDQ $8, SI
 	CMPQ SI, R8
-	JNE  applyDenseLowAVX2C128out
+	JNE  lowc128out1
 
+lowc128next:
 	ADDQ $8, BX
 	DECQ CX
-	JNZ  applyDenseLowAVX2C128base
+	JNZ  lowc128base
 
-applyDenseLowAVX2C128done:
+lowc128done:
 	VZEROUPPER
 	RET
