@@ -36,6 +36,22 @@ func TestParseQsimOutput(t *testing.T) {
 	}
 }
 
+// FuzzQsimOutput: any output of a qsim binary parses into figures or
+// fails with an error, never a panic; parsed figures are non-negative.
+func FuzzQsimOutput(f *testing.F) {
+	f.Add("783 1-qubit, 474 2-qubit gates are fused into 255 gates\nsimu time is 1.97 seconds.\n000:   0.1   7e-06    1e-08\n")
+	f.Add("simu time is 0 seconds.\n")
+	f.Fuzz(func(t *testing.T, out string) {
+		r, err := parseQsimOutput([]byte(out))
+		if err != nil {
+			return
+		}
+		if r.Seconds < 0 || len(r.Amplitudes) > 256 {
+			t.Fatalf("parsed %+v", r)
+		}
+	})
+}
+
 // TestPhaseDistance: a global phase costs nothing; a changed amplitude
 // shows.
 func TestPhaseDistance(t *testing.T) {
