@@ -9,7 +9,9 @@ import (
 // over the state. maxQubits < 2 returns the gates unchanged.
 //
 // It works on the circuit's dependency order (a gate depends on the
-// previous gate on each of its qubits), not on its program order:
+// previous gate on each of its qubits, except that consecutive gates that
+// are diagonal on a qubit, as diagonal gates and controls are, commute
+// there), not on its program order:
 //
 //   - Global phases (gates on no qubit) are multiplied into one scalar that
 //     is folded into the matrix of an uncontrolled output gate: they never
@@ -22,9 +24,8 @@ import (
 //   - Blocks grow from the earliest gate not yet placed: a gate is added
 //     when all its predecessors are placed and the block's qubits with it
 //     stay within maxQubits, gates within the block's qubits first, then
-//     the earliest one that widens it. A block is thus any convex piece of
-//     the dependency graph, not only a run of program order: qsim's fuser
-//     works the same way.
+//     the earliest one that widens it. A block is thus a convex piece of
+//     the dependency graph, not only a run of program order.
 //
 // A block of one gate is emitted unchanged (keeping native controls and
 // diagonal form); a block whose product is diagonal is emitted diagonal.
