@@ -289,19 +289,9 @@ func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bo
 	if d < 4 || d > maxDenseBatch || s.run < v || lo2 >= hi2 || len(m) != d*d {
 		return false
 	}
-	// Constants, four outputs at a time: for chunk c, column j, output
-	// i = 4c+o, the vectors (re, im, re, im) and (−im, re, −im, re) of m[i*d+j].
-	mc := make([]float64, 8*d*d)
-	p := 0
-	for c := 0; c < d/4; c++ {
-		for j := 0; j < d; j++ {
-			for o := 0; o < 4; o++ {
-				z := m[(4*c+o)*d+j]
-				re, im := real(z), imag(z)
-				copy(mc[p:p+8], []float64{re, im, re, im, -im, re, -im, re})
-				p += 8
-			}
-		}
+	mc, ok := s.consts.([]float64)
+	if !ok {
+		mc = denseConstsC128(m, d)
 	}
 	var offs [maxDenseBatch]uint64
 	for j, o := range s.offsets {
@@ -360,17 +350,9 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 	if d < 4 || d > maxDenseBatch || s.run < v || lo2 >= hi2 || len(m) != d*d {
 		return false
 	}
-	mc := make([]float32, 16*d*d)
-	p := 0
-	for c := 0; c < d/4; c++ {
-		for j := 0; j < d; j++ {
-			for o := 0; o < 4; o++ {
-				z := m[(4*c+o)*d+j]
-				iz := complex(-imag(z), real(z))
-				put64(mc[p:p+16], z, z, z, z, iz, iz, iz, iz)
-				p += 16
-			}
-		}
+	mc, ok := s.consts.([]float32)
+	if !ok {
+		mc = denseConstsC64(m, d)
 	}
 	var offs [maxDenseBatch]uint64
 	for j, o := range s.offsets {
@@ -499,4 +481,56 @@ func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) {
 		}
 	}
 	flush()
+}
+
+// denseConstsC128 returns the constants of the dense kernels for the d×d
+// matrix m, four outputs at a time: for chunk c, column j, output i =
+// 4c+o, the vectors (re, im, re, im) and (−im, re, −im, re) of m[i*d+j].
+func denseConstsC128(m []complex128, d int) []float64 {
+	mc := make([]float64, 8*d*d)
+	p := 0
+	for c := 0; c < d/4; c++ {
+		for j := 0; j < d; j++ {
+			for o := 0; o < 4; o++ {
+				z := m[(4*c+o)*d+j]
+				re, im := real(z), imag(z)
+				copy(mc[p:p+8], []float64{re, im, re, im, -im, re, -im, re})
+				p += 8
+			}
+		}
+	}
+	return mc
+}
+
+// denseConstsC64 is denseConstsC128 for complex64: four copies of m[i*d+j]
+// and of i·m[i*d+j] per output.
+func denseConstsC64(m []complex64, d int) []float32 {
+	mc := make([]float32, 16*d*d)
+	p := 0
+	for c := 0; c < d/4; c++ {
+		for j := 0; j < d; j++ {
+			for o := 0; o < 4; o++ {
+				z := m[(4*c+o)*d+j]
+				iz := complex(-imag(z), real(z))
+				put64(mc[p:p+16], z, z, z, z, iz, iz, iz, iz)
+				p += 16
+			}
+		}
+	}
+	return mc
+}
+
+// denseConsts returns the dense kernels' constants for m (d×d, 4 ≤ d ≤
+// maxDenseBatch), to keep in a gateShape's consts, or nil.
+func denseConsts[T amp](m []T, d int) any {
+	if !useAVX2 || d < 4 || d > maxDenseBatch || len(m) != d*d {
+		return nil
+	}
+	switch m := any(m).(type) {
+	case []complex128:
+		return denseConstsC128(m, d)
+	case []complex64:
+		return denseConstsC64(m, d)
+	}
+	return nil
 }

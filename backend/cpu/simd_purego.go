@@ -26,3 +26,6 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 
 // applyDenseLow is the lane kernels' pure-Go loop in this build.
 func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) { applyDenseLowGeneric(a, p, lo, hi) }
+
+// denseConsts: no dense kernels, no constants, in this build.
+func denseConsts[T amp](m []T, d int) any { return nil }

@@ -174,6 +174,7 @@ func planGate[T amp](n int, g *circuit.Gate) func(a []T, w int) {
 		}
 	}
 	sh := newShape(n, g.Targets, mask, val)
+	sh.consts = denseConsts(m, len(sh.offsets)) // nil for one target
 	if len(g.Targets) == 1 {
 		var m4 [4]T
 		copy(m4[:], m)
