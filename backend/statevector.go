@@ -104,6 +104,18 @@ type LowQubitHinter interface {
 	FreeLowQubits(p Precision) int
 }
 
+// BatchApplier is implemented by states that apply a sequence of gates in
+// fewer passes over memory than one per gate (cache blocking): runs of
+// gates whose qubits all lie below ChunkQubits are applied chunk by chunk
+// of 2^ChunkQubits amplitudes, each chunk going through the whole run
+// while it sits in cache. ApplyBatch applies gs in order and returns the
+// passes it made over the state. Circuit runners may reorder commuting
+// gates to lengthen those runs (see circuit.GroupBelow).
+type BatchApplier interface {
+	ChunkQubits() int
+	ApplyBatch(gs []circuit.Gate) (passes int, err error)
+}
+
 // Syncer is implemented by states whose operations run asynchronously
 // (device queues): Sync returns once every operation issued so far has
 // completed, with the first error any of them hit.

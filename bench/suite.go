@@ -43,7 +43,7 @@ type Figure struct {
 	// Ref names the reference and Ratio is the figure against it, oriented
 	// so that 1 means "at the reference" and above 1 means better than it
 	// for throughput-style ratios (x_stream) and slower than it for
-	// time-style ratios (x_fftw, x_brian2); RatioUnit says which.
+	// time-style ratios (x_fftw, x_brian2, x_qsim); RatioUnit says which.
 	Ref       string  `json:"ref,omitempty"`
 	Ratio     float64 `json:"ratio,omitempty"`
 	RatioUnit string  `json:"ratio_unit,omitempty"`
@@ -61,6 +61,14 @@ type Config struct {
 	// Peers also runs the slow peers (Brian2's C++ standalone CUBA); the
 	// fast ones (stream, fftw_bench) run whenever they are installed.
 	Peers bool
+	// Qsim is a qsim binary (quantumlib/qsim's qsim_base) to run side by
+	// side with mec on QsimCircuit (or on the suite's random circuit,
+	// written in qsim's format, when QsimCircuit is empty); empty: none.
+	Qsim string
+	// QsimCircuit is a qsim circuit file (such as qsim's own
+	// circuits/circuit_q24) that the quantum suite also runs, against
+	// qsim when Qsim is set and against the bandwidth bound.
+	QsimCircuit string
 	// Progress, if set, is called before each workload with the index,
 	// the total and a label.
 	Progress func(i, total int, label string)
@@ -116,6 +124,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			case "quantum":
 				if sv, ok := be.(backend.StateVector); ok {
 					ws = append(ws, quantumWorkloads(be, sv, rep.Stream, cfg.Quick)...)
+					if cfg.Qsim != "" || cfg.QsimCircuit != "" {
+						ws = append(ws, qsimWorkloads(be, sv, rep.Stream, cfg.Qsim, cfg.QsimCircuit, cfg.Quick)...)
+					}
 				} else {
 					rep.Skipped = append(rep.Skipped, fmt.Sprintf("quantum on %s: no state-vector capability", be.Name()))
 				}
@@ -262,24 +273,48 @@ func gateSweep(ctx context.Context, sv backend.StateVector, name string, n int, 
 
 // circuitFigure times a circuit from |0…0⟩. The reference is the memory
 // bandwidth bound of the passes actually applied (each pass reads and
-// writes the state once). qsim is compared side by side by hand (see the
-// peers' README), never through a time written into code.
+// writes the state once); qsim runs side by side in qsimWorkloads, never
+// through a time written into code.
 func circuitFigure(ctx context.Context, sv backend.StateVector, name, wname string, c *circuit.Circuit, p backend.Precision, fuse int, stream Stream) ([]Figure, error) {
+	f, err := circuitTimed(ctx, sv, name, wname, c, p, fuse, stream, nil)
+	if err != nil {
+		return nil, err
+	}
+	return []Figure{f}, nil
+}
+
+// circuitTimed is circuitFigure's measurement; inspect, if set, is called
+// on the final state of the last timed run, outside the timing.
+func circuitTimed(ctx context.Context, sv backend.StateVector, name, wname string, c *circuit.Circuit, p backend.Precision, fuse int, stream Stream, inspect func(backend.State) error) (Figure, error) {
 	s := sim.NewWith(sv, sim.Options{Precision: p, Fuse: fuse})
 	applied := 0
+	var last backend.State
+	defer func() {
+		if last != nil {
+			last.Free()
+		}
+	}()
 	sec, err := timeIt(ctx, 0, func() error {
+		if last != nil { // the previous run's state, freed before the next is made
+			if err := last.Free(); err != nil {
+				return err
+			}
+			last = nil
+		}
 		res, err := s.Run(ctx, c)
 		if err != nil {
 			return err
 		}
-		applied = res.Applied
-		if err := backend.Sync(res.State); err != nil {
-			return err
-		}
-		return res.State.Free()
+		applied, last = res.Applied, res.State
+		return backend.Sync(res.State)
 	})
 	if err != nil {
-		return nil, err
+		return Figure{}, err
+	}
+	if inspect != nil {
+		if err := inspect(last); err != nil {
+			return Figure{}, err
+		}
 	}
 	f := Figure{
 		Suite: "quantum", Workload: wname, Backend: name, Value: sec, Unit: "s/circuit", Better: "lower",
@@ -287,7 +322,7 @@ func circuitFigure(ctx context.Context, sv backend.StateVector, name, wname stri
 	}
 	bound := float64(applied) * 2 * float64(p.AmpBytes()) * float64(int64(1)<<c.Qubits) / (stream.InPlaceRW * 1e9)
 	f.Ref, f.Ratio, f.RatioUnit = "bandwidth bound of the applied passes", bound/sec, "x_stream"
-	return []Figure{f}, nil
+	return f, nil
 }
 
 // QFT returns the n-qubit quantum Fourier transform (Hadamards, controlled

@@ -2,6 +2,7 @@ package circuit
 
 import (
 	"fmt"
+	"math/cmplx"
 	"math/rand/v2"
 	"runtime"
 	"runtime/metrics"
@@ -9,10 +10,10 @@ import (
 	"testing"
 )
 
-// fuseQuadratic is Fuse as it was before issue 17 item 10 (each gate that
-// joined a block copied and re-sorted the block's gate list, quadratic in
-// the length of a block): the reference that the linear Fuse must match
-// gate for gate and bit for bit.
+// fuseQuadratic is Fuse as it was before issue 17 item 10 (fusion in
+// program order; each gate that joined a block copied and re-sorted the
+// block's gate list, quadratic in the length of a block): the contrast
+// for TestFuseLinear and TestFuseFewerPasses.
 func fuseQuadratic(gates []Gate, maxQubits int) ([]Gate, error) {
 	if maxQubits < 2 {
 		return gates, nil
@@ -144,23 +145,144 @@ func sameGates(t *testing.T, what string, got, want []Gate) {
 	}
 }
 
-// TestFuseMatchesReference: the linear Fuse gives exactly (bit for bit,
-// gate for gate) what the quadratic one did, on random circuits of 2–12
-// qubits at every block size, so fused results are unchanged.
-func TestFuseMatchesReference(t *testing.T) {
+// withPhases returns gates with a global phase (a gate on no qubit)
+// inserted before every k-th gate and one-qubit diagonal gates (t, rz,
+// p) on random qubits that have a gate of two or more qubits.
+func withPhases(rng *rand.Rand, gates []Gate, k int) []Gate {
+	var wide []int
+	for i := range gates {
+		if q := gateQubits(&gates[i]); popcount(q) > 1 {
+			for m := q; m != 0; m &= m - 1 {
+				wide = append(wide, trailingZeros(m))
+			}
+		}
+	}
+	var out []Gate
+	for i := range gates {
+		if i%k == 0 {
+			out = append(out, Gate{Matrix: []complex128{expi(rng.Float64() * 6)}, Diagonal: true})
+			if len(wide) > 0 {
+				q := wide[rng.IntN(len(wide))]
+				out = append(out, Gate{Targets: []int{q}, Matrix: []complex128{1, expi(rng.Float64() * 6)}, Diagonal: true})
+			}
+		}
+		out = append(out, gates[i])
+	}
+	return out
+}
+
+// unfusedState applies gates one by one to a seeded random state of n qubits.
+func applyAll(n int, gates []Gate) []complex128 {
+	rng := rand.New(rand.NewPCG(uint64(n), 5))
+	v := make([]complex128, 1<<n)
+	for i := range v {
+		v[i] = complex(rng.NormFloat64(), rng.NormFloat64())
+	}
+	for i := range gates {
+		ApplyToVector(v, &gates[i])
+	}
+	return v
+}
+
+// TestFuseSameUnitary: on random circuits of 2–9 qubits (dense, diagonal
+// and controlled gates, some wider than the block, global phases and
+// one-qubit diagonals sprinkled in), the fused gates map a random state
+// to the same state as the gates one by one, to 1e-10, at every block
+// size, and no fused gate is wider than the block unless it was so
+// before.
+func TestFuseSameUnitary(t *testing.T) {
 	rng := rand.New(rand.NewPCG(10, 17))
-	for _, n := range []int{2, 3, 4, 5, 7, 12} {
-		gates := randomGates(rng, n, 3000)
+	for _, n := range []int{2, 3, 4, 5, 7, 9} {
+		gates := withPhases(rng, randomGates(rng, n, 400), 7)
+		want := applyAll(n, gates)
 		for f := 0; f <= MaxDenseQubits; f++ {
-			got, err := Fuse(gates, f)
+			fused, err := Fuse(gates, f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := fuseQuadratic(gates, f)
+			got := applyAll(n, fused)
+			worst := 0.0
+			for i := range got {
+				worst = max(worst, cmplx.Abs(got[i]-want[i]))
+			}
+			if worst > 1e-10 {
+				t.Errorf("%d qubits, fuse %d: fused state differs by %.3g", n, f, worst)
+			}
+			if f < 2 {
+				continue
+			}
+			for i := range fused {
+				fg := &fused[i]
+				if w := popcount(gateQubits(fg)); w > f && !slices.ContainsFunc(gates, func(g Gate) bool {
+					return slices.Equal(g.Targets, fg.Targets) && slices.Equal(g.Controls, fg.Controls) &&
+						slices.Equal(g.NegControls, fg.NegControls) && slices.Equal(g.Matrix, fg.Matrix)
+				}) {
+					t.Errorf("%d qubits, fuse %d: a fused block of %d qubits", n, f, w)
+				}
+			}
+		}
+	}
+}
+
+// TestFusePhasesAndDiagonalsFree is issue 12 item 2: global phases and
+// one-qubit diagonal gates (on qubits that have wider gates) never add a
+// pass: the fused circuit has exactly as many gates with them as without,
+// when no gate is wider than the block.
+func TestFusePhasesAndDiagonalsFree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 2))
+	for _, n := range []int{3, 5, 8, 12} {
+		var gates []Gate
+		for _, g := range randomGates(rng, n, 600) {
+			if popcount(gateQubits(&g)) <= 3 {
+				gates = append(gates, g)
+			}
+		}
+		for _, k := range []int{1, 3} {
+			more := withPhases(rng, gates, k)
+			for f := 3; f <= MaxDenseQubits; f++ {
+				a, err := Fuse(gates, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := Fuse(more, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(b) != len(a) {
+					t.Errorf("%d qubits, fuse %d: %d gates fuse into %d passes; with %d phases and diagonals, %d",
+						n, f, len(gates), len(a), len(more)-len(gates), len(b))
+				}
+			}
+		}
+	}
+	// Only phases: one gate on no qubit, their product.
+	ph, err := Fuse([]Gate{{Matrix: []complex128{1i}, Diagonal: true}, {Matrix: []complex128{1i}, Diagonal: true}}, 3)
+	if err != nil || len(ph) != 1 || len(ph[0].Targets) != 0 || cmplx.Abs(ph[0].Matrix[0]+1) > 1e-15 {
+		t.Errorf("two phases i fuse into %+v (%v), want one phase −1", ph, err)
+	}
+}
+
+// TestFuseFewerPasses: fusing in dependency order (with diagonal gates
+// commuting on their qubits) takes fewer passes than fusing in program
+// order did (the quadratic reference, the fuser before issue 12) on
+// random circuits.
+func TestFuseFewerPasses(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	for _, n := range []int{6, 12, 20} {
+		gates := randomGates(rng, n, 2000)
+		for f := 3; f <= 5; f++ {
+			a, err := Fuse(gates, f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sameGates(t, fmt.Sprintf("%d qubits, fuse %d", n, f), got, want)
+			b, err := fuseQuadratic(gates, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d qubits, fuse %d: %d passes (program order: %d)", n, f, len(a), len(b))
+			if len(a) >= len(b) {
+				t.Errorf("%d qubits, fuse %d: %d passes, program-order fusion %d", n, f, len(a), len(b))
+			}
 		}
 	}
 }
@@ -242,6 +364,41 @@ func BenchmarkFuse(b *testing.B) {
 						}
 					}
 				})
+			}
+		}
+	}
+}
+
+// TestGroupBelow: the schedule keeps the unitary (a random state maps to
+// the same state, 1e-10) and lengthens the runs of gates below c.
+func TestGroupBelow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 1))
+	runs := func(gs []Gate, c int) int {
+		k := 0
+		for i := range gs {
+			if gateQubits(&gs[i])>>uint(c) != 0 || i == 0 || gateQubits(&gs[i-1])>>uint(c) != 0 {
+				k++
+			}
+		}
+		return k
+	}
+	for _, n := range []int{6, 9} {
+		gates := withPhases(rng, randomGates(rng, n, 500), 11)
+		for _, c := range []int{2, 4, n - 1} {
+			got := GroupBelow(gates, c)
+			if len(got) != len(gates) {
+				t.Fatalf("%d gates in, %d out", len(gates), len(got))
+			}
+			want, have := applyAll(n, gates), applyAll(n, got)
+			for i := range want {
+				if cmplx.Abs(want[i]-have[i]) > 1e-10 {
+					t.Fatalf("%d qubits, c %d: state differs at %d", n, c, i)
+				}
+			}
+			if r0, r1 := runs(gates, c), runs(got, c); r1 >= r0 {
+				t.Errorf("%d qubits, c %d: %d passes after grouping, %d before", n, c, r1, r0)
+			} else {
+				t.Logf("%d qubits, c %d: %d passes after grouping, %d before", n, c, r1, r0)
 			}
 		}
 	}

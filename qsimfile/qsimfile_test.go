@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/cmplx"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,7 +126,8 @@ func TestParseCircuit(t *testing.T) {
 }
 
 // FuzzParse: any input parses into a valid circuit or fails with an
-// error, never a panic.
+// error, never a panic; a parsed circuit that Write takes reads back from
+// what Write wrote as the same ops.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"3\n0 h 0\n1 c 0 1 x 2\n2 fs 0 1 0.5 0.2\n3 m 0 1 2\n", "# c\n2\n0 rxy 1 0.1 0.2\n1 cp 0 1 -1\n", "1\n0 m 0\n"} {
 		f.Add(s)
@@ -137,6 +139,24 @@ func FuzzParse(f *testing.F) {
 		}
 		if err := c.Validate(); err != nil {
 			t.Fatalf("parsed circuit is invalid: %v", err)
+		}
+		// What Write takes it writes so that Parse reads the same ops.
+		var sb strings.Builder
+		if err := qsimfile.Write(&sb, c); err != nil {
+			return
+		}
+		back, err := qsimfile.Parse(context.Background(), strings.NewReader(sb.String()), "written", 0)
+		if err != nil {
+			t.Fatalf("written circuit does not parse: %v\n%s", err, sb.String())
+		}
+		if len(back.Ops) != len(c.Ops) {
+			t.Fatalf("wrote %d ops, read back %d", len(c.Ops), len(back.Ops))
+		}
+		for i := range c.Ops {
+			a, b := &c.Ops[i], &back.Ops[i]
+			if a.Name != b.Name || !slices.Equal(a.Params, b.Params) || !slices.Equal(a.Qubits, b.Qubits) || !slices.Equal(a.Controls, b.Controls) {
+				t.Fatalf("op %d: wrote %+v, read back %+v", i, *a, *b)
+			}
 		}
 	})
 }

@@ -54,7 +54,9 @@ type Stats struct {
 	// condition (if) did not hold (counted per branch).
 	Gates   int `json:"gates"`
 	Skipped int `json:"skipped"`
-	// Applied is the number of (fused) gates applied, over all branches.
+	// Applied is the number of read-and-write passes made applying
+	// (fused) gates, over all branches: one per gate, or one per run of
+	// gates a cache-blocking backend applies chunk by chunk.
 	Applied int `json:"applied"`
 	// Reads and Copies count the other passes over a state.
 	Reads  int `json:"reads"`

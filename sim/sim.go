@@ -1,5 +1,5 @@
 // Package sim runs circuits on any state-vector backend: it lowers gate ops,
-// fuses them (qsim-style, block size configurable), applies them where the
+// fuses them (circuit.Fuse, block size configurable), applies them where the
 // state lives, and implements measurement, reset and shot sampling on top of
 // the backend contract (a marginal probability and a diagonal gate suffice
 // for collapse, so every backend gets them). Shots share work: the circuit
@@ -84,7 +84,9 @@ type Result struct {
 	// Bits is the classical register (bit j = Clbits index j).
 	Bits []bool
 	// Gates is the number of gate ops run and Applied the number of
-	// (possibly fused) gates applied to the state.
+	// read-and-write passes that applying the (fused) gates made over the
+	// state: one per gate, or one per run of gates that a cache-blocking
+	// backend (backend.BatchApplier) applies chunk by chunk.
 	Gates, Applied int
 }
 
@@ -140,8 +142,13 @@ const fuseChunk = 1 << 12
 // context before every gate it applies.
 const ctxEveryGateQubits = 16
 
-// applyGates fuses run and applies it to st, returning how many (fused)
-// gates it applied.
+// batchWindow is the most gates applyGates hands a BatchApplier at once
+// (it checks its context between windows).
+const batchWindow = 128
+
+// applyGates fuses run and applies it to st, returning the passes it made
+// over the state: one per (fused) gate, or per run of gates that a
+// BatchApplier applies chunk by chunk.
 func (s *Simulator) applyGates(ctx context.Context, st backend.State, run []circuit.Gate) (int, error) {
 	gs, err := circuit.Fuse(run, s.opts.Fuse)
 	if err != nil {
@@ -149,6 +156,26 @@ func (s *Simulator) applyGates(ctx context.Context, st backend.State, run []circ
 	}
 	if h, ok := s.sv.(backend.LowQubitHinter); ok {
 		gs = circuit.AvoidLow(gs, st.Qubits(), h.FreeLowQubits(s.opts.Precision))
+	}
+	if ba, ok := st.(backend.BatchApplier); ok {
+		// Cache blocking: gates below the chunk qubits are grouped into
+		// runs, each applied in one pass; the context is checked between
+		// windows of gates.
+		if c := ba.ChunkQubits(); c > 0 && c < st.Qubits() {
+			gs = circuit.GroupBelow(gs, c)
+		}
+		passes := 0
+		for lo := 0; lo < len(gs); lo += batchWindow {
+			if err := ctx.Err(); err != nil {
+				return passes, err
+			}
+			k, err := ba.ApplyBatch(gs[lo:min(lo+batchWindow, len(gs))])
+			passes += k
+			if err != nil {
+				return passes, fmt.Errorf("sim: %w", err)
+			}
+		}
+		return passes, nil
 	}
 	for i := range gs {
 		// On large states one gate takes milliseconds: check before

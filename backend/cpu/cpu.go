@@ -45,6 +45,10 @@ type Options struct {
 	// MemLimit caps the bytes one state may take; 0 means the memory
 	// available on this machine (MemAvailable, or the cgroup limit if lower).
 	MemLimit int64
+	// ChunkBytes is the size of the chunks a state applies runs of gates
+	// on low qubits to (cache blocking, State.ApplyBatch): about a core's
+	// L2 cache. 0 means 1 MiB; a negative value turns blocking off.
+	ChunkBytes int
 }
 
 // Backend is the CPU backend. It implements backend.StateVector.
@@ -166,14 +170,6 @@ func cpuModel() string {
 }
 
 // FreeLowQubits reports how many of the lowest qubits the assembly dense
-// kernels need free of targets and controls: one complex128 or two
-// complex64 qubits span a vector register. Zero without the kernels.
-func (b *Backend) FreeLowQubits(p backend.Precision) int {
-	if !useAVX2 {
-		return 0
-	}
-	if p == backend.Complex64 {
-		return 2
-	}
-	return 1
-}
+// kernels need free of targets and controls: none, since the lane kernels
+// (lowPlan) apply dense gates on the qubits a vector spans in place.
+func (b *Backend) FreeLowQubits(p backend.Precision) int { return 0 }

@@ -30,6 +30,9 @@ type gateShape struct {
 	offsets []uint64 // offset of matrix index j from the group base
 	groups  int      // number of groups (compressed indices)
 	run     int      // consecutive compressed indices map to consecutive bases for this many steps
+	// consts, when set, are the dense kernels' constants for the gate's
+	// matrix (denseConsts), built once for all the calls of a plan.
+	consts any
 }
 
 func newShape(n int, targets []int, mask, val uint64) gateShape {

@@ -1,5 +1,7 @@
 package cpu
 
+import "math/bits"
+
 // Dispatch of the hot loops between the pure-Go reference loops of
 // kernels.go and the AVX2+FMA assembly of simd_amd64.s.
 //
@@ -117,4 +119,163 @@ func applyDenseSIMD[T amp](a []T, s *gateShape, m []T, lo, hi int) bool {
 		return applyDenseC64(a, s, any(m).([]complex64), lo, hi)
 	}
 	return false
+}
+
+// lowPlan is a dense gate that touches the lane qubits (as target or
+// control), set up for the lane kernels: a vector holds the amplitudes of
+// the lowest laneBits qubits (its lanes: qubits 0 and 1 in complex64,
+// qubit 0 in complex128), and the gate becomes a matrix over those qubits
+// and its high targets, whose groups are nv vectors. Output vector hp is
+// Σ over columns (h, s) of a per-lane constant times input vector h with
+// its lanes permuted by l → l^s; s ranges over the lane permutations the
+// low targets allow.
+type lowPlan struct {
+	sh    gateShape // groups over the lane qubits and the high targets; high controls as mask
+	lanes int       // amplitudes a vector
+	nv    int       // vectors a group
+	offs  []uint64  // byte offsets of the nv vectors from the group base
+	pidx  []uint64  // per column: byte offset of its permuted input in the scratch area (64 bytes per (h, s))
+	chunk int       // output vectors computed together: 4, or 1 when nv < 4
+	smask uint64    // bit s set: the permutation l → l^s is used
+	mc    []float64 // per chunk of outputs, per column, per output: the lanes' (re, im), then their (−im, re)
+	mc32  []float32 // mc in float32, for complex64
+}
+
+// newLowPlan builds the lowPlan of the gate with targets, controls (mask,
+// val) and matrix m on an n-qubit state with laneBits lane qubits; ok is
+// false when the gate does not touch the lanes, has more than 6 targets,
+// or the state is too small.
+func newLowPlan(n int, targets []int, mask, val uint64, m []complex128, laneBits int) (p lowPlan, ok bool) {
+	lanes := 1 << uint(laneBits)
+	laneMask := uint64(lanes - 1)
+	var lowT uint64 // lane bits that are targets
+	var high []int
+	for _, t := range targets {
+		if t < laneBits {
+			lowT |= 1 << uint(t)
+		} else {
+			high = append(high, t)
+		}
+	}
+	if (lowT == 0 && mask&laneMask == 0) || len(targets) > 6 || n < laneBits+len(high)+bits.OnesCount64(mask&^laneMask) {
+		return lowPlan{}, false
+	}
+	nv := 1 << uint(len(high))
+	dm := 1 << uint(len(targets))
+	if len(m) != dm*dm {
+		return lowPlan{}, false
+	}
+	shT := make([]int, 0, laneBits+len(high))
+	for q := 0; q < laneBits; q++ {
+		shT = append(shT, q)
+	}
+	p.sh = newShape(n, append(shT, high...), mask&^laneMask, val&^laneMask)
+	p.lanes, p.nv = lanes, nv
+	p.offs = make([]uint64, nv)
+	ampBytes := uint64(32 / lanes) // 32-byte vectors: complex64 with 4 lanes, complex128 with 2
+	for h := range p.offs {
+		p.offs[h] = p.sh.offsets[h<<uint(laneBits)] * ampBytes
+	}
+	// orig maps an expanded index (lane bits, then the high targets) to
+	// the gate's matrix index.
+	orig := func(i int) int {
+		o, hb := 0, laneBits
+		for b, t := range targets {
+			var bit int
+			if t < laneBits {
+				bit = i >> uint(t) & 1
+			} else {
+				bit = i >> uint(hb) & 1
+				hb++
+			}
+			o |= bit << uint(b)
+		}
+		return o
+	}
+	// m2 is the gate on the expanded index: identity on a lane qubit that
+	// is not a target, and where a lane control is not satisfied.
+	lowCM, lowCV := int(mask&laneMask), int(val&laneMask)
+	keep := int(laneMask) &^ int(lowT)
+	m2 := func(i, j int) complex128 {
+		if (i^j)&keep != 0 {
+			return 0
+		}
+		if i&lowCM != lowCV {
+			if i == j {
+				return 1
+			}
+			return 0
+		}
+		return m[orig(i)*dm+orig(j)]
+	}
+	var perms []int
+	for s := 0; s < lanes; s++ {
+		if s&^int(lowT) == 0 {
+			perms = append(perms, s)
+			p.smask |= 1 << uint(s)
+		}
+	}
+	for h := 0; h < nv; h++ {
+		for _, s := range perms {
+			p.pidx = append(p.pidx, uint64((h*lanes+s)*64))
+		}
+	}
+	// Constants: per chunk of `chunk` output vectors, per column, per
+	// output of the chunk, the lanes' (re, im) then their (−im, re).
+	p.chunk = 1
+	if nv >= 4 {
+		p.chunk = 4
+	}
+	p.mc = make([]float64, 0, nv*len(p.pidx)*4*lanes)
+	for hc := 0; hc < nv/p.chunk; hc++ {
+		for h := 0; h < nv; h++ {
+			for _, s := range perms {
+				for o := 0; o < p.chunk; o++ {
+					hp := hc*p.chunk + o
+					for l := 0; l < lanes; l++ {
+						z := m2(hp<<uint(laneBits)|l, h<<uint(laneBits)|(l^s))
+						p.mc = append(p.mc, real(z), imag(z))
+					}
+					for l := 0; l < lanes; l++ {
+						z := m2(hp<<uint(laneBits)|l, h<<uint(laneBits)|(l^s))
+						p.mc = append(p.mc, -imag(z), real(z))
+					}
+				}
+			}
+		}
+	}
+	if lanes == 4 {
+		p.mc32 = make([]float32, len(p.mc))
+		for i, v := range p.mc {
+			p.mc32[i] = float32(v)
+		}
+	}
+	return p, true
+}
+
+// applyDenseLowGeneric is the pure-Go loop of the lane kernels: the gate
+// of plan p on the groups [lo,hi) of p.sh.
+func applyDenseLowGeneric[T amp](a []T, p *lowPlan, lo, hi int) {
+	L := p.lanes
+	in := make([]T, L*p.nv) // input vector h, lane l at L·h+l
+	nc := len(p.pidx)
+	for g := lo; g < hi; g++ {
+		base := p.sh.ex.expand(uint64(g)) | p.sh.val
+		for h := 0; h < p.nv; h++ {
+			copy(in[L*h:L*h+L], a[base+p.offs[h]*uint64(L)/32:])
+		}
+		for hp := 0; hp < p.nv; hp++ {
+			for l := 0; l < L; l++ {
+				var acc T
+				for c := 0; c < nc; c++ {
+					k := int(p.pidx[c] / 64) // h·L + s
+					h, s := k/L, k%L
+					hc, o := hp/p.chunk, hp%p.chunk
+					z := p.mc[((hc*nc+c)*p.chunk+o)*4*L+2*l:]
+					acc += T(complex(z[0], z[1])) * in[L*h+(l^s)]
+				}
+				a[base+p.offs[hp]*uint64(L)/32+uint64(l)] = acc
+			}
+		}
+	}
 }

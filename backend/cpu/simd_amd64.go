@@ -222,10 +222,33 @@ func apply1BlocksC64(a []complex64, half int, m *[4]complex64) {
 	}
 }
 
-// maxDenseSIMD is the largest matrix dimension (2^k) of the assembly dense
-// kernels: 16 (k = 4) keeps the constant table (64·d² bytes in complex128)
-// within the L1 cache.
-const maxDenseSIMD = 16
+// maxDenseSIMD is the largest matrix dimension (2^k) of the per-base
+// assembly dense kernels: 16 (k = 4) keeps the constant table (64·d²
+// bytes) within the L1 cache. Larger matrices, up to maxDenseBatch (k =
+// 6), go through the batched kernels, which keep one chunk of the table
+// (256·d bytes) in L1 while they compute it for a batch of bases.
+const (
+	maxDenseSIMD  = 16
+	maxDenseBatch = 64
+)
+
+// denseBatchBases is how many bases a batched kernel call computes at
+// once for a d×d matrix: 16 KiB of data (4 groups of d amplitudes per base
+// in complex64, 2 in complex128).
+func denseBatchBases(d int) int { return 512 / d }
+
+// applyDenseBatchAVX2C128 is applyDenseAVX2C128 for d > 16, with tmp
+// holding d vectors per base of the batch: every chunk of four outputs is
+// computed for all nb bases before the next chunk, then all outputs are
+// written back.
+//
+//go:noescape
+func applyDenseBatchAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, d int, mc *float64, tmp *float64)
+
+// applyDenseBatchAVX2C64 is applyDenseBatchAVX2C128 for complex64.
+//
+//go:noescape
+func applyDenseBatchAVX2C64(a *complex64, bases *uint64, nb int, offs *uint64, d int, mc *float32, tmp *float32)
 
 // applyDenseAVX2C128 applies the d×d matrix of mc to the groups at the
 // nb bases, two groups (one vector) per base; offs are byte offsets,
@@ -263,28 +286,22 @@ func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bo
 	const v = 2
 	d := len(s.offsets)
 	lo2, hi2 := (lo+v-1)&^(v-1), hi&^(v-1)
-	if d < 4 || d > maxDenseSIMD || s.run < v || lo2 >= hi2 || len(m) != d*d {
+	if d < 4 || d > maxDenseBatch || s.run < v || lo2 >= hi2 || len(m) != d*d {
 		return false
 	}
-	// Constants, four outputs at a time: for chunk c, column j, output
-	// i = 4c+o, the vectors (re, im, re, im) and (−im, re, −im, re) of m[i*d+j].
-	mc := make([]float64, 8*d*d)
-	p := 0
-	for c := 0; c < d/4; c++ {
-		for j := 0; j < d; j++ {
-			for o := 0; o < 4; o++ {
-				z := m[(4*c+o)*d+j]
-				re, im := real(z), imag(z)
-				copy(mc[p:p+8], []float64{re, im, re, im, -im, re, -im, re})
-				p += 8
-			}
-		}
+	mc, ok := s.consts.([]float64)
+	if !ok {
+		mc = denseConstsC128(m, d)
 	}
-	var offs [maxDenseSIMD]uint64
+	var offs [maxDenseBatch]uint64
 	for j, o := range s.offsets {
 		offs[j] = o * 16
 	}
-	var tmp [4 * maxDenseSIMD]float64
+	batch, tmp := denseBatch, make([]float64, 4*d)
+	if d > maxDenseSIMD {
+		batch = denseBatchBases(d)
+		tmp = make([]float64, 4*d*batch)
+	}
 	var bases [denseBatch]uint64
 	n := 0
 	flush := func() {
@@ -294,7 +311,11 @@ func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bo
 		if last := bases[n-1] + s.offsets[d-1] + v - 1; last >= uint64(len(a)) {
 			panic(fmt.Sprintf("cpu: dense kernel index %d out of range [0,%d)", last, len(a)))
 		}
-		applyDenseAVX2C128(&a[0], &bases[0], n, &offs[0], d, &mc[0], &tmp[0])
+		if d > maxDenseSIMD {
+			applyDenseBatchAVX2C128(&a[0], &bases[0], n, &offs[0], d, &mc[0], &tmp[0])
+		} else {
+			applyDenseAVX2C128(&a[0], &bases[0], n, &offs[0], d, &mc[0], &tmp[0])
+		}
 		n = 0
 	}
 	if lo < lo2 {
@@ -309,7 +330,7 @@ func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bo
 		}
 		bases[n] = base
 		n++
-		if n == denseBatch {
+		if n == batch {
 			flush()
 		}
 	}
@@ -326,26 +347,22 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 	const v = 4
 	d := len(s.offsets)
 	lo2, hi2 := (lo+v-1)&^(v-1), hi&^(v-1)
-	if d < 4 || d > maxDenseSIMD || s.run < v || lo2 >= hi2 || len(m) != d*d {
+	if d < 4 || d > maxDenseBatch || s.run < v || lo2 >= hi2 || len(m) != d*d {
 		return false
 	}
-	mc := make([]float32, 16*d*d)
-	p := 0
-	for c := 0; c < d/4; c++ {
-		for j := 0; j < d; j++ {
-			for o := 0; o < 4; o++ {
-				z := m[(4*c+o)*d+j]
-				iz := complex(-imag(z), real(z))
-				put64(mc[p:p+16], z, z, z, z, iz, iz, iz, iz)
-				p += 16
-			}
-		}
+	mc, ok := s.consts.([]float32)
+	if !ok {
+		mc = denseConstsC64(m, d)
 	}
-	var offs [maxDenseSIMD]uint64
+	var offs [maxDenseBatch]uint64
 	for j, o := range s.offsets {
 		offs[j] = o * 8
 	}
-	var tmp [8 * maxDenseSIMD]float32
+	batch, tmp := denseBatch, make([]float32, 8*d)
+	if d > maxDenseSIMD {
+		batch = denseBatchBases(d)
+		tmp = make([]float32, 8*d*batch)
+	}
 	var bases [denseBatch]uint64
 	n := 0
 	flush := func() {
@@ -355,7 +372,11 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 		if last := bases[n-1] + s.offsets[d-1] + v - 1; last >= uint64(len(a)) {
 			panic(fmt.Sprintf("cpu: dense kernel index %d out of range [0,%d)", last, len(a)))
 		}
-		applyDenseAVX2C64(&a[0], &bases[0], n, &offs[0], d, &mc[0], &tmp[0])
+		if d > maxDenseSIMD {
+			applyDenseBatchAVX2C64(&a[0], &bases[0], n, &offs[0], d, &mc[0], &tmp[0])
+		} else {
+			applyDenseAVX2C64(&a[0], &bases[0], n, &offs[0], d, &mc[0], &tmp[0])
+		}
 		n = 0
 	}
 	if lo < lo2 {
@@ -370,7 +391,7 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 		}
 		bases[n] = base
 		n++
-		if n == denseBatch {
+		if n == batch {
 			flush()
 		}
 	}
@@ -379,4 +400,137 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 		applyDense(a, s, m, hi2, hi)
 	}
 	return true
+}
+
+// applyDenseLowAVX2C64 is the lane kernel of lowPlan over nb bases (see
+// simd_amd64.s); tmp holds 64·nv float32 (the permuted inputs). Reference
+// loop, with P(h, s)[l] = a[base+offs[h]/8 + (l^s)] and C the constants:
+//
+//	for _, base := range bases {
+//		for hp := 0; hp < nv; hp++ {
+//			for l := 0; l < 4; l++ {
+//				out[hp][l] = Σ_c C[hp][c][l] · P(c)[l]
+//			}
+//		}
+//		a[base+offs[hp]/8 + l] = out[hp][l] for every hp, l
+//	}
+//
+//go:noescape
+func applyDenseLowAVX2C64(a *complex64, bases *uint64, nb int, offs *uint64, nv int, mc *float32, pidx *uint64, ncol int, tmp *float32, smask uint64)
+
+// applyDenseLowAVX2C128 is applyDenseLowAVX2C64 for complex128: two
+// lanes (qubit 0), permutations s = 0, 1 at (h·2+s)·64 in tmp.
+//
+//go:noescape
+func applyDenseLowAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, nv int, mc *float64, pidx *uint64, ncol int, tmp *float64, smask uint64)
+
+// applyDenseLow applies the gate of plan p to the groups [lo,hi) of p.sh
+// through the lane kernels (their pure-Go loop when they are off).
+func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) {
+	if !useAVX2 {
+		applyDenseLowGeneric(a, p, lo, hi)
+		return
+	}
+	var bases [denseBatch]uint64
+	last := p.offs[p.nv-1]*uint64(p.lanes)/32 + uint64(p.lanes) - 1
+	var tmp64 []float64 // the permuted inputs: 64 bytes per (h, s)
+	var tmp32 []float32
+	if p.lanes == 4 {
+		tmp32 = make([]float32, 16*p.lanes*p.nv)
+	} else {
+		tmp64 = make([]float64, 8*p.lanes*p.nv)
+	}
+	n := 0
+	flush := func() {
+		if n == 0 {
+			return
+		}
+		if bases[n-1]+last >= uint64(len(a)) {
+			panic(fmt.Sprintf("cpu: lane kernel index %d out of range [0,%d)", bases[n-1]+last, len(a)))
+		}
+		switch a := any(a).(type) {
+		case []complex64:
+			applyDenseLowAVX2C64(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc32[0], &p.pidx[0], len(p.pidx), &tmp32[0], p.smask)
+		case []complex128:
+			applyDenseLowAVX2C128(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc[0], &p.pidx[0], len(p.pidx), &tmp64[0], p.smask)
+		}
+		n = 0
+	}
+	// Consecutive groups step by 2^t (t: the qubits 0..t−1 are all in the
+	// shape) until a carry into the next shape qubit above t.
+	t, runLen := 0, 1<<62
+	for _, q := range p.sh.ex.pos {
+		if int(q) == t {
+			t++
+		} else {
+			runLen = 1 << (int(q) - t)
+			break
+		}
+	}
+	var base uint64
+	for g := lo; g < hi; g++ {
+		if g == lo || g&(runLen-1) == 0 {
+			base = p.sh.ex.expand(uint64(g)) | p.sh.val
+		} else {
+			base += 1 << uint(t)
+		}
+		bases[n] = base
+		n++
+		if n == denseBatch {
+			flush()
+		}
+	}
+	flush()
+}
+
+// denseConstsC128 returns the constants of the dense kernels for the d×d
+// matrix m, four outputs at a time: for chunk c, column j, output i =
+// 4c+o, the vectors (re, im, re, im) and (−im, re, −im, re) of m[i*d+j].
+func denseConstsC128(m []complex128, d int) []float64 {
+	mc := make([]float64, 8*d*d)
+	p := 0
+	for c := 0; c < d/4; c++ {
+		for j := 0; j < d; j++ {
+			for o := 0; o < 4; o++ {
+				z := m[(4*c+o)*d+j]
+				re, im := real(z), imag(z)
+				copy(mc[p:p+8], []float64{re, im, re, im, -im, re, -im, re})
+				p += 8
+			}
+		}
+	}
+	return mc
+}
+
+// denseConstsC64 is denseConstsC128 for complex64: four copies of m[i*d+j]
+// and of i·m[i*d+j] per output.
+func denseConstsC64(m []complex64, d int) []float32 {
+	mc := make([]float32, 16*d*d)
+	p := 0
+	for c := 0; c < d/4; c++ {
+		for j := 0; j < d; j++ {
+			for o := 0; o < 4; o++ {
+				z := m[(4*c+o)*d+j]
+				iz := complex(-imag(z), real(z))
+				put64(mc[p:p+16], z, z, z, z, iz, iz, iz, iz)
+				p += 16
+			}
+		}
+	}
+	return mc
+}
+
+// denseConsts returns the dense kernels' constants for m (d×d, 4 ≤ d ≤
+// maxDenseBatch), to keep in a gateShape's consts, or nil.
+func denseConsts[T amp](m []T, d int) any {
+	if !useAVX2 || d < 4 || d > maxDenseBatch || len(m) != d*d {
+		return nil
+	}
+	switch m := any(m).(type) {
+	case []complex128:
+		return denseConstsC128(m, d)
+	case []complex64:
+		return denseConstsC64(m, d)
+	}
+	return nil
 }

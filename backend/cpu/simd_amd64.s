@@ -607,3 +607,462 @@ applyDenseAVX2C64scatter:
 applyDenseAVX2C64done:
 	VZEROUPPER
 	RET
+
+// Batched dense kernels for large matrices (d > 16): the constants of one
+// chunk of four outputs (d·256 bytes) stay in L1 while the chunk is
+// computed for every base of the batch; outputs go to tmp (base-major, d
+// vectors a base) and are scattered once every chunk is done.
+// AX = a, BX = bases, CX = nb, DX = offs, R9 = constants of the chunk,
+// R10 = tmp, R14 = d·32 (tmp bytes a base), R15 = end of offs,
+// R12 = chunk offset in a base's tmp, R8 = base index.
+
+// func applyDenseBatchAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, d int, mc *float64, tmp *float64)
+TEXT ·applyDenseBatchAVX2C128(SB), NOSPLIT, $0-56
+	MOVQ a+0(FP), AX
+	MOVQ bases+8(FP), BX
+	MOVQ nb+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ d+32(FP), R8
+	MOVQ mc+40(FP), R9
+	MOVQ tmp+48(FP), R10
+	MOVQ R8, R14
+	SHLQ $5, R14
+	LEAQ (DX)(R8*8), R15
+	TESTQ CX, CX
+	JLE  applyDenseBatchAVX2C128done
+	XORQ R12, R12
+
+applyDenseBatchAVX2C128chunk:
+	XORQ R8, R8
+
+applyDenseBatchAVX2C128base:
+	MOVQ (BX)(R8*8), R11
+	SHLQ $4, R11
+	ADDQ AX, R11
+	MOVQ R9, R13
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	MOVQ DX, SI
+
+applyDenseBatchAVX2C128col:
+	MOVQ (SI), DI
+	ADDQ R11, DI
+	VMOVDDUP (DI), Y4
+	VPERMILPD $15, (DI), Y5
+	DENSEACCPD
+	ADDQ $256, R13
+	ADDQ $8, SI
+	CMPQ SI, R15
+	JNE  applyDenseBatchAVX2C128col
+
+	VADDPD Y6, Y0, Y0
+	VADDPD Y7, Y1, Y1
+	VADDPD Y8, Y2, Y2
+	VADDPD Y9, Y3, Y3
+	MOVQ R8, DI
+	IMULQ R14, DI
+	ADDQ R10, DI
+	ADDQ R12, DI
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	INCQ R8
+	CMPQ R8, CX
+	JNE  applyDenseBatchAVX2C128base
+
+	MOVQ R13, R9
+	ADDQ $128, R12
+	CMPQ R12, R14
+	JNE  applyDenseBatchAVX2C128chunk
+
+	XORQ R8, R8
+	MOVQ R10, R12
+
+applyDenseBatchAVX2C128sbase:
+	MOVQ (BX)(R8*8), R11
+	SHLQ $4, R11
+	ADDQ AX, R11
+	MOVQ DX, SI
+
+applyDenseBatchAVX2C128scatter:
+	MOVQ (SI), DI
+	ADDQ R11, DI
+	VMOVUPD (R12), Y4
+	VMOVUPD Y4, (DI)
+	ADDQ $32, R12
+	ADDQ $8, SI
+	CMPQ SI, R15
+	JNE  applyDenseBatchAVX2C128scatter
+	INCQ R8
+	CMPQ R8, CX
+	JNE  applyDenseBatchAVX2C128sbase
+
+applyDenseBatchAVX2C128done:
+	VZEROUPPER
+	RET
+
+// func applyDenseBatchAVX2C64(a *complex64, bases *uint64, nb int, offs *uint64, d int, mc *float32, tmp *float32)
+TEXT ·applyDenseBatchAVX2C64(SB), NOSPLIT, $0-56
+	MOVQ a+0(FP), AX
+	MOVQ bases+8(FP), BX
+	MOVQ nb+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ d+32(FP), R8
+	MOVQ mc+40(FP), R9
+	MOVQ tmp+48(FP), R10
+	MOVQ R8, R14
+	SHLQ $5, R14
+	LEAQ (DX)(R8*8), R15
+	TESTQ CX, CX
+	JLE  applyDenseBatchAVX2C64done
+	XORQ R12, R12
+
+applyDenseBatchAVX2C64chunk:
+	XORQ R8, R8
+
+applyDenseBatchAVX2C64base:
+	MOVQ (BX)(R8*8), R11
+	SHLQ $3, R11
+	ADDQ AX, R11
+	MOVQ R9, R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	MOVQ DX, SI
+
+applyDenseBatchAVX2C64col:
+	MOVQ (SI), DI
+	ADDQ R11, DI
+	VMOVSLDUP (DI), Y4
+	VMOVSHDUP (DI), Y5
+	DENSEACCPS
+	ADDQ $256, R13
+	ADDQ $8, SI
+	CMPQ SI, R15
+	JNE  applyDenseBatchAVX2C64col
+
+	VADDPS Y6, Y0, Y0
+	VADDPS Y7, Y1, Y1
+	VADDPS Y8, Y2, Y2
+	VADDPS Y9, Y3, Y3
+	MOVQ R8, DI
+	IMULQ R14, DI
+	ADDQ R10, DI
+	ADDQ R12, DI
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	INCQ R8
+	CMPQ R8, CX
+	JNE  applyDenseBatchAVX2C64base
+
+	MOVQ R13, R9
+	ADDQ $128, R12
+	CMPQ R12, R14
+	JNE  applyDenseBatchAVX2C64chunk
+
+	XORQ R8, R8
+	MOVQ R10, R12
+
+applyDenseBatchAVX2C64sbase:
+	MOVQ (BX)(R8*8), R11
+	SHLQ $3, R11
+	ADDQ AX, R11
+	MOVQ DX, SI
+
+applyDenseBatchAVX2C64scatter:
+	MOVQ (SI), DI
+	ADDQ R11, DI
+	VMOVUPS (R12), Y4
+	VMOVUPS Y4, (DI)
+	ADDQ $32, R12
+	ADDQ $8, SI
+	CMPQ SI, R15
+	JNE  applyDenseBatchAVX2C64scatter
+	INCQ R8
+	CMPQ R8, CX
+	JNE  applyDenseBatchAVX2C64sbase
+
+applyDenseBatchAVX2C64done:
+	VZEROUPPER
+	RET
+
+// func applyDenseLowAVX2C64(a *complex64, bases *uint64, nb int, offs *uint64, nv int, mc *float32, pidx *uint64, ncol int, tmp *float32, smask uint64)
+// The lane kernel of lowPlan: for each base, every input vector h is
+// loaded once and the lane permutations l → l^s it needs (bit s of
+// smask) stored to tmp with real and imaginary parts duplicated (64 bytes
+// each, at (h·4+s)·64); then the outputs, four vectors at a time when nv ≥
+// 4 (DENSEACCPS), else one, are Σ_c Re(P_c)·C_re + Im(P_c)·C_im over the
+// columns c (pidx: offsets of P_c in tmp), written over the inputs, which
+// are all in tmp already.
+TEXT ·applyDenseLowAVX2C64(SB), NOSPLIT, $0-80
+	MOVQ a+0(FP), AX
+	MOVQ bases+8(FP), BX
+	MOVQ nb+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ nv+32(FP), R8
+	MOVQ mc+40(FP), R9
+	MOVQ pidx+48(FP), R14
+	MOVQ ncol+56(FP), R15
+	MOVQ tmp+64(FP), R10
+	LEAQ (R14)(R15*8), R15
+	TESTQ CX, CX
+	JLE  lowc64done
+
+lowc64base:
+	MOVQ (BX), R11
+	SHLQ $3, R11
+	ADDQ AX, R11
+	MOVQ DX, SI
+	MOVQ R10, R12
+	MOVQ nv+32(FP), DI
+	LEAQ (DX)(DI*8), R8     // end of offs
+
+lowc64perm:
+	MOVQ (SI), DI
+	VMOVUPS (R11)(DI*1), Y4
+	VMOVSLDUP Y4, Y5
+	VMOVSHDUP Y4, Y6
+	VMOVUPS Y5, 0(R12)
+	VMOVUPS Y6, 32(R12)
+	MOVQ smask+72(FP), DI
+	TESTQ $2, DI
+	JZ   lowc64p2
+	VPERMPD $0xB1, Y4, Y7
+	VMOVSLDUP Y7, Y5
+	VMOVSHDUP Y7, Y6
+	VMOVUPS Y5, 64(R12)
+	VMOVUPS Y6, 96(R12)
+
+lowc64p2:
+	TESTQ $4, DI
+	JZ   lowc64p3
+	VPERMPD $0x4E, Y4, Y7
+	VMOVSLDUP Y7, Y5
+	VMOVSHDUP Y7, Y6
+	VMOVUPS Y5, 128(R12)
+	VMOVUPS Y6, 160(R12)
+
+lowc64p3:
+	TESTQ $8, DI
+	JZ   lowc64pnext
+	VPERMPD $0x1B, Y4, Y7
+	VMOVSLDUP Y7, Y5
+	VMOVSHDUP Y7, Y6
+	VMOVUPS Y5, 192(R12)
+	VMOVUPS Y6, 224(R12)
+
+lowc64pnext:
+	ADDQ $256, R12
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  lowc64perm
+
+	MOVQ DX, SI
+	MOVQ R9, R13
+	CMPQ nv+32(FP), $4
+	JL   lowc64out1
+
+lowc64out4:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	MOVQ R14, DI
+
+lowc64col4:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVUPS 0(R12), Y4
+	VMOVUPS 32(R12), Y5
+	DENSEACCPS
+	ADDQ $256, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  lowc64col4
+
+	VADDPS Y6, Y0, Y0
+	VADDPS Y7, Y1, Y1
+	VADDPS Y8, Y2, Y2
+	VADDPS Y9, Y3, Y3
+	MOVQ 0(SI), DI
+	VMOVUPS Y0, (R11)(DI*1)
+	MOVQ 8(SI), DI
+	VMOVUPS Y1, (R11)(DI*1)
+	MOVQ 16(SI), DI
+	VMOVUPS Y2, (R11)(DI*1)
+	MOVQ 24(SI), DI
+	VMOVUPS Y3, (R11)(DI*1)
+	ADDQ $32, SI
+	CMPQ SI, R8
+	JNE  lowc64out4
+	JMP  lowc64next
+
+lowc64out1:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ R14, DI
+
+lowc64col1:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVUPS 0(R12), Y4
+	VFMADD231PS 0(R13), Y4, Y0
+	VMOVUPS 32(R12), Y5
+	VFMADD231PS 32(R13), Y5, Y1
+	ADDQ $64, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  lowc64col1
+
+	VADDPS Y1, Y0, Y0
+	MOVQ (SI), DI
+	VMOVUPS Y0, (R11)(DI*1)
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  lowc64out1
+
+lowc64next:
+	ADDQ $8, BX
+	DECQ CX
+	JNZ  lowc64base
+
+lowc64done:
+	VZEROUPPER
+	RET
+
+// func applyDenseLowAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, nv int, mc *float64, pidx *uint64, ncol int, tmp *float64, smask uint64)
+// applyDenseLowAVX2C64 for complex128: two lanes (qubit 0), the
+// permutation s = 1 at (h·2+1)·64 in tmp.
+TEXT ·applyDenseLowAVX2C128(SB), NOSPLIT, $0-80
+	MOVQ a+0(FP), AX
+	MOVQ bases+8(FP), BX
+	MOVQ nb+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ nv+32(FP), R8
+	MOVQ mc+40(FP), R9
+	MOVQ pidx+48(FP), R14
+	MOVQ ncol+56(FP), R15
+	MOVQ tmp+64(FP), R10
+	LEAQ (DX)(R8*8), R8
+	LEAQ (R14)(R15*8), R15
+	TESTQ CX, CX
+	JLE  lowc128done
+
+lowc128base:
+	MOVQ (BX), R11
+	SHLQ $4, R11
+	ADDQ AX, R11
+	MOVQ DX, SI
+	MOVQ R10, R12
+
+lowc128perm:
+	MOVQ (SI), DI
+	VMOVUPD (R11)(DI*1), Y4
+	VMOVDDUP Y4, Y5
+	VPERMILPD $15, Y4, Y6
+	VMOVUPD Y5, 0(R12)
+	VMOVUPD Y6, 32(R12)
+	VPERMPD $0x4E, Y4, Y7
+	VMOVDDUP Y7, Y5
+	VPERMILPD $15, Y7, Y6
+	VMOVUPD Y5, 64(R12)
+	VMOVUPD Y6, 96(R12)
+	ADDQ $128, R12
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  lowc128perm
+
+	MOVQ DX, SI
+	MOVQ R9, R13
+	CMPQ nv+32(FP), $4
+	JL   lowc128out1
+
+lowc128out4:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	MOVQ R14, DI
+
+lowc128col4:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVUPD 0(R12), Y4
+	VMOVUPD 32(R12), Y5
+	DENSEACCPD
+	ADDQ $256, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  lowc128col4
+
+	VADDPD Y6, Y0, Y0
+	VADDPD Y7, Y1, Y1
+	VADDPD Y8, Y2, Y2
+	VADDPD Y9, Y3, Y3
+	MOVQ 0(SI), DI
+	VMOVUPD Y0, (R11)(DI*1)
+	MOVQ 8(SI), DI
+	VMOVUPD Y1, (R11)(DI*1)
+	MOVQ 16(SI), DI
+	VMOVUPD Y2, (R11)(DI*1)
+	MOVQ 24(SI), DI
+	VMOVUPD Y3, (R11)(DI*1)
+	ADDQ $32, SI
+	CMPQ SI, R8
+	JNE  lowc128out4
+	JMP  lowc128next
+
+lowc128out1:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	MOVQ R14, DI
+
+lowc128col1:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVUPD 0(R12), Y4
+	VFMADD231PD 0(R13), Y4, Y0
+	VMOVUPD 32(R12), Y5
+	VFMADD231PD 32(R13), Y5, Y1
+	ADDQ $64, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  lowc128col1
+
+	VADDPD Y1, Y0, Y0
+	MOVQ (SI), DI
+	VMOVUPD Y0, (R11)(DI*1)
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  lowc128out1
+
+lowc128next:
+	ADDQ $8, BX
+	DECQ CX
+	JNZ  lowc128base
+
+lowc128done:
+	VZEROUPPER
+	RET

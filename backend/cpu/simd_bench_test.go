@@ -132,15 +132,18 @@ func BenchmarkApply1(b *testing.B) {
 
 // BenchmarkApplyDense applies one dense k-qubit gate (as a fused block) to a
 // 24-qubit state through applyDense (go: its pure-Go loop, asm: the
-// vectorised kernels), and for k = 2 through Apply as well.
+// vectorised kernels), and for k = 2 and blocks on qubits 0 or 1 through
+// Apply as well.
 func BenchmarkApplyDense(b *testing.B) {
 	targets := map[int][][]int{
 		2: {{0, 1}, {3, 9}, {12, 20}},
-		3: {{0, 1, 2}, {3, 9, 17}},
+		3: {{0, 1, 2}, {0, 9, 17}, {3, 9, 17}},
 		4: {{4, 5, 6, 7}, {3, 9, 14, 21}},
+		5: {{3, 9, 14, 17, 21}},
+		6: {{2, 3, 9, 14, 17, 21}},
 	}
 	for _, p := range []backend.Precision{backend.Complex128, backend.Complex64} {
-		for k := 2; k <= 4; k++ {
+		for k := 2; k <= 6; k++ {
 			for _, ts := range targets[k] {
 				m := rot(0.7, 0.3, 1.1)
 				for i := 1; i < k; i++ {
@@ -152,7 +155,7 @@ func BenchmarkApplyDense(b *testing.B) {
 						withKernels(mode, func() { benchGate(b, p, g, applyDenseOnly) })
 					})
 				}
-				if k == 2 { // Apply's own 2-target path (applyDense2)
+				if k == 2 || ts[0] < 2 { // Apply's own paths: applyDense2; complex64's lane kernel on qubits 0 and 1
 					b.Run(fmt.Sprintf("%v/k=%d/t=%v/Apply", p, k, ts), func(b *testing.B) {
 						benchGate(b, p, g, applyGate)
 					})

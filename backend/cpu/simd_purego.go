@@ -23,3 +23,9 @@ func apply1BlocksC64(a []complex64, half int, m *[4]complex64)    { apply1Blocks
 
 func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bool { return false }
 func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool    { return false }
+
+// applyDenseLow is the lane kernels' pure-Go loop in this build.
+func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) { applyDenseLowGeneric(a, p, lo, hi) }
+
+// denseConsts: no dense kernels, no constants, in this build.
+func denseConsts[T amp](m []T, d int) any { return nil }

@@ -5,7 +5,10 @@ import (
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"github.com/prismai/mec/circuit"
 )
 
 // Tolerances of the kernels against the pure-Go reference loops. FMA rounds
@@ -306,11 +309,11 @@ func TestSIMDNoAlloc(t *testing.T) {
 func testDense[T amp](t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	for trial := 0; trial < 300; trial++ {
+		k := 2 + trial%5 // 2..6
 		n := 10
-		if trial%50 < 3 { // more than one batch of bases per kernel call
+		if trial%50 < 3 || trial%7 == 0 && k >= 5 { // more than one batch of bases per kernel call
 			n = 13
 		}
-		k := 2 + trial%5 // 2..6
 		perm := r.Perm(n)
 		nc := r.IntN(3)
 		if k+nc > n {
@@ -395,4 +398,96 @@ func TestSIMDDense(t *testing.T) {
 		t.Run("c128", testDense[complex128])
 		t.Run("c64", testDense[complex64])
 	})
+}
+
+// TestDenseLowLanes: dense gates of 2–6 targets on the lane qubits
+// (qubit 0, 1 or both in complex64, qubit 0 in complex128), with high and
+// low (positive and negative) controls, through the lane kernels' plan, in
+// their pure-Go loop and (where the build and CPU have them) assembly, and
+// through Apply, equal the reference circuit.ApplyToVector to 2e-5·√k
+// (complex64) or 1e-12 (complex128) on 10- and 13-qubit states.
+func TestDenseLowLanes(t *testing.T) {
+	t.Run("c64", func(t *testing.T) { testDenseLow[complex64](t, 2, 2e-5) })
+	t.Run("c128", func(t *testing.T) { testDenseLow[complex128](t, 1, 1e-12) })
+}
+
+func testDenseLow[T amp](t *testing.T, laneBits int, tol float64) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for trial := 0; trial < 120; trial++ {
+		n := 10
+		if trial%5 == 0 {
+			n = 13
+		}
+		k := 2 + trial%5
+		var targets []int
+		switch trial % 3 {
+		case 0:
+			targets = []int{0}
+		case 1:
+			targets = []int{1}
+		default:
+			targets = []int{1, 0}
+		}
+		for _, q := range r.Perm(n - 2) {
+			if len(targets) == k {
+				break
+			}
+			targets = append(targets, q+2)
+		}
+		r.Shuffle(len(targets), func(i, j int) { targets[i], targets[j] = targets[j], targets[i] })
+		g := circuit.Gate{Targets: targets, Matrix: circuit.RandomUnitary(r, 1<<len(targets))}
+		free := []int{}
+		for q := 0; q < n; q++ {
+			if !slices.Contains(targets, q) {
+				free = append(free, q)
+			}
+		}
+		if trial%4 == 1 && len(free) > 0 {
+			g.Controls = []int{free[r.IntN(len(free))]}
+		}
+		if trial%4 == 2 && len(free) > 1 {
+			g.NegControls = []int{free[0]} // the lowest free qubit: often a lane
+			if free[1] >= 2 {
+				g.Controls = []int{free[len(free)-1]}
+			}
+		}
+		psi := make([]complex128, 1<<n)
+		for i := range psi {
+			psi[i] = randC(r)
+		}
+		want := slices.Clone(psi)
+		circuit.ApplyToVector(want, &g)
+		mask, val := g.CtrlMasks()
+		p, ok := newLowPlan(n, g.Targets, mask, val, g.Matrix, laneBits)
+		if !ok {
+			if laneBits == 1 && !slices.Contains(targets, 0) && mask&1 == 0 {
+				continue // off the lane in complex128
+			}
+			t.Fatalf("targets %v: no lane plan", targets)
+		}
+		check := func(what string, got []T) {
+			t.Helper()
+			for i := range got {
+				if d := cmplx.Abs(complex128(got[i]) - want[i]); d > tol*math.Sqrt(float64(len(targets))) {
+					t.Fatalf("%s: targets %v controls %v neg %v, amplitude %d: got %v want %v", what, targets, g.Controls, g.NegControls, i, got[i], want[i])
+				}
+			}
+		}
+		a := convert[T](psi)
+		applyDenseLowGeneric(a, &p, 0, p.sh.groups)
+		check("pure Go", a)
+		for _, mode := range kernelModes() {
+			a := convert[T](psi)
+			withKernels(mode, func() { applyDenseLow(a, &p, 0, p.sh.groups) })
+			check("applyDenseLow/"+mode, a)
+			st := newState[T](New(Options{}), n)
+			copy(st.amps, convert[T](psi))
+			withKernels(mode, func() {
+				if err := st.Apply(&g); err != nil {
+					t.Fatal(err)
+				}
+			})
+			check("Apply/"+mode, st.amps)
+		}
+	}
 }

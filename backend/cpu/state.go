@@ -102,63 +102,175 @@ func (s *State[T]) Apply(g *circuit.Gate) error {
 	if err := backend.CheckGate(s.n, g); err != nil {
 		return err
 	}
+	planGate[T](s.n, g)(s.amps, s.b.workers())
+	return nil
+}
+
+// planGate prepares g (checked) for an n-qubit vector: the returned
+// function applies it to a (2^n amplitudes) on w workers. Shapes and
+// constants are computed once, so a plan can be applied to many vectors
+// (the chunks of ApplyBatch).
+func planGate[T amp](n int, g *circuit.Gate) func(a []T, w int) {
 	mask, val := g.CtrlMasks()
-	w := s.b.workers()
 	if g.Diagonal {
 		d := convert[T](g.Matrix)
-		sh := newShape(s.n, g.Targets, mask, val)
-		parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDiagGroups(s.amps, &sh, d, lo, hi) })
-		return nil
+		sh := newShape(n, g.Targets, mask, val)
+		return func(a []T, w int) {
+			parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDiagGroups(a, &sh, d, lo, hi) })
+		}
 	}
 	if circuit.IsSwap(g) {
-		sh := newShape(s.n, g.Targets, 0, 0)
+		sh := newShape(n, g.Targets, 0, 0)
 		o1, o2 := sh.offsets[1], sh.offsets[2]
-		parallelFor(w, sh.groups, 1, func(lo, hi int) { applySwap(s.amps, &sh, o1, o2, lo, hi) })
-		return nil
+		return func(a []T, w int) {
+			parallelFor(w, sh.groups, 1, func(lo, hi int) { applySwap(a, &sh, o1, o2, lo, hi) })
+		}
 	}
 	m := convert[T](g.Matrix)
 	if len(g.Targets) == 1 && mask == 0 {
 		var m4 [4]T
 		copy(m4[:], m)
 		q := uint(g.Targets[0])
-		parallelFor(w, len(s.amps)/2, 1<<min(q, 20), func(lo, hi int) { apply1(s.amps, q, &m4, lo, hi) })
-		return nil
+		return func(a []T, w int) {
+			parallelFor(w, len(a)/2, 1<<min(q, 20), func(lo, hi int) { apply1(a, q, &m4, lo, hi) })
+		}
 	}
-	if len(g.Targets) == 1 && s.n > lowBlockBits && (g.Targets[0] < lowBlockBits || mask&lowBlockMask != 0) {
+	if len(g.Targets) == 1 && n > lowBlockBits && (g.Targets[0] < lowBlockBits || mask&lowBlockMask != 0) {
 		// A control or the target on one of the lowest qubits: runs of
 		// consecutive groups are too short for the run kernel.
 		var m4 [4]T
 		copy(m4[:], m)
-		bs, pairs := newBlockShape(s.n, g.Targets[0], mask, val)
+		bs, pairs := newBlockShape(n, g.Targets[0], mask, val)
 		far := uint64(0)
 		if g.Targets[0] >= lowBlockBits {
 			far = 1 << uint(g.Targets[0])
 		}
-		parallelFor(w, bs.groups, 1, func(lo, hi int) { runtime.KeepAlive(applyPairs(s.amps, &bs, pairs, far, &m4, lo, hi)) })
-		return nil
+		return func(a []T, w int) {
+			parallelFor(w, bs.groups, 1, func(lo, hi int) { runtime.KeepAlive(applyPairs(a, &bs, pairs, far, &m4, lo, hi)) })
+		}
 	}
 	if len(g.Targets) > 1 {
 		if col, ok := circuit.MonomialColumns(g.Matrix, 1<<len(g.Targets)); ok {
-			ms := newMonomialShape(s.n, g.Targets, mask, val, m, col)
-			parallelForItems(w, ms.outer.groups, len(ms.src), func(lo, hi int) {
-				applyMonomial(s.amps, &ms, make([]T, len(ms.src)), lo, hi)
-			})
-			return nil
+			ms := newMonomialShape(n, g.Targets, mask, val, m, col)
+			return func(a []T, w int) {
+				parallelForItems(w, ms.outer.groups, len(ms.src), func(lo, hi int) {
+					applyMonomial(a, &ms, make([]T, len(ms.src)), lo, hi)
+				})
+			}
 		}
 	}
-	sh := newShape(s.n, g.Targets, mask, val)
+	if useAVX2 && len(g.Targets) > 1 {
+		// On the qubits a vector spans: the lane kernel, instead of
+		// swapping them away.
+		laneBits := 1
+		var z T
+		if _, ok := any(z).(complex64); ok {
+			laneBits = 2
+		}
+		if p, ok := newLowPlan(n, g.Targets, mask, val, g.Matrix, laneBits); ok {
+			return func(a []T, w int) {
+				parallelFor(w, p.sh.groups, 1, func(lo, hi int) { applyDenseLow(a, &p, lo, hi) })
+			}
+		}
+	}
+	sh := newShape(n, g.Targets, mask, val)
+	sh.consts = denseConsts(m, len(sh.offsets)) // nil for one target
 	if len(g.Targets) == 1 {
 		var m4 [4]T
 		copy(m4[:], m)
-		parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDense1(s.amps, &sh, &m4, lo, hi) })
-		return nil
+		return func(a []T, w int) {
+			parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDense1(a, &sh, &m4, lo, hi) })
+		}
 	}
 	if len(g.Targets) == 2 {
-		parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDense2(s.amps, &sh, m, lo, hi) })
-		return nil
+		return func(a []T, w int) {
+			parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDense2(a, &sh, m, lo, hi) })
+		}
 	}
-	parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDense(s.amps, &sh, m, lo, hi) })
-	return nil
+	return func(a []T, w int) {
+		parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDense(a, &sh, m, lo, hi) })
+	}
+}
+
+// defaultChunkBytes is the size of the chunks ApplyBatch applies runs of
+// gates to when Options.ChunkBytes is 0: about a core's L2 cache.
+const defaultChunkBytes = 1 << 20
+
+// ApplyBatch implements backend.BatchApplier (cache blocking): it applies
+// gs in order, each run of two or more consecutive gates whose qubits all
+// lie below the chunk qubits (2^c amplitudes of Options.ChunkBytes) chunk by
+// chunk: every chunk goes through the whole run while it sits in cache,
+// so the run costs one pass over memory. It returns the passes made.
+func (s *State[T]) ApplyBatch(gs []circuit.Gate) (int, error) {
+	if err := s.alive(); err != nil {
+		return 0, err
+	}
+	for i := range gs {
+		if err := backend.CheckGate(s.n, &gs[i]); err != nil {
+			return 0, err
+		}
+	}
+	c := s.ChunkQubits()
+	w := s.b.workers()
+	passes := 0
+	for i := 0; i < len(gs); {
+		j := i
+		for j < len(gs) && c > 0 && s.n > c && gateBelow(&gs[j], c) {
+			j++
+		}
+		if j-i < 2 {
+			planGate[T](s.n, &gs[i])(s.amps, w)
+			passes++
+			i++
+			continue
+		}
+		plans := make([]func([]T, int), j-i)
+		for k := range plans {
+			plans[k] = planGate[T](c, &gs[i+k])
+		}
+		split(w, 1<<uint(s.n-c), 1, func(lo, hi int) {
+			for ch := lo; ch < hi; ch++ {
+				sub := s.amps[ch<<uint(c) : (ch+1)<<uint(c)]
+				for _, f := range plans {
+					f(sub, 1)
+				}
+			}
+		})
+		passes++
+		i = j
+	}
+	return passes, nil
+}
+
+// ChunkQubits implements backend.BatchApplier: log2 of the amplitudes in
+// Options.ChunkBytes (0 when blocking is off).
+func (s *State[T]) ChunkQubits() int {
+	cb := s.b.opts.ChunkBytes
+	switch {
+	case cb < 0:
+		return 0
+	case cb == 0:
+		cb = defaultChunkBytes
+	}
+	var z T
+	return max(0, bits.Len(uint(cb/ampSize(z)))-1)
+}
+
+// gateBelow reports whether every qubit of g lies below c.
+func gateBelow(g *circuit.Gate, c int) bool {
+	mask, _ := g.CtrlMasks()
+	for _, t := range g.Targets {
+		mask |= 1 << uint(t)
+	}
+	return mask>>uint(c) == 0
+}
+
+// ampSize is the size of an amplitude in bytes.
+func ampSize[T amp](z T) int {
+	if _, ok := any(z).(complex64); ok {
+		return 8
+	}
+	return 16
 }
 
 func convert[T amp](m []complex128) []T {

@@ -31,6 +31,8 @@ func newBenchCmd() *cobra.Command {
 		jsonFile string
 		svgFile  string
 		goFile   string
+		qsimBin  string
+		qsimFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -42,6 +44,12 @@ the default) or one (--backend NAME), and print a table with each figure's
 ratio to its reference: the memory bandwidth measured in the same run
 (x_stream, higher is better), FFTW (x_fftw) or Brian2
 (x_brian2, with --peers) (times: lower is better).
+
+--qsim PATH (or $MEC_QSIM) runs a qsim_base binary (quantumlib/qsim) side
+by side on the same circuit: the qsim file --qsim-circuit FILE, or the
+random circuit written in qsim's format; each mec figure (complex64 and
+complex128) gets its ratio to qsim's -f 3 time of the same run (x_qsim) and
+to qsim's best over -f 2…6, on GOMAXPROCS threads for both.
 
 --json FILE writes the full report, --svg FILE plots the gate sweep (GB/s
 per target qubit against the stream bandwidth), --go-bench FILE writes the
@@ -60,7 +68,10 @@ on 2 cores).`,
 			}
 			errOut := cmd.ErrOrStderr()
 			var bar *progressbar.ProgressBar
-			cfg := bench.Config{Backends: bes, Suites: suites, Quick: quick, Peers: withPeer}
+			if qsimBin == "" {
+				qsimBin = os.Getenv(bench.QsimEnv)
+			}
+			cfg := bench.Config{Backends: bes, Suites: suites, Quick: quick, Peers: withPeer, Qsim: qsimBin, QsimCircuit: qsimFile}
 			if f, ok := errOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 				cfg.Progress = func(i, total int, label string) {
 					if total == 0 {
@@ -117,6 +128,8 @@ on 2 cores).`,
 	f.StringVar(&jsonFile, "json", "", "write the report as JSON to this file")
 	f.StringVar(&svgFile, "svg", "", "plot the gate sweep as SVG to this file")
 	f.StringVar(&goFile, "go-bench", "", "write the figures in Go benchmark format to this file")
+	f.StringVar(&qsimBin, "qsim", "", "a qsim_base binary to run side by side on the same circuit (default $"+bench.QsimEnv+")")
+	f.StringVar(&qsimFile, "qsim-circuit", "", "a qsim circuit file (e.g. qsim's circuits/circuit_q24) for the quantum suite to run, against --qsim when given")
 	return cmd
 }
 
