@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -121,7 +119,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				}
 			case "fft":
 				if sp, ok := be.(backend.Spectral); ok {
-					ws = append(ws, fftWorkloads(be, sp, cfg.Quick)...)
+					fws, notes := fftWorkloads(be, sp, cfg.Quick)
+					ws, rep.Skipped = append(ws, fws...), append(rep.Skipped, notes...)
 				} else {
 					rep.Skipped = append(rep.Skipped, fmt.Sprintf("fft on %s: no spectral capability", be.Name()))
 				}
@@ -305,79 +304,6 @@ func QFT(n int) *circuit.Circuit {
 		c.Append("swap", nil, q, n-1-q)
 	}
 	return c
-}
-
-// FFTW runs the fftw_bench peer for 2^lo..2^hi points on threads threads
-// and returns ns per forward complex128 FFT by length.
-func FFTW(threads, lo, hi int) (map[int]float64, error) {
-	tool, err := peers.Tool("fftw_bench")
-	if err != nil {
-		return nil, err
-	}
-	out, err := exec.Command(tool, strconv.Itoa(threads), strconv.Itoa(lo), strconv.Itoa(hi)).Output()
-	if err != nil {
-		return nil, fmt.Errorf("fftw_bench: %w", err)
-	}
-	m := map[int]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var rec struct {
-			N        int     `json:"n"`
-			NsPerFFT float64 `json:"ns_per_fft"`
-		}
-		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.N > 0 {
-			m[rec.N] = rec.NsPerFFT
-		}
-	}
-	return m, nil
-}
-
-func fftWorkloads(be backend.Backend, sp backend.Spectral, quick bool) []workload {
-	logs := []int{10, 12, 16, 20, 22}
-	if quick {
-		logs = []int{10, 16, 20}
-	}
-	threads := runtime.GOMAXPROCS(0)
-	return []workload{{"fft", fmt.Sprintf("c2c/c128/threads=%d", threads), be, func(ctx context.Context) ([]Figure, error) {
-		ref, _ := FFTW(threads, logs[0], logs[len(logs)-1]) // nil when the peer is absent
-		var figs []Figure
-		for _, lg := range logs {
-			n := 1 << lg
-			plan, err := sp.NewFFT(n, 1, backend.Complex128)
-			if err != nil {
-				return nil, err
-			}
-			x := make([]complex128, n)
-			for i := range x {
-				x[i] = complex(math.Sin(float64(i)), 0)
-			}
-			if err := plan.Load(x); err != nil {
-				plan.Free()
-				return nil, err
-			}
-			sec, err := timeIt(ctx, 200*time.Millisecond, func() error {
-				if err := plan.Forward(); err != nil {
-					return err
-				}
-				return backend.Sync(plan)
-			})
-			plan.Free()
-			if err != nil {
-				return nil, err
-			}
-			ns := sec * 1e9
-			f := Figure{
-				Suite: "fft", Workload: fmt.Sprintf("c2c/c128/n=2^%d/threads=%d", lg, threads), Backend: be.Name(),
-				Value: ns, Unit: "ns/fft", Better: "lower",
-				Metrics: map[string]float64{"ns/fft": ns, "mflops": 5 * float64(n) * float64(lg) / ns * 1e3},
-			}
-			if r, ok := ref[n]; ok {
-				f.Ref, f.Ratio, f.RatioUnit = "FFTW 3 (FFTW_MEASURE, same threads)", ns/r, "x_fftw"
-			}
-			figs = append(figs, f)
-		}
-		return figs, nil
-	}}}
 }
 
 func snnWorkloads(be backend.Backend, sp backend.Spiking, quick, withPeers bool) []workload {
