@@ -10,6 +10,7 @@ import (
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/internal/peers/peertest"
 	"github.com/prismai/mec/sim/simtest"
 )
@@ -120,5 +121,36 @@ func TestFFTW(t *testing.T) {
 		if len(m) != 3 || !(m[64] > 0) || !(m[256] > m[64]) {
 			t.Errorf("%s: %v", kind, m)
 		}
+	}
+}
+
+// TestFusionFigures: a step's figure is its rate against the bandwidth
+// bound of all its passes; each phase with state traffic is against the
+// bound of its own passes, the neuron-sized phases have no reference.
+func TestFusionFigures(t *testing.T) {
+	costs := fusion.Costs{Steps: 2, Phases: []fusion.PhaseCost{
+		{Phase: fusion.PhaseTrotter, MsPerStep: 8, BytesPerStep: 40e6, Passes: 10},
+		{Phase: fusion.PhaseFold, MsPerStep: 1, BytesPerStep: 2e6, Passes: 1},
+		{Phase: fusion.PhaseSpiking, MsPerStep: 0.5},
+		{Phase: fusion.PhaseFFT, MsPerStep: 0.01, FFTLen: 64, FFTKind: "c128"},
+		{Phase: fusion.PhaseKick, MsPerStep: 0.01},
+		{Phase: fusion.PhaseStats, MsPerStep: 0.48, BytesPerStep: 6e6, Passes: 2},
+	}}
+	figs := fusionFigures("cpu", "steps/qubits=20", 0.01, costs, Stream{InPlaceRW: 10, Source: "go", BufferMiB: 16})
+	if len(figs) != 7 {
+		t.Fatalf("%d figures", len(figs))
+	}
+	// 48 MB at 10 GB/s: a 4.8 ms bound for a 10 ms step.
+	if f := figs[0]; f.Value != 100 || math.Abs(f.Ratio-0.48) > 1e-12 || f.RatioUnit != "x_stream" {
+		t.Errorf("step figure %+v", f)
+	}
+	if f := figs[1]; f.Workload != "steps/qubits=20/phase=trotter" || math.Abs(f.Ratio-0.5) > 1e-12 || f.Metrics["GB/s"] != 5 {
+		t.Errorf("trotter figure %+v", f)
+	}
+	if f := figs[3]; f.RatioUnit != "" || f.Ref != "" {
+		t.Errorf("spiking figure has a reference: %+v", f)
+	}
+	if f := figs[6]; math.Abs(f.Ratio-1.25) > 1e-12 {
+		t.Errorf("statistics figure %+v", f)
 	}
 }

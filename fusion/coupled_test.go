@@ -30,7 +30,7 @@ func TestCoupledPathMatchesHost(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/qubits=%d", b.Name(), qubits), func(t *testing.T) {
 				eng := Engines{State: sv, Spiking: sp, Spectral: ft}
 				var ms [2][]Metrics
-				var psis [2][]complex128
+				var psis, specs [2][]complex128
 				for k, host := range []bool{false, true} {
 					cfg := DefaultConfig()
 					if qubits > 0 { // 2^10 amplitudes onto 64 neurons: stride 16
@@ -53,6 +53,7 @@ func TestCoupledPathMatchesHost(t *testing.T) {
 						ms[k] = append(ms[k], m)
 					}
 					psis[k] = append([]complex128(nil), sys.Psi()...)
+					specs[k] = append([]complex128(nil), sys.LastSpectrum()...)
 					sys.Close()
 				}
 				spikes := 0.0
@@ -75,6 +76,9 @@ func TestCoupledPathMatchesHost(t *testing.T) {
 				for a := range psis[0] {
 					if d := psis[0][a] - psis[1][a]; math.Hypot(real(d), imag(d)) > 1e-9 {
 						t.Fatalf("ψ[%d]: coupled %v, host %v", a, psis[0][a], psis[1][a])
+					}
+					if d := specs[0][a] - specs[1][a]; math.Hypot(real(d), imag(d)) > 1e-9 {
+						t.Fatalf("F[S][%d]: coupled %v, host %v", a, specs[0][a], specs[1][a])
 					}
 				}
 			})

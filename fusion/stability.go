@@ -132,9 +132,13 @@ func Jacobian(h circuit.PauliSum, n int, dt, gamma float64, f, psi []complex128,
 // current state with the last spike spectrum (registers of at most
 // MaxJacobianQubits qubits).
 func (s *System) Stability() (Stability, error) {
-	if s.lastF == nil {
+	if s.cfg.Qubits > MaxJacobianQubits {
+		return Stability{}, fmt.Errorf("fusion: Jacobian of %d qubits: at most %d", s.cfg.Qubits, MaxJacobianQubits)
+	}
+	f, psi := s.LastSpectrum(), s.Psi()
+	if f == nil || psi == nil {
 		return Stability{}, errors.New("fusion: Stability before the first step")
 	}
-	_, st, err := Jacobian(s.cfg.Hamiltonian, s.cfg.Qubits, s.cfg.Dt, s.gamma, s.lastF, s.psi, 1e-6)
+	_, st, err := Jacobian(s.cfg.Hamiltonian, s.cfg.Qubits, s.cfg.Dt, s.gamma, f, psi, 1e-6)
 	return st, err
 }

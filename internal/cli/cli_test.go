@@ -307,12 +307,23 @@ func TestFuseCommand(t *testing.T) {
 		Events []struct {
 			CoherenceEntropy float64 `json:"coherence_entropy"`
 		} `json:"events"`
+		Costs struct {
+			Steps  int `json:"steps"`
+			Phases []struct {
+				Phase  string  `json:"phase"`
+				Ms     float64 `json:"ms_per_step"`
+				Passes int     `json:"passes"`
+			} `json:"phases"`
+		} `json:"costs"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
 	}
 	if len(got.Steps) != 6 || len(got.Events) != 6 || got.Steps[5].Step != 6 || got.Events[2].CoherenceEntropy != got.Steps[2].HCoh {
 		t.Errorf("fuse JSON: %s", out)
+	}
+	if c := got.Costs; c.Steps != 6 || len(c.Phases) != 6 || c.Phases[0].Phase != "trotter" || c.Phases[0].Passes < 1 || !(c.Phases[0].Ms > 0) {
+		t.Errorf("fuse JSON costs: %+v", c)
 	}
 	if b, err := os.ReadFile(svgFile); err != nil || !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "coherence entropy") {
 		t.Errorf("SVG not written (%v)", err)
@@ -322,7 +333,7 @@ func TestFuseCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := mustRun(t, "fuse", "--config", cfg, "--steps", "3")
-	if !strings.Contains(text, "H_coh") || !strings.Contains(text, "det(J)") || strings.Count(text, "\n") != 5 {
+	if !strings.Contains(text, "H_coh") || !strings.Contains(text, "det(J)") || !strings.Contains(text, "cost per step: trotter") || strings.Count(text, "\n") != 6 {
 		t.Errorf("table:\n%s", text)
 	}
 	if err := os.WriteFile(cfg, []byte("qubits: 40\n"), 0o644); err != nil {

@@ -47,8 +47,10 @@ limits.max_spike_steps, default 100000), and read only up to 64 MiB
 ($MEC_MAX_INPUT_BYTES). --steps is at most --max-steps (default 1000000).
 Ctrl-C stops the run between fusion steps.
 Prints per-step H_coh, phase difference, E_coh, r, firing rate, norm drift
-and the coupling; --json prints {"config", "steps": [...], "events": [...]}
-instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.
+and the coupling, then the cost of each phase of a step (Trotter passes,
+fold, spiking, FFT, kick, statistics); --json prints {"config", "steps":
+[...], "events": [...], "costs": {"steps", "phases": [...]}} instead (each
+phase's seconds, ms per step and bytes of state traffic per step); --svg FILE plots H_coh, r, E_coh and the firing rate over time.
 --quantum-backend qpu (configured by MEC_QPU_URL etc., see mec serve qpu)
 keeps the state-vector evolution local and, at the end (and every
 --qpu-every steps), prepares ψ on the QPU (circuit.PrepareState, transpiled
@@ -126,13 +128,19 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 				stab = &st // registers of at most fusion.MaxJacobianQubits qubits
 			}
 			if asJSON {
-				doc := map[string]any{"config": cfg, "steps": ms, "events": evs, "stability": stab}
+				doc := map[string]any{"config": cfg, "steps": ms, "events": evs, "stability": stab, "costs": sys.Costs()}
 				if qc != nil {
 					doc["qpu"] = qc.checks
 				}
 				return writeJSON(out, doc)
 			}
+			costs := sys.Costs()
 			defer func() {
+				fmt.Fprint(out, "cost per step:")
+				for _, p := range costs.Phases {
+					fmt.Fprintf(out, " %s %.3g ms", p.Phase, p.MsPerStep)
+				}
+				fmt.Fprintln(out)
 				if stab != nil {
 					fmt.Fprintf(out, "stability of the last step map: det(J) = %.6g (positive: %v), spectral radius %.6g\n", stab.Det, stab.Positive, stab.SpectralRadius)
 				}
