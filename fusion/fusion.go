@@ -368,8 +368,15 @@ type System struct {
 	work       []complex128
 	// fftN is the n-point transform of the coupled path (see stepCoupled),
 	// created on first use; psiStale marks psi as older than the state.
-	fftN     backend.FFT
-	psiStale bool
+	fftN backend.FFT
+	// With real transforms on the spectral backend (backend.RealSpectral)
+	// the spectra are computed by them instead (S is real): rfft is the
+	// D-point one, rfftN the n-point one, half their coefficients and
+	// rwork the real input of rfft.
+	rfft, rfftN backend.RealFFT
+	half        []complex128
+	rwork       []float64
+	psiStale    bool
 	// hostPath forces the readout path (tests compare the two paths).
 	hostPath bool
 	steps    int
@@ -509,6 +516,12 @@ func (s *System) Close() {
 	if s.fftN != nil {
 		s.fftN.Free()
 	}
+	if s.rfft != nil {
+		s.rfft.Free()
+	}
+	if s.rfftN != nil {
+		s.rfftN.Free()
+	}
 }
 
 // State returns the backend state (valid until Close).
@@ -587,7 +600,7 @@ func (s *System) Step(ctx context.Context) (Metrics, Event, error) {
 	if err != nil {
 		return Metrics{}, Event{}, err
 	}
-	s.clock.fftLen, s.clock.fftKnd = s.dim, "c128"
+	s.clock.fftLen, s.clock.fftKnd = s.dim, s.fftKind()
 	s.clock.stop(iFFT, 0, 0)
 	s.lastF, s.lastFn = f, nil
 	for a := range s.psi {
@@ -743,7 +756,7 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	if err != nil {
 		return Metrics{}, Event{}, err
 	}
-	s.clock.fftLen, s.clock.fftKnd = s.n, "c128"
+	s.clock.fftLen, s.clock.fftKnd = s.n, s.fftKind()
 	s.clock.stop(iFFT, 0, 0)
 	stride := s.dim / s.n
 	kick := make([]complex128, s.n)
@@ -799,9 +812,60 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	return s.finish(m, spikes, isZero(fn), viol)
 }
 
+// fftKind is the kind of transform the spectra use: "r2c128" with real
+// transforms on the spectral backend, else "c128".
+func (s *System) fftKind() string {
+	if _, ok := s.eng.Spectral.(backend.RealSpectral); ok {
+		return "r2c128"
+	}
+	return "c128"
+}
+
+// realSpectrum computes the spectrum of the real signal x into dst (both
+// of length m) with the real transform *plan (planned on first use): the
+// m/2+1 coefficients from the backend, the rest by X[m−k] = conj X[k].
+func (s *System) realSpectrum(plan *backend.RealFFT, dst []complex128, x []float64) error {
+	m := len(x)
+	if *plan == nil {
+		f, err := s.eng.Spectral.(backend.RealSpectral).NewRealFFT(m, 1, backend.Complex128)
+		if err != nil {
+			return fmt.Errorf("fusion: %w", err)
+		}
+		*plan = f
+	}
+	h := m/2 + 1
+	if cap(s.half) < h {
+		s.half = make([]complex128, h)
+	}
+	half := s.half[:h]
+	if err := (*plan).LoadReal(x); err != nil {
+		return fmt.Errorf("fusion: %w", err)
+	}
+	if err := (*plan).Forward(); err != nil {
+		return fmt.Errorf("fusion: %w", err)
+	}
+	if err := (*plan).Read(half); err != nil {
+		return fmt.Errorf("fusion: %w", err)
+	}
+	copy(dst, half)
+	for k := h; k < m; k++ {
+		z := half[m-k]
+		dst[k] = complex(real(z), -imag(z))
+	}
+	return nil
+}
+
 // spectrumN is the unit-norm n-point spectrum of sig on the spectral
 // backend (zero when sig is).
 func (s *System) spectrumN(sig []float64) ([]complex128, error) {
+	if _, ok := s.eng.Spectral.(backend.RealSpectral); ok {
+		x := make([]complex128, s.n)
+		if err := s.realSpectrum(&s.rfftN, x, sig); err != nil {
+			return nil, err
+		}
+		normalize(x)
+		return x, nil
+	}
 	if s.fftN == nil {
 		f, err := s.eng.Spectral.NewFFT(s.n, 1, backend.Complex128)
 		if err != nil {
@@ -940,6 +1004,28 @@ func (s *System) Config() Config { return s.cfg }
 // spectrum returns F[S] = FFT(Mᵀ S)/‖FFT(Mᵀ S)‖ computed on the spectral
 // backend, in one of two buffers that alternate between steps.
 func (s *System) spectrum(sig []float64) ([]complex128, error) {
+	if _, ok := s.eng.Spectral.(backend.RealSpectral); ok {
+		if s.rwork == nil {
+			s.rwork = make([]float64, s.dim)
+		}
+		n := len(sig)
+		if s.dim >= n {
+			for a := range s.rwork {
+				s.rwork[a] = sig[a%n]
+			}
+		} else {
+			clear(s.rwork)
+			for i, v := range sig {
+				s.rwork[i%s.dim] += v
+			}
+		}
+		f := s.specBuf(s.steps % 2)
+		if err := s.realSpectrum(&s.rfft, f, s.rwork); err != nil {
+			return nil, err
+		}
+		normalize(f)
+		return f, nil
+	}
 	if s.fft == nil {
 		f, err := s.eng.Spectral.NewFFT(s.dim, 1, backend.Complex128)
 		if err != nil {
