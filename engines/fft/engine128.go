@@ -228,6 +228,9 @@ func r4iS1_128(y, x, tw []complex128, m int, k0, k1 int) {
 }
 
 func r4f128(y, x, tw []complex128, s, m int, k0, k1 int) {
+	if r4kinner128(y, x, tw, s, m, k0, k1, false) {
+		return
+	}
 	for k := k0; k < k1; k++ {
 		w := tw[3*k : 3*k+3 : 3*k+3]
 		w1, w2, w3 := w[0], w[1], w[2]
@@ -249,6 +252,9 @@ func r4f128(y, x, tw []complex128, s, m int, k0, k1 int) {
 }
 
 func r4i128(y, x, tw []complex128, s, m int, k0, k1 int) {
+	if r4kinner128(y, x, tw, s, m, k0, k1, true) {
+		return
+	}
 	for k := k0; k < k1; k++ {
 		w := tw[3*k : 3*k+3 : 3*k+3]
 		w1, w2, w3 := w[0], w[1], w[2]

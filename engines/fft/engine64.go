@@ -225,6 +225,9 @@ func r4iS1_64(y, x, tw []complex64, m int, k0, k1 int) {
 }
 
 func r4f64(y, x, tw []complex64, s, m int, k0, k1 int) {
+	if r4kinner64(y, x, tw, s, m, k0, k1, false) {
+		return
+	}
 	for k := k0; k < k1; k++ {
 		w := tw[3*k : 3*k+3 : 3*k+3]
 		w1, w2, w3 := w[0], w[1], w[2]
@@ -246,6 +249,9 @@ func r4f64(y, x, tw []complex64, s, m int, k0, k1 int) {
 }
 
 func r4i64(y, x, tw []complex64, s, m int, k0, k1 int) {
+	if r4kinner64(y, x, tw, s, m, k0, k1, true) {
+		return
+	}
 	for k := k0; k < k1; k++ {
 		w := tw[3*k : 3*k+3 : 3*k+3]
 		w1, w2, w3 := w[0], w[1], w[2]

@@ -92,3 +92,27 @@ func r4inner64(y0, y1, y2, y3, x0, x1, x2, x3 []complex64, w *[3]complex64, inv 
 // r4s1inner64 is the complex64 counterpart of r4s1inner128: the first
 // stage of complex64 transforms has no assembly kernel.
 func r4s1inner64(y, x0, x1, x2, x3, tw []complex64, inv bool) int { return 0 }
+
+//go:noescape
+func r4avx2k(y, x *complex128, s, m, nk int, tw *complex128, mask *[4]uint64)
+
+// r4kinner128 runs the butterflies of a twiddled radix-4 stage (r4f128,
+// r4i128: tw holds the stage's forward or inverse twiddles) for k in
+// [k0,k1) in one assembly call, which pays off where s is small (one call
+// per k costs more than its few butterflies). It reports false, doing
+// nothing, without AVX2 or for odd s.
+func r4kinner128(y, x, tw []complex128, s, m, k0, k1 int, inv bool) bool {
+	if !useAVX2 || s%2 != 0 || k0 >= k1 {
+		return false
+	}
+	_, _, _ = x[s*(k1-1+3*m)+s-1], y[4*s*k1-1], tw[3*k1-1]
+	mask := &maskFwd
+	if inv {
+		mask = &maskInv
+	}
+	r4avx2k(&y[4*s*k0], &x[s*k0], s, m, k1-k0, &tw[3*k0], mask)
+	return true
+}
+
+// r4kinner64 is r4kinner128's complex64 counterpart (no assembly).
+func r4kinner64(y, x, tw []complex64, s, m, k0, k1 int, inv bool) bool { return false }

@@ -225,3 +225,97 @@ loop64:
 done64:
 	VZEROUPPER
 	RET
+
+// func r4avx2k(y, x *complex128, s, m, nk int, tw *complex128, mask *[4]uint64)
+//
+// A whole radix-4 stage (or a range of its k) in one call: for each of nk
+// values of k, r4avx2 over the s butterflies q < s (s even) with the
+// twiddles tw[3k..3k+2], inputs x[s(k+jm)+q] and outputs y[4sk+js+q]; x,
+// y and tw point at the first k's.
+TEXT ·r4avx2k(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), R8
+	MOVQ x+8(FP), R12
+	MOVQ s+16(FP), SI
+	MOVQ m+24(FP), DX
+	MOVQ nk+32(FP), DI
+	MOVQ tw+40(FP), AX
+	MOVQ mask+48(FP), BX
+	VMOVUPD (BX), Y15
+	SHLQ $4, SI // s·16 bytes
+	IMULQ SI, DX // m·s·16 bytes
+	LEAQ (R12)(DX*1), R13
+	LEAQ (R13)(DX*1), R14
+	LEAQ (R14)(DX*1), R15
+	LEAQ (R8)(SI*1), R9
+	LEAQ (R9)(SI*1), R10
+	LEAQ (R10)(SI*1), R11
+	MOVQ SI, BX
+	SHLQ $2, BX // 4·s·16 bytes: y's step per k
+	TESTQ DI, DI
+	JZ kdone
+
+kloop:
+	VBROADCASTSD 0(AX), Y8
+	VBROADCASTSD 8(AX), Y9
+	VBROADCASTSD 16(AX), Y10
+	VBROADCASTSD 24(AX), Y11
+	VBROADCASTSD 32(AX), Y12
+	VBROADCASTSD 40(AX), Y13
+	MOVQ SI, CX
+	SHRQ $5, CX // s/2 iterations
+	XORQ DX, DX
+
+qloop:
+	VMOVUPD (R12)(DX*1), Y0
+	VMOVUPD (R13)(DX*1), Y1
+	VMOVUPD (R14)(DX*1), Y2
+	VMOVUPD (R15)(DX*1), Y3
+	VADDPD Y2, Y0, Y4 // t0
+	VSUBPD Y2, Y0, Y5 // t1
+	VADDPD Y3, Y1, Y6 // t2
+	VSUBPD Y3, Y1, Y7
+	VPERMILPD $5, Y7, Y7
+	VXORPD Y15, Y7, Y7 // t3 = ∓i(x1-x3)
+	VADDPD Y6, Y4, Y0
+	VMOVUPD Y0, (R8)(DX*1)
+	VSUBPD Y6, Y4, Y1 // u2
+	VADDPD Y7, Y5, Y2 // u1
+	VSUBPD Y7, Y5, Y3 // u3
+
+	VPERMILPD $5, Y2, Y14
+	VMULPD Y9, Y14, Y14
+	VMULPD Y8, Y2, Y2
+	VADDSUBPD Y14, Y2, Y2
+	VMOVUPD Y2, (R9)(DX*1)
+
+	VPERMILPD $5, Y1, Y14
+	VMULPD Y11, Y14, Y14
+	VMULPD Y10, Y1, Y1
+	VADDSUBPD Y14, Y1, Y1
+	VMOVUPD Y1, (R10)(DX*1)
+
+	VPERMILPD $5, Y3, Y14
+	VMULPD Y13, Y14, Y14
+	VMULPD Y12, Y3, Y3
+	VADDSUBPD Y14, Y3, Y3
+	VMOVUPD Y3, (R11)(DX*1)
+
+	ADDQ $32, DX
+	DECQ CX
+	JNZ qloop
+
+	ADDQ SI, R12
+	ADDQ SI, R13
+	ADDQ SI, R14
+	ADDQ SI, R15
+	ADDQ BX, R8
+	ADDQ BX, R9
+	ADDQ BX, R10
+	ADDQ BX, R11
+	ADDQ $48, AX
+	DECQ DI
+	JNZ kloop
+
+kdone:
+	VZEROUPPER
+	RET

@@ -25,3 +25,9 @@ func r4inner64(y0, y1, y2, y3, x0, x1, x2, x3 []complex64, w *[3]complex64, inv 
 }
 
 func r4s1inner64(y, x0, x1, x2, x3, tw []complex64, inv bool) int { return 0 }
+
+// r4kinner128 and r4kinner64 are the stand-ins for the whole-stage
+// assembly kernel: the Go loops do the work.
+func r4kinner128(y, x, tw []complex128, s, m, k0, k1 int, inv bool) bool { return false }
+
+func r4kinner64(y, x, tw []complex64, s, m, k0, k1 int, inv bool) bool { return false }
