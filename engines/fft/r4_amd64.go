@@ -114,5 +114,19 @@ func r4kinner128(y, x, tw []complex128, s, m, k0, k1 int, inv bool) bool {
 	return true
 }
 
-// r4kinner64 is r4kinner128's complex64 counterpart (no assembly).
-func r4kinner64(y, x, tw []complex64, s, m, k0, k1 int, inv bool) bool { return false }
+//go:noescape
+func r4avx2kc64(y, x *complex64, s, m, nk int, tw *complex64, mask *[8]uint32)
+
+// r4kinner64 is r4kinner128 for complex64 (s a multiple of 4).
+func r4kinner64(y, x, tw []complex64, s, m, k0, k1 int, inv bool) bool {
+	if !useAVX2 || s%4 != 0 || k0 >= k1 {
+		return false
+	}
+	_, _, _ = x[s*(k1-1+3*m)+s-1], y[4*s*k1-1], tw[3*k1-1]
+	mask := &maskFwd64
+	if inv {
+		mask = &maskInv64
+	}
+	r4avx2kc64(&y[4*s*k0], &x[s*k0], s, m, k1-k0, &tw[3*k0], mask)
+	return true
+}

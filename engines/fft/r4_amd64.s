@@ -319,3 +319,94 @@ qloop:
 kdone:
 	VZEROUPPER
 	RET
+
+// func r4avx2kc64(y, x *complex64, s, m, nk int, tw *complex64, mask *[8]uint32)
+//
+// r4avx2k for complex64 (s a multiple of 4, four values per register).
+TEXT ·r4avx2kc64(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), R8
+	MOVQ x+8(FP), R12
+	MOVQ s+16(FP), SI
+	MOVQ m+24(FP), DX
+	MOVQ nk+32(FP), DI
+	MOVQ tw+40(FP), AX
+	MOVQ mask+48(FP), BX
+	VMOVUPS (BX), Y15
+	SHLQ $3, SI // s·8 bytes
+	IMULQ SI, DX // m·s·8 bytes
+	LEAQ (R12)(DX*1), R13
+	LEAQ (R13)(DX*1), R14
+	LEAQ (R14)(DX*1), R15
+	LEAQ (R8)(SI*1), R9
+	LEAQ (R9)(SI*1), R10
+	LEAQ (R10)(SI*1), R11
+	MOVQ SI, BX
+	SHLQ $2, BX // 4·s·8 bytes: y's step per k
+	TESTQ DI, DI
+	JZ kdone64
+
+kloop64:
+	VBROADCASTSS 0(AX), Y8
+	VBROADCASTSS 4(AX), Y9
+	VBROADCASTSS 8(AX), Y10
+	VBROADCASTSS 12(AX), Y11
+	VBROADCASTSS 16(AX), Y12
+	VBROADCASTSS 20(AX), Y13
+	MOVQ SI, CX
+	SHRQ $5, CX // s/4 iterations
+	XORQ DX, DX
+
+qloop64:
+	VMOVUPS (R12)(DX*1), Y0
+	VMOVUPS (R13)(DX*1), Y1
+	VMOVUPS (R14)(DX*1), Y2
+	VMOVUPS (R15)(DX*1), Y3
+	VADDPS Y2, Y0, Y4 // t0
+	VSUBPS Y2, Y0, Y5 // t1
+	VADDPS Y3, Y1, Y6 // t2
+	VSUBPS Y3, Y1, Y7
+	VPERMILPS $0xB1, Y7, Y7
+	VXORPS Y15, Y7, Y7 // t3 = ∓i(x1-x3)
+	VADDPS Y6, Y4, Y0
+	VMOVUPS Y0, (R8)(DX*1)
+	VSUBPS Y6, Y4, Y1 // u2
+	VADDPS Y7, Y5, Y2 // u1
+	VSUBPS Y7, Y5, Y3 // u3
+
+	VPERMILPS $0xB1, Y2, Y14
+	VMULPS Y9, Y14, Y14
+	VMULPS Y8, Y2, Y2
+	VADDSUBPS Y14, Y2, Y2
+	VMOVUPS Y2, (R9)(DX*1)
+
+	VPERMILPS $0xB1, Y1, Y14
+	VMULPS Y11, Y14, Y14
+	VMULPS Y10, Y1, Y1
+	VADDSUBPS Y14, Y1, Y1
+	VMOVUPS Y1, (R10)(DX*1)
+
+	VPERMILPS $0xB1, Y3, Y14
+	VMULPS Y13, Y14, Y14
+	VMULPS Y12, Y3, Y3
+	VADDSUBPS Y14, Y3, Y3
+	VMOVUPS Y3, (R11)(DX*1)
+
+	ADDQ $32, DX
+	DECQ CX
+	JNZ qloop64
+
+	ADDQ SI, R12
+	ADDQ SI, R13
+	ADDQ SI, R14
+	ADDQ SI, R15
+	ADDQ BX, R8
+	ADDQ BX, R9
+	ADDQ BX, R10
+	ADDQ BX, R11
+	ADDQ $24, AX
+	DECQ DI
+	JNZ kloop64
+
+kdone64:
+	VZEROUPPER
+	RET
