@@ -113,6 +113,16 @@ kernels:
 kernels-check:
 	bash kernels/gen-ptx.sh --check
 
+# The FFTW peer of mec bench --suite fft for every transform kind (complex
+# and real, double and single precision: libfftw3 and libfftw3f, from the
+# libfftw3-dev that shared/peers/install.sh installs), built beside the
+# shared peers' tools.
+PEERS_NODE_DIR ?= $(or $(MEC_PEERS_NODE_DIR),$(HOME)/.cache/mec-peers)
+.PHONY: peer-fftw
+peer-fftw:
+	mkdir -p $(PEERS_NODE_DIR)
+	gcc -O2 -Wall internal/peers/fftw/fftw_kinds.c -lfftw3 -lfftw3f -lfftw3_threads -lfftw3f_threads -lm -o $(PEERS_NODE_DIR)/fftw_kinds
+
 # Fail when the generated complex64 FFT engine (engines/fft/engine64.go)
 # is not what gen.go makes of engine128.go; `go generate ./engines/fft/`
 # regenerates it.

@@ -34,6 +34,43 @@ type FFT interface {
 	Free() error
 }
 
+// RealSpectral is implemented by spectral backends with real-input
+// transforms: the spectrum of n real samples is fixed by its n/2+1 first
+// coefficients (X[n−k] = conj X[k]), which a real transform computes in
+// about half the time and memory of the complex one.
+type RealSpectral interface {
+	// NewRealFFT plans batch real transforms of length n in precision p
+	// (Complex128: float64 samples; Complex64: float32), with resident
+	// buffers of batch·n samples and batch·(n/2+1) coefficients, zeroed.
+	NewRealFFT(n, batch int, p Precision) (RealFFT, error)
+}
+
+// RealFFT is a planned real transform with its buffers on the backend.
+// Forward maps the samples x of each vector to X[k] = Σ_j x[j]·e^{−2πi·jk/n}
+// for k ≤ n/2; Inverse maps such coefficients back to n real samples,
+// normalised by 1/n (the imaginary parts of X[0] and, for even n, X[n/2]
+// are ignored), so Inverse(Forward(x)) = x.
+type RealFFT interface {
+	// Len is the transform length n and Batch the number of vectors.
+	Len() int
+	Batch() int
+	Precision() Precision
+	// LoadReal copies batch·n samples (vector b at [b·n, (b+1)·n)) into the
+	// sample buffer; ReadReal copies it out.
+	LoadReal(x []float64) error
+	ReadReal(dst []float64) error
+	// Load copies batch·(n/2+1) coefficients into the spectrum buffer;
+	// Read copies it out.
+	Load(x []complex128) error
+	Read(dst []complex128) error
+	// Forward transforms every sample vector into the spectrum buffer;
+	// Inverse every spectrum into the sample buffer.
+	Forward() error
+	Inverse() error
+	// Free releases the buffers and plan.
+	Free() error
+}
+
 // Spiking is the leaky integrate-and-fire capability: a network described
 // by snn.Network, simulated where the backend keeps it.
 type Spiking interface {

@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -132,7 +130,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				}
 			case "fft":
 				if sp, ok := be.(backend.Spectral); ok {
-					ws = append(ws, fftWorkloads(be, sp, cfg.Quick)...)
+					fws, notes := fftWorkloads(be, sp, cfg.Quick)
+					ws, rep.Skipped = append(ws, fws...), append(rep.Skipped, notes...)
 				} else {
 					rep.Skipped = append(rep.Skipped, fmt.Sprintf("fft on %s: no spectral capability", be.Name()))
 				}
@@ -342,79 +341,6 @@ func QFT(n int) *circuit.Circuit {
 	return c
 }
 
-// FFTW runs the fftw_bench peer for 2^lo..2^hi points on threads threads
-// and returns ns per forward complex128 FFT by length.
-func FFTW(threads, lo, hi int) (map[int]float64, error) {
-	tool, err := peers.Tool("fftw_bench")
-	if err != nil {
-		return nil, err
-	}
-	out, err := exec.Command(tool, strconv.Itoa(threads), strconv.Itoa(lo), strconv.Itoa(hi)).Output()
-	if err != nil {
-		return nil, fmt.Errorf("fftw_bench: %w", err)
-	}
-	m := map[int]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var rec struct {
-			N        int     `json:"n"`
-			NsPerFFT float64 `json:"ns_per_fft"`
-		}
-		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.N > 0 {
-			m[rec.N] = rec.NsPerFFT
-		}
-	}
-	return m, nil
-}
-
-func fftWorkloads(be backend.Backend, sp backend.Spectral, quick bool) []workload {
-	logs := []int{10, 12, 16, 20, 22}
-	if quick {
-		logs = []int{10, 16, 20}
-	}
-	threads := runtime.GOMAXPROCS(0)
-	return []workload{{"fft", fmt.Sprintf("c2c/c128/threads=%d", threads), be, func(ctx context.Context) ([]Figure, error) {
-		ref, _ := FFTW(threads, logs[0], logs[len(logs)-1]) // nil when the peer is absent
-		var figs []Figure
-		for _, lg := range logs {
-			n := 1 << lg
-			plan, err := sp.NewFFT(n, 1, backend.Complex128)
-			if err != nil {
-				return nil, err
-			}
-			x := make([]complex128, n)
-			for i := range x {
-				x[i] = complex(math.Sin(float64(i)), 0)
-			}
-			if err := plan.Load(x); err != nil {
-				plan.Free()
-				return nil, err
-			}
-			sec, err := timeIt(ctx, 200*time.Millisecond, func() error {
-				if err := plan.Forward(); err != nil {
-					return err
-				}
-				return backend.Sync(plan)
-			})
-			plan.Free()
-			if err != nil {
-				return nil, err
-			}
-			ns := sec * 1e9
-			f := Figure{
-				Suite: "fft", Workload: fmt.Sprintf("c2c/c128/n=2^%d/threads=%d", lg, threads), Backend: be.Name(),
-				Value: ns, Unit: "ns/fft", Better: "lower",
-				Metrics: map[string]float64{"ns/fft": ns, "mflops": 5 * float64(n) * float64(lg) / ns * 1e3},
-			}
-			if r, ok := ref[n]; ok {
-				f.Ref, f.Ratio, f.RatioUnit = "FFTW 3 (FFTW_MEASURE, same threads)", ns/r, "x_fftw"
-			}
-			figs = append(figs, f)
-		}
-		return figs, nil
-	}}}
-}
-
 func snnWorkloads(be backend.Backend, sp backend.Spiking, quick, withPeers bool) []workload {
 	dur := 1.0
 	if quick {
@@ -473,12 +399,16 @@ func brian2Loop(durationS float64) (float64, error) {
 	return r.SimLoopS, nil
 }
 
-// fusionWorkloads measures fusion steps per second of the default scenario
-// at 16, 20 and 24 qubits (quick: 16 and 20).
+// fusionWorkloads measures fusion steps per second of the default
+// scenario at 16 to 26 qubits (quick: 16 and 20), with the cost of each
+// phase of the step (fusion.Costs) against its bound measured in the same
+// run: the memory bandwidth over a buffer of the state's size for the
+// passes over the state (over a buffer of at least 32 MiB), FFTW for the
+// transform.
 func fusionWorkloads(be backend.Backend, eng fusion.Engines, quick bool) []workload {
-	sizes := []int{16, 20, 24}
+	sizes := []int{16, 18, 20, 22, 24, 26}
 	if quick {
-		sizes = sizes[:2]
+		sizes = []int{16, 20}
 	}
 	var ws []workload
 	for _, n := range sizes {
@@ -487,21 +417,65 @@ func fusionWorkloads(be backend.Backend, eng fusion.Engines, quick bool) []workl
 			cfg := fusion.DefaultConfig()
 			cfg.Qubits, cfg.Hamiltonian = n, fusion.DefaultHamiltonian(n)
 			cfg.Limits.Resonance, cfg.Limits.VCapMV = 10, 1e9 // measure speed, not limits
+			cfg.Learning = fusion.Learning{}                  // learning runs on at most fusion.MaxLearningQubits
 			sys, err := fusion.New(cfg, eng)
 			if err != nil {
 				return nil, err
 			}
 			defer sys.Close()
-			sec, err := timeIt(ctx, 300*time.Millisecond, func() error {
-				_, _, err := sys.Step(ctx)
-				return err
-			})
-			if err != nil {
+			if _, _, err := sys.Step(ctx); err != nil { // warm-up
 				return nil, err
 			}
-			return []Figure{{Suite: "fusion", Workload: name, Backend: be.Name(), Value: 1 / sec, Unit: "steps/s", Better: "higher",
-				Metrics: map[string]float64{"steps/s": 1 / sec, "ms/step": sec * 1e3}}}, nil
+			sys.ResetCosts()
+			t0 := time.Now()
+			for k := 0; k < 2 || (k < 50 && time.Since(t0) < 300*time.Millisecond); k++ {
+				if _, _, err := sys.Step(ctx); err != nil {
+					return nil, err
+				}
+			}
+			costs := sys.Costs()
+			sec := time.Since(t0).Seconds() / float64(costs.Steps)
+			// The bandwidth over the state's size (at least 32 MiB: over
+			// smaller buffers the stream peer times its threads' start-up).
+			stream := MeasureStreamBytes(max(backend.StateBytes(n, backend.Complex128), 32<<20))
+			return fusionFigures(be.Name(), name, sec, costs, stream), nil
 		}})
 	}
 	return ws
+}
+
+// fusionFigures turns a measured fusion step into its figures: steps/s
+// against the bandwidth bound of all the step's passes, and one figure
+// per phase against its own bound (none for the neuron-sized phases).
+func fusionFigures(be, name string, sec float64, costs fusion.Costs, stream Stream) []Figure {
+	gbs := stream.InPlaceRW * 1e9
+	var bytes float64
+	for _, p := range costs.Phases {
+		bytes += p.BytesPerStep
+	}
+	step := Figure{Suite: "fusion", Workload: name, Backend: be, Value: 1 / sec, Unit: "steps/s", Better: "higher",
+		Metrics: map[string]float64{"steps/s": 1 / sec, "ms/step": sec * 1e3, "bound_ms": bytes / gbs * 1e3},
+		Ref:     fmt.Sprintf("bandwidth bound of the step's passes (%s over %d MiB)", stream.Source, stream.BufferMiB),
+		Ratio:   bytes / gbs / sec, RatioUnit: "x_stream"}
+	figs := []Figure{step}
+	for _, p := range costs.Phases {
+		ms := p.MsPerStep
+		f := Figure{Suite: "fusion", Workload: name + "/phase=" + p.Phase, Backend: be, Value: ms, Unit: "ms/step", Better: "lower",
+			Metrics: map[string]float64{"ms/step": ms, "share": ms / (sec * 1e3)}}
+		switch {
+		case p.BytesPerStep > 0 && ms > 0:
+			f.Metrics["GB/s"] = p.BytesPerStep / ms / 1e6
+			f.Metrics["passes"] = float64(p.Passes)
+			f.Ref = fmt.Sprintf("bandwidth bound of its %d pass(es)", p.Passes)
+			f.Ratio, f.RatioUnit = p.BytesPerStep/gbs*1e3/ms, "x_stream"
+		case p.Phase == fusion.PhaseFFT && p.FFTLen > 0 && p.FFTLen&(p.FFTLen-1) == 0 && ms > 0:
+			lg := bitsLen(p.FFTLen)
+			if ref, err := FFTW(p.FFTKind, 1, []int{lg}); err == nil && ref[p.FFTLen] > 0 {
+				f.Ref = fmt.Sprintf("FFTW 3 %s n=2^%d (FFTW_MEASURE, 1 thread)", p.FFTKind, lg)
+				f.Ratio, f.RatioUnit = ms*1e6/ref[p.FFTLen], "x_fftw"
+			}
+		}
+		figs = append(figs, f)
+	}
+	return figs
 }

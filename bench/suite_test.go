@@ -3,11 +3,15 @@ package bench
 import (
 	"context"
 	"math"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/fusion"
+	"github.com/prismai/mec/internal/peers/peertest"
 	"github.com/prismai/mec/sim/simtest"
 )
 
@@ -64,7 +68,11 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	}
 }
 
-// TestRunFFTQuick runs the quick FFT suite end to end.
+// TestRunFFTQuick runs the quick FFT suite end to end on the CPU backend:
+// every kind on 1 thread at 2^6, 2^10, 2^16 and 2^20, on GOMAXPROCS threads
+// only at 2^20 (the smaller lengths are too small to split, and a note says
+// so), each against FFTW's same kind on the same threads when the peer is
+// built.
 func TestRunFFTQuick(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures bandwidth and FFT timings (seconds)")
@@ -73,12 +81,76 @@ func TestRunFFTQuick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Stream.InPlaceRW <= 0 || len(rep.Figures) != 3 {
-		t.Fatalf("report %+v", rep)
+	multi := runtime.GOMAXPROCS(0) > 1
+	want := 4 * 4
+	if multi {
+		want += 4
+		if len(rep.Skipped) != 1 || !strings.Contains(rep.Skipped[0], "too small to split") {
+			t.Errorf("skipped %q, want the too-small-to-split note", rep.Skipped)
+		}
 	}
+	if len(rep.Figures) != want {
+		t.Fatalf("%d figures, want %d: %+v", len(rep.Figures), want, rep.Figures)
+	}
+	_, peerErr := FFTW("r2c64", 1, []int{6})
 	for _, f := range rep.Figures {
 		if f.Suite != "fft" || !(f.Value > 0) {
 			t.Errorf("bad figure %+v", f)
 		}
+		if !strings.HasSuffix(f.Workload, "/threads=1") && !strings.Contains(f.Workload, "/n=2^20/") {
+			t.Errorf("%s: a multi-thread row below the split length", f.Workload)
+		}
+		if peerErr == nil && (f.RatioUnit != "x_fftw" || !(f.Ratio > 0)) {
+			t.Errorf("%s: no ratio to FFTW although the peer is built", f.Workload)
+		}
+	}
+}
+
+// TestFFTW reads every kind from the FFTW peer and checks that its lengths
+// are the ones asked for and that the times grow with n.
+func TestFFTW(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the FFTW peer")
+	}
+	if _, err := FFTW("bogus", 1, []int{6}); err == nil {
+		t.Error("unknown kind accepted")
+	}
+	for _, kind := range FFTKinds {
+		m, err := FFTW(kind, 1, []int{6, 7, 8})
+		peertest.Require(t, err)
+		if len(m) != 3 || !(m[64] > 0) || !(m[256] > m[64]) {
+			t.Errorf("%s: %v", kind, m)
+		}
+	}
+}
+
+// TestFusionFigures: a step's figure is its rate against the bandwidth
+// bound of all its passes; each phase with state traffic is against the
+// bound of its own passes, the neuron-sized phases have no reference.
+func TestFusionFigures(t *testing.T) {
+	costs := fusion.Costs{Steps: 2, Phases: []fusion.PhaseCost{
+		{Phase: fusion.PhaseTrotter, MsPerStep: 8, BytesPerStep: 40e6, Passes: 10},
+		{Phase: fusion.PhaseFold, MsPerStep: 1, BytesPerStep: 2e6, Passes: 1},
+		{Phase: fusion.PhaseSpiking, MsPerStep: 0.5},
+		{Phase: fusion.PhaseFFT, MsPerStep: 0.01, FFTLen: 64, FFTKind: "c128"},
+		{Phase: fusion.PhaseKick, MsPerStep: 0.01},
+		{Phase: fusion.PhaseStats, MsPerStep: 0.48, BytesPerStep: 6e6, Passes: 2},
+	}}
+	figs := fusionFigures("cpu", "steps/qubits=20", 0.01, costs, Stream{InPlaceRW: 10, Source: "go", BufferMiB: 16})
+	if len(figs) != 7 {
+		t.Fatalf("%d figures", len(figs))
+	}
+	// 48 MB at 10 GB/s: a 4.8 ms bound for a 10 ms step.
+	if f := figs[0]; f.Value != 100 || math.Abs(f.Ratio-0.48) > 1e-12 || f.RatioUnit != "x_stream" {
+		t.Errorf("step figure %+v", f)
+	}
+	if f := figs[1]; f.Workload != "steps/qubits=20/phase=trotter" || math.Abs(f.Ratio-0.5) > 1e-12 || f.Metrics["GB/s"] != 5 {
+		t.Errorf("trotter figure %+v", f)
+	}
+	if f := figs[3]; f.RatioUnit != "" || f.Ref != "" {
+		t.Errorf("spiking figure has a reference: %+v", f)
+	}
+	if f := figs[6]; math.Abs(f.Ratio-1.25) > 1e-12 {
+		t.Errorf("statistics figure %+v", f)
 	}
 }

@@ -18,11 +18,16 @@ func BenchmarkFusionStep(b *testing.B) {
 			cfg.Qubits = n
 			cfg.Hamiltonian = fusion.DefaultHamiltonian(n)
 			cfg.Limits.Resonance, cfg.Limits.VCapMV = 10, 1e9 // measure speed, not limits
+			cfg.Learning = fusion.Learning{}                  // learning runs on at most MaxLearningQubits
 			sys, err := fusion.New(cfg, engines())
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer sys.Close()
+			if _, _, err := sys.Step(context.Background()); err != nil { // warm-up
+				b.Fatal(err)
+			}
+			sys.ResetCosts()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if _, _, err := sys.Step(context.Background()); err != nil {
@@ -30,6 +35,9 @@ func BenchmarkFusionStep(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+			for _, p := range sys.Costs().Phases {
+				b.ReportMetric(p.Seconds*1e3/float64(b.N), "ms/"+p.Phase)
+			}
 		})
 	}
 }

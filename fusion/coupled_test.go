@@ -32,7 +32,7 @@ func TestCoupledPathMatchesHost(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/qubits=%d", b.Name(), qubits), func(t *testing.T) {
 				eng := Engines{State: sv, Spiking: sp, Spectral: ft}
 				var ms [2][]Metrics
-				var psis [2][]complex128
+				var psis, specs [2][]complex128
 				for k, host := range []bool{false, true} {
 					cfg := DefaultConfig()
 					if qubits > 0 { // 2^10 amplitudes onto 64 neurons: stride 16
@@ -55,6 +55,7 @@ func TestCoupledPathMatchesHost(t *testing.T) {
 						ms[k] = append(ms[k], m)
 					}
 					psis[k] = append([]complex128(nil), sys.Psi()...)
+					specs[k] = append([]complex128(nil), sys.LastSpectrum()...)
 					sys.Close()
 				}
 				spikes := 0.0
@@ -77,6 +78,81 @@ func TestCoupledPathMatchesHost(t *testing.T) {
 				for a := range psis[0] {
 					if d := psis[0][a] - psis[1][a]; math.Hypot(real(d), imag(d)) > 1e-9 {
 						t.Fatalf("ψ[%d]: coupled %v, host %v", a, psis[0][a], psis[1][a])
+					}
+					if d := specs[0][a] - specs[1][a]; math.Hypot(real(d), imag(d)) > 1e-9 {
+						t.Fatalf("F[S][%d]: coupled %v, host %v", a, specs[0][a], specs[1][a])
+					}
+				}
+			})
+		}
+	}
+}
+
+// complexOnly hides a backend's real transforms, so the spectra go
+// through its complex ones.
+type complexOnly struct{ backend.Spectral }
+
+// TestRealSpectraMatchComplex runs the default scenario at 6 and 10 qubits
+// (and, through the host path, with the D-point spectrum) on every loaded
+// backend with real transforms twice: the spectra of the real spike signal
+// through backend.RealSpectral, and through the complex transforms.
+// Metrics, ψ and F[S] must agree to 1e-9 over 30 steps.
+func TestRealSpectraMatchComplex(t *testing.T) {
+	for _, b := range backend.LoadedBackends() {
+		sv, ok1 := b.(backend.StateVector)
+		sp, ok2 := b.(backend.Spiking)
+		ft, ok3 := b.(backend.RealSpectral)
+		if !ok1 || !ok2 || !ok3 {
+			continue
+		}
+		for _, c := range []struct {
+			qubits int
+			host   bool
+		}{{6, false}, {10, false}, {10, true}} {
+			t.Run(fmt.Sprintf("%s/qubits=%d/host=%v", b.Name(), c.qubits, c.host), func(t *testing.T) {
+				var ms [2][]Metrics
+				var psis, specs [2][]complex128
+				for k, spec := range []backend.Spectral{ft.(backend.Spectral), complexOnly{ft.(backend.Spectral)}} {
+					cfg := DefaultConfig()
+					cfg.Qubits, cfg.Hamiltonian = c.qubits, DefaultHamiltonian(c.qubits)
+					sys, err := New(cfg, Engines{State: sv, Spiking: sp, Spectral: spec})
+					if err != nil {
+						t.Fatal(err)
+					}
+					sys.hostPath = c.host
+					for i := 0; i < 30; i++ {
+						m, _, err := sys.Step(context.Background())
+						if err != nil {
+							t.Fatal(err)
+						}
+						ms[k] = append(ms[k], m)
+					}
+					if kind := sys.Costs().Phase(PhaseFFT).FFTKind; kind != [2]string{"r2c128", "c128"}[k] {
+						t.Errorf("run %d: fft kind %q", k, kind)
+					}
+					psis[k] = append([]complex128(nil), sys.Psi()...)
+					specs[k] = append([]complex128(nil), sys.LastSpectrum()...)
+					sys.Close()
+				}
+				spikes := 0.0
+				for i := range ms[0] {
+					a, h := ms[0][i], ms[1][i]
+					spikes += a.RateHz
+					for _, d := range [][2]float64{{a.HCoh, h.HCoh}, {a.Phase, h.Phase}, {a.ECoh, h.ECoh}, {a.R, h.R}, {a.NormDrift, h.NormDrift}, {a.RateHz, h.RateHz}} {
+						if math.Abs(d[0]-d[1]) > 1e-9 {
+							t.Fatalf("step %d: real %+v, complex %+v", i+1, a, h)
+						}
+					}
+				}
+				if spikes == 0 {
+					t.Fatal("no spikes in 30 steps: the spectra would all be zero")
+				}
+				for a := range psis[0] {
+					if d := psis[0][a] - psis[1][a]; math.Hypot(real(d), imag(d)) > 1e-9 {
+						t.Fatalf("ψ[%d]: real %v, complex %v", a, psis[0][a], psis[1][a])
+					}
+					if d := specs[0][a] - specs[1][a]; math.Hypot(real(d), imag(d)) > 1e-9 {
+						t.Fatalf("F[S][%d]: real %v, complex %v", a, specs[0][a], specs[1][a])
 					}
 				}
 			})

@@ -420,17 +420,31 @@ type System struct {
 	runner *sim.Simulator
 	dim    int
 	n      int // neurons
-	psi    []complex128
-	lastF  []complex128
-	spec   [2][]complex128 // spectrum buffers, alternating so lastF survives a step
-	work   []complex128
+	// psi is the host copy of ψ (allocated on first use: the coupled path
+	// keeps ψ on the backend).
+	psi   []complex128
+	lastF []complex128
+	// After a coupled step the last spectrum is sparse: lastFn at stride
+	// lastStride; LastSpectrum spreads it into a spec buffer on demand.
+	lastFn     []complex128
+	lastStride int
+	spec       [2][]complex128 // spectrum buffers, alternating so lastF survives a step
+	work       []complex128
 	// fftN is the n-point transform of the coupled path (see stepCoupled),
 	// created on first use; psiStale marks psi as older than the state.
-	fftN     backend.FFT
-	psiStale bool
+	fftN backend.FFT
+	// With real transforms on the spectral backend (backend.RealSpectral)
+	// the spectra are computed by them instead (S is real): rfft is the
+	// D-point one, rfftN the n-point one, half their coefficients and
+	// rwork the real input of rfft.
+	rfft, rfftN backend.RealFFT
+	half        []complex128
+	rwork       []float64
+	psiStale    bool
 	// hostPath forces the readout path (tests compare the two paths).
 	hostPath bool
 	steps    int
+	clock    phaseClock
 	lastH    float64
 	vrest    float64
 	alpha    float64
@@ -474,10 +488,11 @@ func New(cfg Config, eng Engines) (*System, error) {
 	if s.st, err = eng.State.NewState(cfg.Qubits, prec); err != nil {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}
-	s.psi = make([]complex128, s.dim)
 	if cfg.Initial == "zero" {
+		s.psi = make([]complex128, s.dim)
 		s.psi[0] = 1
 	} else {
+		s.psi = make([]complex128, s.dim)
 		amp := complex(1/math.Sqrt(float64(s.dim)), 0)
 		for i := range s.psi {
 			s.psi[i] = amp
@@ -492,18 +507,17 @@ func New(cfg Config, eng Engines) (*System, error) {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}
 	s.n = s.net.N()
-	if s.fft, err = eng.Spectral.NewFFT(s.dim, 1, backend.Complex128); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("fusion: %w", err)
-	}
-	s.work = make([]complex128, s.dim)
-	s.spec = [2][]complex128{make([]complex128, s.dim), make([]complex128, s.dim)}
 	s.lastH = CoherenceEntropy(s.psi)
 	for _, v := range s.Theta().Vector() {
 		s.scale = append(s.scale, max(math.Abs(v), 1e-3))
 	}
 	if cfg.Memory.Capacity > 0 {
 		s.mem = NewMemoryStore(cfg.Memory, cfg.Qubits)
+	}
+	if _, ok := s.coupler(); ok {
+		// The coupled path keeps ψ on the backend: the host copy is
+		// allocated again when Psi or the host path needs it.
+		s.psi, s.psiStale = nil, true
 	}
 	return s, nil
 }
@@ -588,6 +602,12 @@ func (s *System) Close() {
 	if s.fftN != nil {
 		s.fftN.Free()
 	}
+	if s.rfft != nil {
+		s.rfft.Free()
+	}
+	if s.rfftN != nil {
+		s.rfftN.Free()
+	}
 }
 
 // State returns the backend state (valid until Close).
@@ -641,11 +661,21 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 		return Metrics{}, Event{}, err
 	}
 	// 1. Evolve on the backend (fused gates).
-	if _, err := s.runner.Apply(ctx, s.st, s.step, 0); err != nil {
+	s.clock.start()
+	res, err := s.runner.Apply(ctx, s.st, s.step, 0)
+	if err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: evolve: %w", err)
 	}
+	if err := backend.Sync(s.st); err != nil {
+		return Metrics{}, Event{}, fmt.Errorf("fusion: evolve: %w", err)
+	}
+	ab := float64(s.prec.AmpBytes()) * float64(s.dim) // one read of the state
+	s.clock.stop(iTrotter, 2*ab*float64(res.Applied), res.Applied)
 	if fc, ok := s.coupler(); ok {
 		return s.stepCoupled(fc)
+	}
+	if s.psi == nil {
+		s.psi = make([]complex128, s.dim)
 	}
 	if err := s.st.Read(s.psi); err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
@@ -656,25 +686,33 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 	}
 	// 2. Quantum → neurons.
 	u := Map(s.psi, s.n)
+	hb := 16 * float64(s.dim)       // one pass over the host copy of ψ
+	s.clock.stop(iFold, ab+3*hb, 3) // readout, finiteness check, map
 	sig, spikes, vmax, viol, err := s.couple(u)
 	if err != nil {
 		return Metrics{}, Event{}, err
 	}
+	s.clock.stop(iSpiking, 0, 0)
 	// 4. Neurons → quantum.
 	f, err := s.spectrum(sig)
 	if err != nil {
 		return Metrics{}, Event{}, err
 	}
-	s.lastF = f
+	s.clock.fftLen, s.clock.fftKnd = s.dim, s.fftKind()
+	s.clock.stop(iFFT, 0, 0)
+	s.lastF, s.lastFn = f, nil
 	for a := range s.psi {
 		s.psi[a] += complex(s.gamma, 0) * f[a]
 	}
+	kickPasses := 1
 	if s.cfg.PhaseLock {
 		g := Gradient(s.psi, f, s.cfg.LambdaC)
 		for a := range s.psi {
 			s.psi[a] -= complex(s.cfg.PhaseLockRate, 0) * g[a]
 		}
+		kickPasses += 3
 	}
+	s.clock.stop(iKick, 3*hb*float64(kickPasses), kickPasses)
 	// 5. Norm drift, renormalise.
 	norm := 0.0
 	for _, z := range s.psi {
@@ -697,7 +735,10 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 	m.PhaseDiff = math.Abs(m.Phase)
 	m.ECoh = CoherenceEnergy(s.psi, f, s.cfg.LambdaC)
 	m.R = OrderParameter(s.psi)
-	return s.finish(m, f, spikes, viol)
+	// norm, renormalisation, load, entropy (2), phase (2), energy (4),
+	// order parameter: host passes over ψ (and f), and the load's write.
+	s.clock.stop(iStats, 13*hb+ab, 13)
+	return s.finish(m, spikes, isZero(f), viol)
 }
 
 // couple runs steps 2 and 3 of a fusion step from u = Mψ: the voltage
@@ -756,13 +797,14 @@ func (s *System) couple(u []complex128) (sig []float64, spikes int, vmax float64
 // finish completes a step's metrics (m holds the norm drift, V_max and the
 // state metrics), applies the resonance check and the ACE, and builds the
 // event.
-func (s *System) finish(m Metrics, f []complex128, spikes int, viol []Violation) (Metrics, Event, error) {
+func (s *System) finish(m Metrics, spikes int, zeroF bool, viol []Violation) (Metrics, Event, error) {
 	s.steps++
+	s.clock.steps++
 	m.Step, m.Time = s.steps, float64(s.steps)*s.cfg.Dt
 	m.DHCohDt = (m.HCoh - s.lastH) / s.cfg.Dt
 	s.lastH = m.HCoh
 	m.RateHz = float64(spikes) / (float64(s.n) * float64(s.cfg.SpikeSteps) * s.net.DtMs() / 1000)
-	if m.PhaseDiff >= s.cfg.Limits.Resonance && !isZero(f) {
+	if m.PhaseDiff >= s.cfg.Limits.Resonance && !zeroF {
 		viol = append(viol, Violation{Kind: Resonance, Err: &ResonanceError{PhaseDiff: m.PhaseDiff, Limit: s.cfg.Limits.Resonance}})
 	}
 	if !s.cfg.ACE.Disabled && m.HCoh > s.cfg.ACE.HMax {
@@ -799,6 +841,7 @@ func (s *System) coupler() (backend.FusionCoupler, bool) {
 // n-sized vectors and a few scalars cross to the host.
 func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	s.psiStale = true
+	ab := float64(s.prec.AmpBytes()) * float64(s.dim) // one read of the state
 	u, err := fc.FoldN(s.n)
 	if err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
@@ -806,30 +849,36 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	if !finiteVec(u) {
 		return Metrics{}, Event{}, &NonFiniteError{What: "quantum state"}
 	}
+	s.clock.stop(iFold, ab, 1)
 	sig, spikes, vmax, viol, err := s.couple(u)
 	if err != nil {
 		return Metrics{}, Event{}, err
 	}
+	s.clock.stop(iSpiking, 0, 0)
 	// 4. Neurons → quantum: the n-point spectrum at stride D/n.
 	fn, err := s.spectrumN(sig)
 	if err != nil {
 		return Metrics{}, Event{}, err
 	}
+	s.clock.fftLen, s.clock.fftKnd = s.n, s.fftKind()
+	s.clock.stop(iFFT, 0, 0)
 	stride := s.dim / s.n
-	f := s.spec[s.steps%2]
-	clear(f)
 	kick := make([]complex128, s.n)
 	fnorm2 := 0.0
 	for k, z := range fn {
-		f[k*stride] = z
 		kick[k] = complex(s.gamma, 0) * z
 		fnorm2 += real(z)*real(z) + imag(z)*imag(z)
 	}
-	s.lastF = f
+	// F[S] is fn at stride D/n: LastSpectrum spreads it when asked.
+	s.lastF, s.lastFn, s.lastStride = nil, fn, stride
 	kicked, err := fc.KickStrided(stride, kick)
 	if err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
 	}
+	if err := backend.Sync(s.st); err != nil {
+		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
+	}
+	s.clock.stop(iKick, 0, 0)
 	// 5. Norm drift, renormalise, metrics.
 	n2, plnp, r, err := fc.FusionStats()
 	if err != nil {
@@ -841,6 +890,9 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	}
 	scale := circuit.Gate{Matrix: []complex128{complex(1/norm, 0)}, Diagonal: true}
 	if err := s.st.Apply(&scale); err != nil {
+		return Metrics{}, Event{}, fmt.Errorf("fusion: renormalise: %w", err)
+	}
+	if err := backend.Sync(s.st); err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: renormalise: %w", err)
 	}
 	var z complex128
@@ -864,12 +916,64 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	m.ECoh = 1 + fnorm2 - 2*real(z) + s.cfg.LambdaC*(1-c)
 	m.R = cmplx.Abs(r) / n2
 	m.HPhase = hPhase
-	return s.finish(m, f, spikes, viol)
+	s.clock.stop(iStats, 3*ab, 2) // the statistics' read, the renormalisation's read and write
+	return s.finish(m, spikes, isZero(fn), viol)
+}
+
+// fftKind is the kind of transform the spectra use: "r2c128" with real
+// transforms on the spectral backend, else "c128".
+func (s *System) fftKind() string {
+	if _, ok := s.eng.Spectral.(backend.RealSpectral); ok {
+		return "r2c128"
+	}
+	return "c128"
+}
+
+// realSpectrum computes the spectrum of the real signal x into dst (both
+// of length m) with the real transform *plan (planned on first use): the
+// m/2+1 coefficients from the backend, the rest by X[m−k] = conj X[k].
+func (s *System) realSpectrum(plan *backend.RealFFT, dst []complex128, x []float64) error {
+	m := len(x)
+	if *plan == nil {
+		f, err := s.eng.Spectral.(backend.RealSpectral).NewRealFFT(m, 1, backend.Complex128)
+		if err != nil {
+			return fmt.Errorf("fusion: %w", err)
+		}
+		*plan = f
+	}
+	h := m/2 + 1
+	if cap(s.half) < h {
+		s.half = make([]complex128, h)
+	}
+	half := s.half[:h]
+	if err := (*plan).LoadReal(x); err != nil {
+		return fmt.Errorf("fusion: %w", err)
+	}
+	if err := (*plan).Forward(); err != nil {
+		return fmt.Errorf("fusion: %w", err)
+	}
+	if err := (*plan).Read(half); err != nil {
+		return fmt.Errorf("fusion: %w", err)
+	}
+	copy(dst, half)
+	for k := h; k < m; k++ {
+		z := half[m-k]
+		dst[k] = complex(real(z), -imag(z))
+	}
+	return nil
 }
 
 // spectrumN is the unit-norm n-point spectrum of sig on the spectral
 // backend (zero when sig is).
 func (s *System) spectrumN(sig []float64) ([]complex128, error) {
+	if _, ok := s.eng.Spectral.(backend.RealSpectral); ok {
+		x := make([]complex128, s.n)
+		if err := s.realSpectrum(&s.rfftN, x, sig); err != nil {
+			return nil, err
+		}
+		normalize(x)
+		return x, nil
+	}
 	if s.fftN == nil {
 		f, err := s.eng.Spectral.NewFFT(s.n, 1, backend.Complex128)
 		if err != nil {
@@ -928,8 +1032,8 @@ func (s *System) Snapshot() (*Snapshot, error) {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}
 	var lastF []complex128
-	if s.lastF != nil {
-		lastF = append([]complex128(nil), s.lastF...)
+	if f := s.LastSpectrum(); f != nil {
+		lastF = append([]complex128(nil), f...)
 	}
 	var mem []uint64
 	if s.mem != nil {
@@ -964,11 +1068,14 @@ func (s *System) Restore(snap *Snapshot) error {
 	if err := s.st.Load(snap.Psi); err != nil {
 		return fmt.Errorf("fusion: %w", err)
 	}
+	if s.psi == nil {
+		s.psi = make([]complex128, s.dim)
+	}
 	copy(s.psi, snap.Psi)
 	s.psiStale = false
-	s.lastF = nil
+	s.lastF, s.lastFn = nil, nil
 	if snap.LastF != nil {
-		s.lastF = s.spec[(snap.Steps+1)%2]
+		s.lastF = s.specBuf((snap.Steps + 1) % 2)
 		copy(s.lastF, snap.LastF)
 	}
 	s.alpha, s.cfg.Beta, s.gamma, s.steps, s.lastH = snap.Alpha, snap.Beta, snap.Gamma, snap.Steps, snap.LastH
@@ -979,14 +1086,38 @@ func (s *System) Restore(snap *Snapshot) error {
 	return nil
 }
 
-// LastSpectrum returns F[S] of the last step (nil before the first; read-only).
-func (s *System) LastSpectrum() []complex128 { return s.lastF }
+// LastSpectrum returns F[S] of the last step (nil before the first;
+// read-only; valid until the next step).
+func (s *System) LastSpectrum() []complex128 {
+	if s.lastFn != nil {
+		// After a coupled step: spread the n-point spectrum at its stride
+		// into the buffer of the last step.
+		f := s.specBuf((s.steps + 1) % 2)
+		clear(f)
+		for k, z := range s.lastFn {
+			f[k*s.lastStride] = z
+		}
+		s.lastF, s.lastFn = f, nil
+	}
+	return s.lastF
+}
+
+// specBuf returns spectrum buffer i, allocating it on first use.
+func (s *System) specBuf(i int) []complex128 {
+	if s.spec[i] == nil {
+		s.spec[i] = make([]complex128, s.dim)
+	}
+	return s.spec[i]
+}
 
 // Psi returns a host copy of ψ as of the end of the last step (read-only;
 // valid until the next step). After a coupled step it is read from the
 // backend on first use; it is nil if that readout fails.
 func (s *System) Psi() []complex128 {
 	if s.psiStale {
+		if s.psi == nil {
+			s.psi = make([]complex128, s.dim)
+		}
 		if err := s.st.Read(s.psi); err != nil {
 			return nil
 		}
@@ -1001,6 +1132,35 @@ func (s *System) Config() Config { return s.cfg }
 // spectrum returns F[S] = FFT(Mᵀ S)/‖FFT(Mᵀ S)‖ computed on the spectral
 // backend, in one of two buffers that alternate between steps.
 func (s *System) spectrum(sig []float64) ([]complex128, error) {
+	if _, ok := s.eng.Spectral.(backend.RealSpectral); ok {
+		if s.rwork == nil {
+			s.rwork = make([]float64, s.dim)
+		}
+		n := len(sig)
+		if s.dim >= n {
+			for a := range s.rwork {
+				s.rwork[a] = sig[a%n]
+			}
+		} else {
+			clear(s.rwork)
+			for i, v := range sig {
+				s.rwork[i%s.dim] += v
+			}
+		}
+		f := s.specBuf(s.steps % 2)
+		if err := s.realSpectrum(&s.rfft, f, s.rwork); err != nil {
+			return nil, err
+		}
+		normalize(f)
+		return f, nil
+	}
+	if s.fft == nil {
+		f, err := s.eng.Spectral.NewFFT(s.dim, 1, backend.Complex128)
+		if err != nil {
+			return nil, fmt.Errorf("fusion: %w", err)
+		}
+		s.fft, s.work = f, make([]complex128, s.dim)
+	}
 	n := len(sig)
 	if s.dim >= n {
 		for a := range s.work {
@@ -1018,7 +1178,7 @@ func (s *System) spectrum(sig []float64) ([]complex128, error) {
 	if err := s.fft.Forward(); err != nil {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}
-	f := s.spec[s.steps%2]
+	f := s.specBuf(s.steps % 2)
 	if err := s.fft.Read(f); err != nil {
 		return nil, fmt.Errorf("fusion: %w", err)
 	}

@@ -171,7 +171,7 @@ func (s *System) objective() *Objective {
 	for k, t := range s.cfg.Hamiltonian {
 		paulis[k] = t.Pauli
 	}
-	return &Objective{Paulis: paulis, Qubits: s.cfg.Qubits, Dt: s.cfg.Dt, Psi: s.Psi(), F: s.lastF,
+	return &Objective{Paulis: paulis, Qubits: s.cfg.Qubits, Dt: s.cfg.Dt, Psi: s.Psi(), F: s.LastSpectrum(),
 		Neurons: s.n, TargetDriveMV: s.cfg.Learning.TargetDriveMV, LambdaC: s.cfg.LambdaC}
 }
 
@@ -245,7 +245,7 @@ func (s *System) learn() (*LearningStep, error) {
 	l := s.cfg.Learning
 	doG := l.Gradient.Every > 0 && s.steps%l.Gradient.Every == 0
 	doM := l.Meta.Every > 0 && s.steps%l.Meta.Every == 0
-	if (!doG && !doM) || s.lastF == nil {
+	if (!doG && !doM) || s.LastSpectrum() == nil {
 		return nil, nil
 	}
 	obj := s.objective()

@@ -243,14 +243,14 @@ func JacobianExact(h circuit.PauliSum, n int, dt, gamma float64, f, psi []comple
 // current state with the last spike spectrum (registers of at most
 // MaxJacobianQubits qubits).
 func (s *System) Stability() (Stability, error) {
-	if s.lastF == nil {
+	if s.cfg.Qubits > MaxJacobianQubits {
+		return Stability{}, fmt.Errorf("fusion: Jacobian of %d qubits: at most %d", s.cfg.Qubits, MaxJacobianQubits)
+	}
+	f, psi := s.LastSpectrum(), s.Psi()
+	if f == nil || psi == nil {
 		return Stability{}, errors.New("fusion: Stability before the first step")
 	}
-	psi := s.Psi()
-	if psi == nil {
-		return Stability{}, errors.New("fusion: Stability: ψ could not be read")
-	}
-	_, st, err := JacobianExact(s.cfg.Hamiltonian, s.cfg.Qubits, s.cfg.Dt, s.gamma, s.lastF, psi, true)
+	_, st, err := JacobianExact(s.cfg.Hamiltonian, s.cfg.Qubits, s.cfg.Dt, s.gamma, f, psi, true)
 	return st, err
 }
 
@@ -258,13 +258,14 @@ func (s *System) Stability() (Stability, error) {
 // stability criterion det J > 0 of fusion §13, which the runtime
 // evaluates every tick.
 func (s *System) DetJ() (float64, error) {
-	if s.lastF == nil {
+	f := s.LastSpectrum()
+	if f == nil {
 		return 0, errors.New("fusion: DetJ before the first step")
 	}
 	psi := s.Psi()
 	if psi == nil {
 		return 0, errors.New("fusion: DetJ: ψ could not be read")
 	}
-	_, st, err := JacobianExact(s.cfg.Hamiltonian, s.cfg.Qubits, s.cfg.Dt, s.gamma, s.lastF, psi, false)
+	_, st, err := JacobianExact(s.cfg.Hamiltonian, s.cfg.Qubits, s.cfg.Dt, s.gamma, f, psi, false)
 	return st.Det, err
 }

@@ -94,6 +94,106 @@ func RunSpectral(t *testing.T, sp backend.Spectral) {
 			}
 		})
 	}
+	if rs, ok := sp.(backend.RealSpectral); ok {
+		t.Run("real", func(t *testing.T) { RunRealSpectral(t, rs) })
+	}
+}
+
+// RunRealSpectral is the conformance suite of real transforms (run by
+// RunSpectral when the backend has them): the n/2+1 coefficients of real
+// signals of many lengths and batches against the direct DFT, the inverse
+// back to the samples, and bad input. Tolerances as RunSpectral's.
+func RunRealSpectral(t *testing.T, rs backend.RealSpectral) {
+	for _, p := range []backend.Precision{backend.Complex128, backend.Complex64} {
+		t.Run(p.String(), func(t *testing.T) {
+			tol := 1e-14
+			if p == backend.Complex64 {
+				tol = 2e-6
+			}
+			rng := rand.New(rand.NewPCG(22, uint64(p)))
+			for _, n := range []int{1, 2, 3, 4, 5, 8, 12, 16, 31, 64, 100, 128, 256, 1000, 1024, 4096} {
+				for _, batch := range []int{1, 3} {
+					f, err := rs.NewRealFFT(n, batch, p)
+					if err != nil {
+						t.Fatalf("NewRealFFT(%d, %d): %v", n, batch, err)
+					}
+					h := n/2 + 1
+					x := make([]float64, n*batch)
+					for i := range x {
+						x[i] = rng.NormFloat64()
+					}
+					if err := f.LoadReal(x); err != nil {
+						t.Fatal(err)
+					}
+					if err := f.Forward(); err != nil {
+						t.Fatal(err)
+					}
+					got := make([]complex128, h*batch)
+					if err := f.Read(got); err != nil {
+						t.Fatal(err)
+					}
+					for b := 0; b < batch; b++ {
+						z := make([]complex128, n)
+						for i := range z {
+							z[i] = complex(x[b*n+i], 0)
+						}
+						want := dft(z)[:h]
+						scale := 0.0
+						for _, v := range want {
+							scale = max(scale, cmplx.Abs(v))
+						}
+						if d := MaxDiff(got[b*h:(b+1)*h], want); d > tol*math.Log2(float64(n)+1)*scale*4 {
+							t.Errorf("n=%d batch %d/%d: forward differs from the DFT by %.3g (scale %.3g)", n, b, batch, d, scale)
+						}
+					}
+					if err := f.Inverse(); err != nil {
+						t.Fatal(err)
+					}
+					back := make([]float64, n*batch)
+					if err := f.ReadReal(back); err != nil {
+						t.Fatal(err)
+					}
+					d := 0.0
+					for i := range back {
+						d = max(d, math.Abs(back[i]-x[i]))
+					}
+					if d > tol*math.Log2(float64(n)+1)*8*math.Sqrt(float64(n)) {
+						t.Errorf("n=%d batch %d: round trip differs by %.3g", n, batch, d)
+					}
+					if err := f.Free(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			// Bad input.
+			if _, err := rs.NewRealFFT(0, 1, p); err == nil {
+				t.Error("NewRealFFT(0) accepted")
+			}
+			f, err := rs.NewRealFFT(8, 2, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.LoadReal(make([]float64, 8)); err == nil {
+				t.Error("LoadReal of 8 values into an 8×2 buffer accepted")
+			}
+			if err := f.LoadReal(append(make([]float64, 15), math.Inf(1))); err == nil {
+				t.Error("LoadReal of +Inf accepted")
+			}
+			if err := f.Load(make([]complex128, 9)); err == nil {
+				t.Error("Load of 9 coefficients into a 5×2 buffer accepted")
+			}
+			if err := f.Read(make([]complex128, 3)); err == nil {
+				t.Error("Read into 3 coefficients accepted")
+			}
+			if err := f.ReadReal(make([]float64, 3)); err == nil {
+				t.Error("ReadReal into 3 values accepted")
+			}
+			f.Free()
+			if err := f.Forward(); err == nil {
+				t.Error("Forward after Free accepted")
+			}
+		})
+	}
 }
 
 // dft is the O(n²) definition, with twiddles from exact integer fractions.

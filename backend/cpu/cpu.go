@@ -59,6 +59,14 @@ type Backend struct {
 // New returns a CPU backend with the given options.
 func New(o Options) *Backend { return &Backend{opts: o} }
 
+// WithThreads returns a backend with the same options on threads goroutines
+// (0: GOMAXPROCS).
+func (b *Backend) WithThreads(threads int) *Backend {
+	o := b.opts
+	o.Threads = max(threads, 0)
+	return &Backend{opts: o}
+}
+
 // Name returns "cpu".
 func (b *Backend) Name() string { return Name }
 

@@ -106,6 +106,137 @@ func (f *fftBuf[T]) do(inv bool) error {
 	return nil
 }
 
+var _ backend.RealSpectral = (*Backend)(nil)
+
+// NewRealFFT plans batch real transforms of length n (any n ≥ 1) with the
+// package engines/fft real engine on the backend's threads.
+func (b *Backend) NewRealFFT(n, batch int, p backend.Precision) (backend.RealFFT, error) {
+	if n < 1 || batch < 1 {
+		return nil, fmt.Errorf("cpu: real fft of length %d, batch %d", n, batch)
+	}
+	if int64(n)*int64(batch) > 1<<32 {
+		return nil, fmt.Errorf("cpu: real fft buffer of %d×%d values is too large", n, batch)
+	}
+	switch p {
+	case backend.Complex128:
+		plan, err := fft.NewRealPlan[float64, complex128](n, fft.WithThreads(b.workers()))
+		if err != nil {
+			return nil, fmt.Errorf("cpu: %w", err)
+		}
+		return newRealBuf(plan, batch, p), nil
+	case backend.Complex64:
+		plan, err := fft.NewRealPlan[float32, complex64](n, fft.WithThreads(b.workers()))
+		if err != nil {
+			return nil, fmt.Errorf("cpu: %w", err)
+		}
+		return newRealBuf(plan, batch, p), nil
+	}
+	return nil, fmt.Errorf("cpu: unknown precision %v", p)
+}
+
+// realBuf is a RealFFT on the host: samples and spectra of batch vectors.
+type realBuf[F float32 | float64, C complex64 | complex128] struct {
+	plan  *fft.RealPlan[F, C]
+	n, h  int // h = n/2+1 coefficients per vector
+	batch int
+	p     backend.Precision
+	x     []F
+	spec  []C
+	freed bool
+}
+
+func newRealBuf[F float32 | float64, C complex64 | complex128](plan *fft.RealPlan[F, C], batch int, p backend.Precision) *realBuf[F, C] {
+	n := plan.Len()
+	return &realBuf[F, C]{plan: plan, n: n, h: n/2 + 1, batch: batch, p: p, x: make([]F, n*batch), spec: make([]C, (n/2+1)*batch)}
+}
+
+func (f *realBuf[F, C]) Len() int                     { return f.n }
+func (f *realBuf[F, C]) Batch() int                   { return f.batch }
+func (f *realBuf[F, C]) Precision() backend.Precision { return f.p }
+func (f *realBuf[F, C]) Free() error                  { f.x, f.spec, f.freed = nil, nil, true; return nil }
+
+func (f *realBuf[F, C]) LoadReal(x []float64) error {
+	if f.freed {
+		return errFreed
+	}
+	if len(x) != len(f.x) {
+		return fmt.Errorf("cpu: real fft LoadReal of %d values into a %d×%d buffer", len(x), f.batch, f.n)
+	}
+	for i, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("cpu: real fft LoadReal: value %d is %v", i, v)
+		}
+		f.x[i] = F(v)
+	}
+	return nil
+}
+
+func (f *realBuf[F, C]) ReadReal(dst []float64) error {
+	if f.freed {
+		return errFreed
+	}
+	if len(dst) != len(f.x) {
+		return fmt.Errorf("cpu: real fft ReadReal of a %d×%d buffer into %d values", f.batch, f.n, len(dst))
+	}
+	for i, v := range f.x {
+		dst[i] = float64(v)
+	}
+	return nil
+}
+
+func (f *realBuf[F, C]) Load(x []complex128) error {
+	if f.freed {
+		return errFreed
+	}
+	if len(x) != len(f.spec) {
+		return fmt.Errorf("cpu: real fft Load of %d coefficients into a %d×%d buffer", len(x), f.batch, f.h)
+	}
+	if err := backend.CheckAmplitudes(x); err != nil {
+		return fmt.Errorf("cpu: real fft Load: %w", err)
+	}
+	for i, v := range x {
+		f.spec[i] = C(v)
+	}
+	return nil
+}
+
+func (f *realBuf[F, C]) Read(dst []complex128) error {
+	if f.freed {
+		return errFreed
+	}
+	if len(dst) != len(f.spec) {
+		return fmt.Errorf("cpu: real fft Read of a %d×%d buffer into %d coefficients", f.batch, f.h, len(dst))
+	}
+	for i, v := range f.spec {
+		dst[i] = complex128(v)
+	}
+	return nil
+}
+
+func (f *realBuf[F, C]) Forward() error {
+	if f.freed {
+		return errFreed
+	}
+	for b := range f.batch {
+		if err := f.plan.Forward(f.spec[b*f.h:(b+1)*f.h], f.x[b*f.n:(b+1)*f.n]); err != nil {
+			return fmt.Errorf("cpu: %w", err)
+		}
+	}
+	return nil
+}
+
+func (f *realBuf[F, C]) Inverse() error {
+	if f.freed {
+		return errFreed
+	}
+	for b := range f.batch {
+		if err := f.plan.Inverse(f.x[b*f.n:(b+1)*f.n], f.spec[b*f.h:(b+1)*f.h]); err != nil {
+			return fmt.Errorf("cpu: %w", err)
+		}
+	}
+	return nil
+}
+
 // NewNetwork builds an snn simulation; Options.Threads 0 uses the backend's.
 func (b *Backend) NewNetwork(net *snn.Network, opt snn.Options) (backend.Network, error) {
 	if net == nil {

@@ -2,12 +2,15 @@ package cpu
 
 import (
 	"math"
-	"math/cmplx"
 
 	"github.com/prismai/mec/backend"
 )
 
-// FoldN returns u_i = Σ_{a ≡ i (mod n)} ψ_a, each sum in index order.
+// FoldN returns u_i = Σ_{a ≡ i (mod n)} ψ_a. The state is read once, in
+// order, as rows of n amplitudes: for n ≤ foldSmall, blocks of rows (fixed
+// size) are summed in parallel and the block sums added in block order;
+// for larger n, each thread sums its range of residues over every row.
+// Either way the result does not depend on the thread count.
 func (s *State[T]) FoldN(n int) ([]complex128, error) {
 	if err := s.alive(); err != nil {
 		return nil, err
@@ -16,17 +19,41 @@ func (s *State[T]) FoldN(n int) ([]complex128, error) {
 		return nil, err
 	}
 	u := make([]complex128, n)
-	parallelFor(s.b.workers(), n, 1, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			var z complex128
-			for a := i; a < len(s.amps); a += n {
-				z += complex128(s.amps[a])
+	rows := len(s.amps) / n
+	addRows := func(acc []complex128, r0, r1, lo, hi int) {
+		for r := r0; r < r1; r++ {
+			for j, v := range s.amps[r*n+lo : r*n+hi] {
+				acc[j] += complex128(v)
 			}
-			u[i] = z
+		}
+	}
+	if n > foldSmall {
+		parallelFor(s.b.workers(), n, 1, func(lo, hi int) { addRows(u[lo:hi], 0, rows, lo, hi) })
+		return u, nil
+	}
+	per := max(1, foldBlock/n) // rows per block
+	nb := (rows + per - 1) / per
+	parts := make([]complex128, nb*n)
+	parallelFor(s.b.workers(), nb, 1, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			addRows(parts[b*n:(b+1)*n], b*per, min((b+1)*per, rows), 0, n)
 		}
 	})
+	for b := range nb {
+		for j, z := range parts[b*n : (b+1)*n] {
+			u[j] += z
+		}
+	}
 	return u, nil
 }
+
+// foldSmall is the largest n FoldN sums by blocks of rows, and foldBlock
+// the amplitudes per block (so the block sums take at most 1/64 of the
+// state).
+const (
+	foldSmall = 1 << 10
+	foldBlock = 1 << 16
+)
 
 // KickStrided adds v[k] to ψ_{k·stride} and returns those amplitudes.
 func (s *State[T]) KickStrided(stride int, v []complex128) ([]complex128, error) {
@@ -63,7 +90,7 @@ func (s *State[T]) FusionStats() (norm2, plnp float64, r complex128, err error) 
 				if p > 0 {
 					t.pl += p * math.Log(p)
 				}
-				m := cmplx.Abs(c)
+				m := math.Sqrt(p) // |ψ_a| (no overflow to guard against: p ≤ Σp)
 				t.re += m * real(c)
 				t.im += m * imag(c)
 			}

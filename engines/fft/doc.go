@@ -44,10 +44,11 @@
 // round-trip error stays near 1e-16·log2(n).
 //
 // On amd64 CPUs with AVX2 (detected at run time with golang.org/x/sys/cpu)
-// the complex128 radix-4 passes run in assembly (r4_amd64.s, two complex
-// values per YMM register); everything else, complex64, other CPUs and
-// builds with the purego tag use the pure-Go kernels, which compute the same
-// values. The complex64 engine (engine64.go) is generated from the
+// the radix-4 passes run in assembly (r4_amd64.s): two complex128 or four
+// complex64 values per YMM register (the first pass of a complex64
+// transform stays in Go); other passes, other CPUs and builds with the
+// purego tag use the pure-Go kernels, which compute the same values (to
+// rounding). The complex64 engine (engine64.go) is generated from the
 // complex128 one (engine128.go) by gen.go: edit engine128.go and run
 // `go generate`.
 //

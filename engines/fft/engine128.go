@@ -228,6 +228,9 @@ func r4iS1_128(y, x, tw []complex128, m int, k0, k1 int) {
 }
 
 func r4f128(y, x, tw []complex128, s, m int, k0, k1 int) {
+	if r4kinner128(y, x, tw, s, m, k0, k1, false) {
+		return
+	}
 	for k := k0; k < k1; k++ {
 		w := tw[3*k : 3*k+3 : 3*k+3]
 		w1, w2, w3 := w[0], w[1], w[2]
@@ -249,6 +252,9 @@ func r4f128(y, x, tw []complex128, s, m int, k0, k1 int) {
 }
 
 func r4i128(y, x, tw []complex128, s, m int, k0, k1 int) {
+	if r4kinner128(y, x, tw, s, m, k0, k1, true) {
+		return
+	}
 	for k := k0; k < k1; k++ {
 		w := tw[3*k : 3*k+3 : 3*k+3]
 		w1, w2, w3 := w[0], w[1], w[2]
@@ -501,16 +507,19 @@ func (p *real128) forward(dst []complex128, src []float64, threads int) {
 	z0 := dst[0]
 	dst[0] = complex(real(z0)+imag(z0), 0)
 	dst[h] = complex(real(z0)-imag(z0), 0)
+	// With zhc = conj(z[h-k]): e = (z[k]+zhc)/2, o = -i·(z[k]-zhc)/2,
+	// X_k = e + w^k·o and X_{h-k} = conj(e) + w^{h-k}·conj(o) =
+	// conj(e - w^k·o); in real arithmetic (the products by 1/2 and -i
+	// exact, the twiddle product as Go's complex multiplication).
+	w := p.w[:h/2+1]
 	for k := 1; k <= h/2; k++ {
 		zk, zh := dst[k], dst[h-k]
-		zhc := complex(real(zh), -imag(zh))
-		e := (zk + zhc) * 0.5
-		o := mulNegI128((zk - zhc) * 0.5)
-		ow := p.twid(k) * o
-		dst[k] = e + ow
-		// X_{h-k} = conj(e) + w^{h-k}·conj(o) = conj(e - w^k·o)
-		d := e - ow
-		dst[h-k] = complex(real(d), -imag(d))
+		er, ei := (real(zk)+real(zh))*0.5, (imag(zk)-imag(zh))*0.5
+		or, oi := (imag(zk)+imag(zh))*0.5, -((real(zk) - real(zh)) * 0.5)
+		wr, wi := real(w[k]), imag(w[k])
+		owr, owi := wr*or-wi*oi, wr*oi+wi*or
+		dst[k] = complex(er+owr, ei+owi)
+		dst[h-k] = complex(er-owr, -(ei - owi))
 	}
 }
 
@@ -540,13 +549,16 @@ func (p *real128) inverse(dst []float64, src []complex128, threads int) {
 	xh := complex(real(src[h]), 0)
 	// k = 0: E = (X0+Xh)/2, O = (X0-Xh)/2, Z0 = E + iO.
 	z[0] = (x0+xh)*0.5 + mulPosI128((x0-xh)*0.5)
+	// With xmc = conj(X[h-k]): e = (X[k]+xmc)/2, o = (X[k]-xmc)/2·conj(w^k),
+	// z[k] = e + i·o; in real arithmetic as in forward.
 	for k := 1; k < h; k++ {
 		xk, xm := src[k], src[h-k]
-		xmc := complex(real(xm), -imag(xm))
-		e := (xk + xmc) * 0.5
+		er, ei := (real(xk)+real(xm))*0.5, (imag(xk)-imag(xm))*0.5
+		dr, di := (real(xk)-real(xm))*0.5, (imag(xk)+imag(xm))*0.5
 		w := p.twid(k)
-		o := (xk - xmc) * 0.5 * complex(real(w), -imag(w))
-		z[k] = e + mulPosI128(o)
+		wr, wi := real(w), -imag(w)
+		or, oi := dr*wr-di*wi, dr*wi+di*wr
+		z[k] = complex(er-oi, ei+or)
 	}
 	out := unsafe.Slice((*complex128)(unsafe.Pointer(&dst[0])), h)
 	p.half.transform(out, z, true, threads)

@@ -553,3 +553,43 @@ func TestAVX2MatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestAVX2MatchesGo64 is TestAVX2MatchesGo for the complex64 kernel:
+// the assembly and the Go loop agree to float32 rounding (1e-6 of the
+// largest value).
+func TestAVX2MatchesGo64(t *testing.T) {
+	if !setAVX2(true) {
+		t.Skip("no AVX2 kernel in this build or on this CPU")
+	}
+	defer setAVX2(true)
+	r := newRNG()
+	for _, n := range []int{16, 64, 256, 1024, 2048, 1 << 14, 3 * 256, 5 * 1024} {
+		x64 := make([]complex64, n)
+		for i, v := range randVec(r, n) {
+			x64[i] = complex64(v)
+		}
+		p := mustPlan[complex64](t, n)
+		for _, inv := range []bool{false, true} {
+			asm, gov := make([]complex64, n), make([]complex64, n)
+			run := p.Forward
+			if inv {
+				run = p.Inverse
+			}
+			setAVX2(true)
+			if err := run(asm, x64); err != nil {
+				t.Fatal(err)
+			}
+			setAVX2(false)
+			if err := run(gov, x64); err != nil {
+				t.Fatal(err)
+			}
+			a128, g128 := make([]complex128, n), make([]complex128, n)
+			for i := range asm {
+				a128[i], g128[i] = complex128(asm[i]), complex128(gov[i])
+			}
+			if e := relErr(a128, g128); e > 1e-6 {
+				t.Errorf("n=%d inverse=%v: AVX2 vs Go %.3g", n, inv, e)
+			}
+		}
+	}
+}

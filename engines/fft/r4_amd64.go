@@ -63,3 +63,70 @@ func r4s1inner128(y, x0, x1, x2, x3, tw []complex128, inv bool) int {
 	r4s1avx2(&y[0], &x0[0], &x1[0], &x2[0], &x3[0], &tw[0], n, m)
 	return n
 }
+
+//go:noescape
+func r4avx2c64(y0, y1, y2, y3, x0, x1, x2, x3 *complex64, n int, w *[3]complex64, mask *[8]uint32)
+
+// Sign masks of r4avx2c64 (32-bit lanes, as maskFwd and maskInv).
+var (
+	maskFwd64 = [8]uint32{0, 1 << 31, 0, 1 << 31, 0, 1 << 31, 0, 1 << 31}
+	maskInv64 = [8]uint32{1 << 31, 0, 1 << 31, 0, 1 << 31, 0, 1 << 31, 0}
+)
+
+// r4inner64 is r4inner128 for complex64: the butterflies q < len(x0) &^ 3
+// with AVX2, four per register; it returns how many it did.
+func r4inner64(y0, y1, y2, y3, x0, x1, x2, x3 []complex64, w *[3]complex64, inv bool) int {
+	n := len(x0) &^ 3
+	if !useAVX2 || n < 4 {
+		return 0
+	}
+	_, _, _, _, _, _, _ = x1[n-1], x2[n-1], x3[n-1], y0[n-1], y1[n-1], y2[n-1], y3[n-1]
+	m := &maskFwd64
+	if inv {
+		m = &maskInv64
+	}
+	r4avx2c64(&y0[0], &y1[0], &y2[0], &y3[0], &x0[0], &x1[0], &x2[0], &x3[0], n, w, m)
+	return n
+}
+
+// r4s1inner64 is the complex64 counterpart of r4s1inner128: the first
+// stage of complex64 transforms has no assembly kernel.
+func r4s1inner64(y, x0, x1, x2, x3, tw []complex64, inv bool) int { return 0 }
+
+//go:noescape
+func r4avx2k(y, x *complex128, s, m, nk int, tw *complex128, mask *[4]uint64)
+
+// r4kinner128 runs the butterflies of a twiddled radix-4 stage (r4f128,
+// r4i128: tw holds the stage's forward or inverse twiddles) for k in
+// [k0,k1) in one assembly call, which pays off where s is small (one call
+// per k costs more than its few butterflies). It reports false, doing
+// nothing, without AVX2 or for odd s.
+func r4kinner128(y, x, tw []complex128, s, m, k0, k1 int, inv bool) bool {
+	if !useAVX2 || s%2 != 0 || k0 >= k1 {
+		return false
+	}
+	_, _, _ = x[s*(k1-1+3*m)+s-1], y[4*s*k1-1], tw[3*k1-1]
+	mask := &maskFwd
+	if inv {
+		mask = &maskInv
+	}
+	r4avx2k(&y[4*s*k0], &x[s*k0], s, m, k1-k0, &tw[3*k0], mask)
+	return true
+}
+
+//go:noescape
+func r4avx2kc64(y, x *complex64, s, m, nk int, tw *complex64, mask *[8]uint32)
+
+// r4kinner64 is r4kinner128 for complex64 (s a multiple of 4).
+func r4kinner64(y, x, tw []complex64, s, m, k0, k1 int, inv bool) bool {
+	if !useAVX2 || s%4 != 0 || k0 >= k1 {
+		return false
+	}
+	_, _, _ = x[s*(k1-1+3*m)+s-1], y[4*s*k1-1], tw[3*k1-1]
+	mask := &maskFwd64
+	if inv {
+		mask = &maskInv64
+	}
+	r4avx2kc64(&y[4*s*k0], &x[s*k0], s, m, k1-k0, &tw[3*k0], mask)
+	return true
+}

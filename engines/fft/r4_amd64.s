@@ -155,3 +155,258 @@ s1loop:
 s1done:
 	VZEROUPPER
 	RET
+
+// func r4avx2c64(y0, y1, y2, y3, x0, x1, x2, x3 *complex64, n int, w *[3]complex64, mask *[8]uint32)
+//
+// r4avx2 for complex64: the same butterflies, four complex64 per YMM
+// register (n a multiple of 4).
+TEXT ·r4avx2c64(SB), NOSPLIT, $0-88
+	MOVQ y0+0(FP), R8
+	MOVQ y1+8(FP), R9
+	MOVQ y2+16(FP), R10
+	MOVQ y3+24(FP), R11
+	MOVQ x0+32(FP), R12
+	MOVQ x1+40(FP), R13
+	MOVQ x2+48(FP), R14
+	MOVQ x3+56(FP), R15
+	MOVQ n+64(FP), CX
+	MOVQ w+72(FP), AX
+	MOVQ mask+80(FP), BX
+	VBROADCASTSS 0(AX), Y8
+	VBROADCASTSS 4(AX), Y9
+	VBROADCASTSS 8(AX), Y10
+	VBROADCASTSS 12(AX), Y11
+	VBROADCASTSS 16(AX), Y12
+	VBROADCASTSS 20(AX), Y13
+	VMOVUPS (BX), Y15
+	XORQ DX, DX
+	SHRQ $2, CX
+	JZ done64
+
+loop64:
+	VMOVUPS (R12)(DX*1), Y0
+	VMOVUPS (R13)(DX*1), Y1
+	VMOVUPS (R14)(DX*1), Y2
+	VMOVUPS (R15)(DX*1), Y3
+	VADDPS Y2, Y0, Y4 // t0
+	VSUBPS Y2, Y0, Y5 // t1
+	VADDPS Y3, Y1, Y6 // t2
+	VSUBPS Y3, Y1, Y7
+	VPERMILPS $0xB1, Y7, Y7
+	VXORPS Y15, Y7, Y7 // t3 = ∓i(x1-x3)
+	VADDPS Y6, Y4, Y0
+	VMOVUPS Y0, (R8)(DX*1)
+	VSUBPS Y6, Y4, Y1 // u2
+	VADDPS Y7, Y5, Y2 // u1
+	VSUBPS Y7, Y5, Y3 // u3
+
+	VPERMILPS $0xB1, Y2, Y14
+	VMULPS Y9, Y14, Y14
+	VMULPS Y8, Y2, Y2
+	VADDSUBPS Y14, Y2, Y2
+	VMOVUPS Y2, (R9)(DX*1)
+
+	VPERMILPS $0xB1, Y1, Y14
+	VMULPS Y11, Y14, Y14
+	VMULPS Y10, Y1, Y1
+	VADDSUBPS Y14, Y1, Y1
+	VMOVUPS Y1, (R10)(DX*1)
+
+	VPERMILPS $0xB1, Y3, Y14
+	VMULPS Y13, Y14, Y14
+	VMULPS Y12, Y3, Y3
+	VADDSUBPS Y14, Y3, Y3
+	VMOVUPS Y3, (R11)(DX*1)
+
+	ADDQ $32, DX
+	DECQ CX
+	JNZ loop64
+
+done64:
+	VZEROUPPER
+	RET
+
+// func r4avx2k(y, x *complex128, s, m, nk int, tw *complex128, mask *[4]uint64)
+//
+// A whole radix-4 stage (or a range of its k) in one call: for each of nk
+// values of k, r4avx2 over the s butterflies q < s (s even) with the
+// twiddles tw[3k..3k+2], inputs x[s(k+jm)+q] and outputs y[4sk+js+q]; x,
+// y and tw point at the first k's.
+TEXT ·r4avx2k(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), R8
+	MOVQ x+8(FP), R12
+	MOVQ s+16(FP), SI
+	MOVQ m+24(FP), DX
+	MOVQ nk+32(FP), DI
+	MOVQ tw+40(FP), AX
+	MOVQ mask+48(FP), BX
+	VMOVUPD (BX), Y15
+	SHLQ $4, SI // s·16 bytes
+	IMULQ SI, DX // m·s·16 bytes
+	LEAQ (R12)(DX*1), R13
+	LEAQ (R13)(DX*1), R14
+	LEAQ (R14)(DX*1), R15
+	LEAQ (R8)(SI*1), R9
+	LEAQ (R9)(SI*1), R10
+	LEAQ (R10)(SI*1), R11
+	MOVQ SI, BX
+	SHLQ $2, BX // 4·s·16 bytes: y's step per k
+	TESTQ DI, DI
+	JZ kdone
+
+kloop:
+	VBROADCASTSD 0(AX), Y8
+	VBROADCASTSD 8(AX), Y9
+	VBROADCASTSD 16(AX), Y10
+	VBROADCASTSD 24(AX), Y11
+	VBROADCASTSD 32(AX), Y12
+	VBROADCASTSD 40(AX), Y13
+	MOVQ SI, CX
+	SHRQ $5, CX // s/2 iterations
+	XORQ DX, DX
+
+qloop:
+	VMOVUPD (R12)(DX*1), Y0
+	VMOVUPD (R13)(DX*1), Y1
+	VMOVUPD (R14)(DX*1), Y2
+	VMOVUPD (R15)(DX*1), Y3
+	VADDPD Y2, Y0, Y4 // t0
+	VSUBPD Y2, Y0, Y5 // t1
+	VADDPD Y3, Y1, Y6 // t2
+	VSUBPD Y3, Y1, Y7
+	VPERMILPD $5, Y7, Y7
+	VXORPD Y15, Y7, Y7 // t3 = ∓i(x1-x3)
+	VADDPD Y6, Y4, Y0
+	VMOVUPD Y0, (R8)(DX*1)
+	VSUBPD Y6, Y4, Y1 // u2
+	VADDPD Y7, Y5, Y2 // u1
+	VSUBPD Y7, Y5, Y3 // u3
+
+	VPERMILPD $5, Y2, Y14
+	VMULPD Y9, Y14, Y14
+	VMULPD Y8, Y2, Y2
+	VADDSUBPD Y14, Y2, Y2
+	VMOVUPD Y2, (R9)(DX*1)
+
+	VPERMILPD $5, Y1, Y14
+	VMULPD Y11, Y14, Y14
+	VMULPD Y10, Y1, Y1
+	VADDSUBPD Y14, Y1, Y1
+	VMOVUPD Y1, (R10)(DX*1)
+
+	VPERMILPD $5, Y3, Y14
+	VMULPD Y13, Y14, Y14
+	VMULPD Y12, Y3, Y3
+	VADDSUBPD Y14, Y3, Y3
+	VMOVUPD Y3, (R11)(DX*1)
+
+	ADDQ $32, DX
+	DECQ CX
+	JNZ qloop
+
+	ADDQ SI, R12
+	ADDQ SI, R13
+	ADDQ SI, R14
+	ADDQ SI, R15
+	ADDQ BX, R8
+	ADDQ BX, R9
+	ADDQ BX, R10
+	ADDQ BX, R11
+	ADDQ $48, AX
+	DECQ DI
+	JNZ kloop
+
+kdone:
+	VZEROUPPER
+	RET
+
+// func r4avx2kc64(y, x *complex64, s, m, nk int, tw *complex64, mask *[8]uint32)
+//
+// r4avx2k for complex64 (s a multiple of 4, four values per register).
+TEXT ·r4avx2kc64(SB), NOSPLIT, $0-56
+	MOVQ y+0(FP), R8
+	MOVQ x+8(FP), R12
+	MOVQ s+16(FP), SI
+	MOVQ m+24(FP), DX
+	MOVQ nk+32(FP), DI
+	MOVQ tw+40(FP), AX
+	MOVQ mask+48(FP), BX
+	VMOVUPS (BX), Y15
+	SHLQ $3, SI // s·8 bytes
+	IMULQ SI, DX // m·s·8 bytes
+	LEAQ (R12)(DX*1), R13
+	LEAQ (R13)(DX*1), R14
+	LEAQ (R14)(DX*1), R15
+	LEAQ (R8)(SI*1), R9
+	LEAQ (R9)(SI*1), R10
+	LEAQ (R10)(SI*1), R11
+	MOVQ SI, BX
+	SHLQ $2, BX // 4·s·8 bytes: y's step per k
+	TESTQ DI, DI
+	JZ kdone64
+
+kloop64:
+	VBROADCASTSS 0(AX), Y8
+	VBROADCASTSS 4(AX), Y9
+	VBROADCASTSS 8(AX), Y10
+	VBROADCASTSS 12(AX), Y11
+	VBROADCASTSS 16(AX), Y12
+	VBROADCASTSS 20(AX), Y13
+	MOVQ SI, CX
+	SHRQ $5, CX // s/4 iterations
+	XORQ DX, DX
+
+qloop64:
+	VMOVUPS (R12)(DX*1), Y0
+	VMOVUPS (R13)(DX*1), Y1
+	VMOVUPS (R14)(DX*1), Y2
+	VMOVUPS (R15)(DX*1), Y3
+	VADDPS Y2, Y0, Y4 // t0
+	VSUBPS Y2, Y0, Y5 // t1
+	VADDPS Y3, Y1, Y6 // t2
+	VSUBPS Y3, Y1, Y7
+	VPERMILPS $0xB1, Y7, Y7
+	VXORPS Y15, Y7, Y7 // t3 = ∓i(x1-x3)
+	VADDPS Y6, Y4, Y0
+	VMOVUPS Y0, (R8)(DX*1)
+	VSUBPS Y6, Y4, Y1 // u2
+	VADDPS Y7, Y5, Y2 // u1
+	VSUBPS Y7, Y5, Y3 // u3
+
+	VPERMILPS $0xB1, Y2, Y14
+	VMULPS Y9, Y14, Y14
+	VMULPS Y8, Y2, Y2
+	VADDSUBPS Y14, Y2, Y2
+	VMOVUPS Y2, (R9)(DX*1)
+
+	VPERMILPS $0xB1, Y1, Y14
+	VMULPS Y11, Y14, Y14
+	VMULPS Y10, Y1, Y1
+	VADDSUBPS Y14, Y1, Y1
+	VMOVUPS Y1, (R10)(DX*1)
+
+	VPERMILPS $0xB1, Y3, Y14
+	VMULPS Y13, Y14, Y14
+	VMULPS Y12, Y3, Y3
+	VADDSUBPS Y14, Y3, Y3
+	VMOVUPS Y3, (R11)(DX*1)
+
+	ADDQ $32, DX
+	DECQ CX
+	JNZ qloop64
+
+	ADDQ SI, R12
+	ADDQ SI, R13
+	ADDQ SI, R14
+	ADDQ SI, R15
+	ADDQ BX, R8
+	ADDQ BX, R9
+	ADDQ BX, R10
+	ADDQ BX, R11
+	ADDQ $24, AX
+	DECQ DI
+	JNZ kloop64
+
+kdone64:
+	VZEROUPPER
+	RET

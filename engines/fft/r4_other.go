@@ -17,3 +17,17 @@ func setAVX2(on bool) bool { return false }
 // r4s1inner128 is the pure-Go build's stand-in for the first-stage AVX2
 // kernel: the caller's Go loop does all the butterflies.
 func r4s1inner128(y, x0, x1, x2, x3, tw []complex128, inv bool) int { return 0 }
+
+// r4inner64 and r4s1inner64 are the complex64 stand-ins: the Go loops do
+// all the butterflies.
+func r4inner64(y0, y1, y2, y3, x0, x1, x2, x3 []complex64, w *[3]complex64, inv bool) int {
+	return 0
+}
+
+func r4s1inner64(y, x0, x1, x2, x3, tw []complex64, inv bool) int { return 0 }
+
+// r4kinner128 and r4kinner64 are the stand-ins for the whole-stage
+// assembly kernel: the Go loops do the work.
+func r4kinner128(y, x, tw []complex128, s, m, k0, k1 int, inv bool) bool { return false }
+
+func r4kinner64(y, x, tw []complex64, s, m, k0, k1 int, inv bool) bool { return false }

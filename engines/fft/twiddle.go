@@ -75,9 +75,14 @@ func factorize(n int) (radices []int, ok bool) {
 	return radices, true
 }
 
-// parallelMin is the smallest Stockham length whose stages are split over
-// several threads.
-const parallelMin = 1 << 17
+// SplitMin is the smallest transform length whose passes WithThreads
+// splits over several goroutines; shorter single transforms run on the
+// calling goroutine whatever the thread count (they are too small to
+// split: the barriers would cost more than the work they share).
+const SplitMin = 1 << 17
+
+// parallelMin is SplitMin inside the engines.
+const parallelMin = SplitMin
 
 func isPow2(n int) bool { return n > 0 && n&(n-1) == 0 }
 

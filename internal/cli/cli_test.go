@@ -323,6 +323,14 @@ func TestFuseCommand(t *testing.T) {
 		Events []struct {
 			CoherenceEntropy float64 `json:"coherence_entropy"`
 		} `json:"events"`
+		Costs struct {
+			Steps  int `json:"steps"`
+			Phases []struct {
+				Phase  string  `json:"phase"`
+				Ms     float64 `json:"ms_per_step"`
+				Passes int     `json:"passes"`
+			} `json:"phases"`
+		} `json:"costs"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
@@ -343,6 +351,9 @@ func TestFuseCommand(t *testing.T) {
 	if len(got.Interfaces.Semantic) != 8 || math.Abs(got.Interfaces.Entropy-got.Steps[9].HCoh) > 1e-12 {
 		t.Errorf("fuse interfaces: %+v (last H_coh %v)", got.Interfaces, got.Steps[9].HCoh)
 	}
+	if c := got.Costs; c.Steps != 10 || len(c.Phases) != 6 || c.Phases[0].Phase != "trotter" || c.Phases[0].Passes < 1 || !(c.Phases[0].Ms > 0) {
+		t.Errorf("fuse JSON costs: %+v", c)
+	}
 	if b, err := os.ReadFile(svgFile); err != nil || !strings.Contains(string(b), "<svg") || !strings.Contains(string(b), "coherence entropy") {
 		t.Errorf("SVG not written (%v)", err)
 	}
@@ -352,8 +363,8 @@ func TestFuseCommand(t *testing.T) {
 	}
 	text := mustRun(t, "fuse", "--config", cfg, "--steps", "3")
 	if !strings.Contains(text, "H_coh") || !strings.Contains(text, "det(J)") || !strings.Contains(text, "meta-evolution") ||
-		!strings.Contains(text, "inject_meta_graph") || !strings.Contains(text, "stability criteria") ||
-		!strings.Contains(text, "memory (P_S") || strings.Count(text, "\n") != 13 || !strings.Contains(text, "H_φ") {
+		!strings.Contains(text, "inject_meta_graph") || !strings.Contains(text, "stability criteria") || !strings.Contains(text, "cost per step: trotter") ||
+		!strings.Contains(text, "memory (P_S") || strings.Count(text, "\n") != 14 || !strings.Contains(text, "H_φ") {
 		t.Errorf("table:\n%s", text)
 	}
 	if err := os.WriteFile(cfg, []byte("qubits: 40\n"), 0o644); err != nil {

@@ -48,14 +48,18 @@ limits.max_spike_steps, default 100000), and read only up to 64 MiB
 Ctrl-C stops the run between fusion steps.
 Prints per-step H_coh, phase difference, E_coh, r, firing rate, norm drift
 and the coupling (∇ marks a gradient exchange after the step, ε_Q a
-meta-evolution mutation), then the stability of the last step map, a line
-each for the gradient exchange and the meta-evolution (count, fused loss
-before → after, ε_Q's measurement outcomes, Θ's final change) and the three
-interfaces (inject_meta_graph's weights, phase_to_semantic's activities,
-monitor_entropy), how often dH_coh/dt < 0 (fusion §13), and the
-spike-pattern memory (patterns stored, recall accuracy by overlap);
---json prints {"config", "steps": [...], "events": [...], "stability",
-"stability_criteria", "learning", "memory", "interfaces"} instead; --svg FILE plots H_coh, r, E_coh and the firing rate over time.
+meta-evolution mutation), then the cost of each phase of a step (Trotter
+passes, fold, spiking, FFT, kick, statistics), the stability of the last
+step map, a line each for the gradient exchange and the meta-evolution
+(count, fused loss before → after, ε_Q's measurement outcomes, Θ's final
+change) and the three interfaces (inject_meta_graph's weights,
+phase_to_semantic's activities, monitor_entropy), how often dH_coh/dt < 0
+(fusion §13), and the spike-pattern memory (patterns stored, recall
+accuracy by overlap); --json prints {"config", "steps": [...], "events":
+[...], "costs": {"steps", "phases": [...]}, "stability",
+"stability_criteria", "learning", "memory", "interfaces"} instead (each
+phase's seconds, ms per step and bytes of state traffic per step); --svg
+FILE plots H_coh, r, E_coh and the firing rate over time.
 --quantum-backend qpu (configured by MEC_QPU_URL etc., see mec serve qpu)
 keeps the state-vector evolution local and, at the end (and every
 --qpu-every steps), prepares ψ on the QPU (circuit.PrepareState, transpiled
@@ -137,14 +141,20 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 				return err
 			}
 			if asJSON {
-				doc := map[string]any{"config": cfg, "steps": ms, "events": evs, "stability": stab, "learning": lrn.Learning,
+				doc := map[string]any{"config": cfg, "steps": ms, "events": evs, "stability": stab, "costs": sys.Costs(), "learning": lrn.Learning,
 					"interfaces": lrn.Interfaces, "memory": lrn.Memory, "stability_criteria": lrn.Criteria}
 				if qc != nil {
 					doc["qpu"] = qc.checks
 				}
 				return writeJSON(out, doc)
 			}
+			costs := sys.Costs()
 			defer func() {
+				fmt.Fprint(out, "cost per step:")
+				for _, p := range costs.Phases {
+					fmt.Fprintf(out, " %s %.3g ms", p.Phase, p.MsPerStep)
+				}
+				fmt.Fprintln(out)
 				if stab != nil {
 					fmt.Fprintf(out, "stability of the last step map: det(J) = %.6g (positive: %v), spectral radius %.6g\n", stab.Det, stab.Positive, stab.SpectralRadius)
 				}

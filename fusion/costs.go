@@ -1,0 +1,123 @@
+package fusion
+
+import "time"
+
+// The phases of a fusion step, in the order they run (see the package doc).
+const (
+	// PhaseTrotter is step 1: the fused gates of one Trotter step, each a
+	// pass that reads and writes the state.
+	PhaseTrotter = "trotter"
+	// PhaseFold is step 2's u = Mψ: one pass reading the state (the
+	// coupled path), or the readout of ψ to the host and the map (the
+	// host path).
+	PhaseFold = "fold"
+	// PhaseSpiking is steps 2–3 on the network: the voltage kick and the
+	// spiking steps (neuron-sized; no pass over the state).
+	PhaseSpiking = "spiking"
+	// PhaseFFT is step 4's spectrum: the N-point transform of S (the
+	// coupled path) or the D-point transform of MᵀS (the host path),
+	// normalised.
+	PhaseFFT = "fft"
+	// PhaseKick is step 4's ψ += γ·F[S]: N amplitudes (the coupled path) or
+	// a pass over ψ and its load to the backend (the host path).
+	PhaseKick = "kick"
+	// PhaseStats is step 5: the norm, entropy and order parameter (one
+	// pass reading the state) and the renormalisation (one pass reading
+	// and writing it), or the host path's passes over ψ.
+	PhaseStats = "statistics"
+)
+
+// Phases lists the phases in run order.
+var Phases = []string{PhaseTrotter, PhaseFold, PhaseSpiking, PhaseFFT, PhaseKick, PhaseStats}
+
+// PhaseCost is the measured cost of one phase of the fusion step.
+type PhaseCost struct {
+	Phase string `json:"phase"`
+	// Seconds is the wall time spent in the phase over Costs.Steps steps
+	// (on devices the phase ends with the device synchronised).
+	Seconds float64 `json:"seconds"`
+	// MsPerStep is Seconds per step, in milliseconds.
+	MsPerStep float64 `json:"ms_per_step"`
+	// BytesPerStep is the memory traffic of the phase's passes over
+	// state-sized vectors in the last step: the bytes they read plus the
+	// bytes they write (0 for a phase on neuron-sized data only).
+	BytesPerStep float64 `json:"bytes_per_step"`
+	// Passes is the number of passes over the state in the last step (the
+	// fused gates for the Trotter phase).
+	Passes int `json:"passes,omitempty"`
+	// FFTLen and FFTKind describe the fft phase's transform: its length
+	// and "c128" (complex) or "r2c128" (real input); empty elsewhere.
+	FFTLen  int    `json:"fft_len,omitempty"`
+	FFTKind string `json:"fft_kind,omitempty"`
+}
+
+// Costs is the cost breakdown of the steps run since the system was built
+// or ResetCosts was called.
+type Costs struct {
+	Steps  int         `json:"steps"`
+	Phases []PhaseCost `json:"phases"`
+}
+
+// Phase returns the named phase's cost (zero if absent).
+func (c Costs) Phase(name string) PhaseCost {
+	for _, p := range c.Phases {
+		if p.Phase == name {
+			return p
+		}
+	}
+	return PhaseCost{}
+}
+
+// phaseClock accumulates the cost of each phase.
+type phaseClock struct {
+	steps  int
+	dur    [6]time.Duration
+	bytes  [6]float64
+	passes [6]int
+	fftLen int
+	fftKnd string
+	t      time.Time
+}
+
+// Indices of the phases in Phases.
+const (
+	iTrotter = iota
+	iFold
+	iSpiking
+	iFFT
+	iKick
+	iStats
+)
+
+// start marks the beginning of a phase.
+func (c *phaseClock) start() { c.t = time.Now() }
+
+// stop charges the time since start (or the last stop) to phase and
+// records its traffic for this step; the next phase starts now.
+func (c *phaseClock) stop(i int, bytes float64, passes int) {
+	now := time.Now()
+	c.dur[i] += now.Sub(c.t)
+	c.bytes[i], c.passes[i] = bytes, passes
+	c.t = now
+}
+
+// Costs returns the cost breakdown of the steps run since New or the last
+// ResetCosts.
+func (s *System) Costs() Costs {
+	c := Costs{Steps: s.clock.steps}
+	for i, name := range Phases {
+		pc := PhaseCost{Phase: name, Seconds: s.clock.dur[i].Seconds(), BytesPerStep: s.clock.bytes[i], Passes: s.clock.passes[i]}
+		if c.Steps > 0 {
+			pc.MsPerStep = pc.Seconds * 1e3 / float64(c.Steps)
+		}
+		if name == PhaseFFT {
+			pc.FFTLen, pc.FFTKind = s.clock.fftLen, s.clock.fftKnd
+		}
+		c.Phases = append(c.Phases, pc)
+	}
+	return c
+}
+
+// ResetCosts zeroes the cost breakdown (a benchmark calls it after its
+// warm-up steps).
+func (s *System) ResetCosts() { s.clock = phaseClock{} }
