@@ -64,3 +64,18 @@ func GroupBelow(gates []Gate, c int) []Gate {
 	}
 	return out
 }
+
+// RunBelow returns the length of the run of gates at the start of gates
+// that act only on qubits below c, or 1 when the first gate does not (0
+// for no gates): the gates a chunked backend applies in one pass over the
+// state.
+func RunBelow(gates []Gate, c int) int {
+	if len(gates) == 0 {
+		return 0
+	}
+	n := 0
+	for n < len(gates) && c > 0 && gateQubits(&gates[n])>>uint(c) == 0 {
+		n++
+	}
+	return max(n, 1)
+}

@@ -314,13 +314,13 @@ KERNEL void KNAME(stdp_dep)(GLOBAL const i32 *inptr, GLOBAL const i32 *src, GLOB
 			continue;
 		real x = X[sint[4 * pl] + (i32)i - sint[4 * pl + 1]];
 		real w = win[q];
-		if (sint[4 * pl + 3]) {
+		if (sint[4 * pl + 3])
 			w = w - LIF_MUL(LIF_MUL(sreal[3 * pl + 1], x), w);
-		} else {
+		else
 			w = w - LIF_MUL(sreal[3 * pl + 1], x);
-			if (!(w > 0))
-				w = 0;
-		}
+		/* Traces exceed 1 after close spikes: w stays in [0, w_max]. */
+		if (!(w > 0))
+			w = 0;
 		win[q] = w;
 	}
 }
@@ -369,13 +369,12 @@ KERNEL void KNAME(stdp_post)(GLOBAL const i32 *inptr, GLOBAL const i32 *plas, GL
 		real x = X[xidx[q]];
 		real w = win[q];
 		real wmax = sreal[3 * pl + 2];
-		if (sint[4 * pl + 3]) {
+		if (sint[4 * pl + 3])
 			w = w + LIF_MUL(LIF_MUL(sreal[3 * pl], x), wmax - w);
-		} else {
+		else
 			w = w + LIF_MUL(sreal[3 * pl], x);
-			if (w > wmax)
-				w = wmax;
-		}
+		if (w > wmax)
+			w = wmax;
 		win[q] = w;
 	}
 }

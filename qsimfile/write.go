@@ -21,12 +21,15 @@ var qsimNames = map[string]string{
 // t, x, y, z, s, sx, rx, ry, rz, cz, cx, swap, with extra positive controls
 // as qsim's "c"), without pow or inv modifiers, negative controls or
 // conditions; measurements of qubit q must write bit q. Each gate gets the
-// earliest time after the previous gates on its qubits (times start at 0);
-// barriers are dropped.
+// earliest time after the previous gates on its qubits (times start at 0),
+// within qsim's ordering rules: a measurement is at no earlier time than
+// any op before it, and a gate after a measurement at a later time than
+// it; barriers are dropped.
 func Write(w io.Writer, c *circuit.Circuit) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "%d\n", c.Qubits)
 	next := make([]int, c.Qubits) // a qubit's earliest free time
+	latest, lastM := 0, -1        // the largest time so far; the last measurement's
 	for i := range c.Ops {
 		op := &c.Ops[i]
 		var line string
@@ -66,10 +69,22 @@ func Write(w io.Writer, c *circuit.Circuit) error {
 			}
 		}
 		qs := op.AllQubits()
-		t := 0
+		for _, q := range qs {
+			if q < 0 || q >= c.Qubits {
+				return fmt.Errorf("qsimfile: op %d (%s): qubit %d of a %d-qubit circuit", i, op.Name, q, c.Qubits)
+			}
+		}
+		t := lastM + 1
+		if op.Kind == circuit.KindMeasure {
+			t = latest
+		}
 		for _, q := range qs {
 			t = max(t, next[q])
 		}
+		if op.Kind == circuit.KindMeasure {
+			lastM = t
+		}
+		latest = max(latest, t)
 		for _, q := range qs {
 			next[q] = t + 1
 		}

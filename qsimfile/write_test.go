@@ -69,3 +69,30 @@ func TestWriteRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteMeasurementTimes: qsim refuses a measurement at a time below
+// any earlier op's, and a gate at a time not after the last measurement:
+// Write's times follow both rules. A gate on a qubit the circuit lacks is
+// an error, not a panic.
+func TestWriteMeasurementTimes(t *testing.T) {
+	c := circuit.New(2)
+	c.Append("h", nil, 0)
+	c.Append("h", nil, 0)
+	c.Append("h", nil, 0)
+	c.Ops = append(c.Ops, circuit.Op{Kind: circuit.KindMeasure, Qubits: []int{1}, Clbit: 1})
+	c.Append("h", nil, 1)
+	c.Append("h", nil, 0)
+	var sb strings.Builder
+	if err := qsimfile.Write(&sb, c); err != nil {
+		t.Fatal(err)
+	}
+	want := "2\n0 h 0\n1 h 0\n2 h 0\n2 m 1\n3 h 1\n3 h 0\n"
+	if sb.String() != want {
+		t.Errorf("Write:\n%s\nwant\n%s", sb.String(), want)
+	}
+	bad := circuit.New(1)
+	bad.Ops = append(bad.Ops, circuit.Op{Kind: circuit.KindGate, Name: "h", Qubits: []int{3}})
+	if err := qsimfile.Write(&sb, bad); err == nil {
+		t.Error("Write of a gate on qubit 3 of a 1-qubit circuit: no error")
+	}
+}

@@ -161,19 +161,26 @@ func (s *Simulator) applyGates(ctx context.Context, st backend.State, run []circ
 		// Cache blocking: gates below the chunk qubits are grouped into
 		// runs, each applied in one pass; the context is checked between
 		// windows of gates.
-		if c := ba.ChunkQubits(); c > 0 && c < st.Qubits() {
+		c := ba.ChunkQubits()
+		if c > 0 && c < st.Qubits() {
 			gs = circuit.GroupBelow(gs, c)
 		}
 		passes := 0
-		for lo := 0; lo < len(gs); lo += batchWindow {
+		for lo := 0; lo < len(gs); {
 			if err := ctx.Err(); err != nil {
 				return passes, err
 			}
-			k, err := ba.ApplyBatch(gs[lo:min(lo+batchWindow, len(gs))])
+			hi := min(lo+batchWindow, len(gs))
+			if st.Qubits() >= ctxEveryGateQubits {
+				// One pass at a time on large states, as for Apply.
+				hi = lo + circuit.RunBelow(gs[lo:hi], c)
+			}
+			k, err := ba.ApplyBatch(gs[lo:hi])
 			passes += k
 			if err != nil {
 				return passes, fmt.Errorf("sim: %w", err)
 			}
+			lo = hi
 		}
 		return passes, nil
 	}

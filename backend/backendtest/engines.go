@@ -179,6 +179,9 @@ func RunRealSpectral(t *testing.T, rs backend.RealSpectral) {
 			if err := f.LoadReal(append(make([]float64, 15), math.Inf(1))); err == nil {
 				t.Error("LoadReal of +Inf accepted")
 			}
+			if err := f.LoadReal(append(make([]float64, 15), 1e300)); p == backend.Complex64 && err == nil {
+				t.Error("LoadReal of 1e300 in complex64 accepted")
+			}
 			if err := f.Load(make([]complex128, 9)); err == nil {
 				t.Error("Load of 9 coefficients into a 5×2 buffer accepted")
 			}

@@ -166,7 +166,11 @@ func (f *realBuf[F, C]) LoadReal(x []float64) error {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("cpu: real fft LoadReal: value %d is %v", i, v)
 		}
-		f.x[i] = F(v)
+		w := F(v)
+		if math.IsInf(float64(w), 0) {
+			return fmt.Errorf("cpu: real fft LoadReal: value %d (%v) is out of the precision's range", i, v)
+		}
+		f.x[i] = w
 	}
 	return nil
 }

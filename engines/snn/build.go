@@ -251,9 +251,9 @@ func (e *engine) channel(p *pop, tau, erev float64) *channel {
 		return c
 	}
 	if p.coba {
-		// The conductance is held over the step (exponential Euler with
-		// the exact method, forward Euler with euler): its effect on V
-		// at the end of the step is (1 − e_m)·g·(E_rev − V).
+		// The conductance is held over the step (first order in g; see
+		// the package doc for the stability limit): its effect on V at
+		// the end of the step is (1 − e_m)·g·(E_rev − V).
 		c.prop = p.oneMinusEm
 		if e.method == MethodExact {
 			c.decay = math.Exp(-h / tau)

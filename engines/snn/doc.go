@@ -36,8 +36,13 @@
 //
 // The conductances are held over a step: V ← V·e_m + V∞·(1 − e_m) +
 // Σ_c ((1 − e_m)·g_c)·(E_c − V) with e_m = e^{−dt/τ_m} (MethodExact: the
-// exponential Euler step, exact while the conductances are constant) or
-// 1 − dt/τ_m (MethodEuler: forward Euler, Brian2's method='euler'). Threshold,
+// leak exact, the synaptic current (E_c − V)·g_c held over the step, so
+// first order in g; it is not the exponential Euler step, whose rate
+// would be (1 + Σg)/τ_m) or 1 − dt/τ_m (MethodEuler: forward Euler,
+// Brian2's method='euler'). Both are stable while (1 − e_m)·Σ_c g_c < 1,
+// i.e. Σg·dt/τ_m below about 1 (a total conductance under about 200 times
+// the leak at dt = 0.1 ms, τ_m = 20 ms); beyond that V overshoots E_c.
+// Threshold,
 // reset, refractory period and delays are as for LIF; Sim.Drive returns
 // Σ_c g_c. Accelerator backends run the same arithmetic bit for bit.
 //

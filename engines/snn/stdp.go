@@ -67,8 +67,11 @@ func (pl *plastic) pre(s int) {
 		if pl.mult {
 			w[k] -= pl.aMinus * x * w[k]
 		} else {
-			w[k] = max(w[k]-pl.aMinus*x, 0)
+			w[k] -= pl.aMinus * x
 		}
+		// The trace exceeds 1 after close spikes: a weight never
+		// leaves [0, w_max] (as Brian2's clip in the same examples).
+		w[k] = max(w[k], 0)
 	}
 }
 
@@ -82,8 +85,9 @@ func (pl *plastic) post(t int) {
 		if pl.mult {
 			w[k] += pl.aPlus * x * (pl.wMax - w[k])
 		} else {
-			w[k] = min(w[k]+pl.aPlus*x, pl.wMax)
+			w[k] += pl.aPlus * x
 		}
+		w[k] = min(w[k], pl.wMax)
 	}
 }
 

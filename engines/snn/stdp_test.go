@@ -86,6 +86,19 @@ func TestSTDPPairs(t *testing.T) {
 	if w := s.Weights(0)[0]; w != 0 {
 		t.Errorf("additive depression past 0: w = %v, want 0", w)
 	}
+	// Multiplicative steps with a trace above 1 (two spikes 0.2 ms apart)
+	// stop at the bounds too: the raw weight, before Weights' unit
+	// conversion, stays in [0, w_max].
+	m, _ := stdpPair(STDPMultiplicative, 1, 0, 1).Build(Options{})
+	runPairs(t, m, [2][]int{{14}, {10, 12}})
+	if w := m.projs[0].w[0]; w != 0 {
+		t.Errorf("multiplicative depression with x₋ > 1: raw w = %v, want 0", w)
+	}
+	m, _ = stdpPair(STDPMultiplicative, 0, 1, 0).Build(Options{})
+	runPairs(t, m, [2][]int{{10, 12}, {14}})
+	if w, wmax := m.projs[0].w[0], m.projs[0].pl.wMax; w != wmax {
+		t.Errorf("multiplicative potentiation with x₊ > 1: raw w = %v, want w_max %v", w, wmax)
+	}
 	if _, err := s.Snapshot(); !errors.Is(err, errPlasticSnapshot) {
 		t.Errorf("Snapshot of a plastic network: %v", err)
 	}

@@ -775,9 +775,12 @@ func (m *governanceModule) Step(_ context.Context, tel *Telemetry) (bus.Message,
 
 // MemoryProbeFlips and MemoryProbeNoise are the perturbation of the
 // recall accuracy QuantumFusion reports: every stored spike pattern with
-// one bit flipped and each qubit rotated by R_y(0.3).
+// two bits flipped and each qubit rotated by R_y(0.3). Patterns are stored
+// at least min_distance (default 3) apart, so one flip is always recalled;
+// two flips can land nearer another pattern, so the figure measures the
+// store rather than restating its guarantee.
 const (
-	MemoryProbeFlips = 1
+	MemoryProbeFlips = 2
 	MemoryProbeNoise = 0.3
 )
 

@@ -68,6 +68,9 @@ func (f *RealFFTPlan[M]) LoadReal(x []float64) error {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return f.errorf("FFT LoadReal: value %d is %v", i, v)
 		}
+		if f.c.p == backend.Complex64 && math.Abs(v) > math.MaxFloat32 {
+			return f.errorf("FFT LoadReal: value %d (%v) is out of the precision's range", i, v)
+		}
 	}
 	copy(f.x, x)
 	return nil
