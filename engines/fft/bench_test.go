@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -15,52 +16,65 @@ import (
 	"github.com/prismai/mec/internal/peers/peertest"
 )
 
-// fftwTimes caches fftw_bench results per thread count: n → ns per FFT
-// (complex double, in place, forward, FFTW_MEASURE).
+// fftwTimes caches the fftw_kinds peer's times: ns per transform by kind,
+// length and thread count (forward, FFTW_MEASURE).
 var fftwTimes struct {
 	sync.Mutex
-	byThreads map[int]map[int]float64
+	ns map[fftwKey]float64
 }
 
-// fftwNs returns FFTW's time for one forward complex128 FFT of length n
-// (a power of two from 2^10 to 2^22) on threads threads, running
-// fftw_bench once per thread count and process.
-func fftwNs(n, threads int) (float64, bool) {
+type fftwKey struct {
+	kind       string
+	n, threads int
+}
+
+// fftwNs returns FFTW's time for one forward transform of kind ("c128",
+// "c64", "r2c128", "r2c64") and length n (a power of two) on threads
+// threads, running fftw_kinds once per kind, length and thread count.
+func fftwNs(kind string, n, threads int) (float64, bool) {
 	fftwTimes.Lock()
 	defer fftwTimes.Unlock()
-	if fftwTimes.byThreads == nil {
-		fftwTimes.byThreads = map[int]map[int]float64{}
+	if fftwTimes.ns == nil {
+		fftwTimes.ns = map[fftwKey]float64{}
 	}
-	m, done := fftwTimes.byThreads[threads]
-	if !done {
-		m = map[int]float64{}
-		fftwTimes.byThreads[threads] = m
-		if tool, err := peers.Tool("fftw_bench"); err == nil {
-			out, err := exec.Command(tool, strconv.Itoa(threads), "10", "22").Output()
-			if err == nil {
-				sc := bufio.NewScanner(bytes.NewReader(out))
-				for sc.Scan() {
-					var rec struct {
-						N        int     `json:"n"`
-						NsPerFFT float64 `json:"ns_per_fft"`
-					}
-					if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.N > 0 {
-						m[rec.N] = rec.NsPerFFT
-					}
-				}
-			}
+	key := fftwKey{kind, n, threads}
+	if ns, done := fftwTimes.ns[key]; done {
+		return ns, ns > 0
+	}
+	fftwTimes.ns[key] = 0 // one try: a failed run is not repeated
+	tool, err := peers.Tool("fftw_kinds")
+	if err != nil || n&(n-1) != 0 {
+		return 0, false
+	}
+	lg := strconv.Itoa(bits.Len(uint(n)) - 1)
+	out, err := exec.Command(tool, kind, strconv.Itoa(threads), lg, lg).Output()
+	if err != nil {
+		return 0, false
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		var rec struct {
+			Kind     string  `json:"kind"`
+			N        int     `json:"n"`
+			NsPerFFT float64 `json:"ns_per_fft"`
+		}
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Kind == kind && rec.N == n && rec.NsPerFFT > 0 {
+			fftwTimes.ns[key] = rec.NsPerFFT
 		}
 	}
-	ns, ok := m[n]
-	return ns, ok
+	ns := fftwTimes.ns[key]
+	return ns, ns > 0
 }
 
-func reportFFT(b *testing.B, n, threads int, fftw bool) {
+// reportFFT reports ns/fft, mflops (5 n log2 n per transform) and, when
+// kind is not empty and the peer answers, the ratio to FFTW's time for the
+// same kind, length and threads (x_fftw).
+func reportFFT(b *testing.B, n, threads int, kind string) {
 	ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	b.ReportMetric(ns, "ns/fft")
 	b.ReportMetric(5*float64(n)*math.Log2(float64(n))/ns*1e3, "mflops")
-	if fftw {
-		if ref, ok := fftwNs(n, threads); ok {
+	if kind != "" {
+		if ref, ok := fftwNs(kind, n, threads); ok {
 			b.ReportMetric(ns/ref, "x_fftw")
 		}
 	}
@@ -68,7 +82,7 @@ func reportFFT(b *testing.B, n, threads int, fftw bool) {
 
 // BenchmarkForward times in-place forward complex128 transforms of 2^k
 // points on 1 and 2 threads, with the ratio to FFTW (x_fftw) when the
-// fftw_bench peer is built.
+// fftw_kinds peer is built (make peer-fftw).
 func BenchmarkForward(b *testing.B) {
 	for k := 10; k <= 22; k += 2 {
 		for _, threads := range []int{1, 2} {
@@ -76,7 +90,7 @@ func BenchmarkForward(b *testing.B) {
 			b.Run(fmt.Sprintf("n=2^%d/threads=%d", k, threads), func(b *testing.B) {
 				p := mustPlan[complex128](b, n, WithThreads(threads))
 				x := randVec(newRNG(), n)
-				fftwNs(n, threads) // run the peer before the timer starts
+				fftwNs("c128", n, threads) // run the peer before the timer starts
 				b.SetBytes(int64(16 * n))
 				b.ResetTimer()
 				for b.Loop() {
@@ -84,26 +98,28 @@ func BenchmarkForward(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				reportFFT(b, n, threads, true)
+				reportFFT(b, n, threads, "c128")
 			})
 		}
 	}
 }
 
-// BenchmarkForward64 times in-place forward complex64 transforms.
+// BenchmarkForward64 times in-place forward complex64 transforms, with
+// the ratio to FFTW's single precision (x_fftw).
 func BenchmarkForward64(b *testing.B) {
 	for k := 10; k <= 22; k += 4 {
 		n := 1 << k
 		b.Run(fmt.Sprintf("n=2^%d/threads=1", k), func(b *testing.B) {
 			p := mustPlan[complex64](b, n)
 			x := to64(randVec(newRNG(), n))
+			fftwNs("c64", n, 1) // run the peer before the timer starts
 			b.SetBytes(int64(8 * n))
 			for b.Loop() {
 				if err := p.Forward(x, x); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportFFT(b, n, 1, false)
+			reportFFT(b, n, 1, "c64")
 		})
 	}
 }
@@ -120,12 +136,13 @@ func BenchmarkForwardOdd(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			reportFFT(b, n, 1, false)
+			reportFFT(b, n, 1, "")
 		})
 	}
 }
 
-// BenchmarkRealForward times real-to-complex transforms of 2^k points.
+// BenchmarkRealForward times real-to-complex transforms of 2^k points,
+// with the ratio to FFTW's r2c (x_fftw).
 func BenchmarkRealForward(b *testing.B) {
 	for _, k := range []int{10, 16, 20} {
 		n := 1 << k
@@ -136,12 +153,13 @@ func BenchmarkRealForward(b *testing.B) {
 			}
 			x := realVec(newRNG(), n)
 			y := make([]complex128, n/2+1)
+			fftwNs("r2c128", n, 1) // run the peer before the timer starts
 			for b.Loop() {
 				if err := p.Forward(y, x); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportFFT(b, n, 1, false)
+			reportFFT(b, n, 1, "r2c128")
 		})
 	}
 }
@@ -149,7 +167,7 @@ func BenchmarkRealForward(b *testing.B) {
 // BenchmarkFFTWPeer checks that the peer is present (skips otherwise), so a
 // missing ratio is visible in the benchmark log.
 func BenchmarkFFTWPeer(b *testing.B) {
-	_, err := peers.Tool("fftw_bench")
+	_, err := peers.Tool("fftw_kinds")
 	peertest.Require(b, err)
 	for b.Loop() {
 	}
