@@ -10,7 +10,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -97,7 +96,7 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 				return err
 			}
 			var bar *progressbar.ProgressBar
-			if f, ok := cmd.ErrOrStderr().(*os.File); ok && term.IsTerminal(int(f.Fd())) && steps >= 50 {
+			if f := terminal(cmd.ErrOrStderr()); f != nil && steps >= 50 {
 				bar = progressbar.NewOptions(steps, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("fusion steps"),
 					progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
 			}

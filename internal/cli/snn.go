@@ -54,7 +54,7 @@ capability (else it fails: no fallback), or on the best one that has it;
 			if duration > maxDuration {
 				return fmt.Errorf("--duration %v: more than the limit of %v s of biological time (raise it with --max-duration)", duration, maxDuration)
 			}
-			run := snnRun{durationS: duration, opt: snn.Options{Threads: threads}, backend: backendFlag(cmd)}
+			run := snnRun{durationS: duration, opt: snn.Options{Threads: threads}, backend: backendFlag(cmd), progress: terminal(cmd.ErrOrStderr())}
 			res, err := runSNN(cmd.Context(), snn.CUBA(seed), run)
 			if err != nil {
 				return fmt.Errorf("snn cuba: %w", err)

@@ -16,7 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/devices/lava"
@@ -27,7 +29,8 @@ import (
 type snnRun struct {
 	durationS float64
 	opt       snn.Options
-	backend   string // --backend ("" : $MEC_BACKEND, else automatic)
+	backend   string    // --backend ("" : $MEC_BACKEND, else automatic)
+	progress  io.Writer // a terminal for a progress bar, or nil (quiet)
 }
 
 // snnResult is a run's outcome: the report's summary, the recorder (for
@@ -157,11 +160,19 @@ func runSNN(ctx context.Context, net *snn.Network, r snnRun) (*snnResult, error)
 		return nil, fmt.Errorf("duration %v s is less than one time step of %v ms", r.durationS, nw.DtMs())
 	}
 	var v []float64
+	var bar *progressbar.ProgressBar
+	if r.progress != nil && nsteps >= 10*snnChunk {
+		bar = progressbar.NewOptions64(nsteps/snnChunk, progressbar.OptionSetWriter(r.progress),
+			progressbar.OptionSetDescription("network steps (thousands)"), progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
+	}
 	t1 := time.Now()
 	for k := range nsteps {
 		if k%snnChunk == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("stopped at %.1f of %g s: %w", float64(k)*nw.DtMs()/1000, r.durationS, err)
+			}
+			if bar != nil && k > 0 {
+				_ = bar.Add(1)
 			}
 		}
 		if rec.WantsV(k) {
@@ -373,7 +384,8 @@ recorded spike. Models, plasticity and monitors: README "Spiking networks".`,
 			if err := applyMonitorFlags(net, monSpikes, monV, everyMs, binMs); err != nil {
 				return err
 			}
-			res, err := runSNN(cmd.Context(), net, snnRun{durationS: duration, opt: snn.Options{Threads: threads, Method: m}, backend: backendFlag(cmd)})
+			res, err := runSNN(cmd.Context(), net, snnRun{durationS: duration, opt: snn.Options{Threads: threads, Method: m}, backend: backendFlag(cmd),
+				progress: terminal(cmd.ErrOrStderr())})
 			if err != nil {
 				return fmt.Errorf("snn run %s: %w", args[0], err)
 			}
@@ -456,6 +468,15 @@ func writeFileWith(path string, fn func(io.Writer) error) error {
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// terminal returns w when it is a terminal (where a progress bar belongs),
+// else nil.
+func terminal(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return f
 	}
 	return nil
 }
