@@ -118,6 +118,13 @@ type WeightReader interface {
 	Weights(projection int) ([]float64, error)
 }
 
+// StateReader is implemented by networks that read back each neuron's
+// model state besides V (snn.Sim.States: u of izhikevich neurons, w of adex
+// neurons in nA, 0 for other models), for the state monitors of u and w.
+type StateReader interface {
+	States(dst []float64) error
+}
+
 // NetworkSnapshotter is implemented by networks whose complete dynamic
 // state can be saved and restored bit for bit (for rollback).
 type NetworkSnapshotter interface {

@@ -302,6 +302,18 @@ func (n *network) Run(steps int) error {
 	return nil
 }
 
+// States copies every neuron's model state (snn.Sim.States) into dst.
+func (n *network) States(dst []float64) error {
+	if err := n.alive(); err != nil {
+		return err
+	}
+	if len(dst) != n.s.N() {
+		return fmt.Errorf("cpu: States into %d values for %d neurons", len(dst), n.s.N())
+	}
+	n.s.States(dst)
+	return nil
+}
+
 func (n *network) Voltages(dst []float64) error {
 	if err := n.alive(); err != nil {
 		return err
@@ -439,3 +451,5 @@ func (o *oscillators) Phases(dst []float64) error {
 }
 
 func (o *oscillators) Free() error { o.s = nil; return nil }
+
+var _ backend.StateReader = (*network)(nil)

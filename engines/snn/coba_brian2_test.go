@@ -42,20 +42,28 @@ func runTestdataPeer(tb testing.TB, name string, out any, args ...string) {
 
 // TestCOBAMatchesBrian2 runs testdata/coba.yaml (the COBA benchmark) and
 // its Brian2 twin testdata/brian2_coba.py (numpy target, forward Euler as
-// here with MethodEuler) for 1 s on three seeds: the mean rate, mean
-// CV(ISI) and fraction active averaged over the seeds must agree within
-// 10%, and the synapse counts within 5 binomial standard deviations.
-// Connectivity and initial voltages come from different generators, so
-// only statistics can agree.
+// here with MethodEuler) through matchBrian2.
 func TestCOBAMatchesBrian2(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs Brian2 three times (~10 s)")
 	}
+	matchBrian2(t, "coba.yaml", "brian2_coba.py")
+}
+
+// matchBrian2 runs the network file testdata/netFile with MethodEuler and
+// its Brian2 twin testdata/script (numpy target) for 1 s on seeds 1, 2
+// and 3: the mean rate, mean CV(ISI) and fraction active averaged over the
+// seeds must agree within 10%, and each seed's synapse counts within 5
+// standard deviations of the difference of two independent binomial
+// counts (√(n_mec + n_brian2)). Connectivity, initial state and Poisson
+// inputs come from different generators, so only statistics can agree.
+func matchBrian2(t *testing.T, netFile, script string) {
+	t.Helper()
 	var ours, theirs [3]float64
 	for _, seed := range []uint64{1, 2, 3} {
 		var b brianCUBA
-		runTestdataPeer(t, "brian2_coba.py", &b, "--seed", strconv.FormatUint(seed, 10))
-		net, err := LoadFile(filepath.Join("testdata", "coba.yaml"))
+		runTestdataPeer(t, script, &b, "--seed", strconv.FormatUint(seed, 10))
+		net, err := LoadFile(filepath.Join("testdata", netFile))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,12 +73,12 @@ func TestCOBAMatchesBrian2(t *testing.T) {
 			t.Fatal(err)
 		}
 		mon := sim.MonitorSpikes()
-		sim.Run(10000)
+		sim.Run(int(math.Round(1000 / net.dt())))
 		sim.Close()
 		st := mon.Stats(1000)
-		mean := 0.02 * 4000 * 4000
-		if d := math.Abs(float64(sim.Synapses()) - mean); d > 5*math.Sqrt(mean) {
-			t.Errorf("seed %d: %d synapses, want %.0f ± %.0f", seed, sim.Synapses(), mean, 5*math.Sqrt(mean))
+		n := float64(sim.Synapses())
+		if d, sd := math.Abs(n-float64(b.Synapses)), math.Sqrt(n+float64(b.Synapses)); d > 5*sd {
+			t.Errorf("seed %d: %d synapses, brian2 %d (more than 5 × %.0f apart)", seed, sim.Synapses(), b.Synapses, sd)
 		}
 		t.Logf("seed %d: brian2 rate %.3f Hz cv %.3f active %.3f synapses %d | mec rate %.3f Hz cv %.3f active %.3f synapses %d",
 			seed, b.MeanRateHz, b.MeanCVISI, b.FracActive, b.Synapses, st.MeanRateHz, st.MeanCVISI, st.FracActive, sim.Synapses())
@@ -90,6 +98,29 @@ func TestCOBAMatchesBrian2(t *testing.T) {
 	}
 }
 
+// TestIzhikevichMatchesBrian2 runs testdata/izhikevich.yaml (800
+// regular-spiking and 200 fast-spiking Izhikevich neurons, sparse
+// recurrent synapses, Poisson drive) and its Brian2 twin
+// testdata/brian2_izhikevich.py (forward Euler for every variable, as
+// mec) through matchBrian2.
+func TestIzhikevichMatchesBrian2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Brian2 three times (~10 s)")
+	}
+	matchBrian2(t, "izhikevich.yaml", "brian2_izhikevich.py")
+}
+
+// TestAdExMatchesBrian2 runs testdata/adex.yaml (800 adapting and 200
+// tonic AdEx neurons with Brette & Gerstner's parameters, sparse recurrent
+// synapses, Poisson drive) and its Brian2 twin testdata/brian2_adex.py
+// (forward Euler for every variable, as mec) through matchBrian2.
+func TestAdExMatchesBrian2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs Brian2 three times (~10 s)")
+	}
+	matchBrian2(t, "adex.yaml", "brian2_adex.py")
+}
+
 // BenchmarkCOBA times 1 s of the COBA benchmark (testdata/coba.yaml,
 // forward Euler, build excluded) and reports sim_s and, when Brian2 runs
 // (not with -short), brian2_cpp_s (C++ standalone's loop on its twin
@@ -105,6 +136,29 @@ func BenchmarkCOBA(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchLoop(b, net, 10000, ref.SimLoopS)
+}
+
+// BenchmarkIzhikevich times 1 s of testdata/izhikevich.yaml as
+// BenchmarkCOBA does, against its Brian2 twin in C++ standalone.
+func BenchmarkIzhikevich(b *testing.B) { benchTwin(b, "izhikevich.yaml", "brian2_izhikevich.py") }
+
+// BenchmarkAdEx times 1 s of testdata/adex.yaml as BenchmarkCOBA does,
+// against its Brian2 twin in C++ standalone.
+func BenchmarkAdEx(b *testing.B) { benchTwin(b, "adex.yaml", "brian2_adex.py") }
+
+// benchTwin times 1 s of the network file testdata/netFile (forward
+// Euler) and, unless -short, runs its Brian2 twin testdata/script in C++
+// standalone in this run for the ratio.
+func benchTwin(b *testing.B, netFile, script string) {
+	var ref brianCUBA
+	if !testing.Short() {
+		runTestdataPeer(b, script, &ref, "--target", "cpp_standalone")
+	}
+	net, err := LoadFile(filepath.Join("testdata", netFile))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchLoop(b, net, int(math.Round(1000/net.dt())), ref.SimLoopS)
 }
 
 // BenchmarkSTDP times the Song–Miller–Abbott network (testdata/stdp_sma.yaml,

@@ -53,7 +53,8 @@
 // Method: their synaptic drives J are current-based as LIF's (prop = dt for
 // izhikevich, dt/τ_m for adex, decay by the Method) and enter dV/dt over
 // one step; the recovery u or adaptation w is updated from the old V and
-// jumps at a spike. Sim.State reads it. Accelerator backends run the same
+// jumps at a spike. Sim.State and Sim.States read it (and state monitors with
+// vars u or w through the Recorder). Accelerator backends run the same
 // arithmetic; izhikevich bit for bit, adex up to the device's exp (a
 // stated 1e-6 mV in the conformance suite).
 //

@@ -1,6 +1,7 @@
 package snn
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -35,21 +36,30 @@ type StateProbe struct {
 	Population string `json:"population" yaml:"population"`
 	// Neurons are indices local to the population (0..size-1).
 	Neurons []int `json:"neurons" yaml:"neurons"`
-	// Vars are the sampled variables; "v" (the membrane potential, mV) is
-	// the one every spiking backend reads out, and the default.
+	// Vars are the sampled variables: "v" (the membrane potential, mV;
+	// the default, read out by every spiking backend), "u" (the recovery
+	// variable of an izhikevich population) or "w" (the adaptation current
+	// of an adex population, nA); u and w are read by backends with
+	// backend.StateReader (the CPU).
 	Vars []string `json:"vars,omitempty" yaml:"vars,omitempty"`
 	// EveryMs is the sampling period in ms, a whole number of steps
 	// (default: every step).
 	EveryMs float64 `json:"every_ms,omitempty" yaml:"every_ms,omitempty"`
 }
 
-// stateVars are the variables a StateProbe may sample.
-var stateVars = []string{"v"}
+// stateVars are the variables a StateProbe may sample; modelVars the
+// model each but "v" belongs to.
+var (
+	stateVars = []string{"v", "u", "w"}
+	modelVars = map[string]string{"u": ModelIzhikevich, "w": ModelAdEx}
+)
 
 func (m *Monitors) validate(n *Network, dt float64) error {
 	size := map[string]int{}
+	model := map[string]string{}
 	for _, p := range n.Populations {
 		size[p.Name] = p.Size
+		model[p.Name] = cmp.Or(p.Model, ModelLIF)
 	}
 	seen := map[string]bool{}
 	for i, name := range m.Spikes {
@@ -100,6 +110,12 @@ func (m *Monitors) validate(n *Network, dt float64) error {
 			if !slices.Contains(stateVars, v) {
 				return fmt.Errorf("%s.vars[%d]: unknown variable %q (want one of %v)", f, k, v, stateVars)
 			}
+			if m, ok := modelVars[v]; ok && model[pr.Population] != m {
+				return fmt.Errorf("%s.vars[%d]: %q is a variable of %s populations; population %q is %s", f, k, v, m, pr.Population, model[pr.Population])
+			}
+			if slices.Contains(pr.Vars[:k], v) {
+				return fmt.Errorf("%s.vars[%d]: %q listed twice", f, k, v)
+			}
 		}
 		if pr.EveryMs != 0 {
 			if k, err := steps(pr.EveryMs, dt); err != nil || k == 0 {
@@ -116,8 +132,9 @@ func (m *Monitors) validate(n *Network, dt float64) error {
 // Recorder turns the spikes and voltages of a run, whatever backend steps
 // it, into the statistics, population rates and state traces that its
 // network's Monitors ask for. The runner calls, for every step k from 0:
-// SampleV(k, V) when WantsV(k) (V at the start of the step), then
-// Spikes(k, the step's spikes); Report summarises the run.
+// SampleV(k, V) when WantsV(k) (V at the start of the step), SampleState(k,
+// state) when WantsState(k), then Spikes(k, the step's spikes); Summarise
+// summarises the run.
 type Recorder struct {
 	dt       float64
 	binSteps int64
@@ -133,6 +150,7 @@ type recPop struct {
 
 type recProbe struct {
 	pop     string
+	v       string // the variable: "v", "u" or "w"
 	local   []int
 	global  []int
 	every   int64
@@ -180,19 +198,43 @@ func NewRecorder(n *Network) (*Recorder, error) {
 			k, _ := steps(pr.EveryMs, dt)
 			every = int64(k)
 		}
-		rp := recProbe{pop: pr.Population, local: slices.Clone(pr.Neurons), every: every}
-		for _, j := range pr.Neurons {
-			rp.global = append(rp.global, lo[pr.Population][0]+j)
+		vars := pr.Vars
+		if len(vars) == 0 {
+			vars = []string{"v"}
 		}
-		r.probes = append(r.probes, rp)
+		for _, v := range vars {
+			rp := recProbe{pop: pr.Population, v: v, local: slices.Clone(pr.Neurons), every: every}
+			for _, j := range pr.Neurons {
+				rp.global = append(rp.global, lo[pr.Population][0]+j)
+			}
+			r.probes = append(r.probes, rp)
+		}
 	}
 	return r, nil
 }
 
 // WantsV reports whether SampleV must be called before step k.
-func (r *Recorder) WantsV(k int64) bool {
+func (r *Recorder) WantsV(k int64) bool { return r.wants(k, true) }
+
+// WantsState reports whether SampleState must be called before step k.
+func (r *Recorder) WantsState(k int64) bool { return r.wants(k, false) }
+
+// NeedsState reports whether the monitors sample u or w (so the runner
+// must read the model state with SampleState).
+func (r *Recorder) NeedsState() bool {
 	for _, p := range r.probes {
-		if k%p.every == 0 {
+		if p.v != "v" {
+			return true
+		}
+	}
+	return false
+}
+
+// wants reports whether a probe of V (v) or of the model state (!v)
+// samples at step k.
+func (r *Recorder) wants(k int64, v bool) bool {
+	for _, p := range r.probes {
+		if (p.v == "v") == v && k%p.every == 0 {
 			return true
 		}
 	}
@@ -201,15 +243,24 @@ func (r *Recorder) WantsV(k int64) bool {
 
 // SampleV records the probed neurons' V (v holds every neuron's, mV) at
 // the start of step k.
-func (r *Recorder) SampleV(k int64, v []float64) {
+func (r *Recorder) SampleV(k int64, v []float64) { r.sample(k, v, true) }
+
+// SampleState records the probed neurons' u or w at the start of step k;
+// state holds every neuron's model state (Sim.States: u of izhikevich
+// neurons, w of adex neurons).
+func (r *Recorder) SampleState(k int64, state []float64) { r.sample(k, state, false) }
+
+// sample records x for the probes of V (v) or of the model state (!v)
+// that sample at step k.
+func (r *Recorder) sample(k int64, x []float64, v bool) {
 	for i := range r.probes {
 		p := &r.probes[i]
-		if k%p.every != 0 {
+		if (p.v == "v") != v || k%p.every != 0 {
 			continue
 		}
 		s := make([]float64, len(p.global))
 		for j, g := range p.global {
-			s[j] = v[g]
+			s[j] = x[g]
 		}
 		p.t = append(p.t, float64(k)*r.dt)
 		p.samples = append(p.samples, s)
@@ -271,7 +322,8 @@ type StateTrace struct {
 	// Population and Neurons (local indices) identify the neurons.
 	Population string `json:"population"`
 	Neurons    []int  `json:"neurons"`
-	// Var is the variable ("v": mV).
+	// Var is the variable: "v" (mV), "u" (izhikevich recovery, mV/ms
+	// as Izhikevich's units) or "w" (adex adaptation current, nA).
 	Var string `json:"var"`
 	// TMs are the sample times in ms (the start of the sampled step).
 	TMs []float64 `json:"t_ms"`
@@ -326,7 +378,7 @@ func (r *Recorder) Summarise(nsteps int64) *Recording {
 		rec.Rate.Hz = append(rec.Rate.Hz, hz)
 	}
 	for _, p := range r.probes {
-		tr := StateTrace{Population: p.pop, Neurons: p.local, Var: "v", TMs: p.t, Values: make([][]float64, len(p.local))}
+		tr := StateTrace{Population: p.pop, Neurons: p.local, Var: p.v, TMs: p.t, Values: make([][]float64, len(p.local))}
 		for j := range p.local {
 			tr.Values[j] = make([]float64, len(p.samples))
 			for k, s := range p.samples {

@@ -2,6 +2,7 @@ package snn
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -75,6 +76,30 @@ func TestRecorder(t *testing.T) {
 	if len(st.TMs) != 3 || st.TMs[1] != 1 || st.Values[0][2] != 3 || st.Values[1][0] != 5 {
 		t.Errorf("state: %+v", st)
 	}
+
+	// u goes through SampleState, v through SampleV, one trace each.
+	z := &Network{DtMs: 0.5}
+	z.AddPopulation(Population{Name: "Z", Size: 2, Model: ModelIzhikevich, Izhikevich: &Izhikevich{A: 0.02, B: 0.2, D: 8},
+		Neuron: LIF{VThMV: 30, VResetMV: -65}})
+	z.Monitors = &Monitors{State: []StateProbe{{Population: "Z", Neurons: []int{1}, Vars: []string{"v", "u"}, EveryMs: 1}}}
+	r, err = NewRecorder(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.NeedsState() || !r.WantsState(2) || r.WantsState(1) || !r.WantsV(0) {
+		t.Fatalf("NeedsState %v WantsState(2) %v WantsState(1) %v WantsV(0) %v", r.NeedsState(), r.WantsState(2), r.WantsState(1), r.WantsV(0))
+	}
+	for k := range int64(4) {
+		if k%2 == 0 {
+			r.SampleV(k, []float64{0, float64(-k)})
+			r.SampleState(k, []float64{0, float64(10 + k)})
+		}
+	}
+	rec = r.Summarise(4)
+	if len(rec.State) != 2 || rec.State[0].Var != "v" || rec.State[1].Var != "u" ||
+		!slices.Equal(rec.State[0].Values[0], []float64{0, -2}) || !slices.Equal(rec.State[1].Values[0], []float64{10, 12}) {
+		t.Errorf("v and u traces: %+v", rec.State)
+	}
 }
 
 // TestMonitorsValidate checks that bad monitors name the field.
@@ -95,6 +120,9 @@ func TestMonitorsValidate(t *testing.T) {
 		{Monitors{State: []StateProbe{{Population: "Z", Neurons: []int{0}}}}, "monitors.state[0].population"},
 		{Monitors{State: []StateProbe{{Population: "A", Neurons: []int{-1}}}}, "monitors.state[0].neurons[0]"},
 		{Monitors{State: []StateProbe{{Population: "A", Neurons: make([]int, MaxProbedNeurons+1)}}}, "probed neurons"},
+		{Monitors{State: []StateProbe{{Population: "A", Neurons: []int{0}, Vars: []string{"x"}}}}, `monitors.state[0].vars[0]: unknown variable "x"`},
+		{Monitors{State: []StateProbe{{Population: "A", Neurons: []int{0}, Vars: []string{"u"}}}}, `monitors.state[0].vars[0]: "u" is a variable of izhikevich populations; population "A" is lif`},
+		{Monitors{State: []StateProbe{{Population: "A", Neurons: []int{0}, Vars: []string{"v", "v"}}}}, `monitors.state[0].vars[1]: "v" listed twice`},
 	} {
 		n := base()
 		n.Monitors = &c.m
@@ -110,6 +138,7 @@ func FuzzParseNetwork(f *testing.F) {
 	f.Add([]byte(`{"populations":[{"name":"A","size":2,"neuron":{"tau_m_ms":10,"v_rest_mv":0,"v_th_mv":1,"v_reset_mv":0,"t_ref_ms":0}}],"monitors":{"spikes":["A"],"state":[{"population":"A","neurons":[1],"every_ms":0.2}]}}`))
 	f.Add([]byte("populations:\n  - {name: A, size: 2, neuron: {tau_m_ms: 10, v_th_mv: 1, v_reset_mv: 0}}\nprojections:\n  - {from: A, to: A, rule: list, pairs: [[0, 1]], weights_mv: [.nan]}\n"))
 	f.Add([]byte("dt_ms: 0.1\npopulations: []\n"))
+	f.Add([]byte("populations:\n  - {name: Z, size: 2, model: izhikevich, izhikevich: {a: 0.02, b: 0.2, d: 8}, neuron: {v_th_mv: 30, v_reset_mv: -65}}\nmonitors: {state: [{population: Z, neurons: [1], vars: [v, u]}]}\n"))
 	f.Add([]byte("populations:\n  - {name: A, size: 2, model: coba, neuron: {tau_m_ms: 10, v_th_mv: 1, v_reset_mv: 0}}\npoisson:\n  - {name: P, size: 3, rate_hz: 10, tau_syn_ms: 5}\nprojections:\n  - {from: P, to: A, rule: all_to_all, weight_ns: 1, e_rev_mv: 0, stdp: {rule: additive, tau_plus_ms: 20, tau_minus_ms: 20, a_plus: 0.1, a_minus: 0.1, w_max: 2}}\nmonitors: {weights: [0]}\n"))
 	f.Add([]byte("populations:\n  - {name: Z, size: 2, model: izhikevich, izhikevich: {a: 0.02, b: 0.2, d: 8}, neuron: {v_th_mv: 30, v_reset_mv: -65}}\n  - {name: A, size: 1, model: adex, adex: {delta_t_mv: 2, v_t_mv: -50, a_ns: 4, b_na: 0.08, tau_w_ms: 144}, neuron: {tau_m_ms: 9, v_rest_mv: -70, v_th_mv: 0, v_reset_mv: -70}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {

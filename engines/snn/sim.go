@@ -271,6 +271,19 @@ func (s *Sim) State(i int) (float64, bool) {
 	return p.state.j[i-p.lo], true
 }
 
+// States copies every neuron's model state into dst (len N): u of
+// izhikevich neurons, w (nA) of adex neurons, 0 for the other models.
+func (s *Sim) States(dst []float64) {
+	for _, p := range s.pops {
+		d := dst[p.lo:p.hi]
+		if p.state == nil {
+			clear(d)
+			continue
+		}
+		copy(d, p.state.j)
+	}
+}
+
 func (e *engine) popOf(i int) *pop {
 	for _, p := range e.pops {
 		if i < p.hi {

@@ -70,12 +70,18 @@ func plotSNN(res *snnResult, file string) error {
 	rate.Legend.Top = true
 	plots = append(plots, []*plot.Plot{rate})
 
-	if len(res.sum.State) > 0 {
+	for _, g := range []struct {
+		title string
+		v     bool
+	}{{"membrane potential (mV)", true}, {"model state (u; w in nA)", false}} {
 		vp := plot.New()
-		vp.Title.Text = "membrane potential (mV)"
+		vp.Title.Text = g.title
 		vp.X.Label.Text = "time (ms)"
 		c := 0
 		for _, tr := range res.sum.State {
+			if (tr.Var == "v") != g.v {
+				continue
+			}
 			for j, vals := range tr.Values {
 				pts := make(plotter.XYs, len(vals))
 				for k, y := range vals {
@@ -88,8 +94,15 @@ func plotSNN(res *snnResult, file string) error {
 				l.Color = plotColor(c)
 				c++
 				vp.Add(l)
-				vp.Legend.Add(fmt.Sprintf("%s[%d]", tr.Population, tr.Neurons[j]), l)
+				label := fmt.Sprintf("%s[%d]", tr.Population, tr.Neurons[j])
+				if !g.v {
+					label = tr.Var + " " + label
+				}
+				vp.Legend.Add(label, l)
 			}
+		}
+		if c == 0 {
+			continue
 		}
 		vp.Legend.Top = true
 		plots = append(plots, []*plot.Plot{vp})

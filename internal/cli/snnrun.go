@@ -159,7 +159,15 @@ func runSNN(ctx context.Context, net *snn.Network, r snnRun) (*snnResult, error)
 	if nsteps < 1 {
 		return nil, fmt.Errorf("duration %v s is less than one time step of %v ms", r.durationS, nw.DtMs())
 	}
-	var v []float64
+	var v, st []float64
+	var sr backend.StateReader
+	if rec.NeedsState() {
+		var ok bool
+		if sr, ok = nw.(backend.StateReader); !ok {
+			return nil, fmt.Errorf("backend %s cannot read the model state u or w back (monitors.state vars, --monitor-u, --monitor-w); the cpu backend can", b.Name())
+		}
+		st = make([]float64, nw.N())
+	}
 	var bar *progressbar.ProgressBar
 	if r.progress != nil && nsteps >= 10*snnChunk {
 		bar = progressbar.NewOptions64(nsteps/snnChunk, progressbar.OptionSetWriter(r.progress),
@@ -183,6 +191,12 @@ func runSNN(ctx context.Context, net *snn.Network, r snnRun) (*snnResult, error)
 				return nil, fmt.Errorf("backend %s: step %d: %w", b.Name(), k, err)
 			}
 			rec.SampleV(k, v)
+		}
+		if sr != nil && rec.WantsState(k) {
+			if err := sr.States(st); err != nil {
+				return nil, fmt.Errorf("backend %s: step %d: %w", b.Name(), k, err)
+			}
+			rec.SampleState(k, st)
 		}
 		spikes, err := nw.Step()
 		if err != nil {
@@ -273,9 +287,18 @@ func loadSNNNetwork(path string) (*snn.Network, error) {
 	return net, nil
 }
 
-// applyMonitorFlags replaces the file's monitors with the flags' where set.
-func applyMonitorFlags(net *snn.Network, spikes string, probes []string, everyMs, binMs float64) error {
-	if spikes == "" && len(probes) == 0 && everyMs == 0 && binMs == 0 {
+// probeVars are the variables of the --monitor-v, --monitor-u and
+// --monitor-w flags, in the order their probes are added.
+var probeVars = []string{"v", "u", "w"}
+
+// applyMonitorFlags replaces the file's monitors with the flags' where set;
+// probes[x] are the POPULATION:I,J,... values of --monitor-x.
+func applyMonitorFlags(net *snn.Network, spikes string, probes map[string][]string, everyMs, binMs float64) error {
+	nprobes := 0
+	for _, ps := range probes {
+		nprobes += len(ps)
+	}
+	if spikes == "" && nprobes == 0 && everyMs == 0 && binMs == 0 {
 		return nil
 	}
 	m := snn.Monitors{}
@@ -288,22 +311,24 @@ func applyMonitorFlags(net *snn.Network, spikes string, probes []string, everyMs
 	if binMs != 0 {
 		m.RateBinMs = binMs
 	}
-	if len(probes) > 0 {
+	if nprobes > 0 {
 		m.State = nil
-		for _, p := range probes {
-			pop, list, ok := strings.Cut(p, ":")
-			if !ok || pop == "" || list == "" {
-				return fmt.Errorf("--monitor-v %q: want POPULATION:I,J,... (local neuron indices)", p)
-			}
-			pr := snn.StateProbe{Population: pop}
-			for _, s := range strings.Split(list, ",") {
-				j, err := strconv.Atoi(strings.TrimSpace(s))
-				if err != nil {
-					return fmt.Errorf("--monitor-v %q: neuron %q is not an integer", p, s)
+		for _, v := range probeVars {
+			for _, p := range probes[v] {
+				pop, list, ok := strings.Cut(p, ":")
+				if !ok || pop == "" || list == "" {
+					return fmt.Errorf("--monitor-%s %q: want POPULATION:I,J,... (local neuron indices)", v, p)
 				}
-				pr.Neurons = append(pr.Neurons, j)
+				pr := snn.StateProbe{Population: pop, Vars: []string{v}}
+				for _, s := range strings.Split(list, ",") {
+					j, err := strconv.Atoi(strings.TrimSpace(s))
+					if err != nil {
+						return fmt.Errorf("--monitor-%s %q: neuron %q is not an integer", v, p, s)
+					}
+					pr.Neurons = append(pr.Neurons, j)
+				}
+				m.State = append(m.State, pr)
 			}
-			m.State = append(m.State, pr)
 		}
 	}
 	if everyMs != 0 {
@@ -340,7 +365,7 @@ func newSNNRunCmd() *cobra.Command {
 		spikesFile, svg       string
 		asJSON                bool
 		monSpikes             string
-		monV                  []string
+		monV, monU, monW      []string
 		everyMs, binMs        float64
 	)
 	cmd := &cobra.Command{
@@ -356,7 +381,10 @@ membrane potentials.
 What is recorded comes from the file's monitors section, or from the flags,
 which replace it: --monitor-spikes POP,POP records only those populations;
 --monitor-v POP:I,J,... samples V of those neurons (repeatable), every
---every-ms. A backend named by --backend or $MEC_BACKEND must have the spiking
+--every-ms; --monitor-u and --monitor-w sample the recovery variable u of
+an izhikevich population and the adaptation current w (nA) of an adex one
+the same way (on backends that read the model state back: the CPU; others
+fail naming themselves). A backend named by --backend or $MEC_BACKEND must have the spiking
 capability, else the command fails (no fallback to another backend).
 --svg FILE draws the spike raster, the population rates, the sampled
 voltages and the final weights of monitors.weights (with their values and
@@ -381,7 +409,7 @@ recorded spike. Models, plasticity and monitors: README "Spiking networks".`,
 			if err != nil {
 				return err
 			}
-			if err := applyMonitorFlags(net, monSpikes, monV, everyMs, binMs); err != nil {
+			if err := applyMonitorFlags(net, monSpikes, map[string][]string{"v": monV, "u": monU, "w": monW}, everyMs, binMs); err != nil {
 				return err
 			}
 			res, err := runSNN(cmd.Context(), net, snnRun{durationS: duration, opt: snn.Options{Threads: threads, Method: m}, backend: backendFlag(cmd),
@@ -418,6 +446,8 @@ recorded spike. Models, plasticity and monitors: README "Spiking networks".`,
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	fl.StringVar(&monSpikes, "monitor-spikes", "", "record only these populations' spikes (comma-separated names; replaces the file's monitors.spikes)")
 	fl.StringArrayVar(&monV, "monitor-v", nil, "sample V of POPULATION:I,J,... (local indices; repeatable; replaces the file's monitors.state)")
+	fl.StringArrayVar(&monU, "monitor-u", nil, "sample the recovery variable u of POPULATION:I,J,... of an izhikevich population (as --monitor-v; backends that read the model state: cpu)")
+	fl.StringArrayVar(&monW, "monitor-w", nil, "sample the adaptation current w (nA) of POPULATION:I,J,... of an adex population (as --monitor-v; backends that read the model state: cpu)")
 	fl.Float64Var(&everyMs, "every-ms", 0, "sampling period of the voltage monitors in ms (default: every step)")
 	fl.Float64Var(&binMs, "rate-bin-ms", 0, "bin of the population rates in ms (default 1 ms)")
 	return cmd

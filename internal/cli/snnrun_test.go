@@ -427,3 +427,84 @@ func TestSNNRunSTDP(t *testing.T) {
 		}
 	}
 }
+
+// modelNetYAML has an izhikevich and an adex population driven by biases.
+const modelNetYAML = `dt_ms: 0.1
+seed: 5
+populations:
+  - name: Z
+    size: 3
+    model: izhikevich
+    izhikevich: {a: 0.02, b: 0.2, d: 8}
+    neuron: {v_th_mv: 30, v_reset_mv: -65, i_bias_na: 10}
+    tau_syn_ms: 5
+    v_init: {uniform_mv: [-70, -60]}
+  - name: A
+    size: 2
+    model: adex
+    adex: {delta_t_mv: 2, v_t_mv: -50.4, a_ns: 4, b_na: 0.0805, tau_w_ms: 144}
+    neuron: {tau_m_ms: 9.37, v_rest_mv: -70.6, v_th_mv: -40.4, v_reset_mv: -70.6, r_mohm: 33.3, i_bias_na: 0.8}
+    v_init: {uniform_mv: [-70.6, -60]}
+projections:
+  - {from: Z, to: A, rule: all_to_all, weight_mv: 2}
+`
+
+// TestSNNRunModelState checks --monitor-u and --monitor-w on the CPU
+// against snn.Sim.State sampled at the same steps, that they name the
+// population's model when it lacks the variable, and that a spiking
+// backend that cannot read the state back fails naming itself.
+func TestSNNRunModelState(t *testing.T) {
+	dir := t.TempDir()
+	netFile := writeFile(t, dir, "models.yaml", modelNetYAML)
+	args := []string{"snn", "run", netFile, "--duration", "0.05", "--json", "--every-ms", "0.5",
+		"--monitor-w", "A:1", "--monitor-u", "Z:0,2"}
+	rep := decodeRunReport(t, mustRun(t, append(args, "--backend", "cpu")...))
+	if len(rep.State) != 2 || rep.State[0].Var != "u" || rep.State[0].Population != "Z" || rep.State[1].Var != "w" || rep.State[1].Population != "A" {
+		t.Fatalf("state traces: %+v", rep.State)
+	}
+	net, err := snn.ParseYAML([]byte(modelNetYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := net.Build(snn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spikes := 0
+	for k := range 500 {
+		if k%5 == 0 {
+			for j, g := range []int{0, 2} {
+				want, _ := sim.State(g)
+				if got := rep.State[0].Values[j][k/5]; got != want {
+					t.Fatalf("u of Z[%d] at step %d: %v, snn %v", g, k, got, want)
+				}
+			}
+			want, _ := sim.State(3 + 1)
+			if got := rep.State[1].Values[0][k/5]; got != want {
+				t.Fatalf("w of A[1] at step %d: %v, snn %v", k, got, want)
+			}
+		}
+		spikes += len(sim.Step())
+	}
+	if spikes == 0 || rep.State[1].Values[0][99] <= 0 {
+		t.Errorf("the test network is silent (%d spikes, final w %v)", spikes, rep.State[1].Values[0][99])
+	}
+	if _, err := run(t, "snn", "run", netFile, "--monitor-w", "Z:0"); err == nil ||
+		!strings.Contains(err.Error(), `"w" is a variable of adex populations; population "Z" is izhikevich`) {
+		t.Errorf("--monitor-w on an izhikevich population: got %v", err)
+	}
+	for _, b := range backend.LoadedBackends() {
+		if _, ok := b.(backend.Spiking); !ok || b.Name() == "cpu" {
+			continue
+		}
+		out, err := run(t, append(args, "--backend", b.Name())...)
+		switch {
+		case err != nil:
+			if !strings.Contains(err.Error(), "backend "+b.Name()+" cannot read the model state u or w") {
+				t.Errorf("%s: got %v, want an error naming the backend", b.Name(), err)
+			}
+		case !reflect.DeepEqual(decodeRunReport(t, out).State, rep.State):
+			t.Errorf("%s: u and w differ from the CPU's", b.Name())
+		}
+	}
+}
