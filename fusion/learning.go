@@ -260,6 +260,16 @@ func (s *System) learn() (*LearningStep, error) {
 		maxStep = 0.05
 	}
 	clip := func(d float64) float64 { return max(-maxStep, min(maxStep, d)) }
+	// bound keeps α in [0, AlphaMax] and γ ≥ 0: applied after each rule,
+	// so the loss reported after the exchange is that of a Θ that is set.
+	bound := func(v []float64) {
+		k := len(v) - 3
+		v[k] = max(0, v[k]) // α
+		if s.cfg.ACE.AlphaMax > 0 {
+			v[k] = min(v[k], s.cfg.ACE.AlphaMax)
+		}
+		v[k+2] = max(0, v[k+2]) // γ
+	}
 	ls := &LearningStep{}
 	if doG {
 		w := s.weights()
@@ -277,6 +287,7 @@ func (s *System) learn() (*LearningStep, error) {
 			v[k] += s.scale[k] * clip(-l.Gradient.Rate*gs)
 		}
 		ls.GradNorm = math.Sqrt(ls.GradNorm)
+		bound(v)
 		ls.Loss = w.Q*ls.LossQ + w.N*ls.LossN + w.P*ls.LossP
 		q, n, p, err := obj.Losses(ParamsFrom(v))
 		if err != nil {
@@ -302,12 +313,7 @@ func (s *System) learn() (*LearningStep, error) {
 		}
 		ls.Mutated, ls.Epsilon, ls.Shots = true, eps, shots*((len(v)+s.cfg.Qubits-1)/s.cfg.Qubits)
 	}
-	k := len(v) - 3
-	v[k] = max(0, v[k]) // α
-	if s.cfg.ACE.AlphaMax > 0 {
-		v[k] = min(v[k], s.cfg.ACE.AlphaMax)
-	}
-	v[k+2] = max(0, v[k+2]) // γ
+	bound(v)
 	if err := s.SetTheta(ParamsFrom(v)); err != nil {
 		return nil, err
 	}

@@ -269,7 +269,7 @@ func (rf *runFlags) one(cmd *cobra.Command, s *sim.Simulator, p backend.Precisio
 			st := stateJSON(c.Qubits, amps)
 			return map[string]any{"qubits": st.Qubits, "amplitudes": st.Amplitudes}, nil
 		}
-		fmt.Fprintf(out, "backend %s, %s, %d gates applied as %d in %v\n", s.Backend().Name(), p, res.Gates, res.Applied, time.Since(start).Round(time.Microsecond))
+		fmt.Fprintf(out, "backend %s, %s, %d gates applied in %d passes over the state in %v\n", s.Backend().Name(), p, res.Gates, res.Applied, time.Since(start).Round(time.Microsecond))
 		for i, a := range amps {
 			if real(a)*real(a)+imag(a)*imag(a) < 1e-20 {
 				continue
@@ -299,7 +299,7 @@ func (rf *runFlags) one(cmd *cobra.Command, s *sim.Simulator, p backend.Precisio
 	}
 	st := r.Stats
 	fmt.Fprintf(out, "backend %s, %s, %d shots, seed %d, %v\n", s.Backend().Name(), p, rf.shots, rf.seed, time.Since(start).Round(time.Microsecond))
-	fmt.Fprintf(out, "%d gates applied as %d; %d splits, %d merges, %d branches at most, %d certain collapses, %d replays\n",
+	fmt.Fprintf(out, "%d gates applied in %d passes over the state; %d splits, %d merges, %d branches at most, %d certain collapses, %d replays\n",
 		st.Gates, st.Applied, st.Splits, st.Merges, st.Branches, st.Certain, st.Replays)
 	if rf.memory {
 		for k, m := range r.Memory() {

@@ -197,7 +197,9 @@ func (f *FusionEngine) Recalibrate() (alpha, gamma float64) {
 }
 
 // engineMagic starts the private part of a fusion engine snapshot.
-var engineMagic = []byte("MECFUS\x00\x01")
+// The last byte is the format's version: 2 added the Hamiltonian's
+// coefficients, the memory store and the meta-evolution state.
+var engineMagic = []byte("MECFUS\x00\x02")
 
 // Snapshot saves ψ and, as private bytes, the rest of fusion.Snapshot:
 // last spectrum, network state, α, β, γ, step count, last H_coh, Δt, the
@@ -229,8 +231,12 @@ func (f *FusionEngine) Snapshot() ([]complex128, []byte, error) {
 
 // Restore returns the system to a Snapshot.
 func (f *FusionEngine) Restore(psi []complex128, private []byte) error {
-	if len(private) < len(engineMagic) || string(private[:len(engineMagic)]) != string(engineMagic) {
+	m := len(engineMagic) - 1
+	if len(private) < len(engineMagic) || string(private[:m]) != string(engineMagic[:m]) {
 		return errors.New("orchestrator: not a fusion engine snapshot")
+	}
+	if v := private[m]; v != engineMagic[m] {
+		return fmt.Errorf("orchestrator: fusion engine snapshot of format version %d; this build reads version %d", v, engineMagic[m])
 	}
 	d := &dec{b: private, off: len(engineMagic)}
 	s := &fusion.Snapshot{Psi: psi}

@@ -797,3 +797,16 @@ func TestMessagesInLedger(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestEngineSnapshotVersion: a fusion engine snapshot of another format
+// version is refused naming both versions, before anything is restored.
+func TestEngineSnapshotVersion(t *testing.T) {
+	var f FusionEngine
+	err := f.Restore(nil, []byte("MECFUS\x00\x01rest"))
+	if err == nil || !strings.Contains(err.Error(), "format version 1") || !strings.Contains(err.Error(), "reads version 2") {
+		t.Errorf("old snapshot: %v", err)
+	}
+	if err := f.Restore(nil, []byte("MECFUX\x00\x02")); err == nil || !strings.Contains(err.Error(), "not a fusion engine snapshot") {
+		t.Errorf("foreign bytes: %v", err)
+	}
+}
