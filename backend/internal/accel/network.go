@@ -68,6 +68,15 @@ func NewNetwork[M Handle](d Device[M], net *snn.Network, opt snn.Options) (*Netw
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Name(), err)
 	}
+	if net.Monitors != nil {
+		for i, k := range net.Monitors.Weights {
+			if k >= 0 && k < len(net.Projections) && net.Projections[k].STDP == nil {
+				p := net.Projections[k]
+				return nil, fmt.Errorf("%s: monitors.weights[%d]: projection %d (%s→%s) is fixed: backend %s reads back only plastic projections' weights (the cpu backend reads fixed ones too)",
+					d.Name(), i, k, p.From, p.To, d.Name())
+			}
+		}
+	}
 	nw := &Network[M]{d: d, n: h.N, dt: h.Dt, syn: h.Synapses, h: h}
 	err = d.Do(func() error {
 		// Load the family first: its build (JIT) errors are clearer here
@@ -377,7 +386,8 @@ func (nw *Network[M]) AddVoltages(dv []float64) error {
 
 // Weights returns plastic projection k's current weights in the network
 // file's unit, in the order of snn.Sim.Weights (backend.WeightReader);
-// only plastic projections are read back.
+// only plastic projections are read back (NewNetwork refuses a network
+// whose monitors.weights names a fixed one, before any step).
 func (nw *Network[M]) Weights(k int) ([]float64, error) {
 	var out []float64
 	err := nw.do(func() error {
@@ -393,6 +403,33 @@ func (nw *Network[M]) Weights(k int) ([]float64, error) {
 		return nil
 	})
 	return out, err
+}
+
+// States copies every neuron's model state into dst as snn.Sim.States
+// does (backend.StateReader): u of izhikevich neurons, w (nA) of adex
+// neurons, 0 for the other models. The device keeps u and w, in those
+// units, in the last channel of their populations' drives (snn.Layout), so
+// they are copied back as they are, with no conversion.
+func (nw *Network[M]) States(dst []float64) error {
+	if len(dst) != nw.n {
+		return nw.errorf("States into %d values for %d neurons", len(dst), nw.n)
+	}
+	return nw.do(func() error {
+		pint := nw.h.Pint
+		for p := 0; p < len(pint)/5; p++ {
+			lo, size, c0, nc, model := int(pint[5*p]), int(pint[5*p+1]), int(pint[5*p+2]), int(pint[5*p+3]), pint[5*p+4]
+			d := dst[lo : lo+size]
+			if model < 2 || nc == 0 || size == 0 {
+				clear(d)
+				continue
+			}
+			off := uintptr(nw.h.Cint[4*(c0+nc-1)+1]) // the state channel's first drive value
+			if err := nw.d.Read(nw.J, 8*off, unsafe.Pointer(&d[0]), 8*uintptr(size)); err != nil {
+				return nw.errorf("States: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // Synapses returns the number of synapses built (backend.NetworkInfo).
@@ -524,4 +561,6 @@ func (nw *Network[M]) restore(snap []byte) error {
 var (
 	_ backend.Network            = (*Network[uint64])(nil)
 	_ backend.NetworkSnapshotter = (*Network[uint64])(nil)
+	_ backend.StateReader        = (*Network[uint64])(nil)
+	_ backend.WeightReader       = (*Network[uint64])(nil)
 )
