@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"unsafe"
 
 	"github.com/prismai/mec/backend"
@@ -67,15 +68,6 @@ func NewNetwork[M Handle](d Device[M], net *snn.Network, opt snn.Options) (*Netw
 	h, snap, err := BuildNet(net, opt, WG)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Name(), err)
-	}
-	if net.Monitors != nil {
-		for i, k := range net.Monitors.Weights {
-			if k >= 0 && k < len(net.Projections) && net.Projections[k].STDP == nil {
-				p := net.Projections[k]
-				return nil, fmt.Errorf("%s: monitors.weights[%d]: projection %d (%s→%s) is fixed: backend %s reads back only plastic projections' weights (the cpu backend reads fixed ones too)",
-					d.Name(), i, k, p.From, p.To, d.Name())
-			}
-		}
 	}
 	nw := &Network[M]{d: d, n: h.N, dt: h.Dt, syn: h.Synapses, h: h}
 	err = d.Do(func() error {
@@ -384,11 +376,15 @@ func (nw *Network[M]) AddVoltages(dv []float64) error {
 	})
 }
 
-// Weights returns plastic projection k's current weights in the network
-// file's unit, in the order of snn.Sim.Weights (backend.WeightReader);
-// only plastic projections are read back (NewNetwork refuses a network
-// whose monitors.weights names a fixed one, before any step).
+// Weights returns sparse projection k's current weights in the network
+// file's unit, in the order of snn.Sim.Weights (backend.WeightReader): a
+// plastic projection's read back from the device, a fixed one's as built
+// (they never change) when the network's monitors.weights names it; other
+// fixed projections are an error.
 func (nw *Network[M]) Weights(k int) ([]float64, error) {
+	if w, ok := nw.h.Fixed[k]; ok {
+		return slices.Clone(w), nil
+	}
 	var out []float64
 	err := nw.do(func() error {
 		win := make([]float64, len(nw.h.Win))
