@@ -1,6 +1,7 @@
 package backendtest
 
 import (
+	"fmt"
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
@@ -313,14 +314,66 @@ func ConformanceNetworkModels(seed uint64) *snn.Network {
 // the last bits (every other operation is the same IEEE arithmetic).
 const adexTolMV = 1e-6
 
+// adexTolNA is the tolerance of adex neurons' w (nA): w follows V through
+// a/1000 (4e-3 nA/mV in ConformanceNetworkModels), so V's adexTolMV
+// bounds w's drift far below it; 1e-8 nA leaves a wide margin. Izhikevich
+// u, whose arithmetic is the same IEEE operations on every backend, must
+// be bit-identical.
+const adexTolNA = 1e-8
+
+// checkStates compares the backend's model states (u, w) with the
+// oracle's: bit-identical for izhikevich neurons, within adexTolNA for
+// adex ones, 0 for the other models. It fails when the network has
+// izhikevich or adex neurons and the backend cannot read their state.
+func checkStates(t *testing.T, net *snn.Network, got backend.Network, ref *snn.Sim, when string) {
+	t.Helper()
+	sr, ok := got.(backend.StateReader)
+	if !ok {
+		for _, p := range net.Populations {
+			if p.Model == snn.ModelIzhikevich || p.Model == snn.ModelAdEx {
+				t.Fatalf("%s: the backend runs %s neurons but cannot read their state u or w back (backend.StateReader)", when, p.Model)
+			}
+		}
+		return
+	}
+	st, want := make([]float64, got.N()), make([]float64, ref.N())
+	if err := sr.States(st); err != nil {
+		t.Fatalf("%s: States: %v", when, err)
+	}
+	ref.States(want)
+	lo := 0
+	for _, p := range net.Populations {
+		for i := lo; i < lo+p.Size; i++ {
+			switch p.Model {
+			case snn.ModelAdEx:
+				if d := math.Abs(st[i] - want[i]); !(d <= adexTolNA) {
+					t.Fatalf("%s: w[%d] = %v nA, oracle %v (|Δ| %g > %g)", when, i, st[i], want[i], d, adexTolNA)
+				}
+			default: // u of izhikevich neurons, 0 for the others
+				if math.Float64bits(st[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("%s: state of neuron %d (model %q) = %v, oracle %v (want bit-identical)", when, i, p.Model, st[i], want[i])
+				}
+			}
+		}
+		lo += p.Size
+	}
+	if err := sr.States(make([]float64, 1)); err == nil {
+		t.Errorf("%s: States into a short slice accepted", when)
+	}
+}
+
 // RunSpiking is the conformance suite of the spiking capability. The CPU
 // engine (package snn) is the oracle: the backend's network must spike in
 // the same steps, neuron for neuron, and keep voltages within 1e-9 mV of
-// it over 1000 steps of ConformanceNetwork and ConformanceNetworkCOBA, on
-// any thread count. It also
+// it over 1000 steps of ConformanceNetwork and ConformanceNetworkCOBA (and
+// their STDP variants, whose weights must be the oracle's), on any thread
+// count; on ConformanceNetworkModels, voltages within adexTolMV and the
+// model state read back (backend.StateReader, required there) at several
+// steps as checkStates says. It also
 // checks invariants that do not depend on the oracle: V < V_th after every
 // step (the voltage cap), no neuron spiking twice within its refractory
-// period, a kick to threshold spiking in the next step, and bad input.
+// period, a kick to threshold spiking in the next step, bad input, and
+// the weights of a fixed projection named in monitors.weights.
 func RunSpiking(t *testing.T, sp backend.Spiking) {
 	for k, seed := range []uint64{1, 2, 3, 4, 5, 6, 7} {
 		net := ConformanceNetwork(seed)
@@ -396,6 +449,10 @@ func RunSpiking(t *testing.T, sp backend.Spiking) {
 				lastSpike[i] = step
 			}
 			total += len(spikes)
+			switch step {
+			case 0, 1, 250, 499, 500, 501, 999:
+				checkStates(t, net, got, ref, fmt.Sprintf("seed %d step %d", seed, step))
+			}
 			if err := got.Voltages(v); err != nil {
 				t.Fatal(err)
 			}
@@ -448,6 +505,7 @@ func RunSpiking(t *testing.T, sp backend.Spiking) {
 		if d := MaxDiffReal(v, ref.V()); d > tol {
 			t.Errorf("after Run(50) voltages differ by %g", d)
 		}
+		checkStates(t, net, got, ref, fmt.Sprintf("seed %d after Run(50)", seed))
 	}
 	// Bad input.
 	got, err := sp.NewNetwork(ConformanceNetwork(1), snn.Options{})
@@ -469,6 +527,28 @@ func RunSpiking(t *testing.T, sp backend.Spiking) {
 	if _, err := got.Step(); err == nil {
 		t.Error("Step after Free accepted")
 	}
+	// monitors.weights on a fixed sparse projection (0: E→E): its weights
+	// are read back as the oracle's, after steps too.
+	fixed := ConformanceNetwork(1)
+	fixed.Monitors = &snn.Monitors{Weights: []int{0}}
+	fw, err := sp.NewNetwork(fixed, snn.Options{})
+	if err != nil {
+		t.Fatalf("monitors.weights on a fixed projection: %v", err)
+	}
+	wr, ok := fw.(backend.WeightReader)
+	if !ok {
+		t.Fatalf("the backend cannot read weights back (monitors.weights)")
+	}
+	if err := fw.Run(20); err != nil {
+		t.Fatal(err)
+	}
+	switch w, err := wr.Weights(0); {
+	case err != nil:
+		t.Errorf("weights of fixed projection 0 (monitors.weights): %v", err)
+	case len(w) == 0 || !slices.Equal(w, ConformanceWeights(fixed, 0)):
+		t.Errorf("the weights of fixed projection 0 differ from the oracle's")
+	}
+	fw.Free()
 	broken := ConformanceNetwork(1)
 	broken.Populations[0].Neuron.TauMMs = -1
 	if _, err := sp.NewNetwork(broken, snn.Options{}); err == nil {

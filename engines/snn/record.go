@@ -40,7 +40,7 @@ type StateProbe struct {
 	// the default, read out by every spiking backend), "u" (the recovery
 	// variable of an izhikevich population) or "w" (the adaptation current
 	// of an adex population, nA); u and w are read by backends with
-	// backend.StateReader (the CPU).
+	// backend.StateReader (every spiking backend: cpu, opencl, cuda).
 	Vars []string `json:"vars,omitempty" yaml:"vars,omitempty"`
 	// EveryMs is the sampling period in ms, a whole number of steps
 	// (default: every step).

@@ -134,6 +134,17 @@ func selectSpiking(name string) (sp backend.Spiking, b backend.Backend, auto boo
 	return sp, b, false, nil
 }
 
+// stateReader returns nw's reader of the model state u and w, or, before
+// any step, an error naming the backend when it has none (the cpu, opencl
+// and cuda backends have one).
+func stateReader(nw backend.Network, name string) (backend.StateReader, error) {
+	sr, ok := nw.(backend.StateReader)
+	if !ok {
+		return nil, fmt.Errorf("backend %s cannot read the model state u or w back (monitors.state vars, --monitor-u, --monitor-w)", name)
+	}
+	return sr, nil
+}
+
 // snnChunk is the number of network steps between context checks.
 const snnChunk = 1000
 
@@ -162,9 +173,8 @@ func runSNN(ctx context.Context, net *snn.Network, r snnRun) (*snnResult, error)
 	var v, st []float64
 	var sr backend.StateReader
 	if rec.NeedsState() {
-		var ok bool
-		if sr, ok = nw.(backend.StateReader); !ok {
-			return nil, fmt.Errorf("backend %s cannot read the model state u or w back (monitors.state vars, --monitor-u, --monitor-w); the cpu backend can", b.Name())
+		if sr, err = stateReader(nw, b.Name()); err != nil {
+			return nil, err
 		}
 		st = make([]float64, nw.N())
 	}

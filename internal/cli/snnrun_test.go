@@ -428,6 +428,41 @@ func TestSNNRunSTDP(t *testing.T) {
 	}
 }
 
+// TestSNNRunFixedWeights checks monitors.weights on a fixed sparse
+// projection: the CPU reports the built weights (snn.Sim.Weights), and
+// every other spiking backend the same weights and histogram.
+func TestSNNRunFixedWeights(t *testing.T) {
+	text := strings.Replace(testNetYAML, "  rate_bin_ms: 2\n", "  rate_bin_ms: 2\n  weights: [0]\n", 1)
+	netFile := writeFile(t, t.TempDir(), "fixed.yaml", text)
+	args := []string{"snn", "run", netFile, "--duration", "0.05", "--json"}
+	rep := decodeRunReport(t, mustRun(t, append(args, "--backend", "cpu")...))
+	net, err := snn.ParseYAML([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := net.Build(snn.Options{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	if len(rep.Weights) != 1 || rep.Weights[0].Projection != 0 || !slices.Equal(rep.Weights[0].Values, sim.Weights(0)) || len(sim.Weights(0)) == 0 {
+		t.Fatalf("cpu: weights of fixed projection 0: %+v", rep.Weights)
+	}
+	for _, b := range backend.LoadedBackends() {
+		if _, ok := b.(backend.Spiking); !ok || b.Name() == "cpu" {
+			continue
+		}
+		out, err := run(t, append(args, "--backend", b.Name())...)
+		if err != nil {
+			t.Errorf("%s: %v", b.Name(), err)
+			continue
+		}
+		if w := decodeRunReport(t, out).Weights; len(w) != 1 || !slices.Equal(w[0].Values, rep.Weights[0].Values) || !slices.Equal(w[0].Hist, rep.Weights[0].Hist) {
+			t.Errorf("%s: weights of fixed projection 0 differ from the CPU's", b.Name())
+		}
+	}
+}
+
 // modelNetYAML has an izhikevich and an adex population driven by biases.
 const modelNetYAML = `dt_ms: 0.1
 seed: 5
@@ -451,8 +486,9 @@ projections:
 
 // TestSNNRunModelState checks --monitor-u and --monitor-w on the CPU
 // against snn.Sim.State sampled at the same steps, that they name the
-// population's model when it lacks the variable, and that a spiking
-// backend that cannot read the state back fails naming itself.
+// population's model when it lacks the variable, that every other spiking
+// backend gives the CPU's values, and that a network that cannot read the
+// state back fails naming its backend.
 func TestSNNRunModelState(t *testing.T) {
 	dir := t.TempDir()
 	netFile := writeFile(t, dir, "models.yaml", modelNetYAML)
@@ -493,18 +529,55 @@ func TestSNNRunModelState(t *testing.T) {
 		!strings.Contains(err.Error(), `"w" is a variable of adex populations; population "Z" is izhikevich`) {
 		t.Errorf("--monitor-w on an izhikevich population: got %v", err)
 	}
+	// Every other spiking backend reads u and w back: u bit-identical to
+	// the CPU's, w within 1e-8 nA (adex's exp is the device's; the
+	// conformance suite's tolerance).
 	for _, b := range backend.LoadedBackends() {
 		if _, ok := b.(backend.Spiking); !ok || b.Name() == "cpu" {
 			continue
 		}
 		out, err := run(t, append(args, "--backend", b.Name())...)
-		switch {
-		case err != nil:
-			if !strings.Contains(err.Error(), "backend "+b.Name()+" cannot read the model state u or w") {
-				t.Errorf("%s: got %v, want an error naming the backend", b.Name(), err)
-			}
-		case !reflect.DeepEqual(decodeRunReport(t, out).State, rep.State):
-			t.Errorf("%s: u and w differ from the CPU's", b.Name())
+		if err != nil {
+			t.Errorf("%s: %v", b.Name(), err)
+			continue
 		}
+		got := decodeRunReport(t, out).State
+		if len(got) != len(rep.State) {
+			t.Fatalf("%s: %d state traces, the CPU's %d", b.Name(), len(got), len(rep.State))
+		}
+		for m, tr := range got {
+			want := rep.State[m]
+			if tr.Var != want.Var || tr.Population != want.Population || !slices.Equal(tr.TMs, want.TMs) || len(tr.Values) != len(want.Values) {
+				t.Fatalf("%s: state trace %d is %s of %s at %d times, the CPU's %s of %s at %d", b.Name(), m,
+					tr.Var, tr.Population, len(tr.TMs), want.Var, want.Population, len(want.TMs))
+			}
+			for j := range tr.Values {
+				for k, x := range tr.Values[j] {
+					y := want.Values[j][k]
+					if (tr.Var == "u" && x != y) || math.Abs(x-y) > 1e-8 {
+						t.Fatalf("%s: %s of %s[%d] at %v ms = %v, the CPU's %v", b.Name(), tr.Var, tr.Population, tr.Neurons[j], tr.TMs[k], x, y)
+					}
+				}
+			}
+		}
+	}
+	// A network that cannot read the state back fails up front, naming
+	// the backend.
+	cpu, err := backend.Select("cpu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nw, err := cpu.(backend.Spiking).NewNetwork(net, snn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nw.Free()
+	if _, err := stateReader(nw, "cpu"); err != nil {
+		t.Errorf("the cpu network: %v", err)
+	}
+	hidden := struct{ backend.Network }{nw} // only the Network methods
+	if _, err := stateReader(hidden, "test-nostate"); err == nil ||
+		!strings.Contains(err.Error(), "backend test-nostate cannot read the model state u or w back") {
+		t.Errorf("a network without backend.StateReader: got %v", err)
 	}
 }

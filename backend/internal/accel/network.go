@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"unsafe"
 
 	"github.com/prismai/mec/backend"
@@ -375,10 +376,15 @@ func (nw *Network[M]) AddVoltages(dv []float64) error {
 	})
 }
 
-// Weights returns plastic projection k's current weights in the network
-// file's unit, in the order of snn.Sim.Weights (backend.WeightReader);
-// only plastic projections are read back.
+// Weights returns sparse projection k's current weights in the network
+// file's unit, in the order of snn.Sim.Weights (backend.WeightReader): a
+// plastic projection's read back from the device, a fixed one's as built
+// (they never change) when the network's monitors.weights names it; other
+// fixed projections are an error.
 func (nw *Network[M]) Weights(k int) ([]float64, error) {
+	if w, ok := nw.h.Fixed[k]; ok {
+		return slices.Clone(w), nil
+	}
 	var out []float64
 	err := nw.do(func() error {
 		win := make([]float64, len(nw.h.Win))
@@ -393,6 +399,33 @@ func (nw *Network[M]) Weights(k int) ([]float64, error) {
 		return nil
 	})
 	return out, err
+}
+
+// States copies every neuron's model state into dst as snn.Sim.States
+// does (backend.StateReader): u of izhikevich neurons, w (nA) of adex
+// neurons, 0 for the other models. The device keeps u and w, in those
+// units, in the last channel of their populations' drives (snn.Layout), so
+// they are copied back as they are, with no conversion.
+func (nw *Network[M]) States(dst []float64) error {
+	if len(dst) != nw.n {
+		return nw.errorf("States into %d values for %d neurons", len(dst), nw.n)
+	}
+	return nw.do(func() error {
+		pint := nw.h.Pint
+		for p := 0; p < len(pint)/5; p++ {
+			lo, size, c0, nc, model := int(pint[5*p]), int(pint[5*p+1]), int(pint[5*p+2]), int(pint[5*p+3]), pint[5*p+4]
+			d := dst[lo : lo+size]
+			if model < 2 || nc == 0 || size == 0 {
+				clear(d)
+				continue
+			}
+			off := uintptr(nw.h.Cint[4*(c0+nc-1)+1]) // the state channel's first drive value
+			if err := nw.d.Read(nw.J, 8*off, unsafe.Pointer(&d[0]), 8*uintptr(size)); err != nil {
+				return nw.errorf("States: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // Synapses returns the number of synapses built (backend.NetworkInfo).
@@ -524,4 +557,6 @@ func (nw *Network[M]) restore(snap []byte) error {
 var (
 	_ backend.Network            = (*Network[uint64])(nil)
 	_ backend.NetworkSnapshotter = (*Network[uint64])(nil)
+	_ backend.StateReader        = (*Network[uint64])(nil)
+	_ backend.WeightReader       = (*Network[uint64])(nil)
 )

@@ -140,7 +140,7 @@ func (t *plasticTracker) finish(nw *Net) { nw.Plastic = *t.p }
 func (p *Plasticity) weights(k int, win []float64) ([]float64, error) {
 	id, ok := p.id[k]
 	if !ok {
-		return nil, fmt.Errorf("projection %d is not plastic: only plastic projections' weights are read back here", k)
+		return nil, fmt.Errorf("projection %d is not plastic: only plastic projections' weights, and those of fixed ones named in monitors.weights, are read back here", k)
 	}
 	out := make([]float64, len(p.wq[id]))
 	for i, q := range p.wq[id] {

@@ -40,6 +40,11 @@ type Net struct {
 	// Plastic is the STDP layout (NPl == 0 without plastic projections).
 	Plastic Plasticity
 
+	// Fixed holds, in the file's unit, the weights of the fixed sparse
+	// projections that the network's monitors.weights names (snn.Sim.Weights
+	// of the host build; they never change), by projection index.
+	Fixed map[int][]float64
+
 	// Host state.
 	Now   int64 // the current step
 	Force []int
@@ -99,6 +104,16 @@ func BuildNet(net *snn.Network, opt snn.Options, wg int) (*Net, []byte, error) {
 	if len(net.Poisson) > 0 {
 		if err := nw.NewGenerator(net); err != nil {
 			return nil, nil, err
+		}
+	}
+	if net.Monitors != nil {
+		for _, k := range net.Monitors.Weights {
+			if k >= 0 && k < len(net.Projections) && net.Projections[k].STDP == nil {
+				if nw.Fixed == nil {
+					nw.Fixed = map[int][]float64{}
+				}
+				nw.Fixed[k] = host.Weights(k)
+			}
 		}
 	}
 	snap, err := host.Snapshot()
