@@ -12,7 +12,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -72,7 +71,7 @@ on 2 cores).`,
 				qsimBin = os.Getenv(bench.QsimEnv)
 			}
 			cfg := bench.Config{Backends: bes, Suites: suites, Quick: quick, Peers: withPeer, Qsim: qsimBin, QsimCircuit: qsimFile}
-			if f, ok := errOut.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			if terminal(errOut) != nil {
 				cfg.Progress = func(i, total int, label string) {
 					if total == 0 {
 						fmt.Fprintln(errOut, "measuring memory bandwidth…")

@@ -11,7 +11,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/fusion"
@@ -144,7 +143,7 @@ as JSON instead.`,
 			}
 			stderr := cmd.ErrOrStderr()
 			var bar *progressbar.ProgressBar
-			if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !asJSON {
+			if f := terminal(stderr); f != nil && !asJSON {
 				bar = progressbar.NewOptions(cfg.Ticks, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("meta-epochs"),
 					progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
 			}

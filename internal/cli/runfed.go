@@ -18,7 +18,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/federation/consensus"
@@ -137,7 +136,7 @@ func runFederation(cmd *cobra.Command, cfg orchestrator.Config, n int, scenario,
 		}()
 	}
 	var bar *progressbar.ProgressBar
-	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !asJSON {
+	if f := terminal(stderr); f != nil && !asJSON {
 		bar = progressbar.NewOptions(n*cfg.Ticks, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("meta-epochs (all nodes)"),
 			progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
 	}
