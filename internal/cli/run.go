@@ -253,6 +253,13 @@ func printRun(w io.Writer, cfg orchestrator.Config, engines fusion.Engines, s *o
 		fmt.Fprintf(w, "memory (P_S = |S⟩⟨S| of the spike patterns): %.0f patterns stored; recall accuracy by overlap %.3f (each with one bit flipped, every qubit rotated by R_y(0.3))\n",
 			s.Final["memory_size"], s.Final["memory_recall"])
 	}
+	if p := s.PSN; p.K > 0 {
+		fmt.Fprintf(w, "PSN (Kuramoto array over Φ's %d phases, K %.3g): order r min %.4f, mean %.4f; phase spread max %.4f rad; MCC max_ij |d/dt(Φ_i − Φ_j)| max %.4g, mean %.4g over %d ticks\n",
+			cfg.Features, p.K, p.RMin, p.RMean, p.SpreadMax, p.MCCRateMax, p.MCCRateMean, p.Ticks)
+	} else {
+		fmt.Fprintf(w, "PSN off (grounding.psn.k 0): Φ's order r min %.4f, mean %.4f; phase spread max %.4f rad; MCC max_ij |d/dt(Φ_i − Φ_j)| max %.4g, mean %.4g over %d ticks\n",
+			p.RMin, p.RMean, p.SpreadMax, p.MCCRateMax, p.MCCRateMean, p.Ticks)
+	}
 	fmt.Fprintf(w, "final: H_coh %.4f, C %.3f, health %.3f, S(t) %.4f, dS/dt %+.3g, L_int %.4f, Δt %.4f\n\n",
 		s.Final["h_coh"], s.Final["c"], s.Final["health"], s.Final["stability"], s.Final["dstability_dt"], s.Final["l_int"], s.Final["dt"])
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

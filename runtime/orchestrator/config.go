@@ -112,6 +112,8 @@ type GroundingConfig struct {
 	Oscillators `yaml:",inline"`
 	// Kappa is the initial grounding strength κ (part of Θ).
 	Kappa float64 `yaml:"kappa" json:"kappa"`
+	// PSN configures the phase synchronisation network (fusion §9).
+	PSN PSNConfig `yaml:"psn" json:"psn"`
 }
 
 // PlasticityConfig configures SemanticPlasticity.
@@ -194,6 +196,10 @@ const (
 	// FaultDecohere replaces ψ on the backend by the uniform
 	// superposition (H_coh = 1), a decoherence event.
 	FaultDecohere = "decohere"
+	// FaultPhaseKick turns the phase Φ_0 of the first grounding
+	// oscillator by Value radians (a kicked oscillator, which the PSN
+	// pulls back within the tick).
+	FaultPhaseKick = "phase_kick"
 )
 
 // Fault is a deliberate fault, injected once, at the start of the tick
@@ -202,7 +208,7 @@ const (
 type Fault struct {
 	Tick  uint64  `yaml:"tick" json:"tick"`                       // 1-based tick number
 	Kind  string  `yaml:"kind" json:"kind"`                       // one of the Fault* kinds
-	Value float64 `yaml:"value,omitempty" json:"value,omitempty"` // γ for FaultCoupling
+	Value float64 `yaml:"value,omitempty" json:"value,omitempty"` // γ for FaultCoupling, the angle (radians) for FaultPhaseKick
 }
 
 // DefaultConfig returns the built-in scenario.
@@ -331,6 +337,9 @@ func (c *Config) Validate() error {
 	if !(c.Grounding.H > 0) || c.Grounding.Kappa < 0 {
 		bad("grounding: want h > 0 and kappa ≥ 0")
 	}
+	if err := c.Grounding.PSN.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if !(c.Plasticity.Tau > 0) || !(c.Plasticity.WMax > 0) || c.Plasticity.Eta < 0 || math.Abs(c.Plasticity.WInit) > c.Plasticity.WMax {
 		bad("plasticity: want tau > 0, w_max > 0, eta ≥ 0 and |w_init| ≤ w_max")
 	}
@@ -380,8 +389,10 @@ func (c *Config) Validate() error {
 		switch {
 		case f.Tick < 1:
 			bad("faults[%d]: tick %d: want ≥ 1", i, f.Tick)
-		case f.Kind != FaultOverflowPsi && f.Kind != FaultCoupling && f.Kind != FaultNaNWeight && f.Kind != FaultDecohere:
-			bad("faults[%d]: kind %q: want %s, %s, %s or %s", i, f.Kind, FaultOverflowPsi, FaultCoupling, FaultNaNWeight, FaultDecohere)
+		case f.Kind != FaultOverflowPsi && f.Kind != FaultCoupling && f.Kind != FaultNaNWeight && f.Kind != FaultDecohere && f.Kind != FaultPhaseKick:
+			bad("faults[%d]: kind %q: want %s, %s, %s, %s or %s", i, f.Kind, FaultOverflowPsi, FaultCoupling, FaultNaNWeight, FaultDecohere, FaultPhaseKick)
+		case f.Kind == FaultPhaseKick && (math.IsNaN(f.Value) || math.IsInf(f.Value, 0) || f.Value == 0):
+			bad("faults[%d]: value %v: a phase kick wants a finite, non-zero angle (radians)", i, f.Value)
 		case math.IsNaN(f.Value) || math.IsInf(f.Value, 0):
 			bad("faults[%d]: value is not finite", i)
 		}

@@ -59,9 +59,13 @@
 //
 // ContextualGrounding grounds the phase layer in the register: it reads u,
 // Φ and κ and integrates (RK4, step ≤ h) the Stuart–Landau oscillators
-// dZ_k/dt = (μ + iω_k − |Z_k|²)Z_k + κ(u_k − Z_k) over Δt, writing Φ. It
-// reports grounding_error Σ|Z_k − u_k|² and phase_order, the Kuramoto
-// order parameter of Φ.
+// dZ_k/dt = (μ + iω_k − |Z_k|²)Z_k + κ(u_k − Z_k) over Δt, then, unless
+// grounding.psn.k is 0, synchronises Φ's phases through the PSN (fusion
+// §9, type PSN: a Kuramoto array on the backend's phase capability),
+// writing Φ. It reports grounding_error Σ|Z_k − u_k|², phase_order, the
+// Kuramoto order parameter of Φ, psn_order and psn_spread after the PSN,
+// and mcc_rate, max_ij |d/dt(Φ_i − Φ_j)| over the tick, on which the
+// meta-causal-consistency rule (integration §3) is evaluated.
 //
 // SemanticPlasticity reads f_Q, W, η and the field and applies the delta
 // rule y = W·f_Q, W ← W + η·Δt·(f_Q − y)·f_Qᵀ (entries clipped to ±w_max),

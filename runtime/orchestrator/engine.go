@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/fusion"
 )
 
@@ -100,8 +101,9 @@ type FusionInterfaces interface {
 
 // FusionEngine runs package fusion's System behind the Engine interface.
 type FusionEngine struct {
-	sys *fusion.System
-	cfg fusion.Config
+	sys   *fusion.System
+	cfg   fusion.Config
+	phase backend.Phase
 }
 
 // NewFusionEngine builds the fusion system for cfg on eng (chosen by
@@ -111,7 +113,21 @@ func NewFusionEngine(cfg fusion.Config, eng fusion.Engines) (*FusionEngine, erro
 	if err != nil {
 		return nil, fmt.Errorf("orchestrator: %w", err)
 	}
-	return &FusionEngine{sys: sys, cfg: sys.Config()}, nil
+	ph, _ := eng.State.(backend.Phase)
+	return &FusionEngine{sys: sys, cfg: sys.Config(), phase: ph}, nil
+}
+
+// PhaseBackend returns the phase capability (Kuramoto engine) of the
+// backend that holds ψ, or nil when it has none.
+func (f *FusionEngine) PhaseBackend() backend.Phase { return f.phase }
+
+// phaseOf returns eng's phase capability, nil when it has none (the PSN
+// then runs on engines/kuramoto).
+func phaseOf(eng Engine) backend.Phase {
+	if p, ok := eng.(interface{ PhaseBackend() backend.Phase }); ok {
+		return p.PhaseBackend()
+	}
+	return nil
 }
 
 // System returns the underlying fusion system.

@@ -195,6 +195,9 @@ var metricDocs = map[string]string{
 	"det_j":                    "QuantumFusion: det J of the last fusion step map (fusion §13: > 0)",
 	"det_j_skipped":            "QuantumFusion: 1 when the register is too large for the Jacobian or the engine cannot evaluate it (rules on det_j are then suspended)",
 	"phase_order":              "ContextualGrounding: Kuramoto order parameter of Φ",
+	"psn_order":                "ContextualGrounding: order parameter r of Φ's phases after the PSN step (fusion §9)",
+	"psn_spread":               "ContextualGrounding: largest |Φ_k − Φ̄| after the PSN step (radians)",
+	"mcc_rate":                 "ContextualGrounding: max_{i,j} |d/dt(Φ_i − Φ_j)| over the tick (integration §3, Meta-Causal Consistency)",
 	"plasticity_error":         "SemanticPlasticity: ‖f_Q − f_S‖²",
 	"w_norm":                   "SemanticPlasticity: Frobenius norm of W",
 	"federated_drift":          "FederatedNodeLearning: max_j ‖W_j − W̄‖_F over the public parameters of the nodes averaged in the last round (0 alone)",
@@ -449,14 +452,21 @@ func sqDist(a, b []float64) float64 {
 	return s
 }
 
-// contextualGrounding advances the Stuart–Landau oscillators Φ.
-type contextualGrounding struct{ osc Oscillators }
+// contextualGrounding advances the Stuart–Landau oscillators Φ and
+// synchronises their phases through the PSN.
+type contextualGrounding struct {
+	osc Oscillators
+	psn PSN
+}
 
 func (m *contextualGrounding) Name() string { return ContextualGrounding }
 
 func (m *contextualGrounding) Step(_ context.Context, tel *Telemetry) (bus.Message, error) {
 	s := tel.State
-	z := m.osc.Advance(s.Z, s.Bins, s.Theta.Kappa, tel.Dt)
+	z, ps, err := m.psn.Step(s.Z, m.osc.Advance(s.Z, s.Bins, s.Theta.Kappa, tel.Dt), tel.Dt)
+	if err != nil {
+		return bus.Message{}, err
+	}
 	e := 0.0
 	for k := range z {
 		d := z[k] - s.Bins[k]
@@ -466,6 +476,9 @@ func (m *contextualGrounding) Step(_ context.Context, tel *Telemetry) (bus.Messa
 	u.Write("phi.z", packC(z))
 	u.Metric("grounding_error", e)
 	u.Metric("phase_order", PhaseOrder(z))
+	u.Metric("psn_order", ps.R)
+	u.Metric("psn_spread", ps.Spread)
+	u.Metric("mcc_rate", ps.MCCRate)
 	return reply(&u), nil
 }
 

@@ -128,6 +128,9 @@ type committedTick struct {
 	hcoh, drift, c, dt    float64
 	lint, stability, ediv float64
 	hphase                float64
+	// PSN figures after the tick's grounding step (psn: grounding ran).
+	psn                      bool
+	psnR, psnSpread, mccRate float64
 	// learning after the tick's fusion step (zero when QuantumFusion was
 	// isolated): gradient exchange, mutation, its measurement outcomes,
 	// and whether the exchange lowered the fused loss.
@@ -209,7 +212,7 @@ func New(ctx context.Context, cfg Config, eng Engine, rec *Recorder, sealWait ti
 	pl := cfg.Plasticity.Plasticity
 	o.modules = []Module{
 		&quantumFusion{eng: eng, d: d, every: uint64(cfg.Federation.Round), band: cfg.Fusion.Limits.Resonance},
-		&contextualGrounding{osc: cfg.Grounding.Oscillators},
+		&contextualGrounding{osc: cfg.Grounding.Oscillators, psn: PSN{cfg: cfg.Grounding.PSN, phase: phaseOf(eng)}},
 		&semanticPlasticity{p: pl},
 		&federatedNodeLearning{cfg: cfg.Federation},
 		&metaCausality{window: cfg.Causality.Window},
@@ -250,9 +253,16 @@ func (o *Orchestrator) initialState() *State {
 	s := &State{Dt: o.cfg.Step.Dt(fusion.CoherenceEntropy(psi)), Prob: prob, Bins: bins, Field: make([]float64, d)}
 	s.Theta = Theta{Alpha: a, Beta: b, Gamma: g, Kappa: o.cfg.Grounding.Kappa, Eta: o.cfg.Plasticity.Eta,
 		W: o.cfg.InitialW(), Causal: make([]float64, len(causalSeries)*len(causalSeries))}
+	// Φ starts splayed around the circle, or in phase when the PSN holds
+	// it together (from the splay state, an unstable equilibrium of the
+	// array, the first ticks would break the meta-causal-consistency rule).
+	splay := 2 * math.Pi / float64(d)
+	if o.cfg.Grounding.PSN.K > 0 {
+		splay = 0
+	}
 	s.Z = make([]complex128, d)
 	for k := range s.Z {
-		s.Z[k] = cmplx.Rect(0.1, 2*math.Pi*float64(k)/float64(d))
+		s.Z[k] = cmplx.Rect(0.1, splay*float64(k))
 	}
 	s.Gov.C, s.Gov.Health = 1, 1
 	return s
@@ -506,6 +516,10 @@ func (o *Orchestrator) tick(ctx context.Context) (*TickReport, error) {
 	o.maxMembers = max(o.maxMembers, int(metrics["federated_nodes"]))
 	o.committed = append(o.committed, committedTick{tick: n, hcoh: metrics["h_coh"], drift: metrics["federated_drift"],
 		c: metrics["c"], dt: metrics["dt"], lint: metrics["l_int"], stability: metrics["stability"], ediv: metrics["e_div"]})
+	if slices.Contains(ran, ContextualGrounding) {
+		c := &o.committed[len(o.committed)-1]
+		c.psn, c.psnR, c.psnSpread, c.mccRate = true, metrics["psn_order"], metrics["psn_spread"], metrics["mcc_rate"]
+	}
 	if slices.Contains(ran, QuantumFusion) {
 		c := &o.committed[len(o.committed)-1]
 		c.grad, c.mutated = metrics["grad_exchanged"] == 1, metrics["meta_mutated"] == 1
@@ -629,6 +643,9 @@ func (o *Orchestrator) injectFaults(ctx context.Context, n uint64) error {
 			o.st.Theta.Gamma = f.Value
 		case FaultNaNWeight:
 			o.st.Theta.W[0] = math.NaN()
+		case FaultPhaseKick:
+			o.st.Z = slices.Clone(o.st.Z)
+			o.st.Z[0] *= cmplx.Rect(1, f.Value)
 		case FaultDecohere:
 			psi := make([]complex128, len(o.eng.Psi()))
 			for i := range psi {

@@ -82,6 +82,9 @@ type Summary struct {
 	PhaseEntropyMean float64 `json:"h_phase_mean"`
 	// Learning counts the fusion layer's learning over the committed ticks.
 	Learning LearningSummary `json:"learning"`
+	// PSN summarises the phase synchronisation network over the committed
+	// ticks.
+	PSN PSNSummary `json:"psn"`
 	// Checks is the verification table.
 	Checks []Check `json:"verification"`
 	// Pass is set when every row of Checks passes.
@@ -97,6 +100,22 @@ type LearningSummary struct {
 	Lowered   int     `json:"exchanges_lowering_loss"`
 	Mutations int     `json:"mutations"`
 	Outcomes  float64 `json:"measurement_outcomes"`
+}
+
+// PSNSummary summarises Φ's phases after the PSN step (fusion §9) over the
+// committed ticks on which ContextualGrounding ran: the order parameter r
+// (min and mean), the largest spread |Φ_k − Φ̄| and the Meta-Causal
+// Consistency rate max_{i,j} |d/dt(Φ_i − Φ_j)| (integration §3; max and
+// mean). K is the coupling (0: the PSN is off and the figures are those
+// of the grounded oscillators alone).
+type PSNSummary struct {
+	K           float64 `json:"k"`
+	Ticks       int     `json:"ticks"`
+	RMin        float64 `json:"r_min"`
+	RMean       float64 `json:"r_mean"`
+	SpreadMax   float64 `json:"spread_max"`
+	MCCRateMax  float64 `json:"mcc_rate_max"`
+	MCCRateMean float64 `json:"mcc_rate_mean"`
 }
 
 func quantile(d []time.Duration, q float64) time.Duration {
@@ -165,6 +184,24 @@ func (o *Orchestrator) Summary() (*Summary, error) {
 	}
 	if nPhase > 0 {
 		s.PhaseEntropyMean /= float64(nPhase)
+	}
+	s.PSN = PSNSummary{K: o.cfg.Grounding.PSN.K, RMin: math.Inf(1)}
+	for _, c := range o.committed {
+		if !c.psn {
+			continue
+		}
+		s.PSN.Ticks++
+		s.PSN.RMin = math.Min(s.PSN.RMin, c.psnR)
+		s.PSN.RMean += c.psnR
+		s.PSN.SpreadMax = math.Max(s.PSN.SpreadMax, c.psnSpread)
+		s.PSN.MCCRateMax = math.Max(s.PSN.MCCRateMax, c.mccRate)
+		s.PSN.MCCRateMean += c.mccRate
+	}
+	if s.PSN.Ticks > 0 {
+		s.PSN.RMean /= float64(s.PSN.Ticks)
+		s.PSN.MCCRateMean /= float64(s.PSN.Ticks)
+	} else {
+		s.PSN.RMin = 0
 	}
 	for _, k := range []string{"lambda_q", "lambda_n", "lambda_p", "monitor_entropy", "semantic_phase_div", "theta_change",
 		"memory_size", "memory_recall"} {
