@@ -127,3 +127,32 @@ func TestMCCRule(t *testing.T) {
 		t.Errorf("the kick's rollback does not name meta-causal-consistency: %v", rbs[0].Reasons)
 	}
 }
+
+// TestPSNConfigErrors: a bad PSN setting or phase kick is refused naming
+// the field; the runtime's PSN runs on the engine's backend.
+func TestPSNConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		mutate func(*Config)
+		want   string
+	}{
+		{func(c *Config) { c.Grounding.PSN.K = -1 }, "grounding.psn.k"},
+		{func(c *Config) { c.Grounding.PSN.K = math.NaN() }, "grounding.psn.k"},
+		{func(c *Config) { c.Grounding.PSN.H = 0 }, "grounding.psn.h"},
+		{func(c *Config) { c.Faults = []Fault{{Tick: 3, Kind: FaultPhaseKick}} }, "faults[0]: value"},
+	} {
+		c, err := DefaultConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc.mutate(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("want an error naming %s, got %v", tc.want, err)
+		}
+	}
+	o, _ := newRuntime(t, nil)
+	for _, m := range o.modules {
+		if g, ok := m.(*contextualGrounding); ok && g.psn.phase == nil {
+			t.Error("the PSN does not run on the engine's backend")
+		}
+	}
+}
