@@ -16,7 +16,8 @@ import (
 // together.
 type PSNConfig struct {
 	// K is the Kuramoto coupling strength (per unit time); 0 turns the
-	// PSN off.
+	// PSN off. The coupling of source j is K·p_j, p_j its share of the
+	// oscillators' power (see PSN).
 	K float64 `yaml:"k" json:"k"`
 	// H is the largest RK4 step of the array.
 	H float64 `yaml:"h" json:"h"`
@@ -29,10 +30,19 @@ type PSNConfig struct {
 //
 //	dφ_k/dt = ω_k + (K/d) Σ_j sin(φ_j − φ_k)
 //
-// from φ_k = Φ_k over Δt on the backend's phase capability (Kuramoto
-// engine: CPU, OpenCL or CUDA; engines/kuramoto when the backend has
-// none), and the channels keep their amplitudes |Z_k′| with the phases
-// φ_k (Lie splitting of grounding and synchronisation).
+// with each source weighted by its share of the oscillators' power,
+//
+//	dφ_k/dt = ω_k + K Σ_j p_j sin(φ_j − φ_k),   p_j = |Z_j′|² / Σ_l |Z_l′|²,
+//
+// (the phase reduction of a mean-field coupling of the complex
+// amplitudes, normalised so that K·h bounds the RK4 step whatever the
+// amplitudes: a weakly driven channel follows the strongly driven ones
+// rather than dragging them against their drive), from φ_k = Φ_k over Δt
+// on the backend's phase capability (Kuramoto engine, sparse coupling:
+// CPU, OpenCL or CUDA; engines/kuramoto when the backend has none), and
+// the channels keep their amplitudes |Z_k′| with the phases φ_k (Lie
+// splitting of grounding and synchronisation). With equal amplitudes this
+// is the all-to-all array (K/d) Σ_j sin(φ_j − φ_k).
 type PSN struct {
 	cfg   PSNConfig
 	phase backend.Phase
@@ -66,7 +76,11 @@ func (p *PSN) Step(z, zn []complex128, dt float64) ([]complex128, PSNStep, error
 	}
 	out := zn
 	if p.cfg.K != 0 && dt > 0 {
-		phi, err := p.integrate(kuramoto.Network{Omega: omega, K: p.cfg.K}, phi0, dt)
+		csr, err := powerCoupling(zn)
+		if err != nil {
+			return nil, PSNStep{}, err
+		}
+		phi, err := p.integrate(kuramoto.Network{Omega: omega, K: p.cfg.K, Coupling: csr}, phi0, dt)
 		if err != nil {
 			return nil, PSNStep{}, err
 		}
@@ -76,6 +90,37 @@ func (p *PSN) Step(z, zn []complex128, dt float64) ([]complex128, PSNStep, error
 		}
 	}
 	return out, measurePSN(z, out, dt), nil
+}
+
+// powerCoupling returns the d×d coupling W_kj = p_j = |z_j|²/Σ_l |z_l|²
+// (every row the same: each oscillator is pulled towards the
+// power-weighted mean phase); uniform weights 1/d when z has no power.
+func powerCoupling(z []complex128) (*kuramoto.CSR, error) {
+	d := len(z)
+	p := make([]float64, d)
+	sum := 0.0
+	for j, x := range z {
+		p[j] = real(x)*real(x) + imag(x)*imag(x)
+		sum += p[j]
+	}
+	for j := range p {
+		if sum > 0 && !math.IsInf(sum, 0) {
+			p[j] /= sum
+		} else {
+			p[j] = 1 / float64(d)
+		}
+	}
+	rows, cols, vals := make([]int, 0, d*d), make([]int, 0, d*d), make([]float64, 0, d*d)
+	for k := 0; k < d; k++ {
+		for j := 0; j < d; j++ {
+			rows, cols, vals = append(rows, k), append(cols, j), append(vals, p[j])
+		}
+	}
+	csr, err := kuramoto.NewCSR(d, rows, cols, vals)
+	if err != nil {
+		return nil, fmt.Errorf("orchestrator: PSN: %w", err)
+	}
+	return csr, nil
 }
 
 // integrate advances the array from phi0 over dt in steps of at most H.

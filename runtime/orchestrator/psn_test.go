@@ -52,6 +52,38 @@ func TestPSNBackendMatchesEngine(t *testing.T) {
 	}
 }
 
+// TestPSNPowerWeighted: the array weighs each source by its share of the
+// oscillators' power, so a strongly driven oscillator keeps its phase and
+// the weak ones join it (with uniform weights 1/d the seven weak ones,
+// spread around the circle, would drag the strong one away), on the
+// engine and on the CPU backend's sparse kernel alike.
+func TestPSNPowerWeighted(t *testing.T) {
+	const d = 8
+	z := make([]complex128, d)
+	for k := range z {
+		z[k] = cmplx.Rect(0.05, 0.6+0.7*float64(k))
+	}
+	z[0] = cmplx.Rect(1, 0.6)
+	zn := slices.Clone(z) // no grounding motion: ω = 0
+	for _, p := range []*PSN{{cfg: PSNConfig{K: 1000, H: 0.002}}, {cfg: PSNConfig{K: 1000, H: 0.002}, phase: cpu.New(cpu.Options{})}} {
+		out, st, err := p.Step(z, zn, 0.05)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := math.Abs(wrapPi(cmplx.Phase(out[0]) - 0.6)); m > 0.02 {
+			t.Errorf("the strong oscillator moved by %.3g rad (want < 0.02)", m)
+		}
+		for k := 1; k < d; k++ {
+			if m := math.Abs(wrapPi(cmplx.Phase(out[k]) - cmplx.Phase(out[0]))); m > 0.01 {
+				t.Errorf("weak oscillator %d is %.3g rad from the strong one (want < 0.01)", k, m)
+			}
+		}
+		if st.R < 0.9999 {
+			t.Errorf("order r %v after the step", st.R)
+		}
+	}
+}
+
 // TestPSNWired: the PSN runs in the main job. Switching it off
 // (grounding.psn.k 0) changes Φ's trajectory and its recorded figures; on,
 // the phases stay together (order r, spread) and the Meta-Causal
