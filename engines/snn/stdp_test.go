@@ -140,6 +140,7 @@ type brianSTDP struct {
 	FracLow    float64 `json:"frac_low"`
 	FracHigh   float64 `json:"frac_high"`
 	MeanW      float64 `json:"mean_w"`
+	StdW       float64 `json:"std_w"`
 }
 
 // TestSTDPMatchesBrian2 runs testdata/stdp_sma.yaml (Song, Miller & Abbott
@@ -197,6 +198,72 @@ func TestSTDPMatchesBrian2(t *testing.T) {
 		if !(math.Abs(c.ours-c.their) <= 0.06) {
 			t.Errorf("%s: mec %.3f vs brian2 %.3f (tolerance 0.06)", c.name, c.ours, c.their)
 		}
+	}
+	if rel := math.Abs(rate-b.PostRateHz) / b.PostRateHz; !(rel <= 0.15) {
+		t.Errorf("output rate: mec %.2f Hz vs brian2 %.2f Hz (tolerance 15%%)", rate, b.PostRateHz)
+	}
+}
+
+// TestMultiplicativeSTDPMatchesBrian2 runs the network of
+// testdata/stdp_sma.yaml with the multiplicative rule (a₊ = 0.01,
+// a₋ = 0.0105: w ← w − a₋x₋w at a source spike, w ← w + a₊x₊(w_max − w) at
+// a target spike) for 100 s, and brian2_stdp.py --rule multiplicative with
+// the same rule written as Brian2 synapse code (C++ standalone). Unlike the
+// additive rule's bimodal split, the weight-dependent rule gives a narrow
+// unimodal distribution around w_max·a₊/(a₊ + a₋)-ish (van Rossum, Bi &
+// Turrigiano 2000): both sides must have no weight below 0.1·w_max or above
+// 0.9·w_max and a standard deviation below 0.1·w_max, and the mean w/w_max
+// must agree within 0.02, the standard deviation within 30%, the output
+// rate within 15%.
+func TestMultiplicativeSTDPMatchesBrian2(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates 100 s and runs Brian2 C++ standalone (about a minute)")
+	}
+	var b brianSTDP
+	runTestdataPeer(t, "brian2_stdp.py", &b, "--rule", "multiplicative", "--a-plus", "0.01", "--a-minus", "0.0105")
+	net, err := LoadFile(filepath.Join("testdata", "stdp_sma.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := net.Projections[0].STDP
+	st.Rule, st.APlus, st.AMinus = STDPMultiplicative, 0.01, 0.0105
+	sim, err := net.Build(Options{Method: MethodEuler})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.Run(1_000_000)
+	w := sim.Weights(0)
+	var mean, sq, low, high float64
+	for _, x := range w {
+		x /= st.WMax
+		mean += x
+		sq += x * x
+		if x < 0.1 {
+			low++
+		}
+		if x > 0.9 {
+			high++
+		}
+	}
+	n := float64(len(w))
+	mean, low, high = mean/n, low/n, high/n
+	std := math.Sqrt(math.Max(sq/n-mean*mean, 0))
+	rate := float64(sim.SpikeCounts()[0]) / 100
+	t.Logf("mec:    rate %.2f Hz, hist %v, mean %.4f, std %.4f", rate, WeightHistogram(w, 0, st.WMax, 10), mean, std)
+	t.Logf("brian2: rate %.2f Hz, hist %v, mean %.4f, std %.4f", b.PostRateHz, b.Hist, b.MeanW, b.StdW)
+	for _, s := range []struct {
+		name           string
+		low, high, std float64
+	}{{"mec", low, high, std}, {"brian2", b.FracLow, b.FracHigh, b.StdW}} {
+		if s.low != 0 || s.high != 0 || !(s.std < 0.1) {
+			t.Errorf("%s: not a narrow unimodal distribution: %.3f below 0.1·w_max, %.3f above 0.9·w_max, std %.4f·w_max", s.name, s.low, s.high, s.std)
+		}
+	}
+	if !(math.Abs(mean-b.MeanW) <= 0.02) {
+		t.Errorf("mean w/w_max: mec %.4f vs brian2 %.4f (tolerance 0.02)", mean, b.MeanW)
+	}
+	if rel := math.Abs(std-b.StdW) / b.StdW; !(rel <= 0.3) {
+		t.Errorf("std w/w_max: mec %.4f vs brian2 %.4f (tolerance 30%%)", std, b.StdW)
 	}
 	if rel := math.Abs(rate-b.PostRateHz) / b.PostRateHz; !(rel <= 0.15) {
 		t.Errorf("output rate: mec %.2f Hz vs brian2 %.2f Hz (tolerance 15%%)", rate, b.PostRateHz)
