@@ -1,14 +1,9 @@
 package lava
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -20,9 +15,10 @@ import (
 
 // NIR (the Neuromorphic Intermediate Representation, read by Lava-DL,
 // SpiNNaker2, Norse, snnTorch, ...) stores graphs as HDF5 through nir.write.
-// No pure-Go HDF5 writer exists and h5py is not available where mec is
-// built, so mec models the graph in Go and serialises it as JSON that
-// mirrors nir.write's HDF5 group layout:
+// mec models the graph in Go (NIRFile) and has two encodings of it: real
+// .nir files (EncodeNIRHDF5, DecodeNIRHDF5 in nirhdf5.go, through
+// internal/hdf5) and a JSON mirror of the same layout (MarshalNIR,
+// UnmarshalNIR, *.nir.json):
 //
 //	{"version": "1.0",
 //	 "node": {"type": "NIRGraph",
@@ -30,9 +26,8 @@ import (
 //	          "edges": {"src": [...], "dst": [...]},
 //	          "metadata": {...}}}
 //
-// The sidecar turns that JSON into a real .nir file with
-// `mec_lava_sidecar.py --nir-write GRAPH.json OUT.nir` when the nir Python
-// package is importable (WriteNIRFile runs it).
+// Both decode to the same NIRFile; ExportNIR and ImportNIR are the one
+// mapping between it and snn.Network.
 //
 // Units and mapping. NIR itself is unit-free; mec writes time constants in
 // seconds (the convention of the NIR reference implementations) and
@@ -280,8 +275,10 @@ func mdFloat(md map[string]any, key string) (float64, bool) {
 	return 0, false
 }
 
+// uniform returns the one value of a per-neuron parameter: n equal values,
+// or one (a scalar, which NIR broadcasts).
 func uniform(name, field string, a []float64, n int) (float64, error) {
-	if len(a) != n {
+	if len(a) != n && len(a) != 1 {
 		return 0, cerr(name+"."+field, ErrInvalid, "%d values for %d neurons", len(a), n)
 	}
 	for _, x := range a {
@@ -339,6 +336,13 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		return strings.Compare(a, b)
 	}
 	slices.SortFunc(names, order)
+	// rowsIn: the rows of the weight node feeding each node.
+	rowsIn := map[string]int{}
+	for k, s := range g.Edges.Src {
+		if n, ok := g.Nodes[s]; ok && (n.Type == "Linear" || n.Type == "Affine") && k < len(g.Edges.Dst) {
+			rowsIn[g.Edges.Dst[k]] = len(n.Weight)
+		}
+	}
 	sizes := map[string]int{}
 	tauIn := map[string]float64{}
 	for _, name := range names {
@@ -353,7 +357,25 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			net.AddPoisson(snn.PoissonGroup{Name: name, Size: int(n.Shape[0]), RateHz: rate, TauSynMs: ts})
 			sizes[name] = int(n.Shape[0])
 		case "CubaLIF":
-			size := len(n.VThreshold)
+			// The size: the longest parameter array, or the rows of the
+			// weight node feeding it when every parameter is a scalar.
+			size := 0
+			for _, a := range [][]float64{n.TauSyn, n.TauMem, n.R, n.VLeak, n.VThreshold, n.VReset, n.WIn} {
+				size = max(size, len(a))
+			}
+			if size <= 1 {
+				size = max(size, rowsIn[name])
+			}
+			if size <= 0 || size > maxNIRSize {
+				return nil, cerr(name+".v_threshold", ErrInvalid, "%d neurons", size)
+			}
+			// NIR's defaults (nir.read): v_reset 0, w_in 1.
+			if n.VReset == nil {
+				n.VReset = []float64{0}
+			}
+			if n.WIn == nil {
+				n.WIn = []float64{1}
+			}
 			vals := map[string]float64{}
 			for _, fld := range []struct {
 				key string
@@ -402,7 +424,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			sizes[name] = size
 		case "Output", "Linear", "Affine":
 		default:
-			return nil, cerr(name+".type", ErrUnsupported, "%q nodes are not imported", n.Type)
+			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine and CubaLIF nodes", name, n.Type)
 		}
 	}
 	in := map[string][]string{}
@@ -532,55 +554,4 @@ func restoreRule(pr *snn.Projection, rule string, w [][]float64, self bool) {
 	if len(pr.Pairs) == 0 {
 		pr.Pairs = [][2]int{}
 	}
-}
-
-// ErrNoNIR is returned by WriteNIRFile when the nir Python package is not
-// importable by the sidecar.
-var ErrNoNIR = errors.New("lava: the nir Python package is not importable")
-
-// WriteNIRFile writes f as a real NIR (HDF5) file at path by running the
-// sidecar's --nir-write with the nir Python package. It returns an error
-// wrapping ErrNoNIR when that package is not importable, ErrNoPython when
-// there is no interpreter.
-func WriteNIRFile(ctx context.Context, f *NIRFile, path string, opt SpawnOptions) error {
-	py := opt.Python
-	if py == "" {
-		py = os.Getenv("MEC_LAVA_PYTHON")
-	}
-	if py == "" {
-		py = "python3"
-	}
-	pyPath, err := exec.LookPath(py)
-	if err != nil {
-		return fmt.Errorf("%w (%s): %v", ErrNoPython, py, err)
-	}
-	dir, err := os.MkdirTemp("", "mec-nir-")
-	if err != nil {
-		return fmt.Errorf("lava: nir write: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	script := opt.Script
-	if script == "" {
-		script = filepath.Join(dir, "mec_lava_sidecar.py")
-		if err := os.WriteFile(script, []byte(sidecarScript), 0o600); err != nil {
-			return fmt.Errorf("lava: nir write: %w", err)
-		}
-	}
-	js, err := MarshalNIR(f)
-	if err != nil {
-		return err
-	}
-	src := filepath.Join(dir, "graph.json")
-	if err := os.WriteFile(src, js, 0o600); err != nil {
-		return fmt.Errorf("lava: nir write: %w", err)
-	}
-	out, err := exec.CommandContext(ctx, pyPath, "-B", script, "--nir-write", src, path).CombinedOutput()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() == 3 {
-		return fmt.Errorf("%w: %s", ErrNoNIR, strings.TrimSpace(string(out)))
-	}
-	if err != nil {
-		return fmt.Errorf("lava: nir write: %v: %s", err, strings.TrimSpace(string(out)))
-	}
-	return nil
 }
