@@ -33,7 +33,8 @@ type reader struct {
 	base     uint64
 	so, sl   int // size of offsets, of lengths
 	visiting map[uint64]bool
-	budget   int // elements still allowed (bounded by the file size)
+	bytes    int // decoded bytes still allowed (deflate expands at most ~1032×)
+	objects  int // object headers still allowed to be read
 	heaps    map[uint64]map[uint32][]byte
 }
 
@@ -147,7 +148,10 @@ func Decode(b []byte) (*Group, error) {
 		}
 		return nil, errf("", "no HDF5 signature (not an HDF5 file)")
 	}
-	r := &reader{b: b, visiting: map[uint64]bool{}, budget: 8*len(b) + 1<<16}
+	// Budgets that no valid file exceeds: an object header takes at least
+	// 16 bytes (an object may be linked from several groups: 4× that), and
+	// deflate expands data at most about 1032 times.
+	r := &reader{b: b, visiting: map[uint64]bool{}, bytes: 1100*len(b) + 1<<16, objects: len(b)/4 + 16}
 	c := &cursor{b: b, off: sb + len(Signature), r: r}
 	ver := c.u8()
 	var root, eof uint64
@@ -243,6 +247,16 @@ func (r *reader) header(a uint64) ([]message, error) {
 	var msgs []message
 	type block struct{ at, n uint64 }
 	var pending []block
+	seen := map[uint64]bool{}
+	next := func() (block, error) {
+		b := pending[0]
+		pending = pending[1:]
+		if seen[b.at] {
+			return b, fmt.Errorf("continuation block at %#x read twice", b.at)
+		}
+		seen[b.at] = true
+		return b, nil
+	}
 	if c.need(4) && string(c.b[c.off:c.off+4]) == "OHDR" {
 		c.skip(4)
 		if v := c.u8(); v != 2 {
@@ -264,8 +278,10 @@ func (r *reader) header(a uint64) ([]message, error) {
 			return nil, err
 		}
 		for len(pending) > 0 {
-			b := pending[0]
-			pending = pending[1:]
+			b, err := next()
+			if err != nil {
+				return nil, err
+			}
 			cc, err := r.at(b.at)
 			if err != nil {
 				return nil, err
@@ -298,8 +314,10 @@ func (r *reader) header(a uint64) ([]message, error) {
 	}
 	pending = append(pending, block{uint64(c.off) - r.base, size})
 	for len(pending) > 0 && len(msgs) < nmsg {
-		b := pending[0]
-		pending = pending[1:]
+		b, err := next()
+		if err != nil {
+			return nil, err
+		}
 		cc, err := r.at(b.at)
 		if err != nil {
 			return nil, err
@@ -381,6 +399,9 @@ func (r *reader) object(a uint64, path string, depth int) (*Group, *Dataset, err
 	}
 	if r.visiting[a] {
 		return nil, nil, errf(path, "a group contains itself (cycle at %#x)", a)
+	}
+	if r.objects--; r.objects < 0 {
+		return nil, nil, errf(path, "more objects than a file of %d bytes holds (shared objects linked too often)", len(r.b))
 	}
 	r.visiting[a] = true
 	defer delete(r.visiting, a)
@@ -679,7 +700,7 @@ func (r *reader) dataset(path string, space, typ, layout, filters []byte) (*Data
 		}
 		d.Shape = append(d.Shape, int(s))
 		n *= s
-		if n > uint64(r.budget) {
+		if n > uint64(r.bytes) {
 			return nil, errf(path, "%d elements for a file of %d bytes", n, len(r.b))
 		}
 	}
@@ -691,7 +712,6 @@ func (r *reader) dataset(path string, space, typ, layout, filters []byte) (*Data
 		n = 0
 		d.Shape = []int{0}
 	}
-	r.budget -= int(n)
 	t, err := r.datatype(typ)
 	if err != nil {
 		return nil, errf(path, "%v", err)
@@ -700,6 +720,10 @@ func (r *reader) dataset(path string, space, typ, layout, filters []byte) (*Data
 	if t.class == 9 {
 		elem = 4 + r.so + 4
 	}
+	if uint64(elem)*n > uint64(r.bytes) {
+		return nil, errf(path, "%d elements of %d bytes: more data than a file of %d bytes holds", n, elem, len(r.b))
+	}
+	r.bytes -= elem * int(n)
 	raw, err := r.raw(path, layout, filters, int(n)*elem, d.Shape, elem)
 	if err != nil {
 		return nil, err
