@@ -77,8 +77,8 @@ type NIREdges struct {
 }
 
 // NIRNode is one NIR node; which fields are set depends on Type ("Input",
-// "Output", "Linear", "Affine", "LIF", "CubaLIF"); the JSON keys are NIR's
-// field names.
+// "Output", "Linear", "Affine", "LIF", "CubaLIF", "Delay"); the JSON keys
+// are NIR's field names.
 type NIRNode struct {
 	Type string `json:"type"`
 	// Shape is the tensor shape of Input and Output nodes.
@@ -98,6 +98,8 @@ type NIRNode struct {
 	VThreshold []float64 `json:"v_threshold,omitempty"`
 	VReset     []float64 `json:"v_reset,omitempty"`
 	WIn        []float64 `json:"w_in,omitempty"`
+	// Delay is the Delay node's delay of each element (s).
+	Delay []float64 `json:"delay,omitempty"`
 	// Metadata holds mec_* extras (see the package notes on NIR).
 	Metadata map[string]any `json:"metadata,omitempty"`
 }
@@ -110,10 +112,13 @@ func fill(n int, x float64) []float64 {
 	return s
 }
 
-// ExportNIR converts a network to a NIR graph. Projections with delays or
-// the fixed_probability rule, and populations receiving more than one
-// τ_syn, are ErrUnsupported (as in Convert). Repeated (source, target)
-// pairs are summed into one matrix entry.
+// ExportNIR converts a network to a NIR graph. A projection with one delay
+// for all its synapses becomes Linear → Delay → target (the Delay node
+// "NAME_delay" delays every target's input by delay_ms/1000 s); projections
+// whose per-pair delays differ, with the fixed_probability rule, and
+// populations receiving more than one τ_syn, are ErrUnsupported (as in
+// Convert). Repeated (source, target) pairs are summed into one matrix
+// entry.
 func ExportNIR(net *snn.Network) (*NIRFile, error) {
 	if net == nil {
 		return nil, cerr("network", ErrInvalid, "nil")
@@ -142,8 +147,8 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 		if pr.STDP != nil {
 			return nil, cerr(f+".stdp", ErrUnsupported, "NIR has no plasticity")
 		}
-		if pr.DelayMs != 0 || slices.ContainsFunc(pr.DelaysMs, func(d float64) bool { return d != 0 }) {
-			return nil, cerr(f+".delay_ms", ErrUnsupported, "delays are not exported")
+		if _, ok := projDelay(pr); !ok {
+			return nil, cerr(f+".delays_ms", ErrUnsupported, "per-pair delays differ; NIR's Delay node gives one delay per target neuron, mec exports one per projection")
 		}
 		i := indexOfPop(net, pr.To)
 		tau := projTau(net, pr)
@@ -217,10 +222,32 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 		if err := addNode(&g, name, NIRNode{Type: "Linear", Weight: w, Metadata: md}); err != nil {
 			return nil, err
 		}
+		if d, _ := projDelay(pr); d != 0 {
+			if err := addNode(&g, name+"_delay", NIRNode{Type: "Delay", Delay: fill(nt, d/1000),
+				Metadata: map[string]any{"mec_delay_ms": d}}); err != nil {
+				return nil, err
+			}
+			g.Edges.Src = append(g.Edges.Src, pr.From, name, name+"_delay")
+			g.Edges.Dst = append(g.Edges.Dst, name, name+"_delay", pr.To)
+			continue
+		}
 		g.Edges.Src = append(g.Edges.Src, pr.From, name)
 		g.Edges.Dst = append(g.Edges.Dst, name, pr.To)
 	}
 	return &NIRFile{Version: NIRVersion, Node: g}, nil
+}
+
+// projDelay returns a projection's one delay (ms), and false when its
+// per-pair delays differ.
+func projDelay(pr *snn.Projection) (float64, bool) {
+	d := pr.DelayMs
+	if len(pr.DelaysMs) > 0 {
+		d = pr.DelaysMs[0]
+		if slices.ContainsFunc(pr.DelaysMs, func(x float64) bool { return x != d }) {
+			return 0, false
+		}
+	}
+	return d, true
 }
 
 func addNode(g *NIRGraph, name string, n NIRNode) error {
@@ -291,10 +318,13 @@ func uniform(name, field string, a []float64, n int) (float64, error) {
 
 // ImportNIR converts a NIR graph back to an snn.Network. It accepts Input
 // nodes (Poisson groups; rate from mec_rate_hz metadata, else 0), CubaLIF
-// nodes with uniform parameters (populations), Linear or zero-bias Affine
+// nodes with uniform parameters (populations; scalars broadcast, v_reset
+// and w_in default to 0 and 1 as in nir.read), Linear or zero-bias Affine
 // nodes between them (projections: rule restored from mec_rule when the
-// matrix fits it, else "list" in source-major order), and Output nodes
-// (ignored). Anything else is ErrUnsupported.
+// matrix fits it, else "list" in source-major order), optionally followed
+// by a Delay node of one delay for all targets (the projection's delay),
+// and Output nodes (ignored). Anything else is ErrUnsupported, naming the
+// node.
 func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	g := f.Node
 	net := &snn.Network{DtMs: 0.1}
@@ -422,9 +452,9 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			tauIn[name] = ts
 			net.AddPopulation(pop)
 			sizes[name] = size
-		case "Output", "Linear", "Affine":
+		case "Output", "Linear", "Affine", "Delay":
 		default:
-			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine and CubaLIF nodes", name, n.Type)
+			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Delay and CubaLIF nodes", name, n.Type)
 		}
 	}
 	in := map[string][]string{}
@@ -440,6 +470,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		out[s] = append(out[s], d)
 		in[d] = append(in[d], s)
 	}
+	consumed := map[string]bool{} // Delay nodes placed on a projection
 	for _, name := range names {
 		n := g.Nodes[name]
 		if n.Type != "Linear" && n.Type != "Affine" {
@@ -456,6 +487,29 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			return nil, cerr(name, ErrUnsupported, "a weight node needs one source and one target")
 		}
 		src, dst := in[name][0], out[name][0]
+		delayMs := 0.0
+		if g.Nodes[dst].Type == "Delay" {
+			dn := g.Nodes[dst]
+			if len(in[dst]) != 1 || len(out[dst]) != 1 {
+				return nil, cerr(dst, ErrUnsupported, "a Delay node needs one source (a weight node) and one target")
+			}
+			if consumed[dst] {
+				return nil, cerr(dst, ErrUnsupported, "a Delay node follows one weight node")
+			}
+			consumed[dst] = true
+			d, err := uniform(dst, "delay", dn.Delay, len(n.Weight))
+			if err != nil {
+				return nil, err
+			}
+			if !(d >= 0) {
+				return nil, cerr(dst+".delay", ErrInvalid, "%g s: must be ≥ 0", d)
+			}
+			delayMs = d * 1000
+			if x, ok := mdFloat(dn.Metadata, "mec_delay_ms"); ok && math.Abs(x-delayMs) <= 1e-9*x {
+				delayMs = x
+			}
+			dst = out[dst][0]
+		}
 		if g.Nodes[dst].Type != "CubaLIF" {
 			return nil, cerr(name, ErrUnsupported, "target %q is %s, not CubaLIF", dst, g.Nodes[dst].Type)
 		}
@@ -472,7 +526,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			return nil, cerr(name+".weight", ErrInvalid, "%d rows, target has %d neurons", len(n.Weight), nt)
 		}
 		ts := tauIn[dst] / 1000
-		pr := snn.Projection{From: src, To: dst}
+		pr := snn.Projection{From: src, To: dst, DelayMs: delayMs}
 		if x, ok := mdFloat(n.Metadata, "mec_tau_syn_ms"); ok {
 			pr.TauSynMs = x
 		}
@@ -501,6 +555,11 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		rule, _ := n.Metadata["mec_rule"].(string)
 		restoreRule(&pr, rule, w, src == dst)
 		net.Connect(pr)
+	}
+	for _, name := range names {
+		if g.Nodes[name].Type == "Delay" && !consumed[name] {
+			return nil, cerr(name, ErrUnsupported, "a Delay node must sit between a weight node (Linear, Affine) and a CubaLIF node")
+		}
 	}
 	if err := net.Validate(); err != nil {
 		return nil, fmt.Errorf("lava: nir import: %w", err)

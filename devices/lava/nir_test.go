@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/prismai/mec/engines/snn"
@@ -75,6 +76,7 @@ func TestNIRRoundTrip(t *testing.T) {
 	net.Populations[1].Neuron.TRefMs = 1
 	net.Populations[1].Neuron.IBiasNA = 0.5
 	net.Populations[1].Neuron.RMOhm = 2
+	net.Projections[2].DelayMs = 1.5 // Linear → Delay → E
 	back := nirRoundTrip(t, net)
 	if back.DtMs != net.DtMs || back.Seed != net.Seed {
 		t.Errorf("dt %v seed %v, want %v %v", back.DtMs, back.Seed, net.DtMs, net.Seed)
@@ -90,7 +92,7 @@ func TestNIRRoundTrip(t *testing.T) {
 	}
 	for k, p := range net.Projections {
 		q := back.Projections[k]
-		if q.From != p.From || q.To != p.To || q.Rule != p.Rule || q.Dense != p.Dense || q.NoAutapses != p.NoAutapses {
+		if q.From != p.From || q.To != p.To || q.Rule != p.Rule || q.Dense != p.Dense || q.NoAutapses != p.NoAutapses || q.DelayMs != p.DelayMs {
 			t.Errorf("projection %d: %+v vs %+v", k, q, p)
 		}
 		if p.Rule != snn.RuleList && !near(q.WeightMV, p.WeightMV) {
@@ -134,7 +136,9 @@ func TestNIRRoundTrip(t *testing.T) {
 	if total == 0 {
 		t.Error("no spikes: the comparison is vacuous")
 	}
-	// Same fixed-point model (synapse order aside).
+	// Same fixed-point model (synapse order aside; Lava's Dense has no
+	// delays, so without the delay).
+	net.Projections[2].DelayMs, back.Projections[2].DelayMs = 0, 0
 	m1, err := Convert(net, ConvertOptions{IgnoreRefractory: true})
 	if err != nil {
 		t.Fatal(err)
@@ -221,9 +225,26 @@ func TestNIRImportErrors(t *testing.T) {
 		t.Errorf("unknown edge node: %v", err)
 	}
 	n := testNetwork(1)
-	n.Projections[0].DelayMs = 0.5
-	if _, err := ExportNIR(n); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("delay: %v", err)
+	n.Projections[0].DelaysMs = make([]float64, len(n.Projections[0].Pairs))
+	n.Projections[0].DelaysMs[1] = 0.5
+	if _, err := ExportNIR(n); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "projections[0].delays_ms") {
+		t.Errorf("per-pair delays: %v", err)
+	}
+	// A Delay node off a projection, or with delays that differ.
+	n = testNetwork(1)
+	n.Projections[2].DelayMs = 1
+	f = mustExport(t, n)
+	d := f.Node.Nodes["proj2_I_E_delay"]
+	d.Delay = slices.Clone(d.Delay)
+	d.Delay[0] = 0.002
+	f.Node.Nodes["proj2_I_E_delay"] = d
+	if _, err := ImportNIR(f); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "proj2_I_E_delay.delay") {
+		t.Errorf("non-uniform Delay: %v", err)
+	}
+	f = mustExport(t, n)
+	f.Node.Nodes["lone"] = NIRNode{Type: "Delay", Delay: []float64{0.001}}
+	if _, err := ImportNIR(f); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "lone") {
+		t.Errorf("a Delay node without a projection: %v", err)
 	}
 }
 

@@ -41,6 +41,7 @@ var nirFields = map[string][]string{
 	"Affine":  {"weight", "bias"},
 	"LIF":     {"tau", "r", "v_leak", "v_threshold", "v_reset"},
 	"CubaLIF": {"tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in"},
+	"Delay":   {"delay"},
 }
 
 // vector returns a pointer to the 1-d float field named key of n.
@@ -64,6 +65,8 @@ func (n *NIRNode) vector(key string) *[]float64 {
 		return &n.VReset
 	case "w_in":
 		return &n.WIn
+	case "delay":
+		return &n.Delay
 	}
 	return nil
 }

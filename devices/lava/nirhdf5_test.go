@@ -47,6 +47,7 @@ func TestNIRH5pyLayout(t *testing.T) {
 	rich.Populations[1].Neuron.TRefMs = 1
 	rich.Populations[1].Neuron.IBiasNA = 0.5
 	rich.Populations[1].Neuron.RMOhm = 2
+	rich.Projections[2].DelayMs = 1.5
 	for name, net := range map[string]*snn.Network{"tiny": tinyNetwork(), "rich": rich} {
 		t.Run(name, func(t *testing.T) {
 			f := mustExport(t, net)

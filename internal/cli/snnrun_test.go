@@ -226,7 +226,7 @@ populations:
 poisson:
   - {name: P, size: 20, rate_hz: 80, tau_syn_ms: 5}
 projections:
-  - {from: P, to: A, rule: all_to_all, weight_mv: 1.5}
+  - {from: P, to: A, rule: all_to_all, weight_mv: 1.5, delay_ms: 0.5}
   - {from: A, to: A, rule: list, pairs: [[0, 1], [1, 2], [2, 0], [5, 9]], weights_mv: [3, -2, 1, 4]}
 `
 
