@@ -77,7 +77,7 @@ type NIREdges struct {
 }
 
 // NIRNode is one NIR node; which fields are set depends on Type ("Input",
-// "Output", "Linear", "Affine", "LIF", "CubaLIF", "Delay"); the JSON keys
+// "Output", "Linear", "Affine", "LIF", "CubaLIF", "Delay", "Scale"); the JSON keys
 // are NIR's field names.
 type NIRNode struct {
 	Type string `json:"type"`
@@ -100,6 +100,8 @@ type NIRNode struct {
 	WIn        []float64 `json:"w_in,omitempty"`
 	// Delay is the Delay node's delay of each element (s).
 	Delay []float64 `json:"delay,omitempty"`
+	// Scale is the Scale node's factor of each element.
+	Scale []float64 `json:"scale,omitempty"`
 	// Metadata holds mec_* extras (see the package notes on NIR).
 	Metadata map[string]any `json:"metadata,omitempty"`
 }
@@ -322,8 +324,9 @@ func uniform(name, field string, a []float64, n int) (float64, error) {
 // and w_in default to 0 and 1 as in nir.read), Linear or zero-bias Affine
 // nodes between them (projections: rule restored from mec_rule when the
 // matrix fits it, else "list" in source-major order), optionally followed
-// by a Delay node of one delay for all targets (the projection's delay),
-// and Output nodes (ignored). Anything else is ErrUnsupported, naming the
+// by a Delay node of one delay for all targets (the projection's delay)
+// and Scale nodes (multiplied into the weights), and Output nodes
+// (ignored). Anything else is ErrUnsupported, naming the
 // node.
 func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	g := f.Node
@@ -452,9 +455,9 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			tauIn[name] = ts
 			net.AddPopulation(pop)
 			sizes[name] = size
-		case "Output", "Linear", "Affine", "Delay":
+		case "Output", "Linear", "Affine", "Delay", "Scale":
 		default:
-			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Delay and CubaLIF nodes", name, n.Type)
+			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Delay, Scale and CubaLIF nodes", name, n.Type)
 		}
 	}
 	in := map[string][]string{}
@@ -487,17 +490,38 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			return nil, cerr(name, ErrUnsupported, "a weight node needs one source and one target")
 		}
 		src, dst := in[name][0], out[name][0]
+		// Elementwise nodes between the weight node and its target: at
+		// most one Delay (the projection's delay, one for all targets)
+		// and Scale nodes (folded into the weights, per target).
 		delayMs := 0.0
-		if g.Nodes[dst].Type == "Delay" {
-			dn := g.Nodes[dst]
-			if len(in[dst]) != 1 || len(out[dst]) != 1 {
-				return nil, cerr(dst, ErrUnsupported, "a Delay node needs one source (a weight node) and one target")
-			}
-			if consumed[dst] {
-				return nil, cerr(dst, ErrUnsupported, "a Delay node follows one weight node")
+		var scale []float64
+		for hops := 0; g.Nodes[dst].Type == "Delay" || g.Nodes[dst].Type == "Scale"; hops++ {
+			en := g.Nodes[dst]
+			if len(in[dst]) != 1 || len(out[dst]) != 1 || consumed[dst] || hops > 8 {
+				return nil, cerr(dst, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a CubaLIF node", en.Type)
 			}
 			consumed[dst] = true
-			d, err := uniform(dst, "delay", dn.Delay, len(n.Weight))
+			if en.Type == "Scale" {
+				if len(en.Scale) != len(n.Weight) && len(en.Scale) != 1 {
+					return nil, cerr(dst+".scale", ErrInvalid, "%d values for %d targets", len(en.Scale), len(n.Weight))
+				}
+				if scale == nil {
+					scale = fill(len(n.Weight), 1)
+				}
+				for t := range scale {
+					x := en.Scale[min(t, len(en.Scale)-1)]
+					if math.IsNaN(x) || math.IsInf(x, 0) {
+						return nil, cerr(dst+".scale", ErrInvalid, "non-finite scale")
+					}
+					scale[t] *= x
+				}
+				dst = out[dst][0]
+				continue
+			}
+			if delayMs != 0 {
+				return nil, cerr(dst, ErrUnsupported, "two Delay nodes on one projection")
+			}
+			d, err := uniform(dst, "delay", en.Delay, len(n.Weight))
 			if err != nil {
 				return nil, err
 			}
@@ -505,7 +529,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 				return nil, cerr(dst+".delay", ErrInvalid, "%g s: must be ≥ 0", d)
 			}
 			delayMs = d * 1000
-			if x, ok := mdFloat(dn.Metadata, "mec_delay_ms"); ok && math.Abs(x-delayMs) <= 1e-9*x {
+			if x, ok := mdFloat(en.Metadata, "mec_delay_ms"); ok && math.Abs(x-delayMs) <= 1e-9*x {
 				delayMs = x
 			}
 			dst = out[dst][0]
@@ -549,6 +573,9 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 				if math.IsNaN(x) || math.IsInf(x, 0) {
 					return nil, cerr(name+".weight", ErrInvalid, "non-finite weight")
 				}
+				if scale != nil {
+					x *= scale[t]
+				}
 				w[s][t] = x / ts
 			}
 		}
@@ -557,8 +584,8 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		net.Connect(pr)
 	}
 	for _, name := range names {
-		if g.Nodes[name].Type == "Delay" && !consumed[name] {
-			return nil, cerr(name, ErrUnsupported, "a Delay node must sit between a weight node (Linear, Affine) and a CubaLIF node")
+		if t := g.Nodes[name].Type; (t == "Delay" || t == "Scale") && !consumed[name] {
+			return nil, cerr(name, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a CubaLIF node", t)
 		}
 	}
 	if err := net.Validate(); err != nil {

@@ -42,6 +42,7 @@ var nirFields = map[string][]string{
 	"LIF":     {"tau", "r", "v_leak", "v_threshold", "v_reset"},
 	"CubaLIF": {"tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in"},
 	"Delay":   {"delay"},
+	"Scale":   {"scale"},
 }
 
 // vector returns a pointer to the 1-d float field named key of n.
@@ -67,6 +68,8 @@ func (n *NIRNode) vector(key string) *[]float64 {
 		return &n.WIn
 	case "delay":
 		return &n.Delay
+	case "scale":
+		return &n.Scale
 	}
 	return nil
 }

@@ -208,6 +208,49 @@ func TestNIRHDF5Errors(t *testing.T) {
 	}
 }
 
+// TestNIRScale: a Scale node between a weight node and its target is
+// folded into the weights (here Linear·½ → Scale 2 gives the network back
+// exactly); one off that path is an error naming it.
+func TestNIRScale(t *testing.T) {
+	want, err := ImportNIR(mustExport(t, tinyNetwork()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := badNIR(t, func(r *hdf5.Group) {
+		nodes := r.Groups["node"].Groups["nodes"]
+		w := nodes.Groups["proj1_A_A"].Datasets["weight"]
+		for i := range w.Floats {
+			w.Floats[i] /= 2
+		}
+		sc := nodes.Group("s")
+		sc.Datasets["type"] = hdf5.Str("Scale")
+		sc.Datasets["scale"] = &hdf5.Dataset{Type: hdf5.Float32, Shape: []int{2}, Floats: []float64{2, 2}}
+		e := r.Groups["node"].Datasets["edges"]
+		for i := 0; i < len(e.Strings); i += 2 {
+			if e.Strings[i] == "proj1_A_A" {
+				e.Strings[i+1] = "s"
+			}
+		}
+		e.Strings = append(e.Strings, "s", "A")
+		e.Shape[0]++
+	})
+	f, err := DecodeNIRHDF5(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ImportNIR(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("with a Scale node:\n%+v\nwant\n%+v", got, want)
+	}
+	f.Node.Nodes["t"] = NIRNode{Type: "Scale", Scale: []float64{3}}
+	if _, err := ImportNIR(f); err == nil || !strings.Contains(err.Error(), "t: unsupported: a Scale node must sit") {
+		t.Errorf("a Scale node off a projection: %v", err)
+	}
+}
+
 // FuzzDecodeNIRHDF5: decoding and importing arbitrary bytes as a .nir file
 // never panics, and every error names NIR's or HDF5's context.
 func FuzzDecodeNIRHDF5(f *testing.F) {
