@@ -102,7 +102,7 @@
 // # NIR
 //
 // ExportNIR and ImportNIR convert snn.Network ↔ a NIR graph modelled in Go
-// (NIRFile: Input, Output, Linear, Affine, LIF and CubaLIF nodes with NIR's
+// (NIRFile: Input, Output, Linear, Affine, LIF, CubaLIF, Delay and Scale nodes with NIR's
 // field names). EncodeNIRHDF5 and DecodeNIRHDF5 write and read it as a
 // real .nir file (HDF5 in nir.write's layout, through internal/hdf5: no
 // Python involved); MarshalNIR and UnmarshalNIR as JSON that mirrors that
