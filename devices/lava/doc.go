@@ -102,8 +102,8 @@
 // # NIR
 //
 // ExportNIR and ImportNIR convert snn.Network ↔ a NIR graph modelled in Go
-// (NIRFile: Input, Output, Linear, Affine, LIF, CubaLIF, Delay and Scale nodes with NIR's
-// field names). EncodeNIRHDF5 and DecodeNIRHDF5 write and read it as a
+// (NIRFile: Input, Output, Linear, Affine, LIF, CubaLIF, Delay and Scale
+// nodes with NIR's field names). EncodeNIRHDF5 and DecodeNIRHDF5 write and read it as a
 // real .nir file (HDF5 in nir.write's layout, through internal/hdf5: no
 // Python involved); MarshalNIR and UnmarshalNIR as JSON that mirrors that
 // layout. The mapping and units are documented next to NIRFile in nir.go,
