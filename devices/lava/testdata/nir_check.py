@@ -96,8 +96,9 @@ def write_with_nir(path, doc):
         else:
             nodes[name] = getattr(nir, t)(**d, metadata=md)
     edges = list(zip(g["edges"]["src"], g["edges"]["dst"]))
-    nir.write(path, nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata(g.get("metadata", {}))),
-              compression="gzip")
+    # The layout is under test, not NIR's type inference.
+    graph = nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata(g.get("metadata", {})), type_check=False)
+    nir.write(path, graph, compression="gzip")
 
 
 def tree(path):
@@ -129,7 +130,7 @@ def main(mec, graph, ref):
     if nir is not None:
         write_with_nir(ref, doc)
         reference = "nir.write (nir %s)" % getattr(nir, "version", "?")
-        nir.read(mec)
+        nir.read(mec, type_check=False)
     else:
         write_like_nir(ref, doc)
         reference = "h5py, following nir.write (nir package not importable)"
