@@ -18,10 +18,12 @@
 // contiguous, compact and version 3 chunked layouts, the deflate and shuffle
 // filters (nir.write compresses arrays with gzip), and datatypes of fixed
 // and floating point numbers, h5py's bool enum, fixed-length and
-// variable-length strings. Anything else (dense link storage, other chunk
-// indexes or filters, compound types, attributes' values) is an error that
-// names the object's path and the feature. Decode never panics on hostile
-// input and bounds what it allocates by the input's size.
+// variable-length strings. Attributes are skipped (NIR graphs have none).
+// Anything else (dense link storage, soft and external links, version 4
+// chunk indexes, filters other than deflate, shuffle and fletcher32,
+// compound, array and reference types) is an error that names the object's
+// path and the feature. Decode never panics on hostile input (FuzzDecode)
+// and bounds what it reads and allocates by the input's size.
 //
 // Layer: shared leaf. It imports no other mec package.
 package hdf5

@@ -620,6 +620,7 @@ type dtype struct {
 	size   int
 	signed bool
 	big    bool
+	pad    int // strings: 0 null-terminated, 1 null-padded, 2 space-padded
 }
 
 func (r *reader) datatype(b []byte) (dtype, error) {
@@ -640,7 +641,10 @@ func (r *reader) datatype(b []byte) (dtype, error) {
 			return t, fmt.Errorf("integer of %d bytes", size)
 		}
 	case 1:
-		t.big = f0&1 != 0 || f0&0x40 != 0
+		t.big = f0&1 != 0
+		if f0&0x40 != 0 {
+			return t, fmt.Errorf("a VAX-order float")
+		}
 		if size != 4 && size != 8 {
 			return t, fmt.Errorf("float of %d bytes", size)
 		}
@@ -654,6 +658,7 @@ func (r *reader) datatype(b []byte) (dtype, error) {
 		if size < 1 {
 			return t, fmt.Errorf("fixed-length string of %d bytes", size)
 		}
+		t.pad = int(f0 & 0x0f)
 	case 8:
 		base, err := r.datatype(b[8:])
 		if err != nil || base.class != 0 || base.size != 1 {
@@ -677,7 +682,7 @@ func (r *reader) dataset(path string, space, typ, layout, filters []byte) (*Data
 	c := &cursor{b: space, r: r}
 	v := c.u8()
 	rank := int(c.u8())
-	flags := c.u8()
+	c.u8() // flags: maximum sizes follow the sizes (not needed)
 	switch v {
 	case 1:
 		c.skip(5)
@@ -704,7 +709,6 @@ func (r *reader) dataset(path string, space, typ, layout, filters []byte) (*Data
 			return nil, errf(path, "%d elements for a file of %d bytes", n, len(r.b))
 		}
 	}
-	_ = flags
 	if c.err != nil {
 		return nil, errf(path, "dataspace: %v", c.err)
 	}
@@ -788,10 +792,12 @@ func (r *reader) dataset(path string, space, typ, layout, filters []byte) (*Data
 		d.Strings = make([]string, n)
 		for i := range int(n) {
 			x := raw[i*elem : (i+1)*elem]
-			if j := bytes.IndexByte(x, 0); j >= 0 {
+			if t.pad == 2 {
+				x = bytes.TrimRight(x, " ")
+			} else if j := bytes.IndexByte(x, 0); j >= 0 {
 				x = x[:j]
 			}
-			d.Strings[i] = string(bytes.TrimRight(x, " "))
+			d.Strings[i] = string(x)
 		}
 	case 9:
 		d.Type = String
