@@ -321,7 +321,8 @@ func uniform(name, field string, a []float64, n int) (float64, error) {
 // ImportNIR converts a NIR graph back to an snn.Network. It accepts Input
 // nodes (Poisson groups; rate from mec_rate_hz metadata, else 0), CubaLIF
 // nodes with uniform parameters (populations; scalars broadcast, v_reset
-// and w_in default to 0 and 1 as in nir.read), Linear or zero-bias Affine
+// and w_in default to 0 and 1 as in nir.read; r·w_in scales all of a
+// node's inputs and is folded into their weights), Linear or zero-bias Affine
 // nodes between them (projections: rule restored from mec_rule when the
 // matrix fits it, else "list" in source-major order), optionally followed
 // by a Delay node of one delay for all targets (the projection's delay)
@@ -378,6 +379,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	}
 	sizes := map[string]int{}
 	tauIn := map[string]float64{}
+	gain := map[string]float64{} // r·w_in of each CubaLIF node
 	for _, name := range names {
 		n := g.Nodes[name]
 		switch n.Type {
@@ -424,9 +426,8 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			if !(vals["tau_syn"] > 0) || !(vals["tau_mem"] > 0) {
 				return nil, cerr(name, ErrInvalid, "tau_syn %g s and tau_mem %g s must be > 0", vals["tau_syn"], vals["tau_mem"])
 			}
-			if vals["w_in"] != 1 || vals["r"] != 1 {
-				return nil, cerr(name, ErrUnsupported, "w_in %g and r %g: mec maps only w_in = r = 1", vals["w_in"], vals["r"])
-			}
+			// r and w_in scale every input alike: folded into the weights.
+			gain[name] = vals["r"] * vals["w_in"]
 			md := n.Metadata
 			lif := snn.LIF{TauMMs: vals["tau_mem"] * 1000, VThMV: vals["v_threshold"], VResetMV: vals["v_reset"], VRestMV: vals["v_leak"]}
 			if x, ok := mdFloat(md, "mec_tau_m_ms"); ok && math.Abs(x/1000-vals["tau_mem"]) <= 1e-12*x {
@@ -550,6 +551,14 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			return nil, cerr(name+".weight", ErrInvalid, "%d rows, target has %d neurons", len(n.Weight), nt)
 		}
 		ts := tauIn[dst] / 1000
+		if g := gain[dst]; g != 1 {
+			if scale == nil {
+				scale = fill(len(n.Weight), 1)
+			}
+			for t := range scale {
+				scale[t] *= g
+			}
+		}
 		pr := snn.Projection{From: src, To: dst, DelayMs: delayMs}
 		if x, ok := mdFloat(n.Metadata, "mec_tau_syn_ms"); ok {
 			pr.TauSynMs = x

@@ -251,6 +251,39 @@ func TestNIRScale(t *testing.T) {
 	}
 }
 
+// TestNIRGain: a CubaLIF node's r and w_in scale all its inputs, so they
+// fold into the weights: r 4, w_in 0.5 with the weights into it halved
+// gives the network back exactly.
+func TestNIRGain(t *testing.T) {
+	want, err := ImportNIR(mustExport(t, tinyNetwork()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := badNIR(t, func(r *hdf5.Group) {
+		nodes := r.Groups["node"].Groups["nodes"]
+		a := nodes.Groups["A"]
+		a.Datasets["r"] = hdf5.F64(4)
+		a.Datasets["w_in"] = &hdf5.Dataset{Type: hdf5.Float32, Shape: []int{2}, Floats: []float64{0.5, 0.5}}
+		for _, p := range []string{"proj0_P_A", "proj1_A_A"} {
+			w := nodes.Groups[p].Datasets["weight"]
+			for i := range w.Floats {
+				w.Floats[i] /= 2
+			}
+		}
+	})
+	f, err := DecodeNIRHDF5(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ImportNIR(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("with r·w_in = 2:\n%+v\nwant\n%+v", got, want)
+	}
+}
+
 // FuzzDecodeNIRHDF5: decoding and importing arbitrary bytes as a .nir file
 // never panics, and every error names NIR's or HDF5's context.
 func FuzzDecodeNIRHDF5(f *testing.F) {
