@@ -287,8 +287,19 @@ func TestNIRGain(t *testing.T) {
 // FuzzDecodeNIRHDF5: decoding and importing arbitrary bytes as a .nir file
 // never panics, and every error names NIR's or HDF5's context.
 func FuzzDecodeNIRHDF5(f *testing.F) {
-	for _, n := range []*snn.Network{tinyNetwork(), testNetwork(1)} {
-		b, err := EncodeNIRHDF5(mustExport(f, n))
+	// Small seeds (the fuzzer slows down on large inputs): the tiny
+	// network, and a graph of one Input, one Linear with a Delay, one
+	// CubaLIF and a Scale.
+	small := &NIRFile{Version: NIRVersion, Node: NIRGraph{Type: "NIRGraph", Nodes: map[string]NIRNode{
+		"i": {Type: "Input", Shape: []int64{1}},
+		"w": {Type: "Linear", Weight: [][]float64{{0.01}}},
+		"d": {Type: "Delay", Delay: []float64{0.001}},
+		"s": {Type: "Scale", Scale: []float64{2}},
+		"n": {Type: "CubaLIF", TauSyn: []float64{0.005}, TauMem: []float64{0.02}, R: []float64{1},
+			VLeak: []float64{-49}, VThreshold: []float64{-50}, VReset: []float64{-60}},
+	}, Edges: NIREdges{Src: []string{"i", "w", "d", "s"}, Dst: []string{"w", "d", "s", "n"}}}}
+	for _, g := range []*NIRFile{mustExport(f, tinyNetwork()), small} {
+		b, err := EncodeNIRHDF5(g)
 		if err != nil {
 			f.Fatal(err)
 		}
