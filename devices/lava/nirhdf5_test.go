@@ -113,6 +113,45 @@ func TestNIRH5pyLayout(t *testing.T) {
 	}
 }
 
+// TestNIRHDF5Golden: the tiny network's .nir is byte for byte
+// testdata/tiny.nir (MEC_UPDATE_GOLDEN=1 rewrites it), and it decodes to
+// the graph of testdata/tiny.nir.json: the layout cannot drift unnoticed
+// where h5py is absent.
+func TestNIRHDF5Golden(t *testing.T) {
+	got, err := EncodeNIRHDF5(mustExport(t, tinyNetwork()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "tiny.nir")
+	if os.Getenv("MEC_UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from what EncodeNIRHDF5 writes (MEC_UPDATE_GOLDEN=1 rewrites it)", golden)
+	}
+	f, err := DecodeNIRHDF5(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := os.ReadFile(filepath.Join("testdata", "tiny.nir.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fj, err := UnmarshalNIR(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(f, fj) {
+		t.Errorf("testdata/tiny.nir decodes to\n%+v\ntestdata/tiny.nir.json to\n%+v", f, fj)
+	}
+}
+
 // badNIR encodes the graph of the tiny network after edit changes its
 // HDF5 tree.
 func badNIR(t *testing.T, edit func(root *hdf5.Group)) []byte {
