@@ -89,7 +89,7 @@ func (c *cursor) u32() uint32 {
 	return binary.LittleEndian.Uint32(c.b[c.off-4:])
 }
 
-// uN reads an n-byte unsigned integer (n ≤ 8); all ones is undef.
+// uN reads an n-byte unsigned integer (n ≤ 8).
 func (c *cursor) uN(n int) uint64 {
 	if n < 1 || n > 8 || !c.need(n) {
 		if c.err == nil {
@@ -98,20 +98,23 @@ func (c *cursor) uN(n int) uint64 {
 		return 0
 	}
 	var v uint64
-	all := true
 	for i := n - 1; i >= 0; i-- {
-		x := c.b[c.off+i]
-		v = v<<8 | uint64(x)
-		all = all && x == 0xff
+		v = v<<8 | uint64(c.b[c.off+i])
 	}
 	c.off += n
-	if all {
+	return v
+}
+
+// addr reads an address; all ones (the undefined address) is undef.
+func (c *cursor) addr() uint64 {
+	n := c.r.so
+	v := c.uN(n)
+	if c.err == nil && n < 8 && v == 1<<(8*n)-1 || v == undef {
 		return undef
 	}
 	return v
 }
 
-func (c *cursor) addr() uint64   { return c.uN(c.r.so) }
 func (c *cursor) length() uint64 { return c.uN(c.r.sl) }
 
 func (c *cursor) bytes(n int) []byte {
