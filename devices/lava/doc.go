@@ -102,9 +102,10 @@
 // # NIR
 //
 // ExportNIR and ImportNIR convert snn.Network ↔ a NIR graph modelled in Go
-// (NIRFile: Input, Output, Linear, Affine, LIF and CubaLIF nodes with NIR's
-// field names), serialised as JSON that mirrors the HDF5 layout of
-// nir.write; WriteNIRFile turns it into a real .nir file through the
-// sidecar when the nir Python package is importable. The mapping and units
-// are documented next to NIRFile in nir.go.
+// (NIRFile: Input, Output, Linear, Affine, LIF, CubaLIF, Delay and Scale
+// nodes with NIR's field names). EncodeNIRHDF5 and DecodeNIRHDF5 write and read it as a
+// real .nir file (HDF5 in nir.write's layout, through internal/hdf5: no
+// Python involved); MarshalNIR and UnmarshalNIR as JSON that mirrors that
+// layout. The mapping and units are documented next to NIRFile in nir.go,
+// the HDF5 layout in nirhdf5.go.
 package lava

@@ -1,14 +1,9 @@
 package lava
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -20,9 +15,10 @@ import (
 
 // NIR (the Neuromorphic Intermediate Representation, read by Lava-DL,
 // SpiNNaker2, Norse, snnTorch, ...) stores graphs as HDF5 through nir.write.
-// No pure-Go HDF5 writer exists and h5py is not available where mec is
-// built, so mec models the graph in Go and serialises it as JSON that
-// mirrors nir.write's HDF5 group layout:
+// mec models the graph in Go (NIRFile) and has two encodings of it: real
+// .nir files (EncodeNIRHDF5, DecodeNIRHDF5 in nirhdf5.go, through
+// internal/hdf5) and a JSON mirror of the same layout (MarshalNIR,
+// UnmarshalNIR, *.nir.json):
 //
 //	{"version": "1.0",
 //	 "node": {"type": "NIRGraph",
@@ -30,9 +26,8 @@ import (
 //	          "edges": {"src": [...], "dst": [...]},
 //	          "metadata": {...}}}
 //
-// The sidecar turns that JSON into a real .nir file with
-// `mec_lava_sidecar.py --nir-write GRAPH.json OUT.nir` when the nir Python
-// package is importable (WriteNIRFile runs it).
+// Both decode to the same NIRFile; ExportNIR and ImportNIR are the one
+// mapping between it and snn.Network.
 //
 // Units and mapping. NIR itself is unit-free; mec writes time constants in
 // seconds (the convention of the NIR reference implementations) and
@@ -82,8 +77,8 @@ type NIREdges struct {
 }
 
 // NIRNode is one NIR node; which fields are set depends on Type ("Input",
-// "Output", "Linear", "Affine", "LIF", "CubaLIF"); the JSON keys are NIR's
-// field names.
+// "Output", "Linear", "Affine", "LIF", "CubaLIF", "Delay", "Scale"); the JSON keys
+// are NIR's field names.
 type NIRNode struct {
 	Type string `json:"type"`
 	// Shape is the tensor shape of Input and Output nodes.
@@ -103,6 +98,10 @@ type NIRNode struct {
 	VThreshold []float64 `json:"v_threshold,omitempty"`
 	VReset     []float64 `json:"v_reset,omitempty"`
 	WIn        []float64 `json:"w_in,omitempty"`
+	// Delay is the Delay node's delay of each element (s).
+	Delay []float64 `json:"delay,omitempty"`
+	// Scale is the Scale node's factor of each element.
+	Scale []float64 `json:"scale,omitempty"`
 	// Metadata holds mec_* extras (see the package notes on NIR).
 	Metadata map[string]any `json:"metadata,omitempty"`
 }
@@ -115,10 +114,13 @@ func fill(n int, x float64) []float64 {
 	return s
 }
 
-// ExportNIR converts a network to a NIR graph. Projections with delays or
-// the fixed_probability rule, and populations receiving more than one
-// τ_syn, are ErrUnsupported (as in Convert). Repeated (source, target)
-// pairs are summed into one matrix entry.
+// ExportNIR converts a network to a NIR graph. A projection with one delay
+// for all its synapses becomes Linear → Delay → target (the Delay node
+// "NAME_delay" delays every target's input by delay_ms/1000 s); projections
+// whose per-pair delays differ, with the fixed_probability rule, and
+// populations receiving more than one τ_syn, are ErrUnsupported (as in
+// Convert). Repeated (source, target) pairs are summed into one matrix
+// entry.
 func ExportNIR(net *snn.Network) (*NIRFile, error) {
 	if net == nil {
 		return nil, cerr("network", ErrInvalid, "nil")
@@ -147,8 +149,8 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 		if pr.STDP != nil {
 			return nil, cerr(f+".stdp", ErrUnsupported, "NIR has no plasticity")
 		}
-		if pr.DelayMs != 0 || slices.ContainsFunc(pr.DelaysMs, func(d float64) bool { return d != 0 }) {
-			return nil, cerr(f+".delay_ms", ErrUnsupported, "delays are not exported")
+		if _, ok := projDelay(pr); !ok {
+			return nil, cerr(f+".delays_ms", ErrUnsupported, "per-pair delays differ; NIR's Delay node gives one delay per target neuron, mec exports one per projection")
 		}
 		i := indexOfPop(net, pr.To)
 		tau := projTau(net, pr)
@@ -222,10 +224,32 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 		if err := addNode(&g, name, NIRNode{Type: "Linear", Weight: w, Metadata: md}); err != nil {
 			return nil, err
 		}
+		if d, _ := projDelay(pr); d != 0 {
+			if err := addNode(&g, name+"_delay", NIRNode{Type: "Delay", Delay: fill(nt, d/1000),
+				Metadata: map[string]any{"mec_delay_ms": d}}); err != nil {
+				return nil, err
+			}
+			g.Edges.Src = append(g.Edges.Src, pr.From, name, name+"_delay")
+			g.Edges.Dst = append(g.Edges.Dst, name, name+"_delay", pr.To)
+			continue
+		}
 		g.Edges.Src = append(g.Edges.Src, pr.From, name)
 		g.Edges.Dst = append(g.Edges.Dst, name, pr.To)
 	}
 	return &NIRFile{Version: NIRVersion, Node: g}, nil
+}
+
+// projDelay returns a projection's one delay (ms), and false when its
+// per-pair delays differ.
+func projDelay(pr *snn.Projection) (float64, bool) {
+	d := pr.DelayMs
+	if len(pr.DelaysMs) > 0 {
+		d = pr.DelaysMs[0]
+		if slices.ContainsFunc(pr.DelaysMs, func(x float64) bool { return x != d }) {
+			return 0, false
+		}
+	}
+	return d, true
 }
 
 func addNode(g *NIRGraph, name string, n NIRNode) error {
@@ -280,8 +304,10 @@ func mdFloat(md map[string]any, key string) (float64, bool) {
 	return 0, false
 }
 
+// uniform returns the one value of a per-neuron parameter: n equal values,
+// or one (a scalar, which NIR broadcasts).
 func uniform(name, field string, a []float64, n int) (float64, error) {
-	if len(a) != n {
+	if len(a) != n && len(a) != 1 {
 		return 0, cerr(name+"."+field, ErrInvalid, "%d values for %d neurons", len(a), n)
 	}
 	for _, x := range a {
@@ -294,10 +320,15 @@ func uniform(name, field string, a []float64, n int) (float64, error) {
 
 // ImportNIR converts a NIR graph back to an snn.Network. It accepts Input
 // nodes (Poisson groups; rate from mec_rate_hz metadata, else 0), CubaLIF
-// nodes with uniform parameters (populations), Linear or zero-bias Affine
+// nodes with uniform parameters (populations; scalars broadcast, v_reset
+// and w_in default to 0 and 1 as in nir.read; r·w_in scales all of a
+// node's inputs and is folded into their weights), Linear or zero-bias Affine
 // nodes between them (projections: rule restored from mec_rule when the
-// matrix fits it, else "list" in source-major order), and Output nodes
-// (ignored). Anything else is ErrUnsupported.
+// matrix fits it, else "list" in source-major order), optionally followed
+// by a Delay node of one delay for all targets (the projection's delay)
+// and Scale nodes (multiplied into the weights), and Output nodes
+// (ignored). Anything else is ErrUnsupported, naming the
+// node.
 func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	g := f.Node
 	net := &snn.Network{DtMs: 0.1}
@@ -339,8 +370,16 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		return strings.Compare(a, b)
 	}
 	slices.SortFunc(names, order)
+	// rowsIn: the rows of the weight node feeding each node.
+	rowsIn := map[string]int{}
+	for k, s := range g.Edges.Src {
+		if n, ok := g.Nodes[s]; ok && (n.Type == "Linear" || n.Type == "Affine") && k < len(g.Edges.Dst) {
+			rowsIn[g.Edges.Dst[k]] = len(n.Weight)
+		}
+	}
 	sizes := map[string]int{}
 	tauIn := map[string]float64{}
+	gain := map[string]float64{} // r·w_in of each CubaLIF node
 	for _, name := range names {
 		n := g.Nodes[name]
 		switch n.Type {
@@ -353,7 +392,25 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			net.AddPoisson(snn.PoissonGroup{Name: name, Size: int(n.Shape[0]), RateHz: rate, TauSynMs: ts})
 			sizes[name] = int(n.Shape[0])
 		case "CubaLIF":
-			size := len(n.VThreshold)
+			// The size: the longest parameter array, or the rows of the
+			// weight node feeding it when every parameter is a scalar.
+			size := 0
+			for _, a := range [][]float64{n.TauSyn, n.TauMem, n.R, n.VLeak, n.VThreshold, n.VReset, n.WIn} {
+				size = max(size, len(a))
+			}
+			if size <= 1 {
+				size = max(size, rowsIn[name])
+			}
+			if size <= 0 || size > maxNIRSize {
+				return nil, cerr(name+".v_threshold", ErrInvalid, "%d neurons", size)
+			}
+			// NIR's defaults (nir.read): v_reset 0, w_in 1.
+			if n.VReset == nil {
+				n.VReset = []float64{0}
+			}
+			if n.WIn == nil {
+				n.WIn = []float64{1}
+			}
 			vals := map[string]float64{}
 			for _, fld := range []struct {
 				key string
@@ -369,9 +426,8 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			if !(vals["tau_syn"] > 0) || !(vals["tau_mem"] > 0) {
 				return nil, cerr(name, ErrInvalid, "tau_syn %g s and tau_mem %g s must be > 0", vals["tau_syn"], vals["tau_mem"])
 			}
-			if vals["w_in"] != 1 || vals["r"] != 1 {
-				return nil, cerr(name, ErrUnsupported, "w_in %g and r %g: mec maps only w_in = r = 1", vals["w_in"], vals["r"])
-			}
+			// r and w_in scale every input alike: folded into the weights.
+			gain[name] = vals["r"] * vals["w_in"]
 			md := n.Metadata
 			lif := snn.LIF{TauMMs: vals["tau_mem"] * 1000, VThMV: vals["v_threshold"], VResetMV: vals["v_reset"], VRestMV: vals["v_leak"]}
 			if x, ok := mdFloat(md, "mec_tau_m_ms"); ok && math.Abs(x/1000-vals["tau_mem"]) <= 1e-12*x {
@@ -400,9 +456,9 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			tauIn[name] = ts
 			net.AddPopulation(pop)
 			sizes[name] = size
-		case "Output", "Linear", "Affine":
+		case "Output", "Linear", "Affine", "Delay", "Scale":
 		default:
-			return nil, cerr(name+".type", ErrUnsupported, "%q nodes are not imported", n.Type)
+			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Delay, Scale and CubaLIF nodes", name, n.Type)
 		}
 	}
 	in := map[string][]string{}
@@ -418,6 +474,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		out[s] = append(out[s], d)
 		in[d] = append(in[d], s)
 	}
+	consumed := map[string]bool{} // Delay nodes placed on a projection
 	for _, name := range names {
 		n := g.Nodes[name]
 		if n.Type != "Linear" && n.Type != "Affine" {
@@ -434,6 +491,50 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			return nil, cerr(name, ErrUnsupported, "a weight node needs one source and one target")
 		}
 		src, dst := in[name][0], out[name][0]
+		// Elementwise nodes between the weight node and its target: at
+		// most one Delay (the projection's delay, one for all targets)
+		// and Scale nodes (folded into the weights, per target).
+		delayMs := 0.0
+		var scale []float64
+		for hops := 0; g.Nodes[dst].Type == "Delay" || g.Nodes[dst].Type == "Scale"; hops++ {
+			en := g.Nodes[dst]
+			if len(in[dst]) != 1 || len(out[dst]) != 1 || consumed[dst] || hops > 8 {
+				return nil, cerr(dst, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a CubaLIF node", en.Type)
+			}
+			consumed[dst] = true
+			if en.Type == "Scale" {
+				if len(en.Scale) != len(n.Weight) && len(en.Scale) != 1 {
+					return nil, cerr(dst+".scale", ErrInvalid, "%d values for %d targets", len(en.Scale), len(n.Weight))
+				}
+				if scale == nil {
+					scale = fill(len(n.Weight), 1)
+				}
+				for t := range scale {
+					x := en.Scale[min(t, len(en.Scale)-1)]
+					if math.IsNaN(x) || math.IsInf(x, 0) {
+						return nil, cerr(dst+".scale", ErrInvalid, "non-finite scale")
+					}
+					scale[t] *= x
+				}
+				dst = out[dst][0]
+				continue
+			}
+			if delayMs != 0 {
+				return nil, cerr(dst, ErrUnsupported, "two Delay nodes on one projection")
+			}
+			d, err := uniform(dst, "delay", en.Delay, len(n.Weight))
+			if err != nil {
+				return nil, err
+			}
+			if !(d >= 0) {
+				return nil, cerr(dst+".delay", ErrInvalid, "%g s: must be ≥ 0", d)
+			}
+			delayMs = d * 1000
+			if x, ok := mdFloat(en.Metadata, "mec_delay_ms"); ok && math.Abs(x-delayMs) <= 1e-9*x {
+				delayMs = x
+			}
+			dst = out[dst][0]
+		}
 		if g.Nodes[dst].Type != "CubaLIF" {
 			return nil, cerr(name, ErrUnsupported, "target %q is %s, not CubaLIF", dst, g.Nodes[dst].Type)
 		}
@@ -450,7 +551,15 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			return nil, cerr(name+".weight", ErrInvalid, "%d rows, target has %d neurons", len(n.Weight), nt)
 		}
 		ts := tauIn[dst] / 1000
-		pr := snn.Projection{From: src, To: dst}
+		if g := gain[dst]; g != 1 {
+			if scale == nil {
+				scale = fill(len(n.Weight), 1)
+			}
+			for t := range scale {
+				scale[t] *= g
+			}
+		}
+		pr := snn.Projection{From: src, To: dst, DelayMs: delayMs}
 		if x, ok := mdFloat(n.Metadata, "mec_tau_syn_ms"); ok {
 			pr.TauSynMs = x
 		}
@@ -473,12 +582,20 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 				if math.IsNaN(x) || math.IsInf(x, 0) {
 					return nil, cerr(name+".weight", ErrInvalid, "non-finite weight")
 				}
+				if scale != nil {
+					x *= scale[t]
+				}
 				w[s][t] = x / ts
 			}
 		}
 		rule, _ := n.Metadata["mec_rule"].(string)
 		restoreRule(&pr, rule, w, src == dst)
 		net.Connect(pr)
+	}
+	for _, name := range names {
+		if t := g.Nodes[name].Type; (t == "Delay" || t == "Scale") && !consumed[name] {
+			return nil, cerr(name, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a CubaLIF node", t)
+		}
 	}
 	if err := net.Validate(); err != nil {
 		return nil, fmt.Errorf("lava: nir import: %w", err)
@@ -532,55 +649,4 @@ func restoreRule(pr *snn.Projection, rule string, w [][]float64, self bool) {
 	if len(pr.Pairs) == 0 {
 		pr.Pairs = [][2]int{}
 	}
-}
-
-// ErrNoNIR is returned by WriteNIRFile when the nir Python package is not
-// importable by the sidecar.
-var ErrNoNIR = errors.New("lava: the nir Python package is not importable")
-
-// WriteNIRFile writes f as a real NIR (HDF5) file at path by running the
-// sidecar's --nir-write with the nir Python package. It returns an error
-// wrapping ErrNoNIR when that package is not importable, ErrNoPython when
-// there is no interpreter.
-func WriteNIRFile(ctx context.Context, f *NIRFile, path string, opt SpawnOptions) error {
-	py := opt.Python
-	if py == "" {
-		py = os.Getenv("MEC_LAVA_PYTHON")
-	}
-	if py == "" {
-		py = "python3"
-	}
-	pyPath, err := exec.LookPath(py)
-	if err != nil {
-		return fmt.Errorf("%w (%s): %v", ErrNoPython, py, err)
-	}
-	dir, err := os.MkdirTemp("", "mec-nir-")
-	if err != nil {
-		return fmt.Errorf("lava: nir write: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	script := opt.Script
-	if script == "" {
-		script = filepath.Join(dir, "mec_lava_sidecar.py")
-		if err := os.WriteFile(script, []byte(sidecarScript), 0o600); err != nil {
-			return fmt.Errorf("lava: nir write: %w", err)
-		}
-	}
-	js, err := MarshalNIR(f)
-	if err != nil {
-		return err
-	}
-	src := filepath.Join(dir, "graph.json")
-	if err := os.WriteFile(src, js, 0o600); err != nil {
-		return fmt.Errorf("lava: nir write: %w", err)
-	}
-	out, err := exec.CommandContext(ctx, pyPath, "-B", script, "--nir-write", src, path).CombinedOutput()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() == 3 {
-		return fmt.Errorf("%w: %s", ErrNoNIR, strings.TrimSpace(string(out)))
-	}
-	if err != nil {
-		return fmt.Errorf("lava: nir write: %v: %s", err, strings.TrimSpace(string(out)))
-	}
-	return nil
 }

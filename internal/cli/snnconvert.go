@@ -21,7 +21,7 @@ const (
 	snnFormatNIR     = "nir"
 )
 
-// encodeSNNNetwork encodes net in a text format of mec snn convert.
+// encodeSNNNetwork encodes net in a format of mec snn convert.
 func encodeSNNNetwork(net *snn.Network, format string) ([]byte, error) {
 	switch format {
 	case snnFormatYAML:
@@ -29,10 +29,13 @@ func encodeSNNNetwork(net *snn.Network, format string) ([]byte, error) {
 	case snnFormatJSON:
 		b, err := json.MarshalIndent(net, "", "  ")
 		return append(b, '\n'), err
-	case snnFormatNIRJSON:
+	case snnFormatNIRJSON, snnFormatNIR:
 		f, err := lava.ExportNIR(net)
 		if err != nil {
 			return nil, err
+		}
+		if format == snnFormatNIR {
+			return lava.EncodeNIRHDF5(f)
 		}
 		return lava.MarshalNIR(f)
 	}
@@ -46,11 +49,10 @@ func newSNNConvertCmd() *cobra.Command {
 		Short: "Convert a spiking network file between YAML, JSON and NIR",
 		Long: `Read NET (as mec snn run does) and write it in another form: yaml or json
 (mec's network schema), nir-json (NIR in mec's JSON form, *.nir.json), or nir
-(a real HDF5 .nir file, written through the nir Python package by the Lava
-sidecar; -o is required and the command fails, saying so, when that package
-is not importable). Text forms go to stdout unless -o is given. NIR keeps what
-it can say (see README "Spiking networks"); the monitors section is not
-carried into NIR.`,
+(a real .nir file: HDF5 in nir.write's layout, written in Go; -o is
+required). Text forms go to stdout unless -o is given. NIR keeps what it can
+say (see README "Spiking networks"); the monitors section is not carried
+into NIR.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			net, err := loadSNNNetwork(args[0])
@@ -60,18 +62,8 @@ carried into NIR.`,
 			if (to == snnFormatNIR || to == snnFormatNIRJSON) && net.Monitors != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), "note: NIR has no place for the monitors section; it is dropped")
 			}
-			if to == snnFormatNIR {
-				if out == "" {
-					return errors.New("--to nir: -o FILE is required (the output is a binary HDF5 file)")
-				}
-				f, err := lava.ExportNIR(net)
-				if err != nil {
-					return err
-				}
-				if err := lava.WriteNIRFile(cmd.Context(), f, out, lava.SpawnOptions{}); err != nil {
-					return fmt.Errorf("--to nir: %w (write --to nir-json instead)", err)
-				}
-				return nil
+			if to == snnFormatNIR && out == "" {
+				return errors.New("--to nir: -o FILE is required (the output is a binary HDF5 file)")
 			}
 			b, err := encodeSNNNetwork(net, to)
 			if err != nil {

@@ -2,10 +2,8 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -261,12 +259,9 @@ func writeSpikes(w io.Writer, rec *snn.Recorder) error {
 	return bw.Flush()
 }
 
-// hdf5Magic starts every HDF5 file (a real .nir file).
-var hdf5Magic = []byte("\x89HDF\r\n\x1a\n")
-
 // loadSNNNetwork reads a network file by its name: YAML (.yaml, .yml),
-// NIR in mec's JSON form (.nir.json), or JSON (.json and anything else).
-// A real (HDF5) .nir file is refused with an error that says so.
+// NIR as HDF5 (.nir, as nir.write writes it) or in mec's JSON form
+// (.nir.json), or JSON (.json and anything else).
 func loadSNNNetwork(path string) (*snn.Network, error) {
 	data, err := readInput("network", path)
 	if err != nil {
@@ -281,10 +276,9 @@ func loadSNNNetwork(path string) (*snn.Network, error) {
 			net, err = lava.ImportNIR(f)
 		}
 	case filepath.Ext(lower) == ".nir":
-		if !bytes.HasPrefix(data, hdf5Magic) {
-			err = errors.New("not an HDF5 file (no HDF5 signature: truncated or another format)")
-		} else {
-			err = errors.New("reading HDF5 NIR files is not supported yet; convert it to mec's NIR JSON form (*.nir.json, see README)")
+		var f *lava.NIRFile
+		if f, err = lava.DecodeNIRHDF5(data); err == nil {
+			net, err = lava.ImportNIR(f)
 		}
 	case filepath.Ext(lower) == ".yaml" || filepath.Ext(lower) == ".yml":
 		net, err = snn.ParseYAML(data)
@@ -379,9 +373,10 @@ func newSNNRunCmd() *cobra.Command {
 		everyMs, binMs        float64
 	)
 	cmd := &cobra.Command{
-		Use:   "run NET.yaml|NET.json|NET.nir.json",
+		Use:   "run NET.yaml|NET.json|NET.nir|NET.nir.json",
 		Short: "Simulate a spiking network file and report spikes, rates and state traces",
-		Long: `Simulate the network in NET (YAML, JSON, or NIR in mec's JSON form; see README
+		Long: `Simulate the network in NET (YAML, JSON, or NIR: a .nir file as nir.write
+writes it, or mec's JSON form *.nir.json; see README
 "Spiking networks") for --duration biological seconds and print the keys of
 mec snn cuba — over the recorded populations — with the backend that ran
 (target; backend_auto tells whether it was chosen automatically), each

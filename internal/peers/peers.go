@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // Dir returns the folder holding the peer scripts (qasm_sim.js, qutip_evolve.py, ...).
@@ -114,4 +115,25 @@ func NodeModule(name string) error {
 // NodeEnv returns the environment for running a node peer (NODE_PATH set).
 func NodeEnv() []string {
 	return append(os.Environ(), "NODE_PATH="+filepath.Join(NodeDir(), "node_modules"))
+}
+
+// PythonModule returns Debian's python3 when it can import module (h5py,
+// brian2, ...), or an error naming the module and the interpreter.
+func PythonModule(module string) (string, error) {
+	py, err := Python()
+	if err != nil {
+		return "", err
+	}
+	if out, err := exec.Command(py, "-c", "import "+module).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("peers: %s cannot import %s: %v: %s", py, module, err, lastLine(string(out)))
+	}
+	return py, nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
 }

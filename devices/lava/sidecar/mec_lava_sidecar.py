@@ -25,7 +25,6 @@ The HELLO reply names the engine ("mec-lava-sidecar/1 engine=fake" or
 
 Usage:
   mec_lava_sidecar.py [--fake] --listen unix:PATH | tcp:HOST:PORT [--exit-on-stdin-eof [--remove-dir DIR]]
-  mec_lava_sidecar.py --nir-write GRAPH.json OUT.nir   (needs the nir package)
 
 Standard library only (numpy only on the real-Lava path, which needs it anyway).
 """
@@ -570,45 +569,6 @@ def listen(spec):
     return s, shown
 
 
-def nir_write(src, dst):
-    """Convert mec's NIR JSON (devices/lava/nir.go) to a real .nir file."""
-    try:
-        import nir
-        import numpy as np
-    except ImportError as e:
-        print("nir-write: the nir package is not importable: %s" % e, file=sys.stderr)
-        return 3
-    with open(src, encoding="utf-8") as f:
-        doc = json.load(f)
-    g = doc["node"]
-    nodes = {}
-    for name, nd in g["nodes"].items():
-        t = nd["type"]
-        a = {k: np.asarray(v, dtype=np.float64) for k, v in nd.items()
-             if k not in ("type", "metadata")}
-        if t == "Input":
-            nodes[name] = nir.Input(input_type={"input": a["shape"].astype(np.int64)})
-        elif t == "Output":
-            nodes[name] = nir.Output(output_type={"output": a["shape"].astype(np.int64)})
-        elif t == "Linear":
-            nodes[name] = nir.Linear(weight=a["weight"])
-        elif t == "Affine":
-            nodes[name] = nir.Affine(weight=a["weight"], bias=a["bias"])
-        elif t == "CubaLIF":
-            nodes[name] = nir.CubaLIF(tau_syn=a["tau_syn"], tau_mem=a["tau_mem"], r=a["r"],
-                                      v_leak=a["v_leak"], v_threshold=a["v_threshold"],
-                                      v_reset=a["v_reset"], w_in=a["w_in"])
-        elif t == "LIF":
-            nodes[name] = nir.LIF(tau=a["tau"], r=a["r"], v_leak=a["v_leak"],
-                                  v_threshold=a["v_threshold"], v_reset=a["v_reset"])
-        else:
-            print("nir-write: unsupported node type %r" % t, file=sys.stderr)
-            return 2
-    edges = list(zip(g["edges"]["src"], g["edges"]["dst"]))
-    nir.write(dst, nir.NIRGraph(nodes=nodes, edges=edges))
-    return 0
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--fake", action="store_true", help="use the pure-Python fake even if Lava is importable")
@@ -616,10 +576,7 @@ def main(argv=None):
     ap.add_argument("--exit-on-stdin-eof", action="store_true", help="exit when stdin closes (spawned by Go)")
     ap.add_argument("--remove-dir", metavar="DIR",
                     help="with --exit-on-stdin-eof: remove DIR (the spawner's temporary directory) on exit")
-    ap.add_argument("--nir-write", nargs=2, metavar=("JSON", "NIR"))
     args = ap.parse_args(argv)
-    if args.nir_write:
-        return nir_write(*args.nir_write)
     if not args.listen:
         ap.error("--listen is required")
     srv, shown = listen(args.listen)
