@@ -237,8 +237,10 @@ func printRun(w io.Writer, cfg orchestrator.Config, engines fusion.Engines, s *o
 	}
 	if k := len(s.MetaRuns); k > 0 {
 		last := s.MetaRuns[k-1]
-		fmt.Fprintf(w, "meta-optimisation: %d CMA-ES runs; %v now %.4g (objective %.3g → %.3g in the last run)\n",
-			k, last.Params, last.After, last.ObjectiveBefore, last.ObjectiveAfter)
+		b, a := last.TermsBefore, last.TermsAfter
+		fmt.Fprintf(w, "CLDF (L_int = Σ‖f_i − f_j‖² + λ_H·H_coh + λ_G·(1 − C), λ_H %.3g, λ_G %.3g, by CMA-ES): %d runs; %v now %.4g; last run over %d recorded ticks + %d rolled-out steps: L_int %.4g → %.4g (E_div %.3g → %.3g, H_coh %.4f → %.4f, 1 − C %.4f → %.4f)\n",
+			cfg.Dynamics.LambdaH, cfg.Dynamics.LambdaG, k, last.Params, last.After, last.Replay, last.Horizon,
+			b.LInt, a.LInt, b.EDiv, a.EDiv, b.HCoh, a.HCoh, b.Breach, a.Breach)
 	}
 	l := s.Learning
 	fmt.Fprintf(w, "gradient exchange (∇θ_fusion = λ_Q∇L_Q + λ_N∇L_N + λ_P∇L_P on H's coefficients, α, β, γ): %d updates, %d lowered the fused loss\n",

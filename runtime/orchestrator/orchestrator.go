@@ -193,6 +193,9 @@ func New(ctx context.Context, cfg Config, eng Engine, rec *Recorder, sealWait ti
 	if cfg.Features > 1<<eng.Qubits() {
 		return nil, fmt.Errorf("orchestrator: features %d exceed the %d amplitudes of the register", cfg.Features, 1<<eng.Qubits())
 	}
+	if _, ok := eng.(Roller); cfg.Meta.Every > 0 && cfg.Meta.tunesCoupling() && !ok {
+		return nil, fmt.Errorf("orchestrator: meta.params %v: tuning the coupling needs an engine that can roll out (%T cannot)", cfg.Meta.Params, eng)
+	}
 	cons := cfg.Governance
 	cons.Rules = slices.Clone(cons.Rules)
 	for _, b := range builtinRules {
