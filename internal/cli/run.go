@@ -247,6 +247,11 @@ func printRun(w io.Writer, cfg orchestrator.Config, engines fusion.Engines, s *o
 		l.Exchanges, l.Lowered)
 	fmt.Fprintf(w, "meta-evolution (Θ ← Θ + η_Q ε_Q − η_N ∇L_N): %d mutations recorded in the ledger, ε_Q from %.0f measurement outcomes of ψ\n",
 		l.Mutations, l.Outcomes)
+	if _, ok := s.Final["causal_edges"]; ok {
+		fmt.Fprintf(w, "meta-causality mutations (quantum ε on the causal graph's edges, kept when the BIC falls): %d proposed, %d accepted, ε from %.0f measurement outcomes of ψ; graph now %.0f of %d edges, BIC %.4g\n",
+			l.CausalProposed, l.CausalAccepted, l.CausalOutcomes, s.Final["causal_edges"],
+			len(orchestrator.CausalSeries())*(len(orchestrator.CausalSeries())-1), s.Final["causal_bic"])
+	}
 	fmt.Fprintf(w, "fusion interfaces: inject_meta_graph λ_Q %.4g, λ_N %.4g, λ_P %.4g; phase_to_semantic ‖a − f_Q‖² %.4g; monitor_entropy %.4f\n",
 		s.Final["lambda_q"], s.Final["lambda_n"], s.Final["lambda_p"], s.Final["semantic_phase_div"], s.Final["monitor_entropy"])
 	fmt.Fprintf(w, "quantum–neural phase entropy H_φ (integration §19's coherence entropy, not yet the table's row): max %.4f, mean %.4f over the committed ticks\n",

@@ -138,6 +138,26 @@ type FederationConfig struct {
 type CausalityConfig struct {
 	// Window is the number of ticks of history (at least 6).
 	Window int `yaml:"window" json:"window"`
+	// Mutation configures the quantum mutations of the causal graph.
+	Mutation CausalMutation `yaml:"mutation" json:"mutation"`
+}
+
+// CausalMutation configures MetaCausality's mutation logic (integration
+// §10): every Every ticks a proposal flips each edge i → j of the causal
+// graph whose ε_e, drawn from Shots measurement outcomes of the register
+// (fusion.QuantumNoise, uniform variates seeded by Seed and the tick),
+// exceeds Threshold in magnitude; it is kept when it lowers the graph's
+// BIC on the window.
+type CausalMutation struct {
+	// Every is the number of ticks between proposals (0: off).
+	Every int `yaml:"every" json:"every"`
+	// Shots is the number of measurement outcomes per round of ε (0: 64).
+	Shots int `yaml:"shots,omitempty" json:"shots,omitempty"`
+	// Threshold is the |ε_e| beyond which edge e flips (ε_e has mean 0 and
+	// variance 1 while its qubit is not in a Z eigenstate).
+	Threshold float64 `yaml:"threshold" json:"threshold"`
+	// Seed seeds the sampler's uniform variates.
+	Seed uint64 `yaml:"seed" json:"seed"`
 }
 
 // ReflexiveConfig configures ReflexiveFeedback.
@@ -366,6 +386,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Causality.Window < 6 || c.Causality.Window > 4096 {
 		bad("causality.window %d: want 6..4096", c.Causality.Window)
+	}
+	if mu := c.Causality.Mutation; mu.Every < 0 || mu.Shots < 0 || mu.Shots > 1<<16 || math.IsNaN(mu.Threshold) || math.IsInf(mu.Threshold, 0) ||
+		(mu.Every > 0 && !(mu.Threshold > 0)) {
+		bad("causality.mutation: want every ≥ 0, 0 ≤ shots ≤ 65536 and, when on, a finite threshold > 0 (got %d, %d, %v)", mu.Every, mu.Shots, mu.Threshold)
+	} else if mu.Every > 0 && c.Causality.Window < minMutationRows {
+		bad("causality.window %d: mutations need at least %d ticks of history", c.Causality.Window, minMutationRows)
 	}
 	if c.Reflexive.Gain < 0 || !(c.Reflexive.GammaMin >= 0) || c.Reflexive.GammaMax < c.Reflexive.GammaMin {
 		bad("reflexive: want gain ≥ 0 and 0 ≤ gamma_min ≤ gamma_max")

@@ -151,9 +151,15 @@ func (f *FusionEngine) Rollout(ctx context.Context, steps int, alpha, beta, gamm
 	})
 }
 
-// QuantumNoise is fusion.QuantumNoise on the engine's register.
+// QuantumNoise is fusion.QuantumNoise on the register as it is on the
+// backend now (read back, so that ⟨Z⟩ and the sampled outcomes see the
+// same state after a Load).
 func (f *FusionEngine) QuantumNoise(k, shots int, seed, stream uint64) ([]float64, error) {
-	return fusion.QuantumNoise(f.sys.State(), f.sys.Psi(), f.cfg.Qubits, k, shots, seed, stream)
+	psi := make([]complex128, 1<<f.cfg.Qubits)
+	if err := f.sys.State().Read(psi); err != nil {
+		return nil, fmt.Errorf("orchestrator: quantum noise: %w", err)
+	}
+	return fusion.QuantumNoise(f.sys.State(), psi, f.cfg.Qubits, k, shots, seed, stream)
 }
 
 // engineStep converts a fusion step's metrics.
