@@ -18,7 +18,12 @@ func (s *System) Rollout(ctx context.Context, steps int, alpha, beta, gamma, dt 
 	if err != nil {
 		return fmt.Errorf("fusion: rollout: %w", err)
 	}
+	// Without learning the Hamiltonian stays, and the Trotter step of the
+	// current Δt is kept aside: restoring needs neither rebuilt.
+	snap.H = nil
+	step, stepDt := s.step, s.cfg.Dt
 	defer func() {
+		s.step, s.cfg.Dt = step, stepDt
 		if rerr := s.Restore(snap); rerr != nil && err == nil {
 			err = fmt.Errorf("fusion: rollout: %w", rerr)
 		}

@@ -95,6 +95,7 @@ func TestCausalMutationWired(t *testing.T) {
 	runIt := func(every int) result {
 		o, led := newRuntime(t, func(c *Config) {
 			c.Faults = nil
+			c.Reproducible = true // no wall-clock rule steers the trajectory
 			c.Causality.Mutation = CausalMutation{Every: every, Threshold: 1, Seed: 3}
 		})
 		mustRun(t, o, ticks)
