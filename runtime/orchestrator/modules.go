@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/federation/consensus"
 	"github.com/prismai/mec/fusion"
@@ -804,9 +802,8 @@ func (m *metaCausality) mutate(u *Update, tick uint64, series [][]float64, graph
 // GraphBIC scores a causal graph on the series (each oldest first, of
 // equal length n + 1): Σ_j [n·ln(RSS_j/n) + p_j·ln n] for the
 // least-squares VAR(1) fits y_j(t+1) ~ 1 + y_j(t) + Σ_{i → j in graph}
-// y_i(t), with p_j = 2 + the number of j's causes. A fit that cannot be
-// solved (a constant series) scores its target with RSS from the
-// intercept-only fit; RSS is floored at 1e-300.
+// y_i(t), with p_j = 2 + the number of j's causes (fitRSS: a design that
+// cannot be solved drops causes until it can); RSS is floored at 1e-300.
 func GraphBIC(series [][]float64, graph []float64) float64 {
 	k := len(series)
 	n := len(series[0]) - 1
@@ -825,48 +822,6 @@ func GraphBIC(series [][]float64, graph []float64) float64 {
 		bic += float64(n)*math.Log(math.Max(rss, 1e-300)/float64(n)) + float64(1+len(cols))*math.Log(float64(n))
 	}
 	return bic
-}
-
-// fitRSS is the residual sum of squares of the least-squares fit of
-// series[j](t+1) on 1 and series[c](t) for c in cols; a rank-deficient
-// design falls back to fewer columns, down to the mean.
-func fitRSS(series [][]float64, j int, cols []int) float64 {
-	y := series[j]
-	n := len(y) - 1
-	for {
-		a := mat.NewDense(n, 1+len(cols), nil)
-		b := mat.NewVecDense(n, nil)
-		for t := 0; t < n; t++ {
-			a.Set(t, 0, 1)
-			for c, i := range cols {
-				a.Set(t, 1+c, series[i][t])
-			}
-			b.SetVec(t, y[t+1])
-		}
-		var beta mat.VecDense
-		if n > len(cols) {
-			if err := beta.SolveVec(a, b); err == nil {
-				var r mat.VecDense
-				r.MulVec(a, &beta)
-				r.SubVec(b, &r)
-				if v := mat.Dot(&r, &r); !math.IsNaN(v) {
-					return v
-				}
-			}
-		}
-		if len(cols) == 0 {
-			break
-		}
-		cols = cols[:len(cols)-1]
-	}
-	mean, rss := 0.0, 0.0
-	for _, v := range y[1:] {
-		mean += v / float64(n)
-	}
-	for _, v := range y[1:] {
-		rss += (v - mean) * (v - mean)
-	}
-	return rss
 }
 
 // reflexiveFeedback steers γ toward the entropy target.
