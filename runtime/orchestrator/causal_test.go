@@ -144,4 +144,22 @@ func TestCausalMutationWired(t *testing.T) {
 	if slices.Equal(on.graph, fullGraph(4)) || slices.Equal(on.causal, off.causal) {
 		t.Errorf("mutations left MetaCausality's trajectory alone: graph %v, causal %v vs %v", on.graph, on.causal, off.causal)
 	}
+
+	// On the wall clock, with QuantumFusion isolated after a rollback
+	// (no fusion time in the tick), a proposal is still recorded.
+	o, _ := newRuntime(t, func(c *Config) {
+		c.Faults = []Fault{{Tick: 20, Kind: FaultDecohere}}
+		c.Causality.Mutation = CausalMutation{Every: 1, Threshold: 1, Seed: 3}
+	})
+	var isolated int
+	if err := o.Run(t.Context(), 30, func(r *TickReport) {
+		if !slices.Contains(r.Ran, QuantumFusion) && r.Metrics["causal_proposed"] == 1 {
+			isolated++
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if isolated == 0 {
+		t.Error("no proposal while QuantumFusion was isolated")
+	}
 }

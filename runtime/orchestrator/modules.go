@@ -956,13 +956,17 @@ func (m *blockchainTelemetry) Step(ctx context.Context, tel *Telemetry) (bus.Mes
 	// The mutations of the tick, each in its own record: the fusion
 	// layer's meta-evolution ("mutation.*" metrics) and MetaCausality's
 	// proposals ("causal_mutation.*").
+	// A fusion mutation carries the time of QuantumFusion's message; a
+	// causal one the time it is recorded (MetaCausality also runs while
+	// QuantumFusion is isolated, when there is no fusion time).
 	kinds := []struct {
 		prefix, kind, source string
 		due                  bool
+		at                   time.Time
 		fields               map[string]telemetry.Value
 	}{
-		{"mutation.", "mutation", QuantumFusion, slices.Contains(tel.Ran, QuantumFusion) && tel.Metrics["meta_mutated"] == 1, nil},
-		{"causal_mutation.", "causal-mutation", MetaCausality, slices.Contains(tel.Ran, MetaCausality) && tel.Metrics["causal_proposed"] == 1, nil},
+		{"mutation.", "mutation", QuantumFusion, slices.Contains(tel.Ran, QuantumFusion) && tel.Metrics["meta_mutated"] == 1, tel.FusionTime, nil},
+		{"causal_mutation.", "causal-mutation", MetaCausality, slices.Contains(tel.Ran, MetaCausality) && tel.Metrics["causal_proposed"] == 1, time.Now(), nil},
 	}
 metrics:
 	for k, v := range tel.Metrics {
@@ -992,7 +996,7 @@ metrics:
 		if mk.fields == nil {
 			continue
 		}
-		_, l, err := m.rec.Append(ctx, telemetry.SystemEvent{Timestamp: m.stamp(tel.Tick, tel.FusionTime), Source: mk.source, Kind: mk.kind, Fields: mk.fields})
+		_, l, err := m.rec.Append(ctx, telemetry.SystemEvent{Timestamp: m.stamp(tel.Tick, mk.at), Source: mk.source, Kind: mk.kind, Fields: mk.fields})
 		if err != nil {
 			return bus.Message{}, err
 		}
