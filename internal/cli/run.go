@@ -57,6 +57,13 @@ the end. Without it the ledger goes to a new temporary directory that is
 removed when the run ends (a failed run keeps it, printed in its error,
 without its signing key).
 
+Besides the verification table it reports the fusion layer's learning, the
+CLDF meta-optimisation (integration §7: CMA-ES on L_int = Σ‖f_i − f_j‖² +
+λ_H·H_coh + λ_G·(1 − C) over the parameters of meta.params, with L_int's
+terms before and after) and MetaCausality's quantum mutations of its causal
+graph (causality.mutation; each one a causal-mutation ledger record);
+--json prints all of it as JSON.
+
 --seed S (or --reproducible, or reproducible: true in the scenario) makes
 the run reproducible: its records carry a logical clock and no wall-clock
 facts (those go to the table and the log), and the rules on wall-clock
