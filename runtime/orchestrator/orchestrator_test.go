@@ -585,33 +585,50 @@ func TestRollbackLoop(t *testing.T) {
 
 // BenchmarkTick measures one meta-epoch of the built-in scenario (no
 // faults): eight modules, eight signed and verified messages, two durable
-// ledger appends.
+// ledger appends, the CLDF's CMA-ES every 25 ticks and MetaCausality's
+// mutations every 5. Its reference, measured in the same run, is the same
+// scenario with the CMA-ES on κ and η alone (no rollouts) and no
+// mutations, as `mec run` was before them.
 func BenchmarkTick(b *testing.B) {
-	cfg, err := DefaultConfig()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.Faults = nil
-	be := cpu.New(cpu.Options{})
-	eng, err := NewFusionEngine(cfg.FusionConfig(), fusion.Engines{State: be, Spiking: be, Spectral: be})
-	if err != nil {
-		b.Fatal(err)
-	}
-	led, err := ledger.Open(b.TempDir(), testLedgerOptions)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer led.Close()
-	o, err := New(context.Background(), cfg, eng, NewRecorder(led), 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer o.Close()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := o.Tick(context.Background()); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name   string
+		mutate func(*Config)
+	}{
+		{"built-in", func(*Config) {}},
+		{"reference=kappa-eta-no-mutations", func(c *Config) {
+			c.Meta.Params = []string{"kappa", "eta"}
+			c.Causality.Mutation.Every = 0
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			cfg, err := DefaultConfig()
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg.Faults = nil
+			bc.mutate(&cfg)
+			be := cpu.New(cpu.Options{})
+			eng, err := NewFusionEngine(cfg.FusionConfig(), fusion.Engines{State: be, Spiking: be, Spectral: be})
+			if err != nil {
+				b.Fatal(err)
+			}
+			led, err := ledger.Open(b.TempDir(), testLedgerOptions)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer led.Close()
+			o, err := New(context.Background(), cfg, eng, NewRecorder(led), 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer o.Close()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := o.Tick(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
