@@ -57,6 +57,13 @@ the end. Without it the ledger goes to a new temporary directory that is
 removed when the run ends (a failed run keeps it, printed in its error,
 without its signing key).
 
+Besides the verification table it reports the fusion layer's learning, the
+CLDF meta-optimisation (integration §7: CMA-ES on L_int = Σ‖f_i − f_j‖² +
+λ_H·H_coh + λ_G·(1 − C) over the parameters of meta.params, with L_int's
+terms before and after) and MetaCausality's quantum mutations of its causal
+graph (causality.mutation; each one a causal-mutation ledger record);
+--json prints all of it as JSON.
+
 --seed S (or --reproducible, or reproducible: true in the scenario) makes
 the run reproducible: its records carry a logical clock and no wall-clock
 facts (those go to the table and the log), and the rules on wall-clock
@@ -237,14 +244,21 @@ func printRun(w io.Writer, cfg orchestrator.Config, engines fusion.Engines, s *o
 	}
 	if k := len(s.MetaRuns); k > 0 {
 		last := s.MetaRuns[k-1]
-		fmt.Fprintf(w, "meta-optimisation: %d CMA-ES runs; %v now %.4g (objective %.3g → %.3g in the last run)\n",
-			k, last.Params, last.After, last.ObjectiveBefore, last.ObjectiveAfter)
+		b, a := last.TermsBefore, last.TermsAfter
+		fmt.Fprintf(w, "CLDF (L_int = Σ‖f_i − f_j‖² + λ_H·H_coh + λ_G·(1 − C), λ_H %.3g, λ_G %.3g, by CMA-ES): %d runs; %v now %.4g; last run over %d recorded ticks + %d rolled-out steps: L_int %.4g → %.4g (E_div %.3g → %.3g, H_coh %.4f → %.4f, 1 − C %.4f → %.4f)\n",
+			cfg.Dynamics.LambdaH, cfg.Dynamics.LambdaG, k, last.Params, last.After, last.Replay, last.Horizon,
+			b.LInt, a.LInt, b.EDiv, a.EDiv, b.HCoh, a.HCoh, b.Breach, a.Breach)
 	}
 	l := s.Learning
 	fmt.Fprintf(w, "gradient exchange (∇θ_fusion = λ_Q∇L_Q + λ_N∇L_N + λ_P∇L_P on H's coefficients, α, β, γ): %d updates, %d lowered the fused loss\n",
 		l.Exchanges, l.Lowered)
 	fmt.Fprintf(w, "meta-evolution (Θ ← Θ + η_Q ε_Q − η_N ∇L_N): %d mutations recorded in the ledger, ε_Q from %.0f measurement outcomes of ψ\n",
 		l.Mutations, l.Outcomes)
+	if _, ok := s.Final["causal_edges"]; ok {
+		fmt.Fprintf(w, "meta-causality mutations (quantum ε on the causal graph's edges, kept when the BIC falls): %d proposed, %d accepted, ε from %.0f measurement outcomes of ψ; graph now %.0f of %d edges, BIC %.4g\n",
+			l.CausalProposed, l.CausalAccepted, l.CausalOutcomes, s.Final["causal_edges"],
+			len(orchestrator.CausalSeries())*(len(orchestrator.CausalSeries())-1), s.Final["causal_bic"])
+	}
 	fmt.Fprintf(w, "fusion interfaces: inject_meta_graph λ_Q %.4g, λ_N %.4g, λ_P %.4g; phase_to_semantic ‖a − f_Q‖² %.4g; monitor_entropy %.4f\n",
 		s.Final["lambda_q"], s.Final["lambda_n"], s.Final["lambda_p"], s.Final["semantic_phase_div"], s.Final["monitor_entropy"])
 	fmt.Fprintf(w, "quantum–neural phase entropy H_φ (integration §19's coherence entropy, not yet the table's row): max %.4f, mean %.4f over the committed ticks\n",

@@ -140,6 +140,26 @@ type FederationConfig struct {
 type CausalityConfig struct {
 	// Window is the number of ticks of history (at least 6).
 	Window int `yaml:"window" json:"window"`
+	// Mutation configures the quantum mutations of the causal graph.
+	Mutation CausalMutation `yaml:"mutation" json:"mutation"`
+}
+
+// CausalMutation configures MetaCausality's mutation logic (integration
+// §10): every Every ticks a proposal flips each edge i → j of the causal
+// graph whose ε_e, drawn from Shots measurement outcomes of the register
+// (fusion.QuantumNoise, uniform variates seeded by Seed and the tick),
+// exceeds Threshold in magnitude; it is kept when it lowers the graph's
+// BIC on the window.
+type CausalMutation struct {
+	// Every is the number of ticks between proposals (0: off).
+	Every int `yaml:"every" json:"every"`
+	// Shots is the number of measurement outcomes per round of ε (0: 64).
+	Shots int `yaml:"shots,omitempty" json:"shots,omitempty"`
+	// Threshold is the |ε_e| beyond which edge e flips (ε_e has mean 0 and
+	// variance 1 while its qubit is not in a Z eigenstate).
+	Threshold float64 `yaml:"threshold" json:"threshold"`
+	// Seed seeds the sampler's uniform variates.
+	Seed uint64 `yaml:"seed" json:"seed"`
 }
 
 // ReflexiveConfig configures ReflexiveFeedback.
@@ -167,12 +187,39 @@ type MetaConfig struct {
 	// Trust weighs the penalty Σ (log p − log p₀)² that keeps each
 	// update near the current parameters.
 	Trust float64 `yaml:"trust" json:"trust"`
-	// Params lists the optimised parameters: "kappa", "eta".
+	// Params lists the optimised parameters, some of MetaParams():
+	// "alpha", "beta", "gamma" (the fusion coupling; scored on a rollout
+	// of the engine, see Horizon), "kappa", "eta".
 	Params []string `yaml:"params" json:"params"`
-	// Min is the lower bound of every optimised parameter.
+	// Horizon is the number of engine steps rolled out from the current
+	// register for each candidate coupling (needed, ≥ 1, when Params
+	// names alpha, beta or gamma; at most 64).
+	Horizon int `yaml:"horizon,omitempty" json:"horizon,omitempty"`
+	// Min is the lower bound of every optimised parameter not in Bounds.
 	Min float64 `yaml:"min" json:"min"`
-	// Max is the upper bound of every optimised parameter.
+	// Max is the upper bound of every optimised parameter not in Bounds.
 	Max float64 `yaml:"max" json:"max"`
+	// Bounds are per-parameter bounds [low, high], 0 < low ≤ high.
+	Bounds map[string][2]float64 `yaml:"bounds,omitempty" json:"bounds,omitempty"`
+}
+
+// Bound returns the bounds of parameter p: Bounds[p] when set, else Min
+// and Max.
+func (m MetaConfig) Bound(p string) (lo, hi float64) {
+	if b, ok := m.Bounds[p]; ok {
+		return b[0], b[1]
+	}
+	return m.Min, m.Max
+}
+
+// tunesCoupling reports whether Params names a coupling parameter.
+func (m MetaConfig) tunesCoupling() bool {
+	for _, p := range m.Params {
+		if slices.Contains(couplingParams, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckpointConfig configures runtime checkpoints.
@@ -349,6 +396,12 @@ func (c *Config) Validate() error {
 	if c.Causality.Window < 6 || c.Causality.Window > 4096 {
 		bad("causality.window %d: want 6..4096", c.Causality.Window)
 	}
+	if mu := c.Causality.Mutation; mu.Every < 0 || mu.Shots < 0 || mu.Shots > 1<<16 || math.IsNaN(mu.Threshold) || math.IsInf(mu.Threshold, 0) ||
+		(mu.Every > 0 && !(mu.Threshold > 0)) {
+		bad("causality.mutation: want every ≥ 0, 0 ≤ shots ≤ 65536 and, when on, a finite threshold > 0 (got %d, %d, %v)", mu.Every, mu.Shots, mu.Threshold)
+	} else if mu.Every > 0 && c.Causality.Window < minMutationRows {
+		bad("causality.window %d: mutations need at least %d ticks of history", c.Causality.Window, minMutationRows)
+	}
 	if c.Reflexive.Gain < 0 || !(c.Reflexive.GammaMin >= 0) || c.Reflexive.GammaMax < c.Reflexive.GammaMin {
 		bad("reflexive: want gain ≥ 0 and 0 ≤ gamma_min ≤ gamma_max")
 	}
@@ -356,9 +409,23 @@ func (c *Config) Validate() error {
 		c.Meta.Trust < 0 || !(c.Meta.Min > 0) || c.Meta.Max < c.Meta.Min || len(c.Meta.Params) == 0)) {
 		bad("meta: want every ≥ 0 and, when on, iterations ≥ 1, population 0 or ≥ 2, step > 0, trust ≥ 0, 0 < min ≤ max and some params")
 	}
-	for _, p := range c.Meta.Params {
-		if p != "kappa" && p != "eta" {
-			bad("meta.params: %q: want kappa or eta", p)
+	for i, p := range c.Meta.Params {
+		if !slices.Contains(MetaParams(), p) {
+			bad("meta.params: %q: want one of %s", p, strings.Join(MetaParams(), ", "))
+		} else if slices.Contains(c.Meta.Params[:i], p) {
+			bad("meta.params: %q named twice", p)
+		}
+	}
+	if c.Meta.Horizon < 0 || c.Meta.Horizon > 64 || (c.Meta.Every > 0 && c.Meta.tunesCoupling() && c.Meta.Horizon < 1) {
+		bad("meta.horizon %d: want 0..64, and at least 1 when meta.params names alpha, beta or gamma", c.Meta.Horizon)
+	}
+	for _, p := range cbor.SortedKeys(c.Meta.Bounds) {
+		b := c.Meta.Bounds[p]
+		switch {
+		case !slices.Contains(MetaParams(), p):
+			bad("meta.bounds: %q: want one of %s", p, strings.Join(MetaParams(), ", "))
+		case !(b[0] > 0) || !(b[1] >= b[0]) || math.IsInf(b[1], 0):
+			bad("meta.bounds.%s %v: want 0 < low ≤ high, finite", p, b)
 		}
 	}
 	// Caps on the CMA-ES work of one meta-optimisation (it runs on the

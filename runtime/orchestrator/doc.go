@@ -21,7 +21,8 @@
 //   - S: the spiking network (inside the engine) with its firing Rate, and
 //     the semantic neural Field (d activities).
 //   - Θ: the coupling α, β, γ; the grounding strength κ; the learning rate
-//     η; the semantic weights W (d×d); the causal matrix.
+//     η; the semantic weights W (d×d); the causal matrix and, with
+//     MetaCausality's quantum mutations on, its causal graph.
 //   - Φ: d Stuart–Landau oscillators Z; Φ_k = arg Z_k.
 //   - Γ: compliance C(t), health, stability S(t) and dS/dt, L_int and
 //     E_div, the committed rule counts, MetaCausality's window, the
@@ -34,7 +35,8 @@
 // theta.coupling (QuantumFusion, ReflexiveFeedback), phi.z
 // (ContextualGrounding), s.field (SemanticPlasticity), theta.w
 // (SemanticPlasticity, FederatedNodeLearning), fed.peers, fed.drift
-// (FederatedNodeLearning), theta.causal, gov.history (MetaCausality),
+// (FederatedNodeLearning), theta.causal, theta.graph, gov.history
+// (MetaCausality),
 // gov.governance (Governance). A forbidden write, a rejected message or a
 // module error counts as a module failure.
 //
@@ -84,7 +86,19 @@
 // pair of these series, the lag-1 Granger influence 1 − RSS_full/RSS_restr
 // (least squares with and without the cause's lag). It writes the window
 // and the matrix into Θ and reports causal_n_to_q (firing rate → H_coh),
-// causal_q_to_n and causal_max.
+// causal_q_to_n and causal_max. With causality.mutation on (integration
+// §10, quantum perturbations in its mutation logic) it also keeps a causal
+// graph over the series (every edge at first): every mutation.every ticks
+// it draws ε, one component per edge, from measurement outcomes of ψ on
+// the backend's sampler (fusion.QuantumNoise: standardised Z outcomes, 0
+// for a qubit in a Z eigenstate), proposes the graph with every edge of
+// |ε_e| > threshold flipped, and keeps the proposal when it lowers the
+// graph's BIC, Σ_j [n·ln(RSS_j/n) + p_j·ln n] for the VAR(1) fits of each
+// series on its own lag and its causes' (GraphBIC). Edges outside the
+// graph read 0 in the matrix, so the mutations reach inject_meta_graph and
+// ReflexiveFeedback. It reports causal_proposed, causal_mutated,
+// causal_outcomes, causal_edges and causal_bic, and the proposal's ε,
+// flips and BIC before and after as causal_mutation.* metrics.
 //
 // ReflexiveFeedback closes the loop on the coherence entropy: with e =
 // h_coh − h_target and c the rate → H_coh influence, it sets γ ←
@@ -108,7 +122,9 @@
 // BlockchainTelemetry appends the tick to the ledger — a FusionEvent
 // (H_coh, |φ_ψ − φ_S|, E_coh; ParentBlock chaining the fusion events), a
 // "mutation" SystemEvent when the fusion layer's meta-evolution mutated Θ
-// (ε_Q and ΔΘ per component), and a "tick" SystemEvent with every other
+// (ε_Q and ΔΘ per component), a "causal-mutation" SystemEvent when
+// MetaCausality proposed a mutation of its graph (ε per edge, flips, BIC
+// before and after, accepted), and a "tick" SystemEvent with every other
 // metric — and reports
 // ledger_commit_lag_ms, the longest append-to-durable time, which the
 // constitution sees in the next tick. It writes nothing into Ξ: the
@@ -126,9 +142,37 @@
 // and then either commits — Tick and simulated time advance, the next Δt
 // = min + (max − min)·(1 − H_coh)^p (high entropy, smaller step), f_Q
 // joins the meta-optimiser's window, every K ticks CMA-ES (gonum
-// optimize.CmaEsChol, seeded) tunes κ and η on a surrogate that replays the
-// window, and every N compliant ticks a checkpoint is taken — or, when
-// Governance decided so, rolls back.
+// optimize.CmaEsChol, seeded) tunes Θ's coupling and learning parameters,
+// and every N compliant ticks a checkpoint is taken — or, when Governance
+// decided so, rolls back.
+//
+// # The meta-optimiser (integration §7, CLDF)
+//
+// CMA-ES minimises the spec's L_int = Σ_{i<j}‖f_i − f_j‖² + λ_H·H_coh +
+// λ_G·(1 − C) (the dynamics' λ_H and λ_G, the weights Governance's L_int
+// uses) over the parameters meta.params names, in log space within their
+// bounds (meta.bounds, else meta.min and meta.max): the coupling α, β, γ
+// and the grounding and plasticity rates κ and η — every scalar of Θ (W
+// and the causal matrix are learned by their own modules every tick). The
+// terms: f_i are the three layers' feature distributions on d bins, f_Q
+// (ψ folded), f_S (the neural field) and f_Φ (|Z_k|²), the ones E_div
+// uses; H_coh is the coherence entropy of ψ (Shannon entropy of |ψ|², as
+// the h_coh metric); C is the constitution's compliance of a tick (the c
+// metric). The objective (Surrogate) is their mean over a replay: the
+// recorded window of f_Q, with the H_coh and C recorded on those ticks, run
+// through the grounding and plasticity layers from the current Φ, S and
+// W with the candidate κ and η; then meta.horizon engine steps rolled out
+// from the current register with the candidate α, β, γ (fusion.System.
+// Rollout, without the fusion layer's learning, restored bit-exact
+// after), whose f_Q, H_coh and C (the constitution on the step's own
+// metrics; rules on other figures suspended) are measured. κ and η do not
+// act on the register, so only the rollout's terms depend on α, β, γ and
+// only E_div on κ and η. A trust penalty trust·Σ(ln p − ln p₀)² keeps an
+// update near the current values. The result is applied to Θ when it
+// lowers the objective; the reflexive controller goes on steering γ every
+// tick within its bounds, and the fusion layer's own learning moves α, β,
+// γ between runs. Each run is a "meta-optimise" ledger record (the
+// parameters and the terms before and after).
 //
 // # Checkpoints and rollback
 //

@@ -236,29 +236,53 @@ func Granger(x, y []float64) float64 {
 	if n < 5 || len(x) != len(y) {
 		return 0
 	}
-	rss := func(cols int) float64 {
-		a := mat.NewDense(n, cols, nil)
-		b := mat.NewVecDense(n, nil)
-		for t := 0; t < n; t++ {
-			a.Set(t, 0, 1)
-			a.Set(t, 1, y[t])
-			if cols == 3 {
-				a.Set(t, 2, x[t])
-			}
-			b.SetVec(t, y[t+1])
-		}
-		var beta mat.VecDense
-		if err := beta.SolveVec(a, b); err != nil {
-			return math.NaN()
-		}
-		var r mat.VecDense
-		r.MulVec(a, &beta)
-		r.SubVec(b, &r)
-		return mat.Dot(&r, &r)
-	}
-	r0, r1 := rss(2), rss(3)
+	series := [][]float64{y, x}
+	r0, r1 := fitRSS(series, 0, []int{0}), fitRSS(series, 0, []int{0, 1})
 	if !(r0 > 1e-300) || math.IsNaN(r1) {
 		return 0
 	}
 	return math.Max(0, math.Min(1, 1-r1/r0))
+}
+
+// fitRSS is the residual sum of squares of the least-squares fit of
+// series[j](t+1) on 1 and series[c](t) for c in cols; a design that
+// cannot be solved (rank-deficient, or no more rows than columns) drops
+// its last column until it can, down to the mean.
+func fitRSS(series [][]float64, j int, cols []int) float64 {
+	y := series[j]
+	n := len(y) - 1
+	for {
+		if n > len(cols)+1 {
+			a := mat.NewDense(n, 1+len(cols), nil)
+			b := mat.NewVecDense(n, nil)
+			for t := 0; t < n; t++ {
+				a.Set(t, 0, 1)
+				for c, i := range cols {
+					a.Set(t, 1+c, series[i][t])
+				}
+				b.SetVec(t, y[t+1])
+			}
+			var beta mat.VecDense
+			if err := beta.SolveVec(a, b); err == nil {
+				var r mat.VecDense
+				r.MulVec(a, &beta)
+				r.SubVec(b, &r)
+				if v := mat.Dot(&r, &r); !math.IsNaN(v) {
+					return v
+				}
+			}
+		}
+		if len(cols) == 0 {
+			break
+		}
+		cols = cols[:len(cols)-1]
+	}
+	mean, rss := 0.0, 0.0
+	for _, v := range y[1:] {
+		mean += v / float64(n)
+	}
+	for _, v := range y[1:] {
+		rss += (v - mean) * (v - mean)
+	}
+	return rss
 }

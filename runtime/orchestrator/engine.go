@@ -80,6 +80,22 @@ type Memorizer interface {
 	Memory() *fusion.MemoryStore
 }
 
+// Roller is an Engine that can look ahead without a trace: the
+// meta-optimiser scores a candidate coupling α, β, γ by rolling out steps
+// engine steps (at the step length dt) and restoring the engine
+// (fusion.System.Rollout), calling visit after each with the step and ψ.
+type Roller interface {
+	Rollout(ctx context.Context, steps int, alpha, beta, gamma, dt float64, visit func(EngineStep, []complex128) error) error
+}
+
+// QuantumSampler is an Engine that draws noise from measurement outcomes
+// of its register (fusion.QuantumNoise on the state-vector backend's
+// sampler): k standardised components from shots outcomes each, 0 for a
+// qubit in a Z eigenstate. MetaCausality's mutations use it.
+type QuantumSampler interface {
+	QuantumNoise(k, shots int, seed, stream uint64) ([]float64, error)
+}
+
 // Stabilizer is an Engine that evaluates the stability criterion det J > 0
 // of its last step map (fusion §13); QuantumFusion reports it as det_j.
 type Stabilizer interface {
@@ -141,6 +157,29 @@ func (f *FusionEngine) Step(ctx context.Context) (EngineStep, error) {
 	if err != nil {
 		return EngineStep{}, err
 	}
+	return engineStep(m), nil
+}
+
+// Rollout is fusion.System.Rollout.
+func (f *FusionEngine) Rollout(ctx context.Context, steps int, alpha, beta, gamma, dt float64, visit func(EngineStep, []complex128) error) error {
+	return f.sys.Rollout(ctx, steps, alpha, beta, gamma, dt, func(m fusion.Metrics, psi []complex128) error {
+		return visit(engineStep(m), psi)
+	})
+}
+
+// QuantumNoise is fusion.QuantumNoise on the register as it is on the
+// backend now (read back, so that ⟨Z⟩ and the sampled outcomes see the
+// same state after a Load).
+func (f *FusionEngine) QuantumNoise(k, shots int, seed, stream uint64) ([]float64, error) {
+	psi := make([]complex128, 1<<f.cfg.Qubits)
+	if err := f.sys.State().Read(psi); err != nil {
+		return nil, fmt.Errorf("orchestrator: quantum noise: %w", err)
+	}
+	return fusion.QuantumNoise(f.sys.State(), psi, f.cfg.Qubits, k, shots, seed, stream)
+}
+
+// engineStep converts a fusion step's metrics.
+func engineStep(m fusion.Metrics) EngineStep {
 	st := EngineStep{HCoh: m.HCoh, DHCohDt: m.DHCohDt, HPhase: m.HPhase, PhaseDiff: m.PhaseDiff, Phase: m.Phase, ECoh: m.ECoh, R: m.R,
 		RateHz: m.RateHz, NormDrift: m.NormDrift, VMaxMV: m.VMaxMV, Recalibrated: m.Recalibrated,
 		Violations: m.Violations, Learning: m.Learning, Memory: m.Memory}
@@ -152,7 +191,7 @@ func (f *FusionEngine) Step(ctx context.Context) (EngineStep, error) {
 			st.ResonanceViolations++
 		}
 	}
-	return st, nil
+	return st
 }
 
 // InjectMetaGraph is fusion.System.InjectMetaGraph.

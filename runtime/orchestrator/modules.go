@@ -91,6 +91,7 @@ var owners = map[string][]string{
 	"theta.w":        {SemanticPlasticity, FederatedNodeLearning},
 	"fed.drift":      {FederatedNodeLearning},
 	"theta.causal":   {MetaCausality},
+	"theta.graph":    {MetaCausality},
 	"gov.history":    {MetaCausality},
 	"gov.governance": {Governance},
 }
@@ -102,7 +103,8 @@ func (s *State) apply(origin, path string, v []float64, d, window int) error {
 	}
 	want := map[string]int{"psi.prob": d, "psi.bins": 2 * d, "s.rate": 1, "theta.coupling": 3, "phi.z": 2 * d,
 		"s.field": d, "theta.w": d * d, "fed.drift": 1,
-		"theta.causal": len(causalSeries) * len(causalSeries), "gov.governance": 8}[path]
+		"theta.causal": len(causalSeries) * len(causalSeries), "theta.graph": len(causalSeries) * len(causalSeries),
+		"gov.governance": 8}[path]
 	m := len(causalSeries)
 	if path == "gov.history" {
 		if len(v)%m != 0 || len(v) > window*m {
@@ -130,6 +132,13 @@ func (s *State) apply(origin, path string, v []float64, d, window int) error {
 		s.Gov.FedDrift = v[0]
 	case "theta.causal":
 		s.Theta.Causal = slices.Clone(v)
+	case "theta.graph":
+		for _, x := range v {
+			if x != 0 && x != 1 {
+				return fmt.Errorf("%s: theta.graph holds %v, not 0 or 1", origin, x)
+			}
+		}
+		s.Theta.Graph = slices.Clone(v)
 	case "gov.history":
 		s.Gov.History = slices.Clone(v)
 	case "gov.governance":
@@ -214,6 +223,11 @@ var metricDocs = map[string]string{
 	"causal_n_to_q":            "MetaCausality: Granger influence of the firing rate on H_coh",
 	"causal_q_to_n":            "MetaCausality: Granger influence of H_coh on the firing rate",
 	"causal_max":               "MetaCausality: largest off-diagonal Granger influence",
+	"causal_proposed":          "MetaCausality: 1 when it proposed a quantum mutation of its causal graph in the tick (integration §10; recorded as a \"causal-mutation\" ledger event with its ε)",
+	"causal_mutated":           "MetaCausality: 1 when the proposed mutation lowered the graph's BIC and was accepted",
+	"causal_outcomes":          "MetaCausality: measurement outcomes sampled from ψ by the backend for the last proposal's ε",
+	"causal_edges":             "MetaCausality: edges in its causal graph (of m(m−1))",
+	"causal_bic":               "MetaCausality: BIC of the VAR(1) fit of its series under the causal graph in use",
 	"reflex_error":             "ReflexiveFeedback: H_coh − H_target",
 	"reflex_gamma":             "ReflexiveFeedback: the γ it set",
 	"c":                        "Governance: compliance C(t) of the tick",
@@ -236,7 +250,7 @@ var metricDocs = map[string]string{
 
 func knownMetric(name string) bool {
 	_, ok := metricDocs[name]
-	return ok || strings.HasPrefix(name, "rule.") || strings.HasPrefix(name, "mutation.")
+	return ok || strings.HasPrefix(name, "rule.") || strings.HasPrefix(name, "mutation.") || strings.HasPrefix(name, "causal_mutation.")
 }
 
 // quantumFusion steps the fusion engine and, in a federation, takes part
@@ -655,8 +669,14 @@ func (m *federatedNodeLearning) apply(u *Update, w []float64, c *roundCall) erro
 	return nil
 }
 
-// metaCausality estimates lag-1 Granger influences between the layers.
-type metaCausality struct{ window int }
+// metaCausality estimates lag-1 Granger influences between the layers
+// and, with mutations on, evolves its causal graph by quantum mutations.
+type metaCausality struct {
+	window int
+	mut    CausalMutation
+	noise  QuantumSampler // ε's source; nil with mutations off
+	qubits int            // the register's size
+}
 
 func (m *metaCausality) Name() string { return MetaCausality }
 
@@ -681,23 +701,140 @@ func (m *metaCausality) Step(_ context.Context, tel *Telemetry) (bus.Message, er
 			series[i][t] = h[t*k+i]
 		}
 	}
+	var u Update
+	graph := tel.State.Theta.Graph
+	if m.mut.Every > 0 {
+		if graph == nil {
+			graph = fullGraph(k)
+		}
+		proposed := 0.0
+		if rows >= minMutationRows && tel.Tick%uint64(m.mut.Every) == 0 {
+			g, err := m.mutate(&u, tel.Tick, series, graph)
+			if err != nil {
+				return bus.Message{}, err
+			}
+			graph, proposed = g, 1
+		}
+		edges := 0.0
+		for _, e := range graph {
+			edges += e
+		}
+		u.Metric("causal_proposed", proposed)
+		u.Metric("causal_edges", edges)
+		u.Metric("causal_bic", GraphBIC(series, graph))
+		if proposed == 0 {
+			u.Metric("causal_mutated", 0)
+		}
+		u.Write("theta.graph", graph)
+	}
 	g := make([]float64, k*k)
 	mx := 0.0
 	for i := 0; i < k; i++ {
 		for j := 0; j < k; j++ {
-			if i != j {
+			if i != j && (graph == nil || graph[i*k+j] == 1) {
 				g[i*k+j] = Granger(series[i], series[j])
 				mx = math.Max(mx, g[i*k+j])
 			}
 		}
 	}
-	var u Update
 	u.Write("gov.history", h)
 	u.Write("theta.causal", g)
 	u.Metric("causal_n_to_q", g[1*k+0])
 	u.Metric("causal_q_to_n", g[0*k+1])
 	u.Metric("causal_max", mx)
 	return reply(&u), nil
+}
+
+// minMutationRows is the window a mutation needs: the VAR(1) fit of a
+// target with every cause has 2 + (m − 1) coefficients, and the BIC
+// wants more residuals than that.
+const minMutationRows = 2 * (len(causalSeries) + 1)
+
+// fullGraph is the graph with every edge i → j, i ≠ j.
+func fullGraph(k int) []float64 {
+	g := make([]float64, k*k)
+	for i := 0; i < k; i++ {
+		for j := 0; j < k; j++ {
+			if i != j {
+				g[i*k+j] = 1
+			}
+		}
+	}
+	return g
+}
+
+// mutate proposes a quantum mutation of the causal graph (integration
+// §10): ε, one component per edge i → j (i ≠ j, row-major), is drawn from
+// measurement outcomes of the register by the backend's sampler
+// (fusion.QuantumNoise: 0 for a qubit in a Z eigenstate), and the
+// proposal flips every edge with |ε_e| > Threshold. It is accepted when it
+// lowers the graph's BIC on the window (GraphBIC). The proposal, its ε,
+// the flips and both scores go into the update as causal_mutation.*
+// metrics, which BlockchainTelemetry records as a "causal-mutation" event.
+func (m *metaCausality) mutate(u *Update, tick uint64, series [][]float64, graph []float64) ([]float64, error) {
+	k := len(series)
+	shots := m.mut.Shots
+	if shots == 0 {
+		shots = 64
+	}
+	eps, err := m.noise.QuantumNoise(k*(k-1), shots, m.mut.Seed, tick)
+	if err != nil {
+		return nil, fmt.Errorf("causal mutation: %w", err)
+	}
+	prop := slices.Clone(graph)
+	flips, e := 0, 0
+	for i := 0; i < k; i++ {
+		for j := 0; j < k; j++ {
+			if i == j {
+				continue
+			}
+			u.Metric(fmt.Sprintf("causal_mutation.eps.%d", e), eps[e])
+			if math.Abs(eps[e]) > m.mut.Threshold {
+				prop[i*k+j] = 1 - prop[i*k+j]
+				flips++
+			}
+			e++
+		}
+	}
+	before, after := GraphBIC(series, graph), GraphBIC(series, prop)
+	accepted := flips > 0 && after < before
+	u.Metric("causal_mutation.flips", float64(flips))
+	u.Metric("causal_mutation.bic_before", before)
+	u.Metric("causal_mutation.bic_after", after)
+	u.Metric("causal_mutation.accepted", float64(boolU64(accepted)))
+	u.Metric("causal_mutated", float64(boolU64(accepted)))
+	// fusion.QuantumNoise reads component e on qubit e mod n, from a
+	// fresh set of shots per round of n components
+	u.Metric("causal_outcomes", float64(shots*((k*(k-1)+m.qubits-1)/m.qubits)))
+	if accepted {
+		return prop, nil
+	}
+	return graph, nil
+}
+
+// GraphBIC scores a causal graph on the series (each oldest first, of
+// equal length n + 1): Σ_j [n·ln(RSS_j/n) + p_j·ln n] for the
+// least-squares VAR(1) fits y_j(t+1) ~ 1 + y_j(t) + Σ_{i → j in graph}
+// y_i(t), with p_j = 2 + the number of j's causes (fitRSS: a design that
+// cannot be solved drops causes until it can); RSS is floored at 1e-300.
+func GraphBIC(series [][]float64, graph []float64) float64 {
+	k := len(series)
+	n := len(series[0]) - 1
+	if n < 1 {
+		return 0
+	}
+	bic := 0.0
+	for j := 0; j < k; j++ {
+		cols := []int{j}
+		for i := 0; i < k; i++ {
+			if i != j && graph[i*k+j] == 1 {
+				cols = append(cols, i)
+			}
+		}
+		rss := fitRSS(series, j, cols)
+		bic += float64(n)*math.Log(math.Max(rss, 1e-300)/float64(n)) + float64(1+len(cols))*math.Log(float64(n))
+	}
+	return bic
 }
 
 // reflexiveFeedback steers γ toward the entropy target.
@@ -829,17 +966,35 @@ func (m *blockchainTelemetry) Step(ctx context.Context, tel *Telemetry) (bus.Mes
 		lag = max(lag, l)
 	}
 	fields := make(map[string]telemetry.Value, len(tel.Metrics)+3)
-	var mutation map[string]telemetry.Value
-	mutated := slices.Contains(tel.Ran, QuantumFusion) && tel.Metrics["meta_mutated"] == 1
+	// The mutations of the tick, each in its own record: the fusion
+	// layer's meta-evolution ("mutation.*" metrics) and MetaCausality's
+	// proposals ("causal_mutation.*").
+	// A fusion mutation carries the time of QuantumFusion's message; a
+	// causal one the time it is recorded (MetaCausality also runs while
+	// QuantumFusion is isolated, when there is no fusion time).
+	kinds := []struct {
+		prefix, kind, source string
+		due                  bool
+		at                   time.Time
+		fields               map[string]telemetry.Value
+	}{
+		{"mutation.", "mutation", QuantumFusion, slices.Contains(tel.Ran, QuantumFusion) && tel.Metrics["meta_mutated"] == 1, tel.FusionTime, nil},
+		{"causal_mutation.", "causal-mutation", MetaCausality, slices.Contains(tel.Ran, MetaCausality) && tel.Metrics["causal_proposed"] == 1, time.Now(), nil},
+	}
+metrics:
 	for k, v := range tel.Metrics {
-		if strings.HasPrefix(k, "mutation.") {
-			if mutated {
-				if mutation == nil {
-					mutation = map[string]telemetry.Value{"tick": telemetry.Num(float64(tel.Tick))}
-				}
-				mutation[strings.TrimPrefix(k, "mutation.")] = telemetry.Num(v)
+		for i := range kinds {
+			mk := &kinds[i]
+			if !strings.HasPrefix(k, mk.prefix) {
+				continue
 			}
-			continue // in the mutation's own record
+			if mk.due {
+				if mk.fields == nil {
+					mk.fields = map[string]telemetry.Value{"tick": telemetry.Num(float64(tel.Tick))}
+				}
+				mk.fields[strings.TrimPrefix(k, mk.prefix)] = telemetry.Num(v)
+			}
+			continue metrics // in the mutation's own record
 		}
 		fields[k] = telemetry.Num(v)
 	}
@@ -850,8 +1005,11 @@ func (m *blockchainTelemetry) Step(ctx context.Context, tel *Telemetry) (bus.Mes
 		}
 		maps.Copy(fields, bf)
 	}
-	if mutation != nil {
-		_, l, err := m.rec.Append(ctx, telemetry.SystemEvent{Timestamp: m.stamp(tel.Tick, tel.FusionTime), Source: QuantumFusion, Kind: "mutation", Fields: mutation})
+	for _, mk := range kinds {
+		if mk.fields == nil {
+			continue
+		}
+		_, l, err := m.rec.Append(ctx, telemetry.SystemEvent{Timestamp: m.stamp(tel.Tick, mk.at), Source: mk.source, Kind: mk.kind, Fields: mk.fields})
 		if err != nil {
 			return bus.Message{}, err
 		}

@@ -79,6 +79,27 @@ func (f *fakeEngine) Snapshot() ([]complex128, []byte, error) {
 	e.u64(uint64(f.steps))
 	return slices.Clone(f.psi), e.b, nil
 }
+
+// Rollout steps a copy of the fake (so that it satisfies Roller).
+func (f *fakeEngine) Rollout(ctx context.Context, steps int, a, b, g, dt float64, visit func(EngineStep, []complex128) error) error {
+	c := *f
+	c.psi = slices.Clone(f.psi)
+	c.a, c.b, c.g = a, b, g
+	if dt > 0 {
+		c.dt = dt
+	}
+	for range steps {
+		es, err := c.Step(ctx)
+		if err != nil {
+			return err
+		}
+		if err := visit(es, c.psi); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (f *fakeEngine) Restore(psi []complex128, priv []byte) error {
 	d := &dec{b: priv}
 	f.a, f.b, f.g, f.dt = d.f64(), d.f64(), d.f64(), d.f64()

@@ -136,6 +136,9 @@ type committedTick struct {
 	// and whether the exchange lowered the fused loss.
 	grad, mutated, lowered bool
 	outcomes               float64
+	// MetaCausality's quantum mutation of its graph in the tick.
+	causalProposed, causalAccepted bool
+	causalOutcomes                 float64
 }
 
 // Orchestrator runs the modules over Ξ. It is not safe for concurrent use.
@@ -196,6 +199,13 @@ func New(ctx context.Context, cfg Config, eng Engine, rec *Recorder, sealWait ti
 	if cfg.Features > 1<<eng.Qubits() {
 		return nil, fmt.Errorf("orchestrator: features %d exceed the %d amplitudes of the register", cfg.Features, 1<<eng.Qubits())
 	}
+	sampler, ok := eng.(QuantumSampler)
+	if cfg.Causality.Mutation.Every > 0 && !ok {
+		return nil, fmt.Errorf("orchestrator: causality.mutation: the quantum mutations need an engine that samples its register (%T does not)", eng)
+	}
+	if _, ok := eng.(Roller); cfg.Meta.Every > 0 && cfg.Meta.tunesCoupling() && !ok {
+		return nil, fmt.Errorf("orchestrator: meta.params %v: tuning the coupling needs an engine that can roll out (%T cannot)", cfg.Meta.Params, eng)
+	}
 	cons := cfg.Governance
 	cons.Rules = slices.Clone(cons.Rules)
 	for _, b := range builtinRules {
@@ -215,7 +225,7 @@ func New(ctx context.Context, cfg Config, eng Engine, rec *Recorder, sealWait ti
 		&contextualGrounding{osc: cfg.Grounding.Oscillators, psn: PSN{cfg: cfg.Grounding.PSN, phase: phaseOf(eng)}},
 		&semanticPlasticity{p: pl},
 		&federatedNodeLearning{cfg: cfg.Federation},
-		&metaCausality{window: cfg.Causality.Window},
+		&metaCausality{window: cfg.Causality.Window, mut: cfg.Causality.Mutation, noise: sampler, qubits: eng.Qubits()},
 		&reflexiveFeedback{cfg: cfg.Reflexive},
 		&governanceModule{cons: o.cons, w: cfg.Dynamics, reproducible: cfg.Reproducible},
 		&blockchainTelemetry{rec: rec, o: nil},
@@ -528,6 +538,10 @@ func (o *Orchestrator) tick(ctx context.Context) (*TickReport, error) {
 		if c.mutated {
 			c.outcomes = metrics["meta_outcomes"]
 		}
+	}
+	if slices.Contains(ran, MetaCausality) && metrics["causal_proposed"] == 1 {
+		c := &o.committed[len(o.committed)-1]
+		c.causalProposed, c.causalAccepted, c.causalOutcomes = true, metrics["causal_mutated"] == 1, metrics["causal_outcomes"]
 	}
 	if k := o.cfg.Meta.Every; k > 0 && n%uint64(k) == 0 {
 		mr, err := o.metaOptimise(ctx)

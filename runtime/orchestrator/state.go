@@ -60,6 +60,11 @@ type Theta struct {
 	// Causal is the m×m lag-1 Granger influence matrix of MetaCausality
 	// (row: cause, column: effect) over the series CausalSeries().
 	Causal []float64
+	// Graph is MetaCausality's causal graph when its quantum mutations
+	// are on: m×m, 1 where the edge cause → effect is in the graph, 0
+	// where a mutation removed it (diagonal unused); nil: every edge (the
+	// graph before any mutation, and always with mutations off).
+	Graph []float64
 }
 
 // Gov is Γ.
@@ -113,6 +118,7 @@ func (s *State) Clone() *State {
 	c.Field = slices.Clone(s.Field)
 	c.Theta.W = slices.Clone(s.Theta.W)
 	c.Theta.Causal = slices.Clone(s.Theta.Causal)
+	c.Theta.Graph = slices.Clone(s.Theta.Graph)
 	c.Z = slices.Clone(s.Z)
 	c.Gov.History = slices.Clone(s.Gov.History)
 	c.Gov.Probs = slices.Clone(s.Gov.Probs)
@@ -178,7 +184,7 @@ func (s *State) NonFinite() string {
 		name string
 		v    []float64
 	}{
-		{"psi.prob", s.Prob}, {"s.field", s.Field}, {"theta.w", s.Theta.W}, {"theta.causal", s.Theta.Causal},
+		{"psi.prob", s.Prob}, {"s.field", s.Field}, {"theta.w", s.Theta.W}, {"theta.causal", s.Theta.Causal}, {"theta.graph", s.Theta.Graph},
 		{"gov.history", s.Gov.History}, {"gov.probs", s.Gov.Probs},
 	}
 	for _, x := range vecs {
@@ -218,13 +224,13 @@ func finiteCVec(v []complex128) bool {
 }
 
 // stateMagic starts every encoded State; the last byte is the version.
-var stateMagic = []byte("MECXI\x00\x00\x02")
+var stateMagic = []byte("MECXI\x00\x00\x03")
 
 // MarshalBinary encodes the state. The encoding is canonical: equal
 // states (bit for bit, float bit patterns included) have equal encodings.
 //
-//	magic "MECXI\0\0\2", then big-endian: tick u64, time, dt, ψ, engine,
-//	prob, bins, rate, field, α, β, γ, κ, η, W, causal, Z, C, health,
+//	magic "MECXI\0\0\3", then big-endian: tick u64, time, dt, ψ, engine,
+//	prob, bins, rate, field, α, β, γ, κ, η, W, causal, graph, Z, C, health,
 //	S, dS/dt, L_int, E_div, satisfied u64, evaluated u64, history,
 //	probs, fed drift, isolated {name, until u64}*
 //
@@ -248,6 +254,7 @@ func (s *State) MarshalBinary() ([]byte, error) {
 	}
 	e.f64s(t.W)
 	e.f64s(t.Causal)
+	e.f64s(t.Graph)
 	e.c128s(s.Z)
 	g := &s.Gov
 	for _, x := range []float64{g.C, g.Health, g.Stability, g.DStability, g.LInt, g.EDiv} {
@@ -287,6 +294,7 @@ func (s *State) UnmarshalBinary(b []byte) error {
 	t.Alpha, t.Beta, t.Gamma, t.Kappa, t.Eta = d.f64(), d.f64(), d.f64(), d.f64(), d.f64()
 	t.W = d.f64s()
 	t.Causal = d.f64s()
+	t.Graph = d.f64s()
 	n.Z = d.c128s()
 	g := &n.Gov
 	g.C, g.Health, g.Stability, g.DStability, g.LInt, g.EDiv = d.f64(), d.f64(), d.f64(), d.f64(), d.f64(), d.f64()

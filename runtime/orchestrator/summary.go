@@ -100,6 +100,13 @@ type LearningSummary struct {
 	Lowered   int     `json:"exchanges_lowering_loss"`
 	Mutations int     `json:"mutations"`
 	Outcomes  float64 `json:"measurement_outcomes"`
+	// CausalProposed and CausalAccepted count MetaCausality's quantum
+	// mutations of its causal graph (each proposal a "causal-mutation"
+	// ledger record), CausalOutcomes the measurement outcomes behind their
+	// ε (the graph's edges and BIC are in Summary.Final).
+	CausalProposed int     `json:"causal_mutations_proposed"`
+	CausalAccepted int     `json:"causal_mutations_accepted"`
+	CausalOutcomes float64 `json:"causal_measurement_outcomes"`
 }
 
 // PSNSummary summarises Φ's phases after the PSN step (fusion §9) over the
@@ -181,6 +188,13 @@ func (o *Orchestrator) Summary() (*Summary, error) {
 			s.Learning.Mutations++
 			s.Learning.Outcomes += c.outcomes
 		}
+		if c.causalProposed {
+			s.Learning.CausalProposed++
+			s.Learning.CausalOutcomes += c.causalOutcomes
+		}
+		if c.causalAccepted {
+			s.Learning.CausalAccepted++
+		}
 	}
 	if nPhase > 0 {
 		s.PhaseEntropyMean /= float64(nPhase)
@@ -204,7 +218,7 @@ func (o *Orchestrator) Summary() (*Summary, error) {
 		s.PSN.RMin = 0
 	}
 	for _, k := range []string{"lambda_q", "lambda_n", "lambda_p", "monitor_entropy", "semantic_phase_div", "theta_change",
-		"memory_size", "memory_recall"} {
+		"memory_size", "memory_recall", "causal_edges", "causal_bic"} {
 		if v, ok := o.prev[k]; ok {
 			s.Final[k] = v
 		}
