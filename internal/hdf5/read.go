@@ -446,6 +446,9 @@ func (r *reader) object(a uint64, path string, depth int) (*Group, *Dataset, err
 	if err != nil {
 		return nil, nil, errf(path, "object header: %v", err)
 	}
+	if err := r.charge(path, 32*int64(len(msgs)), "header messages"); err != nil {
+		return nil, nil, err
+	}
 	var dataspace, datatype, layout, filters []byte
 	group := false
 	var links []message
