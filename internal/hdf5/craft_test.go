@@ -5,6 +5,10 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -319,4 +323,32 @@ func TestEncodeAliasCycle(t *testing.T) {
 	if _, err := Encode(&Group{Datasets: map[string]*Dataset{"d": deep}}); err == nil || !strings.Contains(err.Error(), "rank 33") {
 		t.Errorf("rank 33: %v", err)
 	}
+}
+
+// TestFletcher32 reads a file h5py wrote with the fletcher32 filter
+// (testdata/h5py-fletcher32.h5: h5py.File.create_dataset("a",
+// data=np.arange(37, dtype="f8"), chunks=(10,), fletcher32=True) and "c",
+// np.arange(3, dtype="u1") with chunks (3,), fletcher32, shuffle and gzip,
+// an odd number of bytes), and refuses it with one data byte changed.
+func TestFletcher32(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "h5py-fletcher32.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, c := g.Datasets["a"], g.Datasets["c"]
+	if a == nil || len(a.Floats) != 37 || a.Floats[36] != 36 || c == nil || !reflect.DeepEqual(c.Ints, []int64{0, 1, 2}) {
+		t.Fatalf("decoded %+v, %+v", a, c)
+	}
+	five := binary.LittleEndian.AppendUint64(nil, math.Float64bits(5))
+	i := bytes.Index(b, five)
+	if i < 0 {
+		t.Fatal("no 5.0 in the file")
+	}
+	bad := bytes.Clone(b)
+	bad[i+7] ^= 1
+	decodeErr(t, "changed data", bad, "fletcher32: checksum")
 }

@@ -23,7 +23,7 @@
 // chunk indexes, filters other than deflate, shuffle and fletcher32,
 // compound, array and reference types, shared header messages, numbers
 // with padding bits) is an error that names the object's path and the
-// feature. The fletcher32 filter's checksum is stripped, not verified.
+// feature. The fletcher32 filter's checksum is verified.
 //
 // Decode never panics on hostile input (FuzzDecode) and bounds what it
 // allocates by the input's size (TestDecodeBounded): each decoded element

@@ -1337,9 +1337,42 @@ func (r *reader) pipeline(b []byte) (func(data []byte, mask uint32, size, elem i
 				if len(data) < 4 {
 					return nil, fmt.Errorf("fletcher32: chunk of %d bytes", len(data))
 				}
-				data = data[:len(data)-4]
+				n := len(data) - 4
+				got, sum := binary.LittleEndian.Uint32(data[n:]), fletcher32(data[:n])
+				// The HDF5 library also accepts the sum with the bytes of
+				// each half swapped (written by its old versions).
+				if got != sum && got != sum>>8&0x00ff00ff|sum<<8&0xff00ff00 {
+					return nil, fmt.Errorf("fletcher32: checksum %#08x, the data sums to %#08x", got, sum)
+				}
+				data = data[:n]
 			}
 		}
 		return data, nil
 	}, deflate, nil
+}
+
+// fletcher32 is HDF5's Fletcher checksum: over big-endian 16-bit words (a
+// last odd byte is the high byte of a word), sums folded modulo 65535
+// every 360 words.
+func fletcher32(b []byte) uint32 {
+	var s1, s2 uint32
+	for len(b) >= 2 {
+		n := min(len(b)/2, 360)
+		for i := range n {
+			s1 += uint32(b[2*i])<<8 | uint32(b[2*i+1])
+			s2 += s1
+		}
+		b = b[2*n:]
+		s1 = s1&0xffff + s1>>16
+		s2 = s2&0xffff + s2>>16
+	}
+	if len(b) == 1 {
+		s1 += uint32(b[0]) << 8
+		s2 += s1
+		s1 = s1&0xffff + s1>>16
+		s2 = s2&0xffff + s2>>16
+	}
+	s1 = s1&0xffff + s1>>16
+	s2 = s2&0xffff + s2>>16
+	return s2<<16 | s1
 }
