@@ -352,3 +352,30 @@ func TestFletcher32(t *testing.T) {
 	bad[i+7] ^= 1
 	decodeErr(t, "changed data", bad, "fletcher32: checksum")
 }
+
+// TestDecodeNamesCharged: a group whose member has a 60 000-byte name,
+// linked 200 times, would copy 12 MB of names out of a 61 KB file: refused.
+func TestDecodeNamesCharged(t *testing.T) {
+	f := newCrafter()
+	lay := []byte{3, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f}
+	d := f.header(cmsg{typ: msgDataspace, data: space()}, cmsg{typ: msgDatatype, data: floatType(8)}, cmsg{typ: msgLayout, data: lay})
+	name := strings.Repeat("n", 60000)
+	l := []byte{1, 1}
+	l = binary.LittleEndian.AppendUint16(l, uint16(len(name)))
+	l = append(l, name...)
+	l = binary.LittleEndian.AppendUint64(l, d)
+	g := f.header(cmsg{typ: msgLink, data: l})
+	links := map[string]uint64{}
+	for i := range 200 {
+		links[strings.Repeat("g", 1+i%50)+string(rune('A'+i/50))] = g
+	}
+	decodeErr(t, "a long name linked 200 times", f.root(links), "member names")
+	// Linked once, it decodes.
+	f = newCrafter()
+	d = f.header(cmsg{typ: msgDataspace, data: space()}, cmsg{typ: msgDatatype, data: floatType(8)}, cmsg{typ: msgLayout, data: lay})
+	binary.LittleEndian.PutUint64(l[len(l)-8:], d)
+	g = f.header(cmsg{typ: msgLink, data: l})
+	if root, err := Decode(f.root(map[string]uint64{"g": g})); err != nil || root.Groups["g"].Datasets[name] == nil {
+		t.Errorf("a long name linked once: %v", err)
+	}
+}

@@ -490,6 +490,11 @@ func (r *reader) object(a uint64, path string, depth int) (*Group, *Dataset, err
 			if name == "" || name == "." {
 				return errf(path, "a member with the empty name")
 			}
+			// Its name and path (a name read again for each group that
+			// links it, a path per member).
+			if err := r.charge(path, int64(len(path)+2*len(name)+64), "member names"); err != nil {
+				return err
+			}
 			if _, dup := g.Groups[name]; dup {
 				return errf(path, "member %q twice", name)
 			}
