@@ -172,7 +172,7 @@ func Decode(b []byte) (*Group, error) {
 	}
 	// Budgets that no valid file exceeds: an object header takes at least
 	// 16 bytes (an object may be linked from several groups: 4× that); an
-	// element takes at least one byte of the file and at most 33 bytes of
+	// element takes at least one byte of the file and at most 18 bytes of
 	// Go memory (a one-byte fixed-length string: the raw byte, the string
 	// header and its byte), unless it is inflated: deflate expands data at
 	// most about 1032 times, and inflated bytes are counted apart.
