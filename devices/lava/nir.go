@@ -370,11 +370,25 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		return strings.Compare(a, b)
 	}
 	slices.SortFunc(names, order)
-	// rowsIn: the rows of the weight node feeding each node.
+	// rowsIn: the rows of the weight node feeding each node, directly or
+	// through Delay and Scale nodes (checked with the projections below).
+	next := map[string][]string{}
+	for k, s := range g.Edges.Src {
+		if k < len(g.Edges.Dst) {
+			next[s] = append(next[s], g.Edges.Dst[k])
+		}
+	}
 	rowsIn := map[string]int{}
 	for k, s := range g.Edges.Src {
 		if n, ok := g.Nodes[s]; ok && (n.Type == "Linear" || n.Type == "Affine") && k < len(g.Edges.Dst) {
-			rowsIn[g.Edges.Dst[k]] = len(n.Weight)
+			d := g.Edges.Dst[k]
+			for hops := 0; hops <= 8 && len(next[d]) == 1; hops++ {
+				if t := g.Nodes[d].Type; t != "Delay" && t != "Scale" {
+					break
+				}
+				d = next[d][0]
+			}
+			rowsIn[d] = len(n.Weight)
 		}
 	}
 	sizes := map[string]int{}
@@ -428,6 +442,9 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			}
 			// r and w_in scale every input alike: folded into the weights.
 			gain[name] = vals["r"] * vals["w_in"]
+			if math.IsInf(gain[name], 0) {
+				return nil, cerr(name+".w_in", ErrInvalid, "r %g × w_in %g overflows", vals["r"], vals["w_in"])
+			}
 			md := n.Metadata
 			lif := snn.LIF{TauMMs: vals["tau_mem"] * 1000, VThMV: vals["v_threshold"], VResetMV: vals["v_reset"], VRestMV: vals["v_leak"]}
 			if x, ok := mdFloat(md, "mec_tau_m_ms"); ok && math.Abs(x/1000-vals["tau_mem"]) <= 1e-12*x {
@@ -514,7 +531,9 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 					if math.IsNaN(x) || math.IsInf(x, 0) {
 						return nil, cerr(dst+".scale", ErrInvalid, "non-finite scale")
 					}
-					scale[t] *= x
+					if scale[t] *= x; math.IsInf(scale[t], 0) {
+						return nil, cerr(dst+".scale", ErrInvalid, "the Scale nodes' product overflows")
+					}
 				}
 				dst = out[dst][0]
 				continue
@@ -586,6 +605,9 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 					x *= scale[t]
 				}
 				w[s][t] = x / ts
+				if math.IsInf(w[s][t], 0) || math.IsNaN(w[s][t]) {
+					return nil, cerr(name+".weight", ErrInvalid, "weight [%d][%d] = %g overflows once scaled by the Scale nodes and %s's r·w_in (%g) and divided by tau_syn %g s", t, s, row[s], dst, gain[dst], ts)
+				}
 			}
 		}
 		rule, _ := n.Metadata["mec_rule"].(string)

@@ -3,9 +3,9 @@ package lava
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/prismai/mec/internal/hdf5"
 )
@@ -103,7 +103,7 @@ func EncodeNIRHDF5(f *NIRFile) ([]byte, error) {
 		return nil, err
 	}
 	nodes := node.Group("nodes")
-	for _, name := range sortedKeys(g.Nodes) {
+	for _, name := range slices.Sorted(maps.Keys(g.Nodes)) {
 		n := g.Nodes[name]
 		field := "nodes." + name
 		fields, ok := nirFields[n.Type]
@@ -151,15 +151,6 @@ func EncodeNIRHDF5(f *NIRFile) ([]byte, error) {
 	return b, nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	k := make([]string, 0, len(m))
-	for s := range m {
-		k = append(k, s)
-	}
-	sort.Strings(k)
-	return k
-}
-
 // putMetadata writes a metadata map as nir.write does: a group "metadata"
 // (none when the map is empty) of scalars, arrays and groups.
 func putMetadata(g *hdf5.Group, md map[string]any, field string) error {
@@ -170,7 +161,7 @@ func putMetadata(g *hdf5.Group, md map[string]any, field string) error {
 }
 
 func fillMetadata(mg *hdf5.Group, md map[string]any, field string) error {
-	for _, k := range sortedKeys(md) {
+	for _, k := range slices.Sorted(maps.Keys(md)) {
 		f := field + "." + k
 		if sub, ok := md[k].(map[string]any); ok {
 			if err := fillMetadata(mg.Group(k), sub, f); err != nil {
@@ -299,10 +290,10 @@ func DecodeNIRHDF5(b []byte) (*NIRFile, error) {
 		return nil, cerr("node.nodes", ErrInvalid, "%d nodes, at most %d", len(nodes.Groups), maxNIRNodes)
 	}
 	if len(nodes.Datasets) > 0 {
-		return nil, cerr("node.nodes."+sortedKeys(nodes.Datasets)[0], ErrInvalid, "a dataset where a node (group) belongs")
+		return nil, cerr("node.nodes."+slices.Sorted(maps.Keys(nodes.Datasets))[0], ErrInvalid, "a dataset where a node (group) belongs")
 	}
 	g.Nodes = map[string]NIRNode{}
-	for _, name := range sortedKeys(nodes.Groups) {
+	for _, name := range slices.Sorted(maps.Keys(nodes.Groups)) {
 		n, err := decodeNIRNode(nodes.Groups[name], "nodes."+name)
 		if err != nil {
 			return nil, err
@@ -342,7 +333,7 @@ func decodeNIRNode(ng *hdf5.Group, field string) (NIRNode, error) {
 			return n, cerr(field+"."+k, ErrUnsupported, "unknown group of a %s node", n.Type)
 		}
 	}
-	for _, k := range sortedKeys(ng.Datasets) {
+	for _, k := range slices.Sorted(maps.Keys(ng.Datasets)) {
 		if k == "type" {
 			continue
 		}
@@ -358,13 +349,24 @@ func decodeNIRNode(ng *hdf5.Group, field string) (NIRNode, error) {
 			}
 			n.Shape = slices.Clone(d.Ints)
 		case "weight":
-			if !isFloat(d) || len(d.Shape) != 2 {
-				return n, cerr(f, ErrInvalid, "%v %v, want a 2-d float array [out][in]", d.Type, d.Shape)
+			if !isFloat(d) && d.Type != hdf5.Int64 || len(d.Shape) != 2 {
+				return n, cerr(f, ErrInvalid, "%v %v, want a 2-d number array [out][in]", d.Type, d.Shape)
 			}
 			rows, cols := d.Shape[0], d.Shape[1]
+			if cols == 0 && rows > 0 {
+				// Rows of nothing cost no file bytes: refuse them.
+				return n, cerr(f, ErrInvalid, "shape %v: a weight matrix with no columns", d.Shape)
+			}
+			v := d.Floats
+			if d.Type == hdf5.Int64 { // nir.write keeps numpy's dtype
+				v = make([]float64, len(d.Ints))
+				for i, x := range d.Ints {
+					v[i] = float64(x)
+				}
+			}
 			n.Weight = make([][]float64, rows)
 			for r := range rows {
-				n.Weight[r] = d.Floats[r*cols : (r+1)*cols : (r+1)*cols]
+				n.Weight[r] = v[r*cols : (r+1)*cols : (r+1)*cols]
 			}
 		default:
 			if !isFloat(d) && d.Type != hdf5.Int64 || len(d.Shape) > 1 {

@@ -191,10 +191,24 @@ func TestNIRHDF5Errors(t *testing.T) {
 		{"version", badNIR(t, func(r *hdf5.Group) { r.Datasets["version"] = hdf5.F64(1) }), []string{"version", "want one string"}},
 		{"weight 1-d", badNIR(t, func(r *hdf5.Group) {
 			nodes(r).Groups["proj0_P_A"].Datasets["weight"] = &hdf5.Dataset{Type: hdf5.Float64, Shape: []int{4}, Floats: []float64{1, 0, 0, 1}}
-		}), []string{"nodes.proj0_P_A.weight", "want a 2-d float array"}},
+		}), []string{"nodes.proj0_P_A.weight", "want a 2-d number array"}},
 		{"weight rows", badNIR(t, func(r *hdf5.Group) {
 			nodes(r).Groups["proj0_P_A"].Datasets["weight"] = &hdf5.Dataset{Type: hdf5.Float64, Shape: []int{3, 2}, Floats: make([]float64, 6)}
 		}), []string{"proj0_P_A.weight", "3 rows, target has 2 neurons"}},
+		{"weight of no columns", badNIR(t, func(r *hdf5.Group) {
+			nodes(r).Groups["proj0_P_A"].Datasets["weight"] = &hdf5.Dataset{Type: hdf5.Float64, Shape: []int{2, 0}}
+		}), []string{"nodes.proj0_P_A.weight", "no columns"}},
+		{"2^30 rows of nothing", badNIR(t, func(r *hdf5.Group) {
+			nodes(r).Groups["proj0_P_A"].Datasets["weight"] = &hdf5.Dataset{Type: hdf5.Float64, Shape: []int{1 << 30, 0}}
+		}), []string{"proj0_P_A/weight", "more elements than a file"}},
+		{"r·w_in overflows", badNIR(t, func(r *hdf5.Group) {
+			nodes(r).Groups["A"].Datasets["r"] = hdf5.F64(1e200)
+			nodes(r).Groups["A"].Datasets["w_in"] = hdf5.F64(1e200)
+		}), []string{"A.w_in", "overflows"}},
+		{"scaled weight overflows", badNIR(t, func(r *hdf5.Group) {
+			nodes(r).Groups["A"].Datasets["w_in"] = hdf5.F64(1e300)
+			nodes(r).Groups["proj0_P_A"].Datasets["weight"].Floats[0] = 1e10
+		}), []string{"proj0_P_A.weight", "overflows once scaled", "A's r·w_in"}},
 		{"shape type", badNIR(t, func(r *hdf5.Group) { nodes(r).Groups["P"].Datasets["shape"] = hdf5.Str("2") }), []string{"nodes.P.shape", "want a 1-d integer array"}},
 		{"NaN weight", badNIR(t, func(r *hdf5.Group) {
 			nodes(r).Groups["proj0_P_A"].Datasets["weight"].Floats[0] = math.NaN()
@@ -355,4 +369,49 @@ func FuzzDecodeNIRHDF5(f *testing.F) {
 		}
 		_, _ = ImportNIR(g)
 	})
+}
+
+// TestNIRChainSize: a CubaLIF node of scalar parameters fed through a
+// Delay and a Scale node takes its size from the weight node before them;
+// integer weight matrices (nir.write keeps numpy's dtype) are read as
+// numbers.
+func TestNIRChainSize(t *testing.T) {
+	f := &NIRFile{Version: NIRVersion, Node: NIRGraph{Type: "NIRGraph", Nodes: map[string]NIRNode{
+		"i": {Type: "Input", Shape: []int64{1}},
+		"w": {Type: "Linear", Weight: [][]float64{{1}, {2}, {3}}},
+		"d": {Type: "Delay", Delay: []float64{0.001}},
+		"s": {Type: "Scale", Scale: []float64{2}},
+		"n": {Type: "CubaLIF", TauSyn: []float64{0.005}, TauMem: []float64{0.02}, R: []float64{1},
+			VLeak: []float64{-49}, VThreshold: []float64{-50}, VReset: []float64{-60}},
+	}, Edges: NIREdges{Src: []string{"i", "w", "d", "s"}, Dst: []string{"w", "d", "s", "n"}}}}
+	b, err := EncodeNIRHDF5(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := hdf5.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root.Groups["node"].Groups["nodes"].Groups["w"].Datasets["weight"] = &hdf5.Dataset{Type: hdf5.Int64, Shape: []int{3, 1}, Ints: []int64{1, 2, 3}}
+	if b, err = hdf5.Encode(root); err != nil {
+		t.Fatal(err)
+	}
+	g, err := DecodeNIRHDF5(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := g.Node.Nodes["w"].Weight; !reflect.DeepEqual(w, [][]float64{{1}, {2}, {3}}) {
+		t.Errorf("int64 weights read as %v", w)
+	}
+	net, err := ImportNIR(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(net.Populations) != 1 || net.Populations[0].Size != 3 {
+		t.Fatalf("populations %+v, want one of 3 neurons", net.Populations)
+	}
+	p := net.Projections[0]
+	if p.DelayMs != 1 || len(p.WeightsMV) != 3 || math.Abs(p.WeightsMV[2]-3*2/0.005) > 1e-9 {
+		t.Errorf("projection %+v, want delay 1 ms and weights (1, 2, 3)·2/5 ms", p)
+	}
 }

@@ -21,15 +21,26 @@
 // variable-length strings. Attributes are skipped (NIR graphs have none).
 // Anything else (dense link storage, soft and external links, version 4
 // chunk indexes, filters other than deflate, shuffle and fletcher32,
-// compound, array and reference types) is an error that names the object's
-// path and the feature. Decode never panics on hostile input (FuzzDecode)
-// and bounds what it reads and allocates by the input's size.
+// compound, array and reference types, shared header messages, numbers
+// with padding bits) is an error that names the object's path and the
+// feature. The fletcher32 filter's checksum is verified.
+//
+// Decode never panics on hostile input (FuzzDecode) and bounds what it
+// allocates by the input's size (TestDecodeBounded): each decoded element
+// is charged its Go memory against a budget of 40 bytes per input byte,
+// except the elements of deflated chunks, charged by the size each chunk
+// must inflate to against a budget of 1100 bytes per input byte (deflate
+// expands at most about 1032 times); shape products are checked before
+// they can overflow; a chunk listed twice is refused; a variable-length
+// string is copied once however many elements refer to it (an object
+// linked under several names is decoded, and charged, once per name).
 //
 // Layer: shared leaf. It imports no other mec package.
 package hdf5
 
 import (
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -83,13 +94,27 @@ type Dataset struct {
 	Strings []string
 }
 
-// Len is the number of elements Shape holds (1 for a scalar).
+// Len is the number of elements Shape holds (1 for a scalar; -1 when a
+// dimension is negative or the product overflows an int).
 func (d *Dataset) Len() int {
-	n := 1
-	for _, s := range d.Shape {
-		n *= s
+	n, ok := shapeLen(d.Shape)
+	if !ok {
+		return -1
 	}
 	return n
+}
+
+// shapeLen is the product of the sizes, false when one is negative or the
+// product overflows.
+func shapeLen(shape []int) (int, bool) {
+	n := 1
+	for _, s := range shape {
+		if s < 0 || s != 0 && n > math.MaxInt/s {
+			return 0, false
+		}
+		n *= s
+	}
+	return n, true
 }
 
 // Group is an HDF5 group: named subgroups and datasets (a name is one or

@@ -359,7 +359,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(b)
 	f.Add(Signature)
-	for _, name := range []string{"h5py-gzip-shuffle.h5", "h5py-latest.h5"} {
+	for _, name := range []string{"h5py-gzip-shuffle.h5", "h5py-latest.h5", "h5py-fletcher32.h5"} {
 		h, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -33,9 +34,27 @@ type reader struct {
 	base     uint64
 	so, sl   int // size of offsets, of lengths
 	visiting map[uint64]bool
-	bytes    int // decoded bytes still allowed (deflate expands at most ~1032×)
-	objects  int // object headers still allowed to be read
+	budget   int64 // bytes of Go memory still allowed for decoded values
+	inflate  int64 // bytes deflate may still produce (it expands at most ~1032×)
+	objects  int   // object headers still allowed to be read
 	heaps    map[uint64]map[uint32][]byte
+	strs     map[gref]string  // global heap objects decoded so far
+	utf8     map[utf8Key]bool // their prefixes found to be UTF-8
+}
+
+// utf8Key is a prefix of ln bytes of a global heap object.
+type utf8Key struct {
+	gref
+	ln uint32
+}
+
+// charge takes n bytes of Go memory from the budget.
+func (r *reader) charge(path string, n int64, what string) error {
+	if n < 0 || n > r.budget {
+		return errf(path, "%s: more memory than a file of %d bytes needs", what, len(r.b))
+	}
+	r.budget -= n
+	return nil
 }
 
 func errf(path, format string, a ...any) error {
@@ -152,9 +171,13 @@ func Decode(b []byte) (*Group, error) {
 		return nil, errf("", "no HDF5 signature (not an HDF5 file)")
 	}
 	// Budgets that no valid file exceeds: an object header takes at least
-	// 16 bytes (an object may be linked from several groups: 4× that), and
-	// deflate expands data at most about 1032 times.
-	r := &reader{b: b, visiting: map[uint64]bool{}, bytes: 1100*len(b) + 1<<16, objects: len(b)/4 + 16}
+	// 16 bytes (an object may be linked from several groups: 4× that); an
+	// element takes at least one byte of the file and at most 18 bytes of
+	// Go memory (a one-byte fixed-length string: the raw byte, the string
+	// header and its byte), unless it is inflated: deflate expands data at
+	// most about 1032 times, and inflated bytes are counted apart.
+	r := &reader{b: b, visiting: map[uint64]bool{}, budget: 40*int64(len(b)) + 1<<16,
+		inflate: 1100*int64(len(b)) + 1<<16, objects: len(b)/4 + 16}
 	c := &cursor{b: b, off: sb + len(Signature), r: r}
 	ver := c.u8()
 	var root, eof uint64
@@ -178,8 +201,10 @@ func Decode(b []byte) (*Group, error) {
 		c.addr() // free space
 		eof = c.addr()
 		c.addr() // driver info
-		c.length()
-		root = c.addr() // root symbol table entry: object header address
+		// The root group's symbol table entry: link name offset, object
+		// header address.
+		c.uN(r.so)
+		root = c.addr()
 	case 2, 3:
 		r.so, r.sl = int(c.u8()), int(c.u8())
 		c.skip(1) // consistency flags
@@ -220,8 +245,16 @@ func validSize(n int) bool { return n == 2 || n == 4 || n == 8 }
 
 // message is one header message.
 type message struct {
-	typ  uint16
-	data []byte
+	typ   uint16
+	flags uint8
+	data  []byte
+}
+
+// msgNames names the header messages Decode interprets.
+var msgNames = map[uint16]string{
+	msgDataspace: "dataspace", msgLinkInfo: "link info", msgDatatype: "datatype",
+	msgLink: "link", msgLayout: "data layout", msgGroupInfo: "group info",
+	msgFilters: "filter pipeline", msgContinuation: "continuation", msgSymbolTable: "symbol table",
 }
 
 // Header message types.
@@ -332,7 +365,8 @@ func (r *reader) header(a uint64) ([]message, error) {
 		for cc.off+8 <= end && len(msgs) < nmsg {
 			typ := cc.u16()
 			n := int(cc.u16())
-			cc.skip(4) // flags, reserved
+			flags := cc.u8()
+			cc.skip(3) // reserved
 			if cc.off+n > end {
 				return nil, fmt.Errorf("header message %#x of %d bytes overruns its block", typ, n)
 			}
@@ -348,7 +382,7 @@ func (r *reader) header(a uint64) ([]message, error) {
 				}
 				pending = append(pending, block{at, n})
 			}
-			msgs = append(msgs, message{typ, data})
+			msgs = append(msgs, message{typ, flags, data})
 			if len(msgs) > maxMessages {
 				return nil, fmt.Errorf("more than %d header messages", maxMessages)
 			}
@@ -371,7 +405,7 @@ func (r *reader) v2Messages(c *cursor, n uint64, order bool, msgs *[]message, co
 	for c.off+hdr <= end {
 		typ := uint16(c.u8())
 		size := int(c.u16())
-		c.skip(1) // flags
+		flags := c.u8()
 		if order {
 			c.skip(2)
 		}
@@ -387,7 +421,7 @@ func (r *reader) v2Messages(c *cursor, n uint64, order bool, msgs *[]message, co
 			}
 			cont(at, n)
 		}
-		*msgs = append(*msgs, message{typ, data})
+		*msgs = append(*msgs, message{typ, flags, data})
 		if len(*msgs) > maxMessages {
 			return fmt.Errorf("more than %d header messages", maxMessages)
 		}
@@ -412,11 +446,17 @@ func (r *reader) object(a uint64, path string, depth int) (*Group, *Dataset, err
 	if err != nil {
 		return nil, nil, errf(path, "object header: %v", err)
 	}
+	if err := r.charge(path, 32*int64(len(msgs)), "header messages"); err != nil {
+		return nil, nil, err
+	}
 	var dataspace, datatype, layout, filters []byte
 	group := false
 	var links []message
 	var symtab []byte
 	for _, m := range msgs {
+		if name, ok := msgNames[m.typ]; ok && m.flags&0x02 != 0 {
+			return nil, nil, errf(path, "a shared (committed) %s message is not supported", name)
+		}
 		switch m.typ {
 		case msgDataspace:
 			dataspace = m.data
@@ -449,6 +489,11 @@ func (r *reader) object(a uint64, path string, depth int) (*Group, *Dataset, err
 		add := func(name string, at uint64) error {
 			if name == "" || name == "." {
 				return errf(path, "a member with the empty name")
+			}
+			// Its name and path (a name read again for each group that
+			// links it, a path per member).
+			if err := r.charge(path, int64(len(path)+2*len(name)+64), "member names"); err != nil {
+				return err
 			}
 			if _, dup := g.Groups[name]; dup {
 				return errf(path, "member %q twice", name)
@@ -557,10 +602,71 @@ func (r *reader) symbolTable(tree, heapAt uint64, path string, add func(string, 
 		}
 		return string(s[:i]), nil
 	}
+	snods := map[uint64]bool{}
+	snod := func(a uint64) error {
+		if snods[a] {
+			return errf(path, "symbol table node at %#x listed twice", a)
+		}
+		snods[a] = true
+		c, err := r.at(a)
+		if err != nil {
+			return errf(path, "symbol table node: %v", err)
+		}
+		if string(c.bytes(4)) != "SNOD" {
+			return errf(path, "symbol table node at %#x: no SNOD signature", a)
+		}
+		c.skip(2)
+		n := int(c.u16())
+		for range n {
+			off, at := c.uN(r.so), c.addr() // link name offset, object header
+			c.skip(24)                      // cache type, reserved, scratch
+			if c.err != nil {
+				return errf(path, "symbol table node at %#x: %v", a, c.err)
+			}
+			nm, err := name(off)
+			if err != nil {
+				return errf(path, "symbol table node: %v", err)
+			}
+			if err := add(nm, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return r.btree(path, tree, 0, func(c *cursor, node uint64, level uint8, n int) ([]uint64, error) {
+		c.length() // key 0: a heap offset
+		children := make([]uint64, 0, min(n, 1024))
+		for range n {
+			children = append(children, c.addr())
+			c.length()
+			if c.err != nil {
+				return nil, errf(path, "B-tree node at %#x: %v", node, c.err)
+			}
+		}
+		if level > 0 {
+			return children, nil
+		}
+		for _, ch := range children {
+			if err := snod(ch); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+}
+
+// btree walks the version 1 B-tree of type typ (0 groups, 1 chunks) whose
+// root node is at root. For each node it calls entries with a cursor at
+// the node's first key, its level and entry count; entries reads them and
+// returns the child nodes to walk. A node is read once, at most 64 deep.
+func (r *reader) btree(path string, root uint64, typ uint8, entries func(c *cursor, node uint64, level uint8, n int) ([]uint64, error)) error {
 	seen := map[uint64]bool{}
 	var walk func(a uint64, depth int) error
 	walk = func(a uint64, depth int) error {
-		if seen[a] || depth > 64 {
+		if depth > 64 {
+			return errf(path, "B-tree deeper than 64 levels")
+		}
+		if seen[a] {
 			return errf(path, "B-tree node at %#x visited twice", a)
 		}
 		seen[a] = true
@@ -568,44 +674,22 @@ func (r *reader) symbolTable(tree, heapAt uint64, path string, add func(string, 
 		if err != nil {
 			return errf(path, "B-tree: %v", err)
 		}
-		switch string(c.bytes(4)) {
-		case "TREE":
-		case "SNOD":
-			c.skip(2)
-			n := int(c.u16())
-			for range n {
-				off, at := c.length(), c.addr()
-				c.skip(24) // cache type, reserved, scratch
-				if c.err != nil {
-					return errf(path, "symbol table node at %#x: %v", a, c.err)
-				}
-				nm, err := name(off)
-				if err != nil {
-					return errf(path, "symbol table node: %v", err)
-				}
-				if err := add(nm, at); err != nil {
-					return err
-				}
-			}
-			return nil
-		default:
-			return errf(path, "B-tree node at %#x: no TREE or SNOD signature", a)
+		if string(c.bytes(4)) != "TREE" {
+			return errf(path, "B-tree node at %#x: no TREE signature", a)
 		}
-		if t := c.u8(); t != 0 {
-			return errf(path, "B-tree node at %#x has type %d, want 0 (group)", a, t)
+		if t := c.u8(); t != typ {
+			return errf(path, "B-tree node at %#x has type %d, want %d", a, t, typ)
 		}
-		c.skip(1) // level
+		level := c.u8()
 		n := int(c.u16())
+		c.addr() // siblings
 		c.addr()
-		c.addr()
-		c.length() // key 0
-		children := make([]uint64, 0, min(n, 1024))
-		for range n {
-			children = append(children, c.addr())
-			c.length()
-			if c.err != nil {
-				return errf(path, "B-tree node at %#x: %v", a, c.err)
-			}
+		if c.err != nil {
+			return errf(path, "B-tree node at %#x: %v", a, c.err)
+		}
+		children, err := entries(c, a, level, n)
+		if err != nil {
+			return err
 		}
 		for _, ch := range children {
 			if err := walk(ch, depth+1); err != nil {
@@ -614,7 +698,7 @@ func (r *reader) symbolTable(tree, heapAt uint64, path string, add func(string, 
 		}
 		return nil
 	}
-	return walk(tree, 0)
+	return walk(root, 0)
 }
 
 // dtype is a decoded datatype.
@@ -636,12 +720,29 @@ func (r *reader) datatype(b []byte) (dtype, error) {
 		return dtype{}, fmt.Errorf("datatype: %v", c.err)
 	}
 	class := int(cv & 0x0f)
+	if v := cv >> 4; v < 1 || v > 3 {
+		return dtype{}, fmt.Errorf("datatype version %d", v)
+	}
 	t := dtype{class: class, size: size}
+	// bits checks a number's bit offset (0) and precision (all its bits).
+	bits := func(what string) error {
+		off, prec := c.u16(), c.u16()
+		if c.err != nil {
+			return fmt.Errorf("%s datatype: %v", what, c.err)
+		}
+		if off != 0 || int(prec) != 8*size {
+			return fmt.Errorf("%s of %d bytes with bit offset %d and precision %d (only offset 0 and all %d bits)", what, size, off, prec, 8*size)
+		}
+		return nil
+	}
 	switch class {
 	case 0:
 		t.big, t.signed = f0&1 != 0, f0&8 != 0
 		if size != 1 && size != 2 && size != 4 && size != 8 {
 			return t, fmt.Errorf("integer of %d bytes", size)
+		}
+		if err := bits("an integer"); err != nil {
+			return t, err
 		}
 	case 1:
 		t.big = f0&1 != 0
@@ -651,7 +752,9 @@ func (r *reader) datatype(b []byte) (dtype, error) {
 		if size != 4 && size != 8 {
 			return t, fmt.Errorf("float of %d bytes", size)
 		}
-		c.skip(4)
+		if err := bits("a float"); err != nil {
+			return t, err
+		}
 		el, es, ml, ms := c.u8(), c.u8(), c.u8(), c.u8()
 		if c.err == nil && !(size == 8 && f1 == 63 && el == 52 && es == 11 && ml == 0 && ms == 52 ||
 			size == 4 && f1 == 31 && el == 23 && es == 8 && ml == 0 && ms == 23) {
@@ -700,6 +803,9 @@ func (r *reader) dataset(path string, space, typ, layout, filters []byte) (*Data
 		return nil, errf(path, "dataspace of rank %d", rank)
 	}
 	d := &Dataset{}
+	// Every element takes at least a byte of the file or of inflated data:
+	// limit bounds the element count before any product can overflow.
+	limit := uint64(r.budget + r.inflate)
 	n := uint64(1)
 	for range max(rank, 0) {
 		s := c.length()
@@ -707,10 +813,10 @@ func (r *reader) dataset(path string, space, typ, layout, filters []byte) (*Data
 			return nil, errf(path, "dimension of %d", s)
 		}
 		d.Shape = append(d.Shape, int(s))
-		n *= s
-		if n > uint64(r.bytes) {
-			return nil, errf(path, "%d elements for a file of %d bytes", n, len(r.b))
+		if s != 0 && n > limit/s {
+			return nil, errf(path, "more elements than a file of %d bytes holds (dimension %d of %d)", len(r.b), len(d.Shape)-1, s)
 		}
+		n *= s
 	}
 	if c.err != nil {
 		return nil, errf(path, "dataspace: %v", c.err)
@@ -724,14 +830,22 @@ func (r *reader) dataset(path string, space, typ, layout, filters []byte) (*Data
 		return nil, errf(path, "%v", err)
 	}
 	elem := t.size
-	if t.class == 9 {
-		elem = 4 + r.so + 4
+	// per is the Go memory of one decoded element: its slice element (and
+	// a fixed-length string's bytes; a variable-length string's bytes are
+	// charged once per global heap object).
+	per := int64(8)
+	switch t.class {
+	case 8:
+		per = 1
+	case 3:
+		per = 16 + int64(elem)
+	case 9:
+		elem, per = 4+r.so+4, 16
 	}
-	if uint64(elem)*n > uint64(r.bytes) {
+	if n > limit/uint64(elem) {
 		return nil, errf(path, "%d elements of %d bytes: more data than a file of %d bytes holds", n, elem, len(r.b))
 	}
-	r.bytes -= elem * int(n)
-	raw, err := r.raw(path, layout, filters, int(n)*elem, d.Shape, elem)
+	raw, err := r.raw(path, layout, filters, int(n), d.Shape, elem, per)
 	if err != nil {
 		return nil, err
 	}
@@ -815,9 +929,11 @@ func (r *reader) dataset(path string, space, typ, layout, filters []byte) (*Data
 			d.Strings[i] = s
 		}
 	}
-	for i, s := range d.Strings {
-		if !utf8.ValidString(s) {
-			return nil, errf(path, "string %d is not UTF-8", i)
+	if t.class == 3 { // variable-length ones are checked in global
+		for i, s := range d.Strings {
+			if !utf8.ValidString(s) {
+				return nil, errf(path, "string %d is not UTF-8", i)
+			}
 		}
 	}
 	return d, nil
@@ -828,6 +944,10 @@ func (r *reader) dataset(path string, space, typ, layout, filters []byte) (*Data
 func (r *reader) global(col uint64, idx, ln uint32) (string, error) {
 	if ln == 0 && (col == 0 || col == undef) {
 		return "", nil
+	}
+	key := gref{col, idx}
+	if s, ok := r.strs[key]; ok {
+		return r.prefix(s, key, ln)
 	}
 	objs, ok := r.heaps[col]
 	if !ok {
@@ -847,7 +967,38 @@ func (r *reader) global(col uint64, idx, ln uint32) (string, error) {
 	if uint64(ln) > uint64(len(data)) {
 		return "", fmt.Errorf("global heap object %d has %d bytes, want %d", idx, len(data), ln)
 	}
-	return string(data[:ln]), nil
+	// Each object is copied once (its bytes charged once) and shared by
+	// every reference to it.
+	if r.budget < int64(len(data))+64 {
+		return "", fmt.Errorf("global heap object %d: more memory than a file of %d bytes needs", idx, len(r.b))
+	}
+	r.budget -= int64(len(data)) + 64
+	s := string(data)
+	if r.strs == nil {
+		r.strs = map[gref]string{}
+	}
+	r.strs[key] = s
+	return r.prefix(s, key, ln)
+}
+
+// prefix returns the first ln bytes of global heap object idx, s, checking
+// that they are UTF-8 once per object and length.
+func (r *reader) prefix(s string, key gref, ln uint32) (string, error) {
+	if uint64(ln) > uint64(len(s)) {
+		return "", fmt.Errorf("global heap object %d has %d bytes, want %d", key.idx, len(s), ln)
+	}
+	s = s[:ln]
+	k := utf8Key{key, ln}
+	if !r.utf8[k] {
+		if !utf8.ValidString(s) {
+			return "", fmt.Errorf("global heap object %d is not UTF-8", key.idx)
+		}
+		if r.utf8 == nil {
+			r.utf8 = map[utf8Key]bool{}
+		}
+		r.utf8[k] = true
+	}
+	return s, nil
 }
 
 // collection parses the global heap collection at col.
@@ -877,28 +1028,37 @@ func (r *reader) collection(col uint64) (map[uint32][]byte, error) {
 		if c.err != nil || n > uint64(end-c.off) {
 			return nil, fmt.Errorf("global heap at %#x: object %d of %d bytes overruns the collection", col, id, n)
 		}
+		if r.budget < 64 {
+			return nil, fmt.Errorf("global heap at %#x: more objects than a file of %d bytes holds", col, len(r.b))
+		}
+		r.budget -= 64
 		objs[uint32(id)] = c.bytes(int(n))
 		c.skip((8 - int(n)%8) % 8)
 	}
 	return objs, nil
 }
 
-// raw returns the n bytes of a dataset's elements in row-major order.
-func (r *reader) raw(path string, layout, filters []byte, n int, shape []int, elem int) ([]byte, error) {
+// raw returns the n×elem bytes of a dataset's n elements in row-major
+// order, charging them and their decoded Go memory (per bytes each).
+func (r *reader) raw(path string, layout, filters []byte, n int, shape []int, elem int, per int64) ([]byte, error) {
 	c := &cursor{b: layout, r: r}
 	v := c.u8()
 	if v != 3 && v != 4 {
 		return nil, errf(path, "data layout version %d is not supported", v)
 	}
+	bytes := n * elem // n×elem ≤ the budgets: no overflow
 	class := c.u8()
 	switch class {
 	case 0: // compact
 		size := int(c.u16())
 		data := c.bytes(size)
-		if c.err != nil || size < n {
-			return nil, errf(path, "compact data of %d bytes, want %d", size, n)
+		if c.err != nil || size < bytes {
+			return nil, errf(path, "compact data of %d bytes, want %d", size, bytes)
 		}
-		return data[:n], nil
+		if err := r.charge(path, int64(n)*per, "decoded values"); err != nil {
+			return nil, err
+		}
+		return data[:bytes], nil
 	case 1: // contiguous
 		at, size := c.addr(), c.length()
 		if c.err != nil {
@@ -907,31 +1067,47 @@ func (r *reader) raw(path string, layout, filters []byte, n int, shape []int, el
 		if n == 0 {
 			return nil, nil
 		}
-		if size < uint64(n) {
-			return nil, errf(path, "contiguous data of %d bytes, want %d", size, n)
+		if size < uint64(bytes) {
+			return nil, errf(path, "contiguous data of %d bytes, want %d", size, bytes)
 		}
 		dc, err := r.at(at)
-		if err != nil || !dc.need(n) {
-			return nil, errf(path, "data of %d bytes at %#x past the end of the file (truncated)", n, at)
+		if err != nil || !dc.need(bytes) {
+			return nil, errf(path, "data of %d bytes at %#x past the end of the file (truncated)", bytes, at)
 		}
-		return dc.bytes(n), nil
+		if err := r.charge(path, int64(n)*per, "decoded values"); err != nil {
+			return nil, err
+		}
+		return dc.bytes(bytes), nil
 	case 2:
 		if v != 3 {
 			return nil, errf(path, "chunked layout version %d (only version 3, a B-tree index)", v)
 		}
-		return r.chunked(path, c, filters, n, shape, elem)
+		return r.chunked(path, c, filters, n, shape, elem, per)
 	}
 	return nil, errf(path, "layout class %d", class)
 }
 
+// chunkRef is a chunk listed by a chunk B-tree.
+type chunkRef struct {
+	off        []int  // the chunk's first element in each dimension
+	at         uint64 // its address
+	size, mask uint32 // its stored size and skipped filters
+}
+
 // chunked gathers a version 3 chunked dataset through its B-tree.
-func (r *reader) chunked(path string, c *cursor, filters []byte, n int, shape []int, elem int) ([]byte, error) {
+//
+// Memory: the elements of chunks stored without deflate, and those no
+// chunk covers (they read as 0), are charged to the budget; the elements
+// of deflated chunks to the inflate budget, by the full size the chunk
+// must inflate to, before anything is inflated.
+func (r *reader) chunked(path string, c *cursor, filters []byte, n int, shape []int, elem int, per int64) ([]byte, error) {
 	dims := int(c.u8())
 	tree := c.addr()
 	if dims != len(shape)+1 {
 		return nil, errf(path, "chunk of rank %d for a dataset of rank %d", dims-1, len(shape))
 	}
-	chunk := make([]int, dims-1)
+	rank := len(shape)
+	chunk := make([]int, rank)
 	csize := elem
 	for i := range chunk {
 		chunk[i] = int(c.u32())
@@ -946,33 +1122,75 @@ func (r *reader) chunked(path string, c *cursor, filters []byte, n int, shape []
 	if e := int(c.u32()); c.err != nil || e != elem {
 		return nil, errf(path, "chunk element size %d, want %d", e, elem)
 	}
-	pipe, err := r.pipeline(filters)
+	pipe, deflate, err := r.pipeline(filters)
 	if err != nil {
 		return nil, errf(path, "%v", err)
 	}
-	out := make([]byte, n)
-	if n == 0 || tree == undef {
-		return out, nil
+	if n == 0 {
+		return nil, nil
 	}
-	rank := len(shape)
-	seen := map[uint64]bool{}
-	var walk func(a uint64, depth int) error
-	walk = func(a uint64, depth int) error {
-		if seen[a] || depth > 64 {
-			return errf(path, "chunk B-tree node at %#x visited twice", a)
+	refs, err := r.chunkTree(path, tree, shape, chunk)
+	if err != nil {
+		return nil, err
+	}
+	// Charge before allocating.
+	cost := int64(elem) + per
+	uncovered := int64(n)
+	for _, ch := range refs {
+		in := int64(1) // the chunk's elements inside the shape
+		for i := range rank {
+			in *= int64(min(chunk[i], shape[i]-ch.off[i]))
 		}
-		seen[a] = true
-		c, err := r.at(a)
+		uncovered -= in
+		if deflate >= 0 && ch.mask&(1<<deflate) == 0 {
+			// A deflate stream expands its input at most 1032 times.
+			if int64(csize) > 1032*int64(ch.size)+1024 {
+				return nil, errf(path, "chunk at %v: %d deflated bytes cannot inflate to %d", ch.off, ch.size, csize)
+			}
+			if r.inflate -= int64(csize); r.inflate < 0 {
+				return nil, errf(path, "chunks inflate to more than a file of %d bytes holds", len(r.b))
+			}
+			continue
+		}
+		// A chunk stored as is: its bytes (and a shuffled copy).
+		if err := r.charge(path, in*cost+int64(ch.size), "chunks"); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.charge(path, uncovered*cost, fmt.Sprintf("%d elements in no chunk", uncovered)); err != nil {
+		return nil, err
+	}
+	out := make([]byte, n*elem)
+	for _, ch := range refs {
+		cc, err := r.at(ch.at)
+		if err != nil || !cc.need(int(ch.size)) {
+			return nil, errf(path, "chunk of %d bytes at %#x past the end of the file (truncated)", ch.size, ch.at)
+		}
+		data, err := pipe(cc.bytes(int(ch.size)), ch.mask, csize, elem)
 		if err != nil {
-			return errf(path, "chunk B-tree: %v", err)
+			return nil, errf(path, "chunk at %v: %v", ch.off, err)
 		}
-		if string(c.bytes(4)) != "TREE" || c.u8() != 1 {
-			return errf(path, "chunk B-tree node at %#x: no TREE signature of type 1", a)
+		if len(data) != csize {
+			return nil, errf(path, "chunk at %v has %d bytes, want %d", ch.off, len(data), csize)
 		}
-		level := c.u8()
-		entries := int(c.u16())
-		c.addr()
-		c.addr()
+		scatter(out, data, shape, chunk, ch.off, elem)
+	}
+	return out, nil
+}
+
+// chunkTree lists the chunks of a chunk B-tree (none when tree is
+// undefined). Each chunk position and address appears once: a tree that
+// lists one twice is refused.
+func (r *reader) chunkTree(path string, tree uint64, shape, chunk []int) ([]chunkRef, error) {
+	rank := len(shape)
+	var refs []chunkRef
+	if tree == undef {
+		return nil, nil
+	}
+	at := map[uint64]bool{}
+	pos := map[string]bool{}
+	err := r.btree(path, tree, 1, func(c *cursor, node uint64, level uint8, entries int) ([]uint64, error) {
+		var children []uint64
 		for range entries {
 			size := c.u32()
 			mask := c.u32()
@@ -989,65 +1207,54 @@ func (r *reader) chunked(path string, c *cursor, filters []byte, n int, shape []
 			c.uN(8)
 			child := c.addr()
 			if c.err != nil {
-				return errf(path, "chunk B-tree node at %#x: %v", a, c.err)
+				return nil, errf(path, "chunk B-tree node at %#x: %v", node, c.err)
 			}
 			if level > 0 {
-				if err := walk(child, depth+1); err != nil {
-					return err
-				}
+				children = append(children, child)
 				continue
 			}
-			cc, err := r.at(child)
-			if err != nil || !cc.need(int(size)) {
-				return errf(path, "chunk of %d bytes at %#x past the end of the file (truncated)", size, child)
+			key := fmt.Sprint(off)
+			if pos[key] || at[child] {
+				return nil, errf(path, "chunk B-tree node at %#x lists the chunk at %v (address %#x) twice", node, off, child)
 			}
-			data, err := pipe(cc.bytes(int(size)), mask, csize, elem)
-			if err != nil {
-				return errf(path, "chunk at %v: %v", off, err)
+			if err := r.charge(path, int64(64+8*rank+len(key)), "chunk index"); err != nil {
+				return nil, err
 			}
-			if len(data) != csize {
-				return errf(path, "chunk at %v has %d bytes, want %d", off, len(data), csize)
-			}
-			scatter(out, data, shape, chunk, off, elem)
+			pos[key], at[child] = true, true
+			refs = append(refs, chunkRef{off, child, size, mask})
 		}
-		return nil
-	}
-	if err := walk(tree, 0); err != nil {
-		return nil, err
-	}
-	return out, nil
+		return children, nil
+	})
+	return refs, err
 }
 
-// scatter copies a chunk at offset off into the row-major array out.
+// scatter copies the part of a chunk at offset off that lies inside the
+// shape into the row-major array out.
 func scatter(out, data []byte, shape, chunk, off []int, elem int) {
 	rank := len(shape)
 	if rank == 0 {
 		copy(out, data[:elem])
 		return
 	}
+	lim := make([]int, rank) // the chunk's extent inside the shape
+	for i := range rank {
+		lim[i] = min(chunk[i], shape[i]-off[i])
+	}
 	idx := make([]int, rank) // index within the chunk
 	for {
 		// One row of the last dimension.
-		pos := 0
-		src := 0
-		inside := true
+		pos, src := 0, 0
 		for i := range rank {
-			g := off[i] + idx[i]
-			if g >= shape[i] {
-				inside = false
-			}
-			pos = pos*shape[i] + g
+			pos = pos*shape[i] + off[i] + idx[i]
 			src = src*chunk[i] + idx[i]
 		}
-		if inside {
-			cnt := min(chunk[rank-1], shape[rank-1]-off[rank-1])
-			copy(out[pos*elem:(pos+cnt)*elem], data[src*elem:(src+cnt)*elem])
-		}
+		cnt := lim[rank-1]
+		copy(out[pos*elem:(pos+cnt)*elem], data[src*elem:(src+cnt)*elem])
 		// Next row.
 		i := rank - 2
 		for ; i >= 0; i-- {
 			idx[i]++
-			if idx[i] < chunk[i] {
+			if idx[i] < lim[i] {
 				break
 			}
 			idx[i] = 0
@@ -1059,9 +1266,11 @@ func scatter(out, data []byte, shape, chunk, off []int, elem int) {
 }
 
 // pipeline decodes the filter pipeline message into a function that undoes
-// the filters (in reverse order) on one chunk.
-func (r *reader) pipeline(b []byte) (func(data []byte, mask uint32, size, elem int) ([]byte, error), error) {
+// the filters (in reverse order) on one chunk, and the index of deflate in
+// the pipeline (-1 when absent).
+func (r *reader) pipeline(b []byte) (func(data []byte, mask uint32, size, elem int) ([]byte, error), int, error) {
 	var ids []uint16
+	deflate := -1
 	if b != nil {
 		c := &cursor{b: b, r: r}
 		v := c.u8()
@@ -1069,7 +1278,7 @@ func (r *reader) pipeline(b []byte) (func(data []byte, mask uint32, size, elem i
 		if v == 1 {
 			c.skip(6)
 		} else if v != 2 {
-			return nil, fmt.Errorf("filter pipeline version %d", v)
+			return nil, -1, fmt.Errorf("filter pipeline version %d", v)
 		}
 		for range nf {
 			id := c.u16()
@@ -1085,12 +1294,18 @@ func (r *reader) pipeline(b []byte) (func(data []byte, mask uint32, size, elem i
 				c.skip(4)
 			}
 			if c.err != nil {
-				return nil, fmt.Errorf("filter pipeline: %v", c.err)
+				return nil, -1, fmt.Errorf("filter pipeline: %v", c.err)
 			}
 			switch id {
 			case 1, 2, 3:
 			default:
-				return nil, fmt.Errorf("filter %d is not supported (only deflate, shuffle and fletcher32)", id)
+				return nil, -1, fmt.Errorf("filter %d is not supported (only deflate, shuffle and fletcher32)", id)
+			}
+			if slices.Contains(ids, id) {
+				return nil, -1, fmt.Errorf("filter %d listed twice", id)
+			}
+			if id == 1 {
+				deflate = len(ids)
 			}
 			ids = append(ids, id)
 		}
@@ -1127,9 +1342,42 @@ func (r *reader) pipeline(b []byte) (func(data []byte, mask uint32, size, elem i
 				if len(data) < 4 {
 					return nil, fmt.Errorf("fletcher32: chunk of %d bytes", len(data))
 				}
-				data = data[:len(data)-4]
+				n := len(data) - 4
+				got, sum := binary.LittleEndian.Uint32(data[n:]), fletcher32(data[:n])
+				// The HDF5 library also accepts the sum with the bytes of
+				// each half swapped (written by its old versions).
+				if got != sum && got != sum>>8&0x00ff00ff|sum<<8&0xff00ff00 {
+					return nil, fmt.Errorf("fletcher32: checksum %#08x, the data sums to %#08x", got, sum)
+				}
+				data = data[:n]
 			}
 		}
 		return data, nil
-	}, nil
+	}, deflate, nil
+}
+
+// fletcher32 is HDF5's Fletcher checksum: over big-endian 16-bit words (a
+// last odd byte is the high byte of a word), sums folded modulo 65535
+// every 360 words.
+func fletcher32(b []byte) uint32 {
+	var s1, s2 uint32
+	for len(b) >= 2 {
+		n := min(len(b)/2, 360)
+		for i := range n {
+			s1 += uint32(b[2*i])<<8 | uint32(b[2*i+1])
+			s2 += s1
+		}
+		b = b[2*n:]
+		s1 = s1&0xffff + s1>>16
+		s2 = s2&0xffff + s2>>16
+	}
+	if len(b) == 1 {
+		s1 += uint32(b[0]) << 8
+		s2 += s1
+		s1 = s1&0xffff + s1>>16
+		s2 = s2&0xffff + s2>>16
+	}
+	s1 = s1&0xffff + s1>>16
+	s2 = s2&0xffff + s2>>16
+	return s2<<16 | s1
 }

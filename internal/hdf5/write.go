@@ -53,7 +53,7 @@ func put64(b []byte, v uint64) { binary.LittleEndian.PutUint64(b, v) }
 // unique within a group; each dataset's slice must hold Len() elements of
 // valid UTF-8 (strings) and its Shape no negative size.
 func Encode(root *Group) ([]byte, error) {
-	if err := check(root, ""); err != nil {
+	if err := check(root, "", map[*Group]bool{}); err != nil {
 		return nil, err
 	}
 	w := &writer{refs: map[*Dataset][]gref{}}
@@ -80,11 +80,17 @@ func Encode(root *Group) ([]byte, error) {
 	return w.buf, nil
 }
 
-// check validates names and datasets.
-func check(g *Group, path string) error {
+// check validates names and datasets; a group that contains itself
+// (visiting holds the groups above g) is refused.
+func check(g *Group, path string, visiting map[*Group]bool) error {
 	if g == nil {
 		return fmt.Errorf("hdf5: %s: nil group", path+"/")
 	}
+	if visiting[g] {
+		return fmt.Errorf("hdf5: %s: a group that contains itself", path+"/")
+	}
+	visiting[g] = true
+	defer delete(visiting, g)
 	for _, n := range g.names() {
 		p := path + "/" + n
 		if n == "" || n == "." || strings.ContainsAny(n, "/\x00") || !utf8.ValidString(n) {
@@ -94,7 +100,7 @@ func check(g *Group, path string) error {
 			if _, dup := g.Datasets[n]; dup {
 				return fmt.Errorf("hdf5: %s: both a group and a dataset", p)
 			}
-			if err := check(s, p); err != nil {
+			if err := check(s, p, visiting); err != nil {
 				return err
 			}
 			continue
@@ -103,10 +109,16 @@ func check(g *Group, path string) error {
 		if d == nil {
 			return fmt.Errorf("hdf5: %s: nil dataset", p)
 		}
+		if len(d.Shape) > maxRank {
+			return fmt.Errorf("hdf5: %s: shape of rank %d (at most %d)", p, len(d.Shape), maxRank)
+		}
 		for _, s := range d.Shape {
 			if s < 0 {
 				return fmt.Errorf("hdf5: %s: negative dimension in shape %v", p, d.Shape)
 			}
+		}
+		if _, ok := shapeLen(d.Shape); !ok {
+			return fmt.Errorf("hdf5: %s: shape %v holds more elements than an int counts", p, d.Shape)
 		}
 		n, got := d.Len(), -1
 		switch d.Type {
@@ -178,7 +190,12 @@ func (w *writer) strings(root *Group) {
 		put64(b[off+8:], uint64(total-off))
 		pending, size = nil, 16
 	}
+	done := map[*Dataset]bool{} // a dataset under several names is written once
 	for _, d := range all {
+		if done[d] {
+			continue
+		}
+		done[d] = true
 		for _, s := range d.Strings {
 			if len(pending) == gcolMaxIDs {
 				flush()
