@@ -3,7 +3,8 @@ package cpu
 import "math/bits"
 
 // Dispatch of the hot loops between the pure-Go reference loops of
-// kernels.go and the AVX2+FMA assembly of simd_amd64.s.
+// kernels.go and the AVX2+FMA assembly of simd_amd64.s (with the AVX-512
+// dense kernels of simd512_amd64.s where the CPU has AVX-512F: useAVX512).
 //
 // useAVX2 (simd_amd64.go, simd_purego.go) selects the path at run time: it
 // is true only in an amd64 build without the purego tag, on a CPU with both
@@ -13,11 +14,15 @@ import "math/bits"
 // Kernel names reported by kernelName.
 const (
 	simdAsmName = "AVX2+FMA"
+	simd512Name = "AVX2+FMA, AVX-512 dense"
 	simdGoName  = "pure Go"
 )
 
 // kernelName describes the kernels in use.
 func kernelName() string {
+	if useAVX2 && useAVX512 {
+		return simd512Name
+	}
 	if useAVX2 {
 		return simdAsmName
 	}

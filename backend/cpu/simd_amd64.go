@@ -293,6 +293,9 @@ func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bo
 	if !ok {
 		mc = denseConstsC128(m, d)
 	}
+	if wideDense(s, d, 4, lo, hi, func(lo, hi int) { applyDense(a, s, m, lo, hi) }, func(lo, hi int) { dense512(a, s, mc, lo, hi, 4) }) {
+		return true
+	}
 	var offs [maxDenseBatch]uint64
 	for j, o := range s.offsets {
 		offs[j] = o * 16
@@ -341,6 +344,27 @@ func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bo
 	return true
 }
 
+// wideDense runs the groups [lo,hi) of a d×d gate of shape s through the
+// AVX-512 kernels (wide, v groups a base) where the CPU has them, d ≤
+// maxDenseSIMD and runs of s are at least v long; the groups before the
+// first and after the last whole base go through narrow (applyDense: the
+// AVX2 kernels or its own loop, as the range allows). It reports false,
+// doing nothing, when the wide kernels do not apply.
+func wideDense(s *gateShape, d, v, lo, hi int, narrow, wide func(lo, hi int)) bool {
+	lov, hiv := (lo+v-1)&^(v-1), hi&^(v-1)
+	if !useAVX512 || d > maxDenseSIMD || s.run < v || lov >= hiv {
+		return false
+	}
+	if lo < lov {
+		narrow(lo, lov)
+	}
+	wide(lov, hiv)
+	if hiv < hi {
+		narrow(hiv, hi)
+	}
+	return true
+}
+
 // applyDenseC64 is applyDenseC128 for complex64, four groups a vector (no
 // target or control on qubits 0 and 1).
 func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool {
@@ -353,6 +377,9 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 	mc, ok := s.consts.([]float32)
 	if !ok {
 		mc = denseConstsC64(m, d)
+	}
+	if wideDense(s, d, 8, lo, hi, func(lo, hi int) { applyDense(a, s, m, lo, hi) }, func(lo, hi int) { dense512(a, s, mc, lo, hi, 8) }) {
+		return true
 	}
 	var offs [maxDenseBatch]uint64
 	for j, o := range s.offsets {

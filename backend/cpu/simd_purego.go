@@ -9,6 +9,11 @@ const hasAVX2FMA = false
 // useAVX2 selects the assembly kernels; always false in this build.
 var useAVX2 = false
 
+// hasAVX512 and useAVX512: no AVX-512 kernels in this build.
+const hasAVX512 = false
+
+var useAVX512 = false
+
 // The pure-Go twins of the assembly entry points of simd_amd64.go.
 
 func apply1RunC128(x, y []complex128, m *[4]complex128) { apply1RunGeneric(x, y, m) }

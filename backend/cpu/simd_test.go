@@ -278,6 +278,9 @@ func TestSIMDKernelName(t *testing.T) {
 	if useAVX2 {
 		want = simdAsmName
 	}
+	if useAVX2 && useAVX512 {
+		want = simd512Name
+	}
 	if got := kernelName(); got != want {
 		t.Fatalf("kernelName() = %q, want %q", got, want)
 	}
@@ -319,11 +322,12 @@ func testDense[T amp](t *testing.T) {
 		if k+nc > n {
 			nc = 0
 		}
-		if trial%7 == 0 { // keep qubits 0 and 1 free: the vectorised case
-			perm = append(r.Perm(n - 2)[:0:0], perm...)
-			p := r.Perm(n - 2)
+		if free := [7]int{2, 3}[trial%7]; free > 0 && k+nc <= n-free {
+			// Keep qubits 0 and 1 free (the AVX2 kernels' case), or 0 to 2
+			// (the AVX-512 kernels' in complex64).
+			p := r.Perm(n - free)
 			for i := range p {
-				p[i] += 2
+				p[i] += free
 			}
 			perm = p
 		}

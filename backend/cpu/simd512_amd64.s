@@ -1,0 +1,208 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// AVX-512 dense kernels for d ≤ 16 (see simd_amd64.go for the reference
+// loop): a ZMM register holds eight complex64 or four complex128 groups, so
+// each base of bases is the amplitude index of that many consecutive
+// groups. Bases come in pairs (the caller repeats the last base when their
+// number is odd: both are computed from the same inputs before either is
+// written, so the repeat writes the same values twice): one broadcast of a
+// constant of mc (the AVX2 table of denseConstsC64/C128, 32-byte vectors
+// broadcast to both halves of a ZMM register) serves both bases, so a
+// column of a chunk of four outputs costs four loads of inputs, eight of
+// constants and sixteen FMAs. Accumulators: Z0..Z3 (real parts) and
+// Z4..Z7 (imaginary parts) of the first base, Z8..Z15 of the second. tmp
+// holds the outputs of the first base (d vectors) then of the second; all
+// inputs of both are read before any output is written.
+
+// Registers: R11, R15 = the two bases' addresses, R13 = constants of the
+// current chunk and column, SI = offs cursor, R8 = end of offs, R12 =
+// output slot of the first base in tmp, R14 = d·64 (the second base's
+// tmp is R12+R14), AX = end of the first base's tmp, CX = pairs left,
+// BX = bases cursor.
+
+#define ZERO16 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15
+
+// One output o of the chunk: constants at off(R13) (real part) and
+// off+32(R13) (imaginary part) into T0, T1.
+#define ACC512(FMA, off, T0, T1, A0, A1, B0, B1) \
+	VBROADCASTF64X4 off(R13), T0; \
+	VBROADCASTF64X4 off+32(R13), T1; \
+	FMA T0, Z16, A0; \
+	FMA T1, Z17, A1; \
+	FMA T0, Z18, B0; \
+	FMA T1, Z19, B1
+
+#define COL512(FMA) \
+	ACC512(FMA, 0, Z20, Z21, Z0, Z4, Z8, Z12); \
+	ACC512(FMA, 64, Z22, Z23, Z1, Z5, Z9, Z13); \
+	ACC512(FMA, 128, Z24, Z25, Z2, Z6, Z10, Z14); \
+	ACC512(FMA, 192, Z26, Z27, Z3, Z7, Z11, Z15)
+
+#define SUMSTORE512(ADD, MOV) \
+	ADD Z4, Z0, Z0; \
+	ADD Z5, Z1, Z1; \
+	ADD Z6, Z2, Z2; \
+	ADD Z7, Z3, Z3; \
+	ADD Z12, Z8, Z8; \
+	ADD Z13, Z9, Z9; \
+	ADD Z14, Z10, Z10; \
+	ADD Z15, Z11, Z11; \
+	MOV Z0, 0(R12); \
+	MOV Z1, 64(R12); \
+	MOV Z2, 128(R12); \
+	MOV Z3, 192(R12); \
+	LEAQ (R12)(R14*1), DI; \
+	MOV Z8, 0(DI); \
+	MOV Z9, 64(DI); \
+	MOV Z10, 128(DI); \
+	MOV Z11, 192(DI)
+
+// func applyDense512C64(a *complex64, bases *uint64, npairs int, offs *uint64, d int, mc *float32, tmp *float32)
+TEXT ·applyDense512C64(SB), NOSPLIT, $0-56
+	MOVQ bases+8(FP), BX
+	MOVQ npairs+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ d+32(FP), R8
+	MOVQ R8, R14
+	SHLQ $6, R14            // d·64: one base's tmp
+	LEAQ (DX)(R8*8), R8     // end of offs
+	TESTQ CX, CX
+	JLE  applyDense512C64done
+
+applyDense512C64pair:
+	MOVQ a+0(FP), AX
+	MOVQ 0(BX), R11
+	LEAQ (AX)(R11*8), R11   // first base's address
+	MOVQ 8(BX), R15
+	LEAQ (AX)(R15*8), R15   // second base's address
+	MOVQ mc+40(FP), R13
+	MOVQ tmp+48(FP), R12
+	LEAQ (R12)(R14*1), AX   // end of the first base's tmp
+
+applyDense512C64chunk:
+	ZERO16
+	MOVQ DX, SI
+
+applyDense512C64col:
+	MOVQ (SI), DI
+	VMOVSLDUP (R11)(DI*1), Z16
+	VMOVSHDUP (R11)(DI*1), Z17
+	VMOVSLDUP (R15)(DI*1), Z18
+	VMOVSHDUP (R15)(DI*1), Z19
+	COL512(VFMADD231PS)
+	ADDQ $256, R13
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  applyDense512C64col
+
+	SUMSTORE512(VADDPS, VMOVUPS)
+	ADDQ $256, R12
+	CMPQ R12, AX
+	JNE  applyDense512C64chunk
+
+	MOVQ DX, SI
+	MOVQ tmp+48(FP), R12
+
+applyDense512C64scatter:
+	MOVQ (SI), DI
+	VMOVUPS (R12), Z16
+	VMOVUPS (R12)(R14*1), Z17
+	VMOVUPS Z16, (R11)(DI*1)
+	VMOVUPS Z17, (R15)(DI*1)
+	ADDQ $64, R12
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  applyDense512C64scatter
+
+	ADDQ $16, BX
+	DECQ CX
+	JNZ  applyDense512C64pair
+
+applyDense512C64done:
+	VZEROUPPER
+	RET
+
+// func applyDense512C128(a *complex128, bases *uint64, npairs int, offs *uint64, d int, mc *float64, tmp *float64)
+TEXT ·applyDense512C128(SB), NOSPLIT, $0-56
+	MOVQ bases+8(FP), BX
+	MOVQ npairs+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ d+32(FP), R8
+	MOVQ R8, R14
+	SHLQ $6, R14
+	LEAQ (DX)(R8*8), R8
+	TESTQ CX, CX
+	JLE  applyDense512C128done
+
+applyDense512C128pair:
+	MOVQ a+0(FP), AX
+	MOVQ 0(BX), R11
+	SHLQ $4, R11
+	ADDQ AX, R11
+	MOVQ 8(BX), R15
+	SHLQ $4, R15
+	ADDQ AX, R15
+	MOVQ mc+40(FP), R13
+	MOVQ tmp+48(FP), R12
+	LEAQ (R12)(R14*1), AX
+
+applyDense512C128chunk:
+	ZERO16
+	MOVQ DX, SI
+
+applyDense512C128col:
+	MOVQ (SI), DI
+	VMOVDDUP (R11)(DI*1), Z16
+	VPERMILPD $0xff, (R11)(DI*1), Z17
+	VMOVDDUP (R15)(DI*1), Z18
+	VPERMILPD $0xff, (R15)(DI*1), Z19
+	COL512(VFMADD231PD)
+	ADDQ $256, R13
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  applyDense512C128col
+
+	SUMSTORE512(VADDPD, VMOVUPD)
+	ADDQ $256, R12
+	CMPQ R12, AX
+	JNE  applyDense512C128chunk
+
+	MOVQ DX, SI
+	MOVQ tmp+48(FP), R12
+
+applyDense512C128scatter:
+	MOVQ (SI), DI
+	VMOVUPD (R12), Z16
+	VMOVUPD (R12)(R14*1), Z17
+	VMOVUPD Z16, (R11)(DI*1)
+	VMOVUPD Z17, (R15)(DI*1)
+	ADDQ $64, R12
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  applyDense512C128scatter
+
+	ADDQ $16, BX
+	DECQ CX
+	JNZ  applyDense512C128pair
+
+applyDense512C128done:
+	VZEROUPPER
+	RET
