@@ -34,3 +34,11 @@ func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) { applyDenseLowGeneric(
 
 // denseConsts: no dense kernels, no constants, in this build.
 func denseConsts[T amp](m []T, d int) any { return nil }
+
+// diagPlan, newDiagPlan and diagRuns: no diagonal kernels in this build
+// (applyDiagGroups runs its own loop).
+type diagPlan struct{}
+
+func newDiagPlan[T amp](offs []uint64, fac []T) diagPlan { return diagPlan{} }
+
+func diagRuns[T amp](a []T, p *diagPlan, base, n uint64) bool { return false }
