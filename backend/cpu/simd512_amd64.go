@@ -85,3 +85,23 @@ func sizeofF[F float32 | float64]() int {
 	}
 	return 8
 }
+
+// applyDenseLow512C64 is applyDenseLowAVX2C64 with eight lanes (qubits
+// 0–2) a ZMM register, over npairs pairs of bases (two at a time, so
+// that each constant loaded serves both): tmp holds 128 bytes per (h, s)
+// (the duplicated real parts, then the imaginary) for each of the two,
+// the constants are 128 bytes per output and column, and perm holds the
+// lane permutations l → l^s as eight VPERMQ index vectors.
+//
+//go:noescape
+func applyDenseLow512C64(a *complex64, bases *uint64, npairs int, offs *uint64, nv int, mc *float32, pidx *uint64, ncol int, tmp *float32, smask uint64, perm *uint64)
+
+// lanePerm8 holds, for s = 0..7, the qword indices l^s of l = 0..7.
+var lanePerm8 = func() (p [64]uint64) {
+	for s := range 8 {
+		for l := range 8 {
+			p[8*s+l] = uint64(l ^ s)
+		}
+	}
+	return p
+}()

@@ -206,3 +206,310 @@ applyDense512C128scatter:
 applyDense512C128done:
 	VZEROUPPER
 	RET
+
+// The AVX-512 lane kernel (see applyDenseLow512C64): as applyDenseLowAVX2C64
+// with eight complex64 lanes (qubits 0–2) a ZMM register, and two bases at
+// a time (bases holds 2·npairs entries; the caller repeats the last when
+// their number is odd), so that each constant loaded serves both. For
+// each base, every input vector h is loaded once and each lane permutation
+// it needs (bit s of smask; VPERMQ by the indices at perm+64·s) is stored
+// to tmp with duplicated real parts, then imaginary parts (128 bytes at
+// (h·8+s)·128; the second base's at nv·1024 further); then the outputs,
+// four at a time when nv ≥ 4, else one, are summed over the columns
+// (pidx: offsets in tmp) and written over the inputs, which are all in
+// tmp already.
+// Registers: R11, AX = the two bases' addresses, R10 = tmp, R8 = nv·1024,
+// R9 = constants, R13 = constants cursor, R14/R15 = pidx and its end,
+// SI = offs cursor, endoffs = end of offs, BX = bases, CX = pairs left.
+
+// Store Z8's duplicated real and imaginary parts at off(R12).
+#define LOWDUP512(off) \
+	VMOVSLDUP Z8, Z5; \
+	VMOVSHDUP Z8, Z6; \
+	VMOVUPS Z5, off(R12); \
+	VMOVUPS Z6, off+64(R12)
+
+#define LOWACC512 \
+	VMOVUPS 0(R13), Z20; \
+	VMOVUPS 64(R13), Z21; \
+	VFMADD231PS Z20, Z4, Z0; \
+	VFMADD231PS Z21, Z5, Z6; \
+	VFMADD231PS Z20, Z10, Z12; \
+	VFMADD231PS Z21, Z11, Z16; \
+	VMOVUPS 128(R13), Z22; \
+	VMOVUPS 192(R13), Z23; \
+	VFMADD231PS Z22, Z4, Z1; \
+	VFMADD231PS Z23, Z5, Z7; \
+	VFMADD231PS Z22, Z10, Z13; \
+	VFMADD231PS Z23, Z11, Z17; \
+	VMOVUPS 256(R13), Z24; \
+	VMOVUPS 320(R13), Z25; \
+	VFMADD231PS Z24, Z4, Z2; \
+	VFMADD231PS Z25, Z5, Z8; \
+	VFMADD231PS Z24, Z10, Z14; \
+	VFMADD231PS Z25, Z11, Z18; \
+	VMOVUPS 384(R13), Z26; \
+	VMOVUPS 448(R13), Z27; \
+	VFMADD231PS Z26, Z4, Z3; \
+	VFMADD231PS Z27, Z5, Z9; \
+	VFMADD231PS Z26, Z10, Z15; \
+	VFMADD231PS Z27, Z11, Z19
+
+// func applyDenseLow512C64(a *complex64, bases *uint64, npairs int, offs *uint64, nv int, mc *float32, pidx *uint64, ncol int, tmp *float32, smask uint64, perm *uint64)
+TEXT ·applyDenseLow512C64(SB), NOSPLIT, $8-88
+	MOVQ bases+8(FP), BX
+	MOVQ npairs+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ mc+40(FP), R9
+	MOVQ pidx+48(FP), R14
+	MOVQ ncol+56(FP), R15
+	MOVQ tmp+64(FP), R10
+	LEAQ (R14)(R15*8), R15  // end of pidx
+	MOVQ nv+32(FP), R8
+	LEAQ (DX)(R8*8), DI
+	MOVQ DI, endoffs-8(SP)  // end of offs
+	SHLQ $10, R8            // nv·1024: the second base's tmp
+	TESTQ CX, CX
+	JLE  low512done
+
+low512pair:
+	MOVQ a+0(FP), AX
+	MOVQ 0(BX), R11
+	LEAQ (AX)(R11*8), R11
+	MOVQ 8(BX), DI
+	LEAQ (AX)(DI*8), AX
+
+	MOVQ DX, SI
+	MOVQ R10, R12
+
+low512perma:
+	MOVQ (SI), DI
+	VMOVUPS (R11)(DI*1), Z4
+	VMOVAPS Z4, Z8
+	LOWDUP512(0)
+	MOVQ smask+72(FP), DI
+	MOVQ perm+80(FP), R13
+	TESTQ $2, DI
+	JZ   low512pa1
+	VMOVDQU64 64(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(128)
+
+low512pa1:
+	TESTQ $4, DI
+	JZ   low512pa2
+	VMOVDQU64 128(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(256)
+
+low512pa2:
+	TESTQ $8, DI
+	JZ   low512pa3
+	VMOVDQU64 192(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(384)
+
+low512pa3:
+	TESTQ $16, DI
+	JZ   low512pa4
+	VMOVDQU64 256(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(512)
+
+low512pa4:
+	TESTQ $32, DI
+	JZ   low512pa5
+	VMOVDQU64 320(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(640)
+
+low512pa5:
+	TESTQ $64, DI
+	JZ   low512pa6
+	VMOVDQU64 384(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(768)
+
+low512pa6:
+	TESTQ $128, DI
+	JZ   low512pa7
+	VMOVDQU64 448(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(896)
+
+low512pa7:
+	ADDQ $1024, R12
+	ADDQ $8, SI
+	CMPQ SI, endoffs-8(SP)
+	JNE  low512perma
+
+	LEAQ (R10)(R8*1), DI
+
+	MOVQ DX, SI
+	MOVQ DI, R12
+
+low512permb:
+	MOVQ (SI), DI
+	VMOVUPS (AX)(DI*1), Z4
+	VMOVAPS Z4, Z8
+	LOWDUP512(0)
+	MOVQ smask+72(FP), DI
+	MOVQ perm+80(FP), R13
+	TESTQ $2, DI
+	JZ   low512pb1
+	VMOVDQU64 64(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(128)
+
+low512pb1:
+	TESTQ $4, DI
+	JZ   low512pb2
+	VMOVDQU64 128(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(256)
+
+low512pb2:
+	TESTQ $8, DI
+	JZ   low512pb3
+	VMOVDQU64 192(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(384)
+
+low512pb3:
+	TESTQ $16, DI
+	JZ   low512pb4
+	VMOVDQU64 256(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(512)
+
+low512pb4:
+	TESTQ $32, DI
+	JZ   low512pb5
+	VMOVDQU64 320(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(640)
+
+low512pb5:
+	TESTQ $64, DI
+	JZ   low512pb6
+	VMOVDQU64 384(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(768)
+
+low512pb6:
+	TESTQ $128, DI
+	JZ   low512pb7
+	VMOVDQU64 448(R13), Z7
+	VPERMQ Z4, Z7, Z8
+	LOWDUP512(896)
+
+low512pb7:
+	ADDQ $1024, R12
+	ADDQ $8, SI
+	CMPQ SI, endoffs-8(SP)
+	JNE  low512permb
+
+	MOVQ DX, SI
+	MOVQ R9, R13
+	CMPQ nv+32(FP), $4
+	JL   low512out1
+
+low512out4:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	MOVQ R14, DI
+
+low512col4:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVUPS 0(R12), Z4
+	VMOVUPS 64(R12), Z5
+	VMOVUPS 0(R12)(R8*1), Z10
+	VMOVUPS 64(R12)(R8*1), Z11
+	LOWACC512
+	ADDQ $512, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  low512col4
+
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	VADDPS Z8, Z2, Z2
+	VADDPS Z9, Z3, Z3
+	VADDPS Z16, Z12, Z12
+	VADDPS Z17, Z13, Z13
+	VADDPS Z18, Z14, Z14
+	VADDPS Z19, Z15, Z15
+	MOVQ 0(SI), DI
+	VMOVUPS Z0, (R11)(DI*1)
+	VMOVUPS Z12, (AX)(DI*1)
+	MOVQ 8(SI), DI
+	VMOVUPS Z1, (R11)(DI*1)
+	VMOVUPS Z13, (AX)(DI*1)
+	MOVQ 16(SI), DI
+	VMOVUPS Z2, (R11)(DI*1)
+	VMOVUPS Z14, (AX)(DI*1)
+	MOVQ 24(SI), DI
+	VMOVUPS Z3, (R11)(DI*1)
+	VMOVUPS Z15, (AX)(DI*1)
+	ADDQ $32, SI
+	CMPQ SI, endoffs-8(SP)
+	JNE  low512out4
+	JMP  low512next
+
+low512out1:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	MOVQ R14, DI
+
+low512col1:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVUPS 0(R13), Z20
+	VMOVUPS 64(R13), Z21
+	VMOVUPS 0(R12), Z4
+	VMOVUPS 64(R12), Z5
+	VMOVUPS 0(R12)(R8*1), Z10
+	VMOVUPS 64(R12)(R8*1), Z11
+	VFMADD231PS Z20, Z4, Z0
+	VFMADD231PS Z21, Z5, Z1
+	VFMADD231PS Z20, Z10, Z12
+	VFMADD231PS Z21, Z11, Z13
+	ADDQ $128, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  low512col1
+
+	VADDPS Z1, Z0, Z0
+	VADDPS Z13, Z12, Z12
+	MOVQ (SI), DI
+	VMOVUPS Z0, (R11)(DI*1)
+	VMOVUPS Z12, (AX)(DI*1)
+	ADDQ $8, SI
+	CMPQ SI, endoffs-8(SP)
+	JNE  low512out1
+
+low512next:
+	ADDQ $16, BX
+	DECQ CX
+	JNZ  low512pair
+
+low512done:
+	VZEROUPPER
+	RET

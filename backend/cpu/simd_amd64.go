@@ -454,18 +454,20 @@ func applyDenseLowAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, n
 // applyDenseLow applies the gate of plan p to the groups [lo,hi) of p.sh
 // through the lane kernels (their pure-Go loop when they are off).
 func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) {
-	if !useAVX2 {
+	wide := p.vec == 64
+	if !useAVX2 || (wide && !useAVX512) {
 		applyDenseLowGeneric(a, p, lo, hi)
 		return
 	}
-	var bases [denseBatch]uint64
-	last := p.offs[p.nv-1]*uint64(p.lanes)/32 + uint64(p.lanes) - 1
-	var tmp64 []float64 // the permuted inputs: 64 bytes per (h, s)
+	var bases [denseBatch + 1]uint64 // one more: the AVX-512 kernel takes pairs
+	ab := uint64(p.vec / p.lanes)    // bytes an amplitude
+	last := p.offs[p.nv-1]/ab + uint64(p.lanes) - 1
+	var tmp64 []float64 // the permuted inputs: 2·vec bytes per (h, s)
 	var tmp32 []float32
-	if p.lanes == 4 {
-		tmp32 = make([]float32, 16*p.lanes*p.nv)
+	if ab == 8 {
+		tmp32 = make([]float32, 2*2*p.vec/4*p.lanes*p.nv) // two bases' worth (AVX-512)
 	} else {
-		tmp64 = make([]float64, 8*p.lanes*p.nv)
+		tmp64 = make([]float64, 2*p.vec/8*p.lanes*p.nv)
 	}
 	n := 0
 	flush := func() {
@@ -477,6 +479,14 @@ func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) {
 		}
 		switch a := any(a).(type) {
 		case []complex64:
+			if wide {
+				if n%2 == 1 {
+					bases[n] = bases[n-1] // computed twice, written twice: the same values
+					n++
+				}
+				applyDenseLow512C64(&a[0], &bases[0], n/2, &p.offs[0], p.nv, &p.mc32[0], &p.pidx[0], len(p.pidx), &tmp32[0], p.smask, &lanePerm8[0])
+				break
+			}
 			applyDenseLowAVX2C64(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc32[0], &p.pidx[0], len(p.pidx), &tmp32[0], p.smask)
 		case []complex128:
 			applyDenseLowAVX2C128(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc[0], &p.pidx[0], len(p.pidx), &tmp64[0], p.smask)

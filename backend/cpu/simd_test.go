@@ -405,13 +405,15 @@ func TestSIMDDense(t *testing.T) {
 }
 
 // TestDenseLowLanes: dense gates of 2–6 targets on the lane qubits
-// (qubit 0, 1 or both in complex64, qubit 0 in complex128), with high and
+// (qubit 0, 1 or both in complex64, also with eight lanes, qubits 0–2, as
+// for the AVX-512 kernel; qubit 0 in complex128), with high and
 // low (positive and negative) controls, through the lane kernels' plan, in
 // their pure-Go loop and (where the build and CPU have them) assembly, and
 // through Apply, equal the reference circuit.ApplyToVector to 2e-5·√k
 // (complex64) or 1e-12 (complex128) on 10- and 13-qubit states.
 func TestDenseLowLanes(t *testing.T) {
 	t.Run("c64", func(t *testing.T) { testDenseLow[complex64](t, 2, 2e-5) })
+	t.Run("c64/lanes=8", func(t *testing.T) { testDenseLow[complex64](t, 3, 2e-5) })
 	t.Run("c128", func(t *testing.T) { testDenseLow[complex128](t, 1, 1e-12) })
 }
 
@@ -462,7 +464,11 @@ func testDenseLow[T amp](t *testing.T, laneBits int, tol float64) {
 		want := slices.Clone(psi)
 		circuit.ApplyToVector(want, &g)
 		mask, val := g.CtrlMasks()
-		p, ok := newLowPlan(n, g.Targets, mask, val, g.Matrix, laneBits)
+		vec := 32
+		if laneBits == 3 {
+			vec = 64
+		}
+		p, ok := newLowPlan(n, g.Targets, mask, val, g.Matrix, laneBits, vec)
 		if !ok {
 			if laneBits == 1 && !slices.Contains(targets, 0) && mask&1 == 0 {
 				continue // off the lane in complex128
@@ -484,6 +490,14 @@ func testDenseLow[T amp](t *testing.T, laneBits int, tol float64) {
 			a := convert[T](psi)
 			withKernels(mode, func() { applyDenseLow(a, &p, 0, p.sh.groups) })
 			check("applyDenseLow/"+mode, a)
+			if p.sh.groups > 2 { // odd ranges: [0,1), then [1,groups)
+				a := convert[T](psi)
+				withKernels(mode, func() {
+					applyDenseLow(a, &p, 0, 1)
+					applyDenseLow(a, &p, 1, p.sh.groups)
+				})
+				check("applyDenseLow/split/"+mode, a)
+			}
 			st := newState[T](New(Options{}), n)
 			copy(st.amps, convert[T](psi))
 			withKernels(mode, func() {
