@@ -96,6 +96,12 @@ func sizeofF[F float32 | float64]() int {
 //go:noescape
 func applyDenseLow512C64(a *complex64, bases *uint64, npairs int, offs *uint64, nv int, mc *float32, pidx *uint64, ncol int, tmp *float32, smask uint64, perm *uint64)
 
+// applyDenseLow512C128 is applyDenseLow512C64 for complex128: four lanes
+// (qubits 0 and 1) a ZMM register, permuted by VSHUFF64X2.
+//
+//go:noescape
+func applyDenseLow512C128(a *complex128, bases *uint64, npairs int, offs *uint64, nv int, mc *float64, pidx *uint64, ncol int, tmp *float64, smask uint64)
+
 // lanePerm8 holds, for s = 0..7, the qword indices l^s of l = 0..7.
 var lanePerm8 = func() (p [64]uint64) {
 	for s := range 8 {

@@ -513,3 +513,238 @@ low512next:
 low512done:
 	VZEROUPPER
 	RET
+
+// applyDenseLow512C64 for complex128 (see applyDenseLow512C128): four
+// lanes (qubits 0 and 1) a ZMM register, lane permutations l → l^s by
+// VSHUFF64X2, 512 bytes of tmp per input vector h (the second base's at
+// nv·512 further). Registers as in applyDenseLow512C64, R8 = nv·512.
+
+// Store Z8's duplicated real and imaginary parts at off(R12).
+#define LOWDUPPD512(off) \
+	VMOVDDUP Z8, Z5; \
+	VPERMILPD $0xff, Z8, Z6; \
+	VMOVUPD Z5, off(R12); \
+	VMOVUPD Z6, off+64(R12)
+
+#define LOWACCPD512 \
+	VMOVUPD 0(R13), Z20; \
+	VMOVUPD 64(R13), Z21; \
+	VFMADD231PD Z20, Z4, Z0; \
+	VFMADD231PD Z21, Z5, Z6; \
+	VFMADD231PD Z20, Z10, Z12; \
+	VFMADD231PD Z21, Z11, Z16; \
+	VMOVUPD 128(R13), Z22; \
+	VMOVUPD 192(R13), Z23; \
+	VFMADD231PD Z22, Z4, Z1; \
+	VFMADD231PD Z23, Z5, Z7; \
+	VFMADD231PD Z22, Z10, Z13; \
+	VFMADD231PD Z23, Z11, Z17; \
+	VMOVUPD 256(R13), Z24; \
+	VMOVUPD 320(R13), Z25; \
+	VFMADD231PD Z24, Z4, Z2; \
+	VFMADD231PD Z25, Z5, Z8; \
+	VFMADD231PD Z24, Z10, Z14; \
+	VFMADD231PD Z25, Z11, Z18; \
+	VMOVUPD 384(R13), Z26; \
+	VMOVUPD 448(R13), Z27; \
+	VFMADD231PD Z26, Z4, Z3; \
+	VFMADD231PD Z27, Z5, Z9; \
+	VFMADD231PD Z26, Z10, Z15; \
+	VFMADD231PD Z27, Z11, Z19
+
+// func applyDenseLow512C128(a *complex128, bases *uint64, npairs int, offs *uint64, nv int, mc *float64, pidx *uint64, ncol int, tmp *float64, smask uint64)
+TEXT ·applyDenseLow512C128(SB), NOSPLIT, $8-80
+	MOVQ bases+8(FP), BX
+	MOVQ npairs+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ mc+40(FP), R9
+	MOVQ pidx+48(FP), R14
+	MOVQ ncol+56(FP), R15
+	MOVQ tmp+64(FP), R10
+	LEAQ (R14)(R15*8), R15  // end of pidx
+	MOVQ nv+32(FP), R8
+	LEAQ (DX)(R8*8), DI
+	MOVQ DI, endoffs-8(SP)  // end of offs
+	SHLQ $9, R8             // nv·512: the second base's tmp
+	TESTQ CX, CX
+	JLE  lowpd512done
+
+lowpd512pair:
+	MOVQ a+0(FP), AX
+	MOVQ 0(BX), R11
+	SHLQ $4, R11
+	ADDQ AX, R11
+	MOVQ 8(BX), DI
+	SHLQ $4, DI
+	ADDQ DI, AX
+
+	MOVQ DX, SI
+	MOVQ R10, R12
+
+lowpd512perma:
+	MOVQ (SI), DI
+	VMOVUPD (R11)(DI*1), Z4
+	VMOVAPD Z4, Z8
+	LOWDUPPD512(0)
+	MOVQ smask+72(FP), DI
+	TESTQ $2, DI
+	JZ   lowpd512pa1
+	VSHUFF64X2 $0xB1, Z4, Z4, Z8
+	LOWDUPPD512(128)
+
+lowpd512pa1:
+	TESTQ $4, DI
+	JZ   lowpd512pa2
+	VSHUFF64X2 $0x4E, Z4, Z4, Z8
+	LOWDUPPD512(256)
+
+lowpd512pa2:
+	TESTQ $8, DI
+	JZ   lowpd512pa3
+	VSHUFF64X2 $0x1B, Z4, Z4, Z8
+	LOWDUPPD512(384)
+
+lowpd512pa3:
+	ADDQ $512, R12
+	ADDQ $8, SI
+	CMPQ SI, endoffs-8(SP)
+	JNE  lowpd512perma
+
+	LEAQ (R10)(R8*1), DI
+
+	MOVQ DX, SI
+	MOVQ DI, R12
+
+lowpd512permb:
+	MOVQ (SI), DI
+	VMOVUPD (AX)(DI*1), Z4
+	VMOVAPD Z4, Z8
+	LOWDUPPD512(0)
+	MOVQ smask+72(FP), DI
+	TESTQ $2, DI
+	JZ   lowpd512pb1
+	VSHUFF64X2 $0xB1, Z4, Z4, Z8
+	LOWDUPPD512(128)
+
+lowpd512pb1:
+	TESTQ $4, DI
+	JZ   lowpd512pb2
+	VSHUFF64X2 $0x4E, Z4, Z4, Z8
+	LOWDUPPD512(256)
+
+lowpd512pb2:
+	TESTQ $8, DI
+	JZ   lowpd512pb3
+	VSHUFF64X2 $0x1B, Z4, Z4, Z8
+	LOWDUPPD512(384)
+
+lowpd512pb3:
+	ADDQ $512, R12
+	ADDQ $8, SI
+	CMPQ SI, endoffs-8(SP)
+	JNE  lowpd512permb
+
+	MOVQ DX, SI
+	MOVQ R9, R13
+	CMPQ nv+32(FP), $4
+	JL   lowpd512out1
+
+lowpd512out4:
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	VPXORQ Z8, Z8, Z8
+	VPXORQ Z9, Z9, Z9
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+	VPXORQ Z16, Z16, Z16
+	VPXORQ Z17, Z17, Z17
+	VPXORQ Z18, Z18, Z18
+	VPXORQ Z19, Z19, Z19
+	MOVQ R14, DI
+
+lowpd512col4:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVUPD 0(R12), Z4
+	VMOVUPD 64(R12), Z5
+	VMOVUPD 0(R12)(R8*1), Z10
+	VMOVUPD 64(R12)(R8*1), Z11
+	LOWACCPD512
+	ADDQ $512, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  lowpd512col4
+
+	VADDPD Z6, Z0, Z0
+	VADDPD Z7, Z1, Z1
+	VADDPD Z8, Z2, Z2
+	VADDPD Z9, Z3, Z3
+	VADDPD Z16, Z12, Z12
+	VADDPD Z17, Z13, Z13
+	VADDPD Z18, Z14, Z14
+	VADDPD Z19, Z15, Z15
+	MOVQ 0(SI), DI
+	VMOVUPD Z0, (R11)(DI*1)
+	VMOVUPD Z12, (AX)(DI*1)
+	MOVQ 8(SI), DI
+	VMOVUPD Z1, (R11)(DI*1)
+	VMOVUPD Z13, (AX)(DI*1)
+	MOVQ 16(SI), DI
+	VMOVUPD Z2, (R11)(DI*1)
+	VMOVUPD Z14, (AX)(DI*1)
+	MOVQ 24(SI), DI
+	VMOVUPD Z3, (R11)(DI*1)
+	VMOVUPD Z15, (AX)(DI*1)
+	ADDQ $32, SI
+	CMPQ SI, endoffs-8(SP)
+	JNE  lowpd512out4
+	JMP  lowpd512next
+
+lowpd512out1:
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	MOVQ R14, DI
+
+lowpd512col1:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVUPD 0(R13), Z20
+	VMOVUPD 64(R13), Z21
+	VMOVUPD 0(R12), Z4
+	VMOVUPD 64(R12), Z5
+	VMOVUPD 0(R12)(R8*1), Z10
+	VMOVUPD 64(R12)(R8*1), Z11
+	VFMADD231PD Z20, Z4, Z0
+	VFMADD231PD Z21, Z5, Z1
+	VFMADD231PD Z20, Z10, Z12
+	VFMADD231PD Z21, Z11, Z13
+	ADDQ $128, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  lowpd512col1
+
+	VADDPD Z1, Z0, Z0
+	VADDPD Z13, Z12, Z12
+	MOVQ (SI), DI
+	VMOVUPD Z0, (R11)(DI*1)
+	VMOVUPD Z12, (AX)(DI*1)
+	ADDQ $8, SI
+	CMPQ SI, endoffs-8(SP)
+	JNE  lowpd512out1
+
+lowpd512next:
+	ADDQ $16, BX
+	DECQ CX
+	JNZ  lowpd512pair
+
+lowpd512done:
+	VZEROUPPER
+	RET

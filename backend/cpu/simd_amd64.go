@@ -467,7 +467,7 @@ func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) {
 	if ab == 8 {
 		tmp32 = make([]float32, 2*2*p.vec/4*p.lanes*p.nv) // two bases' worth (AVX-512)
 	} else {
-		tmp64 = make([]float64, 2*p.vec/8*p.lanes*p.nv)
+		tmp64 = make([]float64, 2*2*p.vec/8*p.lanes*p.nv) // two bases' worth (AVX-512)
 	}
 	n := 0
 	flush := func() {
@@ -489,6 +489,14 @@ func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) {
 			}
 			applyDenseLowAVX2C64(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc32[0], &p.pidx[0], len(p.pidx), &tmp32[0], p.smask)
 		case []complex128:
+			if wide {
+				if n%2 == 1 {
+					bases[n] = bases[n-1]
+					n++
+				}
+				applyDenseLow512C128(&a[0], &bases[0], n/2, &p.offs[0], p.nv, &p.mc[0], &p.pidx[0], len(p.pidx), &tmp64[0], p.smask)
+				break
+			}
 			applyDenseLowAVX2C128(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc[0], &p.pidx[0], len(p.pidx), &tmp64[0], p.smask)
 		}
 		n = 0

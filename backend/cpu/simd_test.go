@@ -405,19 +405,21 @@ func TestSIMDDense(t *testing.T) {
 }
 
 // TestDenseLowLanes: dense gates of 2–6 targets on the lane qubits
-// (qubit 0, 1 or both in complex64, also with eight lanes, qubits 0–2, as
-// for the AVX-512 kernel; qubit 0 in complex128), with high and
+// (qubit 0, 1 or both in complex64, qubit 0 in complex128; with AVX-512's
+// ZMM registers qubits 0–2 and 0–1), with high and
 // low (positive and negative) controls, through the lane kernels' plan, in
 // their pure-Go loop and (where the build and CPU have them) assembly, and
 // through Apply, equal the reference circuit.ApplyToVector to 2e-5·√k
 // (complex64) or 1e-12 (complex128) on 10- and 13-qubit states.
 func TestDenseLowLanes(t *testing.T) {
-	t.Run("c64", func(t *testing.T) { testDenseLow[complex64](t, 2, 2e-5) })
-	t.Run("c64/lanes=8", func(t *testing.T) { testDenseLow[complex64](t, 3, 2e-5) })
-	t.Run("c128", func(t *testing.T) { testDenseLow[complex128](t, 1, 1e-12) })
+	t.Run("c64", func(t *testing.T) { testDenseLow[complex64](t, 2, 32, 2e-5) })
+	t.Run("c64/lanes=8", func(t *testing.T) { testDenseLow[complex64](t, 3, 64, 2e-5) })
+	t.Run("c128", func(t *testing.T) { testDenseLow[complex128](t, 1, 32, 1e-12) })
+	t.Run("c128/lanes=4", func(t *testing.T) { testDenseLow[complex128](t, 2, 64, 1e-12) })
 }
 
-func testDenseLow[T amp](t *testing.T, laneBits int, tol float64) {
+// testDenseLow checks lane plans of laneBits lanes in vectors of vec bytes.
+func testDenseLow[T amp](t *testing.T, laneBits, vec int, tol float64) {
 	r := rand.New(rand.NewPCG(21, 22))
 	for trial := 0; trial < 120; trial++ {
 		n := 10
@@ -464,10 +466,6 @@ func testDenseLow[T amp](t *testing.T, laneBits int, tol float64) {
 		want := slices.Clone(psi)
 		circuit.ApplyToVector(want, &g)
 		mask, val := g.CtrlMasks()
-		vec := 32
-		if laneBits == 3 {
-			vec = 64
-		}
 		p, ok := newLowPlan(n, g.Targets, mask, val, g.Matrix, laneBits, vec)
 		if !ok {
 			if laneBits == 1 && !slices.Contains(targets, 0) && mask&1 == 0 {
