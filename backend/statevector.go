@@ -110,7 +110,8 @@ type LowQubitHinter interface {
 // of 2^ChunkQubits amplitudes, each chunk going through the whole run
 // while it sits in cache. ApplyBatch applies gs in order and returns the
 // passes it made over the state. Circuit runners may reorder commuting
-// gates to lengthen those runs (see circuit.GroupBelow).
+// gates to lengthen those runs (see circuit.GroupBelow) and relabel qubits
+// so that more gates lie below ChunkQubits (circuit.RelabelBelow).
 type BatchApplier interface {
 	ChunkQubits() int
 	ApplyBatch(gs []circuit.Gate) (passes int, err error)

@@ -403,3 +403,77 @@ func TestGroupBelow(t *testing.T) {
 		}
 	}
 }
+
+// TestRelabelBelow: relabelling keeps the unitary (a random state maps to
+// the same state as without it, 1e-10; from |0…0⟩ when the start swaps
+// are left out), never adds passes (PassesBelow, the swaps counted), and
+// on a circuit whose busiest qubit lies above c while one below is idle
+// it saves passes by moving that qubit below.
+func TestRelabelBelow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 3))
+	zeroState := func(n int, gates []Gate) []complex128 {
+		v := make([]complex128, 1<<n)
+		v[0] = 1
+		for i := range gates {
+			ApplyToVector(v, &gates[i])
+		}
+		return v
+	}
+	same := func(what string, want, have []complex128) {
+		t.Helper()
+		for i := range want {
+			if cmplx.Abs(want[i]-have[i]) > 1e-10 {
+				t.Fatalf("%s: state differs at %d: %v, want %v", what, i, have[i], want[i])
+			}
+		}
+	}
+	// skewed: gates on qubits 0..c-2 and on n-1, qubit c-1 nearly idle.
+	skewed := func(n, c, count int) []Gate {
+		var out []Gate
+		busy := append(seqInts(0, c-1), n-1)
+		for len(out) < count {
+			p := rng.Perm(len(busy))
+			a, b := busy[p[0]], busy[p[1]]
+			if rng.IntN(3) == 0 {
+				out = append(out, Gate{Targets: []int{a}, Matrix: RandomUnitary(rng, 2)})
+			} else {
+				out = append(out, Gate{Targets: []int{a, b}, Matrix: RandomUnitary(rng, 4)})
+			}
+			if rng.IntN(40) == 0 {
+				out = append(out, Gate{Targets: []int{c - 1, rng.IntN(c - 1)}, Matrix: RandomUnitary(rng, 4)})
+			}
+		}
+		return out
+	}
+	for _, n := range []int{6, 9} {
+		for trial, gates := range [][]Gate{withPhases(rng, randomGates(rng, n, 300), 11), skewed(n, n-2, 300)} {
+			for _, c := range []int{2, 4, n - 2, n - 1} {
+				for _, zero := range []bool{false, true} {
+					got := RelabelBelow(gates, n, c, 0, zero)
+					what := fmt.Sprintf("%d qubits, circuit %d, c %d, zero %v", n, trial, c, zero)
+					if zero {
+						same(what, zeroState(n, gates), zeroState(n, got))
+					} else {
+						same(what, applyAll(n, gates), applyAll(n, got))
+					}
+					p0, p1 := PassesBelow(gates, c, 0), PassesBelow(got, c, 0)
+					if p1 > p0 {
+						t.Errorf("%s: %d passes relabelled, %d before", what, p1, p0)
+					}
+					if trial == 1 && c == n-2 && p1 >= p0 {
+						t.Errorf("%s: busy qubit above c: %d passes relabelled, %d before", what, p1, p0)
+					}
+					t.Logf("%s: %d passes relabelled (%d gates), %d before", what, p1, len(got), p0)
+				}
+			}
+		}
+	}
+}
+
+func seqInts(lo, hi int) []int {
+	var s []int
+	for i := lo; i < hi; i++ {
+		s = append(s, i)
+	}
+	return s
+}

@@ -41,7 +41,7 @@ func TestCancelEveryPass(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		passes, err := sim.applyGates(&countdownCtx{Context: context.Background(), n: 3}, st, gates)
+		passes, err := sim.applyGates(&countdownCtx{Context: context.Background(), n: 3}, st, gates, false)
 		st.Free()
 		if !errors.Is(err, context.Canceled) || passes != 2 {
 			t.Errorf("chunk bytes %d: cancelled at the third check after %d passes (%v), want 2 passes", chunk, passes, err)

@@ -345,6 +345,8 @@ type branch struct {
 	// norm is ⟨ψ|ψ⟩ of st when it is known (0: not known; a flush that
 	// applies gates forgets it).
 	norm float64
+	// zero: st is |0…0⟩, as made, with nothing applied or projected yet.
+	zero bool
 }
 
 // step is a drawn measurement or reset outcome: the op and its result.
@@ -390,7 +392,7 @@ func (e *engine) start(shots []int32, forced []step) error {
 
 // adopt opens the first branch on an existing state (zero: it is |0…0⟩).
 func (e *engine) adopt(st backend.State, zero bool, shots []int32) {
-	e.branches = []*branch{{st: st, bits: make([]bool, e.c.Clbits), known: newBasis(e.c.Qubits, zero), shots: shots, dirty: true}}
+	e.branches = []*branch{{st: st, bits: make([]bool, e.c.Clbits), known: newBasis(e.c.Qubits, zero), shots: shots, dirty: true, zero: zero}}
 	e.stats.Branches = 1
 }
 
@@ -509,7 +511,8 @@ func (e *engine) flush(b *branch) error {
 	if len(b.run) == 0 {
 		return nil
 	}
-	n, err := e.s.applyGates(e.ctx, b.st, b.run)
+	n, err := e.s.applyGates(e.ctx, b.st, b.run, b.zero)
+	b.zero = false
 	e.stats.Applied += n
 	b.run = b.run[:0]
 	b.norm = 0

@@ -146,10 +146,20 @@ const ctxEveryGateQubits = 16
 // (it checks its context between windows).
 const batchWindow = 128
 
+// relabelMinGates is the fewest fused gates for which applyGates looks
+// for a relabelling of the qubits (circuit.RelabelBelow), and
+// relabelMinQubits the smallest state: the search costs about as much as
+// fusing, which only a long run on a large state repays.
+const (
+	relabelMinGates  = 32
+	relabelMinQubits = ctxEveryGateQubits
+)
+
 // applyGates fuses run and applies it to st, returning the passes it made
 // over the state: one per (fused) gate, or per run of gates that a
-// BatchApplier applies chunk by chunk.
-func (s *Simulator) applyGates(ctx context.Context, st backend.State, run []circuit.Gate) (int, error) {
+// BatchApplier applies chunk by chunk. zero says that st is |0…0⟩ (a
+// relabelling of the qubits then needs no swaps to start).
+func (s *Simulator) applyGates(ctx context.Context, st backend.State, run []circuit.Gate, zero bool) (int, error) {
 	gs, err := circuit.Fuse(run, s.opts.Fuse)
 	if err != nil {
 		return 0, err
@@ -163,6 +173,11 @@ func (s *Simulator) applyGates(ctx context.Context, st backend.State, run []circ
 		// windows of gates.
 		c := ba.ChunkQubits()
 		if c > 0 && c < st.Qubits() {
+			if len(gs) >= relabelMinGates && st.Qubits() >= relabelMinQubits {
+				// Busy qubits above c are exchanged with idle ones below,
+				// and moved back at the end of the run.
+				gs = circuit.RelabelBelow(gs, st.Qubits(), c, batchWindow, zero)
+			}
 			gs = circuit.GroupBelow(gs, c)
 		}
 		passes := 0

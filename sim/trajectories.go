@@ -67,7 +67,7 @@ func (t *trajectory) flush() error {
 	if len(t.pending) == 0 {
 		return nil
 	}
-	n, err := t.s.applyGates(t.ctx, t.st, t.pending)
+	n, err := t.s.applyGates(t.ctx, t.st, t.pending, false)
 	t.stats.Applied += n
 	t.pending = t.pending[:0]
 	return err

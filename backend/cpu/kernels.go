@@ -265,9 +265,17 @@ func applyDiagGroups[T amp](a []T, s *gateShape, d []T, lo, hi int) {
 	if k == 0 {
 		return
 	}
+	var p diagPlan
+	if s.run >= 4 {
+		p = newDiagPlan(offs[:k], fac[:k]) // the assembly kernels, on runs of 4 or more
+	}
 	for r := lo; r < hi; {
 		base := s.ex.expand(uint64(r)) | s.val
 		n := uint64(min(hi-r, s.run-r&(s.run-1)))
+		if s.run >= 4 && diagRuns(a, &p, base, n) {
+			r += int(n)
+			continue
+		}
 		for j := 0; j < k; j++ {
 			x := a[base+offs[j] : base+offs[j]+n]
 			f := fac[j]

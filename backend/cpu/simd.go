@@ -3,7 +3,8 @@ package cpu
 import "math/bits"
 
 // Dispatch of the hot loops between the pure-Go reference loops of
-// kernels.go and the AVX2+FMA assembly of simd_amd64.s.
+// kernels.go and the AVX2+FMA assembly of simd_amd64.s (with the AVX-512
+// dense kernels of simd512_amd64.s where the CPU has AVX-512F: useAVX512).
 //
 // useAVX2 (simd_amd64.go, simd_purego.go) selects the path at run time: it
 // is true only in an amd64 build without the purego tag, on a CPU with both
@@ -13,11 +14,15 @@ import "math/bits"
 // Kernel names reported by kernelName.
 const (
 	simdAsmName = "AVX2+FMA"
+	simd512Name = "AVX2+FMA, AVX-512 dense"
 	simdGoName  = "pure Go"
 )
 
 // kernelName describes the kernels in use.
 func kernelName() string {
+	if useAVX2 && useAVX512 {
+		return simd512Name
+	}
 	if useAVX2 {
 		return simdAsmName
 	}
@@ -132,9 +137,10 @@ func applyDenseSIMD[T amp](a []T, s *gateShape, m []T, lo, hi int) bool {
 type lowPlan struct {
 	sh    gateShape // groups over the lane qubits and the high targets; high controls as mask
 	lanes int       // amplitudes a vector
+	vec   int       // bytes a vector: 32 (AVX2) or 64 (AVX-512, complex64 with 8 lanes)
 	nv    int       // vectors a group
 	offs  []uint64  // byte offsets of the nv vectors from the group base
-	pidx  []uint64  // per column: byte offset of its permuted input in the scratch area (64 bytes per (h, s))
+	pidx  []uint64  // per column: byte offset of its permuted input in the scratch area (2·vec bytes per (h, s))
 	chunk int       // output vectors computed together: 4, or 1 when nv < 4
 	smask uint64    // bit s set: the permutation l → l^s is used
 	mc    []float64 // per chunk of outputs, per column, per output: the lanes' (re, im), then their (−im, re)
@@ -142,10 +148,11 @@ type lowPlan struct {
 }
 
 // newLowPlan builds the lowPlan of the gate with targets, controls (mask,
-// val) and matrix m on an n-qubit state with laneBits lane qubits; ok is
-// false when the gate does not touch the lanes, has more than 6 targets,
-// or the state is too small.
-func newLowPlan(n int, targets []int, mask, val uint64, m []complex128, laneBits int) (p lowPlan, ok bool) {
+// val) and matrix m on an n-qubit state with laneBits lane qubits in
+// vectors of vec bytes (32, or 64 for the AVX-512 kernel); ok is false
+// when the gate does not touch the lanes, has more than 6 targets, or the
+// state is too small.
+func newLowPlan(n int, targets []int, mask, val uint64, m []complex128, laneBits, vec int) (p lowPlan, ok bool) {
 	lanes := 1 << uint(laneBits)
 	laneMask := uint64(lanes - 1)
 	var lowT uint64 // lane bits that are targets
@@ -170,9 +177,9 @@ func newLowPlan(n int, targets []int, mask, val uint64, m []complex128, laneBits
 		shT = append(shT, q)
 	}
 	p.sh = newShape(n, append(shT, high...), mask&^laneMask, val&^laneMask)
-	p.lanes, p.nv = lanes, nv
+	p.lanes, p.nv, p.vec = lanes, nv, vec
 	p.offs = make([]uint64, nv)
-	ampBytes := uint64(32 / lanes) // 32-byte vectors: complex64 with 4 lanes, complex128 with 2
+	ampBytes := uint64(vec / lanes) // 32-byte vectors: complex64 with 4 lanes, complex128 with 2; 64-byte: complex64 with 8
 	for h := range p.offs {
 		p.offs[h] = p.sh.offsets[h<<uint(laneBits)] * ampBytes
 	}
@@ -217,7 +224,7 @@ func newLowPlan(n int, targets []int, mask, val uint64, m []complex128, laneBits
 	}
 	for h := 0; h < nv; h++ {
 		for _, s := range perms {
-			p.pidx = append(p.pidx, uint64((h*lanes+s)*64))
+			p.pidx = append(p.pidx, uint64((h*lanes+s)*2*vec))
 		}
 	}
 	// Constants: per chunk of `chunk` output vectors, per column, per
@@ -244,7 +251,7 @@ func newLowPlan(n int, targets []int, mask, val uint64, m []complex128, laneBits
 			}
 		}
 	}
-	if lanes == 4 {
+	if vec/lanes == 8 { // complex64
 		p.mc32 = make([]float32, len(p.mc))
 		for i, v := range p.mc {
 			p.mc32[i] = float32(v)
@@ -257,24 +264,25 @@ func newLowPlan(n int, targets []int, mask, val uint64, m []complex128, laneBits
 // of plan p on the groups [lo,hi) of p.sh.
 func applyDenseLowGeneric[T amp](a []T, p *lowPlan, lo, hi int) {
 	L := p.lanes
+	ab := uint64(p.vec / L) // bytes an amplitude
 	in := make([]T, L*p.nv) // input vector h, lane l at L·h+l
 	nc := len(p.pidx)
 	for g := lo; g < hi; g++ {
 		base := p.sh.ex.expand(uint64(g)) | p.sh.val
 		for h := 0; h < p.nv; h++ {
-			copy(in[L*h:L*h+L], a[base+p.offs[h]*uint64(L)/32:])
+			copy(in[L*h:L*h+L], a[base+p.offs[h]/ab:])
 		}
 		for hp := 0; hp < p.nv; hp++ {
 			for l := 0; l < L; l++ {
 				var acc T
 				for c := 0; c < nc; c++ {
-					k := int(p.pidx[c] / 64) // h·L + s
+					k := int(p.pidx[c] / uint64(2*p.vec)) // h·L + s
 					h, s := k/L, k%L
 					hc, o := hp/p.chunk, hp%p.chunk
 					z := p.mc[((hc*nc+c)*p.chunk+o)*4*L+2*l:]
 					acc += T(complex(z[0], z[1])) * in[L*h+(l^s)]
 				}
-				a[base+p.offs[hp]*uint64(L)/32+uint64(l)] = acc
+				a[base+p.offs[hp]/ab+uint64(l)] = acc
 			}
 		}
 	}

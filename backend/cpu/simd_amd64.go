@@ -293,6 +293,9 @@ func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bo
 	if !ok {
 		mc = denseConstsC128(m, d)
 	}
+	if wideDense(s, d, 4, lo, hi, func(lo, hi int) { applyDense(a, s, m, lo, hi) }, func(lo, hi int) { dense512(a, s, mc, lo, hi, 4) }) {
+		return true
+	}
 	var offs [maxDenseBatch]uint64
 	for j, o := range s.offsets {
 		offs[j] = o * 16
@@ -341,6 +344,27 @@ func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bo
 	return true
 }
 
+// wideDense runs the groups [lo,hi) of a d×d gate of shape s through the
+// AVX-512 kernels (wide, v groups a base) where the CPU has them, d ≤
+// maxDenseSIMD and runs of s are at least v long; the groups before the
+// first and after the last whole base go through narrow (applyDense: the
+// AVX2 kernels or its own loop, as the range allows). It reports false,
+// doing nothing, when the wide kernels do not apply.
+func wideDense(s *gateShape, d, v, lo, hi int, narrow, wide func(lo, hi int)) bool {
+	lov, hiv := (lo+v-1)&^(v-1), hi&^(v-1)
+	if !useAVX512 || d > maxDenseSIMD || s.run < v || lov >= hiv {
+		return false
+	}
+	if lo < lov {
+		narrow(lo, lov)
+	}
+	wide(lov, hiv)
+	if hiv < hi {
+		narrow(hiv, hi)
+	}
+	return true
+}
+
 // applyDenseC64 is applyDenseC128 for complex64, four groups a vector (no
 // target or control on qubits 0 and 1).
 func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool {
@@ -353,6 +377,9 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 	mc, ok := s.consts.([]float32)
 	if !ok {
 		mc = denseConstsC64(m, d)
+	}
+	if wideDense(s, d, 8, lo, hi, func(lo, hi int) { applyDense(a, s, m, lo, hi) }, func(lo, hi int) { dense512(a, s, mc, lo, hi, 8) }) {
+		return true
 	}
 	var offs [maxDenseBatch]uint64
 	for j, o := range s.offsets {
@@ -427,18 +454,20 @@ func applyDenseLowAVX2C128(a *complex128, bases *uint64, nb int, offs *uint64, n
 // applyDenseLow applies the gate of plan p to the groups [lo,hi) of p.sh
 // through the lane kernels (their pure-Go loop when they are off).
 func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) {
-	if !useAVX2 {
+	wide := p.vec == 64
+	if !useAVX2 || (wide && !useAVX512) {
 		applyDenseLowGeneric(a, p, lo, hi)
 		return
 	}
-	var bases [denseBatch]uint64
-	last := p.offs[p.nv-1]*uint64(p.lanes)/32 + uint64(p.lanes) - 1
-	var tmp64 []float64 // the permuted inputs: 64 bytes per (h, s)
+	var bases [denseBatch + 1]uint64 // one more: the AVX-512 kernel takes pairs
+	ab := uint64(p.vec / p.lanes)    // bytes an amplitude
+	last := p.offs[p.nv-1]/ab + uint64(p.lanes) - 1
+	var tmp64 []float64 // the permuted inputs: 2·vec bytes per (h, s)
 	var tmp32 []float32
-	if p.lanes == 4 {
-		tmp32 = make([]float32, 16*p.lanes*p.nv)
+	if ab == 8 {
+		tmp32 = make([]float32, 2*2*p.vec/4*p.lanes*p.nv) // two bases' worth (AVX-512)
 	} else {
-		tmp64 = make([]float64, 8*p.lanes*p.nv)
+		tmp64 = make([]float64, 2*2*p.vec/8*p.lanes*p.nv) // two bases' worth (AVX-512)
 	}
 	n := 0
 	flush := func() {
@@ -450,8 +479,24 @@ func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) {
 		}
 		switch a := any(a).(type) {
 		case []complex64:
+			if wide {
+				if n%2 == 1 {
+					bases[n] = bases[n-1] // computed twice, written twice: the same values
+					n++
+				}
+				applyDenseLow512C64(&a[0], &bases[0], n/2, &p.offs[0], p.nv, &p.mc32[0], &p.pidx[0], len(p.pidx), &tmp32[0], p.smask, &lanePerm8[0])
+				break
+			}
 			applyDenseLowAVX2C64(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc32[0], &p.pidx[0], len(p.pidx), &tmp32[0], p.smask)
 		case []complex128:
+			if wide {
+				if n%2 == 1 {
+					bases[n] = bases[n-1]
+					n++
+				}
+				applyDenseLow512C128(&a[0], &bases[0], n/2, &p.offs[0], p.nv, &p.mc[0], &p.pidx[0], len(p.pidx), &tmp64[0], p.smask)
+				break
+			}
 			applyDenseLowAVX2C128(&a[0], &bases[0], n, &p.offs[0], p.nv, &p.mc[0], &p.pidx[0], len(p.pidx), &tmp64[0], p.smask)
 		}
 		n = 0

@@ -46,9 +46,13 @@ func isqrt(n int) int {
 }
 
 // kernelModes lists the kernels a benchmark compares: the pure-Go loops
-// always, the assembly ones where this build and CPU have them.
+// always, the AVX2 assembly ones ("asm", without the AVX-512 dense
+// kernels) and the AVX-512 ones where this build and CPU have them.
 func kernelModes() []string {
-	if hasAVX2FMA {
+	switch {
+	case hasAVX512:
+		return []string{"go", "asm", "avx512"}
+	case hasAVX2FMA:
 		return []string{"go", "asm"}
 	}
 	return []string{"go"}
@@ -56,9 +60,9 @@ func kernelModes() []string {
 
 // withKernels runs f with the assembly kernels switched on or off.
 func withKernels(mode string, f func()) {
-	old := useAVX2
-	useAVX2 = mode == "asm"
-	defer func() { useAVX2 = old }()
+	old, old512 := useAVX2, useAVX512
+	useAVX2, useAVX512 = mode != "go", mode == "avx512"
+	defer func() { useAVX2, useAVX512 = old, old512 }()
 	f()
 }
 

@@ -9,6 +9,11 @@ const hasAVX2FMA = false
 // useAVX2 selects the assembly kernels; always false in this build.
 var useAVX2 = false
 
+// hasAVX512 and useAVX512: no AVX-512 kernels in this build.
+const hasAVX512 = false
+
+var useAVX512 = false
+
 // The pure-Go twins of the assembly entry points of simd_amd64.go.
 
 func apply1RunC128(x, y []complex128, m *[4]complex128) { apply1RunGeneric(x, y, m) }
@@ -29,3 +34,11 @@ func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) { applyDenseLowGeneric(
 
 // denseConsts: no dense kernels, no constants, in this build.
 func denseConsts[T amp](m []T, d int) any { return nil }
+
+// diagPlan, newDiagPlan and diagRuns: no diagonal kernels in this build
+// (applyDiagGroups runs its own loop).
+type diagPlan struct{}
+
+func newDiagPlan[T amp](offs []uint64, fac []T) diagPlan { return diagPlan{} }
+
+func diagRuns[T amp](a []T, p *diagPlan, base, n uint64) bool { return false }

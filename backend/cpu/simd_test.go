@@ -278,6 +278,9 @@ func TestSIMDKernelName(t *testing.T) {
 	if useAVX2 {
 		want = simdAsmName
 	}
+	if useAVX2 && useAVX512 {
+		want = simd512Name
+	}
 	if got := kernelName(); got != want {
 		t.Fatalf("kernelName() = %q, want %q", got, want)
 	}
@@ -319,11 +322,12 @@ func testDense[T amp](t *testing.T) {
 		if k+nc > n {
 			nc = 0
 		}
-		if trial%7 == 0 { // keep qubits 0 and 1 free: the vectorised case
-			perm = append(r.Perm(n - 2)[:0:0], perm...)
-			p := r.Perm(n - 2)
+		if free := [7]int{2, 3}[trial%7]; free > 0 && k+nc <= n-free {
+			// Keep qubits 0 and 1 free (the AVX2 kernels' case), or 0 to 2
+			// (the AVX-512 kernels' in complex64).
+			p := r.Perm(n - free)
 			for i := range p {
-				p[i] += 2
+				p[i] += free
 			}
 			perm = p
 		}
@@ -401,17 +405,21 @@ func TestSIMDDense(t *testing.T) {
 }
 
 // TestDenseLowLanes: dense gates of 2–6 targets on the lane qubits
-// (qubit 0, 1 or both in complex64, qubit 0 in complex128), with high and
+// (qubit 0, 1 or both in complex64, qubit 0 in complex128; with AVX-512's
+// ZMM registers qubits 0–2 and 0–1), with high and
 // low (positive and negative) controls, through the lane kernels' plan, in
 // their pure-Go loop and (where the build and CPU have them) assembly, and
 // through Apply, equal the reference circuit.ApplyToVector to 2e-5·√k
 // (complex64) or 1e-12 (complex128) on 10- and 13-qubit states.
 func TestDenseLowLanes(t *testing.T) {
-	t.Run("c64", func(t *testing.T) { testDenseLow[complex64](t, 2, 2e-5) })
-	t.Run("c128", func(t *testing.T) { testDenseLow[complex128](t, 1, 1e-12) })
+	t.Run("c64", func(t *testing.T) { testDenseLow[complex64](t, 2, 32, 2e-5) })
+	t.Run("c64/lanes=8", func(t *testing.T) { testDenseLow[complex64](t, 3, 64, 2e-5) })
+	t.Run("c128", func(t *testing.T) { testDenseLow[complex128](t, 1, 32, 1e-12) })
+	t.Run("c128/lanes=4", func(t *testing.T) { testDenseLow[complex128](t, 2, 64, 1e-12) })
 }
 
-func testDenseLow[T amp](t *testing.T, laneBits int, tol float64) {
+// testDenseLow checks lane plans of laneBits lanes in vectors of vec bytes.
+func testDenseLow[T amp](t *testing.T, laneBits, vec int, tol float64) {
 	r := rand.New(rand.NewPCG(21, 22))
 	for trial := 0; trial < 120; trial++ {
 		n := 10
@@ -458,7 +466,7 @@ func testDenseLow[T amp](t *testing.T, laneBits int, tol float64) {
 		want := slices.Clone(psi)
 		circuit.ApplyToVector(want, &g)
 		mask, val := g.CtrlMasks()
-		p, ok := newLowPlan(n, g.Targets, mask, val, g.Matrix, laneBits)
+		p, ok := newLowPlan(n, g.Targets, mask, val, g.Matrix, laneBits, vec)
 		if !ok {
 			if laneBits == 1 && !slices.Contains(targets, 0) && mask&1 == 0 {
 				continue // off the lane in complex128
@@ -480,6 +488,14 @@ func testDenseLow[T amp](t *testing.T, laneBits int, tol float64) {
 			a := convert[T](psi)
 			withKernels(mode, func() { applyDenseLow(a, &p, 0, p.sh.groups) })
 			check("applyDenseLow/"+mode, a)
+			if p.sh.groups > 2 { // odd ranges: [0,1), then [1,groups)
+				a := convert[T](psi)
+				withKernels(mode, func() {
+					applyDenseLow(a, &p, 0, 1)
+					applyDenseLow(a, &p, 1, p.sh.groups)
+				})
+				check("applyDenseLow/split/"+mode, a)
+			}
 			st := newState[T](New(Options{}), n)
 			copy(st.amps, convert[T](psi))
 			withKernels(mode, func() {
@@ -488,6 +504,76 @@ func testDenseLow[T amp](t *testing.T, laneBits int, tol float64) {
 				}
 			})
 			check("Apply/"+mode, st.amps)
+		}
+	}
+}
+
+// TestSIMDDiag: applyDiagGroups (the diagonal kernels on runs of four or
+// more amplitudes, its own loop otherwise) equals a brute-force loop over
+// the amplitude indices for random diagonals of 1–4 targets (some entries
+// exactly 1, which are skipped) with random controls on 10- and 13-qubit
+// states, whole and partial group ranges; the guards around the state stay
+// untouched.
+func TestSIMDDiag(t *testing.T) {
+	forKernels(t, func(t *testing.T) {
+		t.Run("c128", testDiag[complex128])
+		t.Run("c64", testDiag[complex64])
+	})
+}
+
+func testDiag[T amp](t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for trial := 0; trial < 200; trial++ {
+		n := 10 + 3*(trial%2)
+		k := 1 + trial%4
+		perm := r.Perm(n)
+		if trial%3 == 0 { // runs of four or more
+			p := r.Perm(n - 2)
+			for i := range p {
+				p[i] += 2
+			}
+			perm = p
+		}
+		nc := r.IntN(3)
+		targets, controls := perm[:k], perm[k:k+nc]
+		var mask, val uint64
+		for i, c := range controls {
+			mask |= 1 << uint(c)
+			if i%2 == 0 {
+				val |= 1 << uint(c)
+			}
+		}
+		d := make([]T, 1<<k)
+		for i := range d {
+			d[i] = T(randC(r))
+			if r.IntN(4) == 0 {
+				d[i] = 1
+			}
+		}
+		sh := newShape(n, targets, mask, val)
+		rng := [][2]int{{0, sh.groups}, {1, sh.groups - 3}, {3, 4}, {sh.groups / 2, sh.groups/2 + 7}}[trial%4]
+		a, ab := padded[T](r, 1<<n)
+		w := append([]T(nil), a...)
+		g := 0
+		for i := range a {
+			u := uint64(i)
+			if u&mask != val || u&sh.offsets[len(d)-1] != 0 {
+				continue
+			}
+			if g >= rng[0] && g < rng[1] {
+				for j := range d {
+					w[u+sh.offsets[j]] *= d[j]
+				}
+			}
+			g++
+		}
+		applyDiagGroups(a, &sh, d, rng[0], rng[1])
+		what := fmt.Sprintf("applyDiagGroups targets=%v controls=%v groups=%v", targets, controls, rng)
+		checkGuards(t, ab, what)
+		for i := range a {
+			if !closeTo(a[i], w[i], 2*cabs(w[i])+1e-30) {
+				t.Fatalf("%s: amplitude %d: got %v, want %v", what, i, a[i], w[i])
+			}
 		}
 	}
 }

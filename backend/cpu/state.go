@@ -162,12 +162,15 @@ func planGate[T amp](n int, g *circuit.Gate) func(a []T, w int) {
 	if useAVX2 && len(g.Targets) > 1 {
 		// On the qubits a vector spans: the lane kernel, instead of
 		// swapping them away.
-		laneBits := 1
+		laneBits, vec := 1, 32
+		if useAVX512 {
+			laneBits, vec = 2, 64 // the AVX-512 lane kernels: qubits 0–1 in complex128
+		}
 		var z T
 		if _, ok := any(z).(complex64); ok {
-			laneBits = 2
+			laneBits++ // qubits 0–1, or 0–2 in AVX-512
 		}
-		if p, ok := newLowPlan(n, g.Targets, mask, val, g.Matrix, laneBits); ok {
+		if p, ok := newLowPlan(n, g.Targets, mask, val, g.Matrix, laneBits, vec); ok {
 			return func(a []T, w int) {
 				parallelFor(w, p.sh.groups, 1, func(lo, hi int) { applyDenseLow(a, &p, lo, hi) })
 			}
