@@ -279,7 +279,7 @@ func r2notw128(y, x []complex128, s int, q0, q1 int) {
 	x0 := x[q0:q1]
 	x1 := x[s+q0 : s+q1][:len(x0)]
 	y0, y1 := y[q0:q1][:len(x0)], y[s+q0 : s+q1][:len(x0)]
-	for q := range x0 {
+	for q := r2inner128(y0, y1, x0, x1); q < len(x0); q++ {
 		a0, a1 := x0[q], x1[q]
 		y0[q] = a0 + a1
 		y1[q] = a0 - a1

@@ -2,7 +2,11 @@
 
 package fft
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // useAVX2 selects the AVX2 radix-4 kernel (r4_amd64.s) at run time.
 var useAVX2 = cpu.X86.HasAVX2
@@ -89,9 +93,55 @@ func r4inner64(y0, y1, y2, y3, x0, x1, x2, x3 []complex64, w *[3]complex64, inv 
 	return n
 }
 
-// r4s1inner64 is the complex64 counterpart of r4s1inner128: the first
-// stage of complex64 transforms has no assembly kernel.
-func r4s1inner64(y, x0, x1, x2, x3, tw []complex64, inv bool) int { return 0 }
+//go:noescape
+func r4s1avx2c64(y, x0, x1, x2, x3, tw *complex64, n int, mask *[8]uint32)
+
+// r4s1inner64 is r4s1inner128 for complex64: the first-stage butterflies
+// k < len(x0) &^ 3 with AVX2, four per register; it returns how many it did.
+func r4s1inner64(y, x0, x1, x2, x3, tw []complex64, inv bool) int {
+	n := len(x0) &^ 3
+	if !useAVX2 || n < 4 {
+		return 0
+	}
+	_, _, _, _, _ = x1[n-1], x2[n-1], x3[n-1], y[4*n-1], tw[3*n-1]
+	m := &maskFwd64
+	if inv {
+		m = &maskInv64
+	}
+	r4s1avx2c64(&y[0], &x0[0], &x1[0], &x2[0], &x3[0], &tw[0], n, m)
+	return n
+}
+
+//go:noescape
+func addsubAVX2(y0, y1, x0, x1 *float64, n int)
+
+//go:noescape
+func addsubAVX2f32(y0, y1, x0, x1 *float32, n int)
+
+// r2inner128 runs the twiddle-free radix-2 butterflies y0 = x0+x1,
+// y1 = x0-x1 for q < len(x0) &^ 3 with AVX2 and returns how many it did.
+func r2inner128(y0, y1, x0, x1 []complex128) int {
+	n := len(x0) &^ 3
+	if !useAVX2 || n < 4 {
+		return 0
+	}
+	_, _, _ = x1[n-1], y0[n-1], y1[n-1]
+	addsubAVX2((*float64)(unsafe.Pointer(&y0[0])), (*float64)(unsafe.Pointer(&y1[0])),
+		(*float64)(unsafe.Pointer(&x0[0])), (*float64)(unsafe.Pointer(&x1[0])), 2*n)
+	return n
+}
+
+// r2inner64 is r2inner128 for complex64 (q < len(x0) &^ 7).
+func r2inner64(y0, y1, x0, x1 []complex64) int {
+	n := len(x0) &^ 7
+	if !useAVX2 || n < 8 {
+		return 0
+	}
+	_, _, _ = x1[n-1], y0[n-1], y1[n-1]
+	addsubAVX2f32((*float32)(unsafe.Pointer(&y0[0])), (*float32)(unsafe.Pointer(&y1[0])),
+		(*float32)(unsafe.Pointer(&x0[0])), (*float32)(unsafe.Pointer(&x1[0])), 2*n)
+	return n
+}
 
 //go:noescape
 func r4avx2k(y, x *complex128, s, m, nk int, tw *complex128, mask *[4]uint64)

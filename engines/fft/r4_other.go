@@ -31,3 +31,8 @@ func r4s1inner64(y, x0, x1, x2, x3, tw []complex64, inv bool) int { return 0 }
 func r4kinner128(y, x, tw []complex128, s, m, k0, k1 int, inv bool) bool { return false }
 
 func r4kinner64(y, x, tw []complex64, s, m, k0, k1 int, inv bool) bool { return false }
+
+// r2inner128 and r2inner64 are the stand-ins for the radix-2 AVX2 kernel.
+func r2inner128(y0, y1, x0, x1 []complex128) int { return 0 }
+
+func r2inner64(y0, y1, x0, x1 []complex64) int { return 0 }
