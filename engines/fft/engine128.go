@@ -512,7 +512,7 @@ func (p *real128) forward(dst []complex128, src []float64, threads int) {
 	// conj(e - w^k·o); in real arithmetic (the products by 1/2 and -i
 	// exact, the twiddle product as Go's complex multiplication).
 	w := p.w[:h/2+1]
-	for k := 1; k <= h/2; k++ {
+	for k := rsplit128(dst, w, h); k <= h/2; k++ {
 		zk, zh := dst[k], dst[h-k]
 		er, ei := (real(zk)+real(zh))*0.5, (imag(zk)-imag(zh))*0.5
 		or, oi := (imag(zk)+imag(zh))*0.5, -((real(zk) - real(zh)) * 0.5)

@@ -593,3 +593,59 @@ func TestAVX2MatchesGo64(t *testing.T) {
 		}
 	}
 }
+
+// TestReal64MatchesReal128 checks the float32 real transform (forward and
+// inverse) of every length 1..300 and a few large ones against the float64
+// one, within float32 rounding (tolFFTW64·log2 n relative L2).
+func TestReal64MatchesReal128(t *testing.T) {
+	r := newRNG()
+	sizes := []int{}
+	for n := 1; n <= 300; n++ {
+		sizes = append(sizes, n)
+	}
+	sizes = append(sizes, 1024, 4096+8, 1<<16)
+	for _, n := range sizes {
+		x := realVec(r, n)
+		x32 := make([]float32, n)
+		for i, v := range x {
+			x32[i] = float32(v)
+			x[i] = float64(x32[i])
+		}
+		p128, err := NewRealPlan[float64, complex128](n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p64, err := NewRealPlan[float32, complex64](n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]complex128, n/2+1)
+		got := make([]complex64, n/2+1)
+		if err := p128.Forward(want, x); err != nil {
+			t.Fatal(err)
+		}
+		if err := p64.Forward(got, x32); err != nil {
+			t.Fatal(err)
+		}
+		got128 := make([]complex128, len(got))
+		for i, v := range got {
+			got128[i] = complex128(v)
+		}
+		if e := relErr(got128, want); e > tolFFTW64*logn(n) {
+			t.Errorf("float32 real n=%d forward vs float64: %.3g", n, e)
+		}
+		back := make([]float32, n)
+		if err := p64.Inverse(back, got); err != nil {
+			t.Fatal(err)
+		}
+		var num, den float64
+		for i := range back {
+			d := float64(back[i]) - x[i]
+			num += d * d
+			den += x[i] * x[i]
+		}
+		if e := math.Sqrt(num / den); e > tolFFTW64*logn(n) {
+			t.Errorf("float32 real n=%d round trip: %.3g", n, e)
+		}
+	}
+}

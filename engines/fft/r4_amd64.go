@@ -180,3 +180,46 @@ func r4kinner64(y, x, tw []complex64, s, m, k0, k1 int, inv bool) bool {
 	r4avx2kc64(&y[4*s*k0], &x[s*k0], s, m, k1-k0, &tw[3*k0], mask)
 	return true
 }
+
+//go:noescape
+func rsplitAVX2(lo, hi, w *complex128, nit int, mask *[4]uint64)
+
+//go:noescape
+func rsplitAVX2c64(lo, hi, w *complex64, nit int, mask *[8]uint32)
+
+// splitIters returns how many v-bin iterations of the forward split step
+// fit before the low block k..k+v-1 (k = 1+v·j) would meet the high block
+// h-k-v+1..h-k: the largest count with 2k+2v-2 < h.
+func splitIters(h, v int) int {
+	top := (h - 2*v + 1) / 2 // the last k allowed
+	if h < 2*v || top < 1 {
+		return 0
+	}
+	return (top-1)/v + 1
+}
+
+// rsplit128 runs the forward split step of real128.forward (z = dst, the
+// half-length transform in place; w[k] = w_n^k) for k = 1, 2, ... with
+// AVX2 and returns the first k it did not do (1 without AVX2).
+func rsplit128(z, w []complex128, h int) int {
+	nit := splitIters(h, 2)
+	if !useAVX2 || nit == 0 {
+		return 1
+	}
+	top := 1 + 2*nit // first k not done
+	_, _, _ = z[h-1], z[h-top], w[top-1]
+	rsplitAVX2(&z[1], &z[h-2], &w[1], nit, &maskFwd)
+	return top
+}
+
+// rsplit64 is rsplit128 for complex64, four bins per iteration.
+func rsplit64(z, w []complex64, h int) int {
+	nit := splitIters(h, 4)
+	if !useAVX2 || nit == 0 {
+		return 1
+	}
+	top := 1 + 4*nit
+	_, _, _ = z[h-1], z[h-top], w[top-1]
+	rsplitAVX2c64(&z[1], &z[h-4], &w[1], nit, &maskFwd64)
+	return top
+}

@@ -585,3 +585,109 @@ as32loop:
 as32done:
 	VZEROUPPER
 	RET
+
+// func rsplitAVX2(lo, hi, w *complex128, nit int, mask *[4]uint64)
+//
+// The forward split step of a real transform (real128.forward) for nit
+// pairs of bins: lo points at z[k], k = 1, hi at z[h-k-1], w at w_n^k; each
+// iteration does k and k+1 against h-k and h-k-1 (hi's pair, lanes
+// swapped), then lo and w step up two bins and hi down two. With
+// c = conj(z[h-k]): e = (z[k]+c)/2, o = -i·(z[k]-c)/2, X_k = e + w·o and
+// X_{h-k} = conj(e - w·o). mask negates the imaginary lanes.
+TEXT ·rsplitAVX2(SB), NOSPLIT, $0-40
+	MOVQ lo+0(FP), SI
+	MOVQ hi+8(FP), DI
+	MOVQ w+16(FP), AX
+	MOVQ nit+24(FP), CX
+	MOVQ mask+32(FP), BX
+	VMOVUPD (BX), Y15
+	MOVQ $0x3FE0000000000000, DX // 0.5
+	MOVQ DX, X14
+	VBROADCASTSD X14, Y14
+	TESTQ CX, CX
+	JZ rsdone
+
+rsloop:
+	VMOVUPD (SI), Y0
+	VMOVUPD (DI), Y1
+	VPERM2F128 $0x01, Y1, Y1, Y1
+	VXORPD Y15, Y1, Y1 // c
+	VADDPD Y1, Y0, Y2
+	VMULPD Y14, Y2, Y2 // e
+	VSUBPD Y1, Y0, Y3
+	VMULPD Y14, Y3, Y3
+	VPERMILPD $5, Y3, Y3
+	VXORPD Y15, Y3, Y3 // o
+	VMOVUPD (AX), Y4
+	VMOVDDUP Y4, Y5
+	VPERMILPD $15, Y4, Y4
+	VPERMILPD $5, Y3, Y6
+	VMULPD Y4, Y6, Y6
+	VMULPD Y5, Y3, Y3
+	VADDSUBPD Y6, Y3, Y3 // w·o
+	VADDPD Y3, Y2, Y0
+	VSUBPD Y3, Y2, Y1
+	VXORPD Y15, Y1, Y1
+	VPERM2F128 $0x01, Y1, Y1, Y1
+	VMOVUPD Y0, (SI)
+	VMOVUPD Y1, (DI)
+	ADDQ $32, SI
+	SUBQ $32, DI
+	ADDQ $32, AX
+	DECQ CX
+	JNZ rsloop
+
+rsdone:
+	VZEROUPPER
+	RET
+
+// func rsplitAVX2c64(lo, hi, w *complex64, nit int, mask *[8]uint32)
+//
+// rsplitAVX2 for complex64: four bins per iteration (hi points at
+// z[h-k-3], its four lanes reversed).
+TEXT ·rsplitAVX2c64(SB), NOSPLIT, $0-40
+	MOVQ lo+0(FP), SI
+	MOVQ hi+8(FP), DI
+	MOVQ w+16(FP), AX
+	MOVQ nit+24(FP), CX
+	MOVQ mask+32(FP), BX
+	VMOVUPS (BX), Y15
+	MOVL $0x3F000000, DX // 0.5
+	MOVL DX, X14
+	VBROADCASTSS X14, Y14
+	TESTQ CX, CX
+	JZ rs64done
+
+rs64loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (DI), Y1
+	VPERMPD $0x1B, Y1, Y1
+	VXORPS Y15, Y1, Y1 // c
+	VADDPS Y1, Y0, Y2
+	VMULPS Y14, Y2, Y2 // e
+	VSUBPS Y1, Y0, Y3
+	VMULPS Y14, Y3, Y3
+	VPERMILPS $0xB1, Y3, Y3
+	VXORPS Y15, Y3, Y3 // o
+	VMOVUPS (AX), Y4
+	VMOVSLDUP Y4, Y5
+	VMOVSHDUP Y4, Y4
+	VPERMILPS $0xB1, Y3, Y6
+	VMULPS Y4, Y6, Y6
+	VMULPS Y5, Y3, Y3
+	VADDSUBPS Y6, Y3, Y3 // w·o
+	VADDPS Y3, Y2, Y0
+	VSUBPS Y3, Y2, Y1
+	VXORPS Y15, Y1, Y1
+	VPERMPD $0x1B, Y1, Y1
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, (DI)
+	ADDQ $32, SI
+	SUBQ $32, DI
+	ADDQ $32, AX
+	DECQ CX
+	JNZ rs64loop
+
+rs64done:
+	VZEROUPPER
+	RET
