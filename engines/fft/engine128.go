@@ -364,7 +364,7 @@ type blue128 struct {
 
 func newBlue128(n int) *blue128 {
 	m := nextPow2(2*n - 1)
-	p := &blue128{n: n, m: m, sub: newCplan128(m)}
+	p := &blue128{n: n, m: m, sub: newCplan128(m, nil)}
 	p.buf.size = m
 	p.chirp = make([]complex128, n)
 	b := make([]complex128, m)
@@ -422,10 +422,16 @@ type cplan128 struct {
 	work pool128 // length-n Stockham work buffers
 }
 
-func newCplan128(n int) *cplan128 {
+// newCplan128 prepares the transform of length n with the Stockham radices
+// given (their product must be n), or, when radices is nil, those of
+// factorize (Bluestein when n has a prime factor > maxRadix).
+func newCplan128(n int, radices []int) *cplan128 {
 	p := &cplan128{n: n}
 	p.work.size = n
-	radices, ok := factorize(n)
+	ok := true
+	if radices == nil {
+		radices, ok = factorize(n)
+	}
 	switch {
 	case !ok:
 		p.bl = newBlue128(n)
@@ -460,18 +466,21 @@ type real128 struct {
 	buf  pool128      // scratch: n/2 (even) or 2n (odd)
 }
 
-func newReal128(n int) *real128 {
+// newReal128 prepares the real transform of length n; radices (nil for
+// the default) are those of its complex transform of length n/2 (even n)
+// or n (odd n).
+func newReal128(n int, radices []int) *real128 {
 	p := &real128{n: n}
 	if n%2 == 0 {
 		h := n / 2
-		p.half = newCplan128(h)
+		p.half = newCplan128(h, radices)
 		p.w = make([]complex128, h/2+1)
 		for k := range p.w {
 			p.w[k] = complex128(cis(k, n))
 		}
 		p.buf.size = h
 	} else {
-		p.full = newCplan128(n)
+		p.full = newCplan128(n, radices)
 		p.buf.size = 2 * n
 	}
 	return p

@@ -361,7 +361,7 @@ type blue64 struct {
 
 func newBlue64(n int) *blue64 {
 	m := nextPow2(2*n - 1)
-	p := &blue64{n: n, m: m, sub: newCplan64(m)}
+	p := &blue64{n: n, m: m, sub: newCplan64(m, nil)}
 	p.buf.size = m
 	p.chirp = make([]complex64, n)
 	b := make([]complex64, m)
@@ -419,10 +419,16 @@ type cplan64 struct {
 	work pool64 // length-n Stockham work buffers
 }
 
-func newCplan64(n int) *cplan64 {
+// newCplan64 prepares the transform of length n with the Stockham radices
+// given (their product must be n), or, when radices is nil, those of
+// factorize (Bluestein when n has a prime factor > maxRadix).
+func newCplan64(n int, radices []int) *cplan64 {
 	p := &cplan64{n: n}
 	p.work.size = n
-	radices, ok := factorize(n)
+	ok := true
+	if radices == nil {
+		radices, ok = factorize(n)
+	}
 	switch {
 	case !ok:
 		p.bl = newBlue64(n)
@@ -457,18 +463,21 @@ type real64 struct {
 	buf  pool64      // scratch: n/2 (even) or 2n (odd)
 }
 
-func newReal64(n int) *real64 {
+// newReal64 prepares the real transform of length n; radices (nil for
+// the default) are those of its complex transform of length n/2 (even n)
+// or n (odd n).
+func newReal64(n int, radices []int) *real64 {
 	p := &real64{n: n}
 	if n%2 == 0 {
 		h := n / 2
-		p.half = newCplan64(h)
+		p.half = newCplan64(h, radices)
 		p.w = make([]complex64, h/2+1)
 		for k := range p.w {
 			p.w[k] = complex64(cis(k, n))
 		}
 		p.buf.size = h
 	} else {
-		p.full = newCplan64(n)
+		p.full = newCplan64(n, radices)
 		p.buf.size = 2 * n
 	}
 	return p

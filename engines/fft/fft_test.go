@@ -649,3 +649,86 @@ func TestReal64MatchesReal128(t *testing.T) {
 		}
 	}
 }
+
+// TestRealBatch checks RealPlan.ForwardBatch and InverseBatch against
+// single transforms (identical results) on 1, 2 and 3 threads, both
+// precisions, and their errors.
+func TestRealBatch(t *testing.T) {
+	r := newRNG()
+	for _, n := range []int{1, 2, 7, 64, 1000, 1 << 12} {
+		for _, threads := range []int{1, 2, 3} {
+			const batch = 4
+			h := n/2 + 1
+			p, err := NewRealPlan[float64, complex128](n, WithThreads(threads))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := realVec(r, n*batch)
+			want := make([]complex128, h*batch)
+			for b := range batch {
+				if err := p.Forward(want[b*h:(b+1)*h], x[b*n:(b+1)*n]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := make([]complex128, h*batch)
+			if err := p.ForwardBatch(got, x, batch); err != nil {
+				t.Fatal(err)
+			}
+			if e := relErr(got, want); e != 0 {
+				t.Errorf("n=%d threads=%d: forward batch differs from single by %.3g", n, threads, e)
+			}
+			back := make([]float64, n*batch)
+			if err := p.InverseBatch(back, got, batch); err != nil {
+				t.Fatal(err)
+			}
+			single := make([]float64, n)
+			for b := range batch {
+				if err := p.Inverse(single, got[b*h:(b+1)*h]); err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range single {
+					if back[b*n+i] != v {
+						t.Fatalf("n=%d threads=%d: inverse batch signal %d differs at %d", n, threads, b, i)
+					}
+				}
+			}
+
+			p64, err := NewRealPlan[float32, complex64](n, WithThreads(threads))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x32 := make([]float32, len(x))
+			for i, v := range x {
+				x32[i] = float32(v)
+			}
+			g64 := make([]complex64, h*batch)
+			if err := p64.ForwardBatch(g64, x32, batch); err != nil {
+				t.Fatal(err)
+			}
+			one := make([]complex64, h)
+			for b := range batch {
+				if err := p64.Forward(one, x32[b*n:(b+1)*n]); err != nil {
+					t.Fatal(err)
+				}
+				for k, v := range one {
+					if g64[b*h+k] != v {
+						t.Fatalf("float32 n=%d threads=%d: forward batch signal %d differs at %d", n, threads, b, k)
+					}
+				}
+			}
+		}
+	}
+	p, _ := NewRealPlan[float64, complex128](8)
+	if err := p.ForwardBatch(make([]complex128, 10), make([]float64, 16), -1); !errors.Is(err, ErrBatch) {
+		t.Errorf("batch -1: %v", err)
+	}
+	if err := p.ForwardBatch(make([]complex128, 9), make([]float64, 16), 2); !errors.Is(err, ErrLength) {
+		t.Errorf("short dst: %v", err)
+	}
+	if err := p.InverseBatch(make([]float64, 15), make([]complex128, 10), 2); !errors.Is(err, ErrLength) {
+		t.Errorf("short dst: %v", err)
+	}
+	if err := p.ForwardBatch(nil, nil, 0); err != nil {
+		t.Errorf("empty batch: %v", err)
+	}
+}
