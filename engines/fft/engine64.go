@@ -30,6 +30,10 @@ type stage64 struct {
 	r, m, s int
 	tw, twi []complex64 // tw[k(r-1)+t-1] = w_{rm}^{kt}; twi = conj(tw)
 	om, omi []complex64 // ω_r^t and its conjugate (generic radix only)
+	// Radix 16 (two fused radix-4 stages): tw (twi) is the first one's
+	// table, tw[3k+t-1] = w_{16m}^{kt} for k < 4m, and tw2 (tw2i) the
+	// second's, tw2[3k+t-1] = w_{4m}^{kt} for k < m.
+	tw2, tw2i []complex64
 }
 
 // stockham64 is a mixed-radix Stockham autosort transform of length n.
@@ -44,6 +48,13 @@ func newStockham64(n int, radices []int) *stockham64 {
 	for _, r := range radices {
 		m := n / (s * r)
 		st := stage64{r: r, m: m, s: s}
+		if r == 16 {
+			st.tw, st.twi = twiddles64(4*m, 16*m)
+			st.tw2, st.tw2i = twiddles64(m, 4*m)
+			p.stages = append(p.stages, st)
+			s *= r
+			continue
+		}
 		if m > 1 {
 			st.tw = make([]complex64, m*(r-1))
 			st.twi = make([]complex64, m*(r-1))
@@ -70,6 +81,21 @@ func newStockham64(n int, radices []int) *stockham64 {
 	return p
 }
 
+// twiddles64 returns the radix-4 twiddle table w_n^{kt}, k < count,
+// t = 1..3 (at 3k+t-1), and its conjugate.
+func twiddles64(count, n int) (tw, twi []complex64) {
+	tw = make([]complex64, 3*count)
+	twi = make([]complex64, 3*count)
+	for k := range count {
+		for t := 1; t < 4; t++ {
+			w := cis(k*t, n)
+			tw[3*k+t-1] = complex64(w)
+			twi[3*k+t-1] = complex64(complex(real(w), -imag(w)))
+		}
+	}
+	return tw, twi
+}
+
 // run transforms src into dst (which may be the same slice) using work
 // (length n, disjoint from both). The inverse is not normalised here.
 func (p *stockham64) run(dst, src, work []complex64, inv bool) {
@@ -91,14 +117,27 @@ func (p *stockham64) runThreads(dst, src, work []complex64, inv bool, threads in
 	// In place with an odd number of stages, the first stage would overwrite
 	// its own input; then the last stage (m = 1, whose butterflies read and
 	// write the same indices) runs in place on dst instead.
+	// A radix-16 stage parks intermediate values in its output slots, so
+	// it cannot run in place: when it is last, the stages end in work
+	// instead and the result is copied to dst.
 	last := ns - 1
+	copyBack := false
 	if ns%2 == 1 && &dst[0] == &src[0] {
-		last = ns - 2
+		if p.stages[ns-1].r == 16 {
+			copyBack = true
+		} else {
+			last = ns - 2
+		}
 	}
 	in := src
 	for i := range p.stages {
 		out := work
-		if i > last || (last-i)%2 == 0 {
+		switch {
+		case copyBack:
+			if i%2 == 1 {
+				out = dst
+			}
+		case i > last || (last-i)%2 == 0:
 			out = dst
 		}
 		st := &p.stages[i]
@@ -110,12 +149,15 @@ func (p *stockham64) runThreads(dst, src, work []complex64, inv bool, threads in
 		}
 		in = out
 	}
+	if copyBack {
+		copy(dst[:p.n], work[:p.n])
+	}
 }
 
 // units is the number of independent work items of the stage: the k index
 // when m > 1, else the q index.
 func (st *stage64) units() int {
-	if st.m > 1 {
+	if st.m > 1 || st.r == 16 {
 		return st.m
 	}
 	return st.s
@@ -128,6 +170,14 @@ func (st *stage64) exec(y, x []complex64, inv bool, lo, hi int) {
 		tw, om = st.twi, st.omi
 	}
 	switch st.r {
+	case 16:
+		tw2 := st.tw2
+		if inv {
+			tw2 = st.tw2i
+		}
+		if !r16kinner64(y, x, tw, tw2, st.s, st.m, lo, hi, inv) {
+			r16_64(y, x, tw, tw2, st.s, st.m, inv, lo, hi)
+		}
 	case 4:
 		switch {
 		case st.m == 1:
@@ -268,6 +318,42 @@ func r4i64(y, x, tw []complex64, s, m int, k0, k1 int) {
 			y1[q] = (t1 + t3) * w1
 			y2[q] = (t0 - t2) * w2
 			y3[q] = (t1 - t3) * w3
+		}
+	}
+}
+
+// r16_64 is the pure-Go radix-16 stage (two fused radix-4 stages; see
+// stage64) for k in [k0, k1): the first stage's butterflies over j for
+// each j' give e[4j'+t], the second's over j' give the outputs.
+func r16_64(y, x, twA, twB []complex64, s, m int, inv bool, k0, k1 int) {
+	mul := mulNegI64
+	if inv {
+		mul = mulPosI64
+	}
+	var e [16]complex64
+	for k := k0; k < k1; k++ {
+		for q := range s {
+			for jp := range 4 {
+				kk := k + jp*m
+				a0, a1 := x[q+s*kk], x[q+s*(kk+4*m)]
+				a2, a3 := x[q+s*(kk+8*m)], x[q+s*(kk+12*m)]
+				t0, t1, t2, t3 := a0+a2, a0-a2, a1+a3, mul(a1-a3)
+				w := twA[3*kk : 3*kk+3 : 3*kk+3]
+				e[4*jp] = t0 + t2
+				e[4*jp+1] = (t1 + t3) * w[0]
+				e[4*jp+2] = (t0 - t2) * w[1]
+				e[4*jp+3] = (t1 - t3) * w[2]
+			}
+			w := twB[3*k : 3*k+3 : 3*k+3]
+			b := q + 16*s*k
+			for t := range 4 {
+				c0, c1, c2, c3 := e[t], e[4+t], e[8+t], e[12+t]
+				t0, t1, t2, t3 := c0+c2, c0-c2, c1+c3, mul(c1-c3)
+				y[b+s*t] = t0 + t2
+				y[b+s*(4+t)] = (t1 + t3) * w[0]
+				y[b+s*(8+t)] = (t0 - t2) * w[1]
+				y[b+s*(12+t)] = (t1 - t3) * w[2]
+			}
 		}
 	}
 }
@@ -428,6 +514,9 @@ func newCplan64(n int, radices []int) *cplan64 {
 	ok := true
 	if radices == nil {
 		radices, ok = factorize(n)
+		if ok && useAVX2 && n <= fuse16Max {
+			radices = fuse16(radices, false)
+		}
 	}
 	switch {
 	case !ok:

@@ -732,3 +732,44 @@ func TestRealBatch(t *testing.T) {
 		t.Errorf("empty batch: %v", err)
 	}
 }
+
+// TestInPlacePow2 checks that in-place transforms of every power of two up
+// to 2^16 (every stage count and position of the radix-16, radix-4 and
+// radix-2 passes) equal the out-of-place ones exactly, both precisions,
+// forward and inverse.
+func TestInPlacePow2(t *testing.T) {
+	r := newRNG()
+	for lg := 0; lg <= 16; lg++ {
+		n := 1 << lg
+		x := randVec(r, n)
+		p := mustPlan[complex128](t, n)
+		p64 := mustPlan[complex64](t, n)
+		for _, inv := range []bool{false, true} {
+			run, run64 := p.Forward, p64.Forward
+			if inv {
+				run, run64 = p.Inverse, p64.Inverse
+			}
+			want, got := make([]complex128, n), append([]complex128(nil), x...)
+			if err := run(want, x); err != nil {
+				t.Fatal(err)
+			}
+			if err := run(got, got); err != nil {
+				t.Fatal(err)
+			}
+			if e := relErr(got, want); e != 0 {
+				t.Errorf("c128 n=2^%d inverse=%v: in place differs by %.3g", lg, inv, e)
+			}
+			x64 := to64(x)
+			w64, g64 := make([]complex64, n), append([]complex64(nil), x64...)
+			if err := run64(w64, x64); err != nil {
+				t.Fatal(err)
+			}
+			if err := run64(g64, g64); err != nil {
+				t.Fatal(err)
+			}
+			if e := relErr(from64(g64), from64(w64)); e != 0 {
+				t.Errorf("c64 n=2^%d inverse=%v: in place differs by %.3g", lg, inv, e)
+			}
+		}
+	}
+}

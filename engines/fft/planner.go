@@ -201,14 +201,15 @@ func (pl *Planner) save(key string, e planEntry) error {
 }
 
 // validOrder reports whether radices is a Stockham order of n: radices the
-// engines implement (2, 4 and odd primes ≤ maxRadix) whose product is n.
+// engines implement (2, 4, 16 and odd primes ≤ maxRadix) whose product
+// is n.
 func validOrder(radices []int, n int) bool {
 	if len(radices) == 0 {
 		return false
 	}
 	p := 1
 	for _, r := range radices {
-		if r < 2 || r > maxRadix || (r != 4 && !isPrime(r)) || p > MaxLen/r {
+		if r < 2 || r > maxRadix || (r != 4 && r != 16 && !isPrime(r)) || p > MaxLen/r {
 			return false
 		}
 		p *= r
@@ -229,7 +230,9 @@ func isPrime(r int) bool {
 // order base (4s, then at most one 2, then odd primes ascending): base;
 // the radix-2 pass moved to the front, second place, middle or end; the
 // odd primes first (ascending or descending) or last descending; and, for
-// a length with only 4s, one 4 split into two radix-2 passes at the ends.
+// a length with only 4s, one 4 split into two radix-2 passes at the ends;
+// with the AVX2 kernels, the radix-4 passes after the first fused in pairs
+// into radix-16 passes (with and without a radix-4 pass kept last).
 func candidates(base []int) [][]int {
 	var fours, odds []int
 	two := false
@@ -274,6 +277,10 @@ func candidates(base []int) [][]int {
 	if !two && len(odds) == 0 && len(fours) >= 2 {
 		c := append([]int{2}, fours[1:]...)
 		add(append(c, 2))
+	}
+	if useAVX2 { // radix-16 passes (fuse16) pay with the AVX2 kernel only
+		add(fuse16(base, false))
+		add(fuse16(base, true))
 	}
 	return out
 }

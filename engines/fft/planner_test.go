@@ -13,12 +13,13 @@ import (
 // plannerSizes are lengths with several candidate orders: odd and even
 // powers of two, mixed radix with odd primes, and a prime (no candidates).
 func plannerSizes() []int {
-	return []int{8, 16, 32, 64, 128, 512, 2048, 4096, 1000, 3 * 512, 5 * 7 * 16, 97}
+	return []int{8, 16, 32, 64, 128, 512, 1024, 2048, 4096, 1000, 3 * 512, 5 * 7 * 16, 97}
 }
 
 // TestCandidatesMatchDFT checks every radix order the planner may choose,
-// forward and inverse, complex128 and complex64, against the direct DFT:
-// whatever the measurement picks, the transform is right.
+// forward and inverse, in and out of place, complex128 and complex64,
+// against the direct DFT: whatever the measurement picks, the transform is
+// right.
 func TestCandidatesMatchDFT(t *testing.T) {
 	r := newRNG()
 	for _, n := range plannerSizes() {
@@ -38,6 +39,11 @@ func TestCandidatesMatchDFT(t *testing.T) {
 			e.transform(got, x, false, 1)
 			if err := relErr(got, want); err > tolDFT128*logn(n) {
 				t.Errorf("c128 n=%d radices %v: forward vs DFT %.3g", n, c, err)
+			}
+			inplace := append([]complex128(nil), x...)
+			e.transform(inplace, inplace, false, 1)
+			if err := relErr(inplace, got); err != 0 {
+				t.Errorf("c128 n=%d radices %v: in place differs from out of place by %.3g", n, c, err)
 			}
 			e.transform(got, got, true, 1)
 			if err := relErr(got, x); err > tolDFT128*logn(n) {

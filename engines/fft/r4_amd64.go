@@ -21,6 +21,8 @@ var (
 	maskInv = [4]uint64{1 << 63, 0, 1 << 63, 0}
 )
 
+//go:generate go run gen_r16.go
+
 // avx2Min is the shortest inner loop handed to the assembly kernel.
 const avx2Min = 4
 
@@ -222,4 +224,40 @@ func rsplit64(z, w []complex64, h int) int {
 	_, _, _ = z[h-1], z[h-top], w[top-1]
 	rsplitAVX2c64(&z[1], &z[h-4], &w[1], nit, &maskFwd64)
 	return top
+}
+
+//go:noescape
+func r16avx2k(y, x *complex128, s, m, nk int, twA, twB *complex128, mask *[4]uint64)
+
+//go:noescape
+func r16avx2kc64(y, x *complex64, s, m, nk int, twA, twB *complex64, mask *[8]uint32)
+
+// r16kinner128 runs k in [k0, k1) of a radix-16 stage (r16_128) in the
+// generated AVX2 kernel (r16_amd64.s); it reports false, doing nothing,
+// without AVX2 or for odd s.
+func r16kinner128(y, x, twA, twB []complex128, s, m, k0, k1 int, inv bool) bool {
+	if !useAVX2 || s%2 != 0 || k0 >= k1 {
+		return false
+	}
+	_, _, _, _ = x[s*(k1-1+15*m)+s-1], y[16*s*k1-1], twA[3*(k1-1+3*m)+2], twB[3*k1-1]
+	mask := &maskFwd
+	if inv {
+		mask = &maskInv
+	}
+	r16avx2k(&y[16*s*k0], &x[s*k0], s, m, k1-k0, &twA[3*k0], &twB[3*k0], mask)
+	return true
+}
+
+// r16kinner64 is r16kinner128 for complex64 (s a multiple of 4).
+func r16kinner64(y, x, twA, twB []complex64, s, m, k0, k1 int, inv bool) bool {
+	if !useAVX2 || s%4 != 0 || k0 >= k1 {
+		return false
+	}
+	_, _, _, _ = x[s*(k1-1+15*m)+s-1], y[16*s*k1-1], twA[3*(k1-1+3*m)+2], twB[3*k1-1]
+	mask := &maskFwd64
+	if inv {
+		mask = &maskInv64
+	}
+	r16avx2kc64(&y[16*s*k0], &x[s*k0], s, m, k1-k0, &twA[3*k0], &twB[3*k0], mask)
+	return true
 }

@@ -42,3 +42,9 @@ func r2inner64(y0, y1, x0, x1 []complex64) int { return 0 }
 func rsplit128(z, w []complex128, h int) int { return 1 }
 
 func rsplit64(z, w []complex64, h int) int { return 1 }
+
+// r16kinner128 and r16kinner64 are the stand-ins for the generated
+// radix-16 AVX2 kernel: the Go loops do the work.
+func r16kinner128(y, x, twA, twB []complex128, s, m, k0, k1 int, inv bool) bool { return false }
+
+func r16kinner64(y, x, twA, twB []complex64, s, m, k0, k1 int, inv bool) bool { return false }

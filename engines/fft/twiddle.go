@@ -117,3 +117,40 @@ func parallel(threads, count int, fn func(lo, hi int)) {
 	fn(0, min(chunk, count))
 	wg.Wait()
 }
+
+// fuse16Max is the largest length whose default order uses radix-16
+// passes (fuse16). Measured: the kernel parks its sixteen intermediate
+// vectors in memory (AVX2 has sixteen registers), so it only beats two
+// radix-4 passes where the per-pass overhead dominates; above, and at
+// large lengths where its sixteen power-of-two strides conflict in the
+// cache, two radix-4 passes are faster. The Planner measures both.
+const fuse16Max = 256
+
+// fuse16 returns the order radices (as factorize makes it: 4s first) with
+// the radix-4 passes after the first paired into radix-16 passes (two
+// fused stages, one pass over memory): 4^5 becomes [4 16 16]. With
+// keepLast, a radix-4 pass is kept last when nothing follows the 4s
+// ([4 16 4 4]), so that the last pass splits over threads.
+func fuse16(radices []int, keepLast bool) []int {
+	fours := 0
+	for fours < len(radices) && radices[fours] == 4 {
+		fours++
+	}
+	rest := fours - 1
+	min := 2
+	if keepLast && fours == len(radices) {
+		min = 3
+	}
+	out := []int{}
+	if fours > 0 {
+		out = append(out, 4)
+	}
+	for rest >= min {
+		out = append(out, 16)
+		rest -= 2
+	}
+	for range rest {
+		out = append(out, 4)
+	}
+	return append(out, radices[fours:]...)
+}
