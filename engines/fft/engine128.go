@@ -505,7 +505,93 @@ type cplan128 struct {
 	n    int
 	st   *stockham128
 	bl   *blue128
+	fs   *four128
 	work pool128 // length-n Stockham work buffers
+}
+
+// four128 is the four-step transform of length n = n1·n2 (both powers of
+// two, n1 ≤ n2): with j = j1 + n1·j2 and k = k2 + n2·k1, column j1 of the
+// input (stride n1) is transformed over j2 (length n2) into row j1 of the
+// work buffer and multiplied by w_n^{j1·k2}; then column k2 of the work
+// buffer (stride n2) is transformed over j1 (length n1) into
+// dst[k2 + n2·k1]. Columns go fourBlock at a time through rows that fit in
+// cache, so the whole transform makes two passes over memory where the
+// Stockham passes make log4 n.
+type four128 struct {
+	n, n1, n2 int
+	p1, p2    *cplan128
+	tw        []complex128 // tw[j1·n2+k2] = w_n^{j1·k2}
+	buf       pool128      // fourBlock·n1 values: one block of columns
+}
+
+func newFour128(n int) *four128 {
+	n1, n2 := fourSplit(n)
+	f := &four128{n: n, n1: n1, n2: n2, p1: newCplan128(n1, nil), p2: newCplan128(n2, nil)}
+	f.buf.size = fourBlock * n1
+	f.tw = make([]complex128, n)
+	for j1 := range n1 {
+		for k2 := range n2 {
+			f.tw[j1*n2+k2] = complex128(cis(j1*k2, n))
+		}
+	}
+	return f
+}
+
+// run computes the forward or (normalised) inverse transform of src into
+// dst (the same slice or disjoint) through work (length n, disjoint from
+// both), blocks of columns spread over threads.
+func (f *four128) run(dst, src, work []complex128, inv bool, threads int) {
+	n1, n2 := f.n1, f.n2
+	parallel(threads, n1/fourBlock, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			j0 := b * fourBlock
+			rows := work[j0*n2 : (j0+fourBlock)*n2]
+			for j2 := range n2 {
+				x := src[j0+n1*j2 : j0+n1*j2+fourBlock : j0+n1*j2+fourBlock]
+				for c, v := range x {
+					rows[c*n2+j2] = v
+				}
+			}
+			for c := range fourBlock {
+				row := rows[c*n2 : (c+1)*n2]
+				f.p2.transform(row, row, inv, 1)
+				tw := f.tw[(j0+c)*n2 : (j0+c+1)*n2]
+				if inv {
+					for k, w := range tw {
+						row[k] *= complex(real(w), -imag(w))
+					}
+				} else {
+					for k, w := range tw {
+						row[k] *= w
+					}
+				}
+			}
+		}
+	})
+	parallel(threads, n2/fourBlock, func(lo, hi int) {
+		bp := f.buf.get()
+		defer f.buf.put(bp)
+		buf := (*bp)[:fourBlock*n1]
+		for b := lo; b < hi; b++ {
+			c0 := b * fourBlock
+			for j1 := range n1 {
+				y := work[c0+n2*j1 : c0+n2*j1+fourBlock : c0+n2*j1+fourBlock]
+				for c, v := range y {
+					buf[c*n1+j1] = v
+				}
+			}
+			for c := range fourBlock {
+				row := buf[c*n1 : (c+1)*n1]
+				f.p1.transform(row, row, inv, 1)
+			}
+			for k1 := range n1 {
+				d := dst[c0+n2*k1 : c0+n2*k1+fourBlock : c0+n2*k1+fourBlock]
+				for c := range d {
+					d[c] = buf[c*n1+k1]
+				}
+			}
+		}
+	})
 }
 
 // newCplan128 prepares the transform of length n with the Stockham radices
@@ -524,6 +610,8 @@ func newCplan128(n int, radices []int) *cplan128 {
 	switch {
 	case !ok:
 		p.bl = newBlue128(n)
+	case useFourStep(n, radices):
+		p.fs = newFour128(n)
 	default:
 		p.st = newStockham128(n, radices)
 	}
@@ -536,6 +624,10 @@ func (p *cplan128) transform(dst, src []complex128, inv bool, threads int) {
 	switch {
 	case p.bl != nil:
 		p.bl.run(dst, src, inv, threads)
+	case p.fs != nil:
+		wp := p.work.get()
+		p.fs.run(dst, src, *wp, inv, threads)
+		p.work.put(wp)
 	default:
 		wp := p.work.get()
 		p.st.runThreads(dst, src, *wp, inv, threads)

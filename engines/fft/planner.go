@@ -200,10 +200,13 @@ func (pl *Planner) save(key string, e planEntry) error {
 	return nil
 }
 
-// validOrder reports whether radices is a Stockham order of n: radices the
-// engines implement (2, 4, 16 and odd primes ≤ maxRadix) whose product
-// is n.
+// validOrder reports whether radices is a Stockham order of n (radices
+// the engines implement, 2, 4, 16 and odd primes ≤ maxRadix, whose product
+// is n) or the four-step order {fourStepOrder} of a power of two.
 func validOrder(radices []int, n int) bool {
+	if len(radices) == 1 && radices[0] == fourStepOrder {
+		return useFourStep(n, radices)
+	}
 	if len(radices) == 0 {
 		return false
 	}
@@ -215,6 +218,14 @@ func validOrder(radices []int, n int) bool {
 		p *= r
 	}
 	return p == n
+}
+
+func product(radices []int) int {
+	p := 1
+	for _, r := range radices {
+		p *= r
+	}
+	return p
 }
 
 func isPrime(r int) bool {
@@ -232,7 +243,8 @@ func isPrime(r int) bool {
 // odd primes first (ascending or descending) or last descending; and, for
 // a length with only 4s, one 4 split into two radix-2 passes at the ends;
 // with the AVX2 kernels, the radix-4 passes after the first fused in pairs
-// into radix-16 passes (with and without a radix-4 pass kept last).
+// into radix-16 passes (with and without a radix-4 pass kept last); and for
+// powers of two ≥ fourStepMin, the four-step algorithm ({fourStepOrder}).
 func candidates(base []int) [][]int {
 	var fours, odds []int
 	two := false
@@ -277,6 +289,9 @@ func candidates(base []int) [][]int {
 	if !two && len(odds) == 0 && len(fours) >= 2 {
 		c := append([]int{2}, fours[1:]...)
 		add(append(c, 2))
+	}
+	if n := product(base); isPow2(n) && n >= fourStepMin {
+		add([]int{fourStepOrder})
 	}
 	if useAVX2 { // radix-16 passes (fuse16) pay with the AVX2 kernel only
 		add(fuse16(base, false))

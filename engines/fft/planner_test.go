@@ -231,3 +231,42 @@ func TestPlannerConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestFourStepMatchesStockham checks the four-step algorithm (the planner's
+// {fourStepOrder} candidate) against the default Stockham transform of the
+// same length: forward and inverse, in place, on 1 and 2 threads, both
+// precisions.
+func TestFourStepMatchesStockham(t *testing.T) {
+	if !validOrder([]int{fourStepOrder}, 1<<16) || validOrder([]int{fourStepOrder}, 1000) {
+		t.Fatal("validOrder of the four-step order")
+	}
+	r := newRNG()
+	for _, n := range []int{256, 1 << 11, 1 << 16, 1 << 17} {
+		x := randVec(r, n)
+		want := make([]complex128, n)
+		newCplan128(n, nil).transform(want, x, false, 1)
+		f := newCplan128(n, []int{fourStepOrder})
+		if f.fs == nil {
+			t.Fatalf("n=%d: no four-step plan", n)
+		}
+		for _, threads := range []int{1, 2} {
+			got := append([]complex128(nil), x...)
+			f.transform(got, got, false, threads)
+			if e := relErr(got, want); e > tolDFT128*logn(n) {
+				t.Errorf("c128 n=%d threads=%d: four-step vs Stockham %.3g", n, threads, e)
+			}
+			f.transform(got, got, true, threads)
+			if e := relErr(got, x); e > tolRoundTrip128*logn(n) {
+				t.Errorf("c128 n=%d threads=%d: four-step round trip %.3g", n, threads, e)
+			}
+		}
+		x64 := to64(x)
+		w64 := make([]complex64, n)
+		newCplan64(n, nil).transform(w64, x64, false, 1)
+		g64 := make([]complex64, n)
+		newCplan64(n, []int{fourStepOrder}).transform(g64, x64, false, 2)
+		if e := relErr(from64(g64), from64(w64)); e > tolDFT64*logn(n) {
+			t.Errorf("c64 n=%d: four-step vs Stockham %.3g", n, e)
+		}
+	}
+}

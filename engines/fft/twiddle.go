@@ -154,3 +154,35 @@ func fuse16(radices []int, keepLast bool) []int {
 	}
 	return append(out, radices[fours:]...)
 }
+
+// fourStepMin is the smallest power-of-two length for which the planner
+// tries the four-step transform (four128): from there the Stockham passes,
+// log4 n of them over the whole vector, are bound by memory bandwidth. It
+// is not a default: measured on the 2-core development machine its scalar
+// column moves cost more than the passes it saves up to 2^16.
+const fourStepMin = 1 << 16
+
+// fourBlock is the number of columns the four-step transform moves per
+// block (a few cache lines of each row).
+const fourBlock = 8
+
+// useFourStep reports whether a transform of length n planned with
+// radices uses the four-step algorithm: radices is {fourStepOrder} and n a
+// power of two large enough for whole column blocks.
+func useFourStep(n int, radices []int) bool {
+	if len(radices) == 1 && radices[0] == fourStepOrder {
+		return isPow2(n) && n >= 4*fourBlock*fourBlock
+	}
+	return false
+}
+
+// fourStepOrder is the radix list that stands for the four-step algorithm
+// in plans and in the planner's cache.
+const fourStepOrder = -1
+
+// fourSplit returns n1 ≤ n2, powers of two with n1·n2 = n (a power of two).
+func fourSplit(n int) (n1, n2 int) {
+	lg := bits.Len(uint(n)) - 1
+	n1 = 1 << (lg / 2)
+	return n1, n / n1
+}
