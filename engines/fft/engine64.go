@@ -97,56 +97,76 @@ func twiddles64(count, n int) (tw, twi []complex64) {
 }
 
 // run transforms src into dst (which may be the same slice) using work
-// (length n, disjoint from both). The inverse is not normalised here.
+// (length n, disjoint from both) on the calling goroutine. The inverse is
+// not normalised here.
 func (p *stockham64) run(dst, src, work []complex64, inv bool) {
-	p.runThreads(dst, src, work, inv, 1)
-}
-
-// runThreads is run with each stage split over up to threads goroutines
-// (only for n ≥ parallelMin; a barrier separates the stages).
-func (p *stockham64) runThreads(dst, src, work []complex64, inv bool, threads int) {
-	if p.n < parallelMin {
-		threads = 1
-	}
 	ns := len(p.stages)
 	if ns == 0 {
 		dst[0] = src[0]
 		return
 	}
-	// Stages ping-pong between dst and work so that the last one writes dst.
-	// In place with an odd number of stages, the first stage would overwrite
-	// its own input; then the last stage (m = 1, whose butterflies read and
-	// write the same indices) runs in place on dst instead.
-	// A radix-16 stage parks intermediate values in its output slots, so
-	// it cannot run in place: when it is last, the stages end in work
-	// instead and the result is copied to dst.
-	last := ns - 1
-	copyBack := false
-	if ns%2 == 1 && &dst[0] == &src[0] {
-		if p.stages[ns-1].r == 16 {
-			copyBack = true
-		} else {
-			last = ns - 2
-		}
-	}
+	last, copyBack := p.order(dst, src)
 	in := src
 	for i := range p.stages {
 		out := work
-		switch {
-		case copyBack:
-			if i%2 == 1 {
-				out = dst
-			}
-		case i > last || (last-i)%2 == 0:
+		if toDst64(i, last, copyBack) {
+			out = dst
+		}
+		st := &p.stages[i]
+		st.exec(out[:p.n], in[:p.n], inv, 0, st.units())
+		in = out
+	}
+	if copyBack {
+		copy(dst[:p.n], work[:p.n])
+	}
+}
+
+// order returns the index of the last stage that writes dst in the
+// ping-pong between dst and work, and whether the result ends in work to
+// be copied back. Stages ping-pong so that the last one writes dst. In
+// place with an odd number of stages, the first stage would overwrite its
+// own input; then the last stage (m = 1, whose butterflies read and write
+// the same indices) runs in place on dst instead. A radix-16 stage parks
+// intermediate values in its output slots, so it cannot run in place:
+// when it is last, the stages end in work and the result is copied to dst.
+func (p *stockham64) order(dst, src []complex64) (last int, copyBack bool) {
+	ns := len(p.stages)
+	last = ns - 1
+	if ns%2 == 1 && &dst[0] == &src[0] {
+		if p.stages[ns-1].r == 16 {
+			return last, true
+		}
+		last = ns - 2
+	}
+	return last, false
+}
+
+// toDst64 reports whether stage i writes dst (else work), given order's
+// results.
+func toDst64(i, last int, copyBack bool) bool {
+	if copyBack {
+		return i%2 == 1
+	}
+	return i > last || (last-i)%2 == 0
+}
+
+// runThreads is run with each stage split over up to threads goroutines
+// (only for n ≥ parallelMin; a barrier separates the stages).
+func (p *stockham64) runThreads(dst, src, work []complex64, inv bool, threads int) {
+	if p.n < parallelMin || threads <= 1 || len(p.stages) == 0 {
+		p.run(dst, src, work, inv)
+		return
+	}
+	last, copyBack := p.order(dst, src)
+	in := src
+	for i := range p.stages {
+		out := work
+		if toDst64(i, last, copyBack) {
 			out = dst
 		}
 		st := &p.stages[i]
 		y, x := out[:p.n], in[:p.n]
-		if threads <= 1 {
-			st.exec(y, x, inv, 0, st.units())
-		} else {
-			parallel(threads, st.units(), func(lo, hi int) { st.exec(y, x, inv, lo, hi) })
-		}
+		parallel(threads, st.units(), func(lo, hi int) { st.exec(y, x, inv, lo, hi) })
 		in = out
 	}
 	if copyBack {
