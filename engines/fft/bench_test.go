@@ -227,3 +227,37 @@ func kindRunner(b *testing.B, kind string, n int) func() {
 		return func() { fail(p.Forward(y, x)) }
 	}
 }
+
+// BenchmarkPlanned is BenchmarkKinds for complex transforms planned with a
+// measuring Planner (memory only; the planning is outside the timer), so
+// the measured choice can be compared with the default order of the same
+// kind and length.
+func BenchmarkPlanned(b *testing.B) {
+	pl := NewPlanner("")
+	for _, kind := range []string{"c128", "c64"} {
+		for _, k := range []int{6, 10, 16, 20} {
+			n := 1 << k
+			b.Run(fmt.Sprintf("%s/n=2^%d", kind, k), func(b *testing.B) {
+				var run func() error
+				if kind == "c128" {
+					p, x := mustPlan[complex128](b, n, WithPlanner(pl)), randVec(newRNG(), n)
+					run = func() error { return p.Forward(x, x) }
+				} else {
+					p, x := mustPlan[complex64](b, n, WithPlanner(pl)), to64(randVec(newRNG(), n))
+					run = func() error { return p.Forward(x, x) }
+				}
+				fftwNs(kind, n, 1) // run the peer before the timer starts
+				b.ResetTimer()
+				for b.Loop() {
+					if err := run(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportFFT(b, n, 1, kind)
+				if r, ok := pl.Choice(kind, n); ok {
+					b.Logf("%s n=2^%d: planned %v", kind, k, r)
+				}
+			})
+		}
+	}
+}
