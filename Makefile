@@ -61,6 +61,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzScanLog$$' -fuzztime $(FUZZTIME) ./runtime/ledger/
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalUpdate$$' -fuzztime $(FUZZTIME) ./runtime/orchestrator/
 	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME) ./engines/fft/
+	$(GO) test -run '^$$' -fuzz '^FuzzPlannerFile$$' -fuzztime $(FUZZTIME) ./engines/fft/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEIEIO$$' -fuzztime $(FUZZTIME) ./devices/spinnaker/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSDP$$' -fuzztime $(FUZZTIME) ./devices/spinnaker/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) ./devices/lava/

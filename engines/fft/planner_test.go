@@ -270,3 +270,35 @@ func TestFourStepMatchesStockham(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPlannerFile feeds arbitrary cache files to a Planner: whatever the
+// file holds, the order it returns is a valid order of the length (a
+// remembered one or a new measurement) and the plan built from it runs.
+func FuzzPlannerFile(f *testing.F) {
+	key := NewPlanner("").key("c128", 64)
+	for _, radices := range []string{"[4, 16]", "[4, 4, 4]", "[64]", "[-1]", "[0]", "[2, 2, 2, 2, 2, 2]", "[1, 64]", "[9223372036854775807, 4]", "[]", "null"} {
+		f.Add([]byte(`{"version": 1, "plans": {"` + key + `": {"radices": ` + radices + `, "ns": 1}}}`))
+	}
+	f.Add([]byte("{not json"))
+	f.Add([]byte(`{"version": 1, "plans": null}`))
+	f.Fuzz(func(t *testing.T, content []byte) {
+		path := filepath.Join(t.TempDir(), "plans.json")
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pl := NewPlanner(path)
+		r := pl.radices("c128", 64, func(r []int) time.Duration { return time.Duration(len(r)) })
+		if !validOrder(r, 64) {
+			t.Fatalf("planner returned %v for n=64", r)
+		}
+		if c, ok := pl.Choice("c128", 64); !ok || !slices.Equal(c, r) {
+			t.Fatalf("Choice %v %v, radices %v", c, ok, r)
+		}
+		x := randVec(newRNG(), 64)
+		got := make([]complex128, 64)
+		newCplan128(64, r).transform(got, x, false, 1)
+		if e := relErr(got, dft(x)); e > tolDFT128*logn(64) {
+			t.Fatalf("order %v: error %.3g", r, e)
+		}
+	})
+}
