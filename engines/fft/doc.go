@@ -38,7 +38,7 @@
 // Lengths whose prime factors are all ≤ 31 use a self-sorting mixed-radix
 // Stockham transform: radix-4 butterflies (one radix-2 pass for odd powers
 // of two), radix-16 passes (two radix-4 stages fused into one pass over
-// memory; by default up to 2^8 with AVX2) and direct butterflies for odd
+// memory; by default up to 2^8 and from 2^18 with AVX2) and direct butterflies for odd
 // primes, ping-ponging between the destination and one scratch vector, with
 // no bit-reversal pass. Powers of two from 2^16 may also use the four-step
 // algorithm (blocks of columns transformed in cache, twiddled, then the

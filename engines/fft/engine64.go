@@ -620,8 +620,12 @@ func newCplan64(n int, radices []int) *cplan64 {
 	ok := true
 	if radices == nil {
 		radices, ok = factorize(n)
-		if ok && useAVX2 && n <= fuse16Max {
+		switch {
+		case !ok || !useAVX2:
+		case n <= fuse16Max:
 			radices = fuse16(radices, false)
+		case n >= fuse16Large:
+			radices = fuse16(radices, true)
 		}
 	}
 	switch {

@@ -118,13 +118,18 @@ func parallel(threads, count int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// fuse16Max is the largest length whose default order uses radix-16
-// passes (fuse16). Measured: the kernel parks its sixteen intermediate
-// vectors in memory (AVX2 has sixteen registers), so it only beats two
-// radix-4 passes where the per-pass overhead dominates; above, and at
-// large lengths where its sixteen power-of-two strides conflict in the
-// cache, two radix-4 passes are faster. The Planner measures both.
-const fuse16Max = 256
+// fuse16Max and fuse16Large bound the lengths whose default order uses
+// radix-16 passes (fuse16): up to fuse16Max, where the per-pass overhead
+// dominates, and from fuse16Large, where the vectors leave the caches and
+// a pass saved is a trip to memory saved (there with a radix-4 pass kept
+// last). In between the kernel, which parks its sixteen intermediate
+// vectors in memory (AVX2 has sixteen registers), does not beat two
+// radix-4 passes (measured on the 2-core development machine, 2026-12-03).
+// The Planner measures both.
+const (
+	fuse16Max   = 256
+	fuse16Large = 1 << 18
+)
 
 // fuse16 returns the order radices (as factorize makes it: 4s first) with
 // the radix-4 passes after the first paired into radix-16 passes (two
