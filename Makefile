@@ -61,6 +61,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzScanLog$$' -fuzztime $(FUZZTIME) ./runtime/ledger/
 	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshalUpdate$$' -fuzztime $(FUZZTIME) ./runtime/orchestrator/
 	$(GO) test -run '^$$' -fuzz '^FuzzPlan$$' -fuzztime $(FUZZTIME) ./engines/fft/
+	$(GO) test -run '^$$' -fuzz '^FuzzPlannerFile$$' -fuzztime $(FUZZTIME) ./engines/fft/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEIEIO$$' -fuzztime $(FUZZTIME) ./devices/spinnaker/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSDP$$' -fuzztime $(FUZZTIME) ./devices/spinnaker/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) ./devices/lava/
@@ -126,11 +127,12 @@ peer-fftw:
 	gcc -O2 -Wall internal/peers/fftw/fftw_kinds.c -lfftw3 -lfftw3f -lfftw3_threads -lfftw3f_threads -lm -o $(PEERS_NODE_DIR)/fftw_kinds
 
 # Fail when the generated complex64 FFT engine (engines/fft/engine64.go)
-# is not what gen.go makes of engine128.go; `go generate ./engines/fft/`
-# regenerates it.
+# is not what gen.go makes of engine128.go, or the generated radix-16 AVX2
+# kernels (engines/fft/r16_amd64.s) not what gen_r16.go writes;
+# `go generate ./engines/fft/` regenerates both.
 .PHONY: fft-check
 fft-check:
-	cd engines/fft && $(GO) run gen.go -check
+	cd engines/fft && $(GO) run gen.go -check && $(GO) run gen_r16.go -check
 
 # The container image localhost/mec:latest, from this repository with
 # podman (or buildah) and runc, no registry: a Debian base made by

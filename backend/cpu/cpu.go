@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/engines/fft"
 	"golang.org/x/sys/cpu"
 )
 
@@ -49,6 +50,11 @@ type Options struct {
 	// on low qubits to (cache blocking, State.ApplyBatch): about a core's
 	// L2 cache. 0 means 1 MiB; a negative value turns blocking off.
 	ChunkBytes int
+	// FFTPlanner, when set, plans the backend's FFTs (complex and real) by
+	// measuring the candidate algorithms of each length on this machine
+	// and remembering the choice (fft.NewPlanner; fft.DefaultPlannerPath
+	// is the per-user cache file). nil uses the default order of passes.
+	FFTPlanner *fft.Planner
 }
 
 // Backend is the CPU backend. It implements backend.StateVector.

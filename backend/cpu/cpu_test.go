@@ -11,6 +11,7 @@ import (
 
 	"github.com/prismai/mec/backend/backendtest"
 	"github.com/prismai/mec/backend/cpu"
+	"github.com/prismai/mec/engines/fft"
 )
 
 func TestConformance(t *testing.T) {
@@ -69,5 +70,12 @@ func TestThirtyQubits(t *testing.T) {
 }
 
 func TestSpectralConformance(t *testing.T) { backendtest.RunSpectral(t, cpu.New(cpu.Options{})) }
-func TestSpikingConformance(t *testing.T)  { backendtest.RunSpiking(t, cpu.New(cpu.Options{})) }
-func TestPhaseConformance(t *testing.T)    { backendtest.RunPhase(t, cpu.New(cpu.Options{})) }
+
+// TestSpectralConformancePlanned runs the spectral conformance suite with
+// plans chosen by a measuring planner (kept in memory).
+func TestSpectralConformancePlanned(t *testing.T) {
+	backendtest.RunSpectral(t, cpu.New(cpu.Options{FFTPlanner: fft.NewPlanner("")}))
+}
+
+func TestSpikingConformance(t *testing.T) { backendtest.RunSpiking(t, cpu.New(cpu.Options{})) }
+func TestPhaseConformance(t *testing.T)   { backendtest.RunPhase(t, cpu.New(cpu.Options{})) }

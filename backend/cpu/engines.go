@@ -20,6 +20,16 @@ var (
 
 var errFreed = errors.New("cpu: use after Free")
 
+// fftOptions are the engines/fft options of the backend's plans: its
+// threads and, when set, its planner.
+func (b *Backend) fftOptions() []fft.Option {
+	opts := []fft.Option{fft.WithThreads(b.workers())}
+	if b.opts.FFTPlanner != nil {
+		opts = append(opts, fft.WithPlanner(b.opts.FFTPlanner))
+	}
+	return opts
+}
+
 // NewFFT plans batch complex transforms of length n (any n ≥ 1) with the
 // package engines/fft engine on the backend's threads.
 func (b *Backend) NewFFT(n, batch int, p backend.Precision) (backend.FFT, error) {
@@ -31,13 +41,13 @@ func (b *Backend) NewFFT(n, batch int, p backend.Precision) (backend.FFT, error)
 	}
 	switch p {
 	case backend.Complex128:
-		plan, err := fft.NewPlan[complex128](n, fft.WithThreads(b.workers()))
+		plan, err := fft.NewPlan[complex128](n, b.fftOptions()...)
 		if err != nil {
 			return nil, fmt.Errorf("cpu: %w", err)
 		}
 		return &fftBuf[complex128]{plan: plan, n: n, batch: batch, p: p, data: make([]complex128, n*batch)}, nil
 	case backend.Complex64:
-		plan, err := fft.NewPlan[complex64](n, fft.WithThreads(b.workers()))
+		plan, err := fft.NewPlan[complex64](n, b.fftOptions()...)
 		if err != nil {
 			return nil, fmt.Errorf("cpu: %w", err)
 		}
@@ -119,13 +129,13 @@ func (b *Backend) NewRealFFT(n, batch int, p backend.Precision) (backend.RealFFT
 	}
 	switch p {
 	case backend.Complex128:
-		plan, err := fft.NewRealPlan[float64, complex128](n, fft.WithThreads(b.workers()))
+		plan, err := fft.NewRealPlan[float64, complex128](n, b.fftOptions()...)
 		if err != nil {
 			return nil, fmt.Errorf("cpu: %w", err)
 		}
 		return newRealBuf(plan, batch, p), nil
 	case backend.Complex64:
-		plan, err := fft.NewRealPlan[float32, complex64](n, fft.WithThreads(b.workers()))
+		plan, err := fft.NewRealPlan[float32, complex64](n, b.fftOptions()...)
 		if err != nil {
 			return nil, fmt.Errorf("cpu: %w", err)
 		}
@@ -221,10 +231,8 @@ func (f *realBuf[F, C]) Forward() error {
 	if f.freed {
 		return errFreed
 	}
-	for b := range f.batch {
-		if err := f.plan.Forward(f.spec[b*f.h:(b+1)*f.h], f.x[b*f.n:(b+1)*f.n]); err != nil {
-			return fmt.Errorf("cpu: %w", err)
-		}
+	if err := f.plan.ForwardBatch(f.spec, f.x, f.batch); err != nil {
+		return fmt.Errorf("cpu: %w", err)
 	}
 	return nil
 }
@@ -233,10 +241,8 @@ func (f *realBuf[F, C]) Inverse() error {
 	if f.freed {
 		return errFreed
 	}
-	for b := range f.batch {
-		if err := f.plan.Inverse(f.x[b*f.n:(b+1)*f.n], f.spec[b*f.h:(b+1)*f.h]); err != nil {
-			return fmt.Errorf("cpu: %w", err)
-		}
+	if err := f.plan.InverseBatch(f.x, f.spec, f.batch); err != nil {
+		return fmt.Errorf("cpu: %w", err)
 	}
 	return nil
 }

@@ -172,3 +172,92 @@ func BenchmarkFFTWPeer(b *testing.B) {
 	for b.Loop() {
 	}
 }
+
+// BenchmarkKinds times one forward transform of every kind of the issue-18
+// acceptance ("c128", "c64" in place; "r2c128", "r2c64" out of place) at
+// 2^6..2^22 points on one thread, with the ratio to FFTW's same kind and
+// length measured by the fftw_kinds peer in the same run (x_fftw). Select a
+// kind or size with -bench 'Kinds/c64/n=2\^10$'.
+func BenchmarkKinds(b *testing.B) {
+	for _, kind := range []string{"c128", "c64", "r2c128", "r2c64"} {
+		for k := 6; k <= 22; k += 2 {
+			n := 1 << k
+			b.Run(fmt.Sprintf("%s/n=2^%d", kind, k), func(b *testing.B) {
+				run := kindRunner(b, kind, n)
+				fftwNs(kind, n, 1) // run the peer before the timer starts
+				b.ResetTimer()
+				for b.Loop() {
+					run()
+				}
+				reportFFT(b, n, 1, kind)
+			})
+		}
+	}
+}
+
+// kindRunner returns a closure running one forward transform of kind on a
+// seeded random input of length n.
+func kindRunner(b *testing.B, kind string, n int) func() {
+	fail := func(err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	switch kind {
+	case "c128":
+		p, x := mustPlan[complex128](b, n), randVec(newRNG(), n)
+		return func() { fail(p.Forward(x, x)) }
+	case "c64":
+		p, x := mustPlan[complex64](b, n), to64(randVec(newRNG(), n))
+		return func() { fail(p.Forward(x, x)) }
+	case "r2c128":
+		p, err := NewRealPlan[float64, complex128](n)
+		fail(err)
+		x, y := realVec(newRNG(), n), make([]complex128, n/2+1)
+		return func() { fail(p.Forward(y, x)) }
+	default:
+		p, err := NewRealPlan[float32, complex64](n)
+		fail(err)
+		x64 := realVec(newRNG(), n)
+		x := make([]float32, n)
+		for i, v := range x64 {
+			x[i] = float32(v)
+		}
+		y := make([]complex64, n/2+1)
+		return func() { fail(p.Forward(y, x)) }
+	}
+}
+
+// BenchmarkPlanned is BenchmarkKinds for complex transforms planned with a
+// measuring Planner (memory only; the planning is outside the timer), so
+// the measured choice can be compared with the default order of the same
+// kind and length.
+func BenchmarkPlanned(b *testing.B) {
+	pl := NewPlanner("")
+	for _, kind := range []string{"c128", "c64"} {
+		for _, k := range []int{6, 10, 16, 20} {
+			n := 1 << k
+			b.Run(fmt.Sprintf("%s/n=2^%d", kind, k), func(b *testing.B) {
+				var run func() error
+				if kind == "c128" {
+					p, x := mustPlan[complex128](b, n, WithPlanner(pl)), randVec(newRNG(), n)
+					run = func() error { return p.Forward(x, x) }
+				} else {
+					p, x := mustPlan[complex64](b, n, WithPlanner(pl)), to64(randVec(newRNG(), n))
+					run = func() error { return p.Forward(x, x) }
+				}
+				fftwNs(kind, n, 1) // run the peer before the timer starts
+				b.ResetTimer()
+				for b.Loop() {
+					if err := run(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				reportFFT(b, n, 1, kind)
+				if r, ok := pl.Choice(kind, n); ok {
+					b.Logf("%s n=2^%d: planned %v", kind, k, r)
+				}
+			})
+		}
+	}
+}

@@ -33,6 +33,10 @@ type stage128 struct {
 	r, m, s int
 	tw, twi []complex128 // tw[k(r-1)+t-1] = w_{rm}^{kt}; twi = conj(tw)
 	om, omi []complex128 // ω_r^t and its conjugate (generic radix only)
+	// Radix 16 (two fused radix-4 stages): tw (twi) is the first one's
+	// table, tw[3k+t-1] = w_{16m}^{kt} for k < 4m, and tw2 (tw2i) the
+	// second's, tw2[3k+t-1] = w_{4m}^{kt} for k < m.
+	tw2, tw2i []complex128
 }
 
 // stockham128 is a mixed-radix Stockham autosort transform of length n.
@@ -47,6 +51,13 @@ func newStockham128(n int, radices []int) *stockham128 {
 	for _, r := range radices {
 		m := n / (s * r)
 		st := stage128{r: r, m: m, s: s}
+		if r == 16 {
+			st.tw, st.twi = twiddles128(4*m, 16*m)
+			st.tw2, st.tw2i = twiddles128(m, 4*m)
+			p.stages = append(p.stages, st)
+			s *= r
+			continue
+		}
 		if m > 1 {
 			st.tw = make([]complex128, m*(r-1))
 			st.twi = make([]complex128, m*(r-1))
@@ -73,52 +84,103 @@ func newStockham128(n int, radices []int) *stockham128 {
 	return p
 }
 
-// run transforms src into dst (which may be the same slice) using work
-// (length n, disjoint from both). The inverse is not normalised here.
-func (p *stockham128) run(dst, src, work []complex128, inv bool) {
-	p.runThreads(dst, src, work, inv, 1)
+// twiddles128 returns the radix-4 twiddle table w_n^{kt}, k < count,
+// t = 1..3 (at 3k+t-1), and its conjugate.
+func twiddles128(count, n int) (tw, twi []complex128) {
+	tw = make([]complex128, 3*count)
+	twi = make([]complex128, 3*count)
+	for k := range count {
+		for t := 1; t < 4; t++ {
+			w := cis(k*t, n)
+			tw[3*k+t-1] = complex128(w)
+			twi[3*k+t-1] = complex128(complex(real(w), -imag(w)))
+		}
+	}
+	return tw, twi
 }
 
-// runThreads is run with each stage split over up to threads goroutines
-// (only for n ≥ parallelMin; a barrier separates the stages).
-func (p *stockham128) runThreads(dst, src, work []complex128, inv bool, threads int) {
-	if p.n < parallelMin {
-		threads = 1
-	}
+// run transforms src into dst (which may be the same slice) using work
+// (length n, disjoint from both) on the calling goroutine. The inverse is
+// not normalised here.
+func (p *stockham128) run(dst, src, work []complex128, inv bool) {
 	ns := len(p.stages)
 	if ns == 0 {
 		dst[0] = src[0]
 		return
 	}
-	// Stages ping-pong between dst and work so that the last one writes dst.
-	// In place with an odd number of stages, the first stage would overwrite
-	// its own input; then the last stage (m = 1, whose butterflies read and
-	// write the same indices) runs in place on dst instead.
-	last := ns - 1
-	if ns%2 == 1 && &dst[0] == &src[0] {
-		last = ns - 2
-	}
+	last, copyBack := p.order(dst, src)
 	in := src
 	for i := range p.stages {
 		out := work
-		if i > last || (last-i)%2 == 0 {
+		if toDst128(i, last, copyBack) {
+			out = dst
+		}
+		st := &p.stages[i]
+		st.exec(out[:p.n], in[:p.n], inv, 0, st.units())
+		in = out
+	}
+	if copyBack {
+		copy(dst[:p.n], work[:p.n])
+	}
+}
+
+// order returns the index of the last stage that writes dst in the
+// ping-pong between dst and work, and whether the result ends in work to
+// be copied back. Stages ping-pong so that the last one writes dst. In
+// place with an odd number of stages, the first stage would overwrite its
+// own input; then the last stage (m = 1, whose butterflies read and write
+// the same indices) runs in place on dst instead. A radix-16 stage parks
+// intermediate values in its output slots, so it cannot run in place:
+// when it is last, the stages end in work and the result is copied to dst.
+func (p *stockham128) order(dst, src []complex128) (last int, copyBack bool) {
+	ns := len(p.stages)
+	last = ns - 1
+	if ns%2 == 1 && &dst[0] == &src[0] {
+		if p.stages[ns-1].r == 16 {
+			return last, true
+		}
+		last = ns - 2
+	}
+	return last, false
+}
+
+// toDst128 reports whether stage i writes dst (else work), given order's
+// results.
+func toDst128(i, last int, copyBack bool) bool {
+	if copyBack {
+		return i%2 == 1
+	}
+	return i > last || (last-i)%2 == 0
+}
+
+// runThreads is run with each stage split over up to threads goroutines
+// (only for n ≥ parallelMin; a barrier separates the stages).
+func (p *stockham128) runThreads(dst, src, work []complex128, inv bool, threads int) {
+	if p.n < parallelMin || threads <= 1 || len(p.stages) == 0 {
+		p.run(dst, src, work, inv)
+		return
+	}
+	last, copyBack := p.order(dst, src)
+	in := src
+	for i := range p.stages {
+		out := work
+		if toDst128(i, last, copyBack) {
 			out = dst
 		}
 		st := &p.stages[i]
 		y, x := out[:p.n], in[:p.n]
-		if threads <= 1 {
-			st.exec(y, x, inv, 0, st.units())
-		} else {
-			parallel(threads, st.units(), func(lo, hi int) { st.exec(y, x, inv, lo, hi) })
-		}
+		parallel(threads, st.units(), func(lo, hi int) { st.exec(y, x, inv, lo, hi) })
 		in = out
+	}
+	if copyBack {
+		copy(dst[:p.n], work[:p.n])
 	}
 }
 
 // units is the number of independent work items of the stage: the k index
 // when m > 1, else the q index.
 func (st *stage128) units() int {
-	if st.m > 1 {
+	if st.m > 1 || st.r == 16 {
 		return st.m
 	}
 	return st.s
@@ -131,6 +193,14 @@ func (st *stage128) exec(y, x []complex128, inv bool, lo, hi int) {
 		tw, om = st.twi, st.omi
 	}
 	switch st.r {
+	case 16:
+		tw2 := st.tw2
+		if inv {
+			tw2 = st.tw2i
+		}
+		if !r16kinner128(y, x, tw, tw2, st.s, st.m, lo, hi, inv) {
+			r16_128(y, x, tw, tw2, st.s, st.m, inv, lo, hi)
+		}
 	case 4:
 		switch {
 		case st.m == 1:
@@ -275,11 +345,47 @@ func r4i128(y, x, tw []complex128, s, m int, k0, k1 int) {
 	}
 }
 
+// r16_128 is the pure-Go radix-16 stage (two fused radix-4 stages; see
+// stage128) for k in [k0, k1): the first stage's butterflies over j for
+// each j' give e[4j'+t], the second's over j' give the outputs.
+func r16_128(y, x, twA, twB []complex128, s, m int, inv bool, k0, k1 int) {
+	mul := mulNegI128
+	if inv {
+		mul = mulPosI128
+	}
+	var e [16]complex128
+	for k := k0; k < k1; k++ {
+		for q := range s {
+			for jp := range 4 {
+				kk := k + jp*m
+				a0, a1 := x[q+s*kk], x[q+s*(kk+4*m)]
+				a2, a3 := x[q+s*(kk+8*m)], x[q+s*(kk+12*m)]
+				t0, t1, t2, t3 := a0+a2, a0-a2, a1+a3, mul(a1-a3)
+				w := twA[3*kk : 3*kk+3 : 3*kk+3]
+				e[4*jp] = t0 + t2
+				e[4*jp+1] = (t1 + t3) * w[0]
+				e[4*jp+2] = (t0 - t2) * w[1]
+				e[4*jp+3] = (t1 - t3) * w[2]
+			}
+			w := twB[3*k : 3*k+3 : 3*k+3]
+			b := q + 16*s*k
+			for t := range 4 {
+				c0, c1, c2, c3 := e[t], e[4+t], e[8+t], e[12+t]
+				t0, t1, t2, t3 := c0+c2, c0-c2, c1+c3, mul(c1-c3)
+				y[b+s*t] = t0 + t2
+				y[b+s*(4+t)] = (t1 + t3) * w[0]
+				y[b+s*(8+t)] = (t0 - t2) * w[1]
+				y[b+s*(12+t)] = (t1 - t3) * w[2]
+			}
+		}
+	}
+}
+
 func r2notw128(y, x []complex128, s int, q0, q1 int) {
 	x0 := x[q0:q1]
 	x1 := x[s+q0 : s+q1][:len(x0)]
 	y0, y1 := y[q0:q1][:len(x0)], y[s+q0 : s+q1][:len(x0)]
-	for q := range x0 {
+	for q := r2inner128(y0, y1, x0, x1); q < len(x0); q++ {
 		a0, a1 := x0[q], x1[q]
 		y0[q] = a0 + a1
 		y1[q] = a0 - a1
@@ -364,7 +470,7 @@ type blue128 struct {
 
 func newBlue128(n int) *blue128 {
 	m := nextPow2(2*n - 1)
-	p := &blue128{n: n, m: m, sub: newCplan128(m)}
+	p := &blue128{n: n, m: m, sub: newCplan128(m, nil)}
 	p.buf.size = m
 	p.chirp = make([]complex128, n)
 	b := make([]complex128, m)
@@ -419,16 +525,117 @@ type cplan128 struct {
 	n    int
 	st   *stockham128
 	bl   *blue128
+	fs   *four128
 	work pool128 // length-n Stockham work buffers
 }
 
-func newCplan128(n int) *cplan128 {
+// four128 is the four-step transform of length n = n1·n2 (both powers of
+// two, n1 ≤ n2): with j = j1 + n1·j2 and k = k2 + n2·k1, column j1 of the
+// input (stride n1) is transformed over j2 (length n2) into row j1 of the
+// work buffer and multiplied by w_n^{j1·k2}; then column k2 of the work
+// buffer (stride n2) is transformed over j1 (length n1) into
+// dst[k2 + n2·k1]. Columns go fourBlock at a time through rows that fit in
+// cache, so the whole transform makes two passes over memory where the
+// Stockham passes make log4 n.
+type four128 struct {
+	n, n1, n2 int
+	p1, p2    *cplan128
+	tw        []complex128 // tw[j1·n2+k2] = w_n^{j1·k2}
+	buf       pool128      // fourBlock·n1 values: one block of columns
+}
+
+func newFour128(n int) *four128 {
+	n1, n2 := fourSplit(n)
+	f := &four128{n: n, n1: n1, n2: n2, p1: newCplan128(n1, nil), p2: newCplan128(n2, nil)}
+	f.buf.size = fourBlock * n1
+	f.tw = make([]complex128, n)
+	for j1 := range n1 {
+		for k2 := range n2 {
+			f.tw[j1*n2+k2] = complex128(cis(j1*k2, n))
+		}
+	}
+	return f
+}
+
+// run computes the forward or (normalised) inverse transform of src into
+// dst (the same slice or disjoint) through work (length n, disjoint from
+// both), blocks of columns spread over threads.
+func (f *four128) run(dst, src, work []complex128, inv bool, threads int) {
+	n1, n2 := f.n1, f.n2
+	parallel(threads, n1/fourBlock, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			j0 := b * fourBlock
+			rows := work[j0*n2 : (j0+fourBlock)*n2]
+			for j2 := range n2 {
+				x := src[j0+n1*j2 : j0+n1*j2+fourBlock : j0+n1*j2+fourBlock]
+				for c, v := range x {
+					rows[c*n2+j2] = v
+				}
+			}
+			for c := range fourBlock {
+				row := rows[c*n2 : (c+1)*n2]
+				f.p2.transform(row, row, inv, 1)
+				tw := f.tw[(j0+c)*n2 : (j0+c+1)*n2]
+				if inv {
+					for k, w := range tw {
+						row[k] *= complex(real(w), -imag(w))
+					}
+				} else {
+					for k, w := range tw {
+						row[k] *= w
+					}
+				}
+			}
+		}
+	})
+	parallel(threads, n2/fourBlock, func(lo, hi int) {
+		bp := f.buf.get()
+		defer f.buf.put(bp)
+		buf := (*bp)[:fourBlock*n1]
+		for b := lo; b < hi; b++ {
+			c0 := b * fourBlock
+			for j1 := range n1 {
+				y := work[c0+n2*j1 : c0+n2*j1+fourBlock : c0+n2*j1+fourBlock]
+				for c, v := range y {
+					buf[c*n1+j1] = v
+				}
+			}
+			for c := range fourBlock {
+				row := buf[c*n1 : (c+1)*n1]
+				f.p1.transform(row, row, inv, 1)
+			}
+			for k1 := range n1 {
+				d := dst[c0+n2*k1 : c0+n2*k1+fourBlock : c0+n2*k1+fourBlock]
+				for c := range d {
+					d[c] = buf[c*n1+k1]
+				}
+			}
+		}
+	})
+}
+
+// newCplan128 prepares the transform of length n with the Stockham radices
+// given (their product must be n), or, when radices is nil, those of
+// factorize (Bluestein when n has a prime factor > maxRadix).
+func newCplan128(n int, radices []int) *cplan128 {
 	p := &cplan128{n: n}
 	p.work.size = n
-	radices, ok := factorize(n)
+	ok := true
+	if radices == nil {
+		radices, ok = factorize(n)
+		switch {
+		case !ok || !useAVX2:
+		case n <= fuse16Max:
+			radices = fuse16(radices, false)
+		case n >= fuse16Large:
+			radices = fuse16(radices, true)
+		}
+	}
 	switch {
 	case !ok:
 		p.bl = newBlue128(n)
+	case useFourStep(n, radices):
+		p.fs = newFour128(n)
 	default:
 		p.st = newStockham128(n, radices)
 	}
@@ -441,6 +648,10 @@ func (p *cplan128) transform(dst, src []complex128, inv bool, threads int) {
 	switch {
 	case p.bl != nil:
 		p.bl.run(dst, src, inv, threads)
+	case p.fs != nil:
+		wp := p.work.get()
+		p.fs.run(dst, src, *wp, inv, threads)
+		p.work.put(wp)
 	default:
 		wp := p.work.get()
 		p.st.runThreads(dst, src, *wp, inv, threads)
@@ -460,18 +671,21 @@ type real128 struct {
 	buf  pool128      // scratch: n/2 (even) or 2n (odd)
 }
 
-func newReal128(n int) *real128 {
+// newReal128 prepares the real transform of length n; radices (nil for
+// the default) are those of its complex transform of length n/2 (even n)
+// or n (odd n).
+func newReal128(n int, radices []int) *real128 {
 	p := &real128{n: n}
 	if n%2 == 0 {
 		h := n / 2
-		p.half = newCplan128(h)
+		p.half = newCplan128(h, radices)
 		p.w = make([]complex128, h/2+1)
 		for k := range p.w {
 			p.w[k] = complex128(cis(k, n))
 		}
 		p.buf.size = h
 	} else {
-		p.full = newCplan128(n)
+		p.full = newCplan128(n, radices)
 		p.buf.size = 2 * n
 	}
 	return p
@@ -512,7 +726,7 @@ func (p *real128) forward(dst []complex128, src []float64, threads int) {
 	// conj(e - w^k·o); in real arithmetic (the products by 1/2 and -i
 	// exact, the twiddle product as Go's complex multiplication).
 	w := p.w[:h/2+1]
-	for k := 1; k <= h/2; k++ {
+	for k := rsplit128(dst, w, h); k <= h/2; k++ {
 		zk, zh := dst[k], dst[h-k]
 		er, ei := (real(zk)+real(zh))*0.5, (imag(zk)-imag(zh))*0.5
 		or, oi := (imag(zk)+imag(zh))*0.5, -((real(zk) - real(zh)) * 0.5)

@@ -3,6 +3,7 @@ package fft
 import (
 	"errors"
 	"fmt"
+	"time"
 	"unsafe"
 )
 
@@ -32,6 +33,7 @@ var (
 
 type config struct {
 	threads int
+	planner *Planner
 }
 
 // Option configures a plan.
@@ -74,9 +76,9 @@ func NewPlan[T Complex](n int, opts ...Option) (*Plan[T], error) {
 	var z T
 	switch any(z).(type) {
 	case complex128:
-		p.e128 = newCplan128(n)
+		p.e128 = newCplan128(n, plan128(c.planner, n))
 	default:
-		p.e64 = newCplan64(n)
+		p.e64 = newCplan64(n, plan64(c.planner, n))
 	}
 	return p, nil
 }
@@ -173,10 +175,14 @@ func NewRealPlan[F Float, C Complex](n int, opts ...Option) (*RealPlan[F, C], er
 	}
 	c := newConfig(opts)
 	p := &RealPlan[F, C]{n: n, threads: c.threads}
+	m := n // the length of the complex transform inside
+	if n%2 == 0 {
+		m = n / 2
+	}
 	if unsafe.Sizeof(z) == 16 {
-		p.e128 = newReal128(n)
+		p.e128 = newReal128(n, plan128(c.planner, m))
 	} else {
-		p.e64 = newReal64(n)
+		p.e64 = newReal64(n, plan64(c.planner, m))
 	}
 	return p, nil
 }
@@ -225,6 +231,71 @@ func (p *RealPlan[F, C]) Inverse(dst []F, src []C) error {
 	return nil
 }
 
+// ForwardBatch transforms batch real signals src[i·n:(i+1)·n] into the
+// spectra dst[i·(n/2+1):(i+1)·(n/2+1)], spread over the plan's threads
+// (whole signals per goroutine). len(src) must be batch·n and len(dst)
+// batch·(n/2+1); they must not overlap.
+func (p *RealPlan[F, C]) ForwardBatch(dst []C, src []F, batch int) error {
+	if err := p.checkBatch(len(src), len(dst), batch); err != nil {
+		return err
+	}
+	if _, ov := overlap(dst, src); ov {
+		return ErrOverlap
+	}
+	n, h := p.n, p.n/2+1
+	inner := max(1, p.threads/max(batch, 1))
+	parallel(p.threads, batch, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d, s := dst[i*h:(i+1)*h], src[i*n:(i+1)*n]
+			switch d := any(d).(type) {
+			case []complex128:
+				p.e128.forward(d, any(s).([]float64), inner)
+			case []complex64:
+				p.e64.forward(d, any(s).([]float32), inner)
+			}
+		}
+	})
+	return nil
+}
+
+// InverseBatch is the batched Inverse: batch spectra src[i·(n/2+1):...]
+// into the real signals dst[i·n:(i+1)·n], normalised by 1/n.
+func (p *RealPlan[F, C]) InverseBatch(dst []F, src []C, batch int) error {
+	if err := p.checkBatch(len(dst), len(src), batch); err != nil {
+		return err
+	}
+	if _, ov := overlap(dst, src); ov {
+		return ErrOverlap
+	}
+	n, h := p.n, p.n/2+1
+	inner := max(1, p.threads/max(batch, 1))
+	parallel(p.threads, batch, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d, s := dst[i*n:(i+1)*n], src[i*h:(i+1)*h]
+			switch s := any(s).(type) {
+			case []complex128:
+				p.e128.inverse(any(d).([]float64), s, inner)
+			case []complex64:
+				p.e64.inverse(any(d).([]float32), s, inner)
+			}
+		}
+	})
+	return nil
+}
+
+// checkBatch validates a batch count against the lengths of the real and
+// the complex slices of a batched call.
+func (p *RealPlan[F, C]) checkBatch(nReal, nCplx, batch int) error {
+	if batch < 0 {
+		return fmt.Errorf("%w: batch=%d", ErrBatch, batch)
+	}
+	if nReal != batch*p.n || nCplx != batch*(p.n/2+1) {
+		return fmt.Errorf("%w: %d reals and %d complex values for batch=%d, n=%d (want %d and %d)",
+			ErrLength, nReal, nCplx, batch, p.n, batch*p.n, batch*(p.n/2+1))
+	}
+	return nil
+}
+
 // overlap reports whether a and b share memory, and whether they are exactly
 // the same region.
 func overlap[A, B any](a []A, b []B) (same, ov bool) {
@@ -241,4 +312,28 @@ func overlap[A, B any](a []A, b []B) (same, ov bool) {
 		return false, false
 	}
 	return a0 == b0 && a1 == b1, true
+}
+
+// plan128 returns the radix order pl chooses for complex128 transforms of
+// length n (measuring them in place on zeros, one thread), or nil (the
+// default order) without a planner.
+func plan128(pl *Planner, n int) []int {
+	if pl == nil {
+		return nil
+	}
+	return pl.radices("c128", n, func(radices []int) time.Duration {
+		e, x := newCplan128(n, radices), make([]complex128, n)
+		return timeTransform(func() { e.transform(x, x, false, 1) })
+	})
+}
+
+// plan64 is plan128 for complex64 transforms.
+func plan64(pl *Planner, n int) []int {
+	if pl == nil {
+		return nil
+	}
+	return pl.radices("c64", n, func(radices []int) time.Duration {
+		e, x := newCplan64(n, radices), make([]complex64, n)
+		return timeTransform(func() { e.transform(x, x, false, 1) })
+	})
 }

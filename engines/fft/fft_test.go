@@ -593,3 +593,183 @@ func TestAVX2MatchesGo64(t *testing.T) {
 		}
 	}
 }
+
+// TestReal64MatchesReal128 checks the float32 real transform (forward and
+// inverse) of every length 1..300 and a few large ones against the float64
+// one, within float32 rounding (tolFFTW64·log2 n relative L2).
+func TestReal64MatchesReal128(t *testing.T) {
+	r := newRNG()
+	sizes := []int{}
+	for n := 1; n <= 300; n++ {
+		sizes = append(sizes, n)
+	}
+	sizes = append(sizes, 1024, 4096+8, 1<<16)
+	for _, n := range sizes {
+		x := realVec(r, n)
+		x32 := make([]float32, n)
+		for i, v := range x {
+			x32[i] = float32(v)
+			x[i] = float64(x32[i])
+		}
+		p128, err := NewRealPlan[float64, complex128](n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p64, err := NewRealPlan[float32, complex64](n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := make([]complex128, n/2+1)
+		got := make([]complex64, n/2+1)
+		if err := p128.Forward(want, x); err != nil {
+			t.Fatal(err)
+		}
+		if err := p64.Forward(got, x32); err != nil {
+			t.Fatal(err)
+		}
+		got128 := make([]complex128, len(got))
+		for i, v := range got {
+			got128[i] = complex128(v)
+		}
+		if e := relErr(got128, want); e > tolFFTW64*logn(n) {
+			t.Errorf("float32 real n=%d forward vs float64: %.3g", n, e)
+		}
+		back := make([]float32, n)
+		if err := p64.Inverse(back, got); err != nil {
+			t.Fatal(err)
+		}
+		var num, den float64
+		for i := range back {
+			d := float64(back[i]) - x[i]
+			num += d * d
+			den += x[i] * x[i]
+		}
+		if e := math.Sqrt(num / den); e > tolFFTW64*logn(n) {
+			t.Errorf("float32 real n=%d round trip: %.3g", n, e)
+		}
+	}
+}
+
+// TestRealBatch checks RealPlan.ForwardBatch and InverseBatch against
+// single transforms (identical results) on 1, 2 and 3 threads, both
+// precisions, and their errors.
+func TestRealBatch(t *testing.T) {
+	r := newRNG()
+	for _, n := range []int{1, 2, 7, 64, 1000, 1 << 12} {
+		for _, threads := range []int{1, 2, 3} {
+			const batch = 4
+			h := n/2 + 1
+			p, err := NewRealPlan[float64, complex128](n, WithThreads(threads))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := realVec(r, n*batch)
+			want := make([]complex128, h*batch)
+			for b := range batch {
+				if err := p.Forward(want[b*h:(b+1)*h], x[b*n:(b+1)*n]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := make([]complex128, h*batch)
+			if err := p.ForwardBatch(got, x, batch); err != nil {
+				t.Fatal(err)
+			}
+			if e := relErr(got, want); e != 0 {
+				t.Errorf("n=%d threads=%d: forward batch differs from single by %.3g", n, threads, e)
+			}
+			back := make([]float64, n*batch)
+			if err := p.InverseBatch(back, got, batch); err != nil {
+				t.Fatal(err)
+			}
+			single := make([]float64, n)
+			for b := range batch {
+				if err := p.Inverse(single, got[b*h:(b+1)*h]); err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range single {
+					if back[b*n+i] != v {
+						t.Fatalf("n=%d threads=%d: inverse batch signal %d differs at %d", n, threads, b, i)
+					}
+				}
+			}
+
+			p64, err := NewRealPlan[float32, complex64](n, WithThreads(threads))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x32 := make([]float32, len(x))
+			for i, v := range x {
+				x32[i] = float32(v)
+			}
+			g64 := make([]complex64, h*batch)
+			if err := p64.ForwardBatch(g64, x32, batch); err != nil {
+				t.Fatal(err)
+			}
+			one := make([]complex64, h)
+			for b := range batch {
+				if err := p64.Forward(one, x32[b*n:(b+1)*n]); err != nil {
+					t.Fatal(err)
+				}
+				for k, v := range one {
+					if g64[b*h+k] != v {
+						t.Fatalf("float32 n=%d threads=%d: forward batch signal %d differs at %d", n, threads, b, k)
+					}
+				}
+			}
+		}
+	}
+	p, _ := NewRealPlan[float64, complex128](8)
+	if err := p.ForwardBatch(make([]complex128, 10), make([]float64, 16), -1); !errors.Is(err, ErrBatch) {
+		t.Errorf("batch -1: %v", err)
+	}
+	if err := p.ForwardBatch(make([]complex128, 9), make([]float64, 16), 2); !errors.Is(err, ErrLength) {
+		t.Errorf("short dst: %v", err)
+	}
+	if err := p.InverseBatch(make([]float64, 15), make([]complex128, 10), 2); !errors.Is(err, ErrLength) {
+		t.Errorf("short dst: %v", err)
+	}
+	if err := p.ForwardBatch(nil, nil, 0); err != nil {
+		t.Errorf("empty batch: %v", err)
+	}
+}
+
+// TestInPlacePow2 checks that in-place transforms of every power of two up
+// to 2^21 (every stage count and position of the radix-16, radix-4 and
+// radix-2 passes of the default orders) equal the out-of-place ones
+// exactly, both precisions, forward and inverse.
+func TestInPlacePow2(t *testing.T) {
+	r := newRNG()
+	for lg := 0; lg <= 21; lg++ {
+		n := 1 << lg
+		x := randVec(r, n)
+		p := mustPlan[complex128](t, n)
+		p64 := mustPlan[complex64](t, n)
+		for _, inv := range []bool{false, true} {
+			run, run64 := p.Forward, p64.Forward
+			if inv {
+				run, run64 = p.Inverse, p64.Inverse
+			}
+			want, got := make([]complex128, n), append([]complex128(nil), x...)
+			if err := run(want, x); err != nil {
+				t.Fatal(err)
+			}
+			if err := run(got, got); err != nil {
+				t.Fatal(err)
+			}
+			if e := relErr(got, want); e != 0 {
+				t.Errorf("c128 n=2^%d inverse=%v: in place differs by %.3g", lg, inv, e)
+			}
+			x64 := to64(x)
+			w64, g64 := make([]complex64, n), append([]complex64(nil), x64...)
+			if err := run64(w64, x64); err != nil {
+				t.Fatal(err)
+			}
+			if err := run64(g64, g64); err != nil {
+				t.Fatal(err)
+			}
+			if e := relErr(from64(g64), from64(w64)); e != 0 {
+				t.Errorf("c64 n=2^%d inverse=%v: in place differs by %.3g", lg, inv, e)
+			}
+		}
+	}
+}

@@ -17,3 +17,15 @@ func TestEngine64Current(t *testing.T) {
 		t.Fatalf("go run gen.go -check: %v\n%s", err, out)
 	}
 }
+
+// TestR16AsmCurrent: the generated radix-16 kernels (r16_amd64.s) are what
+// gen_r16.go writes.
+func TestR16AsmCurrent(t *testing.T) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command on PATH to run gen_r16.go")
+	}
+	if out, err := exec.Command(goBin, "run", "gen_r16.go", "-check").CombinedOutput(); err != nil {
+		t.Fatalf("go run gen_r16.go -check: %v\n%s", err, out)
+	}
+}

@@ -31,3 +31,20 @@ func r4s1inner64(y, x0, x1, x2, x3, tw []complex64, inv bool) int { return 0 }
 func r4kinner128(y, x, tw []complex128, s, m, k0, k1 int, inv bool) bool { return false }
 
 func r4kinner64(y, x, tw []complex64, s, m, k0, k1 int, inv bool) bool { return false }
+
+// r2inner128 and r2inner64 are the stand-ins for the radix-2 AVX2 kernel.
+func r2inner128(y0, y1, x0, x1 []complex128) int { return 0 }
+
+func r2inner64(y0, y1, x0, x1 []complex64) int { return 0 }
+
+// rsplit128 and rsplit64 are the stand-ins for the AVX2 split step of the
+// real forward transform: the Go loop does every k.
+func rsplit128(z, w []complex128, h int) int { return 1 }
+
+func rsplit64(z, w []complex64, h int) int { return 1 }
+
+// r16kinner128 and r16kinner64 are the stand-ins for the generated
+// radix-16 AVX2 kernel: the Go loops do the work.
+func r16kinner128(y, x, twA, twB []complex128, s, m, k0, k1 int, inv bool) bool { return false }
+
+func r16kinner64(y, x, twA, twB []complex64, s, m, k0, k1 int, inv bool) bool { return false }

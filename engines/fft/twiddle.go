@@ -117,3 +117,77 @@ func parallel(threads, count int, fn func(lo, hi int)) {
 	fn(0, min(chunk, count))
 	wg.Wait()
 }
+
+// fuse16Max and fuse16Large bound the lengths whose default order uses
+// radix-16 passes (fuse16): up to fuse16Max, where the per-pass overhead
+// dominates, and from fuse16Large, where the vectors leave the caches and
+// a pass saved is a trip to memory saved (there with a radix-4 pass kept
+// last). In between the kernel, which parks its sixteen intermediate
+// vectors in memory (AVX2 has sixteen registers), does not beat two
+// radix-4 passes (measured on the 2-core development machine, 2026-12-03).
+// The Planner measures both.
+const (
+	fuse16Max   = 256
+	fuse16Large = 1 << 18
+)
+
+// fuse16 returns the order radices (as factorize makes it: 4s first) with
+// the radix-4 passes after the first paired into radix-16 passes (two
+// fused stages, one pass over memory): 4^5 becomes [4 16 16]. With
+// keepLast, a radix-4 pass is kept last when nothing follows the 4s
+// ([4 16 4 4]), so that the last pass splits over threads.
+func fuse16(radices []int, keepLast bool) []int {
+	fours := 0
+	for fours < len(radices) && radices[fours] == 4 {
+		fours++
+	}
+	rest := fours - 1
+	min := 2
+	if keepLast && fours == len(radices) {
+		min = 3
+	}
+	out := []int{}
+	if fours > 0 {
+		out = append(out, 4)
+	}
+	for rest >= min {
+		out = append(out, 16)
+		rest -= 2
+	}
+	for range rest {
+		out = append(out, 4)
+	}
+	return append(out, radices[fours:]...)
+}
+
+// fourStepMin is the smallest power-of-two length for which the planner
+// tries the four-step transform (four128): from there the Stockham passes,
+// log4 n of them over the whole vector, are bound by memory bandwidth. It
+// is not a default: measured on the 2-core development machine its scalar
+// column moves cost more than the passes it saves up to 2^16.
+const fourStepMin = 1 << 16
+
+// fourBlock is the number of columns the four-step transform moves per
+// block (a few cache lines of each row).
+const fourBlock = 8
+
+// useFourStep reports whether a transform of length n planned with
+// radices uses the four-step algorithm: radices is {fourStepOrder} and n a
+// power of two large enough for whole column blocks.
+func useFourStep(n int, radices []int) bool {
+	if len(radices) == 1 && radices[0] == fourStepOrder {
+		return isPow2(n) && n >= 4*fourBlock*fourBlock
+	}
+	return false
+}
+
+// fourStepOrder is the radix list that stands for the four-step algorithm
+// in plans and in the planner's cache.
+const fourStepOrder = -1
+
+// fourSplit returns n1 ≤ n2, powers of two with n1·n2 = n (a power of two).
+func fourSplit(n int) (n1, n2 int) {
+	lg := bits.Len(uint(n)) - 1
+	n1 = 1 << (lg / 2)
+	return n1, n / n1
+}
