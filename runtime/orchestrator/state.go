@@ -274,10 +274,15 @@ func (s *State) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary decodes what MarshalBinary wrote, rejecting anything
-// else (bad magic, truncation, trailing bytes).
+// else (bad magic, truncation, trailing bytes); a snapshot of another
+// format version is refused with an error naming both versions.
 func (s *State) UnmarshalBinary(b []byte) error {
-	if len(b) < len(stateMagic) || string(b[:len(stateMagic)]) != string(stateMagic) {
+	m := len(stateMagic) - 1
+	if len(b) < len(stateMagic) || string(b[:m]) != string(stateMagic[:m]) {
 		return fmt.Errorf("orchestrator: not a state snapshot (bad magic)")
+	}
+	if v := b[m]; v != stateMagic[m] {
+		return fmt.Errorf("orchestrator: state snapshot version %d; this build reads version %d (re-create the checkpoint)", v, stateMagic[m])
 	}
 	d := &dec{b: b, off: len(stateMagic)}
 	var n State

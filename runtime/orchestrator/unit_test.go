@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -62,6 +63,12 @@ func TestStateCodecBitExact(t *testing.T) {
 		if err := new(State).UnmarshalBinary(bad); err == nil {
 			t.Errorf("accepted a corrupt snapshot of %d bytes", len(bad))
 		}
+	}
+	// A snapshot of an older format version names both versions.
+	old := append([]byte("MECXI\x00\x00\x02"), b[8:]...)
+	if err := new(State).UnmarshalBinary(old); err == nil ||
+		!strings.Contains(err.Error(), "state snapshot version 2; this build reads version 3 (re-create the checkpoint)") {
+		t.Errorf("version 2 snapshot: %v", err)
 	}
 	// A length field pointing past the end must not allocate or panic.
 	huge := append([]byte(nil), b...)
