@@ -1,8 +1,10 @@
 package orchestrator
 
 import (
+	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/prismai/mec/runtime/ledger"
@@ -121,4 +123,67 @@ func cldfBound(p string) (lo, hi float64) {
 	cldfScenario(1)(&c)
 	c.Meta.Min, c.Meta.Max = 0.05, 50
 	return c.Meta.Bound(p)
+}
+
+// metaSurrogate runs the CLDF scenario (meta-optimisation off) for 8 ticks
+// with γ and η set to 0 (a gamma_min of 0, plasticity off) and returns
+// the runtime and its meta-optimiser's objective.
+func metaSurrogate(t *testing.T) (*Orchestrator, *Surrogate) {
+	t.Helper()
+	o, _ := newRuntime(t, func(c *Config) { cldfScenario(1)(c); c.Meta.Every = 1000 })
+	mustRun(t, o, 8)
+	o.st.Theta.Gamma, o.st.Theta.Eta = 0, 0
+	sur, err := o.surrogate(t.Context())
+	if err != nil || sur == nil {
+		t.Fatalf("surrogate: %v, %v", sur, err)
+	}
+	return o, sur
+}
+
+// TestMetaParamAtZero: a tuned parameter at 0 stays tunable: the trust
+// penalty is centred on its value clamped into its bounds, so a candidate
+// there scores a finite objective with a penalty of trust·ln(v/lo)²
+// rather than +Inf; without bounds, moving it is an error naming it.
+func TestMetaParamAtZero(t *testing.T) {
+	_, sur := metaSurrogate(t)
+	for _, p := range []string{"gamma", "eta"} {
+		lo, _ := sur.Bound(p)
+		c := sur.Start
+		*c.ref(p) = 2 * lo
+		tt, err := sur.Eval(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := sur.Trust * math.Ln2 * math.Ln2
+		if math.IsInf(tt.Objective, 0) || math.Abs(tt.Penalty-want) > 1e-12*want {
+			t.Errorf("%s at 0 moved to %v: objective %v, penalty %v, want %v", p, 2*lo, tt.Objective, tt.Penalty, want)
+		}
+	}
+	nb := *sur
+	nb.Bound = nil
+	c := sur.Start
+	c.Eta = 0.1
+	if _, err := nb.Eval(c); err == nil || !strings.Contains(err.Error(), "eta") {
+		t.Errorf("η moved from 0 with no bounds: %v, want an error naming eta", err)
+	}
+}
+
+// TestMetaStopsOnError: once an evaluation fails, CMA-ES rolls out no
+// further candidate and the run returns that error.
+func TestMetaStopsOnError(t *testing.T) {
+	o, sur := metaSurrogate(t)
+	roll, calls := sur.Roll, 0
+	boom := errors.New("rollout failed")
+	sur.Roll = func(a, b, g float64, visit func(EngineStep, []complex128) error) error {
+		if calls++; calls == 2 {
+			return boom
+		}
+		return roll(a, b, g, visit)
+	}
+	if _, err := o.optimise(t.Context(), sur); !errors.Is(err, boom) {
+		t.Fatalf("optimise: %v, want the rollout's error", err)
+	}
+	if calls != 2 {
+		t.Errorf("%d rollouts, want 2 (the start, then the failing candidate)", calls)
+	}
 }

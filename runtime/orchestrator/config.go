@@ -185,7 +185,9 @@ type MetaConfig struct {
 	// Step is the initial step size in log-parameter space.
 	Step float64 `yaml:"step" json:"step"`
 	// Trust weighs the penalty Σ (log p − log p₀)² that keeps each
-	// update near the current parameters.
+	// update near the current parameters (p₀ each one's current value
+	// clamped into its bounds, so one at 0 — γ at a gamma_min of 0, η = 0
+	// — is still tuned, from its lower bound).
 	Trust float64 `yaml:"trust" json:"trust"`
 	// Params lists the optimised parameters, some of MetaParams():
 	// "alpha", "beta", "gamma" (the fusion coupling; scored on a rollout

@@ -168,7 +168,10 @@
 // metrics; rules on other figures suspended) are measured. κ and η do not
 // act on the register, so only the rollout's terms depend on α, β, γ and
 // only E_div on κ and η. A trust penalty trust·Σ(ln p − ln p₀)² keeps an
-// update near the current values. The result is applied to Θ when it
+// update near the current values (p₀ the current value clamped into its
+// bounds, so a parameter at 0, γ at a gamma_min of 0 or η = 0, is tuned
+// from its lower bound). One failed evaluation ends the run with its
+// error (the remaining candidates are not rolled out). The result is applied to Θ when it
 // lowers the objective; the reflexive controller goes on steering γ every
 // tick within its bounds, and the fusion layer's own learning moves α, β,
 // γ between runs. Each run is a "meta-optimise" ledger record (the

@@ -118,9 +118,15 @@ type Surrogate struct {
 	Z     []complex128 // Φ at the start of the replay
 	Field []float64    // neural field at the start
 	W     []float64    // semantic weights at the start
-	// Start is p₀, the current parameters (the trust penalty's centre and
-	// the values of the parameters not tuned).
+	// Start is the current parameters: the values of the parameters not
+	// tuned, and, clamped into Bound, the trust penalty's centre p₀.
 	Start Candidate
+	// Bound returns a tuned parameter's bounds [lo, hi], 0 < lo ≤ hi
+	// (MetaConfig.Bound). A parameter at 0 or below (γ at a gamma_min of
+	// 0, η = 0 with plasticity off) is thus still tunable: its penalty is
+	// centred on lo. Nil: the penalty is centred on Start, and moving a
+	// parameter that is not > 0 there is an error naming it.
+	Bound func(param string) (lo, hi float64)
 	// Dt is the replay's time step.
 	Dt float64
 	// Osc, PSN and Plasticity are the layers' fixed settings.
@@ -212,9 +218,17 @@ func (s *Surrogate) Eval(p Candidate) (Terms, error) {
 	t.LInt = s.Weights.LInt(t.EDiv, t.HCoh, 1-t.Breach)
 	for _, name := range MetaParams() {
 		v, v0 := *p.ref(name), *s.Start.ref(name)
-		if v != v0 {
-			t.Penalty += math.Pow(math.Log(v/v0), 2)
+		if v == v0 {
+			continue
 		}
+		if s.Bound != nil {
+			lo, hi := s.Bound(name)
+			v0 = math.Min(hi, math.Max(lo, v0))
+		}
+		if !(v0 > 0) || !(v > 0) {
+			return Terms{}, fmt.Errorf("orchestrator: CLDF trust penalty: meta parameter %s moves from %v to %v; the penalty needs both > 0 (set Surrogate.Bound)", name, v0, v)
+		}
+		t.Penalty += math.Pow(math.Log(v/v0), 2)
 	}
 	t.Penalty *= s.Trust
 	t.Objective = t.LInt + t.Penalty
@@ -230,6 +244,16 @@ func (s *Surrogate) Eval(p Candidate) (Terms, error) {
 // result to Θ when it lowers the objective. Each run is a
 // "meta-optimise" ledger record.
 func (o *Orchestrator) metaOptimise(ctx context.Context) (*MetaRun, error) {
+	sur, err := o.surrogate(ctx)
+	if sur == nil || err != nil {
+		return nil, err
+	}
+	return o.optimise(ctx, sur)
+}
+
+// surrogate builds the meta-optimiser's objective on the recorded window
+// (nil when fewer than 4 ticks are recorded).
+func (o *Orchestrator) surrogate(ctx context.Context) (*Surrogate, error) {
 	st := o.st
 	d := o.cfg.Features
 	rows := len(st.Gov.Probs) / d
@@ -237,7 +261,7 @@ func (o *Orchestrator) metaOptimise(ctx context.Context) (*MetaRun, error) {
 		return nil, nil
 	}
 	mc := o.cfg.Meta
-	sur := &Surrogate{Z: st.Z, Field: st.Field, W: st.Theta.W, Start: candidateOf(st.Theta), Dt: st.Dt,
+	sur := &Surrogate{Z: st.Z, Field: st.Field, W: st.Theta.W, Start: candidateOf(st.Theta), Bound: mc.Bound, Dt: st.Dt,
 		Osc: o.cfg.Grounding.Oscillators, PSN: o.cfg.Grounding.PSN, Plasticity: o.cfg.Plasticity.Plasticity, Weights: o.cfg.Dynamics,
 		Trust: mc.Trust, Cons: o.cons}
 	for r := 0; r < rows; r++ {
@@ -260,6 +284,15 @@ func (o *Orchestrator) metaOptimise(ctx context.Context) (*MetaRun, error) {
 			return rl.Rollout(ctx, mc.Horizon, alpha, beta, gamma, st.Dt, visit)
 		}
 	}
+	return sur, nil
+}
+
+// optimise runs CMA-ES on sur (see metaOptimise).
+func (o *Orchestrator) optimise(ctx context.Context, sur *Surrogate) (*MetaRun, error) {
+	st := o.st
+	mc := o.cfg.Meta
+	params := mc.Params
+	rows := len(sur.Window)
 	x0 := make([]float64, len(params))
 	before := make([]float64, len(params))
 	for i, p := range params {
@@ -278,6 +311,12 @@ func (o *Orchestrator) metaOptimise(ctx context.Context) (*MetaRun, error) {
 	evals := 0
 	var evalErr error
 	f := func(x []float64) float64 {
+		if evalErr != nil {
+			// One failed evaluation ends the run: gonum's CMA-ES
+			// cannot be stopped from here, so the remaining candidates
+			// score +Inf without a rollout.
+			return math.Inf(1)
+		}
 		evals++
 		t, err := sur.Eval(decode(x))
 		if err != nil {
