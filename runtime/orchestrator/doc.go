@@ -94,7 +94,9 @@
 // for a qubit in a Z eigenstate), proposes the graph with every edge of
 // |ε_e| > threshold flipped, and keeps the proposal when it lowers the
 // graph's BIC, Σ_j [n·ln(RSS_j/n) + p_j·ln n] for the VAR(1) fits of each
-// series on its own lag and its causes' (GraphBIC). Edges outside the
+// series on its own lag and its causes' (GraphBIC: RSS_j floored at
+// 1e-12·TSS_j, constant series left out, p_j the regressors used). Edges
+// outside the
 // graph read 0 in the matrix, so the mutations reach inject_meta_graph and
 // ReflexiveFeedback. It reports causal_proposed, causal_mutated,
 // causal_outcomes, causal_edges and causal_bic, and the proposal's ε,

@@ -237,7 +237,8 @@ func Granger(x, y []float64) float64 {
 		return 0
 	}
 	series := [][]float64{y, x}
-	r0, r1 := fitRSS(series, 0, []int{0}), fitRSS(series, 0, []int{0, 1})
+	r0, _ := fitRSS(series, 0, []int{0})
+	r1, _ := fitRSS(series, 0, []int{0, 1})
 	if !(r0 > 1e-300) || math.IsNaN(r1) {
 		return 0
 	}
@@ -247,8 +248,9 @@ func Granger(x, y []float64) float64 {
 // fitRSS is the residual sum of squares of the least-squares fit of
 // series[j](t+1) on 1 and series[c](t) for c in cols; a design that
 // cannot be solved (rank-deficient, or no more rows than columns) drops
-// its last column until it can, down to the mean.
-func fitRSS(series [][]float64, j int, cols []int) float64 {
+// its last column until it can, down to the mean. used is the number of
+// columns of cols the fit kept (the intercept not counted).
+func fitRSS(series [][]float64, j int, cols []int) (rss float64, used int) {
 	y := series[j]
 	n := len(y) - 1
 	for {
@@ -268,7 +270,7 @@ func fitRSS(series [][]float64, j int, cols []int) float64 {
 				r.MulVec(a, &beta)
 				r.SubVec(b, &r)
 				if v := mat.Dot(&r, &r); !math.IsNaN(v) {
-					return v
+					return v, len(cols)
 				}
 			}
 		}
@@ -277,12 +279,17 @@ func fitRSS(series [][]float64, j int, cols []int) float64 {
 		}
 		cols = cols[:len(cols)-1]
 	}
-	mean, rss := 0.0, 0.0
-	for _, v := range y[1:] {
-		mean += v / float64(n)
+	return tss(y[1:]), 0
+}
+
+// tss is the total sum of squares of y about its mean.
+func tss(y []float64) float64 {
+	mean, s := 0.0, 0.0
+	for _, v := range y {
+		mean += v / float64(len(y))
 	}
-	for _, v := range y[1:] {
-		rss += (v - mean) * (v - mean)
+	for _, v := range y {
+		s += (v - mean) * (v - mean)
 	}
-	return rss
+	return s
 }

@@ -815,8 +815,12 @@ func (m *metaCausality) mutate(u *Update, tick uint64, series [][]float64, graph
 // GraphBIC scores a causal graph on the series (each oldest first, of
 // equal length n + 1): Σ_j [n·ln(RSS_j/n) + p_j·ln n] for the
 // least-squares VAR(1) fits y_j(t+1) ~ 1 + y_j(t) + Σ_{i → j in graph}
-// y_i(t), with p_j = 2 + the number of j's causes (fitRSS: a design that
-// cannot be solved drops causes until it can); RSS is floored at 1e-300.
+// y_i(t), with p_j = 1 + the number of regressors the fit used (its own
+// lag and its causes; fitRSS: a design that cannot be solved drops causes
+// until it can). RSS_j is floored at 1e-12·TSS_j (TSS_j the total sum of
+// squares of y_j(t+1)), so that on a series predicted exactly rounding
+// noise does not decide between graphs, and a constant target (TSS_j = 0)
+// is left out: no graph explains it better than another.
 func GraphBIC(series [][]float64, graph []float64) float64 {
 	k := len(series)
 	n := len(series[0]) - 1
@@ -831,8 +835,12 @@ func GraphBIC(series [][]float64, graph []float64) float64 {
 				cols = append(cols, i)
 			}
 		}
-		rss := fitRSS(series, j, cols)
-		bic += float64(n)*math.Log(math.Max(rss, 1e-300)/float64(n)) + float64(1+len(cols))*math.Log(float64(n))
+		t := tss(series[j][1:])
+		if !(t > 0) {
+			continue
+		}
+		rss, used := fitRSS(series, j, cols)
+		bic += float64(n)*math.Log(math.Max(rss, 1e-12*t)/float64(n)) + float64(1+used)*math.Log(float64(n))
 	}
 	return bic
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/cmplx"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -421,5 +422,54 @@ func TestBlockchainTelemetryModule(t *testing.T) {
 	}
 	if !slices.Equal(parents, []uint64{telemetry.NoParent, 0, 2}) || !slices.Equal(kinds, []string{"tick", "tick", "tick"}) {
 		t.Errorf("ledger: fusion parents %v, system kinds %v", parents, kinds)
+	}
+}
+
+// TestGraphBICDegenerate: on series predicted exactly, or constant, the
+// BIC is decided by the parameter count, not by rounding noise in the
+// residuals: series 1 is series 0 one step later (RSS ≈ 0 whatever else
+// feeds it), series 2 is constant, series 4 a copy of series 3 (a second
+// cause from it is dropped by the fit and must not be charged).
+func TestGraphBICDegenerate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	const n = 41
+	s := make([][]float64, 5)
+	for i := range s {
+		s[i] = make([]float64, n)
+	}
+	for t := range n {
+		s[0][t] = rng.NormFloat64()
+		if t > 0 {
+			s[1][t] = 3*s[0][t-1] - 0.25
+		}
+		s[2][t] = 1.5
+		s[3][t] = rng.NormFloat64()
+		s[4][t] = s[3][t]
+	}
+	const k = 5
+	graph := func(edges ...[2]int) []float64 {
+		g := make([]float64, k*k)
+		for _, e := range edges {
+			g[e[0]*k+e[1]] = 1
+		}
+		return g
+	}
+	ln := math.Log(n - 1)
+	base := GraphBIC(s, graph([2]int{0, 1}))
+	for _, c := range []struct {
+		name  string
+		edges [][2]int
+		want  float64 // BIC − base
+	}{
+		{"a spurious cause of the exactly predicted series", [][2]int{{0, 1}, {3, 1}}, ln},
+		{"a cause of the constant series", [][2]int{{0, 1}, {3, 2}}, 0},
+		{"a copy of a cause", [][2]int{{0, 1}, {3, 0}, {4, 0}}, GraphBIC(s, graph([2]int{0, 1}, [2]int{3, 0})) - base},
+	} {
+		if got := GraphBIC(s, graph(c.edges...)) - base; math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("%s: BIC − base = %v, want %v", c.name, got, c.want)
+		}
+	}
+	if math.IsInf(base, 0) || math.IsNaN(base) {
+		t.Errorf("BIC %v", base)
 	}
 }
