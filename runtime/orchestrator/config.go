@@ -151,7 +151,9 @@ type CausalityConfig struct {
 // exceeds Threshold in magnitude; it is kept when it lowers the graph's
 // BIC on the window.
 type CausalMutation struct {
-	// Every is the number of ticks between proposals (0: off).
+	// Every is the number of ticks between proposals (0: off; the
+	// Granger matrix then covers every edge, and a graph in Θ — a state
+	// saved with mutations on — is kept but ignored).
 	Every int `yaml:"every" json:"every"`
 	// Shots is the number of measurement outcomes per round of ε (0: 64).
 	Shots int `yaml:"shots,omitempty" json:"shots,omitempty"`

@@ -96,9 +96,9 @@
 // graph's BIC, Σ_j [n·ln(RSS_j/n) + p_j·ln n] for the VAR(1) fits of each
 // series on its own lag and its causes' (GraphBIC: RSS_j floored at
 // 1e-12·TSS_j, constant series left out, p_j the regressors used). Edges
-// outside the
-// graph read 0 in the matrix, so the mutations reach inject_meta_graph and
-// ReflexiveFeedback. It reports causal_proposed, causal_mutated,
+// outside the graph read 0 in the matrix, so the mutations reach
+// inject_meta_graph and ReflexiveFeedback; with mutations off, a graph in
+// Θ (a state saved with them on) is kept but ignored. It reports causal_proposed, causal_mutated,
 // causal_outcomes, causal_edges and causal_bic, and the proposal's ε,
 // flips and BIC before and after as causal_mutation.* metrics.
 //

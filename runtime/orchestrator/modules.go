@@ -726,6 +726,10 @@ func (m *metaCausality) Step(_ context.Context, tel *Telemetry) (bus.Message, er
 			u.Metric("causal_mutated", 0)
 		}
 		u.Write("theta.graph", graph)
+	} else {
+		// Mutations off: a graph kept in Θ (a state saved with them on)
+		// is left there but prunes nothing.
+		graph = nil
 	}
 	g := make([]float64, k*k)
 	mx := 0.0

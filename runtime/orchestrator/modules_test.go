@@ -338,6 +338,13 @@ func TestMetaCausalityModule(t *testing.T) {
 	if g := s.Theta.Causal[1*4+0]; g < 0.9 {
 		t.Errorf("rate → H_coh influence %v, want > 0.9 (H_coh is 0.9× the lagged rate)", g)
 	}
+	// A state saved with mutations on and resumed with them off: its
+	// graph (here with no edges) is ignored, not pruning the matrix.
+	s.Theta.Graph = make([]float64, 4*4)
+	step(t, m, s, 41, map[string]float64{"h_coh": 0.9 * s.Gov.History[len(s.Gov.History)-3], "rate_hz": math.Sin(41 * 1.3), "grounding_error": 0, "plasticity_error": 0})
+	if g := s.Theta.Causal[1*4+0]; g < 0.9 {
+		t.Errorf("mutations off, an empty graph in Θ: rate → H_coh influence %v, want > 0.9", g)
+	}
 }
 
 func TestReflexiveFeedbackModule(t *testing.T) {
