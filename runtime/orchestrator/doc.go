@@ -98,9 +98,10 @@
 // 1e-12·TSS_j, constant series left out, p_j the regressors used). Edges
 // outside the graph read 0 in the matrix, so the mutations reach
 // inject_meta_graph and ReflexiveFeedback; with mutations off, a graph in
-// Θ (a state saved with them on) is kept but ignored. It reports causal_proposed, causal_mutated,
-// causal_outcomes, causal_edges and causal_bic, and the proposal's ε,
-// flips and BIC before and after as causal_mutation.* metrics.
+// Θ (a state saved with them on) is kept but ignored. It reports
+// causal_proposed, causal_mutated, causal_outcomes, causal_edges and
+// causal_bic, and the proposal's ε, flips and BIC before and after as
+// causal_mutation.* metrics.
 //
 // ReflexiveFeedback closes the loop on the coherence entropy: with e =
 // h_coh − h_target and c the rate → H_coh influence, it sets γ ←
