@@ -11,7 +11,8 @@ import (
 // and meta-evolution would move Θ under the candidate being judged),
 // calls visit after each step with the step's metrics and ψ (read-only,
 // valid during the call), and then restores the System to the Snapshot
-// taken before, so that the next Step is the one it would have been. The
+// taken before, so that the next Step is the one it would have been (also
+// when it stops early on an error); its steps are not charged to Costs. The
 // integration layer's meta-optimiser scores candidate couplings with it.
 func (s *System) Rollout(ctx context.Context, steps int, alpha, beta, gamma, dt float64, visit func(Metrics, []complex128) error) (err error) {
 	snap, err := s.Snapshot()
@@ -21,9 +22,11 @@ func (s *System) Rollout(ctx context.Context, steps int, alpha, beta, gamma, dt 
 	// Without learning the Hamiltonian stays, and the Trotter step of the
 	// current Δt is kept aside: restoring needs neither rebuilt.
 	snap.H = nil
-	step, stepDt := s.step, s.cfg.Dt
+	// The cost breakdown (Costs) is of the steps the system ran: the
+	// rollout's are not charged to it.
+	step, stepDt, clock := s.step, s.cfg.Dt, s.clock
 	defer func() {
-		s.step, s.cfg.Dt = step, stepDt
+		s.step, s.cfg.Dt, s.clock = step, stepDt, clock
 		if rerr := s.Restore(snap); rerr != nil && err == nil {
 			err = fmt.Errorf("fusion: rollout: %w", rerr)
 		}
