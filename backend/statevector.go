@@ -109,7 +109,8 @@ type LowQubitHinter interface {
 // gates whose qubits all lie below ChunkQubits are applied chunk by chunk
 // of 2^ChunkQubits amplitudes, each chunk going through the whole run
 // while it sits in cache. ApplyBatch applies gs in order and returns the
-// passes it made over the state. Circuit runners may reorder commuting
+// passes it made over the state; on error it has applied none of gs
+// (gates are checked first). Circuit runners may reorder commuting
 // gates to lengthen those runs (see circuit.GroupBelow) and relabel qubits
 // so that more gates lie below ChunkQubits (circuit.RelabelBelow).
 type BatchApplier interface {

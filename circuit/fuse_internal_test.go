@@ -449,12 +449,42 @@ func TestRelabelBelow(t *testing.T) {
 		for trial, gates := range [][]Gate{withPhases(rng, randomGates(rng, n, 300), 11), skewed(n, n-2, 300)} {
 			for _, c := range []int{2, 4, n - 2, n - 1} {
 				for _, zero := range []bool{false, true} {
-					got := RelabelBelow(gates, n, c, 0, zero)
+					got, open, closing := RelabelBelow(gates, n, c, 0, 0, zero)
 					what := fmt.Sprintf("%d qubits, circuit %d, c %d, zero %v", n, trial, c, zero)
+					if zero && open != 0 || open > maxRelabelSwaps || closing > n || open+closing > len(got) {
+						t.Errorf("%s: %d open and %d close swaps of %d gates", what, open, closing, len(got))
+					}
 					if zero {
 						same(what, zeroState(n, gates), zeroState(n, got))
 					} else {
 						same(what, applyAll(n, gates), applyAll(n, got))
+					}
+					// Stopping after the open swaps and a prefix of the
+					// relabelled gates, then applying the close swaps,
+					// leaves the state of the same prefix unrelabelled.
+					if k := (len(got) - open - closing) / 2; len(got) > len(gates) {
+						cut := append(slices.Clone(got[:open+k]), got[len(got)-closing:]...)
+						if zero {
+							same(what+", stopped halfway", zeroState(n, gates[:k]), zeroState(n, cut))
+						} else {
+							same(what+", stopped halfway", applyAll(n, gates[:k]), applyAll(n, cut))
+						}
+					}
+					// With low 2, nothing moves onto or off qubits 0 and 1.
+					if low := 2; low < c {
+						lg, lo, lc := RelabelBelow(gates, n, c, low, 0, zero)
+						for i := range lg {
+							var want uint64
+							if i >= lo && i < len(lg)-lc {
+								want = gateQubits(&gates[i-lo]) & 3
+							}
+							if gateQubits(&lg[i])&3 != want {
+								t.Fatalf("%s, low 2: gate %d on qubits %b, want %b below 2", what, i, gateQubits(&lg[i]), want)
+							}
+						}
+						if trial == 1 && c == n-2 && len(lg) == len(gates) {
+							t.Errorf("%s, low 2: the busy qubit was not moved below c", what)
+						}
 					}
 					p0, p1 := PassesBelow(gates, c, 0), PassesBelow(got, c, 0)
 					if p1 > p0 {

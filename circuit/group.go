@@ -131,18 +131,24 @@ const maxRelabelSwaps = 4
 // RelabelBelow relabels the qubits of gates (on an n-qubit state) so that
 // a chunked backend makes fewer passes over the state (PassesBelow with c
 // and maxRun): it exchanges, one transposition at a time and at most
-// maxRelabelSwaps times, a qubit below c with one at or above c, taking
-// each time the exchange that saves the most passes, the SWAP gates
-// that do and undo the relabelling counted; it stops when none saves one.
-// The result is SWAP gates that move the qubits to their new places
-// (omitted when zero: on |0…0⟩ they are the identity), the gates
-// relabelled, and SWAP gates that move them back, so it applies the same
-// unitary as gates (on |0…0⟩ when zero). Gates that need no relabelling
-// are returned as they are; the input is not modified. Time is about
-// len(gates)·c·(n−c) per transposition tried.
-func RelabelBelow(gates []Gate, n, c, maxRun int, zero bool) []Gate {
-	if c <= 0 || c >= n || n > 64 || len(gates) < 3 {
-		return gates
+// maxRelabelSwaps times, a qubit in low..c−1 with one at or above c,
+// taking each time the exchange that saves the most passes, the SWAP
+// gates that do and undo the relabelling counted; it stops when none
+// saves one. Qubits 0..low−1 are never exchanged, so gates that leave
+// them free (AvoidLow) still do. The result is SWAP gates that move the
+// qubits to their new places (omitted when zero: on |0…0⟩ they are the
+// identity), the gates relabelled, and SWAP gates that move them back, so
+// it applies the same unitary as gates (on |0…0⟩ when zero). Gates that
+// need no relabelling are returned as they are; the input is not
+// modified. Time is about len(gates)·c·(n−c) per transposition tried.
+//
+// open and close count the SWAP gates at the start and at the end of the
+// result: a caller that stops after the first open gates and before the
+// last close applies those last close gates to put every qubit back in
+// its place (the state is then that of a prefix of gates).
+func RelabelBelow(gates []Gate, n, c, low, maxRun int, zero bool) (out []Gate, open, close int) {
+	if c <= 0 || c >= n || n > 64 || len(gates) < 3 || low >= c {
+		return gates, 0, 0
 	}
 	qs := make([]uint64, len(gates))
 	for i := range gates {
@@ -153,7 +159,7 @@ func RelabelBelow(gates []Gate, n, c, maxRun int, zero bool) []Gate {
 	buf := make([]uint64, 0, len(qs)+4*maxRelabelSwaps)
 	for len(ts) < maxRelabelSwaps {
 		pick, found := [2]int{}, false
-		for a := 0; a < c; a++ {
+		for a := max(low, 0); a < c; a++ {
 			for b := c; b < n; b++ {
 				cand := append(slices.Clone(ts), [2]int{a, b})
 				pre, phys, post := relabelPlan(n, cand, zero)
@@ -178,10 +184,10 @@ func RelabelBelow(gates []Gate, n, c, maxRun int, zero bool) []Gate {
 		ts = append(ts, pick)
 	}
 	if len(ts) == 0 {
-		return gates
+		return gates, 0, 0
 	}
 	pre, phys, post := relabelPlan(n, ts, zero)
-	out := make([]Gate, 0, len(pre)+len(gates)+len(post))
+	out = make([]Gate, 0, len(pre)+len(gates)+len(post))
 	swap := func(s [2]int) Gate {
 		return Gate{Targets: []int{s[0], s[1]}, Matrix: slices.Clone(SwapMatrix)}
 	}
@@ -194,7 +200,7 @@ func RelabelBelow(gates []Gate, n, c, maxRun int, zero bool) []Gate {
 	for _, s := range post {
 		out = append(out, swap(s))
 	}
-	return out
+	return out, len(pre), len(post)
 }
 
 // relabelPlan returns, for the transpositions ts of physical qubits

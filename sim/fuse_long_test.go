@@ -2,6 +2,8 @@ package sim_test
 
 import (
 	"context"
+	"errors"
+	"math"
 	"math/cmplx"
 	"math/rand/v2"
 	"testing"
@@ -129,6 +131,9 @@ func TestCacheBlocking(t *testing.T) {
 // (circuit.RelabelBelow, from |0…0⟩: no swaps to start, swaps back at the
 // end): the state equals the unblocked run's to 1e-10 (complex128) and
 // 1e-5 (complex64), in fewer passes than grouping alone would make.
+// Apply cancelled partway hands back a state with the qubits in their
+// places: qubit 6, which no gate touches, is still |0⟩ (relabelled, it
+// would hold qubit 15).
 func TestCacheBlockingRelabel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(12, 6))
 	const n, chunkQubits = 16, 7
@@ -139,7 +144,7 @@ func TestCacheBlockingRelabel(t *testing.T) {
 		p := rng.Perm(len(busy))
 		a, b := busy[p[0]], busy[p[1]]
 		if i%50 == 0 {
-			a = 6 + rng.IntN(n-7) // rarely, the other qubits
+			a = 7 + rng.IntN(n-8) // rarely, the other qubits but 6
 		}
 		switch rng.IntN(4) {
 		case 0:
@@ -196,6 +201,48 @@ func TestCacheBlockingRelabel(t *testing.T) {
 		t.Logf("%s: %d passes relabelled and blocked, %d blocked alone, %d unblocked", p, blocked, grouped, unblocked)
 		if blocked >= grouped {
 			t.Errorf("%s: %d passes relabelled, %d without relabelling", p, blocked, grouped)
+		}
+		apply := func(ctx context.Context) (*sim.Result, []complex128, error) {
+			be := cpu.New(cpu.Options{ChunkBytes: (1 << chunkQubits) * int(p.AmpBytes())})
+			st, err := be.NewState(n, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Free()
+			res, err := sim.NewWith(be, sim.Options{Precision: p, Fuse: 3}).Apply(ctx, st, c, 1)
+			if res == nil || res.State != st {
+				t.Fatalf("%s: Apply did not hand the state back (%v)", p, err)
+			}
+			v := make([]complex128, 1<<n)
+			if err := st.Read(v); err != nil {
+				t.Fatal(err)
+			}
+			return res, v, err
+		}
+		full, _, err := apply(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, checks := range []int{full.Applied / 3, 2 * full.Applied / 3} {
+			res, v, err := apply(sim.NewCountdownCtx(checks))
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("%s: cancelled at check %d: %v", p, checks, err)
+			}
+			var norm, on6 float64
+			for i, a := range v {
+				pa := real(a)*real(a) + imag(a)*imag(a)
+				norm += pa
+				if i>>6&1 == 1 {
+					on6 += pa
+				}
+			}
+			t.Logf("%s: cancelled at check %d after %d passes: P(q6=1) %.3g, P(|0…0⟩) %.3g", p, checks, res.Applied, on6, cmplx.Abs(v[0]))
+			if math.Abs(norm-1) > tol || on6 > tol {
+				t.Errorf("%s: cancelled at check %d: norm² %v, P(qubit 6 = 1) %.3g, want 1 and 0", p, checks, norm, on6)
+			}
+			if res.Applied >= full.Applied || cmplx.Abs(v[0]) > 1-tol {
+				t.Errorf("%s: cancelled at check %d after %d of %d passes: not partway", p, checks, res.Applied, full.Applied)
+			}
 		}
 	}
 }

@@ -22,6 +22,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -104,7 +105,8 @@ func (s *Simulator) Run(ctx context.Context, c *circuit.Circuit) (*Result, error
 }
 
 // Apply runs the ops of c on an existing state (measurements draw from the
-// given seed).
+// given seed). On error (a cancelled ctx among them) the state is handed
+// back holding the ops applied until then, with every qubit in its place.
 func (s *Simulator) Apply(ctx context.Context, st backend.State, c *circuit.Circuit, seed uint64) (*Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -164,40 +166,53 @@ func (s *Simulator) applyGates(ctx context.Context, st backend.State, run []circ
 	if err != nil {
 		return 0, err
 	}
+	low := 0
 	if h, ok := s.sv.(backend.LowQubitHinter); ok {
-		gs = circuit.AvoidLow(gs, st.Qubits(), h.FreeLowQubits(s.opts.Precision))
+		low = h.FreeLowQubits(s.opts.Precision)
+		gs = circuit.AvoidLow(gs, st.Qubits(), low)
 	}
 	if ba, ok := st.(backend.BatchApplier); ok {
 		// Cache blocking: gates below the chunk qubits are grouped into
 		// runs, each applied in one pass; the context is checked between
 		// windows of gates.
 		c := ba.ChunkQubits()
+		var open, closing []circuit.Gate
 		if c > 0 && c < st.Qubits() {
 			if len(gs) >= relabelMinGates && st.Qubits() >= relabelMinQubits {
-				// Busy qubits above c are exchanged with idle ones below,
-				// and moved back at the end of the run.
-				gs = circuit.RelabelBelow(gs, st.Qubits(), c, batchWindow, zero)
+				// Busy qubits above c are exchanged with idle ones below
+				// (open), and moved back at the end of the run (closing).
+				var no, nc int
+				gs, no, nc = circuit.RelabelBelow(gs, st.Qubits(), c, low, batchWindow, zero)
+				open, closing, gs = gs[:no], gs[len(gs)-nc:], gs[no:len(gs)-nc]
 			}
 			gs = circuit.GroupBelow(gs, c)
 		}
 		passes := 0
-		for lo := 0; lo < len(gs); {
+		if len(open) > 0 {
+			// The few open swaps go in after one context check, so that
+			// the closing ones always find the qubits where they put them.
 			if err := ctx.Err(); err != nil {
-				return passes, err
+				return 0, err
 			}
-			hi := min(lo+batchWindow, len(gs))
-			if st.Qubits() >= ctxEveryGateQubits {
-				// One pass at a time on large states, as for Apply.
-				hi = lo + circuit.RunBelow(gs[lo:hi], c)
-			}
-			k, err := ba.ApplyBatch(gs[lo:hi])
-			passes += k
+			k, err := ba.ApplyBatch(open)
 			if err != nil {
-				return passes, fmt.Errorf("sim: %w", err)
+				return k, fmt.Errorf("sim: %w", err)
 			}
-			lo = hi
+			passes += k
 		}
-		return passes, nil
+		k, err := applyBatches(ctx, ba, gs, st.Qubits(), c)
+		passes += k
+		if len(closing) > 0 {
+			// The closing swaps run even when the run stopped early, so
+			// that a state handed back on error (Apply) holds a prefix of
+			// the gates with its qubits in their places, not permuted.
+			k, cerr := ba.ApplyBatch(closing)
+			passes += k
+			if cerr != nil {
+				return passes, fmt.Errorf("sim: moving relabelled qubits back (state undefined): %w", errors.Join(err, cerr))
+			}
+		}
+		return passes, err
 	}
 	for i := range gs {
 		// On large states one gate takes milliseconds: check before
@@ -212,6 +227,31 @@ func (s *Simulator) applyGates(ctx context.Context, st backend.State, run []circ
 		}
 	}
 	return len(gs), nil
+}
+
+// applyBatches hands gs to ba a window at a time (one pass at a time on
+// large states), checking ctx before each, and returns the passes made.
+// A BatchApplier fails before applying anything, so on error the state
+// holds a prefix of gs.
+func applyBatches(ctx context.Context, ba backend.BatchApplier, gs []circuit.Gate, n, c int) (int, error) {
+	passes := 0
+	for lo := 0; lo < len(gs); {
+		if err := ctx.Err(); err != nil {
+			return passes, err
+		}
+		hi := min(lo+batchWindow, len(gs))
+		if n >= ctxEveryGateQubits {
+			// One pass at a time on large states, as for Apply.
+			hi = lo + circuit.RunBelow(gs[lo:hi], c)
+		}
+		k, err := ba.ApplyBatch(gs[lo:hi])
+		passes += k
+		if err != nil {
+			return passes, fmt.Errorf("sim: %w", err)
+		}
+		lo = hi
+	}
+	return passes, nil
 }
 
 // Measure measures qubit q with the uniform variate u in [0,1): outcome 1

@@ -249,36 +249,48 @@ func applyDense2[T amp](a []T, s *gateShape, m []T, lo, hi int) {
 	}
 }
 
-// applyDiagGroups multiplies the amplitudes of each group of the shape by the
-// diagonal d, skipping entries equal to 1 (so a cz touches a quarter of the
-// state), for groups [lo,hi).
-func applyDiagGroups[T amp](a []T, s *gateShape, d []T, lo, hi int) {
-	var offs [1 << 6]uint64
-	var fac [1 << 6]T
-	k := 0
+// diagGate is a diagonal gate planned once for applyDiagGroups: the
+// offsets in a group of its factors other than 1, those factors, and the
+// assembly kernels' plan for them (built when the shape's runs are long
+// enough for the kernels), so that applying it allocates nothing.
+type diagGate[T amp] struct {
+	offs []uint64
+	fac  []T
+	p    diagPlan
+}
+
+// newDiagGate plans the diagonal d on the groups of shape s.
+func newDiagGate[T amp](s *gateShape, d []T) *diagGate[T] {
+	g := &diagGate[T]{}
 	for j, v := range d {
 		if v != 1 {
-			offs[k], fac[k] = s.offsets[j], v
-			k++
+			g.offs = append(g.offs, s.offsets[j])
+			g.fac = append(g.fac, v)
 		}
 	}
-	if k == 0 {
-		return
+	if s.run >= 4 && len(g.offs) > 0 {
+		g.p = newDiagPlan(g.offs, g.fac) // the assembly kernels, on runs of 4 or more
 	}
-	var p diagPlan
-	if s.run >= 4 {
-		p = newDiagPlan(offs[:k], fac[:k]) // the assembly kernels, on runs of 4 or more
+	return g
+}
+
+// applyDiagGroups multiplies the amplitudes of each group of the shape by
+// the diagonal planned in g, skipping entries equal to 1 (so a cz touches
+// a quarter of the state), for groups [lo,hi).
+func applyDiagGroups[T amp](a []T, s *gateShape, g *diagGate[T], lo, hi int) {
+	if len(g.offs) == 0 {
+		return
 	}
 	for r := lo; r < hi; {
 		base := s.ex.expand(uint64(r)) | s.val
 		n := uint64(min(hi-r, s.run-r&(s.run-1)))
-		if s.run >= 4 && diagRuns(a, &p, base, n) {
+		if s.run >= 4 && diagRuns(a, &g.p, base, n) {
 			r += int(n)
 			continue
 		}
-		for j := 0; j < k; j++ {
-			x := a[base+offs[j] : base+offs[j]+n]
-			f := fac[j]
+		for j, o := range g.offs {
+			x := a[base+o : base+o+n]
+			f := g.fac[j]
 			for i := range x {
 				x[i] *= f
 			}

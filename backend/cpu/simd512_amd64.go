@@ -39,7 +39,7 @@ func dense512[T amp, F float32 | float64](a []T, s *gateShape, mc []F, lo, hi, v
 	for j, o := range s.offsets {
 		offs[j] = o * elem
 	}
-	tmp := make([]F, 2*d*64/sizeofF[F]()) // 2·d vectors of 64 bytes
+	var tmp [2 * maxDenseSIMD * 64 / 4]F // 2·d vectors of 64 bytes (on the stack: no allocation a call)
 	var bases [denseBatch + 1]uint64
 	n := 0
 	flush := func() {

@@ -300,7 +300,8 @@ func applyDenseC128(a []complex128, s *gateShape, m []complex128, lo, hi int) bo
 	for j, o := range s.offsets {
 		offs[j] = o * 16
 	}
-	batch, tmp := denseBatch, make([]float64, 4*d)
+	var tmpS [4 * maxDenseSIMD]float64 // d vectors, on the stack when d ≤ maxDenseSIMD
+	batch, tmp := denseBatch, tmpS[:4*min(d, maxDenseSIMD)]
 	if d > maxDenseSIMD {
 		batch = denseBatchBases(d)
 		tmp = make([]float64, 4*d*batch)
@@ -385,7 +386,8 @@ func applyDenseC64(a []complex64, s *gateShape, m []complex64, lo, hi int) bool 
 	for j, o := range s.offsets {
 		offs[j] = o * 8
 	}
-	batch, tmp := denseBatch, make([]float32, 8*d)
+	var tmpS [8 * maxDenseSIMD]float32 // d vectors, on the stack when d ≤ maxDenseSIMD
+	batch, tmp := denseBatch, tmpS[:8*min(d, maxDenseSIMD)]
 	if d > maxDenseSIMD {
 		batch = denseBatchBases(d)
 		tmp = make([]float32, 8*d*batch)

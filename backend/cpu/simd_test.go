@@ -567,7 +567,7 @@ func testDiag[T amp](t *testing.T) {
 			}
 			g++
 		}
-		applyDiagGroups(a, &sh, d, rng[0], rng[1])
+		applyDiagGroups(a, &sh, newDiagGate(&sh, d), rng[0], rng[1])
 		what := fmt.Sprintf("applyDiagGroups targets=%v controls=%v groups=%v", targets, controls, rng)
 		checkGuards(t, ab, what)
 		for i := range a {
@@ -575,5 +575,39 @@ func testDiag[T amp](t *testing.T) {
 				t.Fatalf("%s: amplitude %d: got %v, want %v", what, i, a[i], w[i])
 			}
 		}
+	}
+}
+
+// TestKernelAllocs: applying a planned diagonal gate (applyDiagGroups on
+// runs of four: the diagonal kernels) and a dense 3-qubit block above the
+// lane qubits (applyDense: the AVX-512 kernels where the CPU has them)
+// allocates nothing a call, in every kernel mode.
+func TestKernelAllocs(t *testing.T) {
+	forKernels(t, func(t *testing.T) {
+		t.Run("c128", testKernelAllocs[complex128])
+		t.Run("c64", testKernelAllocs[complex64])
+	})
+}
+
+func testKernelAllocs[T amp](t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	const n = 12
+	a := make([]T, 1<<n)
+	for i := range a {
+		a[i] = T(randC(r))
+	}
+	sh := newShape(n, []int{4, 7}, 0, 0)
+	dg := newDiagGate(&sh, []T{1, T(randC(r)), T(randC(r)), T(randC(r))})
+	if got := testing.AllocsPerRun(10, func() { applyDiagGroups(a, &sh, dg, 0, sh.groups) }); got != 0 {
+		t.Errorf("applyDiagGroups: %v allocations a call, want 0", got)
+	}
+	dsh := newShape(n, []int{3, 6, 9}, 0, 0)
+	m := make([]T, 64)
+	for i := range m {
+		m[i] = T(randC(r))
+	}
+	dsh.consts = denseConsts(m, len(dsh.offsets))
+	if got := testing.AllocsPerRun(10, func() { applyDense(a, &dsh, m, 0, dsh.groups) }); got != 0 {
+		t.Errorf("applyDense (3 targets): %v allocations a call, want 0", got)
 	}
 }

@@ -113,10 +113,10 @@ func (s *State[T]) Apply(g *circuit.Gate) error {
 func planGate[T amp](n int, g *circuit.Gate) func(a []T, w int) {
 	mask, val := g.CtrlMasks()
 	if g.Diagonal {
-		d := convert[T](g.Matrix)
 		sh := newShape(n, g.Targets, mask, val)
+		dg := newDiagGate(&sh, convert[T](g.Matrix))
 		return func(a []T, w int) {
-			parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDiagGroups(a, &sh, d, lo, hi) })
+			parallelFor(w, sh.groups, 1, func(lo, hi int) { applyDiagGroups(a, &sh, dg, lo, hi) })
 		}
 	}
 	if circuit.IsSwap(g) {
