@@ -23,6 +23,7 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/engines/fft"
+	"github.com/prismai/mec/internal/sysinfo"
 	"golang.org/x/sys/cpu"
 )
 
@@ -169,16 +170,8 @@ func humanBytes(n int64) string {
 }
 
 func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
+	if m := sysinfo.CPUModel(); m != "" {
+		return m
 	}
 	return runtime.GOARCH
 }
