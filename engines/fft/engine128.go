@@ -1,5 +1,7 @@
 // The complex64 engine (engine64.go) is generated from this file by gen.go:
-// edit this file only, then run `go generate` in this folder.
+// edit this file only, then run `go generate` in this folder. When a kernel
+// changes (here, or the assembly gen_r16.go writes), bump KernelVersion
+// (planner.go) so that plans measured with the old kernels are measured again.
 
 //go:generate go run gen.go
 
