@@ -251,6 +251,9 @@ func TestFourStepMatchesStockham(t *testing.T) {
 		if f.fs == nil {
 			t.Fatalf("n=%d: no four-step plan", n)
 		}
+		if tw := len(f.fs.twLo) + len(f.fs.twHi); n >= 1<<16 && tw > n/8 {
+			t.Errorf("n=%d: %d twiddles, want at most n/8", n, tw)
+		}
 		for _, threads := range []int{1, 2} {
 			got := append([]complex128(nil), x...)
 			f.transform(got, got, false, threads)
