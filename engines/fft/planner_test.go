@@ -390,6 +390,16 @@ func TestOpenDefaultPlanner(t *testing.T) {
 	if err != nil || pl.path != filepath.Join(dir, "mec", "fft-plans.json") {
 		t.Fatalf("OpenDefaultPlanner: path %q, %v", pl.path, err)
 	}
+	if os.Geteuid() != 0 { // root writes into read-only folders
+		ro := filepath.Join(t.TempDir(), "ro")
+		if err := os.Mkdir(ro, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("XDG_CACHE_HOME", ro)
+		if pl, err := OpenDefaultPlanner(); err == nil || pl.path != "" {
+			t.Errorf("read-only cache folder: path %q, error %v; want memory and an error", pl.path, err)
+		}
+	}
 	t.Setenv("XDG_CACHE_HOME", "")
 	t.Setenv("HOME", "")
 	pl, err = OpenDefaultPlanner()
