@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"os/exec"
 	"runtime"
 	"slices"
@@ -96,7 +97,11 @@ func fftThreads(be backend.Backend) []int {
 // lengths) of every kind the backend has, each row against FFTW on the same
 // number of threads, run in the same process just before the row. Lengths
 // below fft.SplitMin run on one thread whatever the count: their
-// multi-thread rows are left out and a note says so.
+// multi-thread rows are left out and a note says so. On the CPU backend
+// the transforms are planned by measuring (fft.Planner, as FFTW_MEASURE
+// plans FFTW's), with the per-user cache file fft.DefaultPlannerPath or,
+// when it cannot be used, in memory (one line on stderr and a note say
+// so); their workloads are named ".../planned/...".
 func fftWorkloads(be backend.Backend, sp backend.Spectral, quick bool) (ws []workload, notes []string) {
 	logs := make([]int, 0, 17)
 	for lg := 6; lg <= 22; lg++ {
@@ -106,10 +111,19 @@ func fftWorkloads(be backend.Backend, sp backend.Spectral, quick bool) (ws []wor
 		logs = []int{6, 10, 16, 20}
 	}
 	rs, hasReal := sp.(backend.RealSpectral)
+	var planner *fft.Planner
+	if _, ok := be.(*cpu.Backend); ok {
+		var err error
+		planner, err = fft.OpenDefaultPlanner()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "mec bench: %v\n", err)
+			notes = append(notes, fmt.Sprintf("fft on %s: plans measured in memory only (%v)", be.Name(), err))
+		}
+	}
 	for _, threads := range fftThreads(be) {
 		tbe, tsp, trs := be, sp, rs
 		if c, ok := be.(*cpu.Backend); ok {
-			cb := c.WithThreads(threads)
+			cb := c.WithThreads(threads).WithFFTPlanner(planner)
 			tbe, tsp, trs = cb, cb, cb
 		}
 		sizes := logs
@@ -138,6 +152,9 @@ func fftWorkloads(be backend.Backend, sp backend.Spectral, quick bool) (ws []wor
 			label := "c2c/" + p.String()
 			if real {
 				label = "r2c/" + p.String()
+			}
+			if planner != nil {
+				label += "/planned"
 			}
 			ws = append(ws, workload{"fft", fmt.Sprintf("%s/threads=%d", label, threads), be, func(ctx context.Context) ([]Figure, error) {
 				ref, _ := FFTW(kind, threads, sizes) // nil when the peer is absent

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"math"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/cpu"
 	"github.com/prismai/mec/circuit"
+	"github.com/prismai/mec/engines/fft"
 	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/internal/peers/peertest"
 	"github.com/prismai/mec/sim/simtest"
@@ -72,10 +74,17 @@ func TestRunRejectsBadConfig(t *testing.T) {
 // every kind on 1 thread at 2^6, 2^10, 2^16 and 2^20, on GOMAXPROCS threads
 // only at 2^20 (the smaller lengths are too small to split, and a note says
 // so), each against FFTW's same kind on the same threads when the peer is
-// built.
+// built. The transforms are planned by measuring, with the cache file in
+// the user cache folder (here a temporary one): the rows say "planned" and
+// the file holds the choices afterwards.
 func TestRunFFTQuick(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures bandwidth and FFT timings (seconds)")
+	}
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cache, err := fft.DefaultPlannerPath()
+	if err != nil {
+		t.Fatal(err)
 	}
 	rep, err := Run(context.Background(), Config{Suites: []string{"fft"}, Quick: true, Backends: []backend.Backend{cpu.New(cpu.Options{})}})
 	if err != nil {
@@ -97,12 +106,18 @@ func TestRunFFTQuick(t *testing.T) {
 		if f.Suite != "fft" || !(f.Value > 0) {
 			t.Errorf("bad figure %+v", f)
 		}
+		if !strings.Contains(f.Workload, "/planned/") {
+			t.Errorf("%s: the row does not say its plans are measured", f.Workload)
+		}
 		if !strings.HasSuffix(f.Workload, "/threads=1") && !strings.Contains(f.Workload, "/n=2^20/") {
 			t.Errorf("%s: a multi-thread row below the split length", f.Workload)
 		}
 		if peerErr == nil && (f.RatioUnit != "x_fftw" || !(f.Ratio > 0)) {
 			t.Errorf("%s: no ratio to FFTW although the peer is built", f.Workload)
 		}
+	}
+	if _, err := os.Stat(cache); err != nil {
+		t.Errorf("no measured plans in the cache file: %v", err)
 	}
 }
 

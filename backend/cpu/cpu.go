@@ -11,11 +11,23 @@
 // bit-identical whatever the thread count. The hot 1-qubit loop has an
 // AVX2/FMA assembly version on amd64, with the pure-Go loop as its twin
 // under the build tag purego.
+//
+// FFTs use the built-in radix orders of engines/fft unless the backend has
+// an Options.FFTPlanner. The registered backend gets one from the
+// environment variable MEC_FFT_PLANNER (fft.PlannerEnv, read once, when
+// the registry initialises the backend): "measure" plans each length by
+// timing its candidate orders on this machine, remembered in the per-user
+// cache file fft.DefaultPlannerPath (mec/fft-plans.json under the user
+// cache folder), or in memory with one line on stderr when that folder is
+// unavailable; unset, empty or "default" keeps the built-in orders. The
+// built-in orders are the default because measured choices can differ
+// between machines and runs, and a different order rounds differently.
 package cpu
 
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -23,6 +35,7 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/engines/fft"
+	"github.com/prismai/mec/internal/sysinfo"
 	"golang.org/x/sys/cpu"
 )
 
@@ -36,7 +49,28 @@ type driver struct{}
 func (driver) Name() string  { return Name }
 func (driver) Priority() int { return 0 }
 func (driver) Init() (backend.Backend, error) {
-	return New(Options{}), nil
+	return New(Options{FFTPlanner: PlannerFromEnv(os.Getenv(fft.PlannerEnv), os.Stderr)}), nil
+}
+
+// PlannerFromEnv returns the FFT planner that the value of MEC_FFT_PLANNER
+// (fft.PlannerEnv) asks for: nil (the built-in orders) for "" or
+// "default"; for "measure", a planner on the per-user cache file
+// (fft.OpenDefaultPlanner), or in memory when that file cannot be used.
+// It never fails: the fallback, or a value it does not know (then nil),
+// is said in one line on warn.
+func PlannerFromEnv(value string, warn io.Writer) *fft.Planner {
+	switch value {
+	case "", "default":
+		return nil
+	case "measure":
+		pl, err := fft.OpenDefaultPlanner()
+		if err != nil {
+			fmt.Fprintf(warn, "mec: %s=measure: %v\n", fft.PlannerEnv, err)
+		}
+		return pl
+	}
+	fmt.Fprintf(warn, "mec: %s=%q: want \"measure\" or \"default\"; using the built-in FFT plans\n", fft.PlannerEnv, value)
+	return nil
 }
 
 // Options configures a CPU backend.
@@ -72,6 +106,18 @@ func (b *Backend) WithThreads(threads int) *Backend {
 	o.Threads = max(threads, 0)
 	return &Backend{opts: o}
 }
+
+// WithFFTPlanner returns a backend with the same options whose FFTs are
+// planned by pl (nil: the built-in orders).
+func (b *Backend) WithFFTPlanner(pl *fft.Planner) *Backend {
+	o := b.opts
+	o.FFTPlanner = pl
+	return &Backend{opts: o}
+}
+
+// FFTPlanner returns the backend's FFT planner, nil when it uses the
+// built-in orders.
+func (b *Backend) FFTPlanner() *fft.Planner { return b.opts.FFTPlanner }
 
 // Name returns "cpu".
 func (b *Backend) Name() string { return Name }
@@ -169,16 +215,8 @@ func humanBytes(n int64) string {
 }
 
 func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
+	if m := sysinfo.CPUModel(); m != "" {
+		return m
 	}
 	return runtime.GOARCH
 }

@@ -42,6 +42,7 @@ import (
 
 	"github.com/prismai/mec/backend"
 	"github.com/prismai/mec/backend/internal/accel"
+	"github.com/prismai/mec/internal/atomicfile"
 	"github.com/prismai/mec/kernels"
 )
 
@@ -405,18 +406,7 @@ func saveBinary(l *lib, prog uintptr, file string) {
 	if l.GetProgramInfo(prog, clProgramBinaries, unsafe.Sizeof(ptr), unsafe.Pointer(&ptr), nil) != clSuccess {
 		return
 	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-		return
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".tmp-*")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(bin)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil || os.Rename(tmp.Name(), file) != nil {
-		os.Remove(tmp.Name())
-	}
+	atomicfile.WriteFile(file, bin) // a failure only costs a rebuild next time
 }
 
 // launch sets the arguments of k and enqueues it over global work items

@@ -254,7 +254,7 @@ func BenchmarkPlanned(b *testing.B) {
 					}
 				}
 				reportFFT(b, n, 1, kind)
-				if r, ok := pl.Choice(kind, n); ok {
+				if r, ok := pl.Choice(kind, n, 1); ok {
 					b.Logf("%s n=2^%d: planned %v", kind, k, r)
 				}
 			})

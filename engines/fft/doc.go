@@ -69,11 +69,15 @@
 // on this machine, as FFTW_MEASURE does (the radix-2 pass at the front or
 // later, odd primes first or last, radix-16 passes, four-step), and keep
 // the fastest. A Planner remembers its choices per machine (architecture,
-// CPU model, SIMD features, assembly or pure Go), element type and length,
-// in memory and, with a path (DefaultPlannerPath: mec/fft-plans.json under
-// the user cache dir), in a JSON file that later processes read; a corrupt
-// file or entry is ignored and measured again. There is no package-level
-// planner: pass one to the plans that should share it.
+// CPU model, SIMD features, assembly or pure Go), KernelVersion, element
+// type, length and thread count, in memory and, with a path
+// (DefaultPlannerPath: mec/fft-plans.json under the user cache dir), in a
+// JSON file that later processes read and merge into under a flock; a
+// corrupt file or entry is ignored and measured again. OpenDefaultPlanner
+// falls back to memory when the cache dir cannot be used. There is no
+// package-level planner: pass one to the plans that should share it
+// (commands opt in with MEC_FFT_PLANNER=measure, PlannerEnv, read by the
+// CPU backend).
 //
 // # Concurrency
 //

@@ -1,5 +1,7 @@
 // The complex64 engine (engine64.go) is generated from this file by gen.go:
-// edit this file only, then run `go generate` in this folder.
+// edit this file only, then run `go generate` in this folder. When a kernel
+// changes (here, or the assembly gen_r16.go writes), bump KernelVersion
+// (planner.go) so that plans measured with the old kernels are measured again.
 
 //go:generate go run gen.go
 
@@ -536,30 +538,46 @@ type cplan128 struct {
 // buffer (stride n2) is transformed over j1 (length n1) into
 // dst[k2 + n2·k1]. Columns go fourBlock at a time through rows that fit in
 // cache, so the whole transform makes two passes over memory where the
-// Stockham passes make log4 n.
+// Stockham passes make log4 n. The twiddle w_n^{j1·k2}, with
+// k2 = h·lo + l, is the product of twLo's w_n^{j1·l} and twHi's
+// w_n^{j1·lo·h}: two tables of n1·(lo + n2/lo) values (lo ≈ √n2) instead
+// of one of n (3 MiB instead of 64 MiB at 2^22 in complex128).
 type four128 struct {
 	n, n1, n2 int
+	lo        int // a power of two near √n2
 	p1, p2    *cplan128
-	tw        []complex128 // tw[j1·n2+k2] = w_n^{j1·k2}
+	twLo      []complex128 // twLo[j1·lo+l] = w_n^{j1·l}, l < lo
+	twHi      []complex128 // twHi[j1·(n2/lo)+h] = w_n^{j1·lo·h}, h < n2/lo
 	buf       pool128      // fourBlock·n1 values: one block of columns
 }
 
 func newFour128(n int) *four128 {
 	n1, n2 := fourSplit(n)
-	f := &four128{n: n, n1: n1, n2: n2, p1: newCplan128(n1, nil), p2: newCplan128(n2, nil)}
+	lo := 1
+	for lo*lo < n2 {
+		lo *= 2
+	}
+	f := &four128{n: n, n1: n1, n2: n2, lo: lo, p1: newCplan128(n1, nil), p2: newCplan128(n2, nil)}
 	f.buf.size = fourBlock * n1
-	f.tw = make([]complex128, n)
+	hi := n2 / lo
+	f.twLo = make([]complex128, n1*lo)
+	f.twHi = make([]complex128, n1*hi)
 	for j1 := range n1 {
-		for k2 := range n2 {
-			f.tw[j1*n2+k2] = complex128(cis(j1*k2, n))
+		for l := range lo {
+			f.twLo[j1*lo+l] = complex128(cis(j1*l, n))
+		}
+		for h := range hi {
+			f.twHi[j1*hi+h] = complex128(cis(j1*lo*h, n))
 		}
 	}
 	return f
 }
 
-// run computes the forward or (normalised) inverse transform of src into
-// dst (the same slice or disjoint) through work (length n, disjoint from
-// both), blocks of columns spread over threads.
+// run computes the forward or inverse transform of src into dst (the same
+// slice or disjoint) through work (length n, disjoint from both), blocks
+// of columns spread over threads. The inverse is normalised by 1/n because
+// the inner plans p1 and p2 normalise theirs (1/n1 and 1/n2); run itself
+// scales nothing.
 func (f *four128) run(dst, src, work []complex128, inv bool, threads int) {
 	n1, n2 := f.n1, f.n2
 	parallel(threads, n1/fourBlock, func(lo, hi int) {
@@ -575,14 +593,19 @@ func (f *four128) run(dst, src, work []complex128, inv bool, threads int) {
 			for c := range fourBlock {
 				row := rows[c*n2 : (c+1)*n2]
 				f.p2.transform(row, row, inv, 1)
-				tw := f.tw[(j0+c)*n2 : (j0+c+1)*n2]
-				if inv {
-					for k, w := range tw {
-						row[k] *= complex(real(w), -imag(w))
-					}
-				} else {
-					for k, w := range tw {
-						row[k] *= w
+				j1, lo, hi := j0+c, f.lo, n2/f.lo
+				tl := f.twLo[j1*lo : (j1+1)*lo]
+				for h, wh := range f.twHi[j1*hi : (j1+1)*hi] {
+					seg := row[h*lo : (h+1)*lo : (h+1)*lo]
+					if inv {
+						wh = complex(real(wh), -imag(wh))
+						for l, wl := range tl {
+							seg[l] *= complex(real(wl), -imag(wl)) * wh
+						}
+					} else {
+						for l, wl := range tl {
+							seg[l] *= wl * wh
+						}
 					}
 				}
 			}

@@ -76,9 +76,9 @@ func NewPlan[T Complex](n int, opts ...Option) (*Plan[T], error) {
 	var z T
 	switch any(z).(type) {
 	case complex128:
-		p.e128 = newCplan128(n, plan128(c.planner, n))
+		p.e128 = newCplan128(n, plan128(c.planner, n, c.threads))
 	default:
-		p.e64 = newCplan64(n, plan64(c.planner, n))
+		p.e64 = newCplan64(n, plan64(c.planner, n, c.threads))
 	}
 	return p, nil
 }
@@ -180,9 +180,9 @@ func NewRealPlan[F Float, C Complex](n int, opts ...Option) (*RealPlan[F, C], er
 		m = n / 2
 	}
 	if unsafe.Sizeof(z) == 16 {
-		p.e128 = newReal128(n, plan128(c.planner, m))
+		p.e128 = newReal128(n, plan128(c.planner, m, c.threads))
 	} else {
-		p.e64 = newReal64(n, plan64(c.planner, m))
+		p.e64 = newReal64(n, plan64(c.planner, m, c.threads))
 	}
 	return p, nil
 }
@@ -315,25 +315,25 @@ func overlap[A, B any](a []A, b []B) (same, ov bool) {
 }
 
 // plan128 returns the radix order pl chooses for complex128 transforms of
-// length n (measuring them in place on zeros, one thread), or nil (the
-// default order) without a planner.
-func plan128(pl *Planner, n int) []int {
+// length n on threads threads (measuring them in place on zeros, on those
+// threads), or nil (the default order) without a planner.
+func plan128(pl *Planner, n, threads int) []int {
 	if pl == nil {
 		return nil
 	}
-	return pl.radices("c128", n, func(radices []int) time.Duration {
+	return pl.radices("c128", n, threads, func(radices []int) time.Duration {
 		e, x := newCplan128(n, radices), make([]complex128, n)
-		return timeTransform(func() { e.transform(x, x, false, 1) })
+		return timeTransform(func() { e.transform(x, x, false, threads) })
 	})
 }
 
 // plan64 is plan128 for complex64 transforms.
-func plan64(pl *Planner, n int) []int {
+func plan64(pl *Planner, n, threads int) []int {
 	if pl == nil {
 		return nil
 	}
-	return pl.radices("c64", n, func(radices []int) time.Duration {
+	return pl.radices("c64", n, threads, func(radices []int) time.Duration {
 		e, x := newCplan64(n, radices), make([]complex64, n)
-		return timeTransform(func() { e.transform(x, x, false, 1) })
+		return timeTransform(func() { e.transform(x, x, false, threads) })
 	})
 }

@@ -4,6 +4,9 @@
 // renaming types: complex128→complex64, float64→float32, suffix 128→64.
 // With -check it writes nothing and fails when engine64.go is not what
 // engine128.go gives (TestEngine64Current runs that).
+//
+// A change to the generated kernels needs KernelVersion (planner.go)
+// bumped, so that the FFT planner's cached choices are measured again.
 package main
 
 import (

@@ -12,6 +12,9 @@
 // y[q+s(16k+4t'+t)]. The sixteen e values of a q vector are parked in the
 // sixteen output slots they are later replaced by, so the kernel needs no
 // stack.
+//
+// A change to the generated kernels needs KernelVersion (planner.go)
+// bumped, so that the FFT planner's cached choices are measured again.
 package main
 
 import (

@@ -1,7 +1,6 @@
 package fft
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prismai/mec/internal/atomicfile"
+	"github.com/prismai/mec/internal/sysinfo"
 	"golang.org/x/sys/cpu"
 )
 
@@ -20,12 +21,17 @@ import (
 // (as FFTW_MEASURE does), and remembers the choice: in memory, and in a
 // small JSON file when the Planner has a path. Entries are keyed by the
 // machine (architecture, CPU model, the SIMD features the kernels use,
-// whether the assembly kernels are built in), the element type and the
-// length, so one file can serve several machines. A missing, unreadable or
+// whether the assembly kernels are built in), the version of the kernels
+// (KernelVersion), the element type, the length and the number of threads
+// a transform of that length uses, so one file can serve several machines
+// and a kernel change makes older choices unused. A missing, unreadable or
 // corrupt file, or an entry that does not describe a valid order for its
 // length, is ignored and the transform measured again; the file is then
-// rewritten (atomically, merged with entries other processes may have
-// added). A Planner is safe for concurrent use; pass it to several plans
+// rewritten atomically, merged with the entries other processes added
+// (on Unix under an advisory lock, flock on the path plus ".lock", so that
+// concurrent writers do not lose each other's entries). A Planner is safe
+// for concurrent use; candidates are timed without holding its lock, so
+// plans of other lengths do not wait. Pass one Planner to several plans
 // with WithPlanner.
 type Planner struct {
 	path    string
@@ -54,6 +60,19 @@ type planFile struct {
 // are ignored (and rewritten).
 const planFileVersion = 1
 
+// KernelVersion is the version of the transform kernels, part of every
+// cache key: bump it whenever a kernel changes (engine128.go and the code
+// gen.go and gen_r16.go generate from it, the assembly, the four-step and
+// Stockham passes), so that choices measured with the old kernels are
+// measured again.
+const KernelVersion = 1
+
+// PlannerEnv is the environment variable with which commands opt in to
+// measured plans: "measure" plans their FFTs with a Planner on the per-user
+// cache file (DefaultPlannerPath); unset, empty or "default" keeps the
+// built-in orders. See OpenDefaultPlanner.
+const PlannerEnv = "MEC_FFT_PLANNER"
+
 // NewPlanner returns a Planner that keeps its choices in the JSON file at
 // path, or only in memory when path is "". The file is read on first use.
 func NewPlanner(path string) *Planner {
@@ -68,6 +87,35 @@ func DefaultPlannerPath() (string, error) {
 		return "", fmt.Errorf("fft: planner cache: %w", err)
 	}
 	return filepath.Join(dir, "mec", "fft-plans.json"), nil
+}
+
+// OpenDefaultPlanner returns a Planner on the per-user cache file
+// (DefaultPlannerPath). When that file cannot be used (no user cache
+// folder, e.g. HOME unset; a folder that cannot be created or written),
+// it returns a Planner that keeps its choices in memory only, and an error
+// saying why; the Planner is never nil.
+func OpenDefaultPlanner() (*Planner, error) {
+	path, err := DefaultPlannerPath()
+	if err == nil {
+		err = checkWritable(path)
+	}
+	if err != nil {
+		return NewPlanner(""), fmt.Errorf("%w; FFT plans are measured in memory only", err)
+	}
+	return NewPlanner(path), nil
+}
+
+// checkWritable reports whether the cache file's folder can be created
+// and its lock file written.
+func checkWritable(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("fft: planner cache: %w", err)
+	}
+	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("fft: planner cache: %w", err)
+	}
+	return f.Close()
 }
 
 // WithPlanner makes NewPlan and NewRealPlan choose the radix order of the
@@ -89,33 +137,33 @@ func (pl *Planner) Err() error {
 }
 
 // Choice returns the remembered radix order of kind ("c128" or "c64") and
-// length n, and whether there is one.
-func (pl *Planner) Choice(kind string, n int) ([]int, bool) {
+// length n on threads threads (WithThreads), and whether there is one.
+func (pl *Planner) Choice(kind string, n, threads int) ([]int, bool) {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	pl.load()
-	e, ok := pl.choices[pl.key(kind, n)]
+	e, ok := pl.choices[pl.key(kind, n, threads)]
 	if !ok || !validOrder(e.Radices, n) {
 		return nil, false
 	}
 	return slices.Clone(e.Radices), true
 }
 
-// radices returns the radix order of kind and length n: the remembered one,
-// or the fastest candidate under measure (the time of one transform with
-// the given radices), which is then remembered. It returns nil (the default
-// order) for lengths without a Stockham factorization.
-func (pl *Planner) radices(kind string, n int, measure func(radices []int) time.Duration) []int {
+// radices returns the radix order of kind and length n on threads
+// threads: the remembered one, or the fastest candidate under measure (the
+// time of one transform with the given radices), which is then remembered.
+// It returns nil (the default order) for lengths without a Stockham
+// factorization. The candidates are timed without holding pl.mu; when
+// another goroutine remembered a choice for the same key meanwhile, that
+// choice is kept.
+func (pl *Planner) radices(kind string, n, threads int, measure func(radices []int) time.Duration) []int {
 	base, ok := factorize(n)
 	if !ok || len(base) < 2 {
 		return nil
 	}
-	pl.mu.Lock()
-	defer pl.mu.Unlock()
-	pl.load()
-	key := pl.key(kind, n)
-	if e, ok := pl.choices[key]; ok && validOrder(e.Radices, n) {
-		return slices.Clone(e.Radices)
+	key := pl.key(kind, n, threads)
+	if r, ok := pl.remembered(key, n); ok {
+		return r
 	}
 	var best planEntry
 	for _, c := range candidates(base) {
@@ -124,15 +172,41 @@ func (pl *Planner) radices(kind string, n int, measure func(radices []int) time.
 			best = planEntry{Radices: c, Ns: float64(d.Nanoseconds())}
 		}
 	}
+	pl.mu.Lock()
+	if e, ok := pl.choices[key]; ok && validOrder(e.Radices, n) {
+		pl.mu.Unlock()
+		return slices.Clone(e.Radices)
+	}
 	pl.choices[key] = best
+	pl.mu.Unlock()
 	if pl.path != "" {
-		pl.err = pl.save(key, best)
+		err := pl.save(key, best)
+		pl.mu.Lock()
+		pl.err = err
+		pl.mu.Unlock()
 	}
 	return slices.Clone(best.Radices)
 }
 
-func (pl *Planner) key(kind string, n int) string {
-	return fmt.Sprintf("%s/%s/n=%d", pl.machine, kind, n)
+// remembered returns the valid remembered order of key (length n).
+func (pl *Planner) remembered(key string, n int) ([]int, bool) {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	pl.load()
+	if e, ok := pl.choices[key]; ok && validOrder(e.Radices, n) {
+		return slices.Clone(e.Radices), true
+	}
+	return nil, false
+}
+
+// key names a choice: the machine, the kernels' version, the kind, the
+// length and the threads a transform of that length uses (lengths below
+// SplitMin run on one thread whatever the plan's count).
+func (pl *Planner) key(kind string, n, threads int) string {
+	if n < SplitMin || threads < 1 {
+		threads = 1
+	}
+	return fmt.Sprintf("%s kernels-v%d/%s/n=%d/threads=%d", pl.machine, KernelVersion, kind, n, threads)
 }
 
 // load reads the cache file once; a missing or corrupt file leaves the
@@ -165,8 +239,17 @@ func readPlanFile(path string) map[string]planEntry {
 }
 
 // save merges key's entry into the file's current entries and replaces the
-// file atomically (a temporary file in the same folder, then a rename).
+// file atomically (atomicfile.WriteFile), holding the advisory lock on
+// path+".lock" (lockFile) from the read to the rename.
 func (pl *Planner) save(key string, e planEntry) error {
+	if err := os.MkdirAll(filepath.Dir(pl.path), 0o755); err != nil {
+		return fmt.Errorf("fft: planner cache: %w", err)
+	}
+	unlock, err := lockFile(pl.path + ".lock")
+	if err != nil {
+		return fmt.Errorf("fft: planner cache %s: %w", pl.path, err)
+	}
+	defer unlock()
 	plans := readPlanFile(pl.path)
 	if plans == nil {
 		plans = map[string]planEntry{}
@@ -176,25 +259,7 @@ func (pl *Planner) save(key string, e planEntry) error {
 	if err != nil {
 		return fmt.Errorf("fft: planner cache %s: %w", pl.path, err)
 	}
-	dir := filepath.Dir(pl.path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("fft: planner cache: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".fft-plans-*.json")
-	if err != nil {
-		return fmt.Errorf("fft: planner cache: %w", err)
-	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("fft: planner cache: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("fft: planner cache: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), pl.path); err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(pl.path, append(b, '\n')); err != nil {
 		return fmt.Errorf("fft: planner cache: %w", err)
 	}
 	return nil
@@ -348,18 +413,11 @@ func machineKey() string {
 	return fmt.Sprintf("%s %s [%s] kernels=%s", runtime.GOARCH, cpuModel(), strings.Join(feats, ","), kernels)
 }
 
-// cpuModel returns the CPU's model name as the operating system reports it
-// (Linux's cpuinfo), or "unknown".
+// cpuModel returns the CPU's model name as the operating system reports it,
+// or "unknown".
 func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	for line := range bytes.SplitSeq(b, []byte("\n")) {
-		k, v, ok := bytes.Cut(line, []byte(":"))
-		if ok && strings.TrimSpace(string(k)) == "model name" {
-			return strings.TrimSpace(string(v))
-		}
+	if m := sysinfo.CPUModel(); m != "" {
+		return m
 	}
 	return "unknown"
 }

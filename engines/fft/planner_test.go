@@ -2,9 +2,11 @@ package fft
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,10 +105,10 @@ func TestPlannedPlansMatchDFT(t *testing.T) {
 			t.Errorf("planned real n=%d: %.3g", 2*n, e)
 		}
 	}
-	if _, ok := pl.Choice("c128", 64); !ok {
+	if _, ok := pl.Choice("c128", 64, 1); !ok {
 		t.Error("planner remembers no choice for c128 n=64")
 	}
-	if _, ok := pl.Choice("c128", 97); ok {
+	if _, ok := pl.Choice("c128", 97, 1); ok {
 		t.Error("planner has a choice for the prime 97 (Bluestein, not planned)")
 	}
 }
@@ -124,7 +126,7 @@ func TestPlannerCacheFile(t *testing.T) {
 		}
 	}
 	var calls int
-	got := NewPlanner(path).radices("c128", 2048, count(&calls))
+	got := NewPlanner(path).radices("c128", 2048, 1, count(&calls))
 	if calls < 2 || !validOrder(got, 2048) {
 		t.Fatalf("first planner: %d measurements, order %v", calls, got)
 	}
@@ -132,14 +134,14 @@ func TestPlannerCacheFile(t *testing.T) {
 		t.Fatalf("cache file not written: %v", err)
 	}
 	pl2 := NewPlanner(path)
-	again := pl2.radices("c128", 2048, func([]int) time.Duration {
+	again := pl2.radices("c128", 2048, 1, func([]int) time.Duration {
 		t.Fatal("second planner measured a remembered length")
 		return 0
 	})
 	if !slices.Equal(again, got) {
 		t.Errorf("remembered %v, chose %v", again, got)
 	}
-	if _, ok := pl2.Choice("c64", 2048); ok {
+	if _, ok := pl2.Choice("c64", 2048, 1); ok {
 		t.Error("a c128 choice answered for c64")
 	}
 
@@ -164,14 +166,14 @@ func TestPlannerCacheFile(t *testing.T) {
 		}
 		calls = 0
 		pl := NewPlanner(path)
-		r := pl.radices("c128", 2048, count(&calls))
+		r := pl.radices("c128", 2048, 1, count(&calls))
 		if calls == 0 || !validOrder(r, 2048) {
 			t.Errorf("%s file: %d measurements, order %v", name, calls, r)
 		}
 		if err := pl.Err(); err != nil {
 			t.Errorf("%s file: rewrite: %v", name, err)
 		}
-		if _, ok := NewPlanner(path).Choice("c128", 2048); !ok {
+		if _, ok := NewPlanner(path).Choice("c128", 2048, 1); !ok {
 			t.Errorf("%s file: not rewritten with a valid choice", name)
 		}
 	}
@@ -226,7 +228,7 @@ func TestPlannerConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 	for _, n := range []int{64, 128, 256, 512} {
-		if _, ok := NewPlanner(pl.path).Choice("c64", n); !ok {
+		if _, ok := NewPlanner(pl.path).Choice("c64", n, 1); !ok {
 			t.Errorf("c64 n=%d not in the file", n)
 		}
 	}
@@ -248,6 +250,9 @@ func TestFourStepMatchesStockham(t *testing.T) {
 		f := newCplan128(n, []int{fourStepOrder})
 		if f.fs == nil {
 			t.Fatalf("n=%d: no four-step plan", n)
+		}
+		if tw := len(f.fs.twLo) + len(f.fs.twHi); n >= 1<<16 && tw > n/8 {
+			t.Errorf("n=%d: %d twiddles, want at most n/8", n, tw)
 		}
 		for _, threads := range []int{1, 2} {
 			got := append([]complex128(nil), x...)
@@ -275,7 +280,7 @@ func TestFourStepMatchesStockham(t *testing.T) {
 // file holds, the order it returns is a valid order of the length (a
 // remembered one or a new measurement) and the plan built from it runs.
 func FuzzPlannerFile(f *testing.F) {
-	key := NewPlanner("").key("c128", 64)
+	key := NewPlanner("").key("c128", 64, 1)
 	for _, radices := range []string{"[4, 16]", "[4, 4, 4]", "[64]", "[-1]", "[0]", "[2, 2, 2, 2, 2, 2]", "[1, 64]", "[9223372036854775807, 4]", "[]", "null"} {
 		f.Add([]byte(`{"version": 1, "plans": {"` + key + `": {"radices": ` + radices + `, "ns": 1}}}`))
 	}
@@ -287,11 +292,11 @@ func FuzzPlannerFile(f *testing.F) {
 			t.Fatal(err)
 		}
 		pl := NewPlanner(path)
-		r := pl.radices("c128", 64, func(r []int) time.Duration { return time.Duration(len(r)) })
+		r := pl.radices("c128", 64, 1, func(r []int) time.Duration { return time.Duration(len(r)) })
 		if !validOrder(r, 64) {
 			t.Fatalf("planner returned %v for n=64", r)
 		}
-		if c, ok := pl.Choice("c128", 64); !ok || !slices.Equal(c, r) {
+		if c, ok := pl.Choice("c128", 64, 1); !ok || !slices.Equal(c, r) {
 			t.Fatalf("Choice %v %v, radices %v", c, ok, r)
 		}
 		x := randVec(newRNG(), 64)
@@ -301,4 +306,107 @@ func FuzzPlannerFile(f *testing.F) {
 			t.Fatalf("order %v: error %.3g", r, e)
 		}
 	})
+}
+
+// TestPlannerKey checks that the cache key tells thread counts apart for
+// lengths that split across threads (not below SplitMin) and names the
+// kernels' version.
+func TestPlannerKey(t *testing.T) {
+	pl := NewPlanner("")
+	if pl.key("c128", SplitMin, 1) == pl.key("c128", SplitMin, 4) {
+		t.Error("the key of n=SplitMin does not depend on the threads")
+	}
+	if pl.key("c128", 1024, 1) != pl.key("c128", 1024, 4) {
+		t.Error("the key of n=1024 (one thread whatever the count) depends on the threads")
+	}
+	if k := pl.key("c64", 1024, 1); !strings.Contains(k, fmt.Sprintf("kernels-v%d/", KernelVersion)) {
+		t.Errorf("key %q does not name KernelVersion %d", k, KernelVersion)
+	}
+}
+
+// TestPlannerMeasuresUnlocked checks that a planner answers (and plans
+// other lengths) while it times the candidates of one length.
+func TestPlannerMeasuresUnlocked(t *testing.T) {
+	pl := NewPlanner("")
+	done := make(chan []int)
+	go func() {
+		done <- pl.radices("c128", 4096, 1, func(r []int) time.Duration {
+			// Would deadlock if pl.mu were held while measuring.
+			pl.radices("c64", 64, 1, func(r []int) time.Duration { return time.Duration(len(r)) })
+			_, _ = pl.Choice("c64", 64, 1)
+			return time.Duration(len(r))
+		})
+	}()
+	select {
+	case r := <-done:
+		if !validOrder(r, 4096) {
+			t.Fatalf("order %v for n=4096", r)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("planning blocked while measuring another length")
+	}
+	if _, ok := pl.Choice("c64", 64, 1); !ok {
+		t.Error("the length planned during the measurement was not remembered")
+	}
+}
+
+// TestPlannerFileMerge: two planners (as two processes would) write
+// different lengths to one file at the same time; the advisory lock keeps
+// every entry.
+func TestPlannerFileMerge(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plans.json")
+	a, b := NewPlanner(path), NewPlanner(path)
+	sizes := []int{64, 128, 256, 512, 1024, 2048, 4096, 8192}
+	fast := func(r []int) time.Duration { return time.Duration(len(r)) }
+	var wg sync.WaitGroup
+	for i, n := range sizes {
+		pl := a
+		if i%2 == 1 {
+			pl = b
+		}
+		wg.Go(func() { pl.radices("c128", n, 1, fast) })
+	}
+	wg.Wait()
+	for _, pl := range []*Planner{a, b} {
+		if err := pl.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := NewPlanner(path)
+	for _, n := range sizes {
+		if _, ok := fresh.Choice("c128", n, 1); !ok {
+			t.Errorf("n=%d lost from the file", n)
+		}
+	}
+}
+
+// TestOpenDefaultPlanner: with a user cache folder the planner uses the
+// file there; without one (HOME and XDG_CACHE_HOME unset) it plans in
+// memory and says why.
+func TestOpenDefaultPlanner(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", dir)
+	pl, err := OpenDefaultPlanner()
+	if err != nil || pl.path != filepath.Join(dir, "mec", "fft-plans.json") {
+		t.Fatalf("OpenDefaultPlanner: path %q, %v", pl.path, err)
+	}
+	if os.Geteuid() != 0 { // root writes into read-only folders
+		ro := filepath.Join(t.TempDir(), "ro")
+		if err := os.Mkdir(ro, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("XDG_CACHE_HOME", ro)
+		if pl, err := OpenDefaultPlanner(); err == nil || pl.path != "" {
+			t.Errorf("read-only cache folder: path %q, error %v; want memory and an error", pl.path, err)
+		}
+	}
+	t.Setenv("XDG_CACHE_HOME", "")
+	t.Setenv("HOME", "")
+	pl, err = OpenDefaultPlanner()
+	if err == nil || pl == nil || pl.path != "" {
+		t.Fatalf("without a cache folder: planner %v, error %v; want an in-memory planner and an error", pl, err)
+	}
+	if r := pl.radices("c128", 64, 1, func(r []int) time.Duration { return time.Duration(len(r)) }); !validOrder(r, 64) {
+		t.Errorf("in-memory planner: order %v", r)
+	}
 }

@@ -21,6 +21,9 @@ var (
 	maskInv = [4]uint64{1 << 63, 0, 1 << 63, 0}
 )
 
+// Changing a kernel (this file's assembly, r16_amd64.s from gen_r16.go)
+// means bumping KernelVersion (planner.go): the planner's cache is keyed on it.
+//
 //go:generate go run gen_r16.go
 
 // avx2Min is the shortest inner loop handed to the assembly kernel.

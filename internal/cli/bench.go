@@ -44,6 +44,12 @@ ratio to its reference: the memory bandwidth measured in the same run
 (x_stream, higher is better), FFTW (x_fftw) or Brian2
 (x_brian2, with --peers) (times: lower is better).
 
+On the CPU backend the fft suite plans its transforms by measuring, as
+FFTW_MEASURE plans FFTW's (rows named .../planned/...), and remembers the
+choices in the per-user cache file mec/fft-plans.json under the user cache
+folder — in memory only, with one line on stderr, when that folder cannot
+be used. Other commands use the built-in plans unless MEC_FFT_PLANNER=measure.
+
 --qsim PATH (or $MEC_QSIM) runs a qsim_base binary (quantumlib/qsim) side
 by side on the same circuit: the qsim file --qsim-circuit FILE, or the
 random circuit written in qsim's format; each mec figure (complex64 and

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/engines/fft"
 	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/runtime/ledger"
 	"github.com/prismai/mec/runtime/orchestrator"
@@ -68,7 +69,10 @@ graph (causality.mutation; each one a causal-mutation ledger record);
 the run reproducible: its records carry a logical clock and no wall-clock
 facts (those go to the table and the log), and the rules on wall-clock
 metrics are not evaluated, so that two runs write byte-identical records —
-the same ledger root.
+the same ledger root. A reproducible run also ignores MEC_FFT_PLANNER (it
+is removed from the environment before any backend starts, for the
+federation's node processes too): measured FFT plans can differ between
+machines and runs, and another order of passes rounds differently.
 
 --federation N (or federation.nodes in the scenario) runs N real nodes on
 this machine instead of one: N ` + "`mec node`" + ` processes, each with its own keys
@@ -107,6 +111,12 @@ as JSON instead.`,
 			}
 			if repro {
 				cfg.Reproducible = true
+			}
+			if cfg.Reproducible {
+				// Before the registry starts the CPU backend, which reads it.
+				if err := os.Unsetenv(fft.PlannerEnv); err != nil {
+					return err
+				}
 			}
 			if cmd.Flags().Changed("federation") {
 				if nodes < 1 || nodes > 64 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prismai/mec/engines/fft"
 	"github.com/prismai/mec/federation"
 	"github.com/prismai/mec/runtime/ledger"
 	"github.com/prismai/mec/runtime/telemetry"
@@ -118,9 +119,12 @@ func TestRunErrors(t *testing.T) {
 
 // TestRunSeedReproducible is issue 17 item 3: two `mec run --seed 7`
 // write the same ledger root (the built-in scenario, its fault and
-// rollback included).
+// rollback included). MEC_FFT_PLANNER=measure is set and must be ignored:
+// the run removes it before any backend starts.
 func TestRunSeedReproducible(t *testing.T) {
 	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	t.Setenv(fft.PlannerEnv, "measure")
 	roots := map[string]bool{}
 	for i := 0; i < 2; i++ {
 		led := filepath.Join(dir, fmt.Sprintf("l%d", i))
@@ -141,6 +145,9 @@ func TestRunSeedReproducible(t *testing.T) {
 	}
 	if len(roots) != 1 {
 		t.Errorf("two `mec run --seed 7` gave ledger roots %v", roots)
+	}
+	if v, ok := os.LookupEnv(fft.PlannerEnv); ok {
+		t.Errorf("a reproducible run left %s=%q in the environment", fft.PlannerEnv, v)
 	}
 }
 
