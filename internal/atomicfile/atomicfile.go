@@ -23,6 +23,9 @@ func WriteFile(path string, data []byte) error {
 		return fmt.Errorf("atomicfile: %w", err)
 	}
 	_, werr := tmp.Write(data)
+	if werr == nil {
+		werr = tmp.Sync() // the data is on disk before the rename makes it visible
+	}
 	cerr := tmp.Close()
 	if werr == nil {
 		werr = cerr
