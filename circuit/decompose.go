@@ -37,11 +37,11 @@ func ZYZ(w [4]complex128) (theta, phi, lambda, gamma float64) {
 		gamma = cmplx.Phase(-w[1])
 		phi = cmplx.Phase(w[2]) - gamma
 	}
-	return theta, wrapAngle(phi), wrapAngle(lambda), wrapAngle(gamma)
+	return theta, WrapAngle(phi), WrapAngle(lambda), WrapAngle(gamma)
 }
 
-// wrapAngle maps an angle into (-π, π].
-func wrapAngle(x float64) float64 {
+// WrapAngle maps an angle into (−π, π].
+func WrapAngle(x float64) float64 {
 	x = math.Remainder(x, 2*math.Pi)
 	if x <= -math.Pi {
 		x += 2 * math.Pi

@@ -525,7 +525,7 @@ func (e *emitter2) mcu(w [4]complex128, t int, ctrls []int) error {
 	switch n := len(ctrls); {
 	case n == 0:
 		if math.Abs(th) < 1e-15 {
-			if s := wrap(ph + la); math.Abs(s) > 1e-15 {
+			if s := circuit.WrapAngle(ph + la); math.Abs(s) > 1e-15 {
 				e.gate("u1", []float64{s}, t)
 			}
 			return nil
@@ -572,14 +572,6 @@ func (e *emitter2) mcu(w [4]complex128, t int, ctrls []int) error {
 		}
 	}
 	return nil
-}
-
-func wrap(x float64) float64 {
-	x = math.Remainder(x, 2*math.Pi)
-	if x <= -math.Pi {
-		x += 2 * math.Pi
-	}
-	return x
 }
 
 func b2i(v bool) int {

@@ -7,6 +7,7 @@ import (
 	"math/cmplx"
 
 	"github.com/prismai/mec/backend"
+	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/engines/kuramoto"
 )
 
@@ -72,7 +73,7 @@ func (p *PSN) Step(z, zn []complex128, dt float64) ([]complex128, PSNStep, error
 	omega := make([]float64, d)
 	for k := range z {
 		phi0[k] = cmplx.Phase(z[k])
-		omega[k] = wrapPi(cmplx.Phase(zn[k])-phi0[k]) / dt
+		omega[k] = circuit.WrapAngle(cmplx.Phase(zn[k])-phi0[k]) / dt
 	}
 	out := zn
 	if p.cfg.K != 0 && dt > 0 {
@@ -168,23 +169,14 @@ func measurePSN(z, zn []complex128, dt float64) PSNStep {
 	mean := cmplx.Phase(s)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for k := range zn {
-		st.Spread = math.Max(st.Spread, math.Abs(wrapPi(cmplx.Phase(zn[k])-mean)))
-		r := wrapPi(cmplx.Phase(zn[k])-cmplx.Phase(z[k])) / dt
+		st.Spread = math.Max(st.Spread, math.Abs(circuit.WrapAngle(cmplx.Phase(zn[k])-mean)))
+		r := circuit.WrapAngle(cmplx.Phase(zn[k])-cmplx.Phase(z[k])) / dt
 		lo, hi = math.Min(lo, r), math.Max(hi, r)
 	}
 	if dt > 0 {
 		st.MCCRate = hi - lo
 	}
 	return st
-}
-
-// wrapPi wraps x into (−π, π].
-func wrapPi(x float64) float64 {
-	x = math.Mod(x+math.Pi, 2*math.Pi)
-	if x <= 0 {
-		x += 2 * math.Pi
-	}
-	return x - math.Pi
 }
 
 func (c PSNConfig) validate() error {

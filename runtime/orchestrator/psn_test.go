@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/prismai/mec/backend/cpu"
+	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/runtime/governance"
 )
 
@@ -70,11 +71,11 @@ func TestPSNPowerWeighted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m := math.Abs(wrapPi(cmplx.Phase(out[0]) - 0.6)); m > 0.02 {
+		if m := math.Abs(circuit.WrapAngle(cmplx.Phase(out[0]) - 0.6)); m > 0.02 {
 			t.Errorf("the strong oscillator moved by %.3g rad (want < 0.02)", m)
 		}
 		for k := 1; k < d; k++ {
-			if m := math.Abs(wrapPi(cmplx.Phase(out[k]) - cmplx.Phase(out[0]))); m > 0.01 {
+			if m := math.Abs(circuit.WrapAngle(cmplx.Phase(out[k]) - cmplx.Phase(out[0]))); m > 0.01 {
 				t.Errorf("weak oscillator %d is %.3g rad from the strong one (want < 0.01)", k, m)
 			}
 		}
