@@ -36,8 +36,10 @@
 //     the spike spectrum best aligns with the state; AvgPhaseDiff is |arg z|.
 //     The resonance check requires it below Limits.Resonance (π/4).
 //   - Coherence functional E_coh = ‖ψ − F[S]‖² + λ_c·(1 − cos(φ_ψ − φ_S)),
-//     with analytic gradient (Gradient) and optional phase locking: ψ ←
-//     ψ − η·∇E_coh before renormalising.
+//     with analytic gradient (Gradient) and optional phase locking: one
+//     step of gradient descent on the sphere ‖ψ‖ = const (PhaseLockStep:
+//     ψ − η·∇E_coh less its radial part, along the geodesic) before
+//     renormalising, so locking adds no norm drift.
 //   - Order parameter r = |Σ_a p_a·e^{i·arg ψ_a}|: the Kuramoto order
 //     parameter of the amplitudes' phases weighted by probability.
 //   - Firing rate: spikes / (N · SpikeSteps · dt_ms) in Hz.
@@ -123,7 +125,8 @@ type Config struct {
 	Feedback string `json:"feedback,omitempty" yaml:"feedback,omitempty"`
 	// LambdaC weighs the phase term of E_coh.
 	LambdaC float64 `json:"lambda_c" yaml:"lambda_c"`
-	// PhaseLock enables gradient descent on E_coh with step PhaseLockRate.
+	// PhaseLock enables gradient descent on E_coh with step PhaseLockRate
+	// along the sphere of ψ's norm (PhaseLockStep), after the kick.
 	PhaseLock     bool    `json:"phase_lock,omitempty" yaml:"phase_lock,omitempty"`
 	PhaseLockRate float64 `json:"phase_lock_rate,omitempty" yaml:"phase_lock_rate,omitempty"`
 	// ACE bounds the recalibration.
@@ -706,11 +709,8 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 	}
 	kickPasses := 1
 	if s.cfg.PhaseLock {
-		g := Gradient(s.psi, f, s.cfg.LambdaC)
-		for a := range s.psi {
-			s.psi[a] -= complex(s.cfg.PhaseLockRate, 0) * g[a]
-		}
-		kickPasses += 3
+		PhaseLockStep(s.psi, f, s.cfg.LambdaC, s.cfg.PhaseLockRate)
+		kickPasses += 4
 	}
 	s.clock.stop(iKick, 3*hb*float64(kickPasses), kickPasses)
 	// 5. Norm drift, renormalise.
@@ -1301,6 +1301,40 @@ func Gradient(psi, f []complex128, lambdaC float64) []complex128 {
 		}
 	}
 	return g
+}
+
+// PhaseLockStep descends E_coh(ψ, f) by one step of length rate·‖t‖
+// along the unit sphere's geodesic (Riemannian gradient descent): with
+// g = Gradient(ψ, f, λ_c) and t = −g + Re⟨ψ, g⟩·ψ/‖ψ‖² its part tangent
+// to the sphere of radius ‖ψ‖, ψ ← cos θ·ψ + sin θ·‖ψ‖·t/‖t‖ with
+// θ = min(rate·‖t‖/‖ψ‖, π/2). The step keeps ‖ψ‖ exactly (a state stays a
+// state, so phase locking adds no norm drift) and, to first order in
+// rate, is the plain step ψ − rate·g less its radial part.
+func PhaseLockStep(psi, f []complex128, lambdaC, rate float64) {
+	g := Gradient(psi, f, lambdaC)
+	var n2, pg float64
+	for a, z := range psi {
+		n2 += real(z)*real(z) + imag(z)*imag(z)
+		pg += real(cmplx.Conj(z) * g[a])
+	}
+	if n2 == 0 {
+		return
+	}
+	tn2 := 0.0
+	for a, z := range psi {
+		t := -g[a] + complex(pg/n2, 0)*z
+		g[a] = t
+		tn2 += real(t)*real(t) + imag(t)*imag(t)
+	}
+	if tn2 == 0 {
+		return
+	}
+	nrm, tn := math.Sqrt(n2), math.Sqrt(tn2)
+	th := min(rate*tn/nrm, math.Pi/2)
+	c, sn := complex(math.Cos(th), 0), complex(math.Sin(th)*nrm/tn, 0)
+	for a := range psi {
+		psi[a] = c*psi[a] + sn*g[a]
+	}
 }
 
 // OrderParameter is |Σ_a p_a·e^{i·arg ψ_a}| with p = |ψ|²/‖ψ‖².
