@@ -161,7 +161,11 @@ func (f *fuseLearning) print(w io.Writer) {
 	c := &f.Criteria
 	fmt.Fprintf(w, "stability criteria (§13): dH_coh/dt < 0 in %d of %d steps, < 1 (the runtime rule's tolerance) in %d\n",
 		c.DHDecreasing, c.Steps, c.DHTolerated)
-	fmt.Fprintf(w, "quantum–neural phase entropy H_φ (integration §19's coherence entropy): max %.4f, mean %.4f over the steps\n", c.PhaseMax, c.PhaseMean)
+	verdict := "PASS"
+	if !(c.PhaseMax < 0.2) {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(w, "quantum–neural phase entropy H_φ (integration §19's coherence entropy, < 0.2): max %.4f %s, mean %.4f over the steps\n", c.PhaseMax, verdict, c.PhaseMean)
 	if m := f.Memory; m != nil {
 		fmt.Fprintf(w, "memory (P_S = |S⟩⟨S| of the spike patterns): %d patterns stored; recall accuracy by overlap %.3f with one bit flipped, %.3f with two (every qubit rotated by R_y(0.3))\n",
 			len(m.Patterns), m.Recall, m.Recall2)

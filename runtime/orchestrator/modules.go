@@ -200,7 +200,7 @@ var metricDocs = map[string]string{
 	"grounding_error":          "ContextualGrounding: Σ_k |Z_k − u_k|²",
 	"memory_stored":            "QuantumFusion: 1 when the step's spike pattern joined the memory store as a projector P_S = |S⟩⟨S| (fusion §10)",
 	"memory_size":              "QuantumFusion: patterns in the memory store",
-	"memory_recall":            "QuantumFusion: recall accuracy by overlap of the stored patterns, each with one bit flipped and every qubit rotated by R_y(0.3)",
+	"memory_recall":            "QuantumFusion: recall accuracy by overlap of the stored patterns, each with two bits flipped (MemoryProbeFlips) and every qubit rotated by R_y(0.3)",
 	"det_j":                    "QuantumFusion: det J of the last fusion step map (fusion §13: > 0)",
 	"det_j_skipped":            "QuantumFusion: 1 when the register is too large for the Jacobian or the engine cannot evaluate it (rules on det_j are then suspended)",
 	"phase_order":              "ContextualGrounding: Kuramoto order parameter of Φ",
