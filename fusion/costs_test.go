@@ -17,8 +17,7 @@ func TestCosts(t *testing.T) {
 	be := cpu.New(cpu.Options{})
 	eng := Engines{State: be, Spiking: be, Spectral: be}
 	for _, host := range []bool{false, true} {
-		cfg := DefaultConfig()
-		cfg.Qubits, cfg.Hamiltonian = 10, DefaultHamiltonian(10)
+		cfg := StressConfig(10)
 		sys, err := New(cfg, eng)
 		if err != nil {
 			t.Fatal(err)
@@ -79,8 +78,7 @@ func TestCosts(t *testing.T) {
 // reads the initial state from the backend before the first step.
 func TestPsiLazy(t *testing.T) {
 	be := cpu.New(cpu.Options{})
-	cfg := DefaultConfig()
-	cfg.Qubits, cfg.Hamiltonian = 8, DefaultHamiltonian(8)
+	cfg := StressConfig(8)
 	sys, err := New(cfg, Engines{State: be, Spiking: be, Spectral: be})
 	if err != nil {
 		t.Fatal(err)

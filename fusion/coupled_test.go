@@ -36,7 +36,7 @@ func TestCoupledPathMatchesHost(t *testing.T) {
 				for k, host := range []bool{false, true} {
 					cfg := DefaultConfig()
 					if qubits > 0 { // 2^10 amplitudes onto 64 neurons: stride 16
-						cfg.Qubits, cfg.Hamiltonian = qubits, DefaultHamiltonian(qubits)
+						cfg = StressConfig(qubits)
 					}
 					sys, err := New(cfg, eng)
 					if err != nil {
@@ -113,8 +113,7 @@ func TestRealSpectraMatchComplex(t *testing.T) {
 				var ms [2][]Metrics
 				var psis, specs [2][]complex128
 				for k, spec := range []backend.Spectral{ft.(backend.Spectral), complexOnly{ft.(backend.Spectral)}} {
-					cfg := DefaultConfig()
-					cfg.Qubits, cfg.Hamiltonian = c.qubits, DefaultHamiltonian(c.qubits)
+					cfg := StressConfig(c.qubits)
 					sys, err := New(cfg, Engines{State: sv, Spiking: sp, Spectral: spec})
 					if err != nil {
 						t.Fatal(err)

@@ -107,8 +107,8 @@ import (
 type Config struct {
 	// Qubits is the register size n.
 	Qubits int `json:"qubits" yaml:"qubits"`
-	// Hamiltonian H (Pauli strings of Qubits characters); default: the
-	// transverse-field Ising chain −Σ Z_k Z_{k+1} − 0.7·Σ X_k.
+	// Hamiltonian H (Pauli strings of Qubits characters); default:
+	// DefaultIsing's chain.
 	Hamiltonian circuit.PauliSum `json:"hamiltonian,omitempty" yaml:"hamiltonian,omitempty"`
 	// Dt is the evolution time per step.
 	Dt float64 `json:"dt" yaml:"dt"`
@@ -135,8 +135,8 @@ type Config struct {
 	Limits Limits `json:"limits" yaml:"limits"`
 	// Precision of the state: "c128" (default) or "c64".
 	Precision string `json:"precision,omitempty" yaml:"precision,omitempty"`
-	// Initial is the initial register state: "plus" (|+…+⟩, the uniform
-	// superposition; default) or "zero" (|0…0⟩).
+	// Initial is the initial register state: "zero" (|0…0⟩; default) or
+	// "plus" (|+…+⟩, the uniform superposition).
 	Initial string `json:"initial,omitempty" yaml:"initial,omitempty"`
 	// Learning runs gradient exchange and meta-evolution on Θ = [H
 	// coefficients, α, β, γ] after the steps it names (zero: off; see
@@ -185,11 +185,18 @@ type Limits struct {
 // at dt = 0.1 ms) per fusion step.
 const DefaultMaxSpikeSteps = 100_000
 
-// DefaultConfig is the built-in scenario of `mec fuse`.
+// DefaultConfig is the built-in scenario of `mec fuse`, the fusion layer
+// of `mec run`'s: the shifted Ising chain DefaultIsing from |0…0⟩, the
+// membrane deviations fed back (Feedback "voltage") with γ = 0.03. Its
+// quantum and neural phases stay locked (PhaseEntropy below 0.2 on every
+// step, no resonance violation); the transverse-field chain
+// TransverseFieldIsing from |+…+⟩ with spike counts, the scenario before
+// 2026-12-03 and still the benchmarks' workload, spreads ψ over every mode
+// and does not.
 func DefaultConfig() Config {
 	return Config{
-		Qubits: 6, Dt: 0.05, SpikeSteps: 10, Alpha: 40, Beta: 20, Gamma: 0.05, Feedback: "counts",
-		LambdaC: 0.5, PhaseLockRate: 0.05,
+		Qubits: 6, Dt: 0.05, SpikeSteps: 10, Alpha: 40, Beta: 20, Gamma: 0.03, Feedback: "voltage",
+		LambdaC: 0.5, PhaseLockRate: 0.05, Initial: "zero",
 		ACE:      ACE{HMax: 0.9, AlphaMax: 200, GammaMin: 0.005},
 		Limits:   Limits{MaxQubits: 28, VCapMV: -40, Resonance: math.Pi / 4},
 		Learning: DefaultLearning(),
@@ -210,8 +217,56 @@ func DefaultNetwork(n int) *snn.Network {
 	return net
 }
 
-// DefaultHamiltonian is the transverse-field Ising chain on n qubits.
-func DefaultHamiltonian(n int) circuit.PauliSum {
+// StressConfig is the built-in scenario before 2026-12-03 on n qubits:
+// the transverse-field chain TransverseFieldIsing from |+…+⟩ with spike
+// counts fed back at γ = 0.05. ψ spreads over every mode and the spike
+// spectrum's phases are re-drawn every step, so every path of a step is
+// exercised at full width: it is the workload of the fusion benchmarks and
+// of the tests that compare paths (real against complex spectra, host
+// against device).
+func StressConfig(n int) Config {
+	c := DefaultConfig()
+	c.Qubits, c.Hamiltonian = n, TransverseFieldIsing(n)
+	c.Initial, c.Feedback, c.Gamma = "plus", "counts", 0.05
+	return c
+}
+
+// Ising describes the Hamiltonian −J·Σ Z_k Z_{k+1} − h_z·Σ Z_k − h_x·Σ X_k
+// plus the constant that gives |0…0⟩ zero energy (so that its phase, and
+// the resonance with the spike spectrum, does not wind).
+type Ising struct {
+	J  float64 `yaml:"j" json:"j"`   // ZZ coupling
+	HZ float64 `yaml:"hz" json:"hz"` // longitudinal field
+	HX float64 `yaml:"hx" json:"hx"` // transverse field
+}
+
+// DefaultIsing is the built-in scenarios' chain: J = 1, h_z = 1, h_x = 0.1.
+func DefaultIsing() Ising { return Ising{J: 1, HZ: 1, HX: 0.1} }
+
+// Hamiltonian returns the Pauli sum on n qubits.
+func (is Ising) Hamiltonian(n int) circuit.PauliSum {
+	var h circuit.PauliSum
+	e0 := 0.0
+	for k := 0; k < n; k++ {
+		if k+1 < n {
+			p := []byte(rep('I', n))
+			p[k], p[k+1] = 'Z', 'Z'
+			h = append(h, circuit.PauliTerm{Coeff: -is.J, Pauli: string(p)})
+			e0 -= is.J
+		}
+		p := []byte(rep('I', n))
+		p[k] = 'Z'
+		h = append(h, circuit.PauliTerm{Coeff: -is.HZ, Pauli: string(p)})
+		e0 -= is.HZ
+		p[k] = 'X'
+		h = append(h, circuit.PauliTerm{Coeff: -is.HX, Pauli: string(p)})
+	}
+	return append(h, circuit.PauliTerm{Coeff: -e0, Pauli: rep('I', n)})
+}
+
+// TransverseFieldIsing is the transverse-field Ising chain
+// −Σ Z_k Z_{k+1} − 0.7·Σ X_k on n qubits, the fusion benchmarks' workload.
+func TransverseFieldIsing(n int) circuit.PauliSum {
 	var h circuit.PauliSum
 	for k := 0; k < n; k++ {
 		if k+1 < n {
@@ -262,12 +317,12 @@ func (c Config) withDefaults() Config {
 		c.Precision = "c128"
 	}
 	if c.Initial == "" {
-		c.Initial = "plus"
+		c.Initial = d.Initial
 	}
 	if c.Hamiltonian == nil && c.Qubits >= 1 && c.Qubits <= min(c.Limits.MaxQubits, 64) {
 		// (beyond the cap New and Validate fail with a *QubitCapError,
 		// and the default chain of that many qubits is never built)
-		c.Hamiltonian = DefaultHamiltonian(c.Qubits)
+		c.Hamiltonian = DefaultIsing().Hamiltonian(c.Qubits)
 	}
 	if c.Network == nil {
 		c.Network = DefaultNetwork(64)

@@ -169,7 +169,7 @@ func TestStepRuns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	psi := backendtest.RandomState(rng, 3)
 	f := randVec(rng, 8)
-	_, unit, err := fusion.Jacobian(fusion.DefaultHamiltonian(3), 3, 0.1, 0, f, psi, 1e-6)
+	_, unit, err := fusion.Jacobian(fusion.TransverseFieldIsing(3), 3, 0.1, 0, f, psi, 1e-6)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestSafetyLimits(t *testing.T) {
 // seed reproduces the noisy run; the fused gradient with only λ_N equals ∇L_N.
 func TestMetaEvolution(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	h := fusion.DefaultHamiltonian(3)
+	h := fusion.TransverseFieldIsing(3)
 	paulis := make([]string, len(h))
 	coeffs := make([]float64, len(h))
 	for k := range h {
@@ -465,12 +465,13 @@ func TestPhaseLockStep(t *testing.T) {
 	}
 }
 
-// TestPhaseLockWired: phase locking in the default scenario lowers the mean
+// TestPhaseLockWired: phase locking in StressConfig (whose phases are not
+// locked without it; the built-in scenario's are) lowers the mean
 // quantum–neural phase entropy H_φ (by at least 0.2) and E_coh and adds no norm drift beyond
 // the kick's (|drift| ≤ γ + 1e-9, the kick being γ·F with ‖F‖ = 1).
 func TestPhaseLockWired(t *testing.T) {
 	run := func(lock bool) (hphase, ecoh float64) {
-		cfg := fusion.DefaultConfig()
+		cfg := fusion.StressConfig(6)
 		cfg.PhaseLock, cfg.PhaseLockRate = lock, 0.3
 		sys, err := fusion.New(cfg, engines())
 		if err != nil {
