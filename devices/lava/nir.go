@@ -77,8 +77,8 @@ type NIREdges struct {
 }
 
 // NIRNode is one NIR node; which fields are set depends on Type ("Input",
-// "Output", "Linear", "Affine", "LIF", "CubaLIF", "Delay", "Scale"); the JSON keys
-// are NIR's field names.
+// "Output", "Linear", "Affine", "LIF", "CubaLIF", "IF", "LI", "I",
+// "Threshold", "Delay", "Scale"); the JSON keys are NIR's field names.
 type NIRNode struct {
 	Type string `json:"type"`
 	// Shape is the tensor shape of Input and Output nodes.
@@ -86,13 +86,13 @@ type NIRNode struct {
 	// Weight ([out][in]) and Bias ([out]) of Linear and Affine.
 	Weight [][]float64 `json:"weight,omitempty"`
 	Bias   []float64   `json:"bias,omitempty"`
-	// Tau is LIF's membrane time constant (s).
+	// Tau is the membrane time constant (s) of LIF and LI.
 	Tau []float64 `json:"tau,omitempty"`
 	// TauSyn and TauMem are CubaLIF's time constants (s).
 	TauSyn []float64 `json:"tau_syn,omitempty"`
 	TauMem []float64 `json:"tau_mem,omitempty"`
-	// R, VLeak, VThreshold, VReset, WIn are per-neuron parameters of LIF
-	// and CubaLIF (voltages in mV).
+	// R, VLeak, VThreshold, VReset, WIn are per-neuron parameters of the
+	// neuron nodes (voltages in mV).
 	R          []float64 `json:"r,omitempty"`
 	VLeak      []float64 `json:"v_leak,omitempty"`
 	VThreshold []float64 `json:"v_threshold,omitempty"`
@@ -102,6 +102,8 @@ type NIRNode struct {
 	Delay []float64 `json:"delay,omitempty"`
 	// Scale is the Scale node's factor of each element.
 	Scale []float64 `json:"scale,omitempty"`
+	// Threshold is the Threshold node's threshold of each element.
+	Threshold []float64 `json:"threshold,omitempty"`
 	// Metadata holds mec_* extras (see the package notes on NIR).
 	Metadata map[string]any `json:"metadata,omitempty"`
 }
@@ -153,17 +155,25 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 			return nil, cerr(f+".delays_ms", ErrUnsupported, "per-pair delays differ; NIR's Delay node gives one delay per target neuron, mec exports one per projection")
 		}
 		i := indexOfPop(net, pr.To)
+		if pr.Synapse == snn.SynapseDelta {
+			continue
+		}
 		tau := projTau(net, pr)
 		if tauIn[i] != 0 && tauIn[i] != tau {
 			return nil, cerr(f+".tau_syn_ms", ErrUnsupported, "population %q receives two tau_syn (%g, %g ms); CubaLIF has one", pr.To, tauIn[i], tau)
 		}
 		tauIn[i] = tau
 	}
+	wscale := make([]float64, len(net.Populations)) // W = w (mV) × wscale
 	for i, p := range net.Populations {
 		n := p.Neuron
 		r := n.RMOhm
 		if r == 0 {
 			r = 1
+		}
+		kind, err := nirKind(net, i)
+		if err != nil {
+			return nil, err
 		}
 		ts := tauIn[i]
 		if ts == 0 {
@@ -183,10 +193,36 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 		if len(p.VInit.UniformMV) > 0 {
 			md["mec_v_init_uniform_mv"] = append([]float64(nil), p.VInit.UniformMV...)
 		}
-		if err := addNode(&g, p.Name, NIRNode{Type: "CubaLIF",
-			TauSyn: fill(p.Size, ts/1000), TauMem: fill(p.Size, n.TauMMs/1000), R: fill(p.Size, 1),
-			VLeak: fill(p.Size, n.VRestMV+r*n.IBiasNA), VThreshold: fill(p.Size, n.VThMV),
-			VReset: fill(p.Size, n.VResetMV), WIn: fill(p.Size, 1), Metadata: md}); err != nil {
+		if kind != "CubaLIF" && p.VInit.MV == nil && p.VInit.UniformMV == nil {
+			md["mec_v_init_mv"] = n.VResetMV // snn's default; NIR's is 0
+		}
+		if kind == "Threshold" {
+			md["mec_v_reset_mv"] = n.VResetMV // NIR's Threshold has none
+		}
+		node := NIRNode{Type: kind, Metadata: md}
+		vleak, below := fill(p.Size, n.VRestMV+r*n.IBiasNA), fill(p.Size, math.Nextafter(n.VThMV, math.Inf(-1)))
+		switch kind {
+		case "CubaLIF":
+			wscale[i] = ts / 1000
+			node.TauSyn, node.TauMem, node.R, node.VLeak = fill(p.Size, ts/1000), fill(p.Size, n.TauMMs/1000), fill(p.Size, 1), vleak
+			node.VThreshold, node.VReset, node.WIn = fill(p.Size, n.VThMV), fill(p.Size, n.VResetMV), fill(p.Size, 1)
+		case "LIF", "LI":
+			wscale[i] = n.TauMMs / 1000
+			node.Tau, node.R, node.VLeak = fill(p.Size, n.TauMMs/1000), fill(p.Size, 1), vleak
+			if kind == "LIF" {
+				node.VThreshold, node.VReset = below, fill(p.Size, n.VResetMV)
+			}
+		case "IF", "I":
+			wscale[i] = 1
+			node.R = fill(p.Size, 1)
+			if kind == "IF" {
+				node.VThreshold, node.VReset = below, fill(p.Size, n.VResetMV)
+			}
+		case "Threshold":
+			wscale[i] = 1
+			node.Threshold = below
+		}
+		if err := addNode(&g, p.Name, node); err != nil {
 			return nil, err
 		}
 		if err := addNode(&g, "out_"+p.Name, NIRNode{Type: "Output", Shape: []int64{int64(p.Size)}}); err != nil {
@@ -209,7 +245,7 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 	for k := range net.Projections {
 		pr := &net.Projections[k]
 		ns, nt := sizes[pr.From], sizes[pr.To]
-		ts := tauIn[indexOfPop(net, pr.To)] / 1000
+		ts := wscale[indexOfPop(net, pr.To)]
 		w := make([][]float64, nt)
 		for t := range w {
 			w[t] = make([]float64, ns)
@@ -237,6 +273,51 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 		g.Edges.Dst = append(g.Edges.Dst, name, pr.To)
 	}
 	return &NIRFile{Version: NIRVersion, Node: g}, nil
+}
+
+// nirKind returns the NIR node type of population i: CubaLIF for a leaky
+// spiking LIF population without delta inputs; with delta inputs (all of
+// them: a NIR neuron node has one input kind) LIF, or, by its leak and
+// no_spikes, LI, IF, I or Threshold. NIR's IF, I and Threshold have no
+// bias: a population with one (v_rest_mv, i_bias_na) is ErrUnsupported.
+func nirKind(net *snn.Network, i int) (string, error) {
+	p := &net.Populations[i]
+	f := fmt.Sprintf("populations[%d]", i)
+	delta, exp := 0, 0
+	for k := range net.Projections {
+		if net.Projections[k].To == p.Name {
+			if net.Projections[k].Synapse == snn.SynapseDelta {
+				delta++
+			} else {
+				exp++
+			}
+		}
+	}
+	n := p.Neuron
+	switch {
+	case delta > 0 && exp > 0:
+		return "", cerr(f, ErrUnsupported, "population %q receives delta and exponential synapses; a NIR neuron node has one kind of input", p.Name)
+	case delta == 0 && n.Leak == "" && !n.NoSpikes:
+		return "CubaLIF", nil
+	case exp > 0:
+		return "", cerr(f+".neuron.leak", ErrUnsupported, "population %q (leak %q, no_spikes %v) receives exponential synapses; NIR has no such node", p.Name, n.Leak, n.NoSpikes)
+	}
+	if n.Leak != "" && (n.IBiasNA != 0 || n.VRestMV != 0) {
+		return "", cerr(f+".neuron.i_bias_na", ErrUnsupported, "population %q has leak %q and a bias (v_rest_mv %g, i_bias_na %g); NIR's IF, I and Threshold nodes have none", p.Name, n.Leak, n.VRestMV, n.IBiasNA)
+	}
+	switch {
+	case n.Leak == "" && !n.NoSpikes:
+		return "LIF", nil
+	case n.Leak == "":
+		return "LI", nil
+	case n.Leak == snn.LeakNone && !n.NoSpikes:
+		return "IF", nil
+	case n.Leak == snn.LeakNone:
+		return "I", nil
+	case !n.NoSpikes:
+		return "Threshold", nil
+	}
+	return "", cerr(f+".neuron.no_spikes", ErrUnsupported, "population %q has leak %q and no spikes: NIR has no such node", p.Name, n.Leak)
 }
 
 // projDelay returns a projection's one delay (ms), and false when its
@@ -393,7 +474,8 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	}
 	sizes := map[string]int{}
 	tauIn := map[string]float64{}
-	gain := map[string]float64{} // r·w_in of each CubaLIF node
+	gain := map[string]float64{} // r·w_in of each CubaLIF node, r of LIF, LI, IF, I
+	div := map[string]float64{}  // the weight divisor (s) of each neuron node: tau_syn, tau or 1
 	for _, name := range names {
 		n := g.Nodes[name]
 		switch n.Type {
@@ -406,18 +488,6 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			net.AddPoisson(snn.PoissonGroup{Name: name, Size: int(n.Shape[0]), RateHz: rate, TauSynMs: ts})
 			sizes[name] = int(n.Shape[0])
 		case "CubaLIF":
-			// The size: the longest parameter array, or the rows of the
-			// weight node feeding it when every parameter is a scalar.
-			size := 0
-			for _, a := range [][]float64{n.TauSyn, n.TauMem, n.R, n.VLeak, n.VThreshold, n.VReset, n.WIn} {
-				size = max(size, len(a))
-			}
-			if size <= 1 {
-				size = max(size, rowsIn[name])
-			}
-			if size <= 0 || size > maxNIRSize {
-				return nil, cerr(name+".v_threshold", ErrInvalid, "%d neurons", size)
-			}
 			// NIR's defaults (nir.read): v_reset 0, w_in 1.
 			if n.VReset == nil {
 				n.VReset = []float64{0}
@@ -425,17 +495,10 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			if n.WIn == nil {
 				n.WIn = []float64{1}
 			}
-			vals := map[string]float64{}
-			for _, fld := range []struct {
-				key string
-				a   []float64
-			}{{"tau_syn", n.TauSyn}, {"tau_mem", n.TauMem}, {"r", n.R}, {"v_leak", n.VLeak},
-				{"v_threshold", n.VThreshold}, {"v_reset", n.VReset}, {"w_in", n.WIn}} {
-				x, err := uniform(name, fld.key, fld.a, size)
-				if err != nil {
-					return nil, err
-				}
-				vals[fld.key] = x
+			vals, size, err := neuronParams(name, []nirParam{{"tau_syn", n.TauSyn}, {"tau_mem", n.TauMem}, {"r", n.R}, {"v_leak", n.VLeak},
+				{"v_threshold", n.VThreshold}, {"v_reset", n.VReset}, {"w_in", n.WIn}}, rowsIn[name])
+			if err != nil {
+				return nil, err
 			}
 			if !(vals["tau_syn"] > 0) || !(vals["tau_mem"] > 0) {
 				return nil, cerr(name, ErrInvalid, "tau_syn %g s and tau_mem %g s must be > 0", vals["tau_syn"], vals["tau_mem"])
@@ -447,35 +510,27 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			}
 			md := n.Metadata
 			lif := snn.LIF{TauMMs: vals["tau_mem"] * 1000, VThMV: vals["v_threshold"], VResetMV: vals["v_reset"], VRestMV: vals["v_leak"]}
-			if x, ok := mdFloat(md, "mec_tau_m_ms"); ok && math.Abs(x/1000-vals["tau_mem"]) <= 1e-12*x {
-				lif.TauMMs = x
-			}
-			if x, ok := mdFloat(md, "mec_v_rest_mv"); ok {
-				lif.VRestMV = x
-				lif.IBiasNA, _ = mdFloat(md, "mec_i_bias_na")
-				lif.RMOhm, _ = mdFloat(md, "mec_r_mohm")
-			}
-			lif.TRefMs, _ = mdFloat(md, "mec_t_ref_ms")
 			pop := snn.Population{Name: name, Size: size, Neuron: lif}
-			pop.TauSynMs, _ = mdFloat(md, "mec_tau_syn_ms")
-			if x, ok := mdFloat(md, "mec_v_init_mv"); ok {
-				pop.VInit.MV = &x
-			}
-			if u, ok := md["mec_v_init_uniform_mv"].([]any); ok && len(u) == 2 {
-				a, _ := u[0].(float64)
-				b, _ := u[1].(float64)
-				pop.VInit.UniformMV = []float64{a, b}
-			}
+			restoreMeta(md, &pop, vals["tau_mem"])
 			ts := vals["tau_syn"] * 1000
 			if x, ok := mdFloat(md, "mec_tau_syn_in_ms"); ok && math.Abs(x-ts) <= 1e-9*x {
 				ts = x
 			}
 			tauIn[name] = ts
+			div[name] = ts / 1000
 			net.AddPopulation(pop)
 			sizes[name] = size
+		case "LIF", "LI", "IF", "I", "Threshold":
+			pop, gn, dv, err := importDeltaNeuron(name, n, rowsIn[name])
+			if err != nil {
+				return nil, err
+			}
+			gain[name], div[name] = gn, dv
+			net.AddPopulation(pop)
+			sizes[name] = pop.Size
 		case "Output", "Linear", "Affine", "Delay", "Scale":
 		default:
-			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Delay, Scale and CubaLIF nodes", name, n.Type)
+			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Delay, Scale, CubaLIF, LIF, LI, IF, I and Threshold nodes", name, n.Type)
 		}
 	}
 	in := map[string][]string{}
@@ -495,12 +550,32 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	for _, name := range names {
 		n := g.Nodes[name]
 		if n.Type != "Linear" && n.Type != "Affine" {
-			if n.Type == "CubaLIF" || n.Type == "Input" {
+			switch n.Type {
+			case "CubaLIF", "Input", "LIF", "IF", "Threshold":
 				for _, d := range out[name] {
 					if t := g.Nodes[d].Type; t != "Linear" && t != "Affine" && t != "Output" {
 						return nil, cerr("edges", ErrUnsupported, "%s → %s (%s): only Linear/Affine/Output targets", name, d, t)
 					}
 				}
+			case "LI", "I":
+				// A graded state, not spikes: mec records it (a state
+				// monitor of V) but cannot send it through synapses.
+				for _, d := range out[name] {
+					if t := g.Nodes[d].Type; t != "Output" {
+						return nil, cerr(name, ErrUnsupported, "%s node %q feeds %s (%s): its output is the membrane state, not spikes; mec can only record it (an Output node)", n.Type, name, d, t)
+					}
+				}
+				if len(out[name]) == 0 {
+					return nil, cerr(name, ErrUnsupported, "%s node %q feeds no Output node: its output is the membrane state, which mec records only for an Output", n.Type, name)
+				}
+				if net.Monitors == nil {
+					net.Monitors = &snn.Monitors{}
+				}
+				all := make([]int, sizes[name])
+				for k := range all {
+					all[k] = k
+				}
+				net.Monitors.State = append(net.Monitors.State, snn.StateProbe{Population: name, Neurons: all, Vars: []string{"v"}})
 			}
 			continue
 		}
@@ -516,7 +591,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		for hops := 0; g.Nodes[dst].Type == "Delay" || g.Nodes[dst].Type == "Scale"; hops++ {
 			en := g.Nodes[dst]
 			if len(in[dst]) != 1 || len(out[dst]) != 1 || consumed[dst] || hops > 8 {
-				return nil, cerr(dst, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a CubaLIF node", en.Type)
+				return nil, cerr(dst, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a neuron node", en.Type)
 			}
 			consumed[dst] = true
 			if en.Type == "Scale" {
@@ -554,22 +629,18 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			}
 			dst = out[dst][0]
 		}
-		if g.Nodes[dst].Type != "CubaLIF" {
-			return nil, cerr(name, ErrUnsupported, "target %q is %s, not CubaLIF", dst, g.Nodes[dst].Type)
+		dt := g.Nodes[dst].Type
+		if !slices.Contains([]string{"CubaLIF", "LIF", "LI", "IF", "I", "Threshold"}, dt) {
+			return nil, cerr(name, ErrUnsupported, "target %q is %s, not a neuron node (CubaLIF, LIF, LI, IF, I, Threshold)", dst, dt)
 		}
-		if st := g.Nodes[src].Type; st != "CubaLIF" && st != "Input" {
-			return nil, cerr(name, ErrUnsupported, "source %q is %s", src, st)
-		}
-		for _, b := range n.Bias {
-			if b != 0 {
-				return nil, cerr(name+".bias", ErrUnsupported, "non-zero Affine bias")
-			}
+		if st := g.Nodes[src].Type; !slices.Contains([]string{"CubaLIF", "LIF", "IF", "Threshold", "Input"}, st) {
+			return nil, cerr(name, ErrUnsupported, "source %q is %s, not a spiking node (Input, CubaLIF, LIF, IF, Threshold)", src, st)
 		}
 		ns, nt := sizes[src], sizes[dst]
 		if len(n.Weight) != nt {
 			return nil, cerr(name+".weight", ErrInvalid, "%d rows, target has %d neurons", len(n.Weight), nt)
 		}
-		ts := tauIn[dst] / 1000
+		ts := div[dst]
 		if g := gain[dst]; g != 1 {
 			if scale == nil {
 				scale = fill(len(n.Weight), 1)
@@ -578,12 +649,19 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 				scale[t] *= g
 			}
 		}
-		pr := snn.Projection{From: src, To: dst, DelayMs: delayMs}
-		if x, ok := mdFloat(n.Metadata, "mec_tau_syn_ms"); ok {
-			pr.TauSynMs = x
+		if err := importBias(net, name, n.Bias, scale, dst, dt, delayMs); err != nil {
+			return nil, err
 		}
-		if pr.TauSynMs == 0 && projTau(net, &pr) != tauIn[dst] {
-			pr.TauSynMs = tauIn[dst]
+		pr := snn.Projection{From: src, To: dst, DelayMs: delayMs}
+		if dt != "CubaLIF" {
+			pr.Synapse = snn.SynapseDelta
+		} else {
+			if x, ok := mdFloat(n.Metadata, "mec_tau_syn_ms"); ok {
+				pr.TauSynMs = x
+			}
+			if pr.TauSynMs == 0 && projTau(net, &pr) != tauIn[dst] {
+				pr.TauSynMs = tauIn[dst]
+			}
 		}
 		pr.Dense, _ = n.Metadata["mec_dense"].(bool)
 		pr.NoAutapses, _ = n.Metadata["mec_no_autapses"].(bool)
@@ -606,7 +684,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 				}
 				w[s][t] = x / ts
 				if math.IsInf(w[s][t], 0) || math.IsNaN(w[s][t]) {
-					return nil, cerr(name+".weight", ErrInvalid, "weight [%d][%d] = %g overflows once scaled by the Scale nodes and %s's r·w_in (%g) and divided by tau_syn %g s", t, s, row[s], dst, gain[dst], ts)
+					return nil, cerr(name+".weight", ErrInvalid, "weight [%d][%d] = %g overflows once scaled by the Scale nodes and %s's r·w_in (%g) and divided by its tau %g s", t, s, row[s], dst, gain[dst], ts)
 				}
 			}
 		}
@@ -616,13 +694,193 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	}
 	for _, name := range names {
 		if t := g.Nodes[name].Type; (t == "Delay" || t == "Scale") && !consumed[name] {
-			return nil, cerr(name, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a CubaLIF node", t)
+			return nil, cerr(name, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a neuron node", t)
 		}
 	}
 	if err := net.Validate(); err != nil {
 		return nil, fmt.Errorf("lava: nir import: %w", err)
 	}
 	return net, nil
+}
+
+// nirParam is one per-neuron parameter of a neuron node.
+type nirParam struct {
+	key string
+	a   []float64
+}
+
+// neuronParams returns the one value of each parameter of neuron node
+// name (scalars broadcast; see uniform) and the node's size: the longest
+// parameter array, or rows, the rows of the weight node feeding it, when
+// every parameter is a scalar.
+func neuronParams(name string, ps []nirParam, rows int) (map[string]float64, int, error) {
+	size := 0
+	for _, p := range ps {
+		size = max(size, len(p.a))
+	}
+	if size <= 1 {
+		size = max(size, rows)
+	}
+	if size <= 0 || size > maxNIRSize {
+		return nil, 0, cerr(name+"."+ps[len(ps)-1].key, ErrInvalid, "%d neurons", size)
+	}
+	vals := map[string]float64{}
+	for _, p := range ps {
+		if p.a == nil {
+			return nil, 0, cerr(name+"."+p.key, ErrInvalid, "missing")
+		}
+		x, err := uniform(name, p.key, p.a, size)
+		if err != nil {
+			return nil, 0, err
+		}
+		vals[p.key] = x
+	}
+	return vals, size, nil
+}
+
+// restoreMeta reads back what ExportNIR kept in a neuron node's mec_*
+// metadata: τ_m (when it matches tauS, the node's time constant in s, or
+// tauS is 0), the split of v_leak into V_rest and R·I_bias, the refractory
+// period, the outgoing τ_syn and the initial voltages.
+func restoreMeta(md map[string]any, pop *snn.Population, tauS float64) {
+	lif := &pop.Neuron
+	if x, ok := mdFloat(md, "mec_tau_m_ms"); ok && (tauS == 0 || math.Abs(x/1000-tauS) <= 1e-12*x) {
+		lif.TauMMs = x
+	}
+	if x, ok := mdFloat(md, "mec_v_rest_mv"); ok {
+		lif.VRestMV = x
+		lif.IBiasNA, _ = mdFloat(md, "mec_i_bias_na")
+		lif.RMOhm, _ = mdFloat(md, "mec_r_mohm")
+	}
+	lif.TRefMs, _ = mdFloat(md, "mec_t_ref_ms")
+	pop.TauSynMs, _ = mdFloat(md, "mec_tau_syn_ms")
+	if x, ok := mdFloat(md, "mec_v_init_mv"); ok {
+		pop.VInit.MV = &x
+	}
+	if u, ok := md["mec_v_init_uniform_mv"].([]any); ok && len(u) == 2 {
+		a, _ := u[0].(float64)
+		b, _ := u[1].(float64)
+		pop.VInit.UniformMV = []float64{a, b}
+	}
+}
+
+// importDeltaNeuron maps a LIF, LI, IF, I or Threshold node onto a model
+// lif population whose inputs are delta synapses (see the package notes
+// on NIR for the equations). It returns the population, the gain r that
+// multiplies every input weight and the divisor (s) of the weights: tau
+// for LIF and LI (a Dirac impulse of weight W moves v by r·W/tau), 1 for
+// IF and I (r·W) and Threshold (W: its input is the step's summed
+// weighted spikes). NIR's strict v > v_threshold becomes snn's V ≥ V_th
+// with V_th the next float64 above v_threshold (the same test).
+func importDeltaNeuron(name string, n NIRNode, rows int) (snn.Population, float64, float64, error) {
+	var ps []nirParam
+	if n.VReset == nil {
+		n.VReset = []float64{0} // NIR's default
+	}
+	switch n.Type {
+	case "LIF":
+		ps = []nirParam{{"tau", n.Tau}, {"r", n.R}, {"v_leak", n.VLeak}, {"v_reset", n.VReset}, {"v_threshold", n.VThreshold}}
+	case "LI":
+		ps = []nirParam{{"tau", n.Tau}, {"r", n.R}, {"v_leak", n.VLeak}}
+	case "IF":
+		ps = []nirParam{{"r", n.R}, {"v_reset", n.VReset}, {"v_threshold", n.VThreshold}}
+	case "I":
+		ps = []nirParam{{"r", n.R}}
+	case "Threshold":
+		ps = []nirParam{{"threshold", n.Threshold}}
+	}
+	vals, size, err := neuronParams(name, ps, rows)
+	if err != nil {
+		return snn.Population{}, 0, 0, err
+	}
+	pop := snn.Population{Name: name, Size: size}
+	lif := &pop.Neuron
+	gain, div := vals["r"], 1.0
+	switch n.Type {
+	case "LIF", "LI":
+		if !(vals["tau"] > 0) {
+			return pop, 0, 0, cerr(name+".tau", ErrInvalid, "%g s: must be > 0", vals["tau"])
+		}
+		lif.TauMMs, lif.VRestMV, div = vals["tau"]*1000, vals["v_leak"], vals["tau"]
+		lif.NoSpikes = n.Type == "LI"
+	case "IF", "I":
+		// v̇ = r·I with t in s: τ_m = 1 s makes τ_m dV/dt = R·I_ext the
+		// same equation for an Affine bias.
+		lif.Leak, lif.TauMMs, lif.NoSpikes = snn.LeakNone, 1000, n.Type == "I"
+	case "Threshold":
+		lif.Leak, gain = snn.LeakInstant, 1
+		vals["v_threshold"] = vals["threshold"]
+		vals["v_reset"] = math.Inf(-1) // set below
+	}
+	if n.Type == "LIF" || n.Type == "IF" || n.Type == "Threshold" {
+		th := vals["v_threshold"]
+		lif.VThMV = math.Nextafter(th, math.Inf(1))
+		lif.VResetMV = vals["v_reset"]
+		if n.Type == "Threshold" {
+			// V is recomputed every step (leak instant): the reset value
+			// only has to lie below V_th.
+			lif.VResetMV = th
+		}
+		if !(lif.VResetMV < lif.VThMV) || math.IsInf(lif.VThMV, 0) {
+			return pop, 0, 0, cerr(name+".v_reset", ErrInvalid, "%g must be ≤ v_threshold %g", vals["v_reset"], th)
+		}
+	}
+	tau := 0.0
+	if n.Type == "LIF" || n.Type == "LI" {
+		tau = vals["tau"]
+	}
+	restoreMeta(n.Metadata, &pop, tau)
+	if x, ok := mdFloat(n.Metadata, "mec_v_reset_mv"); ok && n.Type == "Threshold" && x < lif.VThMV {
+		lif.VResetMV = x
+	}
+	// NIR's state starts at v = 0 (snn's default is V_reset).
+	if zero := 0.0; pop.VInit.MV == nil && pop.VInit.UniformMV == nil && lif.VResetMV != 0 && (lif.NoSpikes || 0 < lif.VThMV) {
+		pop.VInit.MV = &zero
+	}
+	return pop, gain, div, nil
+}
+
+// importBias adds an Affine node's bias b (per target, times scale: the
+// Scale nodes and the target's r) to the target population's constant
+// current: τ dv/dt = (v_leak − v) + r·(I + b) for LIF and LI, v̇ = r·(I + b)
+// for IF and I (τ_m = 1 s), and I + b > threshold for Threshold, all
+// i_bias_na = r·b with R = 1 MΩ. The bias must be one value for all
+// targets; onto CubaLIF (whose bias would pass through the synaptic
+// filter) or behind a Delay node it is ErrUnsupported.
+func importBias(net *snn.Network, name string, bias, scale []float64, dst, dstType string, delayMs float64) error {
+	nonzero := slices.ContainsFunc(bias, func(b float64) bool { return b != 0 })
+	if !nonzero {
+		return nil
+	}
+	if dstType == "CubaLIF" {
+		return cerr(name+".bias", ErrUnsupported, "non-zero Affine bias into CubaLIF node %q: NIR filters it through tau_syn, mec's bias current is not filtered", dst)
+	}
+	if delayMs != 0 {
+		return cerr(name+".bias", ErrUnsupported, "non-zero Affine bias behind a Delay node")
+	}
+	p := &net.Populations[indexOfPop(net, dst)]
+	if len(bias) != p.Size && len(bias) != 1 {
+		return cerr(name+".bias", ErrInvalid, "%d values for %d targets", len(bias), p.Size)
+	}
+	b0 := math.NaN()
+	for t := range p.Size {
+		b := bias[min(t, len(bias)-1)]
+		if scale != nil {
+			b *= scale[t]
+		}
+		if math.IsNaN(b) || math.IsInf(b, 0) {
+			return cerr(name+".bias", ErrInvalid, "non-finite bias (times the Scale nodes and r)")
+		}
+		if t > 0 && b != b0 {
+			return cerr(name+".bias", ErrUnsupported, "snn populations take one bias current for all neurons; target %d has %g, target 0 %g", t, b, b0)
+		}
+		b0 = b
+	}
+	if p.Neuron.RMOhm != 0 && p.Neuron.RMOhm != 1 {
+		return cerr(name+".bias", ErrUnsupported, "target %q has r_mohm %g in its mec metadata", dst, p.Neuron.RMOhm)
+	}
+	p.Neuron.IBiasNA += b0
+	return nil
 }
 
 // restoreRule sets the projection's rule and weights from the matrix w

@@ -35,14 +35,18 @@ const maxNIRNodes = 1 << 20
 // nirFields are the parameter fields of the node types mec maps, as NIR
 // names them.
 var nirFields = map[string][]string{
-	"Input":   {"shape"},
-	"Output":  {"shape"},
-	"Linear":  {"weight"},
-	"Affine":  {"weight", "bias"},
-	"LIF":     {"tau", "r", "v_leak", "v_threshold", "v_reset"},
-	"CubaLIF": {"tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in"},
-	"Delay":   {"delay"},
-	"Scale":   {"scale"},
+	"Input":     {"shape"},
+	"Output":    {"shape"},
+	"Linear":    {"weight"},
+	"Affine":    {"weight", "bias"},
+	"LIF":       {"tau", "r", "v_leak", "v_threshold", "v_reset"},
+	"CubaLIF":   {"tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in"},
+	"IF":        {"r", "v_threshold", "v_reset"},
+	"LI":        {"tau", "r", "v_leak"},
+	"I":         {"r"},
+	"Threshold": {"threshold"},
+	"Delay":     {"delay"},
+	"Scale":     {"scale"},
 }
 
 // vector returns a pointer to the 1-d float field named key of n.
@@ -70,6 +74,8 @@ func (n *NIRNode) vector(key string) *[]float64 {
 		return &n.Delay
 	case "scale":
 		return &n.Scale
+	case "threshold":
+		return &n.Threshold
 	}
 	return nil
 }
