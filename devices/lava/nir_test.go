@@ -271,7 +271,7 @@ func TestNIRRoundTripRules(t *testing.T) {
 // FuzzImportNIR checks that decoding and importing arbitrary NIR JSON never
 // panics.
 func FuzzImportNIR(f *testing.F) {
-	for _, n := range []*snn.Network{tinyNetwork(), testNetwork(1)} {
+	for _, n := range []*snn.Network{tinyNetwork(), testNetwork(1), deltaNetwork()} {
 		g, err := ExportNIR(n)
 		if err != nil {
 			f.Fatal(err)

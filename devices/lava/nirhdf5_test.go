@@ -48,7 +48,7 @@ func TestNIRH5pyLayout(t *testing.T) {
 	rich.Populations[1].Neuron.IBiasNA = 0.5
 	rich.Populations[1].Neuron.RMOhm = 2
 	rich.Projections[2].DelayMs = 1.5
-	for name, net := range map[string]*snn.Network{"tiny": tinyNetwork(), "rich": rich} {
+	for name, net := range map[string]*snn.Network{"tiny": tinyNetwork(), "rich": rich, "delta": deltaNetwork()} {
 		t.Run(name, func(t *testing.T) {
 			f := mustExport(t, net)
 			dir := t.TempDir()

@@ -159,19 +159,7 @@ func TestNIRNeuronNodes(t *testing.T) {
 // the expected ones and the spike trains and voltages are the same
 // (1e-9 mV: weights pass through W = w·τ and back).
 func TestNIRNeuronRoundTrip(t *testing.T) {
-	net := &snn.Network{DtMs: 0.1, Seed: 9}
-	net.AddPoisson(snn.PoissonGroup{Name: "P", Size: 5, RateHz: 300})
-	net.AddPopulation(snn.Population{Name: "L", Size: 3, Neuron: snn.LIF{TauMMs: 10, VRestMV: -65, VThMV: -60, VResetMV: -70, TRefMs: 1, IBiasNA: 0.5}})
-	net.AddPopulation(snn.Population{Name: "F", Size: 2, Neuron: snn.LIF{Leak: snn.LeakNone, TauMMs: 20, VThMV: 3, VResetMV: -1}})
-	net.AddPopulation(snn.Population{Name: "T", Size: 2, Neuron: snn.LIF{Leak: snn.LeakInstant, VThMV: 2, VResetMV: 0}})
-	net.AddPopulation(snn.Population{Name: "LI", Size: 3, Neuron: snn.LIF{TauMMs: 5, VRestMV: 1, NoSpikes: true}})
-	net.AddPopulation(snn.Population{Name: "I", Size: 2, Neuron: snn.LIF{Leak: snn.LeakNone, TauMMs: 1000, NoSpikes: true}})
-	d := snn.SynapseDelta
-	net.Connect(snn.Projection{From: "P", To: "L", Rule: snn.RuleAllToAll, WeightMV: 2, Synapse: d, DelayMs: 0.3})
-	net.Connect(snn.Projection{From: "P", To: "F", Rule: snn.RuleList, Pairs: [][2]int{{0, 0}, {1, 1}, {2, 0}}, WeightsMV: []float64{1, 1.5, -0.5}, Synapse: d})
-	net.Connect(snn.Projection{From: "L", To: "T", Rule: snn.RuleAllToAll, WeightMV: 1.25, Synapse: d})
-	net.Connect(snn.Projection{From: "L", To: "LI", Rule: snn.RuleOneToOne, WeightMV: 0.5, Synapse: d})
-	net.Connect(snn.Projection{From: "F", To: "I", Rule: snn.RuleOneToOne, WeightMV: 1, Synapse: d})
+	net := deltaNetwork()
 	f := mustExport(t, net)
 	want := map[string]string{"L": "LIF", "F": "IF", "T": "Threshold", "LI": "LI", "I": "I"}
 	for n, typ := range want {
@@ -305,6 +293,26 @@ func TestNIRNeuronErrors(t *testing.T) {
 	if _, err := ExportNIR(net); err == nil || !strings.Contains(err.Error(), "populations[1]") {
 		t.Errorf("delta and exponential inputs: want an error naming populations[1], got %v", err)
 	}
+}
+
+// deltaNetwork has a delta-synapse population of every NIR kind: LIF
+// (with a delay, refractory period and bias kept in metadata), IF,
+// Threshold, LI and I.
+func deltaNetwork() *snn.Network {
+	net := &snn.Network{DtMs: 0.1, Seed: 9}
+	net.AddPoisson(snn.PoissonGroup{Name: "P", Size: 5, RateHz: 300})
+	net.AddPopulation(snn.Population{Name: "L", Size: 3, Neuron: snn.LIF{TauMMs: 10, VRestMV: -65, VThMV: -60, VResetMV: -70, TRefMs: 1, IBiasNA: 0.5}})
+	net.AddPopulation(snn.Population{Name: "F", Size: 2, Neuron: snn.LIF{Leak: snn.LeakNone, TauMMs: 20, VThMV: 3, VResetMV: -1}})
+	net.AddPopulation(snn.Population{Name: "T", Size: 2, Neuron: snn.LIF{Leak: snn.LeakInstant, VThMV: 2, VResetMV: 0}})
+	net.AddPopulation(snn.Population{Name: "LI", Size: 3, Neuron: snn.LIF{TauMMs: 5, VRestMV: 1, NoSpikes: true}})
+	net.AddPopulation(snn.Population{Name: "I", Size: 2, Neuron: snn.LIF{Leak: snn.LeakNone, TauMMs: 1000, NoSpikes: true}})
+	d := snn.SynapseDelta
+	net.Connect(snn.Projection{From: "P", To: "L", Rule: snn.RuleAllToAll, WeightMV: 2, Synapse: d, DelayMs: 0.3})
+	net.Connect(snn.Projection{From: "P", To: "F", Rule: snn.RuleList, Pairs: [][2]int{{0, 0}, {1, 1}, {2, 0}}, WeightsMV: []float64{1, 1.5, -0.5}, Synapse: d})
+	net.Connect(snn.Projection{From: "L", To: "T", Rule: snn.RuleAllToAll, WeightMV: 1.25, Synapse: d})
+	net.Connect(snn.Projection{From: "L", To: "LI", Rule: snn.RuleOneToOne, WeightMV: 0.5, Synapse: d})
+	net.Connect(snn.Projection{From: "F", To: "I", Rule: snn.RuleOneToOne, WeightMV: 1, Synapse: d})
+	return net
 }
 
 // setX replaces node X of a test graph by the node of case typ, edited.

@@ -25,7 +25,7 @@ except ImportError:
     nir = None
 
 FLOAT_FIELDS = ("weight", "bias", "tau", "tau_syn", "tau_mem", "r", "v_leak",
-                "v_threshold", "v_reset", "w_in", "delay", "scale")
+                "v_threshold", "v_reset", "w_in", "delay", "scale", "threshold")
 
 
 def metadata(md):
