@@ -77,8 +77,9 @@ type NIREdges struct {
 }
 
 // NIRNode is one NIR node; which fields are set depends on Type ("Input",
-// "Output", "Linear", "Affine", "LIF", "CubaLIF", "IF", "LI", "I",
-// "Threshold", "Delay", "Scale"); the JSON keys are NIR's field names.
+// "Output", "Linear", "Affine", "Conv1d", "Conv2d", "LIF", "CubaLIF", "IF",
+// "LI", "I", "Threshold", "Delay", "Scale"); the JSON keys are NIR's field
+// names.
 type NIRNode struct {
 	Type string `json:"type"`
 	// Shape is the tensor shape of Input and Output nodes.
@@ -104,6 +105,21 @@ type NIRNode struct {
 	Scale []float64 `json:"scale,omitempty"`
 	// Threshold is the Threshold node's threshold of each element.
 	Threshold []float64 `json:"threshold,omitempty"`
+	// Kernel is the weight of Conv1d and Conv2d, flat in C order, of shape
+	// KernelShape (C_out, C_in/groups, K) or (C_out, C_in/groups, K_x,
+	// K_y); in JSON it is the nested array "weight" (see MarshalJSON).
+	Kernel      []float64 `json:"-"`
+	KernelShape []int     `json:"-"`
+	// Stride, Dilation and Padding of a Conv node: one value or one per
+	// spatial dimension (defaults 1, 1, 0); PaddingMode "same" or "valid"
+	// replaces Padding. Groups divides the channels (0: 1); InputShape is
+	// the spatial input size (N) or (N_x, N_y), required to expand it.
+	Stride      []int64 `json:"stride,omitempty"`
+	Dilation    []int64 `json:"dilation,omitempty"`
+	Padding     []int64 `json:"-"`
+	PaddingMode string  `json:"-"`
+	Groups      int64   `json:"groups,omitempty"`
+	InputShape  []int64 `json:"input_shape,omitempty"`
 	// Metadata holds mec_* extras (see the package notes on NIR).
 	Metadata map[string]any `json:"metadata,omitempty"`
 }
@@ -461,7 +477,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	}
 	rowsIn := map[string]int{}
 	for k, s := range g.Edges.Src {
-		if n, ok := g.Nodes[s]; ok && (n.Type == "Linear" || n.Type == "Affine") && k < len(g.Edges.Dst) {
+		if n, ok := g.Nodes[s]; ok && isWeightNode(n.Type) && k < len(g.Edges.Dst) {
 			d := g.Edges.Dst[k]
 			for hops := 0; hops <= 8 && len(next[d]) == 1; hops++ {
 				if t := g.Nodes[d].Type; t != "Delay" && t != "Scale" {
@@ -470,6 +486,11 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 				d = next[d][0]
 			}
 			rowsIn[d] = len(n.Weight)
+			if isConv(n.Type) {
+				if geom, err := convGeometry(s, &n); err == nil {
+					rowsIn[d] = geom.outs()
+				}
+			}
 		}
 	}
 	sizes := map[string]int{}
@@ -528,9 +549,9 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			gain[name], div[name] = gn, dv
 			net.AddPopulation(pop)
 			sizes[name] = pop.Size
-		case "Output", "Linear", "Affine", "Delay", "Scale":
+		case "Output", "Linear", "Affine", "Conv1d", "Conv2d", "Delay", "Scale":
 		default:
-			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Delay, Scale, CubaLIF, LIF, LI, IF, I and Threshold nodes", name, n.Type)
+			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Conv1d, Conv2d, Delay, Scale, CubaLIF, LIF, LI, IF, I and Threshold nodes", name, n.Type)
 		}
 	}
 	in := map[string][]string{}
@@ -549,12 +570,12 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	consumed := map[string]bool{} // Delay nodes placed on a projection
 	for _, name := range names {
 		n := g.Nodes[name]
-		if n.Type != "Linear" && n.Type != "Affine" {
+		if !isWeightNode(n.Type) {
 			switch n.Type {
 			case "CubaLIF", "Input", "LIF", "IF", "Threshold":
 				for _, d := range out[name] {
-					if t := g.Nodes[d].Type; t != "Linear" && t != "Affine" && t != "Output" {
-						return nil, cerr("edges", ErrUnsupported, "%s → %s (%s): only Linear/Affine/Output targets", name, d, t)
+					if t := g.Nodes[d].Type; !isWeightNode(t) && t != "Output" {
+						return nil, cerr("edges", ErrUnsupported, "%s → %s (%s): only Linear/Affine/Conv/Output targets", name, d, t)
 					}
 				}
 			case "LI", "I":
@@ -583,6 +604,15 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			return nil, cerr(name, ErrUnsupported, "a weight node needs one source and one target")
 		}
 		src, dst := in[name][0], out[name][0]
+		rows := len(n.Weight) // the weight node's outputs
+		var geom *convGeom
+		if isConv(n.Type) {
+			var err error
+			if geom, err = convGeometry(name, &n); err != nil {
+				return nil, err
+			}
+			rows = geom.outs()
+		}
 		// Elementwise nodes between the weight node and its target: at
 		// most one Delay (the projection's delay, one for all targets)
 		// and Scale nodes (folded into the weights, per target).
@@ -595,11 +625,11 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			}
 			consumed[dst] = true
 			if en.Type == "Scale" {
-				if len(en.Scale) != len(n.Weight) && len(en.Scale) != 1 {
-					return nil, cerr(dst+".scale", ErrInvalid, "%d values for %d targets", len(en.Scale), len(n.Weight))
+				if len(en.Scale) != rows && len(en.Scale) != 1 {
+					return nil, cerr(dst+".scale", ErrInvalid, "%d values for %d targets", len(en.Scale), rows)
 				}
 				if scale == nil {
-					scale = fill(len(n.Weight), 1)
+					scale = fill(rows, 1)
 				}
 				for t := range scale {
 					x := en.Scale[min(t, len(en.Scale)-1)]
@@ -616,7 +646,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			if delayMs != 0 {
 				return nil, cerr(dst, ErrUnsupported, "two Delay nodes on one projection")
 			}
-			d, err := uniform(dst, "delay", en.Delay, len(n.Weight))
+			d, err := uniform(dst, "delay", en.Delay, rows)
 			if err != nil {
 				return nil, err
 			}
@@ -637,19 +667,32 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			return nil, cerr(name, ErrUnsupported, "source %q is %s, not a spiking node (Input, CubaLIF, LIF, IF, Threshold)", src, st)
 		}
 		ns, nt := sizes[src], sizes[dst]
-		if len(n.Weight) != nt {
-			return nil, cerr(name+".weight", ErrInvalid, "%d rows, target has %d neurons", len(n.Weight), nt)
+		if rows != nt {
+			what := "rows"
+			if geom != nil {
+				what = "outputs"
+			}
+			return nil, cerr(name+".weight", ErrInvalid, "%d %s, target has %d neurons", rows, what, nt)
+		}
+		if geom != nil && geom.ins() != ns {
+			return nil, cerr(name+".input_shape", ErrInvalid, "%d inputs (C_in × input_shape), source has %d neurons", geom.ins(), ns)
 		}
 		ts := div[dst]
 		if g := gain[dst]; g != 1 {
 			if scale == nil {
-				scale = fill(len(n.Weight), 1)
+				scale = fill(rows, 1)
 			}
 			for t := range scale {
 				scale[t] *= g
 			}
 		}
-		if err := importBias(net, name, n.Bias, scale, dst, dt, delayMs); err != nil {
+		var pairs [][2]int
+		var cw []float64
+		bias := n.Bias
+		if geom != nil {
+			pairs, cw, bias = convSynapses(geom, &n)
+		}
+		if err := importBias(net, name, bias, scale, dst, dt, delayMs); err != nil {
 			return nil, err
 		}
 		pr := snn.Projection{From: src, To: dst, DelayMs: delayMs}
@@ -662,6 +705,23 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			if pr.TauSynMs == 0 && projTau(net, &pr) != tauIn[dst] {
 				pr.TauSynMs = tauIn[dst]
 			}
+		}
+		if geom != nil {
+			pr.Rule, pr.Pairs, pr.WeightsMV = snn.RuleList, pairs, make([]float64, len(cw))
+			if pairs == nil {
+				pr.Pairs = [][2]int{}
+			}
+			for k, x := range cw {
+				t := pairs[k][1]
+				if scale != nil {
+					x *= scale[t]
+				}
+				if pr.WeightsMV[k] = x / ts; math.IsInf(pr.WeightsMV[k], 0) || math.IsNaN(pr.WeightsMV[k]) {
+					return nil, cerr(name+".weight", ErrInvalid, "weight %g onto target %d overflows once scaled by the Scale nodes and %s's r (%g) and divided by its tau %g s", cw[k], t, dst, gain[dst], ts)
+				}
+			}
+			net.Connect(pr)
+			continue
 		}
 		pr.Dense, _ = n.Metadata["mec_dense"].(bool)
 		pr.NoAutapses, _ = n.Metadata["mec_no_autapses"].(bool)

@@ -3,6 +3,7 @@ package lava
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -283,6 +284,12 @@ func FuzzImportNIR(f *testing.F) {
 		f.Add(js)
 	}
 	f.Add([]byte(`{"version":"1.0","node":{"type":"NIRGraph","nodes":{"a":{"type":"Input","shape":[3]}},"edges":{"src":["a"],"dst":["b"]}}}`))
+	conv := convCases(rand.New(rand.NewPCG(1, 1)))["conv1d"]
+	js, err := MarshalNIR(convGraph(f, conv))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(js)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		g, err := UnmarshalNIR(b)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -218,9 +219,9 @@ func TestNIRHDF5Errors(t *testing.T) {
 		}), []string{"A.v_threshold"}},
 		{"unknown node", badNIR(t, func(r *hdf5.Group) {
 			c := nodes(r).Group("conv")
-			c.Datasets["type"] = hdf5.Str("Conv2d")
+			c.Datasets["type"] = hdf5.Str("SumPooling2d")
 			c.Datasets["stride"] = &hdf5.Dataset{Type: hdf5.Int64, Shape: []int{2}, Ints: []int64{1, 1}}
-		}), []string{`node "conv" is Conv2d`}},
+		}), []string{`node "conv" is SumPooling2d`}},
 		{"unknown field", badNIR(t, func(r *hdf5.Group) { nodes(r).Groups["A"].Datasets["tau"] = hdf5.F64(1) }), []string{"nodes.A.tau", "unknown field of a CubaLIF node"}},
 		{"no type", badNIR(t, func(r *hdf5.Group) { delete(nodes(r).Groups["A"].Datasets, "type") }), []string{"nodes.A.type", "missing"}},
 		{"edges", badNIR(t, func(r *hdf5.Group) { r.Groups["node"].Datasets["edges"] = hdf5.Str("A") }), []string{"node.edges", "want strings of shape [E 2]"}},
@@ -351,7 +352,8 @@ func FuzzDecodeNIRHDF5(f *testing.F) {
 		"n": {Type: "CubaLIF", TauSyn: []float64{0.005}, TauMem: []float64{0.02}, R: []float64{1},
 			VLeak: []float64{-49}, VThreshold: []float64{-50}, VReset: []float64{-60}},
 	}, Edges: NIREdges{Src: []string{"i", "w", "d", "s"}, Dst: []string{"w", "d", "s", "n"}}}}
-	for _, g := range []*NIRFile{mustExport(f, tinyNetwork()), small} {
+	conv := convGraph(f, convCases(rand.New(rand.NewPCG(1, 1)))["conv2d/valid"])
+	for _, g := range []*NIRFile{mustExport(f, tinyNetwork()), small, conv} {
 		b, err := EncodeNIRHDF5(g)
 		if err != nil {
 			f.Fatal(err)
