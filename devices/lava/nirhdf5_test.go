@@ -49,9 +49,25 @@ func TestNIRH5pyLayout(t *testing.T) {
 	rich.Populations[1].Neuron.IBiasNA = 0.5
 	rich.Populations[1].Neuron.RMOhm = 2
 	rich.Projections[2].DelayMs = 1.5
-	for name, net := range map[string]*snn.Network{"tiny": tinyNetwork(), "rich": rich, "delta": deltaNetwork()} {
+	cases := convCases(rand.New(rand.NewPCG(1, 1)))
+	graphs := map[string]*NIRFile{}
+	for _, c := range []string{"conv1d", "conv2d/same"} {
+		n := cases[c]
+		n.Bias = slices.Repeat([]float64{0.25}, n.KernelShape[0])
+		graphs[c] = convGraph(t, n)
+	}
+	nets := map[string]*snn.Network{"tiny": tinyNetwork(), "rich": rich, "delta": deltaNetwork()}
+	for name := range graphs {
+		nets[name] = nil
+	}
+	for name, net := range nets {
 		t.Run(name, func(t *testing.T) {
-			f := mustExport(t, net)
+			f := graphs[name]
+			if net != nil {
+				f = mustExport(t, net)
+			} else if net, err = ImportNIR(f); err != nil {
+				t.Fatal(err)
+			}
 			dir := t.TempDir()
 			h5, err := EncodeNIRHDF5(f)
 			if err != nil {
