@@ -48,6 +48,32 @@ import (
 // v_leak into V_rest and R·I_bias) is kept in the nodes' "metadata" under
 // "mec_*" keys, which Import reads back; other NIR tools ignore it.
 // NIR's threshold test is v > v_threshold where snn's is V ≥ V_th.
+//
+// Delta-synapse nodes. A population whose inputs are delta synapses (snn's
+// Projection.Synapse "delta"), or that has LIF.Leak or LIF.NoSpikes set,
+// becomes the NIR node without a synaptic current that matches it:
+//
+//	LIF        τ dv/dt = (v_leak − v) + r·I, spike when v > v_threshold
+//	LI         τ dv/dt = (v_leak − v) + r·I (no spikes)
+//	IF         dv/dt = r·I, spike when v > v_threshold   (snn leak "none")
+//	I          dv/dt = r·I (no spikes)                    (leak "none")
+//	Threshold  spike when I > threshold                    (leak "instant")
+//
+// with I = Σ W·S and S Dirac impulses, so one spike through W moves v by
+// r·W/τ (LIF, LI) or r·W (IF, I): the weight W of a delta projection of
+// w mV is w·τ_m/1000 (mV·s) for LIF and LI and w for IF, I and Threshold
+// (whose input is the step's sum of W per spike), with r = 1. snn adds
+// the impulses delivered at the end of a step to V at the end of the next
+// step, after the exact (or Euler) leak of that step: the solution of the
+// equations above sampled on the grid, the impulse placed at the end of
+// the step (one step of latency per edge, as for every snn synapse).
+// snn's V ≥ V_th is NIR's v > v_threshold exactly, with V_th the next
+// float64 above v_threshold (export writes the one below). An Affine
+// node's bias b becomes the bias current r·b (i_bias_na, R = 1 MΩ): τ
+// dv/dt = (v_leak − v) + r·(I + b) for LIF and LI, dv/dt = r·(I + b) for
+// IF and I (τ_m = 1 s there), I + b > threshold for Threshold. LI and I
+// must feed an Output node, which becomes a state monitor of V. Imported
+// neurons start at v = 0, NIR's initial state.
 
 // maxNIRSize bounds the size of an imported Input node (2^24 neurons).
 const maxNIRSize = 1 << 24
