@@ -76,26 +76,7 @@ func TestNIRNeuronNodes(t *testing.T) {
 	for name, c := range nirNodeCases() {
 		t.Run(name, func(t *testing.T) {
 			f := nirNodeGraph(c)
-			net, err := ImportNIR(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The .nir form decodes to the same graph and network.
-			b, err := EncodeNIRHDF5(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f2, err := DecodeNIRHDF5(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			net2, err := ImportNIR(f2)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(net, net2) {
-				t.Fatalf(".nir import differs from the JSON import:\n%+v\n%+v", net, net2)
-			}
+			net := importBoth(t, f)
 			if c.fires == nil {
 				if net.Monitors == nil || len(net.Monitors.State) != 1 || net.Monitors.State[0].Population != "X" {
 					t.Fatalf("%s feeding an Output: want a state monitor of X, got %+v", name, net.Monitors)
@@ -167,18 +148,7 @@ func TestNIRNeuronRoundTrip(t *testing.T) {
 			t.Errorf("population %s exported as %s, want %s", n, got, typ)
 		}
 	}
-	b, err := EncodeNIRHDF5(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f2, err := DecodeNIRHDF5(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := ImportNIR(f2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	back := importBoth(t, f)
 	if back.Monitors == nil || len(back.Monitors.State) != 2 {
 		t.Fatalf("LI and I outputs: want two state monitors, got %+v", back.Monitors)
 	}
@@ -312,6 +282,46 @@ func deltaNetwork() *snn.Network {
 	net.Connect(snn.Projection{From: "L", To: "T", Rule: snn.RuleAllToAll, WeightMV: 1.25, Synapse: d})
 	net.Connect(snn.Projection{From: "L", To: "LI", Rule: snn.RuleOneToOne, WeightMV: 0.5, Synapse: d})
 	net.Connect(snn.Projection{From: "F", To: "I", Rule: snn.RuleOneToOne, WeightMV: 1, Synapse: d})
+	return net
+}
+
+// importBoth writes f as JSON and as .nir, checks that both decode to f
+// and import to the same network, and returns it.
+func importBoth(t *testing.T, f *NIRFile) *snn.Network {
+	t.Helper()
+	js, err := MarshalNIR(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fj, err := UnmarshalNIR(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h5, err := EncodeNIRHDF5(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh, err := DecodeNIRHDF5(h5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fj, f) {
+		t.Fatalf("the JSON form decodes to\n%+v\nwant\n%+v", fj, f)
+	}
+	if !reflect.DeepEqual(fj, fh) {
+		t.Fatalf("the JSON form decodes to\n%+v\nthe .nir form to\n%+v", fj, fh)
+	}
+	net, err := ImportNIR(fj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net2, err := ImportNIR(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(net, net2) {
+		t.Fatalf(".nir import differs from the JSON import:\n%+v\n%+v", net, net2)
+	}
 	return net
 }
 
