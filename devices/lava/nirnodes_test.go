@@ -334,3 +334,22 @@ func setX(f *NIRFile, typ string, edit func(n *NIRNode)) {
 	a.Bias = nil
 	f.Node.Nodes["A"] = a
 }
+
+// TestConvertRefusesDelta: the Lava bridge names what it cannot map.
+func TestConvertRefusesDelta(t *testing.T) {
+	_, err := Convert(deltaNetwork(), ConvertOptions{})
+	if err == nil || !strings.Contains(err.Error(), "projections[0].synapse") {
+		t.Errorf("delta synapses: want an error naming projections[0].synapse, got %v", err)
+	}
+	net := deltaNetwork()
+	for k := range net.Projections {
+		net.Projections[k].Synapse, net.Projections[k].DelayMs = "", 0
+		net.Projections[k].TauSynMs = 5
+	}
+	net.Populations = net.Populations[:2]
+	net.Projections = net.Projections[:2]
+	_, err = Convert(net, ConvertOptions{IgnoreRefractory: true})
+	if err == nil || !strings.Contains(err.Error(), "populations[1].neuron.leak") {
+		t.Errorf("leak none: want an error naming populations[1].neuron.leak, got %v", err)
+	}
+}
