@@ -309,6 +309,27 @@ func ConformanceNetworkModels(seed uint64) *snn.Network {
 	return net
 }
 
+// ConformanceNetworkDelta is ConformanceNetwork with delta (instantaneous)
+// synapses: E's recurrent and Poisson inputs are delta synapses (with
+// their delays) beside the exponential inhibitory one, so E has one delta
+// and one exponential channel; I is a perfect integrator (leak "none",
+// v_rest 0) driven by its bias and a delta E→I projection.
+func ConformanceNetworkDelta(seed uint64) *snn.Network {
+	net := ConformanceNetwork(seed)
+	i := &net.Populations[1]
+	i.Neuron.Leak, i.Neuron.VRestMV = snn.LeakNone, 0
+	for k := range net.Projections {
+		p := &net.Projections[k]
+		if p.From != "I" {
+			p.Synapse = snn.SynapseDelta
+		}
+		if p.From == "E" && p.To == "E" {
+			p.WeightMV = 0.3
+		}
+	}
+	return net
+}
+
 // adexTolMV is the voltage tolerance of networks with adex neurons: their
 // exponential is the device's exp, which may differ from Go's math.Exp in
 // the last bits (every other operation is the same IEEE arithmetic).
@@ -375,9 +396,11 @@ func checkStates(t *testing.T, net *snn.Network, got backend.Network, ref *snn.S
 // period, a kick to threshold spiking in the next step, bad input, and
 // the weights of a fixed projection named in monitors.weights.
 func RunSpiking(t *testing.T, sp backend.Spiking) {
-	for k, seed := range []uint64{1, 2, 3, 4, 5, 6, 7} {
+	for k, seed := range []uint64{1, 2, 3, 4, 5, 6, 7, 8} {
 		net := ConformanceNetwork(seed)
 		switch k {
+		case 7:
+			net = ConformanceNetworkDelta(seed)
 		case 6:
 			net = ConformanceNetworkModels(seed)
 		case 2, 3:

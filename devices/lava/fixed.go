@@ -323,6 +323,9 @@ func Convert(net *snn.Network, opt ConvertOptions) (*Model, error) {
 		if pr.STDP != nil {
 			return nil, cerr(f+".stdp", ErrUnsupported, "plastic synapses are not mapped (the bridge runs fixed Dense weights)")
 		}
+		if pr.Synapse == snn.SynapseDelta {
+			return nil, cerr(f+".synapse", ErrUnsupported, "delta synapses are not mapped (the bridge's LIF filters every input with tau_syn)")
+		}
 		if pr.DelayMs != 0 {
 			return nil, cerr(f+".delay_ms", ErrUnsupported, "synaptic delays are not mapped (Lava Dense has none)")
 		}
@@ -335,6 +338,9 @@ func Convert(net *snn.Network, opt ConvertOptions) (*Model, error) {
 	for i, p := range net.Populations {
 		if p.Model != "" && p.Model != snn.ModelLIF {
 			return nil, cerr(fmt.Sprintf("populations[%d].model", i), ErrUnsupported, "population %q is %s; Lava's LIF is current-based", p.Name, p.Model)
+		}
+		if p.Neuron.Leak != "" || p.Neuron.NoSpikes {
+			return nil, cerr(fmt.Sprintf("populations[%d].neuron.leak", i), ErrUnsupported, "population %q has leak %q, no_spikes %v; the bridge maps leaky spiking LIF only", p.Name, p.Neuron.Leak, p.Neuron.NoSpikes)
 		}
 	}
 	// Initial voltages exactly as snn draws them.

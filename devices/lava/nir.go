@@ -48,6 +48,32 @@ import (
 // v_leak into V_rest and R·I_bias) is kept in the nodes' "metadata" under
 // "mec_*" keys, which Import reads back; other NIR tools ignore it.
 // NIR's threshold test is v > v_threshold where snn's is V ≥ V_th.
+//
+// Delta-synapse nodes. A population whose inputs are delta synapses (snn's
+// Projection.Synapse "delta"), or that has LIF.Leak or LIF.NoSpikes set,
+// becomes the NIR node without a synaptic current that matches it:
+//
+//	LIF        τ dv/dt = (v_leak − v) + r·I, spike when v > v_threshold
+//	LI         τ dv/dt = (v_leak − v) + r·I (no spikes)
+//	IF         dv/dt = r·I, spike when v > v_threshold   (snn leak "none")
+//	I          dv/dt = r·I (no spikes)                    (leak "none")
+//	Threshold  spike when I > threshold                    (leak "instant")
+//
+// with I = Σ W·S and S Dirac impulses, so one spike through W moves v by
+// r·W/τ (LIF, LI) or r·W (IF, I): the weight W of a delta projection of
+// w mV is w·τ_m/1000 (mV·s) for LIF and LI and w for IF, I and Threshold
+// (whose input is the step's sum of W per spike), with r = 1. snn adds
+// the impulses delivered at the end of a step to V at the end of the next
+// step, after the exact (or Euler) leak of that step: the solution of the
+// equations above sampled on the grid, the impulse placed at the end of
+// the step (one step of latency per edge, as for every snn synapse).
+// snn's V ≥ V_th is NIR's v > v_threshold exactly, with V_th the next
+// float64 above v_threshold (export writes the one below). An Affine
+// node's bias b becomes the bias current r·b (i_bias_na, R = 1 MΩ): τ
+// dv/dt = (v_leak − v) + r·(I + b) for LIF and LI, dv/dt = r·(I + b) for
+// IF and I (τ_m = 1 s there), I + b > threshold for Threshold. LI and I
+// must feed an Output node, which becomes a state monitor of V. Imported
+// neurons start at v = 0, NIR's initial state.
 
 // maxNIRSize bounds the size of an imported Input node (2^24 neurons).
 const maxNIRSize = 1 << 24
@@ -77,8 +103,9 @@ type NIREdges struct {
 }
 
 // NIRNode is one NIR node; which fields are set depends on Type ("Input",
-// "Output", "Linear", "Affine", "LIF", "CubaLIF", "Delay", "Scale"); the JSON keys
-// are NIR's field names.
+// "Output", "Linear", "Affine", "Conv1d", "Conv2d", "LIF", "CubaLIF", "IF",
+// "LI", "I", "Threshold", "Delay", "Scale"); the JSON keys are NIR's field
+// names.
 type NIRNode struct {
 	Type string `json:"type"`
 	// Shape is the tensor shape of Input and Output nodes.
@@ -86,13 +113,13 @@ type NIRNode struct {
 	// Weight ([out][in]) and Bias ([out]) of Linear and Affine.
 	Weight [][]float64 `json:"weight,omitempty"`
 	Bias   []float64   `json:"bias,omitempty"`
-	// Tau is LIF's membrane time constant (s).
+	// Tau is the membrane time constant (s) of LIF and LI.
 	Tau []float64 `json:"tau,omitempty"`
 	// TauSyn and TauMem are CubaLIF's time constants (s).
 	TauSyn []float64 `json:"tau_syn,omitempty"`
 	TauMem []float64 `json:"tau_mem,omitempty"`
-	// R, VLeak, VThreshold, VReset, WIn are per-neuron parameters of LIF
-	// and CubaLIF (voltages in mV).
+	// R, VLeak, VThreshold, VReset, WIn are per-neuron parameters of the
+	// neuron nodes (voltages in mV).
 	R          []float64 `json:"r,omitempty"`
 	VLeak      []float64 `json:"v_leak,omitempty"`
 	VThreshold []float64 `json:"v_threshold,omitempty"`
@@ -102,6 +129,23 @@ type NIRNode struct {
 	Delay []float64 `json:"delay,omitempty"`
 	// Scale is the Scale node's factor of each element.
 	Scale []float64 `json:"scale,omitempty"`
+	// Threshold is the Threshold node's threshold of each element.
+	Threshold []float64 `json:"threshold,omitempty"`
+	// Kernel is the weight of Conv1d and Conv2d, flat in C order, of shape
+	// KernelShape (C_out, C_in/groups, K) or (C_out, C_in/groups, K_x,
+	// K_y); in JSON it is the nested array "weight" (see MarshalJSON).
+	Kernel      []float64 `json:"-"`
+	KernelShape []int     `json:"-"`
+	// Stride, Dilation and Padding of a Conv node: one value or one per
+	// spatial dimension (defaults 1, 1, 0); PaddingMode "same" or "valid"
+	// replaces Padding. Groups divides the channels (0: 1); InputShape is
+	// the spatial input size (N) or (N_x, N_y), required to expand it.
+	Stride      []int64 `json:"stride,omitempty"`
+	Dilation    []int64 `json:"dilation,omitempty"`
+	Padding     []int64 `json:"-"`
+	PaddingMode string  `json:"-"`
+	Groups      int64   `json:"groups,omitempty"`
+	InputShape  []int64 `json:"input_shape,omitempty"`
 	// Metadata holds mec_* extras (see the package notes on NIR).
 	Metadata map[string]any `json:"metadata,omitempty"`
 }
@@ -153,17 +197,25 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 			return nil, cerr(f+".delays_ms", ErrUnsupported, "per-pair delays differ; NIR's Delay node gives one delay per target neuron, mec exports one per projection")
 		}
 		i := indexOfPop(net, pr.To)
+		if pr.Synapse == snn.SynapseDelta {
+			continue
+		}
 		tau := projTau(net, pr)
 		if tauIn[i] != 0 && tauIn[i] != tau {
 			return nil, cerr(f+".tau_syn_ms", ErrUnsupported, "population %q receives two tau_syn (%g, %g ms); CubaLIF has one", pr.To, tauIn[i], tau)
 		}
 		tauIn[i] = tau
 	}
+	wscale := make([]float64, len(net.Populations)) // W = w (mV) × wscale
 	for i, p := range net.Populations {
 		n := p.Neuron
 		r := n.RMOhm
 		if r == 0 {
 			r = 1
+		}
+		kind, err := nirKind(net, i)
+		if err != nil {
+			return nil, err
 		}
 		ts := tauIn[i]
 		if ts == 0 {
@@ -183,10 +235,36 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 		if len(p.VInit.UniformMV) > 0 {
 			md["mec_v_init_uniform_mv"] = append([]float64(nil), p.VInit.UniformMV...)
 		}
-		if err := addNode(&g, p.Name, NIRNode{Type: "CubaLIF",
-			TauSyn: fill(p.Size, ts/1000), TauMem: fill(p.Size, n.TauMMs/1000), R: fill(p.Size, 1),
-			VLeak: fill(p.Size, n.VRestMV+r*n.IBiasNA), VThreshold: fill(p.Size, n.VThMV),
-			VReset: fill(p.Size, n.VResetMV), WIn: fill(p.Size, 1), Metadata: md}); err != nil {
+		if kind != "CubaLIF" && p.VInit.MV == nil && p.VInit.UniformMV == nil {
+			md["mec_v_init_mv"] = n.VResetMV // snn's default; NIR's is 0
+		}
+		if kind == "Threshold" {
+			md["mec_v_reset_mv"] = n.VResetMV // NIR's Threshold has none
+		}
+		node := NIRNode{Type: kind, Metadata: md}
+		vleak, below := fill(p.Size, n.VRestMV+r*n.IBiasNA), fill(p.Size, math.Nextafter(n.VThMV, math.Inf(-1)))
+		switch kind {
+		case "CubaLIF":
+			wscale[i] = ts / 1000
+			node.TauSyn, node.TauMem, node.R, node.VLeak = fill(p.Size, ts/1000), fill(p.Size, n.TauMMs/1000), fill(p.Size, 1), vleak
+			node.VThreshold, node.VReset, node.WIn = fill(p.Size, n.VThMV), fill(p.Size, n.VResetMV), fill(p.Size, 1)
+		case "LIF", "LI":
+			wscale[i] = n.TauMMs / 1000
+			node.Tau, node.R, node.VLeak = fill(p.Size, n.TauMMs/1000), fill(p.Size, 1), vleak
+			if kind == "LIF" {
+				node.VThreshold, node.VReset = below, fill(p.Size, n.VResetMV)
+			}
+		case "IF", "I":
+			wscale[i] = 1
+			node.R = fill(p.Size, 1)
+			if kind == "IF" {
+				node.VThreshold, node.VReset = below, fill(p.Size, n.VResetMV)
+			}
+		case "Threshold":
+			wscale[i] = 1
+			node.Threshold = below
+		}
+		if err := addNode(&g, p.Name, node); err != nil {
 			return nil, err
 		}
 		if err := addNode(&g, "out_"+p.Name, NIRNode{Type: "Output", Shape: []int64{int64(p.Size)}}); err != nil {
@@ -209,7 +287,7 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 	for k := range net.Projections {
 		pr := &net.Projections[k]
 		ns, nt := sizes[pr.From], sizes[pr.To]
-		ts := tauIn[indexOfPop(net, pr.To)] / 1000
+		ts := wscale[indexOfPop(net, pr.To)]
 		w := make([][]float64, nt)
 		for t := range w {
 			w[t] = make([]float64, ns)
@@ -237,6 +315,51 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 		g.Edges.Dst = append(g.Edges.Dst, name, pr.To)
 	}
 	return &NIRFile{Version: NIRVersion, Node: g}, nil
+}
+
+// nirKind returns the NIR node type of population i: CubaLIF for a leaky
+// spiking LIF population without delta inputs; with delta inputs (all of
+// them: a NIR neuron node has one input kind) LIF, or, by its leak and
+// no_spikes, LI, IF, I or Threshold. NIR's IF, I and Threshold have no
+// bias: a population with one (v_rest_mv, i_bias_na) is ErrUnsupported.
+func nirKind(net *snn.Network, i int) (string, error) {
+	p := &net.Populations[i]
+	f := fmt.Sprintf("populations[%d]", i)
+	delta, exp := 0, 0
+	for k := range net.Projections {
+		if net.Projections[k].To == p.Name {
+			if net.Projections[k].Synapse == snn.SynapseDelta {
+				delta++
+			} else {
+				exp++
+			}
+		}
+	}
+	n := p.Neuron
+	switch {
+	case delta > 0 && exp > 0:
+		return "", cerr(f, ErrUnsupported, "population %q receives delta and exponential synapses; a NIR neuron node has one kind of input", p.Name)
+	case delta == 0 && n.Leak == "" && !n.NoSpikes:
+		return "CubaLIF", nil
+	case exp > 0:
+		return "", cerr(f+".neuron.leak", ErrUnsupported, "population %q (leak %q, no_spikes %v) receives exponential synapses; NIR has no such node", p.Name, n.Leak, n.NoSpikes)
+	}
+	if n.Leak != "" && (n.IBiasNA != 0 || n.VRestMV != 0) {
+		return "", cerr(f+".neuron.i_bias_na", ErrUnsupported, "population %q has leak %q and a bias (v_rest_mv %g, i_bias_na %g); NIR's IF, I and Threshold nodes have none", p.Name, n.Leak, n.VRestMV, n.IBiasNA)
+	}
+	switch {
+	case n.Leak == "" && !n.NoSpikes:
+		return "LIF", nil
+	case n.Leak == "":
+		return "LI", nil
+	case n.Leak == snn.LeakNone && !n.NoSpikes:
+		return "IF", nil
+	case n.Leak == snn.LeakNone:
+		return "I", nil
+	case !n.NoSpikes:
+		return "Threshold", nil
+	}
+	return "", cerr(f+".neuron.no_spikes", ErrUnsupported, "population %q has leak %q and no spikes: NIR has no such node", p.Name, n.Leak)
 }
 
 // projDelay returns a projection's one delay (ms), and false when its
@@ -380,7 +503,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	}
 	rowsIn := map[string]int{}
 	for k, s := range g.Edges.Src {
-		if n, ok := g.Nodes[s]; ok && (n.Type == "Linear" || n.Type == "Affine") && k < len(g.Edges.Dst) {
+		if n, ok := g.Nodes[s]; ok && isWeightNode(n.Type) && k < len(g.Edges.Dst) {
 			d := g.Edges.Dst[k]
 			for hops := 0; hops <= 8 && len(next[d]) == 1; hops++ {
 				if t := g.Nodes[d].Type; t != "Delay" && t != "Scale" {
@@ -389,11 +512,17 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 				d = next[d][0]
 			}
 			rowsIn[d] = len(n.Weight)
+			if isConv(n.Type) {
+				if geom, err := convGeometry(s, &n); err == nil {
+					rowsIn[d] = geom.outs()
+				}
+			}
 		}
 	}
 	sizes := map[string]int{}
 	tauIn := map[string]float64{}
-	gain := map[string]float64{} // r·w_in of each CubaLIF node
+	gain := map[string]float64{} // r·w_in of each CubaLIF node, r of LIF, LI, IF, I
+	div := map[string]float64{}  // the weight divisor (s) of each neuron node: tau_syn, tau or 1
 	for _, name := range names {
 		n := g.Nodes[name]
 		switch n.Type {
@@ -406,18 +535,6 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			net.AddPoisson(snn.PoissonGroup{Name: name, Size: int(n.Shape[0]), RateHz: rate, TauSynMs: ts})
 			sizes[name] = int(n.Shape[0])
 		case "CubaLIF":
-			// The size: the longest parameter array, or the rows of the
-			// weight node feeding it when every parameter is a scalar.
-			size := 0
-			for _, a := range [][]float64{n.TauSyn, n.TauMem, n.R, n.VLeak, n.VThreshold, n.VReset, n.WIn} {
-				size = max(size, len(a))
-			}
-			if size <= 1 {
-				size = max(size, rowsIn[name])
-			}
-			if size <= 0 || size > maxNIRSize {
-				return nil, cerr(name+".v_threshold", ErrInvalid, "%d neurons", size)
-			}
 			// NIR's defaults (nir.read): v_reset 0, w_in 1.
 			if n.VReset == nil {
 				n.VReset = []float64{0}
@@ -425,17 +542,10 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			if n.WIn == nil {
 				n.WIn = []float64{1}
 			}
-			vals := map[string]float64{}
-			for _, fld := range []struct {
-				key string
-				a   []float64
-			}{{"tau_syn", n.TauSyn}, {"tau_mem", n.TauMem}, {"r", n.R}, {"v_leak", n.VLeak},
-				{"v_threshold", n.VThreshold}, {"v_reset", n.VReset}, {"w_in", n.WIn}} {
-				x, err := uniform(name, fld.key, fld.a, size)
-				if err != nil {
-					return nil, err
-				}
-				vals[fld.key] = x
+			vals, size, err := neuronParams(name, []nirParam{{"tau_syn", n.TauSyn}, {"tau_mem", n.TauMem}, {"r", n.R}, {"v_leak", n.VLeak},
+				{"v_threshold", n.VThreshold}, {"v_reset", n.VReset}, {"w_in", n.WIn}}, rowsIn[name])
+			if err != nil {
+				return nil, err
 			}
 			if !(vals["tau_syn"] > 0) || !(vals["tau_mem"] > 0) {
 				return nil, cerr(name, ErrInvalid, "tau_syn %g s and tau_mem %g s must be > 0", vals["tau_syn"], vals["tau_mem"])
@@ -447,35 +557,27 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			}
 			md := n.Metadata
 			lif := snn.LIF{TauMMs: vals["tau_mem"] * 1000, VThMV: vals["v_threshold"], VResetMV: vals["v_reset"], VRestMV: vals["v_leak"]}
-			if x, ok := mdFloat(md, "mec_tau_m_ms"); ok && math.Abs(x/1000-vals["tau_mem"]) <= 1e-12*x {
-				lif.TauMMs = x
-			}
-			if x, ok := mdFloat(md, "mec_v_rest_mv"); ok {
-				lif.VRestMV = x
-				lif.IBiasNA, _ = mdFloat(md, "mec_i_bias_na")
-				lif.RMOhm, _ = mdFloat(md, "mec_r_mohm")
-			}
-			lif.TRefMs, _ = mdFloat(md, "mec_t_ref_ms")
 			pop := snn.Population{Name: name, Size: size, Neuron: lif}
-			pop.TauSynMs, _ = mdFloat(md, "mec_tau_syn_ms")
-			if x, ok := mdFloat(md, "mec_v_init_mv"); ok {
-				pop.VInit.MV = &x
-			}
-			if u, ok := md["mec_v_init_uniform_mv"].([]any); ok && len(u) == 2 {
-				a, _ := u[0].(float64)
-				b, _ := u[1].(float64)
-				pop.VInit.UniformMV = []float64{a, b}
-			}
+			restoreMeta(md, &pop, vals["tau_mem"])
 			ts := vals["tau_syn"] * 1000
 			if x, ok := mdFloat(md, "mec_tau_syn_in_ms"); ok && math.Abs(x-ts) <= 1e-9*x {
 				ts = x
 			}
 			tauIn[name] = ts
+			div[name] = ts / 1000
 			net.AddPopulation(pop)
 			sizes[name] = size
-		case "Output", "Linear", "Affine", "Delay", "Scale":
+		case "LIF", "LI", "IF", "I", "Threshold":
+			pop, gn, dv, err := importDeltaNeuron(name, n, rowsIn[name])
+			if err != nil {
+				return nil, err
+			}
+			gain[name], div[name] = gn, dv
+			net.AddPopulation(pop)
+			sizes[name] = pop.Size
+		case "Output", "Linear", "Affine", "Conv1d", "Conv2d", "Delay", "Scale":
 		default:
-			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Delay, Scale and CubaLIF nodes", name, n.Type)
+			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Conv1d, Conv2d, Delay, Scale, CubaLIF, LIF, LI, IF, I and Threshold nodes", name, n.Type)
 		}
 	}
 	in := map[string][]string{}
@@ -494,13 +596,33 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	consumed := map[string]bool{} // Delay nodes placed on a projection
 	for _, name := range names {
 		n := g.Nodes[name]
-		if n.Type != "Linear" && n.Type != "Affine" {
-			if n.Type == "CubaLIF" || n.Type == "Input" {
+		if !isWeightNode(n.Type) {
+			switch n.Type {
+			case "CubaLIF", "Input", "LIF", "IF", "Threshold":
 				for _, d := range out[name] {
-					if t := g.Nodes[d].Type; t != "Linear" && t != "Affine" && t != "Output" {
-						return nil, cerr("edges", ErrUnsupported, "%s → %s (%s): only Linear/Affine/Output targets", name, d, t)
+					if t := g.Nodes[d].Type; !isWeightNode(t) && t != "Output" {
+						return nil, cerr("edges", ErrUnsupported, "%s → %s (%s): only Linear/Affine/Conv/Output targets", name, d, t)
 					}
 				}
+			case "LI", "I":
+				// A graded state, not spikes: mec records it (a state
+				// monitor of V) but cannot send it through synapses.
+				for _, d := range out[name] {
+					if t := g.Nodes[d].Type; t != "Output" {
+						return nil, cerr(name, ErrUnsupported, "%s node %q feeds %s (%s): its output is the membrane state, not spikes; mec can only record it (an Output node)", n.Type, name, d, t)
+					}
+				}
+				if len(out[name]) == 0 {
+					return nil, cerr(name, ErrUnsupported, "%s node %q feeds no Output node: its output is the membrane state, which mec records only for an Output", n.Type, name)
+				}
+				if net.Monitors == nil {
+					net.Monitors = &snn.Monitors{}
+				}
+				all := make([]int, sizes[name])
+				for k := range all {
+					all[k] = k
+				}
+				net.Monitors.State = append(net.Monitors.State, snn.StateProbe{Population: name, Neurons: all, Vars: []string{"v"}})
 			}
 			continue
 		}
@@ -508,6 +630,15 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			return nil, cerr(name, ErrUnsupported, "a weight node needs one source and one target")
 		}
 		src, dst := in[name][0], out[name][0]
+		rows := len(n.Weight) // the weight node's outputs
+		var geom *convGeom
+		if isConv(n.Type) {
+			var err error
+			if geom, err = convGeometry(name, &n); err != nil {
+				return nil, err
+			}
+			rows = geom.outs()
+		}
 		// Elementwise nodes between the weight node and its target: at
 		// most one Delay (the projection's delay, one for all targets)
 		// and Scale nodes (folded into the weights, per target).
@@ -516,15 +647,15 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		for hops := 0; g.Nodes[dst].Type == "Delay" || g.Nodes[dst].Type == "Scale"; hops++ {
 			en := g.Nodes[dst]
 			if len(in[dst]) != 1 || len(out[dst]) != 1 || consumed[dst] || hops > 8 {
-				return nil, cerr(dst, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a CubaLIF node", en.Type)
+				return nil, cerr(dst, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a neuron node", en.Type)
 			}
 			consumed[dst] = true
 			if en.Type == "Scale" {
-				if len(en.Scale) != len(n.Weight) && len(en.Scale) != 1 {
-					return nil, cerr(dst+".scale", ErrInvalid, "%d values for %d targets", len(en.Scale), len(n.Weight))
+				if len(en.Scale) != rows && len(en.Scale) != 1 {
+					return nil, cerr(dst+".scale", ErrInvalid, "%d values for %d targets", len(en.Scale), rows)
 				}
 				if scale == nil {
-					scale = fill(len(n.Weight), 1)
+					scale = fill(rows, 1)
 				}
 				for t := range scale {
 					x := en.Scale[min(t, len(en.Scale)-1)]
@@ -541,7 +672,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			if delayMs != 0 {
 				return nil, cerr(dst, ErrUnsupported, "two Delay nodes on one projection")
 			}
-			d, err := uniform(dst, "delay", en.Delay, len(n.Weight))
+			d, err := uniform(dst, "delay", en.Delay, rows)
 			if err != nil {
 				return nil, err
 			}
@@ -554,36 +685,69 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			}
 			dst = out[dst][0]
 		}
-		if g.Nodes[dst].Type != "CubaLIF" {
-			return nil, cerr(name, ErrUnsupported, "target %q is %s, not CubaLIF", dst, g.Nodes[dst].Type)
+		dt := g.Nodes[dst].Type
+		if !slices.Contains([]string{"CubaLIF", "LIF", "LI", "IF", "I", "Threshold"}, dt) {
+			return nil, cerr(name, ErrUnsupported, "target %q is %s, not a neuron node (CubaLIF, LIF, LI, IF, I, Threshold)", dst, dt)
 		}
-		if st := g.Nodes[src].Type; st != "CubaLIF" && st != "Input" {
-			return nil, cerr(name, ErrUnsupported, "source %q is %s", src, st)
-		}
-		for _, b := range n.Bias {
-			if b != 0 {
-				return nil, cerr(name+".bias", ErrUnsupported, "non-zero Affine bias")
-			}
+		if st := g.Nodes[src].Type; !slices.Contains([]string{"CubaLIF", "LIF", "IF", "Threshold", "Input"}, st) {
+			return nil, cerr(name, ErrUnsupported, "source %q is %s, not a spiking node (Input, CubaLIF, LIF, IF, Threshold)", src, st)
 		}
 		ns, nt := sizes[src], sizes[dst]
-		if len(n.Weight) != nt {
-			return nil, cerr(name+".weight", ErrInvalid, "%d rows, target has %d neurons", len(n.Weight), nt)
+		if rows != nt {
+			what := "rows"
+			if geom != nil {
+				what = "outputs"
+			}
+			return nil, cerr(name+".weight", ErrInvalid, "%d %s, target has %d neurons", rows, what, nt)
 		}
-		ts := tauIn[dst] / 1000
+		if geom != nil && geom.ins() != ns {
+			return nil, cerr(name+".input_shape", ErrInvalid, "%d inputs (C_in × input_shape), source has %d neurons", geom.ins(), ns)
+		}
+		ts := div[dst]
 		if g := gain[dst]; g != 1 {
 			if scale == nil {
-				scale = fill(len(n.Weight), 1)
+				scale = fill(rows, 1)
 			}
 			for t := range scale {
 				scale[t] *= g
 			}
 		}
-		pr := snn.Projection{From: src, To: dst, DelayMs: delayMs}
-		if x, ok := mdFloat(n.Metadata, "mec_tau_syn_ms"); ok {
-			pr.TauSynMs = x
+		var pairs [][2]int
+		var cw []float64
+		bias := n.Bias
+		if geom != nil {
+			pairs, cw, bias = convSynapses(geom, &n)
 		}
-		if pr.TauSynMs == 0 && projTau(net, &pr) != tauIn[dst] {
-			pr.TauSynMs = tauIn[dst]
+		if err := importBias(net, name, bias, scale, dst, dt, delayMs); err != nil {
+			return nil, err
+		}
+		pr := snn.Projection{From: src, To: dst, DelayMs: delayMs}
+		if dt != "CubaLIF" {
+			pr.Synapse = snn.SynapseDelta
+		} else {
+			if x, ok := mdFloat(n.Metadata, "mec_tau_syn_ms"); ok {
+				pr.TauSynMs = x
+			}
+			if pr.TauSynMs == 0 && projTau(net, &pr) != tauIn[dst] {
+				pr.TauSynMs = tauIn[dst]
+			}
+		}
+		if geom != nil {
+			pr.Rule, pr.Pairs, pr.WeightsMV = snn.RuleList, pairs, make([]float64, len(cw))
+			if pairs == nil {
+				pr.Pairs = [][2]int{}
+			}
+			for k, x := range cw {
+				t := pairs[k][1]
+				if scale != nil {
+					x *= scale[t]
+				}
+				if pr.WeightsMV[k] = x / ts; math.IsInf(pr.WeightsMV[k], 0) || math.IsNaN(pr.WeightsMV[k]) {
+					return nil, cerr(name+".weight", ErrInvalid, "weight %g onto target %d overflows once scaled by the Scale nodes and %s's r (%g) and divided by its tau %g s", cw[k], t, dst, gain[dst], ts)
+				}
+			}
+			net.Connect(pr)
+			continue
 		}
 		pr.Dense, _ = n.Metadata["mec_dense"].(bool)
 		pr.NoAutapses, _ = n.Metadata["mec_no_autapses"].(bool)
@@ -606,7 +770,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 				}
 				w[s][t] = x / ts
 				if math.IsInf(w[s][t], 0) || math.IsNaN(w[s][t]) {
-					return nil, cerr(name+".weight", ErrInvalid, "weight [%d][%d] = %g overflows once scaled by the Scale nodes and %s's r·w_in (%g) and divided by tau_syn %g s", t, s, row[s], dst, gain[dst], ts)
+					return nil, cerr(name+".weight", ErrInvalid, "weight [%d][%d] = %g overflows once scaled by the Scale nodes and %s's r·w_in (%g) and divided by its tau %g s", t, s, row[s], dst, gain[dst], ts)
 				}
 			}
 		}
@@ -616,13 +780,193 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	}
 	for _, name := range names {
 		if t := g.Nodes[name].Type; (t == "Delay" || t == "Scale") && !consumed[name] {
-			return nil, cerr(name, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a CubaLIF node", t)
+			return nil, cerr(name, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a neuron node", t)
 		}
 	}
 	if err := net.Validate(); err != nil {
 		return nil, fmt.Errorf("lava: nir import: %w", err)
 	}
 	return net, nil
+}
+
+// nirParam is one per-neuron parameter of a neuron node.
+type nirParam struct {
+	key string
+	a   []float64
+}
+
+// neuronParams returns the one value of each parameter of neuron node
+// name (scalars broadcast; see uniform) and the node's size: the longest
+// parameter array, or rows, the rows of the weight node feeding it, when
+// every parameter is a scalar.
+func neuronParams(name string, ps []nirParam, rows int) (map[string]float64, int, error) {
+	size := 0
+	for _, p := range ps {
+		size = max(size, len(p.a))
+	}
+	if size <= 1 {
+		size = max(size, rows)
+	}
+	if size <= 0 || size > maxNIRSize {
+		return nil, 0, cerr(name+"."+ps[len(ps)-1].key, ErrInvalid, "%d neurons", size)
+	}
+	vals := map[string]float64{}
+	for _, p := range ps {
+		if p.a == nil {
+			return nil, 0, cerr(name+"."+p.key, ErrInvalid, "missing")
+		}
+		x, err := uniform(name, p.key, p.a, size)
+		if err != nil {
+			return nil, 0, err
+		}
+		vals[p.key] = x
+	}
+	return vals, size, nil
+}
+
+// restoreMeta reads back what ExportNIR kept in a neuron node's mec_*
+// metadata: τ_m (when it matches tauS, the node's time constant in s, or
+// tauS is 0), the split of v_leak into V_rest and R·I_bias, the refractory
+// period, the outgoing τ_syn and the initial voltages.
+func restoreMeta(md map[string]any, pop *snn.Population, tauS float64) {
+	lif := &pop.Neuron
+	if x, ok := mdFloat(md, "mec_tau_m_ms"); ok && (tauS == 0 || math.Abs(x/1000-tauS) <= 1e-12*x) {
+		lif.TauMMs = x
+	}
+	if x, ok := mdFloat(md, "mec_v_rest_mv"); ok {
+		lif.VRestMV = x
+		lif.IBiasNA, _ = mdFloat(md, "mec_i_bias_na")
+		lif.RMOhm, _ = mdFloat(md, "mec_r_mohm")
+	}
+	lif.TRefMs, _ = mdFloat(md, "mec_t_ref_ms")
+	pop.TauSynMs, _ = mdFloat(md, "mec_tau_syn_ms")
+	if x, ok := mdFloat(md, "mec_v_init_mv"); ok {
+		pop.VInit.MV = &x
+	}
+	if u, ok := md["mec_v_init_uniform_mv"].([]any); ok && len(u) == 2 {
+		a, _ := u[0].(float64)
+		b, _ := u[1].(float64)
+		pop.VInit.UniformMV = []float64{a, b}
+	}
+}
+
+// importDeltaNeuron maps a LIF, LI, IF, I or Threshold node onto a model
+// lif population whose inputs are delta synapses (see the package notes
+// on NIR for the equations). It returns the population, the gain r that
+// multiplies every input weight and the divisor (s) of the weights: tau
+// for LIF and LI (a Dirac impulse of weight W moves v by r·W/tau), 1 for
+// IF and I (r·W) and Threshold (W: its input is the step's summed
+// weighted spikes). NIR's strict v > v_threshold becomes snn's V ≥ V_th
+// with V_th the next float64 above v_threshold (the same test).
+func importDeltaNeuron(name string, n NIRNode, rows int) (snn.Population, float64, float64, error) {
+	var ps []nirParam
+	if n.VReset == nil {
+		n.VReset = []float64{0} // NIR's default
+	}
+	switch n.Type {
+	case "LIF":
+		ps = []nirParam{{"tau", n.Tau}, {"r", n.R}, {"v_leak", n.VLeak}, {"v_reset", n.VReset}, {"v_threshold", n.VThreshold}}
+	case "LI":
+		ps = []nirParam{{"tau", n.Tau}, {"r", n.R}, {"v_leak", n.VLeak}}
+	case "IF":
+		ps = []nirParam{{"r", n.R}, {"v_reset", n.VReset}, {"v_threshold", n.VThreshold}}
+	case "I":
+		ps = []nirParam{{"r", n.R}}
+	case "Threshold":
+		ps = []nirParam{{"threshold", n.Threshold}}
+	}
+	vals, size, err := neuronParams(name, ps, rows)
+	if err != nil {
+		return snn.Population{}, 0, 0, err
+	}
+	pop := snn.Population{Name: name, Size: size}
+	lif := &pop.Neuron
+	gain, div := vals["r"], 1.0
+	switch n.Type {
+	case "LIF", "LI":
+		if !(vals["tau"] > 0) {
+			return pop, 0, 0, cerr(name+".tau", ErrInvalid, "%g s: must be > 0", vals["tau"])
+		}
+		lif.TauMMs, lif.VRestMV, div = vals["tau"]*1000, vals["v_leak"], vals["tau"]
+		lif.NoSpikes = n.Type == "LI"
+	case "IF", "I":
+		// v̇ = r·I with t in s: τ_m = 1 s makes τ_m dV/dt = R·I_ext the
+		// same equation for an Affine bias.
+		lif.Leak, lif.TauMMs, lif.NoSpikes = snn.LeakNone, 1000, n.Type == "I"
+	case "Threshold":
+		lif.Leak, gain = snn.LeakInstant, 1
+		vals["v_threshold"] = vals["threshold"]
+		vals["v_reset"] = math.Inf(-1) // set below
+	}
+	if n.Type == "LIF" || n.Type == "IF" || n.Type == "Threshold" {
+		th := vals["v_threshold"]
+		lif.VThMV = math.Nextafter(th, math.Inf(1))
+		lif.VResetMV = vals["v_reset"]
+		if n.Type == "Threshold" {
+			// V is recomputed every step (leak instant): the reset value
+			// only has to lie below V_th.
+			lif.VResetMV = th
+		}
+		if !(lif.VResetMV < lif.VThMV) || math.IsInf(lif.VThMV, 0) {
+			return pop, 0, 0, cerr(name+".v_reset", ErrInvalid, "%g must be ≤ v_threshold %g", vals["v_reset"], th)
+		}
+	}
+	tau := 0.0
+	if n.Type == "LIF" || n.Type == "LI" {
+		tau = vals["tau"]
+	}
+	restoreMeta(n.Metadata, &pop, tau)
+	if x, ok := mdFloat(n.Metadata, "mec_v_reset_mv"); ok && n.Type == "Threshold" && x < lif.VThMV {
+		lif.VResetMV = x
+	}
+	// NIR's state starts at v = 0 (snn's default is V_reset).
+	if zero := 0.0; pop.VInit.MV == nil && pop.VInit.UniformMV == nil && lif.VResetMV != 0 && (lif.NoSpikes || 0 < lif.VThMV) {
+		pop.VInit.MV = &zero
+	}
+	return pop, gain, div, nil
+}
+
+// importBias adds an Affine node's bias b (per target, times scale: the
+// Scale nodes and the target's r) to the target population's constant
+// current: τ dv/dt = (v_leak − v) + r·(I + b) for LIF and LI, v̇ = r·(I + b)
+// for IF and I (τ_m = 1 s), and I + b > threshold for Threshold, all
+// i_bias_na = r·b with R = 1 MΩ. The bias must be one value for all
+// targets; onto CubaLIF (whose bias would pass through the synaptic
+// filter) or behind a Delay node it is ErrUnsupported.
+func importBias(net *snn.Network, name string, bias, scale []float64, dst, dstType string, delayMs float64) error {
+	nonzero := slices.ContainsFunc(bias, func(b float64) bool { return b != 0 })
+	if !nonzero {
+		return nil
+	}
+	if dstType == "CubaLIF" {
+		return cerr(name+".bias", ErrUnsupported, "non-zero Affine bias into CubaLIF node %q: NIR filters it through tau_syn, mec's bias current is not filtered", dst)
+	}
+	if delayMs != 0 {
+		return cerr(name+".bias", ErrUnsupported, "non-zero Affine bias behind a Delay node")
+	}
+	p := &net.Populations[indexOfPop(net, dst)]
+	if len(bias) != p.Size && len(bias) != 1 {
+		return cerr(name+".bias", ErrInvalid, "%d values for %d targets", len(bias), p.Size)
+	}
+	b0 := math.NaN()
+	for t := range p.Size {
+		b := bias[min(t, len(bias)-1)]
+		if scale != nil {
+			b *= scale[t]
+		}
+		if math.IsNaN(b) || math.IsInf(b, 0) {
+			return cerr(name+".bias", ErrInvalid, "non-finite bias (times the Scale nodes and r)")
+		}
+		if t > 0 && b != b0 {
+			return cerr(name+".bias", ErrUnsupported, "snn populations take one bias current for all neurons; target %d has %g, target 0 %g", t, b, b0)
+		}
+		b0 = b
+	}
+	if p.Neuron.RMOhm != 0 && p.Neuron.RMOhm != 1 {
+		return cerr(name+".bias", ErrUnsupported, "target %q has r_mohm %g in its mec metadata", dst, p.Neuron.RMOhm)
+	}
+	p.Neuron.IBiasNA += b0
+	return nil
 }
 
 // restoreRule sets the projection's rule and weights from the matrix w

@@ -35,14 +35,20 @@ const maxNIRNodes = 1 << 20
 // nirFields are the parameter fields of the node types mec maps, as NIR
 // names them.
 var nirFields = map[string][]string{
-	"Input":   {"shape"},
-	"Output":  {"shape"},
-	"Linear":  {"weight"},
-	"Affine":  {"weight", "bias"},
-	"LIF":     {"tau", "r", "v_leak", "v_threshold", "v_reset"},
-	"CubaLIF": {"tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in"},
-	"Delay":   {"delay"},
-	"Scale":   {"scale"},
+	"Input":     {"shape"},
+	"Output":    {"shape"},
+	"Linear":    {"weight"},
+	"Affine":    {"weight", "bias"},
+	"LIF":       {"tau", "r", "v_leak", "v_threshold", "v_reset"},
+	"CubaLIF":   {"tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in"},
+	"IF":        {"r", "v_threshold", "v_reset"},
+	"LI":        {"tau", "r", "v_leak"},
+	"I":         {"r"},
+	"Threshold": {"threshold"},
+	"Conv1d":    {"weight", "stride", "padding", "dilation", "groups", "bias", "input_shape"},
+	"Conv2d":    {"weight", "stride", "padding", "dilation", "groups", "bias", "input_shape"},
+	"Delay":     {"delay"},
+	"Scale":     {"scale"},
 }
 
 // vector returns a pointer to the 1-d float field named key of n.
@@ -70,6 +76,8 @@ func (n *NIRNode) vector(key string) *[]float64 {
 		return &n.Delay
 	case "scale":
 		return &n.Scale
+	case "threshold":
+		return &n.Threshold
 	}
 	return nil
 }
@@ -119,7 +127,13 @@ func EncodeNIRHDF5(f *NIRFile) ([]byte, error) {
 			switch k {
 			case "shape":
 				ng.Datasets["shape"] = &hdf5.Dataset{Type: hdf5.Int64, Shape: []int{len(n.Shape)}, Ints: slices.Clone(n.Shape)}
-			case "weight":
+			case "weight", "stride", "padding", "dilation", "groups", "input_shape":
+				if isConv(n.Type) {
+					if d := convDataset(&n, k); d != nil {
+						ng.Datasets[k] = d
+					}
+					continue
+				}
 				rows, cols := len(n.Weight), 0
 				if rows > 0 {
 					cols = len(n.Weight[0])
@@ -348,7 +362,21 @@ func decodeNIRNode(ng *hdf5.Group, field string) (NIRNode, error) {
 				return n, cerr(f, ErrInvalid, "%v %v, want a 1-d integer array", d.Type, d.Shape)
 			}
 			n.Shape = slices.Clone(d.Ints)
+		case "stride", "padding", "dilation", "groups", "input_shape":
+			if err := decodeConvInts(&n, k, d, f); err != nil {
+				return n, err
+			}
 		case "weight":
+			if isConv(n.Type) {
+				if !isFloat(d) && d.Type != hdf5.Int64 || len(d.Shape) < 3 || len(d.Shape) > 4 {
+					return n, cerr(f, ErrInvalid, "%v %v, want a 3-d or 4-d number array", d.Type, d.Shape)
+				}
+				n.Kernel, n.KernelShape = slices.Clone(d.Floats), slices.Clone(d.Shape)
+				for _, x := range d.Ints {
+					n.Kernel = append(n.Kernel, float64(x))
+				}
+				continue
+			}
 			if !isFloat(d) && d.Type != hdf5.Int64 || len(d.Shape) != 2 {
 				return n, cerr(f, ErrInvalid, "%v %v, want a 2-d number array [out][in]", d.Type, d.Shape)
 			}
@@ -440,4 +468,84 @@ func metaGroup(mg *hdf5.Group, field string, depth int) (map[string]any, error) 
 		}
 	}
 	return md, nil
+}
+
+// convDataset returns the dataset of a Conv node's field k as nir.write
+// writes it: the weight as an N-d float64 array; stride, dilation and
+// padding as an int64 scalar (Conv1d) or [2] (Conv2d, which NIR turns
+// into tuples), padding "same"/"valid" as a string; groups as an int64
+// scalar; input_shape as a scalar (Conv1d) or [2]. Unset fields are not
+// written.
+func convDataset(n *NIRNode, k string) *hdf5.Dataset {
+	ints := func(v []int64) *hdf5.Dataset {
+		if v == nil {
+			return nil
+		}
+		if n.Type == "Conv1d" && len(v) == 1 {
+			return hdf5.I64(v[0])
+		}
+		if n.Type == "Conv2d" && len(v) == 1 {
+			v = []int64{v[0], v[0]}
+		}
+		return &hdf5.Dataset{Type: hdf5.Int64, Shape: []int{len(v)}, Ints: slices.Clone(v)}
+	}
+	switch k {
+	case "weight":
+		return &hdf5.Dataset{Type: hdf5.Float64, Shape: slices.Clone(n.KernelShape), Floats: slices.Clone(n.Kernel)}
+	case "stride":
+		return ints(n.Stride)
+	case "dilation":
+		return ints(n.Dilation)
+	case "padding":
+		if n.PaddingMode != "" {
+			return hdf5.Str(n.PaddingMode)
+		}
+		return ints(n.Padding)
+	case "groups":
+		if n.Groups == 0 {
+			return nil
+		}
+		return hdf5.I64(n.Groups)
+	case "input_shape":
+		if n.InputShape == nil {
+			return nil
+		}
+		if n.Type == "Conv1d" && len(n.InputShape) == 1 {
+			return hdf5.I64(n.InputShape[0]) // NIR's Conv1d input_shape is an int
+		}
+		return &hdf5.Dataset{Type: hdf5.Int64, Shape: []int{len(n.InputShape)}, Ints: slices.Clone(n.InputShape)}
+	}
+	return nil
+}
+
+// decodeConvInts reads a Conv node's integer field k: an integer scalar
+// or 1-d array (padding may also be a string, groups is a scalar).
+func decodeConvInts(n *NIRNode, k string, d *hdf5.Dataset, f string) error {
+	if k == "padding" && d.Type == hdf5.String {
+		if len(d.Strings) != 1 || len(d.Shape) != 0 {
+			return cerr(f, ErrInvalid, "want one string")
+		}
+		n.PaddingMode = d.Strings[0]
+		return nil
+	}
+	if d.Type != hdf5.Int64 || len(d.Shape) > 1 || (k == "groups" && len(d.Shape) != 0) {
+		return cerr(f, ErrInvalid, "%v %v, want an integer scalar or 1-d array", d.Type, d.Shape)
+	}
+	v := slices.Clone(d.Ints)
+	if k == "groups" && len(v) != 1 {
+		return cerr(f, ErrInvalid, "want one integer")
+	}
+	switch k {
+	case "stride":
+		n.Stride = v
+	case "padding":
+		n.Padding = v
+	case "dilation":
+		n.Dilation = v
+	case "groups":
+		n.Groups = v[0]
+	case "input_shape":
+		n.InputShape = v
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,9 +49,25 @@ func TestNIRH5pyLayout(t *testing.T) {
 	rich.Populations[1].Neuron.IBiasNA = 0.5
 	rich.Populations[1].Neuron.RMOhm = 2
 	rich.Projections[2].DelayMs = 1.5
-	for name, net := range map[string]*snn.Network{"tiny": tinyNetwork(), "rich": rich} {
+	cases := convCases(rand.New(rand.NewPCG(1, 1)))
+	graphs := map[string]*NIRFile{}
+	for _, c := range []string{"conv1d", "conv2d/same"} {
+		n := cases[c]
+		n.Bias = slices.Repeat([]float64{0.25}, n.KernelShape[0])
+		graphs[c] = convGraph(t, n)
+	}
+	nets := map[string]*snn.Network{"tiny": tinyNetwork(), "rich": rich, "delta": deltaNetwork()}
+	for name := range graphs {
+		nets[name] = nil
+	}
+	for name, net := range nets {
 		t.Run(name, func(t *testing.T) {
-			f := mustExport(t, net)
+			f := graphs[name]
+			if net != nil {
+				f = mustExport(t, net)
+			} else if net, err = ImportNIR(f); err != nil {
+				t.Fatal(err)
+			}
 			dir := t.TempDir()
 			h5, err := EncodeNIRHDF5(f)
 			if err != nil {
@@ -218,9 +235,9 @@ func TestNIRHDF5Errors(t *testing.T) {
 		}), []string{"A.v_threshold"}},
 		{"unknown node", badNIR(t, func(r *hdf5.Group) {
 			c := nodes(r).Group("conv")
-			c.Datasets["type"] = hdf5.Str("Conv2d")
+			c.Datasets["type"] = hdf5.Str("SumPooling2d")
 			c.Datasets["stride"] = &hdf5.Dataset{Type: hdf5.Int64, Shape: []int{2}, Ints: []int64{1, 1}}
-		}), []string{`node "conv" is Conv2d`}},
+		}), []string{`node "conv" is SumPooling2d`}},
 		{"unknown field", badNIR(t, func(r *hdf5.Group) { nodes(r).Groups["A"].Datasets["tau"] = hdf5.F64(1) }), []string{"nodes.A.tau", "unknown field of a CubaLIF node"}},
 		{"no type", badNIR(t, func(r *hdf5.Group) { delete(nodes(r).Groups["A"].Datasets, "type") }), []string{"nodes.A.type", "missing"}},
 		{"edges", badNIR(t, func(r *hdf5.Group) { r.Groups["node"].Datasets["edges"] = hdf5.Str("A") }), []string{"node.edges", "want strings of shape [E 2]"}},
@@ -351,7 +368,8 @@ func FuzzDecodeNIRHDF5(f *testing.F) {
 		"n": {Type: "CubaLIF", TauSyn: []float64{0.005}, TauMem: []float64{0.02}, R: []float64{1},
 			VLeak: []float64{-49}, VThreshold: []float64{-50}, VReset: []float64{-60}},
 	}, Edges: NIREdges{Src: []string{"i", "w", "d", "s"}, Dst: []string{"w", "d", "s", "n"}}}}
-	for _, g := range []*NIRFile{mustExport(f, tinyNetwork()), small} {
+	conv := convGraph(f, convCases(rand.New(rand.NewPCG(1, 1)))["conv2d/valid"])
+	for _, g := range []*NIRFile{mustExport(f, tinyNetwork()), small, conv} {
 		b, err := EncodeNIRHDF5(g)
 		if err != nil {
 			f.Fatal(err)

@@ -96,13 +96,22 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 			pp.model = modelAdEx
 			pp.mp = [8]float64{dt / nu.TauMMs, nu.VRestMV, x.DeltaTMV, x.VTMV, r, dt / x.TauWMs, x.ANS / 1000, x.BNA}
 		}
-		if opt.Method == MethodExact {
+		switch {
+		case nu.Leak == LeakNone:
+			// τ_m dV/dt = R·I_ext: exact for both methods.
+			pp.em, pp.oneMinusEm = 1, dt/nu.TauMMs
+		case nu.Leak == LeakInstant:
+			// V = V_rest + R·I_ext + the step's delta input.
+			pp.em, pp.oneMinusEm = 0, 1
+		case opt.Method == MethodExact:
 			pp.em = math.Exp(-dt / nu.TauMMs)
 			pp.oneMinusEm = -math.Expm1(-dt / nu.TauMMs)
-		} else {
+		default:
 			pp.em = 1 - dt/nu.TauMMs
 			pp.oneMinusEm = dt / nu.TauMMs
 		}
+		pp.vth = nu.vth()
+		pp.leak = nu.Leak
 		pp.tauM = nu.TauMMs
 		e.pops = append(e.pops, pp)
 	}
@@ -129,8 +138,8 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 			case p.VInit.UniformMV != nil:
 				lo, hi := p.VInit.UniformMV[0], p.VInit.UniformMV[1]
 				v := lo + uniform01(rs)*(hi-lo)
-				if v >= p.Neuron.VThMV { // hi == v_th and rounding: keep the cap
-					v = math.Nextafter(p.Neuron.VThMV, math.Inf(-1))
+				if v >= p.Neuron.vth() { // hi == v_th and rounding: keep the cap
+					v = math.Nextafter(p.Neuron.vth(), math.Inf(-1))
 				}
 				e.v[g] = v
 			default:
@@ -150,6 +159,9 @@ func (n *Network) Build(opt Options) (*Sim, error) {
 		tau := p.TauSynMs
 		if tau == 0 {
 			tau = src.tauSyn
+		}
+		if p.delta() {
+			tau = 0 // the delta channel (see channel)
 		}
 		erev, scale := 0.0, 1.0
 		if tgt.coba {
@@ -235,6 +247,14 @@ func (e *engine) channel(p *pop, tau, erev float64) *channel {
 	}
 	c := &channel{tau: tau, erev: erev, j: make([]float64, p.hi-p.lo), depth: 1}
 	h := e.dt
+	if tau == 0 {
+		// A delta synapse (model lif only): the weights delivered for a
+		// step are added to V at the end of the next integration step,
+		// V ← V·e_m + c + J, and J is then cleared, whatever the method.
+		c.prop, c.decay = 1, 0
+		p.chans = append(p.chans, c)
+		return c
+	}
 	if p.model == modelIzhikevich || p.model == modelAdEx {
 		// Forward Euler: J (mV/ms for izhikevich, mV for adex) enters
 		// dV/dt for one step.
@@ -259,6 +279,19 @@ func (e *engine) channel(p *pop, tau, erev float64) *channel {
 			c.decay = math.Exp(-h / tau)
 		} else {
 			c.decay = 1 - h/tau
+		}
+		p.chans = append(p.chans, c)
+		return c
+	}
+	if p.leak == LeakNone {
+		// No leak: V gains ∫₀ʰ J·e^{−t/τs}/τm dt = J·τs/τm·(1 − e^{−h/τs})
+		// (exact), or J·h/τm (Euler).
+		if e.method == MethodExact {
+			c.decay = math.Exp(-h / tau)
+			c.prop = tau / p.tauM * -math.Expm1(-h/tau)
+		} else {
+			c.decay = 1 - h/tau
+			c.prop = h / p.tauM
 		}
 		p.chans = append(p.chans, c)
 		return c

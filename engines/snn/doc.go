@@ -24,6 +24,21 @@
 // When V_i ≥ V_th the neuron spikes, V_i is set to V_reset and held there for
 // the absolute refractory period t_ref (the synaptic currents keep decaying).
 //
+// # Delta synapses and LIF variants
+//
+// A projection with Synapse "delta" (model lif targets) has no synaptic
+// current: its channel has prop 1 and decay 0, so the weights delivered at
+// the end of step n enter V ← V·e_m + c_i + Σw at the end of step n+1 and
+// are then gone. With the exact method this is the exact solution of the
+// membrane equation with the impulse at the end of the step; with Euler,
+// Euler's. LIF.Leak "none" sets e_m = 1 and c_i = R·I_ext·dt/τ_m (a
+// perfect integrator τ_m dV/dt = R·I_ext + input, exact; its exponential
+// channels propagate with τ_s/τ_m·(1 − e^{−dt/τ_s}), or dt/τ_m with
+// Euler), "instant" sets e_m = 0 and c_i = V_rest + R·I_ext (V is the
+// step's input; delta synapses only), and NoSpikes sets V_th = +∞. They
+// are parameters of the same LIF update, so accelerator backends run them
+// bit for bit.
+//
 // # Conductance-based populations
 //
 // A population with model "coba" is conductance-based: each incoming

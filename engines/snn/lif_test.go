@@ -17,6 +17,12 @@ func TestLIFSIMDBitIdentical(t *testing.T) {
 	nets := map[string]func() *Network{
 		"cuba":  func() *Network { return CUBA(3) },
 		"mixed": func() *Network { return mixed(5) },
+		"delta": func() *Network { // a delta and an exponential channel
+			n := mixed(5)
+			p := &n.Projections[len(n.Projections)-1]
+			p.Synapse, p.TauSynMs, p.WeightMV = SynapseDelta, 0, 2
+			return n
+		},
 	}
 	for name, mk := range nets {
 		type run struct {

@@ -20,6 +20,7 @@ type pop struct {
 	oneMinusEm         float64 // 1 − em
 	ref                int64   // refractory steps
 	coba               bool    // conductance-based: channels hold g/g_L
+	leak               string  // LIF.Leak
 	model              int     // modelLIF … modelAdEx (layout and kernel code)
 	mp                 [8]float64
 	// state is the recovery (izhikevich: u) or adaptation (adex: w, nA)

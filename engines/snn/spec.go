@@ -51,7 +51,24 @@ type LIF struct {
 	RMOhm float64 `json:"r_mohm,omitempty" yaml:"r_mohm,omitempty"`
 	// IBiasNA is a constant external current in nA applied to every neuron.
 	IBiasNA float64 `json:"i_bias_na,omitempty" yaml:"i_bias_na,omitempty"`
+	// Leak is "" (leaky: the membrane relaxes to V_rest with τ_m), "none"
+	// (a perfect integrator, τ_m dV/dt = R·I_ext + synaptic input: NIR's
+	// IF and I; v_rest_mv must be 0 and tau_m_ms only scales R·I_ext) or
+	// "instant" (no memory: after each step V = V_rest + R·I_ext + the
+	// step's delta-synapse input, NIR's Threshold; tau_m_ms must be 0 and
+	// every incoming projection a delta synapse). Model lif only.
+	Leak string `json:"leak,omitempty" yaml:"leak,omitempty"`
+	// NoSpikes turns the threshold off: V is a graded state read through
+	// state monitors (NIR's LI and I). v_th_mv, v_reset_mv and t_ref_ms
+	// must then be 0. Model lif only.
+	NoSpikes bool `json:"no_spikes,omitempty" yaml:"no_spikes,omitempty"`
 }
+
+// Leak modes of LIF.Leak (the empty string is the leaky default).
+const (
+	LeakNone    = "none"    // perfect integrator
+	LeakInstant = "instant" // memoryless: V is the step's input
+)
 
 // VInit sets the initial membrane potentials of a population. With neither
 // field set, V starts at V_reset.
@@ -204,7 +221,23 @@ type Projection struct {
 	Dense bool `json:"dense,omitempty" yaml:"dense,omitempty"`
 	// STDP makes the projection's weights plastic (nil: fixed).
 	STDP *STDP `json:"stdp,omitempty" yaml:"stdp,omitempty"`
+	// Synapse is "exponential" (the default, also ""): a spike makes the
+	// target's synaptic drive J jump by the weight, and J decays with
+	// tau_syn_ms; or "delta": the weights delivered for a step enter V
+	// in the next integration step, V ← V·e_m + c + Σw, and do not
+	// persist (an instantaneous synapse; tau_syn_ms is then not allowed).
+	// Delta synapses target model lif populations only.
+	Synapse string `json:"synapse,omitempty" yaml:"synapse,omitempty"`
 }
+
+// Synapse kinds of Projection.Synapse.
+const (
+	SynapseExponential = "exponential"
+	SynapseDelta       = "delta"
+)
+
+// delta reports whether the projection is an instantaneous synapse.
+func (p *Projection) delta() bool { return p.Synapse == SynapseDelta }
 
 // STDP rules.
 const (
@@ -322,7 +355,9 @@ type source struct {
 	index   int // into Populations or Poisson
 	size    int
 	tauSyn  float64
-	coba    bool // a coba population
+	coba    bool   // a coba population
+	model   string // the population's model ("" for lif and Poisson groups)
+	leak    string // the population's LIF.Leak
 }
 
 func (n *Network) lookup() (map[string]source, error) {
@@ -331,7 +366,7 @@ func (n *Network) lookup() (map[string]source, error) {
 		if _, dup := m[p.Name]; dup {
 			return nil, fmt.Errorf("populations[%d].name: duplicate name %q", i, p.Name)
 		}
-		m[p.Name] = source{index: i, size: p.Size, tauSyn: p.TauSynMs, coba: p.Model == ModelCOBA}
+		m[p.Name] = source{index: i, size: p.Size, tauSyn: p.TauSynMs, coba: p.Model == ModelCOBA, model: p.Model, leak: p.Neuron.Leak}
 	}
 	for i, g := range n.Poisson {
 		if _, dup := m[g.Name]; dup {
@@ -380,7 +415,7 @@ func (n *Network) Validate() error {
 		if p.Model != "" && !slices.Contains(models, p.Model) {
 			return fmt.Errorf("%s.model: unknown model %q (want one of %s)", f, p.Model, strings.Join(models, ", "))
 		}
-		if err := p.Neuron.validate(f+".neuron", dt, p.Model == ModelIzhikevich); err != nil {
+		if err := p.Neuron.validate(f+".neuron", dt, p.Model); err != nil {
 			return err
 		}
 		if err := p.validateModel(f); err != nil {
@@ -392,11 +427,11 @@ func (n *Network) Validate() error {
 		if p.VInit.MV != nil && p.VInit.UniformMV != nil {
 			return fmt.Errorf("%s.v_init: set mv or uniform_mv, not both", f)
 		}
-		if v := p.VInit.MV; v != nil && (!finite(*v) || *v >= p.Neuron.VThMV) {
+		if v := p.VInit.MV; v != nil && (!finite(*v) || *v >= p.Neuron.vth()) {
 			return fmt.Errorf("%s.v_init.mv: must be < v_th_mv (%v), got %v", f, p.Neuron.VThMV, *v)
 		}
 		if u := p.VInit.UniformMV; u != nil {
-			if len(u) != 2 || !finite(u[0]) || !finite(u[1]) || u[0] > u[1] || u[1] > p.Neuron.VThMV {
+			if len(u) != 2 || !finite(u[0]) || !finite(u[1]) || u[0] > u[1] || u[1] > p.Neuron.vth() {
 				return fmt.Errorf("%s.v_init.uniform_mv: need [lo, hi] with lo ≤ hi ≤ v_th_mv (%v), got %v", f, p.Neuron.VThMV, u)
 			}
 		}
@@ -479,7 +514,43 @@ func (p *Population) validateModel(f string) error {
 	return nil
 }
 
-func (l *LIF) validate(f string, dt float64, noTau bool) error {
+// vth returns the threshold in mV: +Inf with NoSpikes.
+func (l *LIF) vth() float64 {
+	if l.NoSpikes {
+		return math.Inf(1)
+	}
+	return l.VThMV
+}
+
+func (l *LIF) validate(f string, dt float64, model string) error {
+	if (l.Leak != "" || l.NoSpikes) && model != "" && model != ModelLIF {
+		return fmt.Errorf("%s.leak: leak and no_spikes need model lif, got model %q", f, model)
+	}
+	noTau := model == ModelIzhikevich
+	switch l.Leak {
+	case "":
+	case LeakNone:
+		if l.VRestMV != 0 {
+			return fmt.Errorf("%s.v_rest_mv: a neuron with leak %q has no resting potential; leave it 0, got %v", f, LeakNone, l.VRestMV)
+		}
+	case LeakInstant:
+		if l.TauMMs != 0 {
+			return fmt.Errorf("%s.tau_m_ms: a neuron with leak %q has no time constant; leave it 0, got %v", f, LeakInstant, l.TauMMs)
+		}
+		noTau = true
+	default:
+		return fmt.Errorf("%s.leak: want \"\", %q or %q, got %q", f, LeakNone, LeakInstant, l.Leak)
+	}
+	if l.NoSpikes {
+		for _, c := range []struct {
+			name string
+			v    float64
+		}{{"v_th_mv", l.VThMV}, {"v_reset_mv", l.VResetMV}, {"t_ref_ms", l.TRefMs}} {
+			if c.v != 0 {
+				return fmt.Errorf("%s.%s: unused with no_spikes; leave it 0, got %v", f, c.name, c.v)
+			}
+		}
+	}
 	for _, c := range []struct {
 		name string
 		v    float64
@@ -492,7 +563,7 @@ func (l *LIF) validate(f string, dt float64, noTau bool) error {
 	if l.TauMMs <= 0 && !(noTau && l.TauMMs == 0) {
 		return fmt.Errorf("%s.tau_m_ms: must be > 0, got %v", f, l.TauMMs)
 	}
-	if l.VResetMV >= l.VThMV {
+	if l.VResetMV >= l.VThMV && !l.NoSpikes {
 		return fmt.Errorf("%s.v_reset_mv: must be < v_th_mv (%v), got %v", f, l.VThMV, l.VResetMV)
 	}
 	if l.RMOhm < 0 {
@@ -513,12 +584,27 @@ func (p *Projection) validate(f string, names map[string]source, dt float64) err
 	if !ok || tgt.poisson {
 		return fmt.Errorf("%s.to: unknown population %q", f, p.To)
 	}
-	tau := p.TauSynMs
-	if tau == 0 {
-		tau = src.tauSyn
-	}
-	if !finite(tau) || tau <= 0 {
-		return fmt.Errorf("%s.tau_syn_ms: must be > 0 (here or on source %q), got %v", f, p.From, tau)
+	switch p.Synapse {
+	case "", SynapseExponential:
+		tau := p.TauSynMs
+		if tau == 0 {
+			tau = src.tauSyn
+		}
+		if !finite(tau) || tau <= 0 {
+			return fmt.Errorf("%s.tau_syn_ms: must be > 0 (here or on source %q), got %v", f, p.From, tau)
+		}
+		if tgt.leak == LeakInstant {
+			return fmt.Errorf("%s.synapse: target %q has leak %q and takes delta synapses only", f, p.To, LeakInstant)
+		}
+	case SynapseDelta:
+		if p.TauSynMs != 0 {
+			return fmt.Errorf("%s.tau_syn_ms: a delta synapse has no time constant; leave it 0, got %v", f, p.TauSynMs)
+		}
+		if tgt.model != "" && tgt.model != ModelLIF {
+			return fmt.Errorf("%s.synapse: delta synapses need a target of model lif, %q is %s", f, p.To, tgt.model)
+		}
+	default:
+		return fmt.Errorf("%s.synapse: want %s or %s, got %q", f, SynapseExponential, SynapseDelta, p.Synapse)
 	}
 	if !finite(p.WeightMV) {
 		return fmt.Errorf("%s.weight_mv: must be finite, got %v", f, p.WeightMV)

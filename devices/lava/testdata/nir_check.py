@@ -25,7 +25,7 @@ except ImportError:
     nir = None
 
 FLOAT_FIELDS = ("weight", "bias", "tau", "tau_syn", "tau_mem", "r", "v_leak",
-                "v_threshold", "v_reset", "w_in", "delay", "scale")
+                "v_threshold", "v_reset", "w_in", "delay", "scale", "threshold")
 
 
 def metadata(md):
@@ -45,14 +45,34 @@ def metadata(md):
     return out
 
 
+CONV_INT_FIELDS = ("stride", "padding", "dilation", "input_shape")
+
+
 def node_dict(nd):
-    """The dict NIRNode.to_dict() gives for a node of the JSON graph."""
+    """The dict NIRNode.to_dict() gives for a node of the JSON graph.
+
+    Conv nodes hold Python ints and tuples as NIR's dataclasses do:
+    Conv1d's stride, padding, dilation and input_shape are ints, Conv2d's
+    tuples (its __post_init__ turns ints into pairs); groups is an int and
+    padding may be the string "same" or "valid".
+    """
     d = {"type": nd["type"], "metadata": metadata(nd.get("metadata", {}))}
+    conv = nd["type"] in ("Conv1d", "Conv2d")
     for k, v in nd.items():
         if k in FLOAT_FIELDS:
             d[k] = np.asarray(v, dtype=np.float64)
         elif k == "shape":
             d[k] = np.asarray(v, dtype=np.int64)
+        elif conv and k == "groups":
+            d[k] = int(v)
+        elif conv and k in CONV_INT_FIELDS:
+            if isinstance(v, str):
+                d[k] = v
+            elif nd["type"] == "Conv1d":
+                d[k] = int(v[0] if isinstance(v, list) else v)
+            else:
+                v = v if isinstance(v, list) else [v]
+                d[k] = tuple(int(x) for x in (v * 2 if len(v) == 1 else v))
     return d
 
 
