@@ -26,6 +26,26 @@
 //     (a unit vector; zero when s = 0), and ψ ← ψ + γ·F[S].
 //  5. The norm drift ‖ψ‖ − 1 is reported, then ψ is renormalised.
 //
+// # The spectrum without the D-point transform
+//
+// When N divides D, s is S tiled D/N times,
+// and the D-point DFT of a signal repeated D/N times vanishes except at the
+// multiples of D/N: with a = j + N·m,
+//
+//	Σ_a s_a e^{−2πi·ka/D} = Σ_j S_j e^{−2πi·kj/D} · Σ_{m<D/N} e^{−2πi·km·N/D},
+//
+// and the second sum is D/N when D/N divides k and 0 otherwise, so
+// FFT_D(s)_{k·D/N} = (D/N)·FFT_N(S)_k. The factor D/N cancels in the
+// normalisation: F[S] is the unit N-point spectrum of S placed at stride
+// D/N, the kick ψ += γ·F[S] touches N amplitudes, and the overlap ⟨F, ψ⟩,
+// ‖F‖ and H_φ need only those. Every path computes F[S] so (an N-point
+// real transform where the spectral backend has one), and LastSpectrum
+// spreads it into a D-vector only when asked. With D < N (the fold
+// s_a = Σ S_i) or N not dividing D the D-point spectrum is computed.
+// Phase locking's step −η·∇E_coh = −2η(ψ − F) + ηκ·F is the scale
+// 1 − 2η of ψ plus a multiple of F, so it also needs only F's N entries
+// (on the coupled path the scale goes into the renormalisation).
+//
 // # Metrics
 //
 //   - Coherence entropy H_coh = −Σ_a p_a ln p_a / ln D with p = |ψ|²: the
@@ -441,8 +461,11 @@ type System struct {
 	half        []complex128
 	rwork       []float64
 	psiStale    bool
-	// hostPath forces the readout path (tests compare the two paths).
+	// hostPath forces the readout path (tests compare the two paths), and
+	// denseRef, when set, computes the host path's spectrum as the dense
+	// D-point F[S] (the reference the tests hold the n-point identity to).
 	hostPath bool
+	denseRef func(sig []float64) ([]complex128, error)
 	steps    int
 	clock    phaseClock
 	lastH    float64
@@ -693,26 +716,34 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 		return Metrics{}, Event{}, err
 	}
 	s.clock.stop(iSpiking, 0, 0)
-	// 4. Neurons → quantum.
-	f, err := s.spectrum(sig)
+	// 4. Neurons → quantum: F[S] is fn at stride (the n-point spectrum at
+	// stride D/n when n divides D, else the dense D-point one).
+	fn, stride, err := s.hostSpectrum(sig)
 	if err != nil {
 		return Metrics{}, Event{}, err
 	}
-	s.clock.fftLen, s.clock.fftKnd = s.dim, s.fftKind()
 	s.clock.stop(iFFT, 0, 0)
-	s.lastF, s.lastFn = f, nil
-	for a := range s.psi {
-		s.psi[a] += complex(s.gamma, 0) * f[a]
+	g := complex(s.gamma, 0)
+	for k, z := range fn {
+		s.psi[k*stride] += g * z
 	}
-	kickPasses := 1
+	kickPasses := 0
 	if s.cfg.PhaseLock {
-		g := Gradient(s.psi, f, s.cfg.LambdaC)
+		// ψ ← ψ − η·∇E_coh = (1 − 2η)·ψ + η·(2 + κ)·F (Gradient's
+		// terms gathered): one pass scaling ψ, then F's non-zero entries.
+		kappa := gradientKappa(stridedOverlap(fn, s.psi, stride), s.cfg.LambdaC)
+		eta := s.cfg.PhaseLockRate
+		c := complex(1-2*eta, 0)
 		for a := range s.psi {
-			s.psi[a] -= complex(s.cfg.PhaseLockRate, 0) * g[a]
+			s.psi[a] *= c
 		}
-		kickPasses += 3
+		add := complex(eta, 0) * (2 + kappa)
+		for k, z := range fn {
+			s.psi[k*stride] += add * z
+		}
+		kickPasses = 1
 	}
-	s.clock.stop(iKick, 3*hb*float64(kickPasses), kickPasses)
+	s.clock.stop(iKick, 2*hb*float64(kickPasses), kickPasses)
 	// 5. Norm drift, renormalise.
 	norm := 0.0
 	for _, z := range s.psi {
@@ -730,15 +761,79 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 	}
 	m := Metrics{NormDrift: norm - 1, VMaxMV: vmax}
 	m.HCoh = CoherenceEntropy(s.psi)
-	m.HPhase = PhaseEntropy(s.psi, f)
-	m.Phase = PhaseDiff(s.psi, f)
-	m.PhaseDiff = math.Abs(m.Phase)
-	m.ECoh = CoherenceEnergy(s.psi, f, s.cfg.LambdaC)
+	// F is zero off its stride: the overlap, H_φ and ‖F‖² need only the
+	// amplitudes on it.
+	at := make([]complex128, len(fn))
+	fnorm2 := 0.0
+	for k, z := range fn {
+		at[k] = s.psi[k*stride]
+		fnorm2 += real(z)*real(z) + imag(z)*imag(z)
+	}
+	m.HPhase = PhaseEntropy(at, fn)
+	z := overlap(fn, at)
+	c := 1.0
+	if z != 0 {
+		m.Phase = cmplx.Phase(z)
+		m.PhaseDiff = math.Abs(m.Phase)
+		c = real(z) / cmplx.Abs(z)
+	}
+	// ‖ψ − F‖² = 1 + ‖F‖² − 2·Re⟨F, ψ⟩ for the renormalised ψ.
+	m.ECoh = 1 + fnorm2 - 2*real(z) + s.cfg.LambdaC*(1-c)
 	m.R = OrderParameter(s.psi)
-	// norm, renormalisation, load, entropy (2), phase (2), energy (4),
-	// order parameter: host passes over ψ (and f), and the load's write.
-	s.clock.stop(iStats, 13*hb+ab, 13)
-	return s.finish(m, spikes, isZero(f), viol)
+	// norm, renormalisation, load, entropy (2), order parameter: host
+	// passes over ψ, and the load's write.
+	s.clock.stop(iStats, 7*hb+ab, 7)
+	return s.finish(m, spikes, isZero(fn), viol)
+}
+
+// hostSpectrum is the host path's F[S] as its non-zero entries fn at
+// stride: when n divides D, Mᵀ S is S tiled D/n times, whose D-point
+// spectrum is (D/n)·FFT_n(S) at the multiples of D/n and zero elsewhere,
+// so after normalisation F[S] is the unit n-point spectrum at stride D/n;
+// otherwise it is the dense D-point spectrum (stride 1).
+func (s *System) hostSpectrum(sig []float64) (fn []complex128, stride int, err error) {
+	if s.denseRef != nil {
+		fn, err = s.denseRef(sig)
+		s.clock.fftLen, s.clock.fftKnd = s.dim, "c128"
+		s.lastF, s.lastFn = fn, nil
+		return fn, 1, err
+	}
+	if s.dim >= s.n && s.dim%s.n == 0 {
+		fn, err = s.spectrumN(sig)
+		if err != nil {
+			return nil, 0, err
+		}
+		s.clock.fftLen, s.clock.fftKnd = s.n, s.fftKind()
+		s.lastF, s.lastFn, s.lastStride = nil, fn, s.dim/s.n
+		return fn, s.dim / s.n, nil
+	}
+	f, err := s.spectrum(sig)
+	if err != nil {
+		return nil, 0, err
+	}
+	s.clock.fftLen, s.clock.fftKnd = s.dim, s.fftKind()
+	s.lastF, s.lastFn = f, nil
+	return f, 1, nil
+}
+
+// stridedOverlap is ⟨F, ψ⟩ for F = fn at stride.
+func stridedOverlap(fn, psi []complex128, stride int) complex128 {
+	var z complex128
+	for k, f := range fn {
+		z += cmplx.Conj(f) * psi[k*stride]
+	}
+	return z
+}
+
+// gradientKappa is the factor κ of Gradient's phase term, g = 2(ψ − F) −
+// κ·F: κ = λ_c·(1 − Re(z)·z/|z|²)/|z| for the overlap z = ⟨F, ψ⟩ (0 when
+// z or λ_c is).
+func gradientKappa(z complex128, lambdaC float64) complex128 {
+	az := cmplx.Abs(z)
+	if az == 0 || lambdaC == 0 {
+		return 0
+	}
+	return complex(lambdaC/az, 0) * (1 - complex(real(z)/(az*az), 0)*z)
 }
 
 // couple runs steps 2 and 3 of a fusion step from u = Mψ: the voltage
@@ -822,11 +917,12 @@ func (s *System) finish(m Metrics, spikes int, zeroF bool, viol []Violation) (Me
 }
 
 // coupler returns the state's FusionCoupler when the coupled path applies:
-// the fold map (at least as many amplitudes as neurons, n dividing them)
-// and no phase lock (whose gradient needs all of ψ on the host).
+// the fold map (at least as many amplitudes as neurons, n dividing them),
+// and a phase-lock rate below 1/2 when phase locking is on (the lock's
+// factor 1 − 2η must be positive to fold into the renormalisation).
 func (s *System) coupler() (backend.FusionCoupler, bool) {
 	fc, ok := s.st.(backend.FusionCoupler)
-	if !ok || s.hostPath || s.cfg.PhaseLock || s.dim < s.n || s.dim%s.n != 0 {
+	if !ok || s.hostPath || (s.cfg.PhaseLock && s.cfg.PhaseLockRate >= 0.5) || s.dim < s.n || s.dim%s.n != 0 {
 		return nil, false
 	}
 	return fc, true
@@ -836,9 +932,10 @@ func (s *System) coupler() (backend.FusionCoupler, bool) {
 // u = Mψ is a fold; with S n-periodic after Mᵀ, FFT_D(Mᵀ S) is non-zero
 // only at the multiples k·D/n, where it is (D/n)·FFT_n(S)_k, so F[S] is the
 // normalised n-point spectrum placed at stride D/n and the kick touches n
-// amplitudes. The norm, entropy and order parameter come from one
-// reduction, and the overlap ⟨F, ψ⟩ from the n kicked amplitudes; only
-// n-sized vectors and a few scalars cross to the host.
+// amplitudes (twice with phase locking: see the package doc). The norm,
+// entropy and order parameter come from one reduction, and the overlap
+// ⟨F, ψ⟩ from the n kicked amplitudes; only n-sized vectors and a few
+// scalars cross to the host.
 func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	s.psiStale = true
 	ab := float64(s.prec.AmpBytes()) * float64(s.dim) // one read of the state
@@ -875,6 +972,23 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	if err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
 	}
+	// With phase locking, ψ ← ψ − η·∇E_coh = (1 − 2η)·ψ + η(2 + κ)·F
+	// (Gradient's terms gathered): F's entries are added in a second
+	// strided kick, ψ ← ψ + η(2 + κ)/(1 − 2η)·F, and the factor 1 − 2η > 0
+	// goes into the renormalisation (it only changes the norm drift).
+	lockScale := 1.0
+	if s.cfg.PhaseLock {
+		eta := s.cfg.PhaseLockRate
+		kappa := gradientKappa(overlap(fn, kicked), s.cfg.LambdaC)
+		add := complex(eta, 0) * (2 + kappa) / complex(1-2*eta, 0)
+		for k, z := range fn {
+			kick[k] = add * z
+		}
+		if kicked, err = fc.KickStrided(stride, kick); err != nil {
+			return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
+		}
+		lockScale = 1 - 2*eta
+	}
 	if err := backend.Sync(s.st); err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
 	}
@@ -903,7 +1017,7 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	// it (the common scale 1/norm does not change a phase entropy).
 	hPhase := PhaseEntropy(kicked, fn)
 	z /= complex(norm, 0)
-	m := Metrics{NormDrift: norm - 1, VMaxMV: vmax}
+	m := Metrics{NormDrift: lockScale*norm - 1, VMaxMV: vmax}
 	if s.dim >= 2 {
 		m.HCoh = (math.Log(n2) - plnp/n2) / math.Log(float64(s.dim))
 	}
@@ -1129,8 +1243,10 @@ func (s *System) Psi() []complex128 {
 // Config returns the configuration in use (defaults filled in).
 func (s *System) Config() Config { return s.cfg }
 
-// spectrum returns F[S] = FFT(Mᵀ S)/‖FFT(Mᵀ S)‖ computed on the spectral
-// backend, in one of two buffers that alternate between steps.
+// spectrum returns F[S] = FFT(Mᵀ S)/‖FFT(Mᵀ S)‖ as the dense D-point
+// transform on the spectral backend, in one of two buffers that alternate
+// between steps: for the maps without the N-point identity (D < N, or N
+// not dividing D; see hostSpectrum).
 func (s *System) spectrum(sig []float64) ([]complex128, error) {
 	if _, ok := s.eng.Spectral.(backend.RealSpectral); ok {
 		if s.rwork == nil {
@@ -1290,15 +1406,9 @@ func CoherenceEnergy(psi, f []complex128, lambdaC float64) float64 {
 // g = 2(ψ − f) − λ_c·f·(1 − Re(z)·z/|z|²)/|z| with z = ⟨f, ψ⟩.
 func Gradient(psi, f []complex128, lambdaC float64) []complex128 {
 	g := make([]complex128, len(psi))
+	k := gradientKappa(overlap(f, psi), lambdaC)
 	for a := range psi {
-		g[a] = 2 * (psi[a] - f[a])
-	}
-	z := overlap(f, psi)
-	if az := cmplx.Abs(z); az > 0 && lambdaC != 0 {
-		k := complex(lambdaC/az, 0) * (1 - complex(real(z)/(az*az), 0)*z)
-		for a := range g {
-			g[a] -= k * f[a]
-		}
+		g[a] = 2*(psi[a]-f[a]) - k*f[a]
 	}
 	return g
 }
