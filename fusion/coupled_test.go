@@ -8,6 +8,7 @@ import (
 
 	"github.com/prismai/mec/backend"
 	_ "github.com/prismai/mec/backend/all"
+	"github.com/prismai/mec/backend/cpu"
 )
 
 // TestCoupledPathMatchesHost runs the default scenario (and the same at 10
@@ -280,5 +281,30 @@ func TestSpectrumIdentityMatchesDense(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestPhaseLockPath: phase locking keeps the coupled path while its factor
+// 1 − 2η is positive, and takes the host path from η = ½ on.
+func TestPhaseLockPath(t *testing.T) {
+	be := cpu.New(cpu.Options{})
+	for _, c := range []struct {
+		rate    float64
+		coupled bool
+	}{{0.05, true}, {0.49, true}, {0.5, false}, {0.7, false}} {
+		cfg := DefaultConfig()
+		cfg.Qubits, cfg.Hamiltonian = 8, DefaultHamiltonian(8)
+		cfg.PhaseLock, cfg.PhaseLockRate = true, c.rate
+		sys, err := New(cfg, Engines{State: be, Spiking: be, Spectral: be})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := sys.coupler(); ok != c.coupled {
+			t.Errorf("η = %v: coupled path %v, want %v", c.rate, ok, c.coupled)
+		}
+		if _, _, err := sys.Step(context.Background()); err != nil {
+			t.Errorf("η = %v: %v", c.rate, err)
+		}
+		sys.Close()
 	}
 }
