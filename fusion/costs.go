@@ -17,12 +17,13 @@ const (
 	// PhaseSpiking is steps 2–3 on the network: the voltage kick and the
 	// spiking steps (neuron-sized; no pass over the state).
 	PhaseSpiking = "spiking"
-	// PhaseFFT is step 4's spectrum: the N-point transform of S (the
-	// coupled path) or the D-point transform of MᵀS (the host path),
-	// normalised.
+	// PhaseFFT is step 4's spectrum: the N-point transform of S,
+	// normalised (F[S] is it at stride D/N; see the package doc), or the
+	// D-point transform of MᵀS when N does not divide D.
 	PhaseFFT = "fft"
-	// PhaseKick is step 4's ψ += γ·F[S]: N amplitudes (the coupled path) or
-	// a pass over ψ and its load to the backend (the host path).
+	// PhaseKick is step 4's ψ += γ·F[S]: N amplitudes (D on the host path
+	// when N does not divide D), and with phase locking its second kick
+	// (the coupled path) or its scaling pass over ψ (the host path).
 	PhaseKick = "kick"
 	// PhaseStats is step 5: the norm, entropy and order parameter (one
 	// pass reading the state) and the renormalisation (one pass reading
