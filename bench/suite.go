@@ -434,44 +434,67 @@ func fusionWorkloads(be backend.Backend, eng fusion.Engines, quick bool) []workl
 			}
 			costs := sys.Costs()
 			sec := time.Since(t0).Seconds() / float64(costs.Steps)
-			// The bandwidth over the state's size (at least 32 MiB: over
-			// smaller buffers the stream peer times its threads' start-up).
-			stream := MeasureStreamBytes(max(backend.StateBytes(n, backend.Complex128), 32<<20))
+			costs, stream := FusionBounds(costs, n)
 			return fusionFigures(be.Name(), name, sec, costs, stream), nil
 		}})
 	}
 	return ws
 }
 
+// FusionBounds returns a fusion run's cost breakdown with each phase's
+// bound measured now (fusion.Costs.WithBounds): the in-place bandwidth
+// over a buffer of the qubits' complex128 state (at least 32 MiB: over
+// smaller buffers the stream peer times its threads' start-up) for the
+// passes over the state, and FFTW's same kind on 1 thread for the
+// transform (no bound for the transform when FFTW is not installed or the
+// length is not a power of two). mec bench and mec fuse --bounds report
+// it.
+func FusionBounds(costs fusion.Costs, qubits int) (fusion.Costs, Stream) {
+	stream := MeasureStreamBytes(max(backend.StateBytes(qubits, backend.Complex128), 32<<20))
+	fftNs := func(kind string, n int) (float64, string) {
+		if n&(n-1) != 0 {
+			return 0, ""
+		}
+		ref, err := FFTW(kind, 1, []int{bitsLen(n)})
+		if err != nil {
+			return 0, ""
+		}
+		return ref[n], fmt.Sprintf("FFTW 3 %s n=2^%d (FFTW_MEASURE, 1 thread)", kind, bitsLen(n))
+	}
+	return costs.WithBounds(stream.InPlaceRW*1e9, fftNs), stream
+}
+
 // fusionFigures turns a measured fusion step into its figures: steps/s
 // against the bandwidth bound of all the step's passes, and one figure
-// per phase against its own bound (none for the neuron-sized phases).
+// per phase against its own bound (none for the neuron-sized phases);
+// costs carries the bounds (FusionBounds). Ratios follow Figure's
+// orientation (x_stream: the bound's time over the phase's, x_fftw: the
+// phase's over FFTW's); the metric time/bound is the phase's time over
+// its bound either way.
 func fusionFigures(be, name string, sec float64, costs fusion.Costs, stream Stream) []Figure {
-	gbs := stream.InPlaceRW * 1e9
-	var bytes float64
-	for _, p := range costs.Phases {
-		bytes += p.BytesPerStep
-	}
 	step := Figure{Suite: "fusion", Workload: name, Backend: be, Value: 1 / sec, Unit: "steps/s", Better: "higher",
-		Metrics: map[string]float64{"steps/s": 1 / sec, "ms/step": sec * 1e3, "bound_ms": bytes / gbs * 1e3},
-		Ref:     fmt.Sprintf("bandwidth bound of the step's passes (%s over %d MiB)", stream.Source, stream.BufferMiB),
-		Ratio:   bytes / gbs / sec, RatioUnit: "x_stream"}
+		Metrics: map[string]float64{"steps/s": 1 / sec, "ms/step": sec * 1e3, "bound_ms": costs.BoundMs},
+		Ref:     fmt.Sprintf("bandwidth bound of the step's passes (%s over %d MiB)", stream.Source, stream.BufferMiB)}
+	if costs.BoundMs > 0 {
+		step.Ratio, step.RatioUnit = costs.BoundMs/(sec*1e3), "x_stream"
+		step.Metrics["time/bound"] = sec * 1e3 / costs.BoundMs
+	}
 	figs := []Figure{step}
 	for _, p := range costs.Phases {
 		ms := p.MsPerStep
 		f := Figure{Suite: "fusion", Workload: name + "/phase=" + p.Phase, Backend: be, Value: ms, Unit: "ms/step", Better: "lower",
 			Metrics: map[string]float64{"ms/step": ms, "share": ms / (sec * 1e3)}}
-		switch {
-		case p.BytesPerStep > 0 && ms > 0:
-			f.Metrics["GB/s"] = p.BytesPerStep / ms / 1e6
-			f.Metrics["passes"] = float64(p.Passes)
-			f.Ref = fmt.Sprintf("bandwidth bound of its %d pass(es)", p.Passes)
-			f.Ratio, f.RatioUnit = p.BytesPerStep/gbs*1e3/ms, "x_stream"
-		case p.Phase == fusion.PhaseFFT && p.FFTLen > 0 && p.FFTLen&(p.FFTLen-1) == 0 && ms > 0:
-			lg := bitsLen(p.FFTLen)
-			if ref, err := FFTW(p.FFTKind, 1, []int{lg}); err == nil && ref[p.FFTLen] > 0 {
-				f.Ref = fmt.Sprintf("FFTW 3 %s n=2^%d (FFTW_MEASURE, 1 thread)", p.FFTKind, lg)
-				f.Ratio, f.RatioUnit = ms*1e6/ref[p.FFTLen], "x_fftw"
+		if p.BoundMs > 0 && ms > 0 {
+			f.Metrics["bound_ms"], f.Metrics["time/bound"] = p.BoundMs, p.TimeOverBound
+			switch {
+			case p.BytesPerStep > 0:
+				f.Metrics["GB/s"] = p.BytesPerStep / ms / 1e6
+				f.Metrics["passes"] = float64(p.Passes)
+				f.Ref = p.Bound
+				f.Ratio, f.RatioUnit = 1/p.TimeOverBound, "x_stream"
+			case p.Phase == fusion.PhaseFFT:
+				f.Ref = p.Bound
+				f.Ratio, f.RatioUnit = p.TimeOverBound, "x_fftw"
 			}
 		}
 		figs = append(figs, f)

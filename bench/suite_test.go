@@ -141,7 +141,8 @@ func TestFFTW(t *testing.T) {
 
 // TestFusionFigures: a step's figure is its rate against the bandwidth
 // bound of all its passes; each phase with state traffic is against the
-// bound of its own passes, the neuron-sized phases have no reference.
+// bound of its own passes, the transform against the reference's time,
+// the neuron-sized phases have no reference.
 func TestFusionFigures(t *testing.T) {
 	costs := fusion.Costs{Steps: 2, Phases: []fusion.PhaseCost{
 		{Phase: fusion.PhaseTrotter, MsPerStep: 8, BytesPerStep: 40e6, Passes: 10},
@@ -151,12 +152,19 @@ func TestFusionFigures(t *testing.T) {
 		{Phase: fusion.PhaseKick, MsPerStep: 0.01},
 		{Phase: fusion.PhaseStats, MsPerStep: 0.48, BytesPerStep: 6e6, Passes: 2},
 	}}
+	// 10 GB/s, and a 2 µs reference transform of 64 points.
+	costs = costs.WithBounds(10e9, func(kind string, n int) (float64, string) {
+		if kind == "c128" && n == 64 {
+			return 2000, "FFTW"
+		}
+		return 0, ""
+	})
 	figs := fusionFigures("cpu", "steps/qubits=20", 0.01, costs, Stream{InPlaceRW: 10, Source: "go", BufferMiB: 16})
 	if len(figs) != 7 {
 		t.Fatalf("%d figures", len(figs))
 	}
 	// 48 MB at 10 GB/s: a 4.8 ms bound for a 10 ms step.
-	if f := figs[0]; f.Value != 100 || math.Abs(f.Ratio-0.48) > 1e-12 || f.RatioUnit != "x_stream" {
+	if f := figs[0]; f.Value != 100 || math.Abs(f.Ratio-0.48) > 1e-12 || f.RatioUnit != "x_stream" || math.Abs(f.Metrics["time/bound"]-1/0.48) > 1e-12 {
 		t.Errorf("step figure %+v", f)
 	}
 	if f := figs[1]; f.Workload != "steps/qubits=20/phase=trotter" || math.Abs(f.Ratio-0.5) > 1e-12 || f.Metrics["GB/s"] != 5 {
@@ -165,7 +173,10 @@ func TestFusionFigures(t *testing.T) {
 	if f := figs[3]; f.RatioUnit != "" || f.Ref != "" {
 		t.Errorf("spiking figure has a reference: %+v", f)
 	}
-	if f := figs[6]; math.Abs(f.Ratio-1.25) > 1e-12 {
+	if f := figs[4]; f.RatioUnit != "x_fftw" || f.Ref != "FFTW" || math.Abs(f.Ratio-5) > 1e-12 || f.Metrics["bound_ms"] != 0.002 {
+		t.Errorf("fft figure %+v", f)
+	}
+	if f := figs[6]; math.Abs(f.Ratio-1.25) > 1e-12 || math.Abs(f.Metrics["time/bound"]-0.8) > 1e-12 {
 		t.Errorf("statistics figure %+v", f)
 	}
 }

@@ -1,6 +1,9 @@
 package fusion
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // The phases of a fusion step, in the order they run (see the package doc).
 const (
@@ -14,12 +17,13 @@ const (
 	// PhaseSpiking is steps 2–3 on the network: the voltage kick and the
 	// spiking steps (neuron-sized; no pass over the state).
 	PhaseSpiking = "spiking"
-	// PhaseFFT is step 4's spectrum: the N-point transform of S (the
-	// coupled path) or the D-point transform of MᵀS (the host path),
-	// normalised.
+	// PhaseFFT is step 4's spectrum: the N-point transform of S,
+	// normalised (F[S] is it at stride D/N; see the package doc), or the
+	// D-point transform of MᵀS when N does not divide D.
 	PhaseFFT = "fft"
-	// PhaseKick is step 4's ψ += γ·F[S]: N amplitudes (the coupled path) or
-	// a pass over ψ and its load to the backend (the host path).
+	// PhaseKick is step 4's ψ += γ·F[S]: N amplitudes (D on the host path
+	// when N does not divide D), and with phase locking its second kick
+	// (the coupled path) or its scaling pass over ψ (the host path).
 	PhaseKick = "kick"
 	// PhaseStats is step 5: the norm, entropy and order parameter (one
 	// pass reading the state) and the renormalisation (one pass reading
@@ -49,6 +53,13 @@ type PhaseCost struct {
 	// and "c128" (complex) or "r2c128" (real input); empty elsewhere.
 	FFTLen  int    `json:"fft_len,omitempty"`
 	FFTKind string `json:"fft_kind,omitempty"`
+	// Bound names the phase's bound (set by Costs.WithBounds): the
+	// bandwidth bound of its passes, or the reference transform's time;
+	// BoundMs is that bound per step and TimeOverBound is MsPerStep over
+	// it (1: at the bound; 0 when the phase has none).
+	Bound         string  `json:"bound,omitempty"`
+	BoundMs       float64 `json:"bound_ms,omitempty"`
+	TimeOverBound float64 `json:"time_over_bound,omitempty"`
 }
 
 // Costs is the cost breakdown of the steps run since the system was built
@@ -56,6 +67,46 @@ type PhaseCost struct {
 type Costs struct {
 	Steps  int         `json:"steps"`
 	Phases []PhaseCost `json:"phases"`
+	// MsPerStep is the phases' time per step; BoundMs the bandwidth bound
+	// of all the step's passes (their bytes at the bandwidth given to
+	// WithBounds) and TimeOverBound the one over the other (set by
+	// WithBounds).
+	MsPerStep     float64 `json:"ms_per_step"`
+	BoundMs       float64 `json:"bound_ms,omitempty"`
+	TimeOverBound float64 `json:"time_over_bound,omitempty"`
+}
+
+// WithBounds returns c with each phase's bound and its time over it: the
+// passes over the state at gbs (bytes per second of in-place read and
+// write, measured in the same run), and the fft phase against fftNs: a
+// reference's nanoseconds for one transform of the phase's kind and length,
+// and the reference's name (nil, or ns ≤ 0: no bound). The whole step's
+// bound is all its passes' bytes at gbs.
+func (c Costs) WithBounds(gbs float64, fftNs func(kind string, n int) (ns float64, ref string)) Costs {
+	c.Phases = append([]PhaseCost(nil), c.Phases...)
+	var bytes float64
+	for i := range c.Phases {
+		p := &c.Phases[i]
+		bytes += p.BytesPerStep
+		switch {
+		case p.BytesPerStep > 0 && gbs > 0:
+			p.Bound = fmt.Sprintf("bandwidth bound of its %d pass(es)", p.Passes)
+			p.BoundMs = p.BytesPerStep / gbs * 1e3
+		case p.Phase == PhaseFFT && p.FFTLen > 0 && fftNs != nil:
+			if ns, ref := fftNs(p.FFTKind, p.FFTLen); ns > 0 {
+				p.Bound = ref
+				p.BoundMs = ns / 1e6
+			}
+		}
+		if p.BoundMs > 0 {
+			p.TimeOverBound = p.MsPerStep / p.BoundMs
+		}
+	}
+	if gbs > 0 && bytes > 0 {
+		c.BoundMs = bytes / gbs * 1e3
+		c.TimeOverBound = c.MsPerStep / c.BoundMs
+	}
+	return c
 }
 
 // Phase returns the named phase's cost (zero if absent).
@@ -114,6 +165,7 @@ func (s *System) Costs() Costs {
 			pc.FFTLen, pc.FFTKind = s.clock.fftLen, s.clock.fftKnd
 		}
 		c.Phases = append(c.Phases, pc)
+		c.MsPerStep += pc.MsPerStep
 	}
 	return c
 }

@@ -2,6 +2,7 @@ package fusion
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -50,12 +51,9 @@ func TestCosts(t *testing.T) {
 		if tr.Passes < 1 || tr.BytesPerStep != 2*state*float64(tr.Passes) {
 			t.Errorf("host=%v: trotter %+v", host, tr)
 		}
-		fft := c.Phase(PhaseFFT)
-		wantLen := 64
-		if host {
-			wantLen = 1024
-		}
-		if fft.FFTLen != wantLen || fft.FFTKind == "" {
+		// Both paths transform the 64 neurons' signal (F[S] is its
+		// spectrum at stride D/n).
+		if fft := c.Phase(PhaseFFT); fft.FFTLen != 64 || fft.FFTKind == "" {
 			t.Errorf("host=%v: fft %+v", host, fft)
 		}
 		if !host {
@@ -93,5 +91,37 @@ func TestPsiLazy(t *testing.T) {
 	}
 	if sys.LastSpectrum() != nil {
 		t.Fatal("a spectrum before the first step")
+	}
+}
+
+// TestCostsWithBounds: phases with passes get their bytes at the
+// bandwidth as their bound, the transform the reference's time when there
+// is one, the neuron-sized phases none; the step's bound is all the bytes
+// at the bandwidth, and each time over its bound is the quotient.
+func TestCostsWithBounds(t *testing.T) {
+	c := Costs{Steps: 1, MsPerStep: 10, Phases: []PhaseCost{
+		{Phase: PhaseTrotter, MsPerStep: 6, BytesPerStep: 20e6, Passes: 5},
+		{Phase: PhaseSpiking, MsPerStep: 1},
+		{Phase: PhaseFFT, MsPerStep: 0.01, FFTLen: 64, FFTKind: "r2c128"},
+		{Phase: PhaseStats, MsPerStep: 3, BytesPerStep: 10e6, Passes: 2},
+	}}
+	b := c.WithBounds(10e9, func(kind string, n int) (float64, string) { return 500, "ref" })
+	if p := b.Phase(PhaseTrotter); p.BoundMs != 2 || p.TimeOverBound != 3 || p.Bound == "" {
+		t.Errorf("trotter %+v", p)
+	}
+	if p := b.Phase(PhaseSpiking); p.BoundMs != 0 || p.TimeOverBound != 0 || p.Bound != "" {
+		t.Errorf("spiking %+v", p)
+	}
+	if p := b.Phase(PhaseFFT); p.BoundMs != 5e-4 || math.Abs(p.TimeOverBound-20) > 1e-12 || p.Bound != "ref" {
+		t.Errorf("fft %+v", p)
+	}
+	if b.BoundMs != 3 || math.Abs(b.TimeOverBound-10.0/3) > 1e-12 {
+		t.Errorf("step bound %v ms, time over it %v", b.BoundMs, b.TimeOverBound)
+	}
+	if c.Phases[0].BoundMs != 0 {
+		t.Error("WithBounds changed the receiver's phases")
+	}
+	if p := c.WithBounds(10e9, nil).Phase(PhaseFFT); p.BoundMs != 0 || p.Bound != "" {
+		t.Errorf("fft without a reference: %+v", p)
 	}
 }

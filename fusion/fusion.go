@@ -26,6 +26,26 @@
 //     (a unit vector; zero when s = 0), and ψ ← ψ + γ·F[S].
 //  5. The norm drift ‖ψ‖ − 1 is reported, then ψ is renormalised.
 //
+// # The spectrum without the D-point transform
+//
+// When N divides D, s is S tiled D/N times,
+// and the D-point DFT of a signal repeated D/N times vanishes except at the
+// multiples of D/N: with a = j + N·m,
+//
+//	Σ_a s_a e^{−2πi·ka/D} = Σ_j S_j e^{−2πi·kj/D} · Σ_{m<D/N} e^{−2πi·km·N/D},
+//
+// and the second sum is D/N when D/N divides k and 0 otherwise, so
+// FFT_D(s)_{k·D/N} = (D/N)·FFT_N(S)_k. The factor D/N cancels in the
+// normalisation: F[S] is the unit N-point spectrum of S placed at stride
+// D/N, the kick ψ += γ·F[S] touches N amplitudes, and the overlap ⟨F, ψ⟩,
+// ‖F‖ and H_φ need only those. Every path computes F[S] so (an N-point
+// real transform where the spectral backend has one), and LastSpectrum
+// spreads it into a D-vector only when asked. With D < N (the fold
+// s_a = Σ S_i) or N not dividing D the D-point spectrum is computed.
+// Phase locking's geodesic step (PhaseLockStep) is a scale c_ψ of ψ plus
+// a multiple of F, so it also needs only F's N entries (on the coupled
+// path the scale goes into the renormalisation).
+//
 // # Metrics
 //
 //   - Coherence entropy H_coh = −Σ_a p_a ln p_a / ln D with p = |ψ|²: the
@@ -499,8 +519,11 @@ type System struct {
 	half        []complex128
 	rwork       []float64
 	psiStale    bool
-	// hostPath forces the readout path (tests compare the two paths).
+	// hostPath forces the readout path (tests compare the two paths), and
+	// denseRef, when set, computes the host path's spectrum as the dense
+	// D-point F[S] (the reference the tests hold the n-point identity to).
 	hostPath bool
+	denseRef func(sig []float64) ([]complex128, error)
 	steps    int
 	clock    phaseClock
 	lastH    float64
@@ -751,23 +774,38 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 		return Metrics{}, Event{}, err
 	}
 	s.clock.stop(iSpiking, 0, 0)
-	// 4. Neurons → quantum.
-	f, err := s.spectrum(sig)
+	// 4. Neurons → quantum: F[S] is fn at stride (the n-point spectrum at
+	// stride D/n when n divides D, else the dense D-point one).
+	fn, stride, err := s.hostSpectrum(sig)
 	if err != nil {
 		return Metrics{}, Event{}, err
 	}
-	s.clock.fftLen, s.clock.fftKnd = s.dim, s.fftKind()
 	s.clock.stop(iFFT, 0, 0)
-	s.lastF, s.lastFn = f, nil
-	for a := range s.psi {
-		s.psi[a] += complex(s.gamma, 0) * f[a]
+	g := complex(s.gamma, 0)
+	for k, z := range fn {
+		s.psi[k*stride] += g * z
 	}
-	kickPasses := 1
+	kickPasses := 0
 	if s.cfg.PhaseLock {
-		PhaseLockStep(s.psi, f, s.cfg.LambdaC, s.cfg.PhaseLockRate)
-		kickPasses += 4
+		// ψ ← c_ψ·ψ + c_f·F (PhaseLockStep): one pass scaling ψ, then F's
+		// non-zero entries.
+		n2, f2 := 0.0, 0.0
+		for _, z := range s.psi {
+			n2 += real(z)*real(z) + imag(z)*imag(z)
+		}
+		for _, z := range fn {
+			f2 += real(z)*real(z) + imag(z)*imag(z)
+		}
+		cp, cf := phaseLockCoeffs(n2, f2, stridedOverlap(fn, s.psi, stride), s.cfg.LambdaC, s.cfg.PhaseLockRate)
+		for a := range s.psi {
+			s.psi[a] *= complex(cp, 0)
+		}
+		for k, z := range fn {
+			s.psi[k*stride] += cf * z
+		}
+		kickPasses = 2
 	}
-	s.clock.stop(iKick, 3*hb*float64(kickPasses), kickPasses)
+	s.clock.stop(iKick, 2*hb*float64(kickPasses), kickPasses)
 	// 5. Norm drift, renormalise.
 	norm := 0.0
 	for _, z := range s.psi {
@@ -785,15 +823,79 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 	}
 	m := Metrics{NormDrift: norm - 1, VMaxMV: vmax}
 	m.HCoh = CoherenceEntropy(s.psi)
-	m.HPhase = PhaseEntropy(s.psi, f)
-	m.Phase = PhaseDiff(s.psi, f)
-	m.PhaseDiff = math.Abs(m.Phase)
-	m.ECoh = CoherenceEnergy(s.psi, f, s.cfg.LambdaC)
+	// F is zero off its stride: the overlap, H_φ and ‖F‖² need only the
+	// amplitudes on it.
+	at := make([]complex128, len(fn))
+	fnorm2 := 0.0
+	for k, z := range fn {
+		at[k] = s.psi[k*stride]
+		fnorm2 += real(z)*real(z) + imag(z)*imag(z)
+	}
+	m.HPhase = PhaseEntropy(at, fn)
+	z := overlap(fn, at)
+	c := 1.0
+	if z != 0 {
+		m.Phase = cmplx.Phase(z)
+		m.PhaseDiff = math.Abs(m.Phase)
+		c = real(z) / cmplx.Abs(z)
+	}
+	// ‖ψ − F‖² = 1 + ‖F‖² − 2·Re⟨F, ψ⟩ for the renormalised ψ.
+	m.ECoh = 1 + fnorm2 - 2*real(z) + s.cfg.LambdaC*(1-c)
 	m.R = OrderParameter(s.psi)
-	// norm, renormalisation, load, entropy (2), phase (2), energy (4),
-	// order parameter: host passes over ψ (and f), and the load's write.
-	s.clock.stop(iStats, 13*hb+ab, 13)
-	return s.finish(m, spikes, isZero(f), viol)
+	// norm, renormalisation, load, entropy (2), order parameter: host
+	// passes over ψ, and the load's write.
+	s.clock.stop(iStats, 7*hb+ab, 7)
+	return s.finish(m, spikes, isZero(fn), viol)
+}
+
+// hostSpectrum is the host path's F[S] as its non-zero entries fn at
+// stride: when n divides D, Mᵀ S is S tiled D/n times, whose D-point
+// spectrum is (D/n)·FFT_n(S) at the multiples of D/n and zero elsewhere,
+// so after normalisation F[S] is the unit n-point spectrum at stride D/n;
+// otherwise it is the dense D-point spectrum (stride 1).
+func (s *System) hostSpectrum(sig []float64) (fn []complex128, stride int, err error) {
+	if s.denseRef != nil {
+		fn, err = s.denseRef(sig)
+		s.clock.fftLen, s.clock.fftKnd = s.dim, "c128"
+		s.lastF, s.lastFn = fn, nil
+		return fn, 1, err
+	}
+	if s.dim >= s.n && s.dim%s.n == 0 {
+		fn, err = s.spectrumN(sig)
+		if err != nil {
+			return nil, 0, err
+		}
+		s.clock.fftLen, s.clock.fftKnd = s.n, s.fftKind()
+		s.lastF, s.lastFn, s.lastStride = nil, fn, s.dim/s.n
+		return fn, s.dim / s.n, nil
+	}
+	f, err := s.spectrum(sig)
+	if err != nil {
+		return nil, 0, err
+	}
+	s.clock.fftLen, s.clock.fftKnd = s.dim, s.fftKind()
+	s.lastF, s.lastFn = f, nil
+	return f, 1, nil
+}
+
+// stridedOverlap is ⟨F, ψ⟩ for F = fn at stride.
+func stridedOverlap(fn, psi []complex128, stride int) complex128 {
+	var z complex128
+	for k, f := range fn {
+		z += cmplx.Conj(f) * psi[k*stride]
+	}
+	return z
+}
+
+// gradientKappa is the factor κ of Gradient's phase term, g = 2(ψ − F) −
+// κ·F: κ = λ_c·(1 − Re(z)·z/|z|²)/|z| for the overlap z = ⟨F, ψ⟩ (0 when
+// z or λ_c is).
+func gradientKappa(z complex128, lambdaC float64) complex128 {
+	az := cmplx.Abs(z)
+	if az == 0 || lambdaC == 0 {
+		return 0
+	}
+	return complex(lambdaC/az, 0) * (1 - complex(real(z)/(az*az), 0)*z)
 }
 
 // couple runs steps 2 and 3 of a fusion step from u = Mψ: the voltage
@@ -877,11 +979,10 @@ func (s *System) finish(m Metrics, spikes int, zeroF bool, viol []Violation) (Me
 }
 
 // coupler returns the state's FusionCoupler when the coupled path applies:
-// the fold map (at least as many amplitudes as neurons, n dividing them)
-// and no phase lock (whose gradient needs all of ψ on the host).
+// the fold map (at least as many amplitudes as neurons, n dividing them).
 func (s *System) coupler() (backend.FusionCoupler, bool) {
 	fc, ok := s.st.(backend.FusionCoupler)
-	if !ok || s.hostPath || s.cfg.PhaseLock || s.dim < s.n || s.dim%s.n != 0 {
+	if !ok || s.hostPath || s.dim < s.n || s.dim%s.n != 0 {
 		return nil, false
 	}
 	return fc, true
@@ -891,9 +992,10 @@ func (s *System) coupler() (backend.FusionCoupler, bool) {
 // u = Mψ is a fold; with S n-periodic after Mᵀ, FFT_D(Mᵀ S) is non-zero
 // only at the multiples k·D/n, where it is (D/n)·FFT_n(S)_k, so F[S] is the
 // normalised n-point spectrum placed at stride D/n and the kick touches n
-// amplitudes. The norm, entropy and order parameter come from one
-// reduction, and the overlap ⟨F, ψ⟩ from the n kicked amplitudes; only
-// n-sized vectors and a few scalars cross to the host.
+// amplitudes (twice with phase locking: see the package doc). The norm,
+// entropy and order parameter come from one reduction, and the overlap
+// ⟨F, ψ⟩ from the n kicked amplitudes; only n-sized vectors and a few
+// scalars cross to the host.
 func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	s.psiStale = true
 	ab := float64(s.prec.AmpBytes()) * float64(s.dim) // one read of the state
@@ -930,6 +1032,39 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	if err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
 	}
+	// With phase locking, ψ ← c_ψ·ψ + c_f·F (PhaseLockStep's geodesic
+	// step): F's entries are added in a second strided kick, ψ ← ψ +
+	// (c_f/c_ψ)·F, and the factor c_ψ > 0 goes into the renormalisation
+	// (it only changes the norm drift); ‖ψ‖² after the first kick is
+	// 1 + 2γ·Re⟨F, ψ₀⟩ + γ²‖F‖² from the renormalised ψ₀ (the Trotter step
+	// is unitary). c_ψ ≤ 0.05 (a step near the quarter turn) scales ψ on
+	// the backend first instead.
+	lockScale := 1.0
+	if s.cfg.PhaseLock {
+		var z complex128
+		for k, a := range kicked {
+			z += cmplx.Conj(fn[k]) * a
+		}
+		n2 := 1 + 2*s.gamma*(real(z)-s.gamma*fnorm2) + s.gamma*s.gamma*fnorm2
+		cp, cf := phaseLockCoeffs(n2, fnorm2, z, s.cfg.LambdaC, s.cfg.PhaseLockRate)
+		if cp <= 0.05 {
+			scale := circuit.Gate{Matrix: []complex128{complex(cp, 0)}, Diagonal: true}
+			if err := s.st.Apply(&scale); err != nil {
+				return Metrics{}, Event{}, fmt.Errorf("fusion: phase lock: %w", err)
+			}
+			for k, z := range fn {
+				kick[k] = cf * z
+			}
+		} else {
+			for k, z := range fn {
+				kick[k] = cf / complex(cp, 0) * z
+			}
+			lockScale = cp
+		}
+		if kicked, err = fc.KickStrided(stride, kick); err != nil {
+			return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
+		}
+	}
 	if err := backend.Sync(s.st); err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
 	}
@@ -958,7 +1093,7 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	// it (the common scale 1/norm does not change a phase entropy).
 	hPhase := PhaseEntropy(kicked, fn)
 	z /= complex(norm, 0)
-	m := Metrics{NormDrift: norm - 1, VMaxMV: vmax}
+	m := Metrics{NormDrift: lockScale*norm - 1, VMaxMV: vmax}
 	if s.dim >= 2 {
 		m.HCoh = (math.Log(n2) - plnp/n2) / math.Log(float64(s.dim))
 	}
@@ -1184,8 +1319,10 @@ func (s *System) Psi() []complex128 {
 // Config returns the configuration in use (defaults filled in).
 func (s *System) Config() Config { return s.cfg }
 
-// spectrum returns F[S] = FFT(Mᵀ S)/‖FFT(Mᵀ S)‖ computed on the spectral
-// backend, in one of two buffers that alternate between steps.
+// spectrum returns F[S] = FFT(Mᵀ S)/‖FFT(Mᵀ S)‖ as the dense D-point
+// transform on the spectral backend, in one of two buffers that alternate
+// between steps: for the maps without the N-point identity (D < N, or N
+// not dividing D; see hostSpectrum).
 func (s *System) spectrum(sig []float64) ([]complex128, error) {
 	if _, ok := s.eng.Spectral.(backend.RealSpectral); ok {
 		if s.rwork == nil {
@@ -1345,51 +1482,53 @@ func CoherenceEnergy(psi, f []complex128, lambdaC float64) float64 {
 // g = 2(ψ − f) − λ_c·f·(1 − Re(z)·z/|z|²)/|z| with z = ⟨f, ψ⟩.
 func Gradient(psi, f []complex128, lambdaC float64) []complex128 {
 	g := make([]complex128, len(psi))
+	k := gradientKappa(overlap(f, psi), lambdaC)
 	for a := range psi {
-		g[a] = 2 * (psi[a] - f[a])
-	}
-	z := overlap(f, psi)
-	if az := cmplx.Abs(z); az > 0 && lambdaC != 0 {
-		k := complex(lambdaC/az, 0) * (1 - complex(real(z)/(az*az), 0)*z)
-		for a := range g {
-			g[a] -= k * f[a]
-		}
+		g[a] = 2*(psi[a]-f[a]) - k*f[a]
 	}
 	return g
 }
 
 // PhaseLockStep descends E_coh(ψ, f) by one step of length rate·‖t‖
-// along the unit sphere's geodesic (Riemannian gradient descent): with
-// g = Gradient(ψ, f, λ_c) and t = −g + Re⟨ψ, g⟩·ψ/‖ψ‖² its part tangent
-// to the sphere of radius ‖ψ‖, ψ ← cos θ·ψ + sin θ·‖ψ‖·t/‖t‖ with
+// along the geodesic of the sphere of ψ's norm (Riemannian gradient
+// descent): with g = Gradient(ψ, f, λ_c) and t = −g + Re⟨ψ, g⟩·ψ/‖ψ‖² its
+// part tangent to that sphere, ψ ← cos θ·ψ + sin θ·‖ψ‖·t/‖t‖ with
 // θ = min(rate·‖t‖/‖ψ‖, π/2). The step keeps ‖ψ‖ exactly (a state stays a
 // state, so phase locking adds no norm drift) and, to first order in
-// rate, is the plain step ψ − rate·g less its radial part.
+// rate, is the plain step ψ − rate·g less its radial part. As g = 2ψ −
+// (2 + κ)f, the step is ψ ← c_ψ·ψ + c_f·f (phaseLockCoeffs), which both
+// paths of a fusion step apply to the n kicked amplitudes and one scale.
 func PhaseLockStep(psi, f []complex128, lambdaC, rate float64) {
-	g := Gradient(psi, f, lambdaC)
-	var n2, pg float64
-	for a, z := range psi {
-		n2 += real(z)*real(z) + imag(z)*imag(z)
-		pg += real(cmplx.Conj(z) * g[a])
+	var n2, f2 float64
+	for a := range psi {
+		n2 += real(psi[a])*real(psi[a]) + imag(psi[a])*imag(psi[a])
+		f2 += real(f[a])*real(f[a]) + imag(f[a])*imag(f[a])
 	}
-	if n2 == 0 {
-		return
+	cp, cf := phaseLockCoeffs(n2, f2, overlap(f, psi), lambdaC, rate)
+	for a := range psi {
+		psi[a] = complex(cp, 0)*psi[a] + cf*f[a]
 	}
-	tn2 := 0.0
-	for a, z := range psi {
-		t := -g[a] + complex(pg/n2, 0)*z
-		g[a] = t
-		tn2 += real(t)*real(t) + imag(t)*imag(t)
+}
+
+// phaseLockCoeffs returns PhaseLockStep's ψ ← c_ψ·ψ + c_f·f from ‖ψ‖² = n2,
+// ‖f‖² = f2 and z = ⟨f, ψ⟩: with a = 2 + κ (gradientKappa) the tangent is
+// t = a·f + b·ψ, b = −Re(a·z̄)/n2, ‖t‖² = |a|²·f2 − Re(a·z̄)²/n2, so
+// c_ψ = cos θ + sin θ·‖ψ‖·b/‖t‖ and c_f = sin θ·‖ψ‖·a/‖t‖. (1, 0) when ψ
+// or t is zero (ψ at a minimum).
+func phaseLockCoeffs(n2, f2 float64, z complex128, lambdaC, rate float64) (cPsi float64, cF complex128) {
+	if !(n2 > 0) {
+		return 1, 0
 	}
-	if tn2 == 0 {
-		return
+	a := 2 + gradientKappa(z, lambdaC)
+	q := real(a * cmplx.Conj(z))
+	tn2 := real(a)*real(a)*f2 + imag(a)*imag(a)*f2 - q*q/n2
+	if !(tn2 > 1e-30*n2) {
+		return 1, 0
 	}
 	nrm, tn := math.Sqrt(n2), math.Sqrt(tn2)
 	th := min(rate*tn/nrm, math.Pi/2)
-	c, sn := complex(math.Cos(th), 0), complex(math.Sin(th)*nrm/tn, 0)
-	for a := range psi {
-		psi[a] = c*psi[a] + sn*g[a]
-	}
+	sc := math.Sin(th) * nrm / tn
+	return math.Cos(th) - sc*q/n2, complex(sc, 0) * a
 }
 
 // OrderParameter is |Σ_a p_a·e^{i·arg ψ_a}| with p = |ψ|²/‖ψ‖².

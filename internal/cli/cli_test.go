@@ -369,6 +369,30 @@ func TestFuseCommand(t *testing.T) {
 		!strings.Contains(text, "memory (P_S") || strings.Count(text, "\n") != 14 || !strings.Contains(text, "H_φ") {
 		t.Errorf("table:\n%s", text)
 	}
+	// --bounds: the bandwidth bound of the step's passes (the stream peer's,
+	// or the Go loop's without it) and each pass-making phase's time over
+	// its own bound.
+	var bounded struct {
+		Costs struct {
+			BoundMs       float64 `json:"bound_ms"`
+			TimeOverBound float64 `json:"time_over_bound"`
+			Phases        []struct {
+				Phase         string  `json:"phase"`
+				Bound         string  `json:"bound"`
+				TimeOverBound float64 `json:"time_over_bound"`
+			} `json:"phases"`
+		} `json:"costs"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "fuse", "--config", cfg, "--steps", "3", "--bounds", "--json")), &bounded); err != nil {
+		t.Fatal(err)
+	}
+	if c := bounded.Costs; !(c.BoundMs > 0) || !(c.TimeOverBound > 0) || len(c.Phases) != 6 || !(c.Phases[0].TimeOverBound > 0) ||
+		!strings.Contains(c.Phases[0].Bound, "pass") || c.Phases[2].Bound != "" {
+		t.Errorf("fuse --bounds costs: %+v", c)
+	}
+	if text := mustRun(t, "fuse", "--config", cfg, "--steps", "3", "--bounds"); !strings.Contains(text, "of its bound") || !strings.Contains(text, "bandwidth bound of its passes") {
+		t.Errorf("fuse --bounds table:\n%s", text)
+	}
 	if err := os.WriteFile(cfg, []byte("qubits: 40\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/prismai/mec/bench"
 	"github.com/prismai/mec/devices/qpu"
 	"github.com/prismai/mec/fusion"
 )
@@ -28,6 +29,7 @@ func newFuseCmd() *cobra.Command {
 		steps    int
 		maxSteps int
 		asJSON   bool
+		bounds   bool
 		svg      string
 		// QPU check of ψ (see qpuChecker below)
 		quantumBackend     string
@@ -57,8 +59,14 @@ phase_to_semantic's activities, monitor_entropy), how often dH_coh/dt < 0
 accuracy by overlap); --json prints {"config", "steps": [...], "events":
 [...], "costs": {"steps", "phases": [...]}, "stability",
 "stability_criteria", "learning", "memory", "interfaces"} instead (each
-phase's seconds, ms per step and bytes of state traffic per step); --svg
-FILE plots H_coh, r, E_coh and the firing rate over time.
+phase's seconds, ms per step and bytes of state traffic per step). --bounds
+then measures each phase's bound on this machine (the stream peer's in-place
+bandwidth over the state's size for the passes over the state, FFTW's
+transform of the same kind and length on 1 thread for the FFT, as mec bench
+--suite fusion does) and reports each phase's time over it (text: "×N of
+its bound"; JSON: "bound", "bound_ms", "time_over_bound" per phase, and the
+whole step's over the bandwidth bound of all its passes). --svg FILE plots
+H_coh, r, E_coh and the firing rate over time.
 --quantum-backend qpu (configured by MEC_QPU_URL etc., see mec serve qpu)
 keeps the state-vector evolution local and, at the end (and every
 --qpu-every steps), prepares ψ on the QPU (circuit.PrepareState, transpiled
@@ -139,19 +147,28 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 			if err != nil {
 				return err
 			}
+			costs := sys.Costs()
+			if bounds {
+				costs, _ = bench.FusionBounds(costs, sys.Config().Qubits)
+			}
 			if asJSON {
-				doc := map[string]any{"config": cfg, "steps": ms, "events": evs, "stability": stab, "costs": sys.Costs(), "learning": lrn.Learning,
+				doc := map[string]any{"config": cfg, "steps": ms, "events": evs, "stability": stab, "costs": costs, "learning": lrn.Learning,
 					"interfaces": lrn.Interfaces, "memory": lrn.Memory, "stability_criteria": lrn.Criteria}
 				if qc != nil {
 					doc["qpu"] = qc.checks
 				}
 				return writeJSON(out, doc)
 			}
-			costs := sys.Costs()
 			defer func() {
 				fmt.Fprint(out, "cost per step:")
 				for _, p := range costs.Phases {
 					fmt.Fprintf(out, " %s %.3g ms", p.Phase, p.MsPerStep)
+					if p.TimeOverBound > 0 {
+						fmt.Fprintf(out, " (×%.3g of its bound)", p.TimeOverBound)
+					}
+				}
+				if costs.TimeOverBound > 0 {
+					fmt.Fprintf(out, "; step ×%.3g of the bandwidth bound of its passes", costs.TimeOverBound)
 				}
 				fmt.Fprintln(out)
 				if stab != nil {
@@ -195,6 +212,7 @@ p-value against |ψ|² (table lines, JSON "qpu").`,
 	f.IntVar(&steps, "steps", 100, "number of fusion steps")
 	f.IntVar(&maxSteps, "max-steps", defaultMaxFuseSteps, "largest --steps accepted")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.BoolVar(&bounds, "bounds", false, "measure each phase's bound on this machine (stream, FFTW) and report its time over it")
 	f.StringVar(&svg, "svg", "", "plot H_coh, r, E_coh and firing rate over time to this SVG file")
 	f.StringVar(&quantumBackend, "quantum-backend", "local", "local, or qpu: also sample ψ on the QPU and χ²-test it against |ψ|² (the evolution itself stays local)")
 	f.IntVar(&qpuShots, "qpu-shots", 8192, "shots per QPU check")
