@@ -414,7 +414,8 @@ func fusionWorkloads(be backend.Backend, eng fusion.Engines, quick bool) []workl
 	for _, n := range sizes {
 		name := fmt.Sprintf("steps/qubits=%d", n)
 		ws = append(ws, workload{"fusion", name, be, func(ctx context.Context) ([]Figure, error) {
-			cfg := fusion.StressConfig(n)
+			cfg := fusion.DefaultConfig()
+			cfg.Qubits, cfg.Hamiltonian = n, fusion.DefaultHamiltonian(n)
 			cfg.Limits.Resonance, cfg.Limits.VCapMV = 10, 1e9 // measure speed, not limits
 			cfg.Learning = fusion.Learning{}                  // learning runs on at most fusion.MaxLearningQubits
 			sys, err := fusion.New(cfg, eng)

@@ -8,13 +8,15 @@ import (
 	"github.com/prismai/mec/fusion"
 )
 
-// BenchmarkFusionStep reports fusion steps per second of StressConfig
-// (64 neurons, 10 network steps per fusion step) at 16, 20 and 24
+// BenchmarkFusionStep reports fusion steps per second of the default
+// scenario (64 neurons, 10 network steps per fusion step) at 16, 20 and 24
 // qubits on the CPU backend.
 func BenchmarkFusionStep(b *testing.B) {
 	for _, n := range []int{16, 20, 24} {
 		b.Run(fmt.Sprintf("backend=cpu/qubits=%d", n), func(b *testing.B) {
-			cfg := fusion.StressConfig(n)
+			cfg := fusion.DefaultConfig()
+			cfg.Qubits = n
+			cfg.Hamiltonian = fusion.DefaultHamiltonian(n)
 			cfg.Limits.Resonance, cfg.Limits.VCapMV = 10, 1e9 // measure speed, not limits
 			cfg.Learning = fusion.Learning{}                  // learning runs on at most MaxLearningQubits
 			sys, err := fusion.New(cfg, engines())

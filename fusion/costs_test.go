@@ -18,7 +18,8 @@ func TestCosts(t *testing.T) {
 	be := cpu.New(cpu.Options{})
 	eng := Engines{State: be, Spiking: be, Spectral: be}
 	for _, host := range []bool{false, true} {
-		cfg := StressConfig(10)
+		cfg := DefaultConfig()
+		cfg.Qubits, cfg.Hamiltonian = 10, DefaultHamiltonian(10)
 		sys, err := New(cfg, eng)
 		if err != nil {
 			t.Fatal(err)
@@ -76,7 +77,8 @@ func TestCosts(t *testing.T) {
 // reads the initial state from the backend before the first step.
 func TestPsiLazy(t *testing.T) {
 	be := cpu.New(cpu.Options{})
-	cfg := StressConfig(8)
+	cfg := DefaultConfig()
+	cfg.Qubits, cfg.Hamiltonian = 8, DefaultHamiltonian(8)
 	sys, err := New(cfg, Engines{State: be, Spiking: be, Spectral: be})
 	if err != nil {
 		t.Fatal(err)

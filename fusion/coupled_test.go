@@ -37,7 +37,7 @@ func TestCoupledPathMatchesHost(t *testing.T) {
 				for k, host := range []bool{false, true} {
 					cfg := DefaultConfig()
 					if qubits > 0 { // 2^10 amplitudes onto 64 neurons: stride 16
-						cfg = StressConfig(qubits)
+						cfg.Qubits, cfg.Hamiltonian = qubits, DefaultHamiltonian(qubits)
 					}
 					sys, err := New(cfg, eng)
 					if err != nil {
@@ -114,7 +114,8 @@ func TestRealSpectraMatchComplex(t *testing.T) {
 				var ms [2][]Metrics
 				var psis, specs [2][]complex128
 				for k, spec := range []backend.Spectral{ft.(backend.Spectral), complexOnly{ft.(backend.Spectral)}} {
-					cfg := StressConfig(c.qubits)
+					cfg := DefaultConfig()
+					cfg.Qubits, cfg.Hamiltonian = c.qubits, DefaultHamiltonian(c.qubits)
 					sys, err := New(cfg, Engines{State: sv, Spiking: sp, Spectral: spec})
 					if err != nil {
 						t.Fatal(err)
@@ -218,11 +219,9 @@ func TestSpectrumIdentityMatchesDense(t *testing.T) {
 				var ms [3][]Metrics
 				var psis, specs [3][]complex128
 				for k := range 3 {
-					cfg := StressConfig(c.qubits)
-					cfg.PhaseLock = c.lock
-					if c.feedback != "" {
-						cfg.Feedback = c.feedback
-					}
+					cfg := DefaultConfig()
+					cfg.Qubits, cfg.Hamiltonian = c.qubits, DefaultHamiltonian(c.qubits)
+					cfg.PhaseLock, cfg.Feedback = c.lock, c.feedback
 					sys, err := New(cfg, Engines{State: sv, Spiking: sp, Spectral: ft})
 					if err != nil {
 						t.Fatal(err)
@@ -294,7 +293,8 @@ func TestPhaseLockPath(t *testing.T) {
 	for _, rate := range []float64{0.05, 0.5, 3} {
 		var ms [2][]Metrics
 		for k, host := range []bool{false, true} {
-			cfg := StressConfig(8)
+			cfg := DefaultConfig()
+			cfg.Qubits, cfg.Hamiltonian = 8, DefaultHamiltonian(8)
 			cfg.PhaseLock, cfg.PhaseLockRate = true, rate
 			sys, err := New(cfg, Engines{State: be, Spiking: be, Spectral: be})
 			if err != nil {

@@ -11,8 +11,8 @@ import (
 )
 
 // Example runs a few steps of the built-in fusion scenario (DefaultConfig:
-// a six-qubit Ising register from |0…0⟩ coupled to a 64-neuron spiking
-// network whose membrane deviations feed back into it) on the CPU backend, which provides all three engines,
+// a six-qubit transverse-field Ising register coupled to a 64-neuron
+// spiking network) on the CPU backend, which provides all three engines,
 // and prints the coherence metrics of each step. The network's seed and the
 // CPU backend's deterministic reductions make the run reproducible.
 func Example() {
@@ -40,9 +40,10 @@ func Example() {
 		}
 	}
 	// Output:
-	// step 1: H_coh 0.0011  E_coh 0.2518  |Δφ| 0.0005  r 0.9996  rate 15.6 Hz  α 40.0000  γ 0.0300
-	// step 2: H_coh 0.0034  E_coh 0.2099  |Δφ| 0.0047  r 0.9987  rate 0.0 Hz  α 40.0000  γ 0.0300
-	// step 3: H_coh 0.0060  E_coh 0.1944  |Δφ| 0.0105  r 0.9977  rate 15.6 Hz  α 40.0000  γ 0.0300
-	// step 4: H_coh 0.0085  E_coh 0.1936  |Δφ| 0.0137  r 0.9971  rate 31.2 Hz  α 40.0000  γ 0.0300
-	// step 5: H_coh 0.0107  E_coh 0.2096  |Δφ| 0.0160  r 0.9966  rate 31.2 Hz  α 40.0000  γ 0.0300
+	// step 1: H_coh 0.9990  E_coh 1.6275  |Δφ| 0.3465  r 0.9941  rate 562.5 Hz  α 44.0000  γ 0.0450
+	// step 2: H_coh 0.9975  E_coh 1.9390  |Δφ| 0.2130  r 0.9773  rate 437.5 Hz  α 48.4000  γ 0.0405
+	// step 3: H_coh 0.9956  E_coh 1.0000  |Δφ| 0.0000  r 0.9506  rate 0.0 Hz  α 53.2400  γ 0.0365
+	// step 4: H_coh 0.9910  E_coh 1.0000  |Δφ| 0.0000  r 0.9180  rate 0.0 Hz  α 58.5640  γ 0.0328
+	// step 5: H_coh 0.9821  E_coh 2.4747  |Δφ| 1.5321  r 0.8854  rate 421.9 Hz  α 64.4204  γ 0.0295
+	//   |Δφ| over the resonance limit 0.7854
 }

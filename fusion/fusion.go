@@ -127,8 +127,8 @@ import (
 type Config struct {
 	// Qubits is the register size n.
 	Qubits int `json:"qubits" yaml:"qubits"`
-	// Hamiltonian H (Pauli strings of Qubits characters); default:
-	// DefaultIsing's chain.
+	// Hamiltonian H (Pauli strings of Qubits characters); default: the
+	// transverse-field Ising chain −Σ Z_k Z_{k+1} − 0.7·Σ X_k.
 	Hamiltonian circuit.PauliSum `json:"hamiltonian,omitempty" yaml:"hamiltonian,omitempty"`
 	// Dt is the evolution time per step.
 	Dt float64 `json:"dt" yaml:"dt"`
@@ -155,8 +155,8 @@ type Config struct {
 	Limits Limits `json:"limits" yaml:"limits"`
 	// Precision of the state: "c128" (default) or "c64".
 	Precision string `json:"precision,omitempty" yaml:"precision,omitempty"`
-	// Initial is the initial register state: "zero" (|0…0⟩; default) or
-	// "plus" (|+…+⟩, the uniform superposition).
+	// Initial is the initial register state: "plus" (|+…+⟩, the uniform
+	// superposition; default) or "zero" (|0…0⟩).
 	Initial string `json:"initial,omitempty" yaml:"initial,omitempty"`
 	// Learning runs gradient exchange and meta-evolution on Θ = [H
 	// coefficients, α, β, γ] after the steps it names (zero: off; see
@@ -205,18 +205,11 @@ type Limits struct {
 // at dt = 0.1 ms) per fusion step.
 const DefaultMaxSpikeSteps = 100_000
 
-// DefaultConfig is the built-in scenario of `mec fuse`, the fusion layer
-// of `mec run`'s: the shifted Ising chain DefaultIsing from |0…0⟩, the
-// membrane deviations fed back (Feedback "voltage") with γ = 0.03. Its
-// quantum and neural phases stay locked (PhaseEntropy below 0.2 on every
-// step, no resonance violation); the transverse-field chain
-// TransverseFieldIsing from |+…+⟩ with spike counts, the scenario before
-// 2026-12-03 and still the benchmarks' workload, spreads ψ over every mode
-// and does not.
+// DefaultConfig is the built-in scenario of `mec fuse`.
 func DefaultConfig() Config {
 	return Config{
-		Qubits: 6, Dt: 0.05, SpikeSteps: 10, Alpha: 40, Beta: 20, Gamma: 0.03, Feedback: "voltage",
-		LambdaC: 0.5, PhaseLockRate: 0.05, Initial: "zero",
+		Qubits: 6, Dt: 0.05, SpikeSteps: 10, Alpha: 40, Beta: 20, Gamma: 0.05, Feedback: "counts",
+		LambdaC: 0.5, PhaseLockRate: 0.05,
 		ACE:      ACE{HMax: 0.9, AlphaMax: 200, GammaMin: 0.005},
 		Limits:   Limits{MaxQubits: 28, VCapMV: -40, Resonance: math.Pi / 4},
 		Learning: DefaultLearning(),
@@ -237,56 +230,8 @@ func DefaultNetwork(n int) *snn.Network {
 	return net
 }
 
-// StressConfig is the built-in scenario before 2026-12-03 on n qubits:
-// the transverse-field chain TransverseFieldIsing from |+…+⟩ with spike
-// counts fed back at γ = 0.05. ψ spreads over every mode and the spike
-// spectrum's phases are re-drawn every step, so every path of a step is
-// exercised at full width: it is the workload of the fusion benchmarks and
-// of the tests that compare paths (real against complex spectra, host
-// against device).
-func StressConfig(n int) Config {
-	c := DefaultConfig()
-	c.Qubits, c.Hamiltonian = n, TransverseFieldIsing(n)
-	c.Initial, c.Feedback, c.Gamma = "plus", "counts", 0.05
-	return c
-}
-
-// Ising describes the Hamiltonian −J·Σ Z_k Z_{k+1} − h_z·Σ Z_k − h_x·Σ X_k
-// plus the constant that gives |0…0⟩ zero energy (so that its phase, and
-// the resonance with the spike spectrum, does not wind).
-type Ising struct {
-	J  float64 `yaml:"j" json:"j"`   // ZZ coupling
-	HZ float64 `yaml:"hz" json:"hz"` // longitudinal field
-	HX float64 `yaml:"hx" json:"hx"` // transverse field
-}
-
-// DefaultIsing is the built-in scenarios' chain: J = 1, h_z = 1, h_x = 0.1.
-func DefaultIsing() Ising { return Ising{J: 1, HZ: 1, HX: 0.1} }
-
-// Hamiltonian returns the Pauli sum on n qubits.
-func (is Ising) Hamiltonian(n int) circuit.PauliSum {
-	var h circuit.PauliSum
-	e0 := 0.0
-	for k := 0; k < n; k++ {
-		if k+1 < n {
-			p := []byte(rep('I', n))
-			p[k], p[k+1] = 'Z', 'Z'
-			h = append(h, circuit.PauliTerm{Coeff: -is.J, Pauli: string(p)})
-			e0 -= is.J
-		}
-		p := []byte(rep('I', n))
-		p[k] = 'Z'
-		h = append(h, circuit.PauliTerm{Coeff: -is.HZ, Pauli: string(p)})
-		e0 -= is.HZ
-		p[k] = 'X'
-		h = append(h, circuit.PauliTerm{Coeff: -is.HX, Pauli: string(p)})
-	}
-	return append(h, circuit.PauliTerm{Coeff: -e0, Pauli: rep('I', n)})
-}
-
-// TransverseFieldIsing is the transverse-field Ising chain
-// −Σ Z_k Z_{k+1} − 0.7·Σ X_k on n qubits, the fusion benchmarks' workload.
-func TransverseFieldIsing(n int) circuit.PauliSum {
+// DefaultHamiltonian is the transverse-field Ising chain on n qubits.
+func DefaultHamiltonian(n int) circuit.PauliSum {
 	var h circuit.PauliSum
 	for k := 0; k < n; k++ {
 		if k+1 < n {
@@ -337,12 +282,12 @@ func (c Config) withDefaults() Config {
 		c.Precision = "c128"
 	}
 	if c.Initial == "" {
-		c.Initial = d.Initial
+		c.Initial = "plus"
 	}
 	if c.Hamiltonian == nil && c.Qubits >= 1 && c.Qubits <= min(c.Limits.MaxQubits, 64) {
 		// (beyond the cap New and Validate fail with a *QubitCapError,
 		// and the default chain of that many qubits is never built)
-		c.Hamiltonian = DefaultIsing().Hamiltonian(c.Qubits)
+		c.Hamiltonian = DefaultHamiltonian(c.Qubits)
 	}
 	if c.Network == nil {
 		c.Network = DefaultNetwork(64)
@@ -785,7 +730,7 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 	for k, z := range fn {
 		s.psi[k*stride] += g * z
 	}
-	kickPasses := 0
+	kickBytes, kickPasses := 0.0, 0
 	if s.cfg.PhaseLock {
 		// ψ ← c_ψ·ψ + c_f·F (PhaseLockStep): one pass scaling ψ, then F's
 		// non-zero entries.
@@ -803,9 +748,9 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 		for k, z := range fn {
 			s.psi[k*stride] += cf * z
 		}
-		kickPasses = 2
+		kickBytes, kickPasses = 3*hb, 2 // ‖ψ‖²'s read, the scale's read and write
 	}
-	s.clock.stop(iKick, 2*hb*float64(kickPasses), kickPasses)
+	s.clock.stop(iKick, kickBytes, kickPasses)
 	// 5. Norm drift, renormalise.
 	norm := 0.0
 	for _, z := range s.psi {
@@ -1039,7 +984,7 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	// 1 + 2γ·Re⟨F, ψ₀⟩ + γ²‖F‖² from the renormalised ψ₀ (the Trotter step
 	// is unitary). c_ψ ≤ 0.05 (a step near the quarter turn) scales ψ on
 	// the backend first instead.
-	lockScale := 1.0
+	lockScale, kickBytes, kickN := 1.0, 0.0, 0
 	if s.cfg.PhaseLock {
 		var z complex128
 		for k, a := range kicked {
@@ -1052,6 +997,7 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 			if err := s.st.Apply(&scale); err != nil {
 				return Metrics{}, Event{}, fmt.Errorf("fusion: phase lock: %w", err)
 			}
+			kickBytes, kickN = 2*ab, 1
 			for k, z := range fn {
 				kick[k] = cf * z
 			}
@@ -1068,7 +1014,7 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	if err := backend.Sync(s.st); err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: %w", err)
 	}
-	s.clock.stop(iKick, 0, 0)
+	s.clock.stop(iKick, kickBytes, kickN)
 	// 5. Norm drift, renormalise, metrics.
 	n2, plnp, r, err := fc.FusionStats()
 	if err != nil {
@@ -1237,6 +1183,15 @@ func (s *System) Snapshot() (*Snapshot, error) {
 func (s *System) Restore(snap *Snapshot) error {
 	if snap == nil || len(snap.Psi) != s.dim {
 		return errors.New("fusion: restore: snapshot of another register")
+	}
+	// Every step renormalises ψ, and the coupled path's phase lock relies
+	// on it (‖ψ‖² after the kick is computed from ‖ψ₀‖ = 1).
+	n2 := 0.0
+	for _, z := range snap.Psi {
+		n2 += real(z)*real(z) + imag(z)*imag(z)
+	}
+	if !(math.Abs(n2-1) <= 1e-6) {
+		return fmt.Errorf("fusion: restore: snapshot psi has ‖ψ‖² = %g, want 1 (±1e-6)", n2)
 	}
 	ns, ok := s.net.(backend.NetworkSnapshotter)
 	if !ok {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/cmplx"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/prismai/mec/backend"
@@ -169,7 +170,7 @@ func TestStepRuns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	psi := backendtest.RandomState(rng, 3)
 	f := randVec(rng, 8)
-	_, unit, err := fusion.Jacobian(fusion.TransverseFieldIsing(3), 3, 0.1, 0, f, psi, 1e-6)
+	_, unit, err := fusion.Jacobian(fusion.DefaultHamiltonian(3), 3, 0.1, 0, f, psi, 1e-6)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +274,7 @@ func TestSafetyLimits(t *testing.T) {
 // seed reproduces the noisy run; the fused gradient with only λ_N equals ∇L_N.
 func TestMetaEvolution(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	h := fusion.TransverseFieldIsing(3)
+	h := fusion.DefaultHamiltonian(3)
 	paulis := make([]string, len(h))
 	coeffs := make([]float64, len(h))
 	for k := range h {
@@ -344,7 +345,7 @@ func TestMetaEvolution(t *testing.T) {
 }
 
 // TestSnapshotRestore: after Restore the system repeats its metrics and
-// state bit for bit.
+// state bit for bit; a snapshot whose ψ is not normalised is refused.
 func TestSnapshotRestore(t *testing.T) {
 	sys, err := fusion.New(fusion.DefaultConfig(), engines())
 	if err != nil {
@@ -364,6 +365,14 @@ func TestSnapshotRestore(t *testing.T) {
 		want = append(want, m)
 	}
 	wantPsi := append([]complex128(nil), sys.Psi()...)
+	scaled := *snap
+	scaled.Psi = append([]complex128(nil), snap.Psi...)
+	for a := range scaled.Psi {
+		scaled.Psi[a] *= 1.05
+	}
+	if err := sys.Restore(&scaled); err == nil || !strings.Contains(err.Error(), "psi") {
+		t.Errorf("a snapshot with ‖ψ‖ = 1.05 restored (err %v)", err)
+	}
 	if err := sys.Restore(snap); err != nil {
 		t.Fatal(err)
 	}
@@ -465,13 +474,12 @@ func TestPhaseLockStep(t *testing.T) {
 	}
 }
 
-// TestPhaseLockWired: phase locking in StressConfig (whose phases are not
-// locked without it; the built-in scenario's are) lowers the mean
+// TestPhaseLockWired: phase locking in the default scenario lowers the mean
 // quantum–neural phase entropy H_φ (by at least 0.2) and E_coh and adds no norm drift beyond
 // the kick's (|drift| ≤ γ + 1e-9, the kick being γ·F with ‖F‖ = 1).
 func TestPhaseLockWired(t *testing.T) {
 	run := func(lock bool) (hphase, ecoh float64) {
-		cfg := fusion.StressConfig(6)
+		cfg := fusion.DefaultConfig()
 		cfg.PhaseLock, cfg.PhaseLockRate = lock, 0.3
 		sys, err := fusion.New(cfg, engines())
 		if err != nil {

@@ -113,7 +113,7 @@ func TestLearningInStep(t *testing.T) {
 	off := fusion.DefaultConfig()
 	off.Learning = fusion.Learning{}
 	sysOff, _ := run(t, off, 20)
-	theta0 := fusion.DefaultIsing().Hamiltonian(6)
+	theta0 := fusion.DefaultHamiltonian(6)
 	for k, c := range sysOff.Theta().H {
 		if c != theta0[k].Coeff {
 			t.Fatalf("learning off: H coefficient %d moved %v → %v", k, theta0[k].Coeff, c)
@@ -258,7 +258,7 @@ func TestInterfaces(t *testing.T) {
 // determinant.
 func TestJacobianExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	h := fusion.TransverseFieldIsing(3)
+	h := fusion.DefaultHamiltonian(3)
 	for _, gamma := range []float64{0, 0.2} {
 		psi := backendtest.RandomState(rng, 3)
 		f := randVec(rng, 8)

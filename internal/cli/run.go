@@ -271,7 +271,7 @@ func printRun(w io.Writer, cfg orchestrator.Config, engines fusion.Engines, s *o
 	}
 	fmt.Fprintf(w, "fusion interfaces: inject_meta_graph λ_Q %.4g, λ_N %.4g, λ_P %.4g; phase_to_semantic ‖a − f_Q‖² %.4g; monitor_entropy %.4f\n",
 		s.Final["lambda_q"], s.Final["lambda_n"], s.Final["lambda_p"], s.Final["semantic_phase_div"], s.Final["monitor_entropy"])
-	fmt.Fprintf(w, "quantum–neural phase entropy H_φ (integration §19's coherence entropy, the table's first row): max %.4f, mean %.4f over the committed ticks\n",
+	fmt.Fprintf(w, "quantum–neural phase entropy H_φ (integration §19's coherence entropy, not yet the table's row): max %.4f, mean %.4f over the committed ticks\n",
 		s.PhaseEntropyMax, s.PhaseEntropyMean)
 	if _, ok := s.Final["memory_size"]; ok {
 		fmt.Fprintf(w, "memory (P_S = |S⟩⟨S| of the spike patterns): %.0f patterns stored; recall accuracy by overlap %.3f (each with %d bits flipped, every qubit rotated by R_y(%g))\n",

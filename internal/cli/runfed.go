@@ -323,7 +323,7 @@ func (f *FederatedRun) summarise() {
 		hmax, comp, lat, loop, lag, drift = math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()
 	}
 	f.Checks = []orchestrator.Check{
-		{Name: "coherence entropy", Value: hmax, Target: "< 0.2", Pass: hmax < 0.2, Measured: fmt.Sprintf("max quantum–neural phase entropy H_φ over the committed ticks of %d nodes", learners)},
+		{Name: "coherence entropy", Value: hmax, Target: "< 0.2", Pass: hmax < 0.2, Measured: fmt.Sprintf("max H_coh over the committed ticks of %d nodes", learners)},
 		{Name: "constitutional compliance", Value: comp, Target: "> 0.99", Pass: comp > 0.99, Measured: "lowest node's satisfied / evaluated rules"},
 		{Name: "federated drift", Value: drift, Target: "< 0.05", Pass: drift < 0.05 && learners > 1,
 			Measured: fmt.Sprintf("max_j ‖W_j − W̄‖_F across %d real nodes: every round (max %.3g) and the final W (%.3g)", learners, roundDrift, f.FinalDrift)},

@@ -11,22 +11,9 @@ import (
 	"github.com/prismai/mec/runtime/telemetry"
 )
 
-// countsFeedback switches the scenario to the spike-count signal with the
-// reflexive controller's and the CLDF's γ up to 0.08 (the built-in scenario
-// before it fed back the membrane deviations). There the coupling moves
-// L_int within a few ticks, so a CLDF run that finds nothing shows up; with
-// the built-in voltage feedback the coupling starts at L_int's optimum
-// within the bounds and CMA-ES keeps it (see README).
-func countsFeedback(c *Config) {
-	c.Fusion.Feedback = "counts"
-	c.Reflexive.GammaMax = 0.08
-	c.Meta.Bounds = map[string][2]float64{"alpha": {30, 60}, "beta": {15, 30}, "gamma": {0.005, 0.08}}
-}
-
 // cldfScenario tunes every parameter of MetaParams on the CLDF objective.
 func cldfScenario(lambdaH float64) func(*Config) {
 	return func(c *Config) {
-		countsFeedback(c)
 		c.Faults = nil
 		c.Reproducible = true // no wall-clock rule steers the trajectory
 		c.Dynamics.LambdaH = lambdaH

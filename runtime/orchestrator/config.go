@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prismai/mec/circuit"
 	"github.com/prismai/mec/fusion"
 	"github.com/prismai/mec/internal/cbor"
 	"github.com/prismai/mec/internal/strict"
@@ -37,7 +38,7 @@ type Config struct {
 	// Fusion configures the fusion layer (package fusion).
 	Fusion fusion.Config `yaml:"fusion" json:"fusion"`
 	// Ising, when set, builds Fusion.Hamiltonian (see Ising).
-	Ising *fusion.Ising `yaml:"ising,omitempty" json:"ising,omitempty"`
+	Ising *Ising `yaml:"ising,omitempty" json:"ising,omitempty"`
 	// Dynamics weighs L_int and S(t).
 	Dynamics Weights `yaml:"dynamics" json:"dynamics"`
 	// Step is the adaptive time step.
@@ -75,6 +76,36 @@ func TimingMetrics() []string { return []string{"reflex_latency_s", "ledger_comm
 
 // logicalEpoch is the logical clock's origin in reproducible runs.
 var logicalEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Ising describes the Hamiltonian −J·Σ Z_k Z_{k+1} − h_z·Σ Z_k − h_x·Σ X_k
+// plus the constant that gives |0…0⟩ zero energy (so that its phase, and
+// the resonance with the spike spectrum, does not wind).
+type Ising struct {
+	J  float64 `yaml:"j" json:"j"`   // ZZ coupling
+	HZ float64 `yaml:"hz" json:"hz"` // longitudinal field
+	HX float64 `yaml:"hx" json:"hx"` // transverse field
+}
+
+// Hamiltonian returns the Pauli sum on n qubits.
+func (is Ising) Hamiltonian(n int) circuit.PauliSum {
+	var h circuit.PauliSum
+	e0 := 0.0
+	for k := 0; k < n; k++ {
+		if k+1 < n {
+			p := []byte(strings.Repeat("I", n))
+			p[k], p[k+1] = 'Z', 'Z'
+			h = append(h, circuit.PauliTerm{Coeff: -is.J, Pauli: string(p)})
+			e0 -= is.J
+		}
+		p := []byte(strings.Repeat("I", n))
+		p[k] = 'Z'
+		h = append(h, circuit.PauliTerm{Coeff: -is.HZ, Pauli: string(p)})
+		e0 -= is.HZ
+		p[k] = 'X'
+		h = append(h, circuit.PauliTerm{Coeff: -is.HX, Pauli: string(p)})
+	}
+	return append(h, circuit.PauliTerm{Coeff: -e0, Pauli: strings.Repeat("I", n)})
+}
 
 // GroundingConfig configures ContextualGrounding.
 type GroundingConfig struct {

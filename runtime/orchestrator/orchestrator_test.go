@@ -368,7 +368,7 @@ func TestEngineAgnostic(t *testing.T) {
 func TestMetaOptimisation(t *testing.T) {
 	runs := func() []MetaRun {
 		// reproducible: no wall-clock rule (a slow disk) steers the two runs apart
-		o, _ := newRuntime(t, func(c *Config) { countsFeedback(c); c.Faults = nil; c.Meta.Every = 10; c.Reproducible = true })
+		o, _ := newRuntime(t, func(c *Config) { c.Faults = nil; c.Meta.Every = 10; c.Reproducible = true })
 		mustRun(t, o, 40)
 		s, err := o.Summary()
 		if err != nil {
@@ -390,7 +390,6 @@ func TestMetaOptimisation(t *testing.T) {
 		}
 		moved = moved || !slices.Equal(a[i].Before, a[i].After)
 		cfg, _ := DefaultConfig()
-		countsFeedback(&cfg)
 		for k, v := range a[i].After {
 			// the bounds hold what CMA-ES sets (the fusion layer's learning
 			// may move a parameter past them between runs)

@@ -135,8 +135,7 @@ func quantile(d []time.Duration, q float64) time.Duration {
 }
 
 // Summary measures the run so far and builds the verification table:
-// coherence entropy (integration §19's quantum–neural phase entropy H_φ,
-// fusion.PhaseEntropy, max over the committed ticks, < 0.2), constitutional
+// coherence entropy (max over the committed ticks, < 0.2), constitutional
 // compliance (satisfied / evaluated rules over every executed tick,
 // rolled-back ones included, > 0.99), federated drift (max over the
 // committed ticks, < 0.05; 0 on a single node), reflexive latency
@@ -225,12 +224,11 @@ func (o *Orchestrator) Summary() (*Summary, error) {
 		}
 	}
 
-	hmax, hcoh, drift := math.NaN(), math.NaN(), math.NaN()
+	hmax, drift := math.NaN(), math.NaN()
 	if len(o.committed) > 0 {
-		hmax, hcoh, drift = math.Inf(-1), math.Inf(-1), 0
+		hmax, drift = math.Inf(-1), 0
 		for _, c := range o.committed {
-			hmax = math.Max(hmax, c.hphase)
-			hcoh = math.Max(hcoh, c.hcoh)
+			hmax = math.Max(hmax, c.hcoh)
 			drift = math.Max(drift, c.drift)
 		}
 	}
@@ -261,8 +259,7 @@ func (o *Orchestrator) Summary() (*Summary, error) {
 	}
 	s.Checks = []Check{
 		{Name: "coherence entropy", Value: hmax, Target: "< 0.2", Pass: hmax < 0.2,
-			Measured: fmt.Sprintf("max quantum–neural phase entropy H_φ over %d committed ticks (mean %.4f); entropy of |ψ|² H_coh max %.4f (final %.4f)",
-				len(o.committed), s.PhaseEntropyMean, hcoh, o.prev["h_coh"])},
+			Measured: fmt.Sprintf("max H_coh over %d committed ticks (final %.4f)", len(o.committed), o.prev["h_coh"])},
 		{Name: "constitutional compliance", Value: comp, Target: "> 0.99", Pass: comp > 0.99,
 			Measured: fmt.Sprintf("%d of %d rule evaluations satisfied over %d executed ticks (%d rolled back, %d evaluations suspended with their isolated module)",
 				o.evalSat, o.evalTotal, o.executed, len(o.rollbacks), o.evalSuspended)},
