@@ -9,6 +9,7 @@ package fft
 
 import (
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -230,9 +231,6 @@ func (st *stage128) exec(y, x []complex128, inv bool, lo, hi int) {
 	}
 }
 
-// unitTw128 is the twiddle triple of a stage without twiddles.
-var unitTw128 = [3]complex128{1, 1, 1}
-
 // mulNegI128 returns -i·z; mulPosI128 returns +i·z.
 func mulNegI128(z complex128) complex128 { return complex(imag(z), -real(z)) }
 func mulPosI128(z complex128) complex128 { return complex(-imag(z), real(z)) }
@@ -241,7 +239,7 @@ func r4notw128(y, x []complex128, s int, inv bool, q0, q1 int) {
 	x0 := x[q0:q1]
 	x1, x2, x3 := x[s+q0 : s+q1][:len(x0)], x[2*s+q0 : 2*s+q1][:len(x0)], x[3*s+q0 : 3*s+q1][:len(x0)]
 	y0, y1, y2, y3 := y[q0:q1][:len(x0)], y[s+q0 : s+q1][:len(x0)], y[2*s+q0 : 2*s+q1][:len(x0)], y[3*s+q0 : 3*s+q1][:len(x0)]
-	done := r4inner128(y0, y1, y2, y3, x0, x1, x2, x3, &unitTw128, inv)
+	done := r4ninner128(y0, y1, y2, y3, x0, x1, x2, x3, inv)
 	x0, x1, x2, x3 = x0[done:], x1[done:], x2[done:], x3[done:]
 	y0, y1, y2, y3 = y0[done:], y1[done:], y2[done:], y3[done:]
 	if !inv {
@@ -529,6 +527,13 @@ type cplan128 struct {
 	bl   *blue128
 	fs   *four128
 	work pool128 // length-n Stockham work buffers
+	own  own128  // n ≤ smallMax: the work vector of one call at a time
+}
+
+// own128 is a work vector that one call at a time may hold (busy).
+type own128 struct {
+	busy atomic.Bool
+	buf  []complex128
 }
 
 // four128 is the four-step transform of length n = n1·n2 (both powers of
@@ -661,6 +666,9 @@ func newCplan128(n int, radices []int) *cplan128 {
 		p.fs = newFour128(n)
 	default:
 		p.st = newStockham128(n, radices)
+		if n <= smallMax {
+			p.own.buf = make([]complex128, n)
+		}
 	}
 	return p
 }
@@ -675,6 +683,15 @@ func (p *cplan128) transform(dst, src []complex128, inv bool, threads int) {
 		wp := p.work.get()
 		p.fs.run(dst, src, *wp, inv, threads)
 		p.work.put(wp)
+	case p.n <= smallMax && p.own.busy.CompareAndSwap(false, true):
+		// A short transform takes the plan's own work vector when no
+		// other call holds it: the pool's round trip costs as much as a
+		// pass over 64 points.
+		p.st.run(dst, src, p.own.buf, inv)
+		p.own.busy.Store(false)
+		if inv && p.n > 1 {
+			scale128(dst[:p.n], 1/float64(p.n))
+		}
 	default:
 		wp := p.work.get()
 		p.st.runThreads(dst, src, *wp, inv, threads)

@@ -4,6 +4,7 @@ package fft
 
 import (
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -225,9 +226,6 @@ func (st *stage64) exec(y, x []complex64, inv bool, lo, hi int) {
 	}
 }
 
-// unitTw64 is the twiddle triple of a stage without twiddles.
-var unitTw64 = [3]complex64{1, 1, 1}
-
 // mulNegI64 returns -i·z; mulPosI64 returns +i·z.
 func mulNegI64(z complex64) complex64 { return complex(imag(z), -real(z)) }
 func mulPosI64(z complex64) complex64 { return complex(-imag(z), real(z)) }
@@ -236,7 +234,7 @@ func r4notw64(y, x []complex64, s int, inv bool, q0, q1 int) {
 	x0 := x[q0:q1]
 	x1, x2, x3 := x[s+q0 : s+q1][:len(x0)], x[2*s+q0 : 2*s+q1][:len(x0)], x[3*s+q0 : 3*s+q1][:len(x0)]
 	y0, y1, y2, y3 := y[q0:q1][:len(x0)], y[s+q0 : s+q1][:len(x0)], y[2*s+q0 : 2*s+q1][:len(x0)], y[3*s+q0 : 3*s+q1][:len(x0)]
-	done := r4inner64(y0, y1, y2, y3, x0, x1, x2, x3, &unitTw64, inv)
+	done := r4ninner64(y0, y1, y2, y3, x0, x1, x2, x3, inv)
 	x0, x1, x2, x3 = x0[done:], x1[done:], x2[done:], x3[done:]
 	y0, y1, y2, y3 = y0[done:], y1[done:], y2[done:], y3[done:]
 	if !inv {
@@ -524,6 +522,13 @@ type cplan64 struct {
 	bl   *blue64
 	fs   *four64
 	work pool64 // length-n Stockham work buffers
+	own  own64  // n ≤ smallMax: the work vector of one call at a time
+}
+
+// own64 is a work vector that one call at a time may hold (busy).
+type own64 struct {
+	busy atomic.Bool
+	buf  []complex64
 }
 
 // four64 is the four-step transform of length n = n1·n2 (both powers of
@@ -656,6 +661,9 @@ func newCplan64(n int, radices []int) *cplan64 {
 		p.fs = newFour64(n)
 	default:
 		p.st = newStockham64(n, radices)
+		if n <= smallMax {
+			p.own.buf = make([]complex64, n)
+		}
 	}
 	return p
 }
@@ -670,6 +678,15 @@ func (p *cplan64) transform(dst, src []complex64, inv bool, threads int) {
 		wp := p.work.get()
 		p.fs.run(dst, src, *wp, inv, threads)
 		p.work.put(wp)
+	case p.n <= smallMax && p.own.busy.CompareAndSwap(false, true):
+		// A short transform takes the plan's own work vector when no
+		// other call holds it: the pool's round trip costs as much as a
+		// pass over 64 points.
+		p.st.run(dst, src, p.own.buf, inv)
+		p.own.busy.Store(false)
+		if inv && p.n > 1 {
+			scale64(dst[:p.n], 1/float32(p.n))
+		}
 	default:
 		wp := p.work.get()
 		p.st.runThreads(dst, src, *wp, inv, threads)

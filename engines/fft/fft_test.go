@@ -440,7 +440,9 @@ func TestErrors(t *testing.T) {
 
 func TestConcurrentUse(t *testing.T) {
 	r := newRNG()
-	for _, n := range []int{1000, 1 << 15, 1031} {
+	// 64, 210 and 256 take the plan's own work vector (n ≤ smallMax) when
+	// it is free and the pool's when another call holds it.
+	for _, n := range []int{1000, 1 << 15, 1031, 64, 210, smallMax} {
 		p := mustPlan[complex128](t, n)
 		x := randVec(r, n)
 		want := make([]complex128, n)
@@ -453,7 +455,7 @@ func TestConcurrentUse(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				got := make([]complex128, n)
-				for range 3 {
+				for range 50 {
 					if err := p.Forward(got, x); err != nil {
 						t.Error(err)
 						return

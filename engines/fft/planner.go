@@ -65,7 +65,7 @@ const planFileVersion = 1
 // gen.go and gen_r16.go generate from it, the assembly, the four-step and
 // Stockham passes), so that choices measured with the old kernels are
 // measured again.
-const KernelVersion = 1
+const KernelVersion = 2
 
 // PlannerEnv is the environment variable with which commands opt in to
 // measured plans: "measure" plans their FFTs with a Planner on the per-user

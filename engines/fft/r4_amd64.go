@@ -55,6 +55,44 @@ func setAVX2(on bool) bool {
 }
 
 //go:noescape
+func r4avx2n(y0, y1, y2, y3, x0, x1, x2, x3 *complex128, n int, mask *[4]uint64)
+
+// r4ninner128 is r4inner128 without twiddles (the last pass, m = 1): it
+// runs the butterflies q < len(x0) &^ 1 with AVX2 and returns how many it
+// did.
+func r4ninner128(y0, y1, y2, y3, x0, x1, x2, x3 []complex128, inv bool) int {
+	n := len(x0) &^ 1
+	if !useAVX2 || n < 2 {
+		return 0
+	}
+	_, _, _, _, _, _, _ = x1[n-1], x2[n-1], x3[n-1], y0[n-1], y1[n-1], y2[n-1], y3[n-1]
+	m := &maskFwd
+	if inv {
+		m = &maskInv
+	}
+	r4avx2n(&y0[0], &y1[0], &y2[0], &y3[0], &x0[0], &x1[0], &x2[0], &x3[0], n, m)
+	return n
+}
+
+//go:noescape
+func r4avx2nc64(y0, y1, y2, y3, x0, x1, x2, x3 *complex64, n int, mask *[8]uint32)
+
+// r4ninner64 is r4ninner128 for complex64 (q < len(x0) &^ 3).
+func r4ninner64(y0, y1, y2, y3, x0, x1, x2, x3 []complex64, inv bool) int {
+	n := len(x0) &^ 3
+	if !useAVX2 || n < 4 {
+		return 0
+	}
+	_, _, _, _, _, _, _ = x1[n-1], x2[n-1], x3[n-1], y0[n-1], y1[n-1], y2[n-1], y3[n-1]
+	m := &maskFwd64
+	if inv {
+		m = &maskInv64
+	}
+	r4avx2nc64(&y0[0], &y1[0], &y2[0], &y3[0], &x0[0], &x1[0], &x2[0], &x3[0], n, m)
+	return n
+}
+
+//go:noescape
 func r4s1avx2(y, x0, x1, x2, x3, tw *complex128, n int, mask *[4]uint64)
 
 // r4s1inner128 runs the first-stage butterflies k < len(x0) &^ 1 with AVX2

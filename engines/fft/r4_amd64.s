@@ -691,3 +691,97 @@ rs64loop:
 rs64done:
 	VZEROUPPER
 	RET
+
+// func r4avx2n(y0, y1, y2, y3, x0, x1, x2, x3 *complex128, n int, mask *[4]uint64)
+//
+// r4avx2 without twiddles (the last pass of a transform, m = 1):
+// y0=t0+t2, y1=t1+t3, y2=t0-t2, y3=t1-t3 for q < n (n a multiple of 2).
+TEXT ·r4avx2n(SB), NOSPLIT, $0-80
+	MOVQ y0+0(FP), R8
+	MOVQ y1+8(FP), R9
+	MOVQ y2+16(FP), R10
+	MOVQ y3+24(FP), R11
+	MOVQ x0+32(FP), R12
+	MOVQ x1+40(FP), R13
+	MOVQ x2+48(FP), R14
+	MOVQ x3+56(FP), R15
+	MOVQ n+64(FP), CX
+	MOVQ mask+72(FP), BX
+	VMOVUPD (BX), Y15
+	XORQ DX, DX
+	SHRQ $1, CX
+	JZ n128done
+
+n128loop:
+	VMOVUPD (R12)(DX*1), Y0
+	VMOVUPD (R13)(DX*1), Y1
+	VMOVUPD (R14)(DX*1), Y2
+	VMOVUPD (R15)(DX*1), Y3
+	VADDPD Y2, Y0, Y4 // t0
+	VSUBPD Y2, Y0, Y5 // t1
+	VADDPD Y3, Y1, Y6 // t2
+	VSUBPD Y3, Y1, Y7
+	VPERMILPD $5, Y7, Y7
+	VXORPD Y15, Y7, Y7 // t3 = ∓i(x1-x3)
+	VADDPD Y6, Y4, Y0
+	VSUBPD Y6, Y4, Y1
+	VADDPD Y7, Y5, Y2
+	VSUBPD Y7, Y5, Y3
+	VMOVUPD Y0, (R8)(DX*1)
+	VMOVUPD Y2, (R9)(DX*1)
+	VMOVUPD Y1, (R10)(DX*1)
+	VMOVUPD Y3, (R11)(DX*1)
+	ADDQ $32, DX
+	DECQ CX
+	JNZ n128loop
+
+n128done:
+	VZEROUPPER
+	RET
+
+// func r4avx2nc64(y0, y1, y2, y3, x0, x1, x2, x3 *complex64, n int, mask *[8]uint32)
+//
+// r4avx2c64 without twiddles (the last pass of a transform, m = 1):
+// y0=t0+t2, y1=t1+t3, y2=t0-t2, y3=t1-t3 for q < n (n a multiple of 4).
+TEXT ·r4avx2nc64(SB), NOSPLIT, $0-80
+	MOVQ y0+0(FP), R8
+	MOVQ y1+8(FP), R9
+	MOVQ y2+16(FP), R10
+	MOVQ y3+24(FP), R11
+	MOVQ x0+32(FP), R12
+	MOVQ x1+40(FP), R13
+	MOVQ x2+48(FP), R14
+	MOVQ x3+56(FP), R15
+	MOVQ n+64(FP), CX
+	MOVQ mask+72(FP), BX
+	VMOVUPS (BX), Y15
+	XORQ DX, DX
+	SHRQ $2, CX
+	JZ n64done
+
+n64loop:
+	VMOVUPS (R12)(DX*1), Y0
+	VMOVUPS (R13)(DX*1), Y1
+	VMOVUPS (R14)(DX*1), Y2
+	VMOVUPS (R15)(DX*1), Y3
+	VADDPS Y2, Y0, Y4 // t0
+	VSUBPS Y2, Y0, Y5 // t1
+	VADDPS Y3, Y1, Y6 // t2
+	VSUBPS Y3, Y1, Y7
+	VPERMILPS $0xB1, Y7, Y7
+	VXORPS Y15, Y7, Y7 // t3 = ∓i(x1-x3)
+	VADDPS Y6, Y4, Y0
+	VSUBPS Y6, Y4, Y1
+	VADDPS Y7, Y5, Y2
+	VSUBPS Y7, Y5, Y3
+	VMOVUPS Y0, (R8)(DX*1)
+	VMOVUPS Y2, (R9)(DX*1)
+	VMOVUPS Y1, (R10)(DX*1)
+	VMOVUPS Y3, (R11)(DX*1)
+	ADDQ $32, DX
+	DECQ CX
+	JNZ n64loop
+
+n64done:
+	VZEROUPPER
+	RET

@@ -11,6 +11,12 @@ func r4inner128(y0, y1, y2, y3, x0, x1, x2, x3 []complex128, w *[3]complex128, i
 	return 0
 }
 
+// r4ninner128 and r4ninner64 are the stand-ins for the twiddle-free
+// radix-4 AVX2 kernels: the caller's Go loop does all the butterflies.
+func r4ninner128(y0, y1, y2, y3, x0, x1, x2, x3 []complex128, inv bool) int { return 0 }
+
+func r4ninner64(y0, y1, y2, y3, x0, x1, x2, x3 []complex64, inv bool) int { return 0 }
+
 // setAVX2 is a no-op in builds without assembly.
 func setAVX2(on bool) bool { return false }
 

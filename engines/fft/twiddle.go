@@ -81,6 +81,11 @@ func factorize(n int) (radices []int, ok bool) {
 // split: the barriers would cost more than the work they share).
 const SplitMin = 1 << 17
 
+// smallMax is the longest Stockham transform whose plan keeps a work
+// vector of its own for one call at a time, besides the pool (see
+// cplan128.transform).
+const smallMax = 256
+
 // parallelMin is SplitMin inside the engines.
 const parallelMin = SplitMin
 
