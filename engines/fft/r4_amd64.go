@@ -270,6 +270,15 @@ func rsplit64(z, w []complex64, h int) int {
 //go:noescape
 func r16avx2k(y, x *complex128, s, m, nk int, twA, twB *complex128, mask *[4]uint64)
 
+// r16avx2n and r16avx2nc64 are r16avx2k and r16avx2kc64 for a last stage
+// (m = 1, nk = 1), without the products by twiddles equal to 1.
+//
+//go:noescape
+func r16avx2n(y, x *complex128, s, m, nk int, twA, twB *complex128, mask *[4]uint64)
+
+//go:noescape
+func r16avx2nc64(y, x *complex64, s, m, nk int, twA, twB *complex64, mask *[8]uint32)
+
 //go:noescape
 func r16avx2kc64(y, x *complex64, s, m, nk int, twA, twB *complex64, mask *[8]uint32)
 
@@ -285,6 +294,10 @@ func r16kinner128(y, x, twA, twB []complex128, s, m, k0, k1 int, inv bool) bool 
 	if inv {
 		mask = &maskInv
 	}
+	if m == 1 {
+		r16avx2n(&y[0], &x[0], s, 1, 1, &twA[0], &twB[0], mask)
+		return true
+	}
 	r16avx2k(&y[16*s*k0], &x[s*k0], s, m, k1-k0, &twA[3*k0], &twB[3*k0], mask)
 	return true
 }
@@ -298,6 +311,10 @@ func r16kinner64(y, x, twA, twB []complex64, s, m, k0, k1 int, inv bool) bool {
 	mask := &maskFwd64
 	if inv {
 		mask = &maskInv64
+	}
+	if m == 1 {
+		r16avx2nc64(&y[0], &x[0], s, 1, 1, &twA[0], &twB[0], mask)
+		return true
 	}
 	r16avx2kc64(&y[16*s*k0], &x[s*k0], s, m, k1-k0, &twA[3*k0], &twB[3*k0], mask)
 	return true
