@@ -111,48 +111,37 @@ func (p *stockham128) run(dst, src, work []complex128, inv bool) {
 		dst[0] = src[0]
 		return
 	}
-	last, copyBack := p.order(dst, src)
+	last := p.order(dst, src)
 	in := src
 	for i := range p.stages {
 		out := work
-		if toDst128(i, last, copyBack) {
+		if toDst128(i, last) {
 			out = dst
 		}
 		st := &p.stages[i]
 		st.exec(out[:p.n], in[:p.n], inv, 0, st.units())
 		in = out
 	}
-	if copyBack {
-		copy(dst[:p.n], work[:p.n])
-	}
 }
 
 // order returns the index of the last stage that writes dst in the
-// ping-pong between dst and work, and whether the result ends in work to
-// be copied back. Stages ping-pong so that the last one writes dst. In
-// place with an odd number of stages, the first stage would overwrite its
-// own input; then the last stage (m = 1, whose butterflies read and write
-// the same indices) runs in place on dst instead. A radix-16 stage parks
-// intermediate values in its output slots, so it cannot run in place:
-// when it is last, the stages end in work and the result is copied to dst.
-func (p *stockham128) order(dst, src []complex128) (last int, copyBack bool) {
+// ping-pong between dst and work. Stages ping-pong so that the last one
+// writes dst. In place with an odd number of stages, the first stage would
+// overwrite its own input; then the last stage (m = 1, whose butterflies
+// read all their inputs before they write the same indices, radix 16
+// included: its kernels park the intermediate values on the stack) runs
+// in place on dst instead.
+func (p *stockham128) order(dst, src []complex128) (last int) {
 	ns := len(p.stages)
-	last = ns - 1
 	if ns%2 == 1 && &dst[0] == &src[0] {
-		if p.stages[ns-1].r == 16 {
-			return last, true
-		}
-		last = ns - 2
+		return ns - 2
 	}
-	return last, false
+	return ns - 1
 }
 
 // toDst128 reports whether stage i writes dst (else work), given order's
-// results.
-func toDst128(i, last int, copyBack bool) bool {
-	if copyBack {
-		return i%2 == 1
-	}
+// result.
+func toDst128(i, last int) bool {
 	return i > last || (last-i)%2 == 0
 }
 
@@ -163,20 +152,17 @@ func (p *stockham128) runThreads(dst, src, work []complex128, inv bool, threads 
 		p.run(dst, src, work, inv)
 		return
 	}
-	last, copyBack := p.order(dst, src)
+	last := p.order(dst, src)
 	in := src
 	for i := range p.stages {
 		out := work
-		if toDst128(i, last, copyBack) {
+		if toDst128(i, last) {
 			out = dst
 		}
 		st := &p.stages[i]
 		y, x := out[:p.n], in[:p.n]
 		parallel(threads, st.units(), func(lo, hi int) { st.exec(y, x, inv, lo, hi) })
 		in = out
-	}
-	if copyBack {
-		copy(dst[:p.n], work[:p.n])
 	}
 }
 

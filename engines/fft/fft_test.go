@@ -301,7 +301,7 @@ func TestRealMatchesComplex(t *testing.T) {
 	for n := 1; n <= 300; n++ {
 		sizes = append(sizes, n)
 	}
-	sizes = append(sizes, 1024, 1<<16, 1<<17, 2*1009, 2*65537, 99991, 40000)
+	sizes = append(sizes, 1024, 1<<13, 1<<14, 1<<16, 1<<17, 2*1009, 2*65537, 99991, 40000)
 	for _, n := range sizes {
 		x := realVec(r, n)
 		xc := make([]complex128, n)
