@@ -2,7 +2,7 @@
 
 // gen_r16.go writes r16_amd64.s: the straight-line AVX2 radix-16 Stockham
 // stage (two radix-4 stages fused, so one pass over memory instead of two)
-// for complex128 and complex64. With -check it writes nothing and fails
+// for complex128 and complex64, and the radix-8 last pass (radix8). With -check it writes nothing and fails
 // when r16_amd64.s is not what it would write (TestR16AsmCurrent runs that).
 //
 // The stage (r = 16, stride s, m = n/(16s)) computes, for k < m and q < s,
@@ -51,6 +51,9 @@ func main() {
 	}
 	for _, p := range precs {
 		kernel(&b, p, true)
+	}
+	for _, p := range precs {
+		radix8(&b, p)
 	}
 	if *check {
 		cur, err := os.ReadFile("r16_amd64.s")
@@ -210,6 +213,113 @@ TEXT ·%[1]s(SB), $512-64
 	w("ADDQ $%d, AX", 3*p.esz)
 	w("DECQ BX")
 	w("JNZ kloop_%s", name)
+	label("done")
+	w("VZEROUPPER")
+	w("RET")
+}
+
+// radix8 writes the last-pass (m = 1) radix-8 kernel of p: for each vector
+// of q < s, the 8-point DFT of x[q+s·j], j < 8, into y[q+s·t], t < 8 (all
+// eight loads before the stores, so y may be x). With ω = w_8 and J the
+// product by ∓i (mask, as in the radix-4 kernels): b_j = a_j + a_{j+4},
+// c_j = a_j − a_{j+4}; c1·ω = (c1 + J·c1)/√2, c2·ω² = J·c2,
+// c3·ω³ = (J·c3 − c3)/√2; the 4-point DFTs of b and of the twiddled c give
+// the even and the odd outputs.
+func radix8(b *bytes.Buffer, p prec) {
+	name := strings.Replace(p.name, "r16avx2k", "r8avx2n", 1)
+	w := func(format string, a ...any) {
+		s := fmt.Sprintf(format, a...)
+		s = strings.ReplaceAll(s, "@", p.sfx)
+		b.WriteString("\t" + s + "\n")
+	}
+	label := func(l string) { fmt.Fprintf(b, "%s_%s:\n", l, name) }
+	fmt.Fprintf(b, `
+// func %[1]s(y, x *%[2]s, s, nq int, half *%[2]s, mask *%[3]s)
+//
+// The radix-8 last pass (see radix8 in gen_r16.go) for nq values of q from
+// the q that y and x point at; nq·%[4]d bytes must be a multiple of 32;
+// half points at the complex value (1/√2, 1/√2).
+TEXT ·%[1]s(SB), NOSPLIT, $0-48
+`, name, p.elem, p.maskT, p.esz)
+	w("MOVQ y+0(FP), R8")
+	w("MOVQ x+8(FP), DI")
+	w("MOVQ s+16(FP), SI")
+	w("MOVQ nq+24(FP), CX")
+	w("MOVQ half+32(FP), AX")
+	w("MOVQ mask+40(FP), R12")
+	w("VMOVU@ (R12), Y15")
+	w("%s (AX), Y14", p.bcast)
+	w("IMULQ $%d, SI // bytes per j", p.esz)
+	w("IMULQ $%d, CX", p.esz)
+	w("SHRQ $5, CX // q vectors")
+	w("JZ done_%s", name)
+	w("LEAQ (SI)(SI*2), R9 // 3·SI")
+	w("LEAQ (SI)(SI*4), R10 // 5·SI")
+	w("LEAQ (R9)(SI*4), R11 // 7·SI")
+	w("XORQ DX, DX")
+	// off(j) is the address of element j of the current q vector.
+	off := func(base string, j int) string {
+		switch j {
+		case 0:
+			return "(" + base + ")"
+		case 1:
+			return "(" + base + ")(SI*1)"
+		case 2:
+			return "(" + base + ")(SI*2)"
+		case 3:
+			return "(" + base + ")(R9*1)"
+		case 4:
+			return "(" + base + ")(SI*4)"
+		case 5:
+			return "(" + base + ")(R10*1)"
+		case 6:
+			return "(" + base + ")(R9*2)"
+		default:
+			return "(" + base + ")(R11*1)"
+		}
+	}
+	mulJ := func(src, dst string) { // dst = J·src
+		w("%s, %s, %s", p.swap, src, dst)
+		w("VXOR@ Y15, %s, %s", dst, dst)
+	}
+	// dft4 writes the 4-point DFT of u0..u3 (clobbering Y4..Y7 and the
+	// inputs) to the outputs t0..t3 (y indices).
+	dft4 := func(u [4]string, t [4]int) {
+		w("VADD@ %s, %s, Y4", u[2], u[0])
+		w("VSUB@ %s, %s, Y5", u[2], u[0])
+		w("VADD@ %s, %s, Y6", u[3], u[1])
+		w("VSUB@ %s, %s, Y7", u[3], u[1])
+		mulJ("Y7", "Y7")
+		w("VADD@ Y6, Y4, %s", u[0])
+		w("VSUB@ Y6, Y4, %s", u[2])
+		w("VADD@ Y7, Y5, %s", u[1])
+		w("VSUB@ Y7, Y5, %s", u[3])
+		for i := range 4 {
+			w("VMOVU@ %s, %s", u[i], off("R12", t[i]))
+		}
+	}
+	label("loop")
+	w("LEAQ (DI)(DX*1), R13")
+	w("LEAQ (R8)(DX*1), R12")
+	for j := range 8 {
+		w("VMOVU@ %s, Y%d", off("R13", j), j)
+	}
+	for j := range 4 {
+		w("VADD@ Y%d, Y%d, Y%d // b%d", j+4, j, j+8, j)
+		w("VSUB@ Y%d, Y%d, Y%d // c%d", j+4, j, j, j)
+	}
+	mulJ("Y1", "Y4")
+	w("VADD@ Y4, Y1, Y1")
+	w("VMUL@ Y14, Y1, Y1 // c1·ω")
+	mulJ("Y2", "Y2") // c2·ω²
+	mulJ("Y3", "Y4")
+	w("VSUB@ Y3, Y4, Y3")
+	w("VMUL@ Y14, Y3, Y3 // c3·ω³")
+	dft4([4]string{"Y8", "Y9", "Y10", "Y11"}, [4]int{0, 2, 4, 6})
+	dft4([4]string{"Y0", "Y1", "Y2", "Y3"}, [4]int{1, 3, 5, 7})
+	w("ADDQ $32, DX")
+	w("DECQ CX")
+	w("JNZ loop_%s", name)
 	label("done")
 	w("VZEROUPPER")
 	w("RET")

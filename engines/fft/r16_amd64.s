@@ -1227,3 +1227,175 @@ qloop_r16avx2nc64:
 done_r16avx2nc64:
 	VZEROUPPER
 	RET
+
+// func r8avx2n(y, x *complex128, s, nq int, half *complex128, mask *[4]uint64)
+//
+// The radix-8 last pass (see radix8 in gen_r16.go) for nq values of q from
+// the q that y and x point at; nq·16 bytes must be a multiple of 32;
+// half points at the complex value (1/√2, 1/√2).
+TEXT ·r8avx2n(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), R8
+	MOVQ x+8(FP), DI
+	MOVQ s+16(FP), SI
+	MOVQ nq+24(FP), CX
+	MOVQ half+32(FP), AX
+	MOVQ mask+40(FP), R12
+	VMOVUPD (R12), Y15
+	VBROADCASTSD (AX), Y14
+	IMULQ $16, SI // bytes per j
+	IMULQ $16, CX
+	SHRQ $5, CX // q vectors
+	JZ done_r8avx2n
+	LEAQ (SI)(SI*2), R9 // 3·SI
+	LEAQ (SI)(SI*4), R10 // 5·SI
+	LEAQ (R9)(SI*4), R11 // 7·SI
+	XORQ DX, DX
+loop_r8avx2n:
+	LEAQ (DI)(DX*1), R13
+	LEAQ (R8)(DX*1), R12
+	VMOVUPD (R13), Y0
+	VMOVUPD (R13)(SI*1), Y1
+	VMOVUPD (R13)(SI*2), Y2
+	VMOVUPD (R13)(R9*1), Y3
+	VMOVUPD (R13)(SI*4), Y4
+	VMOVUPD (R13)(R10*1), Y5
+	VMOVUPD (R13)(R9*2), Y6
+	VMOVUPD (R13)(R11*1), Y7
+	VADDPD Y4, Y0, Y8 // b0
+	VSUBPD Y4, Y0, Y0 // c0
+	VADDPD Y5, Y1, Y9 // b1
+	VSUBPD Y5, Y1, Y1 // c1
+	VADDPD Y6, Y2, Y10 // b2
+	VSUBPD Y6, Y2, Y2 // c2
+	VADDPD Y7, Y3, Y11 // b3
+	VSUBPD Y7, Y3, Y3 // c3
+	VPERMILPD $5, Y1, Y4
+	VXORPD Y15, Y4, Y4
+	VADDPD Y4, Y1, Y1
+	VMULPD Y14, Y1, Y1 // c1·ω
+	VPERMILPD $5, Y2, Y2
+	VXORPD Y15, Y2, Y2
+	VPERMILPD $5, Y3, Y4
+	VXORPD Y15, Y4, Y4
+	VSUBPD Y3, Y4, Y3
+	VMULPD Y14, Y3, Y3 // c3·ω³
+	VADDPD Y10, Y8, Y4
+	VSUBPD Y10, Y8, Y5
+	VADDPD Y11, Y9, Y6
+	VSUBPD Y11, Y9, Y7
+	VPERMILPD $5, Y7, Y7
+	VXORPD Y15, Y7, Y7
+	VADDPD Y6, Y4, Y8
+	VSUBPD Y6, Y4, Y10
+	VADDPD Y7, Y5, Y9
+	VSUBPD Y7, Y5, Y11
+	VMOVUPD Y8, (R12)
+	VMOVUPD Y9, (R12)(SI*2)
+	VMOVUPD Y10, (R12)(SI*4)
+	VMOVUPD Y11, (R12)(R9*2)
+	VADDPD Y2, Y0, Y4
+	VSUBPD Y2, Y0, Y5
+	VADDPD Y3, Y1, Y6
+	VSUBPD Y3, Y1, Y7
+	VPERMILPD $5, Y7, Y7
+	VXORPD Y15, Y7, Y7
+	VADDPD Y6, Y4, Y0
+	VSUBPD Y6, Y4, Y2
+	VADDPD Y7, Y5, Y1
+	VSUBPD Y7, Y5, Y3
+	VMOVUPD Y0, (R12)(SI*1)
+	VMOVUPD Y1, (R12)(R9*1)
+	VMOVUPD Y2, (R12)(R10*1)
+	VMOVUPD Y3, (R12)(R11*1)
+	ADDQ $32, DX
+	DECQ CX
+	JNZ loop_r8avx2n
+done_r8avx2n:
+	VZEROUPPER
+	RET
+
+// func r8avx2nc64(y, x *complex64, s, nq int, half *complex64, mask *[8]uint32)
+//
+// The radix-8 last pass (see radix8 in gen_r16.go) for nq values of q from
+// the q that y and x point at; nq·8 bytes must be a multiple of 32;
+// half points at the complex value (1/√2, 1/√2).
+TEXT ·r8avx2nc64(SB), NOSPLIT, $0-48
+	MOVQ y+0(FP), R8
+	MOVQ x+8(FP), DI
+	MOVQ s+16(FP), SI
+	MOVQ nq+24(FP), CX
+	MOVQ half+32(FP), AX
+	MOVQ mask+40(FP), R12
+	VMOVUPS (R12), Y15
+	VBROADCASTSS (AX), Y14
+	IMULQ $8, SI // bytes per j
+	IMULQ $8, CX
+	SHRQ $5, CX // q vectors
+	JZ done_r8avx2nc64
+	LEAQ (SI)(SI*2), R9 // 3·SI
+	LEAQ (SI)(SI*4), R10 // 5·SI
+	LEAQ (R9)(SI*4), R11 // 7·SI
+	XORQ DX, DX
+loop_r8avx2nc64:
+	LEAQ (DI)(DX*1), R13
+	LEAQ (R8)(DX*1), R12
+	VMOVUPS (R13), Y0
+	VMOVUPS (R13)(SI*1), Y1
+	VMOVUPS (R13)(SI*2), Y2
+	VMOVUPS (R13)(R9*1), Y3
+	VMOVUPS (R13)(SI*4), Y4
+	VMOVUPS (R13)(R10*1), Y5
+	VMOVUPS (R13)(R9*2), Y6
+	VMOVUPS (R13)(R11*1), Y7
+	VADDPS Y4, Y0, Y8 // b0
+	VSUBPS Y4, Y0, Y0 // c0
+	VADDPS Y5, Y1, Y9 // b1
+	VSUBPS Y5, Y1, Y1 // c1
+	VADDPS Y6, Y2, Y10 // b2
+	VSUBPS Y6, Y2, Y2 // c2
+	VADDPS Y7, Y3, Y11 // b3
+	VSUBPS Y7, Y3, Y3 // c3
+	VPERMILPS $0xB1, Y1, Y4
+	VXORPS Y15, Y4, Y4
+	VADDPS Y4, Y1, Y1
+	VMULPS Y14, Y1, Y1 // c1·ω
+	VPERMILPS $0xB1, Y2, Y2
+	VXORPS Y15, Y2, Y2
+	VPERMILPS $0xB1, Y3, Y4
+	VXORPS Y15, Y4, Y4
+	VSUBPS Y3, Y4, Y3
+	VMULPS Y14, Y3, Y3 // c3·ω³
+	VADDPS Y10, Y8, Y4
+	VSUBPS Y10, Y8, Y5
+	VADDPS Y11, Y9, Y6
+	VSUBPS Y11, Y9, Y7
+	VPERMILPS $0xB1, Y7, Y7
+	VXORPS Y15, Y7, Y7
+	VADDPS Y6, Y4, Y8
+	VSUBPS Y6, Y4, Y10
+	VADDPS Y7, Y5, Y9
+	VSUBPS Y7, Y5, Y11
+	VMOVUPS Y8, (R12)
+	VMOVUPS Y9, (R12)(SI*2)
+	VMOVUPS Y10, (R12)(SI*4)
+	VMOVUPS Y11, (R12)(R9*2)
+	VADDPS Y2, Y0, Y4
+	VSUBPS Y2, Y0, Y5
+	VADDPS Y3, Y1, Y6
+	VSUBPS Y3, Y1, Y7
+	VPERMILPS $0xB1, Y7, Y7
+	VXORPS Y15, Y7, Y7
+	VADDPS Y6, Y4, Y0
+	VSUBPS Y6, Y4, Y2
+	VADDPS Y7, Y5, Y1
+	VSUBPS Y7, Y5, Y3
+	VMOVUPS Y0, (R12)(SI*1)
+	VMOVUPS Y1, (R12)(R9*1)
+	VMOVUPS Y2, (R12)(R10*1)
+	VMOVUPS Y3, (R12)(R11*1)
+	ADDQ $32, DX
+	DECQ CX
+	JNZ loop_r8avx2nc64
+done_r8avx2nc64:
+	VZEROUPPER
+	RET

@@ -3,6 +3,7 @@
 package fft
 
 import (
+	"math"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -318,4 +319,48 @@ func r16kinner64(y, x, twA, twB []complex64, s, m, k0, k1 int, inv bool) bool {
 	}
 	r16avx2kc64(&y[16*s*k0], &x[s*k0], s, m, k1-k0, &twA[3*k0], &twB[3*k0], mask)
 	return true
+}
+
+//go:noescape
+func r8avx2n(y, x *complex128, s, nq int, half *complex128, mask *[4]uint64)
+
+//go:noescape
+func r8avx2nc64(y, x *complex64, s, nq int, half *complex64, mask *[8]uint32)
+
+// r8Half128 and r8Half64 hold 1/√2 for the radix-8 kernels.
+var (
+	r8Half128 = complex(math.Sqrt2/2, 0)
+	r8Half64  = complex64(complex(math.Sqrt2/2, 0))
+)
+
+// r8inner128 runs the butterflies q in [q0, q0+2·⌊(q1-q0)/2⌋) of a radix-8
+// last pass (m = 1, stride s) in the generated AVX2 kernel (r16_amd64.s)
+// and returns the first q it did not do (q0 without AVX2).
+func r8inner128(y, x []complex128, s, q0, q1 int, inv bool) int {
+	nq := (q1 - q0) &^ 1
+	if !useAVX2 || nq == 0 {
+		return q0
+	}
+	_, _ = x[q0+nq-1+7*s], y[q0+nq-1+7*s]
+	mask := &maskFwd
+	if inv {
+		mask = &maskInv
+	}
+	r8avx2n(&y[q0], &x[q0], s, nq, &r8Half128, mask)
+	return q0 + nq
+}
+
+// r8inner64 is r8inner128 for complex64 (four butterflies per vector).
+func r8inner64(y, x []complex64, s, q0, q1 int, inv bool) int {
+	nq := (q1 - q0) &^ 3
+	if !useAVX2 || nq == 0 {
+		return q0
+	}
+	_, _ = x[q0+nq-1+7*s], y[q0+nq-1+7*s]
+	mask := &maskFwd64
+	if inv {
+		mask = &maskInv64
+	}
+	r8avx2nc64(&y[q0], &x[q0], s, nq, &r8Half64, mask)
+	return q0 + nq
 }

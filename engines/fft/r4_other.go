@@ -54,3 +54,9 @@ func rsplit64(z, w []complex64, h int) int { return 1 }
 func r16kinner128(y, x, twA, twB []complex128, s, m, k0, k1 int, inv bool) bool { return false }
 
 func r16kinner64(y, x, twA, twB []complex64, s, m, k0, k1 int, inv bool) bool { return false }
+
+// r8inner128 and r8inner64 are the stand-ins for the radix-8 AVX2 kernel:
+// the caller's Go loop does every butterfly.
+func r8inner128(y, x []complex128, s, q0, q1 int, inv bool) int { return q0 }
+
+func r8inner64(y, x []complex64, s, q0, q1 int, inv bool) int { return q0 }
