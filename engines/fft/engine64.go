@@ -746,17 +746,6 @@ func newReal64(n int, radices []int) *real64 {
 	return p
 }
 
-// twid returns w_n^k for 0 ≤ k ≤ n/2 using the quarter table.
-func (p *real64) twid(k int) complex64 {
-	h := p.n / 2
-	if k <= h/2 {
-		return p.w[k]
-	}
-	// w_n^k = -conj(w_n^{h-k})
-	w := p.w[h-k]
-	return complex(-real(w), imag(w))
-}
-
 func (p *real64) forward(dst []complex64, src []float32, threads int) {
 	n := p.n
 	if p.full != nil {
@@ -819,15 +808,18 @@ func (p *real64) inverse(dst []float32, src []complex64, threads int) {
 	// k = 0: E = (X0+Xh)/2, O = (X0-Xh)/2, Z0 = E + iO.
 	z[0] = (x0+xh)*0.5 + mulPosI64((x0-xh)*0.5)
 	// With xmc = conj(X[h-k]): e = (X[k]+xmc)/2, o = (X[k]-xmc)/2·conj(w^k),
-	// z[k] = e + i·o; in real arithmetic as in forward.
-	for k := 1; k < h; k++ {
+	// z[k] = e + i·o, and z[h-k] = conj(e - i·o) (its e and o are conj(e)
+	// and conj(o), as conj(w^{h-k}) = -w^k); in real arithmetic as in
+	// forward.
+	w := p.w[:h/2+1]
+	for k := rsplitInv64(z, src, w, h); k <= h/2; k++ {
 		xk, xm := src[k], src[h-k]
 		er, ei := (real(xk)+real(xm))*0.5, (imag(xk)-imag(xm))*0.5
 		dr, di := (real(xk)-real(xm))*0.5, (imag(xk)+imag(xm))*0.5
-		w := p.twid(k)
-		wr, wi := real(w), -imag(w)
+		wr, wi := real(w[k]), -imag(w[k])
 		or, oi := dr*wr-di*wi, dr*wi+di*wr
 		z[k] = complex(er-oi, ei+or)
+		z[h-k] = complex(er+oi, -(ei - or))
 	}
 	out := unsafe.Slice((*complex64)(unsafe.Pointer(&dst[0])), h)
 	p.half.transform(out, z, true, threads)

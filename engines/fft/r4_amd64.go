@@ -256,6 +256,38 @@ func rsplit128(z, w []complex128, h int) int {
 	return top
 }
 
+//go:noescape
+func rsplitInvAVX2(zlo, zhi, xlo, xhi, w *complex128, nit int, mask *[4]uint64)
+
+//go:noescape
+func rsplitInvAVX2c64(zlo, zhi, xlo, xhi, w *complex64, nit int, mask *[8]uint32)
+
+// rsplitInv128 runs the inverse split step of real128.inverse (z from the
+// spectrum x; w[k] = w_n^k) for k = 1, 2, ... and their partners h-k with
+// AVX2 and returns the first k it did not do (1 without AVX2).
+func rsplitInv128(z, x, w []complex128, h int) int {
+	nit := splitIters(h, 2)
+	if !useAVX2 || nit == 0 {
+		return 1
+	}
+	top := 1 + 2*nit
+	_, _, _, _, _ = z[h-1], x[h-1], z[h-top], x[h-top], w[top-1]
+	rsplitInvAVX2(&z[1], &z[h-2], &x[1], &x[h-2], &w[1], nit, &maskFwd)
+	return top
+}
+
+// rsplitInv64 is rsplitInv128 for complex64, four bins per iteration.
+func rsplitInv64(z, x, w []complex64, h int) int {
+	nit := splitIters(h, 4)
+	if !useAVX2 || nit == 0 {
+		return 1
+	}
+	top := 1 + 4*nit
+	_, _, _, _, _ = z[h-1], x[h-1], z[h-top], x[h-top], w[top-1]
+	rsplitInvAVX2c64(&z[1], &z[h-4], &x[1], &x[h-4], &w[1], nit, &maskFwd64)
+	return top
+}
+
 // rsplit64 is rsplit128 for complex64, four bins per iteration.
 func rsplit64(z, w []complex64, h int) int {
 	nit := splitIters(h, 4)

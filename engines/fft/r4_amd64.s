@@ -785,3 +785,129 @@ n64loop:
 n64done:
 	VZEROUPPER
 	RET
+
+// func rsplitInvAVX2(zlo, zhi, xlo, xhi, w *complex128, nit int, mask *[4]uint64)
+//
+// The inverse split step of a real transform (real128.inverse) for nit
+// iterations of 2 bins: xlo points at X[k], k = 1, xhi at X[h-k-1], zlo
+// and zhi likewise into z, w at w_n^k. With c = conj(X[h-k]): e = (X[k]+c)/2,
+// o = (X[k]-c)/2·conj(w), z[k] = e + i·o and z[h-k] = conj(e - i·o). mask
+// negates the imaginary lanes.
+TEXT ·rsplitInvAVX2(SB), NOSPLIT, $0-56
+	MOVQ zlo+0(FP), R8
+	MOVQ zhi+8(FP), R9
+	MOVQ xlo+16(FP), SI
+	MOVQ xhi+24(FP), DI
+	MOVQ w+32(FP), AX
+	MOVQ nit+40(FP), CX
+	MOVQ mask+48(FP), BX
+	VMOVUPD (BX), Y15
+	MOVQ $0x3FE0000000000000, DX // 0.5
+	VMOVQ DX, X14
+	VBROADCASTSD X14, Y14
+	MOVQ $0x8000000000000000, DX // sign bit
+	VMOVQ DX, X13
+	VBROADCASTSD X13, Y13
+	VXORPD Y15, Y13, Y12 // the real lanes' signs
+	TESTQ CX, CX
+	JZ ridone
+
+riloop:
+	VMOVUPD (SI), Y0
+	VMOVUPD (DI), Y1
+	VPERM2F128 $0x01, Y1, Y1, Y1
+	VXORPD Y15, Y1, Y1 // c
+	VADDPD Y1, Y0, Y2
+	VMULPD Y14, Y2, Y2 // e
+	VSUBPD Y1, Y0, Y3
+	VMULPD Y14, Y3, Y3 // d
+	VMOVUPD (AX), Y4
+	VMOVDDUP Y4, Y5
+	VPERMILPD $15, Y4, Y4
+	VXORPD Y13, Y4, Y4 // -Im w
+	VPERMILPD $5, Y3, Y6
+	VMULPD Y4, Y6, Y6
+	VMULPD Y5, Y3, Y3
+	VADDSUBPD Y6, Y3, Y3 // o = d·conj(w)
+	VPERMILPD $5, Y3, Y7
+	VXORPD Y12, Y7, Y7 // i·o
+	VADDPD Y7, Y2, Y0
+	VSUBPD Y7, Y2, Y1
+	VXORPD Y15, Y1, Y1
+	VPERM2F128 $0x01, Y1, Y1, Y1
+	VMOVUPD Y0, (R8)
+	VMOVUPD Y1, (R9)
+	ADDQ $32, SI
+	SUBQ $32, DI
+	ADDQ $32, R8
+	SUBQ $32, R9
+	ADDQ $32, AX
+	DECQ CX
+	JNZ riloop
+
+ridone:
+	VZEROUPPER
+	RET
+
+// func rsplitInvAVX2c64(zlo, zhi, xlo, xhi, w *complex64, nit int, mask *[8]uint32)
+//
+// The inverse split step of a real transform (real64.inverse) for nit
+// iterations of 4 bins: xlo points at X[k], k = 1, xhi at X[h-k-3], zlo
+// and zhi likewise into z, w at w_n^k. With c = conj(X[h-k]): e = (X[k]+c)/2,
+// o = (X[k]-c)/2·conj(w), z[k] = e + i·o and z[h-k] = conj(e - i·o). mask
+// negates the imaginary lanes.
+TEXT ·rsplitInvAVX2c64(SB), NOSPLIT, $0-56
+	MOVQ zlo+0(FP), R8
+	MOVQ zhi+8(FP), R9
+	MOVQ xlo+16(FP), SI
+	MOVQ xhi+24(FP), DI
+	MOVQ w+32(FP), AX
+	MOVQ nit+40(FP), CX
+	MOVQ mask+48(FP), BX
+	VMOVUPS (BX), Y15
+	MOVL $0x3F000000, DX // 0.5
+	VMOVD DX, X14
+	VBROADCASTSS X14, Y14
+	MOVL $0x80000000, DX // sign bit
+	VMOVD DX, X13
+	VBROADCASTSS X13, Y13
+	VXORPS Y15, Y13, Y12 // the real lanes' signs
+	TESTQ CX, CX
+	JZ ri64done
+
+ri64loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (DI), Y1
+	VPERMPD $0x1B, Y1, Y1
+	VXORPS Y15, Y1, Y1 // c
+	VADDPS Y1, Y0, Y2
+	VMULPS Y14, Y2, Y2 // e
+	VSUBPS Y1, Y0, Y3
+	VMULPS Y14, Y3, Y3 // d
+	VMOVUPS (AX), Y4
+	VMOVSLDUP Y4, Y5
+	VMOVSHDUP Y4, Y4
+	VXORPS Y13, Y4, Y4 // -Im w
+	VPERMILPS $0xB1, Y3, Y6
+	VMULPS Y4, Y6, Y6
+	VMULPS Y5, Y3, Y3
+	VADDSUBPS Y6, Y3, Y3 // o = d·conj(w)
+	VPERMILPS $0xB1, Y3, Y7
+	VXORPS Y12, Y7, Y7 // i·o
+	VADDPS Y7, Y2, Y0
+	VSUBPS Y7, Y2, Y1
+	VXORPS Y15, Y1, Y1
+	VPERMPD $0x1B, Y1, Y1
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, (R9)
+	ADDQ $32, SI
+	SUBQ $32, DI
+	ADDQ $32, R8
+	SUBQ $32, R9
+	ADDQ $32, AX
+	DECQ CX
+	JNZ ri64loop
+
+ri64done:
+	VZEROUPPER
+	RET

@@ -60,3 +60,9 @@ func r16kinner64(y, x, twA, twB []complex64, s, m, k0, k1 int, inv bool) bool { 
 func r8inner128(y, x []complex128, s, q0, q1 int, inv bool) int { return q0 }
 
 func r8inner64(y, x []complex64, s, q0, q1 int, inv bool) int { return q0 }
+
+// rsplitInv128 and rsplitInv64 are the stand-ins for the AVX2 inverse
+// split step: the Go loop does every k.
+func rsplitInv128(z, x, w []complex128, h int) int { return 1 }
+
+func rsplitInv64(z, x, w []complex64, h int) int { return 1 }
