@@ -127,7 +127,7 @@ peer-fftw:
 	gcc -O2 -Wall internal/peers/fftw/fftw_kinds.c -lfftw3 -lfftw3f -lfftw3_threads -lfftw3f_threads -lm -o $(PEERS_NODE_DIR)/fftw_kinds
 
 # Fail when the generated complex64 FFT engine (engines/fft/engine64.go)
-# is not what gen.go makes of engine128.go, or the generated radix-16 AVX2
+# is not what gen.go makes of engine128.go, or the generated radix-16 and radix-8 AVX2
 # kernels (engines/fft/r16_amd64.s) not what gen_r16.go writes;
 # `go generate ./engines/fft/` regenerates both.
 .PHONY: fft-check

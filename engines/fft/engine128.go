@@ -8,7 +8,9 @@
 package fft
 
 import (
+	"math"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -71,7 +73,7 @@ func newStockham128(n int, radices []int) *stockham128 {
 				}
 			}
 		}
-		if r != 2 && r != 4 {
+		if r != 2 && r != 4 && r != 8 {
 			st.om = make([]complex128, r)
 			st.omi = make([]complex128, r)
 			for t := range r {
@@ -110,48 +112,37 @@ func (p *stockham128) run(dst, src, work []complex128, inv bool) {
 		dst[0] = src[0]
 		return
 	}
-	last, copyBack := p.order(dst, src)
+	last := p.order(dst, src)
 	in := src
 	for i := range p.stages {
 		out := work
-		if toDst128(i, last, copyBack) {
+		if toDst128(i, last) {
 			out = dst
 		}
 		st := &p.stages[i]
 		st.exec(out[:p.n], in[:p.n], inv, 0, st.units())
 		in = out
 	}
-	if copyBack {
-		copy(dst[:p.n], work[:p.n])
-	}
 }
 
 // order returns the index of the last stage that writes dst in the
-// ping-pong between dst and work, and whether the result ends in work to
-// be copied back. Stages ping-pong so that the last one writes dst. In
-// place with an odd number of stages, the first stage would overwrite its
-// own input; then the last stage (m = 1, whose butterflies read and write
-// the same indices) runs in place on dst instead. A radix-16 stage parks
-// intermediate values in its output slots, so it cannot run in place:
-// when it is last, the stages end in work and the result is copied to dst.
-func (p *stockham128) order(dst, src []complex128) (last int, copyBack bool) {
+// ping-pong between dst and work. Stages ping-pong so that the last one
+// writes dst. In place with an odd number of stages, the first stage would
+// overwrite its own input; then the last stage (m = 1, whose butterflies
+// read all their inputs before they write the same indices, radix 16
+// included: its kernels park the intermediate values on the stack) runs
+// in place on dst instead.
+func (p *stockham128) order(dst, src []complex128) (last int) {
 	ns := len(p.stages)
-	last = ns - 1
 	if ns%2 == 1 && &dst[0] == &src[0] {
-		if p.stages[ns-1].r == 16 {
-			return last, true
-		}
-		last = ns - 2
+		return ns - 2
 	}
-	return last, false
+	return ns - 1
 }
 
 // toDst128 reports whether stage i writes dst (else work), given order's
-// results.
-func toDst128(i, last int, copyBack bool) bool {
-	if copyBack {
-		return i%2 == 1
-	}
+// result.
+func toDst128(i, last int) bool {
 	return i > last || (last-i)%2 == 0
 }
 
@@ -162,20 +153,17 @@ func (p *stockham128) runThreads(dst, src, work []complex128, inv bool, threads 
 		p.run(dst, src, work, inv)
 		return
 	}
-	last, copyBack := p.order(dst, src)
+	last := p.order(dst, src)
 	in := src
 	for i := range p.stages {
 		out := work
-		if toDst128(i, last, copyBack) {
+		if toDst128(i, last) {
 			out = dst
 		}
 		st := &p.stages[i]
 		y, x := out[:p.n], in[:p.n]
 		parallel(threads, st.units(), func(lo, hi int) { st.exec(y, x, inv, lo, hi) })
 		in = out
-	}
-	if copyBack {
-		copy(dst[:p.n], work[:p.n])
 	}
 }
 
@@ -225,13 +213,12 @@ func (st *stage128) exec(y, x []complex128, inv bool, lo, hi int) {
 		default:
 			r2_128(y, x, tw, st.s, st.m, lo, hi)
 		}
+	case 8: // a last pass only (m = 1; validOrder, fuse8)
+		r8notw128(y, x, st.s, inv, lo, hi)
 	default:
 		rgen128(y, x, tw, om, st.r, st.s, st.m, lo, hi)
 	}
 }
-
-// unitTw128 is the twiddle triple of a stage without twiddles.
-var unitTw128 = [3]complex128{1, 1, 1}
 
 // mulNegI128 returns -i·z; mulPosI128 returns +i·z.
 func mulNegI128(z complex128) complex128 { return complex(imag(z), -real(z)) }
@@ -241,7 +228,7 @@ func r4notw128(y, x []complex128, s int, inv bool, q0, q1 int) {
 	x0 := x[q0:q1]
 	x1, x2, x3 := x[s+q0 : s+q1][:len(x0)], x[2*s+q0 : 2*s+q1][:len(x0)], x[3*s+q0 : 3*s+q1][:len(x0)]
 	y0, y1, y2, y3 := y[q0:q1][:len(x0)], y[s+q0 : s+q1][:len(x0)], y[2*s+q0 : 2*s+q1][:len(x0)], y[3*s+q0 : 3*s+q1][:len(x0)]
-	done := r4inner128(y0, y1, y2, y3, x0, x1, x2, x3, &unitTw128, inv)
+	done := r4ninner128(y0, y1, y2, y3, x0, x1, x2, x3, inv)
 	x0, x1, x2, x3 = x0[done:], x1[done:], x2[done:], x3[done:]
 	y0, y1, y2, y3 = y0[done:], y1[done:], y2[done:], y3[done:]
 	if !inv {
@@ -380,6 +367,34 @@ func r16_128(y, x, twA, twB []complex128, s, m int, inv bool, k0, k1 int) {
 				y[b+s*(12+t)] = (t1 - t3) * w[2]
 			}
 		}
+	}
+}
+
+// r8notw128 is the radix-8 last pass (m = 1): the 8-point DFT of
+// x[q+s·j] into y[q+s·t] for q in [q0, q1), every input read before an
+// output is written (so y may be x). With ω = w_8: b_j = a_j + a_{j+4},
+// c_j = (a_j − a_{j+4})·ω^j, and the 4-point DFTs of b and c give the even
+// and the odd outputs (as the generated AVX2 kernel, radix8 in gen_r16.go).
+func r8notw128(y, x []complex128, s int, inv bool, q0, q1 int) {
+	mul := mulNegI128
+	if inv {
+		mul = mulPosI128
+	}
+	const h = math.Sqrt2 / 2
+	for q := r8inner128(y, x, s, q0, q1, inv); q < q1; q++ {
+		a0, a1, a2, a3 := x[q], x[q+s], x[q+2*s], x[q+3*s]
+		a4, a5, a6, a7 := x[q+4*s], x[q+5*s], x[q+6*s], x[q+7*s]
+		b0, b1, b2, b3 := a0+a4, a1+a5, a2+a6, a3+a7
+		c0, c1, c2, c3 := a0-a4, a1-a5, a2-a6, a3-a7
+		c1 += mul(c1)
+		c1 = complex(real(c1)*h, imag(c1)*h)
+		c2 = mul(c2)
+		c3 = mul(c3) - c3
+		c3 = complex(real(c3)*h, imag(c3)*h)
+		t0, t1, t2, t3 := b0+b2, b0-b2, b1+b3, mul(b1-b3)
+		y[q], y[q+2*s], y[q+4*s], y[q+6*s] = t0+t2, t1+t3, t0-t2, t1-t3
+		t0, t1, t2, t3 = c0+c2, c0-c2, c1+c3, mul(c1-c3)
+		y[q+s], y[q+3*s], y[q+5*s], y[q+7*s] = t0+t2, t1+t3, t0-t2, t1-t3
 	}
 }
 
@@ -529,6 +544,13 @@ type cplan128 struct {
 	bl   *blue128
 	fs   *four128
 	work pool128 // length-n Stockham work buffers
+	own  own128  // n ≤ smallMax: the work vector of one call at a time
+}
+
+// own128 is a work vector that one call at a time may hold (busy).
+type own128 struct {
+	busy atomic.Bool
+	buf  []complex128
 }
 
 // four128 is the four-step transform of length n = n1·n2 (both powers of
@@ -648,11 +670,14 @@ func newCplan128(n int, radices []int) *cplan128 {
 		radices, ok = factorize(n)
 		switch {
 		case !ok || !useAVX2:
+		case n <= fuse16Max && fuse8Small(radices):
+			// [4 4 8] beats [4 16 2] at 2^7 (0.83× the CPU time, 2026-12-03).
 		case n <= fuse16Max:
 			radices = fuse16(radices, false)
 		case n >= fuse16Large:
 			radices = fuse16(radices, true)
 		}
+		radices = fuse8(radices)
 	}
 	switch {
 	case !ok:
@@ -661,6 +686,9 @@ func newCplan128(n int, radices []int) *cplan128 {
 		p.fs = newFour128(n)
 	default:
 		p.st = newStockham128(n, radices)
+		if n <= smallMax {
+			p.own.buf = make([]complex128, n)
+		}
 	}
 	return p
 }
@@ -675,6 +703,15 @@ func (p *cplan128) transform(dst, src []complex128, inv bool, threads int) {
 		wp := p.work.get()
 		p.fs.run(dst, src, *wp, inv, threads)
 		p.work.put(wp)
+	case p.n <= smallMax && p.own.busy.CompareAndSwap(false, true):
+		// A short transform takes the plan's own work vector when no
+		// other call holds it: the pool's round trip costs as much as a
+		// pass over 64 points.
+		p.st.run(dst, src, p.own.buf, inv)
+		p.own.busy.Store(false)
+		if inv && p.n > 1 {
+			scale128(dst[:p.n], 1/float64(p.n))
+		}
 	default:
 		wp := p.work.get()
 		p.st.runThreads(dst, src, *wp, inv, threads)
@@ -712,17 +749,6 @@ func newReal128(n int, radices []int) *real128 {
 		p.buf.size = 2 * n
 	}
 	return p
-}
-
-// twid returns w_n^k for 0 ≤ k ≤ n/2 using the quarter table.
-func (p *real128) twid(k int) complex128 {
-	h := p.n / 2
-	if k <= h/2 {
-		return p.w[k]
-	}
-	// w_n^k = -conj(w_n^{h-k})
-	w := p.w[h-k]
-	return complex(-real(w), imag(w))
 }
 
 func (p *real128) forward(dst []complex128, src []float64, threads int) {
@@ -787,15 +813,18 @@ func (p *real128) inverse(dst []float64, src []complex128, threads int) {
 	// k = 0: E = (X0+Xh)/2, O = (X0-Xh)/2, Z0 = E + iO.
 	z[0] = (x0+xh)*0.5 + mulPosI128((x0-xh)*0.5)
 	// With xmc = conj(X[h-k]): e = (X[k]+xmc)/2, o = (X[k]-xmc)/2·conj(w^k),
-	// z[k] = e + i·o; in real arithmetic as in forward.
-	for k := 1; k < h; k++ {
+	// z[k] = e + i·o, and z[h-k] = conj(e - i·o) (its e and o are conj(e)
+	// and conj(o), as conj(w^{h-k}) = -w^k); in real arithmetic as in
+	// forward.
+	w := p.w[:h/2+1]
+	for k := rsplitInv128(z, src, w, h); k <= h/2; k++ {
 		xk, xm := src[k], src[h-k]
 		er, ei := (real(xk)+real(xm))*0.5, (imag(xk)-imag(xm))*0.5
 		dr, di := (real(xk)-real(xm))*0.5, (imag(xk)+imag(xm))*0.5
-		w := p.twid(k)
-		wr, wi := real(w), -imag(w)
+		wr, wi := real(w[k]), -imag(w[k])
 		or, oi := dr*wr-di*wi, dr*wi+di*wr
 		z[k] = complex(er-oi, ei+or)
+		z[h-k] = complex(er+oi, -(ei - or))
 	}
 	out := unsafe.Slice((*complex128)(unsafe.Pointer(&dst[0])), h)
 	p.half.transform(out, z, true, threads)

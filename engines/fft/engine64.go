@@ -3,7 +3,9 @@
 package fft
 
 import (
+	"math"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -66,7 +68,7 @@ func newStockham64(n int, radices []int) *stockham64 {
 				}
 			}
 		}
-		if r != 2 && r != 4 {
+		if r != 2 && r != 4 && r != 8 {
 			st.om = make([]complex64, r)
 			st.omi = make([]complex64, r)
 			for t := range r {
@@ -105,48 +107,37 @@ func (p *stockham64) run(dst, src, work []complex64, inv bool) {
 		dst[0] = src[0]
 		return
 	}
-	last, copyBack := p.order(dst, src)
+	last := p.order(dst, src)
 	in := src
 	for i := range p.stages {
 		out := work
-		if toDst64(i, last, copyBack) {
+		if toDst64(i, last) {
 			out = dst
 		}
 		st := &p.stages[i]
 		st.exec(out[:p.n], in[:p.n], inv, 0, st.units())
 		in = out
 	}
-	if copyBack {
-		copy(dst[:p.n], work[:p.n])
-	}
 }
 
 // order returns the index of the last stage that writes dst in the
-// ping-pong between dst and work, and whether the result ends in work to
-// be copied back. Stages ping-pong so that the last one writes dst. In
-// place with an odd number of stages, the first stage would overwrite its
-// own input; then the last stage (m = 1, whose butterflies read and write
-// the same indices) runs in place on dst instead. A radix-16 stage parks
-// intermediate values in its output slots, so it cannot run in place:
-// when it is last, the stages end in work and the result is copied to dst.
-func (p *stockham64) order(dst, src []complex64) (last int, copyBack bool) {
+// ping-pong between dst and work. Stages ping-pong so that the last one
+// writes dst. In place with an odd number of stages, the first stage would
+// overwrite its own input; then the last stage (m = 1, whose butterflies
+// read all their inputs before they write the same indices, radix 16
+// included: its kernels park the intermediate values on the stack) runs
+// in place on dst instead.
+func (p *stockham64) order(dst, src []complex64) (last int) {
 	ns := len(p.stages)
-	last = ns - 1
 	if ns%2 == 1 && &dst[0] == &src[0] {
-		if p.stages[ns-1].r == 16 {
-			return last, true
-		}
-		last = ns - 2
+		return ns - 2
 	}
-	return last, false
+	return ns - 1
 }
 
 // toDst64 reports whether stage i writes dst (else work), given order's
-// results.
-func toDst64(i, last int, copyBack bool) bool {
-	if copyBack {
-		return i%2 == 1
-	}
+// result.
+func toDst64(i, last int) bool {
 	return i > last || (last-i)%2 == 0
 }
 
@@ -157,20 +148,17 @@ func (p *stockham64) runThreads(dst, src, work []complex64, inv bool, threads in
 		p.run(dst, src, work, inv)
 		return
 	}
-	last, copyBack := p.order(dst, src)
+	last := p.order(dst, src)
 	in := src
 	for i := range p.stages {
 		out := work
-		if toDst64(i, last, copyBack) {
+		if toDst64(i, last) {
 			out = dst
 		}
 		st := &p.stages[i]
 		y, x := out[:p.n], in[:p.n]
 		parallel(threads, st.units(), func(lo, hi int) { st.exec(y, x, inv, lo, hi) })
 		in = out
-	}
-	if copyBack {
-		copy(dst[:p.n], work[:p.n])
 	}
 }
 
@@ -220,13 +208,12 @@ func (st *stage64) exec(y, x []complex64, inv bool, lo, hi int) {
 		default:
 			r2_64(y, x, tw, st.s, st.m, lo, hi)
 		}
+	case 8: // a last pass only (m = 1; validOrder, fuse8)
+		r8notw64(y, x, st.s, inv, lo, hi)
 	default:
 		rgen64(y, x, tw, om, st.r, st.s, st.m, lo, hi)
 	}
 }
-
-// unitTw64 is the twiddle triple of a stage without twiddles.
-var unitTw64 = [3]complex64{1, 1, 1}
 
 // mulNegI64 returns -i·z; mulPosI64 returns +i·z.
 func mulNegI64(z complex64) complex64 { return complex(imag(z), -real(z)) }
@@ -236,7 +223,7 @@ func r4notw64(y, x []complex64, s int, inv bool, q0, q1 int) {
 	x0 := x[q0:q1]
 	x1, x2, x3 := x[s+q0 : s+q1][:len(x0)], x[2*s+q0 : 2*s+q1][:len(x0)], x[3*s+q0 : 3*s+q1][:len(x0)]
 	y0, y1, y2, y3 := y[q0:q1][:len(x0)], y[s+q0 : s+q1][:len(x0)], y[2*s+q0 : 2*s+q1][:len(x0)], y[3*s+q0 : 3*s+q1][:len(x0)]
-	done := r4inner64(y0, y1, y2, y3, x0, x1, x2, x3, &unitTw64, inv)
+	done := r4ninner64(y0, y1, y2, y3, x0, x1, x2, x3, inv)
 	x0, x1, x2, x3 = x0[done:], x1[done:], x2[done:], x3[done:]
 	y0, y1, y2, y3 = y0[done:], y1[done:], y2[done:], y3[done:]
 	if !inv {
@@ -375,6 +362,34 @@ func r16_64(y, x, twA, twB []complex64, s, m int, inv bool, k0, k1 int) {
 				y[b+s*(12+t)] = (t1 - t3) * w[2]
 			}
 		}
+	}
+}
+
+// r8notw64 is the radix-8 last pass (m = 1): the 8-point DFT of
+// x[q+s·j] into y[q+s·t] for q in [q0, q1), every input read before an
+// output is written (so y may be x). With ω = w_8: b_j = a_j + a_{j+4},
+// c_j = (a_j − a_{j+4})·ω^j, and the 4-point DFTs of b and c give the even
+// and the odd outputs (as the generated AVX2 kernel, radix8 in gen_r16.go).
+func r8notw64(y, x []complex64, s int, inv bool, q0, q1 int) {
+	mul := mulNegI64
+	if inv {
+		mul = mulPosI64
+	}
+	const h = math.Sqrt2 / 2
+	for q := r8inner64(y, x, s, q0, q1, inv); q < q1; q++ {
+		a0, a1, a2, a3 := x[q], x[q+s], x[q+2*s], x[q+3*s]
+		a4, a5, a6, a7 := x[q+4*s], x[q+5*s], x[q+6*s], x[q+7*s]
+		b0, b1, b2, b3 := a0+a4, a1+a5, a2+a6, a3+a7
+		c0, c1, c2, c3 := a0-a4, a1-a5, a2-a6, a3-a7
+		c1 += mul(c1)
+		c1 = complex(real(c1)*h, imag(c1)*h)
+		c2 = mul(c2)
+		c3 = mul(c3) - c3
+		c3 = complex(real(c3)*h, imag(c3)*h)
+		t0, t1, t2, t3 := b0+b2, b0-b2, b1+b3, mul(b1-b3)
+		y[q], y[q+2*s], y[q+4*s], y[q+6*s] = t0+t2, t1+t3, t0-t2, t1-t3
+		t0, t1, t2, t3 = c0+c2, c0-c2, c1+c3, mul(c1-c3)
+		y[q+s], y[q+3*s], y[q+5*s], y[q+7*s] = t0+t2, t1+t3, t0-t2, t1-t3
 	}
 }
 
@@ -524,6 +539,13 @@ type cplan64 struct {
 	bl   *blue64
 	fs   *four64
 	work pool64 // length-n Stockham work buffers
+	own  own64  // n ≤ smallMax: the work vector of one call at a time
+}
+
+// own64 is a work vector that one call at a time may hold (busy).
+type own64 struct {
+	busy atomic.Bool
+	buf  []complex64
 }
 
 // four64 is the four-step transform of length n = n1·n2 (both powers of
@@ -643,11 +665,14 @@ func newCplan64(n int, radices []int) *cplan64 {
 		radices, ok = factorize(n)
 		switch {
 		case !ok || !useAVX2:
+		case n <= fuse16Max && fuse8Small(radices):
+			// [4 4 8] beats [4 16 2] at 2^7 (0.83× the CPU time, 2026-12-03).
 		case n <= fuse16Max:
 			radices = fuse16(radices, false)
 		case n >= fuse16Large:
 			radices = fuse16(radices, true)
 		}
+		radices = fuse8(radices)
 	}
 	switch {
 	case !ok:
@@ -656,6 +681,9 @@ func newCplan64(n int, radices []int) *cplan64 {
 		p.fs = newFour64(n)
 	default:
 		p.st = newStockham64(n, radices)
+		if n <= smallMax {
+			p.own.buf = make([]complex64, n)
+		}
 	}
 	return p
 }
@@ -670,6 +698,15 @@ func (p *cplan64) transform(dst, src []complex64, inv bool, threads int) {
 		wp := p.work.get()
 		p.fs.run(dst, src, *wp, inv, threads)
 		p.work.put(wp)
+	case p.n <= smallMax && p.own.busy.CompareAndSwap(false, true):
+		// A short transform takes the plan's own work vector when no
+		// other call holds it: the pool's round trip costs as much as a
+		// pass over 64 points.
+		p.st.run(dst, src, p.own.buf, inv)
+		p.own.busy.Store(false)
+		if inv && p.n > 1 {
+			scale64(dst[:p.n], 1/float32(p.n))
+		}
 	default:
 		wp := p.work.get()
 		p.st.runThreads(dst, src, *wp, inv, threads)
@@ -707,17 +744,6 @@ func newReal64(n int, radices []int) *real64 {
 		p.buf.size = 2 * n
 	}
 	return p
-}
-
-// twid returns w_n^k for 0 ≤ k ≤ n/2 using the quarter table.
-func (p *real64) twid(k int) complex64 {
-	h := p.n / 2
-	if k <= h/2 {
-		return p.w[k]
-	}
-	// w_n^k = -conj(w_n^{h-k})
-	w := p.w[h-k]
-	return complex(-real(w), imag(w))
 }
 
 func (p *real64) forward(dst []complex64, src []float32, threads int) {
@@ -782,15 +808,18 @@ func (p *real64) inverse(dst []float32, src []complex64, threads int) {
 	// k = 0: E = (X0+Xh)/2, O = (X0-Xh)/2, Z0 = E + iO.
 	z[0] = (x0+xh)*0.5 + mulPosI64((x0-xh)*0.5)
 	// With xmc = conj(X[h-k]): e = (X[k]+xmc)/2, o = (X[k]-xmc)/2·conj(w^k),
-	// z[k] = e + i·o; in real arithmetic as in forward.
-	for k := 1; k < h; k++ {
+	// z[k] = e + i·o, and z[h-k] = conj(e - i·o) (its e and o are conj(e)
+	// and conj(o), as conj(w^{h-k}) = -w^k); in real arithmetic as in
+	// forward.
+	w := p.w[:h/2+1]
+	for k := rsplitInv64(z, src, w, h); k <= h/2; k++ {
 		xk, xm := src[k], src[h-k]
 		er, ei := (real(xk)+real(xm))*0.5, (imag(xk)-imag(xm))*0.5
 		dr, di := (real(xk)-real(xm))*0.5, (imag(xk)+imag(xm))*0.5
-		w := p.twid(k)
-		wr, wi := real(w), -imag(w)
+		wr, wi := real(w[k]), -imag(w[k])
 		or, oi := dr*wr-di*wi, dr*wi+di*wr
 		z[k] = complex(er-oi, ei+or)
+		z[h-k] = complex(er+oi, -(ei - or))
 	}
 	out := unsafe.Slice((*complex64)(unsafe.Pointer(&dst[0])), h)
 	p.half.transform(out, z, true, threads)

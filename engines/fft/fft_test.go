@@ -301,7 +301,7 @@ func TestRealMatchesComplex(t *testing.T) {
 	for n := 1; n <= 300; n++ {
 		sizes = append(sizes, n)
 	}
-	sizes = append(sizes, 1024, 1<<16, 1<<17, 2*1009, 2*65537, 99991, 40000)
+	sizes = append(sizes, 1024, 1<<13, 1<<14, 1<<16, 1<<17, 2*1009, 2*65537, 99991, 40000)
 	for _, n := range sizes {
 		x := realVec(r, n)
 		xc := make([]complex128, n)
@@ -440,7 +440,9 @@ func TestErrors(t *testing.T) {
 
 func TestConcurrentUse(t *testing.T) {
 	r := newRNG()
-	for _, n := range []int{1000, 1 << 15, 1031} {
+	// 64, 210 and 256 take the plan's own work vector (n ≤ smallMax) when
+	// it is free and the pool's when another call holds it.
+	for _, n := range []int{1000, 1 << 15, 1031, 64, 210, smallMax} {
 		p := mustPlan[complex128](t, n)
 		x := randVec(r, n)
 		want := make([]complex128, n)
@@ -453,7 +455,7 @@ func TestConcurrentUse(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				got := make([]complex128, n)
-				for range 3 {
+				for range 50 {
 					if err := p.Forward(got, x); err != nil {
 						t.Error(err)
 						return

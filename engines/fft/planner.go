@@ -65,7 +65,7 @@ const planFileVersion = 1
 // gen.go and gen_r16.go generate from it, the assembly, the four-step and
 // Stockham passes), so that choices measured with the old kernels are
 // measured again.
-const KernelVersion = 1
+const KernelVersion = 2
 
 // PlannerEnv is the environment variable with which commands opt in to
 // measured plans: "measure" plans their FFTs with a Planner on the per-user
@@ -266,8 +266,9 @@ func (pl *Planner) save(key string, e planEntry) error {
 }
 
 // validOrder reports whether radices is a Stockham order of n (radices
-// the engines implement, 2, 4, 16 and odd primes ≤ maxRadix, whose product
-// is n) or the four-step order {fourStepOrder} of a power of two.
+// the engines implement, 2, 4, 16, odd primes ≤ maxRadix, and 8 as the
+// last pass only, whose product is n) or the four-step order
+// {fourStepOrder} of a power of two.
 func validOrder(radices []int, n int) bool {
 	if len(radices) == 1 && radices[0] == fourStepOrder {
 		return useFourStep(n, radices)
@@ -276,8 +277,9 @@ func validOrder(radices []int, n int) bool {
 		return false
 	}
 	p := 1
-	for _, r := range radices {
-		if r < 2 || r > maxRadix || (r != 4 && r != 16 && !isPrime(r)) || p > MaxLen/r {
+	for i, r := range radices {
+		last8 := r == 8 && i == len(radices)-1
+		if r < 2 || r > maxRadix || (r != 4 && r != 16 && !last8 && !isPrime(r)) || p > MaxLen/r {
 			return false
 		}
 		p *= r
@@ -361,6 +363,11 @@ func candidates(base []int) [][]int {
 	if useAVX2 { // radix-16 passes (fuse16) pay with the AVX2 kernel only
 		add(fuse16(base, false))
 		add(fuse16(base, true))
+	}
+	for _, c := range slices.Clone(out) { // a radix-8 last pass (fuse8)
+		if len(c) > 0 && c[0] != fourStepOrder {
+			add(fuse8(c))
+		}
 	}
 	return out
 }

@@ -57,6 +57,11 @@ func TestCandidatesMatchDFT(t *testing.T) {
 			if err := relErr(from64(g64), want); err > tolDFT64*logn(n) {
 				t.Errorf("c64 n=%d radices %v: forward vs DFT %.3g", n, c, err)
 			}
+			in64 := append([]complex64(nil), x64...)
+			e64.transform(in64, in64, false, 1)
+			if err := relErr(from64(in64), from64(g64)); err != 0 {
+				t.Errorf("c64 n=%d radices %v: in place differs from out of place by %.3g", n, c, err)
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@
 package fft
 
 import (
+	"math"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -52,6 +53,44 @@ func setAVX2(on bool) bool {
 	old := useAVX2
 	useAVX2 = on && cpu.X86.HasAVX2
 	return old
+}
+
+//go:noescape
+func r4avx2n(y0, y1, y2, y3, x0, x1, x2, x3 *complex128, n int, mask *[4]uint64)
+
+// r4ninner128 is r4inner128 without twiddles (the last pass, m = 1): it
+// runs the butterflies q < len(x0) &^ 1 with AVX2 and returns how many it
+// did.
+func r4ninner128(y0, y1, y2, y3, x0, x1, x2, x3 []complex128, inv bool) int {
+	n := len(x0) &^ 1
+	if !useAVX2 || n < 2 {
+		return 0
+	}
+	_, _, _, _, _, _, _ = x1[n-1], x2[n-1], x3[n-1], y0[n-1], y1[n-1], y2[n-1], y3[n-1]
+	m := &maskFwd
+	if inv {
+		m = &maskInv
+	}
+	r4avx2n(&y0[0], &y1[0], &y2[0], &y3[0], &x0[0], &x1[0], &x2[0], &x3[0], n, m)
+	return n
+}
+
+//go:noescape
+func r4avx2nc64(y0, y1, y2, y3, x0, x1, x2, x3 *complex64, n int, mask *[8]uint32)
+
+// r4ninner64 is r4ninner128 for complex64 (q < len(x0) &^ 3).
+func r4ninner64(y0, y1, y2, y3, x0, x1, x2, x3 []complex64, inv bool) int {
+	n := len(x0) &^ 3
+	if !useAVX2 || n < 4 {
+		return 0
+	}
+	_, _, _, _, _, _, _ = x1[n-1], x2[n-1], x3[n-1], y0[n-1], y1[n-1], y2[n-1], y3[n-1]
+	m := &maskFwd64
+	if inv {
+		m = &maskInv64
+	}
+	r4avx2nc64(&y0[0], &y1[0], &y2[0], &y3[0], &x0[0], &x1[0], &x2[0], &x3[0], n, m)
+	return n
 }
 
 //go:noescape
@@ -217,6 +256,38 @@ func rsplit128(z, w []complex128, h int) int {
 	return top
 }
 
+//go:noescape
+func rsplitInvAVX2(zlo, zhi, xlo, xhi, w *complex128, nit int, mask *[4]uint64)
+
+//go:noescape
+func rsplitInvAVX2c64(zlo, zhi, xlo, xhi, w *complex64, nit int, mask *[8]uint32)
+
+// rsplitInv128 runs the inverse split step of real128.inverse (z from the
+// spectrum x; w[k] = w_n^k) for k = 1, 2, ... and their partners h-k with
+// AVX2 and returns the first k it did not do (1 without AVX2).
+func rsplitInv128(z, x, w []complex128, h int) int {
+	nit := splitIters(h, 2)
+	if !useAVX2 || nit == 0 {
+		return 1
+	}
+	top := 1 + 2*nit
+	_, _, _, _, _ = z[h-1], x[h-1], z[h-top], x[h-top], w[top-1]
+	rsplitInvAVX2(&z[1], &z[h-2], &x[1], &x[h-2], &w[1], nit, &maskFwd)
+	return top
+}
+
+// rsplitInv64 is rsplitInv128 for complex64, four bins per iteration.
+func rsplitInv64(z, x, w []complex64, h int) int {
+	nit := splitIters(h, 4)
+	if !useAVX2 || nit == 0 {
+		return 1
+	}
+	top := 1 + 4*nit
+	_, _, _, _, _ = z[h-1], x[h-1], z[h-top], x[h-top], w[top-1]
+	rsplitInvAVX2c64(&z[1], &z[h-4], &x[1], &x[h-4], &w[1], nit, &maskFwd64)
+	return top
+}
+
 // rsplit64 is rsplit128 for complex64, four bins per iteration.
 func rsplit64(z, w []complex64, h int) int {
 	nit := splitIters(h, 4)
@@ -231,6 +302,15 @@ func rsplit64(z, w []complex64, h int) int {
 
 //go:noescape
 func r16avx2k(y, x *complex128, s, m, nk int, twA, twB *complex128, mask *[4]uint64)
+
+// r16avx2n and r16avx2nc64 are r16avx2k and r16avx2kc64 for a last stage
+// (m = 1, nk = 1), without the products by twiddles equal to 1.
+//
+//go:noescape
+func r16avx2n(y, x *complex128, s, m, nk int, twA, twB *complex128, mask *[4]uint64)
+
+//go:noescape
+func r16avx2nc64(y, x *complex64, s, m, nk int, twA, twB *complex64, mask *[8]uint32)
 
 //go:noescape
 func r16avx2kc64(y, x *complex64, s, m, nk int, twA, twB *complex64, mask *[8]uint32)
@@ -247,6 +327,10 @@ func r16kinner128(y, x, twA, twB []complex128, s, m, k0, k1 int, inv bool) bool 
 	if inv {
 		mask = &maskInv
 	}
+	if m == 1 {
+		r16avx2n(&y[0], &x[0], s, 1, 1, &twA[0], &twB[0], mask)
+		return true
+	}
 	r16avx2k(&y[16*s*k0], &x[s*k0], s, m, k1-k0, &twA[3*k0], &twB[3*k0], mask)
 	return true
 }
@@ -261,6 +345,54 @@ func r16kinner64(y, x, twA, twB []complex64, s, m, k0, k1 int, inv bool) bool {
 	if inv {
 		mask = &maskInv64
 	}
+	if m == 1 {
+		r16avx2nc64(&y[0], &x[0], s, 1, 1, &twA[0], &twB[0], mask)
+		return true
+	}
 	r16avx2kc64(&y[16*s*k0], &x[s*k0], s, m, k1-k0, &twA[3*k0], &twB[3*k0], mask)
 	return true
+}
+
+//go:noescape
+func r8avx2n(y, x *complex128, s, nq int, half *complex128, mask *[4]uint64)
+
+//go:noescape
+func r8avx2nc64(y, x *complex64, s, nq int, half *complex64, mask *[8]uint32)
+
+// r8Half128 and r8Half64 hold 1/√2 for the radix-8 kernels.
+var (
+	r8Half128 = complex(math.Sqrt2/2, 0)
+	r8Half64  = complex64(complex(math.Sqrt2/2, 0))
+)
+
+// r8inner128 runs the butterflies q in [q0, q0+2·⌊(q1-q0)/2⌋) of a radix-8
+// last pass (m = 1, stride s) in the generated AVX2 kernel (r16_amd64.s)
+// and returns the first q it did not do (q0 without AVX2).
+func r8inner128(y, x []complex128, s, q0, q1 int, inv bool) int {
+	nq := (q1 - q0) &^ 1
+	if !useAVX2 || nq == 0 {
+		return q0
+	}
+	_, _ = x[q0+nq-1+7*s], y[q0+nq-1+7*s]
+	mask := &maskFwd
+	if inv {
+		mask = &maskInv
+	}
+	r8avx2n(&y[q0], &x[q0], s, nq, &r8Half128, mask)
+	return q0 + nq
+}
+
+// r8inner64 is r8inner128 for complex64 (four butterflies per vector).
+func r8inner64(y, x []complex64, s, q0, q1 int, inv bool) int {
+	nq := (q1 - q0) &^ 3
+	if !useAVX2 || nq == 0 {
+		return q0
+	}
+	_, _ = x[q0+nq-1+7*s], y[q0+nq-1+7*s]
+	mask := &maskFwd64
+	if inv {
+		mask = &maskInv64
+	}
+	r8avx2nc64(&y[q0], &x[q0], s, nq, &r8Half64, mask)
+	return q0 + nq
 }

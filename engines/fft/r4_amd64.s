@@ -691,3 +691,223 @@ rs64loop:
 rs64done:
 	VZEROUPPER
 	RET
+
+// func r4avx2n(y0, y1, y2, y3, x0, x1, x2, x3 *complex128, n int, mask *[4]uint64)
+//
+// r4avx2 without twiddles (the last pass of a transform, m = 1):
+// y0=t0+t2, y1=t1+t3, y2=t0-t2, y3=t1-t3 for q < n (n a multiple of 2).
+TEXT ·r4avx2n(SB), NOSPLIT, $0-80
+	MOVQ y0+0(FP), R8
+	MOVQ y1+8(FP), R9
+	MOVQ y2+16(FP), R10
+	MOVQ y3+24(FP), R11
+	MOVQ x0+32(FP), R12
+	MOVQ x1+40(FP), R13
+	MOVQ x2+48(FP), R14
+	MOVQ x3+56(FP), R15
+	MOVQ n+64(FP), CX
+	MOVQ mask+72(FP), BX
+	VMOVUPD (BX), Y15
+	XORQ DX, DX
+	SHRQ $1, CX
+	JZ n128done
+
+n128loop:
+	VMOVUPD (R12)(DX*1), Y0
+	VMOVUPD (R13)(DX*1), Y1
+	VMOVUPD (R14)(DX*1), Y2
+	VMOVUPD (R15)(DX*1), Y3
+	VADDPD Y2, Y0, Y4 // t0
+	VSUBPD Y2, Y0, Y5 // t1
+	VADDPD Y3, Y1, Y6 // t2
+	VSUBPD Y3, Y1, Y7
+	VPERMILPD $5, Y7, Y7
+	VXORPD Y15, Y7, Y7 // t3 = ∓i(x1-x3)
+	VADDPD Y6, Y4, Y0
+	VSUBPD Y6, Y4, Y1
+	VADDPD Y7, Y5, Y2
+	VSUBPD Y7, Y5, Y3
+	VMOVUPD Y0, (R8)(DX*1)
+	VMOVUPD Y2, (R9)(DX*1)
+	VMOVUPD Y1, (R10)(DX*1)
+	VMOVUPD Y3, (R11)(DX*1)
+	ADDQ $32, DX
+	DECQ CX
+	JNZ n128loop
+
+n128done:
+	VZEROUPPER
+	RET
+
+// func r4avx2nc64(y0, y1, y2, y3, x0, x1, x2, x3 *complex64, n int, mask *[8]uint32)
+//
+// r4avx2c64 without twiddles (the last pass of a transform, m = 1):
+// y0=t0+t2, y1=t1+t3, y2=t0-t2, y3=t1-t3 for q < n (n a multiple of 4).
+TEXT ·r4avx2nc64(SB), NOSPLIT, $0-80
+	MOVQ y0+0(FP), R8
+	MOVQ y1+8(FP), R9
+	MOVQ y2+16(FP), R10
+	MOVQ y3+24(FP), R11
+	MOVQ x0+32(FP), R12
+	MOVQ x1+40(FP), R13
+	MOVQ x2+48(FP), R14
+	MOVQ x3+56(FP), R15
+	MOVQ n+64(FP), CX
+	MOVQ mask+72(FP), BX
+	VMOVUPS (BX), Y15
+	XORQ DX, DX
+	SHRQ $2, CX
+	JZ n64done
+
+n64loop:
+	VMOVUPS (R12)(DX*1), Y0
+	VMOVUPS (R13)(DX*1), Y1
+	VMOVUPS (R14)(DX*1), Y2
+	VMOVUPS (R15)(DX*1), Y3
+	VADDPS Y2, Y0, Y4 // t0
+	VSUBPS Y2, Y0, Y5 // t1
+	VADDPS Y3, Y1, Y6 // t2
+	VSUBPS Y3, Y1, Y7
+	VPERMILPS $0xB1, Y7, Y7
+	VXORPS Y15, Y7, Y7 // t3 = ∓i(x1-x3)
+	VADDPS Y6, Y4, Y0
+	VSUBPS Y6, Y4, Y1
+	VADDPS Y7, Y5, Y2
+	VSUBPS Y7, Y5, Y3
+	VMOVUPS Y0, (R8)(DX*1)
+	VMOVUPS Y2, (R9)(DX*1)
+	VMOVUPS Y1, (R10)(DX*1)
+	VMOVUPS Y3, (R11)(DX*1)
+	ADDQ $32, DX
+	DECQ CX
+	JNZ n64loop
+
+n64done:
+	VZEROUPPER
+	RET
+
+// func rsplitInvAVX2(zlo, zhi, xlo, xhi, w *complex128, nit int, mask *[4]uint64)
+//
+// The inverse split step of a real transform (real128.inverse) for nit
+// iterations of 2 bins: xlo points at X[k], k = 1, xhi at X[h-k-1], zlo
+// and zhi likewise into z, w at w_n^k. With c = conj(X[h-k]): e = (X[k]+c)/2,
+// o = (X[k]-c)/2·conj(w), z[k] = e + i·o and z[h-k] = conj(e - i·o). mask
+// negates the imaginary lanes.
+TEXT ·rsplitInvAVX2(SB), NOSPLIT, $0-56
+	MOVQ zlo+0(FP), R8
+	MOVQ zhi+8(FP), R9
+	MOVQ xlo+16(FP), SI
+	MOVQ xhi+24(FP), DI
+	MOVQ w+32(FP), AX
+	MOVQ nit+40(FP), CX
+	MOVQ mask+48(FP), BX
+	VMOVUPD (BX), Y15
+	MOVQ $0x3FE0000000000000, DX // 0.5
+	VMOVQ DX, X14
+	VBROADCASTSD X14, Y14
+	MOVQ $0x8000000000000000, DX // sign bit
+	VMOVQ DX, X13
+	VBROADCASTSD X13, Y13
+	VXORPD Y15, Y13, Y12 // the real lanes' signs
+	TESTQ CX, CX
+	JZ ridone
+
+riloop:
+	VMOVUPD (SI), Y0
+	VMOVUPD (DI), Y1
+	VPERM2F128 $0x01, Y1, Y1, Y1
+	VXORPD Y15, Y1, Y1 // c
+	VADDPD Y1, Y0, Y2
+	VMULPD Y14, Y2, Y2 // e
+	VSUBPD Y1, Y0, Y3
+	VMULPD Y14, Y3, Y3 // d
+	VMOVUPD (AX), Y4
+	VMOVDDUP Y4, Y5
+	VPERMILPD $15, Y4, Y4
+	VXORPD Y13, Y4, Y4 // -Im w
+	VPERMILPD $5, Y3, Y6
+	VMULPD Y4, Y6, Y6
+	VMULPD Y5, Y3, Y3
+	VADDSUBPD Y6, Y3, Y3 // o = d·conj(w)
+	VPERMILPD $5, Y3, Y7
+	VXORPD Y12, Y7, Y7 // i·o
+	VADDPD Y7, Y2, Y0
+	VSUBPD Y7, Y2, Y1
+	VXORPD Y15, Y1, Y1
+	VPERM2F128 $0x01, Y1, Y1, Y1
+	VMOVUPD Y0, (R8)
+	VMOVUPD Y1, (R9)
+	ADDQ $32, SI
+	SUBQ $32, DI
+	ADDQ $32, R8
+	SUBQ $32, R9
+	ADDQ $32, AX
+	DECQ CX
+	JNZ riloop
+
+ridone:
+	VZEROUPPER
+	RET
+
+// func rsplitInvAVX2c64(zlo, zhi, xlo, xhi, w *complex64, nit int, mask *[8]uint32)
+//
+// The inverse split step of a real transform (real64.inverse) for nit
+// iterations of 4 bins: xlo points at X[k], k = 1, xhi at X[h-k-3], zlo
+// and zhi likewise into z, w at w_n^k. With c = conj(X[h-k]): e = (X[k]+c)/2,
+// o = (X[k]-c)/2·conj(w), z[k] = e + i·o and z[h-k] = conj(e - i·o). mask
+// negates the imaginary lanes.
+TEXT ·rsplitInvAVX2c64(SB), NOSPLIT, $0-56
+	MOVQ zlo+0(FP), R8
+	MOVQ zhi+8(FP), R9
+	MOVQ xlo+16(FP), SI
+	MOVQ xhi+24(FP), DI
+	MOVQ w+32(FP), AX
+	MOVQ nit+40(FP), CX
+	MOVQ mask+48(FP), BX
+	VMOVUPS (BX), Y15
+	MOVL $0x3F000000, DX // 0.5
+	VMOVD DX, X14
+	VBROADCASTSS X14, Y14
+	MOVL $0x80000000, DX // sign bit
+	VMOVD DX, X13
+	VBROADCASTSS X13, Y13
+	VXORPS Y15, Y13, Y12 // the real lanes' signs
+	TESTQ CX, CX
+	JZ ri64done
+
+ri64loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS (DI), Y1
+	VPERMPD $0x1B, Y1, Y1
+	VXORPS Y15, Y1, Y1 // c
+	VADDPS Y1, Y0, Y2
+	VMULPS Y14, Y2, Y2 // e
+	VSUBPS Y1, Y0, Y3
+	VMULPS Y14, Y3, Y3 // d
+	VMOVUPS (AX), Y4
+	VMOVSLDUP Y4, Y5
+	VMOVSHDUP Y4, Y4
+	VXORPS Y13, Y4, Y4 // -Im w
+	VPERMILPS $0xB1, Y3, Y6
+	VMULPS Y4, Y6, Y6
+	VMULPS Y5, Y3, Y3
+	VADDSUBPS Y6, Y3, Y3 // o = d·conj(w)
+	VPERMILPS $0xB1, Y3, Y7
+	VXORPS Y12, Y7, Y7 // i·o
+	VADDPS Y7, Y2, Y0
+	VSUBPS Y7, Y2, Y1
+	VXORPS Y15, Y1, Y1
+	VPERMPD $0x1B, Y1, Y1
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, (R9)
+	ADDQ $32, SI
+	SUBQ $32, DI
+	ADDQ $32, R8
+	SUBQ $32, R9
+	ADDQ $32, AX
+	DECQ CX
+	JNZ ri64loop
+
+ri64done:
+	VZEROUPPER
+	RET

@@ -11,6 +11,12 @@ func r4inner128(y0, y1, y2, y3, x0, x1, x2, x3 []complex128, w *[3]complex128, i
 	return 0
 }
 
+// r4ninner128 and r4ninner64 are the stand-ins for the twiddle-free
+// radix-4 AVX2 kernels: the caller's Go loop does all the butterflies.
+func r4ninner128(y0, y1, y2, y3, x0, x1, x2, x3 []complex128, inv bool) int { return 0 }
+
+func r4ninner64(y0, y1, y2, y3, x0, x1, x2, x3 []complex64, inv bool) int { return 0 }
+
 // setAVX2 is a no-op in builds without assembly.
 func setAVX2(on bool) bool { return false }
 
@@ -48,3 +54,15 @@ func rsplit64(z, w []complex64, h int) int { return 1 }
 func r16kinner128(y, x, twA, twB []complex128, s, m, k0, k1 int, inv bool) bool { return false }
 
 func r16kinner64(y, x, twA, twB []complex64, s, m, k0, k1 int, inv bool) bool { return false }
+
+// r8inner128 and r8inner64 are the stand-ins for the radix-8 AVX2 kernel:
+// the caller's Go loop does every butterfly.
+func r8inner128(y, x []complex128, s, q0, q1 int, inv bool) int { return q0 }
+
+func r8inner64(y, x []complex64, s, q0, q1 int, inv bool) int { return q0 }
+
+// rsplitInv128 and rsplitInv64 are the stand-ins for the AVX2 inverse
+// split step: the Go loop does every k.
+func rsplitInv128(z, x, w []complex128, h int) int { return 1 }
+
+func rsplitInv64(z, x, w []complex64, h int) int { return 1 }

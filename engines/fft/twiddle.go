@@ -3,6 +3,7 @@ package fft
 import (
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 )
 
@@ -81,6 +82,11 @@ func factorize(n int) (radices []int, ok bool) {
 // split: the barriers would cost more than the work they share).
 const SplitMin = 1 << 17
 
+// smallMax is the longest Stockham transform whose plan keeps a work
+// vector of its own for one call at a time, besides the pool (see
+// cplan128.transform).
+const smallMax = 256
+
 // parallelMin is SplitMin inside the engines.
 const parallelMin = SplitMin
 
@@ -158,6 +164,25 @@ func fuse16(radices []int, keepLast bool) []int {
 		out = append(out, 4)
 	}
 	return append(out, radices[fours:]...)
+}
+
+// fuse8 returns radices with a trailing radix-4, radix-2 pair (the end of
+// factorize's order for an odd power of two times 4) merged into one
+// radix-8 last pass: [4 4 4 2] becomes [4 4 8]. Radix 8 exists as a last
+// pass only (m = 1, no twiddles). Other orders come back unchanged.
+func fuse8(radices []int) []int {
+	k := len(radices)
+	if k < 2 || radices[k-1] != 2 || radices[k-2] != 4 {
+		return radices
+	}
+	return append(slices.Clone(radices[:k-2]), 8)
+}
+
+// fuse8Small reports whether a short order (n ≤ fuse16Max) takes a
+// radix-8 last pass (fuse8) rather than radix-16 passes: when factorize's
+// order ends with a radix 2.
+func fuse8Small(radices []int) bool {
+	return len(radices) >= 2 && radices[len(radices)-1] == 2
 }
 
 // fourStepMin is the smallest power-of-two length for which the planner
