@@ -594,6 +594,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		in[d] = append(in[d], s)
 	}
 	consumed := map[string]bool{} // Delay nodes placed on a projection
+	var convSyn int64             // synapses of the Conv nodes expanded so far
 	for _, name := range names {
 		n := g.Nodes[name]
 		if !isWeightNode(n.Type) {
@@ -638,6 +639,9 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 				return nil, err
 			}
 			rows = geom.outs()
+			if convSyn += geom.syn; convSyn > maxConvSynapses {
+				return nil, cerr(name+".weight", ErrUnsupported, "its %d synapses bring the graph's Conv nodes to %d, more than mec's bound of %d", geom.syn, convSyn, maxConvSynapses)
+			}
 		}
 		// Elementwise nodes between the weight node and its target: at
 		// most one Delay (the projection's delay, one for all targets)
@@ -733,17 +737,16 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			}
 		}
 		if geom != nil {
-			pr.Rule, pr.Pairs, pr.WeightsMV = snn.RuleList, pairs, make([]float64, len(cw))
-			if pairs == nil {
-				pr.Pairs = [][2]int{}
-			}
+			// The kernel's weights become the projection's, in place.
+			pr.Rule, pr.Pairs, pr.WeightsMV = snn.RuleList, pairs, cw
 			for k, x := range cw {
 				t := pairs[k][1]
+				y := x
 				if scale != nil {
-					x *= scale[t]
+					y *= scale[t]
 				}
-				if pr.WeightsMV[k] = x / ts; math.IsInf(pr.WeightsMV[k], 0) || math.IsNaN(pr.WeightsMV[k]) {
-					return nil, cerr(name+".weight", ErrInvalid, "weight %g onto target %d overflows once scaled by the Scale nodes and %s's r (%g) and divided by its tau %g s", cw[k], t, dst, gain[dst], ts)
+				if cw[k] = y / ts; math.IsInf(cw[k], 0) || math.IsNaN(cw[k]) {
+					return nil, cerr(name+".weight", ErrInvalid, "weight %g onto target %d overflows once scaled by the Scale nodes and %s's r (%g) and divided by its tau %g s", x, t, dst, gain[dst], ts)
 				}
 			}
 			net.Connect(pr)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -275,5 +276,33 @@ func TestNIRConvErrors(t *testing.T) {
 	f.Node.Nodes["c"] = b
 	if _, err := ImportNIR(f); err == nil || !strings.Contains(err.Error(), "c.bias") {
 		t.Errorf("per-channel bias: want an error naming c.bias, got %v", err)
+	}
+}
+
+// TestNIRConvSynapseCap: a few hundred bytes of JSON whose Conv node
+// expands to 2^24 synapses (a 1×1 kernel over a 4096 × 4096 input) is
+// refused before any synapse is allocated, naming the node and the count;
+// the import allocates less than 16 MiB.
+func TestNIRConvSynapseCap(t *testing.T) {
+	const file = `{"version": "1.0", "node": {"type": "NIRGraph",
+ "nodes": {"P": {"type": "Input", "shape": [16777216]},
+  "c": {"type": "Conv2d", "weight": [[[[1.0]]]], "input_shape": [4096, 4096]},
+  "X": {"type": "IF", "r": [1], "v_threshold": [1]},
+  "o": {"type": "Output", "shape": [16777216]}},
+ "edges": {"src": ["P", "c", "X"], "dst": ["c", "X", "o"]}}}`
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f, err := UnmarshalNIR([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ImportNIR(f)
+	runtime.ReadMemStats(&after)
+	var ce *ConvError
+	if err == nil || !errors.As(err, &ce) || ce.Field != "c.weight" || !strings.Contains(err.Error(), "16777216 synapses") {
+		t.Errorf("want an error naming c.weight and its 16777216 synapses, got %v", err)
+	}
+	if a := after.TotalAlloc - before.TotalAlloc; a > 16<<20 {
+		t.Errorf("import allocated %d bytes, want < 16 MiB", a)
 	}
 }
