@@ -910,7 +910,14 @@ func importDeltaNeuron(name string, n NIRNode, rows int) (snn.Population, float6
 			// only has to lie below V_th.
 			lif.VResetMV = th
 		}
-		if !(lif.VResetMV < lif.VThMV) || math.IsInf(lif.VThMV, 0) {
+		thField := "v_threshold"
+		if n.Type == "Threshold" {
+			thField = "threshold"
+		}
+		if math.IsInf(lif.VThMV, 0) {
+			return pop, 0, 0, cerr(name+"."+thField, ErrInvalid, "%g: snn needs a finite float64 above it", th)
+		}
+		if !(lif.VResetMV < lif.VThMV) {
 			return pop, 0, 0, cerr(name+".v_reset", ErrInvalid, "%g must be ≤ v_threshold %g", vals["v_reset"], th)
 		}
 	}
@@ -922,9 +929,17 @@ func importDeltaNeuron(name string, n NIRNode, rows int) (snn.Population, float6
 	if x, ok := mdFloat(n.Metadata, "mec_v_reset_mv"); ok && n.Type == "Threshold" && x < lif.VThMV {
 		lif.VResetMV = x
 	}
-	// NIR's state starts at v = 0 (snn's default is V_reset).
-	if zero := 0.0; pop.VInit.MV == nil && pop.VInit.UniformMV == nil && lif.VResetMV != 0 && (lif.NoSpikes || 0 < lif.VThMV) {
-		pop.VInit.MV = &zero
+	// NIR's state starts at v = 0 (snn's default is V_reset). A LIF or IF
+	// node with v_threshold < 0 would spike at once from there, which snn
+	// cannot start with (V_init < V_th): refused.
+	// (Threshold recomputes V every step: where it starts does not matter.)
+	if pop.VInit.MV == nil && pop.VInit.UniformMV == nil {
+		if (n.Type == "LIF" || n.Type == "IF") && !(0 < lif.VThMV) {
+			return pop, 0, 0, cerr(name+".v_threshold", ErrUnsupported, "%g < 0: NIR's initial state v = 0 is above it (a spike at t = 0), and snn starts every neuron below V_th", vals["v_threshold"])
+		}
+		if zero := 0.0; lif.VResetMV != 0 && (lif.NoSpikes || 0 < lif.VThMV) {
+			pop.VInit.MV = &zero
+		}
 	}
 	return pop, gain, div, nil
 }

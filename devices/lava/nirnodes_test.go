@@ -207,9 +207,21 @@ func TestNIRNeuronErrors(t *testing.T) {
 		{"shape", func(f *NIRFile) { setX(f, "LI", func(n *NIRNode) { n.R = []float64{1, 1} }) }, "X.r"},
 		{"missing", func(f *NIRFile) { setX(f, "LIF", func(n *NIRNode) { n.VThreshold = nil }) }, "X.v_threshold"},
 		{"reset above", func(f *NIRFile) { setX(f, "LIF", func(n *NIRNode) { n.VReset = []float64{2} }) }, "X.v_reset"},
+		{"LIF threshold below 0", func(f *NIRFile) {
+			setX(f, "LIF", func(n *NIRNode) { n.VThreshold, n.VReset = []float64{-1}, []float64{-2} })
+		}, "X.v_threshold"},
+		{"IF threshold below 0", func(f *NIRFile) {
+			setX(f, "IF", func(n *NIRNode) { n.VThreshold, n.VReset = []float64{-1}, []float64{-2} })
+		}, "X.v_threshold"},
 		{"NaN threshold", func(f *NIRFile) {
 			setX(f, "Threshold", func(n *NIRNode) { n.Threshold = []float64{math.NaN()} })
 		}, "X.threshold"},
+		{"huge threshold", func(f *NIRFile) {
+			setX(f, "Threshold", func(n *NIRNode) { n.Threshold = []float64{math.MaxFloat64} })
+		}, "X.threshold"},
+		{"huge v_threshold", func(f *NIRFile) {
+			setX(f, "IF", func(n *NIRNode) { n.VThreshold = []float64{math.MaxFloat64} })
+		}, "X.v_threshold"},
 		{"bias shape", func(f *NIRFile) {
 			setX(f, "LIF", nil)
 			a := f.Node.Nodes["A"]
@@ -242,7 +254,6 @@ func TestNIRNeuronErrors(t *testing.T) {
 		}, "X"},
 	} {
 		f := nirNodeGraph(cs["LIF"])
-		_ = cs
 		c.edit(f)
 		_, err := ImportNIR(f)
 		var ce *ConvError
