@@ -527,13 +527,22 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		n := g.Nodes[name]
 		switch n.Type {
 		case "Input":
-			if len(n.Shape) != 1 || n.Shape[0] <= 0 || n.Shape[0] > maxNIRSize {
-				return nil, cerr(name+".shape", ErrUnsupported, "%v: only 1-d inputs", n.Shape)
+			// An N-d input (channels, x, y) is flattened in C order, the
+			// order of a Conv node's inputs.
+			size := int64(1)
+			for _, d := range n.Shape {
+				if d <= 0 || d > maxNIRSize || size*d > maxNIRSize {
+					return nil, cerr(name+".shape", ErrInvalid, "%v: sizes must be ≥ 1 and multiply to at most %d", n.Shape, maxNIRSize)
+				}
+				size *= d
+			}
+			if len(n.Shape) == 0 {
+				return nil, cerr(name+".shape", ErrInvalid, "missing")
 			}
 			rate, _ := mdFloat(n.Metadata, "mec_rate_hz")
 			ts, _ := mdFloat(n.Metadata, "mec_tau_syn_ms")
-			net.AddPoisson(snn.PoissonGroup{Name: name, Size: int(n.Shape[0]), RateHz: rate, TauSynMs: ts})
-			sizes[name] = int(n.Shape[0])
+			net.AddPoisson(snn.PoissonGroup{Name: name, Size: int(size), RateHz: rate, TauSynMs: ts})
+			sizes[name] = int(size)
 		case "CubaLIF":
 			// NIR's defaults (nir.read): v_reset 0, w_in 1.
 			if n.VReset == nil {

@@ -62,17 +62,44 @@ func (n NIRNode) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads a node written by MarshalJSON; unknown fields are
-// errors.
+// errors. A per-neuron parameter (tau, r, v_threshold, bias, ...) may be
+// a number or an array of 1 to 4 dimensions, flattened in C order (the
+// order of a Conv node's outputs); a numpy array written as nested lists
+// reads as the flat one.
 func (n *NIRNode) UnmarshalJSON(b []byte) error {
 	var aux struct {
 		nirNodeJSON
-		Weight  json.RawMessage `json:"weight"`
-		Padding json.RawMessage `json:"padding"`
+		Weight     json.RawMessage `json:"weight"`
+		Padding    json.RawMessage `json:"padding"`
+		Bias       json.RawMessage `json:"bias"`
+		Tau        json.RawMessage `json:"tau"`
+		TauSyn     json.RawMessage `json:"tau_syn"`
+		TauMem     json.RawMessage `json:"tau_mem"`
+		R          json.RawMessage `json:"r"`
+		VLeak      json.RawMessage `json:"v_leak"`
+		VThreshold json.RawMessage `json:"v_threshold"`
+		VReset     json.RawMessage `json:"v_reset"`
+		WIn        json.RawMessage `json:"w_in"`
+		Delay      json.RawMessage `json:"delay"`
+		Scale      json.RawMessage `json:"scale"`
+		Threshold  json.RawMessage `json:"threshold"`
 	}
 	if err := strict.JSON(b, &aux); err != nil {
 		return err
 	}
 	*n = NIRNode(aux.nirNodeJSON)
+	for _, p := range []struct {
+		key string
+		raw json.RawMessage
+	}{{"bias", aux.Bias}, {"tau", aux.Tau}, {"tau_syn", aux.TauSyn}, {"tau_mem", aux.TauMem}, {"r", aux.R},
+		{"v_leak", aux.VLeak}, {"v_threshold", aux.VThreshold}, {"v_reset", aux.VReset}, {"w_in", aux.WIn},
+		{"delay", aux.Delay}, {"scale", aux.Scale}, {"threshold", aux.Threshold}} {
+		v, err := flatParam(p.raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.key, err)
+		}
+		*n.vector(p.key) = v
+	}
 	if !isConv(n.Type) {
 		if aux.Padding != nil {
 			return fmt.Errorf("a %s node has no field padding", n.Type)
@@ -109,6 +136,32 @@ func (n *NIRNode) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// flatParam reads a per-neuron parameter: absent or null (nil), a number
+// (one value), [] (none) or a rectangular array of 1 to 4 dimensions
+// (flattened in C order).
+func flatParam(raw json.RawMessage) ([]float64, error) {
+	if raw == nil || string(raw) == "null" {
+		return nil, nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	switch x := v.(type) {
+	case float64:
+		return []float64{x}, nil
+	case []any:
+		if len(x) == 0 {
+			return []float64{}, nil
+		}
+	}
+	flat, _, err := flatten(v)
+	if err != nil {
+		return nil, fmt.Errorf("want a number or an array of numbers: %w", err)
+	}
+	return flat, nil
 }
 
 // nest turns a flat C-order array of the given shape into nested slices.

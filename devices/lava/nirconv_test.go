@@ -1,15 +1,18 @@
 package lava
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/prismai/mec/engines/snn"
+	"github.com/prismai/mec/internal/hdf5"
 )
 
 // directConv computes a Conv node's output for the flat input x the
@@ -304,5 +307,80 @@ func TestNIRConvSynapseCap(t *testing.T) {
 	}
 	if a := after.TotalAlloc - before.TotalAlloc; a > 16<<20 {
 		t.Errorf("import allocated %d bytes, want < 16 MiB", a)
+	}
+}
+
+// TestNIRNdParams: NIR's CNN files give the neurons after a Conv node
+// N-d parameters (r [C][X][Y]) and their Input N-d shapes ([C, X, Y]);
+// both encodings read them flat in C order and import the same network
+// as the 1-d form of the same graph.
+func TestNIRNdParams(t *testing.T) {
+	c := convCases(rand.New(rand.NewPCG(2, 2)))["conv2d/groups+stride"]
+	c.Bias = nil
+	flat := convGraph(t, c)
+	g, _ := convGeometry("c", &c)
+	x := flat.Node.Nodes["X"]
+	x.R, x.VThreshold = fill(g.outs(), 2), fill(g.outs(), 0.5)
+	flat.Node.Nodes["X"] = x
+	want, err := ImportNIR(flat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inShape := []int64{int64(g.cin), int64(g.in[0]), int64(g.in[1])}
+	outShape := []int{g.cout, g.out[0], g.out[1]}
+
+	// JSON: nested arrays and a 3-d shape.
+	js, err := MarshalNIR(flat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(js, &m); err != nil {
+		t.Fatal(err)
+	}
+	nodes := m["node"].(map[string]any)["nodes"].(map[string]any)
+	nodes["P"].(map[string]any)["shape"] = inShape
+	nested := func(v float64) any { a, _ := nest(fill(g.outs(), v), outShape); return a }
+	nodes["X"].(map[string]any)["r"] = nested(2)
+	nodes["X"].(map[string]any)["v_threshold"] = nested(0.5)
+	js, _ = json.Marshal(m)
+	fj, err := UnmarshalNIR(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ImportNIR(fj)
+	if err != nil {
+		t.Fatalf("JSON with N-d parameters: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("JSON with N-d parameters imports\n%+v\nthe 1-d form\n%+v", got, want)
+	}
+
+	// .nir: 3-d datasets.
+	h5, err := EncodeNIRHDF5(flat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := hdf5.Decode(h5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hn := root.Groups["node"].Groups["nodes"]
+	hn.Groups["P"].Datasets["shape"] = &hdf5.Dataset{Type: hdf5.Int64, Shape: []int{3}, Ints: inShape}
+	for _, k := range []string{"r", "v_threshold"} {
+		hn.Groups["X"].Datasets[k].Shape = outShape
+	}
+	if h5, err = hdf5.Encode(root); err != nil {
+		t.Fatal(err)
+	}
+	fh, err := DecodeNIRHDF5(h5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err = ImportNIR(fh); err != nil {
+		t.Fatalf(".nir with N-d parameters: %v", err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf(".nir with N-d parameters imports\n%+v\nthe 1-d form\n%+v", got, want)
 	}
 }

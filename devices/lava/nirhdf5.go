@@ -397,8 +397,11 @@ func decodeNIRNode(ng *hdf5.Group, field string) (NIRNode, error) {
 				n.Weight[r] = v[r*cols : (r+1)*cols : (r+1)*cols]
 			}
 		default:
-			if !isFloat(d) && d.Type != hdf5.Int64 || len(d.Shape) > 1 {
-				return n, cerr(f, ErrInvalid, "%v %v, want a float scalar or 1-d array", d.Type, d.Shape)
+			// A per-neuron parameter of any rank (nodes.1.r [16 16 16]
+			// for the neurons after a Conv2d) reads flat in C order, the
+			// order of a Conv node's outputs.
+			if !isFloat(d) && d.Type != hdf5.Int64 {
+				return n, cerr(f, ErrInvalid, "%v %v, want a number or an array of numbers", d.Type, d.Shape)
 			}
 			v := slices.Clone(d.Floats)
 			for _, i := range d.Ints {
