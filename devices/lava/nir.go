@@ -286,6 +286,11 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 	}
 	for k := range net.Projections {
 		pr := &net.Projections[k]
+		if i := indexOfPop(net, pr.From); i >= 0 && net.Populations[i].Neuron.NoSpikes {
+			// An LI or I node's output is its state: NIR would feed v
+			// itself through the weights, snn sends nothing.
+			return nil, cerr(fmt.Sprintf("projections[%d].from", k), ErrUnsupported, "source %q has no_spikes: its NIR node (LI or I) outputs its membrane state, not spikes", pr.From)
+		}
 		ns, nt := sizes[pr.From], sizes[pr.To]
 		ts := wscale[indexOfPop(net, pr.To)]
 		w := make([][]float64, nt)

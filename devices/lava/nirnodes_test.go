@@ -274,6 +274,12 @@ func TestNIRNeuronErrors(t *testing.T) {
 	if _, err := ExportNIR(net); err == nil || !strings.Contains(err.Error(), "populations[1]") {
 		t.Errorf("delta and exponential inputs: want an error naming populations[1], got %v", err)
 	}
+	// An LI population as a source: NIR would send its state, not spikes.
+	net = deltaNetwork()
+	net.Connect(snn.Projection{From: "LI", To: "L", Rule: snn.RuleOneToOne, WeightMV: 1, Synapse: snn.SynapseDelta})
+	if _, err := ExportNIR(net); err == nil || !strings.Contains(err.Error(), "projections[5].from") {
+		t.Errorf("LI source: want an error naming projections[5].from, got %v", err)
+	}
 }
 
 // deltaNetwork has a delta-synapse population of every NIR kind: LIF
@@ -362,5 +368,10 @@ func TestConvertRefusesDelta(t *testing.T) {
 	_, err = Convert(net, ConvertOptions{IgnoreRefractory: true})
 	if err == nil || !strings.Contains(err.Error(), "populations[1].neuron.leak") {
 		t.Errorf("leak none: want an error naming populations[1].neuron.leak, got %v", err)
+	}
+	net.Populations[1].Neuron = snn.LIF{TauMMs: 10, NoSpikes: true}
+	_, err = Convert(net, ConvertOptions{IgnoreRefractory: true})
+	if err == nil || !strings.Contains(err.Error(), "populations[1].neuron.no_spikes") {
+		t.Errorf("no_spikes: want an error naming populations[1].neuron.no_spikes, got %v", err)
 	}
 }
