@@ -375,3 +375,47 @@ func TestConvertRefusesDelta(t *testing.T) {
 		t.Errorf("no_spikes: want an error naming populations[1].neuron.no_spikes, got %v", err)
 	}
 }
+
+// TestNIRThresholdExact: NIR's v > v_threshold is kept exactly. An IF node
+// with v_threshold 1 whose two inputs of weight 0.5 spike in the same
+// step reaches v = 1 and does not spike; with the weights one float64
+// above 0.5 it spikes in that step. The inputs fire every step (rate·dt
+// = 1).
+func TestNIRThresholdExact(t *testing.T) {
+	for _, c := range []struct {
+		w     float64
+		spike bool
+	}{{0.5, false}, {math.Nextafter(0.5, 1), true}} {
+		f := &NIRFile{Version: NIRVersion, Node: NIRGraph{Type: "NIRGraph", Metadata: map[string]any{"mec_dt_ms": 0.1},
+			Nodes: map[string]NIRNode{
+				"P": {Type: "Input", Shape: []int64{2}, Metadata: map[string]any{"mec_rate_hz": 10000.0}},
+				"A": {Type: "Linear", Weight: [][]float64{{c.w, c.w}}},
+				"X": {Type: "IF", R: []float64{1}, VThreshold: []float64{1}, VReset: []float64{0}},
+				"o": {Type: "Output", Shape: []int64{1}},
+			},
+			Edges: NIREdges{Src: []string{"P", "A", "X"}, Dst: []string{"A", "X", "o"}}}}
+		net := importBoth(t, f)
+		s, err := net.Build(snn.Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, _, _ := s.Population("X")
+		for step := 0; ; step++ {
+			if step > 5 {
+				t.Fatalf("w = %v: no input reached X in 5 steps", c.w)
+			}
+			spikes := s.Step()
+			if len(spikes) == 0 && s.V()[x] == 0 {
+				continue
+			}
+			if got := slices.Contains(spikes, x); got != c.spike {
+				t.Fatalf("w = %v: step %d: spike %v (v = %v), want %v", c.w, step, got, s.V()[x], c.spike)
+			}
+			if !c.spike && s.V()[x] != 1 {
+				t.Fatalf("w = %v: v = %v, want exactly 1", c.w, s.V()[x])
+			}
+			break
+		}
+		s.Close()
+	}
+}
