@@ -178,57 +178,75 @@ func convGraph(t testing.TB, c NIRNode) *NIRFile {
 // TestNIRConvImport imports Input → Conv → LIF graphs from JSON and from
 // .nir (the same network) and simulates them against a reference of the
 // LIF equations whose input is the direct convolution of the previous
-// step's input spikes (1e-9 on v, spikes exactly).
+// step's input spikes (1e-9 on v, spikes exactly), without a bias and
+// with one bias b for all channels: a constant current, τ dv/dt = −v +
+// r·b between spikes, whose exact step is v·E + r·b·(1 − E).
 func TestNIRConvImport(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 1))
 	for name, c := range convCases(r) {
-		c.Bias = nil // a per-channel bias is not one bias current per population
-		t.Run(name, func(t *testing.T) {
-			f := convGraph(t, c)
-			net := importBoth(t, f)
-			if pr := net.Projections[0]; pr.Rule != snn.RuleList || pr.Synapse != snn.SynapseDelta {
-				t.Fatalf("projection %+v: want a delta list", pr)
+		for _, b := range []float64{0, 0.2} {
+			c.Bias = nil // a per-channel bias is not one bias current per population
+			sub := name
+			if b != 0 {
+				c.Bias, sub = fill(c.KernelShape[0], b), name+"/bias"
 			}
-			s, err := net.Build(snn.Options{Threads: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			lo, hi, _ := s.Population("X")
-			nin := f.Node.Nodes["P"].Shape[0]
-			v := make([]float64, hi-lo)
-			x := make([]float64, nin) // last step's input spikes
-			prev := make([]int64, nin)
-			spikes := 0
-			for step := range 2000 {
-				got := s.Step()
-				in := directConv(&c, x)
-				var want []int
-				for i := range v {
-					v[i] = v[i]*math.Exp(-0.1/10) + 2*in[i]/0.01
-					if v[i] > 0.5 {
-						v[i] = 0
-						want = append(want, lo+i)
-					}
-				}
-				if !slices.Equal(got, want) {
-					t.Fatalf("step %d: spikes %v, reference %v", step, got, want)
-				}
-				spikes += len(got)
-				for i := range v {
-					if math.Abs(s.V()[lo+i]-v[i]) > 1e-9 {
-						t.Fatalf("step %d: v[%d] = %v, reference %v", step, i, s.V()[lo+i], v[i])
-					}
-				}
-				for k, n := range s.PoissonCounts("P") {
-					x[k] = float64(n - prev[k])
-					prev[k] = n
-				}
-			}
-			if spikes < 10 {
-				t.Fatalf("only %d spikes", spikes)
-			}
-		})
+			convImport(t, sub, c, b)
+		}
 	}
+}
+
+// convImport is one case of TestNIRConvImport: Conv node c with the bias
+// b on every channel (0: none).
+func convImport(t *testing.T, name string, c NIRNode, b float64) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		f := convGraph(t, c)
+		nobias := c
+		nobias.Bias = nil
+		net := importBoth(t, f)
+		if pr := net.Projections[0]; pr.Rule != snn.RuleList || pr.Synapse != snn.SynapseDelta {
+			t.Fatalf("projection %+v: want a delta list", pr)
+		}
+		s, err := net.Build(snn.Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, hi, _ := s.Population("X")
+		nin := f.Node.Nodes["P"].Shape[0]
+		v := make([]float64, hi-lo)
+		x := make([]float64, nin) // last step's input spikes
+		prev := make([]int64, nin)
+		spikes := 0
+		for step := range 2000 {
+			got := s.Step()
+			in := directConv(&nobias, x)
+			var want []int
+			for i := range v {
+				e := math.Exp(-0.1 / 10)
+				v[i] = v[i]*e + 2*b*(1-e) + 2*in[i]/0.01
+				if v[i] > 0.5 {
+					v[i] = 0
+					want = append(want, lo+i)
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("step %d: spikes %v, reference %v", step, got, want)
+			}
+			spikes += len(got)
+			for i := range v {
+				if math.Abs(s.V()[lo+i]-v[i]) > 1e-9 {
+					t.Fatalf("step %d: v[%d] = %v, reference %v", step, i, s.V()[lo+i], v[i])
+				}
+			}
+			for k, n := range s.PoissonCounts("P") {
+				x[k] = float64(n - prev[k])
+				prev[k] = n
+			}
+		}
+		if spikes < 10 {
+			t.Fatalf("only %d spikes", spikes)
+		}
+	})
 }
 
 // TestNIRConvErrors: bad Conv fields are errors naming the node and field.
