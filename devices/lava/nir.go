@@ -104,8 +104,8 @@ type NIREdges struct {
 
 // NIRNode is one NIR node; which fields are set depends on Type ("Input",
 // "Output", "Linear", "Affine", "Conv1d", "Conv2d", "LIF", "CubaLIF", "IF",
-// "LI", "I", "Threshold", "Delay", "Scale"); the JSON keys are NIR's field
-// names.
+// "LI", "I", "Threshold", "Delay", "Scale", "Flatten"); the JSON keys are
+// NIR's field names.
 type NIRNode struct {
 	Type string `json:"type"`
 	// Shape is the tensor shape of Input and Output nodes.
@@ -146,6 +146,13 @@ type NIRNode struct {
 	PaddingMode string  `json:"-"`
 	Groups      int64   `json:"groups,omitempty"`
 	InputShape  []int64 `json:"input_shape,omitempty"`
+	// StartDim, EndDim and InputType ([C, X, Y]) are a Flatten node's
+	// fields. Tensors are flat in C order here already, so a Flatten node
+	// passes its input on unchanged; InputType, when set, must match the
+	// size of its source.
+	StartDim  *int64  `json:"start_dim,omitempty"`
+	EndDim    *int64  `json:"end_dim,omitempty"`
+	InputType []int64 `json:"input_type,omitempty"`
 	// Metadata holds mec_* extras (see the package notes on NIR).
 	Metadata map[string]any `json:"metadata,omitempty"`
 }
@@ -511,7 +518,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		if n, ok := g.Nodes[s]; ok && isWeightNode(n.Type) && k < len(g.Edges.Dst) {
 			d := g.Edges.Dst[k]
 			for hops := 0; hops <= 8 && len(next[d]) == 1; hops++ {
-				if t := g.Nodes[d].Type; t != "Delay" && t != "Scale" {
+				if t := g.Nodes[d].Type; t != "Delay" && t != "Scale" && t != "Flatten" {
 					break
 				}
 				d = next[d][0]
@@ -589,9 +596,9 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			gain[name], div[name] = gn, dv
 			net.AddPopulation(pop)
 			sizes[name] = pop.Size
-		case "Output", "Linear", "Affine", "Conv1d", "Conv2d", "Delay", "Scale":
+		case "Output", "Linear", "Affine", "Conv1d", "Conv2d", "Delay", "Scale", "Flatten":
 		default:
-			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Conv1d, Conv2d, Delay, Scale, CubaLIF, LIF, LI, IF, I and Threshold nodes", name, n.Type)
+			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Conv1d, Conv2d, Delay, Scale, Flatten, CubaLIF, LIF, LI, IF, I and Threshold nodes", name, n.Type)
 		}
 	}
 	in := map[string][]string{}
@@ -615,8 +622,8 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			switch n.Type {
 			case "CubaLIF", "Input", "LIF", "IF", "Threshold":
 				for _, d := range out[name] {
-					if t := g.Nodes[d].Type; !isWeightNode(t) && t != "Output" {
-						return nil, cerr("edges", ErrUnsupported, "%s → %s (%s): only Linear/Affine/Conv/Output targets", name, d, t)
+					if t := g.Nodes[d].Type; !isWeightNode(t) && t != "Output" && t != "Flatten" {
+						return nil, cerr("edges", ErrUnsupported, "%s → %s (%s): only Linear/Affine/Conv/Flatten/Output targets", name, d, t)
 					}
 				}
 			case "LI", "I":
@@ -645,6 +652,19 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			return nil, cerr(name, ErrUnsupported, "a weight node needs one source and one target")
 		}
 		src, dst := in[name][0], out[name][0]
+		// Flatten nodes before the weight node: the identity on the flat
+		// (C-order) source.
+		for hops := 0; g.Nodes[src].Type == "Flatten"; hops++ {
+			if len(in[src]) != 1 || len(out[src]) != 1 || consumed[src] || hops > 8 {
+				return nil, cerr(src, ErrUnsupported, "a Flatten node must sit on one path into a weight node")
+			}
+			consumed[src] = true
+			fl := src
+			src = in[src][0]
+			if err := checkFlatten(fl, g.Nodes[fl], sizes[src]); err != nil {
+				return nil, err
+			}
+		}
 		rows := len(n.Weight) // the weight node's outputs
 		var geom *convGeom
 		if isConv(n.Type) {
@@ -662,12 +682,19 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		// and Scale nodes (folded into the weights, per target).
 		delayMs := 0.0
 		var scale []float64
-		for hops := 0; g.Nodes[dst].Type == "Delay" || g.Nodes[dst].Type == "Scale"; hops++ {
+		for hops := 0; slices.Contains([]string{"Delay", "Scale", "Flatten"}, g.Nodes[dst].Type); hops++ {
 			en := g.Nodes[dst]
 			if len(in[dst]) != 1 || len(out[dst]) != 1 || consumed[dst] || hops > 8 {
 				return nil, cerr(dst, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a neuron node", en.Type)
 			}
 			consumed[dst] = true
+			if en.Type == "Flatten" {
+				if err := checkFlatten(dst, en, rows); err != nil {
+					return nil, err
+				}
+				dst = out[dst][0]
+				continue
+			}
 			if en.Type == "Scale" {
 				if len(en.Scale) != rows && len(en.Scale) != 1 {
 					return nil, cerr(dst+".scale", ErrInvalid, "%d values for %d targets", len(en.Scale), rows)
@@ -796,14 +823,42 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		net.Connect(pr)
 	}
 	for _, name := range names {
-		if t := g.Nodes[name].Type; (t == "Delay" || t == "Scale") && !consumed[name] {
-			return nil, cerr(name, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a neuron node", t)
+		t := g.Nodes[name].Type
+		if t == "Flatten" && !consumed[name] && len(in[name]) == 1 && len(out[name]) > 0 &&
+			!slices.ContainsFunc(out[name], func(d string) bool { return g.Nodes[d].Type != "Output" }) {
+			// Flatten → Output: what feeds it is recorded as it is.
+			if err := checkFlatten(name, g.Nodes[name], sizes[in[name][0]]); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if (t == "Delay" || t == "Scale" || t == "Flatten") && !consumed[name] {
+			return nil, cerr(name, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine, Conv) to a neuron node", t)
 		}
 	}
 	if err := net.Validate(); err != nil {
 		return nil, fmt.Errorf("lava: nir import: %w", err)
 	}
 	return net, nil
+}
+
+// checkFlatten checks Flatten node name, whose input has size elements
+// (0: not known): its input_type, when set, must hold that many.
+func checkFlatten(name string, n NIRNode, size int) error {
+	if n.InputType == nil || size == 0 {
+		return nil
+	}
+	prod := int64(1)
+	for _, d := range n.InputType {
+		if d <= 0 || d > maxNIRSize || prod*d > maxNIRSize {
+			return cerr(name+".input_type", ErrInvalid, "%v: sizes must be ≥ 1 and multiply to at most %d", n.InputType, maxNIRSize)
+		}
+		prod *= d
+	}
+	if prod != int64(size) {
+		return cerr(name+".input_type", ErrInvalid, "%v holds %d elements, its input has %d", n.InputType, prod, size)
+	}
+	return nil
 }
 
 // nirParam is one per-neuron parameter of a neuron node.

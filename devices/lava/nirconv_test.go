@@ -402,3 +402,59 @@ func TestNIRNdParams(t *testing.T) {
 		t.Errorf(".nir with N-d parameters imports\n%+v\nthe 1-d form\n%+v", got, want)
 	}
 }
+
+// TestNIRFlatten: Flatten nodes (before a weight node, between it and its
+// target, before an Output) pass the C-order flat tensor on unchanged:
+// the graph imports, from JSON and .nir, as the one without them; an
+// input_type of the wrong size is an error naming it, and nir.write's
+// group form of input_type reads as the array.
+func TestNIRFlatten(t *testing.T) {
+	c := convCases(rand.New(rand.NewPCG(3, 3)))["conv2d/groups+stride"]
+	c.Bias = nil
+	plain := convGraph(t, c)
+	want, err := ImportNIR(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := convGeometry("c", &c)
+	one, end := int64(1), int64(-1)
+	withFlatten := func(inType []int64) *NIRFile {
+		f := convGraph(t, c)
+		f.Node.Nodes["F1"] = NIRNode{Type: "Flatten", StartDim: &one, EndDim: &end, InputType: inType}
+		f.Node.Nodes["F2"] = NIRNode{Type: "Flatten"}
+		f.Node.Nodes["F3"] = NIRNode{Type: "Flatten"}
+		f.Node.Edges = NIREdges{Src: []string{"P", "F1", "c", "F2", "X", "F3"}, Dst: []string{"F1", "c", "F2", "X", "F3", "o"}}
+		return f
+	}
+	f := withFlatten([]int64{int64(g.cin), int64(g.in[0]), int64(g.in[1])})
+	if got := importBoth(t, f); !reflect.DeepEqual(got, want) {
+		t.Errorf("with Flatten nodes:\n%+v\nwithout:\n%+v", got, want)
+	}
+	_, err = ImportNIR(withFlatten([]int64{int64(g.cin), int64(g.in[0]), int64(g.in[1]) + 1}))
+	var ce *ConvError
+	if err == nil || !errors.As(err, &ce) || ce.Field != "F1.input_type" {
+		t.Errorf("wrong input_type: want an error naming F1.input_type, got %v", err)
+	}
+	// nir.write's form: input_type a group {"input": shape}.
+	h5, err := EncodeNIRHDF5(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := hdf5.Decode(h5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := root.Groups["node"].Groups["nodes"].Groups["F1"]
+	fl.Group("input_type").Datasets["input"] = fl.Datasets["input_type"]
+	delete(fl.Datasets, "input_type")
+	if h5, err = hdf5.Encode(root); err != nil {
+		t.Fatal(err)
+	}
+	fh, err := DecodeNIRHDF5(h5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fh.Node.Nodes["F1"], f.Node.Nodes["F1"]) {
+		t.Errorf("group input_type decodes to %+v, want %+v", fh.Node.Nodes["F1"], f.Node.Nodes["F1"])
+	}
+}
