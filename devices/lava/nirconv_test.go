@@ -458,3 +458,21 @@ func TestNIRFlatten(t *testing.T) {
 		t.Errorf("group input_type decodes to %+v, want %+v", fh.Node.Nodes["F1"], f.Node.Nodes["F1"])
 	}
 }
+
+// TestNIRConvSynapseTotal: the bound holds for the Conv nodes of a graph
+// together: two nodes of 3·2^20 synapses each (each under it) are refused
+// at the second, naming it and the total.
+func TestNIRConvSynapseTotal(t *testing.T) {
+	const n = 3 << 20
+	conv := NIRNode{Type: "Conv2d", Kernel: []float64{1}, KernelShape: []int{1, 1, 1, 1}, InputShape: []int64{2048, 1536}}
+	ifn := NIRNode{Type: "IF", R: []float64{1}, VThreshold: []float64{1}}
+	f := &NIRFile{Version: NIRVersion, Node: NIRGraph{Type: "NIRGraph",
+		Nodes: map[string]NIRNode{"P": {Type: "Input", Shape: []int64{n}}, "c1": conv, "X": ifn, "c2": conv, "Y": ifn,
+			"o": {Type: "Output", Shape: []int64{n}}},
+		Edges: NIREdges{Src: []string{"P", "c1", "X", "c2", "Y"}, Dst: []string{"c1", "X", "c2", "Y", "o"}}}}
+	_, err := ImportNIR(f)
+	var ce *ConvError
+	if err == nil || !errors.As(err, &ce) || ce.Field != "c2.weight" || !strings.Contains(err.Error(), "6291456") {
+		t.Errorf("want an error naming c2.weight and the total 6291456, got %v", err)
+	}
+}
