@@ -462,8 +462,11 @@ func uniform(name, field string, a []float64, n int) (float64, error) {
 // matrix fits it, else "list" in source-major order), optionally followed
 // by a Delay node of one delay for all targets (the projection's delay)
 // and Scale nodes (multiplied into the weights), and Output nodes
-// (ignored). Anything else is ErrUnsupported, naming the
-// node.
+// (ignored); LIF, LI, IF, I and Threshold nodes with delta synapses, Conv1d
+// and Conv2d nodes (explicit synapse lists, at most maxConvSynapses in a
+// graph) and Flatten nodes (the identity: tensors and N-d parameters are
+// flat in C order) as the package notes on NIR say. Anything else is
+// ErrUnsupported, naming the node.
 func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	g := f.Node
 	net := &snn.Network{DtMs: 0.1}
