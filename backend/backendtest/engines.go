@@ -330,6 +330,23 @@ func ConformanceNetworkDelta(seed uint64) *snn.Network {
 	return net
 }
 
+// ConformanceNetworkLeaks is ConformanceNetworkDelta with the other two
+// leaks and a graded population: T (leak "instant", NIR's Threshold: V is
+// the step's summed delta input plus R·I_bias, a spike when it reaches
+// V_th), fed by E and the Poisson group and feeding I; and S (no_spikes,
+// NIR's LI), a leaky integrator of E's spikes that never fires.
+func ConformanceNetworkLeaks(seed uint64) *snn.Network {
+	net := ConformanceNetworkDelta(seed)
+	net.AddPopulation(snn.Population{Name: "T", Size: 15, Neuron: snn.LIF{Leak: snn.LeakInstant, VThMV: 2, VResetMV: -1, IBiasNA: 0.5, TRefMs: 0.2}})
+	net.AddPopulation(snn.Population{Name: "S", Size: 10, Neuron: snn.LIF{TauMMs: 8, VRestMV: -2, IBiasNA: 1, NoSpikes: true}})
+	d := snn.SynapseDelta
+	net.Connect(snn.Projection{From: "E", To: "T", Rule: snn.RuleFixedProbability, P: 0.3, WeightMV: 0.7, Synapse: d, DelayMs: 0.2})
+	net.Connect(snn.Projection{From: "P", To: "T", Rule: snn.RuleFixedProbability, P: 0.2, WeightMV: 0.9, Synapse: d})
+	net.Connect(snn.Projection{From: "T", To: "I", Rule: snn.RuleAllToAll, WeightMV: 0.05, Synapse: d})
+	net.Connect(snn.Projection{From: "E", To: "S", Rule: snn.RuleFixedProbability, P: 0.25, WeightMV: 0.4, Synapse: d})
+	return net
+}
+
 // adexTolMV is the voltage tolerance of networks with adex neurons: their
 // exponential is the device's exp, which may differ from Go's math.Exp in
 // the last bits (every other operation is the same IEEE arithmetic).

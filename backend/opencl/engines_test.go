@@ -86,7 +86,9 @@ func TestSpikingConformance(t *testing.T) {
 // TestSpikingBitExact checks what the conformance suite's tolerance
 // leaves open: voltages identical to package snn's (==, not 1e-9), and the
 // whole dynamic state identical byte for byte through Snapshot, on the
-// conformance network (Poisson input, delays, two channels) and CUBA; and
+// conformance network (Poisson input, delays, two channels), CUBA, its
+// delta-synapse variant and the one with leak "instant" and no_spikes
+// populations (NIR's Threshold and LI), each also with Euler; and
 // that snapshots move between the CPU engine and this backend.
 func TestSpikingBitExact(t *testing.T) {
 	b := openCL(t)
@@ -100,6 +102,10 @@ func TestSpikingBitExact(t *testing.T) {
 		{"conformance", backendtest.ConformanceNetwork(7), snn.Options{}, 600},
 		{"conformance/euler", backendtest.ConformanceNetwork(8), snn.Options{Method: snn.MethodEuler}, 400},
 		{"cuba", snn.CUBA(3), snn.Options{}, 300},
+		{"delta", backendtest.ConformanceNetworkDelta(9), snn.Options{}, 600},
+		{"delta/euler", backendtest.ConformanceNetworkDelta(10), snn.Options{Method: snn.MethodEuler}, 400},
+		{"leaks", backendtest.ConformanceNetworkLeaks(11), snn.Options{}, 600},
+		{"leaks/euler", backendtest.ConformanceNetworkLeaks(12), snn.Options{Method: snn.MethodEuler}, 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ref, err := tc.net.Build(snn.Options{Threads: 1, Method: tc.opt.Method})

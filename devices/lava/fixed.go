@@ -340,7 +340,11 @@ func Convert(net *snn.Network, opt ConvertOptions) (*Model, error) {
 			return nil, cerr(fmt.Sprintf("populations[%d].model", i), ErrUnsupported, "population %q is %s; Lava's LIF is current-based", p.Name, p.Model)
 		}
 		if p.Neuron.Leak != "" || p.Neuron.NoSpikes {
-			return nil, cerr(fmt.Sprintf("populations[%d].neuron.leak", i), ErrUnsupported, "population %q has leak %q, no_spikes %v; the bridge maps leaky spiking LIF only", p.Name, p.Neuron.Leak, p.Neuron.NoSpikes)
+			field := "leak"
+			if p.Neuron.Leak == "" {
+				field = "no_spikes"
+			}
+			return nil, cerr(fmt.Sprintf("populations[%d].neuron.%s", i, field), ErrUnsupported, "population %q has leak %q, no_spikes %v; the bridge maps leaky spiking LIF only", p.Name, p.Neuron.Leak, p.Neuron.NoSpikes)
 		}
 	}
 	// Initial voltages exactly as snn draws them.

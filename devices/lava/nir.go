@@ -104,8 +104,8 @@ type NIREdges struct {
 
 // NIRNode is one NIR node; which fields are set depends on Type ("Input",
 // "Output", "Linear", "Affine", "Conv1d", "Conv2d", "LIF", "CubaLIF", "IF",
-// "LI", "I", "Threshold", "Delay", "Scale"); the JSON keys are NIR's field
-// names.
+// "LI", "I", "Threshold", "Delay", "Scale", "Flatten"); the JSON keys are
+// NIR's field names.
 type NIRNode struct {
 	Type string `json:"type"`
 	// Shape is the tensor shape of Input and Output nodes.
@@ -146,6 +146,13 @@ type NIRNode struct {
 	PaddingMode string  `json:"-"`
 	Groups      int64   `json:"groups,omitempty"`
 	InputShape  []int64 `json:"input_shape,omitempty"`
+	// StartDim, EndDim and InputType ([C, X, Y]) are a Flatten node's
+	// fields. Tensors are flat in C order here already, so a Flatten node
+	// passes its input on unchanged; InputType, when set, must match the
+	// size of its source.
+	StartDim  *int64  `json:"start_dim,omitempty"`
+	EndDim    *int64  `json:"end_dim,omitempty"`
+	InputType []int64 `json:"input_type,omitempty"`
 	// Metadata holds mec_* extras (see the package notes on NIR).
 	Metadata map[string]any `json:"metadata,omitempty"`
 }
@@ -286,6 +293,11 @@ func ExportNIR(net *snn.Network) (*NIRFile, error) {
 	}
 	for k := range net.Projections {
 		pr := &net.Projections[k]
+		if i := indexOfPop(net, pr.From); i >= 0 && net.Populations[i].Neuron.NoSpikes {
+			// An LI or I node's output is its state: NIR would feed v
+			// itself through the weights, snn sends nothing.
+			return nil, cerr(fmt.Sprintf("projections[%d].from", k), ErrUnsupported, "source %q has no_spikes: its NIR node (LI or I) outputs its membrane state, not spikes", pr.From)
+		}
 		ns, nt := sizes[pr.From], sizes[pr.To]
 		ts := wscale[indexOfPop(net, pr.To)]
 		w := make([][]float64, nt)
@@ -450,8 +462,11 @@ func uniform(name, field string, a []float64, n int) (float64, error) {
 // matrix fits it, else "list" in source-major order), optionally followed
 // by a Delay node of one delay for all targets (the projection's delay)
 // and Scale nodes (multiplied into the weights), and Output nodes
-// (ignored). Anything else is ErrUnsupported, naming the
-// node.
+// (ignored); LIF, LI, IF, I and Threshold nodes with delta synapses, Conv1d
+// and Conv2d nodes (explicit synapse lists, at most maxConvSynapses in a
+// graph) and Flatten nodes (the identity: tensors and N-d parameters are
+// flat in C order) as the package notes on NIR say. Anything else is
+// ErrUnsupported, naming the node.
 func ImportNIR(f *NIRFile) (*snn.Network, error) {
 	g := f.Node
 	net := &snn.Network{DtMs: 0.1}
@@ -506,7 +521,7 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		if n, ok := g.Nodes[s]; ok && isWeightNode(n.Type) && k < len(g.Edges.Dst) {
 			d := g.Edges.Dst[k]
 			for hops := 0; hops <= 8 && len(next[d]) == 1; hops++ {
-				if t := g.Nodes[d].Type; t != "Delay" && t != "Scale" {
+				if t := g.Nodes[d].Type; t != "Delay" && t != "Scale" && t != "Flatten" {
 					break
 				}
 				d = next[d][0]
@@ -527,13 +542,22 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		n := g.Nodes[name]
 		switch n.Type {
 		case "Input":
-			if len(n.Shape) != 1 || n.Shape[0] <= 0 || n.Shape[0] > maxNIRSize {
-				return nil, cerr(name+".shape", ErrUnsupported, "%v: only 1-d inputs", n.Shape)
+			// An N-d input (channels, x, y) is flattened in C order, the
+			// order of a Conv node's inputs.
+			size := int64(1)
+			for _, d := range n.Shape {
+				if d <= 0 || d > maxNIRSize || size*d > maxNIRSize {
+					return nil, cerr(name+".shape", ErrInvalid, "%v: sizes must be ≥ 1 and multiply to at most %d", n.Shape, maxNIRSize)
+				}
+				size *= d
+			}
+			if len(n.Shape) == 0 {
+				return nil, cerr(name+".shape", ErrInvalid, "missing")
 			}
 			rate, _ := mdFloat(n.Metadata, "mec_rate_hz")
 			ts, _ := mdFloat(n.Metadata, "mec_tau_syn_ms")
-			net.AddPoisson(snn.PoissonGroup{Name: name, Size: int(n.Shape[0]), RateHz: rate, TauSynMs: ts})
-			sizes[name] = int(n.Shape[0])
+			net.AddPoisson(snn.PoissonGroup{Name: name, Size: int(size), RateHz: rate, TauSynMs: ts})
+			sizes[name] = int(size)
 		case "CubaLIF":
 			// NIR's defaults (nir.read): v_reset 0, w_in 1.
 			if n.VReset == nil {
@@ -575,9 +599,9 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			gain[name], div[name] = gn, dv
 			net.AddPopulation(pop)
 			sizes[name] = pop.Size
-		case "Output", "Linear", "Affine", "Conv1d", "Conv2d", "Delay", "Scale":
+		case "Output", "Linear", "Affine", "Conv1d", "Conv2d", "Delay", "Scale", "Flatten":
 		default:
-			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Conv1d, Conv2d, Delay, Scale, CubaLIF, LIF, LI, IF, I and Threshold nodes", name, n.Type)
+			return nil, cerr(name+".type", ErrUnsupported, "node %q is %s; mec imports Input, Output, Linear, Affine, Conv1d, Conv2d, Delay, Scale, Flatten, CubaLIF, LIF, LI, IF, I and Threshold nodes", name, n.Type)
 		}
 	}
 	in := map[string][]string{}
@@ -594,14 +618,15 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		in[d] = append(in[d], s)
 	}
 	consumed := map[string]bool{} // Delay nodes placed on a projection
+	var convSyn int64             // synapses of the Conv nodes expanded so far
 	for _, name := range names {
 		n := g.Nodes[name]
 		if !isWeightNode(n.Type) {
 			switch n.Type {
 			case "CubaLIF", "Input", "LIF", "IF", "Threshold":
 				for _, d := range out[name] {
-					if t := g.Nodes[d].Type; !isWeightNode(t) && t != "Output" {
-						return nil, cerr("edges", ErrUnsupported, "%s → %s (%s): only Linear/Affine/Conv/Output targets", name, d, t)
+					if t := g.Nodes[d].Type; !isWeightNode(t) && t != "Output" && t != "Flatten" {
+						return nil, cerr("edges", ErrUnsupported, "%s → %s (%s): only Linear/Affine/Conv/Flatten/Output targets", name, d, t)
 					}
 				}
 			case "LI", "I":
@@ -630,6 +655,19 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			return nil, cerr(name, ErrUnsupported, "a weight node needs one source and one target")
 		}
 		src, dst := in[name][0], out[name][0]
+		// Flatten nodes before the weight node: the identity on the flat
+		// (C-order) source.
+		for hops := 0; g.Nodes[src].Type == "Flatten"; hops++ {
+			if len(in[src]) != 1 || len(out[src]) != 1 || consumed[src] || hops > 8 {
+				return nil, cerr(src, ErrUnsupported, "a Flatten node must sit on one path into a weight node")
+			}
+			consumed[src] = true
+			fl := src
+			src = in[src][0]
+			if err := checkFlatten(fl, g.Nodes[fl], sizes[src]); err != nil {
+				return nil, err
+			}
+		}
 		rows := len(n.Weight) // the weight node's outputs
 		var geom *convGeom
 		if isConv(n.Type) {
@@ -638,18 +676,28 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 				return nil, err
 			}
 			rows = geom.outs()
+			if convSyn += geom.syn; convSyn > maxConvSynapses {
+				return nil, cerr(name+".weight", ErrUnsupported, "its %d synapses bring the graph's Conv nodes to %d, more than mec's bound of %d", geom.syn, convSyn, maxConvSynapses)
+			}
 		}
 		// Elementwise nodes between the weight node and its target: at
 		// most one Delay (the projection's delay, one for all targets)
 		// and Scale nodes (folded into the weights, per target).
 		delayMs := 0.0
 		var scale []float64
-		for hops := 0; g.Nodes[dst].Type == "Delay" || g.Nodes[dst].Type == "Scale"; hops++ {
+		for hops := 0; slices.Contains([]string{"Delay", "Scale", "Flatten"}, g.Nodes[dst].Type); hops++ {
 			en := g.Nodes[dst]
 			if len(in[dst]) != 1 || len(out[dst]) != 1 || consumed[dst] || hops > 8 {
 				return nil, cerr(dst, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a neuron node", en.Type)
 			}
 			consumed[dst] = true
+			if en.Type == "Flatten" {
+				if err := checkFlatten(dst, en, rows); err != nil {
+					return nil, err
+				}
+				dst = out[dst][0]
+				continue
+			}
 			if en.Type == "Scale" {
 				if len(en.Scale) != rows && len(en.Scale) != 1 {
 					return nil, cerr(dst+".scale", ErrInvalid, "%d values for %d targets", len(en.Scale), rows)
@@ -733,17 +781,16 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 			}
 		}
 		if geom != nil {
-			pr.Rule, pr.Pairs, pr.WeightsMV = snn.RuleList, pairs, make([]float64, len(cw))
-			if pairs == nil {
-				pr.Pairs = [][2]int{}
-			}
+			// The kernel's weights become the projection's, in place.
+			pr.Rule, pr.Pairs, pr.WeightsMV = snn.RuleList, pairs, cw
 			for k, x := range cw {
 				t := pairs[k][1]
+				y := x
 				if scale != nil {
-					x *= scale[t]
+					y *= scale[t]
 				}
-				if pr.WeightsMV[k] = x / ts; math.IsInf(pr.WeightsMV[k], 0) || math.IsNaN(pr.WeightsMV[k]) {
-					return nil, cerr(name+".weight", ErrInvalid, "weight %g onto target %d overflows once scaled by the Scale nodes and %s's r (%g) and divided by its tau %g s", cw[k], t, dst, gain[dst], ts)
+				if cw[k] = y / ts; math.IsInf(cw[k], 0) || math.IsNaN(cw[k]) {
+					return nil, cerr(name+".weight", ErrInvalid, "weight %g onto target %d overflows once scaled by the Scale nodes and %s's r (%g) and divided by its tau %g s", x, t, dst, gain[dst], ts)
 				}
 			}
 			net.Connect(pr)
@@ -779,14 +826,42 @@ func ImportNIR(f *NIRFile) (*snn.Network, error) {
 		net.Connect(pr)
 	}
 	for _, name := range names {
-		if t := g.Nodes[name].Type; (t == "Delay" || t == "Scale") && !consumed[name] {
-			return nil, cerr(name, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine) to a neuron node", t)
+		t := g.Nodes[name].Type
+		if t == "Flatten" && !consumed[name] && len(in[name]) == 1 && len(out[name]) > 0 &&
+			!slices.ContainsFunc(out[name], func(d string) bool { return g.Nodes[d].Type != "Output" }) {
+			// Flatten → Output: what feeds it is recorded as it is.
+			if err := checkFlatten(name, g.Nodes[name], sizes[in[name][0]]); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if (t == "Delay" || t == "Scale" || t == "Flatten") && !consumed[name] {
+			return nil, cerr(name, ErrUnsupported, "a %s node must sit on one path from a weight node (Linear, Affine, Conv) to a neuron node", t)
 		}
 	}
 	if err := net.Validate(); err != nil {
 		return nil, fmt.Errorf("lava: nir import: %w", err)
 	}
 	return net, nil
+}
+
+// checkFlatten checks Flatten node name, whose input has size elements
+// (0: not known): its input_type, when set, must hold that many.
+func checkFlatten(name string, n NIRNode, size int) error {
+	if n.InputType == nil || size == 0 {
+		return nil
+	}
+	prod := int64(1)
+	for _, d := range n.InputType {
+		if d <= 0 || d > maxNIRSize || prod*d > maxNIRSize {
+			return cerr(name+".input_type", ErrInvalid, "%v: sizes must be ≥ 1 and multiply to at most %d", n.InputType, maxNIRSize)
+		}
+		prod *= d
+	}
+	if prod != int64(size) {
+		return cerr(name+".input_type", ErrInvalid, "%v holds %d elements, its input has %d", n.InputType, prod, size)
+	}
+	return nil
 }
 
 // nirParam is one per-neuron parameter of a neuron node.
@@ -907,7 +982,14 @@ func importDeltaNeuron(name string, n NIRNode, rows int) (snn.Population, float6
 			// only has to lie below V_th.
 			lif.VResetMV = th
 		}
-		if !(lif.VResetMV < lif.VThMV) || math.IsInf(lif.VThMV, 0) {
+		thField := "v_threshold"
+		if n.Type == "Threshold" {
+			thField = "threshold"
+		}
+		if math.IsInf(lif.VThMV, 0) {
+			return pop, 0, 0, cerr(name+"."+thField, ErrInvalid, "%g: snn needs a finite float64 above it", th)
+		}
+		if !(lif.VResetMV < lif.VThMV) {
 			return pop, 0, 0, cerr(name+".v_reset", ErrInvalid, "%g must be ≤ v_threshold %g", vals["v_reset"], th)
 		}
 	}
@@ -919,9 +1001,17 @@ func importDeltaNeuron(name string, n NIRNode, rows int) (snn.Population, float6
 	if x, ok := mdFloat(n.Metadata, "mec_v_reset_mv"); ok && n.Type == "Threshold" && x < lif.VThMV {
 		lif.VResetMV = x
 	}
-	// NIR's state starts at v = 0 (snn's default is V_reset).
-	if zero := 0.0; pop.VInit.MV == nil && pop.VInit.UniformMV == nil && lif.VResetMV != 0 && (lif.NoSpikes || 0 < lif.VThMV) {
-		pop.VInit.MV = &zero
+	// NIR's state starts at v = 0 (snn's default is V_reset). A LIF or IF
+	// node with v_threshold < 0 would spike at once from there, which snn
+	// cannot start with (V_init < V_th): refused.
+	// (Threshold recomputes V every step: where it starts does not matter.)
+	if pop.VInit.MV == nil && pop.VInit.UniformMV == nil {
+		if (n.Type == "LIF" || n.Type == "IF") && !(0 < lif.VThMV) {
+			return pop, 0, 0, cerr(name+".v_threshold", ErrUnsupported, "%g < 0: NIR's initial state v = 0 is above it (a spike at t = 0), and snn starts every neuron below V_th", vals["v_threshold"])
+		}
+		if zero := 0.0; lif.VResetMV != 0 && (lif.NoSpikes || 0 < lif.VThMV) {
+			pop.VInit.MV = &zero
+		}
 	}
 	return pop, gain, div, nil
 }

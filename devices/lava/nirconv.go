@@ -21,8 +21,13 @@ import (
 // "list", one synapse per non-zero kernel weight and in-range position),
 // which the target neuron node scales as it does a Linear node's weights.
 
-// maxConvSynapses bounds the synapses one Conv node may expand to.
-const maxConvSynapses = 1 << 24
+// maxConvSynapses bounds the synapses the Conv nodes of one graph may
+// expand to, together (2^22: about 100 MiB of pairs and weights). A Conv
+// node is a few bytes of file for any number of synapses, so the bound
+// cannot follow the file's size: ImportNIR counts each node's synapses
+// (convGeom.syn) before it allocates any and refuses the node that
+// crosses it.
+const maxConvSynapses = 1 << 22
 
 // isConv reports whether t is a convolution node type.
 func isConv(t string) bool { return t == "Conv1d" || t == "Conv2d" }
@@ -57,17 +62,44 @@ func (n NIRNode) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads a node written by MarshalJSON; unknown fields are
-// errors.
+// errors. A per-neuron parameter (tau, r, v_threshold, bias, ...) may be
+// a number or an array of 1 to 4 dimensions, flattened in C order (the
+// order of a Conv node's outputs); a numpy array written as nested lists
+// reads as the flat one.
 func (n *NIRNode) UnmarshalJSON(b []byte) error {
 	var aux struct {
 		nirNodeJSON
-		Weight  json.RawMessage `json:"weight"`
-		Padding json.RawMessage `json:"padding"`
+		Weight     json.RawMessage `json:"weight"`
+		Padding    json.RawMessage `json:"padding"`
+		Bias       json.RawMessage `json:"bias"`
+		Tau        json.RawMessage `json:"tau"`
+		TauSyn     json.RawMessage `json:"tau_syn"`
+		TauMem     json.RawMessage `json:"tau_mem"`
+		R          json.RawMessage `json:"r"`
+		VLeak      json.RawMessage `json:"v_leak"`
+		VThreshold json.RawMessage `json:"v_threshold"`
+		VReset     json.RawMessage `json:"v_reset"`
+		WIn        json.RawMessage `json:"w_in"`
+		Delay      json.RawMessage `json:"delay"`
+		Scale      json.RawMessage `json:"scale"`
+		Threshold  json.RawMessage `json:"threshold"`
 	}
 	if err := strict.JSON(b, &aux); err != nil {
 		return err
 	}
 	*n = NIRNode(aux.nirNodeJSON)
+	for _, p := range []struct {
+		key string
+		raw json.RawMessage
+	}{{"bias", aux.Bias}, {"tau", aux.Tau}, {"tau_syn", aux.TauSyn}, {"tau_mem", aux.TauMem}, {"r", aux.R},
+		{"v_leak", aux.VLeak}, {"v_threshold", aux.VThreshold}, {"v_reset", aux.VReset}, {"w_in", aux.WIn},
+		{"delay", aux.Delay}, {"scale", aux.Scale}, {"threshold", aux.Threshold}} {
+		v, err := flatParam(p.raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.key, err)
+		}
+		*n.vector(p.key) = v
+	}
 	if !isConv(n.Type) {
 		if aux.Padding != nil {
 			return fmt.Errorf("a %s node has no field padding", n.Type)
@@ -104,6 +136,32 @@ func (n *NIRNode) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// flatParam reads a per-neuron parameter: absent or null (nil), a number
+// (one value), [] (none) or a rectangular array of 1 to 4 dimensions
+// (flattened in C order).
+func flatParam(raw json.RawMessage) ([]float64, error) {
+	if raw == nil || string(raw) == "null" {
+		return nil, nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, err
+	}
+	switch x := v.(type) {
+	case float64:
+		return []float64{x}, nil
+	case []any:
+		if len(x) == 0 {
+			return []float64{}, nil
+		}
+	}
+	flat, _, err := flatten(v)
+	if err != nil {
+		return nil, fmt.Errorf("want a number or an array of numbers: %w", err)
+	}
+	return flat, nil
 }
 
 // nest turns a flat C-order array of the given shape into nested slices.
@@ -184,6 +242,7 @@ type convGeom struct {
 	cin, cout, groups int
 	in, out, k        [2]int // spatial sizes of input, output and kernel
 	stride, dil, pad  [2]int // pad: zeros before each spatial dimension
+	syn               int64  // synapses: non-zero weights × in-range positions
 }
 
 // ins and outs are the sizes of the flattened input and output.
@@ -233,8 +292,8 @@ func convGeometry(name string, n *NIRNode) (*convGeom, error) {
 	}
 	size := 1
 	for _, x := range ks {
-		if size > maxConvSynapses/x {
-			return nil, cerr(name+".weight", ErrInvalid, "shape %v: more than %d weights", ks, maxConvSynapses)
+		if size > maxNIRSize/x {
+			return nil, cerr(name+".weight", ErrInvalid, "shape %v: more than %d weights", ks, maxNIRSize)
 		}
 		size *= x
 	}
@@ -304,8 +363,9 @@ func convGeometry(name string, n *NIRNode) (*convGeom, error) {
 	if g.ins() > maxNIRSize || g.outs() > maxNIRSize || g.cin*g.in[0] > maxNIRSize || g.cout*g.out[0] > maxNIRSize {
 		return nil, cerr(name+".input_shape", ErrInvalid, "more than %d inputs or outputs", maxNIRSize)
 	}
-	if int64(g.outs())*int64(size/g.cout) > maxConvSynapses {
-		return nil, cerr(name+".weight", ErrInvalid, "more than %d synapses", maxConvSynapses)
+	g.syn = g.count(n.Kernel)
+	if g.syn > maxConvSynapses {
+		return nil, cerr(name+".weight", ErrUnsupported, "expands to %d synapses, more than mec's bound of %d for the Conv nodes of a graph", g.syn, maxConvSynapses)
 	}
 	if n.Bias != nil && len(n.Bias) != g.cout && len(n.Bias) != 1 {
 		return nil, cerr(name+".bias", ErrInvalid, "%d values for C_out = %d", len(n.Bias), g.cout)
@@ -313,10 +373,40 @@ func convGeometry(name string, n *NIRNode) (*convGeom, error) {
 	return g, nil
 }
 
+// inRange returns, for each kernel position of spatial dimension i, the
+// number of output positions whose input for it lies inside the input.
+func (g *convGeom) inRange(i int) []int64 {
+	c := make([]int64, g.k[i])
+	for k := range c {
+		for o := range g.out[i] {
+			if x := o*g.stride[i] - g.pad[i] + k*g.dil[i]; x >= 0 && x < g.in[i] {
+				c[k]++
+			}
+		}
+	}
+	return c
+}
+
+// count returns the synapses convSynapses makes of kernel w without
+// making them: Σ over non-zero weights of the in-range output positions
+// (at most 2^24 × 2^24: no overflow).
+func (g *convGeom) count(w []float64) int64 {
+	cx, cy := g.inRange(0), g.inRange(1)
+	var n int64
+	for i, x := range w {
+		if x != 0 {
+			n += cx[i/g.k[1]%g.k[0]] * cy[i%g.k[1]]
+		}
+	}
+	return n
+}
+
 // convSynapses expands a Conv node into (source, target) pairs and their
-// weights, in kernel order, skipping zero weights; bias is the per-target
-// bias (nil without one).
+// weights, in kernel order, skipping zero weights, each slice allocated
+// once at its final length g.syn; bias is the per-target bias (nil
+// without one).
 func convSynapses(g *convGeom, n *NIRNode) (pairs [][2]int, ws, bias []float64) {
+	pairs, ws = make([][2]int, 0, g.syn), make([]float64, 0, g.syn)
 	cl := g.cin / g.groups
 	per := g.cout / g.groups
 	for co := range g.cout {

@@ -49,6 +49,15 @@ var nirFields = map[string][]string{
 	"Conv2d":    {"weight", "stride", "padding", "dilation", "groups", "bias", "input_shape"},
 	"Delay":     {"delay"},
 	"Scale":     {"scale"},
+	"Flatten":   {"start_dim", "end_dim", "input_type"},
+}
+
+// dim returns a pointer to Flatten's field start_dim or end_dim.
+func (n *NIRNode) dim(key string) **int64 {
+	if key == "start_dim" {
+		return &n.StartDim
+	}
+	return &n.EndDim
 }
 
 // vector returns a pointer to the 1-d float field named key of n.
@@ -146,6 +155,14 @@ func EncodeNIRHDF5(f *NIRFile) ([]byte, error) {
 					d.Floats = append(d.Floats, row...)
 				}
 				ng.Datasets["weight"] = d
+			case "start_dim", "end_dim":
+				if x := *n.dim(k); x != nil {
+					ng.Datasets[k] = hdf5.I64(*x)
+				}
+			case "input_type":
+				if n.InputType != nil {
+					ng.Datasets[k] = &hdf5.Dataset{Type: hdf5.Int64, Shape: []int{len(n.InputType)}, Ints: slices.Clone(n.InputType)}
+				}
 			default:
 				v := *n.vector(k)
 				if v == nil {
@@ -342,7 +359,17 @@ func decodeNIRNode(ng *hdf5.Group, field string) (NIRNode, error) {
 	if n.Metadata, err = getMetadata(ng, field+".metadata"); err != nil {
 		return n, err
 	}
-	for k := range ng.Groups {
+	for k, sub := range ng.Groups {
+		if k == "input_type" && n.Type == "Flatten" {
+			// nir.write stores Flatten's input_type, a dict, as a group
+			// {"input": shape}.
+			d, ok := sub.Datasets["input"]
+			if len(sub.Datasets) != 1 || len(sub.Groups) != 0 || !ok || d.Type != hdf5.Int64 || len(d.Shape) != 1 {
+				return n, cerr(field+".input_type", ErrInvalid, "want a group holding one 1-d integer dataset \"input\"")
+			}
+			n.InputType = slices.Clone(d.Ints)
+			continue
+		}
 		if k != "metadata" {
 			return n, cerr(field+"."+k, ErrUnsupported, "unknown group of a %s node", n.Type)
 		}
@@ -362,6 +389,17 @@ func decodeNIRNode(ng *hdf5.Group, field string) (NIRNode, error) {
 				return n, cerr(f, ErrInvalid, "%v %v, want a 1-d integer array", d.Type, d.Shape)
 			}
 			n.Shape = slices.Clone(d.Ints)
+		case "start_dim", "end_dim":
+			if d.Type != hdf5.Int64 || len(d.Shape) != 0 || len(d.Ints) != 1 {
+				return n, cerr(f, ErrInvalid, "%v %v, want one integer", d.Type, d.Shape)
+			}
+			x := d.Ints[0]
+			*n.dim(k) = &x
+		case "input_type":
+			if d.Type != hdf5.Int64 || len(d.Shape) != 1 {
+				return n, cerr(f, ErrInvalid, "%v %v, want a 1-d integer array", d.Type, d.Shape)
+			}
+			n.InputType = slices.Clone(d.Ints)
 		case "stride", "padding", "dilation", "groups", "input_shape":
 			if err := decodeConvInts(&n, k, d, f); err != nil {
 				return n, err
@@ -397,8 +435,11 @@ func decodeNIRNode(ng *hdf5.Group, field string) (NIRNode, error) {
 				n.Weight[r] = v[r*cols : (r+1)*cols : (r+1)*cols]
 			}
 		default:
-			if !isFloat(d) && d.Type != hdf5.Int64 || len(d.Shape) > 1 {
-				return n, cerr(f, ErrInvalid, "%v %v, want a float scalar or 1-d array", d.Type, d.Shape)
+			// A per-neuron parameter of any rank (nodes.1.r [16 16 16]
+			// for the neurons after a Conv2d) reads flat in C order, the
+			// order of a Conv node's outputs.
+			if !isFloat(d) && d.Type != hdf5.Int64 {
+				return n, cerr(f, ErrInvalid, "%v %v, want a number or an array of numbers", d.Type, d.Shape)
 			}
 			v := slices.Clone(d.Floats)
 			for _, i := range d.Ints {

@@ -207,9 +207,21 @@ func TestNIRNeuronErrors(t *testing.T) {
 		{"shape", func(f *NIRFile) { setX(f, "LI", func(n *NIRNode) { n.R = []float64{1, 1} }) }, "X.r"},
 		{"missing", func(f *NIRFile) { setX(f, "LIF", func(n *NIRNode) { n.VThreshold = nil }) }, "X.v_threshold"},
 		{"reset above", func(f *NIRFile) { setX(f, "LIF", func(n *NIRNode) { n.VReset = []float64{2} }) }, "X.v_reset"},
+		{"LIF threshold below 0", func(f *NIRFile) {
+			setX(f, "LIF", func(n *NIRNode) { n.VThreshold, n.VReset = []float64{-1}, []float64{-2} })
+		}, "X.v_threshold"},
+		{"IF threshold below 0", func(f *NIRFile) {
+			setX(f, "IF", func(n *NIRNode) { n.VThreshold, n.VReset = []float64{-1}, []float64{-2} })
+		}, "X.v_threshold"},
 		{"NaN threshold", func(f *NIRFile) {
 			setX(f, "Threshold", func(n *NIRNode) { n.Threshold = []float64{math.NaN()} })
 		}, "X.threshold"},
+		{"huge threshold", func(f *NIRFile) {
+			setX(f, "Threshold", func(n *NIRNode) { n.Threshold = []float64{math.MaxFloat64} })
+		}, "X.threshold"},
+		{"huge v_threshold", func(f *NIRFile) {
+			setX(f, "IF", func(n *NIRNode) { n.VThreshold = []float64{math.MaxFloat64} })
+		}, "X.v_threshold"},
 		{"bias shape", func(f *NIRFile) {
 			setX(f, "LIF", nil)
 			a := f.Node.Nodes["A"]
@@ -242,7 +254,6 @@ func TestNIRNeuronErrors(t *testing.T) {
 		}, "X"},
 	} {
 		f := nirNodeGraph(cs["LIF"])
-		_ = cs
 		c.edit(f)
 		_, err := ImportNIR(f)
 		var ce *ConvError
@@ -262,6 +273,12 @@ func TestNIRNeuronErrors(t *testing.T) {
 	net.Populations[0].Neuron.IBiasNA = 0
 	if _, err := ExportNIR(net); err == nil || !strings.Contains(err.Error(), "populations[1]") {
 		t.Errorf("delta and exponential inputs: want an error naming populations[1], got %v", err)
+	}
+	// An LI population as a source: NIR would send its state, not spikes.
+	net = deltaNetwork()
+	net.Connect(snn.Projection{From: "LI", To: "L", Rule: snn.RuleOneToOne, WeightMV: 1, Synapse: snn.SynapseDelta})
+	if _, err := ExportNIR(net); err == nil || !strings.Contains(err.Error(), "projections[5].from") {
+		t.Errorf("LI source: want an error naming projections[5].from, got %v", err)
 	}
 }
 
@@ -351,5 +368,54 @@ func TestConvertRefusesDelta(t *testing.T) {
 	_, err = Convert(net, ConvertOptions{IgnoreRefractory: true})
 	if err == nil || !strings.Contains(err.Error(), "populations[1].neuron.leak") {
 		t.Errorf("leak none: want an error naming populations[1].neuron.leak, got %v", err)
+	}
+	net.Populations[1].Neuron = snn.LIF{TauMMs: 10, NoSpikes: true}
+	_, err = Convert(net, ConvertOptions{IgnoreRefractory: true})
+	if err == nil || !strings.Contains(err.Error(), "populations[1].neuron.no_spikes") {
+		t.Errorf("no_spikes: want an error naming populations[1].neuron.no_spikes, got %v", err)
+	}
+}
+
+// TestNIRThresholdExact: NIR's v > v_threshold is kept exactly. An IF node
+// with v_threshold 1 whose two inputs of weight 0.5 spike in the same
+// step reaches v = 1 and does not spike; with the weights one float64
+// above 0.5 it spikes in that step. The inputs fire every step (rate·dt
+// = 1).
+func TestNIRThresholdExact(t *testing.T) {
+	for _, c := range []struct {
+		w     float64
+		spike bool
+	}{{0.5, false}, {math.Nextafter(0.5, 1), true}} {
+		f := &NIRFile{Version: NIRVersion, Node: NIRGraph{Type: "NIRGraph", Metadata: map[string]any{"mec_dt_ms": 0.1},
+			Nodes: map[string]NIRNode{
+				"P": {Type: "Input", Shape: []int64{2}, Metadata: map[string]any{"mec_rate_hz": 10000.0}},
+				"A": {Type: "Linear", Weight: [][]float64{{c.w, c.w}}},
+				"X": {Type: "IF", R: []float64{1}, VThreshold: []float64{1}, VReset: []float64{0}},
+				"o": {Type: "Output", Shape: []int64{1}},
+			},
+			Edges: NIREdges{Src: []string{"P", "A", "X"}, Dst: []string{"A", "X", "o"}}}}
+		net := importBoth(t, f)
+		s, err := net.Build(snn.Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, _, _ := s.Population("X")
+		for step := 0; ; step++ {
+			if step > 5 {
+				t.Fatalf("w = %v: no input reached X in 5 steps", c.w)
+			}
+			spikes := s.Step()
+			if len(spikes) == 0 && s.V()[x] == 0 {
+				continue
+			}
+			if got := slices.Contains(spikes, x); got != c.spike {
+				t.Fatalf("w = %v: step %d: spike %v (v = %v), want %v", c.w, step, got, s.V()[x], c.spike)
+			}
+			if !c.spike && s.V()[x] != 1 {
+				t.Fatalf("w = %v: v = %v, want exactly 1", c.w, s.V()[x])
+			}
+			break
+		}
+		s.Close()
 	}
 }
