@@ -238,7 +238,8 @@ func radix8(b *bytes.Buffer, p prec) {
 //
 // The radix-8 last pass (see radix8 in gen_r16.go) for nq values of q from
 // the q that y and x point at; nq·%[4]d bytes must be a multiple of 32;
-// half points at the complex value (1/√2, 1/√2).
+// half points at a complex value whose real part is 1/√2 (only that part
+// is broadcast).
 TEXT ·%[1]s(SB), NOSPLIT, $0-48
 `, name, p.elem, p.maskT, p.esz)
 	w("MOVQ y+0(FP), R8")

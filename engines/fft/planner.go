@@ -120,8 +120,8 @@ func checkWritable(path string) error {
 
 // WithPlanner makes NewPlan and NewRealPlan choose the radix order of the
 // transform by measuring on this machine (or by pl's remembered choice);
-// without it the default order is used (radix-4 passes, then one radix-2
-// pass, then odd primes). Lengths that go through Bluestein's algorithm
+// without it the default order is used (see the package doc's
+// Algorithms). Lengths that go through Bluestein's algorithm
 // are not planned.
 func WithPlanner(pl *Planner) Option {
 	return func(c *config) { c.planner = pl }

@@ -1232,7 +1232,8 @@ done_r16avx2nc64:
 //
 // The radix-8 last pass (see radix8 in gen_r16.go) for nq values of q from
 // the q that y and x point at; nq·16 bytes must be a multiple of 32;
-// half points at the complex value (1/√2, 1/√2).
+// half points at a complex value whose real part is 1/√2 (only that part
+// is broadcast).
 TEXT ·r8avx2n(SB), NOSPLIT, $0-48
 	MOVQ y+0(FP), R8
 	MOVQ x+8(FP), DI
@@ -1318,7 +1319,8 @@ done_r8avx2n:
 //
 // The radix-8 last pass (see radix8 in gen_r16.go) for nq values of q from
 // the q that y and x point at; nq·8 bytes must be a multiple of 32;
-// half points at the complex value (1/√2, 1/√2).
+// half points at a complex value whose real part is 1/√2 (only that part
+// is broadcast).
 TEXT ·r8avx2nc64(SB), NOSPLIT, $0-48
 	MOVQ y+0(FP), R8
 	MOVQ x+8(FP), DI
