@@ -213,8 +213,9 @@ applyDense512C128done:
 // their number is odd), so that each constant loaded serves both. For
 // each base, every input vector h is loaded once and each lane permutation
 // it needs (bit s of smask; VPERMQ by the indices at perm+64·s) is stored
-// to tmp with duplicated real parts, then imaginary parts (128 bytes at
-// (h·8+s)·128; the second base's at nv·1024 further); then the outputs,
+// to tmp (at (h·8+s)·128; the second base's at nv·1024 further), which
+// the column loops read back with duplicated real parts, then imaginary
+// parts (VMOVSLDUP, VMOVSHDUP: loads, no shuffles); then the outputs,
 // four at a time when nv ≥ 4, else one, are summed over the columns
 // (pidx: offsets in tmp) and written over the inputs, which are all in
 // tmp already.
@@ -222,12 +223,11 @@ applyDense512C128done:
 // R9 = constants, R13 = constants cursor, R14/R15 = pidx and its end,
 // SI = offs cursor, endoffs = end of offs, BX = bases, CX = pairs left.
 
-// Store Z8's duplicated real and imaginary parts at off(R12).
+// Store Z8 at off(R12): the column loops load it with its real parts,
+// then its imaginary parts duplicated (VMOVSLDUP, VMOVSHDUP: loads, not
+// shuffles).
 #define LOWDUP512(off) \
-	VMOVSLDUP Z8, Z5; \
-	VMOVSHDUP Z8, Z6; \
-	VMOVUPS Z5, off(R12); \
-	VMOVUPS Z6, off+64(R12)
+	VMOVUPS Z8, off(R12)
 
 #define LOWACC512 \
 	VMOVUPS 0(R13), Z20; \
@@ -436,10 +436,10 @@ low512out4:
 low512col4:
 	MOVQ (DI), R12
 	ADDQ R10, R12
-	VMOVUPS 0(R12), Z4
-	VMOVUPS 64(R12), Z5
-	VMOVUPS 0(R12)(R8*1), Z10
-	VMOVUPS 64(R12)(R8*1), Z11
+	VMOVSLDUP 0(R12), Z4
+	VMOVSHDUP 0(R12), Z5
+	VMOVSLDUP 0(R12)(R8*1), Z10
+	VMOVSHDUP 0(R12)(R8*1), Z11
 	LOWACC512
 	ADDQ $512, R13
 	ADDQ $8, DI
@@ -483,10 +483,10 @@ low512col1:
 	ADDQ R10, R12
 	VMOVUPS 0(R13), Z20
 	VMOVUPS 64(R13), Z21
-	VMOVUPS 0(R12), Z4
-	VMOVUPS 64(R12), Z5
-	VMOVUPS 0(R12)(R8*1), Z10
-	VMOVUPS 64(R12)(R8*1), Z11
+	VMOVSLDUP 0(R12), Z4
+	VMOVSHDUP 0(R12), Z5
+	VMOVSLDUP 0(R12)(R8*1), Z10
+	VMOVSHDUP 0(R12)(R8*1), Z11
 	VFMADD231PS Z20, Z4, Z0
 	VFMADD231PS Z21, Z5, Z1
 	VFMADD231PS Z20, Z10, Z12
