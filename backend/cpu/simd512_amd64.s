@@ -216,7 +216,7 @@ applyDense512C128done:
 // to tmp (at (h·8+s)·128; the second base's at nv·1024 further), which
 // the column loops read back with duplicated real parts, then imaginary
 // parts (VMOVSLDUP, VMOVSHDUP: loads, no shuffles); then the outputs,
-// four at a time when nv ≥ 4, else one, are summed over the columns
+// four at a time when nv ≥ 4, both when nv = 2, else one, are summed over the columns
 // (pidx: offsets in tmp) and written over the inputs, which are all in
 // tmp already.
 // Registers: R11, AX = the two bases' addresses, R10 = tmp, R8 = nv·1024,
@@ -411,6 +411,8 @@ low512pb7:
 
 	MOVQ DX, SI
 	MOVQ R9, R13
+	CMPQ nv+32(FP), $2
+	JEQ  low512out2
 	CMPQ nv+32(FP), $4
 	JL   low512out1
 
@@ -469,6 +471,55 @@ low512col4:
 	ADDQ $32, SI
 	CMPQ SI, endoffs-8(SP)
 	JNE  low512out4
+	JMP  low512next
+
+// nv = 2 (the plan's chunk is 2): both outputs at once, so that each
+// input serves two outputs.
+low512out2:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	MOVQ R14, DI
+
+low512col2:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVSLDUP 0(R12), Z4
+	VMOVSHDUP 0(R12), Z5
+	VMOVSLDUP 0(R12)(R8*1), Z10
+	VMOVSHDUP 0(R12)(R8*1), Z11
+	VMOVUPS 0(R13), Z20
+	VMOVUPS 64(R13), Z21
+	VFMADD231PS Z20, Z4, Z0
+	VFMADD231PS Z21, Z5, Z6
+	VFMADD231PS Z20, Z10, Z12
+	VFMADD231PS Z21, Z11, Z16
+	VMOVUPS 128(R13), Z22
+	VMOVUPS 192(R13), Z23
+	VFMADD231PS Z22, Z4, Z1
+	VFMADD231PS Z23, Z5, Z7
+	VFMADD231PS Z22, Z10, Z13
+	VFMADD231PS Z23, Z11, Z17
+	ADDQ $256, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  low512col2
+
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	VADDPS Z16, Z12, Z12
+	VADDPS Z17, Z13, Z13
+	MOVQ 0(SI), DI
+	VMOVUPS Z0, (R11)(DI*1)
+	VMOVUPS Z12, (AX)(DI*1)
+	MOVQ 8(SI), DI
+	VMOVUPS Z1, (R11)(DI*1)
+	VMOVUPS Z13, (AX)(DI*1)
 	JMP  low512next
 
 low512out1:
