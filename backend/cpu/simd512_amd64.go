@@ -86,12 +86,17 @@ func dense512[T amp, F float32 | float64](a []T, s *gateShape, mc []F, lo, hi, v
 		}
 		n = 0
 	}
-	var base uint64
+	// The next base: v more groups, the carry passing over the shape's
+	// qubits (set in the sum, cleared after it) instead of an expand per
+	// run (r is a multiple of v ≤ s.run, so the v lowest bits are free).
+	var fixed uint64
+	for _, p := range s.ex.pos {
+		fixed |= 1 << p
+	}
+	base := s.ex.expand(uint64(lo)) | s.val
 	for r := lo; r < hi; r += v {
-		if r == lo || r&(s.run-1) == 0 {
-			base = s.ex.expand(uint64(r)) | s.val
-		} else {
-			base += uint64(v)
+		if r != lo {
+			base = ((base&^s.val|fixed)+uint64(v))&^fixed | s.val
 		}
 		bases[n] = base
 		n++
