@@ -75,6 +75,30 @@
 	MOV Z10, 128(DI); \
 	MOV Z11, 192(DI)
 
+// DIRECT4 sums the four outputs of both bases (d = 4) and writes them
+// straight over their inputs.
+#define DIRECT4(ADD, MOV) \
+	ADD Z4, Z0, Z0; \
+	ADD Z5, Z1, Z1; \
+	ADD Z6, Z2, Z2; \
+	ADD Z7, Z3, Z3; \
+	ADD Z12, Z8, Z8; \
+	ADD Z13, Z9, Z9; \
+	ADD Z14, Z10, Z10; \
+	ADD Z15, Z11, Z11; \
+	MOVQ 0(DX), DI; \
+	MOV Z0, (R11)(DI*1); \
+	MOV Z8, (R15)(DI*1); \
+	MOVQ 8(DX), DI; \
+	MOV Z1, (R11)(DI*1); \
+	MOV Z9, (R15)(DI*1); \
+	MOVQ 16(DX), DI; \
+	MOV Z2, (R11)(DI*1); \
+	MOV Z10, (R15)(DI*1); \
+	MOVQ 24(DX), DI; \
+	MOV Z3, (R11)(DI*1); \
+	MOV Z11, (R15)(DI*1)
+
 // func applyDense512C64(a *complex64, bases *uint64, npairs int, offs *uint64, d int, mc *float32, tmp *float32)
 TEXT ·applyDense512C64(SB), NOSPLIT, $0-56
 	MOVQ bases+8(FP), BX
@@ -113,6 +137,8 @@ applyDense512C64col:
 	CMPQ SI, R8
 	JNE  applyDense512C64col
 
+	CMPQ R14, $256          // d = 4: one chunk, every input read
+	JEQ  applyDense512C64direct
 	SUMSTORE512(VADDPS, VMOVUPS)
 	ADDQ $256, R12
 	CMPQ R12, AX
@@ -132,9 +158,15 @@ applyDense512C64scatter:
 	CMPQ SI, R8
 	JNE  applyDense512C64scatter
 
+applyDense512C64next:
 	ADDQ $16, BX
 	DECQ CX
 	JNZ  applyDense512C64pair
+	JMP  applyDense512C64done
+
+applyDense512C64direct:
+	DIRECT4(VADDPS, VMOVUPS)
+	JMP  applyDense512C64next
 
 applyDense512C64done:
 	VZEROUPPER
@@ -180,6 +212,8 @@ applyDense512C128col:
 	CMPQ SI, R8
 	JNE  applyDense512C128col
 
+	CMPQ R14, $256          // d = 4: one chunk, every input read
+	JEQ  applyDense512C128direct
 	SUMSTORE512(VADDPD, VMOVUPD)
 	ADDQ $256, R12
 	CMPQ R12, AX
@@ -199,9 +233,15 @@ applyDense512C128scatter:
 	CMPQ SI, R8
 	JNE  applyDense512C128scatter
 
+applyDense512C128next:
 	ADDQ $16, BX
 	DECQ CX
 	JNZ  applyDense512C128pair
+	JMP  applyDense512C128done
+
+applyDense512C128direct:
+	DIRECT4(VADDPD, VMOVUPD)
+	JMP  applyDense512C128next
 
 applyDense512C128done:
 	VZEROUPPER
