@@ -57,6 +57,68 @@ func RunQsim(ctx context.Context, bin, file string, threads, fuse int) (*QsimRun
 	return r, nil
 }
 
+// QsimBlockWidths runs the qsim_base binary bin on file with maximum fused
+// block size fuse (one thread, -v 5, which lists every fused gate's
+// qubits) and returns the number of qubits of each fused gate qsim
+// applies, in order.
+func QsimBlockWidths(ctx context.Context, bin, file string, fuse int) ([]int, error) {
+	cmd := exec.CommandContext(ctx, bin, "-c", file, "-t", "1", "-f", strconv.Itoa(fuse), "-v", "5")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("qsim %s -f %d: %w: %s", bin, fuse, err, strings.TrimSpace(stderr.String()))
+	}
+	w, err := parseQsimBlocks(append(out, stderr.Bytes()...))
+	if err != nil {
+		return nil, fmt.Errorf("qsim %s -f %d: %w", bin, fuse, err)
+	}
+	return w, nil
+}
+
+// parseQsimBlocks reads the "fused gate qubits:" list of qsim_base -v 5:
+// after it, one line a fused gate, "TIME  q q …" (a controlled gate
+// "TIME  c q … t q …", a measurement "TIME  m q …"), up to the first line
+// that is not one. It returns each gate's number of qubits (controls
+// counted), and an error when the list is missing or a line is garbled.
+func parseQsimBlocks(out []byte) ([]int, error) {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	in := false
+	var widths []int
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if !in {
+			in = line == "fused gate qubits:"
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			break
+		}
+		if _, err := strconv.ParseUint(f[0], 10, 32); err != nil {
+			break // the list is over
+		}
+		w := 0
+		for _, x := range f[1:] {
+			if x == "c" || x == "t" || x == "m" {
+				continue
+			}
+			if _, err := strconv.ParseUint(x, 10, 6); err != nil {
+				return nil, fmt.Errorf("fused gate line %q: qubit %q", line, x)
+			}
+			w++
+		}
+		if w == 0 {
+			return nil, fmt.Errorf("fused gate line %q: no qubits", line)
+		}
+		widths = append(widths, w)
+	}
+	if !in {
+		return nil, fmt.Errorf("no fused gate list in the output (qsim -v 5)")
+	}
+	return widths, nil
+}
+
 // parseQsimOutput reads qsim_base's verbose output: "simu time is S
 // seconds.", "… are fused into N gates" and the amplitude lines
 // "bits: re im norm".

@@ -241,8 +241,13 @@ func applyBatches(ctx context.Context, ba backend.BatchApplier, gs []circuit.Gat
 		}
 		hi := min(lo+batchWindow, len(gs))
 		if n >= ctxEveryGateQubits {
-			// One pass at a time on large states, as for Apply.
-			hi = lo + circuit.RunBelow(gs[lo:hi], c)
+			// One pass at a time on large states, as for Apply (a state
+			// no larger than a chunk takes a pass a gate).
+			if c < n {
+				hi = lo + circuit.RunBelow(gs[lo:hi], c)
+			} else {
+				hi = lo + 1
+			}
 		}
 		k, err := ba.ApplyBatch(gs[lo:hi])
 		passes += k

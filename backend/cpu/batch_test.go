@@ -75,3 +75,23 @@ func TestApplyBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestChunkBytes: the default chunk is a core's L2 cache kept within
+// 256 KiB–8 MiB, 1 MiB where the system does not say; ChunkBytes set by
+// the caller wins, and a negative one turns blocking off.
+func TestChunkBytes(t *testing.T) {
+	for l2, want := range map[int]int{0: 1 << 20, 2 << 20: 2 << 20, 48 << 10: 256 << 10, 64 << 20: 8 << 20} {
+		if got := chunkBytes(l2); got != want {
+			t.Errorf("chunkBytes(%d) = %d, want %d", l2, got, want)
+		}
+	}
+	for _, c := range []struct {
+		opt, chunk, want int
+	}{{0, 2 << 20, 18}, {0, 0, 17}, {1 << 16, 2 << 20, 13}, {-1, 2 << 20, 0}} {
+		b := &Backend{opts: Options{ChunkBytes: c.opt}, chunk: c.chunk}
+		st := newState[complex64](b, 20)
+		if got := st.ChunkQubits(); got != c.want {
+			t.Errorf("ChunkBytes %d, L2 chunk %d: %d chunk qubits, want %d", c.opt, c.chunk, got, c.want)
+		}
+	}
+}

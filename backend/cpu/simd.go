@@ -141,7 +141,7 @@ type lowPlan struct {
 	nv    int       // vectors a group
 	offs  []uint64  // byte offsets of the nv vectors from the group base
 	pidx  []uint64  // per column: byte offset of its permuted input in the scratch area (2·vec bytes per (h, s))
-	chunk int       // output vectors computed together: 4, or 1 when nv < 4
+	chunk int       // output vectors computed together: 4, or 1 when nv < 4 (2 when nv = 2 in the AVX-512 plans)
 	smask uint64    // bit s set: the permutation l → l^s is used
 	mc    []float64 // per chunk of outputs, per column, per output: the lanes' (re, im), then their (−im, re)
 	mc32  []float32 // mc in float32, for complex64
@@ -230,8 +230,11 @@ func newLowPlan(n int, targets []int, mask, val uint64, m []complex128, laneBits
 	// Constants: per chunk of `chunk` output vectors, per column, per
 	// output of the chunk, the lanes' (re, im) then their (−im, re).
 	p.chunk = 1
-	if nv >= 4 {
+	switch {
+	case nv >= 4:
 		p.chunk = 4
+	case nv == 2 && vec == 64:
+		p.chunk = 2 // the AVX-512 lane kernels compute both outputs at once
 	}
 	p.mc = make([]float64, 0, nv*len(p.pidx)*4*lanes)
 	for hc := 0; hc < nv/p.chunk; hc++ {

@@ -28,6 +28,22 @@ func applyDense512C64(a *complex64, bases *uint64, npairs int, offs *uint64, d i
 //go:noescape
 func applyDense512C128(a *complex128, bases *uint64, npairs int, offs *uint64, d int, mc *float64, tmp *float64)
 
+// applyDense512x8C64 is applyDense512C64 for d a multiple of 8, eight
+// outputs a chunk (each input loaded serves eight) and one accumulator an
+// output: the kernel dense512 uses for blocks of three or more qubits.
+//
+//go:noescape
+func applyDense512x8C64(a *complex64, bases *uint64, npairs int, offs *uint64, d int, mc *float32, tmp *float32)
+
+// applyDense512x8C128 is applyDense512x8C64 for complex128.
+//
+//go:noescape
+func applyDense512x8C128(a *complex128, bases *uint64, npairs int, offs *uint64, d int, mc *float64, tmp *float64)
+
+// denseX8 selects the eight-output kernels for d a multiple of 8 (tests
+// and benchmarks switch it off to compare with the four-output ones).
+var denseX8 = true
+
 // dense512 applies the d×d matrix of the constants mc (d ≤ maxDenseSIMD)
 // to the groups [lo,hi) of s through the AVX-512 kernels, v groups a base
 // (8 in complex64, 4 in complex128): lo and hi are multiples of v and
@@ -41,6 +57,7 @@ func dense512[T amp, F float32 | float64](a []T, s *gateShape, mc []F, lo, hi, v
 	}
 	var tmp [2 * maxDenseSIMD * 64 / 4]F // 2·d vectors of 64 bytes (on the stack: no allocation a call)
 	var bases [denseBatch + 1]uint64
+	x8 := denseX8 && d%8 == 0
 	n := 0
 	flush := func() {
 		if n == 0 {
@@ -55,18 +72,31 @@ func dense512[T amp, F float32 | float64](a []T, s *gateShape, mc []F, lo, hi, v
 		}
 		switch a := any(a).(type) {
 		case []complex64:
+			if x8 {
+				applyDense512x8C64(&a[0], &bases[0], n/2, &offs[0], d, any(&mc[0]).(*float32), any(&tmp[0]).(*float32))
+				break
+			}
 			applyDense512C64(&a[0], &bases[0], n/2, &offs[0], d, any(&mc[0]).(*float32), any(&tmp[0]).(*float32))
 		case []complex128:
+			if x8 {
+				applyDense512x8C128(&a[0], &bases[0], n/2, &offs[0], d, any(&mc[0]).(*float64), any(&tmp[0]).(*float64))
+				break
+			}
 			applyDense512C128(&a[0], &bases[0], n/2, &offs[0], d, any(&mc[0]).(*float64), any(&tmp[0]).(*float64))
 		}
 		n = 0
 	}
-	var base uint64
+	// The next base: v more groups, the carry passing over the shape's
+	// qubits (set in the sum, cleared after it) instead of an expand per
+	// run (r is a multiple of v ≤ s.run, so the v lowest bits are free).
+	var fixed uint64
+	for _, p := range s.ex.pos {
+		fixed |= 1 << p
+	}
+	base := s.ex.expand(uint64(lo)) | s.val
 	for r := lo; r < hi; r += v {
-		if r == lo || r&(s.run-1) == 0 {
-			base = s.ex.expand(uint64(r)) | s.val
-		} else {
-			base += uint64(v)
+		if r != lo {
+			base = ((base&^s.val|fixed)+uint64(v))&^fixed | s.val
 		}
 		bases[n] = base
 		n++

@@ -75,6 +75,30 @@
 	MOV Z10, 128(DI); \
 	MOV Z11, 192(DI)
 
+// DIRECT4 sums the four outputs of both bases (d = 4) and writes them
+// straight over their inputs.
+#define DIRECT4(ADD, MOV) \
+	ADD Z4, Z0, Z0; \
+	ADD Z5, Z1, Z1; \
+	ADD Z6, Z2, Z2; \
+	ADD Z7, Z3, Z3; \
+	ADD Z12, Z8, Z8; \
+	ADD Z13, Z9, Z9; \
+	ADD Z14, Z10, Z10; \
+	ADD Z15, Z11, Z11; \
+	MOVQ 0(DX), DI; \
+	MOV Z0, (R11)(DI*1); \
+	MOV Z8, (R15)(DI*1); \
+	MOVQ 8(DX), DI; \
+	MOV Z1, (R11)(DI*1); \
+	MOV Z9, (R15)(DI*1); \
+	MOVQ 16(DX), DI; \
+	MOV Z2, (R11)(DI*1); \
+	MOV Z10, (R15)(DI*1); \
+	MOVQ 24(DX), DI; \
+	MOV Z3, (R11)(DI*1); \
+	MOV Z11, (R15)(DI*1)
+
 // func applyDense512C64(a *complex64, bases *uint64, npairs int, offs *uint64, d int, mc *float32, tmp *float32)
 TEXT ·applyDense512C64(SB), NOSPLIT, $0-56
 	MOVQ bases+8(FP), BX
@@ -113,6 +137,8 @@ applyDense512C64col:
 	CMPQ SI, R8
 	JNE  applyDense512C64col
 
+	CMPQ R14, $256          // d = 4: one chunk, every input read
+	JEQ  applyDense512C64direct
 	SUMSTORE512(VADDPS, VMOVUPS)
 	ADDQ $256, R12
 	CMPQ R12, AX
@@ -132,9 +158,15 @@ applyDense512C64scatter:
 	CMPQ SI, R8
 	JNE  applyDense512C64scatter
 
+applyDense512C64next:
 	ADDQ $16, BX
 	DECQ CX
 	JNZ  applyDense512C64pair
+	JMP  applyDense512C64done
+
+applyDense512C64direct:
+	DIRECT4(VADDPS, VMOVUPS)
+	JMP  applyDense512C64next
 
 applyDense512C64done:
 	VZEROUPPER
@@ -180,6 +212,8 @@ applyDense512C128col:
 	CMPQ SI, R8
 	JNE  applyDense512C128col
 
+	CMPQ R14, $256          // d = 4: one chunk, every input read
+	JEQ  applyDense512C128direct
 	SUMSTORE512(VADDPD, VMOVUPD)
 	ADDQ $256, R12
 	CMPQ R12, AX
@@ -199,9 +233,15 @@ applyDense512C128scatter:
 	CMPQ SI, R8
 	JNE  applyDense512C128scatter
 
+applyDense512C128next:
 	ADDQ $16, BX
 	DECQ CX
 	JNZ  applyDense512C128pair
+	JMP  applyDense512C128done
+
+applyDense512C128direct:
+	DIRECT4(VADDPD, VMOVUPD)
+	JMP  applyDense512C128next
 
 applyDense512C128done:
 	VZEROUPPER
@@ -213,21 +253,21 @@ applyDense512C128done:
 // their number is odd), so that each constant loaded serves both. For
 // each base, every input vector h is loaded once and each lane permutation
 // it needs (bit s of smask; VPERMQ by the indices at perm+64·s) is stored
-// to tmp with duplicated real parts, then imaginary parts (128 bytes at
-// (h·8+s)·128; the second base's at nv·1024 further); then the outputs,
-// four at a time when nv ≥ 4, else one, are summed over the columns
+// to tmp (at (h·8+s)·128; the second base's at nv·1024 further), which
+// the column loops read back with duplicated real parts, then imaginary
+// parts (VMOVSLDUP, VMOVSHDUP: loads, no shuffles); then the outputs,
+// four at a time when nv ≥ 4, both when nv = 2, else one, are summed over the columns
 // (pidx: offsets in tmp) and written over the inputs, which are all in
 // tmp already.
 // Registers: R11, AX = the two bases' addresses, R10 = tmp, R8 = nv·1024,
 // R9 = constants, R13 = constants cursor, R14/R15 = pidx and its end,
 // SI = offs cursor, endoffs = end of offs, BX = bases, CX = pairs left.
 
-// Store Z8's duplicated real and imaginary parts at off(R12).
+// Store Z8 at off(R12): the column loops load it with its real parts,
+// then its imaginary parts duplicated (VMOVSLDUP, VMOVSHDUP: loads, not
+// shuffles).
 #define LOWDUP512(off) \
-	VMOVSLDUP Z8, Z5; \
-	VMOVSHDUP Z8, Z6; \
-	VMOVUPS Z5, off(R12); \
-	VMOVUPS Z6, off+64(R12)
+	VMOVUPS Z8, off(R12)
 
 #define LOWACC512 \
 	VMOVUPS 0(R13), Z20; \
@@ -411,6 +451,8 @@ low512pb7:
 
 	MOVQ DX, SI
 	MOVQ R9, R13
+	CMPQ nv+32(FP), $2
+	JEQ  low512out2
 	CMPQ nv+32(FP), $4
 	JL   low512out1
 
@@ -436,10 +478,10 @@ low512out4:
 low512col4:
 	MOVQ (DI), R12
 	ADDQ R10, R12
-	VMOVUPS 0(R12), Z4
-	VMOVUPS 64(R12), Z5
-	VMOVUPS 0(R12)(R8*1), Z10
-	VMOVUPS 64(R12)(R8*1), Z11
+	VMOVSLDUP 0(R12), Z4
+	VMOVSHDUP 0(R12), Z5
+	VMOVSLDUP 0(R12)(R8*1), Z10
+	VMOVSHDUP 0(R12)(R8*1), Z11
 	LOWACC512
 	ADDQ $512, R13
 	ADDQ $8, DI
@@ -471,6 +513,55 @@ low512col4:
 	JNE  low512out4
 	JMP  low512next
 
+// nv = 2 (the plan's chunk is 2): both outputs at once, so that each
+// input serves two outputs.
+low512out2:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	MOVQ R14, DI
+
+low512col2:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVSLDUP 0(R12), Z4
+	VMOVSHDUP 0(R12), Z5
+	VMOVSLDUP 0(R12)(R8*1), Z10
+	VMOVSHDUP 0(R12)(R8*1), Z11
+	VMOVUPS 0(R13), Z20
+	VMOVUPS 64(R13), Z21
+	VFMADD231PS Z20, Z4, Z0
+	VFMADD231PS Z21, Z5, Z6
+	VFMADD231PS Z20, Z10, Z12
+	VFMADD231PS Z21, Z11, Z16
+	VMOVUPS 128(R13), Z22
+	VMOVUPS 192(R13), Z23
+	VFMADD231PS Z22, Z4, Z1
+	VFMADD231PS Z23, Z5, Z7
+	VFMADD231PS Z22, Z10, Z13
+	VFMADD231PS Z23, Z11, Z17
+	ADDQ $256, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  low512col2
+
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	VADDPS Z16, Z12, Z12
+	VADDPS Z17, Z13, Z13
+	MOVQ 0(SI), DI
+	VMOVUPS Z0, (R11)(DI*1)
+	VMOVUPS Z12, (AX)(DI*1)
+	MOVQ 8(SI), DI
+	VMOVUPS Z1, (R11)(DI*1)
+	VMOVUPS Z13, (AX)(DI*1)
+	JMP  low512next
+
 low512out1:
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -483,10 +574,10 @@ low512col1:
 	ADDQ R10, R12
 	VMOVUPS 0(R13), Z20
 	VMOVUPS 64(R13), Z21
-	VMOVUPS 0(R12), Z4
-	VMOVUPS 64(R12), Z5
-	VMOVUPS 0(R12)(R8*1), Z10
-	VMOVUPS 64(R12)(R8*1), Z11
+	VMOVSLDUP 0(R12), Z4
+	VMOVSHDUP 0(R12), Z5
+	VMOVSLDUP 0(R12)(R8*1), Z10
+	VMOVSHDUP 0(R12)(R8*1), Z11
 	VFMADD231PS Z20, Z4, Z0
 	VFMADD231PS Z21, Z5, Z1
 	VFMADD231PS Z20, Z10, Z12
@@ -646,6 +737,8 @@ lowpd512pb3:
 
 	MOVQ DX, SI
 	MOVQ R9, R13
+	CMPQ nv+32(FP), $2
+	JEQ  lowpd512out2
 	CMPQ nv+32(FP), $4
 	JL   lowpd512out1
 
@@ -706,6 +799,54 @@ lowpd512col4:
 	JNE  lowpd512out4
 	JMP  lowpd512next
 
+// nv = 2 (chunk 2): both outputs at once, as low512out2.
+lowpd512out2:
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z16, Z16, Z16
+	VPXORQ Z17, Z17, Z17
+	MOVQ R14, DI
+
+lowpd512col2:
+	MOVQ (DI), R12
+	ADDQ R10, R12
+	VMOVUPD 0(R12), Z4
+	VMOVUPD 64(R12), Z5
+	VMOVUPD 0(R12)(R8*1), Z10
+	VMOVUPD 64(R12)(R8*1), Z11
+	VMOVUPD 0(R13), Z20
+	VMOVUPD 64(R13), Z21
+	VFMADD231PD Z20, Z4, Z0
+	VFMADD231PD Z21, Z5, Z6
+	VFMADD231PD Z20, Z10, Z12
+	VFMADD231PD Z21, Z11, Z16
+	VMOVUPD 128(R13), Z22
+	VMOVUPD 192(R13), Z23
+	VFMADD231PD Z22, Z4, Z1
+	VFMADD231PD Z23, Z5, Z7
+	VFMADD231PD Z22, Z10, Z13
+	VFMADD231PD Z23, Z11, Z17
+	ADDQ $256, R13
+	ADDQ $8, DI
+	CMPQ DI, R15
+	JNE  lowpd512col2
+
+	VADDPD Z6, Z0, Z0
+	VADDPD Z7, Z1, Z1
+	VADDPD Z16, Z12, Z12
+	VADDPD Z17, Z13, Z13
+	MOVQ 0(SI), DI
+	VMOVUPD Z0, (R11)(DI*1)
+	VMOVUPD Z12, (AX)(DI*1)
+	MOVQ 8(SI), DI
+	VMOVUPD Z1, (R11)(DI*1)
+	VMOVUPD Z13, (AX)(DI*1)
+	JMP  lowpd512next
+
 lowpd512out1:
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
@@ -746,5 +887,264 @@ lowpd512next:
 	JNZ  lowpd512pair
 
 lowpd512done:
+	VZEROUPPER
+	RET
+
+// The eight-output AVX-512 dense kernels (see applyDense512x8C64): as
+// applyDense512C64 for d a multiple of 8, with eight outputs a chunk
+// instead of four, so that each input vector loaded (with its real and
+// imaginary parts duplicated) serves eight outputs, and one accumulator
+// an output and base (the real-part and imaginary-part products go into
+// the same register: no final additions). The constants of outputs 4–7
+// of a chunk are those of the next four-output chunk of the table, d·256
+// bytes further (R9). Accumulators: Z0..Z7 (first base), Z8..Z15
+// (second); inputs Z16..Z19; constants Z20..Z27.
+// Registers: R11, R15 = the two bases' addresses, R13/R9 = constants of
+// outputs 0–3 / 4–7 of the current chunk and column, R10 = d·256, SI =
+// offs cursor, R8 = end of offs, R12 = output slot of the first base in
+// tmp, R14 = d·64, AX = end of the first base's tmp, CX = pairs left, BX
+// = bases cursor.
+
+#define ZERO8X2 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15
+
+// One output: constants at off(R) (the (re, im) pairs) and off+32(R) (the
+// (−im, re) pairs) into T0, T1; A += T0·re(x) + T1·im(x) for the first
+// base's input (Z16, Z17), B likewise for the second's (Z18, Z19).
+#define X8ACC(FMA, R, off, T0, T1, A, B) \
+	VBROADCASTF64X4 off(R), T0; \
+	VBROADCASTF64X4 off+32(R), T1; \
+	FMA T0, Z16, A; \
+	FMA T0, Z18, B; \
+	FMA T1, Z17, A; \
+	FMA T1, Z19, B
+
+#define X8COL(FMA) \
+	X8ACC(FMA, R13, 0, Z20, Z21, Z0, Z8); \
+	X8ACC(FMA, R13, 64, Z22, Z23, Z1, Z9); \
+	X8ACC(FMA, R13, 128, Z24, Z25, Z2, Z10); \
+	X8ACC(FMA, R13, 192, Z26, Z27, Z3, Z11); \
+	X8ACC(FMA, R9, 0, Z20, Z21, Z4, Z12); \
+	X8ACC(FMA, R9, 64, Z22, Z23, Z5, Z13); \
+	X8ACC(FMA, R9, 128, Z24, Z25, Z6, Z14); \
+	X8ACC(FMA, R9, 192, Z26, Z27, Z7, Z15)
+
+#define X8STORE(MOV) \
+	MOV Z0, 0(R12); \
+	MOV Z1, 64(R12); \
+	MOV Z2, 128(R12); \
+	MOV Z3, 192(R12); \
+	MOV Z4, 256(R12); \
+	MOV Z5, 320(R12); \
+	MOV Z6, 384(R12); \
+	MOV Z7, 448(R12); \
+	LEAQ (R12)(R14*1), DI; \
+	MOV Z8, 0(DI); \
+	MOV Z9, 64(DI); \
+	MOV Z10, 128(DI); \
+	MOV Z11, 192(DI); \
+	MOV Z12, 256(DI); \
+	MOV Z13, 320(DI); \
+	MOV Z14, 384(DI); \
+	MOV Z15, 448(DI)
+
+// X8DIRECT stores the eight outputs of both bases straight over their
+// inputs (d = 8: one chunk, so every input has been read).
+#define X8DIRECT(MOV) \
+	MOVQ 0(DX), DI; \
+	MOV Z0, (R11)(DI*1); \
+	MOV Z8, (R15)(DI*1); \
+	MOVQ 8(DX), DI; \
+	MOV Z1, (R11)(DI*1); \
+	MOV Z9, (R15)(DI*1); \
+	MOVQ 16(DX), DI; \
+	MOV Z2, (R11)(DI*1); \
+	MOV Z10, (R15)(DI*1); \
+	MOVQ 24(DX), DI; \
+	MOV Z3, (R11)(DI*1); \
+	MOV Z11, (R15)(DI*1); \
+	MOVQ 32(DX), DI; \
+	MOV Z4, (R11)(DI*1); \
+	MOV Z12, (R15)(DI*1); \
+	MOVQ 40(DX), DI; \
+	MOV Z5, (R11)(DI*1); \
+	MOV Z13, (R15)(DI*1); \
+	MOVQ 48(DX), DI; \
+	MOV Z6, (R11)(DI*1); \
+	MOV Z14, (R15)(DI*1); \
+	MOVQ 56(DX), DI; \
+	MOV Z7, (R11)(DI*1); \
+	MOV Z15, (R15)(DI*1)
+
+// func applyDense512x8C64(a *complex64, bases *uint64, npairs int, offs *uint64, d int, mc *float32, tmp *float32)
+TEXT ·applyDense512x8C64(SB), NOSPLIT, $0-56
+	MOVQ bases+8(FP), BX
+	MOVQ npairs+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ d+32(FP), R8
+	MOVQ R8, R14
+	SHLQ $6, R14            // d·64: one base's tmp
+	MOVQ R8, R10
+	SHLQ $8, R10            // d·256: one four-output chunk of constants
+	LEAQ (DX)(R8*8), R8     // end of offs
+	TESTQ CX, CX
+	JLE  x8C64done
+
+x8C64pair:
+	MOVQ a+0(FP), AX
+	MOVQ 0(BX), R11
+	LEAQ (AX)(R11*8), R11   // first base's address
+	MOVQ 8(BX), R15
+	LEAQ (AX)(R15*8), R15   // second base's address
+	MOVQ mc+40(FP), R13
+	MOVQ tmp+48(FP), R12
+	LEAQ (R12)(R14*1), AX   // end of the first base's tmp
+
+x8C64chunk:
+	ZERO8X2
+	MOVQ DX, SI
+	LEAQ (R13)(R10*1), R9
+
+x8C64col:
+	MOVQ (SI), DI
+	VMOVSLDUP (R11)(DI*1), Z16
+	VMOVSHDUP (R11)(DI*1), Z17
+	VMOVSLDUP (R15)(DI*1), Z18
+	VMOVSHDUP (R15)(DI*1), Z19
+	X8COL(VFMADD231PS)
+	ADDQ $256, R13
+	ADDQ $256, R9
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  x8C64col
+
+	CMPQ R14, $512
+	JEQ  x8C64direct
+	MOVQ R9, R13            // the next eight-output chunk
+	X8STORE(VMOVUPS)
+	ADDQ $512, R12
+	CMPQ R12, AX
+	JNE  x8C64chunk
+
+	MOVQ DX, SI
+	MOVQ tmp+48(FP), R12
+
+x8C64scatter:
+	MOVQ (SI), DI
+	VMOVUPS (R12), Z16
+	VMOVUPS (R12)(R14*1), Z17
+	VMOVUPS Z16, (R11)(DI*1)
+	VMOVUPS Z17, (R15)(DI*1)
+	ADDQ $64, R12
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  x8C64scatter
+
+x8C64next:
+	ADDQ $16, BX
+	DECQ CX
+	JNZ  x8C64pair
+	JMP  x8C64done
+
+x8C64direct:
+	X8DIRECT(VMOVUPS)
+	JMP  x8C64next
+
+x8C64done:
+	VZEROUPPER
+	RET
+
+// func applyDense512x8C128(a *complex128, bases *uint64, npairs int, offs *uint64, d int, mc *float64, tmp *float64)
+TEXT ·applyDense512x8C128(SB), NOSPLIT, $0-56
+	MOVQ bases+8(FP), BX
+	MOVQ npairs+16(FP), CX
+	MOVQ offs+24(FP), DX
+	MOVQ d+32(FP), R8
+	MOVQ R8, R14
+	SHLQ $6, R14
+	MOVQ R8, R10
+	SHLQ $8, R10
+	LEAQ (DX)(R8*8), R8
+	TESTQ CX, CX
+	JLE  x8C128done
+
+x8C128pair:
+	MOVQ a+0(FP), AX
+	MOVQ 0(BX), R11
+	SHLQ $4, R11
+	ADDQ AX, R11
+	MOVQ 8(BX), R15
+	SHLQ $4, R15
+	ADDQ AX, R15
+	MOVQ mc+40(FP), R13
+	MOVQ tmp+48(FP), R12
+	LEAQ (R12)(R14*1), AX
+
+x8C128chunk:
+	ZERO8X2
+	MOVQ DX, SI
+	LEAQ (R13)(R10*1), R9
+
+x8C128col:
+	MOVQ (SI), DI
+	VMOVDDUP (R11)(DI*1), Z16
+	VPERMILPD $0xff, (R11)(DI*1), Z17
+	VMOVDDUP (R15)(DI*1), Z18
+	VPERMILPD $0xff, (R15)(DI*1), Z19
+	X8COL(VFMADD231PD)
+	ADDQ $256, R13
+	ADDQ $256, R9
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  x8C128col
+
+	CMPQ R14, $512
+	JEQ  x8C128direct
+	MOVQ R9, R13
+	X8STORE(VMOVUPD)
+	ADDQ $512, R12
+	CMPQ R12, AX
+	JNE  x8C128chunk
+
+	MOVQ DX, SI
+	MOVQ tmp+48(FP), R12
+
+x8C128scatter:
+	MOVQ (SI), DI
+	VMOVUPD (R12), Z16
+	VMOVUPD (R12)(R14*1), Z17
+	VMOVUPD Z16, (R11)(DI*1)
+	VMOVUPD Z17, (R15)(DI*1)
+	ADDQ $64, R12
+	ADDQ $8, SI
+	CMPQ SI, R8
+	JNE  x8C128scatter
+
+x8C128next:
+	ADDQ $16, BX
+	DECQ CX
+	JNZ  x8C128pair
+	JMP  x8C128done
+
+x8C128direct:
+	X8DIRECT(VMOVUPD)
+	JMP  x8C128next
+
+x8C128done:
 	VZEROUPPER
 	RET

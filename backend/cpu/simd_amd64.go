@@ -503,23 +503,16 @@ func applyDenseLow[T amp](a []T, p *lowPlan, lo, hi int) {
 		}
 		n = 0
 	}
-	// Consecutive groups step by 2^t (t: the qubits 0..t−1 are all in the
-	// shape) until a carry into the next shape qubit above t.
-	t, runLen := 0, 1<<62
+	// The next group's base: an add whose carry passes over the shape's
+	// qubits (set in the sum, cleared after it).
+	var fixed uint64
 	for _, q := range p.sh.ex.pos {
-		if int(q) == t {
-			t++
-		} else {
-			runLen = 1 << (int(q) - t)
-			break
-		}
+		fixed |= 1 << q
 	}
-	var base uint64
+	base := p.sh.ex.expand(uint64(lo)) | p.sh.val
 	for g := lo; g < hi; g++ {
-		if g == lo || g&(runLen-1) == 0 {
-			base = p.sh.ex.expand(uint64(g)) | p.sh.val
-		} else {
-			base += 1 << uint(t)
+		if g != lo {
+			base = ((base&^p.sh.val|fixed)+1)&^fixed | p.sh.val
 		}
 		bases[n] = base
 		n++

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/bits"
@@ -196,8 +197,23 @@ func planGate[T amp](n int, g *circuit.Gate) func(a []T, w int) {
 }
 
 // defaultChunkBytes is the size of the chunks ApplyBatch applies runs of
-// gates to when Options.ChunkBytes is 0: about a core's L2 cache.
-const defaultChunkBytes = 1 << 20
+// gates to when Options.ChunkBytes is 0 and the system does not say how
+// large a core's L2 cache is (sysinfo.L2Bytes; New takes that size, kept
+// between minChunkBytes and maxChunkBytes).
+const (
+	defaultChunkBytes = 1 << 20
+	minChunkBytes     = 256 << 10
+	maxChunkBytes     = 8 << 20
+)
+
+// chunkBytes is the chunk size for Options.ChunkBytes = 0 given a core's L2
+// cache of l2 bytes (0: unknown).
+func chunkBytes(l2 int) int {
+	if l2 <= 0 {
+		return defaultChunkBytes
+	}
+	return min(max(l2, minChunkBytes), maxChunkBytes)
+}
 
 // ApplyBatch implements backend.BatchApplier (cache blocking): it applies
 // gs in order, each run of two or more consecutive gates whose qubits all
@@ -253,7 +269,7 @@ func (s *State[T]) ChunkQubits() int {
 	case cb < 0:
 		return 0
 	case cb == 0:
-		cb = defaultChunkBytes
+		cb = cmp.Or(s.b.chunk, defaultChunkBytes)
 	}
 	var z T
 	return max(0, bits.Len(uint(cb/ampSize(z)))-1)
