@@ -79,8 +79,10 @@ func QsimBlockWidths(ctx context.Context, bin, file string, fuse int) ([]int, er
 // parseQsimBlocks reads the "fused gate qubits:" list of qsim_base -v 5:
 // after it, one line a fused gate, "TIME  q q …" (a controlled gate
 // "TIME  c q … t q …", a measurement "TIME  m q …"), up to the first line
-// that is not one. It returns each gate's number of qubits (controls
-// counted), and an error when the list is missing or a line is garbled.
+// that is not one. It returns each gate's number of target qubits (a
+// controlled gate's matrix acts on its targets only, as mec's controlled
+// blocks do: the controls select the amplitudes it touches), and an error
+// when the list is missing, empty or a line is garbled.
 func parseQsimBlocks(out []byte) ([]int, error) {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	in := false
@@ -100,7 +102,13 @@ func parseQsimBlocks(out []byte) ([]int, error) {
 		}
 		w := 0
 		for _, x := range f[1:] {
-			if x == "c" || x == "t" || x == "m" {
+			switch x {
+			case "c":
+				continue
+			case "t":
+				w = 0 // the qubits so far were controls
+				continue
+			case "m":
 				continue
 			}
 			if _, err := strconv.ParseUint(x, 10, 6); err != nil {
@@ -115,6 +123,9 @@ func parseQsimBlocks(out []byte) ([]int, error) {
 	}
 	if !in {
 		return nil, fmt.Errorf("no fused gate list in the output (qsim -v 5)")
+	}
+	if len(widths) == 0 {
+		return nil, fmt.Errorf("the fused gate list is empty (qsim -v 5)")
 	}
 	return widths, nil
 }

@@ -35,7 +35,9 @@ func TestCancelEveryPass(t *testing.T) {
 	for i := 0; i < 300; i++ {
 		gates = append(gates, circuit.Gate{Targets: []int{n - 1 - i%3}, Matrix: ry})
 	}
-	for _, chunk := range []int{0, -1} {
+	// 256 KiB chunks block the state; 8 MiB ones hold all of it (one gate
+	// per pass then), whatever this machine's L2 makes of the default 0.
+	for _, chunk := range []int{0, -1, 256 << 10, 8 << 20} {
 		sim := NewWith(cpu.New(cpu.Options{Threads: 1, ChunkBytes: chunk}), Options{Precision: backend.Complex64})
 		st, err := sim.sv.NewState(n, backend.Complex64)
 		if err != nil {

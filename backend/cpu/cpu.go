@@ -82,9 +82,10 @@ type Options struct {
 	MemLimit int64
 	// ChunkBytes is the size of the chunks a state applies runs of gates
 	// on low qubits to (cache blocking, State.ApplyBatch): about a core's
-	// L2 cache. 0 means the size of a core's L2 cache as the system
-	// reports it (kept within 256 KiB–8 MiB; 1 MiB where it does not
-	// say); a negative value turns blocking off.
+	// L2 cache. 0 means a core's share of the L2 cache as the system
+	// reports it (sysinfo.L2Bytes, kept within 256 KiB–8 MiB; 1 MiB where
+	// it does not say; a state's chunks hold the largest power of two of
+	// amplitudes that fits); a negative value turns blocking off.
 	ChunkBytes int
 	// FFTPlanner, when set, plans the backend's FFTs (complex and real) by
 	// measuring the candidate algorithms of each length on this machine

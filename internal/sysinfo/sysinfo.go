@@ -7,10 +7,11 @@ package sysinfo
 
 import (
 	"bufio"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // CPUModel returns the CPU's model name as the operating system reports it
@@ -35,23 +36,56 @@ func modelName(sc *bufio.Scanner) string {
 	return ""
 }
 
-// L2Bytes returns the size in bytes of the level-2 cache of CPU 0 (on the
-// CPUs mec runs on, one core's), as Linux's sysfs cache description says,
-// or 0 where it does not tell.
-func L2Bytes() int {
-	dirs, err := filepath.Glob("/sys/devices/system/cpu/cpu0/cache/index*")
+// L2Bytes returns the share of one core in the level-2 cache of CPU 0, in
+// bytes (the cache's size over the number of CPUs in its shared_cpu_list),
+// as Linux's sysfs cache description says, or 0 where it does not tell.
+// sysfs is read once per process.
+func L2Bytes() int { return l2Bytes() }
+
+var l2Bytes = sync.OnceValue(func() int { return l2From(os.DirFS("/sys/devices/system/cpu/cpu0/cache")) })
+
+// l2From reads the level-2 data or unified cache's size and sharing from
+// a sysfs cache directory (index0, index1, …); 0 where it does not tell.
+func l2From(fsys fs.FS) int {
+	dirs, err := fs.Glob(fsys, "index*")
 	if err != nil {
 		return 0
 	}
 	for _, d := range dirs {
-		level, _ := os.ReadFile(filepath.Join(d, "level"))
-		typ, _ := os.ReadFile(filepath.Join(d, "type"))
-		size, _ := os.ReadFile(filepath.Join(d, "size"))
-		if strings.TrimSpace(string(level)) == "2" && strings.TrimSpace(string(typ)) != "Instruction" {
-			return cacheSize(string(size))
+		level, _ := fs.ReadFile(fsys, d+"/level")
+		typ, _ := fs.ReadFile(fsys, d+"/type")
+		if strings.TrimSpace(string(level)) != "2" || strings.TrimSpace(string(typ)) == "Instruction" {
+			continue
 		}
+		size, _ := fs.ReadFile(fsys, d+"/size")
+		b := cacheSize(string(size))
+		shared, err := fs.ReadFile(fsys, d+"/shared_cpu_list")
+		if n := cpuCount(string(shared)); err == nil && n > 1 {
+			b /= n
+		}
+		return b
 	}
 	return 0
+}
+
+// cpuCount counts the CPUs of a sysfs CPU list such as "0-3,8" (0 when it
+// is not one).
+func cpuCount(s string) int {
+	n := 0
+	for _, part := range strings.Split(strings.TrimSpace(s), ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err1 := strconv.Atoi(lo)
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || a < 0 || b < a || b-a > 1<<16 {
+			return 0
+		}
+		n += b - a + 1
+	}
+	return n
 }
 
 // cacheSize parses a sysfs cache size such as "2048K" or "1M" into bytes;
