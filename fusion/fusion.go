@@ -730,18 +730,12 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 	for k, z := range fn {
 		s.psi[k*stride] += g * z
 	}
+	fnorm2 := norm2(fn)
 	kickBytes, kickPasses := 0.0, 0
 	if s.cfg.PhaseLock {
 		// ψ ← c_ψ·ψ + c_f·F (PhaseLockStep): one pass scaling ψ, then F's
 		// non-zero entries.
-		n2, f2 := 0.0, 0.0
-		for _, z := range s.psi {
-			n2 += real(z)*real(z) + imag(z)*imag(z)
-		}
-		for _, z := range fn {
-			f2 += real(z)*real(z) + imag(z)*imag(z)
-		}
-		cp, cf := phaseLockCoeffs(n2, f2, stridedOverlap(fn, s.psi, stride), s.cfg.LambdaC, s.cfg.PhaseLockRate)
+		cp, cf := phaseLockCoeffs(norm2(s.psi), fnorm2, stridedOverlap(fn, s.psi, stride), s.cfg.LambdaC, s.cfg.PhaseLockRate)
 		for a := range s.psi {
 			s.psi[a] *= complex(cp, 0)
 		}
@@ -752,11 +746,7 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 	}
 	s.clock.stop(iKick, kickBytes, kickPasses)
 	// 5. Norm drift, renormalise.
-	norm := 0.0
-	for _, z := range s.psi {
-		norm += real(z)*real(z) + imag(z)*imag(z)
-	}
-	norm = math.Sqrt(norm)
+	norm := math.Sqrt(norm2(s.psi))
 	if norm == 0 || math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return Metrics{}, Event{}, &NonFiniteError{What: "state norm"}
 	}
@@ -768,24 +758,14 @@ func (s *System) evolve(ctx context.Context) (Metrics, Event, error) {
 	}
 	m := Metrics{NormDrift: norm - 1, VMaxMV: vmax}
 	m.HCoh = CoherenceEntropy(s.psi)
-	// F is zero off its stride: the overlap, H_φ and ‖F‖² need only the
+	// F is zero off its stride: the overlap and H_φ need only the
 	// amplitudes on it.
 	at := make([]complex128, len(fn))
-	fnorm2 := 0.0
-	for k, z := range fn {
+	for k := range fn {
 		at[k] = s.psi[k*stride]
-		fnorm2 += real(z)*real(z) + imag(z)*imag(z)
 	}
 	m.HPhase = PhaseEntropy(at, fn)
-	z := overlap(fn, at)
-	c := 1.0
-	if z != 0 {
-		m.Phase = cmplx.Phase(z)
-		m.PhaseDiff = math.Abs(m.Phase)
-		c = real(z) / cmplx.Abs(z)
-	}
-	// ‖ψ − F‖² = 1 + ‖F‖² − 2·Re⟨F, ψ⟩ for the renormalised ψ.
-	m.ECoh = 1 + fnorm2 - 2*real(z) + s.cfg.LambdaC*(1-c)
+	s.overlapMetrics(&m, overlap(fn, at), fnorm2)
 	m.R = OrderParameter(s.psi)
 	// norm, renormalisation, load, entropy (2), order parameter: host
 	// passes over ψ, and the load's write.
@@ -821,6 +801,20 @@ func (s *System) hostSpectrum(sig []float64) (fn []complex128, stride int, err e
 	s.clock.fftLen, s.clock.fftKnd = s.dim, s.fftKind()
 	s.lastF, s.lastFn = f, nil
 	return f, 1, nil
+}
+
+// overlapMetrics sets the metrics that follow from the overlap z = ⟨F, ψ⟩
+// of the renormalised ψ and ‖F‖² = fnorm2 (both paths): the phase
+// difference arg z and E_coh = ‖ψ − F‖² + λ_c(1 − cos arg z), with
+// ‖ψ − F‖² = 1 + ‖F‖² − 2·Re z.
+func (s *System) overlapMetrics(m *Metrics, z complex128, fnorm2 float64) {
+	c := 1.0
+	if z != 0 {
+		m.Phase = cmplx.Phase(z)
+		m.PhaseDiff = math.Abs(m.Phase)
+		c = real(z) / cmplx.Abs(z)
+	}
+	m.ECoh = 1 + fnorm2 - 2*real(z) + s.cfg.LambdaC*(1-c)
 }
 
 // stridedOverlap is ⟨F, ψ⟩ for F = fn at stride.
@@ -966,11 +960,10 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	s.clock.stop(iFFT, 0, 0)
 	stride := s.dim / s.n
 	kick := make([]complex128, s.n)
-	fnorm2 := 0.0
 	for k, z := range fn {
 		kick[k] = complex(s.gamma, 0) * z
-		fnorm2 += real(z)*real(z) + imag(z)*imag(z)
 	}
+	fnorm2 := norm2(fn)
 	// F[S] is fn at stride D/n: LastSpectrum spreads it when asked.
 	s.lastF, s.lastFn, s.lastStride = nil, fn, stride
 	kicked, err := fc.KickStrided(stride, kick)
@@ -986,10 +979,7 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	// the backend first instead.
 	lockScale, kickBytes, kickN := 1.0, 0.0, 0
 	if s.cfg.PhaseLock {
-		var z complex128
-		for k, a := range kicked {
-			z += cmplx.Conj(fn[k]) * a
-		}
+		z := overlap(fn, kicked)
 		n2 := 1 + 2*s.gamma*(real(z)-s.gamma*fnorm2) + s.gamma*s.gamma*fnorm2
 		cp, cf := phaseLockCoeffs(n2, fnorm2, z, s.cfg.LambdaC, s.cfg.PhaseLockRate)
 		if cp <= 0.05 {
@@ -1031,10 +1021,7 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	if err := backend.Sync(s.st); err != nil {
 		return Metrics{}, Event{}, fmt.Errorf("fusion: renormalise: %w", err)
 	}
-	var z complex128
-	for k, a := range kicked {
-		z += cmplx.Conj(fn[k]) * a
-	}
+	z := overlap(fn, kicked)
 	// F is zero off the stride, so the kicked amplitudes pair with all of
 	// it (the common scale 1/norm does not change a phase entropy).
 	hPhase := PhaseEntropy(kicked, fn)
@@ -1043,13 +1030,7 @@ func (s *System) stepCoupled(fc backend.FusionCoupler) (Metrics, Event, error) {
 	if s.dim >= 2 {
 		m.HCoh = (math.Log(n2) - plnp/n2) / math.Log(float64(s.dim))
 	}
-	c := 1.0
-	if z != 0 {
-		m.Phase = cmplx.Phase(z)
-		m.PhaseDiff = math.Abs(m.Phase)
-		c = real(z) / cmplx.Abs(z)
-	}
-	m.ECoh = 1 + fnorm2 - 2*real(z) + s.cfg.LambdaC*(1-c)
+	s.overlapMetrics(&m, z, fnorm2)
 	m.R = cmplx.Abs(r) / n2
 	m.HPhase = hPhase
 	s.clock.stop(iStats, 3*ab, 2) // the statistics' read, the renormalisation's read and write
@@ -1186,11 +1167,7 @@ func (s *System) Restore(snap *Snapshot) error {
 	}
 	// Every step renormalises ψ, and the coupled path's phase lock relies
 	// on it (‖ψ‖² after the kick is computed from ‖ψ₀‖ = 1).
-	n2 := 0.0
-	for _, z := range snap.Psi {
-		n2 += real(z)*real(z) + imag(z)*imag(z)
-	}
-	if !(math.Abs(n2-1) <= 1e-6) {
+	if n2 := norm2(snap.Psi); !(math.Abs(n2-1) <= 1e-6) {
 		return fmt.Errorf("fusion: restore: snapshot psi has ‖ψ‖² = %g, want 1 (±1e-6)", n2)
 	}
 	ns, ok := s.net.(backend.NetworkSnapshotter)
@@ -1333,13 +1310,18 @@ func (s *System) spectrum(sig []float64) ([]complex128, error) {
 	return f, nil
 }
 
+// norm2 is ‖x‖².
+func norm2(x []complex128) float64 {
+	n := 0.0
+	for _, z := range x {
+		n += real(z)*real(z) + imag(z)*imag(z)
+	}
+	return n
+}
+
 // normalize scales x to unit norm (leaving a zero vector zero).
 func normalize(x []complex128) {
-	nrm := 0.0
-	for _, z := range x {
-		nrm += real(z)*real(z) + imag(z)*imag(z)
-	}
-	if nrm > 0 {
+	if nrm := norm2(x); nrm > 0 {
 		k := complex(1/math.Sqrt(nrm), 0)
 		for i := range x {
 			x[i] *= k
@@ -1386,10 +1368,7 @@ func CoherenceEntropy(psi []complex128) float64 {
 	if len(psi) < 2 {
 		return 0
 	}
-	tot := 0.0
-	for _, z := range psi {
-		tot += real(z)*real(z) + imag(z)*imag(z)
-	}
+	tot := norm2(psi)
 	h := 0.0
 	for _, z := range psi {
 		p := (real(z)*real(z) + imag(z)*imag(z)) / tot
@@ -1454,12 +1433,7 @@ func Gradient(psi, f []complex128, lambdaC float64) []complex128 {
 // (2 + κ)f, the step is ψ ← c_ψ·ψ + c_f·f (phaseLockCoeffs), which both
 // paths of a fusion step apply to the n kicked amplitudes and one scale.
 func PhaseLockStep(psi, f []complex128, lambdaC, rate float64) {
-	var n2, f2 float64
-	for a := range psi {
-		n2 += real(psi[a])*real(psi[a]) + imag(psi[a])*imag(psi[a])
-		f2 += real(f[a])*real(f[a]) + imag(f[a])*imag(f[a])
-	}
-	cp, cf := phaseLockCoeffs(n2, f2, overlap(f, psi), lambdaC, rate)
+	cp, cf := phaseLockCoeffs(norm2(psi), norm2(f), overlap(f, psi), lambdaC, rate)
 	for a := range psi {
 		psi[a] = complex(cp, 0)*psi[a] + cf*f[a]
 	}

@@ -120,11 +120,7 @@ func Jacobian(h circuit.PauliSum, n int, dt, gamma float64, f, psi []complex128,
 	if err != nil {
 		return nil, Stability{}, err
 	}
-	nrm := 0.0
-	for _, z := range psi {
-		nrm += real(z)*real(z) + imag(z)*imag(z)
-	}
-	nrm = math.Sqrt(nrm)
+	nrm := math.Sqrt(norm2(psi))
 	jt := mat.DenseCopyOf(j)
 	for r := 0; r < 2*d; r++ {
 		nr := real(out[r%d])
@@ -187,11 +183,7 @@ func JacobianExact(h circuit.PauliSum, n int, dt, gamma float64, f, psi []comple
 	for a := range v {
 		out[a] = v[a] / complex(nv, 0)
 	}
-	np := 0.0
-	for _, z := range psi {
-		np += real(z)*real(z) + imag(z)*imag(z)
-	}
-	np = math.Sqrt(np)
+	np := math.Sqrt(norm2(psi))
 	j := mat.NewDense(2*d, 2*d, nil)
 	jt := mat.NewDense(2*d, 2*d, nil)
 	w := make([]complex128, d)
